@@ -1,0 +1,359 @@
+//! Typed event payloads: what was recorded. Frozen and versioned (see crate docs): add optional
+//! fields with `#[serde(default)]` or new variants; never change an existing field's meaning.
+//!
+//! An [`crate::Event`] carries `kind` and `payload` as plain JSON so that any office can verify any
+//! event, even one of a kind it does not yet understand; [`EventBody`] is the typed view.
+
+use crate::{Digest, Job};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// A photo or signature image, referenced by the SHA-256 of its stored bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub sha256: Digest,
+    pub bytes: u64,
+    pub mime: String,
+    #[serde(default)]
+    pub width: u32,
+    #[serde(default)]
+    pub height: u32,
+    /// Capture time from the camera's EXIF, if it had one (evidence).
+    #[serde(default)]
+    pub taken_at: Option<DateTime<Utc>>,
+    /// Capture position from EXIF, if any (evidence).
+    #[serde(default)]
+    pub gps: Option<Position>,
+}
+
+/// A place: coordinates where known, and words where not (a basement has no GPS).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Position {
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A measured value at a checkpoint or step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    pub key: String,
+    pub value: f64,
+    pub unit: String,
+}
+
+/// The evidence that completes a checklist step. Which parts are required is the template's business.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StepEvidence {
+    /// Named free-text fields, e.g. `fault_found`, `work_done`, `parts_used`.
+    #[serde(default)]
+    pub text: BTreeMap<String, String>,
+    /// Named equipment states, e.g. `meter` → `running`, `seal` → `broken`, `valve` → `open`.
+    #[serde(default)]
+    pub states: BTreeMap<String, String>,
+    #[serde(default)]
+    pub readings: Vec<Reading>,
+    #[serde(default)]
+    pub position: Option<Position>,
+}
+
+/// Who signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signer {
+    Customer,
+    Witness,
+    Technician,
+}
+
+/// Why there is no customer signature: a normal outcome, never a dead end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineKind {
+    /// 拒绝签字.
+    Refused,
+    /// 客户不在场.
+    Absent,
+}
+
+/// Someone present who can confirm what happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Witness {
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// What was agreed for property the technician damaged (恢复原貌 / 等价处理 / 赔偿).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Remedy {
+    RestoreOriginal,
+    Equivalent,
+    Compensation,
+}
+
+/// What an inspector found (违约或窃热行为).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingCategory {
+    /// 私接/旁通管: a bypass or unauthorized connection.
+    UnauthorizedConnection,
+    /// 破坏铅封.
+    TamperedSeal,
+    /// 擅自改动计量表.
+    TamperedMeter,
+    /// 擅自开启已关闭阀门.
+    ValveOpenedWithoutPermission,
+    /// 擅自增加散热面积.
+    AddedRadiators,
+    Other,
+}
+
+/// How bad a patrol defect is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Minor,
+    Major,
+    Critical,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    Resolved,
+    /// Needs another visit (parts, access, a bigger repair).
+    FollowUpNeeded,
+}
+
+/// The typed payload of an event. The serde tag is the event `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A job created on the device (an urgent accident report opens an emergency job offline).
+    JobCreated { job: Job },
+    /// A step of the job's checklist done, with its evidence.
+    StepCompleted {
+        step: String,
+        #[serde(default)]
+        evidence: StepEvidence,
+    },
+    /// A step skipped, always with a reason.
+    StepSkipped { step: String, reason: String },
+    /// A photo taken for a step (before/after, cleaned site, evidence).
+    PhotoAdded {
+        step: String,
+        photo: AttachmentRef,
+        #[serde(default)]
+        caption: String,
+    },
+    /// A signature drawn on the screen for a step.
+    SignatureCaptured {
+        step: String,
+        signer: Signer,
+        #[serde(default)]
+        signer_name: String,
+        image: AttachmentRef,
+    },
+    /// No signature: refused or absent, with the reason and a witness where there is one.
+    SignatureDeclined {
+        step: String,
+        outcome: DeclineKind,
+        reason: String,
+        #[serde(default)]
+        witness: Option<Witness>,
+    },
+    /// The customer's satisfaction rating, entered by the customer; cannot be changed afterwards.
+    RatingGiven {
+        stars: u8,
+        #[serde(default)]
+        comment: String,
+    },
+    /// Damage to the customer's property, the agreed remedy, co-signed by the customer.
+    DamageRecorded {
+        damage_id: Uuid,
+        item: String,
+        description: String,
+        remedy: Remedy,
+        #[serde(default)]
+        remedy_detail: String,
+        #[serde(default)]
+        photos: Vec<AttachmentRef>,
+        customer_signature: AttachmentRef,
+    },
+    /// Damage to the network caused by the customer, confirmed and signed by the customer.
+    NetworkDamageRecorded {
+        damage_id: Uuid,
+        equipment: String,
+        cause: String,
+        #[serde(default)]
+        photos: Vec<AttachmentRef>,
+        customer_signature: AttachmentRef,
+    },
+    /// A heat-theft finding.
+    FindingRecorded {
+        finding_id: Uuid,
+        category: FindingCategory,
+        description: String,
+        #[serde(default)]
+        states: BTreeMap<String, String>,
+        #[serde(default)]
+        photos: Vec<AttachmentRef>,
+    },
+    /// A written rectification notice (整改通知书); `number` is unique across devices.
+    NoticeIssued {
+        number: String,
+        deadline: NaiveDate,
+        requirements: String,
+        #[serde(default)]
+        follow_up_on: Option<NaiveDate>,
+    },
+    /// Readings at a patrol checkpoint (运行日志).
+    ReadingRecorded {
+        checkpoint: String,
+        readings: Vec<Reading>,
+        #[serde(default)]
+        note: String,
+    },
+    /// A defect found on patrol.
+    DefectReported {
+        defect_id: Uuid,
+        #[serde(default)]
+        checkpoint: Option<String>,
+        category: String,
+        severity: Severity,
+        position: Position,
+        description: String,
+        #[serde(default)]
+        photos: Vec<AttachmentRef>,
+    },
+    /// An accident or hazard: emergency measures taken, reported at once. Jumps the sync queue.
+    AccidentReported {
+        description: String,
+        measures_taken: String,
+        position: Position,
+        #[serde(default)]
+        injuries: bool,
+    },
+    /// The job is closed on the device.
+    JobClosed {
+        resolution: Resolution,
+        #[serde(default)]
+        summary: String,
+    },
+    /// A correction of an earlier event (nothing is edited in place).
+    Correction {
+        corrects: Uuid,
+        reason: String,
+        #[serde(default)]
+        replacement: Option<Value>,
+    },
+}
+
+impl EventBody {
+    /// The `kind` string this body is stored under.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::JobCreated { .. } => "job_created",
+            EventBody::StepCompleted { .. } => "step_completed",
+            EventBody::StepSkipped { .. } => "step_skipped",
+            EventBody::PhotoAdded { .. } => "photo_added",
+            EventBody::SignatureCaptured { .. } => "signature_captured",
+            EventBody::SignatureDeclined { .. } => "signature_declined",
+            EventBody::RatingGiven { .. } => "rating_given",
+            EventBody::DamageRecorded { .. } => "damage_recorded",
+            EventBody::NetworkDamageRecorded { .. } => "network_damage_recorded",
+            EventBody::FindingRecorded { .. } => "finding_recorded",
+            EventBody::NoticeIssued { .. } => "notice_issued",
+            EventBody::ReadingRecorded { .. } => "reading_recorded",
+            EventBody::DefectReported { .. } => "defect_reported",
+            EventBody::AccidentReported { .. } => "accident_reported",
+            EventBody::JobClosed { .. } => "job_closed",
+            EventBody::Correction { .. } => "correction",
+        }
+    }
+
+    /// Split into the envelope's `kind` and `payload`.
+    pub fn to_parts(&self) -> (String, Value) {
+        let mut v = serde_json::to_value(self).expect("event bodies always serialize");
+        let payload = v
+            .get_mut("payload")
+            .map(Value::take)
+            .unwrap_or(Value::Object(Default::default()));
+        (self.kind().to_owned(), payload)
+    }
+
+    /// Rebuild from the envelope's `kind` and `payload`.
+    pub fn from_parts(kind: &str, payload: &Value) -> Result<EventBody, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({"kind": kind, "payload": payload}))
+    }
+
+    /// Attachments this event refers to; they are uploaded after the event itself.
+    pub fn attachments(&self) -> Vec<&AttachmentRef> {
+        match self {
+            EventBody::PhotoAdded { photo, .. } => vec![photo],
+            EventBody::SignatureCaptured { image, .. } => vec![image],
+            EventBody::DamageRecorded {
+                photos,
+                customer_signature,
+                ..
+            } => photos.iter().chain([customer_signature]).collect(),
+            EventBody::NetworkDamageRecorded {
+                photos,
+                customer_signature,
+                ..
+            } => photos.iter().chain([customer_signature]).collect(),
+            EventBody::FindingRecorded { photos, .. }
+            | EventBody::DefectReported { photos, .. } => photos.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Urgent records (accidents) are pushed ahead of everything else.
+    pub fn is_urgent(&self) -> bool {
+        matches!(self, EventBody::AccidentReported { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_round_trip_for_every_shape() {
+        let body = EventBody::SignatureDeclined {
+            step: "signature".into(),
+            outcome: DeclineKind::Refused,
+            reason: "对维修结果有异议".into(),
+            witness: Some(Witness {
+                name: "王物业".into(),
+                phone: "13800000000".into(),
+            }),
+        };
+        let (kind, payload) = body.to_parts();
+        assert_eq!(kind, "signature_declined", "kind is the serde tag");
+        assert_eq!(
+            EventBody::from_parts(&kind, &payload).expect("parse"),
+            body,
+            "an event body must survive the envelope split unchanged"
+        );
+        let empty = EventBody::JobClosed {
+            resolution: Resolution::Resolved,
+            summary: String::new(),
+        };
+        let (k, p) = empty.to_parts();
+        assert_eq!(
+            EventBody::from_parts(&k, &p).expect("parse"),
+            empty,
+            "unit-like bodies too"
+        );
+    }
+}

@@ -1,0 +1,357 @@
+//! The event envelope: one user action, hash-chained to the device's previous action and signed by
+//! the device key. See DESIGN.md "Records".
+//!
+//! The canonical encoding ([`UnsignedEvent::canonical_bytes`]) is frozen: it is what the hash and the
+//! signature cover, and old evidence must keep verifying. Ordering never uses `id` or `recorded_at`;
+//! it uses `device_seq` (gap-free per device) and, across devices, the office's commit order.
+
+use crate::Digest;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Domain separation for the canonical encoding of an event.
+const CANONICAL_TAG: &[u8] = b"heatcrew.event.v1\n";
+
+/// Everything of an event except its hash and signature: what a device fills in before sealing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnsignedEvent {
+    /// UUIDv7; unique, never used for ordering.
+    pub id: Uuid,
+    pub device_id: Uuid,
+    /// 1, 2, 3, … per device, gap-free.
+    pub device_seq: u64,
+    pub job_id: Uuid,
+    /// The payload's kind, e.g. `step_completed` (see [`crate::EventBody`]).
+    pub kind: String,
+    /// The payload as JSON; hashed in canonical form (sorted keys, no whitespace).
+    pub payload: Value,
+    /// Device wall clock, millisecond precision. Informational: clocks can be wrong.
+    pub recorded_at: DateTime<Utc>,
+    /// Monotonic milliseconds since the device's app-start anchor, so that clock changes cannot
+    /// disguise the order or spacing of actions.
+    pub elapsed_ms: u64,
+    /// The hash of the device's previous event ([`Digest::GENESIS`] for the first).
+    pub prev_hash: Digest,
+}
+
+/// A sealed event: [`UnsignedEvent`] plus its SHA-256 hash and the device's Ed25519 signature of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(flatten)]
+    pub unsigned: UnsignedEvent,
+    pub hash: Digest,
+    /// Ed25519 signature over the 32 hash bytes, hex.
+    #[serde(with = "hex_sig")]
+    pub sig: [u8; 64],
+}
+
+/// What is wrong with an event, found by [`Event::verify`] or [`verify_chain`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventFault {
+    #[error("event {seq}: its content does not match its hash (edited after it was recorded)")]
+    Edited { seq: u64 },
+    #[error("event {seq}: the signature does not match the device key")]
+    BadSignature { seq: u64 },
+    #[error("event {seq}: expected sequence number {expected} (events missing or reordered)")]
+    OutOfSequence { seq: u64, expected: u64 },
+    #[error(
+        "event {seq}: does not link to the previous event's hash (an event was removed, inserted or reordered)"
+    )]
+    BrokenChain { seq: u64 },
+    #[error("event {seq}: belongs to device {found}, not {expected}")]
+    WrongDevice {
+        seq: u64,
+        expected: Uuid,
+        found: Uuid,
+    },
+}
+
+impl EventFault {
+    /// A stable short code for the fault, for JSON errors and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EventFault::Edited { .. } => "edited",
+            EventFault::BadSignature { .. } => "bad_signature",
+            EventFault::OutOfSequence { .. } => "out_of_sequence",
+            EventFault::BrokenChain { .. } => "broken_chain",
+            EventFault::WrongDevice { .. } => "wrong_device",
+        }
+    }
+}
+
+impl UnsignedEvent {
+    /// The frozen byte encoding that the hash covers: a tag, then every field in a fixed order,
+    /// variable-length fields prefixed with their length, the payload as canonical JSON.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let payload = canonical_json(&self.payload);
+        let mut out =
+            Vec::with_capacity(CANONICAL_TAG.len() + 128 + self.kind.len() + payload.len());
+        out.extend_from_slice(CANONICAL_TAG);
+        out.extend_from_slice(self.id.as_bytes());
+        out.extend_from_slice(self.device_id.as_bytes());
+        out.extend_from_slice(&self.device_seq.to_be_bytes());
+        out.extend_from_slice(self.job_id.as_bytes());
+        put_prefixed(&mut out, self.kind.as_bytes());
+        put_prefixed(&mut out, &payload);
+        out.extend_from_slice(&self.recorded_at.timestamp_millis().to_be_bytes());
+        out.extend_from_slice(&self.elapsed_ms.to_be_bytes());
+        out.extend_from_slice(&self.prev_hash.0);
+        out
+    }
+
+    /// SHA-256 of [`Self::canonical_bytes`].
+    pub fn compute_hash(&self) -> Digest {
+        Digest::of(&self.canonical_bytes())
+    }
+
+    /// Hash and sign with the device key.
+    pub fn seal(self, key: &SigningKey) -> Event {
+        let hash = self.compute_hash();
+        let sig = key.sign(&hash.0).to_bytes();
+        Event {
+            unsigned: self,
+            hash,
+            sig,
+        }
+    }
+}
+
+impl Event {
+    pub fn seq(&self) -> u64 {
+        self.unsigned.device_seq
+    }
+
+    /// Check that the content matches the hash and the hash carries the device's signature.
+    /// Chain links and sequence are checked by [`verify_chain`].
+    pub fn verify(&self, key: &VerifyingKey) -> Result<(), EventFault> {
+        let seq = self.seq();
+        if self.unsigned.compute_hash() != self.hash {
+            return Err(EventFault::Edited { seq });
+        }
+        key.verify(&self.hash.0, &Signature::from_bytes(&self.sig))
+            .map_err(|_| EventFault::BadSignature { seq })
+    }
+}
+
+/// Where a device's chain stands: the last verified sequence number and hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChainTip {
+    pub seq: u64,
+    pub hash: Digest,
+}
+
+impl ChainTip {
+    pub const START: ChainTip = ChainTip {
+        seq: 0,
+        hash: Digest::GENESIS,
+    };
+
+    /// Verify that `event` is the next link after this tip on `device_id`'s chain; return the new tip.
+    pub fn follow(
+        &self,
+        event: &Event,
+        device_id: Uuid,
+        key: &VerifyingKey,
+    ) -> Result<ChainTip, EventFault> {
+        let seq = event.seq();
+        if event.unsigned.device_id != device_id {
+            return Err(EventFault::WrongDevice {
+                seq,
+                expected: device_id,
+                found: event.unsigned.device_id,
+            });
+        }
+        if seq != self.seq + 1 {
+            return Err(EventFault::OutOfSequence {
+                seq,
+                expected: self.seq + 1,
+            });
+        }
+        event.verify(key)?;
+        if event.unsigned.prev_hash != self.hash {
+            return Err(EventFault::BrokenChain { seq });
+        }
+        Ok(ChainTip {
+            seq,
+            hash: event.hash,
+        })
+    }
+}
+
+/// Verify a whole chain from `start`; return the final tip or the first fault.
+pub fn verify_chain<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+    device_id: Uuid,
+    key: &VerifyingKey,
+    start: ChainTip,
+) -> Result<ChainTip, EventFault> {
+    events
+        .into_iter()
+        .try_fold(start, |tip, e| tip.follow(e, device_id, key))
+}
+
+fn put_prefixed(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// JSON with object keys sorted bytewise and no whitespace, independent of how serde_json's map is
+/// configured elsewhere in the build (feature `preserve_order` would otherwise change the bytes).
+pub fn canonical_json(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push(b'{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(k, out);
+                out.push(b':');
+                write_canonical(v, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(v, out);
+            }
+            out.push(b']');
+        }
+        Value::String(s) => write_string(s, out),
+        // Null, booleans and numbers have exactly one serde_json rendering.
+        other => out.extend_from_slice(other.to_string().as_bytes()),
+    }
+}
+
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(Value::String(s.to_owned()).to_string().as_bytes());
+}
+
+mod hex_sig {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(sig: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(sig))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
+        let s = String::deserialize(d)?;
+        let mut out = [0u8; 64];
+        hex::decode_to_slice(&s, &mut out)
+            .map_err(|_| serde::de::Error::custom("signature: want 128 hex characters"))?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7u8; 32])
+    }
+
+    fn unsigned(seq: u64, prev: Digest) -> UnsignedEvent {
+        UnsignedEvent {
+            id: Uuid::from_u128(seq as u128),
+            device_id: Uuid::from_u128(1),
+            device_seq: seq,
+            job_id: Uuid::from_u128(99),
+            kind: "step_completed".into(),
+            payload: json!({"b": 1, "a": [1.5, "x"], "c": {"z": null, "y": true}}),
+            recorded_at: DateTime::from_timestamp_millis(1_800_000_000_000).expect("valid"),
+            elapsed_ms: seq * 1000,
+            prev_hash: prev,
+        }
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_drops_whitespace() {
+        let v = json!({"b": 1, "a": {"d": "é\n", "c": [true, null]}});
+        assert_eq!(
+            String::from_utf8(canonical_json(&v)).expect("utf8"),
+            r#"{"a":{"c":[true,null],"d":"é\n"},"b":1}"#,
+            "the hash must not depend on key order or formatting"
+        );
+    }
+
+    #[test]
+    fn a_sealed_event_survives_a_json_round_trip_and_verifies() {
+        let k = key();
+        let e = unsigned(1, Digest::GENESIS).seal(&k);
+        let wire = serde_json::to_string(&e).expect("serialize");
+        let back: Event = serde_json::from_str(&wire).expect("deserialize");
+        assert_eq!(back, e, "the wire form must round-trip exactly");
+        back.verify(&k.verifying_key()).expect(
+            "a round-tripped event must still verify, or the office would reject honest devices",
+        );
+    }
+
+    #[test]
+    fn any_edit_breaks_the_hash() {
+        let k = key();
+        let mut e = unsigned(1, Digest::GENESIS).seal(&k);
+        e.unsigned.payload["b"] = json!(2);
+        assert_eq!(
+            e.verify(&k.verifying_key()),
+            Err(EventFault::Edited { seq: 1 }),
+            "changing one payload value must be detected as an edit"
+        );
+    }
+
+    #[test]
+    fn a_foreign_key_fails_the_signature() {
+        let e = unsigned(1, Digest::GENESIS).seal(&key());
+        let other = SigningKey::from_bytes(&[8u8; 32]).verifying_key();
+        assert_eq!(
+            e.verify(&other),
+            Err(EventFault::BadSignature { seq: 1 }),
+            "an event signed by another device must not pass as this device's"
+        );
+    }
+
+    #[test]
+    fn the_chain_detects_gaps_and_reordering() {
+        let k = key();
+        let e1 = unsigned(1, Digest::GENESIS).seal(&k);
+        let e2 = unsigned(2, e1.hash).seal(&k);
+        let e3 = unsigned(3, e2.hash).seal(&k);
+        let dev = Uuid::from_u128(1);
+        let vk = k.verifying_key();
+        assert_eq!(
+            verify_chain([&e1, &e2, &e3], dev, &vk, ChainTip::START).map(|t| t.seq),
+            Ok(3),
+            "an intact chain verifies to its last event"
+        );
+        assert_eq!(
+            verify_chain([&e1, &e3], dev, &vk, ChainTip::START),
+            Err(EventFault::OutOfSequence {
+                seq: 3,
+                expected: 2
+            }),
+            "a missing event is named"
+        );
+        let forged = unsigned(2, Digest::GENESIS).seal(&k);
+        assert_eq!(
+            verify_chain([&e1, &forged], dev, &vk, ChainTip::START),
+            Err(EventFault::BrokenChain { seq: 2 }),
+            "an event re-signed with the wrong link is caught"
+        );
+    }
+}

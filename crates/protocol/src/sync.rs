@@ -1,0 +1,180 @@
+//! Sync and account messages between a device and the office (DESIGN.md "Sync"). Frozen and versioned.
+//!
+//! Endpoints (all under `/api/v1`, JSON unless said otherwise, `Authorization: Bearer <access token>`):
+//! - `POST /auth/login` [`LoginRequest`] → [`LoginResponse`]: checks the password, enrols the device key.
+//! - `POST /auth/refresh` [`RefreshRequest`] → [`LoginResponse`].
+//! - `POST /sync/push` [`PushRequest`] → [`PushResponse`], or 409 [`ErrorBody`] with `expected_seq`.
+//! - `GET /sync/pull?cursor=S&limit=N` → [`PullResponse`].
+//! - `POST /attachments` [`AttachmentCreate`] → [`AttachmentStatus`].
+//! - `HEAD /attachments/{sha256}` → `Upload-Offset` header.
+//! - `PATCH /attachments/{sha256}` with `Upload-Offset` header and raw bytes → [`AttachmentStatus`].
+//!
+//! Every response carries [`crate::PROTOCOL_HEADER`] and [`crate::SERVER_TIME_HEADER`].
+
+use crate::{Digest, Event, Job, OutageNotice};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Most events in one push; a device splits a larger backlog into batches.
+pub const MAX_PUSH_EVENTS: usize = 1000;
+/// Largest push body the office accepts.
+pub const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
+/// Largest attachment chunk (one PATCH body).
+pub const MAX_CHUNK_BYTES: usize = 1024 * 1024;
+/// Largest attachment.
+pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
+/// Header with the byte offset of an attachment upload.
+pub const UPLOAD_OFFSET_HEADER: &str = "upload-offset";
+
+/// Staff roles. Scope (which jobs a user may read and write) follows from the role and assignments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    RepairTechnician,
+    Inspector,
+    Patrol,
+    Dispatcher,
+    Admin,
+}
+
+/// Sign in and enrol this device's public key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    pub device_id: Uuid,
+    /// Ed25519 public key, 64 hex characters.
+    pub device_public_key: String,
+    #[serde(default)]
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The service badge number worn on the left chest (统一编号的服务证).
+    #[serde(default)]
+    pub badge_no: String,
+}
+
+/// Tokens and who they belong to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub access_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub user: UserInfo,
+    /// A short code unique to this device at this office; part of offline-issued notice numbers.
+    pub device_code: String,
+    /// The highest `device_seq` the office holds for this device (0 if none).
+    pub last_seq: u64,
+    pub server_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// A batch of events in `device_seq` order. The device is the token's device, never a request field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub events: Vec<Event>,
+}
+
+/// What happened to one pushed event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PushOutcome {
+    /// Stored now.
+    Accepted,
+    /// Stored before (a retry); the stored copy has the same hash.
+    Duplicate,
+    /// Not stored and never will be: shown to the user, not retried.
+    Rejected { code: String, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    pub device_seq: u64,
+    pub event_id: Uuid,
+    #[serde(flatten)]
+    pub outcome: PushOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<PushResult>,
+    /// The office's ledger position for this device after the batch.
+    pub last_seq: u64,
+    pub server_time: DateTime<Utc>,
+}
+
+/// One change in the technician's scope, in office commit order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub server_seq: u64,
+    #[serde(flatten)]
+    pub change: ChangeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// A job assigned to this user, or changed (reassigned here, rescheduled, cancelled).
+    JobUpserted {
+        job: Job,
+    },
+    /// The job is no longer this user's (reassigned elsewhere). Its unsynced local records are kept.
+    JobRevoked {
+        job_id: Uuid,
+        reason: String,
+    },
+    OutageUpserted {
+        notice: OutageNotice,
+    },
+    OutageCleared {
+        id: Uuid,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<Change>,
+    /// Pass back as `cursor` next time; apply it in the same transaction as the changes.
+    pub next_cursor: u64,
+    pub has_more: bool,
+    pub server_time: DateTime<Utc>,
+}
+
+/// Start (or look up) a resumable upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentCreate {
+    pub sha256: Digest,
+    pub size: u64,
+    pub mime: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentStatus {
+    pub sha256: Digest,
+    /// Bytes the office holds; the next PATCH starts here.
+    pub offset: u64,
+    pub size: u64,
+    /// True once all bytes arrived and their SHA-256 matched.
+    pub complete: bool,
+}
+
+/// Every error response: a stable code to branch on and a message for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    /// For `sequence_gap` (409): the `device_seq` the office expects next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+}
