@@ -1,0 +1,1 @@
+//! heatcrew-media: being written.

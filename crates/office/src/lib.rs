@@ -1,0 +1,1 @@
+//! heatcrew-office: being written.
