@@ -1,0 +1,91 @@
+// The one interface the UI talks to. Production uses TauriBackend (tauri.ts); Vitest and the dev-only
+// preview page use FakeBackend (fake.ts). Every method maps 1:1 to a command in CONTRACT.md and
+// rejects with a BackendError `{code, message}`.
+import type {
+  AccidentInput,
+  AttachmentRef,
+  BackendError,
+  DamageInput,
+  DefectInput,
+  FindingInput,
+  JobView,
+  Lang,
+  NetworkDamageInput,
+  OutboxEntry,
+  Reading,
+  Resolution,
+  Session,
+  SignatureOutcome,
+  Signer,
+  StepEvidence,
+  SyncStatus,
+  Today,
+  Witness,
+} from './types';
+
+export interface Backend {
+  session(): Promise<Session | null>;
+  login(office: string, username: string, password: string): Promise<Session>;
+  logout(): Promise<void>;
+  setLanguage(lang: Lang): Promise<void>;
+
+  today(): Promise<Today>;
+  job(jobId: string): Promise<JobView>;
+  completeStep(jobId: string, step: string, evidence: StepEvidence): Promise<JobView>;
+  skipStep(jobId: string, step: string, reason: string): Promise<JobView>;
+
+  /** Raw image bytes attached to a step (never a JSON array). */
+  addPhoto(jobId: string, step: string, bytes: Uint8Array): Promise<JobView>;
+  /** Raw image bytes kept for a form (damage, finding, defect) that references them on submit. */
+  stagePhoto(bytes: Uint8Array): Promise<AttachmentRef>;
+  saveSignature(jobId: string, step: string, signer: Signer, signerName: string, png: Uint8Array): Promise<JobView>;
+  stageSignature(png: Uint8Array): Promise<AttachmentRef>;
+  declineSignature(
+    jobId: string,
+    step: string,
+    outcome: SignatureOutcome,
+    reason: string,
+    witness: Witness | null,
+  ): Promise<JobView>;
+  giveRating(jobId: string, stars: number, comment: string): Promise<JobView>;
+
+  recordDamage(jobId: string, damage: DamageInput): Promise<JobView>;
+  recordNetworkDamage(jobId: string, damage: NetworkDamageInput): Promise<JobView>;
+  recordFinding(jobId: string, finding: FindingInput): Promise<JobView>;
+  issueNotice(jobId: string, deadline: string, requirements: string): Promise<JobView>;
+  recordReading(jobId: string, checkpoint: string, readings: Reading[], note: string): Promise<JobView>;
+  reportDefect(jobId: string, defect: DefectInput): Promise<JobView>;
+  reportAccident(accident: AccidentInput): Promise<JobView>;
+  closeJob(jobId: string, resolution: Resolution, summary: string): Promise<JobView>;
+
+  /** JPEG/PNG bytes of a small preview of an attachment. */
+  thumbnail(sha256: string): Promise<ArrayBuffer>;
+  outbox(): Promise<OutboxEntry[]>;
+  syncStatus(): Promise<SyncStatus>;
+  syncNow(): Promise<SyncStatus>;
+  /** Subscribes to the `sync-status` event; resolves to an unsubscribe function. */
+  onSyncStatus(handler: (status: SyncStatus) => void): Promise<() => void>;
+}
+
+/** Error codes the UI branches on (the message is always shown as the backend wrote it). */
+export const ErrorCode = {
+  badCredentials: 'bad_credentials',
+  notSignedIn: 'not_signed_in',
+  offline: 'offline',
+  stepOutOfOrder: 'step_out_of_order',
+  evidenceMissing: 'evidence_missing',
+  ratingLocked: 'rating_locked',
+  signatureEmpty: 'signature_empty',
+  notAnImage: 'not_an_image',
+  internal: 'internal',
+} as const;
+
+/** Normalises anything a rejected invoke can throw into `{code, message}`. */
+export function toBackendError(err: unknown): BackendError {
+  if (err && typeof err === 'object' && 'code' in err && 'message' in err) {
+    const e = err as { code: unknown; message: unknown };
+    return { code: String(e.code), message: String(e.message) };
+  }
+  if (err instanceof Error) return { code: ErrorCode.internal, message: err.message };
+  return { code: ErrorCode.internal, message: String(err) };
+}
