@@ -1,0 +1,411 @@
+//! The checklist engine: decides whether an action may be recorded on a job, given the job's
+//! template and what has been recorded so far. Pure functions: no clock, no storage.
+
+use crate::error::RuleError;
+use crate::progress::JobProgress;
+use crate::template::{Evidence, Incident, Localized, StepTemplate, Template};
+use chrono::NaiveDate;
+use heatcrew_protocol::{EventBody, Job, JobStatus};
+
+/// A job as the engine sees it: the dispatched job and whether it is still this device's.
+#[derive(Debug, Clone, Copy)]
+pub struct JobContext<'a> {
+    pub job: &'a Job,
+    pub template: &'a Template,
+    pub progress: &'a JobProgress,
+    /// The office reassigned the job to someone else.
+    pub revoked: bool,
+}
+
+impl<'a> JobContext<'a> {
+    /// The steps that apply to this job, in order.
+    pub fn steps(&self) -> impl Iterator<Item = &'a StepTemplate> {
+        self.template.steps_for(self.job.street_work)
+    }
+
+    /// The first step that is neither done nor skipped.
+    pub fn current_step(&self) -> Option<&'a StepTemplate> {
+        let progress = self.progress;
+        self.steps().find(|s| !progress.steps.contains_key(&s.id))
+    }
+
+    /// What still stands between the job and closing it (empty when it may close).
+    pub fn close_blockers(&self) -> Vec<Localized> {
+        let mut out: Vec<Localized> = self
+            .steps()
+            .filter(|s| !self.progress.steps.contains_key(&s.id))
+            .map(|s| {
+                Localized::new(
+                    format!("未完成步骤「{}」", s.title.zh),
+                    format!("step \"{}\" not done", s.title.en),
+                )
+            })
+            .collect();
+        // A visit never closes without a signature or a recorded refusal/absence, even if an old
+        // template had let the step be skipped.
+        for step in self.steps() {
+            let wants_signature = step
+                .evidence
+                .iter()
+                .any(|e| matches!(e, Evidence::Signature));
+            if wants_signature && !self.progress.signatures.contains_key(&step.id) {
+                out.push(Localized::new(
+                    format!("「{}」缺少签字或拒签记录", step.title.zh),
+                    format!(
+                        "\"{}\" needs a signature or a recorded refusal",
+                        step.title.en
+                    ),
+                ));
+            }
+        }
+        out.dedup();
+        out
+    }
+
+    /// Check one action against the rules. `today` is the device's local date (for deadlines).
+    pub fn check(&self, body: &EventBody, today: NaiveDate) -> Result<(), RuleError> {
+        if let EventBody::Correction {
+            corrects, reason, ..
+        } = body
+        {
+            let names_rating = self.progress.rating.as_ref().map(|r| r.event_id) == Some(*corrects);
+            if names_rating {
+                return Err(RuleError::RatingLocked);
+            }
+            if reason.trim().is_empty() || !self.progress.event_ids.contains(corrects) {
+                return Err(RuleError::BadCorrection);
+            }
+            return Ok(());
+        }
+        self.check_active()?;
+        match body {
+            EventBody::JobCreated { .. } => Err(RuleError::InvalidValue {
+                field: "job".into(),
+                value: "already exists".into(),
+            }),
+            EventBody::StepCompleted { step, evidence } => {
+                let s = self.check_current(step)?;
+                self.check_evidence(s, evidence)
+            }
+            EventBody::StepSkipped { step, reason } => {
+                let s = self.check_current(step)?;
+                if !s.skippable {
+                    return Err(RuleError::StepNotSkippable(step.clone()));
+                }
+                if reason.trim().chars().count() < 2 {
+                    return Err(RuleError::SkipReasonMissing);
+                }
+                Ok(())
+            }
+            EventBody::PhotoAdded { step, .. } => {
+                let s = self.check_current(step)?;
+                wants(s, |e| matches!(e, Evidence::Photos { .. }))
+            }
+            EventBody::SignatureCaptured { step, .. } => self.check_signature_step(step),
+            EventBody::SignatureDeclined {
+                step,
+                reason,
+                witness,
+                ..
+            } => {
+                self.check_signature_step(step)?;
+                if reason.trim().is_empty() {
+                    return Err(RuleError::DeclineReasonMissing);
+                }
+                if witness.as_ref().is_some_and(|w| w.name.trim().is_empty()) {
+                    return Err(RuleError::InvalidValue {
+                        field: "witness".into(),
+                        value: "no name".into(),
+                    });
+                }
+                Ok(())
+            }
+            EventBody::RatingGiven { stars, .. } => {
+                if self.progress.rating.is_some() {
+                    return Err(RuleError::RatingLocked);
+                }
+                let current = self.current_step().ok_or(RuleError::RatingLocked)?;
+                wants(current, |e| matches!(e, Evidence::Rating))?;
+                if !(1..=5).contains(stars) {
+                    return Err(RuleError::RatingOutOfRange);
+                }
+                Ok(())
+            }
+            EventBody::DamageRecorded {
+                item, description, ..
+            } => {
+                self.allows(Incident::Damage, "damage")?;
+                non_empty("item", item)?;
+                non_empty("description", description)
+            }
+            EventBody::NetworkDamageRecorded {
+                equipment, cause, ..
+            } => {
+                self.allows(Incident::NetworkDamage, "network damage")?;
+                non_empty("equipment", equipment)?;
+                non_empty("cause", cause)
+            }
+            EventBody::FindingRecorded { description, .. } => {
+                self.allows(Incident::Finding, "finding")?;
+                non_empty("description", description)
+            }
+            EventBody::NoticeIssued {
+                number,
+                deadline,
+                requirements,
+                ..
+            } => {
+                self.allows(Incident::Notice, "notice")?;
+                non_empty("number", number)?;
+                non_empty("requirements", requirements)?;
+                if *deadline < today {
+                    return Err(RuleError::DeadlineInPast);
+                }
+                Ok(())
+            }
+            EventBody::ReadingRecorded {
+                checkpoint,
+                readings,
+                ..
+            } => {
+                self.allows(Incident::Reading, "reading")?;
+                let cp = self
+                    .job
+                    .checkpoints
+                    .iter()
+                    .find(|c| &c.id == checkpoint)
+                    .ok_or_else(|| RuleError::InvalidValue {
+                        field: "checkpoint".into(),
+                        value: checkpoint.clone(),
+                    })?;
+                if readings.is_empty() {
+                    return Err(RuleError::EvidenceMissing {
+                        step: checkpoint.clone(),
+                        what_zh: "读数".into(),
+                        what_en: "readings".into(),
+                    });
+                }
+                for r in readings {
+                    let known = cp.readings.iter().any(|spec| spec.key == r.key);
+                    if !known || !r.value.is_finite() {
+                        return Err(RuleError::InvalidValue {
+                            field: r.key.clone(),
+                            value: r.value.to_string(),
+                        });
+                    }
+                }
+                Ok(())
+            }
+            EventBody::DefectReported {
+                checkpoint,
+                category,
+                description,
+                ..
+            } => {
+                self.allows(Incident::Defect, "defect")?;
+                non_empty("category", category)?;
+                non_empty("description", description)?;
+                if let Some(cp) = checkpoint
+                    && !self.job.checkpoints.iter().any(|c| &c.id == cp)
+                {
+                    return Err(RuleError::InvalidValue {
+                        field: "checkpoint".into(),
+                        value: cp.clone(),
+                    });
+                }
+                Ok(())
+            }
+            // An accident may be reported from any job: safety comes before checklists.
+            EventBody::AccidentReported { description, .. } => {
+                non_empty("description", description)
+            }
+            EventBody::JobClosed { .. } => {
+                let blockers = self.close_blockers();
+                if blockers.is_empty() {
+                    Ok(())
+                } else {
+                    Err(RuleError::CannotClose(
+                        blockers.into_iter().map(|b| b.en).collect(),
+                    ))
+                }
+            }
+            EventBody::Correction { .. } => Ok(()),
+        }
+    }
+
+    fn check_active(&self) -> Result<(), RuleError> {
+        if self.progress.closed.is_some() {
+            return Err(RuleError::JobNotActive("closed"));
+        }
+        if self.job.status == JobStatus::Cancelled {
+            return Err(RuleError::JobNotActive("cancelled"));
+        }
+        if self.revoked {
+            return Err(RuleError::JobNotActive("revoked"));
+        }
+        Ok(())
+    }
+
+    fn allows(&self, incident: Incident, name: &'static str) -> Result<(), RuleError> {
+        if self.template.allows(incident) {
+            Ok(())
+        } else {
+            Err(RuleError::RecordNotAllowed(name))
+        }
+    }
+
+    /// The step must exist, apply to this job, not be done, and be the current one.
+    fn check_current(&self, step: &str) -> Result<&'a StepTemplate, RuleError> {
+        let s = self
+            .steps()
+            .find(|s| s.id == step)
+            .ok_or_else(|| RuleError::UnknownStep(step.to_owned()))?;
+        if self.progress.steps.contains_key(step) {
+            return Err(RuleError::StepAlreadyDone(step.to_owned()));
+        }
+        let current = self
+            .current_step()
+            .ok_or_else(|| RuleError::StepAlreadyDone(step.to_owned()))?;
+        if current.id != step {
+            return Err(RuleError::StepOutOfOrder {
+                step: step.to_owned(),
+                current: current.title.zh.clone() + " / " + &current.title.en,
+            });
+        }
+        Ok(s)
+    }
+
+    fn check_signature_step(&self, step: &str) -> Result<(), RuleError> {
+        let s = self.check_current(step)?;
+        wants(s, |e| matches!(e, Evidence::Signature))?;
+        if self.progress.signatures.contains_key(step) {
+            return Err(RuleError::AlreadySigned);
+        }
+        Ok(())
+    }
+
+    fn check_evidence(
+        &self,
+        step: &StepTemplate,
+        given: &heatcrew_protocol::StepEvidence,
+    ) -> Result<(), RuleError> {
+        let mut missing_zh = Vec::new();
+        let mut missing_en = Vec::new();
+        let mut miss = |l: &Localized| {
+            missing_zh.push(l.zh.clone());
+            missing_en.push(l.en.clone());
+        };
+        for e in &step.evidence {
+            match e {
+                Evidence::Photos { min, label } => {
+                    if self.progress.photo_count(&step.id) < *min as usize {
+                        miss(&Localized::new(
+                            format!("{}(至少{}张)", label.zh, min),
+                            format!("{} (at least {})", label.en, min),
+                        ));
+                    }
+                }
+                Evidence::Text {
+                    key,
+                    label,
+                    required,
+                    ..
+                } => {
+                    let blank = given.text.get(key).is_none_or(|t| t.trim().is_empty());
+                    if *required && blank {
+                        miss(label);
+                    }
+                }
+                Evidence::Choice {
+                    key,
+                    label,
+                    required,
+                    options,
+                } => match given.states.get(key) {
+                    Some(v) if !options.iter().any(|o| &o.value == v) => {
+                        return Err(RuleError::InvalidValue {
+                            field: key.clone(),
+                            value: v.clone(),
+                        });
+                    }
+                    None if *required => miss(label),
+                    _ => {}
+                },
+                Evidence::Readings { specs } => {
+                    for spec in specs {
+                        match given.readings.iter().find(|r| r.key == spec.key) {
+                            Some(r) if r.value.is_finite() => {}
+                            Some(r) => {
+                                return Err(RuleError::InvalidValue {
+                                    field: r.key.clone(),
+                                    value: r.value.to_string(),
+                                });
+                            }
+                            None => miss(&Localized::new(
+                                spec.label_zh.clone(),
+                                spec.label_en.clone(),
+                            )),
+                        }
+                    }
+                }
+                Evidence::Signature => {
+                    if !self.progress.signatures.contains_key(&step.id) {
+                        miss(&Localized::new(
+                            "客户签字或拒签/不在场记录",
+                            "the customer's signature or a recorded refusal/absence",
+                        ));
+                    }
+                }
+                Evidence::Rating => {
+                    if self.progress.rating.is_none() {
+                        miss(&Localized::new("客户满意度评价", "the customer's rating"));
+                    }
+                }
+                Evidence::Notice => {
+                    if self.progress.notices.is_empty() {
+                        miss(&Localized::new("整改通知书", "a rectification notice"));
+                    }
+                }
+                Evidence::Checkpoints => {
+                    for cp in &self.job.checkpoints {
+                        if self.progress.visits.get(&cp.id).is_none_or(Vec::is_empty) {
+                            miss(&Localized::new(
+                                format!("{} 的巡检记录", cp.name),
+                                format!("a reading at {}", cp.name),
+                            ));
+                        }
+                    }
+                }
+                Evidence::ContactCard { .. } | Evidence::Confirm { .. } => {}
+            }
+        }
+        if missing_en.is_empty() {
+            Ok(())
+        } else {
+            Err(RuleError::EvidenceMissing {
+                step: step.id.clone(),
+                what_zh: missing_zh.join("、"),
+                what_en: missing_en.join(", "),
+            })
+        }
+    }
+}
+
+fn wants(step: &StepTemplate, pred: impl Fn(&Evidence) -> bool) -> Result<(), RuleError> {
+    if step.evidence.iter().any(pred) {
+        Ok(())
+    } else {
+        Err(RuleError::WrongStepForRecord(step.id.clone()))
+    }
+}
+
+fn non_empty(field: &str, value: &str) -> Result<(), RuleError> {
+    if value.trim().is_empty() {
+        Err(RuleError::InvalidValue {
+            field: field.into(),
+            value: "(empty)".into(),
+        })
+    } else {
+        Ok(())
+    }
+}

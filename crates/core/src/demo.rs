@@ -1,0 +1,480 @@
+//! Scripted field work through the same store API the app calls: complete home repair visits,
+//! a heat-theft inspection and a patrol round. Used by `heatcrew-device demo`, the tests and the
+//! benchmarks.
+
+use crate::error::Result;
+use crate::store::Store;
+use crate::template;
+use chrono::{Duration, Utc};
+use heatcrew_protocol::{
+    AppointmentWindow, AttachmentRef, Checkpoint, CheckpointKind, Customer, DeclineKind, EventBody,
+    FindingCategory, Job, JobKind, JobStatus, Position, Reading, ReadingSpec, Remedy, Resolution,
+    Severity, Signer, StepEvidence, Witness,
+};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// Makes the bytes of a photo or signature image for the demo (the app gets them from the camera).
+pub type ImageSource<'a> = &'a mut dyn FnMut(&str, u32) -> (Vec<u8>, &'static str);
+
+/// How many records a demo run made.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DemoCounts {
+    pub visits: usize,
+    pub inspections: usize,
+    pub patrols: usize,
+    pub events: u64,
+}
+
+const CUSTOMERS: &[(&str, &str, &str)] = &[
+    ("王秀英", "13812345678", "和平区幸福里小区3号楼2单元501"),
+    ("李建国", "13987654321", "河西区友谊路18号院5号楼302"),
+    ("张丽", "13611112222", "南开区长虹街道华苑小区12-1-803"),
+    ("刘洋", "13755556666", "河东区大直沽八号路7号楼101"),
+    ("陈静", "15022223333", "红桥区西青道丁字沽一号路4号楼601"),
+    ("杨帆", "18633334444", "河北区中山路金钟新苑9-3-402"),
+];
+
+/// A home repair job as the office would dispatch it.
+pub fn home_repair_job(i: usize, assignee: Option<Uuid>) -> Job {
+    let (name, phone, address) = CUSTOMERS[i % CUSTOMERS.len()];
+    let now = Utc::now();
+    let start = now + Duration::minutes(30 * i as i64);
+    Job {
+        id: Uuid::now_v7(),
+        kind: JobKind::HomeRepair,
+        template: template::latest_for(JobKind::HomeRepair).reference(),
+        title: ["暖气不热", "暖气漏水", "阀门无法关闭", "温度过低"][i % 4].to_owned(),
+        customer: Some(Customer {
+            name: name.into(),
+            phone: phone.into(),
+            address: address.into(),
+            account_no: format!("RY{:08}", 20_240_000 + i),
+        }),
+        site: None,
+        reported_at: Some(now - Duration::minutes(40)),
+        window: Some(AppointmentWindow {
+            start: start - Duration::minutes(60),
+            end: start + Duration::minutes(60),
+        }),
+        assignee,
+        street_work: i % 5 == 4,
+        checkpoints: Vec::new(),
+        status: JobStatus::Open,
+        revision: 1,
+    }
+}
+
+pub fn inspection_job(assignee: Option<Uuid>) -> Job {
+    Job {
+        id: Uuid::now_v7(),
+        kind: JobKind::HeatTheftInspection,
+        template: template::latest_for(JobKind::HeatTheftInspection).reference(),
+        title: "疑似私接管道".into(),
+        customer: Some(Customer {
+            name: "赵强".into(),
+            phone: "13500001111".into(),
+            address: "和平区南京路锦绣园6号楼1单元201".into(),
+            account_no: "RY20230417".into(),
+        }),
+        site: None,
+        reported_at: None,
+        window: None,
+        assignee,
+        street_work: false,
+        checkpoints: Vec::new(),
+        status: JobStatus::Open,
+        revision: 1,
+    }
+}
+
+fn reading_specs(kind: CheckpointKind) -> Vec<ReadingSpec> {
+    let spec = |key: &str, zh: &str, en: &str, unit: &str, min: f64, max: f64| ReadingSpec {
+        key: key.into(),
+        label_zh: zh.into(),
+        label_en: en.into(),
+        unit: unit.into(),
+        normal_min: Some(min),
+        normal_max: Some(max),
+    };
+    let mut specs = vec![
+        spec(
+            "supply_temp",
+            "供水温度",
+            "Supply temperature",
+            "°C",
+            50.0,
+            95.0,
+        ),
+        spec(
+            "return_temp",
+            "回水温度",
+            "Return temperature",
+            "°C",
+            30.0,
+            60.0,
+        ),
+        spec(
+            "supply_pressure",
+            "供水压力",
+            "Supply pressure",
+            "MPa",
+            0.3,
+            1.2,
+        ),
+    ];
+    if kind == CheckpointKind::HeadStation {
+        specs.push(spec("flow", "瞬时流量", "Flow", "t/h", 100.0, 2000.0));
+    }
+    specs
+}
+
+pub fn patrol_job(assignee: Option<Uuid>) -> Job {
+    let cp = |id: &str, name: &str, kind| Checkpoint {
+        id: id.into(),
+        name: name.into(),
+        kind,
+        readings: reading_specs(kind),
+        interval_minutes: None,
+    };
+    let now = Utc::now();
+    Job {
+        id: Uuid::now_v7(),
+        kind: JobKind::PatrolRound,
+        template: template::latest_for(JobKind::PatrolRound).reference(),
+        title: "东区管网巡检(白班)".into(),
+        customer: None,
+        site: Some("东区热源厂及所辖换热站".into()),
+        reported_at: None,
+        window: Some(AppointmentWindow {
+            start: now - Duration::minutes(10),
+            end: now + Duration::hours(8),
+        }),
+        assignee,
+        street_work: false,
+        checkpoints: vec![
+            cp("hs-east", "东区首站", CheckpointKind::HeadStation),
+            cp("ss-xingfu", "幸福里换热站", CheckpointKind::Substation),
+            cp("ss-huayuan", "华苑换热站", CheckpointKind::Substation),
+        ],
+        status: JobStatus::Open,
+        revision: 1,
+    }
+}
+
+/// Store an image through the file store and describe it for an event.
+fn attach(store: &Store, images: ImageSource<'_>, label: &str, n: u32) -> Result<AttachmentRef> {
+    let (bytes, mime) = images(label, n);
+    let sha256 = store.files().put(&bytes)?;
+    Ok(AttachmentRef {
+        sha256,
+        bytes: bytes.len() as u64,
+        mime: mime.into(),
+        width: 0,
+        height: 0,
+        taken_at: None,
+        gps: None,
+    })
+}
+
+fn confirm(store: &mut Store, job: Uuid, step: &str) -> Result<()> {
+    store.record(
+        job,
+        EventBody::StepCompleted {
+            step: step.into(),
+            evidence: StepEvidence::default(),
+        },
+    )?;
+    Ok(())
+}
+
+fn texts(pairs: &[(&str, &str)]) -> StepEvidence {
+    StepEvidence {
+        text: pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ..StepEvidence::default()
+    }
+}
+
+fn photo(store: &mut Store, images: ImageSource<'_>, job: Uuid, step: &str, n: u32) -> Result<()> {
+    let photo = attach(store, images, step, n)?;
+    store.record(
+        job,
+        EventBody::PhotoAdded {
+            step: step.into(),
+            photo,
+            caption: String::new(),
+        },
+    )?;
+    Ok(())
+}
+
+/// How a scripted visit ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitScript {
+    Signed,
+    Refused,
+    SignedWithDamage,
+}
+
+/// Walk one home repair visit through every step and close it.
+pub fn home_repair_visit(
+    store: &mut Store,
+    images: ImageSource<'_>,
+    job: &Job,
+    script: VisitScript,
+) -> Result<()> {
+    let id = job.id;
+    confirm(store, id, "appointment")?;
+    confirm(store, id, "arrive")?;
+    confirm(store, id, "identify")?;
+    confirm(store, id, "knock_consent")?;
+    confirm(store, id, "shoe_covers")?;
+    if job.street_work {
+        photo(store, images, id, "safety_signs", 1)?;
+        confirm(store, id, "safety_signs")?;
+    }
+    photo(store, images, id, "diagnose_repair", 1)?;
+    if script == VisitScript::SignedWithDamage {
+        let p = attach(store, images, "damage", 1)?;
+        let sig = attach(store, images, "cosign", 1)?;
+        store.record(
+            id,
+            EventBody::DamageRecorded {
+                damage_id: Uuid::now_v7(),
+                item: "客厅木地板".into(),
+                description: "挪动暖气片时划伤地板约10厘米".into(),
+                remedy: Remedy::Equivalent,
+                remedy_detail: "按客户意愿修补,费用由公司承担".into(),
+                photos: vec![p],
+                customer_signature: sig,
+            },
+        )?;
+    }
+    photo(store, images, id, "diagnose_repair", 2)?;
+    store.record(
+        id,
+        EventBody::StepCompleted {
+            step: "diagnose_repair".into(),
+            evidence: texts(&[
+                ("fault_found", "散热器阀门堵塞,系统有空气"),
+                ("work_done", "清洗阀芯,排气,复测温度正常"),
+                ("parts_used", "阀芯1个"),
+            ]),
+        },
+    )?;
+    photo(store, images, id, "clean_up", 1)?;
+    confirm(store, id, "clean_up")?;
+    match script {
+        VisitScript::Refused => {
+            store.record(
+                id,
+                EventBody::SignatureDeclined {
+                    step: "signature".into(),
+                    outcome: DeclineKind::Refused,
+                    reason: "客户认为应免费更换整组散热器,拒绝签字".into(),
+                    witness: Some(Witness {
+                        name: "物业管理员 孙师傅".into(),
+                        phone: "13900001234".into(),
+                    }),
+                },
+            )?;
+        }
+        VisitScript::Signed | VisitScript::SignedWithDamage => {
+            let image = attach(store, images, "signature", 1)?;
+            let name = job
+                .customer
+                .as_ref()
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            store.record(
+                id,
+                EventBody::SignatureCaptured {
+                    step: "signature".into(),
+                    signer: Signer::Customer,
+                    signer_name: name,
+                    image,
+                },
+            )?;
+        }
+    }
+    confirm(store, id, "signature")?;
+    if script == VisitScript::Refused {
+        store.record(
+            id,
+            EventBody::StepSkipped {
+                step: "rating".into(),
+                reason: "客户拒绝评价".into(),
+            },
+        )?;
+    } else {
+        store.record(
+            id,
+            EventBody::RatingGiven {
+                stars: 5,
+                comment: "师傅很专业,穿了鞋套,走前打扫干净".into(),
+            },
+        )?;
+        confirm(store, id, "rating")?;
+    }
+    confirm(store, id, "contact_card")?;
+    store.record(
+        id,
+        EventBody::JobClosed {
+            resolution: Resolution::Resolved,
+            summary: "故障已排除".into(),
+        },
+    )?;
+    Ok(())
+}
+
+/// A heat-theft inspection with a finding, a refusal to sign with a witness, and a notice.
+pub fn inspection_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -> Result<()> {
+    let id = job.id;
+    confirm(store, id, "arrive")?;
+    confirm(store, id, "identify")?;
+    photo(store, images, id, "inspect", 1)?;
+    let evidence_photo = attach(store, images, "finding", 1)?;
+    store.record(
+        id,
+        EventBody::FindingRecorded {
+            finding_id: Uuid::now_v7(),
+            category: FindingCategory::UnauthorizedConnection,
+            description: "卫生间私接旁通管,绕过计量表".into(),
+            states: BTreeMap::from([("seal".to_owned(), "broken".to_owned())]),
+            photos: vec![evidence_photo],
+        },
+    )?;
+    store.record(
+        id,
+        EventBody::StepCompleted {
+            step: "inspect".into(),
+            evidence: StepEvidence {
+                states: BTreeMap::from([
+                    ("meter".to_owned(), "tampered".to_owned()),
+                    ("seal".to_owned(), "broken".to_owned()),
+                    ("valve".to_owned(), "opened_without_permission".to_owned()),
+                ]),
+                ..StepEvidence::default()
+            },
+        },
+    )?;
+    store.record(
+        id,
+        EventBody::SignatureDeclined {
+            step: "acknowledgement".into(),
+            outcome: DeclineKind::Refused,
+            reason: "客户否认私接,拒绝签字".into(),
+            witness: Some(Witness {
+                name: "社区网格员 周敏".into(),
+                phone: "13600005678".into(),
+            }),
+        },
+    )?;
+    confirm(store, id, "acknowledgement")?;
+    let today = store.today();
+    store.issue_notice(
+        id,
+        today + Duration::days(7),
+        "拆除私接旁通管,恢复铅封,补交违约用热费用".into(),
+        Some(today + Duration::days(8)),
+    )?;
+    confirm(store, id, "notice")?;
+    store.record(
+        id,
+        EventBody::JobClosed {
+            resolution: Resolution::Resolved,
+            summary: "已开具整改通知书,按期复查".into(),
+        },
+    )?;
+    Ok(())
+}
+
+/// A patrol round: readings at every checkpoint, one defect, handover.
+pub fn patrol_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -> Result<()> {
+    let id = job.id;
+    confirm(store, id, "shift_ready")?;
+    for (i, cp) in job.checkpoints.iter().enumerate() {
+        let readings = cp
+            .readings
+            .iter()
+            .map(|spec| Reading {
+                key: spec.key.clone(),
+                value: (spec.normal_min.unwrap_or(0.0) + spec.normal_max.unwrap_or(1.0)) / 2.0
+                    + i as f64,
+                unit: spec.unit.clone(),
+            })
+            .collect();
+        store.record(
+            id,
+            EventBody::ReadingRecorded {
+                checkpoint: cp.id.clone(),
+                readings,
+                note: "运行正常".into(),
+            },
+        )?;
+    }
+    let defect_photo = attach(store, images, "defect", 1)?;
+    store.record(
+        id,
+        EventBody::DefectReported {
+            defect_id: Uuid::now_v7(),
+            checkpoint: job.checkpoints.get(1).map(|c| c.id.clone()),
+            category: "阀门渗漏".into(),
+            severity: Severity::Major,
+            position: Position {
+                lat: Some(39.1256),
+                lon: Some(117.1994),
+                description: "换热站一次网回水阀门法兰处".into(),
+            },
+            description: "法兰垫片老化,有滴漏".into(),
+            photos: vec![defect_photo],
+        },
+    )?;
+    confirm(store, id, "checkpoints")?;
+    store.record(
+        id,
+        EventBody::StepCompleted {
+            step: "handover".into(),
+            evidence: texts(&[("handover", "各站运行正常,幸福里换热站阀门渗漏已上报")]),
+        },
+    )?;
+    store.record(
+        id,
+        EventBody::JobClosed {
+            resolution: Resolution::FollowUpNeeded,
+            summary: "渗漏待检修".into(),
+        },
+    )?;
+    Ok(())
+}
+
+/// `visits` home repair visits (the first refused, the second with a damage record when there are
+/// enough), one heat-theft inspection and one patrol round.
+pub fn field_day(store: &mut Store, images: ImageSource<'_>, visits: usize) -> Result<DemoCounts> {
+    let before = store.tip().seq;
+    for i in 0..visits {
+        let job = home_repair_job(i, None);
+        store.add_office_job(&job)?;
+        let script = match i {
+            0 => VisitScript::Refused,
+            1 => VisitScript::SignedWithDamage,
+            _ => VisitScript::Signed,
+        };
+        home_repair_visit(store, images, &job, script)?;
+    }
+    let inspection = inspection_job(None);
+    store.add_office_job(&inspection)?;
+    inspection_visit(store, images, &inspection)?;
+    let patrol = patrol_job(None);
+    store.add_office_job(&patrol)?;
+    patrol_visit(store, images, &patrol)?;
+    Ok(DemoCounts {
+        visits,
+        inspections: 1,
+        patrols: 1,
+        events: store.tip().seq - before,
+    })
+}

@@ -1,0 +1,100 @@
+//! Field actions that need more than recording one body: numbering rectification notices so that
+//! numbers issued offline never collide between devices, and opening an emergency job for an
+//! urgent accident report.
+
+use crate::error::Result;
+use crate::store::Store;
+use crate::template;
+use chrono::NaiveDate;
+use heatcrew_protocol::{Event, EventBody, Job, JobKind, JobStatus, Position};
+use rusqlite::OptionalExtension;
+use uuid::Uuid;
+
+impl Store {
+    /// The code that makes this device's notice numbers unique: the one the office assigned at
+    /// enrolment, or before enrolment one derived from the device key (prefixed `K`).
+    pub fn device_code(&self) -> Result<String> {
+        let assigned: Option<String> = self
+            .connection()
+            .query_row("SELECT device_code FROM sync_state", [], |r| r.get(0))
+            .optional()?
+            .flatten();
+        Ok(assigned.unwrap_or_else(|| {
+            let key = self.public_key().to_bytes();
+            format!("K{}", hex::encode_upper(&key[..4]))
+        }))
+    }
+
+    /// Issue a written rectification notice (整改通知书) with the next number of this device:
+    /// `ZG-<device code>-<yyyymmdd>-<nnn>`.
+    pub fn issue_notice(
+        &mut self,
+        job_id: Uuid,
+        deadline: NaiveDate,
+        requirements: String,
+        follow_up_on: Option<NaiveDate>,
+    ) -> Result<Event> {
+        let issued: i64 = self.connection().query_row(
+            "SELECT COUNT(*) FROM events WHERE kind = 'notice_issued'",
+            [],
+            |r| r.get(0),
+        )?;
+        let number = format!(
+            "ZG-{}-{}-{:03}",
+            self.device_code()?,
+            self.today().format("%Y%m%d"),
+            issued + 1
+        );
+        self.record(
+            job_id,
+            EventBody::NoticeIssued {
+                number,
+                deadline,
+                requirements,
+                follow_up_on,
+            },
+        )
+    }
+
+    /// Report an accident or hazard: opens an emergency job on the device and records the report,
+    /// in one transaction. The report is marked urgent so it is pushed before anything else.
+    pub fn report_accident(
+        &mut self,
+        description: String,
+        measures_taken: String,
+        position: Position,
+        injuries: bool,
+    ) -> Result<(Uuid, Vec<Event>)> {
+        let template = template::latest_for(JobKind::EmergencyRepair);
+        let job = Job {
+            id: Uuid::now_v7(),
+            kind: JobKind::EmergencyRepair,
+            template: template.reference(),
+            title: format!("事故/隐患上报:{}", first_words(&description)),
+            customer: None,
+            site: Some(position.description.clone()),
+            reported_at: Some(self.now()),
+            window: None,
+            assignee: None,
+            street_work: false,
+            checkpoints: Vec::new(),
+            status: JobStatus::Open,
+            revision: 0,
+        };
+        let id = job.id;
+        let events = self.create_job(
+            job,
+            vec![EventBody::AccidentReported {
+                description,
+                measures_taken,
+                position,
+                injuries,
+            }],
+        )?;
+        Ok((id, events))
+    }
+}
+
+fn first_words(s: &str) -> String {
+    s.chars().take(20).collect()
+}

@@ -1,0 +1,691 @@
+//! The device store: one SQLite file holding the signed event log, its outbox, and the projections.
+//!
+//! Every user action is one immediate transaction that checks the job's rules, appends one signed
+//! event, queues it in the outbox and updates the job's projection. With WAL and
+//! `synchronous=FULL`, once [`Store::record`] returns the action survives a crash or power loss.
+
+use crate::checklist::JobContext;
+use crate::error::{CoreError, Result, RuleError};
+use crate::files::FileStore;
+use crate::migrations;
+use crate::progress::{EventMeta, JobProgress};
+use crate::template::{self, Template};
+use chrono::{DateTime, Local, NaiveDate, SubsecRound, Utc};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use heatcrew_protocol::{ChainTip, Digest, Event, EventBody, Job, UnsignedEvent};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Where the store gets "now" from. Tests and the simulator pass their own.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// Staged files younger than this are kept even if no event refers to them yet.
+const ORPHAN_MIN_AGE: Duration = Duration::from_secs(24 * 3600);
+
+/// Where a job came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    Office,
+    Device,
+}
+
+/// A job on the device with everything recorded on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredJob {
+    pub job: Job,
+    pub origin: Origin,
+    pub revoked_reason: Option<String>,
+    pub progress: JobProgress,
+}
+
+impl StoredJob {
+    pub fn template(&self) -> Result<&'static Template, RuleError> {
+        template::find(&self.job.template)
+            .ok_or_else(|| RuleError::UnknownTemplate(self.job.template.id.clone()))
+    }
+}
+
+/// The state of a record in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    Queued,
+    Uploading,
+    Acknowledged,
+    Rejected,
+}
+
+impl OutboxState {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Uploading => "uploading",
+            OutboxState::Acknowledged => "acknowledged",
+            OutboxState::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> Result<OutboxState> {
+        Ok(match s {
+            "queued" => OutboxState::Queued,
+            "uploading" => OutboxState::Uploading,
+            "acknowledged" => OutboxState::Acknowledged,
+            "rejected" => OutboxState::Rejected,
+            other => return Err(CoreError::Corrupt(format!("outbox state {other:?}"))),
+        })
+    }
+}
+
+/// One record in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub seq: u64,
+    pub event_id: Uuid,
+    pub job_id: Uuid,
+    pub kind: String,
+    pub recorded_at: DateTime<Utc>,
+    pub state: OutboxState,
+    pub reason: Option<String>,
+    pub urgent: bool,
+}
+
+/// The device's signed event log and projections.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    files: FileStore,
+    key: SigningKey,
+    device_id: Uuid,
+    tip: ChainTip,
+    clock: Clock,
+    started: Instant,
+    elapsed_base: u64,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("device_id", &self.device_id)
+            .field("tip", &self.tip)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Open (or create) the store at `path`, with photos in `<path>.files/`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with_clock(path, system_clock())
+    }
+
+    pub fn open_with_clock(path: impl AsRef<Path>, clock: Clock) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open(&path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::run(&mut conn)?;
+
+        let existing = conn
+            .query_row(
+                "SELECT device_id, secret_key, last_seq, last_hash FROM device",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let (device_id, key, tip) = match existing {
+            Some((id, secret, seq, hash)) => {
+                let secret: [u8; 32] = secret
+                    .try_into()
+                    .map_err(|_| CoreError::Corrupt("device key".into()))?;
+                (
+                    parse_uuid(&id)?,
+                    SigningKey::from_bytes(&secret),
+                    ChainTip {
+                        seq: seq as u64,
+                        hash: digest_from(&hash)?,
+                    },
+                )
+            }
+            None => {
+                // First start: create the device identity.
+                let key = SigningKey::generate(&mut rand::rngs::OsRng);
+                let id = Uuid::now_v7();
+                conn.execute(
+                    "INSERT INTO device (singleton, device_id, secret_key, created_at) VALUES (1, ?1, ?2, ?3)",
+                    params![id.to_string(), key.to_bytes().to_vec(), clock().to_rfc3339()],
+                )?;
+                (id, key, ChainTip::START)
+            }
+        };
+        let elapsed_base: u64 = conn
+            .query_row("SELECT IFNULL(MAX(elapsed_ms), 0) FROM events", [], |r| {
+                r.get::<_, i64>(0)
+            })?
+            .try_into()
+            .unwrap_or(0);
+        // Pushes that were in flight when the app stopped are simply retried.
+        conn.execute(
+            "UPDATE outbox SET state = 'queued' WHERE state = 'uploading'",
+            [],
+        )?;
+
+        let mut files_dir = path.clone().into_os_string();
+        files_dir.push(".files");
+        let files = FileStore::open(PathBuf::from(files_dir))?;
+        let store = Store {
+            conn,
+            path,
+            files,
+            key,
+            device_id,
+            tip,
+            clock,
+            started: Instant::now(),
+            elapsed_base,
+        };
+        store.remove_orphan_files(ORPHAN_MIN_AGE)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn device_id(&self) -> Uuid {
+        self.device_id
+    }
+
+    pub fn public_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    pub fn files(&self) -> &FileStore {
+        &self.files
+    }
+
+    pub fn tip(&self) -> ChainTip {
+        self.tip
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// The device's local date, for deadlines.
+    pub fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&Local).date_naive()
+    }
+
+    /// The raw connection, for queries the store does not wrap (read-only use, please).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Check `body` against the job's rules and, if it passes, record it durably.
+    pub fn record(&mut self, job_id: Uuid, body: EventBody) -> Result<Event> {
+        let today = self.today();
+        let mut batch = self.begin()?;
+        let job = batch.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
+        let template = job.template()?;
+        JobContext {
+            job: &job.job,
+            template,
+            progress: &job.progress,
+            revoked: job.revoked_reason.is_some(),
+        }
+        .check(&body, today)?;
+        let event = batch.append(job_id, &body)?;
+        batch.commit()?;
+        Ok(event)
+    }
+
+    /// Create a job on the device (an urgent accident report, an emergency) and record its first
+    /// actions, all in one transaction.
+    pub fn create_job(&mut self, job: Job, then: Vec<EventBody>) -> Result<Vec<Event>> {
+        let today = self.today();
+        let template = template::find(&job.template)
+            .ok_or_else(|| RuleError::UnknownTemplate(job.template.id.clone()))?;
+        let job_id = job.id;
+        let mut batch = self.begin()?;
+        if batch.job(job_id)?.is_some() {
+            return Err(RuleError::InvalidValue {
+                field: "job".into(),
+                value: "already exists".into(),
+            }
+            .into());
+        }
+        let mut events = vec![batch.append(job_id, &EventBody::JobCreated { job })?];
+        for body in then {
+            let stored = batch.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
+            JobContext {
+                job: &stored.job,
+                template,
+                progress: &stored.progress,
+                revoked: false,
+            }
+            .check(&body, today)?;
+            events.push(batch.append(job_id, &body)?);
+        }
+        batch.commit()?;
+        Ok(events)
+    }
+
+    fn begin(&mut self) -> Result<Batch<'_>> {
+        let now = self.now().trunc_subsecs(3);
+        let elapsed_ms = self.elapsed_base + self.started.elapsed().as_millis() as u64;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Batch {
+            tx,
+            key: &self.key,
+            device_id: self.device_id,
+            files: &self.files,
+            tip: self.tip,
+            committed_tip: &mut self.tip,
+            now,
+            elapsed_ms,
+        })
+    }
+
+    /// A job and everything recorded on it.
+    pub fn job(&self, job_id: Uuid) -> Result<Option<StoredJob>> {
+        load_job(&self.conn, job_id)
+    }
+
+    /// Every job on the device, in a stable order (appointment start, then id).
+    pub fn jobs(&self) -> Result<Vec<StoredJob>> {
+        let ids: Vec<String> = self
+            .conn
+            .prepare("SELECT job_id FROM jobs")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(j) = load_job(&self.conn, parse_uuid(&id)?)? {
+                jobs.push(j);
+            }
+        }
+        jobs.sort_by_key(|j| (j.job.window.map(|w| w.start), j.job.id));
+        Ok(jobs)
+    }
+
+    /// All events in `device_seq` order.
+    pub fn events(&self) -> Result<Vec<Event>> {
+        self.events_after(0, usize::MAX)
+    }
+
+    /// Up to `limit` events after `seq`.
+    pub fn events_after(&self, seq: u64, limit: usize) -> Result<Vec<Event>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, id, job_id, kind, payload, recorded_at, elapsed_ms, prev_hash, hash, sig
+             FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![seq as i64, limit], |r| {
+            Ok(RawEvent {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                job_id: r.get(2)?,
+                kind: r.get(3)?,
+                payload: r.get(4)?,
+                recorded_at: r.get(5)?,
+                elapsed_ms: r.get(6)?,
+                prev_hash: r.get(7)?,
+                hash: r.get(8)?,
+                sig: r.get(9)?,
+            })
+        })?;
+        rows.map(|r| r?.into_event(self.device_id)).collect()
+    }
+
+    /// The outbox, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.seq, e.id, e.job_id, e.kind, e.recorded_at, o.state, o.reason, o.urgent
+             FROM outbox o JOIN events e ON e.seq = o.seq ORDER BY o.seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, bool>(7)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (seq, id, job, kind, at, state, reason, urgent) = row?;
+            Ok(OutboxEntry {
+                seq: seq as u64,
+                event_id: parse_uuid(&id)?,
+                job_id: parse_uuid(&job)?,
+                kind,
+                recorded_at: parse_time(&at)?,
+                state: OutboxState::parse(&state)?,
+                reason,
+                urgent,
+            })
+        })
+        .collect()
+    }
+
+    /// Set the outbox state of events (after a push).
+    pub fn set_outbox_state(
+        &mut self,
+        updates: &[(u64, OutboxState, Option<String>)],
+    ) -> Result<()> {
+        let now = self.now().to_rfc3339();
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE outbox SET state = ?2, reason = ?3, updated_at = ?4 WHERE seq = ?1",
+            )?;
+            for (seq, state, reason) in updates {
+                stmt.execute(params![*seq as i64, state.as_str(), reason, now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Rebuild every projection from the event log (after an upgrade, or to check them).
+    pub fn rebuild_projections(&mut self) -> Result<()> {
+        let events = self.events()?;
+        let device_id = self.device_id;
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM job_progress", [])?;
+        tx.execute("DELETE FROM jobs WHERE origin = 'device'", [])?;
+        for e in &events {
+            debug_assert_eq!(e.unsigned.device_id, device_id);
+            project(&tx, e)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The projections as rows, for comparing a rebuild with the live state.
+    pub fn projection_rows(&self) -> Result<Vec<(String, String, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT job_id, progress, last_seq FROM job_progress ORDER BY job_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Insert or replace a job dispatched by the office.
+    pub fn upsert_office_job(tx: &Transaction<'_>, job: &Job) -> Result<()> {
+        tx.execute(
+            "INSERT INTO jobs (job_id, origin, job, revoked_reason) VALUES (?1, 'office', ?2, NULL)
+             ON CONFLICT(job_id) DO UPDATE SET job = excluded.job, revoked_reason = NULL
+             WHERE jobs.origin = 'office'",
+            params![job.id.to_string(), serde_json::to_string(job)?],
+        )?;
+        Ok(())
+    }
+
+    /// Put a job on the device as if dispatched (the simulator and the demo use this offline).
+    pub fn add_office_job(&mut self, job: &Job) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        Store::upsert_office_job(&tx, job)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Delete staged files that no event refers to and are older than `min_age`.
+    pub fn remove_orphan_files(&self, min_age: Duration) -> Result<usize> {
+        let referenced: HashSet<Digest> = self
+            .conn
+            .prepare("SELECT sha256 FROM attachments")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .filter_map(|s| s.ok()?.parse().ok())
+            .collect();
+        Ok(self.files.remove_orphans(&referenced, min_age)?)
+    }
+}
+
+/// One open transaction that appends events and keeps the chain tip.
+struct Batch<'s> {
+    tx: Transaction<'s>,
+    key: &'s SigningKey,
+    device_id: Uuid,
+    files: &'s FileStore,
+    tip: ChainTip,
+    committed_tip: &'s mut ChainTip,
+    now: DateTime<Utc>,
+    elapsed_ms: u64,
+}
+
+impl Batch<'_> {
+    fn job(&self, job_id: Uuid) -> Result<Option<StoredJob>> {
+        load_job(&self.tx, job_id)
+    }
+
+    fn append(&mut self, job_id: Uuid, body: &EventBody) -> Result<Event> {
+        // No row without its file: every referenced attachment must already be stored.
+        for a in body.attachments() {
+            if !self.files.contains(&a.sha256) {
+                return Err(RuleError::EvidenceMissing {
+                    step: "attachment".into(),
+                    what_zh: format!("照片文件 {}", &a.sha256.to_hex()[..8]),
+                    what_en: format!("the photo file {}", &a.sha256.to_hex()[..8]),
+                }
+                .into());
+            }
+        }
+        let (kind, payload) = body.to_parts();
+        let event = UnsignedEvent {
+            id: Uuid::now_v7(),
+            device_id: self.device_id,
+            device_seq: self.tip.seq + 1,
+            job_id,
+            kind,
+            payload,
+            recorded_at: self.now,
+            elapsed_ms: self.elapsed_ms,
+            prev_hash: self.tip.hash,
+        }
+        .seal(self.key);
+        let seq = event.seq() as i64;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO events (seq, id, job_id, kind, payload, recorded_at, elapsed_ms, prev_hash, hash, sig)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                seq,
+                event.unsigned.id.to_string(),
+                job_id.to_string(),
+                event.unsigned.kind,
+                serde_json::to_string(&event.unsigned.payload)?,
+                format_time(event.unsigned.recorded_at),
+                event.unsigned.elapsed_ms as i64,
+                event.unsigned.prev_hash.0.to_vec(),
+                event.hash.0.to_vec(),
+                event.sig.to_vec(),
+            ])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO outbox (seq, state, urgent, updated_at) VALUES (?1, 'queued', ?2, ?3)",
+            )?
+            .execute(params![seq, body.is_urgent(), format_time(self.now)])?;
+        for a in body.attachments() {
+            self.tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO attachments (sha256, bytes, mime, first_seq) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![a.sha256.to_hex(), a.bytes as i64, a.mime, seq])?;
+        }
+        project(&self.tx, &event)?;
+        self.tip = ChainTip {
+            seq: event.seq(),
+            hash: event.hash,
+        };
+        self.tx
+            .prepare_cached("UPDATE device SET last_seq = ?1, last_hash = ?2")?
+            .execute(params![seq, event.hash.0.to_vec()])?;
+        Ok(event)
+    }
+
+    fn commit(self) -> Result<()> {
+        let tip = self.tip;
+        self.tx.commit()?;
+        *self.committed_tip = tip;
+        Ok(())
+    }
+}
+
+/// Fold one event into the projections (inside the caller's transaction).
+fn project(tx: &Transaction<'_>, event: &Event) -> Result<()> {
+    let body = EventBody::from_parts(&event.unsigned.kind, &event.unsigned.payload)?;
+    let job_id = event.unsigned.job_id.to_string();
+    if let EventBody::JobCreated { job } = &body {
+        tx.execute(
+            "INSERT INTO jobs (job_id, origin, job) VALUES (?1, 'device', ?2)",
+            params![job_id, serde_json::to_string(job)?],
+        )?;
+    }
+    let mut progress: JobProgress = tx
+        .prepare_cached("SELECT progress FROM job_progress WHERE job_id = ?1")?
+        .query_row([&job_id], |r| r.get::<_, String>(0))
+        .optional()?
+        .map(|s| serde_json::from_str(&s))
+        .transpose()?
+        .unwrap_or_default();
+    progress.apply(
+        EventMeta {
+            id: event.unsigned.id,
+            seq: event.seq(),
+            at: event.unsigned.recorded_at,
+        },
+        &body,
+    );
+    tx.prepare_cached(
+        "INSERT INTO job_progress (job_id, progress, last_seq) VALUES (?1, ?2, ?3)
+         ON CONFLICT(job_id) DO UPDATE SET progress = excluded.progress, last_seq = excluded.last_seq",
+    )?
+    .execute(params![
+        job_id,
+        serde_json::to_string(&progress)?,
+        event.seq() as i64
+    ])?;
+    Ok(())
+}
+
+fn load_job(conn: &Connection, job_id: Uuid) -> Result<Option<StoredJob>> {
+    let id = job_id.to_string();
+    let row = conn
+        .prepare_cached("SELECT job, origin, revoked_reason FROM jobs WHERE job_id = ?1")?
+        .query_row([&id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })
+        .optional()?;
+    let Some((job, origin, revoked_reason)) = row else {
+        return Ok(None);
+    };
+    let progress = conn
+        .prepare_cached("SELECT progress FROM job_progress WHERE job_id = ?1")?
+        .query_row([&id], |r| r.get::<_, String>(0))
+        .optional()?
+        .map(|s| serde_json::from_str(&s))
+        .transpose()?
+        .unwrap_or_default();
+    Ok(Some(StoredJob {
+        job: serde_json::from_str(&job)?,
+        origin: if origin == "device" {
+            Origin::Device
+        } else {
+            Origin::Office
+        },
+        revoked_reason,
+        progress,
+    }))
+}
+
+/// An events row as stored, before it is checked to be a well-formed event.
+struct RawEvent {
+    seq: i64,
+    id: String,
+    job_id: String,
+    kind: String,
+    payload: String,
+    recorded_at: String,
+    elapsed_ms: i64,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+    sig: Vec<u8>,
+}
+
+impl RawEvent {
+    fn into_event(self, device_id: Uuid) -> Result<Event> {
+        let seq = self.seq;
+        let bad = |what: &str| CoreError::Corrupt(format!("event {seq}: malformed {what}"));
+        Ok(Event {
+            unsigned: UnsignedEvent {
+                id: parse_uuid(&self.id).map_err(|_| bad("id"))?,
+                device_id,
+                device_seq: seq as u64,
+                job_id: parse_uuid(&self.job_id).map_err(|_| bad("job id"))?,
+                kind: self.kind,
+                payload: serde_json::from_str(&self.payload).map_err(|_| bad("payload"))?,
+                recorded_at: parse_time(&self.recorded_at).map_err(|_| bad("time"))?,
+                elapsed_ms: self.elapsed_ms as u64,
+                prev_hash: digest_from(&self.prev_hash).map_err(|_| bad("prev_hash"))?,
+            },
+            hash: digest_from(&self.hash).map_err(|_| bad("hash"))?,
+            sig: self
+                .sig
+                .as_slice()
+                .try_into()
+                .map_err(|_| bad("signature"))?,
+        })
+    }
+}
+
+pub(crate) fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub(crate) fn parse_time(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| CoreError::Corrupt(format!("time {s:?}: {e}")))
+}
+
+pub(crate) fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| CoreError::Corrupt(format!("id {s:?}: {e}")))
+}
+
+fn digest_from(bytes: &[u8]) -> Result<Digest> {
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| CoreError::Corrupt("digest length".into()))?;
+    Ok(Digest(arr))
+}

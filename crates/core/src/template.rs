@@ -1,0 +1,195 @@
+//! Checklist templates: versioned data, not code branches.
+//!
+//! Each template is a JSON file in `crates/core/templates/` (`<id>.v<version>.json`), embedded at build
+//! time. A job names its template and version; a new version is a new file, and old versions stay so
+//! that jobs recorded under them still read back the same.
+
+use heatcrew_protocol::{JobKind, ReadingSpec, TemplateRef};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// A text in the two languages the app speaks: Chinese first, English second.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Localized {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Localized {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Localized {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// The UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    Zh,
+    #[serde(rename = "en")]
+    En,
+}
+
+/// One choice of a [`Evidence::Choice`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceOption {
+    pub value: String,
+    pub label: Localized,
+}
+
+/// What a step needs before it counts as done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Evidence {
+    /// At least `min` photos attached to the step.
+    Photos { min: u32, label: Localized },
+    /// A named text field.
+    Text {
+        key: String,
+        label: Localized,
+        required: bool,
+        multiline: bool,
+    },
+    /// A named state chosen from options (meter / valve / seal state).
+    Choice {
+        key: String,
+        label: Localized,
+        required: bool,
+        options: Vec<ChoiceOption>,
+    },
+    /// Readings, each spec must have a finite value.
+    Readings { specs: Vec<ReadingSpec> },
+    /// A signature, or a recorded refusal or absence with its reason.
+    Signature,
+    /// The customer's satisfaction rating.
+    Rating,
+    /// The company's contact number, left with the customer.
+    ContactCard { phone: String, label: Localized },
+    /// A plain confirmation.
+    Confirm { label: Localized },
+    /// A rectification notice issued on this job.
+    Notice,
+    /// Every checkpoint of the patrol round has at least one reading.
+    Checkpoints,
+}
+
+/// When a step applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// Only for work on the street that affects traffic.
+    StreetWork,
+}
+
+/// One step of a checklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepTemplate {
+    pub id: String,
+    pub title: Localized,
+    /// The standard phrase to say at this step (统一服务用语).
+    pub phrase: Option<Localized>,
+    pub hint: Option<Localized>,
+    /// Whether the step may be skipped (always with a reason).
+    pub skippable: bool,
+    #[serde(default)]
+    pub when: Option<Condition>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// Records a job allows besides its steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Incident {
+    Damage,
+    NetworkDamage,
+    Finding,
+    Notice,
+    Reading,
+    Defect,
+    Accident,
+}
+
+/// A versioned checklist for one job kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    pub id: String,
+    pub version: u32,
+    pub kind: JobKind,
+    pub title: Localized,
+    pub incidents: Vec<Incident>,
+    pub steps: Vec<StepTemplate>,
+}
+
+impl Template {
+    pub fn reference(&self) -> TemplateRef {
+        TemplateRef {
+            id: self.id.clone(),
+            version: self.version,
+        }
+    }
+
+    /// The steps that apply to a job (a step with a condition the job does not meet is left out).
+    pub fn steps_for(&self, street_work: bool) -> impl Iterator<Item = &StepTemplate> {
+        self.steps.iter().filter(move |s| match s.when {
+            None => true,
+            Some(Condition::StreetWork) => street_work,
+        })
+    }
+
+    pub fn step(&self, id: &str) -> Option<&StepTemplate> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    pub fn allows(&self, incident: Incident) -> bool {
+        self.incidents.contains(&incident)
+    }
+}
+
+const SOURCES: &[&str] = &[
+    include_str!("../templates/home_repair.v1.json"),
+    include_str!("../templates/heat_theft_inspection.v1.json"),
+    include_str!("../templates/patrol_round.v1.json"),
+    include_str!("../templates/acceptance_inspection.v1.json"),
+    include_str!("../templates/emergency_repair.v1.json"),
+];
+
+/// Every template this build knows, by id and version.
+pub fn catalog() -> &'static BTreeMap<(String, u32), Template> {
+    static CATALOG: OnceLock<BTreeMap<(String, u32), Template>> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        SOURCES
+            .iter()
+            .map(|src| {
+                let t: Template = serde_json::from_str(src)
+                    .unwrap_or_else(|e| panic!("a bundled checklist template is invalid: {e}"));
+                ((t.id.clone(), t.version), t)
+            })
+            .collect()
+    })
+}
+
+/// The template a job refers to.
+pub fn find(reference: &TemplateRef) -> Option<&'static Template> {
+    catalog().get(&(reference.id.clone(), reference.version))
+}
+
+/// The newest template for a job kind (what the office assigns to new jobs).
+pub fn latest_for(kind: JobKind) -> &'static Template {
+    catalog()
+        .values()
+        .filter(|t| t.kind == kind)
+        .max_by_key(|t| t.version)
+        .unwrap_or_else(|| panic!("no bundled template for {kind:?}"))
+}
