@@ -1,0 +1,17 @@
+// Who is signed in, shared by the header and the views. `undefined` while the backend is asked.
+import type { BackendError, Session } from '../backend/types';
+import { ErrorCode } from '../backend/backend';
+
+class SessionState {
+  current = $state<Session | null | undefined>(undefined);
+}
+
+export const session = new SessionState();
+
+/** What every screen does with a backend error before showing it: a lost session goes to sign in. */
+export function routeOnError(error: BackendError): void {
+  if (error.code === ErrorCode.notSignedIn) {
+    session.current = null;
+    if (typeof location !== 'undefined') location.hash = '#/login';
+  }
+}

@@ -1,0 +1,800 @@
+// ─────────────────────────────────────────────────────────────────────────────────────────────────
+// IN-MEMORY FAKE BACKEND — FOR VITEST AND THE DEV-ONLY PREVIEW PAGE (preview.html) ONLY.
+// The production entry (index.html → src/main.ts) always uses TauriBackend; nothing under src/main.ts
+// imports this file, so it is not in ui/dist. It imitates the contract in CONTRACT.md closely enough
+// to drive every screen (step order, evidence checks, locked rating, outbox states), but it is not
+// the real core: hashes are SHA-256 of the bytes, nothing is signed, nothing persists.
+// ─────────────────────────────────────────────────────────────────────────────────────────────────
+import type { Backend } from './backend';
+import type {
+  AccidentInput,
+  AttachmentRef,
+  BackendError,
+  CheckpointView,
+  DamageInput,
+  DefectInput,
+  EvidenceSpec,
+  FindingInput,
+  JobKind,
+  JobSummary,
+  JobView,
+  Lang,
+  Localized,
+  NetworkDamageInput,
+  OutboxEntry,
+  Reading,
+  Resolution,
+  Session,
+  SignatureOutcome,
+  Signer,
+  Sla,
+  StepEvidence,
+  StepView,
+  SyncStatus,
+  Today,
+  Witness,
+} from './types';
+
+const L = (zh: string, en: string): Localized => ({ zh, en });
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+export interface FakeOptions {
+  /** Start signed in as the demo technician. */
+  signedIn?: boolean;
+  /** Whether the office is reachable; `setOnline` changes it later. */
+  online?: boolean;
+  /** The clock; defaults to Date.now. */
+  now?: () => number;
+  /** Add the demo day (jobs, outage, some outbox history). */
+  demo?: boolean;
+}
+
+interface StepTemplate {
+  id: string;
+  title: Localized;
+  phrase?: Localized;
+  hint?: Localized;
+  evidence: EvidenceSpec[];
+  skippable?: boolean;
+}
+
+export const HOTLINE = '0531-96777';
+
+const confirm = (zh: string, en: string): EvidenceSpec => ({ type: 'confirm', label: L(zh, en) });
+
+/** The home repair checklist of DOMAIN.md §1 (without `safety_signs`, which only street work has). */
+export const HOME_REPAIR_STEPS: StepTemplate[] = [
+  {
+    id: 'appointment',
+    title: L('预约上门', 'Appointment'),
+    phrase: L('您好，我是热力公司维修人员，和您约定上门时间，向您说明工作内容、时间和地点。', 'Hello, I am the heating company repair technician; let us agree the time, and I will explain the work, time and place.'),
+    hint: L('上门服务应实行预约制度', 'Home visits are by appointment'),
+    evidence: [confirm('已与客户预约时间，讲明工作内容', 'Time agreed and work explained')],
+  },
+  {
+    id: 'arrive',
+    title: L('按时到达现场', 'Arrive on time'),
+    hint: L('接到检修任务在规定时间赶到现场', 'Reach the site within the agreed time'),
+    evidence: [confirm('已到达现场', 'Arrived at the site')],
+    skippable: false,
+  },
+  {
+    id: 'identify',
+    title: L('出示证件 自我介绍', 'Show ID, introduce yourself'),
+    phrase: L('您好，我是热力公司维修人员，这是我的工作证。', 'Hello, I am the heating company repair technician; this is my ID.'),
+    hint: L('佩戴统一编号的服务证（左胸前）', 'Badge with its number on the left chest'),
+    evidence: [confirm('已出示证件并自我介绍', 'ID shown and introduced')],
+  },
+  {
+    id: 'knock_consent',
+    title: L('敲门 征得同意入内', 'Knock, ask to enter'),
+    phrase: L('您好，我是来维修暖气的，请问可以进来吗？', 'Hello, I am here to repair the heating. May I come in?'),
+    hint: L('先按门铃或轻轻敲门，征得同意后方可入内', 'Ring or knock gently; enter only with consent'),
+    evidence: [confirm('客户同意入内', 'Customer agreed')],
+  },
+  {
+    id: 'shoe_covers',
+    title: L('穿鞋套 带工具包', 'Shoe covers, tool bag'),
+    evidence: [confirm('已穿鞋套，工具包已带入', 'Shoe covers on, tool bag in')],
+  },
+  {
+    id: 'diagnose_repair',
+    title: L('检查维修', 'Diagnose and repair'),
+    phrase: L('很抱歉，给您带来不便。', 'We are sorry for the inconvenience.'),
+    hint: L('搬动热用户物品时应轻拿轻放；借用物品须征得同意，用完清洁后放回原处', 'Move things gently; borrow only with consent, clean and put back'),
+    evidence: [
+      { type: 'text', key: 'fault', label: L('故障情况', 'Fault found'), required: true, multiline: true },
+      { type: 'text', key: 'work', label: L('处理措施', 'Work done'), required: true, multiline: true },
+      { type: 'text', key: 'parts', label: L('更换配件', 'Parts used'), required: false, multiline: false },
+      { type: 'photos', min: 2, label: L('维修前、后照片', 'Photos before and after') },
+    ],
+    skippable: false,
+  },
+  {
+    id: 'clean_up',
+    title: L('清理现场', 'Clean up'),
+    hint: L('服务完成后应清理现场，并带走作业垃圾', 'Clean the site and take the waste away'),
+    evidence: [{ type: 'photos', min: 1, label: L('清理后现场照片', 'Photo of the cleaned site') }],
+  },
+  {
+    id: 'signature',
+    title: L('用户验收签字', 'Customer acceptance'),
+    phrase: L('维修完毕，请您验收，并在作业记录上签字确认。', 'The repair is finished; please check it and sign the work record.'),
+    evidence: [{ type: 'signature' }],
+    skippable: false,
+  },
+  {
+    id: 'rating',
+    title: L('满意度评价', 'Satisfaction'),
+    phrase: L('请您对我们的服务进行评价，感谢您给我们提出的宝贵意见。', 'Please rate our service; thank you for your valuable opinion.'),
+    hint: L('请客户本人在本机上填写，提交后不可修改', 'The customer fills this in; it cannot be changed afterwards'),
+    evidence: [{ type: 'rating' }],
+  },
+  {
+    id: 'contact_card',
+    title: L('留下联系电话', 'Leave the contact number'),
+    phrase: L('这是我们的供热服务电话，有问题请随时联系我们。', 'This is our heating service number; call us any time.'),
+    evidence: [{ type: 'contact_card', phone: HOTLINE, label: L('供热服务热线', 'Heating service hotline') }],
+  },
+  {
+    id: 'feedback',
+    title: L('信息反馈', 'Feedback record'),
+    hint: L('服务人员姓名、热用户信息、处置时间、处置结果、满意度', 'Staff, customer, time, result, satisfaction'),
+    evidence: [
+      {
+        type: 'choice',
+        key: 'result',
+        label: L('处置结果', 'Result'),
+        required: true,
+        options: [
+          { value: 'resolved', label: L('已解决', 'Resolved') },
+          { value: 'follow_up_needed', label: L('需再次处理', 'Follow-up needed') },
+        ],
+      },
+    ],
+  },
+];
+
+export const INSPECTION_STEPS: StepTemplate[] = [
+  { id: 'arrive', title: L('到达现场', 'Arrive'), evidence: [confirm('已到达现场', 'Arrived')], skippable: false },
+  {
+    id: 'identify',
+    title: L('出示证件 说明来意', 'Show ID, explain the visit'),
+    phrase: L('您好，我是热力公司用热检查人员，这是我的工作证，今天来检查供热设施的使用情况。', 'Hello, I am a heat-use inspector from the heating company; this is my ID. I am here to check the heating installation.'),
+    evidence: [confirm('已出示证件', 'ID shown')],
+  },
+  {
+    id: 'inspect',
+    title: L('现场检查 取证', 'Inspect and collect evidence'),
+    phrase: L('根据供热用热的有关规定，这里的情况需要向您说明一下。', 'Under the heat-use regulations, I need to point out what I found here.'),
+    hint: L('依据有关法规礼貌地向客户指出；遇到态度蛮横的客户不要与其吵闹，及时报告有关部门', 'Point it out politely under the regulations; do not argue with a hostile customer, report to the department'),
+    evidence: [
+      { type: 'photos', min: 1, label: L('现场证据照片', 'Evidence photos') },
+      {
+        type: 'choice', key: 'meter', label: L('热表状态', 'Meter'), required: true,
+        options: [
+          { value: 'normal', label: L('正常', 'Normal') },
+          { value: 'damaged', label: L('损坏', 'Damaged') },
+          { value: 'bypassed', label: L('被短接/拆除', 'Bypassed/removed') },
+        ],
+      },
+      {
+        type: 'choice', key: 'seal', label: L('铅封状态', 'Seal'), required: true,
+        options: [
+          { value: 'intact', label: L('完好', 'Intact') },
+          { value: 'broken', label: L('破损', 'Broken') },
+          { value: 'missing', label: L('缺失', 'Missing') },
+        ],
+      },
+      {
+        type: 'choice', key: 'valve', label: L('阀门状态', 'Valve'), required: true,
+        options: [
+          { value: 'closed', label: L('关闭（正常）', 'Closed (normal)') },
+          { value: 'opened', label: L('私自开启', 'Opened without permission') },
+          { value: 'bypass', label: L('私接旁通', 'Illegal bypass') },
+        ],
+      },
+    ],
+    skippable: false,
+  },
+  {
+    id: 'acknowledgement',
+    title: L('客户确认签字', 'Customer acknowledgement'),
+    phrase: L('请您确认以上检查情况，并签字。', 'Please confirm what was found and sign.'),
+    evidence: [{ type: 'signature' }],
+    skippable: false,
+  },
+  {
+    id: 'notice',
+    title: L('书面整改通知', 'Rectification notice'),
+    phrase: L('这是书面整改通知，请在期限内整改，我们会再来复查。', 'This is the written rectification notice; please fix it by the deadline, we will come back to check.'),
+    evidence: [confirm('已留下书面整改意见', 'Written notice left')],
+  },
+];
+
+const PATROL_STEPS: StepTemplate[] = [
+  { id: 'start', title: L('开始巡检', 'Start the round'), evidence: [confirm('已穿戴安全防护用具，开始巡检', 'PPE on, round started')] },
+  { id: 'finish', title: L('结束巡检', 'Finish the round'), evidence: [confirm('运行日志已填报', 'Operation log filled in')] },
+];
+
+const EMERGENCY_STEPS: StepTemplate[] = [
+  { id: 'arrive', title: L('到达现场', 'Arrive'), evidence: [confirm('已到达现场', 'Arrived')], skippable: false },
+  {
+    id: 'measures',
+    title: L('采取紧急措施', 'Emergency measures'),
+    hint: L('第一时间采取紧急措施，并立即向相关负责人汇报', 'Take emergency measures first, report to the person in charge at once'),
+    evidence: [
+      { type: 'text', key: 'measures', label: L('已采取的措施', 'Measures taken'), required: true, multiline: true },
+      { type: 'photos', min: 1, label: L('现场照片', 'Site photos') },
+    ],
+    skippable: false,
+  },
+];
+
+const READINGS = [
+  { key: 'supply_temp', label_zh: '供水温度', label_en: 'Supply temperature', unit: '℃', normal_min: 45, normal_max: 95 },
+  { key: 'return_temp', label_zh: '回水温度', label_en: 'Return temperature', unit: '℃', normal_min: 30, normal_max: 60 },
+  { key: 'supply_pressure', label_zh: '供水压力', label_en: 'Supply pressure', unit: 'MPa', normal_min: 0.4, normal_max: 0.8 },
+  { key: 'return_pressure', label_zh: '回水压力', label_en: 'Return pressure', unit: 'MPa', normal_min: 0.2, normal_max: 0.4 },
+];
+
+interface FakeJob {
+  summary: Omit<JobSummary, 'steps_done' | 'steps_total' | 'pending_records' | 'sla'> & { due_at: string | null; resolved_at: string | null };
+  steps: StepView[];
+  signature: JobView['signature'];
+  rating: JobView['rating'];
+  damages: JobView['damages'];
+  findings: JobView['findings'];
+  notices: JobView['notices'];
+  checkpoints: CheckpointView[];
+  defects: JobView['defects'];
+}
+
+interface Blob_ {
+  bytes: Uint8Array;
+  mime: string;
+}
+
+function err(code: string, zh: string, en: string, lang: Lang): BackendError {
+  return { code, message: lang === 'en' ? en : zh };
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function sniffImage(bytes: Uint8Array): string | null {
+  const b = bytes;
+  if (b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b.length > 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
+  if (b.length > 12 && b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57 && b[9] === 0x45) return 'image/webp';
+  const head = new TextDecoder().decode(b.slice(0, 64)).trimStart();
+  if (head.startsWith('<svg')) return 'image/svg+xml';
+  return null;
+}
+
+let idCounter = 0;
+const newId = (prefix: string) => `${prefix}-${(++idCounter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+export class FakeBackend implements Backend {
+  private lang: Lang = 'zh-CN';
+  private currentSession: Session | null = null;
+  private jobs = new Map<string, FakeJob>();
+  private blobs = new Map<string, Blob_>();
+  private entries: OutboxEntry[] = [];
+  private seq = 0;
+  private online: boolean;
+  private listeners = new Set<(s: SyncStatus) => void>();
+  private lastSyncAt: string | null = null;
+  private noticeSeq = 0;
+  readonly clock: () => number;
+  /** Every command called, for tests that check what the UI sent. */
+  readonly calls: { command: string; args: unknown }[] = [];
+
+  constructor(opts: FakeOptions = {}) {
+    this.clock = opts.now ?? (() => Date.now());
+    this.online = opts.online ?? true;
+    if (opts.signedIn) this.currentSession = this.demoSession('https://office.example.test');
+    if (opts.demo) this.seedDemoDay();
+  }
+
+  // ── test controls ──────────────────────────────────────────────────────────────────────────────
+  setOnline(online: boolean) {
+    this.online = online;
+    this.emit();
+  }
+  /** Adds a blob (e.g. a seeded photo) and returns its reference. */
+  async putBlob(bytes: Uint8Array, mime: string): Promise<AttachmentRef> {
+    const sha = await sha256Hex(bytes);
+    this.blobs.set(sha, { bytes, mime });
+    return { sha256: sha, bytes: bytes.length, mime, width: 0, height: 0, taken_at: this.iso(), gps: null };
+  }
+  jobIds(): string[] {
+    return [...this.jobs.keys()];
+  }
+
+  // ── contract ───────────────────────────────────────────────────────────────────────────────────
+  async session() {
+    this.log('session', null);
+    return this.currentSession;
+  }
+  async login(office: string, username: string, password: string) {
+    this.log('login', { office, username });
+    if (!office.trim() || !username.trim() || !password) {
+      throw err('invalid_input', '请填写办公室地址、用户名和密码', 'Fill in office address, user and password', this.lang);
+    }
+    if (!this.online) throw err('offline', '无法连接办公室，请检查网络后重试', 'Cannot reach the office; check the network and retry', this.lang);
+    if (password === 'wrong') throw err('bad_credentials', '用户名或密码错误', 'Wrong user name or password', this.lang);
+    this.currentSession = this.demoSession(office.trim());
+    this.currentSession.user.username = username.trim();
+    return this.currentSession;
+  }
+  async logout() {
+    this.log('logout', null);
+    this.currentSession = null;
+  }
+  async setLanguage(lang: Lang) {
+    this.log('set_language', { lang });
+    this.lang = lang;
+  }
+  async today(): Promise<Today> {
+    this.requireSession();
+    const jobs = [...this.jobs.values()].map((j) => this.summary(j));
+    return {
+      now: this.iso(),
+      jobs,
+      outages: this.demoOutages,
+    };
+  }
+  async job(jobId: string) {
+    this.requireSession();
+    return this.view(this.getJob(jobId));
+  }
+  async completeStep(jobId: string, step: string, evidence: StepEvidence) {
+    this.log('complete_step', { jobId, step, evidence });
+    const job = this.getJob(jobId);
+    const s = this.currentStep(job, step);
+    const missing = this.missingEvidence(job, s, evidence);
+    if (missing) throw err('evidence_missing', `缺少证据：${missing.zh}`, `Evidence missing: ${missing.en}`, this.lang);
+    s.status = 'done';
+    this.advance(job);
+    this.record(job, 'step_completed', 0);
+    return this.view(job);
+  }
+  async skipStep(jobId: string, step: string, reason: string) {
+    this.log('skip_step', { jobId, step, reason });
+    const job = this.getJob(jobId);
+    const s = this.currentStep(job, step);
+    if (!s.skippable) throw err('step_not_skippable', '此步骤不能跳过', 'This step cannot be skipped', this.lang);
+    if (reason.trim().length < 2) throw err('reason_required', '请填写跳过原因', 'Give the reason for skipping', this.lang);
+    s.status = 'skipped';
+    s.skip_reason = reason.trim();
+    this.advance(job);
+    this.record(job, 'step_skipped', 0);
+    return this.view(job);
+  }
+  async addPhoto(jobId: string, step: string, bytes: Uint8Array) {
+    this.log('add_photo', { jobId, step, bytes: bytes.length });
+    const job = this.getJob(jobId);
+    const s = job.steps.find((x) => x.id === step);
+    if (!s) throw err('unknown_step', '没有这个步骤', 'No such step', this.lang);
+    if (s.status !== 'current') throw err('step_out_of_order', '只能为当前步骤拍照', 'Photos only for the current step', this.lang);
+    const ref = await this.storeImage(bytes);
+    s.photos.push(ref);
+    this.record(job, 'photo_added', bytes.length);
+    return this.view(job);
+  }
+  async stagePhoto(bytes: Uint8Array) {
+    this.log('stage_photo', { bytes: bytes.length });
+    return this.storeImage(bytes);
+  }
+  async saveSignature(jobId: string, step: string, signer: Signer, signerName: string, png: Uint8Array) {
+    this.log('save_signature', { jobId, step, signer, signerName, bytes: png.length });
+    const job = this.getJob(jobId);
+    this.currentStep(job, step);
+    if (png.length === 0) throw err('signature_empty', '签名为空，请客户签字', 'The signature is empty', this.lang);
+    if (job.signature) throw err('signature_locked', '签名已保存，不能更改', 'Already signed', this.lang);
+    const image = await this.storeImage(png);
+    job.signature = { state: 'signed', signer_name: signerName, image };
+    this.record(job, 'signature_saved', png.length);
+    return this.view(job);
+  }
+  async stageSignature(png: Uint8Array) {
+    this.log('stage_signature', { bytes: png.length });
+    if (png.length === 0) throw err('signature_empty', '签名为空', 'The signature is empty', this.lang);
+    return this.storeImage(png);
+  }
+  async declineSignature(jobId: string, step: string, outcome: SignatureOutcome, reason: string, witness: Witness | null) {
+    this.log('decline_signature', { jobId, step, outcome, reason, witness });
+    const job = this.getJob(jobId);
+    this.currentStep(job, step);
+    if (reason.trim().length < 2) throw err('reason_required', '请填写原因', 'Give the reason', this.lang);
+    if (job.signature) throw err('signature_locked', '签名已记录，不能更改', 'Already recorded', this.lang);
+    job.signature = { state: 'declined', outcome, reason: reason.trim(), witness };
+    this.record(job, 'signature_declined', 0);
+    return this.view(job);
+  }
+  async giveRating(jobId: string, stars: number, comment: string) {
+    this.log('give_rating', { jobId, stars, comment });
+    const job = this.getJob(jobId);
+    if (job.rating) throw err('rating_locked', '评价已提交，不能修改', 'The rating is locked', this.lang);
+    if (!Number.isInteger(stars) || stars < 1 || stars > 5) throw err('invalid_input', '请选择1到5星', 'Choose 1 to 5 stars', this.lang);
+    job.rating = { stars, comment };
+    this.record(job, 'rating_given', 0);
+    return this.view(job);
+  }
+  async recordDamage(jobId: string, damage: DamageInput) {
+    this.log('record_damage', { jobId, damage });
+    const job = this.getJob(jobId);
+    if (!damage.item.trim()) throw err('invalid_input', '请填写损坏物品', 'Name the damaged item', this.lang);
+    job.damages.push({ id: newId('dmg'), item: damage.item, description: damage.description, remedy: damage.remedy, remedy_detail: damage.remedy_detail, photos: damage.photos });
+    this.record(job, 'damage_recorded', 0);
+    return this.view(job);
+  }
+  async recordNetworkDamage(jobId: string, damage: NetworkDamageInput) {
+    this.log('record_network_damage', { jobId, damage });
+    const job = this.getJob(jobId);
+    job.damages.push({ id: newId('net'), item: damage.equipment, description: damage.cause, remedy: 'customer_caused', remedy_detail: '', photos: damage.photos });
+    this.record(job, 'network_damage_recorded', 0);
+    return this.view(job);
+  }
+  async recordFinding(jobId: string, finding: FindingInput) {
+    this.log('record_finding', { jobId, finding });
+    const job = this.getJob(jobId);
+    job.findings.push({ id: newId('fnd'), ...finding });
+    this.record(job, 'finding_recorded', 0);
+    return this.view(job);
+  }
+  async issueNotice(jobId: string, deadline: string, requirements: string) {
+    this.log('issue_notice', { jobId, deadline, requirements });
+    const job = this.getJob(jobId);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(deadline)) throw err('invalid_input', '请选择整改期限', 'Choose a deadline', this.lang);
+    const device = this.currentSession?.device_code ?? 'D000';
+    job.notices.push({ number: `ZG-${device}-${String(++this.noticeSeq).padStart(4, '0')}`, deadline, requirements });
+    this.record(job, 'notice_issued', 0);
+    return this.view(job);
+  }
+  async recordReading(jobId: string, checkpoint: string, readings: Reading[], note: string) {
+    this.log('record_reading', { jobId, checkpoint, readings, note });
+    const job = this.getJob(jobId);
+    const cp = job.checkpoints.find((c) => c.id === checkpoint);
+    if (!cp) throw err('unknown_checkpoint', '没有这个检查点', 'No such checkpoint', this.lang);
+    cp.state = 'done';
+    cp.last_visit_at = this.iso();
+    const interval = cp.kind === 'head_station' ? HOUR : 12 * HOUR;
+    cp.next_due_at = new Date(this.clock() + interval).toISOString();
+    this.record(job, 'readings_recorded', 0);
+    return this.view(job);
+  }
+  async reportDefect(jobId: string, defect: DefectInput) {
+    this.log('report_defect', { jobId, defect });
+    const job = this.getJob(jobId);
+    if (!defect.category) throw err('invalid_input', '请选择缺陷类别', 'Choose a category', this.lang);
+    job.defects.push({ id: newId('def'), ...defect });
+    this.record(job, 'defect_reported', 0);
+    return this.view(job);
+  }
+  async reportAccident(accident: AccidentInput) {
+    this.log('report_accident', { accident });
+    this.requireSession();
+    const job = this.makeJob('emergency_repair', {
+      title: '事故/隐患上报',
+      site: accident.position.description || null,
+      urgent: true,
+    });
+    this.jobs.set(job.summary.id, job);
+    this.record(job, 'accident_reported', 0, true);
+    return this.view(job);
+  }
+  async closeJob(jobId: string, resolution: Resolution, summary: string) {
+    this.log('close_job', { jobId, resolution, summary });
+    const job = this.getJob(jobId);
+    const blockers = this.blockers(job);
+    if (blockers.length) throw err('close_blocked', blockers.map((b) => b.zh).join('；'), blockers.map((b) => b.en).join('; '), this.lang);
+    job.summary.closed = true;
+    job.summary.resolved_at = this.iso();
+    this.record(job, 'job_closed', 0);
+    return this.view(job);
+  }
+  async thumbnail(sha256: string) {
+    const blob = this.blobs.get(sha256);
+    if (!blob) throw err('not_found', '找不到照片', 'Photo not found', this.lang);
+    return blob.bytes.slice().buffer;
+  }
+  async outbox() {
+    return this.entries.map((e) => ({ ...e }));
+  }
+  async syncStatus() {
+    return this.status(false);
+  }
+  async syncNow() {
+    this.log('sync_now', null);
+    if (!this.online) {
+      const s = this.status(false);
+      s.last_error = err('offline', '无网络，记录已保存在本机，恢复网络后自动上传', 'Offline: records are kept on the device and sent when back online', this.lang);
+      this.emit(s);
+      return s;
+    }
+    for (const e of this.entries) {
+      if (e.state === 'queued' || e.state === 'uploading') {
+        e.state = 'acknowledged';
+        e.bytes_sent = e.bytes_total;
+      }
+    }
+    this.lastSyncAt = this.iso();
+    const s = this.status(false);
+    this.emit(s);
+    return s;
+  }
+  async onSyncStatus(handler: (s: SyncStatus) => void) {
+    this.listeners.add(handler);
+    return () => {
+      this.listeners.delete(handler);
+    };
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────────────────────────
+  private log(command: string, args: unknown) {
+    this.calls.push({ command, args });
+  }
+  private iso(offsetMs = 0) {
+    return new Date(this.clock() + offsetMs).toISOString();
+  }
+  private requireSession() {
+    if (!this.currentSession) throw err('not_signed_in', '请先登录', 'Please sign in', this.lang);
+  }
+  private getJob(jobId: string): FakeJob {
+    this.requireSession();
+    const job = this.jobs.get(jobId);
+    if (!job) throw err('not_found', '找不到该任务', 'Job not found', this.lang);
+    return job;
+  }
+  private currentStep(job: FakeJob, stepId: string): StepView {
+    const s = job.steps.find((x) => x.id === stepId);
+    if (!s) throw err('unknown_step', '没有这个步骤', 'No such step', this.lang);
+    if (s.status !== 'current') throw err('step_out_of_order', '请按顺序完成步骤', 'Steps go in order', this.lang);
+    return s;
+  }
+  private advance(job: FakeJob) {
+    const next = job.steps.find((x) => x.status === 'pending');
+    if (next) next.status = 'current';
+  }
+  private missingEvidence(job: FakeJob, s: StepView, ev: StepEvidence): Localized | null {
+    for (const spec of s.evidence) {
+      if (spec.type === 'photos' && s.photos.length < spec.min) return spec.label;
+      if (spec.type === 'text' && spec.required && !(ev.text[spec.key] ?? '').trim()) return spec.label;
+      if (spec.type === 'choice' && spec.required && !ev.states[spec.key]) return spec.label;
+      if (spec.type === 'readings' && spec.specs.some((r) => !ev.readings.some((x) => x.key === r.key))) return L('读数', 'readings');
+      if (spec.type === 'signature' && !job.signature) return L('客户签字或拒签记录', 'signature or refusal');
+      if (spec.type === 'rating' && !job.rating) return L('满意度评价', 'rating');
+    }
+    return null;
+  }
+  private async storeImage(bytes: Uint8Array): Promise<AttachmentRef> {
+    const mime = sniffImage(bytes);
+    if (!mime) throw err('not_an_image', '这不是照片文件', 'This is not an image', this.lang);
+    return this.putBlob(bytes, mime);
+  }
+  private record(job: FakeJob, kind: string, bytes: number, urgent = false) {
+    const entry: OutboxEntry = {
+      event_id: newId('evt'),
+      device_seq: ++this.seq,
+      job_id: job.summary.id,
+      job_title: job.summary.title,
+      kind,
+      recorded_at: this.iso(),
+      state: 'queued',
+      reason: null,
+      bytes_total: bytes,
+      bytes_sent: 0,
+    };
+    if (urgent) this.entries.unshift(entry);
+    else this.entries.push(entry);
+    this.emit();
+  }
+  private status(_syncing: boolean): SyncStatus {
+    const pending = this.entries.filter((e) => e.state === 'queued' || e.state === 'uploading');
+    const oldest = pending.map((e) => e.recorded_at).sort()[0] ?? null;
+    return {
+      online: this.online,
+      queued: pending.length,
+      rejected: this.entries.filter((e) => e.state === 'rejected').length,
+      syncing: this.entries.some((e) => e.state === 'uploading') && this.online,
+      events_sent: this.entries.filter((e) => e.state === 'acknowledged').length,
+      events_total: this.entries.length,
+      bytes_sent: this.entries.reduce((n, e) => n + e.bytes_sent, 0),
+      bytes_total: this.entries.reduce((n, e) => n + e.bytes_total, 0),
+      last_sync_at: this.lastSyncAt,
+      oldest_pending_at: oldest,
+      last_error: null,
+    };
+  }
+  private emit(s: SyncStatus = this.status(false)) {
+    for (const l of this.listeners) l(s);
+  }
+  private sla(job: FakeJob): Sla {
+    const due = job.summary.due_at;
+    if (!due) return { state: 'none' };
+    if (job.summary.resolved_at) {
+      return { state: job.summary.resolved_at <= due ? 'met' : 'met_late', due_at: due, resolved_at: job.summary.resolved_at };
+    }
+    const left = Date.parse(due) - this.clock();
+    return { state: left <= 0 ? 'breached' : left <= HOUR ? 'at_risk' : 'on_track', due_at: due };
+  }
+  private summary(job: FakeJob): JobSummary {
+    const { due_at: _d, resolved_at: _r, ...rest } = job.summary;
+    return {
+      ...rest,
+      sla: this.sla(job),
+      steps_done: job.steps.filter((s) => s.status === 'done' || s.status === 'skipped').length,
+      steps_total: job.steps.length,
+      pending_records: this.entries.filter((e) => e.job_id === job.summary.id && e.state !== 'acknowledged').length,
+    };
+  }
+  private blockers(job: FakeJob): Localized[] {
+    const out: Localized[] = [];
+    if (job.summary.closed) out.push(L('任务已关闭', 'The job is already closed'));
+    const open = job.steps.filter((s) => s.status === 'current' || s.status === 'pending').length;
+    if (open) out.push(L(`还有 ${open} 个步骤未完成`, `${open} step(s) not finished yet`));
+    const unvisited = job.checkpoints.filter((c) => c.state === 'due' || c.state === 'late').length;
+    if (unvisited) out.push(L(`还有 ${unvisited} 个检查点未巡检`, `${unvisited} checkpoint(s) not visited`));
+    return out;
+  }
+  private view(job: FakeJob): JobView {
+    const blockers = this.blockers(job);
+    const clone = <T>(x: T): T => structuredClone(x);
+    return {
+      summary: this.summary(job),
+      steps: clone(job.steps),
+      current_step: job.steps.find((s) => s.status === 'current')?.id ?? null,
+      signature: clone(job.signature),
+      rating: clone(job.rating),
+      damages: clone(job.damages),
+      findings: clone(job.findings),
+      notices: clone(job.notices),
+      checkpoints: clone(job.checkpoints),
+      defects: clone(job.defects),
+      can_close: blockers.length === 0,
+      close_blockers: blockers,
+    };
+  }
+  private demoSession(office: string): Session {
+    return {
+      user: { id: 'u-zhangwei', username: 'zhangwei', display_name: '张伟', role: 'repair_technician', badge_no: 'RL-0428' },
+      office_url: office,
+      device_code: 'D7F3',
+    };
+  }
+  private makeJob(kind: JobKind, over: Partial<FakeJob['summary']>): FakeJob {
+    const template =
+      kind === 'home_repair' || kind === 'acceptance_inspection'
+        ? HOME_REPAIR_STEPS
+        : kind === 'heat_theft_inspection'
+          ? INSPECTION_STEPS
+          : kind === 'patrol_round'
+            ? PATROL_STEPS
+            : EMERGENCY_STEPS;
+    const steps: StepView[] = template.map((t, i) => ({
+      id: t.id,
+      title: t.title,
+      phrase: t.phrase ?? null,
+      hint: t.hint ?? null,
+      evidence: t.evidence,
+      status: i === 0 ? 'current' : 'pending',
+      skippable: t.skippable ?? true,
+      skip_reason: null,
+      photos: [],
+    }));
+    return {
+      summary: {
+        id: newId('job'),
+        kind,
+        title: '',
+        customer: null,
+        site: null,
+        window: null,
+        reported_at: null,
+        arrival: { state: 'not_arrived' },
+        closed: false,
+        cancelled: false,
+        revoked: false,
+        urgent: false,
+        due_at: null,
+        resolved_at: null,
+        ...over,
+      },
+      steps,
+      signature: null,
+      rating: null,
+      damages: [],
+      findings: [],
+      notices: [],
+      checkpoints: [],
+      defects: [],
+    };
+  }
+
+  private demoOutages: Today['outages'] = [];
+
+  /** A believable day for one technician: used by the preview page and the flow tests. */
+  private seedDemoDay() {
+    const now = this.clock();
+    const at = (h: number, m = 0) => {
+      const d = new Date(now);
+      d.setHours(h, m, 0, 0);
+      return d.toISOString();
+    };
+    const repair = this.makeJob('home_repair', {
+      id: 'job-repair-1',
+      title: '暖气不热',
+      customer: { name: '李秀兰', phone: '138 0531 2468', address: '历下区和平路 34 号 3 单元 502 室', account_no: 'RY-2019-08817' },
+      window: { start: new Date(now - 30 * MIN).toISOString(), end: new Date(now + 90 * MIN).toISOString() },
+      reported_at: new Date(now - 2.5 * HOUR).toISOString(),
+      due_at: new Date(now + 1.5 * HOUR).toISOString(),
+    });
+    const leak = this.makeJob('home_repair', {
+      id: 'job-repair-2',
+      title: '暖气片漏水',
+      customer: { name: '王建国', phone: '139 6402 1357', address: '市中区英雄山路 128 号 1 单元 201 室', account_no: 'RY-2016-03320' },
+      window: { start: new Date(now - 3 * HOUR).toISOString(), end: new Date(now - HOUR).toISOString() },
+      reported_at: new Date(now - 4.4 * HOUR).toISOString(),
+      due_at: new Date(now - 24 * MIN).toISOString(),
+      urgent: true,
+    });
+    const later = this.makeJob('home_repair', {
+      id: 'job-repair-3',
+      title: '阀门无法关闭',
+      customer: { name: '赵敏', phone: '137 0531 9911', address: '槐荫区经十路 22 号 7 号楼 1101 室', account_no: 'RY-2021-11042' },
+      window: { start: at(14), end: at(16) },
+      reported_at: new Date(now - 20 * MIN).toISOString(),
+      due_at: new Date(now + 3.6 * HOUR).toISOString(),
+    });
+    const inspection = this.makeJob('heat_theft_inspection', {
+      id: 'job-inspect-1',
+      title: '违约用热稽查',
+      customer: { name: '孙立新', phone: '135 0531 7788', address: '天桥区北园大街 56 号 2 单元 402 室', account_no: 'RY-2018-05531' },
+      window: { start: at(15), end: at(17) },
+    });
+    const patrol = this.makeJob('patrol_round', {
+      id: 'job-patrol-1',
+      title: '东区巡回检查',
+      site: '东区首站及换热站',
+    });
+    patrol.checkpoints = [
+      { id: 'cp-head', name: '东区首站', kind: 'head_station', state: 'late', next_due_at: new Date(now - 12 * MIN).toISOString(), last_visit_at: new Date(now - 72 * MIN).toISOString(), missed_rounds: 0, readings: READINGS },
+      { id: 'cp-ss1', name: '和平路换热站', kind: 'substation', state: 'due', next_due_at: new Date(now + 40 * MIN).toISOString(), last_visit_at: new Date(now - 11 * HOUR).toISOString(), missed_rounds: 0, readings: READINGS },
+      { id: 'cp-ss2', name: '文化东路换热站', kind: 'substation', state: 'missed', next_due_at: new Date(now + 2 * HOUR).toISOString(), last_visit_at: new Date(now - 26 * HOUR).toISOString(), missed_rounds: 1, readings: READINGS },
+      { id: 'cp-pipe', name: '和平路 DN300 管段', kind: 'pipeline_segment', state: 'done', next_due_at: new Date(now + 6 * HOUR).toISOString(), last_visit_at: new Date(now - 2 * HOUR).toISOString(), missed_rounds: 0, readings: [] },
+    ];
+    for (const j of [leak, repair, later, inspection, patrol]) this.jobs.set(j.summary.id, j);
+
+    // The leak visit is half done, so the list shows progress and the outbox has history.
+    for (const s of leak.steps.slice(0, 5)) s.status = 'done';
+    leak.steps[5].status = 'current';
+    leak.summary.arrival = { state: 'late', arrived_at: new Date(now - 50 * MIN).toISOString() };
+
+    this.demoOutages = [
+      {
+        id: 'out-1',
+        area: '历下区和平路片区',
+        reason: '管网检修',
+        starts_at: at(8),
+        expected_restore_at: at(18),
+      },
+    ];
+
+    const demoEntry = (job: FakeJob, kind: string, state: OutboxEntry['state'], total: number, sent: number, reason: string | null, agoMin: number) => {
+      this.entries.push({
+        event_id: newId('evt'), device_seq: ++this.seq, job_id: job.summary.id, job_title: job.summary.title, kind,
+        recorded_at: new Date(now - agoMin * MIN).toISOString(), state, reason, bytes_total: total, bytes_sent: sent,
+      });
+    };
+    demoEntry(leak, 'step_completed', 'acknowledged', 0, 0, null, 55);
+    demoEntry(leak, 'step_completed', 'acknowledged', 0, 0, null, 50);
+    demoEntry(leak, 'photo_added', 'uploading', 2_400_000, 960_000, null, 20);
+    demoEntry(leak, 'step_completed', 'queued', 0, 0, null, 12);
+    demoEntry(patrol, 'readings_recorded', 'rejected', 0, 0, '检查点不在你的巡检范围内，请联系调度', 90);
+  }
+}

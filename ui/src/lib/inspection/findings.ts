@@ -1,0 +1,19 @@
+// Categories of unauthorised heat use (违约用热/窃热) the inspector picks from; labels in the catalogues.
+export const FINDING_CATEGORIES = ['private_connection', 'valve_opened', 'seal_broken', 'meter_bypass', 'area_expanded', 'other'] as const;
+
+/** Default deadline for a rectification notice: seven days from today, as YYYY-MM-DD in local time. */
+export function defaultDeadline(nowMs: number, days = 7): string {
+  const d = new Date(nowMs + days * 86_400_000);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** A deadline must be a real date, today or later. */
+export function deadlineValid(deadline: string, nowMs: number): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(deadline)) return false;
+  const [y, m, d] = deadline.split('-').map(Number);
+  const date = new Date(y, m - 1, d);
+  if (date.getFullYear() !== y || date.getMonth() !== m - 1 || date.getDate() !== d) return false;
+  const today = new Date(nowMs);
+  today.setHours(0, 0, 0, 0);
+  return date.getTime() >= today.getTime();
+}

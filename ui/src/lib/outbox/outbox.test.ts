@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { formatBytes, groupOutbox, syncTone, uploadPercent } from './outbox';
+import type { OutboxEntry, SyncStatus } from '../backend/types';
+
+const entry = (seq: number, job: string, state: OutboxEntry['state'], over: Partial<OutboxEntry> = {}): OutboxEntry => ({
+  event_id: `e${seq}`, device_seq: seq, job_id: job, job_title: `job ${job}`, kind: 'step_completed', recorded_at: '2026-11-27T08:00:00Z',
+  state, reason: null, bytes_total: 0, bytes_sent: 0, ...over,
+});
+
+describe('groupOutbox', () => {
+  const groups = groupOutbox([
+    entry(3, 'a', 'acknowledged'),
+    entry(1, 'a', 'acknowledged'),
+    entry(2, 'b', 'queued'),
+    entry(4, 'c', 'rejected', { reason: '不在授权范围' }),
+    entry(5, 'b', 'uploading', { bytes_total: 1000, bytes_sent: 250 }),
+  ]);
+  it('groups by job, rejected first, then pending, then fully acknowledged', () => {
+    expect(groups.map((g) => g.job_id)).toEqual(['c', 'b', 'a']);
+  });
+  it('keeps device order inside a job and counts each state', () => {
+    expect(groups[2].entries.map((e) => e.device_seq)).toEqual([1, 3]);
+    expect(groups[1].counts).toEqual({ queued: 1, uploading: 1, acknowledged: 0, rejected: 0 });
+  });
+});
+
+describe('uploadPercent', () => {
+  it('follows bytes sent and never exceeds 100', () => {
+    expect(uploadPercent({ state: 'uploading', bytes_sent: 250, bytes_total: 1000 })).toBe(25);
+    expect(uploadPercent({ state: 'uploading', bytes_sent: 2000, bytes_total: 1000 })).toBe(100);
+    expect(uploadPercent({ state: 'queued', bytes_sent: 0, bytes_total: 0 })).toBe(0);
+    expect(uploadPercent({ state: 'acknowledged', bytes_sent: 0, bytes_total: 0 })).toBe(100);
+  });
+});
+
+describe('syncTone', () => {
+  const s = (over: Partial<SyncStatus>): SyncStatus => ({
+    online: true, queued: 0, rejected: 0, syncing: false, events_sent: 0, events_total: 0, bytes_sent: 0, bytes_total: 0,
+    last_sync_at: null, oldest_pending_at: null, last_error: null, ...over,
+  });
+  it('says offline before anything else, since nothing can be sent', () => {
+    expect(syncTone(null)).toBe('offline');
+    expect(syncTone(s({ online: false, queued: 3, rejected: 1 }))).toBe('offline');
+  });
+  it('surfaces rejected records, then activity, then pending, then synced', () => {
+    expect(syncTone(s({ rejected: 1, syncing: true }))).toBe('rejected');
+    expect(syncTone(s({ syncing: true, queued: 2 }))).toBe('syncing');
+    expect(syncTone(s({ queued: 2 }))).toBe('pending');
+    expect(syncTone(s({}))).toBe('synced');
+  });
+  it('formats sizes', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(350 * 1024)).toBe('350 KB');
+    expect(formatBytes(1.25 * 1024 * 1024)).toBe('1.3 MB');
+  });
+});

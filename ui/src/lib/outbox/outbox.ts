@@ -1,0 +1,54 @@
+// The outbox screen groups records by job so a technician sees at a glance which visit is still
+// waiting to reach the office; rejected records float up because they need a person to act.
+import type { OutboxEntry, OutboxState, SyncStatus } from '../backend/types';
+
+export interface OutboxGroup {
+  job_id: string;
+  job_title: string;
+  entries: OutboxEntry[];
+  counts: Record<OutboxState, number>;
+}
+
+const emptyCounts = (): Record<OutboxState, number> => ({ queued: 0, uploading: 0, acknowledged: 0, rejected: 0 });
+
+export function groupOutbox(entries: readonly OutboxEntry[]): OutboxGroup[] {
+  const byJob = new Map<string, OutboxGroup>();
+  for (const e of [...entries].sort((a, b) => a.device_seq - b.device_seq)) {
+    let g = byJob.get(e.job_id);
+    if (!g) {
+      g = { job_id: e.job_id, job_title: e.job_title, entries: [], counts: emptyCounts() };
+      byJob.set(e.job_id, g);
+    }
+    g.entries.push(e);
+    g.counts[e.state] += 1;
+  }
+  const groups = [...byJob.values()];
+  const rank = (g: OutboxGroup) => (g.counts.rejected > 0 ? 0 : g.counts.uploading + g.counts.queued > 0 ? 1 : 2);
+  // Stable sort keeps device_seq order inside each rank.
+  return groups.sort((a, b) => rank(a) - rank(b));
+}
+
+/** 0–100 for the progress bar; an entry with nothing to send counts as complete only once acknowledged. */
+export function uploadPercent(entry: Pick<OutboxEntry, 'bytes_sent' | 'bytes_total' | 'state'>): number {
+  if (entry.state === 'acknowledged') return 100;
+  if (entry.bytes_total <= 0) return 0;
+  return Math.min(100, Math.floor((entry.bytes_sent / entry.bytes_total) * 100));
+}
+
+export type SyncTone = 'offline' | 'syncing' | 'pending' | 'rejected' | 'synced';
+
+/** What the always-visible header indicator says; the i18n key is `sync.<tone>`. */
+export function syncTone(status: SyncStatus | null): SyncTone {
+  if (!status || !status.online) return 'offline';
+  if (status.rejected > 0) return 'rejected';
+  if (status.syncing) return 'syncing';
+  if (status.queued > 0) return 'pending';
+  return 'synced';
+}
+
+/** "1.2 MB", "350 KB" for upload sizes. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+}
