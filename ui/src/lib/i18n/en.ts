@@ -57,6 +57,7 @@ const en: Shape<Messages> = {
     online: 'Online',
     offline: 'Offline',
     queued: '{n} queued',
+    rejected: '{n} rejected',
   },
   step: {
     track: 'Step progress',

@@ -54,6 +54,7 @@ const zh = {
     online: '在线',
     offline: '离线',
     queued: '待传 {n}',
+    rejected: '退回 {n}',
   },
   step: {
     track: '步骤进度',
