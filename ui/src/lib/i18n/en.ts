@@ -5,7 +5,7 @@ type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };
 
 const en: Shape<Messages> = {
   app: { name: 'HeatCrew', switch_language: 'Switch language / 切换语言' },
-  common: { loading: 'Loading…', cancel: 'Cancel', yes: 'Yes', no: 'No' },
+  common: { colon: ': ', loading: 'Loading…', cancel: 'Cancel', yes: 'Yes', no: 'No' },
   form: { required: 'Required' },
   nav: { today: "Today's jobs", back: 'Back' },
   login: {

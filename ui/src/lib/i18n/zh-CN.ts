@@ -2,7 +2,7 @@
 // Every key here must exist in en.ts with the same placeholders (checked by i18n.test.ts).
 const zh = {
   app: { name: '热力外勤', switch_language: '切换语言 / Switch language' },
-  common: { loading: '正在加载…', cancel: '取消', yes: '是', no: '否' },
+  common: { colon: '：', loading: '正在加载…', cancel: '取消', yes: '是', no: '否' },
   form: { required: '此项必填' },
   nav: { today: '今日任务', back: '返回' },
   login: {
