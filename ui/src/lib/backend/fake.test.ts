@@ -1,0 +1,105 @@
+// A whole home repair visit through the Backend interface, the way the screens drive it (using the
+// fake, so it also keeps the dev preview honest), plus the rules the UI relies on: order, evidence,
+// locked rating, refusal as a normal outcome, the outbox.
+import { describe, expect, it } from 'vitest';
+import { FakeBackend, HOME_REPAIR_STEPS } from './fake';
+import { emptyDraft, toEvidence, validateStep } from '../visit/evidence';
+import type { JobView } from './types';
+
+const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 9]);
+const none = { text: {}, states: {}, readings: [], position: null };
+
+async function completeCurrent(b: FakeBackend, job: JobView, fill: Record<string, string> = {}): Promise<JobView> {
+  const step = job.steps.find((s) => s.id === job.current_step)!;
+  const draft = emptyDraft(step);
+  for (const k of Object.keys(draft.text)) draft.text[k] = fill[k] ?? '';
+  for (const k of Object.keys(draft.states)) draft.states[k] = fill[k] ?? '';
+  expect(validateStep(step, draft, job), `step ${step.id} has what it needs`).toEqual([]);
+  return b.completeStep(job.summary.id, step.id, toEvidence(step, draft, null));
+}
+
+describe('FakeBackend home repair visit', () => {
+  it('goes through every step with photos, a refusal and a rating, and closes', async () => {
+    const b = new FakeBackend({ signedIn: true, demo: true, online: false });
+    const id = 'job-repair-1';
+    let job = await b.job(id);
+    expect(job.steps.map((s) => s.id)).toEqual(HOME_REPAIR_STEPS.map((s) => s.id));
+
+    await expect(b.completeStep(id, 'arrive', none)).rejects.toMatchObject({ code: 'step_out_of_order' });
+    for (let i = 0; i < 5; i++) job = await completeCurrent(b, job);
+    expect(job.current_step).toBe('diagnose_repair');
+
+    await expect(b.completeStep(id, 'diagnose_repair', { ...none, text: { fault: 'x', work: 'y' } })).rejects.toMatchObject({ code: 'evidence_missing' });
+    await expect(b.addPhoto(id, 'diagnose_repair', new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ code: 'not_an_image' });
+    job = await b.addPhoto(id, 'diagnose_repair', jpeg);
+    job = await b.addPhoto(id, 'diagnose_repair', new Uint8Array([...jpeg, 4]));
+    job = await completeCurrent(b, job, { fault: '散热器阀门堵塞', work: '清洗阀芯' });
+
+    job = await b.skipStep(id, 'clean_up', '客户要求自行清理');
+    expect(job.steps.find((s) => s.id === 'clean_up')).toMatchObject({ status: 'skipped', skip_reason: '客户要求自行清理' });
+
+    job = await b.declineSignature(id, 'signature', 'refused', '对维修时间不满', { name: '物业王师傅', phone: '13900000000' });
+    expect(job.signature).toMatchObject({ state: 'declined', outcome: 'refused' });
+    job = await completeCurrent(b, job);
+
+    job = await b.giveRating(id, 4, '');
+    await expect(b.giveRating(id, 5, '改一下')).rejects.toMatchObject({ code: 'rating_locked' });
+    job = await completeCurrent(b, job);
+    job = await completeCurrent(b, job);
+    expect(job.can_close).toBe(false);
+    job = await completeCurrent(b, job, { result: 'resolved' });
+
+    expect(job.current_step).toBeNull();
+    expect(job.can_close).toBe(true);
+    job = await b.closeJob(id, 'resolved', '');
+    expect(job.summary.closed).toBe(true);
+    expect(job.summary.sla.state).toBe('met');
+
+    const status = await b.syncStatus();
+    expect(status.online).toBe(false);
+    const mine = (await b.outbox()).filter((e) => e.job_id === id);
+    expect(mine.every((e) => e.state === 'queued'), 'offline: everything waits in the outbox').toBe(true);
+    expect(mine.map((e) => e.device_seq)).toEqual([...mine.map((e) => e.device_seq)].sort((x, y) => x - y));
+
+    b.setOnline(true);
+    const after = await b.syncNow();
+    expect(after.queued).toBe(0);
+    expect((await b.outbox()).filter((e) => e.job_id === id).every((e) => e.state === 'acknowledged')).toBe(true);
+  });
+
+  it('keeps a customer signature as an image and locks it', async () => {
+    const b = new FakeBackend({ signedIn: true, demo: true });
+    b.fastForward('job-repair-1', 'signature');
+    const job = await b.saveSignature('job-repair-1', 'signature', 'customer', '李秀兰', png);
+    expect(job.signature).toMatchObject({ state: 'signed', signer_name: '李秀兰', image: { mime: 'image/png' } });
+    if (job.signature?.state !== 'signed') throw new Error('unreachable');
+    expect(new Uint8Array(await b.thumbnail(job.signature.image.sha256))).toEqual(png);
+    await expect(b.declineSignature('job-repair-1', 'signature', 'absent', '无人', null)).rejects.toMatchObject({ code: 'signature_locked' });
+  });
+
+  it('puts an accident report first in the queue and reports sync status to listeners', async () => {
+    const b = new FakeBackend({ signedIn: true, demo: true, online: false });
+    const seen: number[] = [];
+    await b.onSyncStatus((s) => seen.push(s.queued));
+    const job = await b.reportAccident({ description: '井室蒸汽外冒', measures_taken: '设置警戒', position: { lat: null, lon: null, description: '和平路 3 号井' }, injuries: false });
+    expect(job.summary).toMatchObject({ kind: 'emergency_repair', urgent: true });
+    expect((await b.outbox())[0].job_id).toBe(job.summary.id);
+    expect(seen.length).toBeGreaterThan(0);
+  });
+
+  it('issues rectification notices with distinct numbers', async () => {
+    const b = new FakeBackend({ signedIn: true, demo: true });
+    await b.issueNotice('job-inspect-1', '2026-12-04', '拆除私接管道');
+    const job = await b.issueNotice('job-inspect-1', '2026-12-04', '恢复铅封');
+    expect(new Set(job.notices.map((n) => n.number)).size).toBe(2);
+  });
+
+  it('answers errors by code: bad credentials, offline sign-in, no session', async () => {
+    const b = new FakeBackend();
+    await expect(b.today()).rejects.toMatchObject({ code: 'not_signed_in' });
+    await expect(b.login('https://o.cn', 'u', 'wrong')).rejects.toMatchObject({ code: 'bad_credentials' });
+    b.setOnline(false);
+    await expect(b.login('https://o.cn', 'u', 'pw')).rejects.toMatchObject({ code: 'offline' });
+  });
+});
