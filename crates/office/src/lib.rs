@@ -1,1 +1,183 @@
-//! heatcrew-office: being written.
+//! heatcrew-office: the office server. Accounts and devices, dispatch, the exactly-once sync
+//! endpoints, content-addressed attachments and reports, over axum on embedded SQLite.
+//!
+//! - [`store`]: storage behind the [`store::Store`] trait; [`store::SqliteStore`] by default.
+//! - [`sync`]: what a pushed event may do (shared by every store).
+//! - [`api`]: the HTTP surface (router, auth extractor, handlers, OpenAPI).
+//! - [`files`]: the attachment folder (write, fsync, rename; content-addressed).
+//! - [`views`]: a job's events projected as visit steps, signatures, photos, ratings; the summary report.
+//! - [`verify`]: re-verify every stored device chain (`heatcrew-office verify`).
+//! - [`demo`]: a realistic demo company (`serve --demo`).
+//!
+//! Start one in-process (tests, the simulator):
+//! ```no_run
+//! # async fn f() -> anyhow::Result<()> {
+//! let office = heatcrew_office::Office::open(heatcrew_office::Config::new("/tmp/office.db"))?;
+//! let running = office.spawn("127.0.0.1:0").await?;
+//! println!("{}", running.url());
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+pub mod demo;
+pub mod error;
+pub mod files;
+pub mod store;
+pub mod sync;
+pub mod verify;
+pub mod views;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use store::{SqliteStore, Store};
+
+/// How an office runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The SQLite database file (created on first start).
+    pub db: PathBuf,
+    /// Where attachment files live; by default a folder next to the database (`<db>.files`).
+    pub files_dir: PathBuf,
+    /// Lifetime of an access token.
+    pub access_ttl: Duration,
+    /// Lifetime of a refresh token (each refresh rotates it).
+    pub refresh_ttl: Duration,
+    /// A device whose clock offset moves by more than this between two requests is flagged.
+    pub clock_jump_threshold: Duration,
+}
+
+impl Config {
+    pub fn new(db: impl AsRef<Path>) -> Config {
+        let db = db.as_ref().to_path_buf();
+        let mut files = db.clone().into_os_string();
+        files.push(".files");
+        Config {
+            db,
+            files_dir: PathBuf::from(files),
+            access_ttl: Duration::from_secs(60 * 60),
+            refresh_ttl: Duration::from_secs(60 * 60 * 24 * 30),
+            clock_jump_threshold: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Shared state of a running office.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub files: Arc<files::FileStore>,
+    pub config: Arc<Config>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An office ready to serve: storage opened and migrated.
+#[derive(Debug, Clone)]
+pub struct Office {
+    state: AppState,
+}
+
+impl Office {
+    /// Open (or create) the SQLite database and the attachment folder named in `config`.
+    pub fn open(config: Config) -> anyhow::Result<Office> {
+        let store = SqliteStore::open(&config.db)?;
+        Self::with_store(config, Arc::new(store))
+    }
+
+    /// An office on any [`Store`] implementation.
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Office> {
+        let files = files::FileStore::open(&config.files_dir)?;
+        Ok(Office {
+            state: AppState {
+                store,
+                files: Arc::new(files),
+                config: Arc::new(config),
+            },
+        })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.state.store.clone()
+    }
+
+    /// Seed the demo company (idempotent); returns the demo logins.
+    pub fn seed_demo(&self) -> anyhow::Result<Vec<demo::DemoLogin>> {
+        demo::seed(&*self.state.store, chrono::Utc::now())
+    }
+
+    pub fn router(&self) -> axum::Router {
+        api::router(self.state.clone())
+    }
+
+    /// Serve on `listener` until the process ends.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).await
+    }
+
+    /// Bind `addr` (e.g. `127.0.0.1:0`) and serve on a background task.
+    pub async fn spawn(self, addr: &str) -> std::io::Result<RunningOffice> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let router = self.router();
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(RunningOffice {
+            addr,
+            state: self.state,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// An office serving in the background of this process; stops when dropped.
+#[derive(Debug)]
+pub struct RunningOffice {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningOffice {
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop accepting connections and wait for in-flight requests to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningOffice {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -29,3 +29,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const PROTOCOL_HEADER: &str = "x-heatcrew-protocol";
 /// Response header carrying the office's clock (RFC 3339), so devices can measure their offset.
 pub const SERVER_TIME_HEADER: &str = "x-heatcrew-server-time";
+/// Request header a device may send with its own clock (RFC 3339); the office records the offset
+/// per device (server minus device) to correct SLA clocks and flags devices whose clock jumped.
+/// Added in protocol 1 (optional: an office ignores it when absent).
+pub const DEVICE_TIME_HEADER: &str = "x-heatcrew-device-time";

@@ -1,0 +1,239 @@
+//! Content-addressed, resumable attachment uploads (create, HEAD for the offset, PATCH at the
+//! offset) and downloads for office staff. A file counts only once its SHA-256 matched.
+
+use super::{ApiJson, Auth, blocking};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::files::Finish;
+use crate::store::AttachmentRow;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use heatcrew_protocol::Digest;
+use heatcrew_protocol::sync::{
+    AttachmentCreate, AttachmentStatus, MAX_ATTACHMENT_BYTES, UPLOAD_OFFSET_HEADER,
+};
+
+fn parse_sha(s: &str) -> ApiResult<Digest> {
+    s.parse().map_err(|_| {
+        ApiError::bad_request(
+            "bad_digest",
+            "the path must end in a SHA-256 as 64 lowercase hex characters",
+        )
+    })
+}
+
+/// Field users may upload and read only files their own accepted events reference.
+async fn check_scope(state: &AppState, auth: &Auth, sha: Digest) -> ApiResult<()> {
+    if auth.is_office_staff() {
+        return Ok(());
+    }
+    let user = auth.user.id;
+    if blocking(state, move |s| s.attachment_referenced_by(sha, user)).await? {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_referenced",
+            "no event of yours references this attachment; push the record before its photos",
+        ))
+    }
+}
+
+async fn status(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentStatus> {
+    let offset = if row.complete {
+        row.size
+    } else {
+        state.files.partial_len(row.sha256)?
+    };
+    Ok(AttachmentStatus {
+        sha256: row.sha256,
+        offset,
+        size: row.size,
+        complete: row.complete,
+    })
+}
+
+/// A row exists but the file is already in place (the office stopped between rename and commit):
+/// count it if it still hashes right.
+async fn adopt_orphan(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentRow> {
+    if row.complete || !state.files.has_final(row.sha256) {
+        return Ok(row);
+    }
+    let files = state.files.clone();
+    let sha = row.sha256;
+    if tokio::task::spawn_blocking(move || files.final_is_intact(sha)).await?? {
+        blocking(state, move |s| s.complete_attachment(sha, Utc::now())).await?;
+        return Ok(AttachmentRow {
+            complete: true,
+            ..row
+        });
+    }
+    Ok(row)
+}
+
+/// Announce an upload (or look one up): returns where to continue. Already-complete content is
+/// deduplicated: the answer is `complete: true` at once.
+#[utoipa::path(post, path = "/api/v1/attachments", tag = "attachments",
+    request_body(content = Object, description = "heatcrew_protocol::sync::AttachmentCreate"),
+    responses((status = 200, body = Object, description = "AttachmentStatus"),
+        (status = 403, body = crate::api::openapi::ErrorBodySchema, description = "not_referenced"),
+        (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "size_conflict"),
+        (status = 413, body = crate::api::openapi::ErrorBodySchema, description = "too_large")))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<AttachmentCreate>,
+) -> ApiResult<Json<AttachmentStatus>> {
+    if req.size > MAX_ATTACHMENT_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("attachments are at most {MAX_ATTACHMENT_BYTES} bytes"),
+        ));
+    }
+    check_scope(&state, &auth, req.sha256).await?;
+    let user = auth.user.id;
+    let row = blocking(&state, move |s| s.create_attachment(&req, user, Utc::now())).await?;
+    let row = adopt_orphan(&state, row).await?;
+    Ok(Json(status(&state, row).await?))
+}
+
+async fn existing(state: &AppState, sha: Digest) -> ApiResult<AttachmentRow> {
+    blocking(state, move |s| s.attachment(sha))
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_attachment",
+                "announce the upload with POST /api/v1/attachments first",
+            )
+        })
+}
+
+fn offset_headers(st: &AttachmentStatus) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(UPLOAD_OFFSET_HEADER, HeaderValue::from(st.offset));
+    h.insert("upload-length", HeaderValue::from(st.size));
+    h
+}
+
+/// How many bytes the office holds (`Upload-Offset`), to resume after a cut.
+#[utoipa::path(head, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+    params(("sha256" = String, Path, description = "content address")),
+    responses((status = 200, description = "Upload-Offset and Upload-Length headers"), (status = 404)))]
+pub async fn head(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(sha): Path<String>,
+) -> ApiResult<Response> {
+    let sha = parse_sha(&sha)?;
+    check_scope(&state, &auth, sha).await?;
+    let row = existing(&state, sha).await?;
+    let row = adopt_orphan(&state, row).await?;
+    let st = status(&state, row).await?;
+    Ok((StatusCode::OK, offset_headers(&st)).into_response())
+}
+
+/// Append raw bytes at `Upload-Offset`. A wrong offset is a 409 `offset_mismatch` carrying the
+/// real offset; the chunk that completes the file is hash-checked, and a mismatch discards the
+/// upload (422 `hash_mismatch`).
+#[utoipa::path(patch, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+    params(("sha256" = String, Path, description = "content address"), ("upload-offset" = u64, Header, description = "where this chunk starts")),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "at most MAX_CHUNK_BYTES"),
+    responses((status = 200, body = Object, description = "AttachmentStatus"),
+        (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "offset_mismatch; Upload-Offset has the real offset"),
+        (status = 422, body = crate::api::openapi::ErrorBodySchema, description = "hash_mismatch: the upload was discarded"),
+        (status = 413, body = crate::api::openapi::ErrorBodySchema)))]
+pub async fn patch(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let sha = parse_sha(&sha)?;
+    let offset: u64 = headers
+        .get(UPLOAD_OFFSET_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| ApiError::bad_request("missing_offset", "send the Upload-Offset header"))?;
+    check_scope(&state, &auth, sha).await?;
+    let _guard = state.files.lock_for(sha).lock().await;
+    let row = existing(&state, sha).await?;
+    if row.complete {
+        let st = status(&state, row).await?;
+        return Ok((offset_headers(&st), Json(st)).into_response());
+    }
+    let held = state.files.partial_len(sha)?;
+    if offset != held {
+        let mut err = ApiError::new(
+            StatusCode::CONFLICT,
+            "offset_mismatch",
+            format!("the office holds {held} bytes; continue from there"),
+        );
+        err.upload_offset = Some(held);
+        return Err(err);
+    }
+    if held + body.len() as u64 > row.size {
+        return Err(ApiError::bad_request(
+            "beyond_size",
+            format!("the upload was announced with {} bytes", row.size),
+        ));
+    }
+    let files = state.files.clone();
+    let now_len = tokio::task::spawn_blocking(move || files.append(sha, offset, &body)).await??;
+    if now_len == row.size {
+        let files = state.files.clone();
+        match tokio::task::spawn_blocking(move || files.finish(sha)).await?? {
+            Finish::Stored => {
+                blocking(&state, move |s| s.complete_attachment(sha, Utc::now())).await?;
+                tracing::info!(sha256 = %sha, bytes = row.size, "attachment stored");
+            }
+            Finish::HashMismatch { actual } => {
+                tracing::warn!(sha256 = %sha, %actual, "attachment bytes do not match their hash; discarded");
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "hash_mismatch",
+                    format!(
+                        "the bytes hash to {actual}, not {sha}; the upload was discarded, send it again from 0"
+                    ),
+                ));
+            }
+        }
+    }
+    let row = existing(&state, sha).await?;
+    let st = status(&state, row).await?;
+    Ok((offset_headers(&st), Json(st)).into_response())
+}
+
+/// Download a received file (office staff, or a field user whose events reference it).
+#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+    params(("sha256" = String, Path, description = "content address")),
+    responses((status = 200, content_type = "application/octet-stream", description = "the file, with its recorded MIME type"),
+        (status = 404, body = crate::api::openapi::ErrorBodySchema, description = "not_received")))]
+pub async fn download(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(sha): Path<String>,
+) -> ApiResult<Response> {
+    let sha = parse_sha(&sha)?;
+    check_scope(&state, &auth, sha).await?;
+    let row = existing(&state, sha).await?;
+    if !row.complete {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_received",
+            "the file has not fully arrived yet",
+        ));
+    }
+    let files = state.files.clone();
+    let bytes = tokio::task::spawn_blocking(move || files.read(sha)).await??;
+    let mime = HeaderValue::from_str(&row.mime)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    Ok(([(CONTENT_TYPE, mime)], bytes).into_response())
+}

@@ -1,0 +1,269 @@
+//! Login (password check, device key enrolment), token refresh with rotation, revocation.
+
+use super::{ApiJson, Auth, STAFF, blocking, token_hash};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{NewSession, RefreshOutcome, Rotation, UserRecord};
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use heatcrew_protocol::Digest;
+use heatcrew_protocol::sync::{LoginRequest, LoginResponse, RefreshRequest, UserInfo};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Hash a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A fresh random token (32 bytes, hex) and the hash the office stores instead of it.
+fn new_token() -> (String, Digest) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+/// Office staff sign in without a device key (they do not record field events).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StaffLoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+async fn check_password(
+    state: &AppState,
+    username: String,
+    password: String,
+) -> ApiResult<UserRecord> {
+    let user = blocking(state, move |s| s.user_by_username(&username)).await?;
+    let bad = || ApiError::unauthorized("bad_credentials", "wrong username or password");
+    let Some(user) = user else {
+        // Spend the same time as a real check, so response time does not reveal usernames.
+        let _ = tokio::task::spawn_blocking(move || verify_password(&password, DUMMY_HASH)).await;
+        return Err(bad());
+    };
+    let hash = user.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await?;
+    if ok { Ok(user) } else { Err(bad()) }
+}
+
+/// A valid argon2 hash of nothing anyone types; verified against for unknown usernames.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3RDM3D5GM4ulOOv8AEfpTxBN6tpBf7tn7PDV47xuzT0";
+
+struct Tokens {
+    access: String,
+    access_expires_at: DateTime<Utc>,
+    refresh: String,
+}
+
+async fn open_session(
+    state: &AppState,
+    user_id: Uuid,
+    device_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<Tokens> {
+    let (access, access_hash) = new_token();
+    let (refresh, refresh_hash) = new_token();
+    let access_expires_at = now + state.config.access_ttl;
+    let session = NewSession {
+        id: Uuid::now_v7(),
+        user_id,
+        device_id,
+        access_hash,
+        access_expires_at,
+        refresh_hash,
+        refresh_expires_at: now + state.config.refresh_ttl,
+        now,
+    };
+    blocking(state, move |s| s.create_session(session)).await?;
+    Ok(Tokens {
+        access,
+        access_expires_at,
+        refresh,
+    })
+}
+
+async fn response(
+    state: &AppState,
+    tokens: Tokens,
+    user: UserInfo,
+    device_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<LoginResponse> {
+    let device = match device_id {
+        Some(d) => blocking(state, move |s| s.device(d)).await?,
+        None => None,
+    };
+    Ok(LoginResponse {
+        access_token: tokens.access,
+        access_expires_at: tokens.access_expires_at,
+        refresh_token: tokens.refresh,
+        user,
+        device_code: device.as_ref().map(|d| d.code.clone()).unwrap_or_default(),
+        last_seq: device.map_or(0, |d| d.last_seq),
+        server_time: now,
+    })
+}
+
+/// Check the password, enrol the device's Ed25519 key (or confirm it), open a session.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body(content = Object, description = "heatcrew_protocol::sync::LoginRequest"),
+    responses((status = 200, body = Object, description = "LoginResponse"),
+        (status = 401, body = crate::api::openapi::ErrorBodySchema, description = "bad_credentials"),
+        (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key")))]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(&req.device_public_key, &mut key)
+        .ok()
+        .and_then(|_| ed25519_dalek::VerifyingKey::from_bytes(&key).ok())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_public_key",
+                "device_public_key must be an Ed25519 public key as 64 hex characters",
+            )
+        })?;
+    let user = check_password(&state, req.username, req.password).await?;
+    let now = Utc::now();
+    let (device_id, public_key, name, user_id) = (
+        req.device_id,
+        req.device_public_key.to_lowercase(),
+        req.device_name,
+        user.info.id,
+    );
+    blocking(&state, move |s| {
+        s.enrol_device(device_id, &public_key, &name, user_id, now)
+    })
+    .await?;
+    let tokens = open_session(&state, user.info.id, Some(req.device_id), now).await?;
+    tracing::info!(user = %user.info.username, device = %req.device_id, "device logged in");
+    Ok(Json(
+        response(&state, tokens, user.info, Some(req.device_id), now).await?,
+    ))
+}
+
+/// Sign in as dispatcher or admin, without a device. The response's `device_code` is empty.
+#[utoipa::path(post, path = "/api/v1/auth/staff-login", tag = "auth", request_body = StaffLoginRequest,
+    responses((status = 200, body = Object, description = "LoginResponse (device_code empty)"),
+        (status = 401, body = crate::api::openapi::ErrorBodySchema), (status = 403, body = crate::api::openapi::ErrorBodySchema)))]
+pub async fn staff_login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<StaffLoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let user = check_password(&state, req.username, req.password).await?;
+    if !STAFF.contains(&user.info.role) {
+        return Err(ApiError::forbidden(
+            "field staff log in from the app, with their device",
+        ));
+    }
+    let now = Utc::now();
+    let tokens = open_session(&state, user.info.id, None, now).await?;
+    Ok(Json(response(&state, tokens, user.info, None, now).await?))
+}
+
+/// Trade a refresh token for a new pair. The old refresh token stays usable only until the new
+/// pair is used (so a response lost on the way does not lock the device out); a token that comes
+/// back after that revokes the session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body(content = Object, description = "heatcrew_protocol::sync::RefreshRequest"),
+    responses((status = 200, body = Object, description = "LoginResponse"),
+        (status = 401, body = crate::api::openapi::ErrorBodySchema, description = "bad_refresh_token or refresh_reused")))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<LoginResponse>> {
+    let now = Utc::now();
+    let (access, access_hash) = new_token();
+    let (refresh, refresh_hash) = new_token();
+    let access_expires_at = now + state.config.access_ttl;
+    let rotation = Rotation {
+        presented_refresh: token_hash(req.refresh_token.trim()),
+        access_hash,
+        access_expires_at,
+        refresh_hash,
+        refresh_expires_at: now + state.config.refresh_ttl,
+        now,
+    };
+    match blocking(&state, move |s| s.refresh_session(rotation)).await? {
+        RefreshOutcome::Rotated { user, device_id } => {
+            let tokens = Tokens {
+                access,
+                access_expires_at,
+                refresh,
+            };
+            Ok(Json(response(&state, tokens, user, device_id, now).await?))
+        }
+        RefreshOutcome::Invalid => Err(ApiError::unauthorized(
+            "bad_refresh_token",
+            "the refresh token is unknown, expired or revoked; log in again",
+        )),
+        RefreshOutcome::Reused => {
+            tracing::warn!("a rotated-out refresh token came back; session revoked");
+            Err(ApiError::unauthorized(
+                "refresh_reused",
+                "this refresh token was already used; the session is revoked, log in again",
+            ))
+        }
+    }
+}
+
+/// Revoke the caller's own session (log out).
+#[utoipa::path(post, path = "/api/v1/auth/revoke", tag = "auth", responses((status = 204), (status = 401, body = crate::api::openapi::ErrorBodySchema)))]
+pub async fn revoke(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
+    let id = auth.session_id;
+    blocking(&state, move |s| s.revoke_session(id, Utc::now())).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_parses_so_unknown_users_cost_a_real_verification() {
+        assert!(
+            PasswordHash::new(DUMMY_HASH).is_ok(),
+            "a malformed dummy would return fast and reveal usernames"
+        );
+        assert!(
+            !verify_password("anything", DUMMY_HASH),
+            "nobody may log in against the dummy"
+        );
+    }
+
+    #[test]
+    fn passwords_round_trip_through_argon2() {
+        let h = hash_password("热力2026").expect("hash");
+        assert!(
+            h.starts_with("$argon2id$"),
+            "argon2id is the default and the recommended variant"
+        );
+        assert!(
+            verify_password("热力2026", &h),
+            "the right password verifies"
+        );
+        assert!(!verify_password("热力2025", &h), "a wrong one does not");
+    }
+}

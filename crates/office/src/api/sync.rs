@@ -1,0 +1,80 @@
+//! Push and pull (DESIGN.md "Sync"). The device is always the token's device.
+
+use super::{ApiJson, Auth, blocking};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use heatcrew_protocol::sync::{MAX_PUSH_EVENTS, PullResponse, PushRequest, PushResponse};
+use serde::Deserialize;
+
+/// Apply a batch of the token's device's events in one transaction: `device_seq == last+1` is
+/// verified (chain, signature, scope) and stored; `<= last` answers the stored result; a gap is a
+/// 409 `sequence_gap` with `expected_seq`, and nothing of the batch is stored.
+#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync",
+    request_body(content = Object, description = "heatcrew_protocol::sync::PushRequest"),
+    responses((status = 200, body = Object, description = "PushResponse: one result per event"),
+        (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "sequence_gap with expected_seq"),
+        (status = 403, body = crate::api::openapi::ErrorBodySchema, description = "no_device: a staff token cannot push"),
+        (status = 413, body = crate::api::openapi::ErrorBodySchema, description = "too_large / too_many_events")))]
+pub async fn push(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> ApiResult<Json<PushResponse>> {
+    let device = auth.device_id.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "no_device",
+            "only a device token can push events",
+        )
+    })?;
+    if req.events.len() > MAX_PUSH_EVENTS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_events",
+            format!("at most {MAX_PUSH_EVENTS} events per push; split the backlog"),
+        ));
+    }
+    let user = auth.user.id;
+    let n = req.events.len();
+    let started = std::time::Instant::now();
+    let resp = blocking(&state, move |s| {
+        s.push(device, user, &req.events, Utc::now())
+    })
+    .await?;
+    tracing::info!(device = %device, events = n, last_seq = resp.last_seq, ms = started.elapsed().as_millis() as u64, "push");
+    Ok(Json(resp))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PullParams {
+    /// The `next_cursor` of the previous pull (0 at first).
+    #[serde(default)]
+    pub cursor: u64,
+    /// At most this many changes (default 500, at most 1000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Changes in the caller's scope after `cursor`, in office commit order.
+#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullParams),
+    responses((status = 200, body = Object, description = "PullResponse")))]
+pub async fn pull(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(p): Query<PullParams>,
+) -> ApiResult<Json<PullResponse>> {
+    let limit = p.limit.unwrap_or(500).clamp(1, 1000);
+    let user = auth.user.id;
+    let (changes, next_cursor, has_more) =
+        blocking(&state, move |s| s.pull(user, p.cursor, limit)).await?;
+    Ok(Json(PullResponse {
+        changes,
+        next_cursor,
+        has_more,
+        server_time: Utc::now(),
+    }))
+}

@@ -1,0 +1,105 @@
+//! The HTTP edge's closed error shape: `{code, message}` ([`ErrorBody`]) with a status. Handlers log
+//! detail and return a short, actionable message.
+
+use crate::store::StoreError;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use heatcrew_protocol::sync::{ErrorBody, UPLOAD_OFFSET_HEADER};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+    /// For `offset_mismatch` (409): the offset the office holds.
+    pub upload_offset: Option<u64>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            body: ErrorBody {
+                code: code.into(),
+                message: message.into(),
+                expected_seq: None,
+            },
+            upload_offset: None,
+        }
+    }
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    pub fn unauthorized(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what } => ApiError::not_found(format!("{what} not found")),
+            StoreError::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
+            StoreError::Invalid { code, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
+            StoreError::SequenceGap { expected } => {
+                let mut err = ApiError::new(
+                    StatusCode::CONFLICT,
+                    "sequence_gap",
+                    format!(
+                        "events are missing before this batch: push again from device_seq {expected}"
+                    ),
+                );
+                err.body.expected_seq = Some(expected);
+                err
+            }
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                ApiError::internal("the office could not complete the request; try again later")
+            }
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        tracing::error!(error = %e, "blocking task failed");
+        ApiError::internal("the office could not complete the request; try again later")
+    }
+}
+
+impl From<std::io::Error> for ApiError {
+    fn from(e: std::io::Error) -> Self {
+        tracing::error!(error = %e, "file storage failure");
+        ApiError::internal("the office could not store the file; try again later")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::warn!(code = %self.body.code, message = %self.body.message, "request failed");
+        } else {
+            tracing::debug!(code = %self.body.code, message = %self.body.message, "request refused");
+        }
+        let mut resp = (self.status, axum::Json(self.body)).into_response();
+        if let Some(off) = self.upload_offset {
+            resp.headers_mut()
+                .insert(UPLOAD_OFFSET_HEADER, HeaderValue::from(off));
+        }
+        resp
+    }
+}

@@ -1,0 +1,281 @@
+//! Storage behind a small trait, so that PostgreSQL can follow the embedded SQLite default.
+//!
+//! Methods are synchronous: the HTTP layer calls them on `spawn_blocking`. Every method that changes
+//! more than one row does so in one transaction. Rules that do not need the database (chain and
+//! signature checks, what an event may touch) live in [`crate::sync`] and are shared by every backend.
+
+pub mod sqlite;
+
+use chrono::{DateTime, Utc};
+use heatcrew_protocol::sync::{AttachmentCreate, Change, PushResponse, Role, UserInfo};
+use heatcrew_protocol::{AppointmentWindow, Checkpoint, Digest, Event, Job, OutageNotice};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use sqlite::SqliteStore;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What went wrong in storage, in words a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} not found")]
+    NotFound { what: String },
+    /// A request that clashes with stored state (a taken username, a device key mismatch).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// A request that can never succeed as sent.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    /// The push skipped sequence numbers; nothing of the batch was stored.
+    #[error("sequence gap: the office expects device_seq {expected} next")]
+    SequenceGap { expected: u64 },
+    #[error(
+        "the database was written by a newer heatcrew-office (schema {found}, this binary knows {known}); upgrade the binary"
+    )]
+    NewerSchema { found: i64, known: i64 },
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn not_found(what: impl Into<String>) -> Self {
+        StoreError::NotFound { what: what.into() }
+    }
+}
+
+/// A user with the password hash (never leaves the server).
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub info: UserInfo,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub role: Role,
+    pub badge_no: String,
+}
+
+/// A device as enrolled at this office.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeviceRecord {
+    pub id: Uuid,
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+    /// Short code unique at this office (`D0001`), used in offline-issued notice numbers.
+    pub code: String,
+    pub name: String,
+    /// The user who logged in on it last.
+    pub user_id: Uuid,
+    pub enrolled_at: DateTime<Utc>,
+    pub last_seq: u64,
+    /// Server clock minus device clock, from the last request that carried the device's time.
+    pub clock_offset_ms: Option<i64>,
+    /// How often the offset moved by more than the configured threshold between two requests.
+    pub clock_jumps: u64,
+}
+
+/// An access/refresh token pair as stored (hashes only).
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub device_id: Option<Uuid>,
+    pub access_hash: Digest,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_hash: Digest,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+/// Who a valid access token belongs to.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub user: UserInfo,
+    pub device_id: Option<Uuid>,
+    pub access_expires_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+/// Fresh token hashes to rotate into a session on refresh.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    pub presented_refresh: Digest,
+    pub access_hash: Digest,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_hash: Digest,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+}
+
+/// What a refresh found.
+#[derive(Debug, Clone)]
+pub enum RefreshOutcome {
+    Rotated {
+        user: UserInfo,
+        device_id: Option<Uuid>,
+    },
+    /// Unknown, expired or revoked refresh token.
+    Invalid,
+    /// An older refresh token came back after its successor was used: the session is revoked,
+    /// because one of the two holders is not the device.
+    Reused,
+}
+
+/// One stored event with the office's verdict on it.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub event: Event,
+    pub user_id: Uuid,
+    pub accepted: bool,
+    pub reject_code: Option<String>,
+    pub reject_reason: Option<String>,
+    pub received_at: DateTime<Utc>,
+    /// The pushing device's clock offset (server minus device) when the summary is computed.
+    pub device_clock_offset_ms: Option<i64>,
+}
+
+/// A job with office bookkeeping.
+#[derive(Debug, Clone)]
+pub struct JobRecord {
+    pub job: Job,
+    pub created_at: DateTime<Utc>,
+    pub cancel_reason: Option<String>,
+}
+
+/// A patrol route: the checkpoints a patrol round visits.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Route {
+    pub id: Uuid,
+    pub name: String,
+    pub area: String,
+    #[schema(value_type = Vec<Object>)]
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Crew {
+    pub id: Uuid,
+    pub name: String,
+    pub members: Vec<Uuid>,
+}
+
+/// An attachment's metadata row. The bytes live in the file store.
+#[derive(Debug, Clone)]
+pub struct AttachmentRow {
+    pub sha256: Digest,
+    pub size: u64,
+    pub mime: String,
+    pub complete: bool,
+}
+
+/// Counts for the summary report that SQL answers directly.
+#[derive(Debug, Clone, Default)]
+pub struct Counts {
+    pub events_accepted: u64,
+    pub events_rejected: u64,
+    pub devices: u64,
+    pub devices_clock_flagged: u64,
+    pub attachments_referenced: u64,
+    pub attachments_received: u64,
+}
+
+/// The office's storage.
+pub trait Store: Send + Sync + 'static {
+    // Accounts.
+    fn add_user(&self, user: NewUser, now: DateTime<Utc>) -> StoreResult<UserInfo>;
+    fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+    fn user(&self, id: Uuid) -> StoreResult<Option<UserInfo>>;
+    fn list_users(&self) -> StoreResult<Vec<UserInfo>>;
+    fn add_crew(&self, name: &str, members: &[Uuid], now: DateTime<Utc>) -> StoreResult<Crew>;
+    fn list_crews(&self) -> StoreResult<Vec<Crew>>;
+
+    // Devices and sessions.
+    /// Enrol `device_id` with `public_key`, or confirm it; a different key for a known id is a
+    /// `device_key_mismatch` conflict.
+    fn enrol_device(
+        &self,
+        device_id: Uuid,
+        public_key: &str,
+        name: &str,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<DeviceRecord>;
+    fn device(&self, id: Uuid) -> StoreResult<Option<DeviceRecord>>;
+    fn list_devices(&self) -> StoreResult<Vec<DeviceRecord>>;
+    /// Remember the device's clock offset; count a jump when it moved by more than `jump_ms`.
+    fn record_clock_offset(
+        &self,
+        device_id: Uuid,
+        offset_ms: i64,
+        jump_ms: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    fn create_session(&self, session: NewSession) -> StoreResult<()>;
+    fn session_by_access(&self, access_hash: Digest) -> StoreResult<Option<SessionRecord>>;
+    fn refresh_session(&self, rotation: Rotation) -> StoreResult<RefreshOutcome>;
+    fn revoke_session(&self, session_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Revoke every session of a device (a lost phone); returns how many were live.
+    fn revoke_device_sessions(&self, device_id: Uuid, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    // Sync.
+    /// Apply a push batch for `device_id` on behalf of `user_id` in one transaction.
+    fn push(
+        &self,
+        device_id: Uuid,
+        user_id: Uuid,
+        events: &[Event],
+        now: DateTime<Utc>,
+    ) -> StoreResult<PushResponse>;
+    /// Changes in `user_id`'s scope after `cursor`: `(changes, next_cursor, has_more)`.
+    fn pull(&self, user_id: Uuid, cursor: u64, limit: u32)
+    -> StoreResult<(Vec<Change>, u64, bool)>;
+    /// Every stored event of a device in `device_seq` order, for verification.
+    fn device_events(&self, device_id: Uuid) -> StoreResult<Vec<StoredEvent>>;
+
+    // Attachments.
+    fn attachment_referenced_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool>;
+    fn attachment(&self, sha256: Digest) -> StoreResult<Option<AttachmentRow>>;
+    fn create_attachment(
+        &self,
+        create: &AttachmentCreate,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<AttachmentRow>;
+    fn complete_attachment(&self, sha256: Digest, now: DateTime<Utc>) -> StoreResult<()>;
+
+    // Dispatch.
+    fn create_job(&self, job: Job, now: DateTime<Utc>) -> StoreResult<Job>;
+    /// Assign or reassign; the previous assignee gets a `JobRevoked` change, the new one `JobUpserted`.
+    fn assign_job(&self, job_id: Uuid, assignee: Uuid, now: DateTime<Utc>) -> StoreResult<Job>;
+    fn schedule_job(
+        &self,
+        job_id: Uuid,
+        window: AppointmentWindow,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Job>;
+    fn cancel_job(&self, job_id: Uuid, reason: &str, now: DateTime<Utc>) -> StoreResult<Job>;
+    fn job(&self, job_id: Uuid) -> StoreResult<Option<JobRecord>>;
+    fn list_jobs(&self) -> StoreResult<Vec<JobRecord>>;
+    /// Accepted and rejected events of a job, in office receipt order.
+    fn job_events(&self, job_id: Uuid) -> StoreResult<Vec<StoredEvent>>;
+    fn create_route(&self, route: Route, now: DateTime<Utc>) -> StoreResult<Route>;
+    fn route(&self, id: Uuid) -> StoreResult<Option<Route>>;
+    fn list_routes(&self) -> StoreResult<Vec<Route>>;
+    fn upsert_outage(&self, notice: OutageNotice, now: DateTime<Utc>) -> StoreResult<OutageNotice>;
+    fn clear_outage(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+    fn list_outages(&self) -> StoreResult<Vec<OutageNotice>>;
+
+    // Reports and housekeeping.
+    fn counts(&self) -> StoreResult<Counts>;
+    /// Small key/value facts (e.g. that the demo company was seeded).
+    fn meta(&self, key: &str) -> StoreResult<Option<String>>;
+    fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
+}

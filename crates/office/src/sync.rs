@@ -1,0 +1,277 @@
+//! The office's rules for pushed events, independent of storage: what an event that passed the chain
+//! and signature checks may do. Every [`crate::store::Store`] backend applies these the same way.
+//!
+//! Ledger policy: an event that breaks the chain (edited, wrongly signed, wrongly linked) is not
+//! stored and does not advance the device's ledger, because storing it would make the office's copy
+//! of the chain unverifiable. An event whose chain is intact but whose content is refused (another
+//! technician's job, a malformed payload) is stored flagged `rejected` and does advance the ledger:
+//! it is part of the device's signed history, and without it every later event of the device would
+//! be stuck behind a hole that the device cannot fill. Rejected events never touch jobs, reports or
+//! attachments.
+
+use heatcrew_protocol::{Event, EventBody, Job};
+use uuid::Uuid;
+
+/// Event kinds this office understands. Events of other kinds (from newer devices) are verified and
+/// stored but not interpreted.
+pub const KNOWN_KINDS: &[&str] = &[
+    "job_created",
+    "step_completed",
+    "step_skipped",
+    "photo_added",
+    "signature_captured",
+    "signature_declined",
+    "rating_given",
+    "damage_recorded",
+    "network_damage_recorded",
+    "finding_recorded",
+    "notice_issued",
+    "reading_recorded",
+    "defect_reported",
+    "accident_reported",
+    "job_closed",
+    "correction",
+];
+
+/// What the office knows about the job an event names, from the pushing user's point of view.
+#[derive(Debug, Clone, Default)]
+pub struct JobFacts {
+    pub exists: bool,
+    /// The user is the job's assignee now, or was before a reassignment (work done before the
+    /// revocation reached the device is still evidence).
+    pub user_is_or_was_assignee: bool,
+}
+
+/// A refusal with a stable code and a reason the device shows to the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub reason: String,
+}
+
+/// What an acceptable event does at the office.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Creates a job, assigned to the pushing user.
+    CreateJob(Box<Job>),
+    /// Recorded on an existing job; `body` is `None` for kinds this office does not know.
+    Record(Option<Box<EventBody>>),
+}
+
+/// Decide whether `user_id` may record `event` (whose chain and signature already verified).
+pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, Refusal> {
+    let e = &event.unsigned;
+    let known = KNOWN_KINDS.contains(&e.kind.as_str());
+    let body = if known {
+        match EventBody::from_parts(&e.kind, &e.payload) {
+            Ok(b) => Some(b),
+            Err(err) => {
+                return Err(Refusal {
+                    code: "bad_payload",
+                    reason: format!("the {} payload does not match its schema: {err}", e.kind),
+                });
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(EventBody::JobCreated { job }) = &body {
+        if job.id != e.job_id {
+            return Err(Refusal {
+                code: "bad_payload",
+                reason: format!(
+                    "job_created names job {} but the event is for job {}",
+                    job.id, e.job_id
+                ),
+            });
+        }
+        if facts.exists {
+            return Err(Refusal {
+                code: "job_exists",
+                reason: format!(
+                    "job {} already exists at the office; a device may only create new jobs",
+                    job.id
+                ),
+            });
+        }
+        if job.assignee.is_some_and(|a| a != user_id) {
+            return Err(Refusal {
+                code: "forbidden_job",
+                reason: "a device may only create jobs for its own user".into(),
+            });
+        }
+        let mut job = job.clone();
+        job.assignee = Some(user_id);
+        job.revision = job.revision.max(1);
+        return Ok(Effect::CreateJob(Box::new(job)));
+    }
+    if !facts.exists {
+        return Err(Refusal {
+            code: "unknown_job",
+            reason: format!("job {} is not known at the office", e.job_id),
+        });
+    }
+    if !facts.user_is_or_was_assignee {
+        return Err(Refusal {
+            code: "forbidden_job",
+            reason: format!("job {} is not assigned to you", e.job_id),
+        });
+    }
+    Ok(Effect::Record(body.map(Box::new)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use ed25519_dalek::SigningKey;
+    use heatcrew_protocol::{Digest, JobKind, JobStatus, Resolution, TemplateRef, UnsignedEvent};
+
+    fn event(job_id: Uuid, body: &EventBody) -> Event {
+        let (kind, payload) = body.to_parts();
+        UnsignedEvent {
+            id: Uuid::now_v7(),
+            device_id: Uuid::from_u128(1),
+            device_seq: 1,
+            job_id,
+            kind,
+            payload,
+            recorded_at: Utc::now(),
+            elapsed_ms: 0,
+            prev_hash: Digest::GENESIS,
+        }
+        .seal(&SigningKey::from_bytes(&[1; 32]))
+    }
+
+    fn job(id: Uuid, assignee: Option<Uuid>) -> Job {
+        Job {
+            id,
+            kind: JobKind::EmergencyRepair,
+            template: TemplateRef {
+                id: "emergency_repair".into(),
+                version: 1,
+            },
+            title: "抢修".into(),
+            customer: None,
+            site: Some("3号换热站".into()),
+            reported_at: None,
+            window: None,
+            assignee,
+            street_work: false,
+            checkpoints: vec![],
+            status: JobStatus::Open,
+            revision: 0,
+        }
+    }
+
+    #[test]
+    fn table_of_verdicts() {
+        let me = Uuid::from_u128(10);
+        let other = Uuid::from_u128(11);
+        let j = Uuid::from_u128(20);
+        let close = EventBody::JobClosed {
+            resolution: Resolution::Resolved,
+            summary: String::new(),
+        };
+        let mine = JobFacts {
+            exists: true,
+            user_is_or_was_assignee: true,
+        };
+        let theirs = JobFacts {
+            exists: true,
+            user_is_or_was_assignee: false,
+        };
+        let none = JobFacts::default();
+        let cases: Vec<(&str, Event, JobFacts, Result<&str, &str>)> = vec![
+            ("my job", event(j, &close), mine.clone(), Ok("record")),
+            (
+                "someone else's job",
+                event(j, &close),
+                theirs.clone(),
+                Err("forbidden_job"),
+            ),
+            (
+                "a job the office never heard of",
+                event(j, &close),
+                none.clone(),
+                Err("unknown_job"),
+            ),
+            (
+                "a new emergency job",
+                event(j, &EventBody::JobCreated { job: job(j, None) }),
+                none.clone(),
+                Ok("create"),
+            ),
+            (
+                "re-creating an existing job",
+                event(j, &EventBody::JobCreated { job: job(j, None) }),
+                mine.clone(),
+                Err("job_exists"),
+            ),
+            (
+                "creating a job for someone else",
+                event(
+                    j,
+                    &EventBody::JobCreated {
+                        job: job(j, Some(other)),
+                    },
+                ),
+                none.clone(),
+                Err("forbidden_job"),
+            ),
+            (
+                "a job_created naming another job",
+                event(
+                    j,
+                    &EventBody::JobCreated {
+                        job: job(Uuid::from_u128(21), None),
+                    },
+                ),
+                none.clone(),
+                Err("bad_payload"),
+            ),
+        ];
+        for (why, e, facts, want) in cases {
+            let got = match judge(&e, me, &facts) {
+                Ok(Effect::CreateJob(job)) => {
+                    assert_eq!(
+                        job.assignee,
+                        Some(me),
+                        "{why}: a device-created job belongs to its user"
+                    );
+                    Ok("create")
+                }
+                Ok(Effect::Record(_)) => Ok("record"),
+                Err(r) => Err(r.code),
+            };
+            assert_eq!(got, want, "{why}");
+        }
+    }
+
+    #[test]
+    fn malformed_payloads_of_known_kinds_are_refused_but_unknown_kinds_pass() {
+        let me = Uuid::from_u128(10);
+        let facts = JobFacts {
+            exists: true,
+            user_is_or_was_assignee: true,
+        };
+        let mut e = event(
+            Uuid::from_u128(20),
+            &EventBody::RatingGiven {
+                stars: 5,
+                comment: String::new(),
+            },
+        );
+        e.unsigned.payload = serde_json::json!({"stars": "five"});
+        assert_eq!(
+            judge(&e, me, &facts).err().map(|r| r.code),
+            Some("bad_payload"),
+            "a rating that is not a number cannot be projected into reports"
+        );
+        e.unsigned.kind = "thermal_image_added".into();
+        assert!(
+            matches!(judge(&e, me, &facts), Ok(Effect::Record(None))),
+            "a newer device's event kind must still be stored, or its chain would stall"
+        );
+    }
+}

@@ -1,0 +1,480 @@
+//! What the office reads back: a job's events projected as visit steps, photos, signatures,
+//! ratings, notices, readings and defects; and the summary report. Computed from the stored
+//! events on each read, so it can never drift from the evidence.
+
+use crate::store::{JobRecord, Store, StoreResult, StoredEvent};
+use chrono::{DateTime, Duration, Utc};
+use heatcrew_protocol::{AttachmentRef, Digest, EventBody, JobKind, JobStatus, Resolution};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+/// Ordinary faults are to be resolved within 4 hours of the report (一般故障4小时内解决).
+pub const REPAIR_SLA: Duration = Duration::hours(4);
+
+/// Who recorded an event and when (device clock, and corrected by the device's known offset).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Recorded {
+    pub event_id: Uuid,
+    pub device_id: Uuid,
+    pub device_seq: u64,
+    pub user_id: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    /// `recorded_at` plus the device's clock offset at the office (server minus device).
+    pub corrected_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttachmentView {
+    pub sha256: String,
+    pub mime: String,
+    pub bytes: u64,
+    /// The file arrived and its hash matched.
+    pub received: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StepView {
+    #[serde(flatten)]
+    pub at: Recorded,
+    pub step: String,
+    /// `completed` or `skipped`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    #[schema(value_type = Object)]
+    pub evidence: Value,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PhotoView {
+    #[serde(flatten)]
+    pub at: Recorded,
+    pub step: String,
+    pub caption: String,
+    pub photo: AttachmentView,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SignatureView {
+    #[serde(flatten)]
+    pub at: Recorded,
+    pub step: String,
+    /// `customer`, `witness`, `technician`; or `declined`.
+    pub signer: String,
+    pub signer_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<AttachmentView>,
+    /// For a declined signature: `refused` or `absent`, the reason and the witness.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub declined: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecordView {
+    #[serde(flatten)]
+    pub at: Recorded,
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// Attachments this record references, with whether each arrived.
+    pub attachments: Vec<AttachmentView>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RejectedView {
+    #[serde(flatten)]
+    pub at: Recorded,
+    pub kind: String,
+    pub code: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SlaView {
+    pub reported_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    /// Corrected time of the first `job_closed` with resolution `resolved`.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// `None` while still open and within the deadline.
+    pub within_sla: Option<bool>,
+}
+
+/// A job as the office reads it back.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobDetail {
+    #[schema(value_type = Object)]
+    pub job: heatcrew_protocol::Job,
+    pub created_at: DateTime<Utc>,
+    pub cancel_reason: Option<String>,
+    pub steps: Vec<StepView>,
+    pub photos: Vec<PhotoView>,
+    pub signatures: Vec<SignatureView>,
+    /// `rating_given` records (the customer's stars and comment).
+    pub ratings: Vec<RecordView>,
+    /// `notice_issued` records (整改通知书).
+    pub notices: Vec<RecordView>,
+    /// `reading_recorded` records (运行日志).
+    pub readings: Vec<RecordView>,
+    /// `defect_reported` records.
+    pub defects: Vec<RecordView>,
+    /// Findings, damage, accidents, corrections, closings and kinds this office does not know.
+    pub other_records: Vec<RecordView>,
+    pub closed: Option<RecordView>,
+    /// Events refused for this job (kept in the device ledger, not applied).
+    pub rejected: Vec<RejectedView>,
+    pub sla: Option<SlaView>,
+    pub patrol: Option<PatrolView>,
+}
+
+/// Late and missed checkpoint visits of a patrol round.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, Default)]
+pub struct PatrolView {
+    pub checkpoints: Vec<CheckpointStatus>,
+    pub late: u64,
+    pub missed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CheckpointStatus {
+    pub id: String,
+    pub name: String,
+    pub interval_minutes: u32,
+    pub visits: u64,
+    /// Visits that came after the interval had run out.
+    pub late: u64,
+    /// Intervals that ran out with no visit at all, up to now (or the end of the window).
+    pub missed: u64,
+    pub last_visit: Option<DateTime<Utc>>,
+}
+
+fn recorded(e: &StoredEvent) -> Recorded {
+    let u = &e.event.unsigned;
+    Recorded {
+        event_id: u.id,
+        device_id: u.device_id,
+        device_seq: u.device_seq,
+        user_id: e.user_id,
+        recorded_at: u.recorded_at,
+        corrected_at: corrected(e),
+    }
+}
+
+/// Device time corrected by the office's last known offset for the device.
+pub fn corrected(e: &StoredEvent) -> DateTime<Utc> {
+    e.event.unsigned.recorded_at + Duration::milliseconds(e.device_clock_offset_ms.unwrap_or(0))
+}
+
+/// Looks up whether attachments arrived (cached per view).
+struct Arrivals<'a> {
+    store: &'a dyn Store,
+    known: HashMap<Digest, bool>,
+}
+
+impl Arrivals<'_> {
+    fn view(&mut self, a: &AttachmentRef) -> StoreResult<AttachmentView> {
+        let received = match self.known.get(&a.sha256) {
+            Some(r) => *r,
+            None => {
+                let r = self
+                    .store
+                    .attachment(a.sha256)?
+                    .is_some_and(|row| row.complete);
+                self.known.insert(a.sha256, r);
+                r
+            }
+        };
+        Ok(AttachmentView {
+            sha256: a.sha256.to_hex(),
+            mime: a.mime.clone(),
+            bytes: a.bytes,
+            received,
+        })
+    }
+}
+
+/// Project a job's stored events.
+pub fn job_detail(store: &dyn Store, rec: JobRecord, now: DateTime<Utc>) -> StoreResult<JobDetail> {
+    let events = store.job_events(rec.job.id)?;
+    let mut arrivals = Arrivals {
+        store,
+        known: HashMap::new(),
+    };
+    let mut d = JobDetail {
+        job: rec.job.clone(),
+        created_at: rec.created_at,
+        cancel_reason: rec.cancel_reason.clone(),
+        steps: vec![],
+        photos: vec![],
+        signatures: vec![],
+        ratings: vec![],
+        notices: vec![],
+        readings: vec![],
+        defects: vec![],
+        other_records: vec![],
+        closed: None,
+        rejected: vec![],
+        sla: None,
+        patrol: None,
+    };
+    let mut resolved_at: Option<DateTime<Utc>> = None;
+    for e in &events {
+        let u = &e.event.unsigned;
+        if !e.accepted {
+            d.rejected.push(RejectedView {
+                at: recorded(e),
+                kind: u.kind.clone(),
+                code: e.reject_code.clone().unwrap_or_default(),
+                reason: e.reject_reason.clone().unwrap_or_default(),
+            });
+            continue;
+        }
+        let body = EventBody::from_parts(&u.kind, &u.payload).ok();
+        let record = |arrivals: &mut Arrivals<'_>| -> StoreResult<RecordView> {
+            let attachments = body
+                .as_ref()
+                .map(|b| {
+                    b.attachments()
+                        .into_iter()
+                        .map(|a| arrivals.view(a))
+                        .collect::<StoreResult<Vec<_>>>()
+                })
+                .transpose()?
+                .unwrap_or_default();
+            Ok(RecordView {
+                at: recorded(e),
+                kind: u.kind.clone(),
+                payload: u.payload.clone(),
+                attachments,
+            })
+        };
+        match &body {
+            Some(EventBody::StepCompleted { step, evidence }) => d.steps.push(StepView {
+                at: recorded(e),
+                step: step.clone(),
+                status: "completed".into(),
+                skip_reason: None,
+                evidence: serde_json::to_value(evidence).unwrap_or(Value::Null),
+            }),
+            Some(EventBody::StepSkipped { step, reason }) => d.steps.push(StepView {
+                at: recorded(e),
+                step: step.clone(),
+                status: "skipped".into(),
+                skip_reason: Some(reason.clone()),
+                evidence: Value::Null,
+            }),
+            Some(EventBody::PhotoAdded {
+                step,
+                photo,
+                caption,
+            }) => d.photos.push(PhotoView {
+                at: recorded(e),
+                step: step.clone(),
+                caption: caption.clone(),
+                photo: arrivals.view(photo)?,
+            }),
+            Some(EventBody::SignatureCaptured {
+                step,
+                signer,
+                signer_name,
+                image,
+            }) => d.signatures.push(SignatureView {
+                at: recorded(e),
+                step: step.clone(),
+                signer: serde_json::to_value(signer)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                signer_name: signer_name.clone(),
+                image: Some(arrivals.view(image)?),
+                declined: None,
+            }),
+            Some(EventBody::SignatureDeclined { step, .. }) => d.signatures.push(SignatureView {
+                at: recorded(e),
+                step: step.clone(),
+                signer: "declined".into(),
+                signer_name: String::new(),
+                image: None,
+                declined: Some(u.payload.clone()),
+            }),
+            Some(EventBody::RatingGiven { .. }) => d.ratings.push(record(&mut arrivals)?),
+            Some(EventBody::NoticeIssued { .. }) => d.notices.push(record(&mut arrivals)?),
+            Some(EventBody::ReadingRecorded { .. }) => d.readings.push(record(&mut arrivals)?),
+            Some(EventBody::DefectReported { .. }) => d.defects.push(record(&mut arrivals)?),
+            Some(EventBody::JobClosed { resolution, .. }) => {
+                if *resolution == Resolution::Resolved && resolved_at.is_none() {
+                    resolved_at = Some(corrected(e));
+                }
+                let r = record(&mut arrivals)?;
+                d.closed.get_or_insert(r);
+            }
+            _ => d.other_records.push(record(&mut arrivals)?),
+        }
+    }
+    if let Some(reported_at) = rec.job.reported_at {
+        let deadline = reported_at + REPAIR_SLA;
+        let within_sla = match resolved_at {
+            Some(r) => Some(r <= deadline),
+            None if now > deadline => Some(false),
+            None => None,
+        };
+        d.sla = Some(SlaView {
+            reported_at,
+            deadline,
+            resolved_at,
+            within_sla,
+        });
+    }
+    if rec.job.kind == JobKind::PatrolRound {
+        d.patrol = Some(patrol_status(&rec, &events, now));
+    }
+    Ok(d)
+}
+
+/// Check each checkpoint's visits against its interval (head station hourly, substations twice a
+/// day), from the start of the round's window (or its creation) to now or the window's end.
+pub fn patrol_status(rec: &JobRecord, events: &[StoredEvent], now: DateTime<Utc>) -> PatrolView {
+    let start = rec.job.window.map_or(rec.created_at, |w| w.start);
+    let end = rec.job.window.map_or(now, |w| w.end.min(now));
+    let mut visits: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.accepted) {
+        if let Ok(EventBody::ReadingRecorded { checkpoint, .. }) =
+            EventBody::from_parts(&e.event.unsigned.kind, &e.event.unsigned.payload)
+        {
+            let at = corrected(e);
+            let id = rec
+                .job
+                .checkpoints
+                .iter()
+                .find(|c| c.id == checkpoint)
+                .map(|c| c.id.as_str());
+            if let Some(id) = id {
+                visits.entry(id).or_default().push(at);
+            }
+        }
+    }
+    let mut view = PatrolView::default();
+    for cp in &rec.job.checkpoints {
+        let interval = Duration::minutes(cp.interval_minutes() as i64);
+        let mut times = visits.remove(cp.id.as_str()).unwrap_or_default();
+        times.sort();
+        let (mut late, mut missed) = (0u64, 0u64);
+        let mut due = start + interval;
+        for t in &times {
+            if *t > due {
+                late += 1;
+                // Whole intervals that passed with no visit before this late one.
+                missed += ((*t - due).num_minutes() / interval.num_minutes().max(1)) as u64;
+            }
+            due = *t + interval;
+        }
+        if end > due && rec.job.status != JobStatus::Cancelled {
+            missed += 1 + ((end - due).num_minutes() / interval.num_minutes().max(1)) as u64;
+        }
+        view.late += late;
+        view.missed += missed;
+        view.checkpoints.push(CheckpointStatus {
+            id: cp.id.clone(),
+            name: cp.name.clone(),
+            interval_minutes: cp.interval_minutes(),
+            visits: times.len() as u64,
+            late,
+            missed,
+            last_visit: times.last().copied(),
+        });
+    }
+    view
+}
+
+/// The office's summary report.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    pub generated_at: DateTime<Utc>,
+    pub jobs: u64,
+    pub jobs_by_kind: BTreeMap<String, u64>,
+    pub jobs_open: u64,
+    pub jobs_cancelled: u64,
+    /// Jobs with an accepted `job_closed`.
+    pub jobs_closed: u64,
+    /// Repair jobs (with a reported time) that are resolved or past their 4-hour deadline.
+    pub repairs_due: u64,
+    /// Of those, resolved within 4 hours of the report (corrected device time).
+    pub repairs_timely: u64,
+    /// 维修及时率: `repairs_timely / repairs_due`; null when nothing is due yet.
+    pub timely_repair_rate: Option<f64>,
+    /// 处结率: closed jobs / jobs not cancelled; null without jobs.
+    pub closure_rate: Option<f64>,
+    pub events_accepted: u64,
+    pub events_rejected: u64,
+    pub devices: u64,
+    /// Devices whose clock jumped by more than the threshold between two syncs.
+    pub devices_clock_flagged: u64,
+    pub attachments_referenced: u64,
+    pub attachments_received: u64,
+    pub attachments_missing: u64,
+    pub patrol_checkpoints_late: u64,
+    pub patrol_checkpoints_missed: u64,
+    pub outages_active: u64,
+}
+
+pub fn summary(store: &dyn Store, now: DateTime<Utc>) -> StoreResult<Summary> {
+    let counts = store.counts()?;
+    let jobs = store.list_jobs()?;
+    let mut s = Summary {
+        generated_at: now,
+        jobs: jobs.len() as u64,
+        jobs_by_kind: BTreeMap::new(),
+        jobs_open: 0,
+        jobs_cancelled: 0,
+        jobs_closed: 0,
+        repairs_due: 0,
+        repairs_timely: 0,
+        timely_repair_rate: None,
+        closure_rate: None,
+        events_accepted: counts.events_accepted,
+        events_rejected: counts.events_rejected,
+        devices: counts.devices,
+        devices_clock_flagged: counts.devices_clock_flagged,
+        attachments_referenced: counts.attachments_referenced,
+        attachments_received: counts.attachments_received,
+        attachments_missing: counts
+            .attachments_referenced
+            .saturating_sub(counts.attachments_received),
+        patrol_checkpoints_late: 0,
+        patrol_checkpoints_missed: 0,
+        outages_active: store.list_outages()?.len() as u64,
+    };
+    for rec in jobs {
+        *s.jobs_by_kind
+            .entry(rec.job.kind.as_str().to_owned())
+            .or_default() += 1;
+        if rec.job.status == JobStatus::Cancelled {
+            s.jobs_cancelled += 1;
+            continue;
+        }
+        let d = job_detail(store, rec, now)?;
+        if d.closed.is_some() {
+            s.jobs_closed += 1;
+        } else {
+            s.jobs_open += 1;
+        }
+        if matches!(d.job.kind, JobKind::HomeRepair | JobKind::EmergencyRepair)
+            && let Some(sla) = &d.sla
+            && let Some(ok) = sla.within_sla
+        {
+            s.repairs_due += 1;
+            s.repairs_timely += ok as u64;
+        }
+        if let Some(p) = &d.patrol {
+            s.patrol_checkpoints_late += p.late;
+            s.patrol_checkpoints_missed += p.missed;
+        }
+    }
+    let not_cancelled = s.jobs - s.jobs_cancelled;
+    s.timely_repair_rate =
+        (s.repairs_due > 0).then(|| s.repairs_timely as f64 / s.repairs_due as f64);
+    s.closure_rate = (not_cancelled > 0).then(|| s.jobs_closed as f64 / not_cancelled as f64);
+    Ok(s)
+}
