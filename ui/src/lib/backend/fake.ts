@@ -275,6 +275,9 @@ export function sniffImage(bytes: Uint8Array): string | null {
   return null;
 }
 
+/** What crossing IPC does to an argument: a JSON copy (also strips Svelte's reactive proxies). */
+const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
 let idCounter = 0;
 const newId = (prefix: string) => `${prefix}-${(++idCounter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -360,6 +363,7 @@ export class FakeBackend implements Backend {
     return this.view(this.getJob(jobId));
   }
   async completeStep(jobId: string, step: string, evidence: StepEvidence) {
+    evidence = wire(evidence);
     this.log('complete_step', { jobId, step, evidence });
     const job = this.getJob(jobId);
     const s = this.currentStep(job, step);
@@ -419,7 +423,7 @@ export class FakeBackend implements Backend {
     this.currentStep(job, step);
     if (reason.trim().length < 2) throw err('reason_required', '请填写原因', 'Give the reason', this.lang);
     if (job.signature) throw err('signature_locked', '签名已记录，不能更改', 'Already recorded', this.lang);
-    job.signature = { state: 'declined', outcome, reason: reason.trim(), witness };
+    job.signature = { state: 'declined', outcome, reason: reason.trim(), witness: wire(witness) };
     this.record(job, 'signature_declined', 0);
     return this.view(job);
   }
@@ -436,6 +440,7 @@ export class FakeBackend implements Backend {
     this.log('record_damage', { jobId, damage });
     const job = this.getJob(jobId);
     if (!damage.item.trim()) throw err('invalid_input', '请填写损坏物品', 'Name the damaged item', this.lang);
+    damage = wire(damage);
     job.damages.push({ id: newId('dmg'), item: damage.item, description: damage.description, remedy: damage.remedy, remedy_detail: damage.remedy_detail, photos: damage.photos });
     this.record(job, 'damage_recorded', 0);
     return this.view(job);
@@ -443,6 +448,7 @@ export class FakeBackend implements Backend {
   async recordNetworkDamage(jobId: string, damage: NetworkDamageInput) {
     this.log('record_network_damage', { jobId, damage });
     const job = this.getJob(jobId);
+    damage = wire(damage);
     job.damages.push({ id: newId('net'), item: damage.equipment, description: damage.cause, remedy: 'customer_caused', remedy_detail: '', photos: damage.photos });
     this.record(job, 'network_damage_recorded', 0);
     return this.view(job);
@@ -450,7 +456,7 @@ export class FakeBackend implements Backend {
   async recordFinding(jobId: string, finding: FindingInput) {
     this.log('record_finding', { jobId, finding });
     const job = this.getJob(jobId);
-    job.findings.push({ id: newId('fnd'), ...finding });
+    job.findings.push({ id: newId('fnd'), ...wire(finding) });
     this.record(job, 'finding_recorded', 0);
     return this.view(job);
   }
@@ -479,11 +485,12 @@ export class FakeBackend implements Backend {
     this.log('report_defect', { jobId, defect });
     const job = this.getJob(jobId);
     if (!defect.category) throw err('invalid_input', '请选择缺陷类别', 'Choose a category', this.lang);
-    job.defects.push({ id: newId('def'), ...defect });
+    job.defects.push({ id: newId('def'), ...wire(defect) });
     this.record(job, 'defect_reported', 0);
     return this.view(job);
   }
   async reportAccident(accident: AccidentInput) {
+    accident = wire(accident);
     this.log('report_accident', { accident });
     this.requireSession();
     const job = this.makeJob('emergency_repair', {
