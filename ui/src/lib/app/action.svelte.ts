@@ -1,6 +1,6 @@
 // Busy flag + last error for one button's backend call: the pattern every form repeats.
 import { toBackendError } from '../backend/backend';
-import type { BackendError } from '../backend/types';
+import type { BackendError } from '../backend/args';
 import { routeOnError } from './session.svelte';
 
 export class Action {

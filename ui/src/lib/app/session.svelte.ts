@@ -1,5 +1,6 @@
 // Who is signed in, shared by the header and the views. `undefined` while the backend is asked.
-import type { BackendError, Session } from '../backend/types';
+import type { Session } from '../backend/types';
+import type { BackendError } from '../backend/args';
 import { ErrorCode } from '../backend/backend';
 
 class SessionState {

@@ -1,27 +1,8 @@
 // The one interface the UI talks to. Production uses TauriBackend (tauri.ts); Vitest and the dev-only
 // preview page use FakeBackend (fake.ts). Every method maps 1:1 to a command in CONTRACT.md and
 // rejects with a BackendError `{code, message}`.
-import type {
-  AccidentInput,
-  AttachmentRef,
-  BackendError,
-  DamageInput,
-  DefectInput,
-  FindingInput,
-  JobView,
-  Lang,
-  NetworkDamageInput,
-  OutboxEntry,
-  Reading,
-  Resolution,
-  Session,
-  SignatureOutcome,
-  Signer,
-  StepEvidence,
-  SyncStatus,
-  Today,
-  Witness,
-} from './types';
+import type { AttachmentRef, JobView, Lang, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
+import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 export interface Backend {
   session(): Promise<Session | null>;

@@ -6,34 +6,8 @@
 // the real core: hashes are SHA-256 of the bytes, nothing is signed, nothing persists.
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 import type { Backend } from './backend';
-import type {
-  AccidentInput,
-  AttachmentRef,
-  BackendError,
-  CheckpointView,
-  DamageInput,
-  DefectInput,
-  EvidenceSpec,
-  FindingInput,
-  JobKind,
-  JobSummary,
-  JobView,
-  Lang,
-  Localized,
-  NetworkDamageInput,
-  OutboxEntry,
-  Reading,
-  Resolution,
-  Session,
-  SignatureOutcome,
-  Signer,
-  Sla,
-  StepEvidence,
-  StepView,
-  SyncStatus,
-  Today,
-  Witness,
-} from './types';
+import type { AttachmentRef, CheckpointView, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
+import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 const L = (zh: string, en: string): Localized => ({ zh, en });
 const MIN = 60_000;

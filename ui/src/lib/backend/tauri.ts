@@ -4,26 +4,8 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toBackendError, type Backend } from './backend';
-import type {
-  AccidentInput,
-  AttachmentRef,
-  DamageInput,
-  DefectInput,
-  FindingInput,
-  JobView,
-  Lang,
-  NetworkDamageInput,
-  OutboxEntry,
-  Reading,
-  Resolution,
-  Session,
-  SignatureOutcome,
-  Signer,
-  StepEvidence,
-  SyncStatus,
-  Today,
-  Witness,
-} from './types';
+import type { AttachmentRef, JobView, Lang, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
+import type { AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 async function call<T>(
   command: string,

@@ -1,6 +1,7 @@
 // Wire types between the UI and the Rust backend, exactly as in CONTRACT.md (snake_case fields,
 // RFC 3339 timestamps, UUID ids). This file will be replaced by types generated from the Rust
-// structs with the same names and shapes: keep every IPC type here and only here.
+// structs with the same names and shapes, so it holds the contract's types and nothing else; the
+// UI's own argument shapes and aliases live in args.ts, derived from these.
 
 export type Lang = 'zh-CN' | 'en';
 export interface Localized {
@@ -25,12 +26,11 @@ export interface Customer {
   address: string;
   account_no: string;
 }
-/** An appointment window. Named as in the contract; import it as `AppointmentWindow` to avoid shadowing the DOM `Window`. */
+/** An appointment window (named as in the contract; it shadows the DOM `Window` only where imported). */
 export interface Window {
   start: string;
   end: string;
 }
-export type AppointmentWindow = Window;
 export interface OutageNotice {
   id: string;
   area: string;
@@ -128,32 +128,25 @@ export interface StepEvidence {
   readings: Reading[];
   position: Position | null;
 }
-export interface Witness {
-  name: string;
-  phone: string;
-}
 // The contract text writes this as `interface … | …`, which is not valid TypeScript: it is a union type.
 export type SignatureView =
   | { state: 'signed'; signer_name: string; image: AttachmentRef }
-  | { state: 'declined'; outcome: 'refused' | 'absent'; reason: string; witness: Witness | null };
-export type CheckpointKind = 'head_station' | 'substation' | 'pipeline_segment';
-export type CheckpointState = 'done' | 'due' | 'late' | 'missed';
+  | { state: 'declined'; outcome: 'refused' | 'absent'; reason: string; witness: { name: string; phone: string } | null };
 export interface CheckpointView {
   id: string;
   name: string;
-  kind: CheckpointKind;
-  state: CheckpointState;
+  kind: 'head_station' | 'substation' | 'pipeline_segment';
+  state: 'done' | 'due' | 'late' | 'missed';
   next_due_at: string;
   last_visit_at: string | null;
   missed_rounds: number;
   readings: ReadingSpec[];
 }
-export type Severity = 'minor' | 'major' | 'critical';
 export interface DefectView {
   id: string;
   checkpoint: string | null;
   category: string;
-  severity: Severity;
+  severity: 'minor' | 'major' | 'critical';
   description: string;
   position: Position;
   photos: AttachmentRef[];
@@ -216,51 +209,5 @@ export interface SyncStatus {
   bytes_total: number;
   last_sync_at: string | null;
   oldest_pending_at: string | null;
-  last_error: BackendError | null;
-}
-
-// Argument shapes of the commands (the JS side of the contract's `args` column).
-export type DamageRemedy = 'restore_original' | 'equivalent' | 'compensation';
-export interface DamageInput {
-  item: string;
-  description: string;
-  remedy: DamageRemedy;
-  remedy_detail: string;
-  photos: AttachmentRef[];
-  customer_signature: AttachmentRef;
-}
-export interface NetworkDamageInput {
-  equipment: string;
-  cause: string;
-  photos: AttachmentRef[];
-  customer_signature: AttachmentRef;
-}
-export interface FindingInput {
-  category: string;
-  description: string;
-  states: Record<string, string>;
-  photos: AttachmentRef[];
-}
-export interface DefectInput {
-  checkpoint: string | null;
-  category: string;
-  severity: Severity;
-  position: Position;
-  description: string;
-  photos: AttachmentRef[];
-}
-export interface AccidentInput {
-  description: string;
-  measures_taken: string;
-  position: Position;
-  injuries: boolean;
-}
-export type SignatureOutcome = 'refused' | 'absent';
-export type Signer = 'customer' | 'witness';
-export type Resolution = 'resolved' | 'follow_up_needed';
-
-/** What every rejected command carries: `message` is shown (already localized), `code` is branched on. */
-export interface BackendError {
-  code: string;
-  message: string;
+  last_error: { code: string; message: string } | null;
 }

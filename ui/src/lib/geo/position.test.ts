@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { currentPosition, formatPosition, type GeoSource } from './position';
+import { PositionPrefetch, currentPosition, formatPosition, type GeoSource } from './position';
 
 describe('currentPosition', () => {
   it('returns the fix with the typed description', async () => {
@@ -17,5 +17,19 @@ describe('currentPosition', () => {
   it('does not wait forever for a fix', async () => {
     const silent: GeoSource = { getCurrentPosition: () => {} };
     expect((await currentPosition('x', silent, 10)).lat).toBeNull();
+  });
+});
+
+describe('PositionPrefetch', () => {
+  it('uses a fix that arrived while the technician was typing', async () => {
+    const geo: GeoSource = { getCurrentPosition: (ok) => ok({ coords: { latitude: 36.65, longitude: 117.12 } }) };
+    const p = new PositionPrefetch(geo);
+    expect(await p.get('3 号井', 10)).toEqual({ lat: 36.65, lon: 117.12, description: '3 号井' });
+  });
+  it('does not hold up a confirmation when there is no fix yet', async () => {
+    const silent: GeoSource = { getCurrentPosition: () => {} };
+    const started = Date.now();
+    expect(await new PositionPrefetch(silent, 60_000).get('路口', 20)).toEqual({ lat: null, lon: null, description: '路口' });
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 });

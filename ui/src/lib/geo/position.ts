@@ -39,3 +39,20 @@ const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 export function formatPosition(p: Position): string {
   return p.lat !== null && p.lon !== null ? `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}` : '';
 }
+
+/**
+ * Asks for a fix as soon as a screen opens, so that confirming ("arrived", "report now") never waits
+ * long for GPS: `get` returns whatever the lookup has by then, or no coordinates after `maxWaitMs`.
+ */
+export class PositionPrefetch {
+  private pending: Promise<Position>;
+  constructor(geo: GeoSource | undefined = globalThis.navigator?.geolocation, timeoutMs = 10_000) {
+    this.pending = currentPosition('', geo, timeoutMs);
+  }
+  async get(description: string, maxWaitMs = 1_500): Promise<Position> {
+    const none: Position = { lat: null, lon: null, description };
+    const timer = new Promise<Position>((r) => setTimeout(() => r(none), maxWaitMs));
+    const p = await Promise.race([this.pending, timer]);
+    return { ...p, description };
+  }
+}

@@ -161,6 +161,10 @@ const en: Shape<Messages> = {
     description: 'What was found',
     photos: 'Evidence photos',
     save: 'Save this finding',
+    state: { meter: 'Meter', seal: 'Seal', valve: 'Valve' },
+    state_meter: { normal: 'Normal', damaged: 'Damaged', bypassed: 'Bypassed/removed' },
+    state_seal: { intact: 'Intact', broken: 'Broken', missing: 'Missing' },
+    state_valve: { closed: 'Closed (normal)', opened: 'Opened without permission', bypass: 'Illegal bypass' },
     cat: {
       private_connection: 'Private connection',
       valve_opened: 'Valve opened without permission',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import zh from './zh-CN';
 import en from './en';
-import { FINDING_CATEGORIES } from '../inspection/findings';
+import { FINDING_CATEGORIES, FINDING_STATES } from '../inspection/findings';
 import { DEFECT_CATEGORIES, SEVERITIES } from '../patrol/defects';
 import { JOB_KINDS } from '../jobs/jobs';
 
@@ -53,6 +53,7 @@ describe('i18n catalogues', () => {
     const keys = [
       ...JOB_KINDS.map((k) => `kind.${k}`),
       ...FINDING_CATEGORIES.map((c) => `finding.cat.${c}`),
+      ...Object.entries(FINDING_STATES).flatMap(([k, vs]) => [`finding.state.${k}`, ...vs.map((v) => `finding.state_${k}.${v}`)]),
       ...DEFECT_CATEGORIES.map((c) => `defect.cat.${c}`),
       ...SEVERITIES.map((s) => `defect.severity.${s}`),
       ...['done', 'due', 'late', 'missed'].map((s) => `patrol.state.${s}`),

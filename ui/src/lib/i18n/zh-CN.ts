@@ -158,6 +158,10 @@ const zh = {
     description: '现场情况',
     photos: '证据照片',
     save: '保存这条发现',
+    state: { meter: '热表状态', seal: '铅封状态', valve: '阀门状态' },
+    state_meter: { normal: '正常', damaged: '损坏', bypassed: '被短接/拆除' },
+    state_seal: { intact: '完好', broken: '破损', missing: '缺失' },
+    state_valve: { closed: '关闭（正常）', opened: '私自开启', bypass: '私接旁通' },
     cat: {
       private_connection: '私接管道',
       valve_opened: '私自开启阀门',

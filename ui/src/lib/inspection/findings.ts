@@ -1,6 +1,13 @@
 // Categories of unauthorised heat use (违约用热/窃热) the inspector picks from; labels in the catalogues.
 export const FINDING_CATEGORIES = ['private_connection', 'valve_opened', 'seal_broken', 'meter_bypass', 'area_expanded', 'other'] as const;
 
+/** Meter, seal and valve states a finding records when the inspect step itself does not ask for them. */
+export const FINDING_STATES: Record<'meter' | 'seal' | 'valve', readonly string[]> = {
+  meter: ['normal', 'damaged', 'bypassed'],
+  seal: ['intact', 'broken', 'missing'],
+  valve: ['closed', 'opened', 'bypass'],
+};
+
 /** Default deadline for a rectification notice: seven days from today, as YYYY-MM-DD in local time. */
 export function defaultDeadline(nowMs: number, days = 7): string {
   const d = new Date(nowMs + days * 86_400_000);
