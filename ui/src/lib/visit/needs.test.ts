@@ -12,9 +12,19 @@ describe('evidenceNeeds', () => {
       { type: 'confirm', label: { zh: '完成', en: 'Done' } },
     ]);
     expect(needs).toEqual([
-      { label },
-      { label: { zh: '照片', en: 'Photos' }, key: 'needs.photos', values: { min: 2 } },
-      { key: 'needs.signature' },
+      { met: false, label },
+      { met: false, label: { zh: '照片', en: 'Photos' }, key: 'needs.photos', values: { min: 2 } },
+      { met: false, key: 'needs.signature' },
     ]);
+  });
+  it('ticks what is already recorded', () => {
+    const specs = [
+      { type: 'text', key: 'fault', label: { zh: '故障', en: 'Fault' }, required: true, multiline: true },
+      { type: 'photos', min: 2, label: { zh: '照片', en: 'Photos' } },
+      { type: 'signature' },
+      { type: 'rating' },
+    ] as const;
+    const met = evidenceNeeds([...specs], { photos: 2, signed: true, rated: false, text: { fault: ' ' }, states: {} }).map((n) => n.met);
+    expect(met).toEqual([false, true, true, false]);
   });
 });

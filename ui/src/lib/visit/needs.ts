@@ -1,7 +1,19 @@
 // "What evidence is needed" in words, from a step's EvidenceSpec list (shown above the inputs).
 import type { EvidenceSpec, Localized } from '../backend/types';
 
+export interface NeedContext {
+  photos: number;
+  signed: boolean;
+  rated: boolean;
+  text: Record<string, string>;
+  states: Record<string, string>;
+}
+
+const nothingYet: NeedContext = { photos: 0, signed: false, rated: false, text: {}, states: {} };
+
 export interface Need {
+  /** Already recorded: shown ticked so the technician sees what is left. */
+  met: boolean;
   /** A backend label to show as is, when the need is a named field. */
   label?: Localized;
   /** An i18n key (with values), appended after the label. */
@@ -9,27 +21,27 @@ export interface Need {
   values?: Record<string, string | number>;
 }
 
-export function evidenceNeeds(specs: readonly EvidenceSpec[]): Need[] {
+export function evidenceNeeds(specs: readonly EvidenceSpec[], ctx: NeedContext = nothingYet): Need[] {
   const out: Need[] = [];
   for (const s of specs) {
     switch (s.type) {
       case 'photos':
-        out.push({ label: s.label, key: 'needs.photos', values: { min: s.min } });
+        out.push({ met: ctx.photos >= s.min, label: s.label, key: 'needs.photos', values: { min: s.min } });
         break;
       case 'text':
-        if (s.required) out.push({ label: s.label });
+        if (s.required) out.push({ met: !!ctx.text[s.key]?.trim(), label: s.label });
         break;
       case 'choice':
-        if (s.required) out.push({ label: s.label });
+        if (s.required) out.push({ met: !!ctx.states[s.key], label: s.label });
         break;
       case 'readings':
-        out.push({ key: 'needs.readings', values: { n: s.specs.length } });
+        out.push({ met: false, key: 'needs.readings', values: { n: s.specs.length } });
         break;
       case 'signature':
-        out.push({ key: 'needs.signature' });
+        out.push({ met: ctx.signed, key: 'needs.signature' });
         break;
       case 'rating':
-        out.push({ key: 'needs.rating' });
+        out.push({ met: ctx.rated, key: 'needs.rating' });
         break;
       case 'contact_card':
       case 'confirm':
