@@ -100,8 +100,12 @@ pub struct OutboxEntry {
     pub urgent: bool,
 }
 
+/// Called with the events of each committed action (to wake the sync loop, refresh the UI).
+pub type RecordedHook = Box<dyn FnMut(&[Event]) + Send>;
+
 /// The device's signed event log and projections.
 pub struct Store {
+    on_recorded: Option<RecordedHook>,
     conn: Connection,
     path: PathBuf,
     files: FileStore,
@@ -193,6 +197,7 @@ impl Store {
         files_dir.push(".files");
         let files = FileStore::open(PathBuf::from(files_dir))?;
         let store = Store {
+            on_recorded: None,
             conn,
             path,
             files,
@@ -205,6 +210,17 @@ impl Store {
         };
         store.remove_orphan_files(ORPHAN_MIN_AGE)?;
         Ok(store)
+    }
+
+    /// Be told of every action after it committed.
+    pub fn on_recorded(&mut self, hook: RecordedHook) {
+        self.on_recorded = Some(hook);
+    }
+
+    fn recorded(&mut self, events: &[Event]) {
+        if let Some(hook) = self.on_recorded.as_mut() {
+            hook(events);
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -256,6 +272,7 @@ impl Store {
         .check(&body, today)?;
         let event = batch.append(job_id, &body)?;
         batch.commit()?;
+        self.recorded(std::slice::from_ref(&event));
         Ok(event)
     }
 
@@ -287,6 +304,7 @@ impl Store {
             events.push(batch.append(job_id, &body)?);
         }
         batch.commit()?;
+        self.recorded(&events);
         Ok(events)
     }
 
