@@ -79,9 +79,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
-        .layer(axum::middleware::map_response(stamp_response))
-        // The hard cap: bodies far beyond any route's limit are cut off while streaming.
+        // The hard cap: bodies far beyond any route's limit are cut off while streaming. Inside
+        // `stamp_response`, so its 413 gets the JSON shape and headers too.
         .layer(RequestBodyLimitLayer::new(MAX_PUSH_BYTES + 64 * 1024))
+        .layer(axum::middleware::map_response(stamp_response))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

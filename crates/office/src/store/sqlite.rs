@@ -248,6 +248,17 @@ fn device_record(t: DeviceRow) -> StoreResult<DeviceRecord> {
 const EVENT_COLS: &str =
     "e.body, e.user_id, e.status, e.reject_code, e.reject_reason, e.received_at, d.clock_offset_ms";
 
+/// id, user, device, refresh expiry, revoked, current used, current refresh hash.
+type RefreshRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    bool,
+    Option<String>,
+);
+
 type EventRow = (
     String,
     String,
@@ -328,10 +339,7 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn load_job(
-    tx: &Connection,
-    job_id: Uuid,
-) -> StoreResult<Option<(Job, DateTime<Utc>, Option<String>)>> {
+fn load_job(tx: &Connection, job_id: Uuid) -> StoreResult<Option<JobRecord>> {
     let row: Option<(String, String, Option<String>)> = tx
         .query_row(
             "SELECT body, created_at, cancel_reason FROM jobs WHERE id = ?1",
@@ -339,8 +347,14 @@ fn load_job(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    row.map(|(b, c, reason)| Ok((json(&b)?, parse_ts(&c)?, reason)))
-        .transpose()
+    row.map(|(b, c, cancel_reason)| {
+        Ok(JobRecord {
+            job: json(&b)?,
+            created_at: parse_ts(&c)?,
+            cancel_reason,
+        })
+    })
+    .transpose()
 }
 
 fn save_job(tx: &Connection, job: &Job, now: DateTime<Utc>) -> StoreResult<()> {
@@ -433,7 +447,7 @@ fn job_change(
     now: DateTime<Utc>,
     change: impl FnOnce(&mut Job) -> StoreResult<bool>,
 ) -> StoreResult<Job> {
-    let (mut job, _, _) =
+    let JobRecord { mut job, .. } =
         load_job(tx, job_id)?.ok_or_else(|| StoreError::not_found(format!("job {job_id}")))?;
     if change(&mut job)? {
         job.revision += 1;
@@ -752,7 +766,7 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let presented = r.presented_refresh.to_hex();
-        let row: Option<(String, String, Option<String>, String, Option<String>, bool, Option<String>)> = tx
+        let row: Option<RefreshRow> = tx
             .query_row(
                 "SELECT id, user_id, device_id, refresh_expires_at, revoked_at, current_used, refresh_hash
                  FROM sessions WHERE refresh_hash = ?1 OR previous_refresh_hash = ?1",
@@ -1091,7 +1105,7 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         require_user(&tx, assignee)?;
-        let (mut job, _, _) =
+        let JobRecord { mut job, .. } =
             load_job(&tx, job_id)?.ok_or_else(|| StoreError::not_found(format!("job {job_id}")))?;
         if job.status == JobStatus::Cancelled {
             return Err(StoreError::Invalid {
@@ -1171,13 +1185,7 @@ impl Store for SqliteStore {
     }
 
     fn job(&self, job_id: Uuid) -> StoreResult<Option<JobRecord>> {
-        Ok(
-            load_job(&self.conn(), job_id)?.map(|(job, created_at, cancel_reason)| JobRecord {
-                job,
-                created_at,
-                cancel_reason,
-            }),
-        )
+        load_job(&self.conn(), job_id)
     }
 
     fn list_jobs(&self) -> StoreResult<Vec<JobRecord>> {
