@@ -64,6 +64,7 @@ const en: Shape<Messages> = {
     position: 'Step {n} of {total}',
     finished: '{n} finished',
     say: 'Say to the customer:',
+    quote: '“{text}”',
     needs: 'Record in this step',
     missing: 'Cannot confirm yet, missing:',
     confirm: 'Done, next step',
@@ -77,6 +78,8 @@ const en: Shape<Messages> = {
     review_prev: 'See previous step',
     to_current: 'Back to the current step',
     to_close: 'Finish the job',
+    job_cancelled: 'This job was cancelled; no need to go on.',
+    job_revoked: 'Dispatch withdrew this job; what was recorded still uploads.',
   },
   needs: {
     photos: ': at least {min} photo(s)',

@@ -61,6 +61,7 @@ const zh = {
     position: '第 {n} / {total} 步',
     finished: '已完成 {n} 步',
     say: '请对客户说：',
+    quote: '「{text}」',
     needs: '本步需要记录',
     missing: '还不能确认，缺少：',
     confirm: '确认完成，下一步',
@@ -74,6 +75,8 @@ const zh = {
     review_prev: '查看上一步',
     to_current: '回到当前步骤',
     to_close: '去结束任务',
+    job_cancelled: '此任务已取消，无需继续。',
+    job_revoked: '此任务已被调度撤回，已记录的内容仍会上传。',
   },
   needs: {
     photos: '：至少 {min} 张照片',
