@@ -17,8 +17,8 @@ pub struct DecodeLimits {
     pub max_input_bytes: u64,
     /// Largest accepted width × height as declared by the header.
     pub max_pixels: u64,
-    /// Largest pixel buffer a decoder may allocate (after JPEG scaling; RGBA worst case for other
-    /// formats).
+    /// Largest buffer a decoder may need: the pixels after JPEG scaling, the full-size DCT
+    /// coefficients of a progressive JPEG, or the full-size RGBA picture for PNG and WebP.
     pub max_decoded_bytes: u64,
 }
 
@@ -159,6 +159,13 @@ fn decode_jpeg(
     })?;
     let (width, height) = (u32::from(info.width), u32::from(info.height));
     check_dimensions(width, height, limits)?;
+    // A progressive JPEG keeps every DCT coefficient of the full-size picture until the last
+    // scan, whatever the output scale: 2 bytes per sample, up to 3 samples per pixel.
+    if info.coding_process == jpeg_decoder::CodingProcess::DctProgressive
+        && u64::from(width) * u64::from(height) * 6 > limits.max_decoded_bytes
+    {
+        return Err(MediaError::DimensionsTooLarge { width, height });
+    }
 
     let channels = match info.pixel_format {
         jpeg_decoder::PixelFormat::L8 => 1,
@@ -226,8 +233,8 @@ fn decode_with_image(
     let decoder = reader.into_decoder().map_err(image_error)?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height, limits)?;
-    // Without DCT scaling the whole picture is decoded; budget for RGBA at 16 bits worst case
-    // divided by two (8-bit RGBA is what we keep), checked before the allocation happens.
+    // Without DCT scaling the whole picture is decoded, and kept as 8-bit RGBA at worst: check
+    // that budget before the decoder allocates anything.
     if u64::from(width) * u64::from(height) * 4 > limits.max_decoded_bytes {
         return Err(MediaError::DimensionsTooLarge { width, height });
     }

@@ -440,11 +440,25 @@ fn png_and_webp_photos_are_accepted_and_transparency_becomes_white() {
 
 /// A valid JPEG whose frame header (SOF) is patched to claim `w`×`h`.
 fn jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
-    let mut bytes = jpeg_with_exif(&quadrants(64, 48), None);
+    patch_sof(jpeg_with_exif(&quadrants(64, 48), None), 0xC0, w, h)
+}
+
+/// A valid progressive JPEG whose frame header (SOF2) is patched to claim `w`×`h`.
+fn progressive_jpeg_claiming(w: u16, h: u16) -> Vec<u8> {
+    let img = quadrants(64, 48);
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 85);
+    enc.set_progressive(true);
+    enc.encode(img.as_raw(), 64, 48, jpeg_encoder::ColorType::Rgb)
+        .expect("progressive JPEG encodes");
+    patch_sof(out, 0xC2, w, h)
+}
+
+fn patch_sof(mut bytes: Vec<u8>, sof_marker: u8, w: u16, h: u16) -> Vec<u8> {
     let sof = bytes
         .windows(2)
-        .position(|m| m == [0xFF, 0xC0])
-        .expect("baseline JPEG has SOF0");
+        .position(|m| m == [0xFF, sof_marker])
+        .expect("JPEG has the expected SOF marker");
     bytes[sof + 5..sof + 7].copy_from_slice(&h.to_be_bytes());
     bytes[sof + 7..sof + 9].copy_from_slice(&w.to_be_bytes());
     bytes
@@ -502,6 +516,13 @@ fn bad_inputs_get_typed_errors_not_panics() {
         (
             "JPEG claiming 60000×60000",
             jpeg_claiming(60000, 60000),
+            &["dimensions_too_large"],
+        ),
+        (
+            // 144 MP is under the pixel limit, but a progressive decode must hold every
+            // coefficient (~860 MB), so it is refused before allocating.
+            "progressive JPEG claiming 12000×12000",
+            progressive_jpeg_claiming(12000, 12000),
             &["dimensions_too_large"],
         ),
         ("JPEG claiming 0×48", jpeg_claiming(0, 48), &["corrupt"]),
