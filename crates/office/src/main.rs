@@ -114,7 +114,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("listening on http://{}", listener.local_addr()?);
             use std::io::Write;
             std::io::stdout().flush()?;
-            office.serve(listener).await?;
+            axum::serve(listener, office.router())
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::User {
@@ -165,5 +167,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let in-flight requests (and their transactions) finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
     }
 }

@@ -1283,3 +1283,53 @@ async fn serve_prints_its_address_and_the_demo_is_seeded_once() {
         child.kill().await.expect("stop office");
     }
 }
+
+#[tokio::test]
+async fn a_10000_event_backlog_goes_up_in_10_requests() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    let mut dev = o.device("tech_a").await;
+    let job = o.create_job(&staff, Some(o.user_id("tech_a"))).await;
+    let backlog: Vec<Event> = (0..10_000)
+        .map(|i| {
+            dev.record(
+                job.id,
+                &EventBody::ReadingRecorded {
+                    checkpoint: format!("cp-{}", i % 7),
+                    readings: vec![heatcrew_protocol::Reading {
+                        key: "supply_temp".into(),
+                        value: 95.5,
+                        unit: "°C".into(),
+                    }],
+                    note: "正常".into(),
+                },
+            )
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let mut requests = 0;
+    for batch in backlog.chunks(heatcrew_protocol::sync::MAX_PUSH_EVENTS) {
+        let resp = o.push_ok(&dev, batch).await;
+        requests += 1;
+        assert!(
+            resp.results
+                .iter()
+                .all(|r| r.outcome == PushOutcome::Accepted),
+            "every event of the backlog is accepted"
+        );
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "pushed 10000 events in {requests} requests, {secs:.2} s, {:.0} events/s",
+        10_000.0 / secs
+    );
+    assert!(
+        requests <= 10,
+        "the backlog fits in 10 requests (MAX_PUSH_EVENTS per request within MAX_PUSH_BYTES)"
+    );
+    assert_eq!(
+        o.push_ok(&dev, &[]).await.last_seq,
+        10_000,
+        "the ledger holds all of them"
+    );
+}

@@ -11,8 +11,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use heatcrew_protocol::Digest;
 use heatcrew_protocol::sync::{LoginRequest, LoginResponse, RefreshRequest, UserInfo};
+use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -133,6 +133,7 @@ async fn response(
         (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key")))]
 pub async fn login(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let mut key = [0u8; 32];
@@ -158,6 +159,18 @@ pub async fn login(
     })
     .await?;
     let tokens = open_session(&state, user.info.id, Some(req.device_id), now).await?;
+    if let Some(device_time) = headers
+        .get(DEVICE_TIME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+    {
+        let offset = (now - device_time.with_timezone(&Utc)).num_milliseconds();
+        let jump = state.config.clock_jump_threshold.as_millis() as i64;
+        blocking(&state, move |s| {
+            s.record_clock_offset(device_id, offset, jump, now)
+        })
+        .await?;
+    }
     tracing::info!(user = %user.info.username, device = %req.device_id, "device logged in");
     Ok(Json(
         response(&state, tokens, user.info, Some(req.device_id), now).await?,

@@ -851,6 +851,7 @@ impl Store for SqliteStore {
         };
         let mut tip = start;
         let mut blocked_by: Option<u64> = None;
+        let mut facts_cache: std::collections::HashMap<Uuid, JobFacts> = Default::default();
         let mut results = Vec::with_capacity(events.len());
         let received = ts(now);
         let user = user_id.to_string();
@@ -919,19 +920,35 @@ impl Store for SqliteStore {
                 }
             };
             let u = &e.unsigned;
-            let facts = job_facts(&tx, u.job_id, user_id)?;
+            // A batch usually touches one or two jobs: look each up once.
+            let facts = match facts_cache.get(&u.job_id) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = job_facts(&tx, u.job_id, user_id)?;
+                    facts_cache.insert(u.job_id, f.clone());
+                    f
+                }
+            };
             let verdict = sync::judge(e, user_id, &facts);
             let (status, code, reason) = match &verdict {
                 Ok(_) => ("accepted", None, None),
                 Err(r) => ("rejected", Some(r.code), Some(r.reason.clone())),
             };
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO events (device_id, device_seq, id, job_id, kind, hash, body, user_id, status, reject_code, reject_reason, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![dev, seq as i64, u.id.to_string(), u.job_id.to_string(), u.kind, e.hash.to_hex(), to_json(e), user, status, code, reason, received],
+            )?
+            .execute(params![dev, seq as i64, u.id.to_string(), u.job_id.to_string(), u.kind, e.hash.to_hex(), to_json(e), user, status, code, reason, received],
             )?;
             match verdict {
                 Ok(Effect::CreateJob(job)) => {
+                    facts_cache.insert(
+                        job.id,
+                        JobFacts {
+                            exists: true,
+                            user_is_or_was_assignee: true,
+                        },
+                    );
                     save_job(&tx, &job, now)?;
                     add_assignment(&tx, job.id, user_id, now)?;
                     add_change(
@@ -948,9 +965,10 @@ impl Store for SqliteStore {
                         .map(EventBody::attachments)
                         .unwrap_or_default()
                     {
-                        tx.execute(
+                        tx.prepare_cached(
                             "INSERT OR IGNORE INTO attachment_refs (sha256, device_id, device_seq, user_id, job_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-                            params![a.sha256.to_hex(), dev, seq as i64, user, u.job_id.to_string()],
+                        )?
+                        .execute(params![a.sha256.to_hex(), dev, seq as i64, user, u.job_id.to_string()],
                         )?;
                     }
                     results.push(result(PushOutcome::Accepted));
