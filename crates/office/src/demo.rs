@@ -321,7 +321,10 @@ pub fn seed(store: &dyn Store, now: DateTime<Utc>) -> anyhow::Result<Vec<DemoLog
                 title: fault.into(),
                 customer: Some(cust),
                 site: None,
-                reported_at: Some(today_at(now, reported_hour.min(from), 0) - Duration::hours(1)),
+                // Called in before the appointment, never in the future of the seeding.
+                reported_at: Some(
+                    (today_at(now, reported_hour.min(from), 0) - Duration::hours(1)).min(now),
+                ),
                 window: Some(AppointmentWindow {
                     start: today_at(now, from, 0),
                     end: today_at(now, to, 0),

@@ -478,3 +478,102 @@ pub fn summary(store: &dyn Store, now: DateTime<Utc>) -> StoreResult<Summary> {
     s.closure_rate = (not_cancelled > 0).then(|| s.jobs_closed as f64 / not_cancelled as f64);
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+    use heatcrew_protocol::{
+        AppointmentWindow, Checkpoint, CheckpointKind, Job, JobKind, TemplateRef, UnsignedEvent,
+    };
+
+    fn reading_at(at: DateTime<Utc>, checkpoint: &str, offset_ms: Option<i64>) -> StoredEvent {
+        let (kind, payload) = EventBody::ReadingRecorded {
+            checkpoint: checkpoint.into(),
+            readings: vec![],
+            note: String::new(),
+        }
+        .to_parts();
+        let event = UnsignedEvent {
+            id: Uuid::now_v7(),
+            device_id: Uuid::from_u128(1),
+            device_seq: 1,
+            job_id: Uuid::from_u128(2),
+            kind,
+            payload,
+            recorded_at: at,
+            elapsed_ms: 0,
+            prev_hash: Digest::GENESIS,
+        }
+        .seal(&SigningKey::from_bytes(&[3; 32]));
+        StoredEvent {
+            event,
+            user_id: Uuid::from_u128(4),
+            accepted: true,
+            reject_code: None,
+            reject_reason: None,
+            received_at: at,
+            device_clock_offset_ms: offset_ms,
+        }
+    }
+
+    #[test]
+    fn head_station_visits_are_late_or_missed_against_the_hourly_interval() {
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let h = |m: i64| t0 + Duration::minutes(m);
+        let rec = JobRecord {
+            job: Job {
+                id: Uuid::from_u128(2),
+                kind: JobKind::PatrolRound,
+                template: TemplateRef {
+                    id: "patrol_round".into(),
+                    version: 1,
+                },
+                title: "巡检".into(),
+                customer: None,
+                site: None,
+                reported_at: None,
+                window: Some(AppointmentWindow {
+                    start: t0,
+                    end: h(300),
+                }),
+                assignee: None,
+                street_work: false,
+                checkpoints: vec![Checkpoint {
+                    id: "hs".into(),
+                    name: "首站".into(),
+                    kind: CheckpointKind::HeadStation,
+                    readings: vec![],
+                    interval_minutes: None,
+                }],
+                status: JobStatus::Open,
+                revision: 1,
+            },
+            created_at: t0,
+            cancel_reason: None,
+        };
+        // On time at 0:30; late at 2:00 (due 1:30); late at 4:30 (due 3:00, one whole hour
+        // with no visit in between). The device clock is 10 minutes slow: corrected by the offset.
+        let slow = Some(10 * 60 * 1000);
+        let events = [h(20), h(110), h(260)].map(|t| reading_at(t, "hs", slow));
+        let view = patrol_status(&rec, &events, h(360));
+        assert_eq!(view.checkpoints[0].visits, 3, "every reading is a visit");
+        assert_eq!(
+            (view.late, view.missed),
+            (2, 1),
+            "two late visits, one hour missed entirely"
+        );
+        let none = patrol_status(&rec, &[], h(360));
+        assert_eq!(
+            (none.late, none.missed),
+            (0, 5),
+            "no visit in a 5-hour window misses 5 hourly rounds"
+        );
+        let unknown = [reading_at(h(20), "somewhere-else", None)];
+        assert_eq!(
+            patrol_status(&rec, &unknown, h(30)).checkpoints[0].visits,
+            0,
+            "a reading at a checkpoint not on the round does not count"
+        );
+    }
+}

@@ -1333,3 +1333,92 @@ async fn a_10000_event_backlog_goes_up_in_10_requests() {
         "the ledger holds all of them"
     );
 }
+
+#[tokio::test]
+async fn a_restarted_office_keeps_ledgers_tokens_and_half_finished_uploads() {
+    let mut o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    let mut dev = o.device("tech_a").await;
+    let job = o.create_job(&staff, Some(o.user_id("tech_a"))).await;
+    let bytes = vec![42u8; MAX_CHUNK_BYTES + 10];
+    let photo = photo_ref(&bytes);
+    let sha = photo.sha256;
+    let events = [
+        dev.record(job.id, &step("appointment")),
+        dev.record(
+            job.id,
+            &EventBody::PhotoAdded {
+                step: "diagnose".into(),
+                photo,
+                caption: String::new(),
+            },
+        ),
+    ];
+    o.push_ok(&dev, &events).await;
+    let (status, _) = o
+        .post_json(
+            "/api/v1/attachments",
+            Some(&dev.login.access_token),
+            &json!({"sha256": sha, "size": bytes.len(), "mime": "image/jpeg"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "upload announced");
+    let resp = o
+        .http
+        .patch(o.url(&format!("/api/v1/attachments/{sha}")))
+        .bearer_auth(&dev.login.access_token)
+        .header("upload-offset", "0")
+        .body(bytes[..MAX_CHUNK_BYTES].to_vec())
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(resp.status(), StatusCode::OK, "first chunk stored");
+
+    // Stop and reopen on the same files.
+    let config = (*o.running.state.config).clone();
+    let old = std::mem::replace(
+        &mut o.running,
+        Office::open(config)
+            .expect("reopen")
+            .spawn("127.0.0.1:0")
+            .await
+            .expect("respawn"),
+    );
+    old.stop().await;
+
+    let replay = o.push_ok(&dev, &events).await;
+    assert_eq!(
+        outcomes(&replay),
+        ["duplicate", "duplicate"],
+        "a restart forgets nothing of the ledger"
+    );
+    let head = o
+        .http
+        .head(o.url(&format!("/api/v1/attachments/{sha}")))
+        .bearer_auth(&dev.login.access_token)
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(
+        head.headers()["upload-offset"],
+        MAX_CHUNK_BYTES.to_string().as_str(),
+        "a half-finished upload resumes where it stopped"
+    );
+    let resp = o
+        .http
+        .patch(o.url(&format!("/api/v1/attachments/{sha}")))
+        .bearer_auth(&dev.login.access_token)
+        .header("upload-offset", MAX_CHUNK_BYTES.to_string())
+        .body(bytes[MAX_CHUNK_BYTES..].to_vec())
+        .send()
+        .await
+        .expect("patch");
+    let st: AttachmentStatus = resp.json().await.expect("status");
+    assert!(st.complete, "and completes after the restart");
+    let next = dev.record(job.id, &step("arrive"));
+    assert_eq!(
+        outcomes(&o.push_ok(&dev, &[next]).await),
+        ["accepted"],
+        "the chain continues after the restart"
+    );
+}
