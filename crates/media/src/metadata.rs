@@ -74,17 +74,24 @@ pub struct GpsPosition {
 
 /// Reads orientation, capture time and GPS from the EXIF block of a JPEG, PNG or WebP file.
 pub fn read_capture_metadata(bytes: &[u8]) -> CaptureMetadata {
-    let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
-        return CaptureMetadata {
-            orientation: 1,
-            ..CaptureMetadata::default()
-        };
+    let none = CaptureMetadata {
+        orientation: 1,
+        ..CaptureMetadata::default()
     };
-    CaptureMetadata {
-        orientation: orientation(&exif),
-        taken_at: taken_at(&exif),
-        gps: gps(&exif),
-    }
+    // The EXIF parser reads hostile bytes too; a panic in it costs the metadata, not the app.
+    std::panic::catch_unwind(|| {
+        let exif = exif::Reader::new()
+            .read_from_container(&mut Cursor::new(bytes))
+            .ok()?;
+        Some(CaptureMetadata {
+            orientation: orientation(&exif),
+            taken_at: taken_at(&exif),
+            gps: gps(&exif),
+        })
+    })
+    .ok()
+    .flatten()
+    .unwrap_or(none)
 }
 
 fn orientation(exif: &Exif) -> u8 {
