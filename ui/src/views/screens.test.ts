@@ -1,0 +1,143 @@
+// @vitest-environment jsdom
+// The screens over the fake backend: every selector the E2E suite relies on is where it says, and
+// the interactions behind them (skip with a reason, locked rating, refusal) work in the DOM.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mountApp, settle, stubCanvas } from '../test/mountApp';
+
+type Mounted = Awaited<ReturnType<typeof mountApp>>;
+let app: Mounted | null = null;
+beforeAll(stubCanvas);
+afterEach(() => {
+  app?.destroy();
+  app = null;
+});
+
+const REQUIRED = [
+  'login-office', 'login-user', 'login-password', 'login-submit', 'job-list', 'job-item', 'sync-status', 'sync-now',
+  'outbox-item', 'step-title', 'step-phrase', 'step-confirm', 'step-skip', 'skip-reason', 'photo-input', 'photo-thumb',
+  'signature-pad', 'signature-save', 'signature-refuse', 'refusal-reason', 'rating-star', 'rating-comment',
+  'rating-submit', 'visit-complete', 'lang-switch',
+];
+
+describe('screens', () => {
+  it('show every data-testid the E2E suite uses', async () => {
+    const seen = new Set<string>();
+    const collect = () => app!.target.querySelectorAll('[data-testid]').forEach((e) => seen.add(e.getAttribute('data-testid')!));
+    app = await mountApp('#/login', { demo: true });
+    collect();
+    app.destroy();
+    app = await mountApp('#/today', { signedIn: true, demo: true });
+    collect();
+    await app.backend.addPhoto('job-repair-2', 'diagnose_repair', new Uint8Array([0xff, 0xd8, 0xff, 0]));
+    for (const hash of ['#/job/job-repair-2/step/diagnose_repair', '#/outbox', '#/job/job-repair-2/close']) {
+      await app.go(hash);
+      collect();
+    }
+    app.backend.fastForward('job-repair-1', 'signature');
+    await app.go('#/job/job-repair-1/step/signature');
+    collect();
+    await app.click(app.byTestId('signature-refuse')[0]);
+    collect();
+    app.backend.fastForward('job-repair-3', 'rating');
+    await app.go('#/job/job-repair-3/step/rating');
+    collect();
+    await app.go('#/job/job-repair-3/step/contact_card');
+    await app.click(app.byTestId('step-skip')[0]);
+    collect();
+    expect(REQUIRED.filter((id) => !seen.has(id))).toEqual([]);
+  });
+
+  it('lists today’s jobs with their id and kind, and the sync state in the header', async () => {
+    app = await mountApp('#/today');
+    const items = app.byTestId('job-item');
+    expect(items.map((e) => e.dataset.kind)).toContain('patrol_round');
+    expect(items[0].dataset.jobId).toBe('job-repair-2'); // urgent and overdue comes first
+    expect(items[0].textContent).toContain('已超时');
+    const status = app.byTestId('sync-status')[0];
+    expect(status.dataset.online).toBe('true');
+    expect(status.textContent).toContain('待传 2');
+  });
+
+  it('skips a step only with a reason, in two taps', async () => {
+    app = await mountApp('#/job/job-repair-1/step/appointment');
+    expect(app.byTestId('step-title')[0].dataset.step).toBe('appointment');
+    expect(app.byTestId('skip-reason')).toHaveLength(0);
+    await app.click(app.byTestId('step-skip')[0]);
+    await app.click(app.byTestId('step-skip')[0]);
+    expect(app.byTestId('step-title')[0].dataset.step, 'no reason: still on the step').toBe('appointment');
+    await app.type(app.byTestId('skip-reason')[0], '电话已预约，客户在家等候');
+    await app.click(app.byTestId('step-skip')[0]);
+    await settle(60);
+    expect(location.hash).toBe('#/job/job-repair-1/step/arrive');
+    expect(app.byTestId('step-title')[0].dataset.step).toBe('arrive');
+  });
+
+  it('locks the rating once the customer submits it', async () => {
+    app = await mountApp('#/today');
+    app.backend.fastForward('job-repair-1', 'rating');
+    await app.go('#/job/job-repair-1/step/rating');
+    const stars = app.byTestId('rating-star');
+    expect(stars.map((s) => s.dataset.value)).toEqual(['1', '2', '3', '4', '5']);
+    await app.click(stars[3]);
+    await app.type(app.byTestId('rating-comment')[0], '很满意');
+    await app.click(app.byTestId('rating-submit')[0]);
+    expect(app.byTestId('rating-star').every((s) => (s as HTMLButtonElement).disabled)).toBe(true);
+    expect(app.byTestId('rating-submit')).toHaveLength(0);
+    expect(app.target.textContent).toContain('评价已提交');
+    await app.click(app.byTestId('step-confirm')[0]);
+    expect(app.byTestId('step-title')[0].dataset.step).toBe('contact_card');
+  });
+
+  it('records a refusal with reason and witness, then moves on', async () => {
+    app = await mountApp('#/today');
+    app.backend.fastForward('job-repair-1', 'signature');
+    await app.go('#/job/job-repair-1/step/signature');
+    await app.click(app.byTestId('step-confirm')[0]);
+    expect(app.byTestId('step-problems')[0].textContent).toContain('拒签');
+    await app.click(app.byTestId('signature-refuse')[0]);
+    await app.type(app.byTestId('refusal-reason')[0], '客户拒绝签字');
+    await app.type(app.byTestId('witness-name')[0], '物业王师傅');
+    await app.click(app.byTestId('refusal-submit')[0]);
+    expect(app.target.querySelector('[data-signature]')?.getAttribute('data-signature')).toBe('declined');
+    await app.click(app.byTestId('step-confirm')[0]);
+    expect(app.byTestId('step-title')[0].dataset.step).toBe('rating');
+    const declined = app.backend.calls.find((c) => c.command === 'decline_signature');
+    expect(declined?.args).toMatchObject({ outcome: 'refused', reason: '客户拒绝签字', witness: { name: '物业王师傅', phone: '' } });
+  });
+
+  it('switches the language and tells the backend', async () => {
+    app = await mountApp('#/today');
+    expect(app.target.querySelector('h1')?.textContent).toBe('今日任务');
+    await app.click(app.byTestId('lang-switch')[0]);
+    expect(app.target.querySelector('h1')?.textContent).toBe("Today's jobs");
+    expect(app.byTestId('lang-switch')[0].dataset.lang).toBe('en');
+    expect(app.backend.calls.filter((c) => c.command === 'set_language').at(-1)?.args).toEqual({ lang: 'en' });
+  });
+
+  it('shows sign-in errors by code', async () => {
+    app = await mountApp('#/login', { demo: true });
+    await app.type(app.byTestId('login-office')[0], 'https://office.example.cn');
+    await app.type(app.byTestId('login-user')[0], 'zhangwei');
+    await app.type(app.byTestId('login-password')[0], 'wrong');
+    app.byTestId('login-submit')[0].closest('form')!.requestSubmit();
+    await settle(60);
+    expect(app.target.querySelector('[role=alert][data-code]')?.getAttribute('data-code')).toBe('bad_credentials');
+    expect(app.byTestId('login-password')[0].getAttribute('aria-invalid')).toBe('true');
+    await app.type(app.byTestId('login-password')[0], 'secret');
+    app.byTestId('login-submit')[0].closest('form')!.requestSubmit();
+    await settle(60);
+    expect(location.hash).toBe('#/today');
+    expect(app.byTestId('job-list')).toHaveLength(1);
+  });
+
+  it('shows the outbox with every state and empties the queue on sync now', async () => {
+    app = await mountApp('#/outbox');
+    const states = () => app!.byTestId('outbox-item').map((e) => e.dataset.state);
+    expect(new Set(states())).toEqual(new Set(['queued', 'uploading', 'acknowledged', 'rejected']));
+    expect(app.target.querySelector('.entry.uploading [role=progressbar]')).not.toBeNull();
+    expect(app.target.textContent).toContain('检查点不在你的巡检范围内');
+    await app.click(app.byTestId('sync-now')[0]);
+    expect(new Set(states())).toEqual(new Set(['acknowledged', 'rejected']));
+    expect(app.byTestId('sync-status')[0].dataset.queued).toBe('0');
+  });
+});
