@@ -12,9 +12,12 @@
 //! Start one in-process (tests, the simulator):
 //! ```no_run
 //! # async fn f() -> anyhow::Result<()> {
-//! let office = heatcrew_office::Office::open(heatcrew_office::Config::new("/tmp/office.db"))?;
-//! let running = office.spawn("127.0.0.1:0").await?;
-//! println!("{}", running.url());
+//! use heatcrew_office::{Config, Office};
+//! use heatcrew_protocol::sync::Role;
+//! let office = Office::open(Config::new("/tmp/office.db"))?;
+//! office.add_user("admin", "a long password", Role::Admin, "孙丽", "GL-0001")?;
+//! let running = office.spawn("127.0.0.1:0").await?; // serves until `running.stop()` or drop
+//! println!("{}", running.url()); // http://127.0.0.1:PORT
 //! # Ok(()) }
 //! ```
 
@@ -115,6 +118,26 @@ impl Office {
     /// Seed the demo company (idempotent); returns the demo logins.
     pub fn seed_demo(&self) -> anyhow::Result<Vec<demo::DemoLogin>> {
         demo::seed(&*self.state.store, chrono::Utc::now())
+    }
+
+    /// Add a user with an argon2-hashed password (what `heatcrew-office user add` does); for tests,
+    /// the simulator and first-run setup.
+    pub fn add_user(
+        &self,
+        username: &str,
+        password: &str,
+        role: heatcrew_protocol::sync::Role,
+        display_name: &str,
+        badge_no: &str,
+    ) -> anyhow::Result<heatcrew_protocol::sync::UserInfo> {
+        let user = store::NewUser {
+            username: username.to_owned(),
+            password_hash: api::auth::hash_password(password)?,
+            display_name: display_name.to_owned(),
+            role,
+            badge_no: badge_no.to_owned(),
+        };
+        Ok(self.state.store.add_user(user, chrono::Utc::now())?)
     }
 
     pub fn router(&self) -> axum::Router {

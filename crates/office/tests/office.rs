@@ -3,8 +3,7 @@
 
 use chrono::{Duration, Utc};
 use ed25519_dalek::SigningKey;
-use heatcrew_office::api::auth::hash_password;
-use heatcrew_office::store::{NewUser, Store};
+use heatcrew_office::store::Store;
 use heatcrew_office::{Config, Office, RunningOffice};
 use heatcrew_protocol::sync::{
     AttachmentStatus, ChangeKind, LoginResponse, MAX_CHUNK_BYTES, PullResponse, PushOutcome,
@@ -39,7 +38,6 @@ impl TestOffice {
         let mut config = Config::new(&db);
         tweak(&mut config);
         let office = Office::open(config).expect("open office");
-        let hash = hash_password(PASSWORD).expect("hash");
         for (username, role) in [
             ("admin", Role::Admin),
             ("dispatch", Role::Dispatcher),
@@ -47,17 +45,7 @@ impl TestOffice {
             ("tech_b", Role::RepairTechnician),
         ] {
             office
-                .store()
-                .add_user(
-                    NewUser {
-                        username: username.into(),
-                        password_hash: hash.clone(),
-                        display_name: username.into(),
-                        role,
-                        badge_no: String::new(),
-                    },
-                    Utc::now(),
-                )
+                .add_user(username, PASSWORD, role, username, "")
                 .expect("add user");
         }
         let running = office.spawn("127.0.0.1:0").await.expect("spawn office");

@@ -1,5 +1,19 @@
 //! The HTTP surface: routes, the auth extractor, JSON bodies with `{code, message}` rejections, the
 //! protocol and server-time headers on every response, and the OpenAPI document.
+//!
+//! Under `/api/v1` (bearer token unless said; the device sync endpoints are those of
+//! `heatcrew_protocol::sync`):
+//! - `POST /auth/login` (device; enrols its key), `POST /auth/staff-login` (dispatcher/admin, no
+//!   device), `POST /auth/refresh`, `POST /auth/revoke` (log out). No token needed for the first three.
+//! - `POST /sync/push`, `GET /sync/pull?cursor=&limit=`.
+//! - `POST /attachments`, `HEAD|PATCH|GET /attachments/{sha256}`.
+//! - Staff: `GET|POST /jobs`, `GET /jobs/{id}` (read-back), `POST /jobs/{id}/assign|schedule|cancel`,
+//!   `GET|POST /routes`, `GET|POST /outages` (GET for everyone), `POST /outages/{id}/clear`,
+//!   `GET /users`, `GET /crews`, `GET /devices`, `GET /reports/summary`.
+//! - Admin: `POST /users`, `POST /crews`, `POST /devices/{id}/revoke`.
+//!
+//! Plus `GET /api/openapi.json` and `GET /healthz` without a token. A device may send its clock in
+//! `x-heatcrew-device-time` (RFC 3339) on any request; the office records the offset.
 
 pub mod attachments;
 pub mod auth;
