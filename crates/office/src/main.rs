@@ -40,7 +40,7 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Re-verify every stored device chain and signature.
+    /// Re-verify every stored device chain and signature, and every received attachment file.
     Verify {
         #[arg(long)]
         db: PathBuf,
@@ -156,9 +156,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify { db } => {
             anyhow::ensure!(db.exists(), "no database at {}", db.display());
             let store = SqliteStore::open(&db)?;
-            match verify::verify_all(&store) {
+            let files = heatcrew_office::files::FileStore::open(&Config::new(&db).files_dir)?;
+            match verify::verify_all(&store, Some(&files)) {
                 Ok(r) => {
-                    println!("ok: {} events from {} devices", r.events, r.devices);
+                    println!(
+                        "ok: {} events from {} devices; {} attachment files intact",
+                        r.events, r.devices, r.attachments
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {

@@ -1,6 +1,7 @@
 //! Re-verify every device chain stored at the office: each event's hash and signature against the
 //! enrolled key, the links between them, and that the ledger position matches what is stored.
 
+use crate::files::FileStore;
 use crate::store::{Store, StoreError};
 use heatcrew_protocol::ChainTip;
 
@@ -9,6 +10,8 @@ use heatcrew_protocol::ChainTip;
 pub struct VerifyReport {
     pub events: u64,
     pub devices: u64,
+    /// Received attachment files re-hashed (0 when no file folder was given).
+    pub attachments: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,15 +30,39 @@ pub enum VerifyError {
         device: uuid::Uuid,
         problem: String,
     },
+    #[error("attachment {sha256}: {problem}")]
+    Attachment { sha256: String, problem: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-pub fn verify_all(store: &dyn Store) -> Result<VerifyReport, VerifyError> {
+/// Verify every chain, and, given the attachment folder, that every received file still hashes to
+/// its address.
+pub fn verify_all(
+    store: &dyn Store,
+    files: Option<&FileStore>,
+) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport {
         events: 0,
         devices: 0,
+        attachments: 0,
     };
+    if let Some(files) = files {
+        for sha in store.complete_attachments()? {
+            let problem = match files.final_is_intact(sha) {
+                Ok(true) => None,
+                Ok(false) => Some("the file no longer matches its SHA-256 (altered)".to_owned()),
+                Err(e) => Some(format!("cannot read the file: {e}")),
+            };
+            if let Some(problem) = problem {
+                return Err(VerifyError::Attachment {
+                    sha256: sha.to_hex(),
+                    problem,
+                });
+            }
+            report.attachments += 1;
+        }
+    }
     for dev in store.list_devices()? {
         let ledger = |problem: String| VerifyError::Ledger {
             code: dev.code.clone(),

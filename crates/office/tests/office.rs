@@ -536,7 +536,7 @@ async fn tampered_events_are_rejected_with_a_code_and_break_nothing() {
         "only verified events reach the job"
     );
     assert!(
-        heatcrew_office::verify::verify_all(o.store()).is_ok(),
+        heatcrew_office::verify::verify_all(o.store(), Some(&o.running.state.files)).is_ok(),
         "the stored chain still verifies"
     );
 }
@@ -1044,6 +1044,19 @@ async fn attachments_upload_in_chunks_resume_and_count_only_when_the_hash_matche
         (Some(1), Some(1)),
         "the report counts received and missing files"
     );
+
+    let files = &o.running.state.files;
+    assert!(
+        heatcrew_office::verify::verify_all(o.store(), Some(files)).is_ok(),
+        "received files verify"
+    );
+    std::fs::write(files.final_path(sha), b"a doctored photo").expect("tamper with the file");
+    let err = heatcrew_office::verify::verify_all(o.store(), Some(files))
+        .expect_err("an altered file must be caught");
+    assert!(
+        err.to_string().contains(&sha.to_hex()),
+        "verify names the altered file: {err}"
+    );
 }
 
 #[tokio::test]
@@ -1111,7 +1124,7 @@ async fn verify_catches_a_tampered_stored_event() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "ok: 3 events from 1 devices",
+        "ok: 3 events from 1 devices; 0 attachment files intact",
         "verify says what it checked"
     );
 

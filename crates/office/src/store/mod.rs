@@ -250,6 +250,8 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> StoreResult<AttachmentRow>;
     fn complete_attachment(&self, sha256: Digest, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Every attachment counted as received.
+    fn complete_attachments(&self) -> StoreResult<Vec<Digest>>;
 
     // Dispatch.
     fn create_job(&self, job: Job, now: DateTime<Utc>) -> StoreResult<Job>;

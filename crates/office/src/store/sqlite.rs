@@ -1095,6 +1095,16 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn complete_attachments(&self) -> StoreResult<Vec<Digest>> {
+        let conn = self.conn();
+        let mut st =
+            conn.prepare("SELECT sha256 FROM attachments WHERE complete = 1 ORDER BY sha256")?;
+        let rows = st
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.iter().map(|s| parse_digest(s)).collect()
+    }
+
     fn create_job(&self, job: Job, now: DateTime<Utc>) -> StoreResult<Job> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
