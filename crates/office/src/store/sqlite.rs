@@ -7,7 +7,7 @@ use crate::sync::{self, Effect, JobFacts};
 use chrono::SecondsFormat;
 use ed25519_dalek::VerifyingKey;
 use heatcrew_protocol::sync::{ChangeKind, PushOutcome, PushResult};
-use heatcrew_protocol::{ChainTip, EventBody, JobStatus};
+use heatcrew_protocol::{ChainTip, EventBody, EventFault, JobStatus};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -833,18 +833,31 @@ impl Store for SqliteStore {
         events: &[Event],
         now: DateTime<Utc>,
     ) -> StoreResult<PushResponse> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let dev = device_id.to_string();
-        let (key_hex, last_seq, last_hash): (String, i64, String) = tx
+        // The enrolled key never changes, so hashing, signature checks and serialisation (the CPU
+        // work) run before the write lock is taken, in parallel across devices. The transaction
+        // below then only checks sequence and links.
+        let key_hex: String = self
+            .conn()
             .query_row(
-                "SELECT public_key, last_seq, last_hash FROM devices WHERE id = ?1",
+                "SELECT public_key FROM devices WHERE id = ?1",
                 [&dev],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| r.get(0),
             )
             .optional()?
             .ok_or_else(|| StoreError::not_found(format!("device {device_id}")))?;
         let key = enrolled_key(&key_hex)?;
+        let prechecked: Vec<(Option<EventFault>, String)> = events
+            .iter()
+            .map(|e| (e.verify(&key).err(), to_json(e)))
+            .collect();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (last_seq, last_hash): (i64, String) = tx.query_row(
+            "SELECT last_seq, last_hash FROM devices WHERE id = ?1",
+            [&dev],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let start = ChainTip {
             seq: last_seq as u64,
             hash: parse_digest(&last_hash)?,
@@ -855,7 +868,7 @@ impl Store for SqliteStore {
         let mut results = Vec::with_capacity(events.len());
         let received = ts(now);
         let user = user_id.to_string();
-        for e in events {
+        for (e, (verified, body_json)) in events.iter().zip(prechecked) {
             let seq = e.seq();
             let result = |outcome| PushResult {
                 device_seq: seq,
@@ -908,7 +921,21 @@ impl Store for SqliteStore {
                     expected: start.seq + 1,
                 });
             }
-            let next = match tip.follow(e, device_id, &key) {
+            // ChainTip::follow, with the signature check done above.
+            let link = if e.unsigned.device_id != device_id {
+                Err(EventFault::WrongDevice {
+                    seq,
+                    expected: device_id,
+                    found: e.unsigned.device_id,
+                })
+            } else if let Some(fault) = verified {
+                Err(fault)
+            } else if e.unsigned.prev_hash != tip.hash {
+                Err(EventFault::BrokenChain { seq })
+            } else {
+                Ok(ChainTip { seq, hash: e.hash })
+            };
+            let next = match link {
                 Ok(next) => next,
                 Err(fault) => {
                     blocked_by = Some(seq);
@@ -938,7 +965,7 @@ impl Store for SqliteStore {
                 "INSERT INTO events (device_id, device_seq, id, job_id, kind, hash, body, user_id, status, reject_code, reject_reason, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
-            .execute(params![dev, seq as i64, u.id.to_string(), u.job_id.to_string(), u.kind, e.hash.to_hex(), to_json(e), user, status, code, reason, received],
+            .execute(params![dev, seq as i64, u.id.to_string(), u.job_id.to_string(), u.kind, e.hash.to_hex(), body_json, user, status, code, reason, received],
             )?;
             match verdict {
                 Ok(Effect::CreateJob(job)) => {
