@@ -2,7 +2,7 @@
 // fake, so it also keeps the dev preview honest), plus the rules the UI relies on: order, evidence,
 // locked rating, refusal as a normal outcome, the outbox.
 import { describe, expect, it } from 'vitest';
-import { FakeBackend, HOME_REPAIR_STEPS } from './fake';
+import { FakeBackend, TEMPLATES } from './fake';
 import { emptyDraft, toEvidence, validateStep } from '../visit/evidence';
 import type { JobView } from './types';
 
@@ -24,20 +24,23 @@ describe('FakeBackend home repair visit', () => {
     const b = new FakeBackend({ signedIn: true, demo: true, online: false });
     const id = 'job-repair-1';
     let job = await b.job(id);
-    expect(job.steps.map((s) => s.id)).toEqual(HOME_REPAIR_STEPS.map((s) => s.id));
+    expect(job.steps.map((s) => s.id), 'the core template without the street-work step').toEqual(
+      TEMPLATES.home_repair.steps.filter((s) => !s.when).map((s) => s.id),
+    );
 
     await expect(b.completeStep(id, 'arrive', none)).rejects.toMatchObject({ code: 'step_out_of_order' });
     for (let i = 0; i < 5; i++) job = await completeCurrent(b, job);
     expect(job.current_step).toBe('diagnose_repair');
 
-    await expect(b.completeStep(id, 'diagnose_repair', { ...none, text: { fault: 'x', work: 'y' } })).rejects.toMatchObject({ code: 'evidence_missing' });
+    await expect(b.completeStep(id, 'diagnose_repair', { ...none, text: { fault_found: 'x', work_done: 'y' } })).rejects.toMatchObject({ code: 'evidence_missing' });
     await expect(b.addPhoto(id, 'diagnose_repair', new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ code: 'not_an_image' });
     job = await b.addPhoto(id, 'diagnose_repair', jpeg);
     job = await b.addPhoto(id, 'diagnose_repair', new Uint8Array([...jpeg, 4]));
-    job = await completeCurrent(b, job, { fault: '散热器阀门堵塞', work: '清洗阀芯' });
+    job = await completeCurrent(b, job, { fault_found: '散热器阀门堵塞', work_done: '清洗阀芯' });
 
-    job = await b.skipStep(id, 'clean_up', '客户要求自行清理');
-    expect(job.steps.find((s) => s.id === 'clean_up')).toMatchObject({ status: 'skipped', skip_reason: '客户要求自行清理' });
+    await expect(b.skipStep(id, 'clean_up', '客户要求自行清理')).rejects.toMatchObject({ code: 'step_not_skippable' });
+    job = await b.addPhoto(id, 'clean_up', new Uint8Array([...jpeg, 5]));
+    job = await completeCurrent(b, job);
 
     job = await b.declineSignature(id, 'signature', 'refused', '对维修时间不满', { name: '物业王师傅', phone: '13900000000' });
     expect(job.signature).toMatchObject({ state: 'declined', outcome: 'refused' });
@@ -46,9 +49,8 @@ describe('FakeBackend home repair visit', () => {
     job = await b.giveRating(id, 4, '');
     await expect(b.giveRating(id, 5, '改一下')).rejects.toMatchObject({ code: 'rating_locked' });
     job = await completeCurrent(b, job);
-    job = await completeCurrent(b, job);
     expect(job.can_close).toBe(false);
-    job = await completeCurrent(b, job, { result: 'resolved' });
+    job = await completeCurrent(b, job);
 
     expect(job.current_step).toBeNull();
     expect(job.can_close).toBe(true);
@@ -86,6 +88,21 @@ describe('FakeBackend home repair visit', () => {
     expect(job.summary).toMatchObject({ kind: 'emergency_repair', urgent: true });
     expect((await b.outbox())[0].job_id).toBe(job.summary.id);
     expect(seen.length).toBeGreaterThan(0);
+  });
+
+  it('walks a patrol round: the checkpoints step needs a reading at every checkpoint', async () => {
+    const b = new FakeBackend({ signedIn: true, demo: true });
+    const id = 'job-patrol-1';
+    let job = await b.completeStep(id, 'shift_ready', none);
+    expect(job.current_step).toBe('checkpoints');
+    await expect(b.completeStep(id, 'checkpoints', none)).rejects.toMatchObject({ code: 'evidence_missing' });
+    await expect(b.recordReading(id, 'cp-head', [], '')).rejects.toMatchObject({ code: 'evidence_missing' });
+    for (const cp of job.checkpoints) {
+      job = await b.recordReading(id, cp.id, cp.readings.map((r) => ({ key: r.key, value: 1, unit: r.unit })), '');
+    }
+    job = await b.completeStep(id, 'checkpoints', none);
+    job = await b.skipStep(id, 'handover', '同班组继续值守');
+    expect(job.can_close).toBe(true);
   });
 
   it('issues rectification notices with distinct numbers', async () => {

@@ -27,183 +27,39 @@ export interface FakeOptions {
 interface StepTemplate {
   id: string;
   title: Localized;
-  phrase?: Localized;
-  hint?: Localized;
+  phrase: Localized | null;
+  hint: Localized | null;
   evidence: EvidenceSpec[];
-  skippable?: boolean;
+  skippable: boolean;
+  when?: 'street_work';
+}
+interface Template {
+  id: string;
+  version: number;
+  kind: JobKind;
+  title: Localized;
+  incidents: string[];
+  steps: StepTemplate[];
 }
 
-export const HOTLINE = '0531-96777';
+// The checklists, copied from crates/core/templates (the fake must walk the same steps as the core;
+// templates.test.ts fails when the copies drift from the core's structure).
+import acceptance from './fake-templates/acceptance_inspection.v1.json';
+import emergency from './fake-templates/emergency_repair.v1.json';
+import heatTheft from './fake-templates/heat_theft_inspection.v1.json';
+import homeRepair from './fake-templates/home_repair.v1.json';
+import patrol from './fake-templates/patrol_round.v1.json';
 
-const confirm = (zh: string, en: string): EvidenceSpec => ({ type: 'confirm', label: L(zh, en) });
+export const TEMPLATES: Record<JobKind, Template> = {
+  home_repair: homeRepair as unknown as Template,
+  heat_theft_inspection: heatTheft as unknown as Template,
+  patrol_round: patrol as unknown as Template,
+  acceptance_inspection: acceptance as unknown as Template,
+  emergency_repair: emergency as unknown as Template,
+};
 
-/** The home repair checklist of DOMAIN.md §1 (without `safety_signs`, which only street work has). */
-export const HOME_REPAIR_STEPS: StepTemplate[] = [
-  {
-    id: 'appointment',
-    title: L('预约上门', 'Appointment'),
-    phrase: L('您好，我是热力公司维修人员，和您约定上门时间，向您说明工作内容、时间和地点。', 'Hello, I am the heating company repair technician; let us agree the time, and I will explain the work, time and place.'),
-    hint: L('上门服务应实行预约制度', 'Home visits are by appointment'),
-    evidence: [confirm('已与客户预约时间，讲明工作内容', 'Time agreed and work explained')],
-  },
-  {
-    id: 'arrive',
-    title: L('按时到达现场', 'Arrive on time'),
-    hint: L('接到检修任务在规定时间赶到现场', 'Reach the site within the agreed time'),
-    evidence: [confirm('已到达现场', 'Arrived at the site')],
-    skippable: false,
-  },
-  {
-    id: 'identify',
-    title: L('出示证件 自我介绍', 'Show ID, introduce yourself'),
-    phrase: L('您好，我是热力公司维修人员，这是我的工作证。', 'Hello, I am the heating company repair technician; this is my ID.'),
-    hint: L('佩戴统一编号的服务证（左胸前）', 'Badge with its number on the left chest'),
-    evidence: [confirm('已出示证件并自我介绍', 'ID shown and introduced')],
-  },
-  {
-    id: 'knock_consent',
-    title: L('敲门 征得同意入内', 'Knock, ask to enter'),
-    phrase: L('您好，我是来维修暖气的，请问可以进来吗？', 'Hello, I am here to repair the heating. May I come in?'),
-    hint: L('先按门铃或轻轻敲门，征得同意后方可入内', 'Ring or knock gently; enter only with consent'),
-    evidence: [confirm('客户同意入内', 'Customer agreed')],
-  },
-  {
-    id: 'shoe_covers',
-    title: L('穿鞋套 带工具包', 'Shoe covers, tool bag'),
-    evidence: [confirm('已穿鞋套，工具包已带入', 'Shoe covers on, tool bag in')],
-  },
-  {
-    id: 'diagnose_repair',
-    title: L('检查维修', 'Diagnose and repair'),
-    phrase: L('很抱歉，给您带来不便。', 'We are sorry for the inconvenience.'),
-    hint: L('搬动热用户物品时应轻拿轻放；借用物品须征得同意，用完清洁后放回原处', 'Move things gently; borrow only with consent, clean and put back'),
-    evidence: [
-      { type: 'text', key: 'fault', label: L('故障情况', 'Fault found'), required: true, multiline: true },
-      { type: 'text', key: 'work', label: L('处理措施', 'Work done'), required: true, multiline: true },
-      { type: 'text', key: 'parts', label: L('更换配件', 'Parts used'), required: false, multiline: false },
-      { type: 'photos', min: 2, label: L('维修前、后照片', 'Photos before and after') },
-    ],
-    skippable: false,
-  },
-  {
-    id: 'clean_up',
-    title: L('清理现场', 'Clean up'),
-    hint: L('服务完成后应清理现场，并带走作业垃圾', 'Clean the site and take the waste away'),
-    evidence: [{ type: 'photos', min: 1, label: L('清理后现场照片', 'Photo of the cleaned site') }],
-  },
-  {
-    id: 'signature',
-    title: L('用户验收签字', 'Customer acceptance'),
-    phrase: L('维修完毕，请您验收，并在作业记录上签字确认。', 'The repair is finished; please check it and sign the work record.'),
-    evidence: [{ type: 'signature' }],
-    skippable: false,
-  },
-  {
-    id: 'rating',
-    title: L('满意度评价', 'Satisfaction'),
-    phrase: L('请您对我们的服务进行评价，感谢您给我们提出的宝贵意见。', 'Please rate our service; thank you for your valuable opinion.'),
-    hint: L('请客户本人在本机上填写，提交后不可修改', 'The customer fills this in; it cannot be changed afterwards'),
-    evidence: [{ type: 'rating' }],
-  },
-  {
-    id: 'contact_card',
-    title: L('留下联系电话', 'Leave the contact number'),
-    phrase: L('这是我们的供热服务电话，有问题请随时联系我们。', 'This is our heating service number; call us any time.'),
-    evidence: [{ type: 'contact_card', phone: HOTLINE, label: L('供热服务热线', 'Heating service hotline') }],
-  },
-  {
-    id: 'feedback',
-    title: L('信息反馈', 'Feedback record'),
-    hint: L('服务人员姓名、热用户信息、处置时间、处置结果、满意度', 'Staff, customer, time, result, satisfaction'),
-    evidence: [
-      {
-        type: 'choice',
-        key: 'result',
-        label: L('处置结果', 'Result'),
-        required: true,
-        options: [
-          { value: 'resolved', label: L('已解决', 'Resolved') },
-          { value: 'follow_up_needed', label: L('需再次处理', 'Follow-up needed') },
-        ],
-      },
-    ],
-  },
-];
-
-export const INSPECTION_STEPS: StepTemplate[] = [
-  { id: 'arrive', title: L('到达现场', 'Arrive'), evidence: [confirm('已到达现场', 'Arrived')], skippable: false },
-  {
-    id: 'identify',
-    title: L('出示证件 说明来意', 'Show ID, explain the visit'),
-    phrase: L('您好，我是热力公司用热检查人员，这是我的工作证，今天来检查供热设施的使用情况。', 'Hello, I am a heat-use inspector from the heating company; this is my ID. I am here to check the heating installation.'),
-    evidence: [confirm('已出示证件', 'ID shown')],
-  },
-  {
-    id: 'inspect',
-    title: L('现场检查 取证', 'Inspect and collect evidence'),
-    phrase: L('根据供热用热的有关规定，这里的情况需要向您说明一下。', 'Under the heat-use regulations, I need to point out what I found here.'),
-    hint: L('依据有关法规礼貌地向客户指出；遇到态度蛮横的客户不要与其吵闹，及时报告有关部门', 'Point it out politely under the regulations; do not argue with a hostile customer, report to the department'),
-    evidence: [
-      { type: 'photos', min: 1, label: L('现场证据照片', 'Evidence photos') },
-      {
-        type: 'choice', key: 'meter', label: L('热表状态', 'Meter'), required: true,
-        options: [
-          { value: 'normal', label: L('正常', 'Normal') },
-          { value: 'damaged', label: L('损坏', 'Damaged') },
-          { value: 'bypassed', label: L('被短接/拆除', 'Bypassed/removed') },
-        ],
-      },
-      {
-        type: 'choice', key: 'seal', label: L('铅封状态', 'Seal'), required: true,
-        options: [
-          { value: 'intact', label: L('完好', 'Intact') },
-          { value: 'broken', label: L('破损', 'Broken') },
-          { value: 'missing', label: L('缺失', 'Missing') },
-        ],
-      },
-      {
-        type: 'choice', key: 'valve', label: L('阀门状态', 'Valve'), required: true,
-        options: [
-          { value: 'closed', label: L('关闭（正常）', 'Closed (normal)') },
-          { value: 'opened', label: L('私自开启', 'Opened without permission') },
-          { value: 'bypass', label: L('私接旁通', 'Illegal bypass') },
-        ],
-      },
-    ],
-    skippable: false,
-  },
-  {
-    id: 'acknowledgement',
-    title: L('客户确认签字', 'Customer acknowledgement'),
-    phrase: L('请您确认以上检查情况，并签字。', 'Please confirm what was found and sign.'),
-    evidence: [{ type: 'signature' }],
-    skippable: false,
-  },
-  {
-    id: 'notice',
-    title: L('书面整改通知', 'Rectification notice'),
-    phrase: L('这是书面整改通知，请在期限内整改，我们会再来复查。', 'This is the written rectification notice; please fix it by the deadline, we will come back to check.'),
-    evidence: [confirm('已留下书面整改意见', 'Written notice left')],
-  },
-];
-
-const PATROL_STEPS: StepTemplate[] = [
-  { id: 'start', title: L('开始巡检', 'Start the round'), evidence: [confirm('已穿戴安全防护用具，开始巡检', 'PPE on, round started')] },
-  { id: 'finish', title: L('结束巡检', 'Finish the round'), evidence: [confirm('运行日志已填报', 'Operation log filled in')] },
-];
-
-const EMERGENCY_STEPS: StepTemplate[] = [
-  { id: 'arrive', title: L('到达现场', 'Arrive'), evidence: [confirm('已到达现场', 'Arrived')], skippable: false },
-  {
-    id: 'measures',
-    title: L('采取紧急措施', 'Emergency measures'),
-    hint: L('第一时间采取紧急措施，并立即向相关负责人汇报', 'Take emergency measures first, report to the person in charge at once'),
-    evidence: [
-      { type: 'text', key: 'measures', label: L('已采取的措施', 'Measures taken'), required: true, multiline: true },
-      { type: 'photos', min: 1, label: L('现场照片', 'Site photos') },
-    ],
-    skippable: false,
-  },
+const PIPE_READINGS = [
+  { key: 'chamber_water', label_zh: '井室积水深度', label_en: 'Water in the chamber', unit: 'cm', normal_min: null, normal_max: 5 },
 ];
 
 const READINGS = [
@@ -214,7 +70,11 @@ const READINGS = [
 ];
 
 interface FakeJob {
-  summary: Omit<JobSummary, 'steps_done' | 'steps_total' | 'pending_records' | 'sla'> & { due_at: string | null; resolved_at: string | null };
+  summary: Omit<JobSummary, 'steps_done' | 'steps_total' | 'pending_records' | 'sla'> & {
+    due_at: string | null;
+    resolved_at: string | null;
+    street_work?: boolean;
+  };
   steps: StepView[];
   signature: JobView['signature'];
   rating: JobView['rating'];
@@ -223,6 +83,8 @@ interface FakeJob {
   notices: JobView['notices'];
   checkpoints: CheckpointView[];
   defects: JobView['defects'];
+  /** Checkpoints with at least one reading on this job (the `checkpoints` evidence). */
+  readCheckpoints: Set<string>;
 }
 
 interface Blob_ {
@@ -448,6 +310,13 @@ export class FakeBackend implements Backend {
     const job = this.getJob(jobId);
     const cp = job.checkpoints.find((c) => c.id === checkpoint);
     if (!cp) throw err('unknown_checkpoint', '没有这个检查点', 'No such checkpoint', this.lang);
+    if (readings.length === 0) throw err('evidence_missing', '缺少证据：读数', 'Evidence missing: readings', this.lang);
+    for (const r of readings) {
+      if (!cp.readings.some((spec) => spec.key === r.key) || !Number.isFinite(r.value)) {
+        throw err('invalid_value', `读数无效：${r.key}`, `Invalid reading: ${r.key}`, this.lang);
+      }
+    }
+    job.readCheckpoints.add(cp.id);
     cp.state = 'done';
     cp.last_visit_at = this.iso();
     const interval = cp.kind === 'head_station' ? HOUR : 12 * HOUR;
@@ -557,6 +426,8 @@ export class FakeBackend implements Backend {
       if (spec.type === 'readings' && spec.specs.some((r) => !ev.readings.some((x) => x.key === r.key))) return L('读数', 'readings');
       if (spec.type === 'signature' && !job.signature) return L('客户签字或拒签记录', 'signature or refusal');
       if (spec.type === 'rating' && !job.rating) return L('满意度评价', 'rating');
+      if (spec.type === 'notice' && job.notices.length === 0) return L('整改通知', 'rectification notice');
+      if (spec.type === 'checkpoints' && job.checkpoints.some((c) => !job.readCheckpoints.has(c.id))) return L('各检查点读数', 'readings at every checkpoint');
     }
     return null;
   }
@@ -656,22 +527,15 @@ export class FakeBackend implements Backend {
     };
   }
   private makeJob(kind: JobKind, over: Partial<FakeJob['summary']>): FakeJob {
-    const template =
-      kind === 'home_repair' || kind === 'acceptance_inspection'
-        ? HOME_REPAIR_STEPS
-        : kind === 'heat_theft_inspection'
-          ? INSPECTION_STEPS
-          : kind === 'patrol_round'
-            ? PATROL_STEPS
-            : EMERGENCY_STEPS;
+    const template = TEMPLATES[kind].steps.filter((t) => !t.when || (over.street_work ?? false));
     const steps: StepView[] = template.map((t, i) => ({
       id: t.id,
       title: t.title,
-      phrase: t.phrase ?? null,
-      hint: t.hint ?? null,
-      evidence: t.evidence,
+      phrase: t.phrase,
+      hint: t.hint,
+      evidence: structuredClone(t.evidence),
       status: i === 0 ? 'current' : 'pending',
-      skippable: t.skippable ?? true,
+      skippable: t.skippable,
       skip_reason: null,
       photos: [],
     }));
@@ -701,6 +565,7 @@ export class FakeBackend implements Backend {
       notices: [],
       checkpoints: [],
       defects: [],
+      readCheckpoints: new Set(),
     };
   }
 
@@ -754,7 +619,7 @@ export class FakeBackend implements Backend {
       { id: 'cp-head', name: '东区首站', kind: 'head_station', state: 'late', next_due_at: new Date(now - 12 * MIN).toISOString(), last_visit_at: new Date(now - 72 * MIN).toISOString(), missed_rounds: 0, readings: READINGS },
       { id: 'cp-ss1', name: '和平路换热站', kind: 'substation', state: 'due', next_due_at: new Date(now + 40 * MIN).toISOString(), last_visit_at: new Date(now - 11 * HOUR).toISOString(), missed_rounds: 0, readings: READINGS },
       { id: 'cp-ss2', name: '文化东路换热站', kind: 'substation', state: 'missed', next_due_at: new Date(now + 2 * HOUR).toISOString(), last_visit_at: new Date(now - 26 * HOUR).toISOString(), missed_rounds: 1, readings: READINGS },
-      { id: 'cp-pipe', name: '和平路 DN300 管段', kind: 'pipeline_segment', state: 'done', next_due_at: new Date(now + 6 * HOUR).toISOString(), last_visit_at: new Date(now - 2 * HOUR).toISOString(), missed_rounds: 0, readings: [] },
+      { id: 'cp-pipe', name: '和平路 DN300 管段', kind: 'pipeline_segment', state: 'done', next_due_at: new Date(now + 6 * HOUR).toISOString(), last_visit_at: new Date(now - 2 * HOUR).toISOString(), missed_rounds: 0, readings: PIPE_READINGS },
     ];
     for (const j of [leak, repair, later, inspection, patrol]) this.jobs.set(j.summary.id, j);
 

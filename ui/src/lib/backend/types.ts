@@ -90,7 +90,10 @@ export type EvidenceSpec =
   | { type: 'signature' }
   | { type: 'rating' }
   | { type: 'contact_card'; phone: string; label: Localized }
-  | { type: 'confirm'; label: Localized };
+  | { type: 'confirm'; label: Localized }
+  // Added to match heatcrew-core's templates (CONTRACT.md, changes requested by the UI, 10):
+  | { type: 'notice' } // a rectification notice issued on this job
+  | { type: 'checkpoints' }; // every checkpoint of the patrol round has a reading
 export type StepStatus = 'done' | 'skipped' | 'current' | 'pending';
 export interface StepView {
   id: string;

@@ -86,6 +86,8 @@ const en: Shape<Messages> = {
     readings: '{n} reading(s)',
     signature: 'Customer signature, or a refusal/absence record',
     rating: 'Customer satisfaction rating',
+    notice: 'Issue a written rectification notice (or skip with the reason)',
+    checkpoints: 'Readings at every checkpoint',
   },
   evidence: {
     need_photos: 'At least {min} photo(s) ({have} taken)',
@@ -94,6 +96,7 @@ const en: Shape<Messages> = {
     need_reading: 'Enter the reading: {field}',
     need_signature: 'Customer signature, or a refusal/absence record',
     need_rating: 'Customer satisfaction rating',
+    need_notice: 'Issue the rectification notice',
   },
   photos: { take: 'Take photo', saving: 'Saving photo…', count: '{have}/{min}' },
   signature: {
@@ -193,6 +196,10 @@ const en: Shape<Messages> = {
     last_visit: 'last {time}',
     missed_rounds: '{n} missed',
     finish: 'Finish the round',
+    open_count: '{n} of {total} checkpoints still to visit',
+    to_checkpoints: 'Open the checkpoint list',
+    current_step: 'Current step',
+    fill_step: 'Fill in this step',
     state: { done: 'Done', due: 'Due', late: 'Late', missed: 'Missed' },
     kind: { head_station: 'Head station (hourly)', substation: 'Substation (twice a day)', pipeline_segment: 'Pipeline' },
   },

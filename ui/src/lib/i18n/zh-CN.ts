@@ -83,6 +83,8 @@ const zh = {
     readings: '{n} 项读数',
     signature: '客户签字，或拒签/不在场记录',
     rating: '客户满意度评价',
+    notice: '开具书面整改通知（或写明原因跳过）',
+    checkpoints: '每个检查点录入读数',
   },
   evidence: {
     need_photos: '照片至少 {min} 张（已拍 {have} 张）',
@@ -91,6 +93,7 @@ const zh = {
     need_reading: '请录入读数：{field}',
     need_signature: '客户签字，或拒签/不在场记录',
     need_rating: '客户满意度评价',
+    need_notice: '开具整改通知',
   },
   photos: { take: '拍照', saving: '正在保存照片…', count: '{have}/{min} 张' },
   signature: {
@@ -190,6 +193,10 @@ const zh = {
     last_visit: '上次 {time}',
     missed_rounds: '漏检 {n} 次',
     finish: '结束巡检',
+    open_count: '还有 {n} / {total} 个检查点待巡检',
+    to_checkpoints: '打开检查点列表',
+    current_step: '当前步骤',
+    fill_step: '填写此步',
     state: { done: '已巡检', due: '待巡检', late: '已逾期', missed: '漏检' },
     kind: { head_station: '首站（每小时）', substation: '换热站（每日两次）', pipeline_segment: '管段' },
   },

@@ -26,7 +26,9 @@ export function emptyDraft(step: StepView): EvidenceDraft {
   return draft;
 }
 
-export function validateStep(step: StepView, draft: EvidenceDraft, job: Pick<JobView, 'signature' | 'rating'>): Problem[] {
+export type EvidenceState = Pick<JobView, 'signature' | 'rating' | 'notices'>;
+
+export function validateStep(step: StepView, draft: EvidenceDraft, job: EvidenceState): Problem[] {
   const problems: Problem[] = [];
   for (const spec of step.evidence) problems.push(...validateSpec(spec, step, draft, job));
   return problems;
@@ -36,7 +38,7 @@ function validateSpec(
   spec: EvidenceSpec,
   step: StepView,
   draft: EvidenceDraft,
-  job: Pick<JobView, 'signature' | 'rating'>,
+  job: EvidenceState,
 ): Problem[] {
   switch (spec.type) {
     case 'photos':
@@ -57,6 +59,9 @@ function validateSpec(
       return job.signature ? [] : [{ key: 'evidence.need_signature' }];
     case 'rating':
       return job.rating ? [] : [{ key: 'evidence.need_rating' }];
+    case 'notice':
+      return job.notices.length ? [] : [{ key: 'evidence.need_notice' }];
+    case 'checkpoints': // only the backend knows which readings count for this round
     case 'contact_card':
     case 'confirm':
       return [];

@@ -24,7 +24,7 @@ describe('evidenceNeeds', () => {
       { type: 'signature' },
       { type: 'rating' },
     ] as const;
-    const met = evidenceNeeds([...specs], { photos: 2, signed: true, rated: false, text: { fault: ' ' }, states: {} }).map((n) => n.met);
+    const met = evidenceNeeds([...specs], { photos: 2, signed: true, rated: false, notices: 0, checkpointsOpen: 0, text: { fault: ' ' }, states: {} }).map((n) => n.met);
     expect(met).toEqual([false, true, true, false]);
   });
 });

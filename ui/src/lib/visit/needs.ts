@@ -5,11 +5,14 @@ export interface NeedContext {
   photos: number;
   signed: boolean;
   rated: boolean;
+  notices: number;
+  /** Checkpoints of a patrol round not yet visited (done). */
+  checkpointsOpen: number;
   text: Record<string, string>;
   states: Record<string, string>;
 }
 
-const nothingYet: NeedContext = { photos: 0, signed: false, rated: false, text: {}, states: {} };
+const nothingYet: NeedContext = { photos: 0, signed: false, rated: false, notices: 0, checkpointsOpen: 1, text: {}, states: {} };
 
 export interface Need {
   /** Already recorded: shown ticked so the technician sees what is left. */
@@ -42,6 +45,12 @@ export function evidenceNeeds(specs: readonly EvidenceSpec[], ctx: NeedContext =
         break;
       case 'rating':
         out.push({ met: ctx.rated, key: 'needs.rating' });
+        break;
+      case 'notice':
+        out.push({ met: ctx.notices > 0, key: 'needs.notice' });
+        break;
+      case 'checkpoints':
+        out.push({ met: ctx.checkpointsOpen === 0, key: 'needs.checkpoints' });
         break;
       case 'contact_card':
       case 'confirm':

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allStepsFinished, neighbours, skipReasonValid, stepProgress, stepToShow } from './steps';
+import { allStepsFinished, confirmsInline, neighbours, skipReasonValid, stepProgress, stepToShow } from './steps';
 import { emptyDraft, toEvidence, validateStep } from './evidence';
 import type { JobView, StepStatus, StepView } from '../backend/types';
 
@@ -36,6 +36,11 @@ describe('step navigation', () => {
   it('counts skipped steps as finished', () => {
     expect(stepProgress(j.steps)).toEqual({ finished: 2, total: 4 });
   });
+  it('confirms from an overview only steps with nothing to enter', () => {
+    expect(confirmsInline(step('shift_ready', 'current', { evidence: [{ type: 'confirm', label: { zh: '齐全', en: 'ok' } }] }))).toBe(true);
+    expect(confirmsInline(step('checkpoints', 'current', { evidence: [{ type: 'checkpoints' }] }))).toBe(true);
+    expect(confirmsInline(step('handover', 'current', { evidence: [{ type: 'text', key: 'handover', label: { zh: '交班', en: 'h' }, required: true, multiline: true }] }))).toBe(false);
+  });
   it('needs a real reason to skip', () => {
     expect(skipReasonValid('  ')).toBe(false);
     expect(skipReasonValid('客户不在家')).toBe(true);
@@ -54,13 +59,13 @@ describe('step evidence validation', () => {
   });
 
   it('lists every missing piece of evidence', () => {
-    const problems = validateStep(repair, emptyDraft(repair), { signature: null, rating: null });
+    const problems = validateStep(repair, emptyDraft(repair), { signature: null, rating: null, notices: [] });
     expect(problems.map((p) => p.key)).toEqual(['evidence.need_text', 'evidence.need_choice', 'evidence.need_photos', 'evidence.need_reading']);
   });
   it('passes when the required evidence is there and sends trimmed text and parsed readings', () => {
     const withPhotos = { ...repair, photos: [{}, {}] as StepView['photos'] };
     const draft = { text: { fault: ' 阀门堵塞 ', parts: '' }, states: { valve: 'open' }, readings: { supply_temp: '52,5' } };
-    expect(validateStep(withPhotos, draft, { signature: null, rating: null })).toEqual([]);
+    expect(validateStep(withPhotos, draft, { signature: null, rating: null, notices: [] })).toEqual([]);
     expect(toEvidence(withPhotos, draft, null)).toEqual({
       text: { fault: '阀门堵塞', parts: '' },
       states: { valve: 'open' },
@@ -70,10 +75,16 @@ describe('step evidence validation', () => {
   });
   it('needs a signature or a recorded refusal, and a rating, before those steps are confirmed', () => {
     const sig = step('signature', 'current', { evidence: [{ type: 'signature' }] });
-    expect(validateStep(sig, emptyDraft(sig), { signature: null, rating: null })).toEqual([{ key: 'evidence.need_signature' }]);
+    expect(validateStep(sig, emptyDraft(sig), { signature: null, rating: null, notices: [] })).toEqual([{ key: 'evidence.need_signature' }]);
     const declined = { state: 'declined', outcome: 'absent', reason: '无人', witness: null } as const;
-    expect(validateStep(sig, emptyDraft(sig), { signature: declined, rating: null })).toEqual([]);
+    expect(validateStep(sig, emptyDraft(sig), { signature: declined, rating: null, notices: [] })).toEqual([]);
     const rating = step('rating', 'current', { evidence: [{ type: 'rating' }] });
-    expect(validateStep(rating, emptyDraft(rating), { signature: null, rating: { stars: 5, comment: '' } })).toEqual([]);
+    expect(validateStep(rating, emptyDraft(rating), { signature: null, rating: { stars: 5, comment: '' }, notices: [] })).toEqual([]);
+  });
+  it('needs a rectification notice on a notice step (skipping needs a reason instead)', () => {
+    const notice = step('notice', 'current', { evidence: [{ type: 'notice' }] });
+    expect(validateStep(notice, emptyDraft(notice), { signature: null, rating: null, notices: [] })).toEqual([{ key: 'evidence.need_notice' }]);
+    const issued = [{ number: 'ZG-1', deadline: '2026-12-04', requirements: '拆除' }];
+    expect(validateStep(notice, emptyDraft(notice), { signature: null, rating: null, notices: issued })).toEqual([]);
   });
 });

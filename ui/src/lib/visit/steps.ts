@@ -50,3 +50,8 @@ export const MIN_SKIP_REASON = 2;
 export function skipReasonValid(reason: string): boolean {
   return reason.trim().length >= MIN_SKIP_REASON;
 }
+
+/** A step with nothing to type, photograph or sign can be confirmed from an overview screen. */
+export function confirmsInline(step: StepView): boolean {
+  return step.evidence.every((e) => e.type === 'confirm' || e.type === 'checkpoints');
+}
