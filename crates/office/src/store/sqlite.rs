@@ -140,8 +140,14 @@ CREATE TABLE outages (
 /// The SQLite implementation of [`Store`].
 #[derive(Debug)]
 pub struct SqliteStore {
+    /// The one writer (SQLite has one anyway); its lock order is the commit order.
     conn: Mutex<Connection>,
+    /// Read-only connections: WAL lets them read committed state while the writer writes.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
 }
+
+const READERS: usize = 4;
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -302,8 +308,21 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let r = Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                r.busy_timeout(std::time::Duration::from_secs(10))?;
+                Ok(Mutex::new(r))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            readers,
+            next_reader: Default::default(),
         })
     }
 
@@ -311,6 +330,20 @@ impl SqliteStore {
         // A panic while holding the lock leaves no half-done transaction (rusqlite rolls back on
         // drop), so the connection is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A read-only connection: a free one if any, else the next in turn.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        for r in &self.readers {
+            if let Ok(guard) = r.try_lock() {
+                return guard;
+            }
+        }
+        let i = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % self.readers.len();
+        self.readers[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Direct access for tests and maintenance tools (e.g. to simulate tampering).
@@ -494,7 +527,7 @@ impl Store for SqliteStore {
     }
 
     fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let row = conn
             .query_row(
                 &format!("SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"),
@@ -512,7 +545,7 @@ impl Store for SqliteStore {
     }
 
     fn user(&self, id: Uuid) -> StoreResult<Option<UserInfo>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let row = conn
             .query_row(
                 &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
@@ -524,7 +557,7 @@ impl Store for SqliteStore {
     }
 
     fn list_users(&self) -> StoreResult<Vec<UserInfo>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st = conn.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
         let rows = st
             .query_map([], user_from_row)?
@@ -567,7 +600,7 @@ impl Store for SqliteStore {
     }
 
     fn list_crews(&self) -> StoreResult<Vec<Crew>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st = conn.prepare(
             "SELECT c.id, c.name, m.user_id FROM crews c LEFT JOIN crew_members m ON m.crew_id = c.id ORDER BY c.name, m.user_id",
         )?;
@@ -652,7 +685,7 @@ impl Store for SqliteStore {
     }
 
     fn device(&self, id: Uuid) -> StoreResult<Option<DeviceRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let row = conn
             .query_row(
                 &format!("SELECT {DEVICE_COLS} FROM devices WHERE id = ?1"),
@@ -664,7 +697,7 @@ impl Store for SqliteStore {
     }
 
     fn list_devices(&self) -> StoreResult<Vec<DeviceRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st = conn.prepare(&format!(
             "SELECT {DEVICE_COLS} FROM devices ORDER BY code_no"
         ))?;
@@ -727,7 +760,7 @@ impl Store for SqliteStore {
     }
 
     fn session_by_access(&self, access_hash: Digest) -> StoreResult<Option<SessionRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let row = conn
             .query_row(
                 "SELECT s.id, s.device_id, s.access_expires_at, s.revoked_at, s.current_used,
@@ -749,9 +782,11 @@ impl Store for SqliteStore {
         let Some((id, device, exp, revoked, used, user)) = row else {
             return Ok(None);
         };
+        drop(conn);
         if !used {
             // The device has the new pair: an older refresh token coming back now is a reuse.
-            conn.execute("UPDATE sessions SET current_used = 1 WHERE id = ?1", [&id])?;
+            self.conn()
+                .execute("UPDATE sessions SET current_used = 1 WHERE id = ?1", [&id])?;
         }
         Ok(Some(SessionRecord {
             id: parse_uuid(&id)?,
@@ -838,7 +873,7 @@ impl Store for SqliteStore {
         // work) run before the write lock is taken, in parallel across devices. The transaction
         // below then only checks sequence and links.
         let key_hex: String = self
-            .conn()
+            .reader()
             .query_row(
                 "SELECT public_key FROM devices WHERE id = ?1",
                 [&dev],
@@ -1025,7 +1060,7 @@ impl Store for SqliteStore {
         cursor: u64,
         limit: u32,
     ) -> StoreResult<(Vec<Change>, u64, bool)> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st = conn.prepare_cached(
             "SELECT server_seq, body FROM changes WHERE server_seq > ?1 AND (user_id = ?2 OR user_id IS NULL)
              ORDER BY server_seq LIMIT ?3",
@@ -1052,7 +1087,7 @@ impl Store for SqliteStore {
     }
 
     fn device_events(&self, device_id: Uuid) -> StoreResult<Vec<StoredEvent>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st = conn.prepare(&format!(
             "SELECT {EVENT_COLS} FROM events e JOIN devices d ON d.id = e.device_id WHERE e.device_id = ?1 ORDER BY e.device_seq"
         ))?;
@@ -1063,7 +1098,7 @@ impl Store for SqliteStore {
     }
 
     fn attachment_referenced_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool> {
-        Ok(self.conn().query_row(
+        Ok(self.reader().query_row(
             "SELECT EXISTS (SELECT 1 FROM attachment_refs WHERE sha256 = ?1 AND user_id = ?2)",
             [sha256.to_hex(), user_id.to_string()],
             |r| r.get(0),
@@ -1071,7 +1106,7 @@ impl Store for SqliteStore {
     }
 
     fn attachment(&self, sha256: Digest) -> StoreResult<Option<AttachmentRow>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let row: Option<(i64, String, bool)> = conn
             .query_row(
                 "SELECT size, mime, complete FROM attachments WHERE sha256 = ?1",
@@ -1123,7 +1158,7 @@ impl Store for SqliteStore {
     }
 
     fn complete_attachments(&self) -> StoreResult<Vec<Digest>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st =
             conn.prepare("SELECT sha256 FROM attachments WHERE complete = 1 ORDER BY sha256")?;
         let rows = st
@@ -1240,11 +1275,11 @@ impl Store for SqliteStore {
     }
 
     fn job(&self, job_id: Uuid) -> StoreResult<Option<JobRecord>> {
-        load_job(&self.conn(), job_id)
+        load_job(&self.reader(), job_id)
     }
 
     fn list_jobs(&self) -> StoreResult<Vec<JobRecord>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st = conn
             .prepare("SELECT body, created_at, cancel_reason FROM jobs ORDER BY created_at, id")?;
         let rows = st
@@ -1264,7 +1299,7 @@ impl Store for SqliteStore {
     }
 
     fn job_events(&self, job_id: Uuid) -> StoreResult<Vec<StoredEvent>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st = conn.prepare(&format!(
             "SELECT {EVENT_COLS} FROM events e JOIN devices d ON d.id = e.device_id WHERE e.job_id = ?1 ORDER BY e.rowid"
         ))?;
@@ -1294,7 +1329,7 @@ impl Store for SqliteStore {
     }
 
     fn route(&self, id: Uuid) -> StoreResult<Option<Route>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let row: Option<(String, String, String)> = conn
             .query_row(
                 "SELECT name, area, checkpoints FROM routes WHERE id = ?1",
@@ -1314,7 +1349,7 @@ impl Store for SqliteStore {
     }
 
     fn list_routes(&self) -> StoreResult<Vec<Route>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st =
             conn.prepare("SELECT id, name, area, checkpoints FROM routes ORDER BY name")?;
         let rows = st
@@ -1375,7 +1410,7 @@ impl Store for SqliteStore {
     }
 
     fn list_outages(&self) -> StoreResult<Vec<OutageNotice>> {
-        let conn = self.conn();
+        let conn = self.reader();
         let mut st =
             conn.prepare("SELECT body FROM outages WHERE cleared_at IS NULL ORDER BY updated_at")?;
         let rows = st
@@ -1385,7 +1420,7 @@ impl Store for SqliteStore {
     }
 
     fn counts(&self) -> StoreResult<Counts> {
-        let conn = self.conn();
+        let conn = self.reader();
         let one = |sql: &str| -> StoreResult<u64> {
             Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
         };
