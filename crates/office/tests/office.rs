@@ -1218,6 +1218,46 @@ async fn serve_prints_its_address_and_the_demo_is_seeded_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("demo.db");
     let bin = env!("CARGO_BIN_EXE_heatcrew-office");
+    let add = std::process::Command::new(bin)
+        .args([
+            "user",
+            "add",
+            "--username",
+            "boss",
+            "--password",
+            "first admin pw",
+            "--role",
+            "admin",
+            "--name",
+            "周总",
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .expect("run user add");
+    assert!(
+        add.status.success(),
+        "`user add` creates the first admin: {}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let bad = std::process::Command::new(bin)
+        .args([
+            "user",
+            "add",
+            "--username",
+            "x",
+            "--password",
+            "long enough",
+            "--role",
+            "boss",
+            "--name",
+            "x",
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .expect("run user add");
+    assert!(!bad.status.success(), "an unknown role is refused");
     for round in 0..2 {
         let mut child = tokio::process::Command::new(bin)
             .args(["serve", "--listen", "127.0.0.1:0", "--demo", "--db"])
@@ -1270,6 +1310,17 @@ async fn serve_prints_its_address_and_the_demo_is_seeded_once() {
             jobs.len(),
             8,
             "round {round}: six repairs, one inspection, one patrol round, never duplicated"
+        );
+        let boss = http
+            .post(format!("{url}/api/v1/auth/staff-login"))
+            .json(&json!({"username": "boss", "password": "first admin pw"}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(
+            boss.status(),
+            StatusCode::OK,
+            "the admin added on the command line can log in"
         );
         let outages: Vec<Value> = http
             .get(format!("{url}/api/v1/outages"))
