@@ -20,6 +20,7 @@ mod migrations;
 pub mod progress;
 pub mod sla;
 pub mod store;
+pub mod sync;
 pub mod template;
 
 pub use error::{CoreError, Result, RuleError};

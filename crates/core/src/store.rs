@@ -257,6 +257,10 @@ impl Store {
         &self.conn
     }
 
+    pub(crate) fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// Check `body` against the job's rules and, if it passes, record it durably.
     pub fn record(&mut self, job_id: Uuid, body: EventBody) -> Result<Event> {
         let today = self.today();

@@ -1,0 +1,276 @@
+//! The office's HTTP API as the device uses it: one method per endpoint, errors classified by what
+//! the sync loop should do about them (retry later, refresh the token, resync, or tell the user).
+
+use chrono::{DateTime, Utc};
+use heatcrew_protocol::sync::{
+    AttachmentCreate, AttachmentStatus, ErrorBody, LoginRequest, LoginResponse, PullResponse,
+    PushRequest, PushResponse, RefreshRequest, UPLOAD_OFFSET_HEADER,
+};
+use heatcrew_protocol::{
+    DEVICE_TIME_HEADER, Digest, PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER,
+};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+/// What went wrong talking to the office, by what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncError {
+    /// No connection, timeout, dropped halfway: try again later.
+    #[error("office unreachable: {0}")]
+    Offline(String),
+    /// 5xx or 429: try again later, after `retry_after` if the office said so.
+    #[error("office busy or failing ({status}): {message}")]
+    Unavailable {
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// 401: refresh the token (and if that fails, sign in again).
+    #[error("not signed in: {0}")]
+    Unauthorized(String),
+    /// 409 `sequence_gap`: the office expects a different next event.
+    #[error("office expects event {expected_seq} next")]
+    SequenceGap { expected_seq: u64 },
+    /// Any other 4xx: a problem retrying cannot fix; shown to the user.
+    #[error("office refused ({status} {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The office speaks another protocol version.
+    #[error("office protocol {0} differs from this app's {PROTOCOL_VERSION}; update the app")]
+    ProtocolMismatch(String),
+}
+
+impl SyncError {
+    pub fn code(&self) -> &str {
+        match self {
+            SyncError::Offline(_) => "offline",
+            SyncError::Unavailable { .. } => "office_unavailable",
+            SyncError::Unauthorized(_) => "unauthorized",
+            SyncError::SequenceGap { .. } => "sequence_gap",
+            SyncError::Refused { code, .. } => code,
+            SyncError::ProtocolMismatch(_) => "protocol_mismatch",
+        }
+    }
+
+    /// Worth trying again later without the user doing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Offline(_) | SyncError::Unavailable { .. } | SyncError::SequenceGap { .. }
+        )
+    }
+}
+
+/// An HTTP client for one office.
+#[derive(Debug, Clone)]
+pub struct OfficeApi {
+    http: reqwest::Client,
+    base: String,
+}
+
+/// A response body with the office's clock at the time it answered.
+#[derive(Debug, Clone)]
+pub struct Timed<T> {
+    pub body: T,
+    pub server_time: Option<DateTime<Utc>>,
+}
+
+impl OfficeApi {
+    pub fn new(office_url: &str) -> OfficeApi {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("heatcrew-device/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds with static settings");
+        OfficeApi {
+            http,
+            base: office_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        // The device's clock on every request, so the office can keep its offset (SLA clocks).
+        let req = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .header(
+                DEVICE_TIME_HEADER,
+                Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            );
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    pub async fn login(&self, req: &LoginRequest) -> Result<Timed<LoginResponse>, SyncError> {
+        json(self.request(Method::POST, "/auth/login", None).json(req)).await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Timed<LoginResponse>, SyncError> {
+        let body = RefreshRequest {
+            refresh_token: refresh_token.to_owned(),
+        };
+        json(
+            self.request(Method::POST, "/auth/refresh", None)
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn push(
+        &self,
+        token: &str,
+        req: &PushRequest,
+    ) -> Result<Timed<PushResponse>, SyncError> {
+        json(
+            self.request(Method::POST, "/sync/push", Some(token))
+                .json(req),
+        )
+        .await
+    }
+
+    pub async fn pull(
+        &self,
+        token: &str,
+        cursor: u64,
+        limit: u32,
+    ) -> Result<Timed<PullResponse>, SyncError> {
+        let path = format!("/sync/pull?cursor={cursor}&limit={limit}");
+        json(self.request(Method::GET, &path, Some(token))).await
+    }
+
+    pub async fn create_attachment(
+        &self,
+        token: &str,
+        req: &AttachmentCreate,
+    ) -> Result<Timed<AttachmentStatus>, SyncError> {
+        json(
+            self.request(Method::POST, "/attachments", Some(token))
+                .json(req),
+        )
+        .await
+    }
+
+    pub async fn upload_chunk(
+        &self,
+        token: &str,
+        sha: &Digest,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<Timed<AttachmentStatus>, SyncError> {
+        let req = self
+            .request(Method::PATCH, &format!("/attachments/{sha}"), Some(token))
+            .header(UPLOAD_OFFSET_HEADER, offset.to_string())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/offset+octet-stream",
+            )
+            .body(bytes);
+        json(req).await
+    }
+
+    /// How many bytes of an upload the office holds.
+    pub async fn upload_offset(&self, token: &str, sha: &Digest) -> Result<u64, SyncError> {
+        let resp =
+            send(self.request(Method::HEAD, &format!("/attachments/{sha}"), Some(token))).await?;
+        resp.headers()
+            .get(UPLOAD_OFFSET_HEADER)
+            .and_then(|v| v.to_str().ok()?.parse().ok())
+            .ok_or_else(|| SyncError::Refused {
+                status: resp.status().as_u16(),
+                code: "no_offset".into(),
+                message: "the office did not say how much it holds".into(),
+            })
+    }
+}
+
+async fn send(req: RequestBuilder) -> Result<Response, SyncError> {
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| SyncError::Offline(error_chain(&e)))?;
+    if let Some(v) = resp.headers().get(PROTOCOL_HEADER) {
+        let v = v.to_str().unwrap_or("?");
+        if v != PROTOCOL_VERSION.to_string() {
+            return Err(SyncError::ProtocolMismatch(v.to_owned()));
+        }
+    }
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| SyncError::Offline(error_chain(&e)))?;
+    let body: Option<ErrorBody> = serde_json::from_str(&text).ok();
+    let (code, message) = body
+        .as_ref()
+        .map(|b| (b.code.clone(), b.message.clone()))
+        .unwrap_or_else(|| ("http_error".into(), text.chars().take(200).collect()));
+    Err(match status {
+        StatusCode::UNAUTHORIZED => SyncError::Unauthorized(message),
+        StatusCode::CONFLICT if code == "sequence_gap" => SyncError::SequenceGap {
+            expected_seq: body.and_then(|b| b.expected_seq).unwrap_or(1),
+        },
+        StatusCode::TOO_MANY_REQUESTS => SyncError::Unavailable {
+            status: status.as_u16(),
+            message,
+            retry_after,
+        },
+        s if s.is_server_error() => SyncError::Unavailable {
+            status: s.as_u16(),
+            message,
+            retry_after,
+        },
+        s => SyncError::Refused {
+            status: s.as_u16(),
+            code,
+            message,
+        },
+    })
+}
+
+async fn json<T: DeserializeOwned>(req: RequestBuilder) -> Result<Timed<T>, SyncError> {
+    let resp = send(req).await?;
+    let server_time = resp
+        .headers()
+        .get(SERVER_TIME_HEADER)
+        .and_then(|v| DateTime::parse_from_rfc3339(v.to_str().ok()?).ok())
+        .map(|t| t.with_timezone(&Utc));
+    // A body cut halfway is a network failure, not a bad answer: retry.
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| SyncError::Offline(error_chain(&e)))?;
+    let body = serde_json::from_slice(&bytes).map_err(|e| {
+        SyncError::Offline(format!("unreadable answer ({} bytes): {e}", bytes.len()))
+    })?;
+    Ok(Timed { body, server_time })
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}

@@ -1,0 +1,429 @@
+//! The sync client: pushes the outbox to the office in sequence order, uploads photos after their
+//! records, pulls dispatched work, and keeps trying with backoff when the network or the office
+//! fails. Modelled as data so it can be reasoned about: the outbox says what is pending, the office
+//! answers per event, and nothing is ever dropped on the device side.
+
+mod http;
+mod state;
+
+pub use http::{OfficeApi, SyncError, Timed};
+pub use state::{Backlog, PendingAttachment, Session};
+
+use crate::store::{OutboxState, Store};
+use chrono::{Duration as ChronoDuration, Utc};
+use heatcrew_protocol::sync::{AttachmentCreate, LoginRequest, MAX_CHUNK_BYTES, PushRequest};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// Events per push; a 10,000-event backlog goes up in 10 requests.
+pub const PUSH_BATCH_EVENTS: usize = 1000;
+/// Approximate JSON bytes per push (the office accepts up to 4 MiB).
+pub const PUSH_BATCH_BYTES: usize = 3 * 1024 * 1024;
+/// Changes per pull page.
+pub const PULL_PAGE: u32 = 500;
+/// Backoff bounds (full jitter between 0 and the capped exponential).
+pub const BACKOFF_MIN: Duration = Duration::from_secs(1);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// With nothing to do, look for new work this often.
+pub const IDLE_POLL: Duration = Duration::from_secs(30);
+
+/// What the UI shows: online or not, what is waiting, what is moving.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub online: bool,
+    pub syncing: bool,
+    pub queued: u64,
+    pub rejected: u64,
+    pub events_sent: u64,
+    pub events_total: u64,
+    pub bytes_sent: u64,
+    pub bytes_total: u64,
+    pub last_sync_at: Option<chrono::DateTime<Utc>>,
+    /// How long the oldest unsynced record has waited: the number that matters in a basement.
+    pub oldest_pending_at: Option<chrono::DateTime<Utc>>,
+    pub last_error: Option<SyncFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncFailure {
+    pub code: String,
+    pub message: String,
+}
+
+/// What one sync pass moved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub pushed: u64,
+    pub rejected: u64,
+    pub push_requests: u64,
+    pub attachments: u64,
+    pub attachment_bytes: u64,
+    pub changes_pulled: u64,
+}
+
+/// Sign in at the office and enrol this device's key. Nothing recorded is touched.
+pub async fn login(
+    store: &Mutex<Store>,
+    office_url: &str,
+    username: &str,
+    password: &str,
+) -> Result<Session, SyncError> {
+    let (device_id, key) = {
+        let s = lock(store);
+        (s.device_id(), hex::encode(s.public_key().to_bytes()))
+    };
+    let api = OfficeApi::new(office_url);
+    let resp = api
+        .login(&LoginRequest {
+            username: username.to_owned(),
+            password: password.to_owned(),
+            device_id,
+            device_public_key: key,
+            device_name: std::env::var("HOSTNAME").unwrap_or_default(),
+        })
+        .await?;
+    let body = resp.body;
+    let session = Session {
+        office_url: api.base().to_owned(),
+        access_token: body.access_token,
+        access_expires_at: body.access_expires_at,
+        refresh_token: body.refresh_token,
+        user: body.user,
+        device_code: body.device_code,
+    };
+    let mut s = lock(store);
+    s.save_session(&session).map_err(local)?;
+    s.note_server_time(Some(body.server_time)).map_err(local)?;
+    Ok(session)
+}
+
+/// Runs sync passes for one device store.
+#[derive(Debug, Clone)]
+pub struct Syncer {
+    store: Arc<Mutex<Store>>,
+    status: watch::Sender<SyncStatus>,
+    wake: Arc<Notify>,
+}
+
+impl Syncer {
+    pub fn new(store: Arc<Mutex<Store>>) -> Syncer {
+        let (status, _) = watch::channel(SyncStatus::default());
+        let syncer = Syncer {
+            store,
+            status,
+            wake: Arc::new(Notify::new()),
+        };
+        syncer.refresh_status(None);
+        syncer
+    }
+
+    /// Watch the status (the UI's badge and progress bar).
+    pub fn subscribe(&self) -> watch::Receiver<SyncStatus> {
+        self.status.subscribe()
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Ask the background loop to sync now (user tap, new record, connectivity back, foreground).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Sync until stopped: a pass whenever woken or every [`IDLE_POLL`], with backoff (full jitter,
+    /// 1 s to 5 min, or the office's `Retry-After`) while the network or the office fails.
+    pub async fn run(self) {
+        let mut failures: u32 = 0;
+        loop {
+            let wait = match self.sync_once().await {
+                Ok(_) => {
+                    failures = 0;
+                    IDLE_POLL
+                }
+                Err(SyncError::Unavailable {
+                    retry_after: Some(after),
+                    ..
+                }) => {
+                    failures += 1;
+                    after.min(BACKOFF_MAX)
+                }
+                Err(e) if e.is_transient() => {
+                    failures += 1;
+                    backoff(failures)
+                }
+                // Needs the user (sign in again, update the app): wait to be woken.
+                Err(_) => BACKOFF_MAX,
+            };
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// One pass: records up, then photos, then new work down.
+    pub async fn sync_once(&self) -> Result<SyncReport, SyncError> {
+        self.status.send_modify(|s| s.syncing = true);
+        let result = self.pass().await;
+        let error = result.as_ref().err();
+        {
+            let mut s = lock(&self.store);
+            // Bookkeeping only: if it fails, pending events simply stay pending.
+            let _ = s.mark_uncommitted_pushes_queued();
+            let _ = s.note_sync_result(error.map(|e| e.to_string()));
+        }
+        self.refresh_status(error.map(|e| SyncFailure {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        }));
+        self.status.send_modify(|s| {
+            s.syncing = false;
+            s.online = match &result {
+                Ok(_) => true,
+                Err(e) => !matches!(e, SyncError::Offline(_)),
+            };
+        });
+        result
+    }
+
+    async fn pass(&self) -> Result<SyncReport, SyncError> {
+        let mut session = lock(&self.store)
+            .session()
+            .map_err(local)?
+            .ok_or_else(|| SyncError::Unauthorized("sign in first".into()))?;
+        let api = OfficeApi::new(&session.office_url);
+        if session.access_expires_at - ChronoDuration::seconds(60) < Utc::now() {
+            session = self.refresh(&api, &session).await?;
+        }
+        let mut report = SyncReport::default();
+        match self.push_all(&api, &session, &mut report).await {
+            Err(SyncError::Unauthorized(_)) => {
+                session = self.refresh(&api, &session).await?;
+                self.push_all(&api, &session, &mut report).await?;
+            }
+            other => other?,
+        }
+        self.upload_attachments(&api, &session, &mut report).await?;
+        self.pull_all(&api, &session, &mut report).await?;
+        Ok(report)
+    }
+
+    async fn refresh(&self, api: &OfficeApi, session: &Session) -> Result<Session, SyncError> {
+        let resp = api.refresh(&session.refresh_token).await?;
+        let fresh = Session {
+            office_url: session.office_url.clone(),
+            access_token: resp.body.access_token,
+            access_expires_at: resp.body.access_expires_at,
+            refresh_token: resp.body.refresh_token,
+            user: resp.body.user,
+            device_code: resp.body.device_code,
+        };
+        lock(&self.store).save_session(&fresh).map_err(local)?;
+        Ok(fresh)
+    }
+
+    async fn push_all(
+        &self,
+        api: &OfficeApi,
+        session: &Session,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let total = lock(&self.store).backlog().map_err(local)?.queued;
+        self.status.send_modify(|s| {
+            s.events_total = total;
+            s.events_sent = 0;
+        });
+        let mut gaps = 0;
+        loop {
+            let batch = {
+                let mut s = lock(&self.store);
+                let batch = s
+                    .pending_push(PUSH_BATCH_EVENTS, PUSH_BATCH_BYTES)
+                    .map_err(local)?;
+                let seqs: Vec<u64> = batch.iter().map(|e| e.seq()).collect();
+                s.mark_outbox(&seqs, OutboxState::Uploading)
+                    .map_err(local)?;
+                batch
+            };
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let n = batch.len() as u64;
+            report.push_requests += 1;
+            match api
+                .push(&session.access_token, &PushRequest { events: batch })
+                .await
+            {
+                Ok(resp) => {
+                    let rejected = resp
+                        .body
+                        .results
+                        .iter()
+                        .filter(|r| {
+                            matches!(
+                                r.outcome,
+                                heatcrew_protocol::sync::PushOutcome::Rejected { .. }
+                            )
+                        })
+                        .count() as u64;
+                    let mut s = lock(&self.store);
+                    s.apply_push(&resp.body.results).map_err(local)?;
+                    s.note_server_time(resp.server_time).map_err(local)?;
+                    report.pushed += n - rejected;
+                    report.rejected += rejected;
+                    self.status.send_modify(|st| st.events_sent += n);
+                }
+                Err(SyncError::SequenceGap { expected_seq }) if gaps < 3 => {
+                    gaps += 1;
+                    lock(&self.store).resync_from(expected_seq).map_err(local)?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn upload_attachments(
+        &self,
+        api: &OfficeApi,
+        session: &Session,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let pending = lock(&self.store).pending_attachments().map_err(local)?;
+        let total: u64 = pending.iter().map(|p| p.bytes - p.uploaded_bytes).sum();
+        self.status.send_modify(|s| {
+            s.bytes_total = total;
+            s.bytes_sent = 0;
+        });
+        for a in pending {
+            let token = &session.access_token;
+            let status = api
+                .create_attachment(
+                    token,
+                    &AttachmentCreate {
+                        sha256: a.sha256,
+                        size: a.bytes,
+                        mime: a.mime.clone(),
+                    },
+                )
+                .await?
+                .body;
+            let mut offset = status.offset;
+            let mut complete = status.complete;
+            let path = lock(&self.store).files().path(&a.sha256);
+            while !complete {
+                let chunk = read_chunk(&path, offset).map_err(|e| SyncError::Refused {
+                    status: 0,
+                    code: "file_missing".into(),
+                    message: format!("photo {} cannot be read: {e}", a.sha256),
+                })?;
+                if chunk.is_empty() {
+                    break;
+                }
+                let len = chunk.len() as u64;
+                match api.upload_chunk(token, &a.sha256, offset, chunk).await {
+                    Ok(resp) => {
+                        offset = resp.body.offset;
+                        complete = resp.body.complete;
+                        self.status.send_modify(|s| s.bytes_sent += len);
+                        report.attachment_bytes += len;
+                    }
+                    // Our offset was stale (a chunk landed but its answer was lost): ask.
+                    Err(SyncError::Refused { status: 409, .. }) => {
+                        offset = api.upload_offset(token, &a.sha256).await?;
+                    }
+                    Err(e) => return Err(e),
+                }
+                lock(&self.store)
+                    .set_attachment_progress(&a.sha256, offset, complete)
+                    .map_err(local)?;
+            }
+            if complete {
+                lock(&self.store)
+                    .set_attachment_progress(&a.sha256, a.bytes, true)
+                    .map_err(local)?;
+                report.attachments += 1;
+            }
+        }
+        Ok(())
+    }
+
+    async fn pull_all(
+        &self,
+        api: &OfficeApi,
+        session: &Session,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        loop {
+            let cursor = lock(&self.store).pull_cursor().map_err(local)?;
+            let page = api.pull(&session.access_token, cursor, PULL_PAGE).await?;
+            let mut s = lock(&self.store);
+            s.apply_pull(&page.body).map_err(local)?;
+            s.note_server_time(page.server_time).map_err(local)?;
+            report.changes_pulled += page.body.changes.len() as u64;
+            if !page.body.has_more {
+                return Ok(());
+            }
+        }
+    }
+
+    fn refresh_status(&self, error: Option<SyncFailure>) {
+        let backlog = lock(&self.store).backlog().unwrap_or_default();
+        self.status.send_modify(|s| {
+            s.queued = backlog.queued;
+            s.rejected = backlog.rejected;
+            s.last_sync_at = backlog.last_sync_at;
+            s.oldest_pending_at = backlog.oldest_pending_at;
+            if error.is_some() || s.last_error.is_some() {
+                s.last_error = error;
+            }
+        });
+    }
+}
+
+impl Store {
+    /// After a pass, anything still marked uploading (the answer never came) goes back to queued.
+    fn mark_uncommitted_pushes_queued(&mut self) -> crate::Result<()> {
+        self.connection().execute(
+            "UPDATE outbox SET state = 'queued' WHERE state = 'uploading'",
+            [],
+        )?;
+        Ok(())
+    }
+}
+
+/// Full jitter: uniformly random between 0 and min(max, min · 2^failures).
+pub fn backoff(failures: u32) -> Duration {
+    let cap = BACKOFF_MIN
+        .saturating_mul(2u32.saturating_pow(failures.min(16)))
+        .min(BACKOFF_MAX);
+    let ms = rand::thread_rng().gen_range(0..=cap.as_millis() as u64);
+    Duration::from_millis(ms).max(Duration::from_millis(50))
+}
+
+fn read_chunk(path: &std::path::Path, offset: u64) -> std::io::Result<Vec<u8>> {
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut buf = Vec::with_capacity(MAX_CHUNK_BYTES);
+    f.take(MAX_CHUNK_BYTES as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    // A panic while holding the lock leaves SQLite consistent (transactions roll back).
+    store
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn local(e: crate::CoreError) -> SyncError {
+    SyncError::Refused {
+        status: 0,
+        code: e.code().to_owned(),
+        message: e.to_string(),
+    }
+}
