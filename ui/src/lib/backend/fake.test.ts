@@ -77,7 +77,7 @@ describe('FakeBackend home repair visit', () => {
     expect(job.signature).toMatchObject({ state: 'signed', signer_name: '李秀兰', image: { mime: 'image/png' } });
     if (job.signature?.state !== 'signed') throw new Error('unreachable');
     expect(new Uint8Array(await b.thumbnail(job.signature.image.sha256))).toEqual(png);
-    await expect(b.declineSignature('job-repair-1', 'signature', 'absent', '无人', null)).rejects.toMatchObject({ code: 'signature_locked' });
+    await expect(b.declineSignature('job-repair-1', 'signature', 'absent', '无人', null)).rejects.toMatchObject({ code: 'already_signed' });
   });
 
   it('puts an accident report first in the queue and reports sync status to listeners', async () => {

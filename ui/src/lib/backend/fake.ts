@@ -215,7 +215,7 @@ export class FakeBackend implements Backend {
     const job = this.getJob(jobId);
     const s = this.currentStep(job, step);
     if (!s.skippable) throw err('step_not_skippable', '此步骤不能跳过', 'This step cannot be skipped', this.lang);
-    if (reason.trim().length < 2) throw err('reason_required', '请填写跳过原因', 'Give the reason for skipping', this.lang);
+    if (reason.trim().length < 2) throw err('skip_reason_missing', '请填写跳过原因', 'Give the reason for skipping', this.lang);
     s.status = 'skipped';
     s.skip_reason = reason.trim();
     this.advance(job);
@@ -242,10 +242,10 @@ export class FakeBackend implements Backend {
     const job = this.getJob(jobId);
     this.currentStep(job, step);
     if (png.length === 0) throw err('signature_empty', '签名为空，请客户签字', 'The signature is empty', this.lang);
-    if (job.signature) throw err('signature_locked', '签名已保存，不能更改', 'Already signed', this.lang);
+    if (job.signature) throw err('already_signed', '签名已保存，不能更改', 'Already signed', this.lang);
     const image = await this.storeImage(png);
     job.signature = { state: 'signed', signer_name: signerName, image };
-    this.record(job, 'signature_saved', png.length);
+    this.record(job, 'signature_captured', png.length);
     return this.view(job);
   }
   async stageSignature(png: Uint8Array) {
@@ -257,8 +257,8 @@ export class FakeBackend implements Backend {
     this.log('decline_signature', { jobId, step, outcome, reason, witness });
     const job = this.getJob(jobId);
     this.currentStep(job, step);
-    if (reason.trim().length < 2) throw err('reason_required', '请填写原因', 'Give the reason', this.lang);
-    if (job.signature) throw err('signature_locked', '签名已记录，不能更改', 'Already recorded', this.lang);
+    if (reason.trim().length < 2) throw err('decline_reason_missing', '请填写原因', 'Give the reason', this.lang);
+    if (job.signature) throw err('already_signed', '签名已记录，不能更改', 'Already recorded', this.lang);
     job.signature = { state: 'declined', outcome, reason: reason.trim(), witness: wire(witness) };
     this.record(job, 'signature_declined', 0);
     return this.view(job);
@@ -321,7 +321,7 @@ export class FakeBackend implements Backend {
     cp.last_visit_at = this.iso();
     const interval = cp.kind === 'head_station' ? HOUR : 12 * HOUR;
     cp.next_due_at = new Date(this.clock() + interval).toISOString();
-    this.record(job, 'readings_recorded', 0);
+    this.record(job, 'reading_recorded', 0);
     return this.view(job);
   }
   async reportDefect(jobId: string, defect: DefectInput) {
@@ -342,6 +342,7 @@ export class FakeBackend implements Backend {
       urgent: true,
     });
     this.jobs.set(job.summary.id, job);
+    this.record(job, 'job_created', 0, true);
     this.record(job, 'accident_reported', 0, true);
     return this.view(job);
   }
@@ -349,7 +350,7 @@ export class FakeBackend implements Backend {
     this.log('close_job', { jobId, resolution, summary });
     const job = this.getJob(jobId);
     const blockers = this.blockers(job);
-    if (blockers.length) throw err('close_blocked', blockers.map((b) => b.zh).join('；'), blockers.map((b) => b.en).join('; '), this.lang);
+    if (blockers.length) throw err('cannot_close', blockers.map((b) => b.zh).join('；'), blockers.map((b) => b.en).join('; '), this.lang);
     job.summary.closed = true;
     job.summary.resolved_at = this.iso();
     this.record(job, 'job_closed', 0);
@@ -648,6 +649,6 @@ export class FakeBackend implements Backend {
     demoEntry(leak, 'step_completed', 'acknowledged', 0, 0, null, 50);
     demoEntry(leak, 'photo_added', 'uploading', 2_400_000, 960_000, null, 20);
     demoEntry(leak, 'step_completed', 'queued', 0, 0, null, 12);
-    demoEntry(patrol, 'readings_recorded', 'rejected', 0, 0, '检查点不在你的巡检范围内，请联系调度', 90);
+    demoEntry(patrol, 'reading_recorded', 'rejected', 0, 0, '检查点不在你的巡检范围内，请联系调度', 90);
   }
 }

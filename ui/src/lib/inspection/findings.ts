@@ -1,5 +1,13 @@
-// Categories of unauthorised heat use (违约用热/窃热) the inspector picks from; labels in the catalogues.
-export const FINDING_CATEGORIES = ['private_connection', 'valve_opened', 'seal_broken', 'meter_bypass', 'area_expanded', 'other'] as const;
+// Categories of unauthorised heat use (违约用热/窃热), exactly heatcrew-protocol's `FindingCategory`
+// (the backend refuses any other value); labels in the catalogues.
+export const FINDING_CATEGORIES = [
+  'unauthorized_connection',
+  'tampered_seal',
+  'tampered_meter',
+  'valve_opened_without_permission',
+  'added_radiators',
+  'other',
+] as const;
 
 /** Meter, seal and valve states a finding records when the inspect step itself does not ask for them. */
 export const FINDING_STATES: Record<'meter' | 'seal' | 'valve', readonly string[]> = {
