@@ -601,7 +601,7 @@ export class FakeBackend implements Backend {
       id: 'job-repair-3',
       title: '阀门无法关闭',
       customer: { name: '赵敏', phone: '137 0531 9911', address: '槐荫区经十路 22 号 7 号楼 1101 室', account_no: 'RY-2021-11042' },
-      window: { start: at(14), end: at(16) },
+      window: { start: new Date(now + 2 * HOUR).toISOString(), end: new Date(now + 4 * HOUR).toISOString() },
       reported_at: new Date(now - 20 * MIN).toISOString(),
       due_at: new Date(now + 3.6 * HOUR).toISOString(),
     });
@@ -609,7 +609,7 @@ export class FakeBackend implements Backend {
       id: 'job-inspect-1',
       title: '违约用热稽查',
       customer: { name: '孙立新', phone: '135 0531 7788', address: '天桥区北园大街 56 号 2 单元 402 室', account_no: 'RY-2018-05531' },
-      window: { start: at(15), end: at(17) },
+      window: { start: new Date(now + HOUR).toISOString(), end: new Date(now + 3 * HOUR).toISOString() },
     });
     const patrol = this.makeJob('patrol_round', {
       id: 'job-patrol-1',

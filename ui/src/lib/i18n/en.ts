@@ -41,6 +41,8 @@ const en: Shape<Messages> = {
     window: 'Appt.',
     steps: 'Steps {done}/{total}',
     closed: 'Closed',
+    arrived: 'Arrived',
+    arrived_late: 'Arrived late',
     cancelled: 'Cancelled',
     revoked: 'Withdrawn',
     pending_records: '{n} to upload',

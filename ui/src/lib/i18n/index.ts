@@ -26,6 +26,8 @@ export function setupI18n(initial: Lang | null = storedLang()): void {
     ready = true;
   }
   init({ fallbackLocale: 'zh-CN', initialLocale: initial ?? 'zh-CN' });
+  // The page language picks the CJK glyph variants (zh-Hans) and the screen reader's voice.
+  if (typeof document !== 'undefined') document.documentElement.lang = initial ?? 'zh-CN';
 }
 
 export const lang: Readable<Lang> = derived(locale, (l) => (l === 'en' ? 'en' : 'zh-CN'));

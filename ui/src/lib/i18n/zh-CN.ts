@@ -38,6 +38,8 @@ const zh = {
     window: '预约',
     steps: '步骤 {done}/{total}',
     closed: '已关闭',
+    arrived: '已到达',
+    arrived_late: '迟到到达',
     cancelled: '已取消',
     revoked: '已撤回',
     pending_records: '{n} 条待上传',
