@@ -87,7 +87,7 @@ interface FakeJob {
   readCheckpoints: Set<string>;
 }
 
-interface Blob_ {
+interface StoredBlob {
   bytes: Uint8Array;
   mime: string;
 }
@@ -121,7 +121,7 @@ export class FakeBackend implements Backend {
   private lang: Lang = 'zh-CN';
   private currentSession: Session | null = null;
   private jobs = new Map<string, FakeJob>();
-  private blobs = new Map<string, Blob_>();
+  private blobs = new Map<string, StoredBlob>();
   private entries: OutboxEntry[] = [];
   private seq = 0;
   private online: boolean;
@@ -365,12 +365,12 @@ export class FakeBackend implements Backend {
     return this.entries.map((e) => ({ ...e }));
   }
   async syncStatus() {
-    return this.status(false);
+    return this.status();
   }
   async syncNow() {
     this.log('sync_now', null);
     if (!this.online) {
-      const s = this.status(false);
+      const s = this.status();
       s.last_error = err('offline', '无网络，记录已保存在本机，恢复网络后自动上传', 'Offline: records are kept on the device and sent when back online', this.lang);
       this.emit(s);
       return s;
@@ -382,7 +382,7 @@ export class FakeBackend implements Backend {
       }
     }
     this.lastSyncAt = this.iso();
-    const s = this.status(false);
+    const s = this.status();
     this.emit(s);
     return s;
   }
@@ -454,7 +454,7 @@ export class FakeBackend implements Backend {
     else this.entries.push(entry);
     this.emit();
   }
-  private status(_syncing: boolean): SyncStatus {
+  private status(): SyncStatus {
     const pending = this.entries.filter((e) => e.state === 'queued' || e.state === 'uploading');
     const oldest = pending.map((e) => e.recorded_at).sort()[0] ?? null;
     return {
@@ -471,7 +471,7 @@ export class FakeBackend implements Backend {
       last_error: null,
     };
   }
-  private emit(s: SyncStatus = this.status(false)) {
+  private emit(s: SyncStatus = this.status()) {
     for (const l of this.listeners) l(s);
   }
   private sla(job: FakeJob): Sla {
