@@ -140,4 +140,34 @@ describe('screens', () => {
     expect(new Set(states())).toEqual(new Set(['acknowledged', 'rejected']));
     expect(app.byTestId('sync-status')[0].dataset.queued).toBe('0');
   });
+
+  it('walks a patrol round: the current step, readings flagged out of range, a defect', async () => {
+    app = await mountApp('#/job/job-patrol-1');
+    expect(app.byTestId('step-title')[0].dataset.step).toBe('shift_ready');
+    await app.click(app.byTestId('step-confirm')[0]);
+    expect(app.byTestId('step-title')[0].dataset.step).toBe('checkpoints');
+    expect(app.byTestId('checkpoint-item').map((e) => e.dataset.state)).toEqual(['missed', 'late', 'due', 'done']);
+
+    await app.go('#/job/job-patrol-1/checkpoint/cp-head');
+    await app.type(app.byTestId('reading-supply_temp')[0], '99');
+    await app.type(app.byTestId('reading-return_temp')[0], '45');
+    await app.type(app.byTestId('reading-supply_pressure')[0], '0.5');
+    await app.type(app.byTestId('reading-return_pressure')[0], '0.3');
+    expect(app.target.textContent).toContain('有 1 项读数超出正常范围');
+    await app.click(app.byTestId('readings-save')[0]);
+    expect(location.hash).toBe('#/job/job-patrol-1');
+    expect(app.target.querySelector('[data-checkpoint-id="cp-head"]')?.getAttribute('data-state')).toBe('done');
+
+    await app.click(app.byTestId('defect-new')[0]);
+    const pick = (id: string, n: number) => app!.target.querySelectorAll<HTMLInputElement>(`[data-testid="${id}"] input`)[n];
+    await app.click(pick('defect-category', 0));
+    await app.click(pick('defect-severity', 1));
+    await app.type(app.byTestId('defect-position')[0], '和平路 3 号井室');
+    await app.type(app.byTestId('defect-description')[0], '保温层脱落');
+    await app.click(app.byTestId('defect-submit')[0]);
+    expect(location.hash).toBe('#/job/job-patrol-1');
+    expect(app.byTestId('defect-item')[0].textContent).toContain('保温层脱落');
+    const sent = app.backend.calls.find((c) => c.command === 'report_defect')?.args as { defect: { severity: string; position: object } };
+    expect(sent.defect).toMatchObject({ severity: 'major', position: { description: '和平路 3 号井室' } });
+  });
 });
