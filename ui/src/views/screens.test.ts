@@ -170,4 +170,60 @@ describe('screens', () => {
     const sent = app.backend.calls.find((c) => c.command === 'report_defect')?.args as { defect: { severity: string; position: object } };
     expect(sent.defect).toMatchObject({ severity: 'major', position: { description: '和平路 3 号井室' } });
   });
+
+  it('sends camera photos as raw bytes and shows their thumbnails', async () => {
+    app = await mountApp('#/job/job-repair-2/step/diagnose_repair');
+    const input = app.byTestId('photo-input')[0] as HTMLInputElement;
+    expect(input.accept).toBe('image/*');
+    expect(input.getAttribute('capture')).toBe('environment');
+    const jpeg = (n: number) => new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, n])], `p${n}.jpg`, { type: 'image/jpeg' });
+    Object.defineProperty(input, 'files', { value: [jpeg(1), jpeg(2)], configurable: true });
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+    await settle(100);
+    expect(app.byTestId('photo-thumb')).toHaveLength(2);
+    const uploads = app.backend.calls.filter((c) => c.command === 'add_photo');
+    expect(uploads.map((c) => c.args)).toEqual([
+      { jobId: 'job-repair-2', step: 'diagnose_repair', bytes: 5 },
+      { jobId: 'job-repair-2', step: 'diagnose_repair', bytes: 5 },
+    ]);
+    expect(app.target.textContent).toContain('2/2 张');
+  });
+
+  it('inspects for heat theft: a finding, a refusal with a witness, a numbered notice', async () => {
+    app = await mountApp('#/today');
+    app.backend.fastForward('job-inspect-1', 'inspect');
+    await app.go('#/job/job-inspect-1/step/inspect');
+    const radio = (sel: string, n: number) => app!.target.querySelectorAll<HTMLInputElement>(`${sel} input`)[n];
+    await app.click(radio('.finding-form fieldset', 0));
+    await app.type(app.byTestId('finding-description')[0], '客厅暖气私接旁通管');
+    await app.click(app.byTestId('finding-submit')[0]);
+    expect(app.byTestId('finding-item')).toHaveLength(1);
+    const finding = app.backend.calls.find((c) => c.command === 'record_finding')?.args as { finding: { category: string } };
+    expect(finding.finding.category).toBe('unauthorized_connection');
+
+    const photo = app.byTestId('photo-input')[0] as HTMLInputElement;
+    Object.defineProperty(photo, 'files', { value: [new File([new Uint8Array([0xff, 0xd8, 0xff, 1])], 'x.jpg')], configurable: true });
+    photo.dispatchEvent(new Event('change', { bubbles: true }));
+    await settle(100);
+    for (const key of ['meter', 'seal', 'valve']) await app.click(radio(`[data-testid="evidence-${key}"]`, 1));
+    await app.click(app.byTestId('step-confirm')[0]);
+    expect(app.byTestId('step-title')[0].dataset.step).toBe('acknowledgement');
+
+    await app.click(app.byTestId('signature-refuse')[0]);
+    await app.type(app.byTestId('refusal-reason')[0], '客户拒绝签字，已报告稽查科');
+    await app.type(app.byTestId('witness-name')[0], '物业 李主任');
+    await app.click(app.byTestId('refusal-submit')[0]);
+    await app.click(app.byTestId('step-confirm')[0]);
+    expect(app.byTestId('step-title')[0].dataset.step).toBe('notice');
+
+    await app.click(app.byTestId('step-confirm')[0]);
+    expect(app.byTestId('step-problems')[0].textContent).toContain('整改通知');
+    await app.type(app.byTestId('notice-requirements')[0], '拆除旁通管，恢复铅封');
+    await app.click(app.byTestId('notice-submit')[0]);
+    expect(app.byTestId('notice-issued')[0].textContent).toMatch(/ZG-\w+-0001/);
+    await app.click(app.byTestId('step-confirm')[0]);
+    expect(location.hash).toBe('#/job/job-inspect-1/close');
+    await app.click(app.byTestId('visit-complete')[0]);
+    expect(app.byTestId('job-closed')).toHaveLength(1);
+  });
 });
