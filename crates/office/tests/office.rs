@@ -449,6 +449,23 @@ async fn push_accepts_once_replays_as_duplicates_and_gaps_are_409() {
         ["accepted"; 3],
         "after resyncing from the expected seq the rest goes through"
     );
+    let (status, page) = o
+        .get_json(
+            &format!("/api/v1/devices/{}/events?after=1&limit=2", dev.id),
+            &staff,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "staff can read a device's ledger: {page}"
+    );
+    let page: Vec<Event> = serde_json::from_value(page).expect("events");
+    assert_eq!(
+        page,
+        batch[1..3].to_vec(),
+        "the ledger pages in sequence order, exactly as signed"
+    );
 
     let close = dev.record(
         job.id,
@@ -1473,6 +1490,54 @@ async fn a_restarted_office_keeps_ledgers_tokens_and_half_finished_uploads() {
         ["accepted"],
         "the chain continues after the restart"
     );
+
+    // All bytes on disk but the office stopped before checking them: the next HEAD finishes the job
+    // instead of reporting a full offset for a file that does not count.
+    let second = vec![9u8; 5000];
+    let second_ref = photo_ref(&second);
+    let s2 = second_ref.sha256;
+    let ev = dev.record(
+        job.id,
+        &EventBody::PhotoAdded {
+            step: "clean_up".into(),
+            photo: second_ref,
+            caption: String::new(),
+        },
+    );
+    o.push_ok(&dev, &[ev]).await;
+    let (status, _) = o
+        .post_json(
+            "/api/v1/attachments",
+            Some(&dev.login.access_token),
+            &json!({"sha256": s2, "size": 5000, "mime": "image/jpeg"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "announced");
+    o.running
+        .state
+        .files
+        .append(s2, 0, &second)
+        .expect("bytes land, then the office stops");
+    let head = o
+        .http
+        .head(o.url(&format!("/api/v1/attachments/{s2}")))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(
+        head.headers()["upload-offset"],
+        "5000",
+        "the complete, matching file is counted"
+    );
+    let got = o
+        .http
+        .get(o.url(&format!("/api/v1/attachments/{s2}")))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(got.status(), StatusCode::OK, "and can be downloaded");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -58,15 +58,28 @@ async fn status(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentSta
     })
 }
 
-/// A row exists but the file is already in place (the office stopped between rename and commit):
-/// count it if it still hashes right.
+/// Finish what a stop interrupted: all bytes arrived but the office stopped before checking them,
+/// or the file was moved into place but its row not yet committed. Without this, HEAD would report
+/// the full length as held for a file that does not count.
 async fn adopt_orphan(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentRow> {
-    if row.complete || !state.files.has_final(row.sha256) {
+    if row.complete {
         return Ok(row);
     }
-    let files = state.files.clone();
     let sha = row.sha256;
-    if tokio::task::spawn_blocking(move || files.final_is_intact(sha)).await?? {
+    let _guard = state.files.lock_for(sha).lock().await;
+    let files = state.files.clone();
+    let size = row.size;
+    let counted = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+        if files.has_final(sha) {
+            return files.final_is_intact(sha);
+        }
+        if size > 0 && files.partial_len(sha)? == size {
+            return Ok(files.finish(sha)? == Finish::Stored);
+        }
+        Ok(false)
+    })
+    .await??;
+    if counted {
         blocking(state, move |s| s.complete_attachment(sha, Utc::now())).await?;
         return Ok(AttachmentRow {
             complete: true,

@@ -487,3 +487,31 @@ pub async fn summary(State(state): State<AppState>, auth: Auth) -> ApiResult<Jso
         blocking(&state, |s| views::summary(s, Utc::now())).await?,
     ))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct EventPage {
+    /// Events with `device_seq` above this (0 for the first page).
+    #[serde(default)]
+    pub after: u64,
+    /// At most this many (default and maximum 1000).
+    pub limit: Option<u32>,
+}
+
+/// A device's ledger as the office holds it, in `device_seq` order: accepted and content-refused
+/// events alike (both are links of the signed chain), exactly as signed.
+#[utoipa::path(get, path = "/api/v1/devices/{id}/events", tag = "admin", params(("id" = Uuid, Path), EventPage),
+    responses((status = 200, body = Vec<Object>, description = "heatcrew_protocol::Event list")))]
+pub async fn device_events(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    Query(page): Query<EventPage>,
+) -> ApiResult<Json<Vec<heatcrew_protocol::Event>>> {
+    auth.require(STAFF)?;
+    let limit = page.limit.unwrap_or(1000).clamp(1, 1000);
+    let events = blocking(&state, move |s| {
+        s.device_events_after(id, page.after, limit)
+    })
+    .await?;
+    Ok(Json(events.into_iter().map(|e| e.event).collect()))
+}

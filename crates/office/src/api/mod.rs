@@ -9,7 +9,8 @@
 //! - `POST /attachments`, `HEAD|PATCH|GET /attachments/{sha256}`.
 //! - Staff: `GET|POST /jobs`, `GET /jobs/{id}` (read-back), `POST /jobs/{id}/assign|schedule|cancel`,
 //!   `GET|POST /routes`, `GET|POST /outages` (GET for everyone), `POST /outages/{id}/clear`,
-//!   `GET /users`, `GET /crews`, `GET /devices`, `GET /reports/summary`.
+//!   `GET /users`, `GET /crews`, `GET /devices`, `GET /devices/{id}/events?after=&limit=` (a
+//!   device's ledger as signed), `GET /reports/summary`.
 //! - Admin: `POST /users`, `POST /crews`, `POST /devices/{id}/revoke`.
 //!
 //! Plus `GET /api/openapi.json` and `GET /healthz` without a token. A device may send its clock in
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/devices", get(dispatch::list_devices))
         .route("/devices/{id}/revoke", post(dispatch::revoke_device))
+        .route("/devices/{id}/events", get(dispatch::device_events))
         .route("/reports/summary", get(dispatch::summary));
     Router::new()
         .nest("/api/v1", api)

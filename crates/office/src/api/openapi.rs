@@ -44,7 +44,7 @@ impl Modify for BearerAuth {
         super::dispatch::schedule_job, super::dispatch::cancel_job, super::dispatch::create_route, super::dispatch::list_routes,
         super::dispatch::create_outage, super::dispatch::clear_outage, super::dispatch::list_outages,
         super::dispatch::create_user, super::dispatch::list_users, super::dispatch::create_crew, super::dispatch::list_crews,
-        super::dispatch::list_devices, super::dispatch::revoke_device, super::dispatch::summary,
+        super::dispatch::list_devices, super::dispatch::revoke_device, super::dispatch::device_events, super::dispatch::summary,
     ),
     components(schemas(ErrorBodySchema))
 )]

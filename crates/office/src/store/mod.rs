@@ -239,6 +239,13 @@ pub trait Store: Send + Sync + 'static {
     -> StoreResult<(Vec<Change>, u64, bool)>;
     /// Every stored event of a device in `device_seq` order, for verification.
     fn device_events(&self, device_id: Uuid) -> StoreResult<Vec<StoredEvent>>;
+    /// A page of a device's stored events with `device_seq > after`, in sequence order.
+    fn device_events_after(
+        &self,
+        device_id: Uuid,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>>;
 
     // Attachments.
     fn attachment_referenced_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool>;

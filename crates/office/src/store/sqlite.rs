@@ -1097,6 +1097,26 @@ impl Store for SqliteStore {
         rows.into_iter().map(stored_event).collect()
     }
 
+    fn device_events_after(
+        &self,
+        device_id: Uuid,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let conn = self.reader();
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLS} FROM events e JOIN devices d ON d.id = e.device_id
+             WHERE e.device_id = ?1 AND e.device_seq > ?2 ORDER BY e.device_seq LIMIT ?3"
+        ))?;
+        let rows = st
+            .query_map(
+                params![device_id.to_string(), after as i64, limit as i64],
+                event_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(stored_event).collect()
+    }
+
     fn attachment_referenced_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool> {
         Ok(self.reader().query_row(
             "SELECT EXISTS (SELECT 1 FROM attachment_refs WHERE sha256 = ?1 AND user_id = ?2)",
