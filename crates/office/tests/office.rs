@@ -398,6 +398,32 @@ async fn push_accepts_once_replays_as_duplicates_and_gaps_are_409() {
         .map(|s| dev.record(job.id, &step(s)))
         .collect();
 
+    let order = json!({"id": job.id, "fault": job.title, "customer": job.customer});
+    let (status, again) = o.post_json("/api/v1/jobs", Some(&staff), &order).await;
+    assert_eq!(
+        (status, again["id"].clone()),
+        (StatusCode::OK, json!(job.id)),
+        "creating the same work order again (a retry) returns it"
+    );
+    let (_, jobs) = o.get_json("/api/v1/jobs", &staff).await;
+    assert_eq!(
+        jobs.as_array().map(Vec::len),
+        Some(1),
+        "a retried create makes no second job"
+    );
+    let (status, clash) = o
+        .post_json(
+            "/api/v1/jobs",
+            Some(&staff),
+            &json!({"id": job.id, "fault": "别的故障", "customer": job.customer}),
+        )
+        .await;
+    assert_eq!(
+        (status, clash["code"].as_str()),
+        (StatusCode::CONFLICT, Some("job_exists")),
+        "a different order under a taken id is refused"
+    );
+
     let resp = o.push_ok(&dev, &batch).await;
     assert_eq!(
         outcomes(&resp),

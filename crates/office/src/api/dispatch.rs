@@ -5,7 +5,7 @@
 use super::{ApiJson, Auth, STAFF, blocking};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Crew, DeviceRecord, NewUser, Route};
+use crate::store::{Crew, DeviceRecord, NewUser, Route, StoreError};
 use crate::views::{self, JobDetail, Summary};
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -28,6 +28,10 @@ pub fn template_for(kind: JobKind) -> TemplateRef {
 /// A work order, typically from a phone report (客户电话报修: name, phone, address, fault, time).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreateJobRequest {
+    /// A client-chosen job id makes the call idempotent: repeating it (a retry after a lost
+    /// response) returns the job already created instead of a second one.
+    #[serde(default)]
+    pub id: Option<Uuid>,
     /// `home_repair` (default), `heat_theft_inspection`, `patrol_round`, `acceptance_inspection`, `emergency_repair`.
     #[serde(default = "default_kind")]
     #[schema(value_type = String)]
@@ -115,7 +119,7 @@ pub fn job_from_request(
     }
     let repair = matches!(req.kind, JobKind::HomeRepair | JobKind::EmergencyRepair);
     Ok(Job {
-        id: Uuid::now_v7(),
+        id: req.id.unwrap_or_else(Uuid::now_v7),
         kind: req.kind,
         template: template_for(req.kind),
         title: req.fault.trim().to_owned(),
@@ -148,9 +152,34 @@ pub async fn create_job(
         None => None,
     };
     let job = job_from_request(req, route, Utc::now())?;
-    let job = blocking(&state, move |s| s.create_job(job, Utc::now())).await?;
-    tracing::info!(job = %job.id, kind = job.kind.as_str(), "job created");
-    Ok(Json(job))
+    let wanted = job.clone();
+    let created = blocking(&state, move |s| {
+        match s.create_job(job, Utc::now()) {
+            Err(StoreError::Conflict {
+                code: "job_exists", ..
+            }) => {
+                // Same id again: a retry if it describes the same work order, else a clash.
+                let existing = s.job(wanted.id)?.map(|r| r.job);
+                match existing {
+                    Some(j)
+                        if j.kind == wanted.kind
+                            && j.title == wanted.title
+                            && j.customer == wanted.customer =>
+                    {
+                        Ok(j)
+                    }
+                    _ => Err(StoreError::Conflict {
+                        code: "job_exists",
+                        message: format!("another job already has id {}", wanted.id),
+                    }),
+                }
+            }
+            other => other,
+        }
+    })
+    .await?;
+    tracing::info!(job = %created.id, kind = created.kind.as_str(), "job created");
+    Ok(Json(created))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
