@@ -1204,7 +1204,15 @@ async fn admin_creates_users_and_crews_and_a_device_may_open_an_emergency_job() 
     assert_eq!(status, StatusCode::FORBIDDEN, "only an admin creates users");
     let (status, user) = o.post_json("/api/v1/users", Some(&admin), &new_user).await;
     assert_eq!(status, StatusCode::OK, "admin creates a user: {user}");
-    let (status, body) = o.post_json("/api/v1/users", Some(&admin), &new_user).await;
+    let (status, retry) = o.post_json("/api/v1/users", Some(&admin), &new_user).await;
+    assert_eq!(
+        (status, &retry["id"]),
+        (StatusCode::OK, &user["id"]),
+        "the same request again (a retry) returns the same user"
+    );
+    let mut other = new_user.clone();
+    other["password"] = json!("another password");
+    let (status, body) = o.post_json("/api/v1/users", Some(&admin), &other).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::CONFLICT, Some("username_taken")),

@@ -411,10 +411,29 @@ pub async fn create_user(
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> ApiResult<Json<UserInfo>> {
     auth.require(&[Role::Admin])?;
+    let password = req.password.clone();
     let user = new_user(req).await?;
-    Ok(Json(
-        blocking(&state, move |s| s.add_user(user, Utc::now())).await?,
-    ))
+    let (username, role, display_name) =
+        (user.username.clone(), user.role, user.display_name.clone());
+    match blocking(&state, move |s| s.add_user(user, Utc::now())).await {
+        Err(e) if e.body.code == "username_taken" => {
+            // A retry after a lost response creates nothing new: the same username, role, name
+            // and password is the same request; anything else is a clash.
+            let existing = blocking(&state, move |s| s.user_by_username(&username)).await?;
+            if let Some(u) = existing
+                && u.info.role == role
+                && u.info.display_name == display_name
+                && tokio::task::spawn_blocking(move || {
+                    super::auth::verify_password(&password, &u.password_hash)
+                })
+                .await?
+            {
+                return Ok(Json(u.info));
+            }
+            Err(e)
+        }
+        other => Ok(Json(other?)),
+    }
 }
 
 /// Validate and hash (shared with `heatcrew-office user add`).
