@@ -5,8 +5,8 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{NewSession, RefreshOutcome, Rotation, UserRecord};
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, SaltString};
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,21 +17,123 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Hash a password with argon2id and a random salt (PHC string).
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))
+/// Each argon2 run takes 19 MiB and a core for a while. They run on a few dedicated threads: that
+/// bounds CPU (a crowd of devices logging in together does not starve sync requests) and memory
+/// (the allocator keeps a freed 19 MiB block per thread arena; on the shared blocking pool that
+/// grew to hundreds of MiB after a burst of logins).
+static ARGON2_THREADS: std::sync::LazyLock<std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>> =
+    std::sync::LazyLock::new(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 4);
+        for i in 0..threads {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+                            Ok(job) => job,
+                            Err(_) => return,
+                        };
+                        job();
+                    }
+                })
+                .expect("start a password hashing thread");
+        }
+        tx
+    });
+
+/// Run an argon2 computation on the password hashing threads.
+pub async fn with_argon2<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> ApiResult<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    ARGON2_THREADS
+        .send(Box::new(move || {
+            let _ = tx.send(f());
+        }))
+        .map_err(|_| ApiError::internal("password hashing is shut down"))?;
+    rx.await
+        .map_err(|_| ApiError::internal("password hashing failed"))
 }
 
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
+thread_local! {
+    /// argon2's working memory (19 MiB with the default parameters), kept and reused per thread:
+    /// allocating it afresh each time left the allocator holding many freed copies.
+    static ARGON2_MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn argon2_into(
+    argon: &Argon2<'_>,
+    m_cost: u32,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> argon2::Result<()> {
+    ARGON2_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        let blocks = m_cost as usize;
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        argon.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
     })
+}
+
+/// Hash a password with argon2id (default parameters) and a random salt, as a PHC string.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let fail = |e: &dyn std::fmt::Display| anyhow::anyhow!("hashing the password failed: {e}");
+    let salt = SaltString::generate(&mut OsRng);
+    let params = Params::default();
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut salt_buf = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_buf)
+        .map_err(|e| fail(&e))?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon2_into(
+        &argon,
+        params.m_cost(),
+        password.as_bytes(),
+        salt_bytes,
+        &mut out,
+    )
+    .map_err(|e| fail(&e))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| fail(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| fail(&e))?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Check a password against a PHC string (constant-time comparison of the outputs).
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    let check = || -> Option<bool> {
+        let parsed = PasswordHash::new(phc).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = parsed
+            .version
+            .map(Version::try_from)
+            .transpose()
+            .ok()?
+            .unwrap_or_default();
+        let params = Params::try_from(&parsed).ok()?;
+        let expected = parsed.hash?;
+        let mut salt_buf = [0u8; 64];
+        let salt = parsed.salt?.decode_b64(&mut salt_buf).ok()?;
+        let mut out = vec![0u8; expected.len()];
+        let argon = Argon2::new(algorithm, version, params.clone());
+        argon2_into(&argon, params.m_cost(), password.as_bytes(), salt, &mut out).ok()?;
+        Some(Output::new(&out).ok()? == expected)
+    };
+    check().unwrap_or(false)
 }
 
 /// A fresh random token (32 bytes, hex) and the hash the office stores instead of it.
@@ -59,11 +161,11 @@ async fn check_password(
     let bad = || ApiError::unauthorized("bad_credentials", "wrong username or password");
     let Some(user) = user else {
         // Spend the same time as a real check, so response time does not reveal usernames.
-        let _ = tokio::task::spawn_blocking(move || verify_password(&password, DUMMY_HASH)).await;
+        let _ = with_argon2(move || verify_password(&password, DUMMY_HASH)).await;
         return Err(bad());
     };
     let hash = user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await?;
+    let ok = with_argon2(move || verify_password(&password, &hash)).await?;
     if ok { Ok(user) } else { Err(bad()) }
 }
 
@@ -263,6 +365,27 @@ mod tests {
         assert!(
             !verify_password("anything", DUMMY_HASH),
             "nobody may log in against the dummy"
+        );
+    }
+
+    #[test]
+    fn hashes_interoperate_with_the_argon2_crates_own_hasher() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let standard = Argon2::default()
+            .hash_password(b"passwort-1", &SaltString::generate(&mut OsRng))
+            .expect("hash")
+            .to_string();
+        assert!(
+            verify_password("passwort-1", &standard),
+            "hashes made the standard way still verify"
+        );
+        let ours = hash_password("passwort-2").expect("hash");
+        let parsed = PasswordHash::new(&ours).expect("a valid PHC string");
+        assert!(
+            Argon2::default()
+                .verify_password(b"passwort-2", &parsed)
+                .is_ok(),
+            "our hashes are standard argon2id PHC strings any tool can check"
         );
     }
 

@@ -423,7 +423,7 @@ pub async fn create_user(
             if let Some(u) = existing
                 && u.info.role == role
                 && u.info.display_name == display_name
-                && tokio::task::spawn_blocking(move || {
+                && super::auth::with_argon2(move || {
                     super::auth::verify_password(&password, &u.password_hash)
                 })
                 .await?
@@ -452,7 +452,7 @@ pub async fn new_user(req: CreateUserRequest) -> ApiResult<NewUser> {
         ));
     }
     let password = req.password;
-    let password_hash = tokio::task::spawn_blocking(move || super::auth::hash_password(&password))
+    let password_hash = super::auth::with_argon2(move || super::auth::hash_password(&password))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(NewUser {
