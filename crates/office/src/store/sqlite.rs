@@ -149,6 +149,9 @@ pub struct SqliteStore {
 
 const READERS: usize = 4;
 
+/// Clock offsets that differ by less than this from the stored one are not recorded again.
+const CLOCK_NOISE_MS: i64 = 1000;
+
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -714,6 +717,21 @@ impl Store for SqliteStore {
         jump_ms: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
+        // Devices send their clock on every request: an offset within a second of the stored one is
+        // network latency, not news, and is not worth a write (and an fsync) per request.
+        let stored: Option<Option<i64>> = self
+            .reader()
+            .query_row(
+                "SELECT clock_offset_ms FROM devices WHERE id = ?1",
+                [device_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(Some(p)) = stored
+            && (p - offset_ms).abs() <= CLOCK_NOISE_MS
+        {
+            return Ok(());
+        }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let prev: Option<Option<i64>> = tx
