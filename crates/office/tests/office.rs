@@ -558,6 +558,15 @@ async fn tampered_events_are_rejected_with_a_code_and_break_nothing() {
         "a different event at a stored seq is refused"
     );
 
+    let mut zero = dev.unsigned(job.id, &step("arrive"));
+    zero.device_seq = 0;
+    let resp = o.push_ok(&dev, &[zero.seal(&dev.key)]).await;
+    assert_eq!(
+        outcomes(&resp),
+        ["out_of_sequence"],
+        "sequence numbers start at 1; 0 is refused, not a server error"
+    );
+
     let next = dev.record(job.id, &step("arrive"));
     let after = dev.record(job.id, &step("show_id"));
     let resp = o.push_ok(&dev, &[next, after]).await;

@@ -937,6 +937,10 @@ impl Store for SqliteStore {
                     )
                     .optional()?;
                 let outcome = match stored {
+                    None if seq == 0 => PushOutcome::Rejected {
+                        code: "out_of_sequence".into(),
+                        reason: "device_seq starts at 1".into(),
+                    },
                     None => {
                         return Err(StoreError::Corrupt(format!(
                             "device {device_id} ledger has no event {seq} below its tip"
