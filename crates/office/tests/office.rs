@@ -634,7 +634,13 @@ async fn a_technician_cannot_write_or_read_another_technicians_jobs() {
 
     let b_pull = o.pull(&b.login.access_token, 0).await;
     assert!(!b_pull.changes.is_empty(), "B sees B's job");
-    for cursor in [0, 1, b_pull.next_cursor.saturating_sub(1), u64::MAX / 2] {
+    for cursor in [
+        0,
+        1,
+        b_pull.next_cursor.saturating_sub(1),
+        u64::MAX / 2,
+        u64::MAX,
+    ] {
         let a_pull = o.pull(&a.login.access_token, cursor).await;
         let leaked = a_pull.changes.iter().any(|c| match &c.change {
             ChangeKind::JobUpserted { job } => job.id == b_job.id,
@@ -645,6 +651,12 @@ async fn a_technician_cannot_write_or_read_another_technicians_jobs() {
             !leaked,
             "no cursor makes B's job visible to A (cursor {cursor})"
         );
+        if cursor >= u64::MAX / 2 {
+            assert!(
+                a_pull.changes.is_empty(),
+                "a cursor beyond the end returns nothing (it must not wrap around)"
+            );
+        }
     }
     let (status, _) = o
         .get_json(&format!("/api/v1/jobs/{}", b_job.id), &a.login.access_token)

@@ -1089,7 +1089,11 @@ impl Store for SqliteStore {
         )?;
         let rows = st
             .query_map(
-                params![cursor as i64, user_id.to_string(), limit as i64 + 1],
+                params![
+                    cursor.min(i64::MAX as u64) as i64,
+                    user_id.to_string(),
+                    limit as i64 + 1
+                ],
                 |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
             )?
             .collect::<Result<Vec<_>, _>>()?;
@@ -1132,7 +1136,11 @@ impl Store for SqliteStore {
         ))?;
         let rows = st
             .query_map(
-                params![device_id.to_string(), after as i64, limit as i64],
+                params![
+                    device_id.to_string(),
+                    after.min(i64::MAX as u64) as i64,
+                    limit as i64
+                ],
                 event_row,
             )?
             .collect::<Result<Vec<_>, _>>()?;
