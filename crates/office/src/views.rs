@@ -417,6 +417,9 @@ pub struct Summary {
     pub patrol_checkpoints_late: u64,
     pub patrol_checkpoints_missed: u64,
     pub outages_active: u64,
+    /// Rectification notice numbers issued more than once (they are issued offline and must never
+    /// collide between devices; a non-zero count needs a look).
+    pub notice_number_collisions: u64,
 }
 
 pub fn summary(store: &dyn Store, now: DateTime<Utc>) -> StoreResult<Summary> {
@@ -445,7 +448,9 @@ pub fn summary(store: &dyn Store, now: DateTime<Utc>) -> StoreResult<Summary> {
         patrol_checkpoints_late: 0,
         patrol_checkpoints_missed: 0,
         outages_active: store.list_outages()?.len() as u64,
+        notice_number_collisions: 0,
     };
+    let mut notice_numbers: BTreeMap<String, u64> = BTreeMap::new();
     for rec in jobs {
         *s.jobs_by_kind
             .entry(rec.job.kind.as_str().to_owned())
@@ -467,11 +472,17 @@ pub fn summary(store: &dyn Store, now: DateTime<Utc>) -> StoreResult<Summary> {
             s.repairs_due += 1;
             s.repairs_timely += ok as u64;
         }
+        for n in &d.notices {
+            if let Some(number) = n.payload.get("number").and_then(Value::as_str) {
+                *notice_numbers.entry(number.to_owned()).or_default() += 1;
+            }
+        }
         if let Some(p) = &d.patrol {
             s.patrol_checkpoints_late += p.late;
             s.patrol_checkpoints_missed += p.missed;
         }
     }
+    s.notice_number_collisions = notice_numbers.values().filter(|&&n| n > 1).count() as u64;
     let not_cancelled = s.jobs - s.jobs_cancelled;
     s.timely_repair_rate =
         (s.repairs_due > 0).then(|| s.repairs_timely as f64 / s.repairs_due as f64);

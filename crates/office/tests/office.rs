@@ -1783,6 +1783,19 @@ async fn a_visit_reads_back_as_steps_signatures_photos_ratings_notices_readings_
         d["sla"]["within_sla"], true,
         "closed an hour after the report: within 4 hours"
     );
+    let (_, summary) = o.get_json("/api/v1/reports/summary", &staff).await;
+    assert_eq!(
+        summary["notice_number_collisions"], 0,
+        "one notice, no collision"
+    );
+    let other_job = o.create_job(&staff, Some(o.user_id("tech_a"))).await;
+    let again = dev.record(other_job.id, &bodies[6]);
+    o.push_ok(&dev, &[again]).await;
+    let (_, summary) = o.get_json("/api/v1/reports/summary", &staff).await;
+    assert_eq!(
+        summary["notice_number_collisions"], 1,
+        "a notice number issued twice is reported"
+    );
     let first = &d["steps"][0];
     assert_eq!(
         (first["device_id"].as_str(), first["device_seq"].as_u64()),
