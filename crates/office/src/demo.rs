@@ -16,6 +16,7 @@ use uuid::Uuid;
 /// The password of every demo account (printed at startup; a demo, not a deployment).
 pub const DEMO_PASSWORD: &str = "heatcrew-demo";
 const SEEDED_KEY: &str = "demo_seeded_v1";
+const DEMO_USERS_KEY: &str = "demo_users_v1";
 
 #[derive(Debug, Clone)]
 pub struct DemoLogin {
@@ -199,14 +200,20 @@ fn customer(name: &str, phone: &str, address: &str, account: &str) -> Customer {
 /// Seed the company unless it was seeded before; returns the demo logins either way.
 pub fn seed(store: &dyn Store, now: DateTime<Utc>) -> anyhow::Result<Vec<DemoLogin>> {
     if store.meta(SEEDED_KEY)?.is_some() {
-        return Ok(logins());
+        return Ok(demo_logins(
+            store.meta(DEMO_USERS_KEY)?.unwrap_or_default().split(','),
+        ));
     }
     let mut ids = std::collections::HashMap::new();
+    // Accounts that existed before (e.g. an admin from `user add`) keep their own password and are
+    // not listed as demo logins.
+    let mut created = Vec::new();
     let hash = crate::api::auth::hash_password(DEMO_PASSWORD)?;
     for l in logins() {
         let id = match store.user_by_username(&l.username)? {
             Some(existing) => existing.info.id,
             None => {
+                created.push(l.username.clone());
                 store
                     .add_user(
                         NewUser {
@@ -404,6 +411,15 @@ pub fn seed(store: &dyn Store, now: DateTime<Utc>) -> anyhow::Result<Vec<DemoLog
         },
         now,
     )?;
+    store.set_meta(DEMO_USERS_KEY, &created.join(","))?;
     store.set_meta(SEEDED_KEY, &now.to_rfc3339())?;
-    Ok(logins())
+    Ok(demo_logins(created.iter().map(String::as_str)))
+}
+
+fn demo_logins<'a>(usernames: impl Iterator<Item = &'a str>) -> Vec<DemoLogin> {
+    let wanted: Vec<&str> = usernames.collect();
+    logins()
+        .into_iter()
+        .filter(|l| wanted.contains(&l.username.as_str()))
+        .collect()
 }

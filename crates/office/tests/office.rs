@@ -1295,7 +1295,7 @@ async fn serve_prints_its_address_and_the_demo_is_seeded_once() {
             "user",
             "add",
             "--username",
-            "boss",
+            "admin",
             "--password",
             "first admin pw",
             "--role",
@@ -1356,6 +1356,10 @@ async fn serve_prints_its_address_and_the_demo_is_seeded_once() {
             printed.contains("zhangwei / heatcrew-demo"),
             "the demo logins are printed: {printed}"
         );
+        assert!(
+            !printed.contains("admin / heatcrew-demo"),
+            "an account that existed before keeps its own password and is not listed as a demo login"
+        );
         let http = reqwest::Client::new();
         let login: Value = http
             .post(format!("{url}/api/v1/auth/staff-login"))
@@ -1385,7 +1389,7 @@ async fn serve_prints_its_address_and_the_demo_is_seeded_once() {
         );
         let boss = http
             .post(format!("{url}/api/v1/auth/staff-login"))
-            .json(&json!({"username": "boss", "password": "first admin pw"}))
+            .json(&json!({"username": "admin", "password": "first admin pw"}))
             .send()
             .await
             .expect("login");
