@@ -138,7 +138,12 @@ fn gps(exif: &Exif) -> Option<GpsPosition> {
     let valid = lat.is_finite() && lon.is_finite() && lat.abs() <= 90.0 && lon.abs() <= 180.0;
     // Cameras without a fix sometimes write 0/0; "null island" is never a district-heating site.
     let no_fix = lat == 0.0 && lon == 0.0;
-    (valid && !no_fix).then_some(GpsPosition { lat, lon })
+    // 1e-7° is about 1 cm: more digits are float noise from the DMS sum.
+    let round = |v: f64| (v * 1e7).round() / 1e7;
+    (valid && !no_fix).then_some(GpsPosition {
+        lat: round(lat),
+        lon: round(lon),
+    })
 }
 
 /// Degrees, minutes, seconds as three rationals → decimal degrees.
