@@ -2,7 +2,7 @@
 //! dimensions are checked against the limits before any pixel buffer is allocated, and JPEGs are
 //! decoded at 1/2, 1/4 or 1/8 scale when the output will be that small anyway.
 
-use std::io::{self, Cursor};
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::panic::{self, AssertUnwindSafe};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
@@ -84,7 +84,7 @@ pub fn sniff(bytes: &[u8]) -> Result<SourceFormat, MediaError> {
     if starts(b"II*\0") || starts(b"MM\0*") {
         return unsupported("TIFF");
     }
-    if starts(b"BM") && bytes.len() > 26 {
+    if starts(b"BM") && bytes.get(6..10) == Some(&[0, 0, 0, 0]) {
         return unsupported("BMP");
     }
     Err(MediaError::NotAnImage)
@@ -109,25 +109,61 @@ pub(crate) struct Decoded {
     pub source_height: u32,
 }
 
-/// Decodes `bytes` so that the long side is at least `want_long_side` when the source allows
-/// (JPEG DCT scaling), within `limits`. Decoder panics are contained and reported as errors.
-pub(crate) fn decode(
-    bytes: &[u8],
-    want_long_side: u32,
+/// The input as a seekable stream, so that a file can be decoded without first copying it
+/// whole into memory (a 12 MP photo is 4–12 MB).
+pub(crate) struct Input<R> {
+    pub reader: R,
+    pub format: SourceFormat,
+}
+
+/// Reads the first bytes to recognise the format and checks the size limit, leaving the reader
+/// at the start.
+pub(crate) fn open<R: BufRead + Seek>(
+    mut reader: R,
     limits: &DecodeLimits,
-) -> Result<Decoded, MediaError> {
-    let format = sniff(bytes)?;
-    let len = bytes.len() as u64;
+) -> Result<Input<R>, MediaError> {
+    let len = reader.seek(SeekFrom::End(0)).map_err(read_error)?;
+    reader.rewind().map_err(read_error)?;
+    let mut head = Vec::with_capacity(16);
+    (&mut reader)
+        .take(16)
+        .read_to_end(&mut head)
+        .map_err(read_error)?;
+    let format = sniff(&head)?;
     if len > limits.max_input_bytes {
         return Err(MediaError::TooLarge {
             bytes: len,
             max_bytes: limits.max_input_bytes,
         });
     }
+    reader.rewind().map_err(read_error)?;
+    Ok(Input { reader, format })
+}
+
+pub(crate) fn read_error(e: io::Error) -> MediaError {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        MediaError::Truncated
+    } else {
+        MediaError::Read {
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// Decodes so that the long side is at least `want_long_side` when the source allows
+/// (JPEG DCT scaling), within `limits`. Decoder panics are contained and reported as errors.
+pub(crate) fn decode<R: BufRead + Seek>(
+    input: &mut Input<R>,
+    want_long_side: u32,
+    limits: &DecodeLimits,
+) -> Result<Decoded, MediaError> {
+    let format = input.format;
+    input.reader.rewind().map_err(read_error)?;
+    let reader = &mut input.reader;
     // The decoders are third-party code fed hostile bytes; a panic must not take the app down.
     panic::catch_unwind(AssertUnwindSafe(|| match format {
-        SourceFormat::Jpeg => decode_jpeg(bytes, want_long_side, limits),
-        SourceFormat::Png | SourceFormat::WebP => decode_with_image(bytes, format, limits),
+        SourceFormat::Jpeg => decode_jpeg(reader, want_long_side, limits),
+        SourceFormat::Png | SourceFormat::WebP => decode_with_image(reader, format, limits),
     }))
     .unwrap_or(Err(MediaError::DecoderPanicked))
 }
@@ -144,12 +180,12 @@ fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<()
     Ok(())
 }
 
-fn decode_jpeg(
-    bytes: &[u8],
+fn decode_jpeg<R: BufRead + Seek>(
+    reader: &mut R,
     want_long_side: u32,
     limits: &DecodeLimits,
 ) -> Result<Decoded, MediaError> {
-    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    let mut decoder = jpeg_decoder::Decoder::new(&mut *reader);
     decoder.set_max_decoding_buffer_size(
         usize::try_from(limits.max_decoded_bytes).unwrap_or(usize::MAX),
     );
@@ -172,7 +208,9 @@ fn decode_jpeg(
         jpeg_decoder::PixelFormat::RGB24 => 3,
         // 12-bit and CMYK JPEGs do not come out of phone cameras; the general decoder converts them.
         jpeg_decoder::PixelFormat::L16 | jpeg_decoder::PixelFormat::CMYK32 => {
-            return decode_with_image(bytes, SourceFormat::Jpeg, limits);
+            drop(decoder);
+            reader.rewind().map_err(read_error)?;
+            return decode_with_image(reader, SourceFormat::Jpeg, limits);
         }
     };
     let want = u16::try_from(want_long_side).unwrap_or(u16::MAX).max(1);
@@ -216,8 +254,8 @@ fn jpeg_error(err: jpeg_decoder::Error) -> MediaError {
     }
 }
 
-fn decode_with_image(
-    bytes: &[u8],
+fn decode_with_image<R: BufRead + Seek>(
+    reader: &mut R,
     format: SourceFormat,
     limits: &DecodeLimits,
 ) -> Result<Decoded, MediaError> {
@@ -226,7 +264,7 @@ fn decode_with_image(
         SourceFormat::Png => ImageFormat::Png,
         SourceFormat::WebP => ImageFormat::WebP,
     };
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
+    let mut reader = ImageReader::with_format(reader, image_format);
     let mut image_limits = image::Limits::default();
     image_limits.max_alloc = Some(limits.max_decoded_bytes);
     reader.limits(image_limits);

@@ -66,6 +66,13 @@ pub enum MediaError {
         ink_pixels: u64,
     },
 
+    /// Reading the input failed (a file that vanished, a storage error). Not the content's fault.
+    #[error("The photo could not be read from storage ({detail}). Try again.")]
+    Read {
+        /// The I/O error.
+        detail: String,
+    },
+
     /// Encoding the output failed. Not the input's fault; should not happen.
     #[error("The photo could not be saved because of an internal error ({detail}).")]
     Encode {
@@ -90,6 +97,7 @@ impl MediaError {
             MediaError::TooLarge { .. } => "too_large",
             MediaError::DimensionsTooLarge { .. } => "dimensions_too_large",
             MediaError::SignatureEmpty { .. } => "signature_empty",
+            MediaError::Read { .. } => "read_failed",
             MediaError::Encode { .. } => "encode_failed",
             MediaError::DecoderPanicked => "decoder_panicked",
         }
@@ -121,6 +129,7 @@ impl MediaError {
                 "图片声称有 {width}×{height} 像素,超出可安全打开的范围,可能已损坏或不是相机照片。"
             ),
             MediaError::SignatureEmpty { .. } => "签名为空或太小,请客户在框内完整签名。".to_owned(),
+            MediaError::Read { detail } => format!("无法从存储中读取照片({detail}),请重试。"),
             MediaError::Encode { detail } => format!("照片保存失败(内部错误:{detail})。"),
             MediaError::DecoderPanicked => {
                 "照片无法读取(解码器内部错误),文件已被安全拒收。".to_owned()
@@ -133,7 +142,7 @@ impl MediaError {
     pub fn is_bad_input(&self) -> bool {
         !matches!(
             self,
-            MediaError::Encode { .. } | MediaError::DecoderPanicked
+            MediaError::Read { .. } | MediaError::Encode { .. } | MediaError::DecoderPanicked
         )
     }
 }

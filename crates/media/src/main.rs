@@ -4,14 +4,14 @@
 //! Chinese) with its code on stderr, exits 2, and writes nothing; I/O failures exit 1.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use heatcrew_media::{
-    MediaError, PhotoOptions, SignatureOptions, prepare_photo, prepare_signature,
+    MediaError, PhotoOptions, SignatureOptions, prepare_photo_from_reader, prepare_signature,
 };
 use serde_json::json;
 
@@ -111,9 +111,10 @@ fn run_prepare(
     opts: &PhotoOptions,
     started: Instant,
 ) -> Result<serde_json::Value, Failure> {
-    let bytes = read_input(input)?;
-    let photo = prepare_photo(&bytes, opts).map_err(Failure::Media)?;
-    drop(bytes);
+    // Streamed, not read whole: the file is decoded as it is read, and never held twice.
+    let file = File::open(input).map_err(io_context(format!("cannot read {}", input.display())))?;
+    let photo = prepare_photo_from_reader(BufReader::with_capacity(64 * 1024, file), opts)
+        .map_err(Failure::Media)?;
     let name = photo.sha256.to_hex();
     store(
         out_dir,

@@ -5,7 +5,8 @@
 //! without time and place.
 
 use std::fmt;
-use std::io::Cursor;
+use std::io::{BufRead, Cursor, Seek};
+use std::panic::AssertUnwindSafe;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use exif::{Exif, In, Tag, Value};
@@ -74,21 +75,27 @@ pub struct GpsPosition {
 
 /// Reads orientation, capture time and GPS from the EXIF block of a JPEG, PNG or WebP file.
 pub fn read_capture_metadata(bytes: &[u8]) -> CaptureMetadata {
+    read_capture_metadata_from(&mut Cursor::new(bytes))
+}
+
+/// As [`read_capture_metadata`], from a seekable stream positioned anywhere.
+pub(crate) fn read_capture_metadata_from<R: BufRead + Seek>(reader: &mut R) -> CaptureMetadata {
     let none = CaptureMetadata {
         orientation: 1,
         ..CaptureMetadata::default()
     };
+    if reader.rewind().is_err() {
+        return none;
+    }
     // The EXIF parser reads hostile bytes too; a panic in it costs the metadata, not the app.
-    std::panic::catch_unwind(|| {
-        let exif = exif::Reader::new()
-            .read_from_container(&mut Cursor::new(bytes))
-            .ok()?;
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let exif = exif::Reader::new().read_from_container(reader).ok()?;
         Some(CaptureMetadata {
             orientation: orientation(&exif),
             taken_at: taken_at(&exif),
             gps: gps(&exif),
         })
-    })
+    }))
     .ok()
     .flatten()
     .unwrap_or(none)

@@ -1,5 +1,7 @@
 //! Camera photo → small, upright, metadata-free JPEG plus thumbnail, both hashed.
 
+use std::io::{BufRead, Cursor, Seek};
+
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
@@ -94,27 +96,47 @@ impl std::fmt::Debug for PreparedPhoto {
 
 /// Runs the whole photo pipeline in memory. Writes nothing; on `Err` there is nothing to store.
 pub fn prepare_photo(bytes: &[u8], opts: &PhotoOptions) -> Result<PreparedPhoto, MediaError> {
-    let max_long_side = opts.max_long_side.max(1);
-    let decoded = decode::decode(bytes, max_long_side, &opts.limits)?;
-    let meta = metadata::read_capture_metadata(bytes);
+    prepare_photo_from_reader(Cursor::new(bytes), opts)
+}
 
-    let mut resizer = Resizer::new();
+/// As [`prepare_photo`], reading from a seekable stream (e.g. a `BufReader<File>`), so a large
+/// file is decoded as it is read instead of being copied into memory first. I/O errors other
+/// than a short read come back as `MediaError::Read`.
+pub fn prepare_photo_from_reader<R: BufRead + Seek>(
+    reader: R,
+    opts: &PhotoOptions,
+) -> Result<PreparedPhoto, MediaError> {
+    let max_long_side = opts.max_long_side.max(1);
+    let mut input = decode::open(reader, &opts.limits)?;
+    let meta = metadata::read_capture_metadata_from(&mut input.reader);
+    let decoded = decode::decode(&mut input, max_long_side, &opts.limits)?;
+    drop(input);
+
     // Target size is computed from the original dimensions so that DCT scaling does not change
     // the result's size; orientation only swaps the axes, so it is applied after the (cheaper)
     // resize of the smaller picture.
     let (w, h) = fit(decoded.source_width, decoded.source_height, max_long_side);
-    let resized = resize(&mut resizer, &decoded.pixels, w, h)?;
+    let resized = resize(&mut Resizer::new(), &decoded.pixels, w, h)?;
     let (source_format, source_width, source_height) =
         (decoded.format, decoded.source_width, decoded.source_height);
     // The full decoded picture is the biggest buffer; free it before allocating more.
     drop(decoded);
     let upright = orient(resized, meta.orientation);
-    let jpeg = encode_jpeg(&upright, opts.quality)?;
 
+    // The thumbnail is made from the upright photo on a second core while the photo is encoded.
     let (tw, th) = fit(upright.width, upright.height, opts.thumb_long_side.max(1));
-    let (thumb_width, thumb_height) = (tw, th);
-    let thumb = resize(&mut resizer, &upright, tw, th)?;
-    let thumbnail = encode_jpeg(&thumb, opts.thumb_quality)?;
+    let (jpeg, thumb) = std::thread::scope(|scope| {
+        let thumb = scope.spawn(|| -> Result<Vec<u8>, MediaError> {
+            let small = resize(&mut Resizer::new(), &upright, tw, th)?;
+            encode_jpeg(&small, opts.thumb_quality)
+        });
+        let jpeg = encode_jpeg(&upright, opts.quality);
+        let thumb = thumb.join().unwrap_or(Err(MediaError::Encode {
+            detail: "thumbnail thread panicked".to_owned(),
+        }));
+        (jpeg, thumb)
+    });
+    let (jpeg, thumbnail) = (jpeg?, thumb?);
 
     Ok(PreparedPhoto {
         sha256: ContentHash::of(&jpeg),
@@ -123,8 +145,8 @@ pub fn prepare_photo(bytes: &[u8], opts: &PhotoOptions) -> Result<PreparedPhoto,
         jpeg,
         thumb_sha256: ContentHash::of(&thumbnail),
         thumbnail,
-        thumb_width,
-        thumb_height,
+        thumb_width: tw,
+        thumb_height: th,
         orientation_applied: meta.orientation,
         taken_at: meta.taken_at,
         gps: meta.gps,

@@ -393,6 +393,17 @@ fn hashes_are_sha256_of_the_stored_bytes_and_stable() {
         "thumb_sha256 is over exactly the thumbnail bytes"
     );
     assert_eq!(a.sha256.to_hex().len(), 64, "hex form is 64 characters");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("photo.jpg");
+    std::fs::write(&path, &input).expect("write input");
+    let file = std::fs::File::open(&path).expect("open input");
+    let streamed =
+        heatcrew_media::prepare_photo_from_reader(std::io::BufReader::new(file), &opts())
+            .expect("valid photo from a file");
+    assert_eq!(
+        streamed.sha256, a.sha256,
+        "streaming from a file gives the same bytes as preparing from memory"
+    );
     assert_eq!(
         (a.sha256, a.jpeg.len()),
         (b.sha256, b.jpeg.len()),
