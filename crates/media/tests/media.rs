@@ -972,6 +972,9 @@ fn apply(mut bytes: Vec<u8>, m: &Mutation) -> Vec<u8> {
     bytes
 }
 
+/// Inputs tried so far in this process, printed every 1000 (`--nocapture` shows them).
+static FUZZ_TRIED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Cases per run: 2000 in `cargo test`; set HEATCREW_FUZZ_CASES for a longer run.
 fn fuzz_cases() -> u32 {
     std::env::var("HEATCREW_FUZZ_CASES")
@@ -993,6 +996,10 @@ proptest! {
         mutations in prop::collection::vec(mutation(), 1..4),
     ) {
         let bytes = mutations.iter().fold(seeds()[seed].clone(), apply);
+        let tried = FUZZ_TRIED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if tried % 1000 == 0 {
+            eprintln!("fuzz: {tried} mutated inputs tried");
+        }
         match prepare_photo(&bytes, &opts()) {
             Ok(p) => {
                 prop_assert!(p.width.max(p.height) <= 1600, "long side within the cap");
