@@ -11,8 +11,10 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use heatcrew_media::{
-    MediaError, PhotoOptions, SignatureOptions, prepare_photo_from_reader, prepare_signature,
+    GpsPosition, MediaError, PhotoOptions, SignatureOptions, TakenAt, prepare_photo_from_reader,
+    prepare_signature,
 };
+use serde::Serialize;
 use serde_json::json;
 
 #[derive(Debug, Parser)]
@@ -110,7 +112,7 @@ fn run_prepare(
     out_dir: &Path,
     opts: &PhotoOptions,
     started: Instant,
-) -> Result<serde_json::Value, Failure> {
+) -> Result<String, Failure> {
     // Streamed, not read whole: the file is decoded as it is read, and never held twice.
     let file = File::open(input).map_err(io_context(format!("cannot read {}", input.display())))?;
     let photo = prepare_photo_from_reader(BufReader::with_capacity(64 * 1024, file), opts)
@@ -123,27 +125,41 @@ fn run_prepare(
             (format!("{name}.thumb.jpg"), &photo.thumbnail),
         ],
     )?;
-    Ok(json!({
-        "sha256": name,
-        "width": photo.width,
-        "height": photo.height,
-        "bytes": photo.jpeg.len(),
-        "thumb_sha256": photo.thumb_sha256,
-        "thumb_width": photo.thumb_width,
-        "thumb_height": photo.thumb_height,
-        "thumb_bytes": photo.thumbnail.len(),
-        "orientation_applied": photo.orientation_applied,
-        "taken_at": photo.taken_at,
-        "gps": photo.gps,
-        "ms": started.elapsed().as_millis() as u64,
-    }))
+    Ok(serde_json::to_string(&PhotoLine {
+        sha256: name,
+        width: photo.width,
+        height: photo.height,
+        bytes: photo.jpeg.len(),
+        thumb_sha256: photo.thumb_sha256.to_hex(),
+        thumb_width: photo.thumb_width,
+        thumb_height: photo.thumb_height,
+        thumb_bytes: photo.thumbnail.len(),
+        orientation_applied: photo.orientation_applied,
+        taken_at: photo.taken_at,
+        gps: photo.gps,
+        ms: started.elapsed().as_millis() as u64,
+    })
+    .expect("plain data serialises"))
 }
 
-fn run_signature(
-    input: &Path,
-    out_dir: &Path,
-    started: Instant,
-) -> Result<serde_json::Value, Failure> {
+/// The JSON line `prepare` prints, keys in the documented order.
+#[derive(Debug, Serialize)]
+struct PhotoLine {
+    sha256: String,
+    width: u32,
+    height: u32,
+    bytes: usize,
+    thumb_sha256: String,
+    thumb_width: u32,
+    thumb_height: u32,
+    thumb_bytes: usize,
+    orientation_applied: u8,
+    taken_at: Option<TakenAt>,
+    gps: Option<GpsPosition>,
+    ms: u64,
+}
+
+fn run_signature(input: &Path, out_dir: &Path, started: Instant) -> Result<String, Failure> {
     let bytes = read_input(input)?;
     let sig = prepare_signature(&bytes, &SignatureOptions::default()).map_err(Failure::Media)?;
     let name = sig.sha256.to_hex();
@@ -155,7 +171,8 @@ fn run_signature(
         "bytes": sig.png.len(),
         "ink_pixels": sig.ink_pixels,
         "ms": started.elapsed().as_millis() as u64,
-    }))
+    })
+    .to_string())
 }
 
 /// Writes each file to a temporary name in `dir`, fsyncs it, renames it into place, then fsyncs

@@ -997,7 +997,7 @@ proptest! {
     ) {
         let bytes = mutations.iter().fold(seeds()[seed].clone(), apply);
         let tried = FUZZ_TRIED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if tried % 1000 == 0 {
+        if tried.is_multiple_of(1000) {
             eprintln!("fuzz: {tried} mutated inputs tried");
         }
         match prepare_photo(&bytes, &opts()) {
