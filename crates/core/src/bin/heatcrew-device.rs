@@ -71,7 +71,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { db, visits } => {
             let mut store = Store::open(&db)?;
-            let mut images = |label: &str, n: u32| (demo_png(label, n), "image/png");
+            let mut images = demo::generated_png;
             let counts = demo::field_day(&mut store, &mut images, visits)?;
             println!(
                 "recorded {} events: {} home repair visits, {} inspection, {} patrol round (device {})",
@@ -128,65 +128,4 @@ fn open_existing(db: &Path) -> anyhow::Result<Store> {
         })
         .with_context(|| format!("{} is not a HeatCrew database", db.display()))?;
     Ok(Store::open(db)?)
-}
-
-/// A small generated PNG (a coloured gradient with the label's hash as tint) so the demo has real
-/// image files; the app gets photos from the camera through the media pipeline.
-fn demo_png(label: &str, n: u32) -> Vec<u8> {
-    let (w, h) = (64u32, 48u32);
-    let tint = label
-        .bytes()
-        .fold(n as u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
-    let mut raw = Vec::with_capacity(((w * 3 + 1) * h) as usize);
-    for y in 0..h {
-        raw.push(0); // filter: none
-        for x in 0..w {
-            raw.extend_from_slice(&[(x * 4) as u8, (y * 5) as u8, tint]);
-        }
-    }
-    // zlib stream with stored (uncompressed) deflate blocks.
-    let mut z = vec![0x78, 0x01];
-    let chunks: Vec<&[u8]> = raw.chunks(65_535).collect();
-    for (i, c) in chunks.iter().enumerate() {
-        z.push(u8::from(i + 1 == chunks.len()));
-        let len = c.len() as u16;
-        z.extend_from_slice(&len.to_le_bytes());
-        z.extend_from_slice(&(!len).to_le_bytes());
-        z.extend_from_slice(c);
-    }
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in &raw {
-        a = (a + u32::from(byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
-
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&w.to_be_bytes());
-    ihdr.extend_from_slice(&h.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    for (kind, data) in [(b"IHDR", ihdr), (b"IDAT", z), (b"IEND", Vec::new())] {
-        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut crc_input = kind.to_vec();
-        crc_input.extend_from_slice(&data);
-        png.extend_from_slice(&crc_input);
-        png.extend_from_slice(&crc32(&crc_input).to_be_bytes());
-    }
-    png
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }

@@ -60,6 +60,8 @@ pub struct SyncReport {
     pub pushed: u64,
     pub rejected: u64,
     pub push_requests: u64,
+    /// Time spent waiting for push answers.
+    pub push_time: Duration,
     pub attachments: u64,
     pub attachment_bytes: u64,
     pub changes_pulled: u64,
@@ -255,10 +257,12 @@ impl Syncer {
             }
             let n = batch.len() as u64;
             report.push_requests += 1;
-            match api
+            let started = std::time::Instant::now();
+            let answer = api
                 .push(&session.access_token, &PushRequest { events: batch })
-                .await
-            {
+                .await;
+            report.push_time += started.elapsed();
+            match answer {
                 Ok(resp) => {
                     let rejected = resp
                         .body
