@@ -162,19 +162,14 @@ pub fn patrol_job(assignee: Option<Uuid>) -> Job {
     }
 }
 
-/// Store an image through the file store and describe it for an event.
+/// Store an image the way the app does: photos through the media pipeline, signatures through
+/// the signature check (a signature label gets a drawn stroke, not a photo).
 fn attach(store: &Store, images: ImageSource<'_>, label: &str, n: u32) -> Result<AttachmentRef> {
-    let (bytes, mime) = images(label, n);
-    let sha256 = store.files().put(&bytes)?;
-    Ok(AttachmentRef {
-        sha256,
-        bytes: bytes.len() as u64,
-        mime: mime.into(),
-        width: 0,
-        height: 0,
-        taken_at: None,
-        gps: None,
-    })
+    if label == "signature" || label == "cosign" {
+        return store.ingest_signature(&generated_signature(n));
+    }
+    let (bytes, _) = images(label, n);
+    store.ingest_photo(&bytes)
 }
 
 fn confirm(store: &mut Store, job: Uuid, step: &str) -> Result<()> {
@@ -479,20 +474,41 @@ pub fn field_day(store: &mut Store, images: ImageSource<'_>, visits: usize) -> R
     })
 }
 
-/// A small generated PNG (a gradient tinted by the label) so demos have real image files; the app
-/// gets photos from the camera through the media pipeline instead.
+/// A small generated PNG (a gradient with the label's hash drawn into it, so every label gives a
+/// different picture) so demos have real image files; the app gets photos from the camera.
 pub fn generated_png(label: &str, n: u32) -> (Vec<u8>, &'static str) {
     let (w, h) = (64u32, 48u32);
-    let tint = label
-        .bytes()
-        .fold(n as u8, |a, b| a.wrapping_mul(31).wrapping_add(b));
+    let seed = heatcrew_protocol::Digest::of(format!("{label}/{n}").as_bytes()).0;
     let mut raw = Vec::with_capacity(((w * 3 + 1) * h) as usize);
     for y in 0..h {
         raw.push(0); // filter: none
         for x in 0..w {
-            raw.extend_from_slice(&[(x * 4) as u8, (y * 5) as u8, tint]);
+            let s = seed[((x / 8) + (y / 8) * 8) as usize % 32];
+            raw.extend_from_slice(&[(x * 4) as u8 ^ s, (y * 5) as u8, s]);
         }
     }
+    (png_rgb(w, h, &raw), "image/png")
+}
+
+/// A generated signature: a dark wavy stroke on white, as a finger would draw it.
+pub fn generated_signature(n: u32) -> Vec<u8> {
+    let (w, h) = (300u32, 120u32);
+    let mut raw = Vec::with_capacity(((w * 3 + 1) * h) as usize);
+    for y in 0..h {
+        raw.push(0);
+        for x in 0..w {
+            let phase = f64::from(x) / 18.0 + f64::from(n);
+            let line = 60.0 + 30.0 * phase.sin();
+            let ink = (f64::from(y) - line).abs() < 3.0 && (20..280).contains(&x);
+            let v = if ink { 20 } else { 255 };
+            raw.extend_from_slice(&[v, v, v]);
+        }
+    }
+    png_rgb(w, h, &raw)
+}
+
+/// Encode filtered RGB rows as a PNG (stored deflate blocks: no compression library needed).
+fn png_rgb(w: u32, h: u32, raw: &[u8]) -> Vec<u8> {
     // A zlib stream of stored (uncompressed) deflate blocks.
     let mut z = vec![0x78, 0x01];
     let chunks: Vec<&[u8]> = raw.chunks(65_535).collect();
@@ -504,7 +520,7 @@ pub fn generated_png(label: &str, n: u32) -> (Vec<u8>, &'static str) {
         z.extend_from_slice(c);
     }
     let (mut a, mut b) = (1u32, 0u32);
-    for &byte in &raw {
+    for &byte in raw {
         a = (a + u32::from(byte)) % 65_521;
         b = (b + a) % 65_521;
     }
@@ -522,7 +538,7 @@ pub fn generated_png(label: &str, n: u32) -> (Vec<u8>, &'static str) {
         png.extend_from_slice(&crc_input);
         png.extend_from_slice(&crc32(&crc_input).to_be_bytes());
     }
-    (png, "image/png")
+    png
 }
 
 fn crc32(bytes: &[u8]) -> u32 {

@@ -169,6 +169,9 @@ pub enum CoreError {
     Io(#[from] std::io::Error),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// A photo or signature that cannot be used; nothing was stored.
+    #[error(transparent)]
+    Media(#[from] heatcrew_media::MediaError),
 }
 
 impl CoreError {
@@ -186,12 +189,15 @@ impl CoreError {
             CoreError::Corrupt(_) => "store_corrupt",
             CoreError::Io(_) => "storage",
             CoreError::Json(_) => "bad_data",
+            CoreError::Media(m) => m.code(),
         }
     }
 
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang, self.code()) {
             (CoreError::Rule(r), _, _) => r.message(lang),
+            (CoreError::Media(m), Lang::Zh, _) => m.message_zh(),
+            (CoreError::Media(m), Lang::En, _) => m.message(),
             (_, Lang::Zh, "disk_full") => "手机存储空间已满,记录未保存。请清理空间后重试。".into(),
             (_, Lang::En, "disk_full") => {
                 "The phone's storage is full; nothing was saved. Free some space and try again."

@@ -63,6 +63,34 @@ impl FileStore {
         fs::read(self.path(sha))
     }
 
+    fn thumb_dir(&self) -> PathBuf {
+        self.dir.join("thumbs")
+    }
+
+    /// Store the thumbnail of a stored file (same durability steps; thumbnails can be rebuilt, but
+    /// a torn one must never be shown).
+    pub fn put_thumbnail(&self, of: &Digest, bytes: &[u8]) -> io::Result<()> {
+        let dir = self.thumb_dir();
+        fs::create_dir_all(&dir)?;
+        let target = dir.join(of.to_hex());
+        let tmp = dir.join(format!(".{}.{}.tmp", of.to_hex(), std::process::id()));
+        let result = (|| {
+            let mut f = File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &target)?;
+            File::open(&dir)?.sync_all()
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    pub fn read_thumbnail(&self, of: &Digest) -> io::Result<Vec<u8>> {
+        fs::read(self.thumb_dir().join(of.to_hex()))
+    }
+
     /// Delete files no event refers to that are older than `min_age`, and leftover temp files.
     /// Returns how many were removed.
     pub fn remove_orphans(
@@ -74,6 +102,9 @@ impl FileStore {
         let mut removed = 0;
         for entry in fs::read_dir(&self.dir)? {
             let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                continue;
+            }
             let name = entry.file_name();
             let name = name.to_string_lossy();
             let is_tmp = name.starts_with('.') && name.ends_with(".tmp");
@@ -92,6 +123,20 @@ impl FileStore {
             if age >= min_age {
                 fs::remove_file(entry.path())?;
                 removed += 1;
+            }
+        }
+        // Thumbnails whose photo is gone.
+        if let Ok(thumbs) = fs::read_dir(self.thumb_dir()) {
+            for entry in thumbs.flatten() {
+                let name = entry.file_name();
+                let orphan = name
+                    .to_string_lossy()
+                    .parse::<Digest>()
+                    .is_ok_and(|sha| !self.contains(&sha));
+                if orphan {
+                    fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
             }
         }
         Ok(removed)

@@ -7,7 +7,7 @@
 //! - [`store`]: the signed, hash-chained event log in SQLite, its outbox and projections.
 //! - [`field`]: actions that need more than one rule check (notice numbers, accident reports).
 //! - [`audit`]: verifying a log and naming the first tampered event.
-//! - [`files`]: content-addressed photo and signature files.
+//! - [`files`]: content-addressed photo and signature files; `photos` runs them through heatcrew-media.
 //! - [`error`]: rule errors a technician understands, in zh-CN and English.
 
 pub mod audit;
@@ -16,6 +16,7 @@ pub mod demo;
 pub mod error;
 pub mod field;
 pub mod files;
+mod photos;
 mod migrations;
 pub mod progress;
 pub mod sla;

@@ -997,7 +997,7 @@ fn a_database_from_a_newer_app_is_refused_untouched() {
 #[test]
 fn projections_rebuilt_from_events_equal_the_live_ones() {
     let mut d = device();
-    let mut images = png;
+    let mut images = demo::generated_png;
     demo::field_day(&mut d.store, &mut images, 4).expect("demo day");
     let live = d.store.projection_rows().expect("rows");
     d.store.rebuild_projections().expect("rebuild");
@@ -1197,7 +1197,7 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, .. ProptestConfig::default() })]
 
     /// Whatever a user taps, in any order, the log stays a valid chain and the projections can be
     /// rebuilt to exactly what was shown live.
@@ -1261,7 +1261,7 @@ fn crash_child() {
         return; // only meaningful as a child
     };
     let mut store = Store::open(&db).expect("child opens store");
-    let mut images = png;
+    let mut images = demo::generated_png;
     // Print each action as soon as its record call has committed.
     store.on_recorded(Box::new(|events| {
         use std::io::Write;

@@ -1,0 +1,64 @@
+//! Photos and signatures into the device's file store, through the media pipeline: decoded within
+//! limits, turned upright, downscaled, stripped of metadata (capture time and GPS kept as evidence
+//! in the event), hashed, and written durably before any event may refer to them.
+
+use crate::error::Result;
+use crate::store::Store;
+use chrono::{Local, TimeZone, Utc};
+use heatcrew_media::{PhotoOptions, SignatureOptions, prepare_photo, prepare_signature};
+use heatcrew_protocol::{AttachmentRef, Digest, Position};
+
+impl Store {
+    /// Run a camera photo through the pipeline and store it (and its thumbnail). Records nothing:
+    /// the caller records the event that refers to the returned attachment.
+    pub fn ingest_photo(&self, bytes: &[u8]) -> Result<AttachmentRef> {
+        let p = prepare_photo(bytes, &PhotoOptions::default())?;
+        let sha = self.files().put(&p.jpeg)?;
+        self.files().put_thumbnail(&sha, &p.thumbnail)?;
+        // A camera without a time zone in EXIF wrote the phone's local time.
+        let taken_at = p.taken_at.and_then(|t| {
+            t.to_utc().or_else(|| {
+                Local
+                    .from_local_datetime(&t.local)
+                    .single()
+                    .map(|l| l.with_timezone(&Utc))
+            })
+        });
+        Ok(AttachmentRef {
+            sha256: sha,
+            bytes: p.jpeg.len() as u64,
+            mime: "image/jpeg".into(),
+            width: p.width,
+            height: p.height,
+            taken_at,
+            gps: p.gps.map(|g| Position {
+                lat: Some(g.lat),
+                lon: Some(g.lon),
+                description: String::new(),
+            }),
+        })
+    }
+
+    /// Check and store a signature drawn on the screen (refused when empty).
+    pub fn ingest_signature(&self, png: &[u8]) -> Result<AttachmentRef> {
+        let s = prepare_signature(png, &SignatureOptions::default())?;
+        let sha = self.files().put(&s.png)?;
+        Ok(AttachmentRef {
+            sha256: sha,
+            bytes: s.png.len() as u64,
+            mime: "image/png".into(),
+            width: s.width,
+            height: s.height,
+            taken_at: None,
+            gps: None,
+        })
+    }
+
+    /// A small image for lists: the photo's thumbnail, or the file itself (signatures are small).
+    pub fn thumbnail(&self, sha: &Digest) -> Result<Vec<u8>> {
+        match self.files().read_thumbnail(sha) {
+            Ok(bytes) => Ok(bytes),
+            Err(_) => Ok(self.files().read(sha)?),
+        }
+    }
+}

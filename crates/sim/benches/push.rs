@@ -1,0 +1,177 @@
+//! Push ingest at the office: 50 devices pushing their backlogs at once over loopback, versus a
+//! raw batched SQLite insert of the same rows on the same disk in the same run (target ratio ≥ 0.5);
+//! and how many requests one device needs for a 10,000-event backlog (target ≤ 10).
+//!
+//! Run: `cargo bench -p heatcrew-sim --bench push` (env `DEVICES`, `EVENTS_PER_DEVICE`).
+
+use heatcrew_core::Store;
+use heatcrew_core::demo;
+use heatcrew_core::sync::{self, Syncer};
+use heatcrew_office::{Config, Office};
+use heatcrew_protocol::sync::Role;
+use heatcrew_protocol::{Event, EventBody, Reading};
+use rusqlite::{Connection, params};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A user and a patrol job for them at the office (before it serves).
+fn crew(office: &Office, i: usize) -> (String, heatcrew_protocol::Job) {
+    let username = format!("bench{i:03}");
+    let user = office
+        .add_user(&username, "bench-password", Role::Patrol, "压测", "B")
+        .expect("user");
+    let job = demo::patrol_job(Some(user.id));
+    office
+        .store()
+        .create_job(job.clone(), chrono::Utc::now())
+        .expect("job");
+    (username, job)
+}
+
+/// A device signed in at the office with `events` patrol readings recorded offline.
+async fn device_with_backlog(
+    url: &str,
+    dir: &std::path::Path,
+    i: usize,
+    (username, job): &(String, heatcrew_protocol::Job),
+    events: usize,
+) -> Arc<Mutex<Store>> {
+    let store = Arc::new(Mutex::new(
+        Store::open(dir.join(format!("d{i}.db"))).expect("device"),
+    ));
+    sync::login(&store, url, username, "bench-password")
+        .await
+        .expect("login");
+    Syncer::new(store.clone()).sync_once().await.expect("pull");
+    let cp = &job.checkpoints[0];
+    let body = EventBody::ReadingRecorded {
+        checkpoint: cp.id.clone(),
+        readings: cp
+            .readings
+            .iter()
+            .map(|s| Reading {
+                key: s.key.clone(),
+                value: 70.5,
+                unit: s.unit.clone(),
+            })
+            .collect(),
+        note: "运行正常".into(),
+    };
+    {
+        let mut s = store.lock().expect("lock");
+        for _ in 0..events {
+            s.record(job.id, body.clone()).expect("record");
+        }
+    }
+    store
+}
+
+/// The same rows, inserted raw in batches of 1000 (one transaction per batch, as a push is).
+fn raw_insert(path: &std::path::Path, events: &[Event]) -> f64 {
+    let conn = Connection::open(path).expect("raw db");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("full");
+    conn.execute_batch(
+        "CREATE TABLE events (device_id TEXT, device_seq INTEGER, id TEXT UNIQUE, job_id TEXT, kind TEXT,
+            payload TEXT, recorded_at TEXT, elapsed_ms INTEGER, prev_hash BLOB, hash BLOB, sig BLOB,
+            PRIMARY KEY (device_id, device_seq))",
+    )
+    .expect("table");
+    let started = Instant::now();
+    let mut conn = conn;
+    for batch in events.chunks(1000) {
+        let tx = conn.transaction().expect("tx");
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .expect("stmt");
+            for e in batch {
+                let u = &e.unsigned;
+                stmt.execute(params![
+                    u.device_id.to_string(),
+                    u.device_seq as i64,
+                    u.id.to_string(),
+                    u.job_id.to_string(),
+                    u.kind,
+                    u.payload.to_string(),
+                    u.recorded_at.to_rfc3339(),
+                    u.elapsed_ms as i64,
+                    u.prev_hash.0.to_vec(),
+                    e.hash.0.to_vec(),
+                    e.sig.to_vec()
+                ])
+                .expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    events.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let devices = env("DEVICES", if quick { 3 } else { 50 });
+    let per_device = env("EVENTS_PER_DEVICE", if quick { 20 } else { 200 });
+    let backlog = env("BACKLOG", if quick { 1500 } else { 10_000 });
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("dir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let office = Office::open(Config::new(dir.path().join("office.db"))).expect("office");
+        let crews: Vec<_> = (0..=devices).map(|i| crew(&office, i)).collect();
+        let running = office.spawn("127.0.0.1:0").await.expect("serve");
+        let url = running.url();
+
+        let mut stores = Vec::new();
+        for (i, c) in crews.iter().take(devices).enumerate() {
+            stores.push(device_with_backlog(&url, dir.path(), i, c, per_device).await);
+        }
+        let all: Vec<Event> = stores
+            .iter()
+            .flat_map(|s| s.lock().expect("lock").pending_push(usize::MAX, usize::MAX).expect("events"))
+            .collect();
+
+        let started = Instant::now();
+        let tasks: Vec<_> = stores
+            .iter()
+            .map(|s| {
+                let syncer = Syncer::new(s.clone());
+                tokio::spawn(async move { syncer.sync_once().await.expect("push") })
+            })
+            .collect();
+        let mut pushed = 0;
+        for t in tasks {
+            pushed += t.await.expect("join").pushed;
+        }
+        let ingest = pushed as f64 / started.elapsed().as_secs_f64();
+        assert_eq!(pushed as usize, all.len(), "every event was accepted");
+        let raw = raw_insert(&dir.path().join("raw.db"), &all);
+        println!("push ingest, {devices} devices x {per_device} events at once over loopback:");
+        println!("  office ingest:     {ingest:>10.0} events/s");
+        println!("  raw SQLite insert: {raw:>10.0} events/s (batches of 1000, synchronous=FULL)");
+        println!("  ratio:             {:>10.3} (target >= 0.5)", ingest / raw);
+
+        let big = device_with_backlog(&url, dir.path(), devices, &crews[devices], backlog).await;
+        let started = Instant::now();
+        let report = Syncer::new(big).sync_once().await.expect("push backlog");
+        println!(
+            "backlog of {backlog} events from one device: {} push requests, {:.2} s (target <= 10 requests)",
+            report.push_requests,
+            started.elapsed().as_secs_f64()
+        );
+        running.stop().await;
+    });
+}
