@@ -242,7 +242,7 @@ pub fn home_repair_visit(
                 item: "客厅木地板".into(),
                 description: "挪动暖气片时划伤地板约10厘米".into(),
                 remedy: Remedy::Equivalent,
-                remedy_detail: "按客户意愿修补,费用由公司承担".into(),
+                remedy_detail: "按客户意愿修补，费用由公司承担".into(),
                 photos: vec![p],
                 customer_signature: sig,
             },
@@ -254,8 +254,8 @@ pub fn home_repair_visit(
         EventBody::StepCompleted {
             step: "diagnose_repair".into(),
             evidence: texts(&[
-                ("fault_found", "散热器阀门堵塞,系统有空气"),
-                ("work_done", "清洗阀芯,排气,复测温度正常"),
+                ("fault_found", "散热器阀门堵塞，系统有空气"),
+                ("work_done", "清洗阀芯，排气，复测温度正常"),
                 ("parts_used", "阀芯1个"),
             ]),
         },
@@ -269,7 +269,7 @@ pub fn home_repair_visit(
                 EventBody::SignatureDeclined {
                     step: "signature".into(),
                     outcome: DeclineKind::Refused,
-                    reason: "客户认为应免费更换整组散热器,拒绝签字".into(),
+                    reason: "客户认为应免费更换整组散热器，拒绝签字".into(),
                     witness: Some(Witness {
                         name: "物业管理员 孙师傅".into(),
                         phone: "13900001234".into(),
@@ -309,7 +309,7 @@ pub fn home_repair_visit(
             id,
             EventBody::RatingGiven {
                 stars: 5,
-                comment: "师傅很专业,穿了鞋套,走前打扫干净".into(),
+                comment: "师傅很专业，穿了鞋套，走前打扫干净".into(),
             },
         )?;
         confirm(store, id, "rating")?;
@@ -337,7 +337,7 @@ pub fn inspection_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -
         EventBody::FindingRecorded {
             finding_id: Uuid::now_v7(),
             category: FindingCategory::UnauthorizedConnection,
-            description: "卫生间私接旁通管,绕过计量表".into(),
+            description: "卫生间私接旁通管，绕过计量表".into(),
             states: BTreeMap::from([("seal".to_owned(), "broken".to_owned())]),
             photos: vec![evidence_photo],
         },
@@ -361,7 +361,7 @@ pub fn inspection_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -
         EventBody::SignatureDeclined {
             step: "acknowledgement".into(),
             outcome: DeclineKind::Refused,
-            reason: "客户否认私接,拒绝签字".into(),
+            reason: "客户否认私接，拒绝签字".into(),
             witness: Some(Witness {
                 name: "社区网格员 周敏".into(),
                 phone: "13600005678".into(),
@@ -373,7 +373,7 @@ pub fn inspection_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -
     store.issue_notice(
         id,
         today + Duration::days(7),
-        "拆除私接旁通管,恢复铅封,补交违约用热费用".into(),
+        "拆除私接旁通管，恢复铅封，补交违约用热费用".into(),
         Some(today + Duration::days(8)),
     )?;
     confirm(store, id, "notice")?;
@@ -381,7 +381,7 @@ pub fn inspection_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -
         id,
         EventBody::JobClosed {
             resolution: Resolution::Resolved,
-            summary: "已开具整改通知书,按期复查".into(),
+            summary: "已开具整改通知书，按期复查".into(),
         },
     )?;
     Ok(())
@@ -424,7 +424,7 @@ pub fn patrol_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -> Re
                 lon: Some(117.1994),
                 description: "换热站一次网回水阀门法兰处".into(),
             },
-            description: "法兰垫片老化,有滴漏".into(),
+            description: "法兰垫片老化，有滴漏".into(),
             photos: vec![defect_photo],
         },
     )?;
@@ -433,7 +433,7 @@ pub fn patrol_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -> Re
         id,
         EventBody::StepCompleted {
             step: "handover".into(),
-            evidence: texts(&[("handover", "各站运行正常,幸福里换热站阀门渗漏已上报")]),
+            evidence: texts(&[("handover", "各站运行正常，幸福里换热站阀门渗漏已上报")]),
         },
     )?;
     store.record(

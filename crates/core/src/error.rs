@@ -113,10 +113,10 @@ impl RuleError {
             Lang::Zh => match self {
                 RuleError::UnknownJob(_) => "找不到该工单。".into(),
                 RuleError::UnknownTemplate(t) => {
-                    format!("工单使用的检查模板 {t} 不存在,请升级应用。")
+                    format!("工单使用的检查模板 {t} 不存在，请升级应用。")
                 }
                 RuleError::JobNotActive(state) => format!(
-                    "该工单{},不能再记录。",
+                    "该工单{}，不能再记录。",
                     match *state {
                         "closed" => "已完成",
                         "cancelled" => "已取消",
@@ -124,26 +124,26 @@ impl RuleError {
                     }
                 ),
                 RuleError::StepOutOfOrder { current, .. } => {
-                    format!("请先完成当前步骤:{current}。")
+                    format!("请先完成当前步骤：{current}。")
                 }
-                RuleError::UnknownStep(s) => format!("没有这个步骤:{s}。"),
-                RuleError::StepAlreadyDone(_) => "该步骤已完成,如需更正请提交更正记录。".into(),
-                RuleError::StepNotSkippable(_) => "该步骤不能跳过,必须完成。".into(),
+                RuleError::UnknownStep(s) => format!("没有这个步骤：{s}。"),
+                RuleError::StepAlreadyDone(_) => "该步骤已完成，如需更正请提交更正记录。".into(),
+                RuleError::StepNotSkippable(_) => "该步骤不能跳过，必须完成。".into(),
                 RuleError::SkipReasonMissing => "跳过步骤必须填写原因。".into(),
                 RuleError::EvidenceMissing { what_zh, .. } => {
-                    format!("完成本步骤还需要:{what_zh}。")
+                    format!("完成本步骤还需要：{what_zh}。")
                 }
                 RuleError::InvalidValue { field, value } => {
-                    format!("{field} 的值无效:{value}。")
+                    format!("{field} 的值无效：{value}。")
                 }
                 RuleError::WrongStepForRecord(_) => "当前步骤不需要这项记录。".into(),
                 RuleError::AlreadySigned => "本步骤已有签字或拒签记录。".into(),
                 RuleError::DeclineReasonMissing => "请填写客户拒签或不在场的原因。".into(),
                 RuleError::RatingOutOfRange => "评价须为1至5星。".into(),
-                RuleError::RatingLocked => "客户已评价,评价不可修改。".into(),
+                RuleError::RatingLocked => "客户已评价，评价不可修改。".into(),
                 RuleError::RecordNotAllowed(_) => "此类工单不能添加这项记录。".into(),
                 RuleError::CannotClose(missing) => {
-                    format!("还不能完成工单:{}。", missing.join(";"))
+                    format!("还不能完成工单：{}。", missing.join("；"))
                 }
                 RuleError::BadCorrection => "更正记录必须指明本工单的原记录并填写原因。".into(),
                 RuleError::DeadlineInPast => "整改期限不能早于今天。".into(),
@@ -198,12 +198,12 @@ impl CoreError {
             (CoreError::Rule(r), _, _) => r.message(lang),
             (CoreError::Media(m), Lang::Zh, _) => m.message_zh(),
             (CoreError::Media(m), Lang::En, _) => m.message(),
-            (_, Lang::Zh, "disk_full") => "手机存储空间已满,记录未保存。请清理空间后重试。".into(),
+            (_, Lang::Zh, "disk_full") => "手机存储空间已满，记录未保存。请清理空间后重试。".into(),
             (_, Lang::En, "disk_full") => {
                 "The phone's storage is full; nothing was saved. Free some space and try again."
                     .into()
             }
-            (_, Lang::Zh, _) => format!("本机存储出错,记录未保存:{self}"),
+            (_, Lang::Zh, _) => format!("本机存储出错，记录未保存：{self}"),
             (_, Lang::En, _) => format!("Nothing was saved: {self}"),
         }
     }

@@ -70,7 +70,7 @@ impl Store {
             id: Uuid::now_v7(),
             kind: JobKind::EmergencyRepair,
             template: template.reference(),
-            title: format!("事故/隐患上报:{}", first_words(&description)),
+            title: format!("事故/隐患上报：{}", first_words(&description)),
             customer: None,
             site: Some(position.description.clone()),
             reported_at: Some(self.now()),
