@@ -23,6 +23,7 @@ pub mod sla;
 pub mod store;
 pub mod sync;
 pub mod template;
+pub mod views;
 
 pub use error::{CoreError, Result, RuleError};
 pub use store::{OutboxEntry, OutboxState, Store, StoredJob};

@@ -1,0 +1,74 @@
+//! The HeatCrew field app: a Tauri v2 shell around `heatcrew-core`. Every command parses its
+//! arguments, calls the core, and maps errors to `{code, message}` in the chosen language; the
+//! rules, records, views and sync all live in the core. The commands are the contract in
+//! `ui/src/lib/backend/CONTRACT.md`.
+
+mod commands;
+mod state;
+
+use state::AppState;
+use tauri::{Manager, Runtime};
+
+/// The app on a phone or the desktop.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    run_app(tauri::Builder::default())
+        .run(tauri::generate_context!())
+        .expect("the HeatCrew app failed to start");
+}
+
+/// Everything but the context, so that tests can pass `tauri::test::mock_builder()`.
+pub fn run_app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    let builder = mobile_plugins(builder);
+    builder
+        .setup(|app| {
+            let db = state::database_path(app.handle())?;
+            let state = AppState::open(&db)?;
+            app.manage(state);
+            // A device that was signed in keeps syncing from the moment the app starts.
+            state::start_sync(app.handle());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::session,
+            commands::login,
+            commands::logout,
+            commands::set_language,
+            commands::today,
+            commands::job,
+            commands::complete_step,
+            commands::skip_step,
+            commands::add_photo,
+            commands::stage_photo,
+            commands::save_signature,
+            commands::stage_signature,
+            commands::decline_signature,
+            commands::give_rating,
+            commands::record_damage,
+            commands::record_network_damage,
+            commands::record_finding,
+            commands::issue_notice,
+            commands::record_reading,
+            commands::report_defect,
+            commands::report_accident,
+            commands::close_job,
+            commands::thumbnail,
+            commands::outbox,
+            commands::sync_status,
+            commands::sync_now,
+        ])
+}
+
+/// Geolocation (the arrive step's position) and the barcode scanner (meter and seal codes) exist
+/// only on phones.
+#[cfg(mobile)]
+fn mobile_plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .plugin(tauri_plugin_geolocation::init())
+        .plugin(tauri_plugin_barcode_scanner::init())
+}
+
+#[cfg(not(mobile))]
+fn mobile_plugins<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+}

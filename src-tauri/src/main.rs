@@ -1,0 +1,3 @@
+fn main() {
+    heatcrew_app_lib::run()
+}
