@@ -5,8 +5,8 @@
 # the first step, and check in the outbox that the office acknowledged it.
 # Run: HEATCREW_DB=/tmp/x.db xvfb-run -a -s "-screen 0 400x820x24" bash -c \
 #   'tauri-driver --port 4444 & sleep 2; python3 tests/app_smoke.py target/debug/heatcrew-app docs/screenshots'
-# Element commands of WebKitWebDriver were unreliable here (the driver connection dropped), so it
-# types and clicks through execute/sync.
+# Then confirm four more steps and upload a JPEG ($PHOTO) to the photo step through the file input (WebDriver send_keys).
+# Typing and clicking go through execute/sync; the file input needs the element endpoint.
 import os
 import json, sys, time, base64, urllib.request
 D="http://127.0.0.1:4444"
@@ -38,9 +38,10 @@ wait("job-item"); time.sleep(1.5); shot("02-today")
 print("jobs", js("return [...document.querySelectorAll('[data-testid=job-item]')].map(e=>e.dataset.kind)"))
 click("job-item",'[data-kind="home_repair"] a'); wait("step-title"); time.sleep(1); shot("03-visit-step")
 print("step", js("return document.querySelector('[data-testid=step-title]').textContent + ' | ' + (document.querySelector('[data-testid=step-phrase]')||{}).textContent"))
-click("step-confirm"); time.sleep(1.5)
-print("step2", js("return document.querySelector('[data-testid=step-title]').textContent"))
-click("sync-status"); time.sleep(1.5); shot("05-outbox")
-print("outbox", js("return [...document.querySelectorAll('[data-testid=outbox-item]')].map(e=>e.dataset.state)"))
-print("step2", js("return document.querySelector('[data-testid=step-title]').textContent"))
+for n in range(5):
+    click("step-confirm"); time.sleep(1.2)
+print("now at", js("return document.querySelector('[data-testid=step-title]').textContent"))
+r=req("POST",P+"/element",{"using":"css selector","value":"[data-testid=photo-input]"}); e=list(r.values())[0]
+req("POST",P+f"/element/{e}/value",{"text":os.environ.get("PHOTO", "/tmp/e2e/photo.jpg")})
+wait("photo-thumb"); time.sleep(1); shot("06-photos")
 req("DELETE",P)
