@@ -53,10 +53,12 @@ pub async fn login<R: Runtime>(
         .await
         .map_err(|e| state.fail(e))?;
     state.stop_sync();
+    // One pass before answering, so today's jobs are on the device when the job list first loads;
+    // failing here is fine (the background loop keeps trying).
+    let _ = heatcrew_core::sync::Syncer::new(std::sync::Arc::clone(&state.store))
+        .sync_once()
+        .await;
     state::start_sync(&app);
-    if let Some(syncer) = state.syncer() {
-        syncer.wake();
-    }
     views::session(&state.store())
         .map_err(|e| state.fail(e))?
         .ok_or_else(|| state.fail(AppError::NotSignedIn))
