@@ -39,24 +39,10 @@ impl FileStore {
     /// Store bytes durably under their SHA-256; a file already there is kept as it is.
     pub fn put(&self, bytes: &[u8]) -> io::Result<Digest> {
         let sha = Digest::of(bytes);
-        let target = self.path(&sha);
-        if target.is_file() {
-            return Ok(sha);
+        if !self.path(&sha).is_file() {
+            write_durably(&self.dir, &sha.to_hex(), bytes)?;
         }
-        let tmp = self
-            .dir
-            .join(format!(".{}.{}.tmp", sha.to_hex(), std::process::id()));
-        let result = (|| {
-            let mut f = File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &target)?;
-            File::open(&self.dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result.map(|()| sha)
+        Ok(sha)
     }
 
     pub fn read(&self, sha: &Digest) -> io::Result<Vec<u8>> {
@@ -72,19 +58,7 @@ impl FileStore {
     pub fn put_thumbnail(&self, of: &Digest, bytes: &[u8]) -> io::Result<()> {
         let dir = self.thumb_dir();
         fs::create_dir_all(&dir)?;
-        let target = dir.join(of.to_hex());
-        let tmp = dir.join(format!(".{}.{}.tmp", of.to_hex(), std::process::id()));
-        let result = (|| {
-            let mut f = File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &target)?;
-            File::open(&dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
+        write_durably(&dir, &of.to_hex(), bytes)
     }
 
     pub fn read_thumbnail(&self, of: &Digest) -> io::Result<Vec<u8>> {
@@ -141,4 +115,21 @@ impl FileStore {
         }
         Ok(removed)
     }
+}
+
+/// Write to a temporary name, fsync, rename to `name`, fsync the folder: after this returns the
+/// file survives a crash whole, and a crash before it leaves at most a temp file to clean up.
+fn write_durably(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, dir.join(name))?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
 }
