@@ -19,6 +19,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use ts_rs::TS;
 use uuid::Uuid;
 
 /// Where the store gets "now" from. Tests and the simulator pass their own.
@@ -57,7 +58,7 @@ impl StoredJob {
 }
 
 /// The state of a record in the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxState {
     Queued,

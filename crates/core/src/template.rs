@@ -8,9 +8,10 @@ use heatcrew_protocol::{JobKind, ReadingSpec, TemplateRef};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use ts_rs::TS;
 
 /// A text in the two languages the app speaks: Chinese first, English second.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Localized {
     pub zh: String,
     pub en: String,
@@ -33,7 +34,7 @@ impl Localized {
 }
 
 /// The UI language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 pub enum Lang {
     #[default]
     #[serde(rename = "zh-CN")]
@@ -43,14 +44,15 @@ pub enum Lang {
 }
 
 /// One choice of a [`Evidence::Choice`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ChoiceOption {
     pub value: String,
     pub label: Localized,
 }
 
 /// What a step needs before it counts as done.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "EvidenceSpec")]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Evidence {
     /// At least `min` photos attached to the step.

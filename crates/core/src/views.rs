@@ -1,7 +1,10 @@
 //! What the field app's screens show, built from the store: the view types of the UI contract
-//! (`ui/src/lib/backend/CONTRACT.md`), serialized exactly as `ui/src/lib/backend/types.ts` expects
-//! (snake_case fields, tagged unions). Pure reads over [`Store`], the templates, the projection and
-//! the SLA clocks; no Tauri, no writes.
+//! (`ui/src/lib/backend/CONTRACT.md`: snake_case fields, tagged unions). Pure reads over [`Store`],
+//! the templates, the projection and the SLA clocks; no Tauri, no writes.
+//!
+//! `ui/src/lib/backend/types.ts` is generated from these types (and those they embed) by ts-rs;
+//! `tests/bindings.rs` fails when it is out of date. After changing a type here, regenerate it:
+//! `UPDATE_BINDINGS=1 cargo test -p heatcrew-core --test bindings`.
 
 use crate::checklist::JobContext;
 use crate::error::Result;
@@ -19,10 +22,12 @@ use heatcrew_protocol::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use ts_rs::TS;
 use uuid::Uuid;
 
 /// Who is signed in on this device (`Session` in the contract; no tokens cross to the UI).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "Session")]
 pub struct SessionView {
     pub user: UserInfo,
     pub office_url: String,
@@ -30,7 +35,7 @@ pub struct SessionView {
 }
 
 /// The job list screen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Today {
     pub now: DateTime<Utc>,
     pub jobs: Vec<JobSummary>,
@@ -38,7 +43,7 @@ pub struct Today {
 }
 
 /// One row of the job list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct JobSummary {
     pub id: Uuid,
     pub kind: JobKind,
@@ -60,7 +65,7 @@ pub struct JobSummary {
     pub urgent: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     Done,
@@ -70,7 +75,7 @@ pub enum StepStatus {
 }
 
 /// One step of a visit, one screen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct StepView {
     pub id: String,
     pub title: Localized,
@@ -84,7 +89,7 @@ pub struct StepView {
 }
 
 /// The customer's signature, or the recorded reason there is none.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SignatureView {
     Signed {
@@ -98,13 +103,13 @@ pub enum SignatureView {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct RatingView {
     pub stars: u8,
     pub comment: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CheckpointView {
     pub id: String,
     pub name: String,
@@ -116,7 +121,7 @@ pub struct CheckpointView {
     pub readings: Vec<ReadingSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DefectView {
     pub id: Uuid,
     pub checkpoint: Option<String>,
@@ -127,7 +132,7 @@ pub struct DefectView {
     pub photos: Vec<AttachmentRef>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct FindingView {
     pub id: Uuid,
     pub category: String,
@@ -136,14 +141,14 @@ pub struct FindingView {
     pub photos: Vec<AttachmentRef>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct NoticeView {
     pub number: String,
     pub deadline: NaiveDate,
     pub requirements: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DamageView {
     pub id: Uuid,
     pub item: String,
@@ -155,7 +160,7 @@ pub struct DamageView {
 }
 
 /// A job with everything the visit screens need.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct JobView {
     pub summary: JobSummary,
     pub steps: Vec<StepView>,
@@ -172,9 +177,12 @@ pub struct JobView {
 }
 
 /// One record in the outbox screen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "OutboxEntry")]
 pub struct OutboxEntryView {
+    // Counters cross as JSON numbers, far below 2^53 (ts-rs would say `bigint` for u64).
     pub event_id: Uuid,
+    #[ts(type = "number")]
     pub device_seq: u64,
     pub job_id: Uuid,
     pub job_title: String,
@@ -182,7 +190,9 @@ pub struct OutboxEntryView {
     pub recorded_at: DateTime<Utc>,
     pub state: OutboxState,
     pub reason: Option<String>,
+    #[ts(type = "number")]
     pub bytes_total: u64,
+    #[ts(type = "number")]
     pub bytes_sent: u64,
 }
 
@@ -511,7 +521,7 @@ pub fn idle_sync_status(store: &Store) -> Result<SyncStatus> {
 }
 
 /// A damage record as the form sends it (`record_damage`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DamageInput {
     pub item: String,
     pub description: String,
@@ -524,7 +534,7 @@ pub struct DamageInput {
 }
 
 /// Damage to the network caused by the customer (`record_network_damage`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct NetworkDamageInput {
     pub equipment: String,
     pub cause: String,
@@ -534,7 +544,7 @@ pub struct NetworkDamageInput {
 }
 
 /// A heat-theft finding (`record_finding`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct FindingInput {
     pub category: FindingCategory,
     pub description: String,
@@ -545,7 +555,7 @@ pub struct FindingInput {
 }
 
 /// A patrol defect (`report_defect`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DefectInput {
     pub checkpoint: Option<String>,
     pub category: String,
@@ -557,7 +567,7 @@ pub struct DefectInput {
 }
 
 /// An urgent accident or hazard report (`report_accident`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct AccidentInput {
     pub description: String,
     #[serde(default)]

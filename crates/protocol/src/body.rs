@@ -13,8 +13,12 @@ use uuid::Uuid;
 
 /// A photo or signature image, referenced by the SHA-256 of its stored bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AttachmentRef {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub sha256: Digest,
+    // JSON numbers: a photo is far below 2^53 bytes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub bytes: u64,
     pub mime: String,
     #[serde(default)]
@@ -31,6 +35,7 @@ pub struct AttachmentRef {
 
 /// A place: coordinates where known, and words where not (a basement has no GPS).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Position {
     #[serde(default)]
     pub lat: Option<f64>,
@@ -42,6 +47,7 @@ pub struct Position {
 
 /// A measured value at a checkpoint or step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reading {
     pub key: String,
     pub value: f64,
@@ -50,6 +56,7 @@ pub struct Reading {
 
 /// The evidence that completes a checklist step. Which parts are required is the template's business.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StepEvidence {
     /// Named free-text fields, e.g. `fault_found`, `work_done`, `parts_used`.
     #[serde(default)]
@@ -74,6 +81,7 @@ pub enum Signer {
 
 /// Why there is no customer signature: a normal outcome, never a dead end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeclineKind {
     /// 拒绝签字.
@@ -84,6 +92,7 @@ pub enum DeclineKind {
 
 /// Someone present who can confirm what happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Witness {
     pub name: String,
     #[serde(default)]
@@ -92,6 +101,7 @@ pub struct Witness {
 
 /// What was agreed for property the technician damaged (恢复原貌 / 等价处理 / 赔偿).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Remedy {
     RestoreOriginal,
@@ -101,6 +111,7 @@ pub enum Remedy {
 
 /// What an inspector found (违约或窃热行为).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum FindingCategory {
     /// 私接/旁通管: a bypass or unauthorized connection.
@@ -118,6 +129,7 @@ pub enum FindingCategory {
 
 /// How bad a patrol defect is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Minor,
@@ -127,6 +139,7 @@ pub enum Severity {
 
 /// How a job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     Resolved,

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// What kind of work a job is. Each kind has a checklist template (versioned data in `heatcrew-core`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     /// 上门维修: appointment-based repair in a customer's home.
@@ -42,6 +43,7 @@ impl JobKind {
 
 /// A heat customer (热用户).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Customer {
     pub name: String,
     pub phone: String,
@@ -53,6 +55,8 @@ pub struct Customer {
 
 /// The time window agreed with the customer (预约时间).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "Window"))]
 pub struct AppointmentWindow {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -67,6 +71,7 @@ pub struct TemplateRef {
 
 /// A place on a patrol round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckpointKind {
     /// 首站: checked every hour during operation.
@@ -79,6 +84,7 @@ pub enum CheckpointKind {
 
 /// A reading to take at a checkpoint, e.g. supply temperature in °C.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReadingSpec {
     pub key: String,
     pub label_zh: String,
@@ -160,6 +166,7 @@ pub struct Job {
 
 /// A planned or unplanned heating outage that crews at the door should know about (停热通知).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OutageNotice {
     pub id: Uuid,
     pub area: String,

@@ -29,6 +29,7 @@ pub const UPLOAD_OFFSET_HEADER: &str = "upload-offset";
 
 /// Staff roles. Scope (which jobs a user may read and write) follows from the role and assignments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     RepairTechnician,
@@ -51,6 +52,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UserInfo {
     pub id: Uuid,
     pub username: String,

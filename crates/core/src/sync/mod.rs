@@ -18,6 +18,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+use ts_rs::TS;
 
 /// Events per push; a 10,000-event backlog goes up in 10 requests.
 pub const PUSH_BATCH_EVENTS: usize = 1000;
@@ -32,15 +33,22 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(300);
 pub const IDLE_POLL: Duration = Duration::from_secs(30);
 
 /// What the UI shows: online or not, what is waiting, what is moving.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct SyncStatus {
+    // Counters cross as JSON numbers, far below 2^53 (ts-rs would say `bigint` for u64).
     pub online: bool,
     pub syncing: bool,
+    #[ts(type = "number")]
     pub queued: u64,
+    #[ts(type = "number")]
     pub rejected: u64,
+    #[ts(type = "number")]
     pub events_sent: u64,
+    #[ts(type = "number")]
     pub events_total: u64,
+    #[ts(type = "number")]
     pub bytes_sent: u64,
+    #[ts(type = "number")]
     pub bytes_total: u64,
     pub last_sync_at: Option<chrono::DateTime<Utc>>,
     /// How long the oldest unsynced record has waited: the number that matters in a basement.
@@ -48,7 +56,7 @@ pub struct SyncStatus {
     pub last_error: Option<SyncFailure>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SyncFailure {
     pub code: String,
     pub message: String,

@@ -1,50 +1,27 @@
 // Argument shapes of the commands (the `args` column of CONTRACT.md) and aliases the UI uses.
-// Not generated: written from the contract and derived from types.ts wherever the contract names a type.
-import type { AttachmentRef, CheckpointView, DefectView, Position, SignatureView } from './types';
+// The shapes that have a Rust type are generated into types.ts and re-exported here; the rest are
+// written from the contract, derived from types.ts wherever the contract names a type.
+import type { DeclineKind, FindingInput as FindingRecord, Remedy } from './types';
 
-export type Severity = DefectView['severity'];
-export type CheckpointKind = CheckpointView['kind'];
-export type CheckpointState = CheckpointView['state'];
-export type Witness = NonNullable<Extract<SignatureView, { state: 'declined' }>['witness']>;
-export type SignatureOutcome = Extract<SignatureView, { state: 'declined' }>['outcome'];
+export type {
+  AccidentInput,
+  CheckpointKind,
+  CheckpointState,
+  DamageInput,
+  DefectInput,
+  NetworkDamageInput,
+  Resolution,
+  Severity,
+  Witness,
+} from './types';
+
+/** The finding form holds its category as a plain string (one of `inspection/findings.ts`'s
+ *  FINDING_CATEGORIES); the backend refuses anything that is not a `FindingCategory`. */
+export type FindingInput = Omit<FindingRecord, 'category'> & { category: string };
+export type SignatureOutcome = DeclineKind;
+export type DamageRemedy = Remedy;
+/** Who signs through the signature pad (the protocol's `Signer` also has `technician`, never sent by the UI). */
 export type Signer = 'customer' | 'witness';
-export type Resolution = 'resolved' | 'follow_up_needed';
-export type DamageRemedy = 'restore_original' | 'equivalent' | 'compensation';
-
-export interface DamageInput {
-  item: string;
-  description: string;
-  remedy: DamageRemedy;
-  remedy_detail: string;
-  photos: AttachmentRef[];
-  customer_signature: AttachmentRef;
-}
-export interface NetworkDamageInput {
-  equipment: string;
-  cause: string;
-  photos: AttachmentRef[];
-  customer_signature: AttachmentRef;
-}
-export interface FindingInput {
-  category: string;
-  description: string;
-  states: Record<string, string>;
-  photos: AttachmentRef[];
-}
-export interface DefectInput {
-  checkpoint: string | null;
-  category: string;
-  severity: Severity;
-  position: Position;
-  description: string;
-  photos: AttachmentRef[];
-}
-export interface AccidentInput {
-  description: string;
-  measures_taken: string;
-  position: Position;
-  injuries: boolean;
-}
 
 /** What every rejected command carries: `message` is shown (already localized), `code` is branched on. */
 export interface BackendError {

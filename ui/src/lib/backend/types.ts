@@ -1,216 +1,469 @@
-// Wire types between the UI and the Rust backend, exactly as in CONTRACT.md (snake_case fields,
-// RFC 3339 timestamps, UUID ids). This file will be replaced by types generated from the Rust
-// structs with the same names and shapes, so it holds the contract's types and nothing else; the
-// UI's own argument shapes and aliases live in args.ts, derived from these.
+// GENERATED from the Rust types by ts-rs (crates/core/tests/bindings.rs): do not edit.
+// Regenerate after changing a Rust type: UPDATE_BINDINGS=1 cargo test -p heatcrew-core --test bindings
+// Wire types between the UI and the Rust backend (CONTRACT.md): snake_case fields, RFC 3339
+// timestamps, UUID ids. The UI's own argument shapes and aliases live in args.ts.
 
-export type Lang = 'zh-CN' | 'en';
-export interface Localized {
-  zh: string;
-  en: string;
-}
-export type Role = 'repair_technician' | 'inspector' | 'patrol' | 'dispatcher' | 'admin';
-export interface Session {
-  user: { id: string; username: string; display_name: string; role: Role; badge_no: string };
-  office_url: string;
-  device_code: string;
-}
-export type JobKind =
-  | 'home_repair'
-  | 'heat_theft_inspection'
-  | 'patrol_round'
-  | 'acceptance_inspection'
-  | 'emergency_repair';
-export interface Customer {
-  name: string;
-  phone: string;
-  address: string;
-  account_no: string;
-}
-/** An appointment window (named as in the contract; it shadows the DOM `Window` only where imported). */
-export interface Window {
-  start: string;
-  end: string;
-}
-export interface OutageNotice {
-  id: string;
-  area: string;
-  reason: string;
-  starts_at: string;
-  expected_restore_at: string;
-}
-export type Sla =
-  | { state: 'none' }
-  | { state: 'on_track' | 'at_risk' | 'breached'; due_at: string }
-  | { state: 'met' | 'met_late'; due_at: string; resolved_at: string };
+/**
+ * An urgent accident or hazard report (`report_accident`).
+ */
+export type AccidentInput = {
+  description: string,
+  measures_taken: string,
+  position: Position,
+  injuries: boolean,
+};
+
 export type Arrival =
-  | { state: 'not_arrived' }
-  | { state: 'early' | 'on_time' | 'late'; arrived_at: string };
-export interface JobSummary {
-  id: string;
-  kind: JobKind;
-  title: string;
-  customer: Customer | null;
-  site: string | null;
-  window: Window | null;
-  reported_at: string | null;
-  sla: Sla;
-  arrival: Arrival;
-  steps_done: number;
-  steps_total: number;
-  closed: boolean;
-  cancelled: boolean;
-  revoked: boolean;
-  pending_records: number;
-  urgent: boolean;
-}
-export interface Today {
-  now: string;
-  jobs: JobSummary[];
-  outages: OutageNotice[];
-}
-export interface ReadingSpec {
-  key: string;
-  label_zh: string;
-  label_en: string;
-  unit: string;
-  normal_min: number | null;
-  normal_max: number | null;
-}
+  | { "state": "not_arrived" }
+  | { "state": "early", arrived_at: string, }
+  | { "state": "on_time", arrived_at: string, }
+  | { "state": "late", arrived_at: string, };
+
+/**
+ * A photo or signature image, referenced by the SHA-256 of its stored bytes.
+ */
+export type AttachmentRef = {
+  sha256: string,
+  bytes: number,
+  mime: string,
+  width: number,
+  height: number,
+  /**
+   * Capture time from the camera's EXIF, if it had one (evidence).
+   */
+  taken_at: string | null,
+  /**
+   * Capture position from EXIF, if any (evidence).
+   */
+  gps: Position | null,
+};
+
+/**
+ * A place on a patrol round.
+ */
+export type CheckpointKind = "head_station" | "substation" | "pipeline_segment";
+
+export type CheckpointState = "done" | "due" | "late" | "missed";
+
+export type CheckpointView = {
+  id: string,
+  name: string,
+  kind: CheckpointKind,
+  state: CheckpointState,
+  next_due_at: string,
+  last_visit_at: string | null,
+  missed_rounds: number,
+  readings: Array<ReadingSpec>,
+};
+
+/**
+ * One choice of a [`Evidence::Choice`].
+ */
+export type ChoiceOption = {
+  value: string,
+  label: Localized,
+};
+
+/**
+ * A heat customer (热用户).
+ */
+export type Customer = {
+  name: string,
+  phone: string,
+  address: string,
+  /**
+   * 用户编号 / account number.
+   */
+  account_no: string,
+};
+
+/**
+ * A damage record as the form sends it (`record_damage`).
+ */
+export type DamageInput = {
+  item: string,
+  description: string,
+  remedy: Remedy,
+  remedy_detail: string,
+  photos: Array<AttachmentRef>,
+  customer_signature: AttachmentRef,
+};
+
+export type DamageView = {
+  id: string,
+  item: string,
+  description: string,
+  /**
+   * `restore_original` | `equivalent` | `compensation`, or `customer_caused` for network damage.
+   */
+  remedy: string,
+  remedy_detail: string,
+  photos: Array<AttachmentRef>,
+};
+
+/**
+ * Why there is no customer signature: a normal outcome, never a dead end.
+ */
+export type DeclineKind = "refused" | "absent";
+
+/**
+ * A patrol defect (`report_defect`).
+ */
+export type DefectInput = {
+  checkpoint: string | null,
+  category: string,
+  severity: Severity,
+  position: Position,
+  description: string,
+  photos: Array<AttachmentRef>,
+};
+
+export type DefectView = {
+  id: string,
+  checkpoint: string | null,
+  category: string,
+  severity: Severity,
+  description: string,
+  position: Position,
+  photos: Array<AttachmentRef>,
+};
+
+/**
+ * What a step needs before it counts as done.
+ */
 export type EvidenceSpec =
-  | { type: 'photos'; min: number; label: Localized }
-  | { type: 'text'; key: string; label: Localized; required: boolean; multiline: boolean }
-  | {
-      type: 'choice';
-      key: string;
-      label: Localized;
-      required: boolean;
-      options: { value: string; label: Localized }[];
-    }
-  | { type: 'readings'; specs: ReadingSpec[] }
-  | { type: 'signature' }
-  | { type: 'rating' }
-  | { type: 'contact_card'; phone: string; label: Localized }
-  | { type: 'confirm'; label: Localized }
-  // Added to match heatcrew-core's templates (CONTRACT.md, changes requested by the UI, 10):
-  | { type: 'notice' } // a rectification notice issued on this job
-  | { type: 'checkpoints' }; // every checkpoint of the patrol round has a reading
-export type StepStatus = 'done' | 'skipped' | 'current' | 'pending';
-export interface StepView {
-  id: string;
-  title: Localized;
-  phrase: Localized | null;
-  hint: Localized | null;
-  evidence: EvidenceSpec[];
-  status: StepStatus;
-  skippable: boolean;
-  skip_reason: string | null;
-  photos: AttachmentRef[];
-}
-export interface Position {
-  lat: number | null;
-  lon: number | null;
-  description: string;
-}
-export interface AttachmentRef {
-  sha256: string;
-  bytes: number;
-  mime: string;
-  width: number;
-  height: number;
-  taken_at: string | null;
-  gps: Position | null;
-}
-export interface Reading {
-  key: string;
-  value: number;
-  unit: string;
-}
-export interface StepEvidence {
-  text: Record<string, string>;
-  states: Record<string, string>;
-  readings: Reading[];
-  position: Position | null;
-}
-// The contract text writes this as `interface … | …`, which is not valid TypeScript: it is a union type.
+  | { "type": "photos", min: number, label: Localized, }
+  | { "type": "text", key: string, label: Localized, required: boolean, multiline: boolean, }
+  | { "type": "choice", key: string, label: Localized, required: boolean, options: Array<ChoiceOption>, }
+  | { "type": "readings", specs: Array<ReadingSpec>, }
+  | { "type": "signature" }
+  | { "type": "rating" }
+  | { "type": "contact_card", phone: string, label: Localized, }
+  | { "type": "confirm", label: Localized, }
+  | { "type": "notice" }
+  | { "type": "checkpoints" };
+
+/**
+ * What an inspector found (违约或窃热行为).
+ */
+export type FindingCategory =
+  | "unauthorized_connection"
+  | "tampered_seal"
+  | "tampered_meter"
+  | "valve_opened_without_permission"
+  | "added_radiators"
+  | "other";
+
+/**
+ * A heat-theft finding (`record_finding`).
+ */
+export type FindingInput = {
+  category: FindingCategory,
+  description: string,
+  states: { [key in string]?: string },
+  photos: Array<AttachmentRef>,
+};
+
+export type FindingView = {
+  id: string,
+  category: string,
+  description: string,
+  states: { [key in string]?: string },
+  photos: Array<AttachmentRef>,
+};
+
+/**
+ * What kind of work a job is. Each kind has a checklist template (versioned data in `heatcrew-core`).
+ */
+export type JobKind =
+  | "home_repair"
+  | "heat_theft_inspection"
+  | "patrol_round"
+  | "acceptance_inspection"
+  | "emergency_repair";
+
+/**
+ * One row of the job list.
+ */
+export type JobSummary = {
+  id: string,
+  kind: JobKind,
+  title: string,
+  customer: Customer | null,
+  site: string | null,
+  window: Window | null,
+  reported_at: string | null,
+  sla: Sla,
+  arrival: Arrival,
+  steps_done: number,
+  steps_total: number,
+  closed: boolean,
+  cancelled: boolean,
+  revoked: boolean,
+  /**
+   * Records of this job not yet acknowledged by the office.
+   */
+  pending_records: number,
+  /**
+   * Emergency work and accident reports, shown first and pushed first.
+   */
+  urgent: boolean,
+};
+
+/**
+ * A job with everything the visit screens need.
+ */
+export type JobView = {
+  summary: JobSummary,
+  steps: Array<StepView>,
+  current_step: string | null,
+  signature: SignatureView | null,
+  rating: RatingView | null,
+  damages: Array<DamageView>,
+  findings: Array<FindingView>,
+  notices: Array<NoticeView>,
+  checkpoints: Array<CheckpointView>,
+  defects: Array<DefectView>,
+  can_close: boolean,
+  close_blockers: Array<Localized>,
+};
+
+/**
+ * The UI language.
+ */
+export type Lang = "zh-CN" | "en";
+
+/**
+ * A text in the two languages the app speaks: Chinese first, English second.
+ */
+export type Localized = {
+  zh: string,
+  en: string,
+};
+
+/**
+ * Damage to the network caused by the customer (`record_network_damage`).
+ */
+export type NetworkDamageInput = {
+  equipment: string,
+  cause: string,
+  photos: Array<AttachmentRef>,
+  customer_signature: AttachmentRef,
+};
+
+export type NoticeView = {
+  number: string,
+  deadline: string,
+  requirements: string,
+};
+
+/**
+ * A planned or unplanned heating outage that crews at the door should know about (停热通知).
+ */
+export type OutageNotice = {
+  id: string,
+  area: string,
+  reason: string,
+  starts_at: string,
+  /**
+   * 预计恢复供热时间.
+   */
+  expected_restore_at: string,
+};
+
+/**
+ * One record in the outbox screen.
+ */
+export type OutboxEntry = {
+  event_id: string,
+  device_seq: number,
+  job_id: string,
+  job_title: string,
+  kind: string,
+  recorded_at: string,
+  state: OutboxState,
+  reason: string | null,
+  bytes_total: number,
+  bytes_sent: number,
+};
+
+/**
+ * The state of a record in the outbox.
+ */
+export type OutboxState = "queued" | "uploading" | "acknowledged" | "rejected";
+
+/**
+ * A place: coordinates where known, and words where not (a basement has no GPS).
+ */
+export type Position = {
+  lat: number | null,
+  lon: number | null,
+  description: string,
+};
+
+export type RatingView = {
+  stars: number,
+  comment: string,
+};
+
+/**
+ * A measured value at a checkpoint or step.
+ */
+export type Reading = {
+  key: string,
+  value: number,
+  unit: string,
+};
+
+/**
+ * A reading to take at a checkpoint, e.g. supply temperature in °C.
+ */
+export type ReadingSpec = {
+  key: string,
+  label_zh: string,
+  label_en: string,
+  unit: string,
+  /**
+   * Values outside this range are flagged on the device (not refused: the reading is what it is).
+   */
+  normal_min: number | null,
+  normal_max: number | null,
+};
+
+/**
+ * What was agreed for property the technician damaged (恢复原貌 / 等价处理 / 赔偿).
+ */
+export type Remedy = "restore_original" | "equivalent" | "compensation";
+
+/**
+ * How a job ended.
+ */
+export type Resolution = "resolved" | "follow_up_needed";
+
+/**
+ * Staff roles. Scope (which jobs a user may read and write) follows from the role and assignments.
+ */
+export type Role = "repair_technician" | "inspector" | "patrol" | "dispatcher" | "admin";
+
+/**
+ * Who is signed in on this device (`Session` in the contract; no tokens cross to the UI).
+ */
+export type Session = {
+  user: UserInfo,
+  office_url: string,
+  device_code: string,
+};
+
+/**
+ * How bad a patrol defect is.
+ */
+export type Severity = "minor" | "major" | "critical";
+
+/**
+ * The customer's signature, or the recorded reason there is none.
+ */
 export type SignatureView =
-  | { state: 'signed'; signer_name: string; image: AttachmentRef }
-  | { state: 'declined'; outcome: 'refused' | 'absent'; reason: string; witness: { name: string; phone: string } | null };
-export interface CheckpointView {
-  id: string;
-  name: string;
-  kind: 'head_station' | 'substation' | 'pipeline_segment';
-  state: 'done' | 'due' | 'late' | 'missed';
-  next_due_at: string;
-  last_visit_at: string | null;
-  missed_rounds: number;
-  readings: ReadingSpec[];
-}
-export interface DefectView {
-  id: string;
-  checkpoint: string | null;
-  category: string;
-  severity: 'minor' | 'major' | 'critical';
-  description: string;
-  position: Position;
-  photos: AttachmentRef[];
-}
-export interface FindingView {
-  id: string;
-  category: string;
-  description: string;
-  states: Record<string, string>;
-  photos: AttachmentRef[];
-}
-export interface NoticeView {
-  number: string;
-  deadline: string;
-  requirements: string;
-}
-export interface DamageView {
-  id: string;
-  item: string;
-  description: string;
-  remedy: string;
-  remedy_detail: string;
-  photos: AttachmentRef[];
-}
-export interface JobView {
-  summary: JobSummary;
-  steps: StepView[];
-  current_step: string | null;
-  signature: SignatureView | null;
-  rating: { stars: number; comment: string } | null;
-  damages: DamageView[];
-  findings: FindingView[];
-  notices: NoticeView[];
-  checkpoints: CheckpointView[];
-  defects: DefectView[];
-  can_close: boolean;
-  close_blockers: Localized[];
-}
-export type OutboxState = 'queued' | 'uploading' | 'acknowledged' | 'rejected';
-export interface OutboxEntry {
-  event_id: string;
-  device_seq: number;
-  job_id: string;
-  job_title: string;
-  kind: string;
-  recorded_at: string;
-  state: OutboxState;
-  reason: string | null;
-  bytes_total: number;
-  bytes_sent: number;
-}
-export interface SyncStatus {
-  online: boolean;
-  queued: number;
-  rejected: number;
-  syncing: boolean;
-  events_sent: number;
-  events_total: number;
-  bytes_sent: number;
-  bytes_total: number;
-  last_sync_at: string | null;
-  oldest_pending_at: string | null;
-  last_error: { code: string; message: string } | null;
-}
+  | { "state": "signed", signer_name: string, image: AttachmentRef, }
+  | { "state": "declined", outcome: DeclineKind, reason: string, witness: Witness | null, };
+
+export type Sla =
+  | { "state": "none" }
+  | { "state": "on_track", due_at: string, }
+  | { "state": "at_risk", due_at: string, }
+  | { "state": "breached", due_at: string, }
+  | { "state": "met", due_at: string, resolved_at: string, }
+  | { "state": "met_late", due_at: string, resolved_at: string, };
+
+/**
+ * The evidence that completes a checklist step. Which parts are required is the template's business.
+ */
+export type StepEvidence = {
+  /**
+   * Named free-text fields, e.g. `fault_found`, `work_done`, `parts_used`.
+   */
+  text: { [key in string]?: string },
+  /**
+   * Named equipment states, e.g. `meter` → `running`, `seal` → `broken`, `valve` → `open`.
+   */
+  states: { [key in string]?: string },
+  readings: Array<Reading>,
+  position: Position | null,
+};
+
+export type StepStatus = "done" | "skipped" | "current" | "pending";
+
+/**
+ * One step of a visit, one screen.
+ */
+export type StepView = {
+  id: string,
+  title: Localized,
+  phrase: Localized | null,
+  hint: Localized | null,
+  evidence: Array<EvidenceSpec>,
+  status: StepStatus,
+  skippable: boolean,
+  skip_reason: string | null,
+  photos: Array<AttachmentRef>,
+};
+
+export type SyncFailure = {
+  code: string,
+  message: string,
+};
+
+/**
+ * What the UI shows: online or not, what is waiting, what is moving.
+ */
+export type SyncStatus = {
+  online: boolean,
+  syncing: boolean,
+  queued: number,
+  rejected: number,
+  events_sent: number,
+  events_total: number,
+  bytes_sent: number,
+  bytes_total: number,
+  last_sync_at: string | null,
+  /**
+   * How long the oldest unsynced record has waited: the number that matters in a basement.
+   */
+  oldest_pending_at: string | null,
+  last_error: SyncFailure | null,
+};
+
+/**
+ * The job list screen.
+ */
+export type Today = {
+  now: string,
+  jobs: Array<JobSummary>,
+  outages: Array<OutageNotice>,
+};
+
+export type UserInfo = {
+  id: string,
+  username: string,
+  display_name: string,
+  role: Role,
+  /**
+   * The service badge number worn on the left chest (统一编号的服务证).
+   */
+  badge_no: string,
+};
+
+/**
+ * The time window agreed with the customer (预约时间).
+ */
+export type Window = {
+  start: string,
+  end: string,
+};
+
+/**
+ * Someone present who can confirm what happened.
+ */
+export type Witness = {
+  name: string,
+  phone: string,
+};
