@@ -1,5 +1,7 @@
-//! Parts for the system tests: a TCP proxy that injures traffic, and an office in a child process
-//! that can be SIGKILLed and restarted on the same port and database.
+//! Parts for the system and e2e tests: a TCP proxy that injures traffic, an office in a child
+//! process that can be SIGKILLed and restarted on the same port and database, and the real field
+//! app driven through WebDriver.
 
+pub mod app;
 pub mod fault_proxy;
 pub mod office_process;

@@ -164,6 +164,12 @@ impl DispatchApi {
         }
     }
 
+    /// A job as the office reads it back: steps, photos, signatures, ratings, defects, notices.
+    pub async fn job_detail(&self, id: Uuid) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::GET, &format!("/jobs/{id}"), None)
+            .await
+    }
+
     pub async fn summary(&self) -> anyhow::Result<Value> {
         self.call(reqwest::Method::GET, "/reports/summary", None)
             .await

@@ -34,6 +34,19 @@ enum Command {
         #[arg(long)]
         db: PathBuf,
     },
+    /// Sign this device database in to an office, enrolling its key, exactly as the app's sign-in
+    /// screen does (`./dev run` uses it to open the app already signed in to the demo office).
+    Login {
+        #[arg(long)]
+        db: PathBuf,
+        /// The office's address, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        office: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long, env = "HEATCREW_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
     /// Record a demo field day: N home repair visits, one inspection, one patrol round.
     Demo {
         #[arg(long)]
@@ -67,6 +80,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     other => other?,
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Login {
+            db,
+            office,
+            user,
+            password,
+        } => {
+            let store = std::sync::Mutex::new(Store::open(&db)?);
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let session = rt
+                .block_on(heatcrew_core::sync::login(
+                    &store, &office, &user, &password,
+                ))
+                .with_context(|| format!("sign in to {office} as {user}"))?;
+            println!(
+                "signed in as {} ({}) at {}; device {}",
+                session.user.username,
+                session.user.display_name,
+                session.office_url,
+                session.device_code
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { db, visits } => {
