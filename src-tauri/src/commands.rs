@@ -12,12 +12,34 @@ use heatcrew_protocol::{
     AttachmentRef, DeclineKind, Digest, EventBody, Reading, Resolution, Signer, StepEvidence,
     Witness,
 };
+use serde::Deserialize;
 use std::sync::MutexGuard;
-use tauri::ipc::{InvokeBody, Request, Response};
-use tauri::{AppHandle, Runtime, State};
+use tauri::ipc::{CommandArg, CommandItem, InvokeBody, InvokeError, Request, Response};
+use tauri::{AppHandle, Manager, Runtime, State};
 use uuid::Uuid;
 
 type Answer<T> = Result<T, IpcError>;
+
+/// A command argument from the UI. Tauri rejects an argument that does not parse with a bare
+/// string; this one rejects with `{code: "bad_request", message}` in the current language, like
+/// every other error the UI gets.
+#[derive(Debug)]
+pub struct Arg<T>(pub T);
+
+impl<'de, T: Deserialize<'de>, R: Runtime> CommandArg<'de, R> for Arg<T> {
+    fn from_command(item: CommandItem<'de, R>) -> Result<Self, InvokeError> {
+        let (command, key) = (item.name, item.key);
+        let webview = item.message.webview_ref().clone();
+        T::deserialize(item).map(Arg).map_err(|e| {
+            let problem = AppError::BadRequest(format!("{command}: argument {key}: {e}"));
+            let error = match webview.try_state::<AppState>() {
+                Some(state) => state.fail(problem),
+                None => IpcError::new(problem.code(), problem.message(Lang::default())),
+            };
+            InvokeError::from(error)
+        })
+    }
+}
 
 /// The store, if someone is signed in (every command but session/login/language needs one).
 fn signed_in<'a>(state: &'a AppState) -> Result<MutexGuard<'a, Store>, IpcError> {
@@ -45,11 +67,11 @@ pub async fn session(state: State<'_, AppState>) -> Answer<Option<SessionView>> 
 pub async fn login<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    office: String,
-    username: String,
-    password: String,
+    office: Arg<String>,
+    username: Arg<String>,
+    password: Arg<String>,
 ) -> Answer<SessionView> {
-    heatcrew_core::sync::login(&state.store, &office, &username, &password)
+    heatcrew_core::sync::login(&state.store, &office.0, &username.0, &password.0)
         .await
         .map_err(|e| state.fail(e))?;
     state.stop_sync();
@@ -66,10 +88,10 @@ pub async fn login<R: Runtime>(
 
 /// Refuses while records wait for the office, unless `force`; the records stay either way.
 #[tauri::command]
-pub async fn logout(state: State<'_, AppState>, force: Option<bool>) -> Answer<()> {
+pub async fn logout(state: State<'_, AppState>, force: Arg<Option<bool>>) -> Answer<()> {
     let mut store = state.store();
     if let Some(refusal) =
-        views::sign_out_refusal(&store, force.unwrap_or(false)).map_err(|e| state.fail(e))?
+        views::sign_out_refusal(&store, force.0.unwrap_or(false)).map_err(|e| state.fail(e))?
     {
         return Err(state.fail(refusal));
     }
@@ -80,8 +102,8 @@ pub async fn logout(state: State<'_, AppState>, force: Option<bool>) -> Answer<(
 }
 
 #[tauri::command]
-pub async fn set_language(state: State<'_, AppState>, lang: Lang) -> Answer<()> {
-    state.set_lang(lang);
+pub async fn set_language(state: State<'_, AppState>, lang: Arg<Lang>) -> Answer<()> {
+    state.set_lang(lang.0);
     Ok(())
 }
 
@@ -92,29 +114,43 @@ pub async fn today(state: State<'_, AppState>) -> Answer<Today> {
 }
 
 #[tauri::command]
-pub async fn job(state: State<'_, AppState>, job_id: Uuid) -> Answer<JobView> {
+pub async fn job(state: State<'_, AppState>, job_id: Arg<Uuid>) -> Answer<JobView> {
     let store = signed_in(&state)?;
-    views::job(&store, job_id).map_err(|e| state.fail(e))
+    views::job(&store, job_id.0).map_err(|e| state.fail(e))
 }
 
 #[tauri::command]
 pub async fn complete_step(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    step: String,
-    evidence: StepEvidence,
+    job_id: Arg<Uuid>,
+    step: Arg<String>,
+    evidence: Arg<StepEvidence>,
 ) -> Answer<JobView> {
-    record(&state, job_id, EventBody::StepCompleted { step, evidence })
+    record(
+        &state,
+        job_id.0,
+        EventBody::StepCompleted {
+            step: step.0,
+            evidence: evidence.0,
+        },
+    )
 }
 
 #[tauri::command]
 pub async fn skip_step(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    step: String,
-    reason: String,
+    job_id: Arg<Uuid>,
+    step: Arg<String>,
+    reason: Arg<String>,
 ) -> Answer<JobView> {
-    record(&state, job_id, EventBody::StepSkipped { step, reason })
+    record(
+        &state,
+        job_id.0,
+        EventBody::StepSkipped {
+            step: step.0,
+            reason: reason.0,
+        },
+    )
 }
 
 /// The raw body of a photo or signature upload.
@@ -225,20 +261,20 @@ pub async fn stage_signature(
 #[tauri::command]
 pub async fn decline_signature(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    step: String,
-    outcome: DeclineKind,
-    reason: String,
-    witness: Option<Witness>,
+    job_id: Arg<Uuid>,
+    step: Arg<String>,
+    outcome: Arg<DeclineKind>,
+    reason: Arg<String>,
+    witness: Arg<Option<Witness>>,
 ) -> Answer<JobView> {
     record(
         &state,
-        job_id,
+        job_id.0,
         EventBody::SignatureDeclined {
-            step,
-            outcome,
-            reason,
-            witness,
+            step: step.0,
+            outcome: outcome.0,
+            reason: reason.0,
+            witness: witness.0,
         },
     )
 }
@@ -246,69 +282,76 @@ pub async fn decline_signature(
 #[tauri::command]
 pub async fn give_rating(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    stars: u8,
-    comment: String,
+    job_id: Arg<Uuid>,
+    stars: Arg<u8>,
+    comment: Arg<String>,
 ) -> Answer<JobView> {
-    record(&state, job_id, EventBody::RatingGiven { stars, comment })
+    record(
+        &state,
+        job_id.0,
+        EventBody::RatingGiven {
+            stars: stars.0,
+            comment: comment.0,
+        },
+    )
 }
 
 #[tauri::command]
 pub async fn record_damage(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    damage: DamageInput,
+    job_id: Arg<Uuid>,
+    damage: Arg<DamageInput>,
 ) -> Answer<JobView> {
-    record(&state, job_id, damage.into_body())
+    record(&state, job_id.0, damage.0.into_body())
 }
 
 #[tauri::command]
 pub async fn record_network_damage(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    damage: NetworkDamageInput,
+    job_id: Arg<Uuid>,
+    damage: Arg<NetworkDamageInput>,
 ) -> Answer<JobView> {
-    record(&state, job_id, damage.into_body())
+    record(&state, job_id.0, damage.0.into_body())
 }
 
 #[tauri::command]
 pub async fn record_finding(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    finding: FindingInput,
+    job_id: Arg<Uuid>,
+    finding: Arg<FindingInput>,
 ) -> Answer<JobView> {
-    record(&state, job_id, finding.into_body())
+    record(&state, job_id.0, finding.0.into_body())
 }
 
 #[tauri::command]
 pub async fn issue_notice(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    deadline: NaiveDate,
-    requirements: String,
+    job_id: Arg<Uuid>,
+    deadline: Arg<NaiveDate>,
+    requirements: Arg<String>,
 ) -> Answer<JobView> {
     let mut store = signed_in(&state)?;
     store
-        .issue_notice(job_id, deadline, requirements, None)
+        .issue_notice(job_id.0, deadline.0, requirements.0, None)
         .map_err(|e| state.fail(e))?;
-    views::job(&store, job_id).map_err(|e| state.fail(e))
+    views::job(&store, job_id.0).map_err(|e| state.fail(e))
 }
 
 #[tauri::command]
 pub async fn record_reading(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    checkpoint: String,
-    readings: Vec<Reading>,
-    note: String,
+    job_id: Arg<Uuid>,
+    checkpoint: Arg<String>,
+    readings: Arg<Vec<Reading>>,
+    note: Arg<String>,
 ) -> Answer<JobView> {
     record(
         &state,
-        job_id,
+        job_id.0,
         EventBody::ReadingRecorded {
-            checkpoint,
-            readings,
-            note,
+            checkpoint: checkpoint.0,
+            readings: readings.0,
+            note: note.0,
         },
     )
 }
@@ -316,18 +359,19 @@ pub async fn record_reading(
 #[tauri::command]
 pub async fn report_defect(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    defect: DefectInput,
+    job_id: Arg<Uuid>,
+    defect: Arg<DefectInput>,
 ) -> Answer<JobView> {
-    record(&state, job_id, defect.into_body())
+    record(&state, job_id.0, defect.0.into_body())
 }
 
 #[tauri::command]
 pub async fn report_accident(
     state: State<'_, AppState>,
-    accident: AccidentInput,
+    accident: Arg<AccidentInput>,
 ) -> Answer<JobView> {
     let mut store = signed_in(&state)?;
+    let accident = accident.0;
     let (job_id, _) = store
         .report_accident(
             accident.description,
@@ -342,24 +386,25 @@ pub async fn report_accident(
 #[tauri::command]
 pub async fn close_job(
     state: State<'_, AppState>,
-    job_id: Uuid,
-    resolution: Resolution,
-    summary: String,
+    job_id: Arg<Uuid>,
+    resolution: Arg<Resolution>,
+    summary: Arg<String>,
 ) -> Answer<JobView> {
     record(
         &state,
-        job_id,
+        job_id.0,
         EventBody::JobClosed {
-            resolution,
-            summary,
+            resolution: resolution.0,
+            summary: summary.0,
         },
     )
 }
 
 /// Thumbnail bytes as a raw IPC response (an `ArrayBuffer` in JS), never a JSON array.
 #[tauri::command]
-pub async fn thumbnail(state: State<'_, AppState>, sha256: String) -> Answer<Response> {
+pub async fn thumbnail(state: State<'_, AppState>, sha256: Arg<String>) -> Answer<Response> {
     let sha: Digest = sha256
+        .0
         .parse()
         .map_err(|_| state.fail(AppError::BadRequest("sha256 is not a hash".into())))?;
     let bytes = state.store().thumbnail(&sha).map_err(|e| state.fail(e))?;
