@@ -193,6 +193,10 @@ fn repair_visit_recorded_offline_arrives_after_office_restarts() {
             states.iter().all(|s| s != "acknowledged"),
             "nothing can be acknowledged while the office is down: {states:?}"
         );
+        assert!(
+            app.all("[data-testid=\"sync-problem\"]").await.unwrap().is_empty(),
+            "being offline is said by the offline note, not as a raw transport error"
+        );
         let status = app.el("sync-status").await.unwrap();
         assert_eq!(
             status.attr("data-online").await.unwrap().as_deref(),

@@ -272,6 +272,12 @@ const en: Shape<Messages> = {
     last_sync: 'Last sync: {time}',
     never: 'Not synced yet',
     offline_note: 'Offline: records are safe on this device and upload when the connection is back.',
+    problem: {
+      office_busy: 'The office server is busy; retrying by itself, nothing is lost.',
+      signed_out: 'Your sign-in has expired: ask dispatch to sign you in again; records stay on this device.',
+      update_app: 'This app is too old for the office: update it, then sync; records stay on this device.',
+      refused: 'The office refused the records: call dispatch (details below).',
+    },
     sync_now: 'Sync now',
     empty: 'No records yet.',
     rejected_reason: 'Rejected because',

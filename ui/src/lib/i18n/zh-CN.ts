@@ -269,6 +269,12 @@ const zh = {
     last_sync: '上次同步：{time}',
     never: '还没有同步过',
     offline_note: '当前无网络：记录已安全保存在本机，恢复网络后自动上传。',
+    problem: {
+      office_busy: '公司服务器暂时忙，稍后自动重试，记录不会丢失。',
+      signed_out: '登录已过期：请联系调度重新登录，本机记录会保留。',
+      update_app: '应用版本过旧，请更新后再同步，本机记录会保留。',
+      refused: '公司服务器拒收了记录，请联系调度（详情见下）。',
+    },
     sync_now: '立即同步',
     empty: '还没有记录。',
     rejected_reason: '退回原因',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, groupOutbox, syncTone, uploadPercent } from './outbox';
+import { formatBytes, groupOutbox, syncProblem, syncTone, uploadPercent } from './outbox';
 import type { OutboxEntry, SyncStatus } from '../backend/types';
 
 const entry = (seq: number, job: string, state: OutboxEntry['state'], over: Partial<OutboxEntry> = {}): OutboxEntry => ({
@@ -52,5 +52,31 @@ describe('syncTone', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(350 * 1024)).toBe('350 KB');
     expect(formatBytes(1.25 * 1024 * 1024)).toBe('1.3 MB');
+  });
+});
+
+describe('syncProblem', () => {
+  const base = {
+    online: false, syncing: false, queued: 3, rejected: 0, events_sent: 0, events_total: 0, bytes_total: 0, bytes_sent: 0,
+    last_sync_at: null, oldest_pending_at: null,
+  };
+  const failing = (code: string, message = 'office unreachable: error sending request') =>
+    syncProblem({ ...base, last_error: { code, message } });
+  it('says nothing more than the offline note for a lost connection or a sequence catch-up', () => {
+    expect(failing('offline')).toBeNull();
+    expect(failing('sequence_gap')).toBeNull();
+    expect(syncProblem({ ...base, last_error: null })).toBeNull();
+    expect(syncProblem(null)).toBeNull();
+  });
+  it('names what the person can do for the failures that need them, without raw transport text', () => {
+    expect(failing('office_unavailable')).toEqual({ key: 'office_busy', detail: null });
+    expect(failing('unauthorized')).toEqual({ key: 'signed_out', detail: null });
+    expect(failing('protocol_mismatch')).toEqual({ key: 'update_app', detail: null });
+  });
+  it("keeps the office's own words as the detail of a refusal", () => {
+    expect(failing('device_revoked', 'office refused (403 device_revoked): device revoked')).toEqual({
+      key: 'refused',
+      detail: 'office refused (403 device_revoked): device revoked',
+    });
   });
 });

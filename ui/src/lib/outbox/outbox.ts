@@ -52,3 +52,29 @@ export function formatBytes(n: number): string {
   if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
   return `${(n / (1024 * 1024)).toFixed(1)} MB`;
 }
+
+/**
+ * What the outbox says about the last sync failure, in the person's language. Being offline or
+ * the office catching up is already said by the offline note and fixes itself, so it shows
+ * nothing; a refusal keeps the office's own words as the detail for support. The i18n key is
+ * `outbox.problem.<key>`.
+ */
+export type SyncProblem = { key: 'office_busy' | 'signed_out' | 'update_app' | 'refused'; detail: string | null };
+
+export function syncProblem(status: SyncStatus | null): SyncProblem | null {
+  const failure = status?.last_error;
+  if (!failure) return null;
+  switch (failure.code) {
+    case 'offline':
+    case 'sequence_gap':
+      return null;
+    case 'office_unavailable':
+      return { key: 'office_busy', detail: null };
+    case 'unauthorized':
+      return { key: 'signed_out', detail: null };
+    case 'protocol_mismatch':
+      return { key: 'update_app', detail: null };
+    default:
+      return { key: 'refused', detail: failure.message };
+  }
+}
