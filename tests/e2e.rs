@@ -154,8 +154,8 @@ fn repair_visit_recorded_offline_arrives_after_office_restarts() {
         walk_repair_steps(&app, &photos, "signature")
             .await
             .expect("steps up to the signature");
-        app.shot("signature-pad").await.unwrap();
         app.draw_signature().await.expect("draw");
+        app.shot("signature-pad").await.unwrap();
         app.click("signature-save").await.expect("save signature");
         app.css("[data-signature=\"signed\"]")
             .await
@@ -194,7 +194,10 @@ fn repair_visit_recorded_offline_arrives_after_office_restarts() {
             "nothing can be acknowledged while the office is down: {states:?}"
         );
         assert!(
-            app.all("[data-testid=\"sync-problem\"]").await.unwrap().is_empty(),
+            app.all("[data-testid=\"sync-problem\"]")
+                .await
+                .unwrap()
+                .is_empty(),
             "being offline is said by the offline note, not as a raw transport error"
         );
         let status = app.el("sync-status").await.unwrap();

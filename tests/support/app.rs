@@ -121,6 +121,8 @@ impl App {
             .arg("--native-driver")
             .arg(&parts.native_driver)
             .env("HEATCREW_DB", db)
+            // The crews work in China: times on screen as they would see them.
+            .env("TZ", "Asia/Shanghai")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
