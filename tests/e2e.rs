@@ -65,6 +65,19 @@ impl World {
             .collect()
     }
 
+    /// The app on `user`'s own device database, signed in, with the first job of `kind` open.
+    async fn open_first(&self, user: &str, kind: &str) -> (App, String) {
+        let app = App::launch(&self.parts, &self.device_db(user))
+            .await
+            .expect("the app starts");
+        app.sign_in(&self.office.url(), user, PASSWORD)
+            .await
+            .expect("sign in");
+        let job_id = app.job_of_kind(kind).await.expect("a job of that kind");
+        app.open_job(&job_id).await.expect("open the job");
+        (app, job_id)
+    }
+
     /// The job as the office reads it back, through the dispatcher's API.
     async fn office_job(&self, id: &str) -> Value {
         let api = DispatchApi::sign_in(
@@ -256,14 +269,7 @@ fn refused_signature_reaches_the_office_with_reason_and_witness() {
     let Some(w) = World::new() else { return };
     let photos = w.photos(2);
     w.rt.block_on(async {
-        let app = App::launch(&w.parts, &w.device_db("liqiang"))
-            .await
-            .expect("app");
-        app.sign_in(&w.office.url(), "liqiang", PASSWORD)
-            .await
-            .expect("sign in");
-        let job_id = app.job_of_kind("home_repair").await.unwrap();
-        app.open_job(&job_id).await.unwrap();
+        let (app, job_id) = w.open_first("liqiang", "home_repair").await;
         walk_repair_steps(&app, &photos, "signature").await.unwrap();
         app.click("signature-refuse").await.unwrap();
         app.fill("refusal-reason", "客户对收费有异议，拒绝签字")
@@ -305,14 +311,7 @@ fn patrol_defect_reaches_the_office() {
     let Some(w) = World::new() else { return };
     let photos = w.photos(1);
     w.rt.block_on(async {
-        let app = App::launch(&w.parts, &w.device_db("chenjun"))
-            .await
-            .expect("app");
-        app.sign_in(&w.office.url(), "chenjun", PASSWORD)
-            .await
-            .expect("sign in");
-        let job_id = app.job_of_kind("patrol_round").await.unwrap();
-        app.open_job(&job_id).await.unwrap();
+        let (app, job_id) = w.open_first("chenjun", "patrol_round").await;
         app.el("checkpoint-item").await.expect("checkpoints listed");
         assert_eq!(app.step().await.unwrap(), "shift_ready");
         app.click("step-confirm").await.unwrap();
@@ -375,21 +374,12 @@ fn switching_language_changes_every_text_and_is_kept() {
     let title = |lang: Lang| template.steps[0].title.get(lang).to_owned();
     let db = w.device_db("liuyang");
     w.rt.block_on(async {
-        let app = App::launch(&w.parts, &db).await.expect("app");
-        app.sign_in(&w.office.url(), "liuyang", PASSWORD)
-            .await
-            .expect("sign in");
-        let job_id = app.job_of_kind("heat_theft_inspection").await.unwrap();
-        app.open_job(&job_id).await.unwrap();
+        let (app, job_id) = w.open_first("liuyang", "heat_theft_inspection").await;
         assert_eq!(app.text("step-title").await.unwrap(), title(Lang::Zh));
         app.shot("inspection").await.unwrap();
 
         app.click("lang-switch").await.unwrap();
-        app.until("English step title", Duration::from_secs(20), || async {
-            Ok((app.text("step-title").await? == title(Lang::En)).then_some(()))
-        })
-        .await
-        .unwrap();
+        app.wait_text("step-title", &title(Lang::En)).await.unwrap();
         assert_eq!(
             app.attr("lang-switch", "data-lang")
                 .await
@@ -412,11 +402,7 @@ fn switching_language_changes_every_text_and_is_kept() {
         app.open_job(&job_id).await.unwrap();
         assert_eq!(app.text("step-title").await.unwrap(), title(Lang::En));
         app.click("lang-switch").await.unwrap();
-        app.until("Chinese step title", Duration::from_secs(20), || async {
-            Ok((app.text("step-title").await? == title(Lang::Zh)).then_some(()))
-        })
-        .await
-        .unwrap();
+        app.wait_text("step-title", &title(Lang::Zh)).await.unwrap();
         app.quit().await;
     });
 }
@@ -428,14 +414,7 @@ fn inspection_notice_reaches_the_office_with_its_number() {
     let Some(w) = World::new() else { return };
     let photos = w.photos(1);
     w.rt.block_on(async {
-        let app = App::launch(&w.parts, &w.device_db("liuyang"))
-            .await
-            .expect("app");
-        app.sign_in(&w.office.url(), "liuyang", PASSWORD)
-            .await
-            .expect("sign in");
-        let job_id = app.job_of_kind("heat_theft_inspection").await.unwrap();
-        app.open_job(&job_id).await.unwrap();
+        let (app, job_id) = w.open_first("liuyang", "heat_theft_inspection").await;
         loop {
             match app.step().await.unwrap().as_str() {
                 "inspect" => {

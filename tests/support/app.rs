@@ -264,6 +264,16 @@ impl App {
         }
     }
 
+    /// Wait until the element with this `data-testid` shows exactly `expected`.
+    pub async fn wait_text(&self, testid: &str, expected: &str) -> anyhow::Result<()> {
+        self.until(
+            &format!("{testid} to read {expected}"),
+            PATIENCE,
+            || async { Ok((self.text(testid).await? == expected).then_some(())) },
+        )
+        .await
+    }
+
     /// Run `script` in the page and return its value.
     pub async fn js(&self, script: &str) -> anyhow::Result<serde_json::Value> {
         Ok(self.client.execute(script, vec![]).await?)
