@@ -263,7 +263,8 @@ fn repair_visit_recorded_offline_arrives_after_office_restarts() {
 }
 
 /// The customer will not sign: the refusal with its reason and witness is a record of its own, and
-/// the office sees it as a declined signature.
+/// the office sees it as a declined signature; nor will they rate, so that step is skipped with the
+/// reason.
 #[test]
 fn refused_signature_reaches_the_office_with_reason_and_witness() {
     let Some(w) = World::new() else { return };
@@ -282,6 +283,20 @@ fn refused_signature_reaches_the_office_with_reason_and_witness() {
             .await
             .expect("refusal locked in");
         app.shot("signature-refused").await.unwrap();
+        app.confirm_step().await.expect("past the refusal");
+
+        // Nor will they rate the visit: the step is skipped, with the reason said.
+        assert_eq!(app.step().await.unwrap(), "rating");
+        app.click("step-skip").await.unwrap();
+        app.fill("skip-reason", "客户拒绝评价").await.unwrap();
+        app.click("step-skip").await.unwrap();
+        app.until(
+            "the step after the skipped rating",
+            Duration::from_secs(45),
+            || async { Ok((app.step().await? != "rating").then_some(())) },
+        )
+        .await
+        .unwrap();
         app.sync_until_acknowledged(Duration::from_secs(120))
             .await
             .unwrap();
@@ -300,6 +315,12 @@ fn refused_signature_reaches_the_office_with_reason_and_witness() {
             "the reason: {declined}"
         );
         assert!(declined.contains("物业 李师傅"), "the witness: {declined}");
+        let rating = job["steps"]
+            .as_array()
+            .and_then(|steps| steps.iter().find(|st| st["step"] == "rating"))
+            .unwrap_or_else(|| panic!("the rating step reached the office: {job:#}"));
+        assert_eq!(rating["status"], "skipped", "{rating:#}");
+        assert_eq!(rating["skip_reason"], "客户拒绝评价", "{rating:#}");
         app.quit().await;
     });
 }
