@@ -6,7 +6,6 @@
 
 use heatcrew_core::Store;
 use heatcrew_core::demo;
-use heatcrew_protocol::{EventBody, Reading};
 use rusqlite::{Connection, params};
 use std::time::{Duration, Instant};
 
@@ -36,19 +35,7 @@ fn main() {
     let job = demo::patrol_job(None);
     store.add_office_job(&job).expect("job");
     let cp = &job.checkpoints[0];
-    let body = EventBody::ReadingRecorded {
-        checkpoint: cp.id.clone(),
-        readings: cp
-            .readings
-            .iter()
-            .map(|s| Reading {
-                key: s.key.clone(),
-                value: 71.5,
-                unit: s.unit.clone(),
-            })
-            .collect(),
-        note: "运行正常".into(),
-    };
+    let body = demo::normal_readings(cp, 0.0);
     let payload = serde_json::to_string(&body).expect("json");
 
     // Warm up both, then interleave so that disk noise hits both sides alike.

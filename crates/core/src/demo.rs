@@ -387,29 +387,31 @@ pub fn inspection_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -
     Ok(())
 }
 
-/// A patrol round: readings at every checkpoint, one defect, handover.
-pub fn patrol_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -> Result<()> {
-    let id = job.id;
-    confirm(store, id, "shift_ready")?;
-    for (i, cp) in job.checkpoints.iter().enumerate() {
-        let readings = cp
+/// Every reading a checkpoint asks for, in the middle of its normal range (plus `offset`), as one
+/// `reading_recorded` record.
+pub fn normal_readings(cp: &Checkpoint, offset: f64) -> EventBody {
+    EventBody::ReadingRecorded {
+        checkpoint: cp.id.clone(),
+        readings: cp
             .readings
             .iter()
             .map(|spec| Reading {
                 key: spec.key.clone(),
                 value: (spec.normal_min.unwrap_or(0.0) + spec.normal_max.unwrap_or(1.0)) / 2.0
-                    + i as f64,
+                    + offset,
                 unit: spec.unit.clone(),
             })
-            .collect();
-        store.record(
-            id,
-            EventBody::ReadingRecorded {
-                checkpoint: cp.id.clone(),
-                readings,
-                note: "运行正常".into(),
-            },
-        )?;
+            .collect(),
+        note: "运行正常".into(),
+    }
+}
+
+/// A patrol round: readings at every checkpoint, one defect, handover.
+pub fn patrol_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -> Result<()> {
+    let id = job.id;
+    confirm(store, id, "shift_ready")?;
+    for (i, cp) in job.checkpoints.iter().enumerate() {
+        store.record(id, normal_readings(cp, i as f64))?;
     }
     let defect_photo = attach(store, images, "defect", 1)?;
     store.record(

@@ -8,8 +8,8 @@ use heatcrew_core::Store;
 use heatcrew_core::demo;
 use heatcrew_core::sync::{self, Syncer};
 use heatcrew_office::{Config, Office};
+use heatcrew_protocol::Event;
 use heatcrew_protocol::sync::Role;
-use heatcrew_protocol::{Event, EventBody, Reading};
 use rusqlite::{Connection, params};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -51,19 +51,7 @@ async fn device_with_backlog(
         .expect("login");
     Syncer::new(store.clone()).sync_once().await.expect("pull");
     let cp = &job.checkpoints[0];
-    let body = EventBody::ReadingRecorded {
-        checkpoint: cp.id.clone(),
-        readings: cp
-            .readings
-            .iter()
-            .map(|s| Reading {
-                key: s.key.clone(),
-                value: 70.5,
-                unit: s.unit.clone(),
-            })
-            .collect(),
-        note: "运行正常".into(),
-    };
+    let body = demo::normal_readings(cp, 0.0);
     {
         let mut s = store.lock().expect("lock");
         for _ in 0..events {
