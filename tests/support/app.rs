@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -111,11 +112,29 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// Stop tauri-driver with what it started: SIGKILL to tauri-driver alone would leave
+/// WebKitWebDriver (and perhaps the app) running as orphans.
+fn stop_group(driver: &mut Child) {
+    let group = format!("-{}", driver.id());
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &group])
+        .stderr(Stdio::null())
+        .status();
+    let _ = driver.wait();
+}
+
+/// Every App stops its drivers, also when a scenario fails half-way.
+impl Drop for App {
+    fn drop(&mut self) {
+        stop_group(&mut self.driver);
+    }
+}
+
 impl App {
     /// Start tauri-driver on free ports with `HEATCREW_DB=db` and open the app through it.
     pub async fn launch(parts: &Parts, db: &Path) -> anyhow::Result<App> {
         let (port, native_port) = (free_port(), free_port());
-        let driver = Command::new(&parts.tauri_driver)
+        let mut driver = Command::new(&parts.tauri_driver)
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .arg("--native-driver")
@@ -123,6 +142,8 @@ impl App {
             .env("HEATCREW_DB", db)
             // The crews work in China: times on screen as they would see them.
             .env("TZ", "Asia/Shanghai")
+            // Its own process group: tauri-driver, WebKitWebDriver and the app stop together.
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -143,6 +164,7 @@ impl App {
             {
                 Ok(c) => break c,
                 Err(e) if Instant::now() > deadline => {
+                    stop_group(&mut driver);
                     bail!("no WebDriver session from tauri-driver at {url}: {e}")
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
@@ -157,10 +179,9 @@ impl App {
     }
 
     /// Close the session (the app quits) and stop the driver.
-    pub async fn quit(mut self) {
+    pub async fn quit(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Drop stops the driver.
     }
 
     fn tid(testid: &str) -> String {
