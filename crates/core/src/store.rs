@@ -189,10 +189,7 @@ impl Store {
             .try_into()
             .unwrap_or(0);
         // Pushes that were in flight when the app stopped are simply retried.
-        conn.execute(
-            "UPDATE outbox SET state = 'queued' WHERE state = 'uploading'",
-            [],
-        )?;
+        requeue_unanswered_pushes(&conn)?;
 
         let mut files_dir = path.clone().into_os_string();
         files_dir.push(".files");
@@ -615,6 +612,16 @@ fn project(tx: &Transaction<'_>, event: &Event) -> Result<()> {
         serde_json::to_string(&progress)?,
         event.seq() as i64
     ])?;
+    Ok(())
+}
+
+/// Records marked uploading whose push was never answered (the app stopped, or the pass ended without
+/// the office's reply) go back to queued, to be pushed again; the office ignores what it already has.
+pub(crate) fn requeue_unanswered_pushes(conn: &Connection) -> Result<()> {
+    conn.execute(
+        "UPDATE outbox SET state = 'queued' WHERE state = 'uploading'",
+        [],
+    )?;
     Ok(())
 }
 

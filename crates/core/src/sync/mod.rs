@@ -184,7 +184,7 @@ impl Syncer {
         {
             let mut s = lock(&self.store);
             // Bookkeeping only: if it fails, pending events simply stay pending.
-            let _ = s.mark_uncommitted_pushes_queued();
+            let _ = crate::store::requeue_unanswered_pushes(s.connection());
             let _ = s.note_sync_result(error.map(|e| e.to_string()));
         }
         self.refresh_status(error.map(|e| SyncFailure {
@@ -394,17 +394,6 @@ impl Syncer {
                 s.last_error = error;
             }
         });
-    }
-}
-
-impl Store {
-    /// After a pass, anything still marked uploading (the answer never came) goes back to queued.
-    fn mark_uncommitted_pushes_queued(&mut self) -> crate::Result<()> {
-        self.connection().execute(
-            "UPDATE outbox SET state = 'queued' WHERE state = 'uploading'",
-            [],
-        )?;
-        Ok(())
     }
 }
 
