@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use ed25519_dalek::SigningKey;
-use heatcrew_office::store::Store;
+use heatcrew_office::store::OfficeStore;
 use heatcrew_office::{Config, Office, RunningOffice};
 use heatcrew_protocol::sync::{
     AttachmentStatus, ChangeKind, LoginResponse, MAX_CHUNK_BYTES, PullResponse, PushOutcome,
@@ -61,7 +61,7 @@ impl TestOffice {
         format!("{}{path}", self.running.url())
     }
 
-    fn store(&self) -> &dyn Store {
+    fn store(&self) -> &dyn OfficeStore {
         &*self.running.state.store
     }
 

@@ -2,7 +2,7 @@
 //! offset) and downloads for office staff. A file counts only once its SHA-256 matched.
 
 use super::{ApiJson, Auth, blocking};
-use crate::AppState;
+use crate::OfficeState;
 use crate::error::{ApiError, ApiResult};
 use crate::files::Finish;
 use crate::store::AttachmentRow;
@@ -28,7 +28,7 @@ fn parse_sha(s: &str) -> ApiResult<Digest> {
 }
 
 /// Field users may upload and read only files their own accepted events reference.
-async fn check_scope(state: &AppState, auth: &Auth, sha: Digest) -> ApiResult<()> {
+async fn check_scope(state: &OfficeState, auth: &Auth, sha: Digest) -> ApiResult<()> {
     if auth.is_office_staff() {
         return Ok(());
     }
@@ -44,7 +44,7 @@ async fn check_scope(state: &AppState, auth: &Auth, sha: Digest) -> ApiResult<()
     }
 }
 
-async fn status(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentStatus> {
+async fn status(state: &OfficeState, row: AttachmentRow) -> ApiResult<AttachmentStatus> {
     let offset = if row.complete {
         row.size
     } else {
@@ -61,7 +61,7 @@ async fn status(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentSta
 /// Finish what a stop interrupted: all bytes arrived but the office stopped before checking them,
 /// or the file was moved into place but its row not yet committed. Without this, HEAD would report
 /// the full length as held for a file that does not count.
-async fn adopt_orphan(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentRow> {
+async fn adopt_orphan(state: &OfficeState, row: AttachmentRow) -> ApiResult<AttachmentRow> {
     if row.complete {
         return Ok(row);
     }
@@ -98,7 +98,7 @@ async fn adopt_orphan(state: &AppState, row: AttachmentRow) -> ApiResult<Attachm
         (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "size_conflict"),
         (status = 413, body = crate::api::openapi::ErrorBodySchema, description = "too_large")))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     ApiJson(req): ApiJson<AttachmentCreate>,
 ) -> ApiResult<Json<AttachmentStatus>> {
@@ -116,7 +116,7 @@ pub async fn create(
     Ok(Json(status(&state, row).await?))
 }
 
-async fn existing(state: &AppState, sha: Digest) -> ApiResult<AttachmentRow> {
+async fn existing(state: &OfficeState, sha: Digest) -> ApiResult<AttachmentRow> {
     blocking(state, move |s| s.attachment(sha))
         .await?
         .ok_or_else(|| {
@@ -140,7 +140,7 @@ fn offset_headers(st: &AttachmentStatus) -> HeaderMap {
     params(("sha256" = String, Path, description = "content address")),
     responses((status = 200, description = "Upload-Offset and Upload-Length headers"), (status = 404)))]
 pub async fn head(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(sha): Path<String>,
 ) -> ApiResult<Response> {
@@ -163,7 +163,7 @@ pub async fn head(
         (status = 422, body = crate::api::openapi::ErrorBodySchema, description = "hash_mismatch: the upload was discarded"),
         (status = 413, body = crate::api::openapi::ErrorBodySchema)))]
 pub async fn patch(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(sha): Path<String>,
     headers: HeaderMap,
@@ -230,7 +230,7 @@ pub async fn patch(
     responses((status = 200, content_type = "application/octet-stream", description = "the file, with its recorded MIME type"),
         (status = 404, body = crate::api::openapi::ErrorBodySchema, description = "not_received")))]
 pub async fn download(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(sha): Path<String>,
 ) -> ApiResult<Response> {

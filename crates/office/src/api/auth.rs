@@ -1,7 +1,7 @@
 //! Login (password check, device key enrolment), token refresh with rotation, revocation.
 
 use super::{ApiJson, Auth, STAFF, blocking, token_hash};
-use crate::AppState;
+use crate::OfficeState;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{NewSession, RefreshOutcome, Rotation, UserRecord};
 use argon2::password_hash::rand_core::OsRng;
@@ -153,7 +153,7 @@ pub struct StaffLoginRequest {
 }
 
 async fn check_password(
-    state: &AppState,
+    state: &OfficeState,
     username: String,
     password: String,
 ) -> ApiResult<UserRecord> {
@@ -179,7 +179,7 @@ struct Tokens {
 }
 
 async fn open_session(
-    state: &AppState,
+    state: &OfficeState,
     user_id: Uuid,
     device_id: Option<Uuid>,
     now: DateTime<Utc>,
@@ -206,7 +206,7 @@ async fn open_session(
 }
 
 async fn response(
-    state: &AppState,
+    state: &OfficeState,
     tokens: Tokens,
     user: UserInfo,
     device_id: Option<Uuid>,
@@ -234,7 +234,7 @@ async fn response(
         (status = 401, body = crate::api::openapi::ErrorBodySchema, description = "bad_credentials"),
         (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key")))]
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
@@ -284,7 +284,7 @@ pub async fn login(
     responses((status = 200, body = Object, description = "LoginResponse (device_code empty)"),
         (status = 401, body = crate::api::openapi::ErrorBodySchema), (status = 403, body = crate::api::openapi::ErrorBodySchema)))]
 pub async fn staff_login(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     ApiJson(req): ApiJson<StaffLoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let user = check_password(&state, req.username, req.password).await?;
@@ -306,7 +306,7 @@ pub async fn staff_login(
     responses((status = 200, body = Object, description = "LoginResponse"),
         (status = 401, body = crate::api::openapi::ErrorBodySchema, description = "bad_refresh_token or refresh_reused")))]
 pub async fn refresh(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let now = Utc::now();
@@ -346,7 +346,7 @@ pub async fn refresh(
 
 /// Revoke the caller's own session (log out).
 #[utoipa::path(post, path = "/api/v1/auth/revoke", tag = "auth", responses((status = 204), (status = 401, body = crate::api::openapi::ErrorBodySchema)))]
-pub async fn revoke(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
+pub async fn revoke(State(state): State<OfficeState>, auth: Auth) -> ApiResult<StatusCode> {
     let id = auth.session_id;
     blocking(&state, move |s| s.revoke_session(id, Utc::now())).await?;
     Ok(StatusCode::NO_CONTENT)

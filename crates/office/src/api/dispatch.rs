@@ -3,10 +3,11 @@
 //! the summary report.
 
 use super::{ApiJson, Auth, STAFF, blocking};
-use crate::AppState;
+use crate::OfficeState;
 use crate::error::{ApiError, ApiResult};
+use crate::readback::{self, JobDetail};
+use crate::reports::{self, Summary};
 use crate::store::{Crew, DeviceRecord, NewUser, Route, StoreError};
-use crate::views::{self, JobDetail, Summary};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
@@ -138,7 +139,7 @@ pub fn job_from_request(
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "dispatch", request_body = CreateJobRequest,
     responses((status = 200, body = Object, description = "the Job as dispatched"), (status = 422, body = crate::api::openapi::ErrorBodySchema)))]
 pub async fn create_job(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     ApiJson(req): ApiJson<CreateJobRequest>,
 ) -> ApiResult<Json<Job>> {
@@ -192,7 +193,7 @@ pub struct JobFilter {
 
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "dispatch", params(JobFilter), responses((status = 200, body = Vec<Object>, description = "Jobs")))]
 pub async fn list_jobs(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Query(f): Query<JobFilter>,
 ) -> ApiResult<Json<Vec<Job>>> {
@@ -214,7 +215,7 @@ pub async fn list_jobs(
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "dispatch", params(("id" = Uuid, Path)),
     responses((status = 200, body = JobDetail), (status = 404, body = crate::api::openapi::ErrorBodySchema)))]
 pub async fn job_detail(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<JobDetail>> {
@@ -223,7 +224,7 @@ pub async fn job_detail(
         let rec = s
             .job(id)?
             .ok_or_else(|| crate::store::StoreError::not_found(format!("job {id}")))?;
-        views::job_detail(s, rec, Utc::now())
+        readback::job_detail(s, rec, Utc::now())
     })
     .await?;
     Ok(Json(detail))
@@ -238,7 +239,7 @@ pub struct AssignRequest {
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/assign", tag = "dispatch", params(("id" = Uuid, Path)), request_body = AssignRequest,
     responses((status = 200, body = Object, description = "Job"), (status = 422, body = crate::api::openapi::ErrorBodySchema)))]
 pub async fn assign_job(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<AssignRequest>,
@@ -259,7 +260,7 @@ pub struct ScheduleRequest {
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/schedule", tag = "dispatch", params(("id" = Uuid, Path)), request_body = ScheduleRequest,
     responses((status = 200, body = Object, description = "Job")))]
 pub async fn schedule_job(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<ScheduleRequest>,
@@ -283,7 +284,7 @@ pub struct CancelRequest {
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "dispatch", params(("id" = Uuid, Path)), request_body = CancelRequest,
     responses((status = 200, body = Object, description = "Job")))]
 pub async fn cancel_job(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<CancelRequest>,
@@ -305,7 +306,7 @@ pub struct CreateRouteRequest {
 
 #[utoipa::path(post, path = "/api/v1/routes", tag = "dispatch", request_body = CreateRouteRequest, responses((status = 200, body = Route)))]
 pub async fn create_route(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     ApiJson(req): ApiJson<CreateRouteRequest>,
 ) -> ApiResult<Json<Route>> {
@@ -328,7 +329,10 @@ pub async fn create_route(
 }
 
 #[utoipa::path(get, path = "/api/v1/routes", tag = "dispatch", responses((status = 200, body = Vec<Route>)))]
-pub async fn list_routes(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<Route>>> {
+pub async fn list_routes(
+    State(state): State<OfficeState>,
+    auth: Auth,
+) -> ApiResult<Json<Vec<Route>>> {
     auth.require(STAFF)?;
     Ok(Json(blocking(&state, |s| s.list_routes()).await?))
 }
@@ -346,7 +350,7 @@ pub struct CreateOutageRequest {
 #[utoipa::path(post, path = "/api/v1/outages", tag = "dispatch", request_body = CreateOutageRequest,
     responses((status = 200, body = Object, description = "OutageNotice")))]
 pub async fn create_outage(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     ApiJson(req): ApiJson<CreateOutageRequest>,
 ) -> ApiResult<Json<OutageNotice>> {
@@ -371,7 +375,7 @@ pub async fn create_outage(
 
 #[utoipa::path(post, path = "/api/v1/outages/{id}/clear", tag = "dispatch", params(("id" = Uuid, Path)), responses((status = 204)))]
 pub async fn clear_outage(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::http::StatusCode> {
@@ -383,7 +387,7 @@ pub async fn clear_outage(
 /// Active outage notices (any signed-in user: crews at the door should know them).
 #[utoipa::path(get, path = "/api/v1/outages", tag = "dispatch", responses((status = 200, body = Vec<Object>, description = "OutageNotice list")))]
 pub async fn list_outages(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     _auth: Auth,
 ) -> ApiResult<Json<Vec<OutageNotice>>> {
     Ok(Json(blocking(&state, |s| s.list_outages()).await?))
@@ -406,7 +410,7 @@ pub struct CreateUserRequest {
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = CreateUserRequest,
     responses((status = 200, body = Object, description = "UserInfo"), (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "username_taken")))]
 pub async fn create_user(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     ApiJson(req): ApiJson<CreateUserRequest>,
 ) -> ApiResult<Json<UserInfo>> {
@@ -466,7 +470,7 @@ pub async fn new_user(req: CreateUserRequest) -> ApiResult<NewUser> {
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin", responses((status = 200, body = Vec<Object>, description = "UserInfo list")))]
 pub async fn list_users(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
 ) -> ApiResult<Json<Vec<UserInfo>>> {
     auth.require(STAFF)?;
@@ -482,7 +486,7 @@ pub struct CreateCrewRequest {
 
 #[utoipa::path(post, path = "/api/v1/crews", tag = "admin", request_body = CreateCrewRequest, responses((status = 200, body = Crew)))]
 pub async fn create_crew(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     ApiJson(req): ApiJson<CreateCrewRequest>,
 ) -> ApiResult<Json<Crew>> {
@@ -496,7 +500,10 @@ pub async fn create_crew(
 }
 
 #[utoipa::path(get, path = "/api/v1/crews", tag = "admin", responses((status = 200, body = Vec<Crew>)))]
-pub async fn list_crews(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<Crew>>> {
+pub async fn list_crews(
+    State(state): State<OfficeState>,
+    auth: Auth,
+) -> ApiResult<Json<Vec<Crew>>> {
     auth.require(STAFF)?;
     Ok(Json(blocking(&state, |s| s.list_crews()).await?))
 }
@@ -504,7 +511,7 @@ pub async fn list_crews(State(state): State<AppState>, auth: Auth) -> ApiResult<
 /// Enrolled devices with their ledger position and clock offset.
 #[utoipa::path(get, path = "/api/v1/devices", tag = "admin", responses((status = 200, body = Vec<DeviceRecord>)))]
 pub async fn list_devices(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
 ) -> ApiResult<Json<Vec<DeviceRecord>>> {
     auth.require(STAFF)?;
@@ -519,7 +526,7 @@ pub struct RevokedSessions {
 /// Revoke every session of a device (a lost phone). Its records already pushed stay.
 #[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", tag = "admin", params(("id" = Uuid, Path)), responses((status = 200, body = RevokedSessions)))]
 pub async fn revoke_device(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<RevokedSessions>> {
@@ -529,10 +536,10 @@ pub async fn revoke_device(
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports", responses((status = 200, body = Summary)))]
-pub async fn summary(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Summary>> {
+pub async fn summary(State(state): State<OfficeState>, auth: Auth) -> ApiResult<Json<Summary>> {
     auth.require(STAFF)?;
     Ok(Json(
-        blocking(&state, |s| views::summary(s, Utc::now())).await?,
+        blocking(&state, |s| reports::summary(s, Utc::now())).await?,
     ))
 }
 
@@ -550,7 +557,7 @@ pub struct EventPage {
 #[utoipa::path(get, path = "/api/v1/devices/{id}/events", tag = "admin", params(("id" = Uuid, Path), EventPage),
     responses((status = 200, body = Vec<Object>, description = "heatcrew_protocol::Event list")))]
 pub async fn device_events(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(id): Path<Uuid>,
     Query(page): Query<EventPage>,

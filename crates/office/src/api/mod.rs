@@ -22,9 +22,9 @@ pub mod dispatch;
 pub mod openapi;
 pub mod sync;
 
-use crate::AppState;
+use crate::OfficeState;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Store, StoreResult};
+use crate::store::{OfficeStore, StoreResult};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -44,7 +44,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use uuid::Uuid;
 
 /// Every route of the office.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: OfficeState) -> Router {
     let api = Router::new()
         .route("/auth/login", post(auth::login))
         .route("/auth/staff-login", post(auth::staff_login))
@@ -145,8 +145,8 @@ async fn stamp_response(resp: Response) -> Response {
 
 /// Run a storage call on the blocking pool.
 pub async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
+    state: &OfficeState,
+    f: impl FnOnce(&dyn OfficeStore) -> StoreResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     let store = state.store.clone();
     Ok(tokio::task::spawn_blocking(move || f(&*store)).await??)
@@ -211,10 +211,10 @@ impl Auth {
 
 pub const STAFF: &[Role] = &[Role::Dispatcher, Role::Admin];
 
-impl FromRequestParts<AppState> for Auth {
+impl FromRequestParts<OfficeState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &OfficeState) -> Result<Self, ApiError> {
         let token = parts
             .headers
             .get(AUTHORIZATION)

@@ -1,7 +1,7 @@
-//! Push and pull (DESIGN.md "Sync"). The device is always the token's device.
+//! Push and pull (`docs/design.md`, "Sync"). The device is always the token's device.
 
 use super::{ApiJson, Auth, blocking};
-use crate::AppState;
+use crate::OfficeState;
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
 use axum::extract::{Query, State};
@@ -20,7 +20,7 @@ use serde::Deserialize;
         (status = 403, body = crate::api::openapi::ErrorBodySchema, description = "no_device: a staff token cannot push"),
         (status = 413, body = crate::api::openapi::ErrorBodySchema, description = "too_large / too_many_events")))]
 pub async fn push(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> ApiResult<Json<PushResponse>> {
@@ -63,7 +63,7 @@ pub struct PullParams {
 #[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullParams),
     responses((status = 200, body = Object, description = "PullResponse")))]
 pub async fn pull(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Query(p): Query<PullParams>,
 ) -> ApiResult<Json<PullResponse>> {

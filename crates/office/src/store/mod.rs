@@ -2,7 +2,7 @@
 //!
 //! Methods are synchronous: the HTTP layer calls them on `spawn_blocking`. Every method that changes
 //! more than one row does so in one transaction. Rules that do not need the database (chain and
-//! signature checks, what an event may touch) live in [`crate::sync`] and are shared by every backend.
+//! signature checks, what an event may touch) live in [`crate::ledger`] and are shared by every backend.
 
 pub mod sqlite;
 
@@ -188,7 +188,7 @@ pub struct Counts {
 }
 
 /// The office's storage.
-pub trait Store: Send + Sync + 'static {
+pub trait OfficeStore: Send + Sync + 'static {
     // Accounts.
     fn add_user(&self, user: NewUser, now: DateTime<Utc>) -> StoreResult<UserInfo>;
     fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;

@@ -3,7 +3,7 @@
 //! and commit order is then exactly `changes.server_seq` order.
 
 use super::*;
-use crate::sync::{self, Effect, JobFacts};
+use crate::ledger::{self, Effect, JobFacts};
 use chrono::SecondsFormat;
 use ed25519_dalek::VerifyingKey;
 use heatcrew_protocol::sync::{ChangeKind, PushOutcome, PushResult};
@@ -137,7 +137,7 @@ CREATE TABLE outages (
 );
 "#];
 
-/// The SQLite implementation of [`Store`].
+/// The SQLite implementation of [`OfficeStore`].
 #[derive(Debug)]
 pub struct SqliteStore {
     /// The one writer (SQLite has one anyway); its lock order is the commit order.
@@ -500,7 +500,7 @@ fn job_change(
     Ok(job)
 }
 
-impl Store for SqliteStore {
+impl OfficeStore for SqliteStore {
     fn add_user(&self, user: NewUser, now: DateTime<Utc>) -> StoreResult<UserInfo> {
         let conn = self.conn();
         let id = Uuid::now_v7();
@@ -1013,7 +1013,7 @@ impl Store for SqliteStore {
                     f
                 }
             };
-            let verdict = sync::judge(e, user_id, &facts);
+            let verdict = ledger::judge(e, user_id, &facts);
             let (status, code, reason) = match &verdict {
                 Ok(_) => ("accepted", None, None),
                 Err(r) => ("rejected", Some(r.code), Some(r.reason.clone())),
