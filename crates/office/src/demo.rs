@@ -3,7 +3,7 @@
 //! and a pipeline segment, and an outage notice. Seeding is idempotent: a second run on the same
 //! database adds nothing.
 
-use crate::api::dispatch::template_for;
+use crate::api::jobs::template_for;
 use crate::store::{NewUser, OfficeStore, Route};
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 use heatcrew_protocol::sync::Role;

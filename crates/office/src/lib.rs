@@ -1,7 +1,8 @@
 //! heatcrew-office: the office server. Accounts and devices, dispatch, the exactly-once sync
 //! endpoints, content-addressed attachments and reports, over axum on embedded SQLite.
 //!
-//! - [`api`]: the HTTP surface (router, auth extractor, handlers, OpenAPI).
+//! - [`api`]: the HTTP surface, one module per part of the API, each registering its routes together
+//!   with their OpenAPI paths.
 //! - [`store`]: storage behind the [`store::OfficeStore`] trait; [`store::SqliteStore`] by default.
 //! - [`ledger`]: what a pushed event may do, decided without a database (shared by every store).
 //! - [`files`]: the attachment folder (write, fsync, rename; content-addressed).

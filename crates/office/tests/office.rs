@@ -1256,7 +1256,7 @@ async fn admin_creates_users_and_crews_and_a_device_may_open_an_emergency_job() 
     let job = Job {
         id: Uuid::now_v7(),
         kind: heatcrew_protocol::JobKind::EmergencyRepair,
-        template: heatcrew_office::api::dispatch::template_for(
+        template: heatcrew_office::api::jobs::template_for(
             heatcrew_protocol::JobKind::EmergencyRepair,
         ),
         title: "建设路管道爆裂".into(),
