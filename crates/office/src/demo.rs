@@ -3,8 +3,8 @@
 //! and a pipeline segment, and an outage notice. Seeding is idempotent: a second run on the same
 //! database adds nothing.
 
-use crate::api::dispatch::template_for;
-use crate::store::{NewUser, Route, Store};
+use crate::api::jobs::template_for;
+use crate::store::{NewUser, OfficeStore, Route};
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 use heatcrew_protocol::sync::Role;
 use heatcrew_protocol::{
@@ -198,7 +198,7 @@ fn customer(name: &str, phone: &str, address: &str, account: &str) -> Customer {
 }
 
 /// Seed the company unless it was seeded before; returns the demo logins either way.
-pub fn seed(store: &dyn Store, now: DateTime<Utc>) -> anyhow::Result<Vec<DemoLogin>> {
+pub fn seed(store: &dyn OfficeStore, now: DateTime<Utc>) -> anyhow::Result<Vec<DemoLogin>> {
     if store.meta(SEEDED_KEY)?.is_some() {
         return Ok(demo_logins(
             store.meta(DEMO_USERS_KEY)?.unwrap_or_default().split(','),

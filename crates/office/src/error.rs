@@ -1,10 +1,23 @@
 //! The HTTP edge's closed error shape: `{code, message}` ([`ErrorBody`]) with a status. Handlers log
-//! detail and return a short, actionable message.
+//! detail and return a short, actionable message. [`ErrorBodySchema`] describes it in the OpenAPI
+//! document.
 
 use crate::store::StoreError;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use heatcrew_protocol::sync::{ErrorBody, UPLOAD_OFFSET_HEADER};
+use serde::Serialize;
+
+// The OpenAPI schema of [`ErrorBody`], which lives in the frozen protocol crate and so carries no
+// OpenAPI annotations. The doc comment below is the schema's description.
+/// Every error response: `{code, message}` (+ `expected_seq` for `sequence_gap`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorBody)]
+pub struct ErrorBodySchema {
+    pub code: String,
+    pub message: String,
+    pub expected_seq: Option<u64>,
+}
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -36,6 +49,10 @@ impl ApiError {
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    /// 422: the request can never succeed as sent.
+    pub fn invalid(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)

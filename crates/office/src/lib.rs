@@ -1,12 +1,15 @@
 //! heatcrew-office: the office server. Accounts and devices, dispatch, the exactly-once sync
 //! endpoints, content-addressed attachments and reports, over axum on embedded SQLite.
 //!
-//! - [`store`]: storage behind the [`store::Store`] trait; [`store::SqliteStore`] by default.
-//! - [`sync`]: what a pushed event may do (shared by every store).
-//! - [`api`]: the HTTP surface (router, auth extractor, handlers, OpenAPI).
+//! - [`api`]: the HTTP surface, one module per part of the API, each registering its routes together
+//!   with their OpenAPI paths.
+//! - [`store`]: storage behind the [`store::OfficeStore`] trait; [`store::SqliteStore`] by default.
+//! - [`ledger`]: what a pushed event may do, decided without a database (shared by every store).
 //! - [`files`]: the attachment folder (write, fsync, rename; content-addressed).
-//! - [`views`]: a job's events projected as visit steps, signatures, photos, ratings; the summary report.
+//! - [`readback`]: a job's events projected as visit steps, signatures, photos, ratings, SLA, patrol.
+//! - [`reports`]: the summary report.
 //! - [`verify`]: re-verify every stored device chain (`heatcrew-office verify`).
+//! - [`error`]: the HTTP edge's closed `{code, message}` error.
 //! - [`demo`]: a realistic demo company (`serve --demo`).
 //!
 //! Start one in-process (tests, the simulator):
@@ -25,16 +28,17 @@ pub mod api;
 pub mod demo;
 pub mod error;
 pub mod files;
+pub mod ledger;
+pub mod readback;
+pub mod reports;
 pub mod store;
-pub mod sync;
 pub mod verify;
-pub mod views;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use store::{SqliteStore, Store};
+use store::{OfficeStore, SqliteStore};
 
 /// How an office runs.
 #[derive(Debug, Clone)]
@@ -68,15 +72,15 @@ impl Config {
 
 /// Shared state of a running office.
 #[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
+pub struct OfficeState {
+    pub store: Arc<dyn OfficeStore>,
     pub files: Arc<files::FileStore>,
     pub config: Arc<Config>,
 }
 
-impl std::fmt::Debug for AppState {
+impl std::fmt::Debug for OfficeState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
+        f.debug_struct("OfficeState")
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
@@ -85,7 +89,7 @@ impl std::fmt::Debug for AppState {
 /// An office ready to serve: storage opened and migrated.
 #[derive(Debug, Clone)]
 pub struct Office {
-    state: AppState,
+    state: OfficeState,
 }
 
 impl Office {
@@ -95,11 +99,11 @@ impl Office {
         Self::with_store(config, Arc::new(store))
     }
 
-    /// An office on any [`Store`] implementation.
-    pub fn with_store(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Office> {
+    /// An office on any [`OfficeStore`] implementation.
+    pub fn with_store(config: Config, store: Arc<dyn OfficeStore>) -> anyhow::Result<Office> {
         let files = files::FileStore::open(&config.files_dir)?;
         Ok(Office {
-            state: AppState {
+            state: OfficeState {
                 store,
                 files: Arc::new(files),
                 config: Arc::new(config),
@@ -107,11 +111,11 @@ impl Office {
         })
     }
 
-    pub fn state(&self) -> &AppState {
+    pub fn state(&self) -> &OfficeState {
         &self.state
     }
 
-    pub fn store(&self) -> Arc<dyn Store> {
+    pub fn store(&self) -> Arc<dyn OfficeStore> {
         self.state.store.clone()
     }
 
@@ -175,7 +179,7 @@ impl Office {
 #[derive(Debug)]
 pub struct RunningOffice {
     pub addr: SocketAddr,
-    pub state: AppState,
+    pub state: OfficeState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }

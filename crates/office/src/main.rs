@@ -2,9 +2,9 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use heatcrew_office::api::dispatch::{CreateUserRequest, new_user};
+use heatcrew_office::api::admin::{CreateUserRequest, new_user};
 use heatcrew_office::store::sqlite::role_str;
-use heatcrew_office::store::{SqliteStore, Store};
+use heatcrew_office::store::{AccountStore, SqliteStore};
 use heatcrew_office::{Config, Office, verify};
 use heatcrew_protocol::sync::Role;
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! enrolled key, the links between them, and that the ledger position matches what is stored.
 
 use crate::files::FileStore;
-use crate::store::{Store, StoreError};
+use crate::store::{OfficeStore, StoreError};
 use heatcrew_protocol::ChainTip;
 
 /// The outcome of a full verification.
@@ -39,7 +39,7 @@ pub enum VerifyError {
 /// Verify every chain, and, given the attachment folder, that every received file still hashes to
 /// its address.
 pub fn verify_all(
-    store: &dyn Store,
+    store: &dyn OfficeStore,
     files: Option<&FileStore>,
 ) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport {

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use ed25519_dalek::SigningKey;
-use heatcrew_office::store::Store;
+use heatcrew_office::store::OfficeStore;
 use heatcrew_office::{Config, Office, RunningOffice};
 use heatcrew_protocol::sync::{
     AttachmentStatus, ChangeKind, LoginResponse, MAX_CHUNK_BYTES, PullResponse, PushOutcome,
@@ -61,7 +61,7 @@ impl TestOffice {
         format!("{}{path}", self.running.url())
     }
 
-    fn store(&self) -> &dyn Store {
+    fn store(&self) -> &dyn OfficeStore {
         &*self.running.state.store
     }
 
@@ -1256,7 +1256,7 @@ async fn admin_creates_users_and_crews_and_a_device_may_open_an_emergency_job() 
     let job = Job {
         id: Uuid::now_v7(),
         kind: heatcrew_protocol::JobKind::EmergencyRepair,
-        template: heatcrew_office::api::dispatch::template_for(
+        template: heatcrew_office::api::jobs::template_for(
             heatcrew_protocol::JobKind::EmergencyRepair,
         ),
         title: "建设路管道爆裂".into(),

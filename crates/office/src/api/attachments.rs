@@ -1,22 +1,31 @@
 //! Content-addressed, resumable attachment uploads (create, HEAD for the offset, PATCH at the
 //! offset) and downloads for office staff. A file counts only once its SHA-256 matched.
 
-use super::{ApiJson, Auth, blocking};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, Auth, blocking};
+use crate::OfficeState;
+use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::files::Finish;
 use crate::store::AttachmentRow;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use heatcrew_protocol::Digest;
 use heatcrew_protocol::sync::{
-    AttachmentCreate, AttachmentStatus, MAX_ATTACHMENT_BYTES, UPLOAD_OFFSET_HEADER,
+    AttachmentCreate, AttachmentStatus, MAX_ATTACHMENT_BYTES, MAX_CHUNK_BYTES, UPLOAD_OFFSET_HEADER,
 };
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+/// Each route with its OpenAPI path; uploaded chunks have a body limit of their own.
+pub fn routes() -> OpenApiRouter<OfficeState> {
+    OpenApiRouter::default()
+        .routes(routes!(create))
+        .routes(routes!(download, head, patch).layer(DefaultBodyLimit::max(MAX_CHUNK_BYTES)))
+}
 
 fn parse_sha(s: &str) -> ApiResult<Digest> {
     s.parse().map_err(|_| {
@@ -28,7 +37,7 @@ fn parse_sha(s: &str) -> ApiResult<Digest> {
 }
 
 /// Field users may upload and read only files their own accepted events reference.
-async fn check_scope(state: &AppState, auth: &Auth, sha: Digest) -> ApiResult<()> {
+async fn check_scope(state: &OfficeState, auth: &Auth, sha: Digest) -> ApiResult<()> {
     if auth.is_office_staff() {
         return Ok(());
     }
@@ -44,7 +53,7 @@ async fn check_scope(state: &AppState, auth: &Auth, sha: Digest) -> ApiResult<()
     }
 }
 
-async fn status(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentStatus> {
+async fn status(state: &OfficeState, row: AttachmentRow) -> ApiResult<AttachmentStatus> {
     let offset = if row.complete {
         row.size
     } else {
@@ -61,7 +70,7 @@ async fn status(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentSta
 /// Finish what a stop interrupted: all bytes arrived but the office stopped before checking them,
 /// or the file was moved into place but its row not yet committed. Without this, HEAD would report
 /// the full length as held for a file that does not count.
-async fn adopt_orphan(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentRow> {
+async fn adopt_orphan(state: &OfficeState, row: AttachmentRow) -> ApiResult<AttachmentRow> {
     if row.complete {
         return Ok(row);
     }
@@ -94,11 +103,11 @@ async fn adopt_orphan(state: &AppState, row: AttachmentRow) -> ApiResult<Attachm
 #[utoipa::path(post, path = "/api/v1/attachments", tag = "attachments",
     request_body(content = Object, description = "heatcrew_protocol::sync::AttachmentCreate"),
     responses((status = 200, body = Object, description = "AttachmentStatus"),
-        (status = 403, body = crate::api::openapi::ErrorBodySchema, description = "not_referenced"),
-        (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "size_conflict"),
-        (status = 413, body = crate::api::openapi::ErrorBodySchema, description = "too_large")))]
+        (status = 403, body = ErrorBodySchema, description = "not_referenced"),
+        (status = 409, body = ErrorBodySchema, description = "size_conflict"),
+        (status = 413, body = ErrorBodySchema, description = "too_large")))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     ApiJson(req): ApiJson<AttachmentCreate>,
 ) -> ApiResult<Json<AttachmentStatus>> {
@@ -116,7 +125,7 @@ pub async fn create(
     Ok(Json(status(&state, row).await?))
 }
 
-async fn existing(state: &AppState, sha: Digest) -> ApiResult<AttachmentRow> {
+async fn existing(state: &OfficeState, sha: Digest) -> ApiResult<AttachmentRow> {
     blocking(state, move |s| s.attachment(sha))
         .await?
         .ok_or_else(|| {
@@ -140,7 +149,7 @@ fn offset_headers(st: &AttachmentStatus) -> HeaderMap {
     params(("sha256" = String, Path, description = "content address")),
     responses((status = 200, description = "Upload-Offset and Upload-Length headers"), (status = 404)))]
 pub async fn head(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(sha): Path<String>,
 ) -> ApiResult<Response> {
@@ -159,11 +168,11 @@ pub async fn head(
     params(("sha256" = String, Path, description = "content address"), ("upload-offset" = u64, Header, description = "where this chunk starts")),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "at most MAX_CHUNK_BYTES"),
     responses((status = 200, body = Object, description = "AttachmentStatus"),
-        (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "offset_mismatch; Upload-Offset has the real offset"),
-        (status = 422, body = crate::api::openapi::ErrorBodySchema, description = "hash_mismatch: the upload was discarded"),
-        (status = 413, body = crate::api::openapi::ErrorBodySchema)))]
+        (status = 409, body = ErrorBodySchema, description = "offset_mismatch; Upload-Offset has the real offset"),
+        (status = 422, body = ErrorBodySchema, description = "hash_mismatch: the upload was discarded"),
+        (status = 413, body = ErrorBodySchema)))]
 pub async fn patch(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(sha): Path<String>,
     headers: HeaderMap,
@@ -228,9 +237,9 @@ pub async fn patch(
 #[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments",
     params(("sha256" = String, Path, description = "content address")),
     responses((status = 200, content_type = "application/octet-stream", description = "the file, with its recorded MIME type"),
-        (status = 404, body = crate::api::openapi::ErrorBodySchema, description = "not_received")))]
+        (status = 404, body = ErrorBodySchema, description = "not_received")))]
 pub async fn download(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Path(sha): Path<String>,
 ) -> ApiResult<Response> {

@@ -1,8 +1,8 @@
 //! Login (password check, device key enrolment), token refresh with rotation, revocation.
 
-use super::{ApiJson, Auth, STAFF, blocking, token_hash};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, Auth, STAFF, blocking, token_hash};
+use crate::OfficeState;
+use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::store::{NewSession, RefreshOutcome, Rotation, UserRecord};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -15,7 +15,18 @@ use heatcrew_protocol::sync::{LoginRequest, LoginResponse, RefreshRequest, UserI
 use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
+
+/// Each route with its OpenAPI path.
+pub fn routes() -> OpenApiRouter<OfficeState> {
+    OpenApiRouter::default()
+        .routes(routes!(login))
+        .routes(routes!(staff_login))
+        .routes(routes!(refresh))
+        .routes(routes!(revoke))
+}
 
 /// Each argon2 run takes 19 MiB and a core for a while. They run on a few dedicated threads: that
 /// bounds CPU (a crowd of devices logging in together does not starve sync requests) and memory
@@ -153,7 +164,7 @@ pub struct StaffLoginRequest {
 }
 
 async fn check_password(
-    state: &AppState,
+    state: &OfficeState,
     username: String,
     password: String,
 ) -> ApiResult<UserRecord> {
@@ -179,7 +190,7 @@ struct Tokens {
 }
 
 async fn open_session(
-    state: &AppState,
+    state: &OfficeState,
     user_id: Uuid,
     device_id: Option<Uuid>,
     now: DateTime<Utc>,
@@ -206,7 +217,7 @@ async fn open_session(
 }
 
 async fn response(
-    state: &AppState,
+    state: &OfficeState,
     tokens: Tokens,
     user: UserInfo,
     device_id: Option<Uuid>,
@@ -231,10 +242,10 @@ async fn response(
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body(content = Object, description = "heatcrew_protocol::sync::LoginRequest"),
     responses((status = 200, body = Object, description = "LoginResponse"),
-        (status = 401, body = crate::api::openapi::ErrorBodySchema, description = "bad_credentials"),
-        (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key")))]
+        (status = 401, body = ErrorBodySchema, description = "bad_credentials"),
+        (status = 409, body = ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key")))]
 pub async fn login(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
@@ -282,9 +293,9 @@ pub async fn login(
 /// Sign in as dispatcher or admin, without a device. The response's `device_code` is empty.
 #[utoipa::path(post, path = "/api/v1/auth/staff-login", tag = "auth", request_body = StaffLoginRequest,
     responses((status = 200, body = Object, description = "LoginResponse (device_code empty)"),
-        (status = 401, body = crate::api::openapi::ErrorBodySchema), (status = 403, body = crate::api::openapi::ErrorBodySchema)))]
+        (status = 401, body = ErrorBodySchema), (status = 403, body = ErrorBodySchema)))]
 pub async fn staff_login(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     ApiJson(req): ApiJson<StaffLoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let user = check_password(&state, req.username, req.password).await?;
@@ -304,9 +315,9 @@ pub async fn staff_login(
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
     request_body(content = Object, description = "heatcrew_protocol::sync::RefreshRequest"),
     responses((status = 200, body = Object, description = "LoginResponse"),
-        (status = 401, body = crate::api::openapi::ErrorBodySchema, description = "bad_refresh_token or refresh_reused")))]
+        (status = 401, body = ErrorBodySchema, description = "bad_refresh_token or refresh_reused")))]
 pub async fn refresh(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     let now = Utc::now();
@@ -345,8 +356,8 @@ pub async fn refresh(
 }
 
 /// Revoke the caller's own session (log out).
-#[utoipa::path(post, path = "/api/v1/auth/revoke", tag = "auth", responses((status = 204), (status = 401, body = crate::api::openapi::ErrorBodySchema)))]
-pub async fn revoke(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
+#[utoipa::path(post, path = "/api/v1/auth/revoke", tag = "auth", responses((status = 204), (status = 401, body = ErrorBodySchema)))]
+pub async fn revoke(State(state): State<OfficeState>, auth: Auth) -> ApiResult<StatusCode> {
     let id = auth.session_id;
     blocking(&state, move |s| s.revoke_session(id, Utc::now())).await?;
     Ok(StatusCode::NO_CONTENT)

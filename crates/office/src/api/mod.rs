@@ -1,94 +1,80 @@
-//! The HTTP surface: routes, the auth extractor, JSON bodies with `{code, message}` rejections, the
-//! protocol and server-time headers on every response, and the OpenAPI document.
+//! The HTTP surface: one module per part of the API (named after its OpenAPI tag; [`jobs`] and
+//! [`network`] share the tag `dispatch`), each registering its routes together with their OpenAPI
+//! paths in `routes()`, so an endpoint is written once. This module joins them, serves the document,
+//! and wraps every response: the protocol and server-time headers, `{code, message}` errors, body
+//! limits, compression and tracing.
 //!
 //! Under `/api/v1` (bearer token unless said; the device sync endpoints are those of
 //! `heatcrew_protocol::sync`):
-//! - `POST /auth/login` (device; enrols its key), `POST /auth/staff-login` (dispatcher/admin, no
-//!   device), `POST /auth/refresh`, `POST /auth/revoke` (log out). No token needed for the first three.
-//! - `POST /sync/push`, `GET /sync/pull?cursor=&limit=`.
-//! - `POST /attachments`, `HEAD|PATCH|GET /attachments/{sha256}`.
-//! - Staff: `GET|POST /jobs`, `GET /jobs/{id}` (read-back), `POST /jobs/{id}/assign|schedule|cancel`,
-//!   `GET|POST /routes`, `GET|POST /outages` (GET for everyone), `POST /outages/{id}/clear`,
-//!   `GET /users`, `GET /crews`, `GET /devices`, `GET /devices/{id}/events?after=&limit=` (a
-//!   device's ledger as signed), `GET /reports/summary`.
-//! - Admin: `POST /users`, `POST /crews`, `POST /devices/{id}/revoke`.
+//! - [`auth`]: `POST /auth/login` (device; enrols its key), `POST /auth/staff-login`
+//!   (dispatcher/admin, no device), `POST /auth/refresh`, `POST /auth/revoke` (log out). No token
+//!   needed for the first three.
+//! - [`sync`]: `POST /sync/push`, `GET /sync/pull?cursor=&limit=`.
+//! - [`attachments`]: `POST /attachments`, `HEAD|PATCH|GET /attachments/{sha256}`.
+//! - [`jobs`] (staff): `GET|POST /jobs`, `GET /jobs/{id}` (read-back),
+//!   `POST /jobs/{id}/assign|schedule|cancel`.
+//! - [`network`]: `GET|POST /routes` (staff), `GET|POST /outages` (GET for everyone),
+//!   `POST /outages/{id}/clear` (staff).
+//! - [`admin`]: `GET /users`, `GET /crews`, `GET /devices`, `GET /devices/{id}/events?after=&limit=`
+//!   (a device's ledger as signed) for staff; `POST /users`, `POST /crews`,
+//!   `POST /devices/{id}/revoke` for admins.
+//! - [`reports`] (staff): `GET /reports/summary`.
 //!
-//! Plus `GET /api/openapi.json` and `GET /healthz` without a token. A device may send its clock in
-//! `x-heatcrew-device-time` (RFC 3339) on any request; the office records the offset.
+//! Plus `GET /api/openapi.json` ([`openapi`]) and `GET /healthz` without a token. A device may send
+//! its clock in `x-heatcrew-device-time` (RFC 3339) on any request; the office records the offset.
+//! Handlers take their inputs through [`extract`].
 
+pub mod admin;
 pub mod attachments;
 pub mod auth;
-pub mod dispatch;
+pub mod extract;
+pub mod jobs;
+pub mod network;
 pub mod openapi;
+pub mod reports;
 pub mod sync;
 
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
-use crate::store::{Store, StoreResult};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::request::Parts;
+use crate::OfficeState;
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{SecondsFormat, Utc};
-use heatcrew_protocol::sync::{MAX_CHUNK_BYTES, MAX_PUSH_BYTES, Role, UserInfo};
-use heatcrew_protocol::{
-    DEVICE_TIME_HEADER, Digest, PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER,
-};
-use serde::de::DeserializeOwned;
+use heatcrew_protocol::sync::MAX_PUSH_BYTES;
+use heatcrew_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
-use uuid::Uuid;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Every documented endpoint, module by module.
+fn endpoints() -> OpenApiRouter<OfficeState> {
+    OpenApiRouter::default()
+        .merge(auth::routes())
+        .merge(sync::routes())
+        .merge(attachments::routes())
+        .merge(jobs::routes())
+        .merge(network::routes())
+        .merge(admin::routes())
+        .merge(reports::routes())
+}
 
 /// Every route of the office.
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/auth/login", post(auth::login))
-        .route("/auth/staff-login", post(auth::staff_login))
-        .route("/auth/refresh", post(auth::refresh))
-        .route("/auth/revoke", post(auth::revoke))
-        .route("/sync/push", post(sync::push))
-        .route("/sync/pull", get(sync::pull))
-        .route("/attachments", post(attachments::create))
-        .route(
-            "/attachments/{sha256}",
-            get(attachments::download)
-                .head(attachments::head)
-                .patch(attachments::patch)
-                .layer(DefaultBodyLimit::max(MAX_CHUNK_BYTES)),
-        )
-        .route("/jobs", get(dispatch::list_jobs).post(dispatch::create_job))
-        .route("/jobs/{id}", get(dispatch::job_detail))
-        .route("/jobs/{id}/assign", post(dispatch::assign_job))
-        .route("/jobs/{id}/schedule", post(dispatch::schedule_job))
-        .route("/jobs/{id}/cancel", post(dispatch::cancel_job))
-        .route(
-            "/routes",
-            get(dispatch::list_routes).post(dispatch::create_route),
-        )
-        .route(
-            "/outages",
-            get(dispatch::list_outages).post(dispatch::create_outage),
-        )
-        .route("/outages/{id}/clear", post(dispatch::clear_outage))
-        .route(
-            "/users",
-            get(dispatch::list_users).post(dispatch::create_user),
-        )
-        .route(
-            "/crews",
-            get(dispatch::list_crews).post(dispatch::create_crew),
-        )
-        .route("/devices", get(dispatch::list_devices))
-        .route("/devices/{id}/revoke", post(dispatch::revoke_device))
-        .route("/devices/{id}/events", get(dispatch::device_events))
-        .route("/reports/summary", get(dispatch::summary));
-    Router::new()
-        .nest("/api/v1", api)
-        .route("/api/openapi.json", get(openapi::document))
+pub fn router(state: OfficeState) -> Router {
+    let (api, paths) = endpoints().split_for_parts();
+    // Assembled once; every request gets the same bytes.
+    let doc = Bytes::from(
+        serde_json::to_vec(&openapi::document(paths)).expect("the OpenAPI document serializes"),
+    );
+    let serve_doc = move || {
+        let doc = doc.clone();
+        async move { ([(CONTENT_TYPE, "application/json")], doc) }
+    };
+    api.route("/api/openapi.json", get(serve_doc))
         .route(
             "/healthz",
             get(|| async { Json(serde_json::json!({"ok": true})) }),
@@ -141,129 +127,4 @@ async fn stamp_response(resp: Response) -> Response {
         h.insert(SERVER_TIME_HEADER, v);
     }
     resp
-}
-
-/// Run a storage call on the blocking pool.
-pub async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    let store = state.store.clone();
-    Ok(tokio::task::spawn_blocking(move || f(&*store)).await??)
-}
-
-/// A JSON body whose rejections are `{code, message}`: malformed → 400 `bad_json`,
-/// oversized → 413 `too_large`, wrong content type → 415 `unsupported_media_type`.
-#[derive(Debug)]
-pub struct ApiJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rej) => Err(match rej.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
-                    "the request body is larger than this endpoint accepts",
-                ),
-                StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "send the body as Content-Type: application/json",
-                ),
-                _ => ApiError::bad_request("bad_json", rej.body_text()),
-            }),
-        }
-    }
-}
-
-/// The hash of a bearer or refresh token as stored (tokens themselves are never stored).
-pub fn token_hash(token: &str) -> Digest {
-    Digest::of(token.as_bytes())
-}
-
-/// The caller, from the bearer token. Scope always comes from here, never from request fields.
-#[derive(Debug, Clone)]
-pub struct Auth {
-    pub user: UserInfo,
-    pub device_id: Option<Uuid>,
-    pub session_id: Uuid,
-}
-
-impl Auth {
-    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
-        if roles.contains(&self.user.role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "this needs one of the roles {roles:?}"
-            )))
-        }
-    }
-
-    pub fn is_office_staff(&self) -> bool {
-        matches!(self.user.role, Role::Dispatcher | Role::Admin)
-    }
-}
-
-pub const STAFF: &[Role] = &[Role::Dispatcher, Role::Admin];
-
-impl FromRequestParts<AppState> for Auth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
-            })?;
-        let hash = token_hash(token.trim());
-        let session = blocking(state, move |s| s.session_by_access(hash))
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized("bad_token", "unknown access token; log in again")
-            })?;
-        if session.revoked {
-            return Err(ApiError::unauthorized(
-                "token_revoked",
-                "this session was revoked; log in again",
-            ));
-        }
-        let now = Utc::now();
-        if session.access_expires_at <= now {
-            return Err(ApiError::unauthorized(
-                "token_expired",
-                "the access token expired; refresh it",
-            ));
-        }
-        if let (Some(device), Some(device_time)) = (session.device_id, device_time(parts)) {
-            let offset = (now - device_time).num_milliseconds();
-            let jump = state.config.clock_jump_threshold.as_millis() as i64;
-            if let Err(e) = blocking(state, move |s| {
-                s.record_clock_offset(device, offset, jump, now)
-            })
-            .await
-            {
-                tracing::warn!(code = %e.body.code, "could not record the device clock offset");
-            }
-        }
-        Ok(Auth {
-            user: session.user,
-            device_id: session.device_id,
-            session_id: session.id,
-        })
-    }
-}
-
-fn device_time(parts: &Parts) -> Option<chrono::DateTime<Utc>> {
-    let v = parts.headers.get(DEVICE_TIME_HEADER)?.to_str().ok()?;
-    chrono::DateTime::parse_from_rfc3339(v)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }

@@ -1,14 +1,23 @@
-//! Push and pull (DESIGN.md "Sync"). The device is always the token's device.
+//! Push and pull (`docs/design.md`, "Sync"). The device is always the token's device.
 
-use super::{ApiJson, Auth, blocking};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, Auth, blocking};
+use crate::OfficeState;
+use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use heatcrew_protocol::sync::{MAX_PUSH_EVENTS, PullResponse, PushRequest, PushResponse};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Each route with its OpenAPI path.
+pub fn routes() -> OpenApiRouter<OfficeState> {
+    OpenApiRouter::default()
+        .routes(routes!(push))
+        .routes(routes!(pull))
+}
 
 /// Apply a batch of the token's device's events in one transaction: `device_seq == last+1` is
 /// verified (chain, signature, scope) and stored; `<= last` answers the stored result; a gap is a
@@ -16,11 +25,11 @@ use serde::Deserialize;
 #[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync",
     request_body(content = Object, description = "heatcrew_protocol::sync::PushRequest"),
     responses((status = 200, body = Object, description = "PushResponse: one result per event"),
-        (status = 409, body = crate::api::openapi::ErrorBodySchema, description = "sequence_gap with expected_seq"),
-        (status = 403, body = crate::api::openapi::ErrorBodySchema, description = "no_device: a staff token cannot push"),
-        (status = 413, body = crate::api::openapi::ErrorBodySchema, description = "too_large / too_many_events")))]
+        (status = 409, body = ErrorBodySchema, description = "sequence_gap with expected_seq"),
+        (status = 403, body = ErrorBodySchema, description = "no_device: a staff token cannot push"),
+        (status = 413, body = ErrorBodySchema, description = "too_large / too_many_events")))]
 pub async fn push(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> ApiResult<Json<PushResponse>> {
@@ -63,7 +72,7 @@ pub struct PullParams {
 #[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullParams),
     responses((status = 200, body = Object, description = "PullResponse")))]
 pub async fn pull(
-    State(state): State<AppState>,
+    State(state): State<OfficeState>,
     auth: Auth,
     Query(p): Query<PullParams>,
 ) -> ApiResult<Json<PullResponse>> {

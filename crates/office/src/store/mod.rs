@@ -1,8 +1,11 @@
-//! Storage behind a small trait, so that PostgreSQL can follow the embedded SQLite default.
+//! Storage behind [`OfficeStore`], so that PostgreSQL can follow the embedded SQLite default. The
+//! trait is the sum of one trait per concern ([`AccountStore`], [`EnrolmentStore`],
+//! [`LedgerStore`], [`AttachmentStore`], [`JobStore`], [`NetworkStore`], [`ReportStore`],
+//! [`MetaStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
 //!
 //! Methods are synchronous: the HTTP layer calls them on `spawn_blocking`. Every method that changes
 //! more than one row does so in one transaction. Rules that do not need the database (chain and
-//! signature checks, what an event may touch) live in [`crate::sync`] and are shared by every backend.
+//! signature checks, what an event may touch) live in [`crate::ledger`] and are shared by every backend.
 
 pub mod sqlite;
 
@@ -187,17 +190,50 @@ pub struct Counts {
     pub attachments_received: u64,
 }
 
-/// The office's storage.
-pub trait Store: Send + Sync + 'static {
-    // Accounts.
+/// The office's storage: every concern below behind one `Arc<dyn OfficeStore>`. Implement the
+/// concern traits; this one follows.
+pub trait OfficeStore:
+    AccountStore
+    + EnrolmentStore
+    + LedgerStore
+    + AttachmentStore
+    + JobStore
+    + NetworkStore
+    + ReportStore
+    + MetaStore
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> OfficeStore for T where
+    T: AccountStore
+        + EnrolmentStore
+        + LedgerStore
+        + AttachmentStore
+        + JobStore
+        + NetworkStore
+        + ReportStore
+        + MetaStore
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// Users and crews.
+pub trait AccountStore {
     fn add_user(&self, user: NewUser, now: DateTime<Utc>) -> StoreResult<UserInfo>;
     fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;
     fn user(&self, id: Uuid) -> StoreResult<Option<UserInfo>>;
     fn list_users(&self) -> StoreResult<Vec<UserInfo>>;
     fn add_crew(&self, name: &str, members: &[Uuid], now: DateTime<Utc>) -> StoreResult<Crew>;
     fn list_crews(&self) -> StoreResult<Vec<Crew>>;
+}
 
-    // Devices and sessions.
+/// Devices (enrolled keys, clock offsets) and the sessions their tokens open.
+pub trait EnrolmentStore {
     /// Enrol `device_id` with `public_key`, or confirm it; a different key for a known id is a
     /// `device_key_mismatch` conflict.
     fn enrol_device(
@@ -224,8 +260,11 @@ pub trait Store: Send + Sync + 'static {
     fn revoke_session(&self, session_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
     /// Revoke every session of a device (a lost phone); returns how many were live.
     fn revoke_device_sessions(&self, device_id: Uuid, now: DateTime<Utc>) -> StoreResult<u64>;
+}
 
-    // Sync.
+/// Each device's ledger of signed events (push), the change feed devices pull, and the stored
+/// events read back.
+pub trait LedgerStore {
     /// Apply a push batch for `device_id` on behalf of `user_id` in one transaction.
     fn push(
         &self,
@@ -246,8 +285,12 @@ pub trait Store: Send + Sync + 'static {
         after: u64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>>;
+    /// Accepted and rejected events of a job, in office receipt order.
+    fn job_events(&self, job_id: Uuid) -> StoreResult<Vec<StoredEvent>>;
+}
 
-    // Attachments.
+/// Attachment metadata; the bytes live in [`crate::files::FileStore`].
+pub trait AttachmentStore {
     fn attachment_referenced_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool>;
     fn attachment(&self, sha256: Digest) -> StoreResult<Option<AttachmentRow>>;
     fn create_attachment(
@@ -259,8 +302,10 @@ pub trait Store: Send + Sync + 'static {
     fn complete_attachment(&self, sha256: Digest, now: DateTime<Utc>) -> StoreResult<()>;
     /// Every attachment counted as received.
     fn complete_attachments(&self) -> StoreResult<Vec<Digest>>;
+}
 
-    // Dispatch.
+/// Work orders as dispatched: created, assigned, scheduled, cancelled.
+pub trait JobStore {
     fn create_job(&self, job: Job, now: DateTime<Utc>) -> StoreResult<Job>;
     /// Assign or reassign; the previous assignee gets a `JobRevoked` change, the new one `JobUpserted`.
     fn assign_job(&self, job_id: Uuid, assignee: Uuid, now: DateTime<Utc>) -> StoreResult<Job>;
@@ -273,18 +318,25 @@ pub trait Store: Send + Sync + 'static {
     fn cancel_job(&self, job_id: Uuid, reason: &str, now: DateTime<Utc>) -> StoreResult<Job>;
     fn job(&self, job_id: Uuid) -> StoreResult<Option<JobRecord>>;
     fn list_jobs(&self) -> StoreResult<Vec<JobRecord>>;
-    /// Accepted and rejected events of a job, in office receipt order.
-    fn job_events(&self, job_id: Uuid) -> StoreResult<Vec<StoredEvent>>;
+}
+
+/// The network as dispatch sees it: patrol routes and outage notices.
+pub trait NetworkStore {
     fn create_route(&self, route: Route, now: DateTime<Utc>) -> StoreResult<Route>;
     fn route(&self, id: Uuid) -> StoreResult<Option<Route>>;
     fn list_routes(&self) -> StoreResult<Vec<Route>>;
     fn upsert_outage(&self, notice: OutageNotice, now: DateTime<Utc>) -> StoreResult<OutageNotice>;
     fn clear_outage(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
     fn list_outages(&self) -> StoreResult<Vec<OutageNotice>>;
+}
 
-    // Reports and housekeeping.
+/// Figures for the summary report that the store answers directly.
+pub trait ReportStore {
     fn counts(&self) -> StoreResult<Counts>;
-    /// Small key/value facts (e.g. that the demo company was seeded).
+}
+
+/// Small key/value facts about the office itself (e.g. that the demo company was seeded).
+pub trait MetaStore {
     fn meta(&self, key: &str) -> StoreResult<Option<String>>;
     fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
 }

@@ -1,5 +1,6 @@
-//! The office's rules for pushed events, independent of storage: what an event that passed the chain
-//! and signature checks may do. Every [`crate::store::Store`] backend applies these the same way.
+//! The office's rules for a device's ledger that need no database: what a pushed event that passed
+//! the chain and signature checks may do ([`judge`]). Every [`crate::store::OfficeStore`] backend
+//! gathers the [`JobFacts`] and applies the verdict the same way.
 //!
 //! Ledger policy: an event that breaks the chain (edited, wrongly signed, wrongly linked) is not
 //! stored and does not advance the device's ledger, because storing it would make the office's copy

@@ -1,0 +1,142 @@
+//! What handlers take from a request: the caller ([`Auth`], from the bearer token), JSON bodies whose
+//! rejections are `{code, message}` ([`ApiJson`]), and storage calls moved off the async threads
+//! ([`blocking`]).
+
+use crate::OfficeState;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{OfficeStore, StoreResult};
+use axum::Json;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chrono::Utc;
+use heatcrew_protocol::sync::{Role, UserInfo};
+use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// Run a storage call on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    state: &OfficeState,
+    f: impl FnOnce(&dyn OfficeStore) -> StoreResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let store = state.store.clone();
+    Ok(tokio::task::spawn_blocking(move || f(&*store)).await??)
+}
+
+/// A JSON body whose rejections are `{code, message}`: malformed → 400 `bad_json`,
+/// oversized → 413 `too_large`, wrong content type → 415 `unsupported_media_type`.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => Err(match rej.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    "the request body is larger than this endpoint accepts",
+                ),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as Content-Type: application/json",
+                ),
+                _ => ApiError::bad_request("bad_json", rej.body_text()),
+            }),
+        }
+    }
+}
+
+/// The hash of a bearer or refresh token as stored (tokens themselves are never stored).
+pub fn token_hash(token: &str) -> Digest {
+    Digest::of(token.as_bytes())
+}
+
+/// The caller, from the bearer token. Scope always comes from here, never from request fields.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub user: UserInfo,
+    pub device_id: Option<Uuid>,
+    pub session_id: Uuid,
+}
+
+impl Auth {
+    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
+        if roles.contains(&self.user.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this needs one of the roles {roles:?}"
+            )))
+        }
+    }
+
+    pub fn is_office_staff(&self) -> bool {
+        matches!(self.user.role, Role::Dispatcher | Role::Admin)
+    }
+}
+
+pub const STAFF: &[Role] = &[Role::Dispatcher, Role::Admin];
+
+impl FromRequestParts<OfficeState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &OfficeState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
+            })?;
+        let hash = token_hash(token.trim());
+        let session = blocking(state, move |s| s.session_by_access(hash))
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized("bad_token", "unknown access token; log in again")
+            })?;
+        if session.revoked {
+            return Err(ApiError::unauthorized(
+                "token_revoked",
+                "this session was revoked; log in again",
+            ));
+        }
+        let now = Utc::now();
+        if session.access_expires_at <= now {
+            return Err(ApiError::unauthorized(
+                "token_expired",
+                "the access token expired; refresh it",
+            ));
+        }
+        if let (Some(device), Some(device_time)) = (session.device_id, device_time(parts)) {
+            let offset = (now - device_time).num_milliseconds();
+            let jump = state.config.clock_jump_threshold.as_millis() as i64;
+            if let Err(e) = blocking(state, move |s| {
+                s.record_clock_offset(device, offset, jump, now)
+            })
+            .await
+            {
+                tracing::warn!(code = %e.body.code, "could not record the device clock offset");
+            }
+        }
+        Ok(Auth {
+            user: session.user,
+            device_id: session.device_id,
+            session_id: session.id,
+        })
+    }
+}
+
+fn device_time(parts: &Parts) -> Option<chrono::DateTime<Utc>> {
+    let v = parts.headers.get(DEVICE_TIME_HEADER)?.to_str().ok()?;
+    chrono::DateTime::parse_from_rfc3339(v)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}

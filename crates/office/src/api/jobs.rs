@@ -1,0 +1,301 @@
+//! Work orders for office staff (OpenAPI tag `dispatch`): created from phone reports, scheduled into
+//! appointment windows, (re)assigned, cancelled, and read back with what the crew recorded.
+
+use super::extract::{ApiJson, Auth, STAFF, blocking};
+use crate::OfficeState;
+use crate::error::{ApiError, ApiResult, ErrorBodySchema};
+use crate::readback::{self, JobDetail};
+use crate::store::{Route, StoreError};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Utc};
+use heatcrew_protocol::{
+    AppointmentWindow, Checkpoint, Customer, Job, JobKind, JobStatus, TemplateRef,
+};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+/// Each route with its OpenAPI path.
+pub fn routes() -> OpenApiRouter<OfficeState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_jobs, create_job))
+        .routes(routes!(job_detail))
+        .routes(routes!(assign_job))
+        .routes(routes!(schedule_job))
+        .routes(routes!(cancel_job))
+}
+
+/// The checklist template each job kind follows (templates are versioned data in heatcrew-core).
+pub fn template_for(kind: JobKind) -> TemplateRef {
+    TemplateRef {
+        id: kind.as_str().to_owned(),
+        version: 1,
+    }
+}
+
+/// A work order, typically from a phone report (客户电话报修: name, phone, address, fault, time).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CreateJobRequest {
+    /// A client-chosen job id makes the call idempotent: repeating it (a retry after a lost
+    /// response) returns the job already created instead of a second one.
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    /// `home_repair` (default), `heat_theft_inspection`, `patrol_round`, `acceptance_inspection`, `emergency_repair`.
+    #[serde(default = "default_kind")]
+    #[schema(value_type = String)]
+    pub kind: JobKind,
+    /// The fault as reported, e.g. 暖气不热; becomes the job title.
+    pub fault: String,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub customer: Option<Customer>,
+    #[serde(default)]
+    pub site: Option<String>,
+    /// When the customer called; the 4-hour clock runs from here. Defaults to now for repairs.
+    #[serde(default)]
+    pub reported_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub window: Option<AppointmentWindow>,
+    #[serde(default)]
+    pub assignee: Option<Uuid>,
+    #[serde(default)]
+    pub street_work: bool,
+    /// Patrol rounds: take the checkpoints from this route…
+    #[serde(default)]
+    pub route_id: Option<Uuid>,
+    /// …or give them here.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+fn default_kind() -> JobKind {
+    JobKind::HomeRepair
+}
+
+fn check_window(w: &AppointmentWindow) -> ApiResult<()> {
+    if w.end <= w.start {
+        return Err(ApiError::invalid(
+            "bad_window",
+            "the appointment window must end after it starts",
+        ));
+    }
+    Ok(())
+}
+
+/// Build the job a request describes (validation only; nothing stored).
+pub fn job_from_request(
+    req: CreateJobRequest,
+    route: Option<Route>,
+    now: DateTime<Utc>,
+) -> ApiResult<Job> {
+    if req.fault.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "missing_fault",
+            "say what the customer reported (fault)",
+        ));
+    }
+    if let Some(w) = &req.window {
+        check_window(w)?;
+    }
+    let needs_customer = matches!(req.kind, JobKind::HomeRepair | JobKind::HeatTheftInspection);
+    if needs_customer
+        && req
+            .customer
+            .as_ref()
+            .is_none_or(|c| c.name.trim().is_empty() || c.address.trim().is_empty())
+    {
+        return Err(ApiError::invalid(
+            "missing_customer",
+            "a home visit needs the customer's name and address",
+        ));
+    }
+    let checkpoints = match route {
+        Some(r) => r.checkpoints,
+        None => req.checkpoints,
+    };
+    if req.kind == JobKind::PatrolRound && checkpoints.is_empty() {
+        return Err(ApiError::invalid(
+            "missing_checkpoints",
+            "a patrol round needs a route_id or checkpoints",
+        ));
+    }
+    let repair = matches!(req.kind, JobKind::HomeRepair | JobKind::EmergencyRepair);
+    Ok(Job {
+        id: req.id.unwrap_or_else(Uuid::now_v7),
+        kind: req.kind,
+        template: template_for(req.kind),
+        title: req.fault.trim().to_owned(),
+        customer: req.customer,
+        site: req.site,
+        reported_at: req.reported_at.or(repair.then_some(now)),
+        window: req.window,
+        assignee: req.assignee,
+        street_work: req.street_work,
+        checkpoints,
+        status: JobStatus::Open,
+        revision: 1,
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/jobs", tag = "dispatch", request_body = CreateJobRequest,
+    responses((status = 200, body = Object, description = "the Job as dispatched"), (status = 422, body = ErrorBodySchema)))]
+pub async fn create_job(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<CreateJobRequest>,
+) -> ApiResult<Json<Job>> {
+    auth.require(STAFF)?;
+    let route = match req.route_id {
+        Some(id) => Some(
+            blocking(&state, move |s| s.route(id))
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("route {id}")))?,
+        ),
+        None => None,
+    };
+    let job = job_from_request(req, route, Utc::now())?;
+    let wanted = job.clone();
+    let created = blocking(&state, move |s| {
+        match s.create_job(job, Utc::now()) {
+            Err(StoreError::Conflict {
+                code: "job_exists", ..
+            }) => {
+                // Same id again: a retry if it describes the same work order, else a clash.
+                let existing = s.job(wanted.id)?.map(|r| r.job);
+                match existing {
+                    Some(j)
+                        if j.kind == wanted.kind
+                            && j.title == wanted.title
+                            && j.customer == wanted.customer =>
+                    {
+                        Ok(j)
+                    }
+                    _ => Err(StoreError::Conflict {
+                        code: "job_exists",
+                        message: format!("another job already has id {}", wanted.id),
+                    }),
+                }
+            }
+            other => other,
+        }
+    })
+    .await?;
+    tracing::info!(job = %created.id, kind = created.kind.as_str(), "job created");
+    Ok(Json(created))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct JobFilter {
+    /// Only jobs assigned to this user.
+    pub assignee: Option<Uuid>,
+    /// `open` or `cancelled`.
+    pub status: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "dispatch", params(JobFilter), responses((status = 200, body = Vec<Object>, description = "Jobs")))]
+pub async fn list_jobs(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    Query(f): Query<JobFilter>,
+) -> ApiResult<Json<Vec<Job>>> {
+    auth.require(STAFF)?;
+    let jobs = blocking(&state, |s| s.list_jobs()).await?;
+    Ok(Json(
+        jobs.into_iter()
+            .map(|r| r.job)
+            .filter(|j| f.assignee.is_none_or(|a| j.assignee == Some(a)))
+            .filter(|j| match f.status.as_deref() {
+                Some("open") => j.status == JobStatus::Open,
+                Some("cancelled") => j.status == JobStatus::Cancelled,
+                _ => true,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "dispatch", params(("id" = Uuid, Path)),
+    responses((status = 200, body = JobDetail), (status = 404, body = ErrorBodySchema)))]
+pub async fn job_detail(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<JobDetail>> {
+    auth.require(STAFF)?;
+    let detail = blocking(&state, move |s| {
+        let rec = s
+            .job(id)?
+            .ok_or_else(|| StoreError::not_found(format!("job {id}")))?;
+        readback::job_detail(s, rec, Utc::now())
+    })
+    .await?;
+    Ok(Json(detail))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AssignRequest {
+    pub assignee: Uuid,
+}
+
+/// Assign, or reassign: the previous assignee's devices get a `job_revoked` change.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/assign", tag = "dispatch", params(("id" = Uuid, Path)), request_body = AssignRequest,
+    responses((status = 200, body = Object, description = "Job"), (status = 422, body = ErrorBodySchema)))]
+pub async fn assign_job(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    ApiJson(req): ApiJson<AssignRequest>,
+) -> ApiResult<Json<Job>> {
+    auth.require(STAFF)?;
+    Ok(Json(
+        blocking(&state, move |s| s.assign_job(id, req.assignee, Utc::now())).await?,
+    ))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ScheduleRequest {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// Set the appointment window agreed with the customer (预约时间).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/schedule", tag = "dispatch", params(("id" = Uuid, Path)), request_body = ScheduleRequest,
+    responses((status = 200, body = Object, description = "Job")))]
+pub async fn schedule_job(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    ApiJson(req): ApiJson<ScheduleRequest>,
+) -> ApiResult<Json<Job>> {
+    auth.require(STAFF)?;
+    let w = AppointmentWindow {
+        start: req.start,
+        end: req.end,
+    };
+    check_window(&w)?;
+    Ok(Json(
+        blocking(&state, move |s| s.schedule_job(id, w, Utc::now())).await?,
+    ))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CancelRequest {
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "dispatch", params(("id" = Uuid, Path)), request_body = CancelRequest,
+    responses((status = 200, body = Object, description = "Job")))]
+pub async fn cancel_job(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    ApiJson(req): ApiJson<CancelRequest>,
+) -> ApiResult<Json<Job>> {
+    auth.require(STAFF)?;
+    Ok(Json(
+        blocking(&state, move |s| s.cancel_job(id, &req.reason, Utc::now())).await?,
+    ))
+}

@@ -1,0 +1,217 @@
+//! Work orders: created by dispatch or by a device (through the ledger), assigned with a history of
+//! assignees, scheduled, cancelled. Every change reaches the assignee's devices as a `JobUpserted`
+//! (and a reassignment the previous assignee's as a `JobRevoked`).
+
+use super::accounts::require_user;
+use super::ledger::add_change;
+use super::{SqliteStore, json, parse_ts, select, to_json, ts};
+use crate::store::{JobRecord, JobStore, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use heatcrew_protocol::sync::ChangeKind;
+use heatcrew_protocol::{AppointmentWindow, Job, JobStatus};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use uuid::Uuid;
+
+/// Jobs matching `filter` (a `WHERE`/`ORDER BY` tail).
+fn select_jobs(
+    conn: &Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<JobRecord>> {
+    select(
+        conn,
+        &format!("SELECT body, created_at, cancel_reason FROM jobs {filter}"),
+        params,
+        |r| <(String, String, Option<String>)>::try_from(r),
+        |(body, created_at, cancel_reason)| {
+            Ok(JobRecord {
+                job: json(&body)?,
+                created_at: parse_ts(&created_at)?,
+                cancel_reason,
+            })
+        },
+    )
+}
+
+fn load_job(conn: &Connection, job_id: Uuid) -> StoreResult<Option<JobRecord>> {
+    Ok(select_jobs(conn, "WHERE id = ?1", [job_id.to_string()])?.pop())
+}
+
+/// Insert or update a job's row (its body is the whole [`Job`]).
+pub(super) fn save_job(tx: &Connection, job: &Job, now: DateTime<Utc>) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO jobs (id, kind, assignee, status, body, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+         ON CONFLICT(id) DO UPDATE SET assignee = ?3, status = ?4, body = ?5, updated_at = ?6",
+        params![
+            job.id.to_string(),
+            job.kind.as_str(),
+            job.assignee.map(|a| a.to_string()),
+            if job.status == JobStatus::Cancelled {
+                "cancelled"
+            } else {
+                "open"
+            },
+            to_json(job),
+            ts(now),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Remember that `user_id` was assigned `job_id`: their work on it stays evidence after a
+/// reassignment.
+pub(super) fn add_assignment(
+    tx: &Connection,
+    job_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO job_assignments (job_id, user_id, assigned_at) VALUES (?1, ?2, ?3)",
+        params![job_id.to_string(), user_id.to_string(), ts(now)],
+    )?;
+    Ok(())
+}
+
+/// Apply `change` to a job; if it says something changed, bump the revision, save, and tell the
+/// assignee's devices.
+fn job_change(
+    tx: &Transaction<'_>,
+    job_id: Uuid,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&mut Job) -> StoreResult<bool>,
+) -> StoreResult<Job> {
+    let JobRecord { mut job, .. } =
+        load_job(tx, job_id)?.ok_or_else(|| StoreError::not_found(format!("job {job_id}")))?;
+    if change(&mut job)? {
+        job.revision += 1;
+        save_job(tx, &job, now)?;
+        if let Some(a) = job.assignee {
+            add_change(
+                tx,
+                Some(a),
+                &ChangeKind::JobUpserted { job: job.clone() },
+                now,
+            )?;
+        }
+    }
+    Ok(job)
+}
+
+impl JobStore for SqliteStore {
+    fn create_job(&self, job: Job, now: DateTime<Utc>) -> StoreResult<Job> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if load_job(&tx, job.id)?.is_some() {
+            return Err(StoreError::Conflict {
+                code: "job_exists",
+                message: format!("job {} exists", job.id),
+            });
+        }
+        save_job(&tx, &job, now)?;
+        if let Some(a) = job.assignee {
+            require_user(&tx, a)?;
+            add_assignment(&tx, job.id, a, now)?;
+            add_change(
+                &tx,
+                Some(a),
+                &ChangeKind::JobUpserted { job: job.clone() },
+                now,
+            )?;
+        }
+        tx.commit()?;
+        Ok(job)
+    }
+
+    fn assign_job(&self, job_id: Uuid, assignee: Uuid, now: DateTime<Utc>) -> StoreResult<Job> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_user(&tx, assignee)?;
+        let JobRecord { mut job, .. } =
+            load_job(&tx, job_id)?.ok_or_else(|| StoreError::not_found(format!("job {job_id}")))?;
+        if job.status == JobStatus::Cancelled {
+            return Err(StoreError::Invalid {
+                code: "job_cancelled",
+                message: format!("job {job_id} is cancelled"),
+            });
+        }
+        if job.assignee == Some(assignee) {
+            return Ok(job);
+        }
+        let previous = job.assignee.replace(assignee);
+        job.revision += 1;
+        save_job(&tx, &job, now)?;
+        if let Some(old) = previous {
+            tx.execute(
+                "UPDATE job_assignments SET revoked_at = ?3 WHERE job_id = ?1 AND user_id = ?2 AND revoked_at IS NULL",
+                params![job_id.to_string(), old.to_string(), ts(now)],
+            )?;
+            add_change(
+                &tx,
+                Some(old),
+                &ChangeKind::JobRevoked {
+                    job_id,
+                    reason: "已改派给其他人员 / reassigned to someone else".into(),
+                },
+                now,
+            )?;
+        }
+        add_assignment(&tx, job_id, assignee, now)?;
+        add_change(
+            &tx,
+            Some(assignee),
+            &ChangeKind::JobUpserted { job: job.clone() },
+            now,
+        )?;
+        tx.commit()?;
+        Ok(job)
+    }
+
+    fn schedule_job(
+        &self,
+        job_id: Uuid,
+        window: AppointmentWindow,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Job> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let job = job_change(&tx, job_id, now, |job| {
+            if job.status == JobStatus::Cancelled {
+                return Err(StoreError::Invalid {
+                    code: "job_cancelled",
+                    message: format!("job {job_id} is cancelled"),
+                });
+            }
+            let changed = job.window != Some(window);
+            job.window = Some(window);
+            Ok(changed)
+        })?;
+        tx.commit()?;
+        Ok(job)
+    }
+
+    fn cancel_job(&self, job_id: Uuid, reason: &str, now: DateTime<Utc>) -> StoreResult<Job> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let job = job_change(&tx, job_id, now, |job| {
+            let changed = job.status != JobStatus::Cancelled;
+            job.status = JobStatus::Cancelled;
+            Ok(changed)
+        })?;
+        tx.execute(
+            "UPDATE jobs SET cancel_reason = COALESCE(cancel_reason, ?2) WHERE id = ?1",
+            params![job_id.to_string(), reason],
+        )?;
+        tx.commit()?;
+        Ok(job)
+    }
+
+    fn job(&self, job_id: Uuid) -> StoreResult<Option<JobRecord>> {
+        load_job(&self.reader(), job_id)
+    }
+
+    fn list_jobs(&self) -> StoreResult<Vec<JobRecord>> {
+        select_jobs(&self.reader(), "ORDER BY created_at, id", [])
+    }
+}

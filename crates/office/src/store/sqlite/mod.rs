@@ -1,0 +1,236 @@
+//! The embedded SQLite store: one file, WAL, `synchronous=FULL`, ordered migrations that refuse a
+//! database written by a newer binary. One connection behind a mutex writes: SQLite has one writer
+//! anyway, and commit order is then exactly `changes.server_seq` order. A few read-only connections
+//! read committed state meanwhile.
+//!
+//! This file opens, migrates and hands out connections; it holds the conversions every table needs
+//! and the small [`MetaStore`]. Each other concern of
+//! [`OfficeStore`](super::OfficeStore) has a file of its own: `accounts.rs` (users, crews),
+//! `enrolment.rs` (devices, sessions), `ledger.rs` (push, pull, stored events, the change feed),
+//! `jobs.rs`, `network.rs` (patrol routes, outages), `attachments.rs`, `reports.rs`. The schema is
+//! in `migrations/`.
+
+mod accounts;
+mod attachments;
+mod enrolment;
+mod jobs;
+mod ledger;
+mod network;
+mod reports;
+
+pub use accounts::role_str;
+pub use ledger::parse_public_key;
+
+use super::{MetaStore, StoreError, StoreResult};
+use chrono::{DateTime, SecondsFormat, Utc};
+use heatcrew_protocol::Digest;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use uuid::Uuid;
+
+/// The schema, in order. Append-only: a released migration is never edited (a database that ran it
+/// never runs it again); add a new file.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// The schema version this binary writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The SQLite implementation of [`OfficeStore`](super::OfficeStore).
+#[derive(Debug)]
+pub struct SqliteStore {
+    /// The one writer (SQLite has one anyway); its lock order is the commit order.
+    conn: Mutex<Connection>,
+    /// Read-only connections: WAL lets them read committed state while the writer writes.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
+}
+
+const READERS: usize = 4;
+
+impl SqliteStore {
+    /// Open (creating if needed) and migrate the database at `path`.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let r = Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                r.busy_timeout(std::time::Duration::from_secs(10))?;
+                Ok(Mutex::new(r))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            readers,
+            next_reader: Default::default(),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half-done transaction (rusqlite rolls back on
+        // drop), so the connection is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A read-only connection: a free one if any, else the next in turn.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        for r in &self.readers {
+            if let Ok(guard) = r.try_lock() {
+                return guard;
+            }
+        }
+        let i = self
+            .next_reader
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % self.readers.len();
+        self.readers[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Direct access for tests and maintenance tools (e.g. to simulate tampering).
+    pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.conn())
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl MetaStore for SqliteStore {
+    fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            [key, value],
+        )?;
+        Ok(())
+    }
+}
+
+// Conversions between stored text and office types. Reading a column cannot fail on content, so
+// rows are read as text first and parsed after, where bad content is `StoreError::Corrupt`.
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
+}
+
+fn parse_uuid(s: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
+}
+
+fn parse_digest(s: &str) -> StoreResult<Digest> {
+    s.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))
+}
+
+fn json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("office types always serialize")
+}
+
+/// A UNIQUE (or other constraint) refused the write: the caller turns it into a conflict.
+fn is_constraint_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+/// Run a query and parse each row: `read` takes the raw columns inside SQLite's row callback,
+/// `parse` turns them into an office type after it.
+fn select<R, T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<R>,
+    parse: impl FnMut(R) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let mut st = conn.prepare_cached(sql)?;
+    let rows = st.query_map(params, read)?.collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(parse).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_from_a_newer_binary_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("office.db");
+        drop(SqliteStore::open(&path).expect("fresh database"));
+        Connection::open(&path)
+            .and_then(|c| c.pragma_update(None, "user_version", SCHEMA_VERSION + 1))
+            .expect("bump version");
+        assert!(
+            matches!(
+                SqliteStore::open(&path),
+                Err(StoreError::NewerSchema { .. })
+            ),
+            "an older binary must not write into a schema it does not know"
+        );
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_does_not_rerun_migrations() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("office.db");
+        let s = SqliteStore::open(&path).expect("open");
+        s.set_meta("k", "v").expect("write");
+        drop(s);
+        let s = SqliteStore::open(&path).expect("reopen");
+        assert_eq!(
+            s.meta("k").expect("read").as_deref(),
+            Some("v"),
+            "a restart must keep what was committed"
+        );
+    }
+
+    #[test]
+    fn released_migrations_are_never_edited() {
+        let digests: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|sql| Digest::of(sql.as_bytes()).to_hex())
+            .collect();
+        assert_eq!(
+            digests,
+            ["e3a51b978dec6fe5f62ca58004265e6e66e316bb0ba10b1e0ad860227625a0b5"],
+            "a database that ran a migration never runs it again, so an edit would reach new \
+             databases only: add a new migration file instead"
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! The network as dispatch sees it: patrol routes (the checkpoints a patrol round visits) and
+//! outage notices, which reach every device through the change feed.
+
+use super::ledger::add_change;
+use super::{SqliteStore, is_constraint_violation, json, parse_uuid, select, to_json, ts};
+use crate::store::{NetworkStore, Route, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use heatcrew_protocol::OutageNotice;
+use heatcrew_protocol::sync::ChangeKind;
+use rusqlite::{Connection, TransactionBehavior, params};
+use uuid::Uuid;
+
+/// Routes matching `filter` (a `WHERE`/`ORDER BY` tail).
+fn select_routes(
+    conn: &Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<Route>> {
+    select(
+        conn,
+        &format!("SELECT id, name, area, checkpoints FROM routes {filter}"),
+        params,
+        |r| <(String, String, String, String)>::try_from(r),
+        |(id, name, area, checkpoints)| {
+            Ok(Route {
+                id: parse_uuid(&id)?,
+                name,
+                area,
+                checkpoints: json(&checkpoints)?,
+            })
+        },
+    )
+}
+
+impl NetworkStore for SqliteStore {
+    fn create_route(&self, route: Route, now: DateTime<Utc>) -> StoreResult<Route> {
+        let res = self.conn().execute(
+            "INSERT INTO routes (id, name, area, checkpoints, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![route.id.to_string(), route.name, route.area, to_json(&route.checkpoints), ts(now)],
+        );
+        match res {
+            Err(e) if is_constraint_violation(&e) => Err(StoreError::Conflict {
+                code: "route_exists",
+                message: format!("a route named {:?} exists", route.name),
+            }),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(route),
+        }
+    }
+
+    fn route(&self, id: Uuid) -> StoreResult<Option<Route>> {
+        Ok(select_routes(&self.reader(), "WHERE id = ?1", [id.to_string()])?.pop())
+    }
+
+    fn list_routes(&self) -> StoreResult<Vec<Route>> {
+        select_routes(&self.reader(), "ORDER BY name", [])
+    }
+
+    fn upsert_outage(&self, notice: OutageNotice, now: DateTime<Utc>) -> StoreResult<OutageNotice> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO outages (id, body, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET body = ?2, updated_at = ?3, cleared_at = NULL",
+            params![notice.id.to_string(), to_json(&notice), ts(now)],
+        )?;
+        add_change(
+            &tx,
+            None,
+            &ChangeKind::OutageUpserted {
+                notice: notice.clone(),
+            },
+            now,
+        )?;
+        tx.commit()?;
+        Ok(notice)
+    }
+
+    fn clear_outage(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx.execute(
+            "UPDATE outages SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL",
+            params![id.to_string(), ts(now)],
+        )?;
+        if n == 0 {
+            return Err(StoreError::not_found(format!("active outage {id}")));
+        }
+        add_change(&tx, None, &ChangeKind::OutageCleared { id }, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn list_outages(&self) -> StoreResult<Vec<OutageNotice>> {
+        select(
+            &self.reader(),
+            "SELECT body FROM outages WHERE cleared_at IS NULL ORDER BY updated_at",
+            [],
+            |r| r.get::<_, String>(0),
+            |body| json(&body),
+        )
+    }
+}
