@@ -4,15 +4,16 @@
 //! event, queues it in the outbox and updates the job's projection. With WAL and
 //! `synchronous=FULL`, once [`Store::record`] returns the action survives a crash or power loss.
 
-use crate::checklist::JobContext;
-use crate::error::{CoreError, Result, RuleError};
+use crate::error::{CoreError, Result};
 use crate::files::FileStore;
 use crate::migrations;
-use crate::progress::{EventMeta, JobProgress};
-use crate::template::{self, Template};
 use chrono::{DateTime, Local, NaiveDate, SubsecRound, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use heatcrew_protocol::{ChainTip, Digest, Event, EventBody, Job, UnsignedEvent};
+use heatcrew_rules::RuleError;
+use heatcrew_rules::checklist::JobContext;
+use heatcrew_rules::progress::{EventMeta, JobProgress};
+use heatcrew_rules::template::{self, Template};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -52,8 +53,7 @@ pub struct StoredJob {
 
 impl StoredJob {
     pub fn template(&self) -> Result<&'static Template, RuleError> {
-        template::find(&self.job.template)
-            .ok_or_else(|| RuleError::UnknownTemplate(self.job.template.id.clone()))
+        template::for_job(&self.job)
     }
 }
 
@@ -282,8 +282,7 @@ impl Store {
     /// actions, all in one transaction.
     pub fn create_job(&mut self, job: Job, then: Vec<EventBody>) -> Result<Vec<Event>> {
         let today = self.today();
-        let template = template::find(&job.template)
-            .ok_or_else(|| RuleError::UnknownTemplate(job.template.id.clone()))?;
+        let template = template::for_job(&job)?;
         let job_id = job.id;
         let mut batch = self.begin()?;
         if batch.job(job_id)?.is_some() {

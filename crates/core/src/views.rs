@@ -6,13 +6,9 @@
 //! `tests/bindings.rs` fails when it is out of date. After changing a type here, regenerate it:
 //! `UPDATE_BINDINGS=1 cargo test -p heatcrew-core --test bindings`.
 
-use crate::checklist::JobContext;
 use crate::error::Result;
-use crate::progress::{JobProgress, SignatureRecord, StepRecord};
-use crate::sla::{self, Arrival, CheckpointState, Sla};
 use crate::store::{OutboxState, Store, StoredJob};
 use crate::sync::{SyncError, SyncStatus};
-use crate::template::{Evidence, Lang, Localized};
 use chrono::{DateTime, NaiveDate, Utc};
 use heatcrew_protocol::sync::UserInfo;
 use heatcrew_protocol::{
@@ -20,6 +16,11 @@ use heatcrew_protocol::{
     FindingCategory, JobKind, JobStatus, OutageNotice, Position, ReadingSpec, Remedy, Severity,
     Witness,
 };
+use heatcrew_rules::checklist::JobContext;
+use heatcrew_rules::progress::{JobProgress, SignatureRecord, StepRecord};
+use heatcrew_rules::sla::{self, Arrival, CheckpointState, Sla};
+use heatcrew_rules::template::Evidence;
+use heatcrew_rules::{Lang, Localized, RuleError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use ts_rs::TS;
@@ -272,9 +273,7 @@ fn summary(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Result<
 
 /// One job with its steps and records, or `UnknownJob`.
 pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
-    let job = store
-        .job(job_id)?
-        .ok_or(crate::error::RuleError::UnknownJob(job_id))?;
+    let job = store.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
     let pending = pending_by_job(store)?.get(&job_id).copied().unwrap_or(0);
     job_view(&job, store.now(), pending)
 }

@@ -1,19 +1,18 @@
-//! heatcrew-core's integration tests: the field rules, the signed log, tampering, crashes.
-//! Every assertion says why it matters.
+//! heatcrew-core's integration tests: the field rules as the device store applies them, the signed
+//! log, tampering, crashes. The rules on bare values (templates, clocks) are tested in
+//! crates/rules/tests/rules.rs. Every assertion says why it matters.
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, Utc};
+use heatcrew_core::CoreError;
 use heatcrew_core::audit::audit;
-use heatcrew_core::checklist::JobContext;
 use heatcrew_core::demo::{self, VisitScript};
-use heatcrew_core::progress::{EventMeta, JobProgress};
-use heatcrew_core::sla::{self, Arrival, CheckpointState, Sla};
 use heatcrew_core::store::{Clock, Store};
-use heatcrew_core::template::{self, Evidence, Lang};
-use heatcrew_core::{CoreError, RuleError};
 use heatcrew_protocol::{
-    AttachmentRef, Checkpoint, CheckpointKind, DeclineKind, Digest, EventBody, Job, JobKind,
-    JobStatus, Position, Reading, Resolution, Signer, StepEvidence, Witness,
+    AttachmentRef, DeclineKind, Digest, EventBody, Job, JobKind, JobStatus, Position, Reading,
+    Resolution, Signer, StepEvidence, Witness,
 };
+use heatcrew_rules::checklist::JobContext;
+use heatcrew_rules::{Lang, RuleError};
 use proptest::prelude::*;
 use rusqlite::Connection;
 use std::io::{BufRead, BufReader};
@@ -175,89 +174,6 @@ fn visit_until(store: &mut Store, until: &str) -> Job {
 
 fn fixed_clock(t: chrono::DateTime<Utc>) -> Clock {
     Arc::new(move || t)
-}
-
-// ---------------------------------------------------------------- templates
-
-#[test]
-fn every_template_is_bilingual_and_well_formed() {
-    for t in template::catalog().values() {
-        assert!(
-            !t.title.zh.is_empty() && !t.title.en.is_empty(),
-            "{}: title in both languages",
-            t.id
-        );
-        let mut ids: Vec<_> = t.steps.iter().map(|s| s.id.as_str()).collect();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(
-            ids.len(),
-            t.steps.len(),
-            "{}: step ids must be unique",
-            t.id
-        );
-        for s in &t.steps {
-            assert!(
-                !s.title.zh.is_empty() && !s.title.en.is_empty(),
-                "{}/{}: step title in both languages",
-                t.id,
-                s.id
-            );
-            assert!(
-                !s.evidence.is_empty(),
-                "{}/{}: every step says what evidence it needs",
-                t.id,
-                s.id
-            );
-        }
-    }
-    for kind in JobKind::ALL {
-        assert_eq!(
-            template::latest_for(kind).kind,
-            kind,
-            "every job kind has a template"
-        );
-    }
-}
-
-#[test]
-fn the_home_repair_checklist_follows_the_service_standard() {
-    let t = template::latest_for(JobKind::HomeRepair);
-    let ids: Vec<_> = t.steps.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(
-        ids,
-        [
-            "appointment",
-            "arrive",
-            "identify",
-            "knock_consent",
-            "shoe_covers",
-            "safety_signs",
-            "diagnose_repair",
-            "clean_up",
-            "signature",
-            "rating",
-            "contact_card"
-        ],
-        "the steps run in the order of DOMAIN.md §1"
-    );
-    let identify = t.step("identify").expect("identify step");
-    assert!(
-        identify
-            .phrase
-            .as_ref()
-            .is_some_and(|p| p.zh.contains("这是我的工作证")),
-        "the standard greeting is shown at the ID step"
-    );
-    let sig = t.step("signature").expect("signature step");
-    assert!(
-        !sig.skippable,
-        "the signature step can only end in a signature or a recorded refusal"
-    );
-    assert!(
-        sig.evidence.contains(&Evidence::Signature),
-        "the signature step asks for a signature or refusal"
-    );
 }
 
 // ---------------------------------------------------------------- rules
@@ -764,195 +680,6 @@ fn an_accident_report_opens_an_urgent_emergency_job() {
             .iter()
             .any(|o| o.urgent && o.kind == "accident_reported"),
         "the report is urgent in the outbox"
-    );
-}
-
-// ---------------------------------------------------------------- SLA and patrol clocks
-
-#[test]
-fn the_four_hour_clock() {
-    let reported = Utc
-        .with_ymd_and_hms(2026, 12, 1, 8, 0, 0)
-        .single()
-        .expect("time");
-    let mut job = demo::home_repair_job(0, None);
-    job.reported_at = Some(reported);
-    let mut p = JobProgress::default();
-    let at = |h: i64, m: i64| reported + Duration::hours(h) + Duration::minutes(m);
-    let due = at(4, 0);
-    assert_eq!(
-        sla::resolution(&job, &p, at(1, 0)),
-        Sla::OnTrack { due_at: due },
-        "one hour in, on track"
-    );
-    assert_eq!(
-        sla::resolution(&job, &p, at(3, 30)),
-        Sla::AtRisk { due_at: due },
-        "half an hour left is at risk"
-    );
-    assert_eq!(
-        sla::resolution(&job, &p, at(4, 1)),
-        Sla::Breached { due_at: due },
-        "past four hours is breached"
-    );
-    p.apply(
-        EventMeta {
-            id: Uuid::now_v7(),
-            seq: 1,
-            at: at(3, 59),
-        },
-        &EventBody::JobClosed {
-            resolution: Resolution::Resolved,
-            summary: String::new(),
-        },
-    );
-    assert_eq!(
-        sla::resolution(&job, &p, at(9, 0)),
-        Sla::Met {
-            due_at: due,
-            resolved_at: at(3, 59)
-        },
-        "resolved within 4 hours is met, whenever asked"
-    );
-    let mut late = JobProgress::default();
-    late.apply(
-        EventMeta {
-            id: Uuid::now_v7(),
-            seq: 1,
-            at: at(4, 30),
-        },
-        &EventBody::JobClosed {
-            resolution: Resolution::Resolved,
-            summary: String::new(),
-        },
-    );
-    assert!(
-        matches!(sla::resolution(&job, &late, at(5, 0)), Sla::MetLate { .. }),
-        "resolved after 4 hours is late"
-    );
-    let mut follow_up = JobProgress::default();
-    follow_up.apply(
-        EventMeta {
-            id: Uuid::now_v7(),
-            seq: 1,
-            at: at(1, 0),
-        },
-        &EventBody::JobClosed {
-            resolution: Resolution::FollowUpNeeded,
-            summary: String::new(),
-        },
-    );
-    assert!(
-        matches!(
-            sla::resolution(&job, &follow_up, at(5, 0)),
-            Sla::Breached { .. }
-        ),
-        "closing without resolving does not stop the clock"
-    );
-}
-
-#[test]
-fn arrival_is_judged_against_the_window() {
-    let mut job = demo::home_repair_job(0, None);
-    let w = job.window.expect("window");
-    job.window = Some(w);
-    let arrive_at = |t| {
-        let mut p = JobProgress::default();
-        p.apply(
-            EventMeta {
-                id: Uuid::now_v7(),
-                seq: 1,
-                at: t,
-            },
-            &done("arrive"),
-        );
-        sla::arrival(&job, &p)
-    };
-    assert!(
-        matches!(
-            arrive_at(w.start - Duration::minutes(5)),
-            Arrival::Early { .. }
-        ),
-        "before the window is early"
-    );
-    assert!(
-        matches!(
-            arrive_at(w.start + Duration::minutes(5)),
-            Arrival::OnTime { .. }
-        ),
-        "inside the window is on time"
-    );
-    assert!(
-        matches!(
-            arrive_at(w.end + Duration::minutes(1)),
-            Arrival::Late { .. }
-        ),
-        "after the window is late"
-    );
-    assert_eq!(
-        sla::arrival(&job, &JobProgress::default()),
-        Arrival::NotArrived,
-        "no arrival recorded yet"
-    );
-}
-
-#[test]
-fn head_station_hourly_substations_twice_a_day() {
-    let start = Utc
-        .with_ymd_and_hms(2026, 12, 1, 8, 0, 0)
-        .single()
-        .expect("time");
-    let head = Checkpoint {
-        id: "h".into(),
-        name: "首站".into(),
-        kind: CheckpointKind::HeadStation,
-        readings: vec![],
-        interval_minutes: None,
-    };
-    let sub = Checkpoint {
-        id: "s".into(),
-        name: "换热站".into(),
-        kind: CheckpointKind::Substation,
-        readings: vec![],
-        interval_minutes: None,
-    };
-    let m = |mins: i64| start + Duration::minutes(mins);
-    let visited = Some(m(0));
-    assert_eq!(
-        sla::checkpoint(&head, visited, start, m(30)).state,
-        CheckpointState::Done,
-        "visited half an hour ago: done"
-    );
-    assert_eq!(
-        sla::checkpoint(&head, visited, start, m(65)).state,
-        CheckpointState::Due,
-        "an hour later the head station is due"
-    );
-    assert_eq!(
-        sla::checkpoint(&head, visited, start, m(90)).state,
-        CheckpointState::Late,
-        "half an hour past due is late"
-    );
-    let missed = sla::checkpoint(&head, visited, start, m(185));
-    assert_eq!(
-        (missed.state, missed.missed_rounds),
-        (CheckpointState::Missed, 2),
-        "three hours without a visit: rounds were missed"
-    );
-    assert_eq!(
-        sla::checkpoint(&sub, visited, start, m(11 * 60)).state,
-        CheckpointState::Done,
-        "a substation is good for 12 hours"
-    );
-    assert_eq!(
-        sla::checkpoint(&sub, visited, start, m(12 * 60 + 30)).state,
-        CheckpointState::Due,
-        "and due after 12 hours"
-    );
-    assert_eq!(
-        sla::checkpoint(&sub, None, start, m(0)).state,
-        CheckpointState::Due,
-        "an unvisited checkpoint is due at the start"
     );
 }
 
