@@ -8,8 +8,12 @@
 //! - [`field`]: actions that need more than one rule check (notice numbers, accident reports).
 //! - [`audit`]: verifying a log and naming the first tampered event.
 //! - [`files`]: content-addressed photo and signature files; `photos` runs them through heatcrew-media.
+//! - [`views`]: what the app's screens show and its forms send, built from the store.
+//! - [`sync`]: the sync client: outbox up, photos after their records, dispatched work down.
+//! - [`app_error`]: refusals at the app's edge (not signed in, sign-out with records waiting).
 //! - [`error`]: what can go wrong on the device: rule, storage and media errors, in zh-CN and English.
 
+pub mod app_error;
 pub mod audit;
 pub mod demo;
 pub mod error;

@@ -3,10 +3,12 @@
 //! fails. Modelled as data so it can be reasoned about: the outbox says what is pending, the office
 //! answers per event, and nothing is ever dropped on the device side.
 
+mod error;
 mod http;
 mod state;
 
-pub use http::{OfficeApi, SyncError, Timed};
+pub use error::SyncError;
+pub use http::{OfficeApi, Timed};
 pub use state::{Backlog, PendingAttachment, Session};
 
 use crate::store::{OutboxState, Store};
