@@ -1,6 +1,6 @@
 //! heatcrew-rules' tests: the templates, the checklist engine and the clocks, with no store at all
 //! (the office will apply these rules to what it receives, so they must work on bare values).
-//! The same rules seen through the device store are tested in crates/core/tests/core.rs.
+//! The same rules seen through the device store are tested in crates/core/tests/core/rules.rs.
 //! Every assertion says why it matters.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
