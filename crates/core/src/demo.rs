@@ -4,13 +4,13 @@
 
 use crate::error::Result;
 use crate::store::Store;
-use crate::template;
 use chrono::{Duration, Utc};
 use heatcrew_protocol::{
     AppointmentWindow, AttachmentRef, Checkpoint, CheckpointKind, Customer, DeclineKind, EventBody,
     FindingCategory, Job, JobKind, JobStatus, Position, Reading, ReadingSpec, Remedy, Resolution,
     Severity, Signer, StepEvidence, Witness,
 };
+use heatcrew_rules::template;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 

@@ -4,9 +4,9 @@
 
 use crate::error::Result;
 use crate::store::Store;
-use crate::template;
 use chrono::NaiveDate;
 use heatcrew_protocol::{Event, EventBody, Job, JobKind, JobStatus, Position};
+use heatcrew_rules::template;
 use rusqlite::OptionalExtension;
 use uuid::Uuid;
 

@@ -1,30 +1,31 @@
 //! The device side of HeatCrew: everything the field app does, without any UI or Tauri.
 //!
-//! - [`template`]: checklist templates (versioned data in `templates/`), zh-CN and English texts.
-//! - [`checklist`]: the rules: step order, evidence, signatures or refusals, locked ratings.
-//! - [`progress`]: a job's records folded from its events (the projection).
-//! - [`sla`]: the 4-hour resolution clock, arrival against the window, patrol checkpoint clocks.
+//! The field rules (templates, the checklist engine, the projection fold, SLA clocks) live in the
+//! pure crate heatcrew-rules, so that the office can apply the same rules; they are re-exported here under their old
+//! paths (`heatcrew_core::checklist`, …) so that the app and the tests need not care.
+//!
 //! - [`store`]: the signed, hash-chained event log in SQLite, its outbox and projections.
 //! - [`field`]: actions that need more than one rule check (notice numbers, accident reports).
 //! - [`audit`]: verifying a log and naming the first tampered event.
 //! - [`files`]: content-addressed photo and signature files; `photos` runs them through heatcrew-media.
-//! - [`error`]: rule errors a technician understands, in zh-CN and English.
+//! - [`views`]: what the app's screens show and its forms send, built from the store.
+//! - [`sync`]: the sync client: outbox up, photos after their records, dispatched work down.
+//! - [`app_error`]: refusals at the app's edge (not signed in, sign-out with records waiting).
+//! - [`error`]: what can go wrong on the device: rule, storage and media errors, in zh-CN and English.
 
+pub mod app_error;
 pub mod audit;
-pub mod checklist;
 pub mod demo;
 pub mod error;
 pub mod field;
 pub mod files;
 mod migrations;
 mod photos;
-pub mod progress;
-pub mod sla;
 pub mod store;
 pub mod sync;
-pub mod template;
 pub mod views;
 
-pub use error::{CoreError, Result, RuleError};
+pub use error::{CoreError, Result};
+pub use heatcrew_rules::{Lang, Localized, RuleError};
+pub use heatcrew_rules::{checklist, progress, sla, template};
 pub use store::{OutboxEntry, OutboxState, Store, StoredJob};
-pub use template::{Lang, Localized};

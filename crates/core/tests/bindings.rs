@@ -3,12 +3,12 @@
 //! memory and fails when the checked-in file differs; with `UPDATE_BINDINGS=1` it rewrites the file.
 
 use heatcrew_core::sync::SyncStatus;
-use heatcrew_core::template::Lang;
 use heatcrew_core::views::{
     AccidentInput, DamageInput, DefectInput, FindingInput, JobView, NetworkDamageInput,
     OutboxEntryView, SessionView, Today,
 };
 use heatcrew_protocol::{Resolution, StepEvidence};
+use heatcrew_rules::Lang;
 use std::any::TypeId;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -13,57 +13,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
-/// What went wrong talking to the office, by what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SyncError {
-    /// No connection, timeout, dropped halfway: try again later.
-    #[error("office unreachable: {0}")]
-    Offline(String),
-    /// 5xx or 429: try again later, after `retry_after` if the office said so.
-    #[error("office busy or failing ({status}): {message}")]
-    Unavailable {
-        status: u16,
-        message: String,
-        retry_after: Option<Duration>,
-    },
-    /// 401: refresh the token (and if that fails, sign in again).
-    #[error("not signed in: {0}")]
-    Unauthorized(String),
-    /// 409 `sequence_gap`: the office expects a different next event.
-    #[error("office expects event {expected_seq} next")]
-    SequenceGap { expected_seq: u64 },
-    /// Any other 4xx: a problem retrying cannot fix; shown to the user.
-    #[error("office refused ({status} {code}): {message}")]
-    Refused {
-        status: u16,
-        code: String,
-        message: String,
-    },
-    /// The office speaks another protocol version.
-    #[error("office protocol {0} differs from this app's {PROTOCOL_VERSION}; update the app")]
-    ProtocolMismatch(String),
-}
-
-impl SyncError {
-    pub fn code(&self) -> &str {
-        match self {
-            SyncError::Offline(_) => "offline",
-            SyncError::Unavailable { .. } => "office_unavailable",
-            SyncError::Unauthorized(_) => "unauthorized",
-            SyncError::SequenceGap { .. } => "sequence_gap",
-            SyncError::Refused { code, .. } => code,
-            SyncError::ProtocolMismatch(_) => "protocol_mismatch",
-        }
-    }
-
-    /// Worth trying again later without the user doing anything.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            SyncError::Offline(_) | SyncError::Unavailable { .. } | SyncError::SequenceGap { .. }
-        )
-    }
-}
+use super::SyncError;
 
 /// An HTTP client for one office.
 #[derive(Debug, Clone)]

@@ -3,10 +3,14 @@
 //! fails. Modelled as data so it can be reasoned about: the outbox says what is pending, the office
 //! answers per event, and nothing is ever dropped on the device side.
 
+mod error;
 mod http;
 mod state;
+#[cfg(test)]
+mod tests;
 
-pub use http::{OfficeApi, SyncError, Timed};
+pub use error::SyncError;
+pub use http::{OfficeApi, Timed};
 pub use state::{Backlog, PendingAttachment, Session};
 
 use crate::store::{OutboxState, Store};
@@ -106,8 +110,9 @@ pub async fn login(
         device_code: body.device_code,
     };
     let mut s = lock(store);
-    s.save_session(&session).map_err(local)?;
-    s.note_server_time(Some(body.server_time)).map_err(local)?;
+    s.save_session(&session).map_err(SyncError::local)?;
+    s.note_server_time(Some(body.server_time))
+        .map_err(SyncError::local)?;
     Ok(session)
 }
 
@@ -146,7 +151,8 @@ impl Syncer {
     }
 
     /// Sync until stopped: a pass whenever woken or every [`IDLE_POLL`], with backoff (full jitter,
-    /// 1 s to 5 min, or the office's `Retry-After`) while the network or the office fails.
+    /// 1 s to 5 min, or the office's `Retry-After`) while the network or the office fails, or the
+    /// phone's disk is full (see [`SyncError::is_transient`]).
     pub async fn run(self) {
         let mut failures: u32 = 0;
         loop {
@@ -166,7 +172,7 @@ impl Syncer {
                     failures += 1;
                     backoff(failures)
                 }
-                // Needs the user (sign in again, update the app): wait to be woken.
+                // Needs the user (sign in again, update the app, a damaged store): wait to be woken.
                 Err(_) => BACKOFF_MAX,
             };
             tokio::select! {
@@ -204,7 +210,7 @@ impl Syncer {
     async fn pass(&self) -> Result<SyncReport, SyncError> {
         let mut session = lock(&self.store)
             .session()
-            .map_err(local)?
+            .map_err(SyncError::local)?
             .ok_or_else(|| SyncError::Unauthorized("sign in first".into()))?;
         let api = OfficeApi::new(&session.office_url);
         if session.access_expires_at - ChronoDuration::seconds(60) < Utc::now() {
@@ -233,7 +239,9 @@ impl Syncer {
             user: resp.body.user,
             device_code: resp.body.device_code,
         };
-        lock(&self.store).save_session(&fresh).map_err(local)?;
+        lock(&self.store)
+            .save_session(&fresh)
+            .map_err(SyncError::local)?;
         Ok(fresh)
     }
 
@@ -243,7 +251,10 @@ impl Syncer {
         session: &Session,
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
-        let total = lock(&self.store).backlog().map_err(local)?.queued;
+        let total = lock(&self.store)
+            .backlog()
+            .map_err(SyncError::local)?
+            .queued;
         self.status.send_modify(|s| {
             s.events_total = total;
             s.events_sent = 0;
@@ -254,10 +265,10 @@ impl Syncer {
                 let mut s = lock(&self.store);
                 let batch = s
                     .pending_push(PUSH_BATCH_EVENTS, PUSH_BATCH_BYTES)
-                    .map_err(local)?;
+                    .map_err(SyncError::local)?;
                 let seqs: Vec<u64> = batch.iter().map(|e| e.seq()).collect();
                 s.mark_outbox(&seqs, OutboxState::Uploading)
-                    .map_err(local)?;
+                    .map_err(SyncError::local)?;
                 batch
             };
             if batch.is_empty() {
@@ -284,15 +295,18 @@ impl Syncer {
                         })
                         .count() as u64;
                     let mut s = lock(&self.store);
-                    s.apply_push(&resp.body.results).map_err(local)?;
-                    s.note_server_time(resp.server_time).map_err(local)?;
+                    s.apply_push(&resp.body.results).map_err(SyncError::local)?;
+                    s.note_server_time(resp.server_time)
+                        .map_err(SyncError::local)?;
                     report.pushed += n - rejected;
                     report.rejected += rejected;
                     self.status.send_modify(|st| st.events_sent += n);
                 }
                 Err(SyncError::SequenceGap { expected_seq }) if gaps < 3 => {
                     gaps += 1;
-                    lock(&self.store).resync_from(expected_seq).map_err(local)?;
+                    lock(&self.store)
+                        .resync_from(expected_seq)
+                        .map_err(SyncError::local)?;
                 }
                 Err(e) => return Err(e),
             }
@@ -305,7 +319,9 @@ impl Syncer {
         session: &Session,
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
-        let pending = lock(&self.store).pending_attachments().map_err(local)?;
+        let pending = lock(&self.store)
+            .pending_attachments()
+            .map_err(SyncError::local)?;
         let total: u64 = pending.iter().map(|p| p.bytes - p.uploaded_bytes).sum();
         self.status.send_modify(|s| {
             s.bytes_total = total;
@@ -328,8 +344,8 @@ impl Syncer {
             let mut complete = status.complete;
             let path = lock(&self.store).files().path(&a.sha256);
             while !complete {
-                let chunk = read_chunk(&path, offset).map_err(|e| SyncError::Refused {
-                    status: 0,
+                // The photo is on this device: failing to read it is local, not the office.
+                let chunk = read_chunk(&path, offset).map_err(|e| SyncError::Local {
                     code: "file_missing".into(),
                     message: format!("photo {} cannot be read: {e}", a.sha256),
                 })?;
@@ -352,12 +368,12 @@ impl Syncer {
                 }
                 lock(&self.store)
                     .set_attachment_progress(&a.sha256, offset, complete)
-                    .map_err(local)?;
+                    .map_err(SyncError::local)?;
             }
             if complete {
                 lock(&self.store)
                     .set_attachment_progress(&a.sha256, a.bytes, true)
-                    .map_err(local)?;
+                    .map_err(SyncError::local)?;
                 report.attachments += 1;
             }
         }
@@ -371,11 +387,12 @@ impl Syncer {
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
         loop {
-            let cursor = lock(&self.store).pull_cursor().map_err(local)?;
+            let cursor = lock(&self.store).pull_cursor().map_err(SyncError::local)?;
             let page = api.pull(&session.access_token, cursor, PULL_PAGE).await?;
             let mut s = lock(&self.store);
-            s.apply_pull(&page.body).map_err(local)?;
-            s.note_server_time(page.server_time).map_err(local)?;
+            s.apply_pull(&page.body).map_err(SyncError::local)?;
+            s.note_server_time(page.server_time)
+                .map_err(SyncError::local)?;
             report.changes_pulled += page.body.changes.len() as u64;
             if !page.body.has_more {
                 return Ok(());
@@ -419,12 +436,4 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
     store
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn local(e: crate::CoreError) -> SyncError {
-    SyncError::Refused {
-        status: 0,
-        code: e.code().to_owned(),
-        message: e.to_string(),
-    }
 }

@@ -4,23 +4,28 @@
 //! event, queues it in the outbox and updates the job's projection. With WAL and
 //! `synchronous=FULL`, once [`Store::record`] returns the action survives a crash or power loss.
 
-use crate::checklist::JobContext;
-use crate::error::{CoreError, Result, RuleError};
+use crate::error::{CoreError, Result};
 use crate::files::FileStore;
 use crate::migrations;
-use crate::progress::{EventMeta, JobProgress};
-use crate::template::{self, Template};
 use chrono::{DateTime, Local, NaiveDate, SubsecRound, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use heatcrew_protocol::{ChainTip, Digest, Event, EventBody, Job, UnsignedEvent};
+use heatcrew_rules::RuleError;
+use heatcrew_rules::checklist::JobContext;
+use heatcrew_rules::progress::{EventMeta, JobProgress};
+use heatcrew_rules::template::{self, Template};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ts_rs::TS;
 use uuid::Uuid;
+
+mod outbox;
+
+pub(crate) use outbox::requeue_unanswered_pushes;
+pub use outbox::{OutboxEntry, OutboxState};
 
 /// Where the store gets "now" from. Tests and the simulator pass their own.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -52,53 +57,8 @@ pub struct StoredJob {
 
 impl StoredJob {
     pub fn template(&self) -> Result<&'static Template, RuleError> {
-        template::find(&self.job.template)
-            .ok_or_else(|| RuleError::UnknownTemplate(self.job.template.id.clone()))
+        template::for_job(&self.job)
     }
-}
-
-/// The state of a record in the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum OutboxState {
-    Queued,
-    Uploading,
-    Acknowledged,
-    Rejected,
-}
-
-impl OutboxState {
-    fn as_str(self) -> &'static str {
-        match self {
-            OutboxState::Queued => "queued",
-            OutboxState::Uploading => "uploading",
-            OutboxState::Acknowledged => "acknowledged",
-            OutboxState::Rejected => "rejected",
-        }
-    }
-
-    fn parse(s: &str) -> Result<OutboxState> {
-        Ok(match s {
-            "queued" => OutboxState::Queued,
-            "uploading" => OutboxState::Uploading,
-            "acknowledged" => OutboxState::Acknowledged,
-            "rejected" => OutboxState::Rejected,
-            other => return Err(CoreError::Corrupt(format!("outbox state {other:?}"))),
-        })
-    }
-}
-
-/// One record in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxEntry {
-    pub seq: u64,
-    pub event_id: Uuid,
-    pub job_id: Uuid,
-    pub kind: String,
-    pub recorded_at: DateTime<Utc>,
-    pub state: OutboxState,
-    pub reason: Option<String>,
-    pub urgent: bool,
 }
 
 /// Called with the events of each committed action (to wake the sync loop, refresh the UI).
@@ -282,8 +242,7 @@ impl Store {
     /// actions, all in one transaction.
     pub fn create_job(&mut self, job: Job, then: Vec<EventBody>) -> Result<Vec<Event>> {
         let today = self.today();
-        let template = template::find(&job.template)
-            .ok_or_else(|| RuleError::UnknownTemplate(job.template.id.clone()))?;
+        let template = template::for_job(&job)?;
         let job_id = job.id;
         let mut batch = self.begin()?;
         if batch.job(job_id)?.is_some() {
@@ -377,59 +336,6 @@ impl Store {
             })
         })?;
         rows.map(|r| r?.into_event(self.device_id)).collect()
-    }
-
-    /// The outbox, oldest first.
-    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT o.seq, e.id, e.job_id, e.kind, e.recorded_at, o.state, o.reason, o.urgent
-             FROM outbox o JOIN events e ON e.seq = o.seq ORDER BY o.seq",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, bool>(7)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (seq, id, job, kind, at, state, reason, urgent) = row?;
-            Ok(OutboxEntry {
-                seq: seq as u64,
-                event_id: parse_uuid(&id)?,
-                job_id: parse_uuid(&job)?,
-                kind,
-                recorded_at: parse_time(&at)?,
-                state: OutboxState::parse(&state)?,
-                reason,
-                urgent,
-            })
-        })
-        .collect()
-    }
-
-    /// Set the outbox state of events (after a push).
-    pub fn set_outbox_state(
-        &mut self,
-        updates: &[(u64, OutboxState, Option<String>)],
-    ) -> Result<()> {
-        let now = self.now().to_rfc3339();
-        let tx = self.conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE outbox SET state = ?2, reason = ?3, updated_at = ?4 WHERE seq = ?1",
-            )?;
-            for (seq, state, reason) in updates {
-                stmt.execute(params![*seq as i64, state.as_str(), reason, now])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
     }
 
     /// Rebuild every projection from the event log (after an upgrade, or to check them).
@@ -612,16 +518,6 @@ fn project(tx: &Transaction<'_>, event: &Event) -> Result<()> {
         serde_json::to_string(&progress)?,
         event.seq() as i64
     ])?;
-    Ok(())
-}
-
-/// Records marked uploading whose push was never answered (the app stopped, or the pass ended without
-/// the office's reply) go back to queued, to be pushed again; the office ignores what it already has.
-pub(crate) fn requeue_unanswered_pushes(conn: &Connection) -> Result<()> {
-    conn.execute(
-        "UPDATE outbox SET state = 'queued' WHERE state = 'uploading'",
-        [],
-    )?;
     Ok(())
 }
 

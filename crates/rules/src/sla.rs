@@ -7,14 +7,14 @@ use crate::progress::JobProgress;
 use chrono::{DateTime, Duration, Utc};
 use heatcrew_protocol::{Checkpoint, Job, Resolution};
 use serde::{Deserialize, Serialize};
-use ts_rs::TS;
 
 /// Ordinary faults are resolved within this time from the report.
 pub const RESOLUTION_TARGET: Duration = Duration::hours(4);
 /// Within this much of the deadline a job shows as at risk.
 pub const AT_RISK_BEFORE: Duration = Duration::hours(1);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Sla {
     /// No reported time (patrol rounds, planned work).
@@ -64,7 +64,8 @@ pub fn resolution(job: &Job, progress: &JobProgress, now: DateTime<Utc>) -> Sla 
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Arrival {
     NotArrived,
@@ -85,7 +86,8 @@ pub fn arrival(job: &Job, progress: &JobProgress) -> Arrival {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckpointState {
     /// Visited, next visit not yet due.

@@ -2,8 +2,9 @@
 //! template and what has been recorded so far. Pure functions: no clock, no storage.
 
 use crate::error::RuleError;
+use crate::lang::Localized;
 use crate::progress::JobProgress;
-use crate::template::{Evidence, Incident, Localized, StepTemplate, Template};
+use crate::template::{Evidence, Incident, StepTemplate, Template};
 use chrono::NaiveDate;
 use heatcrew_protocol::{EventBody, Job, JobStatus};
 

@@ -1,58 +1,29 @@
 //! Checklist templates: versioned data, not code branches.
 //!
-//! Each template is a JSON file in `crates/core/templates/` (`<id>.v<version>.json`), embedded at build
+//! Each template is a JSON file in `crates/rules/templates/` (`<id>.v<version>.json`), embedded at build
 //! time. A job names its template and version; a new version is a new file, and old versions stay so
 //! that jobs recorded under them still read back the same.
 
-use heatcrew_protocol::{JobKind, ReadingSpec, TemplateRef};
+use crate::error::RuleError;
+use heatcrew_protocol::{Job, JobKind, ReadingSpec, TemplateRef};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use ts_rs::TS;
 
-/// A text in the two languages the app speaks: Chinese first, English second.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct Localized {
-    pub zh: String,
-    pub en: String,
-}
-
-impl Localized {
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Localized {
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Zh => &self.zh,
-            Lang::En => &self.en,
-        }
-    }
-}
-
-/// The UI language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
-pub enum Lang {
-    #[default]
-    #[serde(rename = "zh-CN")]
-    Zh,
-    #[serde(rename = "en")]
-    En,
-}
+// Template texts are `Localized`; the language types are reachable from here as they always were.
+pub use crate::lang::{Lang, Localized};
 
 /// One choice of a [`Evidence::Choice`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ChoiceOption {
     pub value: String,
     pub label: Localized,
 }
 
 /// What a step needs before it counts as done.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[ts(rename = "EvidenceSpec")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "EvidenceSpec"))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Evidence {
     /// At least `min` photos attached to the step.
@@ -185,6 +156,11 @@ pub fn catalog() -> &'static BTreeMap<(String, u32), Template> {
 /// The template a job refers to.
 pub fn find(reference: &TemplateRef) -> Option<&'static Template> {
     catalog().get(&(reference.id.clone(), reference.version))
+}
+
+/// The template a job refers to, or `UnknownTemplate` (a job from a newer office than this build).
+pub fn for_job(job: &Job) -> Result<&'static Template, RuleError> {
+    find(&job.template).ok_or_else(|| RuleError::UnknownTemplate(job.template.id.clone()))
 }
 
 /// The newest template for a job kind (what the office assigns to new jobs).

@@ -1,0 +1,117 @@
+//! What the field app's forms send, and the events they become (each with a new record id).
+
+use heatcrew_protocol::{AttachmentRef, EventBody, FindingCategory, Position, Remedy, Severity};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use ts_rs::TS;
+use uuid::Uuid;
+
+/// A damage record as the form sends it (`record_damage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DamageInput {
+    pub item: String,
+    pub description: String,
+    pub remedy: Remedy,
+    #[serde(default)]
+    pub remedy_detail: String,
+    #[serde(default)]
+    pub photos: Vec<AttachmentRef>,
+    pub customer_signature: AttachmentRef,
+}
+
+/// Damage to the network caused by the customer (`record_network_damage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NetworkDamageInput {
+    pub equipment: String,
+    pub cause: String,
+    #[serde(default)]
+    pub photos: Vec<AttachmentRef>,
+    pub customer_signature: AttachmentRef,
+}
+
+/// A heat-theft finding (`record_finding`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FindingInput {
+    pub category: FindingCategory,
+    pub description: String,
+    #[serde(default)]
+    pub states: BTreeMap<String, String>,
+    #[serde(default)]
+    pub photos: Vec<AttachmentRef>,
+}
+
+/// A patrol defect (`report_defect`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DefectInput {
+    pub checkpoint: Option<String>,
+    pub category: String,
+    pub severity: Severity,
+    pub position: Position,
+    pub description: String,
+    #[serde(default)]
+    pub photos: Vec<AttachmentRef>,
+}
+
+/// An urgent accident or hazard report (`report_accident`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AccidentInput {
+    pub description: String,
+    #[serde(default)]
+    pub measures_taken: String,
+    pub position: Position,
+    #[serde(default)]
+    pub injuries: bool,
+}
+
+impl DamageInput {
+    /// The event, with a new id for the damage record.
+    pub fn into_body(self) -> EventBody {
+        EventBody::DamageRecorded {
+            damage_id: Uuid::now_v7(),
+            item: self.item,
+            description: self.description,
+            remedy: self.remedy,
+            remedy_detail: self.remedy_detail,
+            photos: self.photos,
+            customer_signature: self.customer_signature,
+        }
+    }
+}
+
+impl NetworkDamageInput {
+    pub fn into_body(self) -> EventBody {
+        EventBody::NetworkDamageRecorded {
+            damage_id: Uuid::now_v7(),
+            equipment: self.equipment,
+            cause: self.cause,
+            photos: self.photos,
+            customer_signature: self.customer_signature,
+        }
+    }
+}
+
+impl FindingInput {
+    pub fn into_body(self) -> EventBody {
+        EventBody::FindingRecorded {
+            finding_id: Uuid::now_v7(),
+            category: self.category,
+            description: self.description,
+            states: self.states,
+            photos: self.photos,
+        }
+    }
+}
+
+impl DefectInput {
+    pub fn into_body(self) -> EventBody {
+        EventBody::DefectReported {
+            defect_id: Uuid::now_v7(),
+            checkpoint: self.checkpoint,
+            category: self.category,
+            severity: self.severity,
+            position: self.position,
+            description: self.description,
+            photos: self.photos,
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! What the field app's screens show and what its forms send: the types of the UI contract
+//! (`ui/src/lib/backend/CONTRACT.md`: snake_case fields, tagged unions), and the functions that build
+//! the views from the store. No Tauri, no writes.
+//!
+//! - [`types`]: the views, what screens show (`Today`, `JobView`, `OutboxEntryView`, …).
+//! - [`inputs`]: what forms send (`DamageInput`, `FindingInput`, …) and the events they become.
+//! - [`from_store`]: pure reads over [`Store`](crate::Store), the templates, the
+//!   projection and the SLA clocks that build the views.
+//!
+//! `ui/src/lib/backend/types.ts` is generated from these types (and those they embed) by ts-rs;
+//! `tests/bindings.rs` fails when it is out of date. After changing a type here, regenerate it:
+//! `UPDATE_BINDINGS=1 cargo test -p heatcrew-core --test bindings`.
+
+pub mod from_store;
+pub mod inputs;
+pub mod types;
+
+pub use from_store::{idle_sync_status, job, job_view, outbox, session, today};
+pub use inputs::{AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput};
+pub use types::{
+    CheckpointView, DamageView, DefectView, FindingView, JobSummary, JobView, NoticeView,
+    OutboxEntryView, RatingView, SessionView, SignatureView, StepStatus, StepView, Today,
+};
+// The app's edge refusals, where the shell has always found them.
+pub use crate::app_error::{AppError, sign_out_refusal};

@@ -1,0 +1,187 @@
+//! The views: what the field app's screens show, as the UI contract has them.
+
+use crate::store::OutboxState;
+use chrono::{DateTime, NaiveDate, Utc};
+use heatcrew_protocol::sync::UserInfo;
+use heatcrew_protocol::{
+    AppointmentWindow, AttachmentRef, CheckpointKind, Customer, DeclineKind, JobKind, OutageNotice,
+    Position, ReadingSpec, Severity, Witness,
+};
+use heatcrew_rules::Localized;
+use heatcrew_rules::sla::{Arrival, CheckpointState, Sla};
+use heatcrew_rules::template::Evidence;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use ts_rs::TS;
+use uuid::Uuid;
+
+/// Who is signed in on this device (`Session` in the contract; no tokens cross to the UI).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "Session")]
+pub struct SessionView {
+    pub user: UserInfo,
+    pub office_url: String,
+    pub device_code: String,
+}
+
+/// The job list screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Today {
+    pub now: DateTime<Utc>,
+    pub jobs: Vec<JobSummary>,
+    pub outages: Vec<OutageNotice>,
+}
+
+/// One row of the job list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct JobSummary {
+    pub id: Uuid,
+    pub kind: JobKind,
+    pub title: String,
+    pub customer: Option<Customer>,
+    pub site: Option<String>,
+    pub window: Option<AppointmentWindow>,
+    pub reported_at: Option<DateTime<Utc>>,
+    pub sla: Sla,
+    pub arrival: Arrival,
+    pub steps_done: u32,
+    pub steps_total: u32,
+    pub closed: bool,
+    pub cancelled: bool,
+    pub revoked: bool,
+    /// Records of this job not yet acknowledged by the office.
+    pub pending_records: u32,
+    /// Emergency work and accident reports, shown first and pushed first.
+    pub urgent: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Done,
+    Skipped,
+    Current,
+    Pending,
+}
+
+/// One step of a visit, one screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct StepView {
+    pub id: String,
+    pub title: Localized,
+    pub phrase: Option<Localized>,
+    pub hint: Option<Localized>,
+    pub evidence: Vec<Evidence>,
+    pub status: StepStatus,
+    pub skippable: bool,
+    pub skip_reason: Option<String>,
+    pub photos: Vec<AttachmentRef>,
+}
+
+/// The customer's signature, or the recorded reason there is none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SignatureView {
+    Signed {
+        signer_name: String,
+        image: AttachmentRef,
+    },
+    Declined {
+        outcome: DeclineKind,
+        reason: String,
+        witness: Option<Witness>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RatingView {
+    pub stars: u8,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CheckpointView {
+    pub id: String,
+    pub name: String,
+    pub kind: CheckpointKind,
+    pub state: CheckpointState,
+    pub next_due_at: DateTime<Utc>,
+    pub last_visit_at: Option<DateTime<Utc>>,
+    pub missed_rounds: u32,
+    pub readings: Vec<ReadingSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DefectView {
+    pub id: Uuid,
+    pub checkpoint: Option<String>,
+    pub category: String,
+    pub severity: Severity,
+    pub description: String,
+    pub position: Position,
+    pub photos: Vec<AttachmentRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct FindingView {
+    pub id: Uuid,
+    pub category: String,
+    pub description: String,
+    pub states: BTreeMap<String, String>,
+    pub photos: Vec<AttachmentRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NoticeView {
+    pub number: String,
+    pub deadline: NaiveDate,
+    pub requirements: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct DamageView {
+    pub id: Uuid,
+    pub item: String,
+    pub description: String,
+    /// `restore_original` | `equivalent` | `compensation`, or `customer_caused` for network damage.
+    pub remedy: String,
+    pub remedy_detail: String,
+    pub photos: Vec<AttachmentRef>,
+}
+
+/// A job with everything the visit screens need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct JobView {
+    pub summary: JobSummary,
+    pub steps: Vec<StepView>,
+    pub current_step: Option<String>,
+    pub signature: Option<SignatureView>,
+    pub rating: Option<RatingView>,
+    pub damages: Vec<DamageView>,
+    pub findings: Vec<FindingView>,
+    pub notices: Vec<NoticeView>,
+    pub checkpoints: Vec<CheckpointView>,
+    pub defects: Vec<DefectView>,
+    pub can_close: bool,
+    pub close_blockers: Vec<Localized>,
+}
+
+/// One record in the outbox screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "OutboxEntry")]
+pub struct OutboxEntryView {
+    // Counters cross as JSON numbers, far below 2^53 (ts-rs would say `bigint` for u64).
+    pub event_id: Uuid,
+    #[ts(type = "number")]
+    pub device_seq: u64,
+    pub job_id: Uuid,
+    pub job_title: String,
+    pub kind: String,
+    pub recorded_at: DateTime<Utc>,
+    pub state: OutboxState,
+    pub reason: Option<String>,
+    #[ts(type = "number")]
+    pub bytes_total: u64,
+    #[ts(type = "number")]
+    pub bytes_sent: u64,
+}

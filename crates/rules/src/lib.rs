@@ -1,0 +1,23 @@
+//! The HeatCrew field rules as pure functions of a job, its template, what was recorded and "now":
+//! no storage, no network, no clock of its own. The device checks every action with them before
+//! recording it; the office applies the same rules to re-check what devices send, so nothing here
+//! may assume a device store.
+//!
+//! - [`template`]: checklist templates (versioned data in `templates/`), zh-CN and English texts.
+//! - [`checklist`]: the rules: step order, evidence, signatures or refusals, locked ratings.
+//! - [`progress`]: a job's records folded from its events (the projection).
+//! - [`sla`]: the 4-hour resolution clock, arrival against the window, patrol checkpoint clocks.
+//! - [`error`]: why the rules refused an action, in words a technician understands.
+//! - [`lang`]: the two languages the app speaks.
+//!
+//! The field rules themselves are described in `docs/domain.md`.
+
+pub mod checklist;
+pub mod error;
+pub mod lang;
+pub mod progress;
+pub mod sla;
+pub mod template;
+
+pub use error::RuleError;
+pub use lang::{Lang, Localized};
