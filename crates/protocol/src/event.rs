@@ -1,19 +1,18 @@
 //! The event envelope: one user action, hash-chained to the device's previous action and signed by
-//! the device key. See DESIGN.md "Records".
+//! the device key. Specified byte for byte in `docs/evidence.md`.
 //!
-//! The canonical encoding ([`UnsignedEvent::canonical_bytes`]) is frozen: it is what the hash and the
-//! signature cover, and old evidence must keep verifying. Ordering never uses `id` or `recorded_at`;
-//! it uses `device_seq` (gap-free per device) and, across devices, the office's commit order.
+//! The canonical encoding ([`UnsignedEvent::canonical_bytes`]) is frozen per [`Format`]: it is what
+//! the hash and the signature cover, and old evidence must keep verifying. Ordering never uses `id`
+//! or `recorded_at`; it uses `device_seq` (gap-free per device) and, across devices, the office's
+//! commit order.
 
 use crate::Digest;
+use crate::canonical::{self, Format, LegacyNumbers};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
-
-/// Domain separation for the canonical encoding of an event.
-const CANONICAL_TAG: &[u8] = b"heatcrew.event.v1\n";
 
 /// Everything of an event except its hash and signature: what a device fills in before sealing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +34,10 @@ pub struct UnsignedEvent {
     pub elapsed_ms: u64,
     /// The hash of the device's previous event ([`Digest::GENESIS`] for the first).
     pub prev_hash: Digest,
+    /// Which canonical encoding the hash covers: absent on the wire for format 1 (events sealed
+    /// before formats were versioned), `2` for every event sealed now.
+    #[serde(default, skip_serializing_if = "Format::is_v1")]
+    pub format: Format,
 }
 
 /// A sealed event: [`UnsignedEvent`] plus its SHA-256 hash and the device's Ed25519 signature of it.
@@ -67,6 +70,9 @@ pub enum EventFault {
         expected: Uuid,
         found: Uuid,
     },
+    /// Well-formed JSON that its canonical format does not allow (a number too large to be exact).
+    #[error("event {seq}: {detail}")]
+    Malformed { seq: u64, detail: String },
 }
 
 impl EventFault {
@@ -78,18 +84,27 @@ impl EventFault {
             EventFault::OutOfSequence { .. } => "out_of_sequence",
             EventFault::BrokenChain { .. } => "broken_chain",
             EventFault::WrongDevice { .. } => "wrong_device",
+            EventFault::Malformed { .. } => "malformed",
         }
     }
 }
 
 impl UnsignedEvent {
-    /// The frozen byte encoding that the hash covers: a tag, then every field in a fixed order,
-    /// variable-length fields prefixed with their length, the payload as canonical JSON.
+    /// The frozen byte encoding that the hash covers: the format's tag, then every field in a fixed
+    /// order, variable-length fields prefixed with their length, the payload in canonical JSON.
+    /// Format 1 events use the first of their two number renderings (see [`canonical`]).
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let payload = canonical_json(&self.payload);
-        let mut out =
-            Vec::with_capacity(CANONICAL_TAG.len() + 128 + self.kind.len() + payload.len());
-        out.extend_from_slice(CANONICAL_TAG);
+        self.canonical_bytes_with(LegacyNumbers::PlainExponent)
+    }
+
+    fn canonical_bytes_with(&self, numbers: LegacyNumbers) -> Vec<u8> {
+        let payload = match self.format {
+            Format::V1 => canonical::payload_v1(&self.payload, numbers),
+            Format::V2 => canonical::payload_v2(&self.payload),
+        };
+        let tag = self.format.event_tag();
+        let mut out = Vec::with_capacity(tag.len() + 128 + self.kind.len() + payload.len());
+        out.extend_from_slice(tag);
         out.extend_from_slice(self.id.as_bytes());
         out.extend_from_slice(self.device_id.as_bytes());
         out.extend_from_slice(&self.device_seq.to_be_bytes());
@@ -107,7 +122,31 @@ impl UnsignedEvent {
         Digest::of(&self.canonical_bytes())
     }
 
-    /// Hash and sign with the device key.
+    /// Whether `hash` is this content's hash. A format-1 event matches under either of the two
+    /// number renderings serde_json used when format 1 was current.
+    pub fn matches_hash(&self, hash: &Digest) -> bool {
+        if self.compute_hash() == *hash {
+            return true;
+        }
+        self.format == Format::V1
+            && canonical::v1_renderings_differ(&self.payload)
+            && Digest::of(&self.canonical_bytes_with(LegacyNumbers::SignedExponent)) == *hash
+    }
+
+    /// Whether the payload may be sealed in this event's format (format 2 allows no number of
+    /// magnitude 2^53 or more, so that every language reads every number exactly).
+    pub fn check_payload(&self) -> Result<(), EventFault> {
+        match self.format {
+            Format::V1 => Ok(()),
+            Format::V2 => canonical::check_v2(&self.payload).map_err(|e| EventFault::Malformed {
+                seq: self.device_seq,
+                detail: e.to_string(),
+            }),
+        }
+    }
+
+    /// Hash and sign with the device key. The caller checks [`Self::check_payload`] first; an event
+    /// sealed without that check still fails [`Event::verify`].
     pub fn seal(self, key: &SigningKey) -> Event {
         let hash = self.compute_hash();
         let sig = key.sign(&hash.0).to_bytes();
@@ -128,7 +167,8 @@ impl Event {
     /// Chain links and sequence are checked by [`verify_chain`].
     pub fn verify(&self, key: &VerifyingKey) -> Result<(), EventFault> {
         let seq = self.seq();
-        if self.unsigned.compute_hash() != self.hash {
+        self.unsigned.check_payload()?;
+        if !self.unsigned.matches_hash(&self.hash) {
             return Err(EventFault::Edited { seq });
         }
         key.verify(&self.hash.0, &Signature::from_bytes(&self.sig))
@@ -198,50 +238,6 @@ fn put_prefixed(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-/// JSON with object keys sorted bytewise and no whitespace, independent of how serde_json's map is
-/// configured elsewhere in the build (feature `preserve_order` would otherwise change the bytes).
-pub fn canonical_json(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_canonical(value, &mut out);
-    out
-}
-
-fn write_canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push(b'{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(k, out);
-                out.push(b':');
-                write_canonical(v, out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(v, out);
-            }
-            out.push(b']');
-        }
-        Value::String(s) => write_string(s, out),
-        // Null, booleans and numbers have exactly one serde_json rendering.
-        other => out.extend_from_slice(other.to_string().as_bytes()),
-    }
-}
-
-fn write_string(s: &str, out: &mut Vec<u8>) {
-    out.extend_from_slice(Value::String(s.to_owned()).to_string().as_bytes());
-}
-
 mod hex_sig {
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -278,16 +274,46 @@ mod tests {
             recorded_at: DateTime::from_timestamp_millis(1_800_000_000_000).expect("valid"),
             elapsed_ms: seq * 1000,
             prev_hash: prev,
+            format: Format::V2,
         }
     }
 
     #[test]
-    fn canonical_json_sorts_keys_and_drops_whitespace() {
-        let v = json!({"b": 1, "a": {"d": "é\n", "c": [true, null]}});
+    fn a_format_1_event_verifies_under_either_number_rendering() {
+        let k = key();
+        let mut e = unsigned(1, Digest::GENESIS);
+        e.format = Format::V1;
+        e.payload = json!({"reading": 1e16});
+        let plain = e.clone().seal(&k);
+        // What a build on serde_json with zmij sealed: `1e+16` in the hashed bytes.
+        let signed_hash = Digest::of(&e.canonical_bytes_with(LegacyNumbers::SignedExponent));
+        assert_ne!(plain.hash, signed_hash, "the renderings differ for 1e16");
+        let signed = Event {
+            sig: k.sign(&signed_hash.0).to_bytes(),
+            hash: signed_hash,
+            unsigned: e,
+        };
+        for ev in [plain, signed] {
+            let back: Event =
+                serde_json::from_str(&serde_json::to_string(&ev).expect("json")).expect("parse");
+            back.verify(&k.verifying_key())
+                .expect("format-1 evidence sealed by either serde_json rendering still verifies");
+        }
+    }
+
+    #[test]
+    fn format_2_refuses_numbers_that_are_not_exact_everywhere() {
+        let k = key();
+        let mut e = unsigned(1, Digest::GENESIS);
+        e.payload = json!({"bytes": 9007199254740993u64});
+        assert!(
+            e.check_payload().is_err(),
+            "a device must not seal a number JavaScript cannot hold"
+        );
         assert_eq!(
-            String::from_utf8(canonical_json(&v)).expect("utf8"),
-            r#"{"a":{"c":[true,null],"d":"é\n"},"b":1}"#,
-            "the hash must not depend on key order or formatting"
+            e.seal(&k).verify(&k.verifying_key()).map_err(|f| f.code()),
+            Err("malformed"),
+            "and a verifier refuses one that was sealed anyway"
         );
     }
 

@@ -12,12 +12,17 @@
 //! - [`sync`]: push, pull, login, attachments and the `{code, message}` error body.
 
 pub mod body;
+pub mod canonical;
 pub mod digest;
 pub mod event;
+pub mod export;
 pub mod job;
+pub mod log;
+pub mod merkle;
 pub mod sync;
 
 pub use body::*;
+pub use canonical::Format;
 pub use digest::Digest;
 pub use event::{ChainTip, Event, EventFault, UnsignedEvent};
 pub use job::*;

@@ -11,6 +11,7 @@
 //!
 //! Every response carries [`crate::PROTOCOL_HEADER`] and [`crate::SERVER_TIME_HEADER`].
 
+use crate::log::{Receipt, TreeHead};
 use crate::{Digest, Event, Job, OutageNotice};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,26 @@ pub struct LoginRequest {
     pub device_public_key: String,
     #[serde(default)]
     pub device_name: String,
+    /// The one-time challenge from `POST /auth/challenge` (64 hex characters)…
+    #[serde(default)]
+    pub challenge: Option<String>,
+    /// …signed by the device key over [`crate::log::enrolment_message`] (128 hex characters):
+    /// proof that whoever enrols this device holds its private key.
+    #[serde(default)]
+    pub proof: Option<String>,
+}
+
+/// A one-time challenge for the next login of a device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeRequest {
+    pub device_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeResponse {
+    /// 32 random bytes, hex; valid once, until `expires_at`.
+    pub challenge: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +96,9 @@ pub struct LoginResponse {
     /// The highest `device_seq` the office holds for this device (0 if none).
     pub last_seq: u64,
     pub server_time: DateTime<Utc>,
+    /// The office's Ed25519 key (hex) that signs receipts and tree heads; the device keeps it.
+    #[serde(default)]
+    pub office_public_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,6 +130,10 @@ pub struct PushResult {
     pub event_id: Uuid,
     #[serde(flatten)]
     pub outcome: PushOutcome,
+    /// The office's signed receipt for a stored event (accepted, or refused for its content but
+    /// kept as a link of the chain); the device keeps it as evidence against the office.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<Receipt>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,6 +179,9 @@ pub struct PullResponse {
     pub next_cursor: u64,
     pub has_more: bool,
     pub server_time: DateTime<Utc>,
+    /// The office's latest signed tree head; the device keeps the newest it has seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree_head: Option<TreeHead>,
 }
 
 /// Start (or look up) a resumable upload.

@@ -3,7 +3,7 @@
 use chrono::DateTime;
 use ed25519_dalek::SigningKey;
 use heatcrew_protocol::sync::{PushOutcome, PushResult};
-use heatcrew_protocol::{Digest, Event, EventBody, Resolution, UnsignedEvent};
+use heatcrew_protocol::{Digest, Event, EventBody, Format, Resolution, UnsignedEvent};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -23,6 +23,7 @@ fn fixed_event() -> UnsignedEvent {
         recorded_at: DateTime::from_timestamp_millis(1_796_000_000_123).expect("time"),
         elapsed_ms: 3_600_000,
         prev_hash: Digest::of(b"previous"),
+        format: Format::V1,
     }
 }
 
@@ -99,6 +100,7 @@ fn push_results_are_flat_objects() {
             code: "bad_signature".into(),
             reason: "signature does not match".into(),
         },
+        receipt: None,
     };
     let v = serde_json::to_value(&r).expect("json");
     assert_eq!(v["outcome"], "rejected", "the outcome is a flat tag");
