@@ -500,10 +500,12 @@ def enrolment_message(challenge, device_id, public_key, username):
 
 class Report:
     def __init__(self):
-        self.faults, self.unproven = [], []
+        self.faults, self.unproven, self.codes = [], [], set()
 
-    def fault(self, where, msg):
-        self.faults.append(f"{where}: {msg}")
+    def fault(self, where, msg, code="malformed"):
+        """A fault with its code from docs/evidence.md ("Fault codes")."""
+        self.faults.append(f"{code}: {where}: {msg}")
+        self.codes.add(code)
 
     def unprove(self, where, msg):
         self.unproven.append(f"{where}: {msg}")
@@ -605,7 +607,7 @@ def check_section(sec, report):
             fault = f"malformed ({err})"
         if fault and first_fault is None:
             first_fault = fault
-            report.fault(where, f"{kind} {seq if seq is not None else '?'}: {fault}")
+            report.fault(where, f"{kind} {seq if seq is not None else '?'}: {fault}", code="chain")
         if seq is None or h is None:
             break
         if seq not in shown:
@@ -613,9 +615,9 @@ def check_section(sec, report):
         expected, prev, last_seq, last_hash = seq + 1, h, seq, h
     if first_fault is None:
         if last_seq < sec["tip_seq"]:
-            report.fault(sec["where"], f"events are missing at the end (shown up to {last_seq}, tip {sec['tip_seq']})")
+            report.fault(sec["where"], f"events are missing at the end (shown up to {last_seq}, tip {sec['tip_seq']})", code="tip_mismatch")
         elif last_seq > sec["tip_seq"] or last_hash != sec["tip_hash"]:
-            report.fault(sec["where"], f"the chain does not end at its tip (seq {sec['tip_seq']})")
+            report.fault(sec["where"], f"the chain does not end at its tip (seq {sec['tip_seq']})", code="tip_mismatch")
     return shown
 
 
@@ -638,7 +640,7 @@ def check_file_line(export, where, obj, report):
     with open(full, "rb") as fh:
         data = fh.read()
     if len(data) != size or hashlib.sha256(data).digest() != digest:
-        report.fault(where, f"file {rel} does not match its SHA-256 or size")
+        report.fault(where, f"file {rel} does not match its SHA-256 or size", code="file_mismatch")
 
 
 def verify_exports(paths, office_key=None):
@@ -651,7 +653,7 @@ def verify_exports(paths, office_key=None):
     if office_key is not None:
         keys.add(office_key)
     if len(keys) > 1:
-        report.fault("headers", "more than one office key")
+        report.fault("headers", "more than one office key", code="key_mismatch")
     office = office_key if office_key is not None else (keys.pop() if len(keys) == 1 else None)
 
     # 2. device sections; across files one key per device and one hash per (device, seq)
@@ -660,12 +662,12 @@ def verify_exports(paths, office_key=None):
         for sec in e["sections"]:
             dev = sec["device_id"]
             if device_keys.setdefault(dev, sec["public_key"]) != sec["public_key"]:
-                report.fault(sec["where"], "another public key for this device than in another section")
+                report.fault(sec["where"], "another public key for this device than in another section", code="key_mismatch")
             shown = check_section(sec, report)
             chains.setdefault(dev, []).append(shown)
             for seq, h in shown.items():
                 if versions.setdefault((dev, seq), h) != h:
-                    report.fault(sec["where"], f"two different versions of event {seq}: one side rewrote it")
+                    report.fault(sec["where"], f"two different versions of event {seq}: one side rewrote it", code="two_versions")
         for where, obj in e["files"]:
             check_file_line(e, where, obj, report)
 
@@ -681,26 +683,26 @@ def verify_exports(paths, office_key=None):
             if office is None:
                 report.unprove(where, "receipt: no office key to check it with")
             elif not ed25519_ok(office, sig, message):
-                report.fault(where, "receipt: bad office signature")
+                report.fault(where, "receipt: bad office signature", code="bad_receipt")
                 continue
             receipts.append((where, f))
             if by_index.setdefault(f["log_index"], f["leaf"]) != f["leaf"]:
-                report.fault(where, f"two receipts for log index {f['log_index']} with different leaves: the office rewrote its log")
+                report.fault(where, f"two receipts for log index {f['log_index']} with different leaves: the office rewrote its log", code="log_rewritten")
             event_key = (f["device_id"], f["device_seq"])
             if by_event.setdefault(event_key, f["event_hash"]) != f["event_hash"]:
-                report.fault(where, f"two receipts for event {f['device_seq']} with different hashes: the office rewrote its log")
+                report.fault(where, f"two receipts for event {f['device_seq']} with different hashes: the office rewrote its log", code="log_rewritten")
             # ASSUMPTION (not in the list of checks): the office appends each event once, so
             # one event at two log indices also shows a rewritten log.
             if event_index.setdefault(event_key, f["log_index"]) != f["log_index"]:
                 report.fault(where, f"two receipts put event {f['device_seq']} at log indices "
-                                    f"{event_index[event_key]} and {f['log_index']}: the office rewrote its log")
+                                    f"{event_index[event_key]} and {f['log_index']}: the office rewrote its log", code="log_rewritten")
             shown = chains.get(f["device_id"])
             if not shown:  # ASSUMPTION: nothing to compare with is "unproven"
                 report.unprove(where, f"receipt for event {f['device_seq']} of a device whose chain is not shown")
             elif f["device_seq"] > max(max(s, default=0) for s in shown):
-                report.fault(where, f"receipt for event {f['device_seq']}, beyond the end of every chain shown: events were removed")
+                report.fault(where, f"receipt for event {f['device_seq']}, beyond the end of every chain shown: events were removed", code="events_removed")
             elif any(s.get(f["device_seq"], f["event_hash"]) != f["event_hash"] for s in shown):
-                report.fault(where, f"event {f['device_seq']} was rewritten after the receipt")
+                report.fault(where, f"event {f['device_seq']} was rewritten after the receipt", code="receipt_mismatch")
 
     # 4. tree heads: signed, one root per size
     roots = {}
@@ -714,10 +716,10 @@ def verify_exports(paths, office_key=None):
             if office is None:
                 report.unprove(where, "tree head: no office key to check it with")
             elif not ed25519_ok(office, sig, message):
-                report.fault(where, "tree head: bad office signature")
+                report.fault(where, "tree head: bad office signature", code="bad_tree_head")
                 continue
             if roots.setdefault(f["size"], f["root"]) != f["root"]:
-                report.fault(where, f"two tree heads of size {f['size']} with different roots: the office rewrote its log")
+                report.fault(where, f"two tree heads of size {f['size']} with different roots: the office rewrote its log", code="log_rewritten")
 
     # 5. inclusion proofs
     included = set()
@@ -736,7 +738,7 @@ def verify_exports(paths, office_key=None):
             elif size not in roots:
                 report.unprove(where, f"inclusion proof for log index {index}: no tree head of size {size}")
             elif not verify_inclusion(index, size, leaf_hash(by_index[index]), path, roots[size]):
-                report.fault(where, f"inclusion proof for log index {index} in tree head {size} fails")
+                report.fault(where, f"inclusion proof for log index {index} in tree head {size} fails", code="inclusion_failed")
             else:
                 included.add(index)
     for where, f in receipts:
@@ -758,7 +760,7 @@ def verify_exports(paths, office_key=None):
             if first not in roots or second not in roots:
                 report.unprove(where, f"consistency proof {first} -> {second}: a tree head of that size is not in the evidence")
             elif not verify_consistency(first, second, roots[first], roots[second], path):
-                report.fault(where, f"consistency proof {first} -> {second} fails: the office's log does not extend its earlier tree head")
+                report.fault(where, f"consistency proof {first} -> {second} fails: the office's log does not extend its earlier tree head", code="consistency_failed")
                 failed.add((first, second))
             else:
                 prefix.add((first, second))
@@ -887,6 +889,8 @@ def check_vectors(directory):
         detail = "".join(f"\n  fault: {x}" for x in report.faults) + "".join(f"\n  unproven: {x}" for x in report.unproven)
         # ok=false must come from a fault: unproven items alone would also give ok=false
         expect(ok == case["ok"] and (case["ok"] or report.faults), f"export {' + '.join(case['files'])}: ok={ok}, index says {case['ok']}{detail}")
+        for code in case.get("faults", []):
+            expect(code in report.codes, f"export {' + '.join(case['files'])}: expected a {code} fault{detail}")
         print(f"export {' + '.join(case['files'])}: ok={ok} ({len(report.faults)} faults, "
               f"{len(report.unproven)} unproven) as expected={ok == case['ok']}")
         if not case["ok"] and report.faults:

@@ -97,6 +97,7 @@ pub fn audit(
                         None => Tampering::Inserted,
                     },
                     EventFault::WrongDevice { .. } => Tampering::Inserted,
+                    EventFault::Malformed { .. } => Tampering::Edited,
                 };
                 return Err(fail(tampering, fault.to_string()));
             }

@@ -140,6 +140,7 @@ mod tests {
             recorded_at: Utc::now(),
             elapsed_ms: 0,
             prev_hash: Digest::GENESIS,
+            format: heatcrew_protocol::Format::V2,
         }
         .seal(&SigningKey::from_bytes(&[1; 32]))
     }

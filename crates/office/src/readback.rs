@@ -418,6 +418,7 @@ mod tests {
             recorded_at: at,
             elapsed_ms: 0,
             prev_hash: Digest::GENESIS,
+            format: heatcrew_protocol::Format::V2,
         }
         .seal(&SigningKey::from_bytes(&[3; 32]));
         StoredEvent {

@@ -207,6 +207,7 @@ impl Device {
             recorded_at: Utc::now(),
             elapsed_ms: self.tip.seq * 1000,
             prev_hash: self.tip.hash,
+            format: heatcrew_protocol::Format::V2,
         }
     }
 

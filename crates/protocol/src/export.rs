@@ -93,7 +93,31 @@ pub struct ExportReport {
     pub files: u64,
     /// Things that could not be checked (e.g. two tree heads without a consistency proof).
     pub unproven: Vec<String>,
-    pub faults: Vec<String>,
+    pub faults: Vec<Fault>,
+}
+
+/// Why evidence does not hold: a stable code (listed in `docs/evidence.md`) and the details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fault {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ExportReport {
+    fn fault(&mut self, code: &'static str, message: String) {
+        self.faults.push(Fault { code, message });
+    }
+
+    /// Whether any fault has this code.
+    pub fn has(&self, code: &str) -> bool {
+        self.faults.iter().any(|f| f.code == code)
+    }
 }
 
 impl ExportReport {
@@ -156,7 +180,12 @@ pub fn verify_exports(
 
     for export in exports {
         let name = export.name.as_str();
-        let mut fault = |msg: String| r.faults.push(format!("{name}: {msg}"));
+        let mut fault = |code: &'static str, msg: String| {
+            r.faults.push(Fault {
+                code,
+                message: format!("{name}: {msg}"),
+            })
+        };
         match export.lines.first() {
             Some(ExportLine::Header {
                 format,
@@ -164,44 +193,51 @@ pub fn verify_exports(
                 ..
             }) => {
                 if format != EXPORT_FORMAT {
-                    fault(format!("unknown export format {format:?}"));
+                    fault("bad_header", format!("unknown export format {format:?}"));
                     continue;
                 }
                 if let Some(k) = office_public_key {
                     match &office_key {
-                        Some(known) if known != k => fault(format!(
-                            "office key {k} differs from {known} in another export"
-                        )),
+                        Some(known) if known != k => fault(
+                            "key_mismatch",
+                            format!("office key {k} differs from {known} in another export"),
+                        ),
                         _ => office_key = Some(k.clone()),
                     }
                 }
             }
             _ => {
-                fault("the first line is not a header".into());
+                fault("bad_header", "the first line is not a header".into());
                 continue;
             }
         }
         let mut current: Option<(Uuid, ed25519_dalek::VerifyingKey, ChainTip, ChainTip)> = None;
+        // A bundle (an export with files) must carry every file its events refer to.
+        let mut listed: Vec<Digest> = Vec::new();
+        let mut referenced: Vec<(Digest, Uuid, u64)> = Vec::new();
         let finish = |current: &Option<(Uuid, ed25519_dalek::VerifyingKey, ChainTip, ChainTip)>,
-                      fault: &mut dyn FnMut(String)| {
+                      fault: &mut dyn FnMut(&'static str, String)| {
             if let Some((dev, _, want, got)) = current
                 && want != got
             {
-                fault(format!(
-                    "device {dev}: the chain ends at event {} but the export says its tip is event {} ({})",
-                    got.seq,
-                    want.seq,
-                    if got.seq < want.seq {
-                        "events are missing at the end"
-                    } else {
-                        "the tip was altered"
-                    }
-                ));
+                fault(
+                    "tip_mismatch",
+                    format!(
+                        "device {dev}: the chain ends at event {} but the export says its tip is event {} ({})",
+                        got.seq,
+                        want.seq,
+                        if got.seq < want.seq {
+                            "events are missing at the end"
+                        } else {
+                            "the tip was altered"
+                        }
+                    ),
+                );
             }
         };
         for line in &export.lines[1..] {
             match line {
-                ExportLine::Header { .. } => fault("a second header".into()),
+                ExportLine::Header { .. } => fault("bad_header", "a second header".into()),
                 ExportLine::Device {
                     device_id,
                     public_key,
@@ -210,13 +246,19 @@ pub fn verify_exports(
                     finish(&current, &mut fault);
                     current = None;
                     let Some(vk) = parse_public_key(public_key) else {
-                        fault(format!("device {device_id}: malformed public key"));
+                        fault(
+                            "bad_key",
+                            format!("device {device_id}: malformed public key"),
+                        );
                         continue;
                     };
                     match keys.get(device_id) {
-                        Some(k) if k != public_key => fault(format!(
-                            "device {device_id}: key {public_key} differs from {k} in another export"
-                        )),
+                        Some(k) if k != public_key => fault(
+                            "key_mismatch",
+                            format!(
+                                "device {device_id}: key {public_key} differs from {k} in another export"
+                            ),
+                        ),
                         _ => {
                             keys.insert(*device_id, public_key.clone());
                         }
@@ -226,22 +268,26 @@ pub fn verify_exports(
                 }
                 ExportLine::Event { event } => {
                     let Some((dev, vk, _, at)) = current.as_mut() else {
-                        fault("an event before any device line".into());
+                        fault("bad_order", "an event before any device line".into());
                         continue;
                     };
                     let seq = event.seq();
                     let checked = if event.unsigned.device_id != *dev {
-                        Err(format!(
-                            "event {seq} belongs to device {}",
-                            event.unsigned.device_id
+                        Err((
+                            "chain",
+                            format!("event {seq} belongs to device {}", event.unsigned.device_id),
                         ))
                     } else {
-                        at.follow(event, *dev, vk).map_err(|f| f.to_string())
+                        at.follow(event, *dev, vk)
+                            .map_err(|f| ("chain", f.to_string()))
                     };
                     match checked {
                         Ok(next) => {
                             *at = next;
                             r.events += 1;
+                            attachments(&event.unsigned.payload, &mut |sha| {
+                                referenced.push((sha, *dev, seq))
+                            });
                             merge(
                                 &mut chains,
                                 *dev,
@@ -253,8 +299,8 @@ pub fn verify_exports(
                                 &mut fault,
                             );
                         }
-                        Err(e) => {
-                            fault(format!("device {dev}: {e}"));
+                        Err((code, e)) => {
+                            fault(code, format!("device {dev}: {e}"));
                             current = None;
                         }
                     }
@@ -266,7 +312,7 @@ pub fn verify_exports(
                     sig,
                 } => {
                     let Some((dev, vk, _, at)) = current.as_mut() else {
-                        fault("a link before any device line".into());
+                        fault("bad_order", "a link before any device line".into());
                         continue;
                     };
                     let problem = if *device_seq != at.seq + 1 {
@@ -304,7 +350,7 @@ pub fn verify_exports(
                             );
                         }
                         Some(p) => {
-                            fault(format!("device {dev}: {p}"));
+                            fault("chain", format!("device {dev}: {p}"));
                             current = None;
                         }
                     }
@@ -321,26 +367,44 @@ pub fn verify_exports(
                     sha256,
                     bytes,
                     path,
-                } => match file(path) {
-                    None => fault(format!("file {path} ({sha256}) is missing")),
-                    Some(content) if Digest::of(&content) != *sha256 => fault(format!(
-                        "file {path} does not have the SHA-256 {sha256} (replaced or damaged)"
-                    )),
-                    Some(content) if content.len() as u64 != *bytes => fault(format!(
-                        "file {path} is {} bytes, not {bytes}",
-                        content.len()
-                    )),
-                    Some(_) => r.files += 1,
-                },
+                } => {
+                    listed.push(*sha256);
+                    match file(path) {
+                        None => fault("file_missing", format!("file {path} ({sha256}) is missing")),
+                        Some(content) if Digest::of(&content) != *sha256 => fault(
+                            "file_mismatch",
+                            format!(
+                                "file {path} does not have the SHA-256 {sha256} (replaced or damaged)"
+                            ),
+                        ),
+                        Some(content) if content.len() as u64 != *bytes => fault(
+                            "file_mismatch",
+                            format!("file {path} is {} bytes, not {bytes}", content.len()),
+                        ),
+                        Some(_) => r.files += 1,
+                    }
+                }
             }
         }
         finish(&current, &mut fault);
+        if !listed.is_empty() {
+            for (sha, dev, seq) in referenced {
+                if !listed.contains(&sha) {
+                    fault(
+                        "file_unlisted",
+                        format!(
+                            "device {dev} event {seq} refers to file {sha}, which the bundle does not carry"
+                        ),
+                    );
+                }
+            }
+        }
     }
 
     let office = office_key.as_deref().map(|k| (k, parse_public_key(k)));
     let office_vk = match office {
         Some((k, None)) => {
-            r.faults.push(format!("malformed office key {k}"));
+            r.fault("bad_key", format!("malformed office key {k}"));
             None
         }
         Some((_, vk)) => vk,
@@ -348,8 +412,10 @@ pub fn verify_exports(
     };
     let needs_office = !receipts.is_empty() || !heads.is_empty();
     if needs_office && office_vk.is_none() {
-        r.faults
-            .push("receipts or tree heads without the office's key in a header".into());
+        r.fault(
+            "no_office_key",
+            "receipts or tree heads without the office's key in a header".into(),
+        );
         return r;
     }
 
@@ -357,16 +423,19 @@ pub fn verify_exports(
     for (name, rc) in &receipts {
         let vk = office_vk.as_ref().expect("checked above");
         if !rc.verify(vk) {
-            r.faults.push(format!(
-                "{name}: receipt for device {} event {} is not signed by the office key",
-                rc.device_id, rc.device_seq
-            ));
+            r.fault(
+                "bad_receipt",
+                format!(
+                    "{name}: receipt for device {} event {} is not signed by the office key",
+                    rc.device_id, rc.device_seq
+                ),
+            );
             continue;
         }
         r.receipts += 1;
         let chain = chains.get(&rc.device_id);
         match chain.and_then(|c| c.get(&rc.device_seq)) {
-            Some(e) if e.hash != rc.event_hash => r.faults.push(format!(
+            Some(e) if e.hash != rc.event_hash => r.fault("receipt_mismatch", format!(
                 "device {} event {}: the office acknowledged a different event (hash {}) than the one shown ({}): rewritten after the receipt",
                 rc.device_id, rc.device_seq, rc.event_hash, e.hash
             )),
@@ -374,7 +443,7 @@ pub fn verify_exports(
             None => {
                 let shown = chain.and_then(|c| c.keys().next_back().copied());
                 match shown {
-                    Some(last) if rc.device_seq > last => r.faults.push(format!(
+                    Some(last) if rc.device_seq > last => r.fault("events_removed", format!(
                         "device {}: the office acknowledged event {} but the chain shown ends at event {}: events were removed",
                         rc.device_id, rc.device_seq, last
                     )),
@@ -390,6 +459,7 @@ pub fn verify_exports(
     // One entry per log index, one event per device sequence number, whoever kept the receipt.
     let mut at_index: HashMap<u64, LogLeafKey> = HashMap::new();
     let mut per_event: HashMap<(Uuid, u64), Digest> = HashMap::new();
+    let mut event_index: HashMap<(Uuid, u64), u64> = HashMap::new();
     for (name, rc) in &receipts {
         if !office_vk.as_ref().is_some_and(|vk| rc.verify(vk)) {
             continue;
@@ -398,7 +468,7 @@ pub fn verify_exports(
         if let Some(known) = at_index.insert(rc.log_index, key)
             && known != key
         {
-            r.faults.push(format!(
+            r.fault("log_rewritten", format!(
                 "{name}: the office signed two different entries at log index {}: it rewrote its history",
                 rc.log_index
             ));
@@ -406,9 +476,20 @@ pub fn verify_exports(
         if let Some(known) = per_event.insert((rc.device_id, rc.device_seq), rc.event_hash)
             && known != rc.event_hash
         {
-            r.faults.push(format!(
-                "{name}: the office acknowledged two different events {} of device {}",
-                rc.device_seq, rc.device_id
+            r.fault(
+                "log_rewritten",
+                format!(
+                    "{name}: the office acknowledged two different events {} of device {}",
+                    rc.device_seq, rc.device_id
+                ),
+            );
+        }
+        if let Some(known) = event_index.insert((rc.device_id, rc.device_seq), rc.log_index)
+            && known != rc.log_index
+        {
+            r.fault("log_rewritten", format!(
+                "{name}: the office placed event {} of device {} at log index {known} and at {}: each event is appended once",
+                rc.device_seq, rc.device_id, rc.log_index
             ));
         }
     }
@@ -418,17 +499,23 @@ pub fn verify_exports(
     for h in &heads {
         let vk = office_vk.as_ref().expect("checked above");
         if !h.verify(vk) {
-            r.faults.push(format!(
-                "tree head of size {} is not signed by the office key",
-                h.size
-            ));
+            r.fault(
+                "bad_tree_head",
+                format!(
+                    "tree head of size {} is not signed by the office key",
+                    h.size
+                ),
+            );
             continue;
         }
         match by_size.get(&h.size) {
-            Some(known) if known.root != h.root => r.faults.push(format!(
-                "the office signed two different logs of size {}: it rewrote its history",
-                h.size
-            )),
+            Some(known) if known.root != h.root => r.fault(
+                "log_rewritten",
+                format!(
+                    "the office signed two different logs of size {}: it rewrote its history",
+                    h.size
+                ),
+            ),
             Some(_) => {}
             None => {
                 r.tree_heads += 1;
@@ -454,7 +541,7 @@ pub fn verify_exports(
         if ok {
             r.inclusion_proofs += 1;
         } else {
-            r.faults.push(format!(
+            r.fault("inclusion_failed", format!(
                 "{name}: device {} event {} (log index {}) is not in the office log of size {}: the office removed or changed it",
                 rc.device_id, rc.device_seq, p.index, p.size
             ));
@@ -486,7 +573,7 @@ pub fn verify_exports(
         if ok {
             r.consistency_proofs += 1;
         } else {
-            r.faults.push(format!(
+            r.fault("consistency_failed", format!(
                 "{name}: the office log of size {} does not extend the one of size {} it signed earlier: it removed or rewrote entries",
                 p.second, p.first
             ));
@@ -510,17 +597,40 @@ fn merge(
     dev: Uuid,
     seq: u64,
     entry: Entry,
-    fault: &mut dyn FnMut(String),
+    fault: &mut dyn FnMut(&'static str, String),
 ) {
     let chain = chains.entry(dev).or_default();
     match chain.get(&seq) {
-        Some(known) if *known != entry => fault(format!(
-            "device {dev} event {seq}: two different versions in the exports (hash {} and {}): one side rewrote it",
-            known.hash, entry.hash
-        )),
+        Some(known) if *known != entry => fault(
+            "two_versions",
+            format!(
+                "device {dev} event {seq}: two different versions in the exports (hash {} and {}): one side rewrote it",
+                known.hash, entry.hash
+            ),
+        ),
         Some(_) => {}
         None => {
             chain.insert(seq, entry);
         }
+    }
+}
+
+/// Every attachment a payload refers to: each object with a `sha256` digest and a `mime` string
+/// (a photo, a signature image).
+fn attachments(value: &serde_json::Value, found: &mut dyn FnMut(Digest)) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let (Some(sha), Some(serde_json::Value::String(_))) = (
+                map.get("sha256")
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| s.parse().ok()),
+                map.get("mime"),
+            ) {
+                found(sha);
+            }
+            map.values().for_each(|v| attachments(v, found));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| attachments(v, found)),
+        _ => {}
     }
 }

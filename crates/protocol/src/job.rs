@@ -111,7 +111,7 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// How often this checkpoint must be visited (DOMAIN.md §3).
+    /// How often this checkpoint must be visited (docs/domain.md, patrol).
     pub fn interval_minutes(&self) -> u32 {
         self.interval_minutes.unwrap_or(match self.kind {
             CheckpointKind::HeadStation => 60,

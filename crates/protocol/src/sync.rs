@@ -1,4 +1,4 @@
-//! Sync and account messages between a device and the office (DESIGN.md "Sync"). Frozen and versioned.
+//! Sync and account messages between a device and the office (docs/design.md, "Sync"). Frozen and versioned.
 //!
 //! Endpoints (all under `/api/v1`, JSON unless said otherwise, `Authorization: Bearer <access token>`):
 //! - `POST /auth/login` [`LoginRequest`] → [`LoginResponse`]: checks the password, enrols the device key.

@@ -10,8 +10,11 @@ use heatcrew_protocol::export::{ExportLine, ExportReport, verify_exports};
 use heatcrew_protocol::log::{LogLeaf, Receipt, TreeHead};
 use uuid::Uuid;
 
-fn faults_mention(r: &ExportReport, needle: &str) -> bool {
-    r.faults.iter().any(|f| f.contains(needle))
+/// A fault with `code` whose message mentions `needle`.
+fn fault(r: &ExportReport, code: &str, needle: &str) -> bool {
+    r.faults
+        .iter()
+        .any(|f| f.code == code && f.message.contains(needle))
 }
 
 #[test]
@@ -42,7 +45,7 @@ fn the_device_rewriting_an_acknowledged_event_with_its_own_key_is_caught() {
     let forged = chain(&w.device_key, 6, Some(4));
     let alone = check(&[device_export(&w, &forged, &w.receipts)]);
     assert!(
-        faults_mention(&alone, "rewritten after the receipt"),
+        fault(&alone, "receipt_mismatch", "rewritten after the receipt"),
         "the office's receipt names the original event: {:?}",
         alone.faults
     );
@@ -51,7 +54,7 @@ fn the_device_rewriting_an_acknowledged_event_with_its_own_key_is_caught() {
         office_export(&w, &w.events, &w.leaves, &w.office_key),
     ]);
     assert!(
-        faults_mention(&both, "two different versions"),
+        fault(&both, "two_versions", "two different versions"),
         "and the office's copy differs: {:?}",
         both.faults
     );
@@ -63,8 +66,9 @@ fn a_device_export_that_drops_its_newest_events_is_caught() {
     // Rewound tip: events 5 and 6 gone, the tip line says 4.
     let r = check(&[device_export(&w, &w.events[..4], &w.receipts)]);
     assert!(
-        faults_mention(
+        fault(
             &r,
+            "events_removed",
             "acknowledged event 6 but the chain shown ends at event 4"
         ),
         "receipts outlive a rewound tip: {:?}",
@@ -76,7 +80,7 @@ fn a_device_export_that_drops_its_newest_events_is_caught() {
         .retain(|l| !matches!(l, ExportLine::Event { event } if event.seq() > 4));
     let r = check(&[cut]);
     assert!(
-        faults_mention(&r, "events are missing at the end"),
+        fault(&r, "tip_mismatch", "events are missing at the end"),
         "a truncated export contradicts its own tip: {:?}",
         r.faults
     );
@@ -96,7 +100,7 @@ fn the_office_deleting_an_event_after_handing_out_a_tree_head_is_caught() {
     let office = office_export(&w, &w.events, &rewritten, &w.office_key);
     let r = check(&[device_export(&w, &w.events, &w.receipts), office]);
     assert!(
-        faults_mention(&r, "does not extend the one of size"),
+        fault(&r, "consistency_failed", "does not extend the one of size"),
         "the tree head the device kept binds the office: {:?}",
         r.faults
     );
@@ -112,12 +116,12 @@ fn the_office_rewriting_an_old_entry_cannot_prove_its_log_consistent() {
         office_export(&w, &w.events, &rewritten, &w.office_key),
     ]);
     assert!(
-        faults_mention(&r, "does not extend the one of size"),
+        fault(&r, "consistency_failed", "does not extend the one of size"),
         "a changed verdict changes the log: {:?}",
         r.faults
     );
     assert!(
-        faults_mention(&r, "two different entries at log index 1"),
+        fault(&r, "log_rewritten", "two different entries at log index 1"),
         "and contradicts the receipt the device kept: {:?}",
         r.faults
     );
@@ -132,7 +136,7 @@ fn an_office_that_re_keys_a_device_and_re_signs_its_chain_is_caught() {
     office.lines[1] = device_line(&stranger, &forged);
     let r = check(&[device_export(&w, &w.events, &w.receipts), office]);
     assert!(
-        faults_mention(&r, "differs from"),
+        fault(&r, "key_mismatch", "differs from"),
         "the device's own export names its real key: {:?}",
         r.faults
     );
@@ -150,7 +154,8 @@ fn receipts_and_tree_heads_not_signed_by_the_office_are_refused() {
     });
     let r = check(&[d]);
     assert!(
-        faults_mention(&r, "receipt for device") && faults_mention(&r, "tree head of size 99"),
+        fault(&r, "bad_receipt", "receipt for device")
+            && fault(&r, "bad_tree_head", "tree head of size 99"),
         "a device cannot forge the office's word: {:?}",
         r.faults
     );
@@ -169,12 +174,15 @@ fn a_replaced_file_and_a_forged_link_are_caught() {
     });
     let r = verify_exports(&[d.clone()], |_| Some(b"a replaced photo!!".to_vec()));
     assert!(
-        faults_mention(&r, "replaced or damaged"),
+        fault(&r, "file_mismatch", "replaced or damaged"),
         "a replaced photo fails its hash: {:?}",
         r.faults
     );
     let r = verify_exports(&[d], |_| None);
-    assert!(faults_mention(&r, "missing"), "a missing file is named");
+    assert!(
+        fault(&r, "file_missing", "missing"),
+        "a missing file is named"
+    );
 
     // A link (content withheld) whose signature was made by someone else.
     let mut linked = device_export(&w, &w.events, &[]);
@@ -191,7 +199,7 @@ fn a_replaced_file_and_a_forged_link_are_caught() {
     };
     let r = check(&[linked]);
     assert!(
-        faults_mention(&r, "signature does not match"),
+        fault(&r, "chain", "signature does not match"),
         "a withheld event's link still carries the device's signature: {:?}",
         r.faults
     );

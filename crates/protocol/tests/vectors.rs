@@ -61,19 +61,21 @@ fn events() -> Vec<Value> {
     let stranger = SigningKey::from_bytes(&[2; 32]);
     // Format 1 has no range limit (1e21 shows its two renderings); format 2 keeps below 2^53
     // (1.234e-7 shows its exponent form).
-    let payload_with = |flow: f64| json!({
-        "checkpoint": "首站-1",
-        "note": "tab\there \"quoted\" back\\slash \u{1} é 😀",
-        "readings": [
-            {"key": "supply_temp", "value": 95.3, "unit": "°C"},
-            {"key": "pressure", "value": 0.000001234, "unit": "MPa"},
-            {"key": "flow", "value": flow, "unit": "t/h"},
-            {"key": "count", "value": 42, "unit": ""},
-            {"key": "neg", "value": -0.5, "unit": ""}
-        ],
-        "\u{FB01}": true,
-        "\u{1F600}": null
-    });
+    let payload_with = |flow: f64| {
+        json!({
+            "checkpoint": "首站-1",
+            "note": "tab\there \"quoted\" back\\slash \u{1} é 😀",
+            "readings": [
+                {"key": "supply_temp", "value": 95.3, "unit": "°C"},
+                {"key": "pressure", "value": 0.000001234, "unit": "MPa"},
+                {"key": "flow", "value": flow, "unit": "t/h"},
+                {"key": "count", "value": 42, "unit": ""},
+                {"key": "neg", "value": -0.5, "unit": ""}
+            ],
+            "\u{FB01}": true,
+            "\u{1F600}": null
+        })
+    };
     let payload = payload_with(1.234e-7);
     let payload_v1_big = payload_with(1e21);
     let v2 = base(Format::V2, payload.clone()).seal(&key);
@@ -106,12 +108,7 @@ fn events() -> Vec<Value> {
     let foreign = base(Format::V2, payload.clone()).seal(&stranger);
     let too_big = base(Format::V2, json!({"bytes": 9007199254740992u64})).seal(&key);
     vec![
-        event_vector(
-            "format-2",
-            &v2,
-            &key,
-            "every new event: RFC 8785 payload",
-        ),
+        event_vector("format-2", &v2, &key, "every new event: RFC 8785 payload"),
         event_vector(
             "format-1",
             &v1,
@@ -260,21 +257,25 @@ fn exports() -> Vec<(String, String)> {
     let w = world();
     let mut files = Vec::new();
     let mut cases = Vec::new();
-    let mut add = |name: &str, e: &Export| {
-        files.push((format!("{name}.jsonl"), jsonl(e)));
-    };
+    let mut add = |name: &str, e: &Export| files.push((format!("{name}.jsonl"), jsonl(e)));
     let honest_device = device_export(&w, &w.events, &w.receipts);
     let honest_office = office_export(&w, &w.events, &w.leaves, &w.office_key);
     add("honest-device", &honest_device);
     add("honest-office", &honest_office);
-    cases.push(json!({"files": ["honest-device.jsonl", "honest-office.jsonl"], "ok": true,
+    cases.push(json!({"files": ["honest-device.jsonl", "honest-office.jsonl"], "ok": true, "faults": [],
         "why": "an honest device and office: every signature, link, receipt, inclusion and consistency proof holds"}));
     let forged = chain(&w.device_key, 6, Some(4));
-    add("device-rewrote-event-4", &device_export(&w, &forged, &w.receipts));
-    cases.push(json!({"files": ["device-rewrote-event-4.jsonl"], "ok": false,
+    add(
+        "device-rewrote-event-4",
+        &device_export(&w, &forged, &w.receipts),
+    );
+    cases.push(json!({"files": ["device-rewrote-event-4.jsonl"], "ok": false, "faults": ["receipt_mismatch"],
         "why": "the device changed event 4 after the office's receipt and re-signed 4..6 with its own key: receipt 4 names another hash"}));
-    add("device-dropped-5-6", &device_export(&w, &w.events[..4], &w.receipts));
-    cases.push(json!({"files": ["device-dropped-5-6.jsonl"], "ok": false,
+    add(
+        "device-dropped-5-6",
+        &device_export(&w, &w.events[..4], &w.receipts),
+    );
+    cases.push(json!({"files": ["device-dropped-5-6.jsonl"], "ok": false, "faults": ["events_removed"],
         "why": "events 5 and 6 removed and the tip line rewound: the office's receipts for 5 and 6 remain"}));
     let cut = w
         .leaves
@@ -287,9 +288,8 @@ fn exports() -> Vec<(String, String)> {
         "office-deleted-event-2",
         &office_export(&w, &w.events, &deleted, &w.office_key),
     );
-    cases.push(json!({"files": ["honest-device.jsonl", "office-deleted-event-2.jsonl"], "ok": false,
+    cases.push(json!({"files": ["honest-device.jsonl", "office-deleted-event-2.jsonl"], "ok": false, "faults": ["consistency_failed", "log_rewritten"],
         "why": "the office removed the device's event 2 from its log after handing out a tree head: the consistency proof fails"}));
-    drop(add);
     files.push((
         "index.json".to_owned(),
         serde_json::to_string_pretty(&cases).expect("json") + "\n",
@@ -334,10 +334,9 @@ fn the_published_vectors_are_what_this_build_computes() {
 #[test]
 fn the_export_cases_conclude_as_their_index_says() {
     let dir = docs().join("exports");
-    let index: Vec<Value> = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("index.json")).expect("index.json"),
-    )
-    .expect("json");
+    let index: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).expect("index.json"))
+            .expect("json");
     assert!(!index.is_empty(), "there are export cases");
     for case in index {
         let exports: Vec<Export> = case["files"]
@@ -354,6 +353,15 @@ fn the_export_cases_conclude_as_their_index_says() {
             })
             .collect();
         let report = heatcrew_protocol::export::verify_exports(&exports, |_| None);
+        for code in case["faults"].as_array().expect("faults") {
+            let code = code.as_str().expect("code");
+            assert!(
+                report.has(code),
+                "{}: expected a {code} fault, got {:?}",
+                case["why"],
+                report.faults
+            );
+        }
         assert_eq!(
             report.ok() && report.unproven.is_empty(),
             case["ok"].as_bool().expect("ok"),

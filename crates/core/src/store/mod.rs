@@ -433,6 +433,7 @@ impl Batch<'_> {
             recorded_at: self.now,
             elapsed_ms: self.elapsed_ms,
             prev_hash: self.tip.hash,
+            format: heatcrew_protocol::Format::V1,
         }
         .seal(self.key);
         let seq = event.seq() as i64;
@@ -584,6 +585,8 @@ impl RawEvent {
                 recorded_at: parse_time(&self.recorded_at).map_err(|_| bad("time"))?,
                 elapsed_ms: self.elapsed_ms as u64,
                 prev_hash: digest_from(&self.prev_hash).map_err(|_| bad("prev_hash"))?,
+                // The device store does not record the format yet: everything in it is format 1.
+                format: heatcrew_protocol::Format::V1,
             },
             hash: digest_from(&self.hash).map_err(|_| bad("hash"))?,
             sig: self

@@ -98,6 +98,8 @@ pub async fn login(
             device_id,
             device_public_key: key,
             device_name: std::env::var("HOSTNAME").unwrap_or_default(),
+            challenge: None,
+            proof: None,
         })
         .await?;
     let body = resp.body;

@@ -85,6 +85,7 @@ async fn a_full_disk_at_sign_in_is_reported_as_local_and_retried() {
         device_code: "D01".into(),
         last_seq: 0,
         server_time: Utc::now(),
+        office_public_key: None,
     });
     let store = Mutex::new(store);
 

@@ -235,6 +235,7 @@ async fn response(
         device_code: device.as_ref().map(|d| d.code.clone()).unwrap_or_default(),
         last_seq: device.map_or(0, |d| d.last_seq),
         server_time: now,
+        office_public_key: None,
     })
 }
 

@@ -85,5 +85,6 @@ pub async fn pull(
         next_cursor,
         has_more,
         server_time: Utc::now(),
+        tree_head: None,
     }))
 }

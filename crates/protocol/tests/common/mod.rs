@@ -225,4 +225,3 @@ pub fn check(exports: &[Export]) -> ExportReport {
         .collect();
     verify_exports(&reparsed, |_| None)
 }
-

@@ -42,7 +42,7 @@ interface Template {
   steps: StepTemplate[];
 }
 
-// The checklists, copied from crates/core/templates (the fake must walk the same steps as the core;
+// The checklists, copied from crates/rules/templates (the fake must walk the same steps as the core;
 // templates.test.ts fails when the copies drift from the core's structure).
 import acceptance from './fake-templates/acceptance_inspection.v1.json';
 import emergency from './fake-templates/emergency_repair.v1.json';

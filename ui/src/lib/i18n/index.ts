@@ -1,4 +1,4 @@
-// svelte-i18n with two catalogues: zh-CN (default, the users' own words from DOMAIN.md) and en.
+// svelte-i18n with two catalogues: zh-CN (default, the users' own words from docs/domain.md) and en.
 // Texts from the backend arrive as Localized {zh, en} and are picked with `tl`.
 import { addMessages, init, locale, _ } from 'svelte-i18n';
 import { derived, get, type Readable } from 'svelte/store';

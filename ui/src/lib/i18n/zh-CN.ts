@@ -1,4 +1,4 @@
-// 简体中文（默认）。用语取自供热服务标准（见 shared/DOMAIN.md），让外勤人员看到的是自己的话。
+// 简体中文（默认）。用语取自供热服务标准（见 docs/domain.md），让外勤人员看到的是自己的话。
 // Every key here must exist in en.ts with the same placeholders (checked by i18n.test.ts).
 const zh = {
   app: { name: '热力外勤', switch_language: '切换语言 / Switch language' },

@@ -155,6 +155,7 @@ impl LedgerStore for SqliteStore {
                 device_seq: seq,
                 event_id: e.unsigned.id,
                 outcome,
+                receipt: None,
             };
             if seq <= tip.seq {
                 let stored: Option<(String, String, Option<String>, Option<String>)> = tx
