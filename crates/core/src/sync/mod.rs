@@ -86,11 +86,21 @@ pub async fn login(
     username: &str,
     password: &str,
 ) -> Result<Session, SyncError> {
-    let (device_id, key) = {
-        let s = lock(store);
-        (s.device_id(), hex::encode(s.public_key().to_bytes()))
-    };
+    let device_id = lock(store).device_id();
     let api = OfficeApi::new(office_url);
+    // Prove that this device holds its key: sign the office's one-time challenge.
+    let challenge = api.challenge(device_id).await?.body.challenge;
+    let (key, proof) = {
+        let s = lock(store);
+        let proof = s
+            .prove_enrolment(&challenge, username)
+            .ok_or_else(|| SyncError::Refused {
+                status: 200,
+                code: "bad_challenge".into(),
+                message: format!("the office sent a malformed login challenge {challenge:?}"),
+            })?;
+        (hex::encode(s.public_key().to_bytes()), proof)
+    };
     let resp = api
         .login(&LoginRequest {
             username: username.to_owned(),
@@ -98,8 +108,8 @@ pub async fn login(
             device_id,
             device_public_key: key,
             device_name: std::env::var("HOSTNAME").unwrap_or_default(),
-            challenge: None,
-            proof: None,
+            challenge: Some(challenge),
+            proof: Some(proof),
         })
         .await?;
     let body = resp.body;
