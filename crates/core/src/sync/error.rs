@@ -70,15 +70,19 @@ impl SyncError {
         }
     }
 
-    /// The first of the office's signed answers that did not hold, if any.
+    /// The office's signed answers that did not hold, if any: the first one's code, every message.
     pub fn from_evidence(problems: Vec<super::EvidenceProblem>) -> Result<(), SyncError> {
-        match problems.into_iter().next() {
-            Some(p) => Err(SyncError::Evidence {
-                code: p.code.to_owned(),
-                message: p.message,
-            }),
-            None => Ok(()),
-        }
+        let Some(first) = problems.first() else {
+            return Ok(());
+        };
+        Err(SyncError::Evidence {
+            code: first.code.to_owned(),
+            message: problems
+                .iter()
+                .map(|p| format!("{}: {}", p.code, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
     }
 
     /// Worth trying again later without the user doing anything.

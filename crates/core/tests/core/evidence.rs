@@ -147,6 +147,55 @@ fn upgrading_moves_the_key_into_an_owner_only_file_and_wipes_it_from_the_databas
 }
 
 #[test]
+fn a_key_left_in_an_unmerged_write_ahead_log_is_wiped_too() {
+    // A phone that stopped with the old build's log unmerged: the key row sits in the -wal file.
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("phone.db");
+    let holder = Connection::open(&db).expect("another connection keeps the log from merging");
+    holder
+        .pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    holder
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .expect("open the log");
+    let key = SigningKey::from_bytes(&[0x24; 32]);
+    let job = demo::home_repair_job(0, None);
+    heatcrew_core::legacy::write_schema_1_database(
+        &db,
+        &key,
+        Uuid::now_v7(),
+        &job,
+        &[done("appointment")],
+        Utc::now(),
+    )
+    .expect("old database");
+    let image = tempfile::tempdir().expect("the phone's storage, as the crash left it");
+    for suffix in ["", "-wal"] {
+        std::fs::copy(
+            dir.path().join(format!("phone.db{suffix}")),
+            image.path().join(format!("phone.db{suffix}")),
+        )
+        .expect("copy");
+    }
+    drop(holder);
+    let db = image.path().join("phone.db");
+    let wal = std::fs::read(image.path().join("phone.db-wal")).expect("log");
+    assert!(
+        holds(&wal, &key.to_bytes()),
+        "the key is in the log (the premise)"
+    );
+
+    let store = Store::open(&db).expect("upgrade");
+    assert!(
+        !holds(&database_bytes(&db), &key.to_bytes()),
+        "no byte of the open database or its log holds the key"
+    );
+    drop(store);
+}
+
+#[test]
 fn a_database_copied_without_its_key_cannot_sign() {
     let d = device();
     let mut store = d.store;
