@@ -90,30 +90,44 @@ pub async fn login(
 ) -> Result<Session, SyncError> {
     let device_id = lock(store).device_id();
     let api = OfficeApi::new(office_url);
-    // Prove that this device holds its key: sign the office's one-time challenge.
-    let challenge = api.challenge(device_id).await?.body.challenge;
-    let (key, proof) = {
-        let s = lock(store);
-        let proof = s
-            .prove_enrolment(&challenge, username)
-            .ok_or_else(|| SyncError::Refused {
-                status: 200,
-                code: "bad_challenge".into(),
-                message: format!("the office sent a malformed login challenge {challenge:?}"),
-            })?;
-        (hex::encode(s.public_key().to_bytes()), proof)
+    // Prove that this device holds its key: sign the office's one-time challenge. A challenge is
+    // good once: when a bad network replays or delays the login (the office used the challenge on a
+    // copy whose answer was lost), ask for a fresh one instead of failing the sign-in.
+    let mut attempts = 0;
+    let resp = loop {
+        attempts += 1;
+        let challenge = api.challenge(device_id).await?.body.challenge;
+        let (key, proof) = {
+            let s = lock(store);
+            let proof =
+                s.prove_enrolment(&challenge, username)
+                    .ok_or_else(|| SyncError::Refused {
+                        status: 200,
+                        code: "bad_challenge".into(),
+                        message: format!(
+                            "the office sent a malformed login challenge {challenge:?}"
+                        ),
+                    })?;
+            (hex::encode(s.public_key().to_bytes()), proof)
+        };
+        let answer = api
+            .login(&LoginRequest {
+                username: username.to_owned(),
+                password: password.to_owned(),
+                device_id,
+                device_public_key: key,
+                device_name: std::env::var("HOSTNAME").unwrap_or_default(),
+                challenge: Some(challenge),
+                proof: Some(proof),
+            })
+            .await;
+        match answer {
+            Err(SyncError::Refused { code, .. })
+                if attempts < 3
+                    && matches!(code.as_str(), "challenge_unknown" | "challenge_expired") => {}
+            other => break other?,
+        }
     };
-    let resp = api
-        .login(&LoginRequest {
-            username: username.to_owned(),
-            password: password.to_owned(),
-            device_id,
-            device_public_key: key,
-            device_name: std::env::var("HOSTNAME").unwrap_or_default(),
-            challenge: Some(challenge),
-            proof: Some(proof),
-        })
-        .await?;
     let body = resp.body;
     let session = Session {
         office_url: api.base().to_owned(),

@@ -21,23 +21,36 @@ fn user() -> UserInfo {
 }
 
 /// An office that answers one sign-in with `answer` (what the real office would send), on loopback.
+/// An office that answers one sign-in: the key-possession challenge, then `answer`.
 fn office_answering_once(answer: &LoginResponse) -> String {
-    office_answering(vec![serde_json::to_vec(answer).expect("json")])
+    let challenge = heatcrew_protocol::sync::ChallengeResponse {
+        challenge: "11".repeat(32),
+        expires_at: Utc::now() + ChronoDuration::minutes(5),
+    };
+    office_answering(vec![
+        serde_json::to_vec(&challenge).expect("json"),
+        serde_json::to_vec(answer).expect("json"),
+    ])
 }
 
 /// An office that answers its next requests with `bodies`, one per connection, in order.
 fn office_answering(bodies: Vec<Vec<u8>>) -> String {
+    office_answering_with(bodies.into_iter().map(|b| ("200 OK", b)).collect())
+}
+
+/// Like [`office_answering`], with the status line of each answer.
+fn office_answering_with(answers: Vec<(&'static str, Vec<u8>)>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     std::thread::spawn(move || {
-        for body in bodies {
-            answer_one(&listener, &body);
+        for (status, body) in answers {
+            answer_one(&listener, status, &body);
         }
     });
     url
 }
 
-fn answer_one(listener: &TcpListener, body: &[u8]) {
+fn answer_one(listener: &TcpListener, status: &str, body: &[u8]) {
     {
         let (mut conn, _) = listener.accept().expect("the device connects");
         // Read the whole request before answering, so the device never sees a reset.
@@ -65,7 +78,7 @@ fn answer_one(listener: &TcpListener, body: &[u8]) {
             }
         }
         let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
             body.len()
         );
         conn.write_all(head.as_bytes()).expect("answer");
@@ -265,6 +278,65 @@ fn device_with_two_records(dir: &std::path::Path, office: &str) -> (Arc<Mutex<St
         .expect("office key");
     let events = store.events().expect("events");
     (Arc::new(Mutex::new(store)), events)
+}
+
+/// A replayed login used up the challenge at the office and its answer was lost: the device asks
+/// for a fresh challenge instead of failing the sign-in (a bad network must not lock a crew out).
+#[tokio::test]
+async fn a_used_up_challenge_is_replaced_not_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Mutex::new(Store::open(dir.path().join("device.db")).expect("open store"));
+    let challenge = |c: &str| {
+        serde_json::to_vec(&heatcrew_protocol::sync::ChallengeResponse {
+            challenge: c.repeat(32),
+            expires_at: Utc::now() + ChronoDuration::minutes(5),
+        })
+        .expect("json")
+    };
+    let refused = serde_json::to_vec(&serde_json::json!({
+        "code": "challenge_unknown", "message": "no such challenge (used or never issued)"
+    }))
+    .expect("json");
+    let accepted = serde_json::to_vec(&LoginResponse {
+        access_token: "a".into(),
+        access_expires_at: Utc::now() + ChronoDuration::hours(1),
+        refresh_token: "r".into(),
+        user: user(),
+        device_code: "D01".into(),
+        last_seq: 0,
+        server_time: Utc::now(),
+        office_public_key: None,
+    })
+    .expect("json");
+    let office = office_answering_with(vec![
+        ("200 OK", challenge("11")),
+        ("401 Unauthorized", refused.clone()),
+        ("200 OK", challenge("22")),
+        ("200 OK", accepted),
+    ]);
+    login(&store, &office, "wang", "secret")
+        .await
+        .expect("the second challenge signs in");
+
+    // Not forever: an office that keeps refusing its own challenges is reported after three tries.
+    let store = Mutex::new(Store::open(dir.path().join("other.db")).expect("open store"));
+    let office = office_answering_with(
+        (0..3)
+            .flat_map(|_| {
+                [
+                    ("200 OK", challenge("33")),
+                    ("401 Unauthorized", refused.clone()),
+                ]
+            })
+            .collect(),
+    );
+    let err = login(&store, &office, "wang", "secret")
+        .await
+        .expect_err("three refused challenges");
+    assert!(
+        matches!(&err, SyncError::Refused { code, .. } if code == "challenge_unknown"),
+        "{err:?}"
+    );
 }
 
 fn receipt_for(e: &Event, hash: Digest, index: u64) -> Receipt {
