@@ -269,8 +269,9 @@ impl Syncer {
             user: resp.body.user,
             device_code: resp.body.device_code,
         };
-        lock(&self.store)
-            .save_session(&fresh)
+        let mut s = lock(&self.store);
+        s.save_session(&fresh).map_err(SyncError::local)?;
+        s.save_office_public_key(resp.body.office_public_key.as_deref())
             .map_err(SyncError::local)?;
         Ok(fresh)
     }
