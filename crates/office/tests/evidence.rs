@@ -7,7 +7,9 @@
 
 use chrono::Utc;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-use heatcrew_office::store::{OfficeStore, SqliteStore};
+use heatcrew_office::store::{
+    AccountStore, EnrolmentStore, EvidenceLogStore, LedgerStore, OfficeStore, SqliteStore,
+};
 use heatcrew_office::{Config, Office, RunningOffice};
 use heatcrew_protocol::export::{
     EXPORT_FORMAT, Export, ExportLine, ExportReport, ExportSource, verify_exports,
@@ -1014,5 +1016,83 @@ async fn a_copied_office_database_without_its_key_file_cannot_sign() {
     assert!(
         parse_public_key(&hex::encode(o.office_key().as_bytes())).is_some(),
         "the office key is public knowledge"
+    );
+}
+
+/// The log's cost on disk: 1,000 events pushed, the database compacted with and without the log
+/// tables. Prints the figure (`-- --nocapture`); fails if the log grows beyond a few hundred bytes
+/// per event.
+#[test]
+fn the_log_takes_a_few_hundred_bytes_per_event() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("office.db");
+    let store = SqliteStore::open(&db).expect("store");
+    let user = store
+        .add_user(
+            heatcrew_office::store::NewUser {
+                username: "tech".into(),
+                password_hash: "x".into(),
+                display_name: "tech".into(),
+                role: Role::RepairTechnician,
+                badge_no: String::new(),
+            },
+            Utc::now(),
+        )
+        .expect("user");
+    let key = SigningKey::from_bytes(&[3; 32]);
+    let id = Uuid::now_v7();
+    store
+        .enrol_device(
+            id,
+            &hex::encode(key.verifying_key().as_bytes()),
+            "d",
+            user.id,
+            Utc::now(),
+        )
+        .expect("enrol");
+    let mut dev = Device {
+        id,
+        key,
+        tip: ChainTip::START,
+        events: Vec::new(),
+        receipts: Vec::new(),
+        tree_head: None,
+        login: serde_json::from_value(json!({
+            "access_token": "", "access_expires_at": Utc::now(), "refresh_token": "",
+            "user": user, "device_code": "", "last_seq": 0, "server_time": Utc::now()}))
+        .expect("login"),
+    };
+    let office = SigningKey::from_bytes(&[4; 32]);
+    const N: u64 = 1000;
+    let job = Uuid::now_v7();
+    for _ in 0..N / 100 {
+        let batch: Vec<Event> = (0..100).map(|_| dev.record(job, "arrive")).collect();
+        let resp = store
+            .push(id, user.id, &batch, Utc::now(), &office)
+            .expect("push");
+        assert!(
+            resp.results.iter().all(|r| r.receipt.is_some()),
+            "every stored event has a receipt"
+        );
+    }
+    assert_eq!(store.log_size().expect("size"), N, "one leaf per event");
+    let size_of = |path: &Path| std::fs::metadata(path).expect("size").len();
+    let with = dir.path().join("with.db");
+    let without = dir.path().join("without.db");
+    tamper(&db, &format!("VACUUM INTO '{}'", with.display()));
+    tamper(&with, &format!("VACUUM INTO '{}'", without.display()));
+    tamper(
+        &without,
+        "DROP TABLE log_leaves; DROP TABLE log_nodes; DROP TABLE tree_heads; VACUUM;",
+    );
+    let per_event = (size_of(&with) - size_of(&without)) / N;
+    println!(
+        "office log: {} bytes per 1000 events ({per_event} per event); database {} bytes without it",
+        size_of(&with) - size_of(&without),
+        size_of(&without)
+    );
+    assert!(
+        per_event < 400,
+        "the log stays small beside the events it covers: {per_event} bytes per event"
     );
 }

@@ -88,30 +88,43 @@ pub async fn login(
 ) -> Result<Session, SyncError> {
     let device_id = lock(store).device_id();
     let api = OfficeApi::new(office_url);
-    // Prove that this device holds its key: sign the office's one-time challenge.
-    let challenge = api.challenge(device_id).await?.body.challenge;
-    let (key, proof) = {
-        let s = lock(store);
-        let proof = s
-            .prove_enrolment(&challenge, username)
-            .ok_or_else(|| SyncError::Refused {
-                status: 200,
-                code: "bad_challenge".into(),
-                message: format!("the office sent a malformed login challenge {challenge:?}"),
-            })?;
-        (hex::encode(s.public_key().to_bytes()), proof)
+    let mut attempt = 0;
+    let resp = loop {
+        attempt += 1;
+        // Prove that this device holds its key: sign the office's one-time challenge.
+        let challenge = api.challenge(device_id).await?.body.challenge;
+        let (key, proof) = {
+            let s = lock(store);
+            let proof =
+                s.prove_enrolment(&challenge, username)
+                    .ok_or_else(|| SyncError::Refused {
+                        status: 200,
+                        code: "bad_challenge".into(),
+                        message: format!(
+                            "the office sent a malformed login challenge {challenge:?}"
+                        ),
+                    })?;
+            (hex::encode(s.public_key().to_bytes()), proof)
+        };
+        let login = api
+            .login(&LoginRequest {
+                username: username.to_owned(),
+                password: password.to_owned(),
+                device_id,
+                device_public_key: key,
+                device_name: std::env::var("HOSTNAME").unwrap_or_default(),
+                challenge: Some(challenge),
+                proof: Some(proof),
+            })
+            .await;
+        match login {
+            // A network that repeated the login used the challenge up (or it went stale on the
+            // way): a fresh one.
+            Err(SyncError::Refused { code, .. })
+                if attempt < 3 && code.starts_with("challenge_") => {}
+            other => break other?,
+        }
     };
-    let resp = api
-        .login(&LoginRequest {
-            username: username.to_owned(),
-            password: password.to_owned(),
-            device_id,
-            device_public_key: key,
-            device_name: std::env::var("HOSTNAME").unwrap_or_default(),
-            challenge: Some(challenge),
-            proof: Some(proof),
-        })
-        .await?;
     let body = resp.body;
     let session = Session {
         office_url: api.base().to_owned(),
