@@ -337,6 +337,35 @@ fn office_cli(args: &[&str]) -> (bool, String) {
     )
 }
 
+/// `tests/evidence/verify.py export --strict FILE` (the Python verifier written from the spec
+/// alone); `None` when `HEATCREW_SKIP_PYTHON=1` (as for `crates/protocol/tests/independent_verifier.rs`).
+fn python_verify(file: &Path) -> Option<(bool, String)> {
+    python_verify_all(&[file])
+}
+
+/// [`python_verify`] over several files checked together.
+fn python_verify_all(files: &[&Path]) -> Option<(bool, String)> {
+    if std::env::var("HEATCREW_SKIP_PYTHON").as_deref() == Ok("1") {
+        eprintln!("skipping the Python verifier: HEATCREW_SKIP_PYTHON=1");
+        return None;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/evidence/verify.py");
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg(script)
+        .args(["export", "--strict"])
+        .args(files)
+        .output()
+        .expect("run /usr/bin/python3 (apt-get install -y python3-cryptography)");
+    Some((
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    ))
+}
+
 fn verify_db(db: &Path) -> (bool, String) {
     office_cli(&["verify", "--db", db.to_str().expect("utf-8 path")])
 }
@@ -489,13 +518,28 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
     );
 
     let export = o.export(&staff, "").await;
-    let r = check(&[dev.export(), export]);
+    let r = check(&[dev.export(), export.clone()]);
     assert!(r.ok(), "an honest device and office agree: {:?}", r.faults);
     assert!(
         r.unproven.is_empty(),
         "and nothing is left unproven: {:?}",
         r.unproven
     );
+    let files: Vec<PathBuf> = [("device.jsonl", dev.export()), ("office.jsonl", export)]
+        .into_iter()
+        .map(|(name, e)| {
+            let path = o.dir.path().join(name);
+            let mut text = Vec::new();
+            heatcrew_office::export::write_lines(&e.lines, &mut text).expect("write");
+            std::fs::write(&path, text).expect("write");
+            path
+        })
+        .collect();
+    if let Some((ok, out)) =
+        python_verify_all(&files.iter().map(PathBuf::as_path).collect::<Vec<_>>())
+    {
+        assert!(ok, "the independent verifier agrees: {out}");
+    }
 }
 
 #[tokio::test]
@@ -955,6 +999,12 @@ async fn a_truncated_export_is_detected_and_the_cli_export_verifies() {
         out_file.to_str().expect("path"),
     ]);
     assert!(ok, "its export verifies strictly: {out}");
+    if let Some((ok, out)) = python_verify(&out_file) {
+        assert!(
+            ok,
+            "the independent verifier, written from docs/evidence.md alone, accepts it: {out}"
+        );
+    }
     let text = std::fs::read_to_string(&out_file).expect("read");
     let cut: String = text.lines().take(4).map(|l| format!("{l}\n")).collect();
     std::fs::write(&out_file, cut).expect("truncate");
@@ -963,6 +1013,9 @@ async fn a_truncated_export_is_detected_and_the_cli_export_verifies() {
         !ok && out.contains("tip_mismatch"),
         "a truncated file fails: {out}"
     );
+    if let Some((ok, out)) = python_verify(&out_file) {
+        assert!(!ok, "and fails the independent verifier too: {out}");
+    }
 }
 
 #[tokio::test]
