@@ -187,16 +187,6 @@ async fn send(req: RequestBuilder) -> Result<Response, SyncError> {
         .map(|b| (b.code.clone(), b.message.clone()))
         .unwrap_or_else(|| ("http_error".into(), text.chars().take(200).collect()));
     Err(match status {
-        // A consumed or expired login challenge is not a bad sign-in: the caller fetches a new one.
-        StatusCode::UNAUTHORIZED
-            if matches!(code.as_str(), "challenge_unknown" | "challenge_expired") =>
-        {
-            SyncError::Refused {
-                status: status.as_u16(),
-                code,
-                message,
-            }
-        }
         StatusCode::UNAUTHORIZED => SyncError::Unauthorized(message),
         StatusCode::CONFLICT if code == "sequence_gap" => SyncError::SequenceGap {
             expected_seq: body.and_then(|b| b.expected_seq).unwrap_or(1),

@@ -310,7 +310,7 @@ async fn a_used_up_challenge_is_replaced_not_reported() {
     .expect("json");
     let office = office_answering_with(vec![
         ("200 OK", challenge("11")),
-        ("401 Unauthorized", refused.clone()),
+        ("409 Conflict", refused.clone()),
         ("200 OK", challenge("22")),
         ("200 OK", accepted),
     ]);
@@ -325,7 +325,7 @@ async fn a_used_up_challenge_is_replaced_not_reported() {
             .flat_map(|_| {
                 [
                     ("200 OK", challenge("33")),
-                    ("401 Unauthorized", refused.clone()),
+                    ("409 Conflict", refused.clone()),
                 ]
             })
             .collect(),

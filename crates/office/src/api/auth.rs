@@ -305,12 +305,9 @@ async fn check_proof(
         ));
     }
     let (device, now) = (req.device_id, Utc::now());
-    match blocking(state, move |s| s.take_challenge(&challenge, device, now)).await {
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            return Err(ApiError::unauthorized(&e.body.code, e.body.message));
-        }
-        other => other?,
-    }
+    // Unknown, used, another device's or expired: 409, so a device asks for a fresh challenge
+    // (a login repeated by the network finds its challenge used up).
+    blocking(state, move |s| s.take_challenge(&challenge, device, now)).await?;
     let message = enrolment_message(&c, req.device_id, key, &req.username);
     key.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig))
         .map_err(|_| {
@@ -327,8 +324,8 @@ async fn check_proof(
     request_body(content = Object, description = "heatcrew_protocol::sync::LoginRequest"),
     responses((status = 200, body = Object, description = "LoginResponse"),
         (status = 400, body = ErrorBodySchema, description = "bad_public_key, bad_proof (malformed)"),
-        (status = 401, body = ErrorBodySchema, description = "bad_credentials, proof_required, challenge_unknown, challenge_wrong_device, challenge_expired, bad_proof"),
-        (status = 409, body = ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key")))]
+        (status = 401, body = ErrorBodySchema, description = "bad_credentials, proof_required, bad_proof"),
+        (status = 409, body = ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key; challenge_unknown, challenge_wrong_device, challenge_expired: ask for a new challenge")))]
 pub async fn login(
     State(state): State<OfficeState>,
     headers: axum::http::HeaderMap,

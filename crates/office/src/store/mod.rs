@@ -279,7 +279,7 @@ pub trait EnrolmentStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Use up a challenge: it is gone afterwards whatever the answer. Unknown (or already used),
-    /// issued to another device, or expired is an [`StoreError::Invalid`] with the code
+    /// issued to another device, or expired is a [`StoreError::Conflict`] with the code
     /// `challenge_unknown`, `challenge_wrong_device` or `challenge_expired`.
     fn take_challenge(
         &self,

@@ -340,7 +340,7 @@ impl EnrolmentStore for SqliteStore {
             .optional()?;
         tx.commit()?;
         let invalid = |code, message: &str| {
-            Err(StoreError::Invalid {
+            Err(StoreError::Conflict {
                 code,
                 message: message.to_owned(),
             })
