@@ -4,19 +4,19 @@
 
 use heatcrew_core::Store;
 use heatcrew_core::demo;
-use heatcrew_core::sync::{self, Syncer};
 use heatcrew_office::{Config, Office};
 use heatcrew_protocol::sync::{PushRequest, Role};
 use heatcrew_sim::{DispatchApi, SimConfig, SimResult};
-use heatcrew_system_tests::fault_proxy::{FaultProxy, Faults};
-use heatcrew_system_tests::office_process::{self, OfficeProcess};
+use heatcrew_testkit::fault_proxy::{FaultProxy, Faults};
+use heatcrew_testkit::office_process::{self, OfficeProcess};
+use heatcrew_testkit::{DEMO_PASSWORD, TestDevice, TestOffice};
 use serde_json::json;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
 
 #[test]
+#[ignore = "not a test: the office child process that OfficeProcess starts"]
 fn office_child() {
     office_process::serve_if_child();
 }
@@ -29,7 +29,7 @@ fn sim_config(office: &str, devices: usize, jobs: usize, offline: f64, dir: &Tem
         offline_ratio: offline,
         seed: 7,
         admin_user: "admin".into(),
-        admin_password: "heatcrew-demo".into(),
+        admin_password: DEMO_PASSWORD.into(),
         workdir: Some(dir.path().join("devices")),
         drain_timeout: Duration::from_secs(240),
     }
@@ -59,23 +59,17 @@ fn verify_office(db: &std::path::Path) -> heatcrew_office::verify::VerifyReport 
         .unwrap_or_else(|e| panic!("the office's stored chains and files verify: {e}"))
 }
 
-async fn in_process_office(dir: &TempDir) -> heatcrew_office::RunningOffice {
-    let office = Office::open(Config::new(dir.path().join("office.db"))).expect("office");
-    office.seed_demo().expect("demo");
-    office.spawn("127.0.0.1:0").await.expect("serve")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_converge_with_the_office() {
     let dir = tempfile::tempdir().expect("dir");
-    let office = in_process_office(&dir).await;
+    let office = TestOffice::demo().await;
     let cfg = sim_config(&office.url(), 6, 3, 0.5, &dir);
     let r = tokio::task::spawn_blocking(move || heatcrew_sim::run(&cfg))
         .await
         .expect("join")
         .expect("sim");
     assert_exact(&r, "a field day with devices half offline");
-    let report = verify_office(&dir.path().join("office.db"));
+    let report = verify_office(office.db());
     assert_eq!(
         report.events as u64, r.events_recorded,
         "office verify re-checks every event"
@@ -93,24 +87,11 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
     let dev_id = store.device_id();
     let key = hex_key(&store);
     for (k, messy) in [false, true].into_iter().enumerate() {
-        let odir = dir.path().join(format!("office{k}"));
-        std::fs::create_dir_all(&odir).expect("dir");
-        let office = Office::open(Config::new(odir.join("office.db"))).expect("office");
-        let user = office
-            .add_user(
-                "tech",
-                "tech-password",
-                Role::RepairTechnician,
-                "技术员",
-                "RX-1",
-            )
-            .expect("user");
-        office.seed_demo().expect("demo admin");
-        let office_store = office.store();
-        let running = office.spawn("127.0.0.1:0").await.expect("serve");
-        let http = reqwest::Client::new();
+        let running = TestOffice::demo().await;
+        let user = running.add_user("tech", "tech-password", Role::RepairTechnician, "技术员");
+        let http = running.http.clone();
         let login: serde_json::Value = http
-            .post(format!("{}/api/v1/auth/login", running.url()))
+            .post(running.endpoint("/api/v1/auth/login"))
             .json(
                 &json!({"username": "tech", "password": "tech-password", "device_id": dev_id,
                           "device_public_key": key}),
@@ -128,7 +109,7 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
             let admin = DispatchApi::sign_in(
                 &running.url(),
                 "admin",
-                "heatcrew-demo",
+                DEMO_PASSWORD,
                 Duration::from_secs(5),
             )
             .await
@@ -156,14 +137,15 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
                 serde_json::from_slice(&std::fs::read(dir.path().join("job.json")).expect("read"))
                     .expect("job");
             job.assignee = Some(user.id);
-            office_store
+            running
+                .store()
                 .create_job(job, chrono::Utc::now())
                 .expect("the same job at the second office");
         }
         let events = store.events().expect("events");
         let push = |batch: Vec<heatcrew_protocol::Event>| {
             let http = http.clone();
-            let url = format!("{}/api/v1/sync/push", running.url());
+            let url = running.endpoint("/api/v1/sync/push");
             let token = token.clone();
             async move {
                 http.post(url)
@@ -212,13 +194,12 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
         let admin = DispatchApi::sign_in(
             &running.url(),
             "admin",
-            "heatcrew-demo",
+            DEMO_PASSWORD,
             Duration::from_secs(5),
         )
         .await
         .expect("admin");
         ledgers.push(admin.device_events(dev_id).await.expect("ledger"));
-        running.stop().await;
     }
     assert_eq!(
         ledgers[0].len(),
@@ -243,9 +224,9 @@ fn hex_key(store: &Store) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_faulty_network_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().expect("dir");
-    let office = in_process_office(&dir).await;
+    let office = TestOffice::demo().await;
     let proxy = FaultProxy::start(
-        office.addr,
+        office.addr(),
         Faults {
             cut_before_response: 0.08,
             cut_mid_response: 0.08,
@@ -273,7 +254,7 @@ async fn a_faulty_network_loses_and_duplicates_nothing() {
     ] {
         assert!(n > 0, "the proxy really {what} some requests ({n})");
     }
-    verify_office(&dir.path().join("office.db"));
+    verify_office(office.db());
 }
 
 #[test]
@@ -302,12 +283,11 @@ fn the_office_killed_and_restarted_mid_sync_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_keeps_unsynced_records_through_sign_out_and_revocation() {
-    let dir = tempfile::tempdir().expect("dir");
-    let office = in_process_office(&dir).await;
+    let office = TestOffice::demo().await;
     let admin = DispatchApi::sign_in(
         &office.url(),
         "admin",
-        "heatcrew-demo",
+        DEMO_PASSWORD,
         Duration::from_secs(5),
     )
     .await
@@ -325,13 +305,8 @@ async fn a_device_keeps_unsynced_records_through_sign_out_and_revocation() {
                             "customer": {"name": "李建国", "phone": "139", "address": "友谊路18号"}}))
         .await
         .expect("job");
-    let store = Arc::new(Mutex::new(
-        Store::open(dir.path().join("a.db")).expect("device"),
-    ));
-    sync::login(&store, &office.url(), "tech_a", "password-a")
-        .await
-        .expect("login a");
-    let syncer = Syncer::new(store.clone());
+    let device_a = TestDevice::sign_in(&office.url(), "tech_a", "password-a").await;
+    let (store, syncer) = (&device_a.store, &device_a.syncer);
     syncer.sync_once().await.expect("pull");
     {
         let mut s = store.lock().expect("lock");
@@ -349,24 +324,15 @@ async fn a_device_keeps_unsynced_records_through_sign_out_and_revocation() {
         .expect("offline record");
     }
     // The dispatcher reassigns the job to B while A is offline.
-    let http = reqwest::Client::new();
-    let staff: serde_json::Value = http
-        .post(format!("{}/api/v1/auth/staff-login", office.url()))
-        .json(&json!({"username": "admin", "password": "heatcrew-demo"}))
-        .send()
-        .await
-        .expect("staff")
-        .json()
-        .await
-        .expect("json");
-    let resp = http
-        .post(format!("{}/api/v1/jobs/{}/assign", office.url(), job.id))
-        .bearer_auth(staff["access_token"].as_str().expect("token"))
-        .json(&json!({"assignee": b.id}))
-        .send()
-        .await
-        .expect("reassign");
-    assert!(resp.status().is_success(), "reassign works");
+    let staff = office.staff_token("admin", DEMO_PASSWORD).await;
+    let (status, body) = office
+        .post_json(
+            &format!("/api/v1/jobs/{}/assign", job.id),
+            Some(&staff),
+            &json!({"assignee": b.id}),
+        )
+        .await;
+    assert!(status.is_success(), "reassign works: {body}");
     let report = syncer.sync_once().await.expect("sync after reassignment");
     let s = store.lock().expect("lock");
     let stored = s
