@@ -264,8 +264,19 @@ fn the_office_killed_and_restarted_mid_sync_loses_nothing() {
     let mut office = OfficeProcess::start(&db, "127.0.0.1:0");
     let cfg = sim_config(&office.url(), 10, 6, 0.3, &dir);
     let sim = std::thread::spawn(move || heatcrew_sim::run(&cfg));
-    for pause in [1200, 1600] {
-        std::thread::sleep(Duration::from_millis(pause));
+    // Kill mid-sync, not at a guessed moment: each SIGKILL waits until more events have landed
+    // since the last one (the devices are pushing), unless the field day is already over.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut landed = 0;
+    for _ in 0..2 {
+        while !sim.is_finished() {
+            let now = rt.block_on(events_accepted(&office.url()));
+            if now > landed {
+                landed = now;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         office.restart();
     }
     let r = sim
@@ -279,6 +290,23 @@ fn the_office_killed_and_restarted_mid_sync_loses_nothing() {
     );
     drop(office);
     verify_office(&db);
+}
+
+/// How many events the office has accepted so far (its summary report, read as the demo admin).
+async fn events_accepted(office: &str) -> u64 {
+    let token = heatcrew_testkit::staff_token_at(office, "admin", DEMO_PASSWORD).await;
+    let summary: serde_json::Value = reqwest::Client::new()
+        .get(format!("{office}/api/v1/reports/summary"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the office answers")
+        .json()
+        .await
+        .expect("the summary is JSON");
+    summary["events_accepted"]
+        .as_u64()
+        .expect("the summary counts accepted events")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
