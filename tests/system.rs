@@ -87,11 +87,11 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
     let dev_id = store.device_id();
     let key = hex_key(&store);
     for (k, messy) in [false, true].into_iter().enumerate() {
-        let running = TestOffice::demo().await;
-        let user = running.add_user("tech", "tech-password", Role::RepairTechnician, "技术员");
-        let http = running.http.clone();
+        let office = TestOffice::demo().await;
+        let user = office.add_user("tech", "tech-password", Role::RepairTechnician, "技术员");
+        let http = office.http.clone();
         let login: serde_json::Value = http
-            .post(running.endpoint("/api/v1/auth/login"))
+            .post(office.endpoint("/api/v1/auth/login"))
             .json(
                 &json!({"username": "tech", "password": "tech-password", "device_id": dev_id,
                           "device_public_key": key}),
@@ -106,14 +106,7 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
         if k == 0 {
             // Record the visit once, on a job the first office dispatched; the second office gets
             // the same job id so both apply the same events.
-            let admin = DispatchApi::sign_in(
-                &running.url(),
-                "admin",
-                DEMO_PASSWORD,
-                Duration::from_secs(5),
-            )
-            .await
-            .expect("admin");
+            let admin = demo_admin(&office).await;
             let job = admin
                 .create_job(&json!({"kind": "home_repair", "fault": "暖气不热", "assignee": user.id,
                                     "customer": {"name": "王秀英", "phone": "138", "address": "幸福里"}}))
@@ -137,7 +130,7 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
                 serde_json::from_slice(&std::fs::read(dir.path().join("job.json")).expect("read"))
                     .expect("job");
             job.assignee = Some(user.id);
-            running
+            office
                 .store()
                 .create_job(job, chrono::Utc::now())
                 .expect("the same job at the second office");
@@ -145,7 +138,7 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
         let events = store.events().expect("events");
         let push = |batch: Vec<heatcrew_protocol::Event>| {
             let http = http.clone();
-            let url = running.endpoint("/api/v1/sync/push");
+            let url = office.endpoint("/api/v1/sync/push");
             let token = token.clone();
             async move {
                 http.post(url)
@@ -191,14 +184,7 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
                 "the clean push lands"
             );
         }
-        let admin = DispatchApi::sign_in(
-            &running.url(),
-            "admin",
-            DEMO_PASSWORD,
-            Duration::from_secs(5),
-        )
-        .await
-        .expect("admin");
+        let admin = demo_admin(&office).await;
         ledgers.push(admin.device_events(dev_id).await.expect("ledger"));
     }
     assert_eq!(
@@ -292,6 +278,18 @@ fn the_office_killed_and_restarted_mid_sync_loses_nothing() {
     verify_office(&db);
 }
 
+/// The demo office's admin, through the simulator's dispatch client.
+async fn demo_admin(office: &TestOffice) -> DispatchApi {
+    DispatchApi::sign_in(
+        &office.url(),
+        "admin",
+        DEMO_PASSWORD,
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("the demo admin signs in")
+}
+
 /// How many events the office has accepted so far (its summary report, read as the demo admin).
 async fn events_accepted(office: &str) -> u64 {
     let token = heatcrew_testkit::staff_token_at(office, "admin", DEMO_PASSWORD).await;
@@ -312,14 +310,7 @@ async fn events_accepted(office: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_keeps_unsynced_records_through_sign_out_and_revocation() {
     let office = TestOffice::demo().await;
-    let admin = DispatchApi::sign_in(
-        &office.url(),
-        "admin",
-        DEMO_PASSWORD,
-        Duration::from_secs(5),
-    )
-    .await
-    .expect("admin");
+    let admin = demo_admin(&office).await;
     let a = admin
         .create_user("tech_a", "password-a", "repair_technician", "甲")
         .await
