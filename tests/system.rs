@@ -4,19 +4,19 @@
 
 use heatcrew_core::Store;
 use heatcrew_core::demo;
-use heatcrew_core::sync::{self, Syncer};
 use heatcrew_office::{Config, Office};
 use heatcrew_protocol::sync::{PushRequest, Role};
 use heatcrew_sim::{DispatchApi, SimConfig, SimResult};
-use heatcrew_system_tests::fault_proxy::{FaultProxy, Faults};
-use heatcrew_system_tests::office_process::{self, OfficeProcess};
+use heatcrew_testkit::fault_proxy::{FaultProxy, Faults};
+use heatcrew_testkit::office_process::{self, OfficeProcess};
+use heatcrew_testkit::{DEMO_PASSWORD, TestDevice, TestOffice};
 use serde_json::json;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
 
 #[test]
+#[ignore = "not a test: the office child process that OfficeProcess starts"]
 fn office_child() {
     office_process::serve_if_child();
 }
@@ -29,7 +29,7 @@ fn sim_config(office: &str, devices: usize, jobs: usize, offline: f64, dir: &Tem
         offline_ratio: offline,
         seed: 7,
         admin_user: "admin".into(),
-        admin_password: "heatcrew-demo".into(),
+        admin_password: DEMO_PASSWORD.into(),
         workdir: Some(dir.path().join("devices")),
         drain_timeout: Duration::from_secs(240),
     }
@@ -59,23 +59,17 @@ fn verify_office(db: &std::path::Path) -> heatcrew_office::verify::VerifyReport 
         .unwrap_or_else(|e| panic!("the office's stored chains and files verify: {e}"))
 }
 
-async fn in_process_office(dir: &TempDir) -> heatcrew_office::RunningOffice {
-    let office = Office::open(Config::new(dir.path().join("office.db"))).expect("office");
-    office.seed_demo().expect("demo");
-    office.spawn("127.0.0.1:0").await.expect("serve")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_converge_with_the_office() {
     let dir = tempfile::tempdir().expect("dir");
-    let office = in_process_office(&dir).await;
+    let office = TestOffice::demo().await;
     let cfg = sim_config(&office.url(), 6, 3, 0.5, &dir);
     let r = tokio::task::spawn_blocking(move || heatcrew_sim::run(&cfg))
         .await
         .expect("join")
         .expect("sim");
     assert_exact(&r, "a field day with devices half offline");
-    let report = verify_office(&dir.path().join("office.db"));
+    let report = verify_office(office.db());
     assert_eq!(
         report.events as u64, r.events_recorded,
         "office verify re-checks every event"
@@ -93,24 +87,11 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
     let dev_id = store.device_id();
     let key = hex_key(&store);
     for (k, messy) in [false, true].into_iter().enumerate() {
-        let odir = dir.path().join(format!("office{k}"));
-        std::fs::create_dir_all(&odir).expect("dir");
-        let office = Office::open(Config::new(odir.join("office.db"))).expect("office");
-        let user = office
-            .add_user(
-                "tech",
-                "tech-password",
-                Role::RepairTechnician,
-                "技术员",
-                "RX-1",
-            )
-            .expect("user");
-        office.seed_demo().expect("demo admin");
-        let office_store = office.store();
-        let running = office.spawn("127.0.0.1:0").await.expect("serve");
-        let http = reqwest::Client::new();
+        let office = TestOffice::demo().await;
+        let user = office.add_user("tech", "tech-password", Role::RepairTechnician, "技术员");
+        let http = office.http.clone();
         let challenge: serde_json::Value = http
-            .post(format!("{}/api/v1/auth/challenge", running.url()))
+            .post(office.endpoint("/api/v1/auth/challenge"))
             .json(&json!({"device_id": dev_id}))
             .send()
             .await
@@ -121,7 +102,7 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
         let challenge = challenge["challenge"].as_str().expect("challenge");
         let proof = store.prove_enrolment(challenge, "tech").expect("proof");
         let login: serde_json::Value = http
-            .post(format!("{}/api/v1/auth/login", running.url()))
+            .post(office.endpoint("/api/v1/auth/login"))
             .json(
                 &json!({"username": "tech", "password": "tech-password", "device_id": dev_id,
                           "device_public_key": key, "challenge": challenge, "proof": proof}),
@@ -136,14 +117,7 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
         if k == 0 {
             // Record the visit once, on a job the first office dispatched; the second office gets
             // the same job id so both apply the same events.
-            let admin = DispatchApi::sign_in(
-                &running.url(),
-                "admin",
-                "heatcrew-demo",
-                Duration::from_secs(5),
-            )
-            .await
-            .expect("admin");
+            let admin = demo_admin(&office).await;
             let job = admin
                 .create_job(&json!({"kind": "home_repair", "fault": "暖气不热", "assignee": user.id,
                                     "customer": {"name": "王秀英", "phone": "138", "address": "幸福里"}}))
@@ -167,14 +141,15 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
                 serde_json::from_slice(&std::fs::read(dir.path().join("job.json")).expect("read"))
                     .expect("job");
             job.assignee = Some(user.id);
-            office_store
+            office
+                .store()
                 .create_job(job, chrono::Utc::now())
                 .expect("the same job at the second office");
         }
         let events = store.events().expect("events");
         let push = |batch: Vec<heatcrew_protocol::Event>| {
             let http = http.clone();
-            let url = format!("{}/api/v1/sync/push", running.url());
+            let url = office.endpoint("/api/v1/sync/push");
             let token = token.clone();
             async move {
                 http.post(url)
@@ -220,16 +195,8 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
                 "the clean push lands"
             );
         }
-        let admin = DispatchApi::sign_in(
-            &running.url(),
-            "admin",
-            "heatcrew-demo",
-            Duration::from_secs(5),
-        )
-        .await
-        .expect("admin");
+        let admin = demo_admin(&office).await;
         ledgers.push(admin.device_events(dev_id).await.expect("ledger"));
-        running.stop().await;
     }
     assert_eq!(
         ledgers[0].len(),
@@ -254,9 +221,9 @@ fn hex_key(store: &Store) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_faulty_network_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().expect("dir");
-    let office = in_process_office(&dir).await;
+    let office = TestOffice::demo().await;
     let proxy = FaultProxy::start(
-        office.addr,
+        office.addr(),
         Faults {
             cut_before_response: 0.08,
             cut_mid_response: 0.08,
@@ -284,7 +251,7 @@ async fn a_faulty_network_loses_and_duplicates_nothing() {
     ] {
         assert!(n > 0, "the proxy really {what} some requests ({n})");
     }
-    verify_office(&dir.path().join("office.db"));
+    verify_office(office.db());
 }
 
 #[test]
@@ -294,8 +261,19 @@ fn the_office_killed_and_restarted_mid_sync_loses_nothing() {
     let mut office = OfficeProcess::start(&db, "127.0.0.1:0");
     let cfg = sim_config(&office.url(), 10, 6, 0.3, &dir);
     let sim = std::thread::spawn(move || heatcrew_sim::run(&cfg));
-    for pause in [1200, 1600] {
-        std::thread::sleep(Duration::from_millis(pause));
+    // Kill mid-sync, not at a guessed moment: each SIGKILL waits until more events have landed
+    // since the last one (the devices are pushing), unless the field day is already over.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut landed = 0;
+    for _ in 0..2 {
+        while !sim.is_finished() {
+            let now = rt.block_on(events_accepted(&office.url()));
+            if now > landed {
+                landed = now;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         office.restart();
     }
     let r = sim
@@ -311,18 +289,39 @@ fn the_office_killed_and_restarted_mid_sync_loses_nothing() {
     verify_office(&db);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_device_keeps_unsynced_records_through_sign_out_and_revocation() {
-    let dir = tempfile::tempdir().expect("dir");
-    let office = in_process_office(&dir).await;
-    let admin = DispatchApi::sign_in(
+/// The demo office's admin, through the simulator's dispatch client.
+async fn demo_admin(office: &TestOffice) -> DispatchApi {
+    DispatchApi::sign_in(
         &office.url(),
         "admin",
-        "heatcrew-demo",
+        DEMO_PASSWORD,
         Duration::from_secs(5),
     )
     .await
-    .expect("admin");
+    .expect("the demo admin signs in")
+}
+
+/// How many events the office has accepted so far (its summary report, read as the demo admin).
+async fn events_accepted(office: &str) -> u64 {
+    let token = heatcrew_testkit::staff_token_at(office, "admin", DEMO_PASSWORD).await;
+    let summary: serde_json::Value = reqwest::Client::new()
+        .get(format!("{office}/api/v1/reports/summary"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the office answers")
+        .json()
+        .await
+        .expect("the summary is JSON");
+    summary["events_accepted"]
+        .as_u64()
+        .expect("the summary counts accepted events")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_keeps_unsynced_records_through_sign_out_and_revocation() {
+    let office = TestOffice::demo().await;
+    let admin = demo_admin(&office).await;
     let a = admin
         .create_user("tech_a", "password-a", "repair_technician", "甲")
         .await
@@ -336,13 +335,8 @@ async fn a_device_keeps_unsynced_records_through_sign_out_and_revocation() {
                             "customer": {"name": "李建国", "phone": "139", "address": "友谊路18号"}}))
         .await
         .expect("job");
-    let store = Arc::new(Mutex::new(
-        Store::open(dir.path().join("a.db")).expect("device"),
-    ));
-    sync::login(&store, &office.url(), "tech_a", "password-a")
-        .await
-        .expect("login a");
-    let syncer = Syncer::new(store.clone());
+    let device_a = TestDevice::sign_in(&office.url(), "tech_a", "password-a").await;
+    let (store, syncer) = (&device_a.store, &device_a.syncer);
     syncer.sync_once().await.expect("pull");
     {
         let mut s = store.lock().expect("lock");
@@ -360,24 +354,15 @@ async fn a_device_keeps_unsynced_records_through_sign_out_and_revocation() {
         .expect("offline record");
     }
     // The dispatcher reassigns the job to B while A is offline.
-    let http = reqwest::Client::new();
-    let staff: serde_json::Value = http
-        .post(format!("{}/api/v1/auth/staff-login", office.url()))
-        .json(&json!({"username": "admin", "password": "heatcrew-demo"}))
-        .send()
-        .await
-        .expect("staff")
-        .json()
-        .await
-        .expect("json");
-    let resp = http
-        .post(format!("{}/api/v1/jobs/{}/assign", office.url(), job.id))
-        .bearer_auth(staff["access_token"].as_str().expect("token"))
-        .json(&json!({"assignee": b.id}))
-        .send()
-        .await
-        .expect("reassign");
-    assert!(resp.status().is_success(), "reassign works");
+    let staff = office.staff_token("admin", DEMO_PASSWORD).await;
+    let (status, body) = office
+        .post_json(
+            &format!("/api/v1/jobs/{}/assign", job.id),
+            Some(&staff),
+            &json!({"assignee": b.id}),
+        )
+        .await;
+    assert!(status.is_success(), "reassign works: {body}");
     let report = syncer.sync_once().await.expect("sync after reassignment");
     let s = store.lock().expect("lock");
     let stored = s

@@ -6,15 +6,12 @@ use heatcrew_core::sync::SyncStatus;
 use heatcrew_core::template::Evidence;
 use heatcrew_core::views::{AppError, JobView, OutboxEntryView, SessionView, Today};
 use heatcrew_core::{Lang, OutboxState};
-use heatcrew_office::demo::DEMO_PASSWORD;
-use heatcrew_office::{Config, Office, RunningOffice};
 use heatcrew_protocol::{JobKind, StepEvidence};
+use heatcrew_testkit::{DEMO_PASSWORD, TestOffice};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, mock_builder, mock_context, noop_assets};
@@ -25,80 +22,41 @@ use uuid::Uuid;
 /// Long enough for a slow CI machine; the tests poll, they never assert on timing.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// The demo office on `127.0.0.1:<port>`, with its own runtime; it can go away and come back on the
-/// same address and database, as an office does when the signal drops.
-struct TestOffice {
-    // Dropped first: aborts the server task while its runtime still exists.
-    running: Option<RunningOffice>,
+/// The demo office (heatcrew-testkit) on `127.0.0.1:<port>`, driven from these synchronous tests
+/// through its own runtime; it can go away and come back on the same address and database, as an
+/// office does when the signal drops.
+struct LoopbackOffice {
+    // Dropped first: the server stops while its runtime still exists.
+    office: TestOffice,
     runtime: tokio::runtime::Runtime,
-    addr: SocketAddr,
-    db: PathBuf,
-    _dir: tempfile::TempDir,
 }
 
-impl TestOffice {
-    fn start() -> TestOffice {
-        let dir = tempfile::tempdir().expect("temp dir for the office");
-        let db = dir.path().join("office.db");
+impl LoopbackOffice {
+    fn start() -> LoopbackOffice {
         let runtime = tokio::runtime::Runtime::new().expect("office runtime");
-        let office = Office::open(Config::new(&db)).expect("open the office database");
-        office.seed_demo().expect("seed the demo company");
-        let running = runtime
-            .block_on(office.spawn("127.0.0.1:0"))
-            .expect("serve on loopback");
-        TestOffice {
-            addr: running.addr,
-            running: Some(running),
-            runtime,
-            db,
-            _dir: dir,
-        }
+        let office = runtime.block_on(TestOffice::demo());
+        LoopbackOffice { office, runtime }
     }
 
     fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn running(&self) -> &RunningOffice {
-        self.running.as_ref().expect("the office is up")
+        self.office.url()
     }
 
     /// Stop serving (in-flight requests finish); the device sees connection refused.
     fn go_away(&mut self) {
-        if let Some(running) = self.running.take() {
-            self.runtime.block_on(running.stop());
-        }
+        self.runtime.block_on(self.office.stop());
     }
 
-    /// Serve the same database on the same address again (retrying while the port is released).
+    /// Serve the same database on the same address again.
     fn come_back(&mut self) {
-        let start = Instant::now();
-        loop {
-            let office = Office::open(Config::new(&self.db)).expect("reopen the office database");
-            match self.runtime.block_on(office.spawn(&self.addr.to_string())) {
-                Ok(running) => {
-                    self.running = Some(running);
-                    return;
-                }
-                Err(e) if start.elapsed() < DEADLINE => {
-                    eprintln!("office port not free yet: {e}");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => panic!("the office could not serve on {} again: {e}", self.addr),
-            }
-        }
+        self.runtime.block_on(self.office.restart());
     }
 
     /// The office's own list of the jobs assigned to `username`.
     fn job_ids_assigned_to(&self, username: &str) -> BTreeSet<Uuid> {
-        let store = &self.running().state.store;
-        let user = store
-            .user_by_username(username)
-            .expect("look up the user")
-            .expect("a demo user")
-            .info
-            .id;
-        store
+        let user = self.office.user_id(username);
+        self.office
+            .store()
             .list_jobs()
             .expect("list the office's jobs")
             .into_iter()
@@ -109,9 +67,8 @@ impl TestOffice {
 
     /// The kinds of the events the office accepted for a job.
     fn accepted_event_kinds(&self, job_id: Uuid) -> Vec<String> {
-        self.running()
-            .state
-            .store
+        self.office
+            .store()
             .job_events(job_id)
             .expect("the job's events at the office")
             .into_iter()
@@ -198,7 +155,7 @@ impl Device {
         }
     }
 
-    fn sign_in(&self, office: &TestOffice, username: &str) -> SessionView {
+    fn sign_in(&self, office: &LoopbackOffice, username: &str) -> SessionView {
         self.call(
             "login",
             json!({"office": office.url(), "username": username, "password": DEMO_PASSWORD}),
@@ -249,7 +206,7 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn signing_in_at_the_loopback_office_lists_that_technicians_demo_jobs() {
-    let office = TestOffice::start();
+    let office = LoopbackOffice::start();
     let device = Device::open();
 
     let session = device.sign_in(&office, "zhangwei");
@@ -285,7 +242,7 @@ fn signing_in_at_the_loopback_office_lists_that_technicians_demo_jobs() {
 
 #[test]
 fn a_step_confirmed_through_ipc_waits_in_the_outbox_while_the_office_is_away() {
-    let mut office = TestOffice::start();
+    let mut office = LoopbackOffice::start();
     let device = Device::open();
     device.sign_in(&office, "zhangwei");
     // Offline, so the background sync cannot take the record away before we look.
@@ -329,7 +286,7 @@ fn a_step_confirmed_through_ipc_waits_in_the_outbox_while_the_office_is_away() {
 
 #[test]
 fn logout_refuses_while_records_are_queued_and_succeeds_once_synced() {
-    let mut office = TestOffice::start();
+    let mut office = LoopbackOffice::start();
     let device = Device::open();
     device.sign_in(&office, "zhangwei");
     office.go_away();
@@ -403,7 +360,7 @@ fn walk_to_photo_step(device: &Device, job_id: Uuid) -> String {
 
 #[test]
 fn a_photo_sent_as_a_raw_ipc_body_is_recorded_with_a_thumbnail() {
-    let office = TestOffice::start();
+    let office = LoopbackOffice::start();
     let device = Device::open();
     device.sign_in(&office, "zhangwei");
     let job_id = device.first_home_repair().summary.id;
@@ -448,7 +405,7 @@ fn a_photo_sent_as_a_raw_ipc_body_is_recorded_with_a_thumbnail() {
 
 #[test]
 fn a_photo_as_a_json_array_or_a_corrupt_image_is_refused_and_records_nothing() {
-    let office = TestOffice::start();
+    let office = LoopbackOffice::start();
     let device = Device::open();
     device.sign_in(&office, "zhangwei");
     let job_id = device.first_home_repair().summary.id;
@@ -515,7 +472,7 @@ fn a_photo_as_a_json_array_or_a_corrupt_image_is_refused_and_records_nothing() {
 
 #[test]
 fn unknown_jobs_and_malformed_arguments_answer_with_code_and_message() {
-    let office = TestOffice::start();
+    let office = LoopbackOffice::start();
     let device = Device::open();
 
     let refusal = device.refusal("today", InvokeBody::Json(json!({})), &[]);

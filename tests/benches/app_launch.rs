@@ -6,6 +6,7 @@
 //! release build). Skips with the reason when the display, drivers or app are missing.
 
 use heatcrew_system_tests::app::{App, Parts};
+use heatcrew_testkit::{DEMO_PASSWORD, TestOffice};
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
@@ -17,18 +18,13 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let office = heatcrew_office::Office::open(heatcrew_office::Config::new(
-            dir.path().join("office.db"),
-        ))?;
-        office.seed_demo()?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(async move { office.serve(listener).await });
+        let office = TestOffice::demo().await;
+        let url = office.url();
 
         // Sign in once, as a technician would at the start of the day.
         let db = dir.path().join("device.db");
         let app = App::launch(&parts, &db).await?;
-        app.sign_in(&url, "zhangwei", "heatcrew-demo").await?;
+        app.sign_in(&url, "zhangwei", DEMO_PASSWORD).await?;
         app.el("job-item").await?;
         app.quit().await;
 

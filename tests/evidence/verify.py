@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Over 700 lines on purpose: one self-contained file, so an outside auditor can read and run it alone.
 """An independent verifier for HeatCrew evidence, written from docs/evidence.md alone.
 
     verify.py vectors DIR                 check every vector in DIR/vectors.json and every case

@@ -1,7 +1,4 @@
-//! Parts for the system and e2e tests: a TCP proxy that injures traffic, an office in a child
-//! process that can be SIGKILLed and restarted on the same port and database, and the real field
-//! app driven through WebDriver.
+//! The real field app driven through WebDriver, for the e2e suite. The office, the fault proxy and
+//! the office child process are in heatcrew-testkit (crates/testkit).
 
 pub mod app;
-pub mod fault_proxy;
-pub mod office_process;

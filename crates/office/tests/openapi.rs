@@ -4,7 +4,7 @@
 //! missing from the document) and a document entry without a route (answered as an unknown
 //! endpoint).
 
-use heatcrew_office::{Config, Office};
+use heatcrew_testkit::{Seed, TestOffice};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -67,9 +67,7 @@ fn documented(doc: &Value) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn every_served_operation_is_documented_and_every_documented_one_is_served() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let office = Office::open(Config::new(dir.path().join("office.db"))).expect("open office");
-    let running = office.spawn("127.0.0.1:0").await.expect("spawn office");
+    let running = TestOffice::start_with(Seed::Nothing, |_| {}).await;
     let http = reqwest::Client::new();
 
     let doc: Value = http

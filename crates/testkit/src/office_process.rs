@@ -1,5 +1,16 @@
 //! The office in a child process (this test binary re-run as the office), so that it can be
 //! SIGKILLed mid-request and restarted on the same port and database.
+//!
+//! A test binary that uses [`OfficeProcess`] declares the hook the child runs, ignored so that it
+//! is not counted as a test (the parent starts it with `--ignored`):
+//!
+//! ```text
+//! #[test]
+//! #[ignore = "not a test: the office child process that OfficeProcess starts"]
+//! fn office_child() {
+//!     heatcrew_testkit::office_process::serve_if_child();
+//! }
+//! ```
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -11,7 +22,8 @@ pub const CHILD_DB: &str = "HEATCREW_TEST_OFFICE_DB";
 /// Set in the child's environment: the address to bind.
 pub const CHILD_LISTEN: &str = "HEATCREW_TEST_OFFICE_LISTEN";
 
-/// If this process was started as an office child, serve until killed. Call from a test named
+/// If this process was started as an office child, serve the demo office until killed; otherwise
+/// (someone ran the ignored hook by hand) do nothing. Call from an ignored test named
 /// `office_child`.
 pub fn serve_if_child() {
     let (Ok(db), Ok(listen)) = (std::env::var(CHILD_DB), std::env::var(CHILD_LISTEN)) else {
@@ -42,7 +54,13 @@ impl OfficeProcess {
     /// Start an office child serving `db` on `listen` (`127.0.0.1:0` for any port).
     pub fn start(db: &Path, listen: &str) -> OfficeProcess {
         let mut child = Command::new(std::env::current_exe().expect("exe"))
-            .args(["--exact", "office_child", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "office_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_DB, db)
             .env(CHILD_LISTEN, listen)
             .stdout(Stdio::piped())

@@ -1,0 +1,220 @@
+//! The office over real HTTP: a server on 127.0.0.1:0 with a temp SQLite file (heatcrew-testkit's
+//! `TestOffice`), reqwest as the client, events sealed with heatcrew-protocol and an Ed25519 key
+//! exactly as a device does. One test binary, a module per API area:
+//!
+//! - `auth`: logins, tokens, revocation, accounts and crews.
+//! - `sync`: push and pull, exactly once, tampering, clocks, backlogs, concurrency.
+//! - `jobs`: who may see and change which work order, reassignment.
+//! - `attachments`: chunked, resumable uploads checked by hash.
+//! - `reports`: a finished visit read back.
+//! - `limits`: malformed and oversized requests.
+//! - `lifecycle`: `serve`, restarts, `verify` on stored data.
+
+use chrono::{Duration, Utc};
+use ed25519_dalek::SigningKey;
+use heatcrew_protocol::sync::{
+    AttachmentStatus, ChangeKind, LoginResponse, MAX_CHUNK_BYTES, PullResponse, PushOutcome,
+    PushResponse,
+};
+use heatcrew_protocol::{
+    AttachmentRef, ChainTip, DEVICE_TIME_HEADER, Digest, Event, EventBody, Job, PROTOCOL_HEADER,
+    Resolution, SERVER_TIME_HEADER, StepEvidence, UnsignedEvent,
+};
+use heatcrew_testkit::{PASSWORD, Seed, TestOffice};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+mod attachments;
+mod auth;
+mod jobs;
+mod lifecycle;
+mod limits;
+mod reports;
+mod sync;
+
+/// The office API as these tests drive it, on the shared [`TestOffice`] (heatcrew-testkit): a
+/// simulated [`Device`] signing in with a hand-made key, pushes and pulls, work orders.
+trait OfficeApi {
+    async fn staff(&self, username: &str) -> String;
+    async fn device(&self, username: &str) -> Device;
+    async fn device_with(&self, username: &str, password: &str) -> Device;
+    async fn login_device(
+        &self,
+        username: &str,
+        password: &str,
+        id: Uuid,
+        key: &SigningKey,
+    ) -> (StatusCode, Value);
+    async fn push(&self, dev: &Device, events: &[Event]) -> (StatusCode, Value);
+    async fn push_ok(&self, dev: &Device, events: &[Event]) -> PushResponse;
+    async fn pull(&self, token: &str, cursor: u64) -> PullResponse;
+    async fn create_job(&self, staff: &str, assignee: Option<Uuid>) -> Job;
+    async fn job_detail(&self, staff: &str, job: Uuid) -> Value;
+}
+
+impl OfficeApi for TestOffice {
+    /// A staff member's access token (the test accounts share [`PASSWORD`]).
+    async fn staff(&self, username: &str) -> String {
+        self.staff_token(username, PASSWORD).await
+    }
+
+    async fn device(&self, username: &str) -> Device {
+        self.device_with(username, PASSWORD).await
+    }
+
+    async fn device_with(&self, username: &str, password: &str) -> Device {
+        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let id = Uuid::now_v7();
+        let (status, body) = self.login_device(username, password, id, &key).await;
+        assert_eq!(status, StatusCode::OK, "device login must work: {body}");
+        let login: LoginResponse = serde_json::from_value(body).expect("login response");
+        Device {
+            id,
+            key,
+            tip: ChainTip::START,
+            login,
+        }
+    }
+
+    /// Log a device in: ask for a challenge, sign it with `key` (proof of possession), send both.
+    async fn login_device(
+        &self,
+        username: &str,
+        password: &str,
+        id: Uuid,
+        key: &SigningKey,
+    ) -> (StatusCode, Value) {
+        use ed25519_dalek::Signer;
+        let (status, c) = self
+            .post_json("/api/v1/auth/challenge", None, &json!({"device_id": id}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "a challenge for anyone: {c}");
+        let challenge = c["challenge"].as_str().expect("challenge").to_owned();
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(&challenge, &mut bytes).expect("hex challenge");
+        let message =
+            heatcrew_protocol::log::enrolment_message(&bytes, id, &key.verifying_key(), username);
+        self.post_json(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": username, "password": password, "device_id": id,
+                    "device_public_key": hex::encode(key.verifying_key().as_bytes()), "device_name": "test phone",
+                    "challenge": challenge, "proof": hex::encode(key.sign(&message).to_bytes())}),
+        )
+        .await
+    }
+
+    async fn push(&self, dev: &Device, events: &[Event]) -> (StatusCode, Value) {
+        self.post_json(
+            "/api/v1/sync/push",
+            Some(&dev.login.access_token),
+            &json!({"events": events}),
+        )
+        .await
+    }
+
+    async fn push_ok(&self, dev: &Device, events: &[Event]) -> PushResponse {
+        let (status, body) = self.push(dev, events).await;
+        assert_eq!(status, StatusCode::OK, "push must be answered: {body}");
+        serde_json::from_value(body).expect("push response")
+    }
+
+    async fn pull(&self, token: &str, cursor: u64) -> PullResponse {
+        let (status, body) = self
+            .get_json(&format!("/api/v1/sync/pull?cursor={cursor}"), token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "pull must be answered: {body}");
+        serde_json::from_value(body).expect("pull response")
+    }
+
+    async fn create_job(&self, staff: &str, assignee: Option<Uuid>) -> Job {
+        let (status, body) = self
+            .post_json(
+                "/api/v1/jobs",
+                Some(staff),
+                &json!({"fault": "暖气不热", "reported_at": Utc::now() - Duration::hours(1),
+                        "customer": {"name": "王秀英", "phone": "13812345601", "address": "幸福小区3号楼2单元501室"},
+                        "assignee": assignee}),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "a dispatcher can create a work order: {body}"
+        );
+        serde_json::from_value(body).expect("job")
+    }
+
+    async fn job_detail(&self, staff: &str, job: Uuid) -> Value {
+        let (status, body) = self.get_json(&format!("/api/v1/jobs/{job}"), staff).await;
+        assert_eq!(status, StatusCode::OK, "job read-back: {body}");
+        body
+    }
+}
+
+/// A simulated device: its key, its chain tip and its tokens.
+struct Device {
+    id: Uuid,
+    key: SigningKey,
+    tip: ChainTip,
+    login: LoginResponse,
+}
+
+impl Device {
+    fn unsigned(&self, job: Uuid, body: &EventBody) -> UnsignedEvent {
+        let (kind, payload) = body.to_parts();
+        UnsignedEvent {
+            id: Uuid::now_v7(),
+            device_id: self.id,
+            device_seq: self.tip.seq + 1,
+            job_id: job,
+            kind,
+            payload,
+            recorded_at: Utc::now(),
+            elapsed_ms: self.tip.seq * 1000,
+            prev_hash: self.tip.hash,
+            format: heatcrew_protocol::Format::V2,
+        }
+    }
+
+    /// Record the next event on this device's chain.
+    fn record(&mut self, job: Uuid, body: &EventBody) -> Event {
+        let e = self.unsigned(job, body).seal(&self.key);
+        self.tip = ChainTip {
+            seq: e.seq(),
+            hash: e.hash,
+        };
+        e
+    }
+}
+
+fn step(name: &str) -> EventBody {
+    EventBody::StepCompleted {
+        step: name.into(),
+        evidence: StepEvidence::default(),
+    }
+}
+
+fn outcomes(resp: &PushResponse) -> Vec<String> {
+    resp.results
+        .iter()
+        .map(|r| match &r.outcome {
+            PushOutcome::Accepted => "accepted".to_owned(),
+            PushOutcome::Duplicate => "duplicate".to_owned(),
+            PushOutcome::Rejected { code, .. } => code.clone(),
+        })
+        .collect()
+}
+
+fn photo_ref(bytes: &[u8]) -> AttachmentRef {
+    AttachmentRef {
+        sha256: Digest::of(bytes),
+        bytes: bytes.len() as u64,
+        mime: "image/jpeg".into(),
+        width: 0,
+        height: 0,
+        taken_at: None,
+        gps: None,
+    }
+}

@@ -1,0 +1,26 @@
+//! The parts every crate's tests start from, written once (a dev-dependency only):
+//!
+//! - [`TestOffice`]: the real office in this process on a free loopback port, its database in a
+//!   temp dir; it can stop and come back on the same address and database.
+//! - [`TestDevice`]: a real device core (`heatcrew_core::Store` on a temp file) signed in to an
+//!   office, with its sync client.
+//! - [`fault_proxy::FaultProxy`]: a TCP proxy that cuts, delays and duplicates requests.
+//! - [`office_process::OfficeProcess`]: the office in a child process, to SIGKILL and restart.
+//! - [`free_port`]: a loopback port nobody listens on.
+
+pub mod device;
+pub mod fault_proxy;
+pub mod office;
+pub mod office_process;
+
+pub use device::TestDevice;
+pub use office::{DEMO_PASSWORD, PASSWORD, Seed, TestOffice, staff_token_at};
+
+/// A loopback port that was free a moment ago (the OS picks it; another process may still take it
+/// before the caller binds, so use it at once).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}

@@ -1,0 +1,238 @@
+//! The office in this process: `heatcrew_office::Office` on `127.0.0.1:<free port>` with its SQLite
+//! file and attachment folder in a temp dir, and a plain HTTP client for its API.
+
+use heatcrew_office::api::auth::hash_password;
+use heatcrew_office::store::{NewUser, OfficeStore};
+use heatcrew_office::{Config, Office, RunningOffice};
+use heatcrew_protocol::sync::{Role, UserInfo};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+pub use heatcrew_office::demo::DEMO_PASSWORD;
+
+/// The password of the [`Seed::TestAccounts`] accounts.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// How long a restart may wait for the old port to be released.
+const PORT_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Who can sign in to a fresh test office.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seed {
+    /// No accounts at all.
+    Nothing,
+    /// `admin`, `dispatch`, `tech_a` and `tech_b` (two repair technicians), all with [`PASSWORD`].
+    TestAccounts,
+    /// The demo company (`heatcrew_office::demo`): its staff, crews and today's jobs, all with
+    /// [`DEMO_PASSWORD`].
+    Demo,
+}
+
+/// A running office on loopback. Dropping it stops the server, then removes its files.
+#[derive(Debug)]
+pub struct TestOffice {
+    // Declared first so it is dropped first: the server stops before its files go.
+    running: Option<RunningOffice>,
+    config: Config,
+    addr: SocketAddr,
+    /// A client for the office's HTTP API.
+    pub http: reqwest::Client,
+    dir: tempfile::TempDir,
+}
+
+impl TestOffice {
+    /// An office with the [`Seed::TestAccounts`] and the default configuration.
+    pub async fn start() -> TestOffice {
+        Self::start_with(Seed::TestAccounts, |_| {}).await
+    }
+
+    /// The demo company's office, as `heatcrew-office serve --demo` starts it.
+    pub async fn demo() -> TestOffice {
+        Self::start_with(Seed::Demo, |_| {}).await
+    }
+
+    /// An office with these accounts and `tweak` applied to its configuration.
+    pub async fn start_with(seed: Seed, tweak: impl FnOnce(&mut Config)) -> TestOffice {
+        let dir = tempfile::tempdir().expect("temp dir for the office");
+        let mut config = Config::new(dir.path().join("office.db"));
+        tweak(&mut config);
+        let office = Office::open(config.clone()).expect("open the office database");
+        match seed {
+            Seed::Nothing => {}
+            Seed::TestAccounts => {
+                for (username, role) in [
+                    ("admin", Role::Admin),
+                    ("dispatch", Role::Dispatcher),
+                    ("tech_a", Role::RepairTechnician),
+                    ("tech_b", Role::RepairTechnician),
+                ] {
+                    office
+                        .add_user(username, PASSWORD, role, username, "")
+                        .expect("add a test account");
+                }
+            }
+            Seed::Demo => {
+                office.seed_demo().expect("seed the demo company");
+            }
+        }
+        let running = office
+            .spawn("127.0.0.1:0")
+            .await
+            .expect("serve on loopback");
+        TestOffice {
+            addr: running.addr,
+            running: Some(running),
+            config,
+            http: reqwest::Client::new(),
+            dir,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The full URL of an API path such as `/api/v1/jobs`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The office's SQLite file.
+    pub fn db(&self) -> &Path {
+        &self.config.db
+    }
+
+    /// The temp dir holding the office's files; tests may put their own files here too.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The running server, its state and store (panics while it is stopped).
+    pub fn running(&self) -> &RunningOffice {
+        self.running
+            .as_ref()
+            .expect("the office is up (not stopped)")
+    }
+
+    pub fn store(&self) -> &dyn OfficeStore {
+        &*self.running().state.store
+    }
+
+    /// The id of an account.
+    pub fn user_id(&self, username: &str) -> Uuid {
+        self.store()
+            .user_by_username(username)
+            .expect("look up the user")
+            .expect("the user exists")
+            .info
+            .id
+    }
+
+    /// Add an account (as `heatcrew-office add-user` does).
+    pub fn add_user(
+        &self,
+        username: &str,
+        password: &str,
+        role: Role,
+        display_name: &str,
+    ) -> UserInfo {
+        let user = NewUser {
+            username: username.to_owned(),
+            password_hash: hash_password(password).expect("hash the password"),
+            display_name: display_name.to_owned(),
+            role,
+            badge_no: String::new(),
+        };
+        self.store()
+            .add_user(user, chrono::Utc::now())
+            .expect("add the account")
+    }
+
+    /// Stop serving (in-flight requests finish); devices then meet connection refused.
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+
+    /// Stop if running, then serve the same database and files on the same address again
+    /// (retrying while the OS releases the port).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let start = Instant::now();
+        loop {
+            let office = Office::open(self.config.clone()).expect("reopen the office database");
+            match office.spawn(&self.addr.to_string()).await {
+                Ok(running) => {
+                    self.running = Some(running);
+                    return;
+                }
+                Err(e) if start.elapsed() < PORT_PATIENCE => {
+                    eprintln!("office port not free yet: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("the office could not serve on {} again: {e}", self.addr),
+            }
+        }
+    }
+
+    /// POST JSON (with a bearer token if given); the status and the JSON answer (`null` if none).
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.post(self.endpoint(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("the office answers");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GET with a bearer token; the status and the JSON answer (`null` if none).
+    pub async fn get_json(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .get(self.endpoint(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the office answers");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sign in as office staff and return the access token.
+    pub async fn staff_token(&self, username: &str, password: &str) -> String {
+        staff_token_at(&self.url(), username, password).await
+    }
+}
+
+/// Sign in as office staff at any office (e.g. one in a child process) and return the access token.
+pub async fn staff_token_at(office_url: &str, username: &str, password: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{office_url}/api/v1/auth/staff-login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("the office answers");
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, StatusCode::OK, "staff login must work: {body}");
+    body["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned()
+}
