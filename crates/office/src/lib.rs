@@ -3,6 +3,7 @@
 //!
 //! - [`api`]: the HTTP surface, one module per part of the API, each registering its routes together
 //!   with their OpenAPI paths.
+//! - [`console`]: the office console (console/dist, embedded at build time) served at `/`.
 //! - [`store`]: storage behind the [`store::OfficeStore`] trait; [`store::SqliteStore`] by default.
 //! - [`ledger`]: what a pushed event may do, decided without a database (shared by every store).
 //! - [`files`]: the attachment folder (write, fsync, rename; content-addressed).
@@ -25,6 +26,7 @@
 //! ```
 
 pub mod api;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod files;
@@ -76,6 +78,8 @@ pub struct OfficeState {
     pub store: Arc<dyn OfficeStore>,
     pub files: Arc<files::FileStore>,
     pub config: Arc<Config>,
+    /// Tells open consoles what changed (`GET /api/v1/live`).
+    pub live: Arc<api::live::LiveHub>,
 }
 
 impl std::fmt::Debug for OfficeState {
@@ -107,6 +111,7 @@ impl Office {
                 store,
                 files: Arc::new(files),
                 config: Arc::new(config),
+                live: Arc::new(api::live::LiveHub::default()),
             },
         })
     }
@@ -190,8 +195,10 @@ impl RunningOffice {
         format!("http://{}", self.addr)
     }
 
-    /// Stop accepting connections and wait for in-flight requests to finish.
+    /// Stop accepting connections and wait for in-flight requests to finish (open live streams
+    /// end at once).
     pub async fn stop(mut self) {
+        self.state.live.close();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -157,7 +157,7 @@ fn new_token() -> (String, Digest) {
 }
 
 /// Office staff sign in without a device key (they do not record field events).
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct StaffLoginRequest {
     pub username: String,
     pub password: String,

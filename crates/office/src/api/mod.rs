@@ -19,8 +19,10 @@
 //!   (a device's ledger as signed) for staff; `POST /users`, `POST /crews`,
 //!   `POST /devices/{id}/revoke` for admins.
 //! - [`reports`] (staff): `GET /reports/summary`.
+//! - [`live`] (staff): `GET /live`, server-sent events telling open consoles what changed.
 //!
-//! Plus `GET /api/openapi.json` ([`openapi`]) and `GET /healthz` without a token. A device may send
+//! Plus `GET /api/openapi.json` ([`openapi`]) and `GET /healthz` without a token; every other path
+//! outside `/api/` is the office console ([`crate::console`]). A device may send
 //! its clock in `x-heatcrew-device-time` (RFC 3339) on any request; the office records the offset.
 //! Handlers take their inputs through [`extract`].
 
@@ -29,6 +31,7 @@ pub mod attachments;
 pub mod auth;
 pub mod extract;
 pub mod jobs;
+pub mod live;
 pub mod network;
 pub mod openapi;
 pub mod reports;
@@ -61,6 +64,7 @@ fn endpoints() -> OpenApiRouter<OfficeState> {
         .merge(network::routes())
         .merge(admin::routes())
         .merge(reports::routes())
+        .merge(live::routes())
 }
 
 /// Every route of the office.
@@ -79,7 +83,7 @@ pub fn router(state: OfficeState) -> Router {
             "/healthz",
             get(|| async { Json(serde_json::json!({"ok": true})) }),
         )
-        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .fallback(crate::console::serve)
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
         // The hard cap: bodies far beyond any route's limit are cut off while streaming. Inside
         // `stamp_response`, so its 413 gets the JSON shape and headers too.
@@ -98,10 +102,10 @@ pub fn router(state: OfficeState) -> Router {
 /// is not yet `{code, message}` (unknown route, wrong method, a layer's 413) into one.
 async fn stamp_response(resp: Response) -> Response {
     let status = resp.status();
-    let is_json = resp
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    // JSON errors are already `{code, message}`; the console's HTML pages explain themselves.
+    let is_json = resp.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
     let mut resp = if (status.is_client_error() || status.is_server_error()) && !is_json {
         let code = match status {
             StatusCode::NOT_FOUND => "not_found",

@@ -66,7 +66,7 @@ pub struct NewUser {
 }
 
 /// A device as enrolled at this office.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct DeviceRecord {
     pub id: Uuid,
     /// Ed25519 public key, hex.
@@ -77,10 +77,13 @@ pub struct DeviceRecord {
     /// The user who logged in on it last.
     pub user_id: Uuid,
     pub enrolled_at: DateTime<Utc>,
+    #[ts(type = "number")]
     pub last_seq: u64,
     /// Server clock minus device clock, from the last request that carried the device's time.
+    #[ts(type = "number | null")]
     pub clock_offset_ms: Option<i64>,
     /// How often the offset moved by more than the configured threshold between two requests.
+    #[ts(type = "number")]
     pub clock_jumps: u64,
 }
 
@@ -154,7 +157,7 @@ pub struct JobRecord {
 }
 
 /// A patrol route: the checkpoints a patrol round visits.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Route {
     pub id: Uuid,
     pub name: String,
@@ -163,7 +166,7 @@ pub struct Route {
     pub checkpoints: Vec<Checkpoint>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Crew {
     pub id: Uuid,
     pub name: String,
