@@ -156,6 +156,15 @@ impl Browser {
                 Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
             }
         };
+        // A 1280×800 page: the window is that plus whatever the browser's own frame takes.
+        let frame = client
+            .execute(
+                "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]",
+                vec![],
+            )
+            .await?;
+        let px = |i: usize| frame[i].as_u64().unwrap_or(0) as u32;
+        client.set_window_size(1280 + px(0), 800 + px(1)).await?;
         Ok(Browser {
             client,
             driver,
