@@ -19,6 +19,9 @@ pub enum CoreError {
     Corrupt(String),
     #[error("file storage: {0}")]
     Io(#[from] std::io::Error),
+    /// The device's signing key is missing, exposed or not this device's.
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
     /// A photo or signature that cannot be used; nothing was stored.
@@ -41,6 +44,7 @@ impl CoreError {
             CoreError::Corrupt(_) => "store_corrupt",
             CoreError::Io(_) => "storage",
             CoreError::Json(_) => "bad_data",
+            CoreError::Key(k) => k.code(),
             CoreError::Media(m) => m.code(),
         }
     }

@@ -106,11 +106,25 @@ async fn live_is_for_office_staff_and_tells_of_pushes_and_dispatch_changes() {
     // A technician's device signs in: its token is refused on the console's stream.
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let device_id = Uuid::now_v7();
+    let (status, challenge) = post(
+        &format!("{base}/api/v1/auth/challenge"),
+        None,
+        json!({"device_id": device_id}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "a challenge: {challenge}");
+    let challenge = challenge["challenge"].as_str().expect("challenge");
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(challenge, &mut bytes).expect("hex challenge");
+    let message =
+        heatcrew_protocol::log::enrolment_message(&bytes, device_id, &key.verifying_key(), "tech");
+    let proof = hex::encode(ed25519_dalek::Signer::sign(&key, &message).to_bytes());
     let (status, login) = post(
         &format!("{base}/api/v1/auth/login"),
         None,
         json!({"username": "tech", "password": PASSWORD, "device_id": device_id,
-               "device_public_key": hex::encode(key.verifying_key().as_bytes())}),
+               "device_public_key": hex::encode(key.verifying_key().as_bytes()),
+               "challenge": challenge, "proof": proof}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "device login: {login}");

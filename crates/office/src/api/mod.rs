@@ -6,9 +6,9 @@
 //!
 //! Under `/api/v1` (bearer token unless said; the device sync endpoints are those of
 //! `heatcrew_protocol::sync`):
-//! - [`auth`]: `POST /auth/login` (device; enrols its key), `POST /auth/staff-login`
-//!   (dispatcher/admin, no device), `POST /auth/refresh`, `POST /auth/revoke` (log out). No token
-//!   needed for the first three.
+//! - [`auth`]: `POST /auth/challenge` (a one-time challenge the device signs), `POST /auth/login`
+//!   (device; proves and enrols its key), `POST /auth/staff-login` (dispatcher/admin, no device),
+//!   `POST /auth/refresh`, `POST /auth/revoke` (log out). No token needed for the first four.
 //! - [`sync`]: `POST /sync/push`, `GET /sync/pull?cursor=&limit=`.
 //! - [`attachments`]: `POST /attachments`, `HEAD|PATCH|GET /attachments/{sha256}`.
 //! - [`jobs`] (staff): `GET|POST /jobs`, `GET /jobs/{id}` (read-back),
@@ -20,6 +20,9 @@
 //!   `POST /devices/{id}/revoke` for admins.
 //! - [`reports`] (staff): `GET /reports/summary`.
 //! - [`live`] (staff): `GET /live`, server-sent events telling open consoles what changed.
+//! - [`evidence`]: `GET /log/tree-head`, `GET /log/inclusion?index=&size=`,
+//!   `GET /log/consistency?first=&second=` (anyone signed in), `GET /devices/{id}/tip` (staff or the
+//!   device), `GET /export?device=&job=&from=&to=&consistency_from=` (staff; JSON lines).
 //!
 //! Plus `GET /api/openapi.json` ([`openapi`]) and `GET /healthz` without a token; every other path
 //! outside `/api/` is the office console ([`crate::console`]). A device may send
@@ -29,6 +32,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod evidence;
 pub mod extract;
 pub mod jobs;
 pub mod live;
@@ -65,6 +69,7 @@ fn endpoints() -> OpenApiRouter<OfficeState> {
         .merge(admin::routes())
         .merge(reports::routes())
         .merge(live::routes())
+        .merge(evidence::routes())
 }
 
 /// Every route of the office.
