@@ -29,6 +29,7 @@
 //! ```
 
 pub mod api;
+pub mod board;
 pub mod console;
 pub mod demo;
 pub mod error;

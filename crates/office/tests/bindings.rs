@@ -8,6 +8,7 @@ use heatcrew_office::api::auth::StaffLoginRequest;
 use heatcrew_office::api::jobs::{AssignRequest, CancelRequest, CreateJobRequest, ScheduleRequest};
 use heatcrew_office::api::live::LiveEvent;
 use heatcrew_office::api::network::CreateOutageRequest;
+use heatcrew_office::board::BoardView;
 use heatcrew_office::readback::JobDetail;
 use heatcrew_office::store::{Crew, DeviceRecord, Route};
 use heatcrew_protocol::sync::{ErrorBody, LoginResponse, UserInfo};
@@ -37,6 +38,7 @@ fn roots(c: &mut Collect) {
     c.visit::<RevokedSessions>();
     c.visit::<OutageNotice>();
     c.visit::<LiveEvent>();
+    c.visit::<BoardView>();
     // Requests.
     c.visit::<StaffLoginRequest>();
     c.visit::<CreateJobRequest>();

@@ -17,6 +17,74 @@ export type AttachmentView = {
   received: boolean,
 };
 
+/**
+ * One job on the board.
+ */
+export type BoardJob = {
+  job: Job,
+  created_at: string,
+  state: BoardState,
+  /**
+   * Steps of the job's checklist recorded (completed or skipped)…
+   */
+  steps_done: number,
+  /**
+   * …of the steps that apply to it (0 when this office does not know its template).
+   */
+  steps_total: number,
+  /**
+   * The first step not yet recorded, while the job is open.
+   */
+  next_step: StepTitle | null,
+  /**
+   * The 4-hour resolution clock at `BoardView::now`, on the office's corrected clock.
+   */
+  sla: Sla,
+  late: LateFlag | null,
+  /**
+   * Office-corrected time of the `arrive` step.
+   */
+  arrived_at: string | null,
+  assignee_name: string | null,
+  assignee_badge: string | null,
+};
+
+/**
+ * Where a job stands on the board.
+ */
+export type BoardState =
+  | "unassigned"
+  | "assigned"
+  | "arrived"
+  | "in_progress"
+  | "closed"
+  | "follow_up"
+  | "cancelled";
+
+/**
+ * The board of one day.
+ */
+export type BoardView = {
+  date: string,
+  /**
+   * The day's bounds in UTC (`date` in the caller's UTC offset).
+   */
+  from: string,
+  to: string,
+  /**
+   * The office clock the clocks were computed at.
+   */
+  now: string,
+  /**
+   * The lanes: active field users, by role then name.
+   */
+  field_users: Array<UserInfo>,
+  /**
+   * The day's jobs (by appointment, else report time), then open undated ones.
+   */
+  jobs: Array<BoardJob>,
+};
+
 export type CancelRequest = {
   reason: string,
 };
@@ -272,12 +340,25 @@ export type JobKind =
 export type JobStatus = "open" | "cancelled";
 
 /**
+ * Arrival against the appointment window.
+ */
+export type LateFlag = "arrived_late" | "not_arrived";
+
+/**
  * One server-sent event's data (JSON).
  */
 export type LiveEvent =
   | { "kind": "job_changed", job_id: string, }
   | { "kind": "attachment_received", sha256: string, }
   | { "kind": "resync" };
+
+/**
+ * A text in the two languages the app speaks: Chinese first, English second.
+ */
+export type Localized = {
+  zh: string,
+  en: string,
+};
 
 /**
  * Tokens and who they belong to.
@@ -457,6 +538,14 @@ export type SignatureView = {
   corrected_at: string,
 };
 
+export type Sla =
+  | { "state": "none" }
+  | { "state": "on_track", due_at: string, }
+  | { "state": "at_risk", due_at: string, }
+  | { "state": "breached", due_at: string, }
+  | { "state": "met", due_at: string, resolved_at: string, }
+  | { "state": "met_late", due_at: string, resolved_at: string, };
+
 export type SlaView = {
   reported_at: string,
   deadline: string,
@@ -476,6 +565,14 @@ export type SlaView = {
 export type StaffLoginRequest = {
   username: string,
   password: string,
+};
+
+/**
+ * A checklist step by its id and its title in both languages.
+ */
+export type StepTitle = {
+  id: string,
+  title: Localized,
 };
 
 /**

@@ -19,6 +19,7 @@
 //!   (a device's ledger as signed) for staff; `POST /users`, `POST /crews`,
 //!   `POST /devices/{id}/revoke` for admins.
 //! - [`reports`] (staff): `GET /reports/summary`.
+//! - [`console`] (staff): `GET /console/board?date=`, the console's own views.
 //! - [`live`] (staff): `GET /live`, server-sent events telling open consoles what changed.
 //! - [`evidence`]: `GET /log/tree-head`, `GET /log/inclusion?index=&size=`,
 //!   `GET /log/consistency?first=&second=` (anyone signed in), `GET /devices/{id}/tip` (staff or the
@@ -32,6 +33,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod console;
 pub mod evidence;
 pub mod extract;
 pub mod jobs;
@@ -70,6 +72,7 @@ fn endpoints() -> OpenApiRouter<OfficeState> {
         .merge(reports::routes())
         .merge(live::routes())
         .merge(evidence::routes())
+        .merge(console::routes())
 }
 
 /// Every route of the office.

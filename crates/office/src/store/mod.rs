@@ -17,6 +17,7 @@ use heatcrew_protocol::{
     AppointmentWindow, ChainTip, Checkpoint, Digest, Event, Job, OutageNotice,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 pub use sqlite::SqliteStore;
@@ -61,6 +62,8 @@ impl StoreError {
 pub struct UserRecord {
     pub info: UserInfo,
     pub password_hash: String,
+    /// Not deactivated: may sign in.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -240,6 +243,13 @@ pub trait AccountStore {
     fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;
     fn user(&self, id: Uuid) -> StoreResult<Option<UserInfo>>;
     fn list_users(&self) -> StoreResult<Vec<UserInfo>>;
+    /// The users deactivated (they cannot sign in; their records stay theirs).
+    fn inactive_users(&self) -> StoreResult<HashSet<Uuid>>;
+    /// Deactivate (revoking every session of the user in the same transaction; returns how many
+    /// were live) or activate again.
+    fn set_user_active(&self, id: Uuid, active: bool, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// A new password hash; every session of the user is revoked (returns how many were live).
+    fn set_password(&self, id: Uuid, password_hash: &str, now: DateTime<Utc>) -> StoreResult<u64>;
     fn add_crew(&self, name: &str, members: &[Uuid], now: DateTime<Utc>) -> StoreResult<Crew>;
     fn list_crews(&self) -> StoreResult<Vec<Crew>>;
 }
@@ -392,6 +402,23 @@ pub trait JobStore {
     fn cancel_job(&self, job_id: Uuid, reason: &str, now: DateTime<Utc>) -> StoreResult<Job>;
     fn job(&self, job_id: Uuid) -> StoreResult<Option<JobRecord>>;
     fn list_jobs(&self) -> StoreResult<Vec<JobRecord>>;
+    /// The jobs on the dispatch board between `from` and `to` (appointment, else report time;
+    /// indexed), then up to `undated_limit` open jobs with neither, newest first.
+    fn board_jobs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        undated_limit: u32,
+    ) -> StoreResult<Vec<JobRecord>>;
+    /// A customer's jobs by phone or account number (indexed), newest first.
+    fn customer_jobs(&self, key: CustomerKey<'_>, limit: u32) -> StoreResult<Vec<JobRecord>>;
+}
+
+/// How the console looks a customer up while a dispatcher types.
+#[derive(Debug, Clone, Copy)]
+pub enum CustomerKey<'a> {
+    Phone(&'a str),
+    Account(&'a str),
 }
 
 /// The network as dispatch sees it: patrol routes and outage notices.

@@ -37,6 +37,7 @@ use uuid::Uuid;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_evidence_log.sql"),
+    include_str!("migrations/0003_console.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -325,7 +326,8 @@ mod tests {
             digests,
             [
                 "e3a51b978dec6fe5f62ca58004265e6e66e316bb0ba10b1e0ad860227625a0b5",
-                "f9cd8a6e652eba36e445fffccf643728fa9fe71c8674e3b3d227de6c486d5719"
+                "f9cd8a6e652eba36e445fffccf643728fa9fe71c8674e3b3d227de6c486d5719",
+                "e74ae77565f9fec75b0c50d52ce80e7c8017cb2923fce74def0e64583f015045"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"

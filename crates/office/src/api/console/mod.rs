@@ -1,0 +1,14 @@
+//! The office console's own views (OpenAPI tag `console`), office staff only: answers shaped for one
+//! screen each and computed at the office, so a page is one request whatever the size of the ledger.
+//!
+//! - [`board`]: `GET /console/board?date=&utc_offset_minutes=`, the dispatch board of a day.
+
+pub mod board;
+
+use crate::OfficeState;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Each route with its OpenAPI path.
+pub fn routes() -> OpenApiRouter<OfficeState> {
+    OpenApiRouter::default().merge(board::routes())
+}
