@@ -1,85 +1,59 @@
-// What the board shows, kept current: the day's jobs read back from the office (`GET /jobs`, then
-// `GET /jobs/{id}` for each job of the day, a few at a time), the field users for the lanes, and one
-// job refetched whenever a live event names it. After a (re)connect everything is refetched.
+// What the board shows, kept current: the day as the office computes it (`GET /console/board`, one
+// request). A live event refetches the day (coalesced: at most one request in flight and one
+// queued, however many events arrive); after a (re)connect the day is refetched too.
 import { session } from '../session/session.svelte';
-import type { Job, JobDetail, UserInfo } from '../api/types';
-import { jobDay, localDay } from './board';
-
-const PARALLEL = 6;
-
-/** The day of a job from its list entry (appointment, else report time), as `jobDay` does. */
-function listDay(j: Job): string | null {
-  const at = j.window?.start ?? j.reported_at;
-  return at ? localDay(new Date(at)) : null;
-}
+import type { BoardView } from '../api/types';
+import { localDay, utcOffsetMinutes } from './board';
 
 class BoardData {
   day = $state(localDay(new Date()));
-  details = $state<Record<string, JobDetail>>({});
-  users = $state<UserInfo[]>([]);
+  view = $state<BoardView | null>(null);
   loading = $state(false);
   error = $state<{ code: string; message: string } | null>(null);
   /** When the board last heard from the office. */
   updatedAt = $state<number | null>(null);
-  private generation = 0;
+  private inFlight: Promise<void> | null = null;
+  private queued = false;
 
-  /** Refetch the users and every job of the day. */
-  async loadAll() {
-    const gen = ++this.generation;
+  /** Refetch the day; a call while a fetch runs queues one more after it (not one per call). */
+  loadAll(): Promise<void> {
+    if (this.inFlight) {
+      this.queued = true;
+      return this.inFlight;
+    }
+    this.inFlight = this.fetchDay().finally(() => {
+      this.inFlight = null;
+      if (this.queued) {
+        this.queued = false;
+        void this.loadAll();
+      }
+    });
+    return this.inFlight;
+  }
+
+  private async fetchDay() {
     const day = this.day;
     this.loading = true;
     try {
-      const [users, jobs] = await Promise.all([
-        session.api.get<UserInfo[]>('/api/v1/users'),
-        session.api.get<Job[]>('/api/v1/jobs'),
-      ]);
-      const wanted = jobs.filter((j) => {
-        const d = listDay(j);
-        return d === day || (d === null && j.status === 'open');
-      });
-      const fetched: Record<string, JobDetail> = {};
-      let next = 0;
-      const worker = async () => {
-        while (next < wanted.length) {
-          const j = wanted[next++];
-          fetched[j.id] = await session.api.get<JobDetail>(`/api/v1/jobs/${j.id}`);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(PARALLEL, wanted.length) }, worker));
-      if (gen !== this.generation) return; // a newer load (another day) won
-      this.users = users;
-      this.details = fetched;
+      const view = await session.api.get<BoardView>(
+        `/api/v1/console/board?date=${day}&utc_offset_minutes=${utcOffsetMinutes(day)}`,
+      );
+      if (day !== this.day) return; // the day changed meanwhile: the queued fetch gets it
+      this.view = view;
       this.error = null;
       this.updatedAt = Date.now();
     } catch (e) {
-      if (gen === this.generation) this.error = errorOf(e);
+      if (day === this.day) this.error = errorOf(e);
     } finally {
-      if (gen === this.generation) this.loading = false;
-    }
-  }
-
-  /** Refetch one job a live event named (it may have moved onto or off this day). */
-  async refreshJob(id: string) {
-    try {
-      const d = await session.api.get<JobDetail>(`/api/v1/jobs/${id}`);
-      const day = jobDay(d);
-      if (day === this.day || (day === null && d.job.status === 'open')) this.details[id] = d;
-      else delete this.details[id];
-      this.updatedAt = Date.now();
-    } catch {
-      /* the next resync or reconnect catches up */
+      this.loading = false;
     }
   }
 
   setDay(day: string) {
     if (day === this.day) return;
     this.day = day;
-    this.details = {};
+    this.view = null;
     void this.loadAll();
-  }
-
-  userById(id: string | null | undefined): UserInfo | undefined {
-    return id ? this.users.find((u) => u.id === id) : undefined;
   }
 }
 

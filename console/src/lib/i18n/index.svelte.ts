@@ -36,6 +36,11 @@ export function format(template: string, vars?: Record<string, string | number>)
   return template.replace(/\{(\w+)\}/g, (m, k: string) => (vars && k in vars ? String(vars[k]) : m));
 }
 
+/** A text the office sends in both languages (checklist step titles), in the current one. */
+export function localized(l: { zh: string; en: string }): string {
+  return current === 'en' ? l.en : l.zh;
+}
+
 /** The current language's text for `key`, with `{placeholders}` filled in. */
 export function t(key: MessageKey, vars?: Record<string, string | number>): string {
   return format((current === 'en' ? en : zh)[key], vars);
