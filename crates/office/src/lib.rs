@@ -36,6 +36,7 @@ pub mod error;
 pub mod evidence;
 pub mod export;
 pub mod files;
+pub mod job_view;
 pub mod ledger;
 pub mod office_key;
 pub mod readback;

@@ -9,6 +9,7 @@ use heatcrew_office::api::jobs::{AssignRequest, CancelRequest, CreateJobRequest,
 use heatcrew_office::api::live::LiveEvent;
 use heatcrew_office::api::network::CreateOutageRequest;
 use heatcrew_office::board::BoardView;
+use heatcrew_office::job_view::ConsoleJob;
 use heatcrew_office::readback::JobDetail;
 use heatcrew_office::store::{Crew, DeviceRecord, Route};
 use heatcrew_protocol::sync::{ErrorBody, LoginResponse, UserInfo};
@@ -39,6 +40,7 @@ fn roots(c: &mut Collect) {
     c.visit::<OutageNotice>();
     c.visit::<LiveEvent>();
     c.visit::<BoardView>();
+    c.visit::<ConsoleJob>();
     // Requests.
     c.visit::<StaffLoginRequest>();
     c.visit::<CreateJobRequest>();

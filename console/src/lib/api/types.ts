@@ -90,6 +90,34 @@ export type CancelRequest = {
 };
 
 /**
+ * Whether a device's signed hash chain holds, as the office's verify finds it.
+ */
+export type ChainState = "verified" | "broken" | "tip_mismatch" | "bad_key";
+
+/**
+ * The evidence status of one device that recorded on the job.
+ */
+export type ChainStatus = {
+  device_id: string,
+  /**
+   * The office's short code for the device (`D0001`).
+   */
+  device_code: string,
+  device_name: string,
+  state: ChainState,
+  /**
+   * Events of the device checked.
+   */
+  events: number,
+  bad_seq: number | null,
+  bad_event_id: string | null,
+  /**
+   * What is wrong, in words (empty when verified).
+   */
+  message: string,
+};
+
+/**
  * A checkpoint on a patrol route.
  */
 export type Checkpoint = {
@@ -122,6 +150,16 @@ export type CheckpointStatus = {
    */
   missed: number,
   last_visit: string | null,
+};
+
+/**
+ * The console's job page.
+ */
+export type ConsoleJob = {
+  detail: JobDetail,
+  status: BoardJob,
+  timeline: Array<TimelineEntry>,
+  chains: Array<ChainStatus>,
 };
 
 /**
@@ -581,6 +619,51 @@ export type StepTitle = {
 export type TemplateRef = {
   id: string,
   version: number,
+};
+
+/**
+ * One record on the job's timeline.
+ */
+export type TimelineEntry = {
+  event_id: string,
+  device_id: string,
+  device_seq: number,
+  /**
+   * The event kind (`step_completed`, `photo_added`, …).
+   */
+  kind: string,
+  /**
+   * The checklist step it belongs to, if any.
+   */
+  step: string | null,
+  /**
+   * What happened, in both languages: the step's title from the job's template, or the kind.
+   */
+  title: Localized,
+  /**
+   * The standard phrase of the step (统一服务用语), if it has one.
+   */
+  phrase: Localized | null,
+  payload: unknown,
+  user_id: string,
+  /**
+   * Who recorded it, by name and badge (empty if the user is unknown to this office).
+   */
+  user_name: string,
+  user_badge: string,
+  /**
+   * The device's clock.
+   */
+  recorded_at: string,
+  /**
+   * The device's clock corrected by its offset at the office.
+   */
+  corrected_at: string,
+  /**
+   * False for a record the office refused (kept in the ledger, not applied).
+   */
+  accepted: boolean,
+  reject_reason: string | null,
 };
 
 export type UserInfo = {

@@ -3,6 +3,7 @@
 //! events as a real one does, and checks of what a dispatcher's screen would be given.
 
 mod board;
+mod job;
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signer, SigningKey};

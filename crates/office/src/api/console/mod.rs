@@ -2,13 +2,17 @@
 //! screen each and computed at the office, so a page is one request whatever the size of the ledger.
 //!
 //! - [`board`]: `GET /console/board?date=&utc_offset_minutes=`, the dispatch board of a day.
+//! - [`job`]: `GET /console/jobs/{id}`, a job's page with its timeline and chain status.
 
 pub mod board;
+pub mod job;
 
 use crate::OfficeState;
 use utoipa_axum::router::OpenApiRouter;
 
 /// Each route with its OpenAPI path.
 pub fn routes() -> OpenApiRouter<OfficeState> {
-    OpenApiRouter::default().merge(board::routes())
+    OpenApiRouter::default()
+        .merge(board::routes())
+        .merge(job::routes())
 }
