@@ -30,6 +30,7 @@
 
 pub mod api;
 pub mod board;
+pub mod bundle;
 pub mod console;
 pub mod demo;
 pub mod error;

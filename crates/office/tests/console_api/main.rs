@@ -3,6 +3,7 @@
 //! events as a real one does, and checks of what a dispatcher's screen would be given.
 
 mod board;
+mod bundle;
 mod job;
 
 use chrono::{DateTime, Utc};
@@ -195,6 +196,10 @@ impl Device {
             hash: e.hash,
         };
         e
+    }
+
+    pub(crate) fn record(&mut self, job: Uuid, body: &EventBody) -> Event {
+        self.record_at(job, body, Utc::now())
     }
 }
 

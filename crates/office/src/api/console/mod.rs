@@ -3,8 +3,10 @@
 //!
 //! - [`board`]: `GET /console/board?date=&utc_offset_minutes=`, the dispatch board of a day.
 //! - [`job`]: `GET /console/jobs/{id}`, a job's page with its timeline and chain status.
+//! - [`bundle`]: `GET /jobs/{id}/bundle`, a job's evidence bundle (ZIP).
 
 pub mod board;
+pub mod bundle;
 pub mod job;
 
 use crate::OfficeState;
@@ -15,4 +17,5 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
     OpenApiRouter::default()
         .merge(board::routes())
         .merge(job::routes())
+        .merge(bundle::routes())
 }
