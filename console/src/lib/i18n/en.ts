@@ -102,6 +102,8 @@ const en: Record<MessageKey, string> = {
   'chain.broken': 'Device {device}: record {seq} fails verification: {message}',
   'chain.other': 'Device {device}: evidence fails verification: {message}',
   'chain.none': 'No device has recorded on this job yet.',
+  'job.bundle': 'Download evidence bundle',
+  'job.bundle_hint': 'ZIP: every record (JSON lines), the photos and signatures, the device keys and a README on checking it without HeatCrew.',
   'job.timeline': 'Timeline',
   'job.timeline_empty': 'Nothing recorded in the field yet.',
   'job.device_time': 'Device time',

@@ -100,6 +100,8 @@ const zh = {
   'chain.broken': '设备 {device}：第 {seq} 条记录未通过验证：{message}',
   'chain.other': '设备 {device}：证据未通过验证：{message}',
   'chain.none': '尚无设备记录。',
+  'job.bundle': '下载证据包',
+  'job.bundle_hint': 'ZIP：全部记录（JSON 行）、照片与签字、设备公钥和中英文核验说明，无需本系统即可核验。',
   'job.timeline': '处理记录',
   'job.timeline_empty': '外勤人员尚未上传记录。',
   'job.device_time': '设备时间',
