@@ -2,9 +2,11 @@
 //! Chromium driven through chromedriver like a dispatcher would, and a real device core signing in,
 //! recording the visit and syncing. A dispatcher signs in, takes a phone report and assigns it to a
 //! technician; the technician's device records the visit with photos, a signature and a rating and
-//! syncs; the open board shows the job closed without a reload; the job page shows the evidence.
+//! syncs; the open board shows the job closed without a reload; the job page shows the evidence,
+//! the device chain verified, and downloads an evidence bundle that verifies on its own.
 //! Then the office goes away: the console shows its banner, and after the office returns the board
-//! catches up with a change made while it was gone.
+//! catches up with a change made while it was gone; the device records the first steps of that job
+//! and the board shows it in progress at step 3 of n.
 //!
 //! Needs `console/dist` (`cd console && npm run build`; `./dev` builds it) and Debian's `chromium`
 //! and `chromium-driver`; skips saying why when they are missing, unless `HEATCREW_E2E_REQUIRED=1` or
@@ -128,6 +130,83 @@ fn record_visit_on_device(db: &Path, url: &str, job: Uuid) -> anyhow::Result<()>
         .map_err(|e| anyhow::anyhow!("push: {e}"))?;
     anyhow::ensure!(report.pushed > 0, "the visit was pushed: {report:?}");
     Ok(())
+}
+
+/// The technician's device (signed in already) takes `job` on its next pull and records its first
+/// three checklist steps, then syncs: a visit in progress.
+fn record_first_steps_on_device(db: &Path, job: Uuid) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let store = Arc::new(Mutex::new(Store::open(db)?));
+    let syncer = Syncer::new(store.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        rt.block_on(syncer.sync_once())
+            .map_err(|e| anyhow::anyhow!("pull: {e}"))?;
+        if store
+            .lock()
+            .expect("store")
+            .jobs()?
+            .iter()
+            .any(|j| j.job.id == job)
+        {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the reassigned job never reached the device"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for step in ["appointment", "arrive", "identify"] {
+        store.lock().expect("store").record(
+            job,
+            heatcrew_protocol::EventBody::StepCompleted {
+                step: step.into(),
+                evidence: heatcrew_protocol::StepEvidence::default(),
+            },
+        )?;
+    }
+    let report = rt
+        .block_on(syncer.sync_once())
+        .map_err(|e| anyhow::anyhow!("push: {e}"))?;
+    anyhow::ensure!(report.pushed > 0, "the steps were pushed: {report:?}");
+    Ok(())
+}
+
+/// The evidence bundle of `job` verifies on its own: the protocol's verifier over the unzipped
+/// export and files.
+async fn bundle_verifies(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    job: Uuid,
+) -> anyhow::Result<u64> {
+    use std::io::Read;
+    let bytes = http
+        .get(format!("{url}/api/v1/jobs/{job}/bundle"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
+    let mut entries = std::collections::BTreeMap::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i)?;
+        let mut content = Vec::new();
+        f.read_to_end(&mut content)?;
+        entries.insert(f.name()?.into_owned(), content);
+    }
+    let text = String::from_utf8(entries.get("evidence.jsonl").context("the export")?.clone())?;
+    let export = heatcrew_protocol::export::Export::parse("evidence.jsonl", &text)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let report =
+        heatcrew_protocol::export::verify_exports(&[export], |path| entries.get(path).cloned());
+    anyhow::ensure!(report.ok(), "the bundle verifies: {:?}", report.faults);
+    Ok(report.files)
 }
 
 #[test]
@@ -288,6 +367,32 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         steps, records,
         "the timeline shows every record the office holds for the job"
     );
+    let chain = b.el("chain-status").await?.attr("data-state").await?;
+    assert_eq!(
+        chain.as_deref(),
+        Some("verified"),
+        "the device's signatures and hash chain verify"
+    );
+    let first = b
+        .css("[data-testid=\"timeline-step\"] strong")
+        .await?
+        .text()
+        .await?;
+    assert!(
+        first.contains("预约"),
+        "timeline rows carry the checklist's Chinese step title, not its id: {first}"
+    );
+    b.click("bundle-download").await?;
+    b.until(
+        "the evidence bundle downloads",
+        "return document.querySelector('[data-testid=\"bundle-download\"]').dataset.state === 'done';",
+    )
+    .await?;
+    let files = bundle_verifies(&http, &url, &token, job).await?;
+    assert!(
+        files >= 2,
+        "the bundle carries the photos and the signature: {files}"
+    );
     b.shot("console-job").await?;
 
     // The other screens.
@@ -342,6 +447,20 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         "return !document.querySelector('[data-testid=\"offline-banner\"]');",
     )
     .await?;
+
+    // The device takes the reassigned job and records three steps: step 3 of n on the board.
+    let device_db = dir.path().join("device.db");
+    tokio::task::spawn_blocking(move || record_first_steps_on_device(&device_db, second)).await??;
+    b.until(
+        "the board shows the second job in progress at step 3",
+        &format!(
+            "const c = document.querySelector('[data-testid=\"board-job\"][data-job-id=\"{second}\"]'); \
+             return !!c && c.dataset.state === 'in_progress' && c.dataset.stepsDone === '3' && \
+             c.innerText.includes('第 3/' + c.dataset.stepsTotal + ' 步');"
+        ),
+    )
+    .await?;
+    b.shot("console-board-progress").await?;
 
     // English throughout after a switch, kept across a reload.
     b.click("lang-switch").await?;
