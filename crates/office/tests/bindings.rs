@@ -5,6 +5,7 @@
 
 use heatcrew_office::api::admin::{CreateUserRequest, RevokedSessions};
 use heatcrew_office::api::auth::StaffLoginRequest;
+use heatcrew_office::api::console::customers::CustomerLookup;
 use heatcrew_office::api::jobs::{AssignRequest, CancelRequest, CreateJobRequest, ScheduleRequest};
 use heatcrew_office::api::live::LiveEvent;
 use heatcrew_office::api::network::CreateOutageRequest;
@@ -41,6 +42,7 @@ fn roots(c: &mut Collect) {
     c.visit::<LiveEvent>();
     c.visit::<BoardView>();
     c.visit::<ConsoleJob>();
+    c.visit::<CustomerLookup>();
     // Requests.
     c.visit::<StaffLoginRequest>();
     c.visit::<CreateJobRequest>();

@@ -242,6 +242,27 @@ export type Customer = {
 };
 
 /**
+ * An earlier job of a customer, with the customer as recorded on it.
+ */
+export type CustomerJob = {
+  job_id: string,
+  kind: JobKind,
+  title: string,
+  customer: Customer,
+  reported_at: string | null,
+  created_at: string,
+  status: JobStatus,
+};
+
+/**
+ * What the lookup found: the newest matching customer (to fill the form) and their jobs.
+ */
+export type CustomerLookup = {
+  customer: Customer | null,
+  jobs: Array<CustomerJob>,
+};
+
+/**
  * A device as enrolled at this office.
  */
 export type DeviceRecord = {

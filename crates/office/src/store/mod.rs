@@ -410,7 +410,8 @@ pub trait JobStore {
         to: DateTime<Utc>,
         undated_limit: u32,
     ) -> StoreResult<Vec<JobRecord>>;
-    /// A customer's jobs by phone or account number (indexed), newest first.
+    /// Jobs whose customer's phone (digits only) or account number starts with the key (an index
+    /// range), newest first.
     fn customer_jobs(&self, key: CustomerKey<'_>, limit: u32) -> StoreResult<Vec<JobRecord>>;
 }
 

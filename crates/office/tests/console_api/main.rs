@@ -4,6 +4,7 @@
 
 mod board;
 mod bundle;
+mod customers;
 mod job;
 
 use chrono::{DateTime, Utc};

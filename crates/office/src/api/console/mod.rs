@@ -3,10 +3,12 @@
 //!
 //! - [`board`]: `GET /console/board?date=&utc_offset_minutes=`, the dispatch board of a day.
 //! - [`job`]: `GET /console/jobs/{id}`, a job's page with its timeline and chain status.
+//! - [`customers`]: `GET /console/customers?phone=|account=`, a caller's earlier jobs and address.
 //! - [`bundle`]: `GET /jobs/{id}/bundle`, a job's evidence bundle (ZIP).
 
 pub mod board;
 pub mod bundle;
+pub mod customers;
 pub mod job;
 
 use crate::OfficeState;
@@ -18,4 +20,5 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .merge(board::routes())
         .merge(job::routes())
         .merge(bundle::routes())
+        .merge(customers::routes())
 }

@@ -39,12 +39,16 @@ fn load_job(conn: &Connection, job_id: Uuid) -> StoreResult<Option<JobRecord>> {
 
 /// Insert or update a job's row (its body is the whole [`Job`]).
 pub(super) fn save_job(tx: &Connection, job: &Job, now: DateTime<Utc>) -> StoreResult<()> {
-    let customer = |field: fn(&heatcrew_protocol::Customer) -> &str| {
-        job.customer
-            .as_ref()
-            .map(|c| field(c).trim())
-            .filter(|v| !v.is_empty())
-    };
+    let phone = job
+        .customer
+        .as_ref()
+        .map(|c| phone_key(&c.phone))
+        .filter(|p| !p.is_empty());
+    let account = job
+        .customer
+        .as_ref()
+        .map(|c| c.account_no.trim())
+        .filter(|a| !a.is_empty());
     tx.execute(
         "INSERT INTO jobs (id, kind, assignee, status, body, created_at, updated_at,
                            board_at, customer_phone, customer_account)
@@ -63,11 +67,16 @@ pub(super) fn save_job(tx: &Connection, job: &Job, now: DateTime<Utc>) -> StoreR
             to_json(job),
             ts(now),
             board_at(job).map(ts),
-            customer(|c| &c.phone),
-            customer(|c| &c.account_no),
+            phone,
+            account,
         ],
     )?;
     Ok(())
+}
+
+/// A phone number as the lookup indexes it: its digits only (`138 0013-8000` → `13800138000`).
+pub fn phone_key(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// The instant a job belongs on the dispatch board: its appointment, else when it was reported.
@@ -252,16 +261,21 @@ impl JobStore for SqliteStore {
     }
 
     fn customer_jobs(&self, key: CustomerKey<'_>, limit: u32) -> StoreResult<Vec<JobRecord>> {
-        let (filter, value) = match key {
+        // A prefix as an index range: every text starting with `prefix` sorts below prefix + U+10FFFF.
+        let (filter, prefix) = match key {
             CustomerKey::Phone(p) => (
-                "WHERE customer_phone = ?1 ORDER BY created_at DESC LIMIT ?2",
-                p,
+                "WHERE customer_phone >= ?1 AND customer_phone < ?2 ORDER BY created_at DESC LIMIT ?3",
+                phone_key(p),
             ),
             CustomerKey::Account(a) => (
-                "WHERE customer_account = ?1 ORDER BY created_at DESC LIMIT ?2",
-                a,
+                "WHERE customer_account >= ?1 AND customer_account < ?2 ORDER BY created_at DESC LIMIT ?3",
+                a.trim().to_owned(),
             ),
         };
-        select_jobs(&self.reader(), filter, params![value.trim(), limit])
+        if prefix.is_empty() {
+            return Ok(Vec::new());
+        }
+        let end = format!("{prefix}{}", char::MAX);
+        select_jobs(&self.reader(), filter, params![prefix, end, limit])
     }
 }
