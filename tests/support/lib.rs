@@ -1,4 +1,6 @@
-//! The real field app driven through WebDriver, for the e2e suite. The office, the fault proxy and
-//! the office child process are in heatcrew-testkit (crates/testkit).
+//! The real field app driven through WebDriver, for the e2e suite, and headless Chromium for the
+//! office console's. The office, the fault proxy and the office child process are in
+//! heatcrew-testkit (crates/testkit).
 
 pub mod app;
+pub mod browser;

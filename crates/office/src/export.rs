@@ -101,13 +101,26 @@ pub fn export(
             },
         });
     }
-    let devices = match scope.device {
-        Some(id) => vec![
+    let devices = match (scope.device, scope.job) {
+        (Some(id), _) => vec![
             store
                 .device(id)?
                 .ok_or_else(|| StoreError::not_found(format!("device {id}")))?,
         ],
-        None => store.list_devices()?,
+        // Only the devices that recorded on the job (by the job's index), not every chain.
+        (None, Some(job)) => {
+            let ids: std::collections::BTreeSet<Uuid> = store
+                .job_events(job)?
+                .iter()
+                .map(|e| e.event.unsigned.device_id)
+                .collect();
+            let mut devices = Vec::with_capacity(ids.len());
+            for id in ids {
+                devices.extend(store.device(id)?);
+            }
+            devices
+        }
+        (None, None) => store.list_devices()?,
     };
     for dev in devices {
         let events = store.device_events(dev.id)?;

@@ -3,6 +3,7 @@
 //!
 //! - [`api`]: the HTTP surface, one module per part of the API, each registering its routes together
 //!   with their OpenAPI paths.
+//! - [`console`]: the office console (console/dist, embedded at build time) served at `/`.
 //! - [`store`]: storage behind the [`store::OfficeStore`] trait; [`store::SqliteStore`] by default.
 //! - [`ledger`]: what a pushed event may do, decided without a database (shared by every store).
 //! - [`files`]: the attachment folder (write, fsync, rename; content-addressed).
@@ -28,11 +29,15 @@
 //! ```
 
 pub mod api;
+pub mod board;
+pub mod bundle;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod evidence;
 pub mod export;
 pub mod files;
+pub mod job_view;
 pub mod ledger;
 pub mod office_key;
 pub mod readback;
@@ -88,6 +93,8 @@ pub struct OfficeState {
     pub config: Arc<Config>,
     /// Signs receipts and tree heads.
     pub office_key: Arc<ed25519_dalek::SigningKey>,
+    /// Tells open consoles what changed (`GET /api/v1/live`).
+    pub live: Arc<api::live::LiveHub>,
 }
 
 impl OfficeState {
@@ -128,6 +135,7 @@ impl Office {
                 store,
                 files: Arc::new(files),
                 config: Arc::new(config),
+                live: Arc::new(api::live::LiveHub::default()),
                 office_key: Arc::new(key),
             },
         })
@@ -212,8 +220,10 @@ impl RunningOffice {
         format!("http://{}", self.addr)
     }
 
-    /// Stop accepting connections and wait for in-flight requests to finish.
+    /// Stop accepting connections and wait for in-flight requests to finish (open live streams
+    /// end at once).
     pub async fn stop(mut self) {
+        self.state.live.close();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

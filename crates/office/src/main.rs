@@ -149,11 +149,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
-            println!("listening on http://{}", listener.local_addr()?);
+            let addr = listener.local_addr()?;
+            println!("listening on http://{addr}");
+            if heatcrew_office::console::is_built() {
+                println!("office console: http://{addr}/");
+            } else {
+                println!(
+                    "office console: not built into this binary (cd console && npm ci && npm run build, then rebuild)"
+                );
+            }
             use std::io::Write;
             std::io::stdout().flush()?;
+            let live = office.state().live.clone();
             axum::serve(listener, office.router())
-                .with_graceful_shutdown(shutdown_signal())
+                .with_graceful_shutdown(async move {
+                    shutdown_signal().await;
+                    // Open consoles' live streams would otherwise hold the shutdown open.
+                    live.close();
+                })
                 .await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -14,10 +14,11 @@ use uuid::Uuid;
 pub const REPAIR_SLA: Duration = Duration::hours(4);
 
 /// Who recorded an event and when (device clock, and corrected by the device's known offset).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Recorded {
     pub event_id: Uuid,
     pub device_id: Uuid,
+    #[ts(type = "number")]
     pub device_seq: u64,
     pub user_id: Uuid,
     pub recorded_at: DateTime<Utc>,
@@ -25,17 +26,18 @@ pub struct Recorded {
     pub corrected_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct AttachmentView {
     pub sha256: String,
     pub mime: String,
+    #[ts(type = "number")]
     pub bytes: u64,
     /// The file arrived and its hash matched.
     pub received: bool,
 }
 
 /// A checklist step as the device recorded it: completed with its evidence, or skipped with a reason.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct RecordedStep {
     #[serde(flatten)]
     pub at: Recorded,
@@ -43,12 +45,14 @@ pub struct RecordedStep {
     /// `completed` or `skipped`.
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub skip_reason: Option<String>,
     #[schema(value_type = Object)]
+    #[ts(type = "unknown")]
     pub evidence: Value,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct PhotoView {
     #[serde(flatten)]
     pub at: Recorded,
@@ -57,7 +61,7 @@ pub struct PhotoView {
     pub photo: AttachmentView,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct SignatureView {
     #[serde(flatten)]
     pub at: Recorded,
@@ -66,25 +70,28 @@ pub struct SignatureView {
     pub signer: String,
     pub signer_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub image: Option<AttachmentView>,
     /// For a declined signature: `refused` or `absent`, the reason and the witness.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
+    #[ts(optional, type = "unknown")]
     pub declined: Option<Value>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct RecordView {
     #[serde(flatten)]
     pub at: Recorded,
     pub kind: String,
     #[schema(value_type = Object)]
+    #[ts(type = "unknown")]
     pub payload: Value,
     /// Attachments this record references, with whether each arrived.
     pub attachments: Vec<AttachmentView>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct RejectedView {
     #[serde(flatten)]
     pub at: Recorded,
@@ -93,7 +100,7 @@ pub struct RejectedView {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct SlaView {
     pub reported_at: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
@@ -104,7 +111,7 @@ pub struct SlaView {
 }
 
 /// A job as the office reads it back.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct JobDetail {
     #[schema(value_type = Object)]
     pub job: heatcrew_protocol::Job,
@@ -131,22 +138,27 @@ pub struct JobDetail {
 }
 
 /// Late and missed checkpoint visits of a patrol round.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema, Default)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, Default, ts_rs::TS)]
 pub struct PatrolView {
     pub checkpoints: Vec<CheckpointStatus>,
+    #[ts(type = "number")]
     pub late: u64,
+    #[ts(type = "number")]
     pub missed: u64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct CheckpointStatus {
     pub id: String,
     pub name: String,
     pub interval_minutes: u32,
+    #[ts(type = "number")]
     pub visits: u64,
     /// Visits that came after the interval had run out.
+    #[ts(type = "number")]
     pub late: u64,
     /// Intervals that ran out with no visit at all, up to now (or the end of the window).
+    #[ts(type = "number")]
     pub missed: u64,
     pub last_visit: Option<DateTime<Utc>>,
 }

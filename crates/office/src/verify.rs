@@ -10,7 +10,7 @@
 
 use crate::files::FileStore;
 use crate::office_key::META_PUBLIC_KEY;
-use crate::store::{OfficeStore, StoreError};
+use crate::store::{DeviceRecord, OfficeStore, StoreError, StoredEvent};
 use heatcrew_protocol::export::Fault;
 use heatcrew_protocol::log::parse_public_key;
 use heatcrew_protocol::merkle::MemoryTree;
@@ -123,41 +123,82 @@ fn check_chains(store: &dyn OfficeStore, r: &mut VerifyReport) -> Result<Ledger,
                 (stored.event.hash, stored.accepted),
             );
         }
-        let Some(key) = parse_public_key(&dev.public_key) else {
-            r.fault(
+        match device_chain(store, &dev, &events)? {
+            ChainVerdict::Verified { .. } => {}
+            ChainVerdict::BadKey => r.fault(
                 "bad_key",
                 format!("{name}: the enrolled key is not an Ed25519 key"),
-            );
-            continue;
-        };
-        let mut tip = ChainTip::START;
-        let mut broken = false;
-        for stored in &events {
-            let e = &stored.event;
-            match tip.follow(e, dev.id, &key) {
-                Ok(next) => tip = next,
-                Err(fault) => {
-                    r.fault(
-                        "chain",
-                        format!("{name}: event {} ({}): {fault}", e.seq(), e.unsigned.id),
-                    );
-                    broken = true;
-                    break;
-                }
-            }
-        }
-        let ledger_tip = store.device_tip(dev.id)?.unwrap_or(ChainTip::START);
-        if !broken && tip != ledger_tip {
-            r.fault(
+            ),
+            ChainVerdict::Broken {
+                seq,
+                event_id,
+                reason,
+            } => r.fault(
+                "chain",
+                format!("{name}: event {seq} ({event_id}): {reason}"),
+            ),
+            ChainVerdict::TipMismatch { ledger, chain } => r.fault(
                 "tip_mismatch",
                 format!(
-                    "{name}: the ledger says its last event is {} but the stored chain ends at event {}",
-                    ledger_tip.seq, tip.seq
+                    "{name}: the ledger says its last event is {ledger} but the stored chain ends at event {chain}"
                 ),
-            );
+            ),
         }
     }
     Ok(ledger)
+}
+
+/// Where one device's stored chain stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainVerdict {
+    /// Every event's hash, signature (against the enrolled key) and link holds, up to the ledger's tip.
+    Verified { events: u64 },
+    /// The enrolled key is not an Ed25519 key.
+    BadKey,
+    /// The first event that does not hold, and why.
+    Broken {
+        seq: u64,
+        event_id: Uuid,
+        reason: String,
+    },
+    /// The chain holds but ends elsewhere than the ledger says.
+    TipMismatch { ledger: u64, chain: u64 },
+}
+
+/// Check a device's stored events (all of them, in sequence order) against its enrolled key and
+/// its ledger tip.
+pub fn device_chain(
+    store: &dyn OfficeStore,
+    dev: &DeviceRecord,
+    events: &[StoredEvent],
+) -> Result<ChainVerdict, StoreError> {
+    let Some(key) = parse_public_key(&dev.public_key) else {
+        return Ok(ChainVerdict::BadKey);
+    };
+    let mut tip = ChainTip::START;
+    for stored in events {
+        let e = &stored.event;
+        match tip.follow(e, dev.id, &key) {
+            Ok(next) => tip = next,
+            Err(fault) => {
+                return Ok(ChainVerdict::Broken {
+                    seq: e.seq(),
+                    event_id: e.unsigned.id,
+                    reason: fault.to_string(),
+                });
+            }
+        }
+    }
+    let ledger_tip = store.device_tip(dev.id)?.unwrap_or(ChainTip::START);
+    if tip != ledger_tip {
+        return Ok(ChainVerdict::TipMismatch {
+            ledger: ledger_tip.seq,
+            chain: tip.seq,
+        });
+    }
+    Ok(ChainVerdict::Verified {
+        events: events.len() as u64,
+    })
 }
 
 const PAGE: u32 = 10_000;

@@ -64,6 +64,7 @@ pub struct AppointmentWindow {
 
 /// Which checklist template (and which version of it) a job follows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TemplateRef {
     pub id: String,
     pub version: u32,
@@ -99,6 +100,7 @@ pub struct ReadingSpec {
 
 /// A checkpoint on a patrol route.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Checkpoint {
     pub id: String,
     pub name: String,
@@ -123,6 +125,7 @@ impl Checkpoint {
 
 /// Whether the office still wants the job done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     #[default]
@@ -132,6 +135,7 @@ pub enum JobStatus {
 
 /// A job as dispatched to a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Job {
     pub id: Uuid,
     pub kind: JobKind,
@@ -161,6 +165,7 @@ pub struct Job {
     pub status: JobStatus,
     /// Bumped by the office on each change, so a device can tell newer from older.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub revision: u64,
 }
 

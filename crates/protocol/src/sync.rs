@@ -86,6 +86,7 @@ pub struct UserInfo {
 
 /// Tokens and who they belong to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoginResponse {
     pub access_token: String,
     pub access_expires_at: DateTime<Utc>,
@@ -94,6 +95,7 @@ pub struct LoginResponse {
     /// A short code unique to this device at this office; part of offline-issued notice numbers.
     pub device_code: String,
     /// The highest `device_seq` the office holds for this device (0 if none).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub last_seq: u64,
     pub server_time: DateTime<Utc>,
     /// The office's Ed25519 key (hex) that signs receipts and tree heads; the device keeps it.
@@ -204,10 +206,12 @@ pub struct AttachmentStatus {
 
 /// Every error response: a stable code to branch on and a message for people.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
     /// For `sequence_gap` (409): the `device_seq` the office expects next.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<f64>", optional))]
     pub expected_seq: Option<u64>,
 }

@@ -25,7 +25,7 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .routes(routes!(device_events))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct CreateUserRequest {
     pub username: String,
     pub password: String,
@@ -147,8 +147,9 @@ pub async fn list_devices(
     Ok(Json(blocking(&state, |s| s.list_devices()).await?))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct RevokedSessions {
+    #[ts(type = "number")]
     pub revoked: u64,
 }
 

@@ -2,6 +2,7 @@
 //! offset) and downloads for office staff. A file counts only once its SHA-256 matched.
 
 use super::extract::{ApiJson, Auth, blocking};
+use super::live::LiveEvent;
 use crate::OfficeState;
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::files::Finish;
@@ -9,7 +10,7 @@ use crate::store::AttachmentRow;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -215,6 +216,9 @@ pub async fn patch(
             Finish::Stored => {
                 blocking(&state, move |s| s.complete_attachment(sha, Utc::now())).await?;
                 tracing::info!(sha256 = %sha, bytes = row.size, "attachment stored");
+                state.live.publish(LiveEvent::AttachmentReceived {
+                    sha256: sha.to_hex(),
+                });
             }
             Finish::HashMismatch { actual } => {
                 tracing::warn!(sha256 = %sha, %actual, "attachment bytes do not match their hash; discarded");
@@ -257,5 +261,7 @@ pub async fn download(
     let bytes = tokio::task::spawn_blocking(move || files.read(sha)).await??;
     let mime = HeaderValue::from_str(&row.mime)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    Ok(([(CONTENT_TYPE, mime)], bytes).into_response())
+    // Content-addressed: the bytes at this URL never change (private: it needs a token).
+    let cache = HeaderValue::from_static("private, max-age=31536000, immutable");
+    Ok(([(CONTENT_TYPE, mime), (CACHE_CONTROL, cache)], bytes).into_response())
 }

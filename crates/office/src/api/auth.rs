@@ -167,7 +167,7 @@ fn new_token() -> (String, Digest) {
 }
 
 /// Office staff sign in without a device key (they do not record field events).
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct StaffLoginRequest {
     pub username: String,
     pub password: String,
@@ -187,7 +187,18 @@ async fn check_password(
     };
     let hash = user.password_hash.clone();
     let ok = with_argon2(move || verify_password(&password, &hash)).await?;
-    if ok { Ok(user) } else { Err(bad()) }
+    if !ok {
+        return Err(bad());
+    }
+    // Said only to whoever knows the password, so it reveals nothing to a guesser.
+    if !user.active {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "user_deactivated",
+            "this account was deactivated; ask an office administrator",
+        ));
+    }
+    Ok(user)
 }
 
 /// A valid argon2 hash of nothing anyone types; verified against for unknown usernames.

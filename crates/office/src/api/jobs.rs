@@ -36,7 +36,7 @@ pub fn template_for(kind: JobKind) -> TemplateRef {
 }
 
 /// A work order, typically from a phone report (客户电话报修: name, phone, address, fault, time).
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct CreateJobRequest {
     /// A client-chosen job id makes the call idempotent: repeating it (a retry after a lost
     /// response) returns the job already created instead of a second one.
@@ -185,6 +185,7 @@ pub async fn create_job(
     })
     .await?;
     tracing::info!(job = %created.id, kind = created.kind.as_str(), "job created");
+    state.live.job_changed(created.id);
     Ok(Json(created))
 }
 
@@ -235,7 +236,7 @@ pub async fn job_detail(
     Ok(Json(detail))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct AssignRequest {
     pub assignee: Uuid,
 }
@@ -250,12 +251,12 @@ pub async fn assign_job(
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> ApiResult<Json<Job>> {
     auth.require(STAFF)?;
-    Ok(Json(
-        blocking(&state, move |s| s.assign_job(id, req.assignee, Utc::now())).await?,
-    ))
+    let job = blocking(&state, move |s| s.assign_job(id, req.assignee, Utc::now())).await?;
+    state.live.job_changed(job.id);
+    Ok(Json(job))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct ScheduleRequest {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -276,12 +277,12 @@ pub async fn schedule_job(
         end: req.end,
     };
     check_window(&w)?;
-    Ok(Json(
-        blocking(&state, move |s| s.schedule_job(id, w, Utc::now())).await?,
-    ))
+    let job = blocking(&state, move |s| s.schedule_job(id, w, Utc::now())).await?;
+    state.live.job_changed(job.id);
+    Ok(Json(job))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct CancelRequest {
     pub reason: String,
 }
@@ -295,7 +296,7 @@ pub async fn cancel_job(
     ApiJson(req): ApiJson<CancelRequest>,
 ) -> ApiResult<Json<Job>> {
     auth.require(STAFF)?;
-    Ok(Json(
-        blocking(&state, move |s| s.cancel_job(id, &req.reason, Utc::now())).await?,
-    ))
+    let job = blocking(&state, move |s| s.cancel_job(id, &req.reason, Utc::now())).await?;
+    state.live.job_changed(job.id);
+    Ok(Json(job))
 }

@@ -19,20 +19,25 @@
 //!   (a device's ledger as signed) for staff; `POST /users`, `POST /crews`,
 //!   `POST /devices/{id}/revoke` for admins.
 //! - [`reports`] (staff): `GET /reports/summary`.
+//! - [`console`] (staff): `GET /console/board?date=`, the console's own views.
+//! - [`live`] (staff): `GET /live`, server-sent events telling open consoles what changed.
 //! - [`evidence`]: `GET /log/tree-head`, `GET /log/inclusion?index=&size=`,
 //!   `GET /log/consistency?first=&second=` (anyone signed in), `GET /devices/{id}/tip` (staff or the
 //!   device), `GET /export?device=&job=&from=&to=&consistency_from=` (staff; JSON lines).
 //!
-//! Plus `GET /api/openapi.json` ([`openapi`]) and `GET /healthz` without a token. A device may send
+//! Plus `GET /api/openapi.json` ([`openapi`]) and `GET /healthz` without a token; every other path
+//! outside `/api/` is the office console ([`crate::console`]). A device may send
 //! its clock in `x-heatcrew-device-time` (RFC 3339) on any request; the office records the offset.
 //! Handlers take their inputs through [`extract`].
 
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod console;
 pub mod evidence;
 pub mod extract;
 pub mod jobs;
+pub mod live;
 pub mod network;
 pub mod openapi;
 pub mod reports;
@@ -65,7 +70,9 @@ fn endpoints() -> OpenApiRouter<OfficeState> {
         .merge(network::routes())
         .merge(admin::routes())
         .merge(reports::routes())
+        .merge(live::routes())
         .merge(evidence::routes())
+        .merge(console::routes())
 }
 
 /// Every route of the office.
@@ -84,7 +91,7 @@ pub fn router(state: OfficeState) -> Router {
             "/healthz",
             get(|| async { Json(serde_json::json!({"ok": true})) }),
         )
-        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .fallback(crate::console::serve)
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
         // The hard cap: bodies far beyond any route's limit are cut off while streaming. Inside
         // `stamp_response`, so its 413 gets the JSON shape and headers too.
@@ -103,10 +110,10 @@ pub fn router(state: OfficeState) -> Router {
 /// is not yet `{code, message}` (unknown route, wrong method, a layer's 413) into one.
 async fn stamp_response(resp: Response) -> Response {
     let status = resp.status();
-    let is_json = resp
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    // JSON errors are already `{code, message}`; the console's HTML pages explain themselves.
+    let is_json = resp.headers().get(CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
     let mut resp = if (status.is_client_error() || status.is_server_error()) && !is_json {
         let code = match status {
             StatusCode::NOT_FOUND => "not_found",

@@ -64,7 +64,7 @@ pub async fn list_routes(
     Ok(Json(blocking(&state, |s| s.list_routes()).await?))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct CreateOutageRequest {
     pub area: String,
     pub reason: String,

@@ -50,6 +50,8 @@ pub async fn push(
     }
     let user = auth.user.id;
     let n = req.events.len();
+    let jobs: std::collections::BTreeSet<uuid::Uuid> =
+        req.events.iter().map(|e| e.unsigned.job_id).collect();
     let started = std::time::Instant::now();
     let key = state.office_key.clone();
     let resp = blocking(&state, move |s| {
@@ -57,6 +59,11 @@ pub async fn push(
     })
     .await?;
     tracing::info!(device = %device, events = n, last_seq = resp.last_seq, ms = started.elapsed().as_millis() as u64, "push");
+    // Committed: open consoles refetch these jobs (a replayed batch changes nothing, but a spare
+    // refetch is cheaper than telling the cases apart here).
+    for job in jobs {
+        state.live.job_changed(job);
+    }
     Ok(Json(resp))
 }
 

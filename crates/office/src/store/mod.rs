@@ -17,6 +17,7 @@ use heatcrew_protocol::{
     AppointmentWindow, ChainTip, Checkpoint, Digest, Event, Job, OutageNotice,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 pub use sqlite::SqliteStore;
@@ -61,6 +62,8 @@ impl StoreError {
 pub struct UserRecord {
     pub info: UserInfo,
     pub password_hash: String,
+    /// Not deactivated: may sign in.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -73,7 +76,7 @@ pub struct NewUser {
 }
 
 /// A device as enrolled at this office.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct DeviceRecord {
     pub id: Uuid,
     /// Ed25519 public key, hex.
@@ -84,10 +87,13 @@ pub struct DeviceRecord {
     /// The user who logged in on it last.
     pub user_id: Uuid,
     pub enrolled_at: DateTime<Utc>,
+    #[ts(type = "number")]
     pub last_seq: u64,
     /// Server clock minus device clock, from the last request that carried the device's time.
+    #[ts(type = "number | null")]
     pub clock_offset_ms: Option<i64>,
     /// How often the offset moved by more than the configured threshold between two requests.
+    #[ts(type = "number")]
     pub clock_jumps: u64,
 }
 
@@ -161,7 +167,7 @@ pub struct JobRecord {
 }
 
 /// A patrol route: the checkpoints a patrol round visits.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Route {
     pub id: Uuid,
     pub name: String,
@@ -170,7 +176,7 @@ pub struct Route {
     pub checkpoints: Vec<Checkpoint>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Crew {
     pub id: Uuid,
     pub name: String,
@@ -237,6 +243,13 @@ pub trait AccountStore {
     fn user_by_username(&self, username: &str) -> StoreResult<Option<UserRecord>>;
     fn user(&self, id: Uuid) -> StoreResult<Option<UserInfo>>;
     fn list_users(&self) -> StoreResult<Vec<UserInfo>>;
+    /// The users deactivated (they cannot sign in; their records stay theirs).
+    fn inactive_users(&self) -> StoreResult<HashSet<Uuid>>;
+    /// Deactivate (revoking every session of the user in the same transaction; returns how many
+    /// were live) or activate again.
+    fn set_user_active(&self, id: Uuid, active: bool, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// A new password hash; every session of the user is revoked (returns how many were live).
+    fn set_password(&self, id: Uuid, password_hash: &str, now: DateTime<Utc>) -> StoreResult<u64>;
     fn add_crew(&self, name: &str, members: &[Uuid], now: DateTime<Utc>) -> StoreResult<Crew>;
     fn list_crews(&self) -> StoreResult<Vec<Crew>>;
 }
@@ -389,6 +402,24 @@ pub trait JobStore {
     fn cancel_job(&self, job_id: Uuid, reason: &str, now: DateTime<Utc>) -> StoreResult<Job>;
     fn job(&self, job_id: Uuid) -> StoreResult<Option<JobRecord>>;
     fn list_jobs(&self) -> StoreResult<Vec<JobRecord>>;
+    /// The jobs on the dispatch board between `from` and `to` (appointment, else report time;
+    /// indexed), then up to `undated_limit` open jobs with neither, newest first.
+    fn board_jobs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        undated_limit: u32,
+    ) -> StoreResult<Vec<JobRecord>>;
+    /// Jobs whose customer's phone (digits only) or account number starts with the key (an index
+    /// range), newest first.
+    fn customer_jobs(&self, key: CustomerKey<'_>, limit: u32) -> StoreResult<Vec<JobRecord>>;
+}
+
+/// How the console looks a customer up while a dispatcher types.
+#[derive(Debug, Clone, Copy)]
+pub enum CustomerKey<'a> {
+    Phone(&'a str),
+    Account(&'a str),
 }
 
 /// The network as dispatch sees it: patrol routes and outage notices.

@@ -5,6 +5,7 @@ use crate::store::{AccountStore, Crew, NewUser, StoreError, StoreResult, UserRec
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::sync::{Role, UserInfo};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::collections::HashSet;
 use uuid::Uuid;
 
 /// The columns [`user_at`] reads, in order.
@@ -109,15 +110,18 @@ impl AccountStore for SqliteStore {
         let conn = self.reader();
         let row = conn
             .query_row(
-                &format!("SELECT {USER_COLS}, password_hash FROM users WHERE username = ?1"),
+                &format!(
+                    "SELECT {USER_COLS}, password_hash, deactivated_at IS NULL FROM users WHERE username = ?1"
+                ),
                 [username],
-                |r| Ok((user_at(r, 0)?, r.get::<_, String>(5)?)),
+                |r| Ok((user_at(r, 0)?, r.get::<_, String>(5)?, r.get::<_, bool>(6)?)),
             )
             .optional()?;
-        row.map(|(u, h)| {
+        row.map(|(u, h, active)| {
             Ok(UserRecord {
                 info: user_info(u)?,
                 password_hash: h,
+                active,
             })
         })
         .transpose()
@@ -129,6 +133,58 @@ impl AccountStore for SqliteStore {
 
     fn list_users(&self) -> StoreResult<Vec<UserInfo>> {
         select_users(&self.reader(), "ORDER BY username", [])
+    }
+
+    fn inactive_users(&self) -> StoreResult<HashSet<Uuid>> {
+        select(
+            &self.reader(),
+            "SELECT id FROM users WHERE deactivated_at IS NOT NULL",
+            [],
+            |r| r.get::<_, String>(0),
+            |id| parse_uuid(&id),
+        )
+        .map(|ids| ids.into_iter().collect())
+    }
+
+    fn set_user_active(&self, id: Uuid, active: bool, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_user(&tx, id)?;
+        let revoked = if active {
+            tx.execute(
+                "UPDATE users SET deactivated_at = NULL WHERE id = ?1",
+                [id.to_string()],
+            )?;
+            0
+        } else {
+            tx.execute(
+                "UPDATE users SET deactivated_at = COALESCE(deactivated_at, ?2) WHERE id = ?1",
+                params![id.to_string(), ts(now)],
+            )?;
+            tx.execute(
+                "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                params![id.to_string(), ts(now)],
+            )?
+        };
+        tx.commit()?;
+        Ok(revoked as u64)
+    }
+
+    fn set_password(&self, id: Uuid, password_hash: &str, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_user(&tx, id)?;
+        tx.execute(
+            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+            params![id.to_string(), password_hash],
+        )?;
+        // Whoever held the old password may hold a session too.
+        let revoked = tx.execute(
+            "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+            params![id.to_string(), ts(now)],
+        )?;
+        tx.commit()?;
+        Ok(revoked as u64)
     }
 
     fn add_crew(&self, name: &str, members: &[Uuid], now: DateTime<Utc>) -> StoreResult<Crew> {

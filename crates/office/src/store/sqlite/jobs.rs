@@ -5,7 +5,7 @@
 use super::accounts::require_user;
 use super::ledger::add_change;
 use super::{SqliteStore, json, parse_ts, select, to_json, ts};
-use crate::store::{JobRecord, JobStore, StoreError, StoreResult};
+use crate::store::{CustomerKey, JobRecord, JobStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::sync::ChangeKind;
 use heatcrew_protocol::{AppointmentWindow, Job, JobStatus};
@@ -39,10 +39,22 @@ fn load_job(conn: &Connection, job_id: Uuid) -> StoreResult<Option<JobRecord>> {
 
 /// Insert or update a job's row (its body is the whole [`Job`]).
 pub(super) fn save_job(tx: &Connection, job: &Job, now: DateTime<Utc>) -> StoreResult<()> {
+    let phone = job
+        .customer
+        .as_ref()
+        .map(|c| phone_key(&c.phone))
+        .filter(|p| !p.is_empty());
+    let account = job
+        .customer
+        .as_ref()
+        .map(|c| c.account_no.trim())
+        .filter(|a| !a.is_empty());
     tx.execute(
-        "INSERT INTO jobs (id, kind, assignee, status, body, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-         ON CONFLICT(id) DO UPDATE SET assignee = ?3, status = ?4, body = ?5, updated_at = ?6",
+        "INSERT INTO jobs (id, kind, assignee, status, body, created_at, updated_at,
+                           board_at, customer_phone, customer_account)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9)
+         ON CONFLICT(id) DO UPDATE SET assignee = ?3, status = ?4, body = ?5, updated_at = ?6,
+             board_at = ?7, customer_phone = ?8, customer_account = ?9",
         params![
             job.id.to_string(),
             job.kind.as_str(),
@@ -54,9 +66,22 @@ pub(super) fn save_job(tx: &Connection, job: &Job, now: DateTime<Utc>) -> StoreR
             },
             to_json(job),
             ts(now),
+            board_at(job).map(ts),
+            phone,
+            account,
         ],
     )?;
     Ok(())
+}
+
+/// A phone number as the lookup indexes it: its digits only (`138 0013-8000` → `13800138000`).
+pub fn phone_key(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The instant a job belongs on the dispatch board: its appointment, else when it was reported.
+pub fn board_at(job: &Job) -> Option<DateTime<Utc>> {
+    job.window.map(|w| w.start).or(job.reported_at)
 }
 
 /// Remember that `user_id` was assigned `job_id`: their work on it stays evidence after a
@@ -213,5 +238,44 @@ impl JobStore for SqliteStore {
 
     fn list_jobs(&self) -> StoreResult<Vec<JobRecord>> {
         select_jobs(&self.reader(), "ORDER BY created_at, id", [])
+    }
+
+    fn board_jobs(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        undated_limit: u32,
+    ) -> StoreResult<Vec<JobRecord>> {
+        let conn = self.reader();
+        let mut jobs = select_jobs(
+            &conn,
+            "WHERE board_at >= ?1 AND board_at < ?2 ORDER BY board_at, id",
+            params![ts(from), ts(to)],
+        )?;
+        jobs.extend(select_jobs(
+            &conn,
+            "WHERE board_at IS NULL AND status = 'open' ORDER BY created_at DESC LIMIT ?1",
+            [undated_limit],
+        )?);
+        Ok(jobs)
+    }
+
+    fn customer_jobs(&self, key: CustomerKey<'_>, limit: u32) -> StoreResult<Vec<JobRecord>> {
+        // A prefix as an index range: every text starting with `prefix` sorts below prefix + U+10FFFF.
+        let (filter, prefix) = match key {
+            CustomerKey::Phone(p) => (
+                "WHERE customer_phone >= ?1 AND customer_phone < ?2 ORDER BY created_at DESC LIMIT ?3",
+                phone_key(p),
+            ),
+            CustomerKey::Account(a) => (
+                "WHERE customer_account >= ?1 AND customer_account < ?2 ORDER BY created_at DESC LIMIT ?3",
+                a.trim().to_owned(),
+            ),
+        };
+        if prefix.is_empty() {
+            return Ok(Vec::new());
+        }
+        let end = format!("{prefix}{}", char::MAX);
+        select_jobs(&self.reader(), filter, params![prefix, end, limit])
     }
 }

@@ -21,6 +21,7 @@ mod network;
 mod reports;
 
 pub use accounts::role_str;
+pub use jobs::phone_key;
 pub use ledger::parse_public_key;
 
 use super::{MetaStore, StoreError, StoreResult};
@@ -37,6 +38,7 @@ use uuid::Uuid;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_evidence_log.sql"),
+    include_str!("migrations/0003_console.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -316,6 +318,48 @@ mod tests {
     }
 
     #[test]
+    fn migration_3_fills_the_console_lookups_of_jobs_stored_before_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("office.db");
+        let mut conn = Connection::open(&path).expect("open");
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).expect("older migration");
+        }
+        conn.pragma_update(None, "user_version", 2)
+            .expect("version");
+        let body = serde_json::json!({
+            "id": "0190f3c2-0000-7000-8000-000000000001", "kind": "home_repair",
+            "template": {"id": "home_repair", "version": 1}, "title": "暖气不热",
+            "customer": {"name": "王秀英", "phone": "138 0013-8000", "address": "幸福里", "account_no": "RL-1"},
+            "site": null, "reported_at": "2025-01-06T00:30:00Z",
+            "window": {"start": "2025-01-06T01:00:00.5Z", "end": "2025-01-06T03:00:00Z"},
+            "assignee": null, "street_work": false, "checkpoints": [], "status": "open", "revision": 1
+        });
+        conn.execute(
+            "INSERT INTO jobs (id, kind, status, body, created_at, updated_at) VALUES ('j', 'home_repair', 'open', ?1, 'x', 'x')",
+            [body.to_string()],
+        )
+        .expect("a job stored before migration 3");
+        migrate(&mut conn).expect("migrate");
+        let row: (Option<String>, Option<String>, Option<String>) = conn
+            .query_row(
+                "SELECT board_at, customer_phone, customer_account FROM jobs",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .expect("row");
+        assert_eq!(
+            row,
+            (
+                Some("2025-01-06T01:00:00.500Z".into()),
+                Some("13800138000".into()),
+                Some("RL-1".into())
+            ),
+            "the appointment in the `ts` format, the phone as digits, the account as is"
+        );
+    }
+
+    #[test]
     fn released_migrations_are_never_edited() {
         let digests: Vec<String> = MIGRATIONS
             .iter()
@@ -325,7 +369,8 @@ mod tests {
             digests,
             [
                 "e3a51b978dec6fe5f62ca58004265e6e66e316bb0ba10b1e0ad860227625a0b5",
-                "f9cd8a6e652eba36e445fffccf643728fa9fe71c8674e3b3d227de6c486d5719"
+                "f9cd8a6e652eba36e445fffccf643728fa9fe71c8674e3b3d227de6c486d5719",
+                "afb4354d8ddb28c01c26649198f69355db149c89be7ceeee9002bf6396c81cc7"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"

@@ -1,0 +1,707 @@
+// GENERATED from the Rust types by ts-rs (crates/office/tests/bindings.rs): do not edit.
+// Regenerate after changing a Rust type: UPDATE_BINDINGS=1 cargo test -p heatcrew-office --test bindings
+// Wire types of the office API as the console uses them: snake_case fields, RFC 3339
+// timestamps, UUID ids.
+
+export type AssignRequest = {
+  assignee: string,
+};
+
+export type AttachmentView = {
+  sha256: string,
+  mime: string,
+  bytes: number,
+  /**
+   * The file arrived and its hash matched.
+   */
+  received: boolean,
+};
+
+/**
+ * One job on the board.
+ */
+export type BoardJob = {
+  job: Job,
+  created_at: string,
+  state: BoardState,
+  /**
+   * Steps of the job's checklist recorded (completed or skipped)…
+   */
+  steps_done: number,
+  /**
+   * …of the steps that apply to it (0 when this office does not know its template).
+   */
+  steps_total: number,
+  /**
+   * The first step not yet recorded, while the job is open.
+   */
+  next_step: StepTitle | null,
+  /**
+   * The 4-hour resolution clock at `BoardView::now`, on the office's corrected clock.
+   */
+  sla: Sla,
+  late: LateFlag | null,
+  /**
+   * Office-corrected time of the `arrive` step.
+   */
+  arrived_at: string | null,
+  assignee_name: string | null,
+  assignee_badge: string | null,
+};
+
+/**
+ * Where a job stands on the board.
+ */
+export type BoardState =
+  | "unassigned"
+  | "assigned"
+  | "arrived"
+  | "in_progress"
+  | "closed"
+  | "follow_up"
+  | "cancelled";
+
+/**
+ * The board of one day.
+ */
+export type BoardView = {
+  date: string,
+  /**
+   * The day's bounds in UTC (`date` in the caller's UTC offset).
+   */
+  from: string,
+  to: string,
+  /**
+   * The office clock the clocks were computed at.
+   */
+  now: string,
+  /**
+   * The lanes: active field users, by role then name.
+   */
+  field_users: Array<UserInfo>,
+  /**
+   * The day's jobs (by appointment, else report time), then open undated ones.
+   */
+  jobs: Array<BoardJob>,
+};
+
+export type CancelRequest = {
+  reason: string,
+};
+
+/**
+ * Whether a device's signed hash chain holds, as the office's verify finds it.
+ */
+export type ChainState = "verified" | "broken" | "tip_mismatch" | "bad_key";
+
+/**
+ * The evidence status of one device that recorded on the job.
+ */
+export type ChainStatus = {
+  device_id: string,
+  /**
+   * The office's short code for the device (`D0001`).
+   */
+  device_code: string,
+  device_name: string,
+  state: ChainState,
+  /**
+   * Events of the device checked.
+   */
+  events: number,
+  bad_seq: number | null,
+  bad_event_id: string | null,
+  /**
+   * What is wrong, in words (empty when verified).
+   */
+  message: string,
+};
+
+/**
+ * A checkpoint on a patrol route.
+ */
+export type Checkpoint = {
+  id: string,
+  name: string,
+  kind: CheckpointKind,
+  readings: Array<ReadingSpec>,
+  /**
+   * Overrides the interval that follows from `kind`.
+   */
+  interval_minutes: number | null,
+};
+
+/**
+ * A place on a patrol round.
+ */
+export type CheckpointKind = "head_station" | "substation" | "pipeline_segment";
+
+export type CheckpointStatus = {
+  id: string,
+  name: string,
+  interval_minutes: number,
+  visits: number,
+  /**
+   * Visits that came after the interval had run out.
+   */
+  late: number,
+  /**
+   * Intervals that ran out with no visit at all, up to now (or the end of the window).
+   */
+  missed: number,
+  last_visit: string | null,
+};
+
+/**
+ * The console's job page.
+ */
+export type ConsoleJob = {
+  detail: JobDetail,
+  status: BoardJob,
+  timeline: Array<TimelineEntry>,
+  chains: Array<ChainStatus>,
+};
+
+/**
+ * A work order, typically from a phone report (客户电话报修: name, phone, address, fault, time).
+ */
+export type CreateJobRequest = {
+  /**
+   * A client-chosen job id makes the call idempotent: repeating it (a retry after a lost
+   * response) returns the job already created instead of a second one.
+   */
+  id: string | null,
+  /**
+   * `home_repair` (default), `heat_theft_inspection`, `patrol_round`, `acceptance_inspection`, `emergency_repair`.
+   */
+  kind: JobKind,
+  /**
+   * The fault as reported, e.g. 暖气不热; becomes the job title.
+   */
+  fault: string,
+  customer: Customer | null,
+  site: string | null,
+  /**
+   * When the customer called; the 4-hour clock runs from here. Defaults to now for repairs.
+   */
+  reported_at: string | null,
+  window: Window | null,
+  assignee: string | null,
+  street_work: boolean,
+  /**
+   * Patrol rounds: take the checkpoints from this route…
+   */
+  route_id: string | null,
+  /**
+   * …or give them here.
+   */
+  checkpoints: Array<Checkpoint>,
+};
+
+export type CreateOutageRequest = {
+  area: string,
+  reason: string,
+  starts_at: string,
+  /**
+   * 预计恢复供热时间.
+   */
+  expected_restore_at: string,
+};
+
+export type CreateUserRequest = {
+  username: string,
+  password: string,
+  /**
+   * `repair_technician`, `inspector`, `patrol`, `dispatcher`, `admin`.
+   */
+  role: Role,
+  display_name: string,
+  /**
+   * Service badge number (统一编号的服务证).
+   */
+  badge_no: string,
+};
+
+export type Crew = {
+  id: string,
+  name: string,
+  members: Array<string>,
+};
+
+/**
+ * A heat customer (热用户).
+ */
+export type Customer = {
+  name: string,
+  phone: string,
+  address: string,
+  /**
+   * 用户编号 / account number.
+   */
+  account_no: string,
+};
+
+/**
+ * An earlier job of a customer, with the customer as recorded on it.
+ */
+export type CustomerJob = {
+  job_id: string,
+  kind: JobKind,
+  title: string,
+  customer: Customer,
+  reported_at: string | null,
+  created_at: string,
+  status: JobStatus,
+};
+
+/**
+ * What the lookup found: the newest matching customer (to fill the form) and their jobs.
+ */
+export type CustomerLookup = {
+  customer: Customer | null,
+  jobs: Array<CustomerJob>,
+};
+
+/**
+ * A device as enrolled at this office.
+ */
+export type DeviceRecord = {
+  id: string,
+  /**
+   * Ed25519 public key, hex.
+   */
+  public_key: string,
+  /**
+   * Short code unique at this office (`D0001`), used in offline-issued notice numbers.
+   */
+  code: string,
+  name: string,
+  /**
+   * The user who logged in on it last.
+   */
+  user_id: string,
+  enrolled_at: string,
+  last_seq: number,
+  /**
+   * Server clock minus device clock, from the last request that carried the device's time.
+   */
+  clock_offset_ms: number | null,
+  /**
+   * How often the offset moved by more than the configured threshold between two requests.
+   */
+  clock_jumps: number,
+};
+
+/**
+ * Every error response: a stable code to branch on and a message for people.
+ */
+export type ErrorBody = {
+  code: string,
+  message: string,
+  /**
+   * For `sequence_gap` (409): the `device_seq` the office expects next.
+   */
+  expected_seq?: number,
+};
+
+/**
+ * A job as dispatched to a device.
+ */
+export type Job = {
+  id: string,
+  kind: JobKind,
+  template: TemplateRef,
+  /**
+   * Short human title, e.g. the fault as reported ("暖气不热").
+   */
+  title: string,
+  customer: Customer | null,
+  /**
+   * Where the work is, when there is no customer (a substation, a street).
+   */
+  site: string | null,
+  /**
+   * When the fault was reported; the 4-hour SLA runs from here.
+   */
+  reported_at: string | null,
+  window: Window | null,
+  /**
+   * The user the job is assigned to.
+   */
+  assignee: string | null,
+  /**
+   * Street work that affects traffic: safety signs must be hung.
+   */
+  street_work: boolean,
+  /**
+   * Patrol rounds: the checkpoints to visit.
+   */
+  checkpoints: Array<Checkpoint>,
+  status: JobStatus,
+  /**
+   * Bumped by the office on each change, so a device can tell newer from older.
+   */
+  revision: number,
+};
+
+/**
+ * A job as the office reads it back.
+ */
+export type JobDetail = {
+  job: Job,
+  created_at: string,
+  cancel_reason: string | null,
+  steps: Array<RecordedStep>,
+  photos: Array<PhotoView>,
+  signatures: Array<SignatureView>,
+  /**
+   * `rating_given` records (the customer's stars and comment).
+   */
+  ratings: Array<RecordView>,
+  /**
+   * `notice_issued` records (整改通知书).
+   */
+  notices: Array<RecordView>,
+  /**
+   * `reading_recorded` records (运行日志).
+   */
+  readings: Array<RecordView>,
+  /**
+   * `defect_reported` records.
+   */
+  defects: Array<RecordView>,
+  /**
+   * Findings, damage, accidents, corrections, closings and kinds this office does not know.
+   */
+  other_records: Array<RecordView>,
+  closed: RecordView | null,
+  /**
+   * Events refused for this job (kept in the device ledger, not applied).
+   */
+  rejected: Array<RejectedView>,
+  sla: SlaView | null,
+  patrol: PatrolView | null,
+};
+
+/**
+ * What kind of work a job is. Each kind has a checklist template (versioned data in `heatcrew-core`).
+ */
+export type JobKind =
+  | "home_repair"
+  | "heat_theft_inspection"
+  | "patrol_round"
+  | "acceptance_inspection"
+  | "emergency_repair";
+
+/**
+ * Whether the office still wants the job done.
+ */
+export type JobStatus = "open" | "cancelled";
+
+/**
+ * Arrival against the appointment window.
+ */
+export type LateFlag = "arrived_late" | "not_arrived";
+
+/**
+ * One server-sent event's data (JSON).
+ */
+export type LiveEvent =
+  | { "kind": "job_changed", job_id: string, }
+  | { "kind": "attachment_received", sha256: string, }
+  | { "kind": "resync" };
+
+/**
+ * A text in the two languages the app speaks: Chinese first, English second.
+ */
+export type Localized = {
+  zh: string,
+  en: string,
+};
+
+/**
+ * Tokens and who they belong to.
+ */
+export type LoginResponse = {
+  access_token: string,
+  access_expires_at: string,
+  refresh_token: string,
+  user: UserInfo,
+  /**
+   * A short code unique to this device at this office; part of offline-issued notice numbers.
+   */
+  device_code: string,
+  /**
+   * The highest `device_seq` the office holds for this device (0 if none).
+   */
+  last_seq: number,
+  server_time: string,
+  /**
+   * The office's Ed25519 key (hex) that signs receipts and tree heads; the device keeps it.
+   */
+  office_public_key: string | null,
+};
+
+/**
+ * A planned or unplanned heating outage that crews at the door should know about (停热通知).
+ */
+export type OutageNotice = {
+  id: string,
+  area: string,
+  reason: string,
+  starts_at: string,
+  /**
+   * 预计恢复供热时间.
+   */
+  expected_restore_at: string,
+};
+
+/**
+ * Late and missed checkpoint visits of a patrol round.
+ */
+export type PatrolView = {
+  checkpoints: Array<CheckpointStatus>,
+  late: number,
+  missed: number,
+};
+
+export type PhotoView = {
+  step: string,
+  caption: string,
+  photo: AttachmentView,
+  event_id: string,
+  device_id: string,
+  device_seq: number,
+  user_id: string,
+  recorded_at: string,
+  /**
+   * `recorded_at` plus the device's clock offset at the office (server minus device).
+   */
+  corrected_at: string,
+};
+
+/**
+ * A reading to take at a checkpoint, e.g. supply temperature in °C.
+ */
+export type ReadingSpec = {
+  key: string,
+  label_zh: string,
+  label_en: string,
+  unit: string,
+  /**
+   * Values outside this range are flagged on the device (not refused: the reading is what it is).
+   */
+  normal_min: number | null,
+  normal_max: number | null,
+};
+
+export type RecordView = {
+  kind: string,
+  payload: unknown,
+  /**
+   * Attachments this record references, with whether each arrived.
+   */
+  attachments: Array<AttachmentView>,
+  event_id: string,
+  device_id: string,
+  device_seq: number,
+  user_id: string,
+  recorded_at: string,
+  /**
+   * `recorded_at` plus the device's clock offset at the office (server minus device).
+   */
+  corrected_at: string,
+};
+
+/**
+ * A checklist step as the device recorded it: completed with its evidence, or skipped with a reason.
+ */
+export type RecordedStep = {
+  step: string,
+  /**
+   * `completed` or `skipped`.
+   */
+  status: string,
+  skip_reason?: string,
+  evidence: unknown,
+  event_id: string,
+  device_id: string,
+  device_seq: number,
+  user_id: string,
+  recorded_at: string,
+  /**
+   * `recorded_at` plus the device's clock offset at the office (server minus device).
+   */
+  corrected_at: string,
+};
+
+export type RejectedView = {
+  kind: string,
+  code: string,
+  reason: string,
+  event_id: string,
+  device_id: string,
+  device_seq: number,
+  user_id: string,
+  recorded_at: string,
+  /**
+   * `recorded_at` plus the device's clock offset at the office (server minus device).
+   */
+  corrected_at: string,
+};
+
+export type RevokedSessions = {
+  revoked: number,
+};
+
+/**
+ * Staff roles. Scope (which jobs a user may read and write) follows from the role and assignments.
+ */
+export type Role = "repair_technician" | "inspector" | "patrol" | "dispatcher" | "admin";
+
+/**
+ * A patrol route: the checkpoints a patrol round visits.
+ */
+export type Route = {
+  id: string,
+  name: string,
+  area: string,
+  checkpoints: Array<Checkpoint>,
+};
+
+export type ScheduleRequest = {
+  start: string,
+  end: string,
+};
+
+export type SignatureView = {
+  step: string,
+  /**
+   * `customer`, `witness`, `technician`; or `declined`.
+   */
+  signer: string,
+  signer_name: string,
+  image?: AttachmentView,
+  /**
+   * For a declined signature: `refused` or `absent`, the reason and the witness.
+   */
+  declined?: unknown,
+  event_id: string,
+  device_id: string,
+  device_seq: number,
+  user_id: string,
+  recorded_at: string,
+  /**
+   * `recorded_at` plus the device's clock offset at the office (server minus device).
+   */
+  corrected_at: string,
+};
+
+export type Sla =
+  | { "state": "none" }
+  | { "state": "on_track", due_at: string, }
+  | { "state": "at_risk", due_at: string, }
+  | { "state": "breached", due_at: string, }
+  | { "state": "met", due_at: string, resolved_at: string, }
+  | { "state": "met_late", due_at: string, resolved_at: string, };
+
+export type SlaView = {
+  reported_at: string,
+  deadline: string,
+  /**
+   * Corrected time of the first `job_closed` with resolution `resolved`.
+   */
+  resolved_at: string | null,
+  /**
+   * `None` while still open and within the deadline.
+   */
+  within_sla: boolean | null,
+};
+
+/**
+ * Office staff sign in without a device key (they do not record field events).
+ */
+export type StaffLoginRequest = {
+  username: string,
+  password: string,
+};
+
+/**
+ * A checklist step by its id and its title in both languages.
+ */
+export type StepTitle = {
+  id: string,
+  title: Localized,
+};
+
+/**
+ * Which checklist template (and which version of it) a job follows.
+ */
+export type TemplateRef = {
+  id: string,
+  version: number,
+};
+
+/**
+ * One record on the job's timeline.
+ */
+export type TimelineEntry = {
+  event_id: string,
+  device_id: string,
+  device_seq: number,
+  /**
+   * The event kind (`step_completed`, `photo_added`, …).
+   */
+  kind: string,
+  /**
+   * The checklist step it belongs to, if any.
+   */
+  step: string | null,
+  /**
+   * What happened, in both languages: the step's title from the job's template, or the kind.
+   */
+  title: Localized,
+  /**
+   * The standard phrase of the step (统一服务用语), if it has one.
+   */
+  phrase: Localized | null,
+  payload: unknown,
+  user_id: string,
+  /**
+   * Who recorded it, by name and badge (empty if the user is unknown to this office).
+   */
+  user_name: string,
+  user_badge: string,
+  /**
+   * The device's clock.
+   */
+  recorded_at: string,
+  /**
+   * The device's clock corrected by its offset at the office.
+   */
+  corrected_at: string,
+  /**
+   * False for a record the office refused (kept in the ledger, not applied).
+   */
+  accepted: boolean,
+  reject_reason: string | null,
+};
+
+export type UserInfo = {
+  id: string,
+  username: string,
+  display_name: string,
+  role: Role,
+  /**
+   * The service badge number worn on the left chest (统一编号的服务证).
+   */
+  badge_no: string,
+};
+
+/**
+ * The time window agreed with the customer (预约时间).
+ */
+export type Window = {
+  start: string,
+  end: string,
+};

@@ -1,0 +1,24 @@
+//! The office console's own views (OpenAPI tag `console`), office staff only: answers shaped for one
+//! screen each and computed at the office, so a page is one request whatever the size of the ledger.
+//!
+//! - [`board`]: `GET /console/board?date=&utc_offset_minutes=`, the dispatch board of a day.
+//! - [`job`]: `GET /console/jobs/{id}`, a job's page with its timeline and chain status.
+//! - [`customers`]: `GET /console/customers?phone=|account=`, a caller's earlier jobs and address.
+//! - [`bundle`]: `GET /jobs/{id}/bundle`, a job's evidence bundle (ZIP).
+
+pub mod board;
+pub mod bundle;
+pub mod customers;
+pub mod job;
+
+use crate::OfficeState;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Each route with its OpenAPI path.
+pub fn routes() -> OpenApiRouter<OfficeState> {
+    OpenApiRouter::default()
+        .merge(board::routes())
+        .merge(job::routes())
+        .merge(bundle::routes())
+        .merge(customers::routes())
+}

@@ -1,0 +1,115 @@
+//! Live updates for open consoles (OpenAPI tag `live`): `GET /api/v1/live`, server-sent events, office
+//! staff only. Each event names what changed, after it committed: a job (a device's push, a dispatch
+//! change) or an attachment that finished uploading. A console refetches what an event names, and
+//! everything after it (re)connects, so a dropped connection misses nothing; a console too slow to
+//! keep up gets `resync` instead of the events it missed.
+
+use super::extract::{Auth, STAFF};
+use crate::OfficeState;
+use crate::error::{ApiResult, ErrorBodySchema};
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::Stream;
+use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+/// Each route with its OpenAPI path.
+pub fn routes() -> OpenApiRouter<OfficeState> {
+    OpenApiRouter::default().routes(routes!(live))
+}
+
+/// One server-sent event's data (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LiveEvent {
+    /// A job's dispatch or its records changed: refetch it.
+    JobChanged { job_id: Uuid },
+    /// An attachment's last byte arrived and its hash matched.
+    AttachmentReceived { sha256: String },
+    /// Events were dropped for this connection (it fell behind): refetch everything.
+    Resync,
+}
+
+/// Fan-out of [`LiveEvent`]s to every open stream. Publishing never blocks and never fails: with no
+/// console open the event is simply dropped.
+#[derive(Debug)]
+pub struct LiveHub {
+    tx: broadcast::Sender<LiveEvent>,
+    /// Set when the office shuts down: streams end, so a graceful shutdown is not held open by them.
+    closing: watch::Sender<bool>,
+}
+
+/// Events a slow connection may fall behind before it is told to resync.
+const BACKLOG: usize = 1024;
+
+impl Default for LiveHub {
+    fn default() -> Self {
+        LiveHub {
+            tx: broadcast::channel(BACKLOG).0,
+            closing: watch::channel(false).0,
+        }
+    }
+}
+
+impl LiveHub {
+    pub fn publish(&self, event: LiveEvent) {
+        let _ = self.tx.send(event);
+    }
+
+    pub fn job_changed(&self, job_id: Uuid) {
+        self.publish(LiveEvent::JobChanged { job_id });
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.tx.subscribe()
+    }
+
+    /// End every open stream (and any opened later): the office is shutting down.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+}
+
+/// The stream of a subscription: each event as SSE `data:` JSON; `resync` after a lag.
+fn events(
+    rx: broadcast::Receiver<LiveEvent>,
+    closing: watch::Receiver<bool>,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures_util::stream::unfold((rx, closing), |(mut rx, mut closing)| async move {
+        let received = tokio::select! {
+            r = rx.recv() => r,
+            _ = closing.wait_for(|c| *c) => return None,
+        };
+        let event = match received {
+            Ok(e) => e,
+            Err(broadcast::error::RecvError::Lagged(_)) => LiveEvent::Resync,
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        let sse = Event::default()
+            .json_data(&event)
+            .unwrap_or_else(|_| Event::default().data(r#"{"kind":"resync"}"#));
+        Some((Ok(sse), (rx, closing)))
+    })
+}
+
+/// Server-sent events for open consoles (`text/event-stream`, a keep-alive comment every 15 s).
+#[utoipa::path(get, path = "/api/v1/live", tag = "live",
+    responses((status = 200, content_type = "text/event-stream", body = LiveEvent, description = "one LiveEvent (JSON) per `data:` line"),
+        (status = 403, body = ErrorBodySchema, description = "field staff")))]
+pub async fn live(
+    State(state): State<OfficeState>,
+    auth: Auth,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    auth.require(STAFF)?;
+    let rx = state.live.subscribe();
+    let closing = state.live.closing.subscribe();
+    Ok(
+        Sse::new(events(rx, closing))
+            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
+    )
+}

@@ -1,0 +1,121 @@
+//! `GET /api/v1/console/jobs/{id}`: the timeline speaks the checklist's language and names people;
+//! the chain status is the office's verify, and a tampered event is named.
+
+use super::*;
+use chrono::Duration;
+use heatcrew_protocol::{DEVICE_TIME_HEADER, JobKind};
+use heatcrew_rules::template;
+
+#[tokio::test]
+async fn the_job_page_has_localised_steps_names_both_clocks_and_the_chain_status() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    let job = o
+        .create_job(
+            &staff,
+            json!({"fault": "暖气不热", "assignee": o.user_id("tech_a"),
+                   "customer": {"name": "王秀英", "phone": "13812345601", "address": "幸福小区3号楼2单元501室"}}),
+        )
+        .await;
+    let job = job_id(&job);
+    let mut dev = o.device("tech_a").await;
+    // The device's clock is 10 minutes slow; it says so on its push.
+    let device_now = Utc::now() - Duration::minutes(10);
+    let events = vec![
+        dev.record_at(job, &step("appointment"), device_now),
+        dev.record_at(job, &step("arrive"), device_now),
+    ];
+    let resp = o
+        .http
+        .post(o.url("/api/v1/sync/push"))
+        .bearer_auth(&dev.login.access_token)
+        .header(DEVICE_TIME_HEADER, device_now.to_rfc3339())
+        .json(&json!({"events": events}))
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(resp.status(), StatusCode::OK, "push");
+
+    let (status, page) = o
+        .get_json(&format!("/api/v1/console/jobs/{job}"), &staff)
+        .await;
+    assert_eq!(status, StatusCode::OK, "the job page: {page}");
+    let home = template::latest_for(JobKind::HomeRepair);
+    let timeline = page["timeline"].as_array().expect("timeline");
+    assert_eq!(timeline.len(), 2, "both records: {page:#}");
+    let first = &timeline[0];
+    let appointment = home.step("appointment").expect("step");
+    assert_eq!(
+        first["title"],
+        json!({"zh": appointment.title.zh, "en": appointment.title.en}),
+        "the step's title from the template, not its id"
+    );
+    assert_eq!(
+        first["phrase"]["zh"].as_str(),
+        appointment.phrase.as_ref().map(|p| p.zh.as_str()),
+        "with the standard phrase"
+    );
+    assert_eq!(first["user_name"], "张伟", "who did it, by name");
+    assert_eq!(first["user_badge"], "W017", "and badge");
+    let recorded: DateTime<Utc> = first["recorded_at"]
+        .as_str()
+        .expect("recorded_at")
+        .parse()
+        .expect("time");
+    let corrected: DateTime<Utc> = first["corrected_at"]
+        .as_str()
+        .expect("corrected_at")
+        .parse()
+        .expect("time");
+    let shift = corrected - recorded;
+    assert!(
+        shift > Duration::minutes(9) && shift < Duration::minutes(11),
+        "office time corrects the device's slow clock by about 10 minutes: {shift}"
+    );
+    assert_eq!(page["status"]["state"], "arrived", "the board state too");
+    let chains = page["chains"].as_array().expect("chains");
+    assert_eq!(chains.len(), 1, "one device recorded");
+    assert_eq!(
+        chains[0]["state"], "verified",
+        "signatures and hash chain verified"
+    );
+    assert_eq!(chains[0]["events"], 2);
+
+    // Someone with the database file edits the second event's payload.
+    let db = o.running.state.config.db.clone();
+    let conn = rusqlite::Connection::open(&db).expect("open the office database");
+    let changed = conn
+        .execute(
+            "UPDATE events SET body = replace(body, '\"arrive\"', '\"identify\"') WHERE device_seq = 2",
+            [],
+        )
+        .expect("tamper");
+    assert_eq!(changed, 1, "the tampering took");
+    drop(conn);
+    let (_, page) = o
+        .get_json(&format!("/api/v1/console/jobs/{job}"), &staff)
+        .await;
+    let chain = &page["chains"][0];
+    assert_eq!(chain["state"], "broken", "the edit is caught: {chain}");
+    assert_eq!(chain["bad_seq"], 2, "and the bad event named");
+    assert_eq!(
+        chain["bad_event_id"],
+        json!(events[1].unsigned.id),
+        "by its id"
+    );
+    assert!(
+        !chain["message"].as_str().unwrap_or_default().is_empty(),
+        "with a reason"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_job_is_a_404_with_the_usual_error_shape() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    let (status, body) = o
+        .get_json(&format!("/api/v1/console/jobs/{}", Uuid::now_v7()), &staff)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "not_found");
+}
