@@ -408,6 +408,14 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
 
     // A second report left in the tray.
     b.client.goto(&format!("{url}/new")).await?;
+    // Typing the first caller's number offers her earlier job and address.
+    b.fill("intake-phone", "138-0013-8000").await?;
+    b.until(
+        "the lookup offers the earlier caller",
+        "const c = document.querySelector('[data-testid=\"intake-customer\"]'); return !!c && c.innerText.includes('王秀英') && c.innerText.includes('幸福里');",
+    )
+    .await?;
+    b.shot("console-intake-lookup").await?;
     b.fill("intake-name", "李建国").await?;
     b.fill("intake-phone", "0451-8888 1234").await?;
     b.fill("intake-address", "和平路 18 号 1 单元 302").await?;

@@ -65,6 +65,8 @@ const en: Record<MessageKey, string> = {
   'sla.met_late': 'Resolved late',
   'late.not_arrived': 'Appointment passed, not arrived',
   'late.arrived_late': 'Arrived late',
+  'intake.known_customer': 'Known customer: {name} ({count} earlier jobs)',
+  'intake.use_customer': 'Use these details',
   'intake.title': 'Phone report',
   'intake.name': 'Caller',
   'intake.phone': 'Phone',

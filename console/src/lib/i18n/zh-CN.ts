@@ -63,6 +63,8 @@ const zh = {
   'sla.met_late': '超时解决',
   'late.not_arrived': '预约已过未到达',
   'late.arrived_late': '迟到',
+  'intake.known_customer': '老客户：{name}（{count} 次报修记录）',
+  'intake.use_customer': '使用此客户信息',
   'intake.title': '电话报修',
   'intake.name': '报修人',
   'intake.phone': '电话',
