@@ -11,7 +11,8 @@
 //! Needs `console/dist` (`cd console && npm run build`; `./dev` builds it) and Debian's `chromium`
 //! and `chromium-driver`; skips saying why when they are missing, unless `HEATCREW_E2E_REQUIRED=1` or
 //! `HEATCREW_CONSOLE_E2E_REQUIRED=1` (`./dev test`).
-//! `HEATCREW_SCREENSHOTS=docs/screenshots` saves each console screen as `console-*.png` (1280×800).
+//! `HEATCREW_SCREENSHOTS=$PWD/docs/screenshots` saves each console screen as `console-*.png` (1280×800);
+//! give an absolute path: cargo runs the test in `tests/`, so a relative one lands in `tests/docs/`.
 
 use anyhow::Context;
 use heatcrew_core::Store;
