@@ -11,7 +11,8 @@
 //! Needs `console/dist` (`cd console && npm run build`; `./dev` builds it) and Debian's `chromium`
 //! and `chromium-driver`; skips saying why when they are missing, unless `HEATCREW_E2E_REQUIRED=1` or
 //! `HEATCREW_CONSOLE_E2E_REQUIRED=1` (`./dev test`).
-//! `HEATCREW_SCREENSHOTS=docs/screenshots` saves each console screen as `console-*.png` (1280×800).
+//! `HEATCREW_SCREENSHOTS=$PWD/docs/screenshots` saves each console screen as `console-*.png` (1280×800);
+//! give an absolute path: cargo runs the test in `tests/`, so a relative one lands in `tests/docs/`.
 
 use anyhow::Context;
 use heatcrew_core::Store;
@@ -408,6 +409,14 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
 
     // A second report left in the tray.
     b.client.goto(&format!("{url}/new")).await?;
+    // Typing the first caller's number offers her earlier job and address.
+    b.fill("intake-phone", "138-0013-8000").await?;
+    b.until(
+        "the lookup offers the earlier caller",
+        "const c = document.querySelector('[data-testid=\"intake-customer\"]'); return !!c && c.innerText.includes('王秀英') && c.innerText.includes('幸福里');",
+    )
+    .await?;
+    b.shot("console-intake-lookup").await?;
     b.fill("intake-name", "李建国").await?;
     b.fill("intake-phone", "0451-8888 1234").await?;
     b.fill("intake-address", "和平路 18 号 1 单元 302").await?;

@@ -6,6 +6,7 @@
 use heatcrew_office::api::admin::{CreateUserRequest, RevokedSessions};
 use heatcrew_office::api::auth::StaffLoginRequest;
 use heatcrew_office::api::console::customers::CustomerLookup;
+use heatcrew_office::api::console::users::{ConsoleUser, ResetPasswordRequest};
 use heatcrew_office::api::jobs::{AssignRequest, CancelRequest, CreateJobRequest, ScheduleRequest};
 use heatcrew_office::api::live::LiveEvent;
 use heatcrew_office::api::network::CreateOutageRequest;
@@ -43,6 +44,7 @@ fn roots(c: &mut Collect) {
     c.visit::<BoardView>();
     c.visit::<ConsoleJob>();
     c.visit::<CustomerLookup>();
+    c.visit::<ConsoleUser>();
     // Requests.
     c.visit::<StaffLoginRequest>();
     c.visit::<CreateJobRequest>();
@@ -51,6 +53,7 @@ fn roots(c: &mut Collect) {
     c.visit::<CancelRequest>();
     c.visit::<CreateUserRequest>();
     c.visit::<CreateOutageRequest>();
+    c.visit::<ResetPasswordRequest>();
 }
 
 /// Every declarable type reachable from the roots, by TypeScript name (sorted, so the file is stable).

@@ -516,7 +516,11 @@ fn no_source_file_is_over_700_lines_without_a_reason_at_its_top() {
             continue;
         };
         let lines = text.lines().count();
-        let reason = text.lines().take(3).any(|l| l.contains("700 lines"));
+        // A generated file (its first lines say so) is as long as the types it mirrors.
+        let reason = text
+            .lines()
+            .take(3)
+            .any(|l| l.contains("700 lines") || l.starts_with("// GENERATED"));
         if lines > 700 && !reason {
             long.push(format!("{rel}: {lines} lines"));
         }

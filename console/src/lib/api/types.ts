@@ -163,6 +163,24 @@ export type ConsoleJob = {
 };
 
 /**
+ * A user as the console lists them.
+ */
+export type ConsoleUser = {
+  /**
+   * False once deactivated: cannot sign in.
+   */
+  active: boolean,
+  id: string,
+  username: string,
+  display_name: string,
+  role: Role,
+  /**
+   * The service badge number worn on the left chest (统一编号的服务证).
+   */
+  badge_no: string,
+};
+
+/**
  * A work order, typically from a phone report (客户电话报修: name, phone, address, fault, time).
  */
 export type CreateJobRequest = {
@@ -548,6 +566,10 @@ export type RejectedView = {
    * `recorded_at` plus the device's clock offset at the office (server minus device).
    */
   corrected_at: string,
+};
+
+export type ResetPasswordRequest = {
+  password: string,
 };
 
 export type RevokedSessions = {

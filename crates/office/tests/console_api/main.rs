@@ -6,6 +6,7 @@ mod board;
 mod bundle;
 mod customers;
 mod job;
+mod users;
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signer, SigningKey};

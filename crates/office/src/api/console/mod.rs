@@ -4,12 +4,15 @@
 //! - [`board`]: `GET /console/board?date=&utc_offset_minutes=`, the dispatch board of a day.
 //! - [`job`]: `GET /console/jobs/{id}`, a job's page with its timeline and chain status.
 //! - [`customers`]: `GET /console/customers?phone=|account=`, a caller's earlier jobs and address.
+//! - [`users`]: `GET /console/users` (with who is deactivated); admins: `POST /users/{id}/password`,
+//!   `POST /users/{id}/deactivate`, `POST /users/{id}/activate`.
 //! - [`bundle`]: `GET /jobs/{id}/bundle`, a job's evidence bundle (ZIP).
 
 pub mod board;
 pub mod bundle;
 pub mod customers;
 pub mod job;
+pub mod users;
 
 use crate::OfficeState;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,4 +24,5 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .merge(job::routes())
         .merge(bundle::routes())
         .merge(customers::routes())
+        .merge(users::routes())
 }
