@@ -12,7 +12,7 @@
 //! Every response carries [`crate::PROTOCOL_HEADER`] and [`crate::SERVER_TIME_HEADER`].
 
 use crate::log::{Receipt, TreeHead};
-use crate::{Digest, Event, Job, OutageNotice};
+use crate::{Digest, ErrorCode, Event, Job, OutageNotice};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -121,7 +121,7 @@ pub enum PushOutcome {
     /// Stored before (a retry); the stored copy has the same hash.
     Duplicate,
     /// Not stored and never will be: shown to the user, not retried.
-    Rejected { code: String, reason: String },
+    Rejected { code: ErrorCode, reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,7 +205,8 @@ pub struct AttachmentStatus {
 /// Every error response: a stable code to branch on and a message for people.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    pub code: String,
+    /// A code from the closed vocabulary; one this build does not know reads as `unknown`.
+    pub code: ErrorCode,
     pub message: String,
     /// For `sequence_gap` (409): the `device_seq` the office expects next.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -15,6 +15,7 @@ pub use state::{Backlog, PendingAttachment, Session};
 
 use crate::store::{OutboxState, Store};
 use chrono::{Duration as ChronoDuration, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{AttachmentCreate, LoginRequest, MAX_CHUNK_BYTES, PushRequest};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -62,8 +63,11 @@ pub struct SyncStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SyncFailure {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
+    /// This device's own storage failed ([`SyncError::Local`]): the office refused nothing.
+    #[serde(default)]
+    pub local: bool,
 }
 
 /// What one sync pass moved.
@@ -196,8 +200,9 @@ impl Syncer {
             let _ = s.note_sync_result(error.map(|e| e.to_string()));
         }
         self.refresh_status(error.map(|e| SyncFailure {
-            code: e.code().to_owned(),
+            code: e.code(),
             message: e.to_string(),
+            local: matches!(e, SyncError::Local { .. }),
         }));
         self.status.send_modify(|s| {
             s.syncing = false;
@@ -348,7 +353,7 @@ impl Syncer {
             while !complete {
                 // The photo is on this device: failing to read it is local, not the office.
                 let chunk = read_chunk(&path, offset).map_err(|e| SyncError::Local {
-                    code: "file_missing".into(),
+                    code: ErrorCode::FileMissing,
                     message: format!("photo {} cannot be read: {e}", a.sha256),
                 })?;
                 if chunk.is_empty() {

@@ -172,7 +172,7 @@ async fn a_store_that_cannot_be_written_stops_sync_as_a_local_failure() {
     );
     assert_eq!(
         syncer.status().last_error.map(|f| f.code),
-        Some("storage".to_owned()),
+        Some(ErrorCode::Storage),
         "the sync badge carries the local code"
     );
     assert_eq!(

@@ -11,6 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{LoginRequest, LoginResponse, RefreshRequest, UserInfo};
 use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest};
 use rand::RngCore;
@@ -169,7 +170,7 @@ async fn check_password(
     password: String,
 ) -> ApiResult<UserRecord> {
     let user = blocking(state, move |s| s.user_by_username(&username)).await?;
-    let bad = || ApiError::unauthorized("bad_credentials", "wrong username or password");
+    let bad = || ApiError::unauthorized(ErrorCode::BadCredentials, "wrong username or password");
     let Some(user) = user else {
         // Spend the same time as a real check, so response time does not reveal usernames.
         let _ = with_argon2(move || verify_password(&password, DUMMY_HASH)).await;
@@ -256,7 +257,7 @@ pub async fn login(
         .and_then(|_| ed25519_dalek::VerifyingKey::from_bytes(&key).ok())
         .ok_or_else(|| {
             ApiError::bad_request(
-                "bad_public_key",
+                ErrorCode::BadPublicKey,
                 "device_public_key must be an Ed25519 public key as 64 hex characters",
             )
         })?;
@@ -343,13 +344,13 @@ pub async fn refresh(
             Ok(Json(response(&state, tokens, user, device_id, now).await?))
         }
         RefreshOutcome::Invalid => Err(ApiError::unauthorized(
-            "bad_refresh_token",
+            ErrorCode::BadRefreshToken,
             "the refresh token is unknown, expired or revoked; log in again",
         )),
         RefreshOutcome::Reused => {
             tracing::warn!("a rotated-out refresh token came back; session revoked");
             Err(ApiError::unauthorized(
-                "refresh_reused",
+                ErrorCode::RefreshReused,
                 "this refresh token was already used; the session is revoked, log in again",
             ))
         }

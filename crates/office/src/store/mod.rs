@@ -10,6 +10,7 @@
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{AttachmentCreate, Change, PushResponse, Role, UserInfo};
 use heatcrew_protocol::{AppointmentWindow, Checkpoint, Digest, Event, Job, OutageNotice};
 use serde::{Deserialize, Serialize};
@@ -26,10 +27,10 @@ pub enum StoreError {
     NotFound { what: String },
     /// A request that clashes with stored state (a taken username, a device key mismatch).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     /// A request that can never succeed as sent.
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid { code: ErrorCode, message: String },
     /// The push skipped sequence numbers; nothing of the batch was stored.
     #[error("sequence gap: the office expects device_seq {expected} next")]
     SequenceGap { expected: u64 },

@@ -9,6 +9,7 @@ use crate::store::{
 };
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::Digest;
+use heatcrew_protocol::ErrorCode;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
@@ -92,7 +93,7 @@ impl EnrolmentStore for SqliteStore {
         match known {
             Some(k) if k != public_key => {
                 return Err(StoreError::Conflict {
-                    code: "device_key_mismatch",
+                    code: ErrorCode::DeviceKeyMismatch,
                     message: format!(
                         "device {device_id} is enrolled with another key; a reinstalled app must use a new device id"
                     ),

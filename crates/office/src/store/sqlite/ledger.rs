@@ -8,6 +8,7 @@ use crate::ledger::{Effect, JobFacts};
 use crate::store::{LedgerStore, StoreError, StoreResult, StoredEvent};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::VerifyingKey;
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{Change, ChangeKind, PushOutcome, PushResponse, PushResult};
 use heatcrew_protocol::{ChainTip, Event, EventBody, EventFault};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -167,7 +168,7 @@ impl LedgerStore for SqliteStore {
                     .optional()?;
                 let outcome = match stored {
                     None if seq == 0 => PushOutcome::Rejected {
-                        code: "out_of_sequence".into(),
+                        code: ErrorCode::OutOfSequence,
                         reason: "device_seq starts at 1".into(),
                     },
                     None => {
@@ -176,14 +177,14 @@ impl LedgerStore for SqliteStore {
                         )));
                     }
                     Some((hash, _, _, _)) if hash != e.hash.to_hex() => PushOutcome::Rejected {
-                        code: "conflicting_duplicate".into(),
+                        code: ErrorCode::ConflictingDuplicate,
                         reason: format!(
                             "the office already holds a different event {seq} from this device"
                         ),
                     },
                     Some((_, status, code, reason)) if status == "rejected" => {
                         PushOutcome::Rejected {
-                            code: code.unwrap_or_default(),
+                            code: ErrorCode::parse(code.as_deref().unwrap_or_default()),
                             reason: reason.unwrap_or_default(),
                         }
                     }
@@ -194,7 +195,7 @@ impl LedgerStore for SqliteStore {
             }
             if let Some(bad) = blocked_by {
                 results.push(result(PushOutcome::Rejected {
-                    code: "chain_blocked".into(),
+                    code: ErrorCode::ChainBlocked,
                     reason: format!(
                         "event {bad} before it was rejected, so this one cannot link to the chain"
                     ),
@@ -226,7 +227,7 @@ impl LedgerStore for SqliteStore {
                 Err(fault) => {
                     blocked_by = Some(seq);
                     results.push(result(PushOutcome::Rejected {
-                        code: fault.code().into(),
+                        code: fault.code(),
                         reason: fault.to_string(),
                     }));
                     continue;
@@ -245,7 +246,7 @@ impl LedgerStore for SqliteStore {
             let verdict = crate::ledger::judge(e, user_id, &facts);
             let (status, code, reason) = match &verdict {
                 Ok(_) => ("accepted", None, None),
-                Err(r) => ("rejected", Some(r.code), Some(r.reason.clone())),
+                Err(r) => ("rejected", Some(r.code.as_str()), Some(r.reason.clone())),
             };
             tx.prepare_cached(
                 "INSERT INTO events (device_id, device_seq, id, job_id, kind, hash, body, user_id, status, reject_code, reject_reason, received_at)
@@ -287,7 +288,7 @@ impl LedgerStore for SqliteStore {
                     results.push(result(PushOutcome::Accepted));
                 }
                 Err(r) => results.push(result(PushOutcome::Rejected {
-                    code: r.code.into(),
+                    code: r.code,
                     reason: r.reason,
                 })),
             }
