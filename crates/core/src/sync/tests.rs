@@ -176,6 +176,11 @@ async fn a_store_that_cannot_be_written_stops_sync_as_a_local_failure() {
         "the sync badge carries the local code"
     );
     assert_eq!(
+        syncer.status().last_error.map(|f| f.local),
+        Some(true),
+        "and the UI is told the phone failed, so it never says the office refused"
+    );
+    assert_eq!(
         lock(&store).backlog().expect("backlog").queued,
         1,
         "the record still waits for the office: nothing is dropped"
