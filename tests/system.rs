@@ -109,11 +109,22 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
         let office_store = office.store();
         let running = office.spawn("127.0.0.1:0").await.expect("serve");
         let http = reqwest::Client::new();
+        let challenge: serde_json::Value = http
+            .post(format!("{}/api/v1/auth/challenge", running.url()))
+            .json(&json!({"device_id": dev_id}))
+            .send()
+            .await
+            .expect("challenge")
+            .json()
+            .await
+            .expect("json");
+        let challenge = challenge["challenge"].as_str().expect("challenge");
+        let proof = store.prove_enrolment(challenge, "tech").expect("proof");
         let login: serde_json::Value = http
             .post(format!("{}/api/v1/auth/login", running.url()))
             .json(
                 &json!({"username": "tech", "password": "tech-password", "device_id": dev_id,
-                          "device_public_key": key}),
+                          "device_public_key": key, "challenge": challenge, "proof": proof}),
             )
             .send()
             .await

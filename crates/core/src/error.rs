@@ -20,6 +20,9 @@ pub enum CoreError {
     Corrupt(String),
     #[error("file storage: {0}")]
     Io(#[from] std::io::Error),
+    /// The device's signing key is missing, exposed or not this device's.
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
     /// A photo or signature that cannot be used; nothing was stored.
@@ -42,6 +45,7 @@ impl CoreError {
             CoreError::Corrupt(_) => ErrorCode::StoreCorrupt,
             CoreError::Io(_) => ErrorCode::Storage,
             CoreError::Json(_) => ErrorCode::BadData,
+            CoreError::Key(k) => k.code(),
             CoreError::Media(m) => m.code(),
         }
     }

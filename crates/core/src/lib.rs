@@ -7,6 +7,8 @@
 //! - [`store`]: the signed, hash-chained event log in SQLite, its outbox and projections.
 //! - [`field`]: actions that need more than one rule check (notice numbers, accident reports).
 //! - [`audit`]: verifying a log and naming the first tampered event.
+//! - [`keys`]: where the device's signing key lives (never in the database).
+//! - [`evidence`]: a device database checked and exported read-only (`heatcrew-device verify`).
 //! - [`files`]: content-addressed photo and signature files; `photos` runs them through heatcrew-media.
 //! - [`views`]: what the app's screens show and its forms send, built from the store.
 //! - [`sync`]: the sync client: outbox up, photos after their records, dispatched work down.
@@ -17,8 +19,12 @@ pub mod app_error;
 pub mod audit;
 pub mod demo;
 pub mod error;
+pub mod evidence;
 pub mod field;
 pub mod files;
+pub mod keys;
+#[doc(hidden)]
+pub mod legacy;
 mod migrations;
 mod photos;
 pub mod store;

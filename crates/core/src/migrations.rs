@@ -2,7 +2,7 @@
 //! bumps `PRAGMA user_version`; a database newer than this build is refused, never touched.
 
 use crate::error::{CoreError, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction};
 
 /// Never edit or reorder an entry: add a new one at the end.
 const MIGRATIONS: &[&str] = &[
@@ -98,7 +98,54 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO sync_state (singleton) VALUES (1);
     "#,
+    // 2: the canonical format each event's hash covers (docs/evidence.md): every event sealed
+    // before this column existed is format 1; new events are sealed in format 2.
+    r#"
+    ALTER TABLE events ADD COLUMN format INTEGER NOT NULL DEFAULT 1 CHECK (format IN (1, 2));
+    "#,
+    // 3: the device's public key, so that the database can be verified without its secret key.
+    r#"
+    ALTER TABLE device ADD COLUMN public_key BLOB CHECK (public_key IS NULL OR length(public_key) = 32);
+    "#,
+    // 4: the secret key leaves the database for the key vault (crate::keys). In the same
+    // transaction, before this runs, the store writes the key to the vault and fills public_key
+    // ([`KEYS_OUT`]); afterwards it overwrites the freed bytes (secure_delete, VACUUM).
+    r#"
+    ALTER TABLE device DROP COLUMN secret_key;
+    "#,
+    // 5: the device's evidence against the office (docs/evidence.md): the office key from sign-in,
+    // its signed receipts for pushed events and every signed tree head it handed out. Kept
+    // forever, checked before they are kept; two receipts for one event are both kept (the
+    // contradiction is itself evidence).
+    r#"
+    ALTER TABLE sync_state ADD COLUMN office_public_key TEXT;
+    CREATE TABLE receipts (
+        id          INTEGER PRIMARY KEY,
+        device_seq  INTEGER NOT NULL REFERENCES events(seq),
+        log_index   INTEGER NOT NULL,
+        receipt     TEXT NOT NULL UNIQUE,          -- heatcrew_protocol::log::Receipt as JSON
+        kept_at     TEXT NOT NULL
+    );
+    CREATE INDEX receipts_seq ON receipts(device_seq);
+    CREATE TABLE tree_heads (
+        id          INTEGER PRIMARY KEY,
+        size        INTEGER NOT NULL,
+        tree_head   TEXT NOT NULL UNIQUE,          -- heatcrew_protocol::log::TreeHead as JSON
+        kept_at     TEXT NOT NULL
+    );
+    CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
+        BEGIN SELECT RAISE(ABORT, 'receipts are evidence: they are never changed'); END;
+    CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
+        BEGIN SELECT RAISE(ABORT, 'receipts are evidence: they are never deleted'); END;
+    CREATE TRIGGER tree_heads_no_update BEFORE UPDATE ON tree_heads
+        BEGIN SELECT RAISE(ABORT, 'tree heads are evidence: they are never changed'); END;
+    CREATE TRIGGER tree_heads_no_delete BEFORE DELETE ON tree_heads
+        BEGIN SELECT RAISE(ABORT, 'tree heads are evidence: they are never deleted'); END;
+    "#,
 ];
+
+/// The migration that drops the secret key from the database.
+pub const KEYS_OUT: i64 = 4;
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {
@@ -106,7 +153,20 @@ pub fn latest() -> i64 {
 }
 
 /// Bring the database up to [`latest`], refusing one that is newer.
-pub fn run(conn: &mut Connection) -> Result<()> {
+/// `before(tx, n)` runs inside migration `n`'s transaction, before its SQL.
+pub fn run(
+    conn: &mut Connection,
+    before: &mut dyn FnMut(&Transaction<'_>, i64) -> Result<()>,
+) -> Result<()> {
+    run_to(conn, latest(), before)
+}
+
+/// Bring the database up to schema `target` (tests build the databases older builds wrote).
+pub(crate) fn run_to(
+    conn: &mut Connection,
+    target: i64,
+    before: &mut dyn FnMut(&Transaction<'_>, i64) -> Result<()>,
+) -> Result<()> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > latest() {
         return Err(CoreError::DatabaseTooNew {
@@ -114,8 +174,15 @@ pub fn run(conn: &mut Connection) -> Result<()> {
             known: latest(),
         });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    let upto = usize::try_from(target).unwrap_or(0).min(MIGRATIONS.len());
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(upto)
+        .skip(found as usize)
+    {
         let tx = conn.transaction()?;
+        before(&tx, i as i64 + 1)?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;

@@ -38,6 +38,16 @@ impl FileStore {
         })
     }
 
+    /// The folder at `root` as it is, creating nothing (for checking it).
+    pub fn existing(root: &Path) -> FileStore {
+        FileStore {
+            root: root.to_path_buf(),
+            locks: (0..LOCK_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        }
+    }
+
     pub fn lock_for(&self, sha: Digest) -> &tokio::sync::Mutex<()> {
         &self.locks[sha.0[0] as usize % LOCK_STRIPES]
     }

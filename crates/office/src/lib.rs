@@ -6,9 +6,12 @@
 //! - [`store`]: storage behind the [`store::OfficeStore`] trait; [`store::SqliteStore`] by default.
 //! - [`ledger`]: what a pushed event may do, decided without a database (shared by every store).
 //! - [`files`]: the attachment folder (write, fsync, rename; content-addressed).
+//! - [`office_key`]: the office's signing key, in an owner-only file beside the database.
 //! - [`readback`]: a job's events projected as visit steps, signatures, photos, ratings, SLA, patrol.
 //! - [`reports`]: the summary report.
-//! - [`verify`]: re-verify every stored device chain (`heatcrew-office verify`).
+//! - [`verify`]: re-check all stored evidence, read-only (`heatcrew-office verify`).
+//! - [`evidence`]: signed tree heads of the office log.
+//! - [`export`]: evidence exports (JSON lines per `docs/evidence.md`).
 //! - [`error`]: the HTTP edge's closed `{code, message}` error.
 //! - [`demo`]: a realistic demo company (`serve --demo`).
 //!
@@ -27,8 +30,11 @@
 pub mod api;
 pub mod demo;
 pub mod error;
+pub mod evidence;
+pub mod export;
 pub mod files;
 pub mod ledger;
+pub mod office_key;
 pub mod readback;
 pub mod reports;
 pub mod store;
@@ -47,6 +53,9 @@ pub struct Config {
     pub db: PathBuf,
     /// Where attachment files live; by default a folder next to the database (`<db>.files`).
     pub files_dir: PathBuf,
+    /// The office's signing key (receipts, tree heads); by default `<db>.office-key`, created on
+    /// the first start. Never inside the database.
+    pub key_file: PathBuf,
     /// Lifetime of an access token.
     pub access_ttl: Duration,
     /// Lifetime of a refresh token (each refresh rotates it).
@@ -61,6 +70,7 @@ impl Config {
         let mut files = db.clone().into_os_string();
         files.push(".files");
         Config {
+            key_file: office_key::default_path(&db),
             db,
             files_dir: PathBuf::from(files),
             access_ttl: Duration::from_secs(60 * 60),
@@ -76,6 +86,15 @@ pub struct OfficeState {
     pub store: Arc<dyn OfficeStore>,
     pub files: Arc<files::FileStore>,
     pub config: Arc<Config>,
+    /// Signs receipts and tree heads.
+    pub office_key: Arc<ed25519_dalek::SigningKey>,
+}
+
+impl OfficeState {
+    /// The office's public key as devices and exports carry it (hex).
+    pub fn office_public_key(&self) -> String {
+        hex::encode(self.office_key.verifying_key().as_bytes())
+    }
 }
 
 impl std::fmt::Debug for OfficeState {
@@ -99,14 +118,17 @@ impl Office {
         Self::with_store(config, Arc::new(store))
     }
 
-    /// An office on any [`OfficeStore`] implementation.
+    /// An office on any [`OfficeStore`] implementation. Refuses to start when the office key file
+    /// is missing, exposed, malformed or not this database's ([`office_key`]).
     pub fn with_store(config: Config, store: Arc<dyn OfficeStore>) -> anyhow::Result<Office> {
+        let key = office_key::load_or_create(&config.key_file, &*store)?;
         let files = files::FileStore::open(&config.files_dir)?;
         Ok(Office {
             state: OfficeState {
                 store,
                 files: Arc::new(files),
                 config: Arc::new(config),
+                office_key: Arc::new(key),
             },
         })
     }

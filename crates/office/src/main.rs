@@ -1,8 +1,10 @@
-//! `heatcrew-office`: serve the office, add users, verify stored evidence.
+//! `heatcrew-office`: serve the office, add users, verify stored evidence, export it and check
+//! exports.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use heatcrew_office::api::admin::{CreateUserRequest, new_user};
+use heatcrew_office::export::{ExportScope, export, write_lines};
 use heatcrew_office::store::sqlite::role_str;
 use heatcrew_office::store::{AccountStore, SqliteStore};
 use heatcrew_office::{Config, Office, verify};
@@ -40,10 +42,45 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Re-verify every stored device chain and signature, and every received attachment file.
+    /// Re-check all evidence the office holds, reading only: every device chain and signature,
+    /// ledger positions, the Merkle log against the ledger, the tree heads handed out, and every
+    /// received attachment file. Never creates, migrates or writes anything.
     Verify {
         #[arg(long)]
         db: PathBuf,
+    },
+    /// Write an evidence export (JSON lines, docs/evidence.md) to stdout or `--out`. Needs the
+    /// office key file (it signs the current tree head and the receipts).
+    Export {
+        #[arg(long)]
+        db: PathBuf,
+        /// Only this device.
+        #[arg(long)]
+        device: Option<uuid::Uuid>,
+        /// Only this job's events whole (the devices' other events as links).
+        #[arg(long)]
+        job: Option<uuid::Uuid>,
+        /// Only events received at or after this time (RFC 3339).
+        #[arg(long)]
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only events received before this time (RFC 3339).
+        #[arg(long)]
+        to: Option<chrono::DateTime<chrono::Utc>>,
+        /// Add a consistency proof from the tree head of this size (e.g. one a device holds).
+        #[arg(long)]
+        consistency_from: Option<u64>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check export files (office and device exports together): chains, keys, tips, receipts,
+    /// tree heads, proofs and listed files (relative to each export's folder).
+    VerifyExport {
+        /// Export files (JSON lines).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Treat what could not be checked for lack of a proof as a fault.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -155,22 +192,101 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { db } => {
-            anyhow::ensure!(db.exists(), "no database at {}", db.display());
-            let store = SqliteStore::open(&db)?;
-            let files = heatcrew_office::files::FileStore::open(&Config::new(&db).files_dir)?;
-            match verify::verify_all(&store, Some(&files)) {
-                Ok(r) => {
-                    println!(
-                        "ok: {} events from {} devices; {} attachment files intact",
-                        r.events, r.devices, r.attachments
-                    );
-                    Ok(ExitCode::SUCCESS)
+            let store = SqliteStore::open_read_only(&db)?;
+            let files = heatcrew_office::files::FileStore::existing(&Config::new(&db).files_dir);
+            let r = verify::check(&store, Some(&files))?;
+            if r.faults.is_empty() {
+                println!(
+                    "ok: {} events from {} devices; {} attachment files intact; office log of {} entries, {} tree heads",
+                    r.events, r.devices, r.attachments, r.log_entries, r.tree_heads
+                );
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!(
+                    "FAILED: {} problems in {} events from {} devices:",
+                    r.faults.len(),
+                    r.events,
+                    r.devices
+                );
+                for f in &r.faults {
+                    println!("  {f}");
                 }
-                Err(e) => {
-                    println!("FAILED: {e}");
-                    Ok(ExitCode::FAILURE)
-                }
+                Ok(ExitCode::FAILURE)
             }
+        }
+        Command::Export {
+            db,
+            device,
+            job,
+            from,
+            to,
+            consistency_from,
+            out,
+        } => {
+            anyhow::ensure!(db.is_file(), "no office database at {}", db.display());
+            let office = Office::open(Config::new(&db))
+                .with_context(|| format!("opening {}", db.display()))?;
+            let scope = ExportScope {
+                device,
+                job,
+                from,
+                to,
+                consistency_from,
+            };
+            let state = office.state();
+            let lines = export(&*state.store, &state.office_key, &scope, chrono::Utc::now())?;
+            match out {
+                Some(path) => {
+                    let f = std::fs::File::create(&path)
+                        .with_context(|| format!("creating {}", path.display()))?;
+                    write_lines(&lines, std::io::BufWriter::new(f))?;
+                    eprintln!("wrote {} lines to {}", lines.len(), path.display());
+                }
+                None => write_lines(&lines, std::io::stdout().lock())?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::VerifyExport { files, strict } => {
+            let mut exports = Vec::new();
+            for path in &files {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                exports.push(
+                    heatcrew_protocol::export::Export::parse(&path.display().to_string(), &text)
+                        .map_err(|e| anyhow::anyhow!("bad_header: {e}"))?,
+                );
+            }
+            let base = files[0]
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default();
+            let r = heatcrew_protocol::export::verify_exports(&exports, |p| {
+                std::fs::read(base.join(p)).ok()
+            });
+            println!(
+                "{} devices, {} events, {} links, {} receipts, {} tree heads, {} inclusion and {} consistency proofs, {} files",
+                r.devices,
+                r.events,
+                r.links,
+                r.receipts,
+                r.tree_heads,
+                r.inclusion_proofs,
+                r.consistency_proofs,
+                r.files
+            );
+            for u in &r.unproven {
+                println!("unproven: {u}");
+            }
+            for f in &r.faults {
+                println!("FAULT {f}");
+            }
+            let ok = r.ok() && (!strict || r.unproven.is_empty());
+            println!("{}", if ok { "ok" } else { "FAILED" });
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }

@@ -1,98 +1,286 @@
-//! Re-verify every device chain stored at the office: each event's hash and signature against the
-//! enrolled key, the links between them, and that the ledger position matches what is stored.
+//! `heatcrew-office verify`: re-check all evidence the office holds, reading only. Each device's
+//! chain (hash, signature against the enrolled key, links) and its ledger position; the Merkle log
+//! against the ledger (one leaf per stored event, with its hash and verdict) and its stored subtrees
+//! against a recomputation; every tree head the office handed out (signed by the office key the
+//! database records, and still the root of the log at its size); every received attachment file
+//! (present, SHA-256 matches).
+//!
+//! Every problem found is a [`Fault`] with the codes of `docs/evidence.md` ("Checking the office's
+//! database"); checking goes on after a fault, so one run names everything wrong.
 
 use crate::files::FileStore;
+use crate::office_key::META_PUBLIC_KEY;
 use crate::store::{OfficeStore, StoreError};
-use heatcrew_protocol::ChainTip;
+use heatcrew_protocol::export::Fault;
+use heatcrew_protocol::log::parse_public_key;
+use heatcrew_protocol::merkle::MemoryTree;
+use heatcrew_protocol::{ChainTip, Digest};
+use std::collections::HashMap;
+use uuid::Uuid;
 
-/// The outcome of a full verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a verification checked and found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
     pub events: u64,
     pub devices: u64,
     /// Received attachment files re-hashed (0 when no file folder was given).
     pub attachments: u64,
+    /// Leaves of the office log checked against the ledger.
+    pub log_entries: u64,
+    /// Tree heads handed out, checked against the log.
+    pub tree_heads: u64,
+    /// Anything wrong: the evidence does not hold.
+    pub faults: Vec<Fault>,
+}
+
+impl VerifyReport {
+    fn fault(&mut self, code: &'static str, message: String) {
+        self.faults.push(Fault { code, message });
+    }
+
+    /// Whether any fault has this code.
+    pub fn has(&self, code: &str) -> bool {
+        self.faults.iter().any(|f| f.code == code)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error("device {code} ({device}): event {seq} ({event_id}): {fault}")]
-    Fault {
-        code: String,
-        device: uuid::Uuid,
-        seq: u64,
-        event_id: uuid::Uuid,
-        fault: String,
-    },
-    #[error("device {code} ({device}): {problem}")]
-    Ledger {
-        code: String,
-        device: uuid::Uuid,
-        problem: String,
-    },
-    #[error("attachment {sha256}: {problem}")]
-    Attachment { sha256: String, problem: String },
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Faults(Vec<Fault>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Verify every chain, and, given the attachment folder, that every received file still hashes to
-/// its address.
+/// [`check`], as an error if anything is wrong.
 pub fn verify_all(
     store: &dyn OfficeStore,
     files: Option<&FileStore>,
 ) -> Result<VerifyReport, VerifyError> {
-    let mut report = VerifyReport {
-        events: 0,
-        devices: 0,
-        attachments: 0,
-    };
+    let report = check(store, files)?;
+    if report.faults.is_empty() {
+        Ok(report)
+    } else {
+        Err(VerifyError::Faults(report.faults))
+    }
+}
+
+/// Check everything; faults are collected in the report. An error means the store could not be
+/// read at all.
+pub fn check(
+    store: &dyn OfficeStore,
+    files: Option<&FileStore>,
+) -> Result<VerifyReport, StoreError> {
+    let mut r = VerifyReport::default();
     if let Some(files) = files {
-        for sha in store.complete_attachments()? {
-            let problem = match files.final_is_intact(sha) {
-                Ok(true) => None,
-                Ok(false) => Some("the file no longer matches its SHA-256 (altered)".to_owned()),
-                Err(e) => Some(format!("cannot read the file: {e}")),
-            };
-            if let Some(problem) = problem {
-                return Err(VerifyError::Attachment {
-                    sha256: sha.to_hex(),
-                    problem,
-                });
-            }
-            report.attachments += 1;
+        check_files(store, files, &mut r)?;
+    }
+    let ledger = check_chains(store, &mut r)?;
+    check_log(store, &ledger, &mut r)?;
+    Ok(r)
+}
+
+fn check_files(
+    store: &dyn OfficeStore,
+    files: &FileStore,
+    r: &mut VerifyReport,
+) -> Result<(), StoreError> {
+    for sha in store.complete_attachments()? {
+        match files.final_is_intact(sha) {
+            Ok(true) => r.attachments += 1,
+            Ok(false) => r.fault(
+                "file_mismatch",
+                format!(
+                    "attachment {sha}: the file no longer matches its SHA-256 (replaced or damaged)"
+                ),
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => r.fault(
+                "file_missing",
+                format!("attachment {sha}: the office counted it received but the file is gone"),
+            ),
+            Err(e) => r.fault(
+                "file_missing",
+                format!("attachment {sha}: cannot read the file: {e}"),
+            ),
         }
     }
+    Ok(())
+}
+
+/// What the ledger holds of each stored event: `(device, seq) -> (hash, accepted)`.
+type Ledger = HashMap<(Uuid, u64), (Digest, bool)>;
+
+fn check_chains(store: &dyn OfficeStore, r: &mut VerifyReport) -> Result<Ledger, StoreError> {
+    let mut ledger = Ledger::new();
     for dev in store.list_devices()? {
-        let ledger = |problem: String| VerifyError::Ledger {
-            code: dev.code.clone(),
-            device: dev.id,
-            problem,
-        };
-        let key = crate::store::sqlite::parse_public_key(&dev.public_key)
-            .ok_or_else(|| ledger("the enrolled key is not an Ed25519 key".into()))?;
+        let name = format!("device {} ({})", dev.code, dev.id);
+        r.devices += 1;
         let events = store.device_events(dev.id)?;
+        r.events += events.len() as u64;
+        for stored in &events {
+            ledger.insert(
+                (dev.id, stored.event.seq()),
+                (stored.event.hash, stored.accepted),
+            );
+        }
+        let Some(key) = parse_public_key(&dev.public_key) else {
+            r.fault(
+                "bad_key",
+                format!("{name}: the enrolled key is not an Ed25519 key"),
+            );
+            continue;
+        };
         let mut tip = ChainTip::START;
+        let mut broken = false;
         for stored in &events {
             let e = &stored.event;
-            tip = tip
-                .follow(e, dev.id, &key)
-                .map_err(|fault| VerifyError::Fault {
-                    code: dev.code.clone(),
-                    device: dev.id,
-                    seq: e.seq(),
-                    event_id: e.unsigned.id,
-                    fault: fault.to_string(),
-                })?;
+            match tip.follow(e, dev.id, &key) {
+                Ok(next) => tip = next,
+                Err(fault) => {
+                    r.fault(
+                        "chain",
+                        format!("{name}: event {} ({}): {fault}", e.seq(), e.unsigned.id),
+                    );
+                    broken = true;
+                    break;
+                }
+            }
         }
-        if tip.seq != dev.last_seq {
-            return Err(ledger(format!(
-                "the ledger says {} events but {} are stored in sequence",
-                dev.last_seq, tip.seq
-            )));
+        let ledger_tip = store.device_tip(dev.id)?.unwrap_or(ChainTip::START);
+        if !broken && tip != ledger_tip {
+            r.fault(
+                "tip_mismatch",
+                format!(
+                    "{name}: the ledger says its last event is {} but the stored chain ends at event {}",
+                    ledger_tip.seq, tip.seq
+                ),
+            );
         }
-        report.events += events.len() as u64;
-        report.devices += 1;
     }
-    Ok(report)
+    Ok(ledger)
+}
+
+const PAGE: u32 = 10_000;
+
+fn check_log(
+    store: &dyn OfficeStore,
+    ledger: &Ledger,
+    r: &mut VerifyReport,
+) -> Result<(), StoreError> {
+    // The log against the ledger, leaf by leaf, rebuilt in memory.
+    let mut tree = MemoryTree::new();
+    let mut seen: HashMap<(Uuid, u64), u64> = HashMap::new();
+    loop {
+        let page = store.log_entries(tree.size(), PAGE)?;
+        if page.is_empty() {
+            break;
+        }
+        for entry in page {
+            let expected = tree.size();
+            if entry.index != expected {
+                r.fault(
+                    "log_rewritten",
+                    format!(
+                        "the office log skips from index {expected} to {}",
+                        entry.index
+                    ),
+                );
+                return Ok(());
+            }
+            let leaf = entry.leaf;
+            let what = format!(
+                "log index {}: device {} event {}",
+                entry.index, leaf.device_id, leaf.device_seq
+            );
+            match ledger.get(&(leaf.device_id, leaf.device_seq)) {
+                None => r.fault(
+                    "events_removed",
+                    format!("{what} is in the office log but not in the ledger: it was removed"),
+                ),
+                Some((hash, accepted)) if *hash != leaf.event_hash || *accepted != leaf.accepted => {
+                    r.fault(
+                        "receipt_mismatch",
+                        format!("{what}: the ledger holds another event (or verdict) than the log acknowledged: it was rewritten"),
+                    )
+                }
+                Some(_) => {}
+            }
+            if let Some(first) = seen.insert((leaf.device_id, leaf.device_seq), entry.index) {
+                r.fault(
+                    "log_rewritten",
+                    format!("{what} is in the log twice (also at index {first})"),
+                );
+            }
+            tree.push_hash(leaf.hash());
+            r.log_entries += 1;
+        }
+    }
+    for (dev, seq) in ledger.keys() {
+        if !seen.contains_key(&(*dev, *seq)) {
+            r.fault(
+                "log_rewritten",
+                format!("device {dev} event {seq} is in the ledger but not in the office log"),
+            );
+        }
+    }
+    // Stored subtrees against the recomputation: the proofs the office hands out come from them.
+    let size = tree.size();
+    let mut level = 0u32;
+    let mut width = size;
+    while width > 0 {
+        for index in 0..width {
+            let want = tree.node(level, index);
+            if store.log_node(level, index)? != want {
+                r.fault(
+                    "log_rewritten",
+                    format!("the office log's stored node at level {level}, index {index} does not match its leaves"),
+                );
+                break;
+            }
+        }
+        level += 1;
+        width /= 2;
+    }
+    // Tree heads handed out: the office's signature, and the log still has that root at that size.
+    let heads = store.tree_heads()?;
+    let office_key = store.meta(META_PUBLIC_KEY)?;
+    let vk = office_key.as_deref().and_then(parse_public_key);
+    if vk.is_none() && !heads.is_empty() {
+        r.fault(
+            "no_office_key",
+            "the database records no (valid) office public key, so its tree heads cannot be checked".into(),
+        );
+    }
+    for head in heads {
+        r.tree_heads += 1;
+        if let Some(vk) = &vk
+            && !head.verify(vk)
+        {
+            r.fault(
+                "bad_tree_head",
+                format!(
+                    "the tree head of size {} is not signed by the office key",
+                    head.size
+                ),
+            );
+        }
+        match tree.root(head.size) {
+            Some(root) if root == head.root => {}
+            Some(_) => r.fault(
+                "consistency_failed",
+                format!(
+                    "the office log no longer has the root it signed for size {}: entries were rewritten after the tree head was handed out",
+                    head.size
+                ),
+            ),
+            None => r.fault(
+                "consistency_failed",
+                format!(
+                    "the office signed a log of {} entries but holds {size}: entries were removed after the tree head was handed out",
+                    head.size
+                ),
+            ),
+        }
+    }
+    Ok(())
 }

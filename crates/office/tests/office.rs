@@ -93,14 +93,7 @@ impl TestOffice {
     async fn device_with(&self, username: &str, password: &str) -> Device {
         let key = SigningKey::generate(&mut rand::rngs::OsRng);
         let id = Uuid::now_v7();
-        let (status, body) = self
-            .post_json(
-                "/api/v1/auth/login",
-                None,
-                &json!({"username": username, "password": password, "device_id": id,
-                        "device_public_key": hex::encode(key.verifying_key().as_bytes()), "device_name": "test phone"}),
-            )
-            .await;
+        let (status, body) = self.login_device(username, password, id, &key).await;
         assert_eq!(status, StatusCode::OK, "device login must work: {body}");
         let login: LoginResponse = serde_json::from_value(body).expect("login response");
         Device {
@@ -109,6 +102,34 @@ impl TestOffice {
             tip: ChainTip::START,
             login,
         }
+    }
+
+    /// Log a device in: ask for a challenge, sign it with `key` (proof of possession), send both.
+    async fn login_device(
+        &self,
+        username: &str,
+        password: &str,
+        id: Uuid,
+        key: &SigningKey,
+    ) -> (StatusCode, Value) {
+        use ed25519_dalek::Signer;
+        let (status, c) = self
+            .post_json("/api/v1/auth/challenge", None, &json!({"device_id": id}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "a challenge for anyone: {c}");
+        let challenge = c["challenge"].as_str().expect("challenge").to_owned();
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(&challenge, &mut bytes).expect("hex challenge");
+        let message =
+            heatcrew_protocol::log::enrolment_message(&bytes, id, &key.verifying_key(), username);
+        self.post_json(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": username, "password": password, "device_id": id,
+                    "device_public_key": hex::encode(key.verifying_key().as_bytes()), "device_name": "test phone",
+                    "challenge": challenge, "proof": hex::encode(key.sign(&message).to_bytes())}),
+        )
+        .await
     }
 
     async fn post_json(
@@ -364,14 +385,7 @@ async fn login_tokens_expire_refresh_rotates_and_revocation_sticks() {
 
     // The same device id with another key is not the same device.
     let other_key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let (status, body) = o
-        .post_json(
-            "/api/v1/auth/login",
-            None,
-            &json!({"username": "tech_a", "password": PASSWORD, "device_id": dev.id,
-                    "device_public_key": hex::encode(other_key.verifying_key().as_bytes())}),
-        )
-        .await;
+    let (status, body) = o.login_device("tech_a", PASSWORD, dev.id, &other_key).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::CONFLICT, Some("device_key_mismatch")),
@@ -1189,7 +1203,7 @@ async fn verify_catches_a_tampered_stored_event() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "ok: 3 events from 1 devices; 0 attachment files intact",
+        "ok: 3 events from 1 devices; 0 attachment files intact; office log of 3 entries, 0 tree heads",
         "verify says what it checked"
     );
 

@@ -6,7 +6,8 @@
 //!
 //! The text here is what a code means in general. An error that carries facts (which step, how many
 //! records, what the office said) words them itself and uses this text when it has nothing to add.
-//! The UI gets the same table generated (`ui/src/lib/backend/errors.ts`, crates/core/tests/bindings.rs).
+//! The UI gets the same table generated (`ui/src/lib/backend/errorMessages.ts`, by
+//! crates/core/tests/bindings.rs).
 
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
@@ -78,6 +79,11 @@ error_codes! {
     RefreshReused = "refresh_reused", "登录凭证被重复使用,已全部撤销,请重新登录。", "A sign-in token was used twice, so all were revoked; sign in again.";
     DeviceKeyMismatch = "device_key_mismatch", "这台设备已用另一把密钥登记,请联系管理员。", "This device was enrolled with another key; ask an administrator.";
     NoDevice = "no_device", "这台设备没有登记,请重新登录。", "This device is not enrolled; sign in again.";
+    ProofRequired = "proof_required", "登录需要用设备密钥签名,请更新应用。", "Sign-in needs the device key's signature over a challenge; update the app.";
+    BadProof = "bad_proof", "设备密钥的签名无效,登录被拒绝。", "The device key's signature is not valid; the sign-in was refused.";
+    ChallengeUnknown = "challenge_unknown", "登录校验码无效或已用过,请重新获取。", "The sign-in challenge is unknown or already used; ask for a new one.";
+    ChallengeWrongDevice = "challenge_wrong_device", "登录校验码是发给另一台设备的,请重新获取。", "The sign-in challenge was issued to another device; ask for a new one.";
+    ChallengeExpired = "challenge_expired", "登录校验码已过期,请重新获取。", "The sign-in challenge expired; ask for a new one.";
 
     // --- Accounts and dispatch (office) ---
     UnknownUser = "unknown_user", "找不到该用户。", "Unknown user.";
@@ -126,6 +132,15 @@ error_codes! {
     ProtocolMismatch = "protocol_mismatch", "应用版本与单位服务器不匹配,请更新应用。", "This app and the office speak different versions; update the app.";
     HttpError = "http_error", "单位服务器的回答无法识别。", "The office answered in a way this app does not understand.";
     NoOffset = "no_offset", "单位服务器没有说明已收到多少数据。", "The office did not say how much of the upload it holds.";
+    BadChallenge = "bad_challenge", "单位服务器发来的登录校验码格式不正确。", "The office sent a malformed sign-in challenge.";
+
+    // --- The office's signed answers, checked by the device before it keeps them (docs/evidence.md).
+    // The same strings as the export checks' fault codes, which stay their own list there. ---
+    BadReceipt = "bad_receipt", "单位服务器的回执没有用它的密钥签名,已拒收。本机记录不受影响。", "The office's receipt is not signed with its key; it was refused. The records on this device are safe.";
+    ReceiptMismatch = "receipt_mismatch", "单位服务器的回执与本机的记录不符,已拒收。本机记录不受影响。", "The office's receipt does not match the record on this device; it was refused. The records on this device are safe.";
+    BadTreeHead = "bad_tree_head", "单位服务器的日志签名无效,已拒收。", "The office's signed log head is not signed with its key; it was refused.";
+    NoOfficeKey = "no_office_key", "还没有单位服务器的公钥,无法核对它的签名,请重新登录。", "There is no office key to check the office's signatures with; sign in again.";
+    LogRewritten = "log_rewritten", "单位服务器的日志与它之前签发的不一致,已作为证据保存。", "The office's log contradicts one it signed earlier; this is kept as evidence.";
 
     // --- The app (device) ---
     NotSignedIn = "not_signed_in", "请先登录。", "Please sign in first.";
@@ -138,6 +153,13 @@ error_codes! {
     StoreCorrupt = "store_corrupt", "本机数据已损坏。", "The data on this device is damaged.";
     BadData = "bad_data", "本机数据无法读取。", "The data on this device cannot be read.";
     FileMissing = "file_missing", "本机找不到这张照片的文件。", "The photo's file is missing on this device.";
+
+    // --- The device's signing key, kept outside the database (heatcrew-core keys.rs) ---
+    DeviceKeyMissing = "device_key_missing", "本机找不到设备签名密钥,不能记录。请联系管理员。", "This device's signing key is missing, so it cannot record; ask an administrator.";
+    DeviceKeyExposed = "device_key_exposed", "设备签名密钥文件可被他人读取,已拒绝使用。", "The device's signing key file can be read by others, so it was not used.";
+    DeviceKeyConflict = "device_key_conflict", "已保存了这台设备的另一把签名密钥,不能替换。", "Another signing key is already kept for this device; a key is never replaced.";
+    DeviceKeyMalformed = "device_key_malformed", "设备签名密钥文件已损坏。", "The device's signing key file is damaged.";
+    DeviceKeyUnavailable = "device_key_unavailable", "无法读取设备签名密钥。", "The device's signing key cannot be reached.";
 
     // --- Checklist rules (heatcrew-rules) ---
     UnknownTemplate = "unknown_template", "工单使用的检查模板不存在，请升级应用。", "The job uses a checklist this app does not know; update the app.";
@@ -286,6 +308,23 @@ mod tests {
             "unsynced_records",
             "not_signed_in",
             "internal",
+            // Introduced by the evidence work (sign-in proof, the device key vault, receipts).
+            "proof_required",
+            "bad_proof",
+            "challenge_unknown",
+            "challenge_wrong_device",
+            "challenge_expired",
+            "bad_challenge",
+            "device_key_missing",
+            "device_key_exposed",
+            "device_key_conflict",
+            "device_key_malformed",
+            "device_key_unavailable",
+            "bad_receipt",
+            "receipt_mismatch",
+            "bad_tree_head",
+            "no_office_key",
+            "log_rewritten",
         ] {
             assert_eq!(ErrorCode::parse(s).as_str(), s, "{s} is still a known code");
         }

@@ -272,6 +272,11 @@ impl MemoryTree {
         index
     }
 
+    /// The perfect subtree at `(level, index)` (level 0: a leaf hash), if complete.
+    pub fn node(&self, level: u32, index: u64) -> Option<Digest> {
+        self.get(level, index).ok()
+    }
+
     fn get(&self, level: u32, index: u64) -> Result<Digest, MissingNode> {
         self.levels
             .get(level as usize)

@@ -37,12 +37,20 @@ impl DispatchApi {
                 .await;
             match resp {
                 Ok(r) if r.status().is_success() => {
-                    let v: Value = r.json().await?;
-                    let token = v["access_token"]
-                        .as_str()
-                        .context("staff login: no access_token")?
-                        .to_owned();
-                    return Ok(DispatchApi { http, base, token });
+                    // An answer cut off on the way is a network failure: sign in again.
+                    match r.json::<Value>().await {
+                        Ok(v) => {
+                            let token = v["access_token"]
+                                .as_str()
+                                .context("staff login: no access_token")?
+                                .to_owned();
+                            return Ok(DispatchApi { http, base, token });
+                        }
+                        Err(_) if Instant::now() < deadline => {
+                            tokio::time::sleep(Duration::from_millis(300)).await
+                        }
+                        Err(e) => bail!("staff login answer unreadable: {e}"),
+                    }
                 }
                 Ok(r) if r.status().is_client_error() => {
                     bail!("staff login refused: {} {}", r.status(), r.text().await?)

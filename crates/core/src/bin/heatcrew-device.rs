@@ -1,12 +1,13 @@
 //! `heatcrew-device`: for support staff working on a device database copied off a phone.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ed25519_dalek::VerifyingKey;
 use heatcrew_core::Store;
-use heatcrew_core::audit::audit;
 use heatcrew_core::demo;
-use rusqlite::{Connection, OpenFlags};
+use heatcrew_core::evidence::DeviceDb;
+use heatcrew_protocol::export::{Export, ExportLine, ExportReport, verify_exports};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,7 +21,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check every hash, signature and chain link; name the first bad event.
+    /// Check every hash, signature and chain link (naming the first bad event), the recorded tip,
+    /// every photo and signature file, and the office's receipts and tree heads the device kept.
+    /// Opens the database read-only: nothing on disk changes. Exit 0 ok, 1 faults, 2 not checkable.
     Verify {
         #[arg(long)]
         db: PathBuf,
@@ -29,10 +32,23 @@ enum Command {
         #[arg(long)]
         public_key: Option<String>,
     },
-    /// Print every event as one JSON line.
+    /// Write the standalone evidence export (docs/evidence.md) to stdout, or with `--bundle` to
+    /// `<dir>/export.jsonl` with every referenced photo and signature in `<dir>/files/`.
+    /// Opens the database read-only.
     Export {
         #[arg(long)]
         db: PathBuf,
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+    },
+    /// Check export files (docs/evidence.md), alone and against each other; `file` lines are
+    /// read relative to each export's folder. Exit 0 ok, 1 faults, 2 unreadable.
+    VerifyExport {
+        #[arg(required = true)]
+        exports: Vec<PathBuf>,
+        /// Treat anything unproven (e.g. a tree head without a consistency proof) as a fault.
+        #[arg(long)]
+        strict: bool,
     },
     /// Sign this device database in to an office, enrolling its key, exactly as the app's sign-in
     /// screen does (`./dev run` uses it to open the app already signed in to the demo office).
@@ -69,19 +85,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Verify { db, public_key } => verify(&db, public_key.as_deref()),
-        Command::Export { db } => {
-            let store = open_existing(&db)?;
-            let mut out = std::io::stdout().lock();
-            for e in store.events()? {
-                let line = serde_json::to_string(&e)? + "\n";
-                match out.write_all(line.as_bytes()) {
-                    // The reader went away (e.g. `| head`): that is not an error.
-                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
-                    other => other?,
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Export { db, bundle } => export(&db, bundle.as_deref()),
+        Command::VerifyExport { exports, strict } => verify_export(&exports, strict),
         Command::Login {
             db,
             office,
@@ -124,45 +129,139 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn verify(db: &Path, public_key: Option<&str>) -> anyhow::Result<ExitCode> {
-    let store = open_existing(db)?;
-    let key = match public_key {
-        Some(hex_key) => {
-            let mut bytes = [0u8; 32];
-            hex::decode_to_slice(hex_key, &mut bytes)
-                .context("--public-key: want 64 hex characters")?;
-            VerifyingKey::from_bytes(&bytes).context("--public-key: not an Ed25519 key")?
+    let device = DeviceDb::open_read_only(db)?;
+    let key = public_key.map(parse_key).transpose()?;
+    let report = device.verify(key)?;
+    let c = &report.checks;
+    match &report.chain {
+        Ok(n) if report.ok() => println!(
+            "ok: {n} events, {} files, {} receipts, {} tree heads",
+            c.files, c.receipts, c.tree_heads
+        ),
+        Ok(n) => println!("bad: {n} events chain up, but the evidence around them does not hold"),
+        Err(failure) => println!("bad: {failure}"),
+    }
+    print_findings(c);
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn export(db: &Path, bundle: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let device = DeviceDb::open_read_only(db)?;
+    let lines = device.export(chrono::Utc::now(), None, bundle.is_some())?;
+    let mut text = String::new();
+    for line in &lines {
+        text.push_str(&serde_json::to_string(line)?);
+        text.push('\n');
+    }
+    let Some(dir) = bundle else {
+        match std::io::stdout().lock().write_all(text.as_bytes()) {
+            // The reader went away (e.g. `| head`): that is not an error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other?,
         }
-        None => store.public_key(),
+        return Ok(ExitCode::SUCCESS);
     };
-    let events = match store.events() {
-        Ok(events) => events,
-        Err(e) => {
-            println!("bad: {e}");
-            return Ok(ExitCode::FAILURE);
+    let files = dir.join("files");
+    std::fs::create_dir_all(&files).with_context(|| format!("create {}", files.display()))?;
+    let mut copied = 0;
+    for line in &lines {
+        if let ExportLine::File { sha256, .. } = line {
+            let from = device.attachment_path(sha256);
+            // Copied as they are: verify-export says whether they still match.
+            if from.is_file() {
+                std::fs::copy(&from, files.join(sha256.to_hex()))
+                    .with_context(|| format!("copy {}", from.display()))?;
+                copied += 1;
+            }
         }
-    };
-    match audit(&events, store.device_id(), &key, Some(store.tip())) {
-        Ok(n) => {
-            println!("ok: {n} events");
-            Ok(ExitCode::SUCCESS)
+    }
+    let path = dir.join("export.jsonl");
+    std::fs::write(&path, text).with_context(|| format!("write {}", path.display()))?;
+    println!(
+        "wrote {} ({} lines) and {copied} files to {}",
+        path.display(),
+        lines.len(),
+        files.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify_export(paths: &[PathBuf], strict: bool) -> anyhow::Result<ExitCode> {
+    let mut exports = Vec::new();
+    let mut dirs = HashMap::new();
+    for path in paths {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+        let name = path.display().to_string();
+        let export = match Export::parse(&name, &text) {
+            Ok(e) => e,
+            Err(e) => {
+                println!("bad: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        dirs.insert(
+            name,
+            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        );
+        exports.push(export);
+    }
+    // A file line's path is relative to its export's folder; every bundle here shares the rule.
+    let folders: Vec<PathBuf> = dirs.values().cloned().collect();
+    let report = verify_exports(&exports, |rel| {
+        let rel = Path::new(rel);
+        if rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| c == std::path::Component::ParentDir)
+        {
+            return None;
         }
-        Err(failure) => {
-            println!("bad: {failure}");
-            Ok(ExitCode::FAILURE)
-        }
+        folders.iter().find_map(|d| std::fs::read(d.join(rel)).ok())
+    });
+    let ok = report.ok() && (!strict || report.unproven.is_empty());
+    if ok {
+        println!(
+            "ok: {} devices, {} events, {} links, {} receipts, {} tree heads, {} inclusion proofs, {} consistency proofs, {} files",
+            report.devices,
+            report.events,
+            report.links,
+            report.receipts,
+            report.tree_heads,
+            report.inclusion_proofs,
+            report.consistency_proofs,
+            report.files
+        );
+    } else {
+        println!(
+            "bad: {} faults, {} unproven",
+            report.faults.len(),
+            report.unproven.len()
+        );
+    }
+    print_findings(&report);
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_findings(report: &ExportReport) {
+    for f in &report.faults {
+        println!("fault {f}");
+    }
+    for u in &report.unproven {
+        println!("unproven: {u}");
     }
 }
 
-/// Open a database that must already exist (never create one by mistake while checking).
-fn open_existing(db: &Path) -> anyhow::Result<Store> {
-    if !db.is_file() {
-        bail!("no database at {}", db.display());
-    }
-    // Refuse files that are not SQLite before the store tries to migrate them.
-    Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?
-        .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .with_context(|| format!("{} is not a HeatCrew database", db.display()))?;
-    Ok(Store::open(db)?)
+fn parse_key(hex_key: &str) -> anyhow::Result<VerifyingKey> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hex_key, &mut bytes).context("--public-key: want 64 hex characters")?;
+    VerifyingKey::from_bytes(&bytes).context("--public-key: not an Ed25519 key")
 }

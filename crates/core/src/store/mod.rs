@@ -6,10 +6,11 @@
 
 use crate::error::{CoreError, Result};
 use crate::files::FileStore;
+use crate::keys::{self, KeyError, KeyVault};
 use crate::migrations;
 use chrono::{DateTime, Local, NaiveDate, SubsecRound, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use heatcrew_protocol::{ChainTip, Digest, Event, EventBody, Job, UnsignedEvent};
+use heatcrew_protocol::{ChainTip, Digest, Event, EventBody, Format, Job, UnsignedEvent};
 use heatcrew_rules::RuleError;
 use heatcrew_rules::checklist::JobContext;
 use heatcrew_rules::progress::{EventMeta, JobProgress};
@@ -22,7 +23,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+mod device_key;
 mod outbox;
+
+use device_key::{move_key_to_vault, wipe_free_space};
 
 pub(crate) use outbox::requeue_unanswered_pushes;
 pub use outbox::{OutboxEntry, OutboxState};
@@ -95,22 +99,47 @@ impl Store {
     }
 
     pub fn open_with_clock(path: impl AsRef<Path>, clock: Clock) -> Result<Store> {
+        let vault = keys::default_vault(path.as_ref());
+        Store::open_with_vault(path, clock, vault.as_ref())
+    }
+
+    /// Open (or create) the store at `path`, its signing key in `vault`. A database written before
+    /// keys left it has its key moved to the vault and the bytes it occupied overwritten.
+    pub fn open_with_vault(
+        path: impl AsRef<Path>,
+        clock: Clock,
+        vault: &dyn KeyVault,
+    ) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         let mut conn = Connection::open(&path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations::run(&mut conn)?;
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let key_inside = (1..migrations::KEYS_OUT).contains(&found);
+        if key_inside {
+            // Freed pages and cells are zeroed, not just unlinked, while the key column goes.
+            conn.pragma_update(None, "secure_delete", "ON")?;
+        }
+        migrations::run(&mut conn, &mut |tx, version| {
+            if version == migrations::KEYS_OUT {
+                move_key_to_vault(tx, vault)?;
+            }
+            Ok(())
+        })?;
+        if key_inside {
+            wipe_free_space(&conn)?;
+        }
 
         let existing = conn
             .query_row(
-                "SELECT device_id, secret_key, last_seq, last_hash FROM device",
+                "SELECT device_id, public_key, last_seq, last_hash FROM device",
                 [],
                 |r| {
                     Ok((
                         r.get::<_, String>(0)?,
-                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, Option<Vec<u8>>>(1)?,
                         r.get::<_, i64>(2)?,
                         r.get::<_, Vec<u8>>(3)?,
                     ))
@@ -118,13 +147,22 @@ impl Store {
             )
             .optional()?;
         let (device_id, key, tip) = match existing {
-            Some((id, secret, seq, hash)) => {
-                let secret: [u8; 32] = secret
-                    .try_into()
-                    .map_err(|_| CoreError::Corrupt("device key".into()))?;
+            Some((id, public, seq, hash)) => {
+                let device_id = parse_uuid(&id)?;
+                let key = vault.load(device_id)?.ok_or_else(|| KeyError::Missing {
+                    device_id,
+                    location: vault.location(),
+                })?;
+                if public.as_deref() != Some(key.verifying_key().as_bytes().as_slice()) {
+                    return Err(KeyError::Conflict {
+                        device_id,
+                        location: vault.location(),
+                    }
+                    .into());
+                }
                 (
-                    parse_uuid(&id)?,
-                    SigningKey::from_bytes(&secret),
+                    device_id,
+                    key,
                     ChainTip {
                         seq: seq as u64,
                         hash: digest_from(&hash)?,
@@ -132,12 +170,18 @@ impl Store {
                 )
             }
             None => {
-                // First start: create the device identity.
+                // First start: create the device identity, its key in the vault before the
+                // database names the device.
                 let key = SigningKey::generate(&mut rand::rngs::OsRng);
                 let id = Uuid::now_v7();
+                vault.store(id, &key)?;
                 conn.execute(
-                    "INSERT INTO device (singleton, device_id, secret_key, created_at) VALUES (1, ?1, ?2, ?3)",
-                    params![id.to_string(), key.to_bytes().to_vec(), clock().to_rfc3339()],
+                    "INSERT INTO device (singleton, device_id, public_key, created_at) VALUES (1, ?1, ?2, ?3)",
+                    params![
+                        id.to_string(),
+                        key.verifying_key().as_bytes().to_vec(),
+                        clock().to_rfc3339()
+                    ],
                 )?;
                 (id, key, ChainTip::START)
             }
@@ -191,6 +235,22 @@ impl Store {
 
     pub fn public_key(&self) -> VerifyingKey {
         self.key.verifying_key()
+    }
+
+    /// The device key's signature (hex) over the office's login challenge (64 hex characters)
+    /// bound to this device, its key and `username` (`heatcrew_protocol::log::enrolment_message`):
+    /// proof that this device holds its key. `None` if the challenge is malformed.
+    pub fn prove_enrolment(&self, challenge: &str, username: &str) -> Option<String> {
+        use ed25519_dalek::Signer;
+        let mut c = [0u8; 32];
+        hex::decode_to_slice(challenge, &mut c).ok()?;
+        let message = heatcrew_protocol::log::enrolment_message(
+            &c,
+            self.device_id,
+            &self.key.verifying_key(),
+            username,
+        );
+        Some(hex::encode(self.key.sign(&message).to_bytes()))
     }
 
     pub fn files(&self) -> &FileStore {
@@ -316,26 +376,7 @@ impl Store {
 
     /// Up to `limit` events after `seq`.
     pub fn events_after(&self, seq: u64, limit: usize) -> Result<Vec<Event>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, id, job_id, kind, payload, recorded_at, elapsed_ms, prev_hash, hash, sig
-             FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-        )?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![seq as i64, limit], |r| {
-            Ok(RawEvent {
-                seq: r.get(0)?,
-                id: r.get(1)?,
-                job_id: r.get(2)?,
-                kind: r.get(3)?,
-                payload: r.get(4)?,
-                recorded_at: r.get(5)?,
-                elapsed_ms: r.get(6)?,
-                prev_hash: r.get(7)?,
-                hash: r.get(8)?,
-                sig: r.get(9)?,
-            })
-        })?;
-        rows.map(|r| r?.into_event(self.device_id)).collect()
+        read_events(&self.conn, self.device_id, seq, limit, true)
     }
 
     /// Rebuild every projection from the event log (after an upgrade, or to check them).
@@ -433,14 +474,21 @@ impl Batch<'_> {
             recorded_at: self.now,
             elapsed_ms: self.elapsed_ms,
             prev_hash: self.tip.hash,
-            format: heatcrew_protocol::Format::V1,
-        }
-        .seal(self.key);
+            format: Format::CURRENT,
+        };
+        // Never seal a number that a verifier in another language could read differently.
+        event
+            .check_payload()
+            .map_err(|fault| RuleError::InvalidValue {
+                field: event.kind.clone(),
+                value: fault.to_string(),
+            })?;
+        let event = event.seal(self.key);
         let seq = event.seq() as i64;
         self.tx
             .prepare_cached(
-                "INSERT INTO events (seq, id, job_id, kind, payload, recorded_at, elapsed_ms, prev_hash, hash, sig)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO events (seq, id, job_id, kind, payload, recorded_at, elapsed_ms, prev_hash, hash, sig, format)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 seq,
@@ -453,6 +501,7 @@ impl Batch<'_> {
                 event.unsigned.prev_hash.0.to_vec(),
                 event.hash.0.to_vec(),
                 event.sig.to_vec(),
+                event.unsigned.format.number(),
             ])?;
         self.tx
             .prepare_cached(
@@ -486,7 +535,7 @@ impl Batch<'_> {
 }
 
 /// Fold one event into the projections (inside the caller's transaction).
-fn project(tx: &Transaction<'_>, event: &Event) -> Result<()> {
+pub(crate) fn project(tx: &Transaction<'_>, event: &Event) -> Result<()> {
     let body = EventBody::from_parts(&event.unsigned.kind, &event.unsigned.payload)?;
     let job_id = event.unsigned.job_id.to_string();
     if let EventBody::JobCreated { job } = &body {
@@ -556,6 +605,41 @@ fn load_job(conn: &Connection, job_id: Uuid) -> Result<Option<StoredJob>> {
     }))
 }
 
+/// Up to `limit` events of `device_id` after `seq` from a device database; `has_format`: whether
+/// its schema records the format (from schema 2; every earlier event is format 1).
+pub(crate) fn read_events(
+    conn: &Connection,
+    device_id: Uuid,
+    seq: u64,
+    limit: usize,
+    has_format: bool,
+) -> Result<Vec<Event>> {
+    let mut stmt = conn.prepare_cached(if has_format {
+        "SELECT seq, id, job_id, kind, payload, recorded_at, elapsed_ms, prev_hash, hash, sig, format
+         FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+    } else {
+        "SELECT seq, id, job_id, kind, payload, recorded_at, elapsed_ms, prev_hash, hash, sig, 1
+         FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+    })?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![seq as i64, limit], |r| {
+        Ok(RawEvent {
+            seq: r.get(0)?,
+            id: r.get(1)?,
+            job_id: r.get(2)?,
+            kind: r.get(3)?,
+            payload: r.get(4)?,
+            recorded_at: r.get(5)?,
+            elapsed_ms: r.get(6)?,
+            prev_hash: r.get(7)?,
+            hash: r.get(8)?,
+            sig: r.get(9)?,
+            format: r.get(10)?,
+        })
+    })?;
+    rows.map(|r| r?.into_event(device_id)).collect()
+}
+
 /// An events row as stored, before it is checked to be a well-formed event.
 struct RawEvent {
     seq: i64,
@@ -568,6 +652,7 @@ struct RawEvent {
     prev_hash: Vec<u8>,
     hash: Vec<u8>,
     sig: Vec<u8>,
+    format: i64,
 }
 
 impl RawEvent {
@@ -585,8 +670,11 @@ impl RawEvent {
                 recorded_at: parse_time(&self.recorded_at).map_err(|_| bad("time"))?,
                 elapsed_ms: self.elapsed_ms as u64,
                 prev_hash: digest_from(&self.prev_hash).map_err(|_| bad("prev_hash"))?,
-                // The device store does not record the format yet: everything in it is format 1.
-                format: heatcrew_protocol::Format::V1,
+                format: match self.format {
+                    1 => Format::V1,
+                    2 => Format::V2,
+                    _ => return Err(bad("format")),
+                },
             },
             hash: digest_from(&self.hash).map_err(|_| bad("hash"))?,
             sig: self
@@ -612,7 +700,7 @@ pub(crate) fn parse_uuid(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|e| CoreError::Corrupt(format!("id {s:?}: {e}")))
 }
 
-fn digest_from(bytes: &[u8]) -> Result<Digest> {
+pub(crate) fn digest_from(bytes: &[u8]) -> Result<Digest> {
     let arr: [u8; 32] = bytes
         .try_into()
         .map_err(|_| CoreError::Corrupt("digest length".into()))?;

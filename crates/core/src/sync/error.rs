@@ -37,6 +37,10 @@ pub enum SyncError {
     /// The office speaks another protocol version.
     #[error("office protocol {0} differs from this app's {PROTOCOL_VERSION}; update the app")]
     ProtocolMismatch(String),
+    /// The office's signed answer (a receipt, a tree head) does not hold: it was refused, not
+    /// kept. `code` is the fault code of docs/evidence.md. The records themselves are safe.
+    #[error("the office's signed answer does not hold ({code}): {message}")]
+    Evidence { code: ErrorCode, message: String },
     /// This device could not store or read what sync needed (its database, a photo file); the office
     /// has nothing to do with it. `code` is the device error's stable code (`disk_full`, `storage`,
     /// `store_corrupt`, `file_missing`, …).
@@ -54,6 +58,7 @@ impl SyncError {
             SyncError::Refused { code, .. } => *code,
             SyncError::ProtocolMismatch(_) => ErrorCode::ProtocolMismatch,
             SyncError::Local { code, .. } => *code,
+            SyncError::Evidence { code, .. } => *code,
         }
     }
 
@@ -63,6 +68,21 @@ impl SyncError {
             code: e.code(),
             message: e.to_string(),
         }
+    }
+
+    /// The office's signed answers that did not hold, if any: the first one's code, every message.
+    pub fn from_evidence(problems: Vec<super::EvidenceProblem>) -> Result<(), SyncError> {
+        let Some(first) = problems.first() else {
+            return Ok(());
+        };
+        Err(SyncError::Evidence {
+            code: first.code,
+            message: problems
+                .iter()
+                .map(|p| format!("{}: {}", p.code, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
     }
 
     /// Worth trying again later without the user doing anything.
@@ -79,7 +99,8 @@ impl SyncError {
             SyncError::Local { code, .. } => *code == ErrorCode::DiskFull,
             SyncError::Unauthorized(_)
             | SyncError::Refused { .. }
-            | SyncError::ProtocolMismatch(_) => false,
+            | SyncError::ProtocolMismatch(_)
+            | SyncError::Evidence { .. } => false,
         }
     }
 
@@ -117,6 +138,9 @@ impl SyncError {
             SyncError::Local { message, .. } => format!(
                 "This device could not store what sync needed (not a problem at the office): {message}"
             ),
+            SyncError::Evidence { message, .. } if zh => {
+                format!("单位服务器的签名回执不成立,已拒收并记录(本机记录不受影响):{message}")
+            }
             SyncError::Refused { message, .. } if zh => format!("单位服务器拒绝了请求:{message}"),
             other if zh => format!("同步出错:{other}"),
             other => other.to_string(),

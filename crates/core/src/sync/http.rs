@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::sync::{
-    AttachmentCreate, AttachmentStatus, ErrorBody, LoginRequest, LoginResponse, PullResponse,
-    PushRequest, PushResponse, RefreshRequest, UPLOAD_OFFSET_HEADER,
+    AttachmentCreate, AttachmentStatus, ChallengeRequest, ChallengeResponse, ErrorBody,
+    LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse, RefreshRequest,
+    UPLOAD_OFFSET_HEADER,
 };
 use heatcrew_protocol::{
     DEVICE_TIME_HEADER, Digest, ErrorCode, PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER,
@@ -60,6 +61,18 @@ impl OfficeApi {
             Some(t) => req.bearer_auth(t),
             None => req,
         }
+    }
+
+    /// A one-time challenge the device signs to prove it holds its key when it logs in.
+    pub async fn challenge(
+        &self,
+        device_id: uuid::Uuid,
+    ) -> Result<Timed<ChallengeResponse>, SyncError> {
+        json(
+            self.request(Method::POST, "/auth/challenge", None)
+                .json(&ChallengeRequest { device_id }),
+        )
+        .await
     }
 
     pub async fn login(&self, req: &LoginRequest) -> Result<Timed<LoginResponse>, SyncError> {

@@ -4,12 +4,14 @@
 //! answers per event, and nothing is ever dropped on the device side.
 
 mod error;
+pub(crate) mod evidence;
 mod http;
 mod state;
 #[cfg(test)]
 mod tests;
 
 pub use error::SyncError;
+pub use evidence::EvidenceProblem;
 pub use http::{OfficeApi, Timed};
 pub use state::{Backlog, PendingAttachment, Session};
 
@@ -90,22 +92,49 @@ pub async fn login(
     username: &str,
     password: &str,
 ) -> Result<Session, SyncError> {
-    let (device_id, key) = {
-        let s = lock(store);
-        (s.device_id(), hex::encode(s.public_key().to_bytes()))
-    };
+    let device_id = lock(store).device_id();
     let api = OfficeApi::new(office_url);
-    let resp = api
-        .login(&LoginRequest {
-            username: username.to_owned(),
-            password: password.to_owned(),
-            device_id,
-            device_public_key: key,
-            device_name: std::env::var("HOSTNAME").unwrap_or_default(),
-            challenge: None,
-            proof: None,
-        })
-        .await?;
+    // Prove that this device holds its key: sign the office's one-time challenge. A challenge is
+    // good once: when a bad network replays or delays the login (the office used the challenge on a
+    // copy whose answer was lost), ask for a fresh one instead of failing the sign-in.
+    let mut attempts = 0;
+    let resp = loop {
+        attempts += 1;
+        let challenge = api.challenge(device_id).await?.body.challenge;
+        let (key, proof) = {
+            let s = lock(store);
+            let proof =
+                s.prove_enrolment(&challenge, username)
+                    .ok_or_else(|| SyncError::Refused {
+                        status: 200,
+                        code: ErrorCode::BadChallenge,
+                        message: format!(
+                            "the office sent a malformed login challenge {challenge:?}"
+                        ),
+                    })?;
+            (hex::encode(s.public_key().to_bytes()), proof)
+        };
+        let answer = api
+            .login(&LoginRequest {
+                username: username.to_owned(),
+                password: password.to_owned(),
+                device_id,
+                device_public_key: key,
+                device_name: std::env::var("HOSTNAME").unwrap_or_default(),
+                challenge: Some(challenge),
+                proof: Some(proof),
+            })
+            .await;
+        match answer {
+            Err(SyncError::Refused { code, .. })
+                if attempts < 3
+                    && matches!(
+                        code,
+                        ErrorCode::ChallengeUnknown | ErrorCode::ChallengeExpired
+                    ) => {}
+            other => break other?,
+        }
+    };
     let body = resp.body;
     let session = Session {
         office_url: api.base().to_owned(),
@@ -117,6 +146,8 @@ pub async fn login(
     };
     let mut s = lock(store);
     s.save_session(&session).map_err(SyncError::local)?;
+    s.save_office_public_key(body.office_public_key.as_deref())
+        .map_err(SyncError::local)?;
     s.note_server_time(Some(body.server_time))
         .map_err(SyncError::local)?;
     Ok(session)
@@ -246,8 +277,9 @@ impl Syncer {
             user: resp.body.user,
             device_code: resp.body.device_code,
         };
-        lock(&self.store)
-            .save_session(&fresh)
+        let mut s = lock(&self.store);
+        s.save_session(&fresh).map_err(SyncError::local)?;
+        s.save_office_public_key(resp.body.office_public_key.as_deref())
             .map_err(SyncError::local)?;
         Ok(fresh)
     }
@@ -305,6 +337,10 @@ impl Syncer {
                     s.apply_push(&resp.body.results).map_err(SyncError::local)?;
                     s.note_server_time(resp.server_time)
                         .map_err(SyncError::local)?;
+                    let problems = s
+                        .keep_receipts(&resp.body.results)
+                        .map_err(SyncError::local)?;
+                    SyncError::from_evidence(problems)?;
                     report.pushed += n - rejected;
                     report.rejected += rejected;
                     self.status.send_modify(|st| st.events_sent += n);
@@ -397,9 +433,10 @@ impl Syncer {
             let cursor = lock(&self.store).pull_cursor().map_err(SyncError::local)?;
             let page = api.pull(&session.access_token, cursor, PULL_PAGE).await?;
             let mut s = lock(&self.store);
-            s.apply_pull(&page.body).map_err(SyncError::local)?;
+            let problems = s.apply_pull(&page.body).map_err(SyncError::local)?;
             s.note_server_time(page.server_time)
                 .map_err(SyncError::local)?;
+            SyncError::from_evidence(problems)?;
             report.changes_pulled += page.body.changes.len() as u64;
             if !page.body.has_more {
                 return Ok(());

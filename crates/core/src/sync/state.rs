@@ -2,6 +2,7 @@
 //! session, the pull cursor (applied in the same transaction as its page), outbox states and
 //! attachment upload progress.
 
+use super::evidence::{EvidenceProblem, keep_tree_head};
 use crate::error::{CoreError, Result};
 use crate::store::{OutboxState, Store, format_time, parse_time};
 use chrono::{DateTime, Utc};
@@ -121,9 +122,15 @@ impl Store {
         Ok(c as u64)
     }
 
-    /// Apply a pulled page and its cursor in one transaction.
-    pub fn apply_pull(&mut self, page: &PullResponse) -> Result<()> {
+    /// Apply a pulled page, its cursor and its tree head in one transaction. Returns what was
+    /// wrong with the tree head, if anything (a refused one is not kept).
+    pub fn apply_pull(&mut self, page: &PullResponse) -> Result<Vec<EvidenceProblem>> {
+        let now = format_time(self.now());
         let tx = self.connection_mut().transaction()?;
+        let problems = match &page.tree_head {
+            Some(head) => keep_tree_head(&tx, head, &now)?,
+            None => Vec::new(),
+        };
         for change in &page.changes {
             match &change.change {
                 ChangeKind::JobUpserted { job } => Store::upsert_office_job(&tx, job)?,
@@ -150,7 +157,7 @@ impl Store {
             [page.next_cursor as i64],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(problems)
     }
 
     pub fn outages(&self) -> Result<Vec<OutageNotice>> {

@@ -21,11 +21,37 @@ fn user() -> UserInfo {
 }
 
 /// An office that answers one sign-in with `answer` (what the real office would send), on loopback.
+/// An office that answers one sign-in: the key-possession challenge, then `answer`.
 fn office_answering_once(answer: &LoginResponse) -> String {
+    let challenge = heatcrew_protocol::sync::ChallengeResponse {
+        challenge: "11".repeat(32),
+        expires_at: Utc::now() + ChronoDuration::minutes(5),
+    };
+    office_answering(vec![
+        serde_json::to_vec(&challenge).expect("json"),
+        serde_json::to_vec(answer).expect("json"),
+    ])
+}
+
+/// An office that answers its next requests with `bodies`, one per connection, in order.
+fn office_answering(bodies: Vec<Vec<u8>>) -> String {
+    office_answering_with(bodies.into_iter().map(|b| ("200 OK", b)).collect())
+}
+
+/// Like [`office_answering`], with the status line of each answer.
+fn office_answering_with(answers: Vec<(&'static str, Vec<u8>)>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let url = format!("http://{}", listener.local_addr().expect("address"));
-    let body = serde_json::to_vec(answer).expect("json");
     std::thread::spawn(move || {
+        for (status, body) in answers {
+            answer_one(&listener, status, &body);
+        }
+    });
+    url
+}
+
+fn answer_one(listener: &TcpListener, status: &str, body: &[u8]) {
+    {
         let (mut conn, _) = listener.accept().expect("the device connects");
         // Read the whole request before answering, so the device never sees a reset.
         let mut request = Vec::new();
@@ -52,13 +78,12 @@ fn office_answering_once(answer: &LoginResponse) -> String {
             }
         }
         let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
             body.len()
         );
         conn.write_all(head.as_bytes()).expect("answer");
-        conn.write_all(&body).expect("answer body");
-    });
-    url
+        conn.write_all(body).expect("answer body");
+    }
 }
 
 #[tokio::test]
@@ -214,4 +239,248 @@ fn device_failures_keep_their_code_and_only_a_full_disk_retries_by_itself() {
             "{what}: only a full disk is retried without the user"
         );
     }
+}
+
+// ------------------------------------------------ the office's signed answers
+
+use ed25519_dalek::SigningKey;
+use heatcrew_protocol::log::{LogLeaf, Receipt, TreeHead};
+use heatcrew_protocol::sync::{PullResponse, PushOutcome, PushResponse, PushResult};
+use heatcrew_protocol::{Digest, Event};
+
+fn office_key() -> SigningKey {
+    SigningKey::from_bytes(&[0x0f; 32])
+}
+
+/// A signed-in device with two records waiting, that knows the office key.
+fn device_with_two_records(dir: &std::path::Path, office: &str) -> (Arc<Mutex<Store>>, Vec<Event>) {
+    let mut store = Store::open(dir.join("device.db")).expect("open store");
+    let job = demo::home_repair_job(0, None);
+    store.add_office_job(&job).expect("add job");
+    for step in ["appointment", "arrive"] {
+        store
+            .record(
+                job.id,
+                EventBody::StepCompleted {
+                    step: step.into(),
+                    evidence: StepEvidence::default(),
+                },
+            )
+            .expect("record");
+    }
+    store
+        .save_session(&Session {
+            office_url: office.into(),
+            access_token: "access".into(),
+            access_expires_at: Utc::now() + ChronoDuration::hours(1),
+            refresh_token: "refresh".into(),
+            user: user(),
+            device_code: "D01".into(),
+        })
+        .expect("signed in");
+    store
+        .save_office_public_key(Some(&hex::encode(office_key().verifying_key().as_bytes())))
+        .expect("office key");
+    let events = store.events().expect("events");
+    (Arc::new(Mutex::new(store)), events)
+}
+
+/// A replayed login used up the challenge at the office and its answer was lost: the device asks
+/// for a fresh challenge instead of failing the sign-in (a bad network must not lock a crew out).
+#[tokio::test]
+async fn a_used_up_challenge_is_replaced_not_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Mutex::new(Store::open(dir.path().join("device.db")).expect("open store"));
+    let challenge = |c: &str| {
+        serde_json::to_vec(&heatcrew_protocol::sync::ChallengeResponse {
+            challenge: c.repeat(32),
+            expires_at: Utc::now() + ChronoDuration::minutes(5),
+        })
+        .expect("json")
+    };
+    let refused = serde_json::to_vec(&serde_json::json!({
+        "code": "challenge_unknown", "message": "no such challenge (used or never issued)"
+    }))
+    .expect("json");
+    let accepted = serde_json::to_vec(&LoginResponse {
+        access_token: "a".into(),
+        access_expires_at: Utc::now() + ChronoDuration::hours(1),
+        refresh_token: "r".into(),
+        user: user(),
+        device_code: "D01".into(),
+        last_seq: 0,
+        server_time: Utc::now(),
+        office_public_key: None,
+    })
+    .expect("json");
+    let office = office_answering_with(vec![
+        ("200 OK", challenge("11")),
+        ("409 Conflict", refused.clone()),
+        ("200 OK", challenge("22")),
+        ("200 OK", accepted),
+    ]);
+    login(&store, &office, "wang", "secret")
+        .await
+        .expect("the second challenge signs in");
+
+    // Not forever: an office that keeps refusing its own challenges is reported after three tries.
+    let store = Mutex::new(Store::open(dir.path().join("other.db")).expect("open store"));
+    let office = office_answering_with(
+        (0..3)
+            .flat_map(|_| {
+                [
+                    ("200 OK", challenge("33")),
+                    ("409 Conflict", refused.clone()),
+                ]
+            })
+            .collect(),
+    );
+    let err = login(&store, &office, "wang", "secret")
+        .await
+        .expect_err("three refused challenges");
+    assert!(
+        matches!(
+            &err,
+            SyncError::Refused {
+                code: ErrorCode::ChallengeUnknown,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+fn receipt_for(e: &Event, hash: Digest, index: u64) -> Receipt {
+    let leaf = LogLeaf {
+        device_id: e.unsigned.device_id,
+        device_seq: e.seq(),
+        event_hash: hash,
+        accepted: true,
+    };
+    Receipt::sign(&office_key(), &leaf, index, Utc::now())
+}
+
+#[tokio::test]
+async fn sign_in_keeps_the_office_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Mutex::new(Store::open(dir.path().join("device.db")).expect("open store"));
+    let key = hex::encode(office_key().verifying_key().as_bytes());
+    let office = office_answering_once(&LoginResponse {
+        access_token: "a".into(),
+        access_expires_at: Utc::now() + ChronoDuration::hours(1),
+        refresh_token: "r".into(),
+        user: user(),
+        device_code: "D01".into(),
+        last_seq: 0,
+        server_time: Utc::now(),
+        office_public_key: Some(key.clone()),
+    });
+    login(&store, &office, "wang", "secret")
+        .await
+        .expect("sign in");
+    assert_eq!(
+        lock(&store).office_public_key().expect("read"),
+        Some(key),
+        "the key that receipts and tree heads are checked against is kept"
+    );
+}
+
+#[tokio::test]
+async fn a_receipt_for_another_hash_is_refused_and_reported_and_honest_ones_are_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The office's answer is built before the device exists, so the device is made first with a
+    // placeholder address and pointed at the office afterwards.
+    let (store, events) = device_with_two_records(dir.path(), "http://127.0.0.1:9");
+    let answer = PushResponse {
+        results: vec![
+            PushResult {
+                device_seq: 1,
+                event_id: events[0].unsigned.id,
+                outcome: PushOutcome::Accepted,
+                receipt: Some(receipt_for(&events[0], events[0].hash, 0)),
+            },
+            PushResult {
+                device_seq: 2,
+                event_id: events[1].unsigned.id,
+                outcome: PushOutcome::Accepted,
+                receipt: Some(receipt_for(&events[1], Digest::of(b"not this event"), 1)),
+            },
+        ],
+        last_seq: 2,
+        server_time: Utc::now(),
+    };
+    let office = office_answering(vec![serde_json::to_vec(&answer).expect("json")]);
+    {
+        let mut s = lock(&store);
+        let mut session = s.session().expect("session").expect("signed in");
+        session.office_url = office;
+        s.save_session(&session).expect("point at the office");
+    }
+    let syncer = Syncer::new(Arc::clone(&store));
+    let err = syncer
+        .sync_once()
+        .await
+        .expect_err("a receipt that does not hold");
+    assert_eq!(
+        err.code(),
+        "receipt_mismatch",
+        "reported with the spec's code: {err}"
+    );
+    assert!(
+        !err.is_transient(),
+        "not retried blindly: someone must look at the office"
+    );
+    let s = lock(&store);
+    assert_eq!(
+        s.receipts().expect("receipts"),
+        [answer.results[0].receipt.expect("receipt")],
+        "the honest receipt is kept, the other refused"
+    );
+    assert_eq!(
+        s.backlog().expect("backlog").queued,
+        0,
+        "the records themselves reached the office"
+    );
+}
+
+#[tokio::test]
+async fn a_tree_head_not_signed_by_the_office_key_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, _) = device_with_two_records(dir.path(), "http://127.0.0.1:9");
+    lock(&store)
+        .resync_from(3)
+        .expect("everything acknowledged: the pass goes straight to pull");
+    let page = |head| PullResponse {
+        changes: Vec::new(),
+        next_cursor: 0,
+        has_more: false,
+        server_time: Utc::now(),
+        tree_head: Some(head),
+    };
+    let honest = TreeHead::sign(&office_key(), 2, Digest::of(b"root"), Utc::now());
+    let stranger = TreeHead::sign(
+        &SigningKey::from_bytes(&[3; 32]),
+        3,
+        Digest::of(b"r"),
+        Utc::now(),
+    );
+    let office = office_answering(vec![
+        serde_json::to_vec(&page(honest)).expect("json"),
+        serde_json::to_vec(&page(stranger)).expect("json"),
+    ]);
+    {
+        let mut s = lock(&store);
+        let mut session = s.session().expect("session").expect("signed in");
+        session.office_url = office;
+        s.save_session(&session).expect("point at the office");
+    }
+    let syncer = Syncer::new(Arc::clone(&store));
+    syncer.sync_once().await.expect("an honest tree head");
+    let err = syncer.sync_once().await.expect_err("a forged tree head");
+    assert_eq!(err.code(), "bad_tree_head", "{err}");
+    assert_eq!(
+        lock(&store).tree_heads().expect("heads"),
+        [honest],
+        "only the office's own head is kept"
+    );
 }

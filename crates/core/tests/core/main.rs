@@ -5,6 +5,8 @@
 //! - `tampering`: `heatcrew-device verify` names every kind of tampering.
 //! - `crash`: SIGKILL at random moments loses nothing that was confirmed.
 //! - `files`: photos through the media pipeline, orphan files.
+//! - `evidence`: formats 1 and 2 side by side, the key vault, receipts and tree heads, read-only
+//!   verify, standalone exports, and the tampering each of them catches.
 //!
 //! The rules on bare values (templates, checklist, clocks) are tested in crates/rules/tests/rules.rs.
 //! Every assertion says why it matters.
@@ -30,6 +32,7 @@ use tempfile::TempDir;
 use uuid::Uuid;
 
 mod crash;
+mod evidence;
 mod files;
 mod rules;
 mod store;

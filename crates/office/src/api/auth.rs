@@ -1,4 +1,10 @@
-//! Login (password check, device key enrolment), token refresh with rotation, revocation.
+//! Login (password check, device key enrolment with proof of possession), token refresh with
+//! rotation, revocation.
+//!
+//! A device proves it holds its private key at every login (`docs/evidence.md`, "Enrolment"): it
+//! asks for a one-time challenge (`POST /auth/challenge`), signs
+//! [`heatcrew_protocol::log::enrolment_message`] with its key, and sends both with the password.
+//! The challenge is used up by the attempt, whatever its outcome.
 
 use super::extract::{ApiJson, Auth, STAFF, blocking, token_hash};
 use crate::OfficeState;
@@ -12,7 +18,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::ErrorCode;
-use heatcrew_protocol::sync::{LoginRequest, LoginResponse, RefreshRequest, UserInfo};
+use heatcrew_protocol::log::enrolment_message;
+use heatcrew_protocol::sync::{
+    ChallengeRequest, ChallengeResponse, LoginRequest, LoginResponse, RefreshRequest, UserInfo,
+};
 use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -23,6 +32,7 @@ use uuid::Uuid;
 /// Each route with its OpenAPI path.
 pub fn routes() -> OpenApiRouter<OfficeState> {
     OpenApiRouter::default()
+        .routes(routes!(challenge))
         .routes(routes!(login))
         .routes(routes!(staff_login))
         .routes(routes!(refresh))
@@ -236,32 +246,101 @@ async fn response(
         device_code: device.as_ref().map(|d| d.code.clone()).unwrap_or_default(),
         last_seq: device.map_or(0, |d| d.last_seq),
         server_time: now,
-        office_public_key: None,
+        office_public_key: Some(state.office_public_key()),
     })
 }
 
-/// Check the password, enrol the device's Ed25519 key (or confirm it), open a session.
+/// How long a login challenge can be answered.
+pub const CHALLENGE_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// A one-time challenge for the next login of a device: 32 random bytes, valid once, for
+/// [`CHALLENGE_TTL`].
+#[utoipa::path(post, path = "/api/v1/auth/challenge", tag = "auth",
+    request_body(content = Object, description = "heatcrew_protocol::sync::ChallengeRequest"),
+    responses((status = 200, body = Object, description = "ChallengeResponse")))]
+pub async fn challenge(
+    State(state): State<OfficeState>,
+    ApiJson(req): ApiJson<ChallengeRequest>,
+) -> ApiResult<Json<ChallengeResponse>> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let challenge = hex::encode(bytes);
+    let now = Utc::now();
+    let expires_at = now + CHALLENGE_TTL;
+    let (c, device) = (challenge.clone(), req.device_id);
+    blocking(&state, move |s| {
+        s.create_challenge(&c, device, expires_at, now)
+    })
+    .await?;
+    Ok(Json(ChallengeResponse {
+        challenge,
+        expires_at,
+    }))
+}
+
+/// Check that whoever logs in holds the device's private key: the challenge is one this office
+/// issued to this device, unused and unexpired (it is used up now), and `proof` is the device key's
+/// signature over the enrolment message.
+async fn check_proof(
+    state: &OfficeState,
+    req: &LoginRequest,
+    key: &ed25519_dalek::VerifyingKey,
+) -> ApiResult<()> {
+    let (Some(challenge), Some(proof)) = (req.challenge.clone(), req.proof.as_deref()) else {
+        return Err(ApiError::unauthorized(
+            ErrorCode::ProofRequired,
+            "sign a challenge from POST /api/v1/auth/challenge with the device key and send it as challenge and proof",
+        ));
+    };
+    let mut c = [0u8; 32];
+    let mut sig = [0u8; 64];
+    if challenge.len() != 64
+        || challenge.bytes().any(|b| b.is_ascii_uppercase())
+        || hex::decode_to_slice(&challenge, &mut c).is_err()
+        || proof.len() != 128
+        || hex::decode_to_slice(proof, &mut sig).is_err()
+    {
+        return Err(ApiError::bad_request(
+            ErrorCode::BadProof,
+            "challenge must be 64 and proof 128 lowercase hex characters",
+        ));
+    }
+    let (device, now) = (req.device_id, Utc::now());
+    // Unknown, used, another device's or expired: 409, so a device asks for a fresh challenge
+    // (a login repeated by the network finds its challenge used up).
+    blocking(state, move |s| s.take_challenge(&challenge, device, now)).await?;
+    let message = enrolment_message(&c, req.device_id, key, &req.username);
+    key.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig))
+        .map_err(|_| {
+            ApiError::unauthorized(
+                ErrorCode::BadProof,
+                "the proof is not a signature by this device key over the challenge: whoever logs in must hold the device's private key",
+            )
+        })
+}
+
+/// Check the password and the device's proof that it holds its key, enrol the device's Ed25519 key
+/// (or confirm it), open a session. The answer carries the office's public key.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body(content = Object, description = "heatcrew_protocol::sync::LoginRequest"),
     responses((status = 200, body = Object, description = "LoginResponse"),
-        (status = 401, body = ErrorBodySchema, description = "bad_credentials"),
-        (status = 409, body = ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key")))]
+        (status = 400, body = ErrorBodySchema, description = "bad_public_key, bad_proof (malformed)"),
+        (status = 401, body = ErrorBodySchema, description = "bad_credentials, proof_required, bad_proof"),
+        (status = 409, body = ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key; challenge_unknown, challenge_wrong_device, challenge_expired: ask for a new challenge")))]
 pub async fn login(
     State(state): State<OfficeState>,
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(&req.device_public_key, &mut key)
-        .ok()
-        .and_then(|_| ed25519_dalek::VerifyingKey::from_bytes(&key).ok())
-        .ok_or_else(|| {
+    let key =
+        heatcrew_protocol::log::parse_public_key(&req.device_public_key).ok_or_else(|| {
             ApiError::bad_request(
                 ErrorCode::BadPublicKey,
-                "device_public_key must be an Ed25519 public key as 64 hex characters",
+                "device_public_key must be an Ed25519 public key as 64 lowercase hex characters",
             )
         })?;
-    let user = check_password(&state, req.username, req.password).await?;
+    let user = check_password(&state, req.username.clone(), req.password.clone()).await?;
+    check_proof(&state, &req, &key).await?;
     let now = Utc::now();
     let (device_id, public_key, name, user_id) = (
         req.device_id,

@@ -6,9 +6,9 @@
 //!
 //! Under `/api/v1` (bearer token unless said; the device sync endpoints are those of
 //! `heatcrew_protocol::sync`):
-//! - [`auth`]: `POST /auth/login` (device; enrols its key), `POST /auth/staff-login`
-//!   (dispatcher/admin, no device), `POST /auth/refresh`, `POST /auth/revoke` (log out). No token
-//!   needed for the first three.
+//! - [`auth`]: `POST /auth/challenge` (a one-time challenge the device signs), `POST /auth/login`
+//!   (device; proves and enrols its key), `POST /auth/staff-login` (dispatcher/admin, no device),
+//!   `POST /auth/refresh`, `POST /auth/revoke` (log out). No token needed for the first four.
 //! - [`sync`]: `POST /sync/push`, `GET /sync/pull?cursor=&limit=`.
 //! - [`attachments`]: `POST /attachments`, `HEAD|PATCH|GET /attachments/{sha256}`.
 //! - [`jobs`] (staff): `GET|POST /jobs`, `GET /jobs/{id}` (read-back),
@@ -19,6 +19,9 @@
 //!   (a device's ledger as signed) for staff; `POST /users`, `POST /crews`,
 //!   `POST /devices/{id}/revoke` for admins.
 //! - [`reports`] (staff): `GET /reports/summary`.
+//! - [`evidence`]: `GET /log/tree-head`, `GET /log/inclusion?index=&size=`,
+//!   `GET /log/consistency?first=&second=` (anyone signed in), `GET /devices/{id}/tip` (staff or the
+//!   device), `GET /export?device=&job=&from=&to=&consistency_from=` (staff; JSON lines).
 //!
 //! Plus `GET /api/openapi.json` ([`openapi`]) and `GET /healthz` without a token. A device may send
 //! its clock in `x-heatcrew-device-time` (RFC 3339) on any request; the office records the offset.
@@ -27,6 +30,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod evidence;
 pub mod extract;
 pub mod jobs;
 pub mod network;
@@ -62,6 +66,7 @@ fn endpoints() -> OpenApiRouter<OfficeState> {
         .merge(network::routes())
         .merge(admin::routes())
         .merge(reports::routes())
+        .merge(evidence::routes())
 }
 
 /// Every route of the office.

@@ -21,7 +21,8 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
 }
 
 /// Apply a batch of the token's device's events in one transaction: `device_seq == last+1` is
-/// verified (chain, signature, scope) and stored; `<= last` answers the stored result; a gap is a
+/// verified (chain, signature, scope) and stored, with an office-signed receipt for every stored
+/// event; `<= last` answers the stored result (and the same receipt); a gap is a
 /// 409 `sequence_gap` with `expected_seq`, and nothing of the batch is stored.
 #[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync",
     request_body(content = Object, description = "heatcrew_protocol::sync::PushRequest"),
@@ -51,8 +52,9 @@ pub async fn push(
     let user = auth.user.id;
     let n = req.events.len();
     let started = std::time::Instant::now();
+    let key = state.office_key.clone();
     let resp = blocking(&state, move |s| {
-        s.push(device, user, &req.events, Utc::now())
+        s.push(device, user, &req.events, Utc::now(), &key)
     })
     .await?;
     tracing::info!(device = %device, events = n, last_seq = resp.last_seq, ms = started.elapsed().as_millis() as u64, "push");
@@ -69,7 +71,8 @@ pub struct PullParams {
     pub limit: Option<u32>,
 }
 
-/// Changes in the caller's scope after `cursor`, in office commit order.
+/// Changes in the caller's scope after `cursor`, in office commit order, with the office's latest
+/// signed tree head (the device keeps the newest).
 #[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullParams),
     responses((status = 200, body = Object, description = "PullResponse")))]
 pub async fn pull(
@@ -79,13 +82,18 @@ pub async fn pull(
 ) -> ApiResult<Json<PullResponse>> {
     let limit = p.limit.unwrap_or(500).clamp(1, 1000);
     let user = auth.user.id;
-    let (changes, next_cursor, has_more) =
-        blocking(&state, move |s| s.pull(user, p.cursor, limit)).await?;
+    let key = state.office_key.clone();
+    let (changes, next_cursor, has_more, head) = blocking(&state, move |s| {
+        let (changes, next, more) = s.pull(user, p.cursor, limit)?;
+        let head = crate::evidence::latest_tree_head(s, &key, Utc::now())?;
+        Ok((changes, next, more, head))
+    })
+    .await?;
     Ok(Json(PullResponse {
         changes,
         next_cursor,
         has_more,
         server_time: Utc::now(),
-        tree_head: None,
+        tree_head: Some(head),
     }))
 }

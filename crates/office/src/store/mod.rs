@@ -1,7 +1,7 @@
 //! Storage behind [`OfficeStore`], so that PostgreSQL can follow the embedded SQLite default. The
 //! trait is the sum of one trait per concern ([`AccountStore`], [`EnrolmentStore`],
-//! [`LedgerStore`], [`AttachmentStore`], [`JobStore`], [`NetworkStore`], [`ReportStore`],
-//! [`MetaStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
+//! [`LedgerStore`], [`EvidenceLogStore`], [`AttachmentStore`], [`JobStore`], [`NetworkStore`],
+//! [`ReportStore`], [`MetaStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
 //!
 //! Methods are synchronous: the HTTP layer calls them on `spawn_blocking`. Every method that changes
 //! more than one row does so in one transaction. Rules that do not need the database (chain and
@@ -10,9 +10,13 @@
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
+use ed25519_dalek::SigningKey;
 use heatcrew_protocol::ErrorCode;
+use heatcrew_protocol::log::{LogLeaf, TreeHead};
 use heatcrew_protocol::sync::{AttachmentCreate, Change, PushResponse, Role, UserInfo};
-use heatcrew_protocol::{AppointmentWindow, Checkpoint, Digest, Event, Job, OutageNotice};
+use heatcrew_protocol::{
+    AppointmentWindow, ChainTip, Checkpoint, Digest, Event, Job, OutageNotice,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -38,6 +42,9 @@ pub enum StoreError {
         "the database was written by a newer heatcrew-office (schema {found}, this binary knows {known}); upgrade the binary"
     )]
     NewerSchema { found: i64, known: i64 },
+    /// The file is not a HeatCrew office database (or one too old to hold the evidence log).
+    #[error("{0}")]
+    NotOffice(String),
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
     #[error("stored data is corrupt: {0}")]
@@ -197,6 +204,7 @@ pub trait OfficeStore:
     AccountStore
     + EnrolmentStore
     + LedgerStore
+    + EvidenceLogStore
     + AttachmentStore
     + JobStore
     + NetworkStore
@@ -212,6 +220,7 @@ impl<T> OfficeStore for T where
     T: AccountStore
         + EnrolmentStore
         + LedgerStore
+        + EvidenceLogStore
         + AttachmentStore
         + JobStore
         + NetworkStore
@@ -261,18 +270,40 @@ pub trait EnrolmentStore {
     fn revoke_session(&self, session_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
     /// Revoke every session of a device (a lost phone); returns how many were live.
     fn revoke_device_sessions(&self, device_id: Uuid, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Remember a one-time enrolment challenge (hex) for `device_id` until `expires_at`; forget
+    /// expired ones.
+    fn create_challenge(
+        &self,
+        challenge: &str,
+        device_id: Uuid,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Use up a challenge: it is gone afterwards whatever the answer. Unknown (or already used),
+    /// issued to another device, or expired is a [`StoreError::Conflict`] with the code
+    /// `challenge_unknown`, `challenge_wrong_device` or `challenge_expired`.
+    fn take_challenge(
+        &self,
+        challenge: &str,
+        device_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
 }
 
 /// Each device's ledger of signed events (push), the change feed devices pull, and the stored
 /// events read back.
 pub trait LedgerStore {
-    /// Apply a push batch for `device_id` on behalf of `user_id` in one transaction.
+    /// Apply a push batch for `device_id` on behalf of `user_id` in one transaction: every stored
+    /// event (accepted or refused for its content) is appended to the office log in the same
+    /// transaction, and its result carries a receipt signed with `office`. A retried event gets
+    /// the same receipt again (same log index and time; Ed25519 signatures are deterministic).
     fn push(
         &self,
         device_id: Uuid,
         user_id: Uuid,
         events: &[Event],
         now: DateTime<Utc>,
+        office: &SigningKey,
     ) -> StoreResult<PushResponse>;
     /// Changes in `user_id`'s scope after `cursor`: `(changes, next_cursor, has_more)`.
     fn pull(&self, user_id: Uuid, cursor: u64, limit: u32)
@@ -288,6 +319,46 @@ pub trait LedgerStore {
     ) -> StoreResult<Vec<StoredEvent>>;
     /// Accepted and rejected events of a job, in office receipt order.
     fn job_events(&self, job_id: Uuid) -> StoreResult<Vec<StoredEvent>>;
+}
+
+/// One leaf of the office log with where and when it was appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogEntry {
+    pub index: u64,
+    pub leaf: LogLeaf,
+    /// The office's clock when it stored the event (the receipt's `received_at`).
+    pub received_at: DateTime<Utc>,
+}
+
+/// The office's append-only Merkle log (`docs/evidence.md`, "The office's log"): leaves are
+/// appended by [`LedgerStore::push`]; this reads them, their stored subtrees (roots and proofs),
+/// and keeps the tree heads the office handed out.
+pub trait EvidenceLogStore {
+    /// How many leaves the log holds.
+    fn log_size(&self) -> StoreResult<u64>;
+    /// The Merkle root of the first `size` leaves (`None` if the log is smaller).
+    fn log_root(&self, size: u64) -> StoreResult<Option<Digest>>;
+    /// A stored perfect subtree (level 0: a leaf hash), as stored.
+    fn log_node(&self, level: u32, index: u64) -> StoreResult<Option<Digest>>;
+    /// RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves (`None`: no such leaf
+    /// or tree).
+    fn inclusion_proof(&self, index: u64, size: u64) -> StoreResult<Option<Vec<Digest>>>;
+    /// RFC 9162 consistency proof between the trees of `first` and `second` leaves (`None` unless
+    /// `0 < first <= second <= size`).
+    fn consistency_proof(&self, first: u64, second: u64) -> StoreResult<Option<Vec<Digest>>>;
+    /// Up to `limit` leaves from log index `from` on, in log order.
+    fn log_entries(&self, from: u64, limit: u32) -> StoreResult<Vec<LogEntry>>;
+    /// The leaf of a device's event, if the office stored it.
+    fn log_entry_of(&self, device_id: Uuid, device_seq: u64) -> StoreResult<Option<LogEntry>>;
+    /// The tree head handed out for `size`, if any.
+    fn tree_head(&self, size: u64) -> StoreResult<Option<TreeHead>>;
+    /// Every tree head handed out, by size.
+    fn tree_heads(&self) -> StoreResult<Vec<TreeHead>>;
+    /// Keep a signed tree head; if one of that size was kept before, that one stays and is
+    /// returned (one root per size, one signature for it).
+    fn save_tree_head(&self, head: &TreeHead) -> StoreResult<TreeHead>;
+    /// A device's ledger position as the office holds it (`None`: not enrolled).
+    fn device_tip(&self, device_id: Uuid) -> StoreResult<Option<ChainTip>>;
 }
 
 /// Attachment metadata; the bytes live in [`crate::files::FileStore`].

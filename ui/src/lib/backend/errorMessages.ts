@@ -76,6 +76,26 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "这台设备没有登记,请重新登录。",
     en: "This device is not enrolled; sign in again.",
   },
+  proof_required: {
+    'zh-CN': "登录需要用设备密钥签名,请更新应用。",
+    en: "Sign-in needs the device key's signature over a challenge; update the app.",
+  },
+  bad_proof: {
+    'zh-CN': "设备密钥的签名无效,登录被拒绝。",
+    en: "The device key's signature is not valid; the sign-in was refused.",
+  },
+  challenge_unknown: {
+    'zh-CN': "登录校验码无效或已用过,请重新获取。",
+    en: "The sign-in challenge is unknown or already used; ask for a new one.",
+  },
+  challenge_wrong_device: {
+    'zh-CN': "登录校验码是发给另一台设备的,请重新获取。",
+    en: "The sign-in challenge was issued to another device; ask for a new one.",
+  },
+  challenge_expired: {
+    'zh-CN': "登录校验码已过期,请重新获取。",
+    en: "The sign-in challenge expired; ask for a new one.",
+  },
   unknown_user: {
     'zh-CN': "找不到该用户。",
     en: "Unknown user.",
@@ -236,6 +256,30 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "单位服务器没有说明已收到多少数据。",
     en: "The office did not say how much of the upload it holds.",
   },
+  bad_challenge: {
+    'zh-CN': "单位服务器发来的登录校验码格式不正确。",
+    en: "The office sent a malformed sign-in challenge.",
+  },
+  bad_receipt: {
+    'zh-CN': "单位服务器的回执没有用它的密钥签名,已拒收。本机记录不受影响。",
+    en: "The office's receipt is not signed with its key; it was refused. The records on this device are safe.",
+  },
+  receipt_mismatch: {
+    'zh-CN': "单位服务器的回执与本机的记录不符,已拒收。本机记录不受影响。",
+    en: "The office's receipt does not match the record on this device; it was refused. The records on this device are safe.",
+  },
+  bad_tree_head: {
+    'zh-CN': "单位服务器的日志签名无效,已拒收。",
+    en: "The office's signed log head is not signed with its key; it was refused.",
+  },
+  no_office_key: {
+    'zh-CN': "还没有单位服务器的公钥,无法核对它的签名,请重新登录。",
+    en: "There is no office key to check the office's signatures with; sign in again.",
+  },
+  log_rewritten: {
+    'zh-CN': "单位服务器的日志与它之前签发的不一致,已作为证据保存。",
+    en: "The office's log contradicts one it signed earlier; this is kept as evidence.",
+  },
   not_signed_in: {
     'zh-CN': "请先登录。",
     en: "Please sign in first.",
@@ -267,6 +311,26 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
   file_missing: {
     'zh-CN': "本机找不到这张照片的文件。",
     en: "The photo's file is missing on this device.",
+  },
+  device_key_missing: {
+    'zh-CN': "本机找不到设备签名密钥,不能记录。请联系管理员。",
+    en: "This device's signing key is missing, so it cannot record; ask an administrator.",
+  },
+  device_key_exposed: {
+    'zh-CN': "设备签名密钥文件可被他人读取,已拒绝使用。",
+    en: "The device's signing key file can be read by others, so it was not used.",
+  },
+  device_key_conflict: {
+    'zh-CN': "已保存了这台设备的另一把签名密钥,不能替换。",
+    en: "Another signing key is already kept for this device; a key is never replaced.",
+  },
+  device_key_malformed: {
+    'zh-CN': "设备签名密钥文件已损坏。",
+    en: "The device's signing key file is damaged.",
+  },
+  device_key_unavailable: {
+    'zh-CN': "无法读取设备签名密钥。",
+    en: "The device's signing key cannot be reached.",
   },
   unknown_template: {
     'zh-CN': "工单使用的检查模板不存在，请升级应用。",

@@ -302,4 +302,64 @@ impl EnrolmentStore for SqliteStore {
         )?;
         Ok(n as u64)
     }
+
+    fn create_challenge(
+        &self,
+        challenge: &str,
+        device_id: Uuid,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "DELETE FROM enrol_challenges WHERE expires_at < ?1",
+            [ts(now)],
+        )?;
+        tx.execute(
+            "INSERT INTO enrol_challenges (challenge, device_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![challenge, device_id.to_string(), ts(expires_at)],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn take_challenge(
+        &self,
+        challenge: &str,
+        device_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(String, String)> = tx
+            .query_row(
+                "DELETE FROM enrol_challenges WHERE challenge = ?1 RETURNING device_id, expires_at",
+                [challenge],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        tx.commit()?;
+        let invalid = |code, message: &str| {
+            Err(StoreError::Conflict {
+                code,
+                message: message.to_owned(),
+            })
+        };
+        match found {
+            None => invalid(
+                ErrorCode::ChallengeUnknown,
+                "this challenge was never issued or is already used: ask for a new one (POST /api/v1/auth/challenge)",
+            ),
+            Some((dev, _)) if dev != device_id.to_string() => invalid(
+                ErrorCode::ChallengeWrongDevice,
+                "this challenge was issued to another device: ask for one for this device",
+            ),
+            Some((_, expires)) if parse_ts(&expires)? < now => invalid(
+                ErrorCode::ChallengeExpired,
+                "this challenge expired: ask for a new one and sign it at once",
+            ),
+            Some(_) => Ok(()),
+        }
+    }
 }

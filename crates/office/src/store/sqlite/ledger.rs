@@ -1,14 +1,17 @@
 //! Each device's ledger at the office: pushed events checked against the chain and stored with the
-//! office's verdict ([`crate::ledger`] decides what an event may do), the change feed every device
-//! pulls, and the stored events read back.
+//! office's verdict ([`crate::ledger`] decides what an event may do) and appended to the office log
+//! in the same transaction (receipts signed after the commit), the change feed every device pulls,
+//! and the stored events read back.
 
+use super::evidence::{append_leaf, entry_of};
 use super::jobs::{add_assignment, save_job};
 use super::{SqliteStore, json, parse_digest, parse_ts, parse_uuid, select, to_json, ts};
 use crate::ledger::{Effect, JobFacts};
-use crate::store::{LedgerStore, StoreError, StoreResult, StoredEvent};
+use crate::store::{LedgerStore, LogEntry, StoreError, StoreResult, StoredEvent};
 use chrono::{DateTime, Utc};
-use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use heatcrew_protocol::ErrorCode;
+use heatcrew_protocol::log::{LogLeaf, Receipt};
 use heatcrew_protocol::sync::{Change, ChangeKind, PushOutcome, PushResponse, PushResult};
 use heatcrew_protocol::{ChainTip, Event, EventBody, EventFault};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -114,6 +117,7 @@ impl LedgerStore for SqliteStore {
         user_id: Uuid,
         events: &[Event],
         now: DateTime<Utc>,
+        office: &SigningKey,
     ) -> StoreResult<PushResponse> {
         let dev = device_id.to_string();
         // The enrolled key never changes, so hashing, signature checks and serialisation (the CPU
@@ -148,7 +152,11 @@ impl LedgerStore for SqliteStore {
         let mut blocked_by: Option<u64> = None;
         let mut facts_cache: std::collections::HashMap<Uuid, JobFacts> = Default::default();
         let mut results = Vec::with_capacity(events.len());
+        // Receipts to sign once committed: (index into `results`, the event's log entry).
+        let mut receipts: Vec<(usize, LogEntry)> = Vec::with_capacity(events.len());
+        let mut log_size = super::evidence::size(&tx)?;
         let received = ts(now);
+        let received_at = parse_ts(&received)?;
         let user = user_id.to_string();
         for (e, (verified, body_json)) in events.iter().zip(prechecked) {
             let seq = e.seq();
@@ -190,6 +198,21 @@ impl LedgerStore for SqliteStore {
                     }
                     Some(_) => PushOutcome::Duplicate,
                 };
+                if !matches!(
+                    &outcome,
+                    PushOutcome::Rejected {
+                        code: ErrorCode::ConflictingDuplicate | ErrorCode::OutOfSequence,
+                        ..
+                    }
+                ) {
+                    // A retry: the receipt it got the first time, again.
+                    let entry = entry_of(&tx, device_id, seq)?.ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "device {device_id} event {seq} is stored but not in the office log"
+                        ))
+                    })?;
+                    receipts.push((results.len(), entry));
+                }
                 results.push(result(outcome));
                 continue;
             }
@@ -254,6 +277,22 @@ impl LedgerStore for SqliteStore {
             )?
             .execute(params![dev, seq as i64, u.id.to_string(), u.job_id.to_string(), u.kind, e.hash.to_hex(), body_json, user, status, code, reason, received],
             )?;
+            let leaf = LogLeaf {
+                device_id,
+                device_seq: seq,
+                event_hash: e.hash,
+                accepted: verdict.is_ok(),
+            };
+            append_leaf(&tx, log_size, &leaf, &received)?;
+            receipts.push((
+                results.len(),
+                LogEntry {
+                    index: log_size,
+                    leaf,
+                    received_at,
+                },
+            ));
+            log_size += 1;
             match verdict {
                 Ok(Effect::CreateJob(job)) => {
                     facts_cache.insert(
@@ -299,6 +338,15 @@ impl LedgerStore for SqliteStore {
             params![dev, tip.seq as i64, tip.hash.to_hex()],
         )?;
         tx.commit()?;
+        drop(conn);
+        for (slot, entry) in receipts {
+            results[slot].receipt = Some(Receipt::sign(
+                office,
+                &entry.leaf,
+                entry.index,
+                entry.received_at,
+            ));
+        }
         Ok(PushResponse {
             results,
             last_seq: tip.seq,

@@ -6,13 +6,15 @@
 //! This file opens, migrates and hands out connections; it holds the conversions every table needs
 //! and the small [`MetaStore`]. Each other concern of
 //! [`OfficeStore`](super::OfficeStore) has a file of its own: `accounts.rs` (users, crews),
-//! `enrolment.rs` (devices, sessions), `ledger.rs` (push, pull, stored events, the change feed),
+//! `enrolment.rs` (devices, sessions, enrolment challenges), `ledger.rs` (push, pull, stored events,
+//! the change feed), `evidence.rs` (the office's Merkle log and tree heads),
 //! `jobs.rs`, `network.rs` (patrol routes, outages), `attachments.rs`, `reports.rs`. The schema is
 //! in `migrations/`.
 
 mod accounts;
 mod attachments;
 mod enrolment;
+mod evidence;
 mod jobs;
 mod ledger;
 mod network;
@@ -32,7 +34,10 @@ use uuid::Uuid;
 
 /// The schema, in order. Append-only: a released migration is never edited (a database that ran it
 /// never runs it again); add a new file.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_evidence_log.sql"),
+];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -58,6 +63,13 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
+        let backfilled = evidence::backfill(&mut conn)?;
+        if backfilled > 0 {
+            tracing::info!(
+                events = backfilled,
+                "appended events stored before the office log existed to the log"
+            );
+        }
         let readers = (0..READERS)
             .map(|_| {
                 let r = Connection::open_with_flags(
@@ -72,6 +84,67 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             readers,
+            next_reader: Default::default(),
+        })
+    }
+
+    /// Open the database at `path` for reading only, to check it: never created, migrated or
+    /// written (every write fails). A file that is not a HeatCrew office database, or one of
+    /// another schema version, is refused.
+    pub fn open_read_only(path: &Path) -> StoreResult<SqliteStore> {
+        let not_office = |why: &str| {
+            StoreError::NotOffice(format!(
+                "{} is not a HeatCrew office database ({why})",
+                path.display()
+            ))
+        };
+        if !path.is_file() {
+            return Err(not_office("no such file"));
+        }
+        let open = || -> StoreResult<Connection> {
+            let conn = Connection::open_with_flags(
+                read_only_uri(path),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_URI
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            Ok(conn)
+        };
+        let conn = open()?;
+        let version: i64 = match conn.pragma_query_value(None, "user_version", |r| r.get(0)) {
+            Ok(v) => v,
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::NotADatabase =>
+            {
+                return Err(not_office("not an SQLite file"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let tables: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'
+             AND name IN ('meta', 'devices', 'events', 'log_leaves', 'log_nodes', 'tree_heads')",
+            [],
+            |r| r.get(0),
+        )?;
+        if version == 0 || tables < 3 {
+            return Err(not_office("none of its tables"));
+        }
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if version < SCHEMA_VERSION || tables < 6 {
+            return Err(StoreError::NotOffice(format!(
+                "{} has schema {version} without the evidence log; start `heatcrew-office serve` on it once to upgrade, then verify",
+                path.display()
+            )));
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            readers: vec![Mutex::new(open()?)],
             next_reader: Default::default(),
         })
     }
@@ -100,6 +173,28 @@ impl SqliteStore {
     pub fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         f(&self.conn())
     }
+}
+
+/// The URI that opens `path` read-only. Without a write-ahead log beside it the file is complete
+/// and opened `immutable` (SQLite then creates no `-wal` or `-shm` file next to the evidence); with
+/// one (an office running or stopped uncleanly) the log's committed part is read too.
+fn read_only_uri(path: &Path) -> String {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let mut uri = String::from("file:");
+    for b in path.as_os_str().as_encoded_bytes() {
+        match *b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                uri.push(*b as char)
+            }
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri.push_str("?mode=ro");
+    if !Path::new(&wal).exists() {
+        uri.push_str("&immutable=1");
+    }
+    uri
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
@@ -228,7 +323,10 @@ mod tests {
             .collect();
         assert_eq!(
             digests,
-            ["e3a51b978dec6fe5f62ca58004265e6e66e316bb0ba10b1e0ad860227625a0b5"],
+            [
+                "e3a51b978dec6fe5f62ca58004265e6e66e316bb0ba10b1e0ad860227625a0b5",
+                "f9cd8a6e652eba36e445fffccf643728fa9fe71c8674e3b3d227de6c486d5719"
+            ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
         );

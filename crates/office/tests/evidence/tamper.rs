@@ -1,0 +1,387 @@
+//! Each tampering with the office database the issue lists, detected with the spec's fault code:
+//! by `heatcrew-office verify` where the database alone can show it, and by the devices' receipts
+//! and tree heads where its holder rewrote everything.
+
+use crate::harness::*;
+use chrono::Utc;
+use ed25519_dalek::SigningKey;
+use heatcrew_office::{Config, Office};
+use heatcrew_protocol::export::ExportLine;
+use heatcrew_protocol::log::parse_public_key;
+use heatcrew_protocol::sync::AttachmentCreate;
+use heatcrew_protocol::{ChainTip, Digest, Event};
+use serde_json::json;
+
+#[tokio::test]
+async fn deleting_the_newest_events_and_rewinding_the_ledger_is_detected() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token().await;
+    let mut dev = o.device("tech_a").await;
+    let job = o.job_for(&staff, "tech_a").await;
+    let events: Vec<Event> = ["arrive", "show_id", "diagnose", "repair"]
+        .iter()
+        .map(|s| dev.record(job, s))
+        .collect();
+    o.push(&mut dev, &events).await;
+    o.pull(&mut dev).await;
+    let d = dev.id.to_string();
+    let rewind = format!(
+        "DELETE FROM events WHERE device_id = '{d}' AND device_seq > 2;
+         UPDATE devices SET last_seq = 2, last_hash = '{}' WHERE id = '{d}';",
+        events[1].hash
+    );
+
+    // Naively: the log still holds the removed events.
+    tamper(&o.db, &rewind);
+    let (ok, out) = verify_db(&o.db);
+    assert!(
+        !ok && out.contains("events_removed"),
+        "the office log remembers them: {out}"
+    );
+
+    // Thoroughly: the log rebuilt without them, the tree heads kept.
+    rebuild_log(&o.db, true);
+    let (ok, out) = verify_db(&o.db);
+    assert!(
+        !ok && out.contains("consistency_failed"),
+        "a tree head the office handed out covers them: {out}"
+    );
+
+    // Completely: no trace left at the office; the device's receipts show it.
+    rebuild_log(&o.db, false);
+    let (ok, out) = verify_db(&o.db);
+    assert!(ok, "the office database alone is consistent again: {out}");
+    let office_export = o.export(&staff, &format!("?device={}", dev.id)).await;
+    let r = check(std::slice::from_ref(&office_export));
+    assert!(
+        r.ok(),
+        "the office's export alone looks whole: {:?}",
+        r.faults
+    );
+    let r = check(&[dev.receipts_only(), office_export.clone()]);
+    assert!(
+        r.has("events_removed"),
+        "the receipts the device kept prove events were removed: {:?}",
+        codes(&r)
+    );
+    let r = check(&[dev.export(), office_export]);
+    assert!(
+        !r.unproven.is_empty(),
+        "and the office cannot prove its log extends the tree head the device holds: {r:?}"
+    );
+    // The office goes on: another device's events take the erased places in the log.
+    let mut other = o.device("tech_b").await;
+    let job_b = o.job_for(&staff, "tech_b").await;
+    let b_events = vec![other.record(job_b, "arrive"), other.record(job_b, "repair")];
+    o.push(&mut other, &b_events).await;
+    let r = check(&[dev.export(), o.export(&staff, "").await]);
+    assert!(
+        r.has("log_rewritten"),
+        "the office signed two different entries at the same log index: {:?}",
+        codes(&r)
+    );
+}
+
+#[tokio::test]
+async fn rekeying_a_device_and_resigning_its_chain_is_detected() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token().await;
+    let mut dev = o.device("tech_a").await;
+    let job = o.job_for(&staff, "tech_a").await;
+    let events: Vec<Event> = ["arrive", "show_id", "diagnose"]
+        .iter()
+        .map(|s| dev.record(job, s))
+        .collect();
+    o.push(&mut dev, &events).await;
+    o.pull(&mut dev).await;
+
+    // The office re-keys the device and re-signs its chain with event 2 changed.
+    let forger = SigningKey::generate(&mut rand::rngs::OsRng);
+    let mut tip = ChainTip::START;
+    let mut sql = String::new();
+    for e in &events {
+        let mut u = e.unsigned.clone();
+        if u.device_seq == 2 {
+            u.payload = json!({"step": "skipped_id_check", "evidence": {}});
+        }
+        u.prev_hash = tip.hash;
+        let forged = u.seal(&forger);
+        tip = ChainTip {
+            seq: forged.seq(),
+            hash: forged.hash,
+        };
+        sql.push_str(&format!(
+            "UPDATE events SET body = '{}', hash = '{}' WHERE device_id = '{}' AND device_seq = {};",
+            serde_json::to_string(&forged).expect("json").replace('\'', "''"),
+            forged.hash,
+            dev.id,
+            forged.seq()
+        ));
+    }
+    sql.push_str(&format!(
+        "UPDATE devices SET public_key = '{}', last_hash = '{}' WHERE id = '{}';",
+        hex::encode(forger.verifying_key().as_bytes()),
+        tip.hash,
+        dev.id
+    ));
+    tamper(&o.db, &sql);
+    let (ok, out) = verify_db(&o.db);
+    assert!(
+        !ok && out.contains("receipt_mismatch"),
+        "the office log acknowledged other events: {out}"
+    );
+    rebuild_log(&o.db, false);
+    let (ok, out) = verify_db(&o.db);
+    assert!(
+        ok,
+        "a complete forgery passes the office's own check: {out}"
+    );
+
+    let r = check(&[
+        dev.export(),
+        o.export(&staff, &format!("?device={}", dev.id)).await,
+    ]);
+    assert!(
+        r.has("key_mismatch"),
+        "the device's export carries its real key: {:?}",
+        codes(&r)
+    );
+    assert!(
+        r.has("two_versions") || r.has("receipt_mismatch"),
+        "and the device's receipts name the original events: {:?}",
+        codes(&r)
+    );
+}
+
+#[tokio::test]
+async fn rewriting_the_log_after_a_tree_head_was_handed_out_is_detected() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token().await;
+    let mut dev = o.device("tech_a").await;
+    let job = o.job_for(&staff, "tech_a").await;
+    let first: Vec<Event> = ["arrive", "show_id"]
+        .iter()
+        .map(|s| dev.record(job, s))
+        .collect();
+    o.push(&mut dev, &first).await;
+    let held = o.pull(&mut dev).await;
+    assert_eq!(held.size, 2, "the device holds the head of the log of 2");
+
+    // The office turns its acceptance of event 1 into a refusal and rebuilds the log.
+    tamper(
+        &o.db,
+        &format!(
+            "UPDATE events SET status = 'rejected', reject_code = 'forbidden_job' WHERE device_id = '{}' AND device_seq = 1;",
+            dev.id
+        ),
+    );
+    rebuild_log(&o.db, true);
+    let (ok, out) = verify_db(&o.db);
+    assert!(
+        !ok && out.contains("consistency_failed"),
+        "the office's own kept tree head no longer matches: {out}"
+    );
+    rebuild_log(&o.db, false);
+
+    let more: Vec<Event> = ["diagnose", "repair"]
+        .iter()
+        .map(|s| dev.record(job, s))
+        .collect();
+    o.push(&mut dev, &more).await;
+    let office_export = o
+        .export(&staff, &format!("?device={}&consistency_from=2", dev.id))
+        .await;
+    assert_eq!(
+        dev.tree_head,
+        Some(held),
+        "the device kept the head it was given"
+    );
+    let r = check(&[dev.export(), office_export]);
+    assert!(
+        r.has("consistency_failed"),
+        "the office cannot prove its log extends the head it signed earlier: {:?}",
+        codes(&r)
+    );
+}
+
+#[tokio::test]
+async fn replaced_or_missing_attachment_files_are_detected() {
+    let o = TestOffice::start().await;
+    let files = &o.running.state.files;
+    let user = o
+        .store()
+        .user_by_username("tech_a")
+        .expect("lookup")
+        .expect("user")
+        .info
+        .id;
+    let mut stored = Vec::new();
+    for content in [b"photo one".as_slice(), b"signature two".as_slice()] {
+        let sha = Digest::of(content);
+        o.store()
+            .create_attachment(
+                &AttachmentCreate {
+                    sha256: sha,
+                    size: content.len() as u64,
+                    mime: "image/jpeg".into(),
+                },
+                user,
+                Utc::now(),
+            )
+            .expect("announce");
+        files.append(sha, 0, content).expect("upload");
+        files.finish(sha).expect("finish");
+        o.store()
+            .complete_attachment(sha, Utc::now())
+            .expect("complete");
+        stored.push(sha);
+    }
+    let (ok, out) = verify_db(&o.db);
+    assert!(ok && out.contains("2 attachment files intact"), "{out}");
+    std::fs::write(files.final_path(stored[0]), b"a doctored photo").expect("replace");
+    std::fs::remove_file(files.final_path(stored[1])).expect("remove");
+    let (ok, out) = verify_db(&o.db);
+    assert!(!ok, "altered evidence fails: {out}");
+    assert!(
+        out.contains("file_mismatch") && out.contains(&stored[0].to_hex()),
+        "the replaced photo is named: {out}"
+    );
+    assert!(
+        out.contains("file_missing") && out.contains(&stored[1].to_hex()),
+        "and the missing signature: {out}"
+    );
+}
+
+#[tokio::test]
+async fn a_truncated_export_is_detected_and_the_cli_export_verifies() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token().await;
+    let mut dev = o.device("tech_a").await;
+    let job = o.job_for(&staff, "tech_a").await;
+    let other = o.job_for(&staff, "tech_a").await;
+    let events = vec![
+        dev.record(job, "arrive"),
+        dev.record(other, "arrive"),
+        dev.record(job, "repair"),
+    ];
+    o.push(&mut dev, &events).await;
+
+    let per_job = o.export(&staff, &format!("?job={job}")).await;
+    let links = per_job
+        .lines
+        .iter()
+        .filter(|l| matches!(l, ExportLine::Link { .. }))
+        .count();
+    assert_eq!(
+        links, 1,
+        "another job's event is a link, its content withheld"
+    );
+    let r = check(std::slice::from_ref(&per_job));
+    assert!(
+        r.ok() && r.unproven.is_empty(),
+        "a per-job export stands alone: {r:?}"
+    );
+
+    let mut truncated = per_job.clone();
+    let last_event = truncated
+        .lines
+        .iter()
+        .rposition(|l| matches!(l, ExportLine::Event { .. }))
+        .expect("an event");
+    truncated.lines.remove(last_event);
+    assert!(
+        check(&[truncated]).has("tip_mismatch"),
+        "dropping the newest line is caught by the tip"
+    );
+
+    // The same export from the command line, checked by the command line.
+    let out_file = o.dir.path().join("export.jsonl");
+    let db = o.db.to_str().expect("path");
+    let (ok, out) = office_cli(&[
+        "export",
+        "--db",
+        db,
+        "--device",
+        &dev.id.to_string(),
+        "--out",
+        out_file.to_str().expect("path"),
+    ]);
+    assert!(ok, "export runs beside a running office: {out}");
+    let (ok, out) = office_cli(&[
+        "verify-export",
+        "--strict",
+        out_file.to_str().expect("path"),
+    ]);
+    assert!(ok, "its export verifies strictly: {out}");
+    if let Some((ok, out)) = python_verify(&out_file) {
+        assert!(
+            ok,
+            "the independent verifier, written from docs/evidence.md alone, accepts it: {out}"
+        );
+    }
+    let text = std::fs::read_to_string(&out_file).expect("read");
+    let cut: String = text.lines().take(4).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&out_file, cut).expect("truncate");
+    let (ok, out) = office_cli(&["verify-export", out_file.to_str().expect("path")]);
+    assert!(
+        !ok && out.contains("tip_mismatch"),
+        "a truncated file fails: {out}"
+    );
+    if let Some((ok, out)) = python_verify(&out_file) {
+        assert!(!ok, "and fails the independent verifier too: {out}");
+    }
+}
+
+#[tokio::test]
+async fn a_copied_office_database_without_its_key_file_cannot_sign() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token().await;
+    let mut dev = o.device("tech_a").await;
+    let job = o.job_for(&staff, "tech_a").await;
+    let e = dev.record(job, "arrive");
+    o.push(&mut dev, &[e]).await;
+    let copy = tempfile::tempdir().expect("dir");
+    let copied = copy.path().join("office.db");
+    tamper(
+        &o.db,
+        &format!("VACUUM INTO '{}'", copied.to_str().expect("path")),
+    );
+    let err = Office::open(Config::new(&copied)).expect_err("no key, no office");
+    assert!(
+        err.to_string().contains("office key file") && err.to_string().contains("missing"),
+        "the refusal says why: {err}"
+    );
+    assert!(
+        !heatcrew_office::office_key::default_path(&copied).exists(),
+        "and no new key was made to sign under the office's name"
+    );
+    let before: Vec<_> = std::fs::read_dir(copy.path())
+        .expect("dir")
+        .map(|e| {
+            let p = e.expect("entry").path();
+            let bytes = std::fs::read(&p).expect("read");
+            (p, Digest::of(&bytes))
+        })
+        .collect();
+    let (ok, out) = verify_db(&copied);
+    assert!(
+        ok,
+        "the copy can still be checked (verify needs no key): {out}"
+    );
+    let after: Vec<_> = std::fs::read_dir(copy.path())
+        .expect("dir")
+        .map(|e| {
+            let p = e.expect("entry").path();
+            let bytes = std::fs::read(&p).expect("read");
+            (p, Digest::of(&bytes))
+        })
+        .collect();
+    assert_eq!(
+        after, before,
+        "a closed database is checked without a byte changed or a file (-wal, -shm) added"
+    );
+    assert!(
+        parse_public_key(&hex::encode(o.office_key().as_bytes())).is_some(),
+        "the office key is public knowledge"
+    );
+}
