@@ -4,6 +4,7 @@
 use heatcrew_core::sync::Syncer;
 use heatcrew_core::views::AppError;
 use heatcrew_core::{CoreError, Lang, RuleError, Store};
+use heatcrew_protocol::ErrorCode;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -173,16 +174,13 @@ impl From<heatcrew_core::sync::SyncError> for Failure {
 /// The closed error shape the UI branches on (`code`) and shows (`message`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IpcError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl IpcError {
-    pub fn new(code: &str, message: String) -> IpcError {
-        IpcError {
-            code: code.to_owned(),
-            message,
-        }
+    pub fn new(code: ErrorCode, message: String) -> IpcError {
+        IpcError { code, message }
     }
 }
 

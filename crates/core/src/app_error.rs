@@ -3,6 +3,7 @@
 
 use crate::error::Result;
 use crate::store::Store;
+use heatcrew_protocol::ErrorCode;
 use heatcrew_rules::Lang;
 
 /// Refusals at the app's edge that are not checklist rules: no session, sign-out with records
@@ -19,18 +20,17 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::NotSignedIn => "not_signed_in",
-            AppError::UnsyncedRecords(_) => "unsynced_records",
-            AppError::BadRequest(_) => "bad_request",
+            AppError::NotSignedIn => ErrorCode::NotSignedIn,
+            AppError::UnsyncedRecords(_) => ErrorCode::UnsyncedRecords,
+            AppError::BadRequest(_) => ErrorCode::BadRequest,
         }
     }
 
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (AppError::NotSignedIn, Lang::Zh) => "请先登录。".into(),
-            (AppError::NotSignedIn, Lang::En) => "Please sign in first.".into(),
+            (AppError::NotSignedIn, _) => self.code().message(lang).into(),
             (AppError::UnsyncedRecords(n), Lang::Zh) => {
                 format!("还有 {n} 条记录未同步。请先同步再退出:换成其他人登录后,这些记录无法上传。")
             }

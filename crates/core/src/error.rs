@@ -2,6 +2,7 @@
 //! understands (zh-CN and English), why the checklist refused an action; [`CoreError`] wraps it with
 //! storage and media failures. At the app edge both become a closed `{code, message}`.
 
+use heatcrew_protocol::ErrorCode;
 use heatcrew_rules::{Lang, RuleError};
 
 /// Anything that can go wrong on the device.
@@ -30,20 +31,20 @@ pub enum CoreError {
 }
 
 impl CoreError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             CoreError::Rule(r) => r.code(),
             CoreError::Db(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::DiskFull =>
             {
-                "disk_full"
+                ErrorCode::DiskFull
             }
-            CoreError::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => "disk_full",
-            CoreError::Db(_) => "storage",
-            CoreError::DatabaseTooNew { .. } => "database_too_new",
-            CoreError::Corrupt(_) => "store_corrupt",
-            CoreError::Io(_) => "storage",
-            CoreError::Json(_) => "bad_data",
+            CoreError::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => ErrorCode::DiskFull,
+            CoreError::Db(_) => ErrorCode::Storage,
+            CoreError::DatabaseTooNew { .. } => ErrorCode::DatabaseTooNew,
+            CoreError::Corrupt(_) => ErrorCode::StoreCorrupt,
+            CoreError::Io(_) => ErrorCode::Storage,
+            CoreError::Json(_) => ErrorCode::BadData,
             CoreError::Key(k) => k.code(),
             CoreError::Media(m) => m.code(),
         }
@@ -54,11 +55,7 @@ impl CoreError {
             (CoreError::Rule(r), _, _) => r.message(lang),
             (CoreError::Media(m), Lang::Zh, _) => m.message_zh(),
             (CoreError::Media(m), Lang::En, _) => m.message(),
-            (_, Lang::Zh, "disk_full") => "手机存储空间已满，记录未保存。请清理空间后重试。".into(),
-            (_, Lang::En, "disk_full") => {
-                "The phone's storage is full; nothing was saved. Free some space and try again."
-                    .into()
-            }
+            (_, _, ErrorCode::DiskFull) => ErrorCode::DiskFull.message(lang).into(),
             (_, Lang::Zh, _) => format!("本机存储出错，记录未保存：{self}"),
             (_, Lang::En, _) => format!("Nothing was saved: {self}"),
         }

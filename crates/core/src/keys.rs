@@ -10,6 +10,7 @@
 //!   refused rather than used.
 
 use ed25519_dalek::SigningKey;
+use heatcrew_protocol::ErrorCode;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
@@ -46,13 +47,13 @@ pub enum KeyError {
 }
 
 impl KeyError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            KeyError::Missing { .. } => "device_key_missing",
-            KeyError::TooOpen { .. } => "device_key_exposed",
-            KeyError::Conflict { .. } => "device_key_conflict",
-            KeyError::Malformed { .. } => "device_key_malformed",
-            KeyError::Unavailable { .. } => "device_key_unavailable",
+            KeyError::Missing { .. } => ErrorCode::DeviceKeyMissing,
+            KeyError::TooOpen { .. } => ErrorCode::DeviceKeyExposed,
+            KeyError::Conflict { .. } => ErrorCode::DeviceKeyConflict,
+            KeyError::Malformed { .. } => ErrorCode::DeviceKeyMalformed,
+            KeyError::Unavailable { .. } => ErrorCode::DeviceKeyUnavailable,
         }
     }
 }
@@ -237,6 +238,7 @@ fn write_private_file(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<
 mod keystore {
     use super::{KeyError, KeyVault};
     use ed25519_dalek::SigningKey;
+    use heatcrew_protocol::ErrorCode;
     use keyring_core::{CredentialStore, Entry};
     use std::sync::Arc;
     use uuid::Uuid;

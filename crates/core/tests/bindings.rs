@@ -7,7 +7,7 @@ use heatcrew_core::views::{
     AccidentInput, DamageInput, DefectInput, FindingInput, JobView, NetworkDamageInput,
     OutboxEntryView, SessionView, Today,
 };
-use heatcrew_protocol::{Resolution, StepEvidence};
+use heatcrew_protocol::{ErrorCode, Resolution, StepEvidence};
 use heatcrew_rules::Lang;
 use std::any::TypeId;
 use std::collections::BTreeMap;
@@ -17,6 +17,10 @@ use ts_rs::{TS, TypeVisitor};
 const TYPES_TS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../ui/src/lib/backend/types.ts"
+);
+const ERROR_MESSAGES_TS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../ui/src/lib/backend/errorMessages.ts"
 );
 const REGENERATE: &str = "UPDATE_BINDINGS=1 cargo test -p heatcrew-core --test bindings";
 
@@ -28,6 +32,8 @@ fn roots(c: &mut Collect) {
     c.visit::<JobView>();
     c.visit::<OutboxEntryView>();
     c.visit::<SyncStatus>();
+    // Every error the UI can be shown (the field app's errors carry one of these).
+    c.visit::<ErrorCode>();
     // Arguments of the commands that have a Rust type.
     c.visit::<Lang>();
     c.visit::<StepEvidence>();
@@ -155,12 +161,35 @@ fn render() -> String {
     out
 }
 
-#[test]
-fn typescript_bindings_match_the_rust_types() {
-    let want = render();
-    let path = Path::new(TYPES_TS);
+/// Each error code's texts, from `ErrorCode::message`, so the UI words a code as the backend does.
+fn render_error_messages() -> String {
+    let mut out = format!(
+        "// GENERATED from heatcrew_protocol::ErrorCode by crates/core/tests/bindings.rs: do not edit.\n\
+         // Regenerate after changing a code or its text: {REGENERATE}\n\
+         import type {{ ErrorCode, Lang }} from './types';\n\
+         \n\
+         /** What each error code means, in both languages the app speaks. */\n\
+         export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {{\n"
+    );
+    let quote = |s: &str| serde_json::to_string(s).expect("a string");
+    for &code in ErrorCode::ALL {
+        out.push_str(&format!(
+            "  {}: {{\n    'zh-CN': {},\n    en: {},\n  }},\n",
+            code.as_str(),
+            quote(code.message(Lang::Zh)),
+            quote(code.message(Lang::En)),
+        ));
+    }
+    out.push_str("};\n");
+    out
+}
+
+/// Compare a checked-in generated file with what the Rust types give now; rewrite it on request.
+fn check_generated(path: &str, want: &str) {
+    let path = Path::new(path);
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
-        std::fs::write(path, &want).expect("write ui/src/lib/backend/types.ts");
+        std::fs::write(path, want).unwrap_or_else(|e| panic!("write {name}: {e}"));
         return;
     }
     let got = std::fs::read_to_string(path).unwrap_or_default();
@@ -171,7 +200,7 @@ fn typescript_bindings_match_the_rust_types() {
             .position(|(g, w)| g != w)
             .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
         panic!(
-            "ui/src/lib/backend/types.ts is out of date with the Rust types (first difference at line {}).\n\
+            "ui/src/lib/backend/{name} is out of date with the Rust types (first difference at line {}).\n\
              Regenerate it with:\n\n    {REGENERATE}\n\n\
              then run `cd ui && npm run check` and commit the file.\n\
              checked in: {:?}\n\
@@ -181,4 +210,14 @@ fn typescript_bindings_match_the_rust_types() {
             want.lines().nth(line).unwrap_or("<end of file>"),
         );
     }
+}
+
+#[test]
+fn typescript_bindings_match_the_rust_types() {
+    check_generated(TYPES_TS, &render());
+}
+
+#[test]
+fn the_error_texts_in_typescript_match_the_rust_ones() {
+    check_generated(ERROR_MESSAGES_TS, &render_error_messages());
 }

@@ -3,6 +3,8 @@
 //! The UI branches on [`MediaError::code`] (stable strings, part of the IPC contract) and shows
 //! [`MediaError::message_zh`] or the English `Display` text. Decoder detail is kept for logs only.
 
+use heatcrew_protocol::{ErrorCode, Lang};
+
 /// A photo or signature could not be prepared. Nothing was produced, so nothing may be stored.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
@@ -87,19 +89,19 @@ pub enum MediaError {
 
 impl MediaError {
     /// Stable machine code for the `{code, message}` edge; never change an existing one.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            MediaError::EmptyFile => "empty_file",
-            MediaError::NotAnImage => "not_an_image",
-            MediaError::UnsupportedFormat { .. } => "unsupported_format",
-            MediaError::Truncated => "truncated",
-            MediaError::Corrupt { .. } => "corrupt",
-            MediaError::TooLarge { .. } => "too_large",
-            MediaError::DimensionsTooLarge { .. } => "dimensions_too_large",
-            MediaError::SignatureEmpty { .. } => "signature_empty",
-            MediaError::Read { .. } => "read_failed",
-            MediaError::Encode { .. } => "encode_failed",
-            MediaError::DecoderPanicked => "decoder_panicked",
+            MediaError::EmptyFile => ErrorCode::EmptyFile,
+            MediaError::NotAnImage => ErrorCode::NotAnImage,
+            MediaError::UnsupportedFormat { .. } => ErrorCode::UnsupportedFormat,
+            MediaError::Truncated => ErrorCode::Truncated,
+            MediaError::Corrupt { .. } => ErrorCode::Corrupt,
+            MediaError::TooLarge { .. } => ErrorCode::TooLarge,
+            MediaError::DimensionsTooLarge { .. } => ErrorCode::DimensionsTooLarge,
+            MediaError::SignatureEmpty { .. } => ErrorCode::SignatureEmpty,
+            MediaError::Read { .. } => ErrorCode::ReadFailed,
+            MediaError::Encode { .. } => ErrorCode::EncodeFailed,
+            MediaError::DecoderPanicked => ErrorCode::DecoderPanicked,
         }
     }
 
@@ -111,15 +113,9 @@ impl MediaError {
     /// The message in Chinese, for the zh-CN-first UI.
     pub fn message_zh(&self) -> String {
         match self {
-            MediaError::EmptyFile => "文件是空的(0 字节),请重新拍照。".to_owned(),
-            MediaError::NotAnImage => {
-                "这个文件不是照片,请选择 JPEG、PNG 或 WebP 格式的照片。".to_owned()
-            }
             MediaError::UnsupportedFormat { format } => format!(
                 "不支持 {format} 格式的图片。请把相机设置为 JPEG(“兼容性最佳”),或选择其他照片。"
             ),
-            MediaError::Truncated => "照片文件不完整(被截断),请重新拍摄或重新复制。".to_owned(),
-            MediaError::Corrupt { .. } => "照片文件已损坏,无法读取,请重新拍照。".to_owned(),
             MediaError::TooLarge { bytes, max_bytes } => format!(
                 "文件大小为 {} MB,最多允许 {} MB,请选择较小的照片。",
                 mb(*bytes),
@@ -128,12 +124,15 @@ impl MediaError {
             MediaError::DimensionsTooLarge { width, height } => format!(
                 "图片声称有 {width}×{height} 像素,超出可安全打开的范围,可能已损坏或不是相机照片。"
             ),
-            MediaError::SignatureEmpty { .. } => "签名为空或太小,请客户在框内完整签名。".to_owned(),
             MediaError::Read { detail } => format!("无法从存储中读取照片({detail}),请重试。"),
             MediaError::Encode { detail } => format!("照片保存失败(内部错误:{detail})。"),
-            MediaError::DecoderPanicked => {
-                "照片无法读取(解码器内部错误),文件已被安全拒收。".to_owned()
-            }
+            // The rest carry no facts: they say what their code says.
+            MediaError::EmptyFile
+            | MediaError::NotAnImage
+            | MediaError::Truncated
+            | MediaError::Corrupt { .. }
+            | MediaError::SignatureEmpty { .. }
+            | MediaError::DecoderPanicked => self.code().message(Lang::Zh).to_owned(),
         }
     }
 

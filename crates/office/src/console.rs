@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use heatcrew_protocol::ErrorCode;
 
 /// `console/dist`, embedded in release builds (debug builds read it from disk, so a rebuilt console
 /// shows without recompiling; `build.rs` recompiles release builds when it changes).
@@ -36,7 +37,7 @@ pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "the console is read with GET",
         )
         .into_response();

@@ -5,6 +5,7 @@
 use crate::store::StoreError;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{ErrorBody, UPLOAD_OFFSET_HEADER};
 use serde::Serialize;
 
@@ -14,9 +15,20 @@ use serde::Serialize;
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = ErrorBody)]
 pub struct ErrorBodySchema {
+    /// One of the closed vocabulary (`heatcrew_protocol::ErrorCode`); clients read codes they do
+    /// not know as `unknown` and show the message.
+    #[schema(schema_with = error_code_schema)]
     pub code: String,
     pub message: String,
     pub expected_seq: Option<u64>,
+}
+
+/// The schema of [`ErrorCode`]: a string, one of [`ErrorCode::ALL`].
+fn error_code_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+        .build()
 }
 
 #[derive(Debug)]
@@ -30,35 +42,39 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             body: ErrorBody {
-                code: code.into(),
+                code,
                 message: message.into(),
                 expected_seq: None,
             },
             upload_offset: None,
         }
     }
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
-    pub fn unauthorized(code: &str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
     /// 422: the request can never succeed as sent.
-    pub fn invalid(code: &str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            message,
+        )
     }
 }
 
@@ -75,7 +91,7 @@ impl From<StoreError> for ApiError {
             StoreError::SequenceGap { expected } => {
                 let mut err = ApiError::new(
                     StatusCode::CONFLICT,
-                    "sequence_gap",
+                    ErrorCode::SequenceGap,
                     format!(
                         "events are missing before this batch: push again from device_seq {expected}"
                     ),

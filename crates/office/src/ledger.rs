@@ -10,6 +10,7 @@
 //! be stuck behind a hole that the device cannot fill. Rejected events never touch jobs, reports or
 //! attachments.
 
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::{Event, EventBody, Job};
 use uuid::Uuid;
 
@@ -46,7 +47,7 @@ pub struct JobFacts {
 /// A refusal with a stable code and a reason the device shows to the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub reason: String,
 }
 
@@ -68,7 +69,7 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
             Ok(b) => Some(b),
             Err(err) => {
                 return Err(Refusal {
-                    code: "bad_payload",
+                    code: ErrorCode::BadPayload,
                     reason: format!("the {} payload does not match its schema: {err}", e.kind),
                 });
             }
@@ -79,7 +80,7 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
     if let Some(EventBody::JobCreated { job }) = &body {
         if job.id != e.job_id {
             return Err(Refusal {
-                code: "bad_payload",
+                code: ErrorCode::BadPayload,
                 reason: format!(
                     "job_created names job {} but the event is for job {}",
                     job.id, e.job_id
@@ -88,7 +89,7 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
         }
         if facts.exists {
             return Err(Refusal {
-                code: "job_exists",
+                code: ErrorCode::JobExists,
                 reason: format!(
                     "job {} already exists at the office; a device may only create new jobs",
                     job.id
@@ -97,7 +98,7 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
         }
         if job.assignee.is_some_and(|a| a != user_id) {
             return Err(Refusal {
-                code: "forbidden_job",
+                code: ErrorCode::ForbiddenJob,
                 reason: "a device may only create jobs for its own user".into(),
             });
         }
@@ -108,13 +109,13 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
     }
     if !facts.exists {
         return Err(Refusal {
-            code: "unknown_job",
+            code: ErrorCode::UnknownJob,
             reason: format!("job {} is not known at the office", e.job_id),
         });
     }
     if !facts.user_is_or_was_assignee {
         return Err(Refusal {
-            code: "forbidden_job",
+            code: ErrorCode::ForbiddenJob,
             reason: format!("job {} is not assigned to you", e.job_id),
         });
     }
@@ -184,19 +185,19 @@ mod tests {
             user_is_or_was_assignee: false,
         };
         let none = JobFacts::default();
-        let cases: Vec<(&str, Event, JobFacts, Result<&str, &str>)> = vec![
+        let cases: Vec<(&str, Event, JobFacts, Result<&str, ErrorCode>)> = vec![
             ("my job", event(j, &close), mine.clone(), Ok("record")),
             (
                 "someone else's job",
                 event(j, &close),
                 theirs.clone(),
-                Err("forbidden_job"),
+                Err(ErrorCode::ForbiddenJob),
             ),
             (
                 "a job the office never heard of",
                 event(j, &close),
                 none.clone(),
-                Err("unknown_job"),
+                Err(ErrorCode::UnknownJob),
             ),
             (
                 "a new emergency job",
@@ -208,7 +209,7 @@ mod tests {
                 "re-creating an existing job",
                 event(j, &EventBody::JobCreated { job: job(j, None) }),
                 mine.clone(),
-                Err("job_exists"),
+                Err(ErrorCode::JobExists),
             ),
             (
                 "creating a job for someone else",
@@ -219,7 +220,7 @@ mod tests {
                     },
                 ),
                 none.clone(),
-                Err("forbidden_job"),
+                Err(ErrorCode::ForbiddenJob),
             ),
             (
                 "a job_created naming another job",
@@ -230,7 +231,7 @@ mod tests {
                     },
                 ),
                 none.clone(),
-                Err("bad_payload"),
+                Err(ErrorCode::BadPayload),
             ),
         ];
         for (why, e, facts, want) in cases {
@@ -267,7 +268,7 @@ mod tests {
         e.unsigned.payload = serde_json::json!({"stars": "five"});
         assert_eq!(
             judge(&e, me, &facts).err().map(|r| r.code),
-            Some("bad_payload"),
+            Some(ErrorCode::BadPayload),
             "a rating that is not a number cannot be projected into reports"
         );
         e.unsigned.kind = "thermal_image_added".into();

@@ -6,8 +6,8 @@
 //! or `recorded_at`; it uses `device_seq` (gap-free per device) and, across devices, the office's
 //! commit order.
 
-use crate::Digest;
 use crate::canonical::{self, Format, LegacyNumbers};
+use crate::{Digest, ErrorCode};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -77,14 +77,14 @@ pub enum EventFault {
 
 impl EventFault {
     /// A stable short code for the fault, for JSON errors and logs.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            EventFault::Edited { .. } => "edited",
-            EventFault::BadSignature { .. } => "bad_signature",
-            EventFault::OutOfSequence { .. } => "out_of_sequence",
-            EventFault::BrokenChain { .. } => "broken_chain",
-            EventFault::WrongDevice { .. } => "wrong_device",
-            EventFault::Malformed { .. } => "malformed",
+            EventFault::Edited { .. } => ErrorCode::Edited,
+            EventFault::BadSignature { .. } => ErrorCode::BadSignature,
+            EventFault::OutOfSequence { .. } => ErrorCode::OutOfSequence,
+            EventFault::BrokenChain { .. } => ErrorCode::BrokenChain,
+            EventFault::WrongDevice { .. } => ErrorCode::WrongDevice,
+            EventFault::Malformed { .. } => ErrorCode::Malformed,
         }
     }
 }
@@ -312,7 +312,7 @@ mod tests {
         );
         assert_eq!(
             e.seal(&k).verify(&k.verifying_key()).map_err(|f| f.code()),
-            Err("malformed"),
+            Err(ErrorCode::Malformed),
             "and a verifier refuses one that was sealed anyway"
         );
     }

@@ -10,13 +10,16 @@
 //! - [`body`]: the typed payloads of events (what a technician, inspector or patrol recorded).
 //! - [`job`]: jobs, customers, appointment windows, patrol checkpoints, outage notices.
 //! - [`sync`]: push, pull, login, attachments and the `{code, message}` error body.
+//! - [`error_code`]: the one error vocabulary of device, office and UI, with its zh-CN and English texts.
 
 pub mod body;
 pub mod canonical;
 pub mod digest;
+pub mod error_code;
 pub mod event;
 pub mod export;
 pub mod job;
+pub mod lang;
 pub mod log;
 pub mod merkle;
 pub mod sync;
@@ -24,8 +27,10 @@ pub mod sync;
 pub use body::*;
 pub use canonical::Format;
 pub use digest::Digest;
+pub use error_code::ErrorCode;
 pub use event::{ChainTip, Event, EventFault, UnsignedEvent};
 pub use job::*;
+pub use lang::Lang;
 
 /// The version of this protocol. The office stamps it on every response in [`PROTOCOL_HEADER`];
 /// a device refuses to talk to an office with a different major version.

@@ -12,7 +12,7 @@
 //! Every response carries [`crate::PROTOCOL_HEADER`] and [`crate::SERVER_TIME_HEADER`].
 
 use crate::log::{Receipt, TreeHead};
-use crate::{Digest, Event, Job, OutageNotice};
+use crate::{Digest, ErrorCode, Event, Job, OutageNotice};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -123,7 +123,7 @@ pub enum PushOutcome {
     /// Stored before (a retry); the stored copy has the same hash.
     Duplicate,
     /// Not stored and never will be: shown to the user, not retried.
-    Rejected { code: String, reason: String },
+    Rejected { code: ErrorCode, reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -208,7 +208,8 @@ pub struct AttachmentStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ErrorBody {
-    pub code: String,
+    /// A code from the closed vocabulary; one this build does not know reads as `unknown`.
+    pub code: ErrorCode,
     pub message: String,
     /// For `sequence_gap` (409): the `device_seq` the office expects next.
     #[serde(default, skip_serializing_if = "Option::is_none")]

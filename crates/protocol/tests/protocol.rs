@@ -97,7 +97,7 @@ fn push_results_are_flat_objects() {
         device_seq: 3,
         event_id: Uuid::nil(),
         outcome: PushOutcome::Rejected {
-            code: "bad_signature".into(),
+            code: heatcrew_protocol::ErrorCode::BadSignature,
             reason: "signature does not match".into(),
         },
         receipt: None,

@@ -26,13 +26,5 @@ impl Localized {
     }
 }
 
-/// The UI language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum Lang {
-    #[default]
-    #[serde(rename = "zh-CN")]
-    Zh,
-    #[serde(rename = "en")]
-    En,
-}
+/// The UI language (defined beside the error vocabulary in heatcrew-protocol).
+pub use heatcrew_protocol::Lang;

@@ -108,7 +108,7 @@ impl Visit {
     fn code(&mut self, body: EventBody) -> &'static str {
         match self.record(body) {
             Ok(_) => "recorded",
-            Err(e) => e.code(),
+            Err(e) => e.code().as_str(),
         }
     }
 

@@ -4,7 +4,7 @@
 //! must not be told that the office refused its records.
 
 use crate::error::CoreError;
-use heatcrew_protocol::PROTOCOL_VERSION;
+use heatcrew_protocol::{ErrorCode, PROTOCOL_VERSION};
 use heatcrew_rules::Lang;
 use std::time::Duration;
 
@@ -31,7 +31,7 @@ pub enum SyncError {
     #[error("office refused ({status} {code}): {message}")]
     Refused {
         status: u16,
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     /// The office speaks another protocol version.
@@ -40,32 +40,32 @@ pub enum SyncError {
     /// The office's signed answer (a receipt, a tree head) does not hold: it was refused, not
     /// kept. `code` is the fault code of docs/evidence.md. The records themselves are safe.
     #[error("the office's signed answer does not hold ({code}): {message}")]
-    Evidence { code: String, message: String },
+    Evidence { code: ErrorCode, message: String },
     /// This device could not store or read what sync needed (its database, a photo file); the office
     /// has nothing to do with it. `code` is the device error's stable code (`disk_full`, `storage`,
     /// `store_corrupt`, `file_missing`, …).
     #[error("could not store on this device ({code}): {message}")]
-    Local { code: String, message: String },
+    Local { code: ErrorCode, message: String },
 }
 
 impl SyncError {
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SyncError::Offline(_) => "offline",
-            SyncError::Unavailable { .. } => "office_unavailable",
-            SyncError::Unauthorized(_) => "unauthorized",
-            SyncError::SequenceGap { .. } => "sequence_gap",
-            SyncError::Refused { code, .. } => code,
-            SyncError::ProtocolMismatch(_) => "protocol_mismatch",
-            SyncError::Local { code, .. } => code,
-            SyncError::Evidence { code, .. } => code,
+            SyncError::Offline(_) => ErrorCode::Offline,
+            SyncError::Unavailable { .. } => ErrorCode::OfficeUnavailable,
+            SyncError::Unauthorized(_) => ErrorCode::Unauthorized,
+            SyncError::SequenceGap { .. } => ErrorCode::SequenceGap,
+            SyncError::Refused { code, .. } => *code,
+            SyncError::ProtocolMismatch(_) => ErrorCode::ProtocolMismatch,
+            SyncError::Local { code, .. } => *code,
+            SyncError::Evidence { code, .. } => *code,
         }
     }
 
     /// A failure of the device's own storage during sync.
     pub fn local(e: CoreError) -> SyncError {
         SyncError::Local {
-            code: e.code().to_owned(),
+            code: e.code(),
             message: e.to_string(),
         }
     }
@@ -76,7 +76,7 @@ impl SyncError {
             return Ok(());
         };
         Err(SyncError::Evidence {
-            code: first.code.to_owned(),
+            code: first.code,
             message: problems
                 .iter()
                 .map(|p| format!("{}: {}", p.code, p.message))
@@ -96,7 +96,7 @@ impl SyncError {
             // stays full costs one small failed write every few minutes. Other local failures (a
             // damaged or unwritable store, a photo file gone) do not mend themselves: they wait
             // for the user, like a refusal.
-            SyncError::Local { code, .. } => code == "disk_full",
+            SyncError::Local { code, .. } => *code == ErrorCode::DiskFull,
             SyncError::Unauthorized(_)
             | SyncError::Refused { .. }
             | SyncError::ProtocolMismatch(_)
@@ -108,22 +108,29 @@ impl SyncError {
     pub fn message(&self, lang: Lang) -> String {
         let zh = matches!(lang, Lang::Zh);
         match self {
-            SyncError::Offline(_) if zh => "连不上单位服务器。首次登录需要网络连接,请到有信号的地方重试。".into(),
-            SyncError::Offline(_) => {
-                "Cannot reach the office. The first sign-in needs a connection; try again where there is signal.".into()
-            }
-            SyncError::Refused { code, .. } if code == "bad_credentials" && zh => "用户名或密码不正确。".into(),
-            SyncError::Refused { code, .. } if code == "bad_credentials" => {
-                "Wrong user name or password.".into()
-            }
-            SyncError::Unavailable { .. } if zh => "单位服务器暂时不可用,稍后自动重试。".into(),
-            SyncError::Unauthorized(_) if zh => "登录已过期,请重新登录。".into(),
-            SyncError::ProtocolMismatch(_) if zh => "应用版本与单位服务器不匹配,请更新应用。".into(),
-            SyncError::Local { code, .. } if code == "disk_full" && zh => {
+            // A full disk during sync: unlike a refused tap, what was saved is safe.
+            SyncError::Local {
+                code: ErrorCode::DiskFull,
+                ..
+            } if zh => {
                 "手机存储空间已满,同步无法继续。请清理空间,之后会自动重试;已保存的记录不会丢失。".into()
             }
-            SyncError::Local { code, .. } if code == "disk_full" => {
+            SyncError::Local {
+                code: ErrorCode::DiskFull,
+                ..
+            } => {
                 "The phone's storage is full, so sync cannot go on. Free some space; sync retries by itself and saved records are not lost.".into()
+            }
+            // These say what their code says (heatcrew_protocol::ErrorCode).
+            SyncError::Offline(_)
+            | SyncError::Refused {
+                code: ErrorCode::BadCredentials,
+                ..
+            } => self.code().message(lang).into(),
+            SyncError::Unavailable { .. } | SyncError::Unauthorized(_) | SyncError::ProtocolMismatch(_)
+                if zh =>
+            {
+                self.code().message(lang).into()
             }
             SyncError::Local { message, .. } if zh => {
                 format!("本机存储出错,同步无法继续(不是单位服务器的问题):{message}")

@@ -5,22 +5,22 @@
 
 use crate::error::{CoreError, Result};
 use crate::store::{Store, format_time};
-use heatcrew_protocol::Digest;
 use heatcrew_protocol::log::{Receipt, TreeHead, parse_public_key};
 use heatcrew_protocol::sync::PushResult;
+use heatcrew_protocol::{Digest, ErrorCode};
 use rusqlite::{Connection, OptionalExtension, params};
 
-/// An office answer whose signed part does not hold: what to report, with a fault code of
-/// docs/evidence.md (`bad_receipt`, `receipt_mismatch`, `bad_tree_head`, `no_office_key`,
-/// `log_rewritten`).
+/// An office answer whose signed part does not hold: what to report, with its code (`bad_receipt`,
+/// `receipt_mismatch`, `bad_tree_head`, `no_office_key`, `log_rewritten`: the strings of
+/// docs/evidence.md's fault codes, here as the [`ErrorCode`]s a sync failure carries to the UI).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceProblem {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl EvidenceProblem {
-    fn new(code: &'static str, message: String) -> EvidenceProblem {
+    fn new(code: ErrorCode, message: String) -> EvidenceProblem {
         EvidenceProblem { code, message }
     }
 }
@@ -58,7 +58,7 @@ impl Store {
         let office = self.office_public_key()?;
         let Some(office) = office.as_deref().and_then(parse_public_key) else {
             return Ok(vec![EvidenceProblem::new(
-                "no_office_key",
+                ErrorCode::NoOfficeKey,
                 "the office sent receipts but no key to check them with at sign-in; sign in again"
                     .into(),
             )]);
@@ -70,12 +70,12 @@ impl Store {
             let seq = result.device_seq;
             let problem = if !receipt.verify(&office) {
                 Some(EvidenceProblem::new(
-                    "bad_receipt",
+                    ErrorCode::BadReceipt,
                     format!("the receipt for event {seq} is not signed by the office key"),
                 ))
             } else if receipt.device_id != device_id || receipt.device_seq != seq {
                 Some(EvidenceProblem::new(
-                    "receipt_mismatch",
+                    ErrorCode::ReceiptMismatch,
                     format!(
                         "the receipt for event {seq} names device {} event {}",
                         receipt.device_id, receipt.device_seq
@@ -83,7 +83,7 @@ impl Store {
                 ))
             } else if event_hash(&tx, seq)? != Some(receipt.event_hash) {
                 Some(EvidenceProblem::new(
-                    "receipt_mismatch",
+                    ErrorCode::ReceiptMismatch,
                     format!(
                         "the office acknowledged event {seq} with hash {}, which is not the event this device recorded",
                         receipt.event_hash
@@ -132,14 +132,14 @@ pub(crate) fn keep_tree_head(
 ) -> Result<Vec<EvidenceProblem>> {
     let Some(office) = office_public_key(tx)?.as_deref().and_then(parse_public_key) else {
         return Ok(vec![EvidenceProblem::new(
-            "no_office_key",
+            ErrorCode::NoOfficeKey,
             "the office sent a tree head but no key to check it with at sign-in; sign in again"
                 .into(),
         )]);
     };
     if !head.verify(&office) {
         return Ok(vec![EvidenceProblem::new(
-            "bad_tree_head",
+            ErrorCode::BadTreeHead,
             format!(
                 "the tree head of size {} is not signed by the office key",
                 head.size
@@ -150,7 +150,7 @@ pub(crate) fn keep_tree_head(
     for known in tree_heads(tx)? {
         if known.size == head.size && known.root != head.root {
             problems.push(EvidenceProblem::new(
-                "log_rewritten",
+                ErrorCode::LogRewritten,
                 format!(
                     "the office signed two different logs of size {}: it rewrote its history",
                     head.size
@@ -158,7 +158,7 @@ pub(crate) fn keep_tree_head(
             ));
         } else if known.size > head.size {
             problems.push(EvidenceProblem::new(
-                "log_rewritten",
+                ErrorCode::LogRewritten,
                 format!(
                     "the office's log shrank from {} to {} entries",
                     known.size, head.size

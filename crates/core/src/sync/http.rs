@@ -8,7 +8,7 @@ use heatcrew_protocol::sync::{
     UPLOAD_OFFSET_HEADER,
 };
 use heatcrew_protocol::{
-    DEVICE_TIME_HEADER, Digest, PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER,
+    DEVICE_TIME_HEADER, Digest, ErrorCode, PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -151,7 +151,7 @@ impl OfficeApi {
             .and_then(|v| v.to_str().ok()?.parse().ok())
             .ok_or_else(|| SyncError::Refused {
                 status: resp.status().as_u16(),
-                code: "no_offset".into(),
+                code: ErrorCode::NoOffset,
                 message: "the office did not say how much it holds".into(),
             })
     }
@@ -184,11 +184,11 @@ async fn send(req: RequestBuilder) -> Result<Response, SyncError> {
     let body: Option<ErrorBody> = serde_json::from_str(&text).ok();
     let (code, message) = body
         .as_ref()
-        .map(|b| (b.code.clone(), b.message.clone()))
-        .unwrap_or_else(|| ("http_error".into(), text.chars().take(200).collect()));
+        .map(|b| (b.code, b.message.clone()))
+        .unwrap_or_else(|| (ErrorCode::HttpError, text.chars().take(200).collect()));
     Err(match status {
         StatusCode::UNAUTHORIZED => SyncError::Unauthorized(message),
-        StatusCode::CONFLICT if code == "sequence_gap" => SyncError::SequenceGap {
+        StatusCode::CONFLICT if code == ErrorCode::SequenceGap => SyncError::SequenceGap {
             expected_seq: body.and_then(|b| b.expected_seq).unwrap_or(1),
         },
         StatusCode::TOO_MANY_REQUESTS => SyncError::Unavailable {

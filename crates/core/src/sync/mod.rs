@@ -17,6 +17,7 @@ pub use state::{Backlog, PendingAttachment, Session};
 
 use crate::store::{OutboxState, Store};
 use chrono::{Duration as ChronoDuration, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{AttachmentCreate, LoginRequest, MAX_CHUNK_BYTES, PushRequest};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -64,8 +65,11 @@ pub struct SyncStatus {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SyncFailure {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
+    /// This device's own storage failed ([`SyncError::Local`]): the office refused nothing.
+    #[serde(default)]
+    pub local: bool,
 }
 
 /// What one sync pass moved.
@@ -103,7 +107,7 @@ pub async fn login(
                 s.prove_enrolment(&challenge, username)
                     .ok_or_else(|| SyncError::Refused {
                         status: 200,
-                        code: "bad_challenge".into(),
+                        code: ErrorCode::BadChallenge,
                         message: format!(
                             "the office sent a malformed login challenge {challenge:?}"
                         ),
@@ -124,7 +128,10 @@ pub async fn login(
         match answer {
             Err(SyncError::Refused { code, .. })
                 if attempts < 3
-                    && matches!(code.as_str(), "challenge_unknown" | "challenge_expired") => {}
+                    && matches!(
+                        code,
+                        ErrorCode::ChallengeUnknown | ErrorCode::ChallengeExpired
+                    ) => {}
             other => break other?,
         }
     };
@@ -224,8 +231,9 @@ impl Syncer {
             let _ = s.note_sync_result(error.map(|e| e.to_string()));
         }
         self.refresh_status(error.map(|e| SyncFailure {
-            code: e.code().to_owned(),
+            code: e.code(),
             message: e.to_string(),
+            local: matches!(e, SyncError::Local { .. }),
         }));
         self.status.send_modify(|s| {
             s.syncing = false;
@@ -381,7 +389,7 @@ impl Syncer {
             while !complete {
                 // The photo is on this device: failing to read it is local, not the office.
                 let chunk = read_chunk(&path, offset).map_err(|e| SyncError::Local {
-                    code: "file_missing".into(),
+                    code: ErrorCode::FileMissing,
                     message: format!("photo {} cannot be read: {e}", a.sha256),
                 })?;
                 if chunk.is_empty() {

@@ -197,8 +197,13 @@ async fn a_store_that_cannot_be_written_stops_sync_as_a_local_failure() {
     );
     assert_eq!(
         syncer.status().last_error.map(|f| f.code),
-        Some("storage".to_owned()),
+        Some(ErrorCode::Storage),
         "the sync badge carries the local code"
+    );
+    assert_eq!(
+        syncer.status().last_error.map(|f| f.local),
+        Some(true),
+        "and the UI is told the phone failed, so it never says the office refused"
     );
     assert_eq!(
         lock(&store).backlog().expect("backlog").queued,
@@ -334,7 +339,13 @@ async fn a_used_up_challenge_is_replaced_not_reported() {
         .await
         .expect_err("three refused challenges");
     assert!(
-        matches!(&err, SyncError::Refused { code, .. } if code == "challenge_unknown"),
+        matches!(
+            &err,
+            SyncError::Refused {
+                code: ErrorCode::ChallengeUnknown,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }

@@ -34,7 +34,7 @@ fn photos_go_through_the_pipeline_and_bad_files_store_nothing() {
     ] {
         let err = d.store.ingest_photo(bad).expect_err("bad input");
         assert!(
-            ["empty_file", "not_an_image", "truncated", "corrupt"].contains(&err.code()),
+            ["empty_file", "not_an_image", "truncated", "corrupt"].contains(&err.code().as_str()),
             "a bad file gets a clear code, got {}",
             err.code()
         );

@@ -197,7 +197,7 @@ fn code(result: Result<impl std::fmt::Debug, MediaError>) -> &'static str {
                 !e.message().is_empty() && !e.message_zh().is_empty(),
                 "every error carries a message in both languages"
             );
-            e.code()
+            e.code().as_str()
         }
     }
 }

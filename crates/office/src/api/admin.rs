@@ -9,6 +9,7 @@ use crate::store::{Crew, DeviceRecord, NewUser};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::Utc;
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{Role, UserInfo};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -52,7 +53,7 @@ pub async fn create_user(
     let (username, role, display_name) =
         (user.username.clone(), user.role, user.display_name.clone());
     match blocking(&state, move |s| s.add_user(user, Utc::now())).await {
-        Err(e) if e.body.code == "username_taken" => {
+        Err(e) if e.body.code == ErrorCode::UsernameTaken => {
             // A retry after a lost response creates nothing new: the same username, role, name
             // and password is the same request; anything else is a clash.
             let existing = blocking(&state, move |s| s.user_by_username(&username)).await?;
@@ -74,13 +75,13 @@ pub async fn new_user(req: CreateUserRequest) -> ApiResult<NewUser> {
     let username = req.username.trim().to_owned();
     if username.is_empty() || username.chars().any(char::is_whitespace) {
         return Err(ApiError::invalid(
-            "bad_username",
+            ErrorCode::BadUsername,
             "a username is one word without spaces",
         ));
     }
     if req.password.chars().count() < 8 {
         return Err(ApiError::invalid(
-            "weak_password",
+            ErrorCode::WeakPassword,
             "a password needs at least 8 characters",
         ));
     }

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use heatcrew_protocol::Digest;
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{
     AttachmentCreate, AttachmentStatus, MAX_ATTACHMENT_BYTES, MAX_CHUNK_BYTES, UPLOAD_OFFSET_HEADER,
 };
@@ -31,7 +32,7 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
 fn parse_sha(s: &str) -> ApiResult<Digest> {
     s.parse().map_err(|_| {
         ApiError::bad_request(
-            "bad_digest",
+            ErrorCode::BadDigest,
             "the path must end in a SHA-256 as 64 lowercase hex characters",
         )
     })
@@ -48,7 +49,7 @@ async fn check_scope(state: &OfficeState, auth: &Auth, sha: Digest) -> ApiResult
     } else {
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "not_referenced",
+            ErrorCode::NotReferenced,
             "no event of yours references this attachment; push the record before its photos",
         ))
     }
@@ -115,7 +116,7 @@ pub async fn create(
     if req.size > MAX_ATTACHMENT_BYTES {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             format!("attachments are at most {MAX_ATTACHMENT_BYTES} bytes"),
         ));
     }
@@ -132,7 +133,7 @@ async fn existing(state: &OfficeState, sha: Digest) -> ApiResult<AttachmentRow> 
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                "unknown_attachment",
+                ErrorCode::UnknownAttachment,
                 "announce the upload with POST /api/v1/attachments first",
             )
         })
@@ -184,7 +185,9 @@ pub async fn patch(
         .get(UPLOAD_OFFSET_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| ApiError::bad_request("missing_offset", "send the Upload-Offset header"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(ErrorCode::MissingOffset, "send the Upload-Offset header")
+        })?;
     check_scope(&state, &auth, sha).await?;
     let _guard = state.files.lock_for(sha).lock().await;
     let row = existing(&state, sha).await?;
@@ -196,7 +199,7 @@ pub async fn patch(
     if offset != held {
         let mut err = ApiError::new(
             StatusCode::CONFLICT,
-            "offset_mismatch",
+            ErrorCode::OffsetMismatch,
             format!("the office holds {held} bytes; continue from there"),
         );
         err.upload_offset = Some(held);
@@ -204,7 +207,7 @@ pub async fn patch(
     }
     if held + body.len() as u64 > row.size {
         return Err(ApiError::bad_request(
-            "beyond_size",
+            ErrorCode::BeyondSize,
             format!("the upload was announced with {} bytes", row.size),
         ));
     }
@@ -224,7 +227,7 @@ pub async fn patch(
                 tracing::warn!(sha256 = %sha, %actual, "attachment bytes do not match their hash; discarded");
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "hash_mismatch",
+                    ErrorCode::HashMismatch,
                     format!(
                         "the bytes hash to {actual}, not {sha}; the upload was discarded, send it again from 0"
                     ),
@@ -253,7 +256,7 @@ pub async fn download(
     if !row.complete {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_received",
+            ErrorCode::NotReceived,
             "the file has not fully arrived yet",
         ));
     }

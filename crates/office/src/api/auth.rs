@@ -17,6 +17,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::log::enrolment_message;
 use heatcrew_protocol::sync::{
     ChallengeRequest, ChallengeResponse, LoginRequest, LoginResponse, RefreshRequest, UserInfo,
@@ -179,7 +180,7 @@ async fn check_password(
     password: String,
 ) -> ApiResult<UserRecord> {
     let user = blocking(state, move |s| s.user_by_username(&username)).await?;
-    let bad = || ApiError::unauthorized("bad_credentials", "wrong username or password");
+    let bad = || ApiError::unauthorized(ErrorCode::BadCredentials, "wrong username or password");
     let Some(user) = user else {
         // Spend the same time as a real check, so response time does not reveal usernames.
         let _ = with_argon2(move || verify_password(&password, DUMMY_HASH)).await;
@@ -194,7 +195,7 @@ async fn check_password(
     if !user.active {
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
-            "user_deactivated",
+            ErrorCode::UserDeactivated,
             "this account was deactivated; ask an office administrator",
         ));
     }
@@ -298,7 +299,7 @@ async fn check_proof(
 ) -> ApiResult<()> {
     let (Some(challenge), Some(proof)) = (req.challenge.clone(), req.proof.as_deref()) else {
         return Err(ApiError::unauthorized(
-            "proof_required",
+            ErrorCode::ProofRequired,
             "sign a challenge from POST /api/v1/auth/challenge with the device key and send it as challenge and proof",
         ));
     };
@@ -311,7 +312,7 @@ async fn check_proof(
         || hex::decode_to_slice(proof, &mut sig).is_err()
     {
         return Err(ApiError::bad_request(
-            "bad_proof",
+            ErrorCode::BadProof,
             "challenge must be 64 and proof 128 lowercase hex characters",
         ));
     }
@@ -323,7 +324,7 @@ async fn check_proof(
     key.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig))
         .map_err(|_| {
             ApiError::unauthorized(
-                "bad_proof",
+                ErrorCode::BadProof,
                 "the proof is not a signature by this device key over the challenge: whoever logs in must hold the device's private key",
             )
         })
@@ -345,7 +346,7 @@ pub async fn login(
     let key =
         heatcrew_protocol::log::parse_public_key(&req.device_public_key).ok_or_else(|| {
             ApiError::bad_request(
-                "bad_public_key",
+                ErrorCode::BadPublicKey,
                 "device_public_key must be an Ed25519 public key as 64 lowercase hex characters",
             )
         })?;
@@ -433,13 +434,13 @@ pub async fn refresh(
             Ok(Json(response(&state, tokens, user, device_id, now).await?))
         }
         RefreshOutcome::Invalid => Err(ApiError::unauthorized(
-            "bad_refresh_token",
+            ErrorCode::BadRefreshToken,
             "the refresh token is unknown, expired or revoked; log in again",
         )),
         RefreshOutcome::Reused => {
             tracing::warn!("a rotated-out refresh token came back; session revoked");
             Err(ApiError::unauthorized(
-                "refresh_reused",
+                ErrorCode::RefreshReused,
                 "this refresh token was already used; the session is revoked, log in again",
             ))
         }

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::Utc;
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{Role, UserInfo};
 use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest};
 use serde::de::DeserializeOwned;
@@ -39,15 +40,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(rej) => Err(match rej.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
+                    ErrorCode::TooLarge,
                     "the request body is larger than this endpoint accepts",
                 ),
                 StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     "send the body as Content-Type: application/json",
                 ),
-                _ => ApiError::bad_request("bad_json", rej.body_text()),
+                _ => ApiError::bad_request(ErrorCode::BadJson, rej.body_text()),
             }),
         }
     }
@@ -94,24 +95,27 @@ impl FromRequestParts<OfficeState> for Auth {
             .and_then(|v| v.to_str().ok())
             .and_then(|s| s.strip_prefix("Bearer "))
             .ok_or_else(|| {
-                ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
+                ApiError::unauthorized(
+                    ErrorCode::MissingToken,
+                    "send Authorization: Bearer <access token>",
+                )
             })?;
         let hash = token_hash(token.trim());
         let session = blocking(state, move |s| s.session_by_access(hash))
             .await?
             .ok_or_else(|| {
-                ApiError::unauthorized("bad_token", "unknown access token; log in again")
+                ApiError::unauthorized(ErrorCode::BadToken, "unknown access token; log in again")
             })?;
         if session.revoked {
             return Err(ApiError::unauthorized(
-                "token_revoked",
+                ErrorCode::TokenRevoked,
                 "this session was revoked; log in again",
             ));
         }
         let now = Utc::now();
         if session.access_expires_at <= now {
             return Err(ApiError::unauthorized(
-                "token_expired",
+                ErrorCode::TokenExpired,
                 "the access token expired; refresh it",
             ));
         }

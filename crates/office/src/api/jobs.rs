@@ -9,6 +9,7 @@ use crate::store::{Route, StoreError};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::{
     AppointmentWindow, Checkpoint, Customer, Job, JobKind, JobStatus, TemplateRef,
 };
@@ -79,7 +80,7 @@ fn default_kind() -> JobKind {
 fn check_window(w: &AppointmentWindow) -> ApiResult<()> {
     if w.end <= w.start {
         return Err(ApiError::invalid(
-            "bad_window",
+            ErrorCode::BadWindow,
             "the appointment window must end after it starts",
         ));
     }
@@ -94,7 +95,7 @@ pub fn job_from_request(
 ) -> ApiResult<Job> {
     if req.fault.trim().is_empty() {
         return Err(ApiError::invalid(
-            "missing_fault",
+            ErrorCode::MissingFault,
             "say what the customer reported (fault)",
         ));
     }
@@ -109,7 +110,7 @@ pub fn job_from_request(
             .is_none_or(|c| c.name.trim().is_empty() || c.address.trim().is_empty())
     {
         return Err(ApiError::invalid(
-            "missing_customer",
+            ErrorCode::MissingCustomer,
             "a home visit needs the customer's name and address",
         ));
     }
@@ -119,7 +120,7 @@ pub fn job_from_request(
     };
     if req.kind == JobKind::PatrolRound && checkpoints.is_empty() {
         return Err(ApiError::invalid(
-            "missing_checkpoints",
+            ErrorCode::MissingCheckpoints,
             "a patrol round needs a route_id or checkpoints",
         ));
     }
@@ -162,7 +163,8 @@ pub async fn create_job(
     let created = blocking(&state, move |s| {
         match s.create_job(job, Utc::now()) {
             Err(StoreError::Conflict {
-                code: "job_exists", ..
+                code: ErrorCode::JobExists,
+                ..
             }) => {
                 // Same id again: a retry if it describes the same work order, else a clash.
                 let existing = s.job(wanted.id)?.map(|r| r.job);
@@ -175,7 +177,7 @@ pub async fn create_job(
                         Ok(j)
                     }
                     _ => Err(StoreError::Conflict {
-                        code: "job_exists",
+                        code: ErrorCode::JobExists,
                         message: format!("another job already has id {}", wanted.id),
                     }),
                 }

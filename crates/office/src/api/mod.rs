@@ -53,6 +53,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{SecondsFormat, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::MAX_PUSH_BYTES;
 use heatcrew_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER};
 use tower_http::compression::CompressionLayer;
@@ -116,12 +117,12 @@ async fn stamp_response(resp: Response) -> Response {
     });
     let mut resp = if (status.is_client_error() || status.is_server_error()) && !is_json {
         let code = match status {
-            StatusCode::NOT_FOUND => "not_found",
-            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-            s if s.is_client_error() => "bad_request",
-            _ => "internal",
+            StatusCode::NOT_FOUND => ErrorCode::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::TooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            s if s.is_client_error() => ErrorCode::BadRequest,
+            _ => ErrorCode::Internal,
         };
         let (_, body) = resp.into_parts();
         let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();

@@ -8,6 +8,7 @@ use crate::store::Route;
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::{Checkpoint, OutageNotice};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -40,7 +41,7 @@ pub async fn create_route(
     auth.require(STAFF)?;
     if req.checkpoints.is_empty() {
         return Err(ApiError::invalid(
-            "missing_checkpoints",
+            ErrorCode::MissingCheckpoints,
             "a route needs at least one checkpoint",
         ));
     }
@@ -84,7 +85,7 @@ pub async fn create_outage(
     auth.require(STAFF)?;
     if req.expected_restore_at <= req.starts_at {
         return Err(ApiError::invalid(
-            "bad_window",
+            ErrorCode::BadWindow,
             "restoration must be expected after the outage starts",
         ));
     }

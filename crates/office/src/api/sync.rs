@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::Utc;
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{MAX_PUSH_EVENTS, PullResponse, PushRequest, PushResponse};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,14 +38,14 @@ pub async fn push(
     let device = auth.device_id.ok_or_else(|| {
         ApiError::new(
             StatusCode::FORBIDDEN,
-            "no_device",
+            ErrorCode::NoDevice,
             "only a device token can push events",
         )
     })?;
     if req.events.len() > MAX_PUSH_EVENTS {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_many_events",
+            ErrorCode::TooManyEvents,
             format!("at most {MAX_PUSH_EVENTS} events per push; split the backlog"),
         ));
     }

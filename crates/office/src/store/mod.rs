@@ -11,6 +11,7 @@ pub mod sqlite;
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::log::{LogLeaf, TreeHead};
 use heatcrew_protocol::sync::{AttachmentCreate, Change, PushResponse, Role, UserInfo};
 use heatcrew_protocol::{
@@ -31,10 +32,10 @@ pub enum StoreError {
     NotFound { what: String },
     /// A request that clashes with stored state (a taken username, a device key mismatch).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     /// A request that can never succeed as sent.
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid { code: ErrorCode, message: String },
     /// The push skipped sequence numbers; nothing of the batch was stored.
     #[error("sequence gap: the office expects device_seq {expected} next")]
     SequenceGap { expected: u64 },

@@ -202,7 +202,7 @@ fn outcomes(resp: &PushResponse) -> Vec<String> {
         .map(|r| match &r.outcome {
             PushOutcome::Accepted => "accepted".to_owned(),
             PushOutcome::Duplicate => "duplicate".to_owned(),
-            PushOutcome::Rejected { code, .. } => code.clone(),
+            PushOutcome::Rejected { code, .. } => code.as_str().to_owned(),
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 // Argument shapes of the commands (the `args` column of CONTRACT.md) and aliases the UI uses.
 // The shapes that have a Rust type are generated into types.ts and re-exported here; the rest are
 // written from the contract, derived from types.ts wherever the contract names a type.
-import type { DeclineKind, FindingInput as FindingRecord, Remedy } from './types';
+import type { DeclineKind, ErrorCode, FindingInput as FindingRecord, Remedy } from './types';
 
 export type {
   AccidentInput,
@@ -9,6 +9,7 @@ export type {
   CheckpointState,
   DamageInput,
   DefectInput,
+  ErrorCode,
   NetworkDamageInput,
   Resolution,
   Severity,
@@ -25,6 +26,7 @@ export type Signer = 'customer' | 'witness';
 
 /** What every rejected command carries: `message` is shown (already localized), `code` is branched on. */
 export interface BackendError {
-  code: string;
+  /** One of the closed vocabulary (generated from heatcrew_protocol::ErrorCode); `unknown` for a code this build does not know. */
+  code: ErrorCode;
   message: string;
 }

@@ -1,7 +1,8 @@
 // The one interface the UI talks to. Production uses TauriBackend (tauri.ts); Vitest and the dev-only
 // preview page use FakeBackend (fake.ts). Every method maps 1:1 to a command in CONTRACT.md and
 // rejects with a BackendError `{code, message}`.
-import type { AttachmentRef, JobView, Lang, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
+import type { AttachmentRef, ErrorCode, JobView, Lang, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
+import { ERROR_MESSAGES } from './errorMessages';
 import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 export interface Backend {
@@ -48,25 +49,22 @@ export interface Backend {
   onSyncStatus(handler: (status: SyncStatus) => void): Promise<() => void>;
 }
 
-/** Error codes the UI branches on (the message is always shown as the backend wrote it). */
-export const ErrorCode = {
-  badCredentials: 'bad_credentials',
-  notSignedIn: 'not_signed_in',
-  offline: 'offline',
-  stepOutOfOrder: 'step_out_of_order',
-  evidenceMissing: 'evidence_missing',
-  ratingLocked: 'rating_locked',
-  signatureEmpty: 'signature_empty',
-  notAnImage: 'not_an_image',
-  internal: 'internal',
-} as const;
+/** A code as the closed vocabulary knows it: one this build does not know (a newer backend) is `unknown`. */
+export function toErrorCode(code: string): ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_MESSAGES, code) ? (code as ErrorCode) : 'unknown';
+}
+
+/** What an error code means in `lang` (the backend's own table, generated into errorMessages.ts). */
+export function errorText(code: ErrorCode, lang: Lang): string {
+  return ERROR_MESSAGES[code][lang];
+}
 
 /** Normalises anything a rejected invoke can throw into `{code, message}`. */
 export function toBackendError(err: unknown): BackendError {
   if (err && typeof err === 'object' && 'code' in err && 'message' in err) {
     const e = err as { code: unknown; message: unknown };
-    return { code: String(e.code), message: String(e.message) };
+    return { code: toErrorCode(String(e.code)), message: String(e.message) };
   }
-  if (err instanceof Error) return { code: ErrorCode.internal, message: err.message };
-  return { code: ErrorCode.internal, message: String(err) };
+  if (err instanceof Error) return { code: 'internal', message: err.message };
+  return { code: 'internal', message: String(err) };
 }

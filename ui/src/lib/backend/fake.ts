@@ -6,7 +6,7 @@
 // the real core: hashes are SHA-256 of the bytes, nothing is signed, nothing persists.
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 import type { Backend } from './backend';
-import type { AttachmentRef, CheckpointView, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
+import type { AttachmentRef, CheckpointView, ErrorCode, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
 import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 const L = (zh: string, en: string): Localized => ({ zh, en });
@@ -92,7 +92,7 @@ interface StoredBlob {
   mime: string;
 }
 
-function err(code: string, zh: string, en: string, lang: Lang): BackendError {
+function err(code: ErrorCode, zh: string, en: string, lang: Lang): BackendError {
   return { code, message: lang === 'en' ? en : zh };
 }
 
@@ -169,7 +169,7 @@ export class FakeBackend implements Backend {
   async login(office: string, username: string, password: string) {
     this.log('login', { office, username });
     if (!office.trim() || !username.trim() || !password) {
-      throw err('invalid_input', '请填写办公室地址、用户名和密码', 'Fill in office address, user and password', this.lang);
+      throw err('bad_request', '请填写办公室地址、用户名和密码', 'Fill in office address, user and password', this.lang);
     }
     if (!this.online) throw err('offline', '无法连接办公室，请检查网络后重试', 'Cannot reach the office; check the network and retry', this.lang);
     if (password === 'wrong') throw err('bad_credentials', '用户名或密码错误', 'Wrong user name or password', this.lang);
@@ -267,7 +267,7 @@ export class FakeBackend implements Backend {
     this.log('give_rating', { jobId, stars, comment });
     const job = this.getJob(jobId);
     if (job.rating) throw err('rating_locked', '评价已提交，不能修改', 'The rating is locked', this.lang);
-    if (!Number.isInteger(stars) || stars < 1 || stars > 5) throw err('invalid_input', '请选择1到5星', 'Choose 1 to 5 stars', this.lang);
+    if (!Number.isInteger(stars) || stars < 1 || stars > 5) throw err('rating_out_of_range', '请选择1到5星', 'Choose 1 to 5 stars', this.lang);
     job.rating = { stars, comment };
     this.record(job, 'rating_given', 0);
     return this.view(job);
@@ -275,7 +275,7 @@ export class FakeBackend implements Backend {
   async recordDamage(jobId: string, damage: DamageInput) {
     this.log('record_damage', { jobId, damage });
     const job = this.getJob(jobId);
-    if (!damage.item.trim()) throw err('invalid_input', '请填写损坏物品', 'Name the damaged item', this.lang);
+    if (!damage.item.trim()) throw err('invalid_value', '请填写损坏物品', 'Name the damaged item', this.lang);
     damage = wire(damage);
     job.damages.push({ id: newId('dmg'), item: damage.item, description: damage.description, remedy: damage.remedy, remedy_detail: damage.remedy_detail, photos: damage.photos });
     this.record(job, 'damage_recorded', 0);
@@ -299,7 +299,7 @@ export class FakeBackend implements Backend {
   async issueNotice(jobId: string, deadline: string, requirements: string) {
     this.log('issue_notice', { jobId, deadline, requirements });
     const job = this.getJob(jobId);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(deadline)) throw err('invalid_input', '请选择整改期限', 'Choose a deadline', this.lang);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(deadline)) throw err('invalid_value', '请选择整改期限', 'Choose a deadline', this.lang);
     const device = this.currentSession?.device_code ?? 'D000';
     job.notices.push({ number: `ZG-${device}-${String(++this.noticeSeq).padStart(4, '0')}`, deadline, requirements });
     this.record(job, 'notice_issued', 0);
@@ -309,7 +309,7 @@ export class FakeBackend implements Backend {
     this.log('record_reading', { jobId, checkpoint, readings, note });
     const job = this.getJob(jobId);
     const cp = job.checkpoints.find((c) => c.id === checkpoint);
-    if (!cp) throw err('unknown_checkpoint', '没有这个检查点', 'No such checkpoint', this.lang);
+    if (!cp) throw err('invalid_value', '没有这个检查点', 'No such checkpoint', this.lang);
     if (readings.length === 0) throw err('evidence_missing', '缺少证据：读数', 'Evidence missing: readings', this.lang);
     for (const r of readings) {
       if (!cp.readings.some((spec) => spec.key === r.key) || !Number.isFinite(r.value)) {
@@ -327,7 +327,7 @@ export class FakeBackend implements Backend {
   async reportDefect(jobId: string, defect: DefectInput) {
     this.log('report_defect', { jobId, defect });
     const job = this.getJob(jobId);
-    if (!defect.category) throw err('invalid_input', '请选择缺陷类别', 'Choose a category', this.lang);
+    if (!defect.category) throw err('invalid_value', '请选择缺陷类别', 'Choose a category', this.lang);
     job.defects.push({ id: newId('def'), ...wire(defect) });
     this.record(job, 'defect_reported', 0);
     return this.view(job);
@@ -371,7 +371,7 @@ export class FakeBackend implements Backend {
     this.log('sync_now', null);
     if (!this.online) {
       const s = this.status();
-      s.last_error = err('offline', '无网络，记录已保存在本机，恢复网络后自动上传', 'Offline: records are kept on the device and sent when back online', this.lang);
+      s.last_error = { ...err('offline', '无网络，记录已保存在本机，恢复网络后自动上传', 'Offline: records are kept on the device and sent when back online', this.lang), local: false };
       this.emit(s);
       return s;
     }

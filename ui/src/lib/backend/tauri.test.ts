@@ -76,6 +76,8 @@ describe('TauriBackend', () => {
     await expect(b.giveRating('j', 3, '')).rejects.toEqual({ code: 'rating_locked', message: '评价已提交，不能修改' });
     invoke.mockRejectedValueOnce('command give_rating not found');
     await expect(b.giveRating('j', 3, '')).rejects.toEqual({ code: 'internal', message: 'command give_rating not found' });
+    invoke.mockRejectedValueOnce({ code: 'quota_exceeded', message: '配额已用完' });
+    await expect(b.giveRating('j', 3, '')).rejects.toEqual({ code: 'unknown', message: '配额已用完' });
   });
 
   it('listens to the sync-status event and hands over the payload', async () => {

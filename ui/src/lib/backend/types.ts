@@ -129,6 +129,122 @@ export type DefectView = {
 };
 
 /**
+ * A stable error code (see the module docs). Serialized as its snake_case string.
+ */
+export type ErrorCode =
+  | "bad_request"
+  | "bad_json"
+  | "not_found"
+  | "method_not_allowed"
+  | "too_large"
+  | "unsupported_media_type"
+  | "forbidden"
+  | "internal"
+  | "missing_token"
+  | "bad_token"
+  | "token_revoked"
+  | "token_expired"
+  | "bad_credentials"
+  | "bad_public_key"
+  | "bad_refresh_token"
+  | "refresh_reused"
+  | "device_key_mismatch"
+  | "no_device"
+  | "proof_required"
+  | "bad_proof"
+  | "challenge_unknown"
+  | "challenge_wrong_device"
+  | "challenge_expired"
+  | "unknown_user"
+  | "username_taken"
+  | "bad_username"
+  | "weak_password"
+  | "crew_exists"
+  | "route_exists"
+  | "bad_window"
+  | "missing_fault"
+  | "missing_customer"
+  | "missing_checkpoints"
+  | "job_exists"
+  | "job_cancelled"
+  | "too_many_events"
+  | "sequence_gap"
+  | "bad_payload"
+  | "forbidden_job"
+  | "unknown_job"
+  | "out_of_sequence"
+  | "conflicting_duplicate"
+  | "chain_blocked"
+  | "edited"
+  | "bad_signature"
+  | "broken_chain"
+  | "wrong_device"
+  | "malformed"
+  | "bad_digest"
+  | "not_referenced"
+  | "size_conflict"
+  | "unknown_attachment"
+  | "missing_offset"
+  | "offset_mismatch"
+  | "beyond_size"
+  | "hash_mismatch"
+  | "not_received"
+  | "offline"
+  | "office_unavailable"
+  | "unauthorized"
+  | "protocol_mismatch"
+  | "http_error"
+  | "no_offset"
+  | "bad_challenge"
+  | "bad_receipt"
+  | "receipt_mismatch"
+  | "bad_tree_head"
+  | "no_office_key"
+  | "log_rewritten"
+  | "not_signed_in"
+  | "unsynced_records"
+  | "disk_full"
+  | "storage"
+  | "database_too_new"
+  | "store_corrupt"
+  | "bad_data"
+  | "file_missing"
+  | "device_key_missing"
+  | "device_key_exposed"
+  | "device_key_conflict"
+  | "device_key_malformed"
+  | "device_key_unavailable"
+  | "unknown_template"
+  | "job_not_active"
+  | "step_out_of_order"
+  | "unknown_step"
+  | "step_already_done"
+  | "step_not_skippable"
+  | "skip_reason_missing"
+  | "evidence_missing"
+  | "invalid_value"
+  | "wrong_step_for_record"
+  | "already_signed"
+  | "decline_reason_missing"
+  | "rating_out_of_range"
+  | "rating_locked"
+  | "record_not_allowed"
+  | "cannot_close"
+  | "bad_correction"
+  | "deadline_in_past"
+  | "empty_file"
+  | "not_an_image"
+  | "unsupported_format"
+  | "truncated"
+  | "corrupt"
+  | "dimensions_too_large"
+  | "signature_empty"
+  | "read_failed"
+  | "encode_failed"
+  | "decoder_panicked"
+  | "unknown";
+
+/**
  * What a step needs before it counts as done.
  */
 export type EvidenceSpec =
@@ -229,7 +345,7 @@ export type JobView = {
 };
 
 /**
- * The UI language.
+ * The UI language: Chinese first (the crews' language), English second.
  */
 export type Lang = "zh-CN" | "en";
 
@@ -408,8 +524,12 @@ export type StepView = {
 };
 
 export type SyncFailure = {
-  code: string,
+  code: ErrorCode,
   message: string,
+  /**
+   * This device's own storage failed ([`SyncError::Local`]): the office refused nothing.
+   */
+  local: boolean,
 };
 
 /**

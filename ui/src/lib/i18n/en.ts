@@ -276,6 +276,7 @@ const en: Shape<Messages> = {
       office_busy: 'The office server is busy; retrying by itself, nothing is lost.',
       signed_out: 'Your sign-in has expired: ask dispatch to sign you in again; records stay on this device.',
       update_app: 'This app is too old for the office: update it, then sync; records stay on this device.',
+      local: 'This phone could not store what sync needed; the office refused nothing (details below).',
       refused: 'The office refused the records: call dispatch (details below).',
     },
     sync_now: 'Sync now',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, groupOutbox, syncProblem, syncTone, uploadPercent } from './outbox';
-import type { OutboxEntry, SyncStatus } from '../backend/types';
+import type { ErrorCode, OutboxEntry, SyncStatus } from '../backend/types';
+import { ERROR_MESSAGES } from '../backend/errorMessages';
 
 const entry = (seq: number, job: string, state: OutboxEntry['state'], over: Partial<OutboxEntry> = {}): OutboxEntry => ({
   event_id: `e${seq}`, device_seq: seq, job_id: job, job_title: `job ${job}`, kind: 'step_completed', recorded_at: '2026-11-27T08:00:00Z',
@@ -60,23 +61,31 @@ describe('syncProblem', () => {
     online: false, syncing: false, queued: 3, rejected: 0, events_sent: 0, events_total: 0, bytes_total: 0, bytes_sent: 0,
     last_sync_at: null, oldest_pending_at: null,
   };
-  const failing = (code: string, message = 'office unreachable: error sending request') =>
-    syncProblem({ ...base, last_error: { code, message } });
+  const failing = (code: ErrorCode, message = 'office unreachable: error sending request', local = false) =>
+    syncProblem({ ...base, last_error: { code, message, local } }, 'en');
   it('says nothing more than the offline note for a lost connection or a sequence catch-up', () => {
     expect(failing('offline')).toBeNull();
     expect(failing('sequence_gap')).toBeNull();
-    expect(syncProblem({ ...base, last_error: null })).toBeNull();
-    expect(syncProblem(null)).toBeNull();
+    expect(syncProblem({ ...base, last_error: null }, 'en')).toBeNull();
+    expect(syncProblem(null, 'zh-CN')).toBeNull();
   });
   it('names what the person can do for the failures that need them, without raw transport text', () => {
     expect(failing('office_unavailable')).toEqual({ key: 'office_busy', detail: null });
     expect(failing('unauthorized')).toEqual({ key: 'signed_out', detail: null });
     expect(failing('protocol_mismatch')).toEqual({ key: 'update_app', detail: null });
   });
-  it("keeps the office's own words as the detail of a refusal", () => {
-    expect(failing('device_revoked', 'office refused (403 device_revoked): device revoked')).toEqual({
+  it("keeps the office's own words as the detail of a refusal, even with a code this build does not know", () => {
+    expect(failing('unknown', 'office refused (403 device_revoked): device revoked')).toEqual({
       key: 'refused',
       detail: 'office refused (403 device_revoked): device revoked',
+    });
+  });
+  it("never blames the office for this phone's storage, and says what the code means in the person's language", () => {
+    const full = 'could not store on this device (disk_full): database or disk is full';
+    expect(failing('disk_full', full, true)).toEqual({ key: 'local', detail: ERROR_MESSAGES.disk_full.en });
+    expect(syncProblem({ ...base, last_error: { code: 'storage', message: full, local: true } }, 'zh-CN')).toEqual({
+      key: 'local',
+      detail: ERROR_MESSAGES.storage['zh-CN'],
     });
   });
 });

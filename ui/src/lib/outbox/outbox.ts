@@ -1,6 +1,7 @@
 // The outbox screen groups records by job so a technician sees at a glance which visit is still
 // waiting to reach the office; rejected records float up because they need a person to act.
-import type { OutboxEntry, OutboxState, SyncStatus } from '../backend/types';
+import type { Lang, OutboxEntry, OutboxState, SyncStatus } from '../backend/types';
+import { errorText } from '../backend/backend';
 
 export interface OutboxGroup {
   job_id: string;
@@ -56,14 +57,16 @@ export function formatBytes(n: number): string {
 /**
  * What the outbox says about the last sync failure, in the person's language. Being offline or
  * the office catching up is already said by the offline note and fixes itself, so it shows
- * nothing; a refusal keeps the office's own words as the detail for support. The i18n key is
+ * nothing; a failure of this device's own storage is never blamed on the office, and says what its
+ * code means; a refusal keeps the office's own words as the detail for support. The i18n key is
  * `outbox.problem.<key>`.
  */
-export type SyncProblem = { key: 'office_busy' | 'signed_out' | 'update_app' | 'refused'; detail: string | null };
+export type SyncProblem = { key: 'office_busy' | 'signed_out' | 'update_app' | 'local' | 'refused'; detail: string | null };
 
-export function syncProblem(status: SyncStatus | null): SyncProblem | null {
+export function syncProblem(status: SyncStatus | null, lang: Lang): SyncProblem | null {
   const failure = status?.last_error;
   if (!failure) return null;
+  if (failure.local) return { key: 'local', detail: errorText(failure.code, lang) };
   switch (failure.code) {
     case 'offline':
     case 'sequence_gap':

@@ -7,6 +7,7 @@ use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use axum::Json;
 use axum::extract::{Query, State};
 use chrono::{NaiveDate, Utc};
+use heatcrew_protocol::ErrorCode;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -40,7 +41,7 @@ pub async fn board_of_day(
     let offset = q.utc_offset_minutes.unwrap_or(DEFAULT_UTC_OFFSET_MINUTES);
     if !(-14 * 60..=14 * 60).contains(&offset) {
         return Err(ApiError::bad_request(
-            "bad_offset",
+            ErrorCode::BadOffset,
             "utc_offset_minutes must be between -840 and 840",
         ));
     }
@@ -49,7 +50,7 @@ pub async fn board_of_day(
         .date
         .unwrap_or_else(|| (now + chrono::Duration::minutes(i64::from(offset))).date_naive());
     let (from, to) = board::day_bounds(date, offset)
-        .ok_or_else(|| ApiError::bad_request("bad_date", "no such day at that offset"))?;
+        .ok_or_else(|| ApiError::bad_request(ErrorCode::BadDate, "no such day at that offset"))?;
     let view = blocking(&state, move |s| board::board(s, date, from, to, now)).await?;
     Ok(Json(view))
 }

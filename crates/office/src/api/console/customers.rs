@@ -9,6 +9,7 @@ use crate::store::sqlite::phone_key;
 use axum::Json;
 use axum::extract::{Query, State};
 use chrono::{DateTime, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::{Customer, JobKind, JobStatus};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -71,7 +72,7 @@ pub async fn customer_lookup(
         (Some(phone), None) => {
             if phone_key(&phone).len() < MIN_PHONE_DIGITS {
                 return Err(ApiError::invalid(
-                    "lookup_too_short",
+                    ErrorCode::LookupTooShort,
                     format!("type at least {MIN_PHONE_DIGITS} digits of the phone number"),
                 ));
             }
@@ -80,7 +81,7 @@ pub async fn customer_lookup(
         (None, Some(account)) => {
             if account.trim().chars().count() < MIN_ACCOUNT_CHARS {
                 return Err(ApiError::invalid(
-                    "lookup_too_short",
+                    ErrorCode::LookupTooShort,
                     format!("type at least {MIN_ACCOUNT_CHARS} characters of the account number"),
                 ));
             }
@@ -88,7 +89,7 @@ pub async fn customer_lookup(
         }
         _ => {
             return Err(ApiError::invalid(
-                "lookup_key",
+                ErrorCode::LookupKey,
                 "look up by phone or by account, one of the two",
             ));
         }

@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::Utc;
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{Role, UserInfo};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -74,7 +75,7 @@ pub async fn reset_password(
     auth.require(&[Role::Admin])?;
     if req.password.chars().count() < 8 {
         return Err(ApiError::invalid(
-            "weak_password",
+            ErrorCode::WeakPassword,
             "a password needs at least 8 characters",
         ));
     }
@@ -99,7 +100,7 @@ pub async fn deactivate_user(
     auth.require(&[Role::Admin])?;
     if id == auth.user.id {
         return Err(ApiError::invalid(
-            "cannot_deactivate_self",
+            ErrorCode::CannotDeactivateSelf,
             "an admin cannot deactivate their own account; ask another admin",
         ));
     }

@@ -3,6 +3,7 @@
 use super::{SqliteStore, is_constraint_violation, parse_uuid, select, ts};
 use crate::store::{AccountStore, Crew, NewUser, StoreError, StoreResult, UserRecord};
 use chrono::{DateTime, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{Role, UserInfo};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashSet;
@@ -76,7 +77,7 @@ pub(super) fn require_user(tx: &Connection, user_id: Uuid) -> StoreResult<()> {
         )
         .optional()?;
     found.map(|_| ()).ok_or_else(|| StoreError::Invalid {
-        code: "unknown_user",
+        code: ErrorCode::UnknownUser,
         message: format!("no user {user_id}"),
     })
 }
@@ -92,7 +93,7 @@ impl AccountStore for SqliteStore {
         );
         match res {
             Err(e) if is_constraint_violation(&e) => Err(StoreError::Conflict {
-                code: "username_taken",
+                code: ErrorCode::UsernameTaken,
                 message: format!("username {:?} is taken", user.username),
             }),
             Err(e) => Err(e.into()),
@@ -197,7 +198,7 @@ impl AccountStore for SqliteStore {
         )?;
         if taken {
             return Err(StoreError::Conflict {
-                code: "crew_exists",
+                code: ErrorCode::CrewExists,
                 message: format!("a crew named {name:?} exists"),
             });
         }

@@ -5,6 +5,7 @@ use super::{SqliteStore, parse_digest, select, ts};
 use crate::store::{AttachmentRow, AttachmentStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::Digest;
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::AttachmentCreate;
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
@@ -52,7 +53,7 @@ impl AttachmentStore for SqliteStore {
             .ok_or_else(|| StoreError::not_found("attachment"))?;
         if row.size != c.size {
             return Err(StoreError::Conflict {
-                code: "size_conflict",
+                code: ErrorCode::SizeConflict,
                 message: format!(
                     "attachment {} was announced with {} bytes, not {}",
                     c.sha256, row.size, c.size

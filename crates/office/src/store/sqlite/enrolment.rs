@@ -9,6 +9,7 @@ use crate::store::{
 };
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::Digest;
+use heatcrew_protocol::ErrorCode;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
@@ -92,7 +93,7 @@ impl EnrolmentStore for SqliteStore {
         match known {
             Some(k) if k != public_key => {
                 return Err(StoreError::Conflict {
-                    code: "device_key_mismatch",
+                    code: ErrorCode::DeviceKeyMismatch,
                     message: format!(
                         "device {device_id} is enrolled with another key; a reinstalled app must use a new device id"
                     ),
@@ -347,15 +348,15 @@ impl EnrolmentStore for SqliteStore {
         };
         match found {
             None => invalid(
-                "challenge_unknown",
+                ErrorCode::ChallengeUnknown,
                 "this challenge was never issued or is already used: ask for a new one (POST /api/v1/auth/challenge)",
             ),
             Some((dev, _)) if dev != device_id.to_string() => invalid(
-                "challenge_wrong_device",
+                ErrorCode::ChallengeWrongDevice,
                 "this challenge was issued to another device: ask for one for this device",
             ),
             Some((_, expires)) if parse_ts(&expires)? < now => invalid(
-                "challenge_expired",
+                ErrorCode::ChallengeExpired,
                 "this challenge expired: ask for a new one and sign it at once",
             ),
             Some(_) => Ok(()),

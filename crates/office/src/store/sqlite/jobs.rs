@@ -7,6 +7,7 @@ use super::ledger::add_change;
 use super::{SqliteStore, json, parse_ts, select, to_json, ts};
 use crate::store::{CustomerKey, JobRecord, JobStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::ChangeKind;
 use heatcrew_protocol::{AppointmentWindow, Job, JobStatus};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
@@ -130,7 +131,7 @@ impl JobStore for SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if load_job(&tx, job.id)?.is_some() {
             return Err(StoreError::Conflict {
-                code: "job_exists",
+                code: ErrorCode::JobExists,
                 message: format!("job {} exists", job.id),
             });
         }
@@ -157,7 +158,7 @@ impl JobStore for SqliteStore {
             load_job(&tx, job_id)?.ok_or_else(|| StoreError::not_found(format!("job {job_id}")))?;
         if job.status == JobStatus::Cancelled {
             return Err(StoreError::Invalid {
-                code: "job_cancelled",
+                code: ErrorCode::JobCancelled,
                 message: format!("job {job_id} is cancelled"),
             });
         }
@@ -204,7 +205,7 @@ impl JobStore for SqliteStore {
         let job = job_change(&tx, job_id, now, |job| {
             if job.status == JobStatus::Cancelled {
                 return Err(StoreError::Invalid {
-                    code: "job_cancelled",
+                    code: ErrorCode::JobCancelled,
                     message: format!("job {job_id} is cancelled"),
                 });
             }

@@ -10,6 +10,7 @@ use crate::ledger::{Effect, JobFacts};
 use crate::store::{LedgerStore, LogEntry, StoreError, StoreResult, StoredEvent};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::log::{LogLeaf, Receipt};
 use heatcrew_protocol::sync::{Change, ChangeKind, PushOutcome, PushResponse, PushResult};
 use heatcrew_protocol::{ChainTip, Event, EventBody, EventFault};
@@ -175,7 +176,7 @@ impl LedgerStore for SqliteStore {
                     .optional()?;
                 let outcome = match stored {
                     None if seq == 0 => PushOutcome::Rejected {
-                        code: "out_of_sequence".into(),
+                        code: ErrorCode::OutOfSequence,
                         reason: "device_seq starts at 1".into(),
                     },
                     None => {
@@ -184,21 +185,26 @@ impl LedgerStore for SqliteStore {
                         )));
                     }
                     Some((hash, _, _, _)) if hash != e.hash.to_hex() => PushOutcome::Rejected {
-                        code: "conflicting_duplicate".into(),
+                        code: ErrorCode::ConflictingDuplicate,
                         reason: format!(
                             "the office already holds a different event {seq} from this device"
                         ),
                     },
                     Some((_, status, code, reason)) if status == "rejected" => {
                         PushOutcome::Rejected {
-                            code: code.unwrap_or_default(),
+                            code: ErrorCode::parse(code.as_deref().unwrap_or_default()),
                             reason: reason.unwrap_or_default(),
                         }
                     }
                     Some(_) => PushOutcome::Duplicate,
                 };
-                if !matches!(&outcome, PushOutcome::Rejected { code, .. } if code == "conflicting_duplicate" || code == "out_of_sequence")
-                {
+                if !matches!(
+                    &outcome,
+                    PushOutcome::Rejected {
+                        code: ErrorCode::ConflictingDuplicate | ErrorCode::OutOfSequence,
+                        ..
+                    }
+                ) {
                     // A retry: the receipt it got the first time, again.
                     let entry = entry_of(&tx, device_id, seq)?.ok_or_else(|| {
                         StoreError::Corrupt(format!(
@@ -212,7 +218,7 @@ impl LedgerStore for SqliteStore {
             }
             if let Some(bad) = blocked_by {
                 results.push(result(PushOutcome::Rejected {
-                    code: "chain_blocked".into(),
+                    code: ErrorCode::ChainBlocked,
                     reason: format!(
                         "event {bad} before it was rejected, so this one cannot link to the chain"
                     ),
@@ -244,7 +250,7 @@ impl LedgerStore for SqliteStore {
                 Err(fault) => {
                     blocked_by = Some(seq);
                     results.push(result(PushOutcome::Rejected {
-                        code: fault.code().into(),
+                        code: fault.code(),
                         reason: fault.to_string(),
                     }));
                     continue;
@@ -263,7 +269,7 @@ impl LedgerStore for SqliteStore {
             let verdict = crate::ledger::judge(e, user_id, &facts);
             let (status, code, reason) = match &verdict {
                 Ok(_) => ("accepted", None, None),
-                Err(r) => ("rejected", Some(r.code), Some(r.reason.clone())),
+                Err(r) => ("rejected", Some(r.code.as_str()), Some(r.reason.clone())),
             };
             tx.prepare_cached(
                 "INSERT INTO events (device_id, device_seq, id, job_id, kind, hash, body, user_id, status, reject_code, reject_reason, received_at)
@@ -321,7 +327,7 @@ impl LedgerStore for SqliteStore {
                     results.push(result(PushOutcome::Accepted));
                 }
                 Err(r) => results.push(result(PushOutcome::Rejected {
-                    code: r.code.into(),
+                    code: r.code,
                     reason: r.reason,
                 })),
             }

@@ -5,6 +5,7 @@ use super::ledger::add_change;
 use super::{SqliteStore, is_constraint_violation, json, parse_uuid, select, to_json, ts};
 use crate::store::{NetworkStore, Route, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
+use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::OutageNotice;
 use heatcrew_protocol::sync::ChangeKind;
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -40,7 +41,7 @@ impl NetworkStore for SqliteStore {
         );
         match res {
             Err(e) if is_constraint_violation(&e) => Err(StoreError::Conflict {
-                code: "route_exists",
+                code: ErrorCode::RouteExists,
                 message: format!("a route named {:?} exists", route.name),
             }),
             Err(e) => Err(e.into()),
