@@ -68,6 +68,30 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "登录凭证被重复使用,已全部撤销,请重新登录。",
     en: "A sign-in token was used twice, so all were revoked; sign in again.",
   },
+  user_deactivated: {
+    'zh-CN': "此账号已停用,请联系管理员。",
+    en: "This account is deactivated; ask an administrator.",
+  },
+  bad_offset: {
+    'zh-CN': "时区偏移无效。",
+    en: "The time-zone offset is not valid.",
+  },
+  bad_date: {
+    'zh-CN': "日期无效。",
+    en: "The date is not valid.",
+  },
+  lookup_too_short: {
+    'zh-CN': "请至少输入 7 位电话号码或 3 位户号。",
+    en: "Type at least 7 digits of the phone or 3 characters of the account.",
+  },
+  lookup_key: {
+    'zh-CN': "请按电话或户号查询。",
+    en: "Look up by phone or by account number.",
+  },
+  cannot_deactivate_self: {
+    'zh-CN': "不能停用自己的账号。",
+    en: "You cannot deactivate your own account.",
+  },
   device_key_mismatch: {
     'zh-CN': "这台设备已用另一把密钥登记,请联系管理员。",
     en: "This device was enrolled with another key; ask an administrator.",
