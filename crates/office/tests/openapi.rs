@@ -49,6 +49,7 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/export",
     "GET /api/v1/console/board",
     "GET /api/v1/console/jobs/{id}",
+    "POST /api/v1/console/jobs/{id}/accept",
     "GET /api/v1/jobs/{id}/bundle",
     "GET /api/v1/console/customers",
     "GET /api/v1/console/users",
