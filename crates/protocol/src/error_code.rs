@@ -105,6 +105,7 @@ error_codes! {
     MissingCheckpoints = "missing_checkpoints", "巡检工单需要检查点。", "A patrol needs checkpoints.";
     JobExists = "job_exists", "该工单已存在。", "This job already exists.";
     JobCancelled = "job_cancelled", "该工单已取消。", "This job was cancelled.";
+    NotFieldCreated = "not_field_created", "该工单不是现场新建的,无需确认。", "This job was not opened in the field; there is nothing to accept.";
 
     // --- Sync: pushing records and the office's ledger ---
     TooManyEvents = "too_many_events", "一次上传的记录太多。", "Too many records in one upload.";
@@ -120,6 +121,9 @@ error_codes! {
     BrokenChain = "broken_chain", "记录与前一条记录接续不上。", "The record does not link to the one before it.";
     WrongDevice = "wrong_device", "记录来自另一台设备。", "The record comes from another device.";
     Malformed = "malformed", "记录格式不正确。", "The record is malformed.";
+    OutOfRange = "out_of_range", "记录中的时间、数值或长度超出允许范围(如手机时间不对),未记录。", "A time, number or length in the record is outside the allowed range (is the phone's clock right?); it was not recorded.";
+    FieldJobNotAllowed = "field_job_not_allowed", "现场只能新建抢修工单(事故/隐患上报、巡检发现的抢修),且上报时间须为当时。", "In the field you may only open emergency repair jobs (an accident or hazard report, a repair found on patrol), reported at the time.";
+    JobNotYoursAnymore = "job_not_yours_anymore", "该工单已改派给他人,你不能再结束它。", "This job was reassigned to someone else; you can no longer close it.";
 
     // --- Sync: attachments (office) ---
     BadDigest = "bad_digest", "文件校验值无效。", "The file hash is not valid.";

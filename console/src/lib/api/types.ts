@@ -47,6 +47,15 @@ export type BoardJob = {
   arrived_at: string | null,
   assignee_name: string | null,
   assignee_badge: string | null,
+  /**
+   * Opened by a device in the field rather than by dispatch.
+   */
+  field_created: boolean,
+  /**
+   * Field-created and not yet accepted by a dispatcher (`POST /console/jobs/{id}/accept`):
+   * shown with a mark and left out of the KPIs.
+   */
+  awaiting_acceptance: boolean,
 };
 
 /**
@@ -370,6 +379,7 @@ export type ErrorCode =
   | "missing_checkpoints"
   | "job_exists"
   | "job_cancelled"
+  | "not_field_created"
   | "too_many_events"
   | "sequence_gap"
   | "bad_payload"
@@ -383,6 +393,9 @@ export type ErrorCode =
   | "broken_chain"
   | "wrong_device"
   | "malformed"
+  | "out_of_range"
+  | "field_job_not_allowed"
+  | "job_not_yours_anymore"
   | "bad_digest"
   | "not_referenced"
   | "size_conflict"
@@ -494,6 +507,14 @@ export type JobDetail = {
   job: Job,
   created_at: string,
   cancel_reason: string | null,
+  /**
+   * Opened by a device in the field rather than by dispatch.
+   */
+  field_created: boolean,
+  /**
+   * Field-created and not yet accepted by a dispatcher: left out of the KPIs.
+   */
+  awaiting_acceptance: boolean,
   steps: Array<RecordedStep>,
   photos: Array<PhotoView>,
   signatures: Array<SignatureView>,

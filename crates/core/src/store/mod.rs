@@ -306,6 +306,8 @@ impl Store {
     pub fn create_job(&mut self, job: Job, then: Vec<EventBody>) -> Result<Vec<Event>> {
         let today = self.today();
         let template = template::for_job(&job)?;
+        // Only what the field may open (an emergency reported now); the office refuses the rest.
+        heatcrew_rules::field_jobs::check(&job, self.now())?;
         let job_id = job.id;
         let mut batch = self.begin()?;
         if batch.job(job_id)?.is_some() {
@@ -486,6 +488,10 @@ impl Batch<'_> {
                 field: event.kind.clone(),
                 value: fault.to_string(),
             })?;
+        // The office refuses what is out of range (heatcrew_protocol::bounds); so does the device,
+        // before anything is recorded, so the user learns it now (a wrong clock, an absurd value).
+        heatcrew_protocol::bounds::check_envelope(&event).map_err(RuleError::from)?;
+        heatcrew_protocol::bounds::check_body(body).map_err(RuleError::from)?;
         let event = event.seal(self.key);
         let seq = event.seq() as i64;
         self.tx

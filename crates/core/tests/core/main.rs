@@ -1,6 +1,7 @@
 //! heatcrew-core's integration tests, one test binary in a file per subject:
 //!
 //! - `rules`: the field rules as the device store applies them (nothing recorded on a refusal).
+//! - `ranges`: the range check before recording; clocks over absurd office jobs.
 //! - `store`: the signed log and its projections: append-only, restarts, random actions.
 //! - `tampering`: `heatcrew-device verify` names every kind of tampering.
 //! - `crash`: SIGKILL at random moments loses nothing that was confirmed.
@@ -34,6 +35,7 @@ use uuid::Uuid;
 mod crash;
 mod evidence;
 mod files;
+mod ranges;
 mod rules;
 mod store;
 mod tampering;

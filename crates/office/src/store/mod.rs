@@ -165,6 +165,17 @@ pub struct JobRecord {
     pub job: Job,
     pub created_at: DateTime<Utc>,
     pub cancel_reason: Option<String>,
+    /// Opened by a device in the field (an accident report, a repair found on patrol).
+    pub field_created: bool,
+    /// When an office dispatcher accepted the field-created job; from then on it counts in KPIs.
+    pub accepted_at: Option<DateTime<Utc>>,
+}
+
+impl JobRecord {
+    /// A field-created job no dispatcher has accepted yet: shown, but left out of the KPIs.
+    pub fn awaiting_acceptance(&self) -> bool {
+        self.field_created && self.accepted_at.is_none()
+    }
 }
 
 /// A patrol route: the checkpoints a patrol round visits.
@@ -401,6 +412,14 @@ pub trait JobStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Job>;
     fn cancel_job(&self, job_id: Uuid, reason: &str, now: DateTime<Utc>) -> StoreResult<Job>;
+    /// A dispatcher accepts a field-created job (idempotent: the first acceptance stays);
+    /// `not_field_created` for a job the office opened.
+    fn accept_field_job(
+        &self,
+        job_id: Uuid,
+        by: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<JobRecord>;
     fn job(&self, job_id: Uuid) -> StoreResult<Option<JobRecord>>;
     fn list_jobs(&self) -> StoreResult<Vec<JobRecord>>;
     /// The jobs on the dispatch board between `from` and `to` (appointment, else report time;

@@ -7,6 +7,8 @@
 //! - `jobs`: who may see and change which work order, reassignment.
 //! - `attachments`: chunked, resumable uploads checked by hash.
 //! - `reports`: a finished visit read back.
+//! - `ingest`: what a push may carry: extreme values refused per event, extreme rows read safely,
+//!   field-created jobs outside the KPIs until accepted, closing a cancelled or reassigned job.
 //! - `limits`: malformed and oversized requests.
 //! - `lifecycle`: `serve`, restarts, `verify` on stored data.
 
@@ -27,6 +29,7 @@ use uuid::Uuid;
 
 mod attachments;
 mod auth;
+mod ingest;
 mod jobs;
 mod lifecycle;
 mod limits;

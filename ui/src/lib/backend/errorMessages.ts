@@ -168,6 +168,10 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "该工单已取消。",
     en: "This job was cancelled.",
   },
+  not_field_created: {
+    'zh-CN': "该工单不是现场新建的,无需确认。",
+    en: "This job was not opened in the field; there is nothing to accept.",
+  },
   too_many_events: {
     'zh-CN': "一次上传的记录太多。",
     en: "Too many records in one upload.",
@@ -219,6 +223,18 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
   malformed: {
     'zh-CN': "记录格式不正确。",
     en: "The record is malformed.",
+  },
+  out_of_range: {
+    'zh-CN': "记录中的时间、数值或长度超出允许范围(如手机时间不对),未记录。",
+    en: "A time, number or length in the record is outside the allowed range (is the phone's clock right?); it was not recorded.",
+  },
+  field_job_not_allowed: {
+    'zh-CN': "现场只能新建抢修工单(事故/隐患上报、巡检发现的抢修),且上报时间须为当时。",
+    en: "In the field you may only open emergency repair jobs (an accident or hazard report, a repair found on patrol), reported at the time.",
+  },
+  job_not_yours_anymore: {
+    'zh-CN': "该工单已改派给他人,你不能再结束它。",
+    en: "This job was reassigned to someone else; you can no longer close it.",
   },
   bad_digest: {
     'zh-CN': "文件校验值无效。",

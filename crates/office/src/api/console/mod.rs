@@ -2,7 +2,8 @@
 //! screen each and computed at the office, so a page is one request whatever the size of the ledger.
 //!
 //! - [`board`]: `GET /console/board?date=&utc_offset_minutes=`, the dispatch board of a day.
-//! - [`job`]: `GET /console/jobs/{id}`, a job's page with its timeline and chain status.
+//! - [`job`]: `GET /console/jobs/{id}`, a job's page with its timeline and chain status;
+//!   `POST /console/jobs/{id}/accept`, a dispatcher accepts a job opened in the field.
 //! - [`customers`]: `GET /console/customers?phone=|account=`, a caller's earlier jobs and address.
 //! - [`users`]: `GET /console/users` (with who is deactivated); admins: `POST /users/{id}/password`,
 //!   `POST /users/{id}/deactivate`, `POST /users/{id}/activate`.
