@@ -6,6 +6,7 @@
 //! - `sync`: push and pull, exactly once, tampering, clocks, backlogs, concurrency.
 //! - `jobs`: who may see and change which work order, reassignment.
 //! - `attachments`: chunked, resumable uploads checked by hash.
+//! - `attachment_scope`: who may read a file, uploads per device, the type files are served with.
 //! - `reports`: a finished visit read back.
 //! - `limits`: malformed and oversized requests.
 //! - `lifecycle`: `serve`, restarts, `verify` on stored data.
@@ -25,6 +26,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod attachment_scope;
 mod attachments;
 mod auth;
 mod jobs;
