@@ -206,7 +206,9 @@ fn offset_headers(st: &AttachmentStatus) -> HeaderMap {
     h
 }
 
-/// How many bytes the office holds (`Upload-Offset`), to resume after a cut.
+/// How many bytes the office holds of the caller's upload (`Upload-Offset`), to resume after a cut.
+/// Office staff without an upload of their own learn whether the content arrived: its full length
+/// as offset if it did, 404 if not.
 #[utoipa::path(head, path = "/api/v1/attachments/{sha256}", tag = "attachments",
     params(("sha256" = String, Path, description = "content address")),
     responses((status = 200, description = "Upload-Offset and Upload-Length headers"), (status = 404)))]
@@ -218,8 +220,24 @@ pub async fn head(
     let sha = parse_sha(&sha)?;
     check_upload_scope(&state, &auth, sha).await?;
     let who = uploader(&auth);
-    let row = existing(&state, who, sha).await?;
-    let row = adopt_orphan(&state, who, row).await?;
+    let row = match existing(&state, who, sha).await {
+        Err(_) if auth.is_office_staff() => {
+            let got = blocking(&state, move |s| s.attachment(sha)).await?;
+            let row = got.filter(|row| row.complete).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    ErrorCode::NotReceived,
+                    "the file has not fully arrived yet",
+                )
+            })?;
+            UploadRow {
+                sha256: sha,
+                size: row.size,
+                complete: true,
+            }
+        }
+        found => adopt_orphan(&state, who, found?).await?,
+    };
     let st = status(&state, who, &row)?;
     Ok((StatusCode::OK, offset_headers(&st)).into_response())
 }

@@ -122,8 +122,8 @@ async fn naming_another_technicians_photo_hash_in_your_own_event_does_not_let_yo
     assert_eq!(
         status,
         StatusCode::FORBIDDEN,
-        "B's own reference to A's photo does not open it: {}",
-        String::from_utf8_lossy(&body)
+        "B's own reference to A's photo does not open it ({} bytes came back)",
+        body.len()
     );
     let st = announce(&o, &b.login.access_token, sha, bytes.len(), "image/jpeg").await;
     assert_eq!(
@@ -222,6 +222,18 @@ async fn a_bogus_announcement_by_one_technician_cannot_block_anothers_upload() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("hash_mismatch")),
         "B finishing first with wrong bytes changes nothing for A"
     );
+    let resp = o
+        .http
+        .head(o.endpoint(&format!("/api/v1/attachments/{sha}")))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("head");
+    assert_eq!(
+        resp.status(),
+        StatusCode::NOT_FOUND,
+        "for office staff, HEAD says whether the content arrived: not yet"
+    );
     let (status, body) = patch(&o, a_tok, sha, MAX_CHUNK_BYTES, &bytes[MAX_CHUNK_BYTES..]).await;
     assert_eq!(
         (status, body["complete"].as_bool()),
@@ -233,6 +245,11 @@ async fn a_bogus_announcement_by_one_technician_cannot_block_anothers_upload() {
         (status, got == bytes, headers["content-type"].to_str().ok()),
         (StatusCode::OK, true, Some("image/jpeg")),
         "the office holds A's bytes with the type they show, not B's"
+    );
+    assert_eq!(
+        held(&o, &staff, sha).await,
+        bytes.len().to_string(),
+        "and now it has"
     );
     assert_eq!(
         download(&o, b_tok, sha).await.0,
