@@ -204,6 +204,34 @@ pub struct AttachmentRow {
     pub complete: bool,
 }
 
+/// Who uploads: a device, or a staff user signed in without one. Each has upload sessions of its
+/// own, so nobody's announcement can fix the size of someone else's upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uploader {
+    pub user_id: Uuid,
+    pub device_id: Option<Uuid>,
+}
+
+impl Uploader {
+    /// The session key, also part of the partial file's name: `device-<id>` or `user-<id>`.
+    pub fn key(&self) -> String {
+        match self.device_id {
+            Some(d) => format!("device-{d}"),
+            None => format!("user-{}", self.user_id),
+        }
+    }
+}
+
+/// One uploader's upload session of one content address.
+#[derive(Debug, Clone)]
+pub struct UploadRow {
+    pub sha256: Digest,
+    /// As this uploader announced it.
+    pub size: u64,
+    /// Its own bytes arrived and hashed to `sha256`.
+    pub complete: bool,
+}
+
 /// Counts for the summary report that SQL answers directly.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
@@ -387,15 +415,31 @@ pub trait EvidenceLogStore {
 
 /// Attachment metadata; the bytes live in [`crate::files::FileStore`].
 pub trait AttachmentStore {
+    /// An accepted event of `user_id` references the content (the upload scope).
     fn attachment_referenced_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool>;
+    /// A field user may read the content: they uploaded it, or a job now assigned to them has an
+    /// accepted event referencing it pushed by one of its uploaders or by office staff.
+    fn attachment_readable_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool>;
+    /// The content, once it arrived (`complete`).
     fn attachment(&self, sha256: Digest) -> StoreResult<Option<AttachmentRow>>;
-    fn create_attachment(
+    /// Open (or find) `uploader`'s session. An unfinished one announced with another size starts
+    /// over: the answer's `bool` says so, and the caller drops its partial file.
+    fn open_upload(
         &self,
         create: &AttachmentCreate,
-        user_id: Uuid,
+        uploader: Uploader,
         now: DateTime<Utc>,
-    ) -> StoreResult<AttachmentRow>;
-    fn complete_attachment(&self, sha256: Digest, now: DateTime<Utc>) -> StoreResult<()>;
+    ) -> StoreResult<(UploadRow, bool)>;
+    fn upload(&self, sha256: Digest, uploader: Uploader) -> StoreResult<Option<UploadRow>>;
+    /// Count `uploader`'s session (its bytes hashed to `sha256`) and, if it is the first, the
+    /// content as received.
+    fn complete_upload(
+        &self,
+        sha256: Digest,
+        uploader: Uploader,
+        mime: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Every attachment counted as received.
     fn complete_attachments(&self) -> StoreResult<Vec<Digest>>;
 }

@@ -5,6 +5,7 @@
 use crate::harness::*;
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
+use heatcrew_office::store::Uploader;
 use heatcrew_office::{Config, Office};
 use heatcrew_protocol::export::ExportLine;
 use heatcrew_protocol::log::parse_public_key;
@@ -216,23 +217,27 @@ async fn replaced_or_missing_attachment_files_are_detected() {
         .info
         .id;
     let mut stored = Vec::new();
+    let who = Uploader {
+        user_id: user,
+        device_id: None,
+    };
     for content in [b"photo one".as_slice(), b"signature two".as_slice()] {
         let sha = Digest::of(content);
         o.store()
-            .create_attachment(
+            .open_upload(
                 &AttachmentCreate {
                     sha256: sha,
                     size: content.len() as u64,
                     mime: "image/jpeg".into(),
                 },
-                user,
+                who,
                 Utc::now(),
             )
             .expect("announce");
-        files.append(sha, 0, content).expect("upload");
-        files.finish(sha).expect("finish");
+        files.append(sha, &who.key(), 0, content).expect("upload");
+        files.finish(sha, &who.key()).expect("finish");
         o.store()
-            .complete_attachment(sha, Utc::now())
+            .complete_upload(sha, who, "application/octet-stream", Utc::now())
             .expect("complete");
         stored.push(sha);
     }

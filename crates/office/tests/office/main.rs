@@ -6,6 +6,7 @@
 //! - `sync`: push and pull, exactly once, tampering, clocks, backlogs, concurrency.
 //! - `jobs`: who may see and change which work order, reassignment.
 //! - `attachments`: chunked, resumable uploads checked by hash.
+//! - `attachment_scope`: who may read a file, uploads per device, the type files are served with.
 //! - `reports`: a finished visit read back.
 //! - `ingest`: what a push may carry: extreme values refused per event, extreme rows read safely,
 //!   field-created jobs outside the KPIs until accepted, closing a cancelled or reassigned job.
@@ -27,6 +28,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod attachment_scope;
 mod attachments;
 mod auth;
 mod ingest;
