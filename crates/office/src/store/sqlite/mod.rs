@@ -13,6 +13,7 @@
 
 mod accounts;
 mod attachments;
+mod audit;
 mod enrolment;
 mod evidence;
 mod jobs;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_evidence_log.sql"),
     include_str!("migrations/0003_console.sql"),
+    include_str!("migrations/0005_accounts_security.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
