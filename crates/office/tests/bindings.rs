@@ -3,13 +3,17 @@
 //! cannot drift from what the office sends. This test renders them in memory and fails when the
 //! checked-in file differs; with `UPDATE_BINDINGS=1` it rewrites the file.
 
-use heatcrew_office::api::admin::{CreateUserRequest, RevokedSessions};
+use heatcrew_office::api::admin::{
+    CreateUserRequest, MoveDeviceRequest, MovedDevice, RevokedSessions, ShareDeviceRequest,
+};
 use heatcrew_office::api::auth::StaffLoginRequest;
+use heatcrew_office::api::console::audit::AuditPage;
 use heatcrew_office::api::console::customers::CustomerLookup;
 use heatcrew_office::api::console::users::{ConsoleUser, ResetPasswordRequest};
 use heatcrew_office::api::jobs::{AssignRequest, CancelRequest, CreateJobRequest, ScheduleRequest};
 use heatcrew_office::api::live::LiveEvent;
 use heatcrew_office::api::network::CreateOutageRequest;
+use heatcrew_office::api::totp::{TotpConfirm, TotpSetup};
 use heatcrew_office::board::BoardView;
 use heatcrew_office::job_view::ConsoleJob;
 use heatcrew_office::readback::JobDetail;
@@ -45,6 +49,9 @@ fn roots(c: &mut Collect) {
     c.visit::<ConsoleJob>();
     c.visit::<CustomerLookup>();
     c.visit::<ConsoleUser>();
+    c.visit::<AuditPage>();
+    c.visit::<MovedDevice>();
+    c.visit::<TotpSetup>();
     // Requests.
     c.visit::<StaffLoginRequest>();
     c.visit::<CreateJobRequest>();
@@ -54,6 +61,9 @@ fn roots(c: &mut Collect) {
     c.visit::<CreateUserRequest>();
     c.visit::<CreateOutageRequest>();
     c.visit::<ResetPasswordRequest>();
+    c.visit::<MoveDeviceRequest>();
+    c.visit::<ShareDeviceRequest>();
+    c.visit::<TotpConfirm>();
 }
 
 /// Every declarable type reachable from the roots, by TypeScript name (sorted, so the file is stable).

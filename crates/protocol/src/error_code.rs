@@ -91,6 +91,16 @@ error_codes! {
     ChallengeUnknown = "challenge_unknown", "登录校验码无效或已用过,请重新获取。", "The sign-in challenge is unknown or already used; ask for a new one.";
     ChallengeWrongDevice = "challenge_wrong_device", "登录校验码是发给另一台设备的,请重新获取。", "The sign-in challenge was issued to another device; ask for a new one.";
     ChallengeExpired = "challenge_expired", "登录校验码已过期,请重新获取。", "The sign-in challenge expired; ask for a new one.";
+    DeviceOtherUser = "device_other_user", "这台设备属于另一位用户。请管理员把它设为班组共用,或转给你。", "This device belongs to another user; an administrator can mark it shared for a crew or move it to you.";
+    TooManyAttempts = "too_many_attempts", "登录失败次数太多,请稍后再试。", "Too many failed sign-ins; wait a while and try again.";
+    LoginBusy = "login_busy", "登录的人太多,请几秒后再试。", "Too many sign-ins at once; try again in a few seconds.";
+    RefreshWrongDevice = "refresh_wrong_device", "登录凭证不属于这台设备,已撤销,请重新登录。", "This sign-in belongs to another device and was ended; sign in again.";
+    SessionExpired = "session_expired", "登录时间已到或闲置太久,请重新登录。", "The sign-in reached its time limit or was idle too long; sign in again.";
+    TotpRequired = "totp_required", "请输入验证器应用中的六位动态码。", "Enter the six-digit code from your authenticator app.";
+    BadTotp = "bad_totp", "动态码不正确或已过期。", "The authenticator code is wrong or expired.";
+    TotpSetupRequired = "totp_setup_required", "管理员账号必须先设置两步验证。", "Administrator accounts must set up two-step verification first.";
+    TotpNotPending = "totp_not_pending", "请先开始设置两步验证。", "Start setting up two-step verification first.";
+    UnknownAuditKind = "unknown_audit_kind", "审计记录类型无效。", "Unknown audit entry kind.";
 
     // --- Accounts and dispatch (office) ---
     UnknownUser = "unknown_user", "找不到该用户。", "Unknown user.";

@@ -18,6 +18,48 @@ export type AttachmentView = {
 };
 
 /**
+ * An entry as stored.
+ */
+export type AuditEntry = {
+  seq: number,
+  at: string,
+  kind: AuditKind,
+  actor_id: string | null,
+  username: string,
+  address: string,
+  subject: string,
+  detail: Record<string, unknown>,
+};
+
+/**
+ * What happened. Stored and filtered by its snake_case name.
+ */
+export type AuditKind =
+  | "sign_in"
+  | "sign_in_failed"
+  | "device_enrolled"
+  | "device_moved"
+  | "device_shared"
+  | "device_revoked"
+  | "sign_out"
+  | "session_ended"
+  | "user_created"
+  | "password_changed"
+  | "user_deactivated"
+  | "user_activated"
+  | "totp_enabled"
+  | "export"
+  | "bundle_download";
+
+export type AuditPage = {
+  entries: Array<AuditEntry>,
+  /**
+   * Pass as `before` for the next (older) page; absent on the last page.
+   */
+  next_before: number | null,
+};
+
+/**
  * One job on the board.
  */
 export type BoardJob = {
@@ -304,9 +346,14 @@ export type DeviceRecord = {
   code: string,
   name: string,
   /**
-   * The user who logged in on it last.
+   * The user the device is bound to: its first, or the one an admin moved it to. Nobody else
+   * signs in on it unless it is `shared`.
    */
   user_id: string,
+  /**
+   * Marked by an admin as a crew's shared phone: any active field user may sign in on it.
+   */
+  shared: boolean,
   enrolled_at: string,
   last_seq: number,
   /**
@@ -367,6 +414,16 @@ export type ErrorCode =
   | "challenge_unknown"
   | "challenge_wrong_device"
   | "challenge_expired"
+  | "device_other_user"
+  | "too_many_attempts"
+  | "login_busy"
+  | "refresh_wrong_device"
+  | "session_expired"
+  | "totp_required"
+  | "bad_totp"
+  | "totp_setup_required"
+  | "totp_not_pending"
+  | "unknown_audit_kind"
   | "unknown_user"
   | "username_taken"
   | "bad_username"
@@ -606,6 +663,21 @@ export type LoginResponse = {
   office_public_key: string | null,
 };
 
+export type MoveDeviceRequest = {
+  /**
+   * The user the device is bound to from now on.
+   */
+  user_id: string,
+};
+
+export type MovedDevice = {
+  device: DeviceRecord,
+  /**
+   * Sessions on the device that ended (its previous user's).
+   */
+  revoked: number,
+};
+
 /**
  * A planned or unplanned heating outage that crews at the door should know about (停热通知).
  */
@@ -742,6 +814,13 @@ export type ScheduleRequest = {
   end: string,
 };
 
+export type ShareDeviceRequest = {
+  /**
+   * True: a crew's shared phone, any field user may sign in on it. False: only its user.
+   */
+  shared: boolean,
+};
+
 export type SignatureView = {
   step: string,
   /**
@@ -792,6 +871,10 @@ export type SlaView = {
 export type StaffLoginRequest = {
   username: string,
   password: string,
+  /**
+   * The six-digit code of the user's authenticator app, once they set up a second factor.
+   */
+  totp?: string,
 };
 
 /**
@@ -853,6 +936,24 @@ export type TimelineEntry = {
    */
   accepted: boolean,
   reject_reason: string | null,
+};
+
+export type TotpConfirm = {
+  /**
+   * The six digits the authenticator app shows now.
+   */
+  code: string,
+};
+
+export type TotpSetup = {
+  /**
+   * The secret, base32 (type it into an authenticator app).
+   */
+  secret: string,
+  /**
+   * The same as an `otpauth://totp/…` link (show it as a QR code).
+   */
+  otpauth_url: string,
 };
 
 export type UserInfo = {

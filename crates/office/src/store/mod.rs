@@ -1,7 +1,7 @@
 //! Storage behind [`OfficeStore`], so that PostgreSQL can follow the embedded SQLite default. The
 //! trait is the sum of one trait per concern ([`AccountStore`], [`EnrolmentStore`],
 //! [`LedgerStore`], [`EvidenceLogStore`], [`AttachmentStore`], [`JobStore`], [`NetworkStore`],
-//! [`ReportStore`], [`MetaStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
+//! [`ReportStore`], [`MetaStore`], [`AuditStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
 //!
 //! Methods are synchronous: the HTTP layer calls them on `spawn_blocking`. Every method that changes
 //! more than one row does so in one transaction. Rules that do not need the database (chain and
@@ -65,6 +65,10 @@ pub struct UserRecord {
     pub password_hash: String,
     /// Not deactivated: may sign in.
     pub active: bool,
+    /// The confirmed TOTP secret (base32), if the user set up a second factor.
+    pub totp_secret: Option<String>,
+    /// A TOTP secret being set up, not yet confirmed with a code.
+    pub totp_pending: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,8 +89,11 @@ pub struct DeviceRecord {
     /// Short code unique at this office (`D0001`), used in offline-issued notice numbers.
     pub code: String,
     pub name: String,
-    /// The user who logged in on it last.
+    /// The user the device is bound to: its first, or the one an admin moved it to. Nobody else
+    /// signs in on it unless it is `shared`.
     pub user_id: Uuid,
+    /// Marked by an admin as a crew's shared phone: any active field user may sign in on it.
+    pub shared: bool,
     pub enrolled_at: DateTime<Utc>,
     #[ts(type = "number")]
     pub last_seq: u64,
@@ -108,6 +115,10 @@ pub struct NewSession {
     pub access_expires_at: DateTime<Utc>,
     pub refresh_hash: Digest,
     pub refresh_expires_at: DateTime<Utc>,
+    /// No refresh renews the session past this.
+    pub absolute_expires_at: DateTime<Utc>,
+    /// An admin who must still set up a second factor: this session may do only that.
+    pub totp_setup_only: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -119,12 +130,22 @@ pub struct SessionRecord {
     pub device_id: Option<Uuid>,
     pub access_expires_at: DateTime<Utc>,
     pub revoked: bool,
+    /// The session ends then, whatever refreshes happened.
+    pub absolute_expires_at: DateTime<Utc>,
+    /// The last request made with it (written at most once a minute).
+    pub last_seen_at: DateTime<Utc>,
+    pub totp_setup_only: bool,
 }
 
 /// Fresh token hashes to rotate into a session on refresh.
 #[derive(Debug, Clone)]
 pub struct Rotation {
     pub presented_refresh: Digest,
+    /// The device the refresh comes from (`None`: a staff console). A device session refreshed
+    /// from another device id (or none) is ended.
+    pub device_id: Option<Uuid>,
+    /// A staff session not used since before this has been idle too long and ends.
+    pub staff_idle_before: DateTime<Utc>,
     pub access_hash: Digest,
     pub access_expires_at: DateTime<Utc>,
     pub refresh_hash: Digest,
@@ -141,6 +162,11 @@ pub enum RefreshOutcome {
     },
     /// Unknown, expired or revoked refresh token.
     Invalid,
+    /// Past the session's absolute lifetime, or a staff session idle too long: it is ended.
+    Expired,
+    /// A device session's refresh token presented by another device (or none): the session is
+    /// ended, because the token left the device it was issued to.
+    WrongDevice,
     /// An older refresh token came back after its successor was used: the session is revoked,
     /// because one of the two holders is not the device.
     Reused,
@@ -255,6 +281,7 @@ pub trait OfficeStore:
     + NetworkStore
     + ReportStore
     + MetaStore
+    + AuditStore
     + Send
     + Sync
     + 'static
@@ -271,6 +298,7 @@ impl<T> OfficeStore for T where
         + NetworkStore
         + ReportStore
         + MetaStore
+        + AuditStore
         + Send
         + Sync
         + 'static
@@ -290,14 +318,21 @@ pub trait AccountStore {
     fn set_user_active(&self, id: Uuid, active: bool, now: DateTime<Utc>) -> StoreResult<u64>;
     /// A new password hash; every session of the user is revoked (returns how many were live).
     fn set_password(&self, id: Uuid, password_hash: &str, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Remember a TOTP secret being set up (replacing one set up before and never confirmed).
+    fn set_totp_pending(&self, id: Uuid, secret: &str) -> StoreResult<()>;
+    /// Make the pending TOTP secret the user's second factor; `false` if none was pending.
+    fn confirm_totp(&self, id: Uuid) -> StoreResult<bool>;
+    /// The sessions opened for setting up a second factor become full sessions.
+    fn end_totp_setup_sessions(&self, id: Uuid) -> StoreResult<()>;
     fn add_crew(&self, name: &str, members: &[Uuid], now: DateTime<Utc>) -> StoreResult<Crew>;
     fn list_crews(&self) -> StoreResult<Vec<Crew>>;
 }
 
 /// Devices (enrolled keys, clock offsets) and the sessions their tokens open.
 pub trait EnrolmentStore {
-    /// Enrol `device_id` with `public_key`, or confirm it; a different key for a known id is a
-    /// `device_key_mismatch` conflict.
+    /// Enrol `device_id` with `public_key` bound to `user_id`, or confirm it; a different key for
+    /// a known id is a `device_key_mismatch` conflict, another user on a device neither shared nor
+    /// moved to them a `device_other_user` conflict.
     fn enrol_device(
         &self,
         device_id: Uuid,
@@ -307,6 +342,17 @@ pub trait EnrolmentStore {
         now: DateTime<Utc>,
     ) -> StoreResult<DeviceRecord>;
     fn device(&self, id: Uuid) -> StoreResult<Option<DeviceRecord>>;
+    /// Bind a device to another user (an admin's decision): it is no longer shared, and every
+    /// session on it ends (returns the device and how many were live).
+    fn move_device(
+        &self,
+        device_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(DeviceRecord, u64)>;
+    /// Mark a device a crew's shared phone (any field user may sign in on it), or bound again to
+    /// its user.
+    fn set_device_shared(&self, device_id: Uuid, shared: bool) -> StoreResult<DeviceRecord>;
     fn list_devices(&self) -> StoreResult<Vec<DeviceRecord>>;
     /// Remember the device's clock offset; count a jump when it moved by more than `jump_ms`.
     fn record_clock_offset(
@@ -320,6 +366,8 @@ pub trait EnrolmentStore {
     fn session_by_access(&self, access_hash: Digest) -> StoreResult<Option<SessionRecord>>;
     fn refresh_session(&self, rotation: Rotation) -> StoreResult<RefreshOutcome>;
     fn revoke_session(&self, session_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Note that a session was used now (for the staff idle timeout).
+    fn touch_session(&self, session_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
     /// Revoke every session of a device (a lost phone); returns how many were live.
     fn revoke_device_sessions(&self, device_id: Uuid, now: DateTime<Utc>) -> StoreResult<u64>;
     /// Remember a one-time enrolment challenge (hex) for `device_id` until `expires_at`; forget
@@ -505,4 +553,16 @@ pub trait ReportStore {
 pub trait MetaStore {
     fn meta(&self, key: &str) -> StoreResult<Option<String>>;
     fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
+}
+
+/// The audit log (`crate::audit`): appended to, read back by admins. There is no method to change
+/// or delete an entry, on purpose; the SQLite schema refuses it too.
+pub trait AuditStore {
+    /// Append one entry; returns its sequence number.
+    fn append_audit(&self, entry: &crate::audit::NewAudit) -> StoreResult<u64>;
+    /// Entries matching `query`, newest first (keyset: `seq < query.before`).
+    fn audit_page(
+        &self,
+        query: &crate::audit::AuditQuery,
+    ) -> StoreResult<Vec<crate::audit::AuditEntry>>;
 }

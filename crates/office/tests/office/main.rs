@@ -3,6 +3,9 @@
 //! exactly as a device does. One test binary, a module per API area:
 //!
 //! - `auth`: logins, tokens, revocation, accounts and crews.
+//! - `sessions`: devices bound to their user, refresh tokens to their device, session lifetimes.
+//! - `throttle`: login throttling, the bounded hashing queue, TOTP for staff.
+//! - `audit`: the audit log, its reader and its append-only rule.
 //! - `sync`: push and pull, exactly once, tampering, clocks, backlogs, concurrency.
 //! - `jobs`: who may see and change which work order, reassignment.
 //! - `attachments`: chunked, resumable uploads checked by hash.
@@ -30,13 +33,16 @@ use uuid::Uuid;
 
 mod attachment_scope;
 mod attachments;
+mod audit;
 mod auth;
 mod ingest;
 mod jobs;
 mod lifecycle;
 mod limits;
 mod reports;
+mod sessions;
 mod sync;
+mod throttle;
 
 /// The office API as these tests drive it, on the shared [`TestOffice`] (heatcrew-testkit): a
 /// simulated [`Device`] signing in with a hand-made key, pushes and pulls, work orders.

@@ -120,6 +120,46 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "登录校验码已过期,请重新获取。",
     en: "The sign-in challenge expired; ask for a new one.",
   },
+  device_other_user: {
+    'zh-CN': "这台设备属于另一位用户。请管理员把它设为班组共用,或转给你。",
+    en: "This device belongs to another user; an administrator can mark it shared for a crew or move it to you.",
+  },
+  too_many_attempts: {
+    'zh-CN': "登录失败次数太多,请稍后再试。",
+    en: "Too many failed sign-ins; wait a while and try again.",
+  },
+  login_busy: {
+    'zh-CN': "登录的人太多,请几秒后再试。",
+    en: "Too many sign-ins at once; try again in a few seconds.",
+  },
+  refresh_wrong_device: {
+    'zh-CN': "登录凭证不属于这台设备,已撤销,请重新登录。",
+    en: "This sign-in belongs to another device and was ended; sign in again.",
+  },
+  session_expired: {
+    'zh-CN': "登录时间已到或闲置太久,请重新登录。",
+    en: "The sign-in reached its time limit or was idle too long; sign in again.",
+  },
+  totp_required: {
+    'zh-CN': "请输入验证器应用中的六位动态码。",
+    en: "Enter the six-digit code from your authenticator app.",
+  },
+  bad_totp: {
+    'zh-CN': "动态码不正确或已过期。",
+    en: "The authenticator code is wrong or expired.",
+  },
+  totp_setup_required: {
+    'zh-CN': "管理员账号必须先设置两步验证。",
+    en: "Administrator accounts must set up two-step verification first.",
+  },
+  totp_not_pending: {
+    'zh-CN': "请先开始设置两步验证。",
+    en: "Start setting up two-step verification first.",
+  },
+  unknown_audit_kind: {
+    'zh-CN': "审计记录类型无效。",
+    en: "Unknown audit entry kind.",
+  },
   unknown_user: {
     'zh-CN': "找不到该用户。",
     en: "Unknown user.",

@@ -8,7 +8,9 @@
 //! - [`users`]: `GET /console/users` (with who is deactivated); admins: `POST /users/{id}/password`,
 //!   `POST /users/{id}/deactivate`, `POST /users/{id}/activate`.
 //! - [`bundle`]: `GET /jobs/{id}/bundle`, a job's evidence bundle (ZIP).
+//! - [`audit`] (admins): `GET /console/audit?before=&limit=&user=&kind=&from=&to=`, the audit log.
 
+pub mod audit;
 pub mod board;
 pub mod bundle;
 pub mod customers;
@@ -26,4 +28,5 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .merge(bundle::routes())
         .merge(customers::routes())
         .merge(users::routes())
+        .merge(audit::routes())
 }
