@@ -154,7 +154,7 @@ fn the_scanner_finds_text_in_every_encoding_it_looks_for() {
         );
     }
     for align in 0..3 {
-        let mut framed = "ab"[..align].as_bytes().to_vec();
+        let mut framed = b"ab"[..align].to_vec();
         framed.extend_from_slice(text.as_bytes());
         framed.extend_from_slice(b"tail");
         let encoded = base64::engine::general_purpose::STANDARD.encode(&framed);

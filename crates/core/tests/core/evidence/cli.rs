@@ -93,6 +93,17 @@ fn verify_and_export_leave_every_file_byte_identical() {
     }
     drop(store);
     let copy_db = running.path().join("device.db");
+    // Support staff are given the database key (not the signing key) with the copy.
+    {
+        use heatcrew_core::keys::{FileVault, KeyVault, Secret};
+        let key = FileVault::beside(&d.db)
+            .load_secret(Secret::DatabaseKey)
+            .expect("read")
+            .expect("the database key");
+        FileVault::beside(&copy_db)
+            .store_secret(Secret::DatabaseKey, &key)
+            .expect("hand over the database key");
+    }
     let wal = running.path().join("device.db-wal");
     assert!(
         std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0),
