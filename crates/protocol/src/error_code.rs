@@ -182,6 +182,10 @@ error_codes! {
     DeviceKeyMalformed = "device_key_malformed", "设备签名密钥文件已损坏。", "The device's signing key file is damaged.";
     DeviceKeyUnavailable = "device_key_unavailable", "无法读取设备签名密钥。", "The device's signing key cannot be reached.";
 
+    // --- The database's encryption key, kept in the same vault (heatcrew-core cipher.rs) ---
+    DatabaseKeyMissing = "database_key_missing", "本机数据库已加密，但找不到它的密钥，无法打开。请联系管理员。", "The device database is encrypted and its key is not on this device, so it cannot be opened; ask an administrator.";
+    DatabaseKeyWrong = "database_key_wrong", "密钥打不开本机数据库（数据未改动）。请联系管理员。", "The key does not open the device database (nothing was changed); ask an administrator.";
+
     // --- Checklist rules (heatcrew-rules) ---
     UnknownTemplate = "unknown_template", "工单使用的检查模板不存在，请升级应用。", "The job uses a checklist this app does not know; update the app.";
     JobNotActive = "job_not_active", "该工单已结束，不能再记录。", "The job takes no more records.";

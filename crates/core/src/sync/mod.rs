@@ -9,6 +9,7 @@ mod http;
 mod state;
 #[cfg(test)]
 mod tests;
+pub(crate) mod tokens;
 
 pub use error::SyncError;
 pub use evidence::EvidenceProblem;

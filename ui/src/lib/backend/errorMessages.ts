@@ -412,6 +412,14 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "无法读取设备签名密钥。",
     en: "The device's signing key cannot be reached.",
   },
+  database_key_missing: {
+    'zh-CN': "本机数据库已加密，但找不到它的密钥，无法打开。请联系管理员。",
+    en: "The device database is encrypted and its key is not on this device, so it cannot be opened; ask an administrator.",
+  },
+  database_key_wrong: {
+    'zh-CN': "密钥打不开本机数据库（数据未改动）。请联系管理员。",
+    en: "The key does not open the device database (nothing was changed); ask an administrator.",
+  },
   unknown_template: {
     'zh-CN': "工单使用的检查模板不存在，请升级应用。",
     en: "The job uses a checklist this app does not know; update the app.",
