@@ -372,7 +372,8 @@ mod tests {
             [
                 "e3a51b978dec6fe5f62ca58004265e6e66e316bb0ba10b1e0ad860227625a0b5",
                 "f9cd8a6e652eba36e445fffccf643728fa9fe71c8674e3b3d227de6c486d5719",
-                "afb4354d8ddb28c01c26649198f69355db149c89be7ceeee9002bf6396c81cc7"
+                "afb4354d8ddb28c01c26649198f69355db149c89be7ceeee9002bf6396c81cc7",
+                "ac4e2615a7e0cd57b9d74449b95cb6f61fc56129cb144f472af0f9b3c3cd022e"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
