@@ -195,6 +195,7 @@ const CONSOLE_ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/api/v1/users/{id}/deactivate"),
     ("POST", "/api/v1/users/{id}/activate"),
     ("GET", "/api/v1/live"),
+    ("GET", "/api/v1/console/audit"),
 ];
 
 #[tokio::test]
