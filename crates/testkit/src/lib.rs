@@ -7,11 +7,13 @@
 //! - [`fault_proxy::FaultProxy`]: a TCP proxy that cuts, delays and duplicates requests.
 //! - [`office_process::OfficeProcess`]: the office in a child process, to SIGKILL and restart.
 //! - [`free_port`]: a loopback port nobody listens on.
+//! - [`ts`]: the check that a UI's generated TypeScript types match the Rust ones.
 
 pub mod device;
 pub mod fault_proxy;
 pub mod office;
 pub mod office_process;
+pub mod ts;
 
 pub use device::TestDevice;
 pub use office::{DEMO_PASSWORD, PASSWORD, Seed, TestOffice, staff_token_at};
