@@ -34,18 +34,12 @@ mod reports;
 mod sync;
 
 /// The office API as these tests drive it, on the shared [`TestOffice`] (heatcrew-testkit): a
-/// simulated [`Device`] signing in with a hand-made key, pushes and pulls, work orders.
+/// simulated [`Device`] signing in with a hand-made key (`TestOffice::login_device`, the kit's
+/// proof of key possession), pushes and pulls, work orders.
 trait OfficeApi {
     async fn staff(&self, username: &str) -> String;
     async fn device(&self, username: &str) -> Device;
     async fn device_with(&self, username: &str, password: &str) -> Device;
-    async fn login_device(
-        &self,
-        username: &str,
-        password: &str,
-        id: Uuid,
-        key: &SigningKey,
-    ) -> (StatusCode, Value);
     async fn push(&self, dev: &Device, events: &[Event]) -> (StatusCode, Value);
     async fn push_ok(&self, dev: &Device, events: &[Event]) -> PushResponse;
     async fn pull(&self, token: &str, cursor: u64) -> PullResponse;
@@ -75,34 +69,6 @@ impl OfficeApi for TestOffice {
             tip: ChainTip::START,
             login,
         }
-    }
-
-    /// Log a device in: ask for a challenge, sign it with `key` (proof of possession), send both.
-    async fn login_device(
-        &self,
-        username: &str,
-        password: &str,
-        id: Uuid,
-        key: &SigningKey,
-    ) -> (StatusCode, Value) {
-        use ed25519_dalek::Signer;
-        let (status, c) = self
-            .post_json("/api/v1/auth/challenge", None, &json!({"device_id": id}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "a challenge for anyone: {c}");
-        let challenge = c["challenge"].as_str().expect("challenge").to_owned();
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(&challenge, &mut bytes).expect("hex challenge");
-        let message =
-            heatcrew_protocol::log::enrolment_message(&bytes, id, &key.verifying_key(), username);
-        self.post_json(
-            "/api/v1/auth/login",
-            None,
-            &json!({"username": username, "password": password, "device_id": id,
-                    "device_public_key": hex::encode(key.verifying_key().as_bytes()), "device_name": "test phone",
-                    "challenge": challenge, "proof": hex::encode(key.sign(&message).to_bytes())}),
-        )
-        .await
     }
 
     async fn push(&self, dev: &Device, events: &[Event]) -> (StatusCode, Value) {
