@@ -3,100 +3,48 @@
 //! tampering tools.
 
 use chrono::Utc;
-use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-use heatcrew_office::store::{OfficeStore, SqliteStore};
-use heatcrew_office::{Config, Office, RunningOffice};
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use heatcrew_office::store::SqliteStore;
 use heatcrew_protocol::export::{
     EXPORT_FORMAT, Export, ExportLine, ExportReport, ExportSource, verify_exports,
 };
-use heatcrew_protocol::log::{Receipt, TreeHead, enrolment_message};
-use heatcrew_protocol::sync::{LoginResponse, PullResponse, PushResponse, Role};
-use heatcrew_protocol::{ChainTip, Digest, Event, EventBody, StepEvidence, UnsignedEvent};
+use heatcrew_protocol::log::{Receipt, TreeHead};
+use heatcrew_protocol::sync::{PullResponse, PushResponse};
+use heatcrew_protocol::{Digest, Event};
+pub use heatcrew_testkit::PASSWORD;
+use heatcrew_testkit::{KeyDevice, step};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
-pub const PASSWORD: &str = "correct horse battery";
+/// The kit's office (heatcrew-testkit) with the calls these tests make, in their words.
+pub struct TestOffice(heatcrew_testkit::TestOffice);
 
-pub struct TestOffice {
-    pub dir: tempfile::TempDir,
-    pub db: PathBuf,
-    pub running: RunningOffice,
-    pub http: reqwest::Client,
+impl Deref for TestOffice {
+    type Target = heatcrew_testkit::TestOffice;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl TestOffice {
+    /// The kit's test accounts (`admin`, `dispatch`, `tech_a`, `tech_b`, all with [`PASSWORD`]).
     pub async fn start() -> TestOffice {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("office.db");
-        let office = Office::open(Config::new(&db)).expect("open office");
-        for (username, role) in [
-            ("dispatch", Role::Dispatcher),
-            ("tech_a", Role::RepairTechnician),
-            ("tech_b", Role::RepairTechnician),
-        ] {
-            office
-                .add_user(username, PASSWORD, role, username, "")
-                .expect("add user");
-        }
-        let running = office.spawn("127.0.0.1:0").await.expect("spawn office");
-        TestOffice {
-            dir,
-            db,
-            running,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.running.url())
-    }
-
-    pub fn store(&self) -> &dyn OfficeStore {
-        &*self.running.state.store
+        TestOffice(heatcrew_testkit::TestOffice::start().await)
     }
 
     pub fn office_key(&self) -> VerifyingKey {
-        self.running.state.office_key.verifying_key()
+        self.running().state.office_key.verifying_key()
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
-        let mut req = self.http.post(self.url(path)).json(body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        self.post_json(path, token, body).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request");
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn challenge(&self, device: Uuid) -> String {
-        let (status, c) = self
-            .post(
-                "/api/v1/auth/challenge",
-                None,
-                &json!({"device_id": device}),
-            )
-            .await;
-        assert_eq!(
-            status,
-            StatusCode::OK,
-            "anyone may ask for a challenge: {c}"
-        );
-        c["challenge"].as_str().expect("challenge").to_owned()
+        self.get_json(path, token).await
     }
 
     /// Log in as `username` on device `id` presenting `public` and a proof signed by `signer`.
@@ -108,59 +56,21 @@ impl TestOffice {
         signer: &SigningKey,
         challenge: &str,
     ) -> (StatusCode, Value) {
-        let mut c = [0u8; 32];
-        hex::decode_to_slice(challenge, &mut c).expect("hex");
-        let proof = signer.sign(&enrolment_message(&c, id, public, username));
-        self.post(
-            "/api/v1/auth/login",
-            None,
-            &json!({"username": username, "password": PASSWORD, "device_id": id,
-                    "device_public_key": hex::encode(public.as_bytes()),
-                    "challenge": challenge, "proof": hex::encode(proof.to_bytes())}),
-        )
-        .await
+        self.login_signed(username, PASSWORD, id, public, signer, challenge)
+            .await
     }
 
     pub async fn device(&self, username: &str) -> Device {
-        let key = SigningKey::generate(&mut rand::rngs::OsRng);
-        let id = Uuid::now_v7();
-        let challenge = self.challenge(id).await;
-        let (status, body) = self
-            .login(username, id, &key.verifying_key(), &key, &challenge)
-            .await;
-        assert_eq!(status, StatusCode::OK, "device login: {body}");
-        let login: LoginResponse = serde_json::from_value(body).expect("login");
-        Device {
-            id,
-            key,
-            tip: ChainTip::START,
-            events: Vec::new(),
-            receipts: Vec::new(),
-            tree_head: None,
-            login,
-        }
+        Device::keeping(self.key_device(username, PASSWORD).await)
     }
 
+    /// The dispatcher's access token.
     pub async fn staff_token(&self) -> String {
-        let (status, body) = self
-            .post(
-                "/api/v1/auth/staff-login",
-                None,
-                &json!({"username": "dispatch", "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "staff login: {body}");
-        body["access_token"].as_str().expect("token").to_owned()
+        self.0.staff_token("dispatch", PASSWORD).await
     }
 
     pub async fn job_for(&self, staff: &str, tech: &str) -> Uuid {
-        let user = self
-            .store()
-            .user_by_username(tech)
-            .expect("lookup")
-            .expect("user")
-            .info
-            .id;
+        let user = self.user_id(tech);
         let (status, body) = self
             .post(
                 "/api/v1/jobs",
@@ -210,7 +120,7 @@ impl TestOffice {
     pub async fn export(&self, staff: &str, query: &str) -> Export {
         let resp = self
             .http
-            .get(self.url(&format!("/api/v1/export{query}")))
+            .get(self.endpoint(&format!("/api/v1/export{query}")))
             .bearer_auth(staff)
             .send()
             .await
@@ -220,41 +130,36 @@ impl TestOffice {
     }
 }
 
-/// A simulated device: its key, its chain and what it kept from the office.
+/// A simulated device (the kit's [`KeyDevice`]: its key and its chain) and what it kept: the
+/// events it recorded, the office's receipts for them and the newest tree head.
 pub struct Device {
-    pub id: Uuid,
-    pub key: SigningKey,
-    pub tip: ChainTip,
+    pub chain: KeyDevice,
     pub events: Vec<Event>,
     pub receipts: Vec<Receipt>,
     pub tree_head: Option<TreeHead>,
-    pub login: LoginResponse,
+}
+
+impl Deref for Device {
+    type Target = KeyDevice;
+    fn deref(&self) -> &KeyDevice {
+        &self.chain
+    }
 }
 
 impl Device {
-    pub fn record(&mut self, job: Uuid, step: &str) -> Event {
-        let (kind, payload) = EventBody::StepCompleted {
-            step: step.into(),
-            evidence: StepEvidence::default(),
+    /// A device that has kept nothing yet.
+    pub fn keeping(chain: KeyDevice) -> Device {
+        Device {
+            chain,
+            events: Vec::new(),
+            receipts: Vec::new(),
+            tree_head: None,
         }
-        .to_parts();
-        let e = UnsignedEvent {
-            id: Uuid::now_v7(),
-            device_id: self.id,
-            device_seq: self.tip.seq + 1,
-            job_id: job,
-            kind,
-            payload,
-            recorded_at: Utc::now(),
-            elapsed_ms: self.tip.seq * 1000,
-            prev_hash: self.tip.hash,
-            format: heatcrew_protocol::Format::V2,
-        }
-        .seal(&self.key);
-        self.tip = ChainTip {
-            seq: e.seq(),
-            hash: e.hash,
-        };
+    }
+
+    /// Record `step` of `job` done, and keep the event.
+    pub fn record(&mut self, job: Uuid, name: &str) -> Event {
+        let e = self.chain.record(job, &step(name));
         self.events.push(e.clone());
         e
     }
@@ -361,10 +266,50 @@ pub fn verify_db(db: &Path) -> (bool, String) {
     office_cli(&["verify", "--db", db.to_str().expect("utf-8 path")])
 }
 
-/// Every file under `dir` with its SHA-256, except SQLite's shared-memory index (`-shm`) of a
-/// database a running office has open: any reader, even a read-only one, marks its reads there; it
-/// holds no data and is rebuilt from the write-ahead log.
-pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Digest)> {
+/// `heatcrew-office verify` fails on `db`, naming `code`; `why` says what should have caught it.
+pub fn assert_verify_fails(db: &Path, code: &str, why: &str) {
+    let (ok, out) = verify_db(db);
+    assert!(!ok && out.contains(code), "{why} ({code}): {out}");
+}
+
+/// `heatcrew-office verify` passes on `db`.
+pub fn assert_verify_passes(db: &Path, why: &str) {
+    let (ok, out) = verify_db(db);
+    assert!(ok, "{why}: {out}");
+}
+
+/// Where each tampering starts: an office, its dispatcher's token, and `tech_a`'s device that
+/// recorded `steps` of one job, pushed them (keeping the receipts) and pulled (keeping the tree
+/// head).
+pub struct Pushed {
+    pub o: TestOffice,
+    pub staff: String,
+    pub dev: Device,
+    pub job: Uuid,
+    pub events: Vec<Event>,
+}
+
+impl Pushed {
+    pub async fn visit(steps: &[&str]) -> Pushed {
+        let o = TestOffice::start().await;
+        let staff = o.staff_token().await;
+        let mut dev = o.device("tech_a").await;
+        let job = o.job_for(&staff, "tech_a").await;
+        let events: Vec<Event> = steps.iter().map(|s| dev.record(job, s)).collect();
+        o.push(&mut dev, &events).await;
+        o.pull(&mut dev).await;
+        Pushed {
+            o,
+            staff,
+            dev,
+            job,
+            events,
+        }
+    }
+}
+
+/// Every file under `dir` with its SHA-256.
+pub fn files_in(dir: &Path) -> Vec<(PathBuf, Digest)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -372,13 +317,22 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Digest)> {
             let p = entry.expect("entry").path();
             if p.is_dir() {
                 stack.push(p);
-            } else if !p.to_string_lossy().ends_with("-shm") {
+            } else {
                 let bytes = std::fs::read(&p).expect("read");
                 out.push((p, Digest::of(&bytes)));
             }
         }
     }
     out.sort();
+    out
+}
+
+/// [`files_in`] except SQLite's shared-memory index (`-shm`) of a database a running office has
+/// open: any reader, even a read-only one, marks its reads there; it holds no data and is rebuilt
+/// from the write-ahead log.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Digest)> {
+    let mut out = files_in(dir);
+    out.retain(|(p, _)| !p.to_string_lossy().ends_with("-shm"));
     out
 }
 

@@ -17,6 +17,7 @@ use heatcrew_office::store::{
 use heatcrew_protocol::log::{ConsistencyProof, InclusionProof, TreeHead, enrolment_message};
 use heatcrew_protocol::sync::{PushOutcome, Role};
 use heatcrew_protocol::{ChainTip, Event};
+use heatcrew_testkit::KeyDevice;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -127,7 +128,7 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
     let files: Vec<PathBuf> = [("device.jsonl", dev.export()), ("office.jsonl", export)]
         .into_iter()
         .map(|(name, e)| {
-            let path = o.dir.path().join(name);
+            let path = o.dir().join(name);
             let mut text = Vec::new();
             heatcrew_office::export::write_lines(&e.lines, &mut text).expect("write");
             std::fs::write(&path, text).expect("write");
@@ -244,18 +245,9 @@ async fn login_proves_the_device_holds_its_key() {
 
 #[tokio::test]
 async fn verify_only_reads_and_refuses_what_is_not_an_office_database() {
-    let o = TestOffice::start().await;
-    let staff = o.staff_token().await;
-    let mut dev = o.device("tech_a").await;
-    let job = o.job_for(&staff, "tech_a").await;
-    let events: Vec<Event> = ["arrive", "show_id"]
-        .iter()
-        .map(|s| dev.record(job, s))
-        .collect();
-    o.push(&mut dev, &events).await;
-    o.pull(&mut dev).await;
-    let before = snapshot(o.dir.path());
-    let (ok, out) = verify_db(&o.db);
+    let Pushed { o, .. } = Pushed::visit(&["arrive", "show_id"]).await;
+    let before = snapshot(o.dir());
+    let (ok, out) = verify_db(o.db());
     assert!(ok, "an untouched office verifies: {out}");
     assert!(
         out.contains("2 events from 1 devices")
@@ -263,20 +255,20 @@ async fn verify_only_reads_and_refuses_what_is_not_an_office_database() {
         "verify says what it checked: {out}"
     );
     assert_eq!(
-        snapshot(o.dir.path()),
+        snapshot(o.dir()),
         before,
         "verify leaves the database, its key and its files byte-identical, and adds nothing"
     );
 
-    let foreign = o.dir.path().join("other.sqlite");
+    let foreign = o.dir().join("other.sqlite");
     rusqlite::Connection::open(&foreign)
         .and_then(|c| {
             c.execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('x');")
         })
         .expect("a foreign database");
-    let text = o.dir.path().join("notes.txt");
+    let text = o.dir().join("notes.txt");
     std::fs::write(&text, "not a database at all").expect("write");
-    let before = snapshot(o.dir.path());
+    let before = snapshot(o.dir());
     for (path, why) in [
         (&foreign, "another SQLite database"),
         (&text, "a text file"),
@@ -288,10 +280,10 @@ async fn verify_only_reads_and_refuses_what_is_not_an_office_database() {
             "{why}: the refusal says why: {out}"
         );
     }
-    let (ok, _) = verify_db(&o.dir.path().join("missing.db"));
+    let (ok, _) = verify_db(&o.dir().join("missing.db"));
     assert!(!ok, "a missing file is refused");
     assert_eq!(
-        snapshot(o.dir.path()),
+        snapshot(o.dir()),
         before,
         "refusing creates and changes nothing (no tables, no key, no empty database)"
     );
@@ -328,18 +320,15 @@ fn the_log_takes_a_few_hundred_bytes_per_event() {
             Utc::now(),
         )
         .expect("enrol");
-    let mut dev = Device {
+    let mut dev = Device::keeping(KeyDevice {
         id,
         key,
         tip: ChainTip::START,
-        events: Vec::new(),
-        receipts: Vec::new(),
-        tree_head: None,
         login: serde_json::from_value(json!({
             "access_token": "", "access_expires_at": Utc::now(), "refresh_token": "",
             "user": user, "device_code": "", "last_seq": 0, "server_time": Utc::now()}))
         .expect("login"),
-    };
+    });
     let office = SigningKey::from_bytes(&[4; 32]);
     const N: u64 = 1000;
     let job = Uuid::now_v7();
