@@ -46,6 +46,11 @@ impl KeyDevice {
         }
     }
 
+    /// The next event on this device's chain, not yet sealed, recorded now.
+    pub fn unsigned(&self, job: Uuid, body: &EventBody) -> UnsignedEvent {
+        self.unsigned_at(job, body, Utc::now())
+    }
+
     /// Record the next event on this device's chain at device time `at`.
     pub fn record_at(&mut self, job: Uuid, body: &EventBody, at: DateTime<Utc>) -> Event {
         let e = self.unsigned_at(job, body, at).seal(&self.key);

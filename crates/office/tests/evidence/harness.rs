@@ -278,6 +278,16 @@ pub fn assert_verify_passes(db: &Path, why: &str) {
     assert!(ok, "{why}: {out}");
 }
 
+/// What a holder of the database does after changing the ledger, thoroughly and then completely:
+/// rebuild the log from it keeping the tree heads the office handed out (its own `verify` must then
+/// name `consistency_failed`; `why` says why), then rebuild it without them, so the database alone
+/// shows no trace.
+pub fn rebuild_log_thoroughly_then_completely(db: &Path, why: &str) {
+    rebuild_log(db, true);
+    assert_verify_fails(db, "consistency_failed", why);
+    rebuild_log(db, false);
+}
+
 /// Where each tampering starts: an office, its dispatcher's token, and `tech_a`'s device that
 /// recorded `steps` of one job, pushed them (keeping the receipts) and pulled (keeping the tree
 /// head).

@@ -17,10 +17,12 @@ use heatcrew_protocol::sync::{
     PushResponse,
 };
 use heatcrew_protocol::{
-    AttachmentRef, ChainTip, DEVICE_TIME_HEADER, Digest, Event, EventBody, Job, PROTOCOL_HEADER,
-    Resolution, SERVER_TIME_HEADER, StepEvidence, UnsignedEvent,
+    AttachmentRef, DEVICE_TIME_HEADER, Digest, Event, EventBody, Job, PROTOCOL_HEADER, Resolution,
+    SERVER_TIME_HEADER,
 };
-use heatcrew_testkit::{PASSWORD, Seed, TestOffice};
+// The simulated device is the kit's KeyDevice: its key, its chain tip and its tokens.
+use heatcrew_testkit::KeyDevice as Device;
+use heatcrew_testkit::{PASSWORD, Seed, TestOffice, step};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -58,17 +60,7 @@ impl OfficeApi for TestOffice {
     }
 
     async fn device_with(&self, username: &str, password: &str) -> Device {
-        let key = SigningKey::generate(&mut rand::rngs::OsRng);
-        let id = Uuid::now_v7();
-        let (status, body) = self.login_device(username, password, id, &key).await;
-        assert_eq!(status, StatusCode::OK, "device login must work: {body}");
-        let login: LoginResponse = serde_json::from_value(body).expect("login response");
-        Device {
-            id,
-            key,
-            tip: ChainTip::START,
-            login,
-        }
+        self.key_device(username, password).await
     }
 
     async fn push(&self, dev: &Device, events: &[Event]) -> (StatusCode, Value) {
@@ -116,49 +108,6 @@ impl OfficeApi for TestOffice {
         let (status, body) = self.get_json(&format!("/api/v1/jobs/{job}"), staff).await;
         assert_eq!(status, StatusCode::OK, "job read-back: {body}");
         body
-    }
-}
-
-/// A simulated device: its key, its chain tip and its tokens.
-struct Device {
-    id: Uuid,
-    key: SigningKey,
-    tip: ChainTip,
-    login: LoginResponse,
-}
-
-impl Device {
-    fn unsigned(&self, job: Uuid, body: &EventBody) -> UnsignedEvent {
-        let (kind, payload) = body.to_parts();
-        UnsignedEvent {
-            id: Uuid::now_v7(),
-            device_id: self.id,
-            device_seq: self.tip.seq + 1,
-            job_id: job,
-            kind,
-            payload,
-            recorded_at: Utc::now(),
-            elapsed_ms: self.tip.seq * 1000,
-            prev_hash: self.tip.hash,
-            format: heatcrew_protocol::Format::V2,
-        }
-    }
-
-    /// Record the next event on this device's chain.
-    fn record(&mut self, job: Uuid, body: &EventBody) -> Event {
-        let e = self.unsigned(job, body).seal(&self.key);
-        self.tip = ChainTip {
-            seq: e.seq(),
-            hash: e.hash,
-        };
-        e
-    }
-}
-
-fn step(name: &str) -> EventBody {
-    EventBody::StepCompleted {
-        step: name.into(),
-        evidence: StepEvidence::default(),
     }
 }
 
