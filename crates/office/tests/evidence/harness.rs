@@ -1,9 +1,10 @@
-//! What the evidence tests share: an office on 127.0.0.1:0 with a temp database, simulated devices
-//! that keep what the office gives them, the verifiers (ours, the CLI, the Python one) and the
-//! tampering tools.
+//! What the evidence tests share: heatcrew-testkit's office (on 127.0.0.1:0 with a temp database)
+//! with the calls these tests make of it ([`EvidenceOffice`]), simulated devices (the kit's
+//! `KeyDevice`) that keep what the office gives them, the verifiers (ours, the CLI, the Python one)
+//! and the tampering tools.
 
 use chrono::Utc;
-use ed25519_dalek::{SigningKey, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use heatcrew_office::store::SqliteStore;
 use heatcrew_protocol::export::{
     EXPORT_FORMAT, Export, ExportLine, ExportReport, ExportSource, verify_exports,
@@ -11,68 +12,47 @@ use heatcrew_protocol::export::{
 use heatcrew_protocol::log::{Receipt, TreeHead};
 use heatcrew_protocol::sync::{PullResponse, PushResponse};
 use heatcrew_protocol::{Digest, Event};
-pub use heatcrew_testkit::PASSWORD;
 use heatcrew_testkit::{KeyDevice, step};
+pub use heatcrew_testkit::{PASSWORD, TestOffice};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
-/// The kit's office (heatcrew-testkit) with the calls these tests make, in their words.
-pub struct TestOffice(heatcrew_testkit::TestOffice);
-
-impl Deref for TestOffice {
-    type Target = heatcrew_testkit::TestOffice;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
+/// What these tests ask of the kit's office (heatcrew-testkit's `TestOffice`, its test accounts
+/// all with [`PASSWORD`]) beyond its own calls.
+pub trait EvidenceOffice {
+    fn office_key(&self) -> VerifyingKey;
+    async fn device(&self, username: &str) -> Device;
+    async fn staff(&self) -> String;
+    async fn job_for(&self, staff: &str, tech: &str) -> Uuid;
+    async fn push(&self, dev: &mut Device, events: &[Event]) -> PushResponse;
+    async fn pull(&self, dev: &mut Device) -> TreeHead;
+    async fn export(&self, staff: &str, query: &str) -> Export;
 }
 
-impl TestOffice {
-    /// The kit's test accounts (`admin`, `dispatch`, `tech_a`, `tech_b`, all with [`PASSWORD`]).
-    pub async fn start() -> TestOffice {
-        TestOffice(heatcrew_testkit::TestOffice::start().await)
-    }
-
-    pub fn office_key(&self) -> VerifyingKey {
+impl EvidenceOffice for TestOffice {
+    /// The key the office signs receipts and tree heads with.
+    fn office_key(&self) -> VerifyingKey {
         self.running().state.office_key.verifying_key()
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
-        self.post_json(path, token, body).await
-    }
-
-    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.get_json(path, token).await
-    }
-
-    /// Log in as `username` on device `id` presenting `public` and a proof signed by `signer`.
-    pub async fn login(
-        &self,
-        username: &str,
-        id: Uuid,
-        public: &VerifyingKey,
-        signer: &SigningKey,
-        challenge: &str,
-    ) -> (StatusCode, Value) {
-        self.login_signed(username, PASSWORD, id, public, signer, challenge)
-            .await
-    }
-
-    pub async fn device(&self, username: &str) -> Device {
+    /// A new device signed in as `username`, having kept nothing yet.
+    async fn device(&self, username: &str) -> Device {
         Device::keeping(self.key_device(username, PASSWORD).await)
     }
 
     /// The dispatcher's access token.
-    pub async fn staff_token(&self) -> String {
-        self.0.staff_token("dispatch", PASSWORD).await
+    async fn staff(&self) -> String {
+        self.staff_token("dispatch", PASSWORD).await
     }
 
-    pub async fn job_for(&self, staff: &str, tech: &str) -> Uuid {
+    /// A work order assigned to `tech`.
+    async fn job_for(&self, staff: &str, tech: &str) -> Uuid {
         let user = self.user_id(tech);
         let (status, body) = self
-            .post(
+            .post_json(
                 "/api/v1/jobs",
                 Some(staff),
                 &json!({"fault": "暖气不热", "reported_at": Utc::now(),
@@ -84,9 +64,9 @@ impl TestOffice {
         body["id"].as_str().expect("id").parse().expect("uuid")
     }
 
-    pub async fn push(&self, dev: &mut Device, events: &[Event]) -> PushResponse {
+    async fn push(&self, dev: &mut Device, events: &[Event]) -> PushResponse {
         let (status, body) = self
-            .post(
+            .post_json(
                 "/api/v1/sync/push",
                 Some(&dev.login.access_token),
                 &json!({"events": events}),
@@ -105,9 +85,9 @@ impl TestOffice {
     }
 
     /// Pull as a device does, keeping the newest tree head.
-    pub async fn pull(&self, dev: &mut Device) -> TreeHead {
+    async fn pull(&self, dev: &mut Device) -> TreeHead {
         let (status, body) = self
-            .get("/api/v1/sync/pull?cursor=0", &dev.login.access_token)
+            .get_json("/api/v1/sync/pull?cursor=0", &dev.login.access_token)
             .await;
         assert_eq!(status, StatusCode::OK, "pull: {body}");
         let resp: PullResponse = serde_json::from_value(body).expect("pull response");
@@ -117,7 +97,7 @@ impl TestOffice {
     }
 
     /// The office's export, parsed.
-    pub async fn export(&self, staff: &str, query: &str) -> Export {
+    async fn export(&self, staff: &str, query: &str) -> Export {
         let resp = self
             .http
             .get(self.endpoint(&format!("/api/v1/export{query}")))
@@ -302,7 +282,7 @@ pub struct Pushed {
 impl Pushed {
     pub async fn visit(steps: &[&str]) -> Pushed {
         let o = TestOffice::start().await;
-        let staff = o.staff_token().await;
+        let staff = o.staff().await;
         let mut dev = o.device("tech_a").await;
         let job = o.job_for(&staff, "tech_a").await;
         let events: Vec<Event> = steps.iter().map(|s| dev.record(job, s)).collect();

@@ -26,7 +26,7 @@ use uuid::Uuid;
 #[tokio::test]
 async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one() {
     let o = TestOffice::start().await;
-    let staff = o.staff_token().await;
+    let staff = o.staff().await;
     let mut dev = o.device("tech_a").await;
     assert_eq!(
         dev.login.office_public_key.as_deref(),
@@ -72,7 +72,7 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
     assert_eq!(head.size, 3, "it covers the whole log");
     for rc in &dev.receipts {
         let (status, p) = o
-            .get(
+            .get_json(
                 &format!("/api/v1/log/inclusion?index={}&size=3", rc.log_index),
                 &dev.login.access_token,
             )
@@ -89,7 +89,7 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
     let later = o.pull(&mut dev).await;
     assert_eq!(later.size, 7, "the log grew");
     let (_, p) = o
-        .get(
+        .get_json(
             "/api/v1/log/consistency?first=3&second=7",
             &dev.login.access_token,
         )
@@ -100,7 +100,7 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
         "the later log provably extends the earlier one"
     );
     let (_, again) = o
-        .get("/api/v1/log/tree-head", &dev.login.access_token)
+        .get_json("/api/v1/log/tree-head", &dev.login.access_token)
         .await;
     assert_eq!(
         serde_json::from_value::<TreeHead>(again).expect("head"),
@@ -108,7 +108,7 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
         "one tree head per size: asking again gives the same signature"
     );
     let (status, tip) = o
-        .get(&format!("/api/v1/devices/{}/tip", dev.id), &staff)
+        .get_json(&format!("/api/v1/devices/{}/tip", dev.id), &staff)
         .await;
     assert_eq!(status, StatusCode::OK, "staff read a device's tip: {tip}");
     assert_eq!(
@@ -151,7 +151,7 @@ async fn login_proves_the_device_holds_its_key() {
     let code = |body: &Value| body["code"].as_str().unwrap_or_default().to_owned();
 
     let (status, body) = o
-        .post(
+        .post_json(
             "/api/v1/auth/login",
             None,
             &json!({"username": "tech_a", "password": PASSWORD, "device_id": id,
@@ -166,13 +166,15 @@ async fn login_proves_the_device_holds_its_key() {
 
     let thief = SigningKey::generate(&mut rand::rngs::OsRng);
     let c = o.challenge(id).await;
-    let (status, body) = o.login("tech_a", id, &vk, &thief, &c).await;
+    let (status, body) = o
+        .login_signed("tech_a", PASSWORD, id, &vk, &thief, &c)
+        .await;
     assert_eq!(
         (status, code(&body)),
         (StatusCode::UNAUTHORIZED, "bad_proof".into()),
         "someone else's phone key cannot be bound without its private key"
     );
-    let (_, body) = o.login("tech_a", id, &vk, &key, &c).await;
+    let (_, body) = o.login_signed("tech_a", PASSWORD, id, &vk, &key, &c).await;
     assert_eq!(
         code(&body),
         "challenge_unknown",
@@ -180,7 +182,7 @@ async fn login_proves_the_device_holds_its_key() {
     );
 
     let c = o.challenge(Uuid::now_v7()).await;
-    let (_, body) = o.login("tech_a", id, &vk, &key, &c).await;
+    let (_, body) = o.login_signed("tech_a", PASSWORD, id, &vk, &key, &c).await;
     assert_eq!(
         code(&body),
         "challenge_wrong_device",
@@ -196,7 +198,9 @@ async fn login_proves_the_device_holds_its_key() {
             Utc::now() - chrono::Duration::minutes(5),
         )
         .expect("an old challenge");
-    let (_, body) = o.login("tech_a", id, &vk, &key, &expired).await;
+    let (_, body) = o
+        .login_signed("tech_a", PASSWORD, id, &vk, &key, &expired)
+        .await;
     assert_eq!(
         code(&body),
         "challenge_expired",
@@ -208,7 +212,7 @@ async fn login_proves_the_device_holds_its_key() {
     hex::decode_to_slice(&c, &mut c_bytes).expect("hex");
     let for_b = key.sign(&enrolment_message(&c_bytes, id, &vk, "tech_b"));
     let (_, body) = o
-        .post(
+        .post_json(
             "/api/v1/auth/login",
             None,
             &json!({"username": "tech_a", "password": PASSWORD, "device_id": id,
@@ -223,10 +227,10 @@ async fn login_proves_the_device_holds_its_key() {
     );
 
     let c = o.challenge(id).await;
-    let (status, body) = o.login("tech_a", id, &vk, &key, &c).await;
+    let (status, body) = o.login_signed("tech_a", PASSWORD, id, &vk, &key, &c).await;
     assert_eq!(status, StatusCode::OK, "the real device logs in: {body}");
     let c = o.challenge(id).await;
-    let (_, body) = o.login("tech_a", id, &vk, &key, &c).await;
+    let (_, body) = o.login_signed("tech_a", PASSWORD, id, &vk, &key, &c).await;
     assert_eq!(
         body["device_code"].as_str().map(str::len),
         Some(5),
@@ -234,7 +238,7 @@ async fn login_proves_the_device_holds_its_key() {
     );
     let c = o.challenge(id).await;
     let (status, body) = o
-        .login("tech_b", id, &thief.verifying_key(), &thief, &c)
+        .login_signed("tech_b", PASSWORD, id, &thief.verifying_key(), &thief, &c)
         .await;
     assert_eq!(
         (status, code(&body)),

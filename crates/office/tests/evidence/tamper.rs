@@ -222,7 +222,7 @@ async fn replaced_or_missing_attachment_files_are_detected() {
 #[tokio::test]
 async fn a_truncated_export_is_detected_and_the_cli_export_verifies() {
     let o = TestOffice::start().await;
-    let staff = o.staff_token().await;
+    let staff = o.staff().await;
     let mut dev = o.device("tech_a").await;
     let job = o.job_for(&staff, "tech_a").await;
     let other = o.job_for(&staff, "tech_a").await;
