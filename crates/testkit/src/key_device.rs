@@ -10,7 +10,7 @@ use crate::office::TestOffice;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use heatcrew_protocol::log::enrolment_message;
-use heatcrew_protocol::sync::LoginResponse;
+use heatcrew_protocol::sync::{LoginResponse, PushResponse};
 use heatcrew_protocol::{ChainTip, Event, EventBody, StepEvidence, UnsignedEvent};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -156,6 +156,20 @@ impl TestOffice {
         .await
     }
 
+    /// `POST /sync/push` of `events` as `dev`; panics unless the office answers 200 with a push
+    /// response (each event's outcome is the caller's to check).
+    pub async fn push_events(&self, dev: &KeyDevice, events: &[Event]) -> PushResponse {
+        let (status, body) = self
+            .post_json(
+                "/api/v1/sync/push",
+                Some(dev.token()),
+                &json!({"events": events}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "push must be answered: {body}");
+        serde_json::from_value(body).expect("a push response")
+    }
+
     /// A new [`KeyDevice`] (fresh id and key) signed in as `username`; panics if the office refuses.
     pub async fn key_device(&self, username: &str, password: &str) -> KeyDevice {
         let key = SigningKey::generate(&mut rand::rngs::OsRng);
@@ -175,7 +189,7 @@ impl TestOffice {
 mod tests {
     use super::*;
     use crate::office::PASSWORD;
-    use heatcrew_protocol::sync::{PushOutcome, PushResponse};
+    use heatcrew_protocol::sync::PushOutcome;
 
     /// The office takes the kit's proof as it takes the core's: the device is enrolled with its
     /// key, and what it seals is accepted.
@@ -209,15 +223,7 @@ mod tests {
             dev.record(job, &step("arrive")),
             dev.record(job, &step("show_id")),
         ];
-        let (status, body) = o
-            .post_json(
-                "/api/v1/sync/push",
-                Some(dev.token()),
-                &json!({"events": events}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "push answered: {body}");
-        let resp: PushResponse = serde_json::from_value(body).expect("a push response");
+        let resp = o.push_events(&dev, &events).await;
         assert!(
             resp.results
                 .iter()

@@ -58,15 +58,7 @@ impl TestOffice {
 
     /// Push events; every one must be accepted.
     pub async fn push_accepted(&self, dev: &Device, events: &[Event]) -> PushResponse {
-        let (status, body) = self
-            .post_json(
-                "/api/v1/sync/push",
-                Some(&dev.login.access_token),
-                &json!({"events": events}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "push must be answered: {body}");
-        let resp: PushResponse = serde_json::from_value(body).expect("push response");
+        let resp = self.push_events(dev, events).await;
         for r in &resp.results {
             assert!(
                 matches!(r.outcome, PushOutcome::Accepted),

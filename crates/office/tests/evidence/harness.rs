@@ -65,15 +65,7 @@ impl EvidenceOffice for TestOffice {
     }
 
     async fn push(&self, dev: &mut Device, events: &[Event]) -> PushResponse {
-        let (status, body) = self
-            .post_json(
-                "/api/v1/sync/push",
-                Some(&dev.login.access_token),
-                &json!({"events": events}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "push: {body}");
-        let resp: PushResponse = serde_json::from_value(body).expect("push response");
+        let resp = self.push_events(dev, events).await;
         for r in &resp.results {
             if let Some(rc) = r.receipt
                 && !dev.receipts.contains(&rc)
