@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_field_jobs.sql"),
     include_str!("migrations/0005_accounts_security.sql"),
     include_str!("migrations/0006_upload_sessions.sql"),
+    include_str!("migrations/0008_totp_last_step.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
