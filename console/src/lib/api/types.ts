@@ -487,6 +487,8 @@ export type ErrorCode =
   | "device_key_conflict"
   | "device_key_malformed"
   | "device_key_unavailable"
+  | "database_key_missing"
+  | "database_key_wrong"
   | "unknown_template"
   | "job_not_active"
   | "step_out_of_order"
