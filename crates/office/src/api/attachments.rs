@@ -103,7 +103,7 @@ async fn adopt_orphan(state: &OfficeState, row: AttachmentRow) -> ApiResult<Atta
 /// Announce an upload (or look one up): returns where to continue. Already-complete content is
 /// deduplicated: the answer is `complete: true` at once.
 #[utoipa::path(post, path = "/api/v1/attachments", tag = "attachments",
-    request_body(content = Object, description = "heatcrew_protocol::sync::AttachmentCreate"),
+    request_body = heatcrew_protocol::sync::AttachmentCreate, security(("device" = [])),
     responses((status = 200, body = Object, description = "AttachmentStatus"),
         (status = 403, body = ErrorBodySchema, description = "not_referenced"),
         (status = 409, body = ErrorBodySchema, description = "size_conflict"),
@@ -147,7 +147,7 @@ fn offset_headers(st: &AttachmentStatus) -> HeaderMap {
 }
 
 /// How many bytes the office holds (`Upload-Offset`), to resume after a cut.
-#[utoipa::path(head, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+#[utoipa::path(head, path = "/api/v1/attachments/{sha256}", tag = "attachments", security(("device" = [])),
     params(("sha256" = String, Path, description = "content address")),
     responses((status = 200, description = "Upload-Offset and Upload-Length headers"), (status = 404)))]
 pub async fn head(
@@ -166,7 +166,7 @@ pub async fn head(
 /// Append raw bytes at `Upload-Offset`. A wrong offset is a 409 `offset_mismatch` carrying the
 /// real offset; the chunk that completes the file is hash-checked, and a mismatch discards the
 /// upload (422 `hash_mismatch`).
-#[utoipa::path(patch, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+#[utoipa::path(patch, path = "/api/v1/attachments/{sha256}", tag = "attachments", security(("device" = [])),
     params(("sha256" = String, Path, description = "content address"), ("upload-offset" = u64, Header, description = "where this chunk starts")),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "at most MAX_CHUNK_BYTES"),
     responses((status = 200, body = Object, description = "AttachmentStatus"),
@@ -241,7 +241,7 @@ pub async fn patch(
 }
 
 /// Download a received file (office staff, or a field user whose events reference it).
-#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments", security(("device" = []), ("staff" = [])),
     params(("sha256" = String, Path, description = "content address")),
     responses((status = 200, content_type = "application/octet-stream", description = "the file, with its recorded MIME type"),
         (status = 404, body = ErrorBodySchema, description = "not_received")))]

@@ -267,7 +267,7 @@ pub const CHALLENGE_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// A one-time challenge for the next login of a device: 32 random bytes, valid once, for
 /// [`CHALLENGE_TTL`].
 #[utoipa::path(post, path = "/api/v1/auth/challenge", tag = "auth",
-    request_body(content = Object, description = "heatcrew_protocol::sync::ChallengeRequest"),
+    request_body = heatcrew_protocol::sync::ChallengeRequest, security(()),
     responses((status = 200, body = Object, description = "ChallengeResponse")))]
 pub async fn challenge(
     State(state): State<OfficeState>,
@@ -333,7 +333,7 @@ async fn check_proof(
 /// Check the password and the device's proof that it holds its key, enrol the device's Ed25519 key
 /// (or confirm it), open a session. The answer carries the office's public key.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
-    request_body(content = Object, description = "heatcrew_protocol::sync::LoginRequest"),
+    request_body = heatcrew_protocol::sync::LoginRequest, security(()),
     responses((status = 200, body = Object, description = "LoginResponse"),
         (status = 400, body = ErrorBodySchema, description = "bad_public_key, bad_proof (malformed)"),
         (status = 401, body = ErrorBodySchema, description = "bad_credentials, proof_required, bad_proof"),
@@ -383,7 +383,7 @@ pub async fn login(
 }
 
 /// Sign in as dispatcher or admin, without a device. The response's `device_code` is empty.
-#[utoipa::path(post, path = "/api/v1/auth/staff-login", tag = "auth", request_body = StaffLoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/staff-login", tag = "auth", request_body = StaffLoginRequest, security(()),
     responses((status = 200, body = Object, description = "LoginResponse (device_code empty)"),
         (status = 401, body = ErrorBodySchema), (status = 403, body = ErrorBodySchema)))]
 pub async fn staff_login(
@@ -405,7 +405,7 @@ pub async fn staff_login(
 /// pair is used (so a response lost on the way does not lock the device out); a token that comes
 /// back after that revokes the session.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
-    request_body(content = Object, description = "heatcrew_protocol::sync::RefreshRequest"),
+    request_body = heatcrew_protocol::sync::RefreshRequest, security(()),
     responses((status = 200, body = Object, description = "LoginResponse"),
         (status = 401, body = ErrorBodySchema, description = "bad_refresh_token or refresh_reused")))]
 pub async fn refresh(
@@ -448,7 +448,7 @@ pub async fn refresh(
 }
 
 /// Revoke the caller's own session (log out).
-#[utoipa::path(post, path = "/api/v1/auth/revoke", tag = "auth", responses((status = 204), (status = 401, body = ErrorBodySchema)))]
+#[utoipa::path(post, path = "/api/v1/auth/revoke", tag = "auth", security(("device" = []), ("staff" = [])), responses((status = 204), (status = 401, body = ErrorBodySchema)))]
 pub async fn revoke(State(state): State<OfficeState>, auth: Auth) -> ApiResult<StatusCode> {
     let id = auth.session_id;
     blocking(&state, move |s| s.revoke_session(id, Utc::now())).await?;
