@@ -174,10 +174,10 @@ fn bare_objects(
     seen: &mut BTreeSet<String>,
     out: &mut Vec<String>,
 ) {
-    if let Some(r) = schema["$ref"].as_str() {
-        if !seen.insert(r.to_owned()) {
-            return;
-        }
+    if let Some(r) = schema["$ref"].as_str()
+        && !seen.insert(r.to_owned())
+    {
+        return;
     }
     let s = resolve(doc, schema);
     let says_nothing = [

@@ -42,14 +42,16 @@ pub fn no_store<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S
     ))
 }
 
+/// Picks a header value from a response (what the closure-driven layers below take).
+type FromResponse = fn(&Response<axum::body::Body>) -> Option<HeaderValue>;
+
 /// The console's policy, for the fallback that serves it (set before [`secure`] adds the API one),
 /// on its files and pages; the fallback's JSON errors (an unknown `/api/` path) keep the API's.
-pub fn console_csp()
--> SetResponseHeaderLayer<fn(&Response<axum::body::Body>) -> Option<HeaderValue>> {
+pub fn console_csp() -> SetResponseHeaderLayer<FromResponse> {
     fn console_files(resp: &Response<axum::body::Body>) -> Option<HeaderValue> {
         (!is_json(resp)).then(|| HeaderValue::from_static(CONSOLE_CSP))
     }
-    SetResponseHeaderLayer::if_not_present(CONTENT_SECURITY_POLICY, console_files)
+    SetResponseHeaderLayer::if_not_present(CONTENT_SECURITY_POLICY, console_files as FromResponse)
 }
 
 /// The headers every response carries (the outermost layers of the office router).

@@ -9,6 +9,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+/// A request (method, path, token, JSON body) and the class of status it gets.
+type Case<'a> = (Method, &'a str, Option<&'a str>, Option<Value>, StatusCode);
+
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
@@ -57,7 +60,7 @@ async fn send(
 async fn every_answer_carries_the_security_headers_and_api_answers_are_not_stored() {
     let o = TestOffice::start().await;
     let staff = o.staff_token("dispatch", PASSWORD).await;
-    let cases: Vec<(Method, &str, Option<&str>, Option<Value>, StatusCode)> = vec![
+    let cases: Vec<Case> = vec![
         (Method::GET, "/healthz", None, None, StatusCode::OK),
         (Method::GET, "/api/openapi.json", None, None, StatusCode::OK),
         (
