@@ -194,7 +194,7 @@ async fn token_answers_are_never_stored() {
         Method::POST,
         "/api/v1/auth/refresh",
         None,
-        Some(json!({"refresh_token": device["refresh_token"]})),
+        Some(json!({"refresh_token": device["refresh_token"], "device_id": id})),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{refreshed}");
