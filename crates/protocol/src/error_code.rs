@@ -154,6 +154,7 @@ error_codes! {
     HttpError = "http_error", "单位服务器的回答无法识别。", "The office answered in a way this app does not understand.";
     NoOffset = "no_offset", "单位服务器没有说明已收到多少数据。", "The office did not say how much of the upload it holds.";
     BadChallenge = "bad_challenge", "单位服务器发来的登录校验码格式不正确。", "The office sent a malformed sign-in challenge.";
+    OfficeCa = "office_ca", "本机设置的单位服务器证书文件无法使用,请联系管理员。", "The office certificate file this device is set to trust cannot be used; ask an administrator.";
 
     // --- The office's signed answers, checked by the device before it keeps them (docs/evidence.md).
     // The same strings as the export checks' fault codes, which stay their own list there. ---

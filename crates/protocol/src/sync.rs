@@ -30,6 +30,7 @@ pub const UPLOAD_OFFSET_HEADER: &str = "upload-offset";
 
 /// Staff roles. Scope (which jobs a user may read and write) follows from the role and assignments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -42,6 +43,7 @@ pub enum Role {
 
 /// Sign in and enrol this device's public key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -61,6 +63,7 @@ pub struct LoginRequest {
 
 /// A one-time challenge for the next login of a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ChallengeRequest {
     pub device_id: Uuid,
 }
@@ -104,6 +107,7 @@ pub struct LoginResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
     pub refresh_token: String,
     /// The device refreshing (as it logged in). A device session's refresh token works only for
@@ -114,6 +118,7 @@ pub struct RefreshRequest {
 
 /// A batch of events in `device_seq` order. The device is the token's device, never a request field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub events: Vec<Event>,
 }
@@ -192,6 +197,7 @@ pub struct PullResponse {
 
 /// Start (or look up) a resumable upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct AttachmentCreate {
     pub sha256: Digest,
     pub size: u64,

@@ -469,6 +469,7 @@ export type ErrorCode =
   | "http_error"
   | "no_offset"
   | "bad_challenge"
+  | "office_ca"
   | "bad_receipt"
   | "receipt_mismatch"
   | "bad_tree_head"

@@ -13,7 +13,7 @@ pub(crate) mod tokens;
 
 pub use error::SyncError;
 pub use evidence::EvidenceProblem;
-pub use http::{OfficeApi, Timed};
+pub use http::{OFFICE_CA_ENV, OfficeApi, Timed, trust_office_ca};
 pub use state::{Backlog, PendingAttachment, Session};
 
 use crate::store::{OutboxState, Store};
@@ -94,7 +94,7 @@ pub async fn login(
     password: &str,
 ) -> Result<Session, SyncError> {
     let device_id = lock(store).device_id();
-    let api = OfficeApi::new(office_url);
+    let api = OfficeApi::new(office_url)?;
     // Prove that this device holds its key: sign the office's one-time challenge. A challenge is
     // good once: when a bad network replays or delays the login (the office used the challenge on a
     // copy whose answer was lost), ask for a fresh one instead of failing the sign-in.
@@ -251,7 +251,7 @@ impl Syncer {
             .session()
             .map_err(SyncError::local)?
             .ok_or_else(|| SyncError::Unauthorized("sign in first".into()))?;
-        let api = OfficeApi::new(&session.office_url);
+        let api = OfficeApi::new(&session.office_url)?;
         if session.access_expires_at - ChronoDuration::seconds(60) < Utc::now() {
             session = self.refresh(&api, &session).await?;
         }

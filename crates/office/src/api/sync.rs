@@ -25,7 +25,7 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
 /// event; `<= last` answers the stored result (and the same receipt); a gap is a
 /// 409 `sequence_gap` with `expected_seq`, and nothing of the batch is stored.
 #[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync",
-    request_body(content = Object, description = "heatcrew_protocol::sync::PushRequest"),
+    request_body = heatcrew_protocol::sync::PushRequest, security(("device" = [])),
     responses((status = 200, body = Object, description = "PushResponse: one result per event"),
         (status = 409, body = ErrorBodySchema, description = "sequence_gap with expected_seq"),
         (status = 403, body = ErrorBodySchema, description = "no_device: a staff token cannot push"),
@@ -80,7 +80,7 @@ pub struct PullParams {
 
 /// Changes in the caller's scope after `cursor`, in office commit order, with the office's latest
 /// signed tree head (the device keeps the newest).
-#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullParams),
+#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullParams), security(("device" = [])),
     responses((status = 200, body = Object, description = "PullResponse")))]
 pub async fn pull(
     State(state): State<OfficeState>,

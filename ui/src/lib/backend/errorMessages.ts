@@ -340,6 +340,10 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "单位服务器发来的登录校验码格式不正确。",
     en: "The office sent a malformed sign-in challenge.",
   },
+  office_ca: {
+    'zh-CN': "本机设置的单位服务器证书文件无法使用,请联系管理员。",
+    en: "The office certificate file this device is set to trust cannot be used; ask an administrator.",
+  },
   bad_receipt: {
     'zh-CN': "单位服务器的回执没有用它的密钥签名,已拒收。本机记录不受影响。",
     en: "The office's receipt is not signed with its key; it was refused. The records on this device are safe.",
