@@ -142,6 +142,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER tree_heads_no_delete BEFORE DELETE ON tree_heads
         BEGIN SELECT RAISE(ABORT, 'tree heads are evidence: they are never deleted'); END;
     "#,
+    // 6: the office's acknowledgements of this device's urgent records (accident reports), from
+    // pulls: who at the office took the alert, and when. Kept by the urgent event's id. And an
+    // index for the sync client's urgent-first order.
+    r#"
+    CREATE TABLE office_acks (
+        event_id        TEXT PRIMARY KEY,
+        job_id          TEXT NOT NULL,
+        acknowledged_by TEXT NOT NULL,
+        acknowledged_at TEXT NOT NULL
+    );
+    CREATE INDEX office_acks_job ON office_acks(job_id);
+    -- Urgent records are few: find them without reading the whole outbox.
+    CREATE INDEX outbox_urgent ON outbox(seq) WHERE urgent = 1;
+    "#,
 ];
 
 /// The migration that drops the secret key from the database.

@@ -5,6 +5,7 @@
 
 use heatcrew_office::api::admin::{CreateUserRequest, RevokedSessions};
 use heatcrew_office::api::auth::StaffLoginRequest;
+use heatcrew_office::api::console::alerts::ConsoleAlert;
 use heatcrew_office::api::console::customers::CustomerLookup;
 use heatcrew_office::api::console::users::{ConsoleUser, ResetPasswordRequest};
 use heatcrew_office::api::jobs::{AssignRequest, CancelRequest, CreateJobRequest, ScheduleRequest};
@@ -45,6 +46,7 @@ fn roots(c: &mut Collect) {
     c.visit::<ConsoleJob>();
     c.visit::<CustomerLookup>();
     c.visit::<ConsoleUser>();
+    c.visit::<ConsoleAlert>();
     // Requests.
     c.visit::<StaffLoginRequest>();
     c.visit::<CreateJobRequest>();

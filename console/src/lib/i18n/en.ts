@@ -172,6 +172,13 @@ const en: Record<MessageKey, string> = {
   'outages.clear': 'Clear',
   'outages.empty': 'No active outage notices.',
   'outages.published': 'Published; devices receive it on their next sync.',
+  'alerts.title': 'Urgent: accident / hazard reported',
+  'alerts.injuries': 'people injured',
+  'alerts.place': 'Place: {place}',
+  'alerts.reporter': 'Reported by {name} (badge {badge})',
+  'alerts.time': 'Reported at {time}',
+  'alerts.measures': 'Measures taken: {measures}',
+  'alerts.ack': 'Acknowledge',
 };
 
 export default en;

@@ -170,6 +170,13 @@ const zh = {
   'outages.clear': '解除',
   'outages.empty': '当前没有停热通知。',
   'outages.published': '已发布，设备下次同步时收到。',
+  'alerts.title': '紧急警报：事故/隐患上报',
+  'alerts.injuries': '有人员受伤',
+  'alerts.place': '地点：{place}',
+  'alerts.reporter': '上报人：{name}（工号 {badge}）',
+  'alerts.time': '上报时间：{time}',
+  'alerts.measures': '已采取措施：{measures}',
+  'alerts.ack': '确认收到',
 };
 
 export default zh;

@@ -7,7 +7,9 @@
 //! - [`users`]: `GET /console/users` (with who is deactivated); admins: `POST /users/{id}/password`,
 //!   `POST /users/{id}/deactivate`, `POST /users/{id}/activate`.
 //! - [`bundle`]: `GET /jobs/{id}/bundle`, a job's evidence bundle (ZIP).
+//! - [`alerts`]: `GET /console/alerts`, `POST /console/alerts/{id}/ack`, urgent alerts.
 
+pub mod alerts;
 pub mod board;
 pub mod bundle;
 pub mod customers;
@@ -20,6 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 /// Each route with its OpenAPI path.
 pub fn routes() -> OpenApiRouter<OfficeState> {
     OpenApiRouter::default()
+        .merge(alerts::routes())
         .merge(board::routes())
         .merge(job::routes())
         .merge(bundle::routes())

@@ -8,10 +8,11 @@
 //! [`OfficeStore`](super::OfficeStore) has a file of its own: `accounts.rs` (users, crews),
 //! `enrolment.rs` (devices, sessions, enrolment challenges), `ledger.rs` (push, pull, stored events,
 //! the change feed), `evidence.rs` (the office's Merkle log and tree heads),
-//! `jobs.rs`, `network.rs` (patrol routes, outages), `attachments.rs`, `reports.rs`. The schema is
+//! `jobs.rs`, `network.rs` (patrol routes, outages), `attachments.rs`, `reports.rs`, `alerts.rs`. The schema is
 //! in `migrations/`.
 
 mod accounts;
+mod alerts;
 mod attachments;
 mod enrolment;
 mod evidence;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_evidence_log.sql"),
     include_str!("migrations/0003_console.sql"),
+    include_str!("migrations/0007_alerts.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -370,7 +372,8 @@ mod tests {
             [
                 "e3a51b978dec6fe5f62ca58004265e6e66e316bb0ba10b1e0ad860227625a0b5",
                 "f9cd8a6e652eba36e445fffccf643728fa9fe71c8674e3b3d227de6c486d5719",
-                "afb4354d8ddb28c01c26649198f69355db149c89be7ceeee9002bf6396c81cc7"
+                "afb4354d8ddb28c01c26649198f69355db149c89be7ceeee9002bf6396c81cc7",
+                "94c7b716c2cb39dc23185af5e5cb320cebedd1d7e2633896841a989fbdef5c24"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
