@@ -2,6 +2,7 @@
 //! administration): a server on 127.0.0.1:0 with a temp SQLite file, devices that seal and push
 //! events as a real one does, and checks of what a dispatcher's screen would be given.
 
+mod alerts;
 mod board;
 mod bundle;
 mod customers;
