@@ -90,23 +90,25 @@ struct Refusal {
 struct Device {
     webview: WebviewWindow<MockRuntime>,
     _app: App<MockRuntime>,
+    db: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Device {
     fn open() -> Device {
         let dir = tempfile::tempdir().expect("temp dir for the device");
-        let app =
-            heatcrew_app_lib::run_app_on_database(mock_builder(), &dir.path().join("device.db"))
-                .expect("open the device database")
-                .build(mock_context(noop_assets()))
-                .expect("build the app on the mock runtime");
+        let db = dir.path().join("device.db");
+        let app = heatcrew_app_lib::run_app_on_database(mock_builder(), &db)
+            .expect("open the device database")
+            .build(mock_context(noop_assets()))
+            .expect("build the app on the mock runtime");
         let webview = WebviewWindowBuilder::new(&app, "main", WebviewUrl::default())
             .build()
             .expect("the main webview");
         Device {
             webview,
             _app: app,
+            db,
             _dir: dir,
         }
     }
@@ -237,6 +239,48 @@ fn signing_in_at_the_loopback_office_lists_that_technicians_demo_jobs() {
             titles.contains(&title),
             "zhangwei's demo visit {title} is listed: {titles:?}"
         );
+    }
+}
+
+#[test]
+fn the_apps_database_files_hold_no_pulled_customer_or_token_in_clear() {
+    use heatcrew_core::keys::{FileVault, KeyVault, Secret};
+    let office = LoopbackOffice::start();
+    let device = Device::open();
+    device.sign_in(&office, "zhangwei");
+    let today: Today = device.call("today", json!({}));
+    let job = device.job(today.jobs[0].id);
+    let view = serde_json::to_value(&job).expect("json");
+    let customer = &view["customer"];
+    let mut needles: Vec<String> = ["name", "phone", "address"]
+        .iter()
+        .filter_map(|k| customer[k].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        needles.len(),
+        3,
+        "a pulled visit names its customer: {customer}"
+    );
+    let tokens = FileVault::beside(&device.db)
+        .load_secret(Secret::Session)
+        .expect("read the vault")
+        .expect("the app keeps its session in the vault");
+    let tokens: Value = serde_json::from_slice(&tokens).expect("tokens");
+    for k in ["access_token", "refresh_token"] {
+        needles.push(tokens[k].as_str().expect("token").to_owned());
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = device.db.clone().into_os_string();
+        path.push(suffix);
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        for n in &needles {
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == n.as_bytes()),
+                "device.db{suffix} does not show {n:?} (the full scan is in heatcrew-core's at_rest tests)"
+            );
+        }
     }
 }
 

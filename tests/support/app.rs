@@ -8,25 +8,21 @@
 //! scenario is skipped with the reason printed, unless `HEATCREW_E2E_REQUIRED=1` (set by
 //! `./dev test`), where a missing part is a failure.
 
+use crate::webdriver::{PATIENCE, Session, on_path};
 use anyhow::{Context, bail};
 use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
-use fantoccini::elements::Element;
-use fantoccini::{Client, ClientBuilder, Locator};
 use heatcrew_testkit::free_port;
-use std::os::unix::process::CommandExt;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+pub use crate::webdriver::SHOTS_ENV;
 
 /// The app binary to drive (default: `heatcrew-app` in the workspace's debug target directory).
 pub const APP_ENV: &str = "HEATCREW_E2E_APP";
 /// `1`: a missing display, driver or app binary fails the suite instead of skipping it.
 pub const REQUIRED_ENV: &str = "HEATCREW_E2E_REQUIRED";
-/// A directory to save screenshots in (the main screens, and the screen at any failure).
-pub const SHOTS_ENV: &str = "HEATCREW_SCREENSHOTS";
-
-/// How long any one thing may take to appear on screen. Generous: the machine is shared.
-const PATIENCE: Duration = Duration::from_secs(45);
 
 /// What the suite needs from the machine.
 #[derive(Debug, Clone)]
@@ -83,44 +79,16 @@ impl Parts {
     }
 }
 
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
-
-/// One running app and the tauri-driver that started it.
+/// One running app and the tauri-driver that started it (the WebDriver calls are [`Session`]'s).
+#[derive(Debug)]
 pub struct App {
-    client: Client,
-    driver: Child,
-    shots: Option<PathBuf>,
+    session: Session,
 }
 
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App")
-            .field("driver_pid", &self.driver.id())
-            .finish_non_exhaustive()
-    }
-}
-
-/// Stop tauri-driver with what it started: SIGKILL to tauri-driver alone would leave
-/// WebKitWebDriver (and perhaps the app) running as orphans.
-fn stop_group(driver: &mut Child) {
-    let group = format!("-{}", driver.id());
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &group])
-        .stderr(Stdio::null())
-        .status();
-    let _ = driver.wait();
-}
-
-/// Every App stops its drivers, also when a scenario fails half-way.
-impl Drop for App {
-    fn drop(&mut self) {
-        stop_group(&mut self.driver);
+impl Deref for App {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.session
     }
 }
 
@@ -128,200 +96,29 @@ impl App {
     /// Start tauri-driver on free ports with `HEATCREW_DB=db` and open the app through it.
     pub async fn launch(parts: &Parts, db: &Path) -> anyhow::Result<App> {
         let (port, native_port) = (free_port(), free_port());
-        let mut driver = Command::new(&parts.tauri_driver)
+        let mut driver = Command::new(&parts.tauri_driver);
+        driver
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .arg("--native-driver")
             .arg(&parts.native_driver)
             .env("HEATCREW_DB", db)
             // The crews work in China: times on screen as they would see them.
-            .env("TZ", "Asia/Shanghai")
-            // Its own process group: tauri-driver, WebKitWebDriver and the app stop together.
-            .process_group(0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start tauri-driver")?;
+            .env("TZ", "Asia/Shanghai");
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
             serde_json::json!({ "application": parts.app }),
         );
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + PATIENCE;
-        let client = loop {
-            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector)
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(c) => break c,
-                Err(e) if Instant::now() > deadline => {
-                    stop_group(&mut driver);
-                    bail!("no WebDriver session from tauri-driver at {url}: {e}")
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-            }
-        };
-        let shots = std::env::var_os(SHOTS_ENV).map(PathBuf::from);
-        Ok(App {
-            client,
-            driver,
-            shots,
-        })
+        // Transitions on the phone take a moment longer to settle than the fonts.
+        let settle = Duration::from_millis(600);
+        let session = Session::start(driver, port, caps, "app", settle).await?;
+        Ok(App { session })
     }
 
     /// Close the session (the app quits) and stop the driver.
     pub async fn quit(self) {
-        let _ = self.client.clone().close().await;
-        // Drop stops the driver.
-    }
-
-    fn tid(testid: &str) -> String {
-        format!("[data-testid=\"{testid}\"]")
-    }
-
-    /// The first element matching `css`, waiting for it to appear.
-    pub async fn css(&self, css: &str) -> anyhow::Result<Element> {
-        match self
-            .client
-            .wait()
-            .at_most(PATIENCE)
-            .every(Duration::from_millis(150))
-            .for_element(Locator::Css(css))
-            .await
-        {
-            Ok(e) => Ok(e),
-            Err(e) => {
-                self.failure_shot(css).await;
-                Err(anyhow::anyhow!("{css} did not appear: {e}"))
-            }
-        }
-    }
-
-    /// The element with this `data-testid`, waiting for it to appear.
-    pub async fn el(&self, testid: &str) -> anyhow::Result<Element> {
-        self.css(&Self::tid(testid)).await
-    }
-
-    /// Every element matching `css` now (no waiting).
-    pub async fn all(&self, css: &str) -> anyhow::Result<Vec<Element>> {
-        Ok(self.client.find_all(Locator::Css(css)).await?)
-    }
-
-    pub async fn click(&self, testid: &str) -> anyhow::Result<()> {
-        self.click_css(&Self::tid(testid)).await
-    }
-
-    /// Click like a finger: the element is scrolled into view and must not be covered.
-    pub async fn click_css(&self, css: &str) -> anyhow::Result<()> {
-        let e = self.css(css).await?;
-        self.scroll_to(&e).await?;
-        e.click()
-            .await
-            .map_err(|e| anyhow::anyhow!("click {css}: {e:?}"))
-    }
-
-    /// Type into an empty field (real key events, so the UI sees input as from a keyboard).
-    pub async fn fill(&self, testid: &str, text: &str) -> anyhow::Result<()> {
-        let e = self.el(testid).await?;
-        self.scroll_to(&e).await?;
-        e.clear()
-            .await
-            .map_err(|e| anyhow::anyhow!("clear {testid}: {e:?}"))?;
-        e.send_keys(text)
-            .await
-            .map_err(|e| anyhow::anyhow!("type into {testid}: {e:?}"))
-    }
-
-    /// Bring an element to the middle of the screen, as a thumb would scroll to it.
-    async fn scroll_to(&self, e: &Element) -> anyhow::Result<()> {
-        self.client
-            .execute(
-                "arguments[0].scrollIntoView({block: 'center'})",
-                vec![serde_json::to_value(e)?],
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub async fn text(&self, testid: &str) -> anyhow::Result<String> {
-        Ok(self.el(testid).await?.text().await?)
-    }
-
-    pub async fn attr(&self, testid: &str, name: &str) -> anyhow::Result<Option<String>> {
-        Ok(self.el(testid).await?.attr(name).await?)
-    }
-
-    /// Poll `check` until it gives `Some`, or fail saying what was awaited.
-    pub async fn until<T, F, Fut>(
-        &self,
-        what: &str,
-        patience: Duration,
-        check: F,
-    ) -> anyhow::Result<T>
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
-    {
-        let deadline = Instant::now() + patience;
-        loop {
-            // A check may race a re-render (stale element): that counts as "not yet".
-            if let Ok(Some(v)) = check().await {
-                return Ok(v);
-            }
-            if Instant::now() > deadline {
-                self.failure_shot(what).await;
-                bail!("gave up waiting for {what} after {patience:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    /// Wait until the element with this `data-testid` shows exactly `expected`.
-    pub async fn wait_text(&self, testid: &str, expected: &str) -> anyhow::Result<()> {
-        self.until(
-            &format!("{testid} to read {expected}"),
-            PATIENCE,
-            || async { Ok((self.text(testid).await? == expected).then_some(())) },
-        )
-        .await
-    }
-
-    /// Run `script` in the page and return its value.
-    pub async fn js(&self, script: &str) -> anyhow::Result<serde_json::Value> {
-        Ok(self.client.execute(script, vec![]).await?)
-    }
-
-    /// Save a screenshot of the current screen as `<name>.png` when screenshots are asked for.
-    pub async fn shot(&self, name: &str) -> anyhow::Result<()> {
-        if let Some(dir) = &self.shots {
-            std::fs::create_dir_all(dir)?;
-            // Let transitions and fonts settle so the picture is what a person would see.
-            tokio::time::sleep(Duration::from_millis(600)).await;
-            let png = self.client.screenshot().await?;
-            std::fs::write(dir.join(format!("{name}.png")), png)?;
-        }
-        Ok(())
-    }
-
-    async fn failure_shot(&self, what: &str) {
-        let dir = self
-            .shots
-            .clone()
-            .unwrap_or_else(|| std::env::temp_dir().join("heatcrew-e2e-failures"));
-        let name: String = what
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        if let Ok(png) = self.client.screenshot().await {
-            let path = dir.join(format!("fail-{name}.png"));
-            let _ = std::fs::create_dir_all(&dir);
-            if std::fs::write(&path, png).is_ok() {
-                eprintln!("screen at the failure: {}", path.display());
-            }
-        }
+        self.session.quit().await;
     }
 
     // ---- what a field worker does -------------------------------------------------------

@@ -1,6 +1,7 @@
-//! The real field app driven through WebDriver, for the e2e suite, and headless Chromium for the
-//! office console's. The office, the fault proxy and the office child process are in
-//! heatcrew-testkit (crates/testkit).
+//! The real field app driven through WebDriver, for the e2e suite (`app`), and headless Chromium
+//! for the office console's (`browser`); the WebDriver session both use is `webdriver`. The office,
+//! the fault proxy and the office child process are in heatcrew-testkit (crates/testkit).
 
 pub mod app;
 pub mod browser;
+pub mod webdriver;

@@ -23,6 +23,9 @@ pub enum CoreError {
     /// The device's signing key is missing, exposed or not this device's.
     #[error(transparent)]
     Key(#[from] crate::keys::KeyError),
+    /// The encrypted database's key is missing or does not open it; nothing was written.
+    #[error(transparent)]
+    Locked(#[from] crate::cipher::LockedError),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
     /// A photo or signature that cannot be used; nothing was stored.
@@ -46,6 +49,12 @@ impl CoreError {
             CoreError::Io(_) => ErrorCode::Storage,
             CoreError::Json(_) => ErrorCode::BadData,
             CoreError::Key(k) => k.code(),
+            CoreError::Locked(crate::cipher::LockedError::KeyMissing { .. }) => {
+                ErrorCode::DatabaseKeyMissing
+            }
+            CoreError::Locked(crate::cipher::LockedError::WrongKey { .. }) => {
+                ErrorCode::DatabaseKeyWrong
+            }
             CoreError::Media(m) => m.code(),
         }
     }
@@ -56,6 +65,7 @@ impl CoreError {
             (CoreError::Media(m), Lang::Zh, _) => m.message_zh(),
             (CoreError::Media(m), Lang::En, _) => m.message(),
             (_, _, ErrorCode::DiskFull) => ErrorCode::DiskFull.message(lang).into(),
+            (CoreError::Locked(_), _, code) => code.message(lang).into(),
             (_, Lang::Zh, _) => format!("本机存储出错，记录未保存：{self}"),
             (_, Lang::En, _) => format!("Nothing was saved: {self}"),
         }

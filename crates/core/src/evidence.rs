@@ -1,5 +1,7 @@
 //! A device database as evidence: opened strictly read-only (never migrated, cleaned or given a
-//! key), checked end to end, and written out as the standalone export of docs/evidence.md.
+//! key), checked end to end, and written out as the standalone export of docs/evidence.md. An
+//! encrypted database is read with the database key from its vault (`<db>.keys/` beside it, or
+//! the folder given); the signing key is never needed.
 //!
 //! [`DeviceDb::open_read_only`] refuses anything that is not a HeatCrew device database (a foreign
 //! SQLite file, an empty file, random bytes) before reading a row. Nothing it does writes to the
@@ -7,7 +9,9 @@
 //! while the app ran) is read from a private temporary copy.
 
 use crate::audit::{AuditFailure, audit};
+use crate::cipher;
 use crate::error::{CoreError, Result};
+use crate::keys::KeyVault;
 use crate::migrations;
 use crate::store::{digest_from, parse_uuid, read_events};
 use crate::sync::evidence as kept;
@@ -37,6 +41,16 @@ pub enum NotADeviceDb {
     },
     #[error("{path}: {source}")]
     Unreadable { path: PathBuf, source: CoreError },
+    /// Encrypted, and the vault has no key for it, or a key that does not open it (or it is not
+    /// an SQLite database at all: without the right key the two look the same).
+    #[error(
+        "{path} cannot be read: it is not a HeatCrew device database, or it is an encrypted one whose key is not in {location} (pass the folder holding its database-key.secret with --keys){detail}"
+    )]
+    Locked {
+        path: PathBuf,
+        location: String,
+        detail: String,
+    },
 }
 
 /// A device database opened read-only, with what identifies it.
@@ -53,7 +67,16 @@ pub struct DeviceDb {
 }
 
 impl DeviceDb {
+    /// Open `path` read-only, an encrypted one with the key in its vault beside it (`<db>.keys/`).
     pub fn open_read_only(path: &Path) -> Result<DeviceDb, NotADeviceDb> {
+        DeviceDb::open_read_only_with(path, crate::keys::default_vault(path).as_ref())
+    }
+
+    /// Open `path` read-only, an encrypted one with the database key in `vault`.
+    pub fn open_read_only_with(
+        path: &Path,
+        vault: &dyn KeyVault,
+    ) -> Result<DeviceDb, NotADeviceDb> {
         if !path.is_file() {
             return Err(NotADeviceDb::Missing(path.to_owned()));
         }
@@ -66,6 +89,7 @@ impl DeviceDb {
             source,
         };
         let (conn, copy) = open_untouched(path).map_err(|e| unreadable(e.into()))?;
+        unlock(&conn, path, vault)?;
         let schema: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| foreign(format!("not an SQLite database ({e})")))?;
@@ -292,6 +316,31 @@ fn referenced(value: &serde_json::Value, found: &mut dyn FnMut(Digest, u64)) {
         }
         serde_json::Value::Array(items) => items.iter().for_each(|v| referenced(v, found)),
         _ => {}
+    }
+}
+
+/// Give an encrypted database its key (a plain one needs none), proving it reads the file.
+fn unlock(conn: &Connection, path: &Path, vault: &dyn KeyVault) -> Result<(), NotADeviceDb> {
+    let unreadable = |source: CoreError| NotADeviceDb::Unreadable {
+        path: path.to_owned(),
+        source,
+    };
+    let empty = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
+    if empty || cipher::is_plain(path).map_err(|e| unreadable(e.into()))? {
+        return Ok(());
+    }
+    let locked = |detail: String| NotADeviceDb::Locked {
+        path: path.to_owned(),
+        location: vault.location(),
+        detail,
+    };
+    let key = cipher::load_key(vault)
+        .map_err(unreadable)?
+        .ok_or_else(|| locked(String::new()))?;
+    match cipher::apply_key(conn, &key, path, &vault.location()) {
+        Ok(()) => Ok(()),
+        Err(CoreError::Locked(_)) => Err(locked("; the key there does not open it".into())),
+        Err(e) => Err(unreadable(e)),
     }
 }
 

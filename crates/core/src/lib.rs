@@ -7,7 +7,9 @@
 //! - [`store`]: the signed, hash-chained event log in SQLite, its outbox and projections.
 //! - [`field`]: actions that need more than one rule check (notice numbers, accident reports).
 //! - [`audit`]: verifying a log and naming the first tampered event.
-//! - [`keys`]: where the device's signing key lives (never in the database).
+//! - [`keys`]: where the device's signing key lives (never in the database), with the database's
+//!   secrets: its encryption key and the office session's tokens.
+//! - [`cipher`]: the database encrypted at rest (SQLCipher); plain databases converted in place.
 //! - [`evidence`]: a device database checked and exported read-only (`heatcrew-device verify`).
 //! - [`files`]: content-addressed photo and signature files; `photos` runs them through heatcrew-media.
 //! - [`views`]: what the app's screens show and its forms send, built from the store.
@@ -17,6 +19,7 @@
 
 pub mod app_error;
 pub mod audit;
+pub mod cipher;
 pub mod demo;
 pub mod error;
 pub mod evidence;

@@ -142,7 +142,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER tree_heads_no_delete BEFORE DELETE ON tree_heads
         BEGIN SELECT RAISE(ABORT, 'tree heads are evidence: they are never deleted'); END;
     "#,
-    // 6: the office's acknowledgements of this device's urgent records (accident reports), from
+    // 6: the office session's tokens leave the database for the key vault (crate::sync::tokens);
+    // the store moves them there inside this migration's transaction, before this runs
+    // ([`TOKENS_OUT`]). The database is encrypted by then (crate::cipher).
+    r#"
+    ALTER TABLE sync_state DROP COLUMN access_token;
+    ALTER TABLE sync_state DROP COLUMN access_expires_at;
+    ALTER TABLE sync_state DROP COLUMN refresh_token;
+    "#,
+    // 7: the office's acknowledgements of this device's urgent records (accident reports), from
     // pulls: who at the office took the alert, and when. Kept by the urgent event's id. And an
     // index for the sync client's urgent-first order.
     r#"
@@ -160,6 +168,9 @@ const MIGRATIONS: &[&str] = &[
 
 /// The migration that drops the secret key from the database.
 pub const KEYS_OUT: i64 = 4;
+
+/// The migration that drops the session's tokens from the database.
+pub const TOKENS_OUT: i64 = 6;
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {

@@ -15,15 +15,20 @@ impl Store {
         let p = prepare_photo(bytes, &PhotoOptions::default())?;
         let sha = self.files().put(&p.jpeg)?;
         self.files().put_thumbnail(&sha, &p.thumbnail)?;
-        // A camera without a time zone in EXIF wrote the phone's local time.
-        let taken_at = p.taken_at.and_then(|t| {
-            t.to_utc().or_else(|| {
-                Local
-                    .from_local_datetime(&t.local)
-                    .single()
-                    .map(|l| l.with_timezone(&Utc))
+        // A camera without a time zone in EXIF wrote the phone's local time. A camera whose clock
+        // was never set (EXIF 1980, say) gives no capture time rather than a photo the range check
+        // (heatcrew_protocol::bounds) would refuse.
+        let taken_at = p
+            .taken_at
+            .and_then(|t| {
+                t.to_utc().or_else(|| {
+                    Local
+                        .from_local_datetime(&t.local)
+                        .single()
+                        .map(|l| l.with_timezone(&Utc))
+                })
             })
-        });
+            .filter(|t| heatcrew_protocol::bounds::check_time("taken_at", *t).is_ok());
         Ok(AttachmentRef {
             sha256: sha,
             bytes: p.jpeg.len() as u64,

@@ -76,6 +76,11 @@ pub struct BoardJob {
     pub arrived_at: Option<DateTime<Utc>>,
     pub assignee_name: Option<String>,
     pub assignee_badge: Option<String>,
+    /// Opened by a device in the field rather than by dispatch.
+    pub field_created: bool,
+    /// Field-created and not yet accepted by a dispatcher (`POST /console/jobs/{id}/accept`):
+    /// shown with a mark and left out of the KPIs.
+    pub awaiting_acceptance: bool,
 }
 
 /// The board of one day.
@@ -104,7 +109,7 @@ pub fn day_bounds(
         .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
         .single()?
         .with_timezone(&Utc);
-    Some((start, start + Duration::days(1)))
+    Some((start, start.checked_add_signed(Duration::days(1))?))
 }
 
 /// Fold a job's accepted events on the office's corrected clock.
@@ -201,6 +206,8 @@ pub fn board_job(
         arrived_at,
         assignee_name: assignee.map(|u| u.display_name.clone()),
         assignee_badge: assignee.map(|u| u.badge_no.clone()),
+        field_created: rec.field_created,
+        awaiting_acceptance: rec.awaiting_acceptance(),
     }
 }
 

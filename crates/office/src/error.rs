@@ -37,6 +37,8 @@ pub struct ApiError {
     pub body: ErrorBody,
     /// For `offset_mismatch` (409): the offset the office holds.
     pub upload_offset: Option<u64>,
+    /// For 429: how many seconds to wait (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -51,7 +53,14 @@ impl ApiError {
                 expected_seq: None,
             },
             upload_offset: None,
+            retry_after: None,
         }
+    }
+    /// 429 with `Retry-After: secs` (at least 1).
+    pub fn too_many(code: ErrorCode, message: impl Into<String>, secs: u64) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, code, message);
+        e.retry_after = Some(secs.max(1));
+        e
     }
     pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -132,6 +141,10 @@ impl IntoResponse for ApiError {
         if let Some(off) = self.upload_offset {
             resp.headers_mut()
                 .insert(UPLOAD_OFFSET_HEADER, HeaderValue::from(off));
+        }
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
     }

@@ -9,8 +9,21 @@
 //! it is part of the device's signed history, and without it every later event of the device would
 //! be stuck behind a hole that the device cannot fill. Rejected events never touch jobs, reports or
 //! attachments.
+//!
+//! What [`judge`] refuses, in order (docs/domain.md, "What the office accepts"):
+//! - a known kind whose payload does not parse (`bad_payload`);
+//! - a time, number, length or count outside [`heatcrew_protocol::bounds`] (`out_of_range`), so
+//!   nothing stored can make a read fail;
+//! - a `job_created` the field may not make ([`heatcrew_rules::field_jobs`]:
+//!   `field_job_not_allowed`), for another user (`forbidden_job`) or for an existing job
+//!   (`job_exists`); an accepted one is opened by the office with status `open`, assigned to the
+//!   pusher, marked field-created and left out of the KPIs until a dispatcher accepts it;
+//! - an event for an unknown job (`unknown_job`) or one never assigned to the user (`forbidden_job`);
+//! - a `job_closed` on a cancelled job (`job_cancelled`) or from a user the job was reassigned away
+//!   from (`job_not_yours_anymore`): the job stays open. Other records of a former assignee are
+//!   still taken (work done before the revocation reached the device is evidence).
 
-use heatcrew_protocol::ErrorCode;
+use heatcrew_protocol::{ErrorCode, JobStatus, bounds};
 use heatcrew_protocol::{Event, EventBody, Job};
 use uuid::Uuid;
 
@@ -42,6 +55,22 @@ pub struct JobFacts {
     /// The user is the job's assignee now, or was before a reassignment (work done before the
     /// revocation reached the device is still evidence).
     pub user_is_or_was_assignee: bool,
+    /// The user is the job's assignee now (only the current assignee may close it).
+    pub user_is_assignee: bool,
+    /// The office cancelled the job (it cannot be closed any more).
+    pub cancelled: bool,
+}
+
+impl JobFacts {
+    /// A job the user just opened (or is assigned now), open.
+    pub fn assigned_to_user() -> JobFacts {
+        JobFacts {
+            exists: true,
+            user_is_or_was_assignee: true,
+            user_is_assignee: true,
+            cancelled: false,
+        }
+    }
 }
 
 /// A refusal with a stable code and a reason the device shows to the user.
@@ -77,6 +106,16 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
     } else {
         None
     };
+    let in_range = bounds::check_envelope(e).and_then(|()| match &body {
+        Some(b) => bounds::check_body(b),
+        None => Ok(()),
+    });
+    if let Err(r) = in_range {
+        return Err(Refusal {
+            code: ErrorCode::OutOfRange,
+            reason: r.to_string(),
+        });
+    }
     if let Some(EventBody::JobCreated { job }) = &body {
         if job.id != e.job_id {
             return Err(Refusal {
@@ -85,6 +124,12 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
                     "job_created names job {} but the event is for job {}",
                     job.id, e.job_id
                 ),
+            });
+        }
+        if let Err(why) = heatcrew_rules::field_jobs::check(job, e.recorded_at) {
+            return Err(Refusal {
+                code: why.code(),
+                reason: why.to_string(),
             });
         }
         if facts.exists {
@@ -102,9 +147,11 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
                 reason: "a device may only create jobs for its own user".into(),
             });
         }
+        // The office decides a new job's status and revision, whatever the device said.
         let mut job = job.clone();
         job.assignee = Some(user_id);
-        job.revision = job.revision.max(1);
+        job.status = JobStatus::Open;
+        job.revision = 1;
         return Ok(Effect::CreateJob(Box::new(job)));
     }
     if !facts.exists {
@@ -118,6 +165,26 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
             code: ErrorCode::ForbiddenJob,
             reason: format!("job {} is not assigned to you", e.job_id),
         });
+    }
+    if let Some(EventBody::JobClosed { .. }) = &body {
+        if facts.cancelled {
+            return Err(Refusal {
+                code: ErrorCode::JobCancelled,
+                reason: format!(
+                    "job {} was cancelled by the office; it stays open",
+                    e.job_id
+                ),
+            });
+        }
+        if !facts.user_is_assignee {
+            return Err(Refusal {
+                code: ErrorCode::JobNotYoursAnymore,
+                reason: format!(
+                    "job {} was reassigned to someone else; only its assignee can close it",
+                    e.job_id
+                ),
+            });
+        }
     }
     Ok(Effect::Record(body.map(Box::new)))
 }
@@ -157,7 +224,7 @@ mod tests {
             title: "抢修".into(),
             customer: None,
             site: Some("3号换热站".into()),
-            reported_at: None,
+            reported_at: Some(Utc::now()),
             window: None,
             assignee,
             street_work: false,
@@ -176,17 +243,47 @@ mod tests {
             resolution: Resolution::Resolved,
             summary: String::new(),
         };
-        let mine = JobFacts {
-            exists: true,
-            user_is_or_was_assignee: true,
-        };
+        let mine = JobFacts::assigned_to_user();
         let theirs = JobFacts {
             exists: true,
-            user_is_or_was_assignee: false,
+            ..JobFacts::default()
+        };
+        let was_mine = JobFacts {
+            exists: true,
+            user_is_or_was_assignee: true,
+            ..JobFacts::default()
+        };
+        let cancelled = JobFacts {
+            cancelled: true,
+            ..JobFacts::assigned_to_user()
         };
         let none = JobFacts::default();
         let cases: Vec<(&str, Event, JobFacts, Result<&str, ErrorCode>)> = vec![
             ("my job", event(j, &close), mine.clone(), Ok("record")),
+            (
+                "closing a job reassigned away from me",
+                event(j, &close),
+                was_mine.clone(),
+                Err(ErrorCode::JobNotYoursAnymore),
+            ),
+            (
+                "a step on a job reassigned away from me (evidence of work before the revocation)",
+                event(
+                    j,
+                    &EventBody::StepSkipped {
+                        step: "arrive".into(),
+                        reason: "已改派".into(),
+                    },
+                ),
+                was_mine.clone(),
+                Ok("record"),
+            ),
+            (
+                "closing a cancelled job",
+                event(j, &close),
+                cancelled.clone(),
+                Err(ErrorCode::JobCancelled),
+            ),
             (
                 "someone else's job",
                 event(j, &close),
@@ -254,10 +351,7 @@ mod tests {
     #[test]
     fn malformed_payloads_of_known_kinds_are_refused_but_unknown_kinds_pass() {
         let me = Uuid::from_u128(10);
-        let facts = JobFacts {
-            exists: true,
-            user_is_or_was_assignee: true,
-        };
+        let facts = JobFacts::assigned_to_user();
         let mut e = event(
             Uuid::from_u128(20),
             &EventBody::RatingGiven {

@@ -29,8 +29,10 @@
 //! ```
 
 pub mod api;
+pub mod audit;
 pub mod board;
 pub mod bundle;
+pub mod clock;
 pub mod console;
 pub mod demo;
 pub mod error;
@@ -43,6 +45,7 @@ pub mod office_key;
 pub mod readback;
 pub mod reports;
 pub mod store;
+pub mod throttle;
 pub mod verify;
 
 use std::net::SocketAddr;
@@ -63,8 +66,24 @@ pub struct Config {
     pub key_file: PathBuf,
     /// Lifetime of an access token.
     pub access_ttl: Duration,
-    /// Lifetime of a refresh token (each refresh rotates it).
+    /// Lifetime of a refresh token (each refresh rotates it, never past `session_max_age`).
     pub refresh_ttl: Duration,
+    /// A device session ends this long after its login, however often it was refreshed.
+    pub session_max_age: Duration,
+    /// A staff (console) session ends after this long without a request…
+    pub staff_idle_timeout: Duration,
+    /// …and this long after its login in any case.
+    pub staff_max_age: Duration,
+    /// Login throttling and the password hashing queue ([`throttle`]).
+    pub throttle: throttle::Throttle,
+    /// Admins must sign in with a TOTP second factor; one without sets it up first (their
+    /// password alone opens a session that can do only that).
+    pub require_admin_totp: bool,
+    /// Behind a reverse proxy: the header carrying the client address (the proxy's last
+    /// `X-Forwarded-For` entry is taken). Unset: the TCP peer address.
+    pub client_address_header: Option<String>,
+    /// The office's clock (a test moves it forward).
+    pub clock: clock::Clock,
     /// A device whose clock offset moves by more than this between two requests is flagged.
     pub clock_jump_threshold: Duration,
 }
@@ -80,6 +99,13 @@ impl Config {
             files_dir: PathBuf::from(files),
             access_ttl: Duration::from_secs(60 * 60),
             refresh_ttl: Duration::from_secs(60 * 60 * 24 * 30),
+            session_max_age: Duration::from_secs(60 * 60 * 24 * 30),
+            staff_idle_timeout: Duration::from_secs(60 * 60 * 2),
+            staff_max_age: Duration::from_secs(60 * 60 * 12),
+            throttle: throttle::Throttle::default(),
+            require_admin_totp: false,
+            client_address_header: None,
+            clock: clock::Clock::system(),
             clock_jump_threshold: Duration::from_secs(120),
         }
     }
@@ -95,12 +121,19 @@ pub struct OfficeState {
     pub office_key: Arc<ed25519_dalek::SigningKey>,
     /// Tells open consoles what changed (`GET /api/v1/live`).
     pub live: Arc<api::live::LiveHub>,
+    /// Failed sign-ins and the password hashing queue ([`throttle`]).
+    pub login_guard: Arc<throttle::LoginGuard>,
 }
 
 impl OfficeState {
     /// The office's public key as devices and exports carry it (hex).
     pub fn office_public_key(&self) -> String {
         hex::encode(self.office_key.verifying_key().as_bytes())
+    }
+
+    /// The office clock's now ([`Config::clock`]).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.config.clock.now()
     }
 }
 
@@ -137,6 +170,7 @@ impl Office {
                 config: Arc::new(config),
                 live: Arc::new(api::live::LiveHub::default()),
                 office_key: Arc::new(key),
+                login_guard: Arc::new(throttle::LoginGuard::default()),
             },
         })
     }
@@ -180,7 +214,16 @@ impl Office {
 
     /// Serve on `listener` until the process ends.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).await
+        axum::serve(listener, self.make_service()).await
+    }
+
+    /// The router as a service that knows each connection's peer address (login throttling and
+    /// the audit log read it).
+    pub fn make_service(
+        &self,
+    ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr> {
+        self.router()
+            .into_make_service_with_connect_info::<SocketAddr>()
     }
 
     /// Bind `addr` (e.g. `127.0.0.1:0`) and serve on a background task.
@@ -188,7 +231,7 @@ impl Office {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let router = self.router();
+        let router = self.make_service();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router)
                 .with_graceful_shutdown(async {

@@ -161,7 +161,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             use std::io::Write;
             std::io::stdout().flush()?;
             let live = office.state().live.clone();
-            axum::serve(listener, office.router())
+            axum::serve(listener, office.make_service())
                 .with_graceful_shutdown(async move {
                     shutdown_signal().await;
                     // Open consoles' live streams would otherwise hold the shutdown open.

@@ -1,9 +1,12 @@
 //! A job read back: its stored events projected as visit steps, photos, signatures, ratings,
 //! notices, readings and defects, with the repair deadline and the patrol checkpoints. Computed from
-//! the stored events on each read, so it can never drift from the evidence.
+//! the stored events on each read, so it can never drift from the evidence. Every sum over stored
+//! times saturates, so an event stored with an absurd time (before ingest checked ranges) shows an
+//! absurd time and never fails the read.
 
 use crate::store::{JobRecord, OfficeStore, StoreResult, StoredEvent};
 use chrono::{DateTime, Duration, Utc};
+use heatcrew_protocol::bounds::{add_millis_saturating, add_saturating};
 use heatcrew_protocol::{AttachmentRef, Digest, EventBody, JobKind, JobStatus, Resolution};
 use serde::Serialize;
 use serde_json::Value;
@@ -117,6 +120,10 @@ pub struct JobDetail {
     pub job: heatcrew_protocol::Job,
     pub created_at: DateTime<Utc>,
     pub cancel_reason: Option<String>,
+    /// Opened by a device in the field rather than by dispatch.
+    pub field_created: bool,
+    /// Field-created and not yet accepted by a dispatcher: left out of the KPIs.
+    pub awaiting_acceptance: bool,
     pub steps: Vec<RecordedStep>,
     pub photos: Vec<PhotoView>,
     pub signatures: Vec<SignatureView>,
@@ -177,7 +184,10 @@ fn recorded(e: &StoredEvent) -> Recorded {
 
 /// Device time corrected by the office's last known offset for the device.
 pub fn corrected(e: &StoredEvent) -> DateTime<Utc> {
-    e.event.unsigned.recorded_at + Duration::milliseconds(e.device_clock_offset_ms.unwrap_or(0))
+    add_millis_saturating(
+        e.event.unsigned.recorded_at,
+        e.device_clock_offset_ms.unwrap_or(0),
+    )
 }
 
 /// Looks up whether attachments arrived (cached per view).
@@ -223,6 +233,8 @@ pub fn job_detail(
         job: rec.job.clone(),
         created_at: rec.created_at,
         cancel_reason: rec.cancel_reason.clone(),
+        field_created: rec.field_created,
+        awaiting_acceptance: rec.awaiting_acceptance(),
         steps: vec![],
         photos: vec![],
         signatures: vec![],
@@ -331,7 +343,7 @@ pub fn job_detail(
         }
     }
     if let Some(reported_at) = rec.job.reported_at {
-        let deadline = reported_at + REPAIR_SLA;
+        let deadline = add_saturating(reported_at, REPAIR_SLA);
         let within_sla = match resolved_at {
             Some(r) => Some(r <= deadline),
             None if now > deadline => Some(false),
@@ -374,24 +386,24 @@ pub fn patrol_status(rec: &JobRecord, events: &[StoredEvent], now: DateTime<Utc>
     }
     let mut view = PatrolView::default();
     for cp in &rec.job.checkpoints {
-        let interval = Duration::minutes(cp.interval_minutes() as i64);
+        let interval = Duration::minutes(i64::from(cp.interval_minutes().max(1)));
         let mut times = visits.remove(cp.id.as_str()).unwrap_or_default();
         times.sort();
         let (mut late, mut missed) = (0u64, 0u64);
-        let mut due = start + interval;
+        let mut due = add_saturating(start, interval);
         for t in &times {
             if *t > due {
                 late += 1;
                 // Whole intervals that passed with no visit before this late one.
-                missed += ((*t - due).num_minutes() / interval.num_minutes().max(1)) as u64;
+                missed = missed.saturating_add(whole_intervals(*t - due, interval));
             }
-            due = *t + interval;
+            due = add_saturating(*t, interval);
         }
         if end > due && rec.job.status != JobStatus::Cancelled {
-            missed += 1 + ((end - due).num_minutes() / interval.num_minutes().max(1)) as u64;
+            missed = missed.saturating_add(1 + whole_intervals(end - due, interval));
         }
-        view.late += late;
-        view.missed += missed;
+        view.late = view.late.saturating_add(late);
+        view.missed = view.missed.saturating_add(missed);
         view.checkpoints.push(CheckpointStatus {
             id: cp.id.clone(),
             name: cp.name.clone(),
@@ -403,6 +415,11 @@ pub fn patrol_status(rec: &JobRecord, events: &[StoredEvent], now: DateTime<Utc>
         });
     }
     view
+}
+
+/// How many whole `interval`s fit in `span` (0 for a negative span).
+fn whole_intervals(span: Duration, interval: Duration) -> u64 {
+    u64::try_from(span.num_minutes() / interval.num_minutes().max(1)).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -478,6 +495,8 @@ mod tests {
             },
             created_at: t0,
             cancel_reason: None,
+            field_created: false,
+            accepted_at: None,
         };
         // On time at 0:30; late at 2:00 (due 1:30); late at 4:30 (due 3:00, one whole hour
         // with no visit in between). The device clock is 10 minutes slow: corrected by the offset.

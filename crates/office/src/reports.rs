@@ -1,5 +1,10 @@
 //! The office's summary report: job, repair-deadline, closure, ledger, attachment, patrol and
 //! outage figures, computed from the stored jobs and their read-back on each request.
+//!
+//! A job a device opened in the field counts in the job and closure figures and the repair KPIs
+//! only once an office dispatcher has accepted it (`POST /api/v1/console/jobs/{id}/accept`); until
+//! then it is counted in `jobs`, `jobs_by_kind` and `field_jobs_awaiting_acceptance` only, so a
+//! technician cannot move the rates with jobs of their own making.
 
 use crate::readback::job_detail;
 use crate::store::{OfficeStore, StoreResult};
@@ -19,6 +24,9 @@ pub struct Summary {
     pub jobs_cancelled: u64,
     /// Jobs with an accepted `job_closed`.
     pub jobs_closed: u64,
+    /// Jobs opened in the field that no dispatcher has accepted yet (left out of every other
+    /// job figure and rate).
+    pub field_jobs_awaiting_acceptance: u64,
     /// Repair jobs (with a reported time) that are resolved or past their 4-hour deadline.
     pub repairs_due: u64,
     /// Of those, resolved within 4 hours of the report (corrected device time).
@@ -53,6 +61,7 @@ pub fn summary(store: &dyn OfficeStore, now: DateTime<Utc>) -> StoreResult<Summa
         jobs_open: 0,
         jobs_cancelled: 0,
         jobs_closed: 0,
+        field_jobs_awaiting_acceptance: 0,
         repairs_due: 0,
         repairs_timely: 0,
         timely_repair_rate: None,
@@ -80,7 +89,17 @@ pub fn summary(store: &dyn OfficeStore, now: DateTime<Utc>) -> StoreResult<Summa
             s.jobs_cancelled += 1;
             continue;
         }
+        let awaiting = rec.awaiting_acceptance();
         let d = job_detail(store, rec, now)?;
+        for n in &d.notices {
+            if let Some(number) = n.payload.get("number").and_then(Value::as_str) {
+                *notice_numbers.entry(number.to_owned()).or_default() += 1;
+            }
+        }
+        if awaiting {
+            s.field_jobs_awaiting_acceptance += 1;
+            continue;
+        }
         if d.closed.is_some() {
             s.jobs_closed += 1;
         } else {
@@ -93,18 +112,13 @@ pub fn summary(store: &dyn OfficeStore, now: DateTime<Utc>) -> StoreResult<Summa
             s.repairs_due += 1;
             s.repairs_timely += ok as u64;
         }
-        for n in &d.notices {
-            if let Some(number) = n.payload.get("number").and_then(Value::as_str) {
-                *notice_numbers.entry(number.to_owned()).or_default() += 1;
-            }
-        }
         if let Some(p) = &d.patrol {
-            s.patrol_checkpoints_late += p.late;
-            s.patrol_checkpoints_missed += p.missed;
+            s.patrol_checkpoints_late = s.patrol_checkpoints_late.saturating_add(p.late);
+            s.patrol_checkpoints_missed = s.patrol_checkpoints_missed.saturating_add(p.missed);
         }
     }
     s.notice_number_collisions = notice_numbers.values().filter(|&&n| n > 1).count() as u64;
-    let not_cancelled = s.jobs - s.jobs_cancelled;
+    let not_cancelled = s.jobs_open + s.jobs_closed;
     s.timely_repair_rate =
         (s.repairs_due > 0).then(|| s.repairs_timely as f64 / s.repairs_due as f64);
     s.closure_rate = (not_cancelled > 0).then(|| s.jobs_closed as f64 / not_cancelled as f64);

@@ -93,6 +93,16 @@ error_codes! {
     ChallengeUnknown = "challenge_unknown", "登录校验码无效或已用过,请重新获取。", "The sign-in challenge is unknown or already used; ask for a new one.";
     ChallengeWrongDevice = "challenge_wrong_device", "登录校验码是发给另一台设备的,请重新获取。", "The sign-in challenge was issued to another device; ask for a new one.";
     ChallengeExpired = "challenge_expired", "登录校验码已过期,请重新获取。", "The sign-in challenge expired; ask for a new one.";
+    DeviceOtherUser = "device_other_user", "这台设备属于另一位用户。请管理员把它设为班组共用,或转给你。", "This device belongs to another user; an administrator can mark it shared for a crew or move it to you.";
+    TooManyAttempts = "too_many_attempts", "登录失败次数太多,请稍后再试。", "Too many failed sign-ins; wait a while and try again.";
+    LoginBusy = "login_busy", "登录的人太多,请几秒后再试。", "Too many sign-ins at once; try again in a few seconds.";
+    RefreshWrongDevice = "refresh_wrong_device", "登录凭证不属于这台设备,已撤销,请重新登录。", "This sign-in belongs to another device and was ended; sign in again.";
+    SessionExpired = "session_expired", "登录时间已到或闲置太久,请重新登录。", "The sign-in reached its time limit or was idle too long; sign in again.";
+    TotpRequired = "totp_required", "请输入验证器应用中的六位动态码。", "Enter the six-digit code from your authenticator app.";
+    BadTotp = "bad_totp", "动态码不正确或已过期。", "The authenticator code is wrong or expired.";
+    TotpSetupRequired = "totp_setup_required", "管理员账号必须先设置两步验证。", "Administrator accounts must set up two-step verification first.";
+    TotpNotPending = "totp_not_pending", "请先开始设置两步验证。", "Start setting up two-step verification first.";
+    UnknownAuditKind = "unknown_audit_kind", "审计记录类型无效。", "Unknown audit entry kind.";
 
     // --- Accounts and dispatch (office) ---
     UnknownUser = "unknown_user", "找不到该用户。", "Unknown user.";
@@ -107,6 +117,7 @@ error_codes! {
     MissingCheckpoints = "missing_checkpoints", "巡检工单需要检查点。", "A patrol needs checkpoints.";
     JobExists = "job_exists", "该工单已存在。", "This job already exists.";
     JobCancelled = "job_cancelled", "该工单已取消。", "This job was cancelled.";
+    NotFieldCreated = "not_field_created", "该工单不是现场新建的,无需确认。", "This job was not opened in the field; there is nothing to accept.";
 
     // --- Sync: pushing records and the office's ledger ---
     TooManyEvents = "too_many_events", "一次上传的记录太多。", "Too many records in one upload.";
@@ -122,6 +133,9 @@ error_codes! {
     BrokenChain = "broken_chain", "记录与前一条记录接续不上。", "The record does not link to the one before it.";
     WrongDevice = "wrong_device", "记录来自另一台设备。", "The record comes from another device.";
     Malformed = "malformed", "记录格式不正确。", "The record is malformed.";
+    OutOfRange = "out_of_range", "记录中的时间、数值或长度超出允许范围(如手机时间不对),未记录。", "A time, number or length in the record is outside the allowed range (is the phone's clock right?); it was not recorded.";
+    FieldJobNotAllowed = "field_job_not_allowed", "现场只能新建抢修工单(事故/隐患上报、巡检发现的抢修),且上报时间须为当时。", "In the field you may only open emergency repair jobs (an accident or hazard report, a repair found on patrol), reported at the time.";
+    JobNotYoursAnymore = "job_not_yours_anymore", "该工单已改派给他人,你不能再结束它。", "This job was reassigned to someone else; you can no longer close it.";
 
     // --- Sync: attachments (office) ---
     BadDigest = "bad_digest", "文件校验值无效。", "The file hash is not valid.";
@@ -169,6 +183,10 @@ error_codes! {
     DeviceKeyConflict = "device_key_conflict", "已保存了这台设备的另一把签名密钥,不能替换。", "Another signing key is already kept for this device; a key is never replaced.";
     DeviceKeyMalformed = "device_key_malformed", "设备签名密钥文件已损坏。", "The device's signing key file is damaged.";
     DeviceKeyUnavailable = "device_key_unavailable", "无法读取设备签名密钥。", "The device's signing key cannot be reached.";
+
+    // --- The database's encryption key, kept in the same vault (heatcrew-core cipher.rs) ---
+    DatabaseKeyMissing = "database_key_missing", "本机数据库已加密，但找不到它的密钥，无法打开。请联系管理员。", "The device database is encrypted and its key is not on this device, so it cannot be opened; ask an administrator.";
+    DatabaseKeyWrong = "database_key_wrong", "密钥打不开本机数据库（数据未改动）。请联系管理员。", "The key does not open the device database (nothing was changed); ask an administrator.";
 
     // --- Checklist rules (heatcrew-rules) ---
     UnknownTemplate = "unknown_template", "工单使用的检查模板不存在，请升级应用。", "The job uses a checklist this app does not know; update the app.";

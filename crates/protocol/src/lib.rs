@@ -10,9 +10,11 @@
 //! - [`body`]: the typed payloads of events (what a technician, inspector or patrol recorded).
 //! - [`job`]: jobs, customers, appointment windows, patrol checkpoints, outage notices.
 //! - [`sync`]: push, pull, login, attachments and the `{code, message}` error body.
+//! - [`bounds`]: the one range check of times, numbers, lengths and counts a record may carry.
 //! - [`error_code`]: the one error vocabulary of device, office and UI, with its zh-CN and English texts.
 
 pub mod body;
+pub mod bounds;
 pub mod canonical;
 pub mod digest;
 pub mod error_code;

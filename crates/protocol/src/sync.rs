@@ -106,6 +106,10 @@ pub struct LoginResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RefreshRequest {
     pub refresh_token: String,
+    /// The device refreshing (as it logged in). A device session's refresh token works only for
+    /// the device it was issued to; staff consoles send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<Uuid>,
 }
 
 /// A batch of events in `device_seq` order. The device is the token's device, never a request field.

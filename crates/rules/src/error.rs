@@ -50,6 +50,12 @@ pub enum RuleError {
     BadCorrection,
     #[error("the rectification deadline is in the past")]
     DeadlineInPast,
+    /// A job the field may not open ([`crate::field_jobs`]); says why.
+    #[error("this job cannot be opened in the field: {0}")]
+    FieldJobNotAllowed(String),
+    /// A time, number, length or count outside what a record may hold; nothing was recorded.
+    #[error(transparent)]
+    OutOfRange(#[from] heatcrew_protocol::bounds::OutOfRange),
 }
 
 impl RuleError {
@@ -75,6 +81,8 @@ impl RuleError {
             RuleError::CannotClose(_) => ErrorCode::CannotClose,
             RuleError::BadCorrection => ErrorCode::BadCorrection,
             RuleError::DeadlineInPast => ErrorCode::DeadlineInPast,
+            RuleError::FieldJobNotAllowed(_) => ErrorCode::FieldJobNotAllowed,
+            RuleError::OutOfRange(_) => ErrorCode::OutOfRange,
         }
     }
 
@@ -83,6 +91,9 @@ impl RuleError {
     pub fn message(&self, lang: Lang) -> String {
         match lang {
             Lang::En => match self {
+                RuleError::OutOfRange(r) => {
+                    format!("{} ({r})", ErrorCode::OutOfRange.message(lang))
+                }
                 RuleError::StepOutOfOrder { current, .. } => {
                     format!("Finish the current step first: {current}.")
                 }
@@ -130,6 +141,9 @@ impl RuleError {
                 }
                 RuleError::CannotClose(missing) => {
                     format!("还不能完成工单：{}。", missing.join("；"))
+                }
+                RuleError::OutOfRange(r) => {
+                    format!("{}（{}）", ErrorCode::OutOfRange.message(lang), r)
                 }
                 other => other.code().message(lang).into(),
             },

@@ -7,6 +7,7 @@
 //! - [`checklist`]: the rules: step order, evidence, signatures or refusals, locked ratings.
 //! - [`progress`]: a job's records folded from its events (the projection).
 //! - [`sla`]: the 4-hour resolution clock, arrival against the window, patrol checkpoint clocks.
+//! - [`field_jobs`]: which jobs a device may open itself (emergencies reported at the time).
 //! - [`error`]: why the rules refused an action, in words a technician understands.
 //! - [`lang`]: the two languages the app speaks.
 //!
@@ -14,6 +15,7 @@
 
 pub mod checklist;
 pub mod error;
+pub mod field_jobs;
 pub mod lang;
 pub mod progress;
 pub mod sla;

@@ -1,10 +1,12 @@
 //! Service-level clocks: the 4-hour resolution target (一般故障4小时内解决), arrival against the
 //! appointment window, and patrol checkpoints (head station hourly, substations twice per 24 h).
 //! Pure functions of the job, what was recorded, and "now"; the office calls them with its
-//! corrected clock, the device with its own.
+//! corrected clock, the device with its own. Every sum over stored times saturates
+//! ([`add_saturating`]): a job with an absurd time shows absurd clocks, never a failed read.
 
 use crate::progress::JobProgress;
 use chrono::{DateTime, Duration, Utc};
+use heatcrew_protocol::bounds::add_saturating;
 use heatcrew_protocol::{Checkpoint, Job, Resolution};
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +45,7 @@ pub fn resolution(job: &Job, progress: &JobProgress, now: DateTime<Utc>) -> Sla 
     let Some(reported) = job.reported_at else {
         return Sla::None;
     };
-    let due_at = reported + RESOLUTION_TARGET;
+    let due_at = add_saturating(reported, RESOLUTION_TARGET);
     match &progress.closed {
         Some(c) if c.resolution == Resolution::Resolved => {
             if c.at <= due_at {
@@ -117,7 +119,7 @@ pub fn checkpoint(
     now: DateTime<Utc>,
 ) -> CheckpointClock {
     let interval = Duration::minutes(i64::from(cp.interval_minutes().max(1)));
-    let next_due_at = last_visit_at.map_or(round_start, |v| v + interval);
+    let next_due_at = last_visit_at.map_or(round_start, |v| add_saturating(v, interval));
     let over = now - next_due_at;
     let (state, missed_rounds) = if over < Duration::zero() {
         // Visited and not yet due again; a checkpoint never visited is due as the round starts.
@@ -149,4 +151,83 @@ pub fn checkpoint(
 /// When a patrol round starts counting: the shift window's start, else the reported time.
 pub fn round_start(job: &Job) -> Option<DateTime<Utc>> {
     job.window.map(|w| w.start).or(job.reported_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use heatcrew_protocol::{AppointmentWindow, CheckpointKind, JobKind, JobStatus, TemplateRef};
+    use uuid::Uuid;
+
+    fn job(reported_at: Option<DateTime<Utc>>) -> Job {
+        Job {
+            id: Uuid::from_u128(1),
+            kind: JobKind::HomeRepair,
+            template: TemplateRef {
+                id: "home_repair".into(),
+                version: 1,
+            },
+            title: "暖气不热".into(),
+            customer: None,
+            site: None,
+            reported_at,
+            window: None,
+            assignee: None,
+            street_work: false,
+            checkpoints: vec![],
+            status: JobStatus::Open,
+            revision: 1,
+        }
+    }
+
+    #[test]
+    fn absurd_times_give_absurd_clocks_not_panics() {
+        let max = DateTime::<Utc>::MAX_UTC;
+        let min = DateTime::<Utc>::MIN_UTC;
+        let now = DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+        let progress = JobProgress::default();
+        assert_eq!(
+            resolution(&job(Some(max - Duration::hours(1))), &progress, now),
+            Sla::OnTrack { due_at: max },
+            "a report at the end of time is due at the end of time"
+        );
+        assert_eq!(
+            resolution(&job(Some(min)), &progress, max),
+            Sla::Breached {
+                due_at: min + RESOLUTION_TARGET
+            },
+            "a report at the start of time, read at its end"
+        );
+        let mut windowed = job(None);
+        windowed.window = Some(AppointmentWindow {
+            start: max,
+            end: min,
+        });
+        assert_eq!(
+            arrival(&windowed, &progress),
+            Arrival::NotArrived,
+            "no arrival"
+        );
+        for interval in [Some(0), Some(1), Some(u32::MAX), None] {
+            let cp = Checkpoint {
+                id: "hs".into(),
+                name: "首站".into(),
+                kind: CheckpointKind::HeadStation,
+                readings: vec![],
+                interval_minutes: interval,
+            };
+            for (last, start, at) in [
+                (Some(max), min, now),
+                (None, min, max),
+                (Some(min), max, min),
+                (None, max, min),
+            ] {
+                let clock = checkpoint(&cp, last, start, at);
+                assert!(
+                    clock.next_due_at >= min && clock.next_due_at <= max,
+                    "every {interval:?} min, last {last:?}, start {start}, now {at}: {clock:?}"
+                );
+            }
+        }
+    }
 }

@@ -4,17 +4,24 @@
 //!   temp dir; it can stop and come back on the same address and database.
 //! - [`TestDevice`]: a real device core (`heatcrew_core::Store` on a temp file) signed in to an
 //!   office, with its sync client.
+//! - [`KeyDevice`]: a device that is only a key and a chain, signed in with a proof of its key
+//!   ([`TestOffice::login_device`]), sealing events by hand: for office tests that choose every
+//!   byte a device sends.
 //! - [`fault_proxy::FaultProxy`]: a TCP proxy that cuts, delays and duplicates requests.
 //! - [`office_process::OfficeProcess`]: the office in a child process, to SIGKILL and restart.
 //! - [`free_port`]: a loopback port nobody listens on.
+//! - [`ts`]: the check that a UI's generated TypeScript types match the Rust ones.
 
 pub mod device;
 pub mod fault_proxy;
+pub mod key_device;
 pub mod office;
 pub mod office_process;
+pub mod ts;
 
 pub use device::TestDevice;
-pub use office::{DEMO_PASSWORD, PASSWORD, Seed, TestOffice, staff_token_at};
+pub use key_device::{KeyDevice, step};
+pub use office::{DEMO_PASSWORD, PASSWORD, Seed, TEST_ACCOUNTS, TestOffice, staff_token_at};
 
 /// A loopback port that was free a moment ago (the OS picks it; another process may still take it
 /// before the caller binds, so use it at once).

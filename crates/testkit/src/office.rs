@@ -17,6 +17,14 @@ pub use heatcrew_office::demo::DEMO_PASSWORD;
 /// The password of the [`Seed::TestAccounts`] accounts.
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The [`Seed::TestAccounts`]: username, role, display name, badge number.
+pub const TEST_ACCOUNTS: [(&str, Role, &str, &str); 4] = [
+    ("admin", Role::Admin, "管理员", "A001"),
+    ("dispatch", Role::Dispatcher, "调度员", "D001"),
+    ("tech_a", Role::RepairTechnician, "张伟", "W017"),
+    ("tech_b", Role::RepairTechnician, "李娜", "W018"),
+];
+
 /// How long a restart may wait for the old port to be released.
 const PORT_PATIENCE: Duration = Duration::from_secs(60);
 
@@ -25,7 +33,8 @@ const PORT_PATIENCE: Duration = Duration::from_secs(60);
 pub enum Seed {
     /// No accounts at all.
     Nothing,
-    /// `admin`, `dispatch`, `tech_a` and `tech_b` (two repair technicians), all with [`PASSWORD`].
+    /// `admin`, `dispatch`, `tech_a` and `tech_b` (two repair technicians), all with [`PASSWORD`];
+    /// their names and badges are [`TEST_ACCOUNTS`].
     TestAccounts,
     /// The demo company (`heatcrew_office::demo`): its staff, crews and today's jobs, all with
     /// [`DEMO_PASSWORD`].
@@ -64,14 +73,9 @@ impl TestOffice {
         match seed {
             Seed::Nothing => {}
             Seed::TestAccounts => {
-                for (username, role) in [
-                    ("admin", Role::Admin),
-                    ("dispatch", Role::Dispatcher),
-                    ("tech_a", Role::RepairTechnician),
-                    ("tech_b", Role::RepairTechnician),
-                ] {
+                for (username, role, name, badge) in TEST_ACCOUNTS {
                     office
-                        .add_user(username, PASSWORD, role, username, "")
+                        .add_user(username, PASSWORD, role, name, badge)
                         .expect("add a test account");
                 }
             }

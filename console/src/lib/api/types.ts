@@ -35,6 +35,48 @@ export type AttachmentView = {
 };
 
 /**
+ * An entry as stored.
+ */
+export type AuditEntry = {
+  seq: number,
+  at: string,
+  kind: AuditKind,
+  actor_id: string | null,
+  username: string,
+  address: string,
+  subject: string,
+  detail: Record<string, unknown>,
+};
+
+/**
+ * What happened. Stored and filtered by its snake_case name.
+ */
+export type AuditKind =
+  | "sign_in"
+  | "sign_in_failed"
+  | "device_enrolled"
+  | "device_moved"
+  | "device_shared"
+  | "device_revoked"
+  | "sign_out"
+  | "session_ended"
+  | "user_created"
+  | "password_changed"
+  | "user_deactivated"
+  | "user_activated"
+  | "totp_enabled"
+  | "export"
+  | "bundle_download";
+
+export type AuditPage = {
+  entries: Array<AuditEntry>,
+  /**
+   * Pass as `before` for the next (older) page; absent on the last page.
+   */
+  next_before: number | null,
+};
+
+/**
  * One job on the board.
  */
 export type BoardJob = {
@@ -64,6 +106,15 @@ export type BoardJob = {
   arrived_at: string | null,
   assignee_name: string | null,
   assignee_badge: string | null,
+  /**
+   * Opened by a device in the field rather than by dispatch.
+   */
+  field_created: boolean,
+  /**
+   * Field-created and not yet accepted by a dispatcher (`POST /console/jobs/{id}/accept`):
+   * shown with a mark and left out of the KPIs.
+   */
+  awaiting_acceptance: boolean,
 };
 
 /**
@@ -347,9 +398,14 @@ export type DeviceRecord = {
   code: string,
   name: string,
   /**
-   * The user who logged in on it last.
+   * The user the device is bound to: its first, or the one an admin moved it to. Nobody else
+   * signs in on it unless it is `shared`.
    */
   user_id: string,
+  /**
+   * Marked by an admin as a crew's shared phone: any active field user may sign in on it.
+   */
+  shared: boolean,
   enrolled_at: string,
   last_seq: number,
   /**
@@ -412,6 +468,16 @@ export type ErrorCode =
   | "challenge_unknown"
   | "challenge_wrong_device"
   | "challenge_expired"
+  | "device_other_user"
+  | "too_many_attempts"
+  | "login_busy"
+  | "refresh_wrong_device"
+  | "session_expired"
+  | "totp_required"
+  | "bad_totp"
+  | "totp_setup_required"
+  | "totp_not_pending"
+  | "unknown_audit_kind"
   | "unknown_user"
   | "username_taken"
   | "bad_username"
@@ -424,6 +490,7 @@ export type ErrorCode =
   | "missing_checkpoints"
   | "job_exists"
   | "job_cancelled"
+  | "not_field_created"
   | "too_many_events"
   | "sequence_gap"
   | "bad_payload"
@@ -437,6 +504,9 @@ export type ErrorCode =
   | "broken_chain"
   | "wrong_device"
   | "malformed"
+  | "out_of_range"
+  | "field_job_not_allowed"
+  | "job_not_yours_anymore"
   | "bad_digest"
   | "not_referenced"
   | "size_conflict"
@@ -471,6 +541,8 @@ export type ErrorCode =
   | "device_key_conflict"
   | "device_key_malformed"
   | "device_key_unavailable"
+  | "database_key_missing"
+  | "database_key_wrong"
   | "unknown_template"
   | "job_not_active"
   | "step_out_of_order"
@@ -548,6 +620,14 @@ export type JobDetail = {
   job: Job,
   created_at: string,
   cancel_reason: string | null,
+  /**
+   * Opened by a device in the field rather than by dispatch.
+   */
+  field_created: boolean,
+  /**
+   * Field-created and not yet accepted by a dispatcher: left out of the KPIs.
+   */
+  awaiting_acceptance: boolean,
   steps: Array<RecordedStep>,
   photos: Array<PhotoView>,
   signatures: Array<SignatureView>,
@@ -639,6 +719,21 @@ export type LoginResponse = {
    * The office's Ed25519 key (hex) that signs receipts and tree heads; the device keeps it.
    */
   office_public_key: string | null,
+};
+
+export type MoveDeviceRequest = {
+  /**
+   * The user the device is bound to from now on.
+   */
+  user_id: string,
+};
+
+export type MovedDevice = {
+  device: DeviceRecord,
+  /**
+   * Sessions on the device that ended (its previous user's).
+   */
+  revoked: number,
 };
 
 /**
@@ -777,6 +872,13 @@ export type ScheduleRequest = {
   end: string,
 };
 
+export type ShareDeviceRequest = {
+  /**
+   * True: a crew's shared phone, any field user may sign in on it. False: only its user.
+   */
+  shared: boolean,
+};
+
 export type SignatureView = {
   step: string,
   /**
@@ -827,6 +929,10 @@ export type SlaView = {
 export type StaffLoginRequest = {
   username: string,
   password: string,
+  /**
+   * The six-digit code of the user's authenticator app, once they set up a second factor.
+   */
+  totp?: string,
 };
 
 /**
@@ -888,6 +994,24 @@ export type TimelineEntry = {
    */
   accepted: boolean,
   reject_reason: string | null,
+};
+
+export type TotpConfirm = {
+  /**
+   * The six digits the authenticator app shows now.
+   */
+  code: string,
+};
+
+export type TotpSetup = {
+  /**
+   * The secret, base32 (type it into an authenticator app).
+   */
+  secret: string,
+  /**
+   * The same as an `otpauth://totp/…` link (show it as a QR code).
+   */
+  otpauth_url: string,
 };
 
 export type UserInfo = {

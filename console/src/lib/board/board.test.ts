@@ -34,6 +34,8 @@ function entry(over: Partial<BoardJob['job']> = {}, rest: Partial<BoardJob> = {}
     arrived_at: null,
     assignee_name: null,
     assignee_badge: null,
+    field_created: false,
+    awaiting_acceptance: false,
     ...rest,
   };
 }

@@ -6,7 +6,8 @@ export type Route =
   | { name: 'job'; id: string }
   | { name: 'users' }
   | { name: 'devices' }
-  | { name: 'outages' };
+  | { name: 'outages' }
+  | { name: 'audit' };
 
 export function parse(path: string): Route {
   const job = /^\/jobs\/([0-9a-fA-F-]{36})\/?$/.exec(path);
@@ -20,6 +21,8 @@ export function parse(path: string): Route {
       return { name: 'devices' };
     case '/outages':
       return { name: 'outages' };
+    case '/audit':
+      return { name: 'audit' };
     default:
       return { name: 'board' };
   }

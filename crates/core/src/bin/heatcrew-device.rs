@@ -6,6 +6,7 @@ use ed25519_dalek::VerifyingKey;
 use heatcrew_core::Store;
 use heatcrew_core::demo;
 use heatcrew_core::evidence::DeviceDb;
+use heatcrew_core::keys::FileVault;
 use heatcrew_protocol::export::{Export, ExportLine, ExportReport, verify_exports};
 use std::collections::HashMap;
 use std::io::Write;
@@ -27,6 +28,10 @@ enum Command {
     Verify {
         #[arg(long)]
         db: PathBuf,
+        /// The folder holding the database's key (`database-key.secret`) when the database is
+        /// encrypted; default `<db>.keys/` beside it.
+        #[arg(long)]
+        keys: Option<PathBuf>,
         /// Verify against this Ed25519 public key (hex, e.g. as enrolled at the office) instead of
         /// the key stored in the database.
         #[arg(long)]
@@ -38,6 +43,9 @@ enum Command {
     Export {
         #[arg(long)]
         db: PathBuf,
+        /// As for `verify`.
+        #[arg(long)]
+        keys: Option<PathBuf>,
         #[arg(long)]
         bundle: Option<PathBuf>,
     },
@@ -84,8 +92,12 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Verify { db, public_key } => verify(&db, public_key.as_deref()),
-        Command::Export { db, bundle } => export(&db, bundle.as_deref()),
+        Command::Verify {
+            db,
+            keys,
+            public_key,
+        } => verify(&open(&db, keys)?, public_key.as_deref()),
+        Command::Export { db, keys, bundle } => export(&open(&db, keys)?, bundle.as_deref()),
         Command::VerifyExport { exports, strict } => verify_export(&exports, strict),
         Command::Login {
             db,
@@ -128,8 +140,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn verify(db: &Path, public_key: Option<&str>) -> anyhow::Result<ExitCode> {
-    let device = DeviceDb::open_read_only(db)?;
+/// The database read-only, with its key from `keys` or from `<db>.keys/`.
+fn open(db: &Path, keys: Option<PathBuf>) -> anyhow::Result<DeviceDb> {
+    let vault = keys.map_or_else(|| FileVault::beside(db), FileVault::new);
+    Ok(DeviceDb::open_read_only_with(db, &vault)?)
+}
+
+fn verify(device: &DeviceDb, public_key: Option<&str>) -> anyhow::Result<ExitCode> {
     let key = public_key.map(parse_key).transpose()?;
     let report = device.verify(key)?;
     let c = &report.checks;
@@ -149,8 +166,7 @@ fn verify(db: &Path, public_key: Option<&str>) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn export(db: &Path, bundle: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let device = DeviceDb::open_read_only(db)?;
+fn export(device: &DeviceDb, bundle: Option<&Path>) -> anyhow::Result<ExitCode> {
     let lines = device.export(chrono::Utc::now(), None, bundle.is_some())?;
     let mut text = String::new();
     for line in &lines {

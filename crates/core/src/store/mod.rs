@@ -4,6 +4,7 @@
 //! event, queues it in the outbox and updates the job's projection. With WAL and
 //! `synchronous=FULL`, once [`Store::record`] returns the action survives a crash or power loss.
 
+use crate::cipher;
 use crate::error::Result;
 use crate::files::FileStore;
 use crate::keys::{self, KeyError, KeyVault};
@@ -75,6 +76,7 @@ pub type RecordedHook = Box<dyn FnMut(&[Event]) + Send>;
 pub struct Store {
     on_recorded: Option<RecordedHook>,
     conn: Connection,
+    vault: Arc<dyn KeyVault>,
     path: PathBuf,
     files: FileStore,
     key: SigningKey,
@@ -103,35 +105,41 @@ impl Store {
 
     pub fn open_with_clock(path: impl AsRef<Path>, clock: Clock) -> Result<Store> {
         let vault = keys::default_vault(path.as_ref());
-        Store::open_with_vault(path, clock, vault.as_ref())
+        Store::open_with_vault(path, clock, Arc::from(vault))
     }
 
-    /// Open (or create) the store at `path`, its signing key in `vault`. A database written before
-    /// keys left it has its key moved to the vault and the bytes it occupied overwritten.
+    /// Open (or create) the store at `path`, its signing key, its encryption key and the session's
+    /// tokens in `vault`. A plain database (written before encryption) is encrypted in place
+    /// first ([`cipher::open`]); one written before keys left it has its key moved to the vault
+    /// and the bytes it occupied overwritten; one written before tokens left it has them moved.
     pub fn open_with_vault(
         path: impl AsRef<Path>,
         clock: Clock,
-        vault: &dyn KeyVault,
+        vault: Arc<dyn KeyVault>,
     ) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        let mut conn = Connection::open(&path)?;
+        let mut conn = cipher::open(&path, vault.as_ref())?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let key_inside = (1..migrations::KEYS_OUT).contains(&found);
-        if key_inside {
-            // Freed pages and cells are zeroed, not just unlinked, while the key column goes.
+        let secrets_inside = (1..migrations::TOKENS_OUT).contains(&found);
+        if secrets_inside {
+            // Freed pages and cells are zeroed, not just unlinked, while the key and token
+            // columns go.
             conn.pragma_update(None, "secure_delete", "ON")?;
         }
         migrations::run(&mut conn, &mut |tx, version| {
             if version == migrations::KEYS_OUT {
-                move_key_to_vault(tx, vault)?;
+                move_key_to_vault(tx, vault.as_ref())?;
+            }
+            if version == migrations::TOKENS_OUT {
+                crate::sync::tokens::move_to_vault(tx, vault.as_ref())?;
             }
             Ok(())
         })?;
-        if key_inside {
+        if secrets_inside {
             wipe_free_space(&conn)?;
         }
 
@@ -204,6 +212,7 @@ impl Store {
         let store = Store {
             on_recorded: None,
             conn,
+            vault,
             path,
             files,
             key,
@@ -278,6 +287,11 @@ impl Store {
         &self.conn
     }
 
+    /// Where this store's keys and tokens are kept.
+    pub(crate) fn vault(&self) -> &dyn KeyVault {
+        self.vault.as_ref()
+    }
+
     pub(crate) fn connection_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
@@ -306,6 +320,8 @@ impl Store {
     pub fn create_job(&mut self, job: Job, then: Vec<EventBody>) -> Result<Vec<Event>> {
         let today = self.today();
         let template = template::for_job(&job)?;
+        // Only what the field may open (an emergency reported now); the office refuses the rest.
+        heatcrew_rules::field_jobs::check(&job, self.now())?;
         let job_id = job.id;
         let mut batch = self.begin()?;
         if batch.job(job_id)?.is_some() {
@@ -486,6 +502,10 @@ impl Batch<'_> {
                 field: event.kind.clone(),
                 value: fault.to_string(),
             })?;
+        // The office refuses what is out of range (heatcrew_protocol::bounds); so does the device,
+        // before anything is recorded, so the user learns it now (a wrong clock, an absurd value).
+        heatcrew_protocol::bounds::check_envelope(&event).map_err(RuleError::from)?;
+        heatcrew_protocol::bounds::check_body(body).map_err(RuleError::from)?;
         let event = event.seal(self.key);
         let seq = event.seq() as i64;
         self.tx

@@ -79,9 +79,14 @@ impl OfficeApi {
         json(self.request(Method::POST, "/auth/login", None).json(req)).await
     }
 
-    pub async fn refresh(&self, refresh_token: &str) -> Result<Timed<LoginResponse>, SyncError> {
+    pub async fn refresh(
+        &self,
+        refresh_token: &str,
+        device_id: uuid::Uuid,
+    ) -> Result<Timed<LoginResponse>, SyncError> {
         let body = RefreshRequest {
             refresh_token: refresh_token.to_owned(),
+            device_id: Some(device_id),
         };
         json(
             self.request(Method::POST, "/auth/refresh", None)

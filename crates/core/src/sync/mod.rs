@@ -11,6 +11,7 @@ mod http;
 mod state;
 #[cfg(test)]
 mod tests;
+pub(crate) mod tokens;
 
 pub use error::SyncError;
 pub use evidence::EvidenceProblem;
@@ -270,7 +271,8 @@ impl Syncer {
     }
 
     async fn refresh(&self, api: &OfficeApi, session: &Session) -> Result<Session, SyncError> {
-        let resp = api.refresh(&session.refresh_token).await?;
+        let device_id = lock(&self.store).device_id();
+        let resp = api.refresh(&session.refresh_token, device_id).await?;
         let fresh = Session {
             office_url: session.office_url.clone(),
             access_token: resp.body.access_token,

@@ -1,8 +1,10 @@
-//! What the device remembers about syncing, kept in the same SQLite file as the events: the
-//! session, the pull cursor (applied in the same transaction as its page), outbox states and
-//! attachment upload progress.
+//! What the device remembers about syncing, kept in the same SQLite file as the events (the
+//! session's tokens excepted: they are in the key vault, `sync/tokens.rs`): who is signed in, the
+//! pull cursor (applied in the same transaction as its page), outbox states and attachment upload
+//! progress.
 
 use super::evidence::{EvidenceProblem, keep_tree_head};
+use super::tokens;
 use crate::error::{CoreError, Result};
 use crate::store::{OutboxState, Store, format_time, parse_time};
 use chrono::{DateTime, Utc};
@@ -48,58 +50,68 @@ pub struct Backlog {
 }
 
 impl Store {
+    /// The signed-in session: who and where from the database, the tokens from the key vault.
     pub fn session(&self) -> Result<Option<Session>> {
         let row = self
             .connection()
             .query_row(
-                "SELECT office_url, access_token, access_expires_at, refresh_token, user, device_code
-                 FROM sync_state WHERE access_token IS NOT NULL",
+                "SELECT office_url, user, device_code FROM sync_state
+                 WHERE office_url IS NOT NULL AND user IS NOT NULL AND device_code IS NOT NULL",
                 [],
                 |r| {
                     Ok((
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
                     ))
                 },
             )
             .optional()?;
-        row.map(
-            |(office_url, access_token, expires, refresh_token, user, device_code)| {
-                Ok(Session {
-                    office_url,
-                    access_token,
-                    access_expires_at: parse_time(&expires)?,
-                    refresh_token,
-                    user: serde_json::from_str(&user)?,
-                    device_code,
-                })
-            },
-        )
-        .transpose()
+        let Some((office_url, user, device_code)) = row else {
+            return Ok(None);
+        };
+        let user: UserInfo = serde_json::from_str(&user)?;
+        let Some(tokens) = tokens::load(self.vault())? else {
+            return Ok(None);
+        };
+        if tokens.user_id != user.id {
+            // A sign-in stopped between its two writes: these tokens are not this user's.
+            return Ok(None);
+        }
+        Ok(Some(Session {
+            office_url,
+            access_token: tokens.access_token.clone(),
+            access_expires_at: tokens.access_expires_at,
+            refresh_token: tokens.refresh_token.clone(),
+            user,
+            device_code,
+        }))
     }
 
-    /// Remember a session. Signing in as someone else starts their job list afresh (the pull
-    /// cursor resets) but never touches the unsynced records.
+    /// Remember a session: its tokens in the key vault, who and where in the database. Signing in
+    /// as someone else starts their job list afresh (the pull cursor resets) but never touches the
+    /// unsynced records.
     pub fn save_session(&mut self, s: &Session) -> Result<()> {
         let previous_user: Option<String> =
             self.connection()
                 .query_row("SELECT user FROM sync_state", [], |r| r.get(0))?;
         let same_user = previous_user
-            .and_then(|u| serde_json::from_str::<heatcrew_protocol::sync::UserInfo>(&u).ok())
+            .and_then(|u| serde_json::from_str::<UserInfo>(&u).ok())
             .is_some_and(|u| u.id == s.user.id);
+        tokens::store(
+            self.vault(),
+            &tokens::Tokens {
+                user_id: s.user.id,
+                access_token: s.access_token.clone(),
+                access_expires_at: s.access_expires_at,
+                refresh_token: s.refresh_token.clone(),
+            },
+        )?;
         self.connection().execute(
-            "UPDATE sync_state SET office_url = ?1, access_token = ?2, access_expires_at = ?3,
-                 refresh_token = ?4, user = ?5, device_code = ?6,
-                 cursor = CASE WHEN ?7 THEN cursor ELSE 0 END",
+            "UPDATE sync_state SET office_url = ?1, user = ?2, device_code = ?3,
+                 cursor = CASE WHEN ?4 THEN cursor ELSE 0 END",
             params![
                 s.office_url,
-                s.access_token,
-                format_time(s.access_expires_at),
-                s.refresh_token,
                 serde_json::to_string(&s.user)?,
                 s.device_code,
                 same_user
@@ -110,11 +122,7 @@ impl Store {
 
     /// Forget the tokens. Jobs, events and the outbox stay: unsynced records go up at next sign-in.
     pub fn sign_out(&mut self) -> Result<()> {
-        self.connection().execute(
-            "UPDATE sync_state SET access_token = NULL, refresh_token = NULL, access_expires_at = NULL",
-            [],
-        )?;
-        Ok(())
+        tokens::forget(self.vault())
     }
 
     pub fn pull_cursor(&self) -> Result<u64> {

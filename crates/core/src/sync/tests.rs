@@ -100,13 +100,16 @@ async fn a_full_disk_at_sign_in_is_reported_as_local_and_retried() {
         .connection()
         .pragma_update(None, "max_page_count", pages)
         .expect("cap the database size");
-    // Tokens far larger than any free space left in the file, so storing the session must grow it.
-    let token = "t".repeat(1 << 20);
+    // A user record far larger than any free space left in the file, so storing the session must
+    // grow it (the tokens go to the key vault, not the database).
     let office = office_answering_once(&LoginResponse {
-        access_token: token.clone(),
+        access_token: "access".into(),
         access_expires_at: Utc::now() + ChronoDuration::hours(1),
-        refresh_token: token,
-        user: user(),
+        refresh_token: "refresh".into(),
+        user: UserInfo {
+            display_name: "王".repeat(1 << 19),
+            ..user()
+        },
         device_code: "D01".into(),
         last_seq: 0,
         server_time: Utc::now(),

@@ -82,7 +82,7 @@ fn kill_at_random_moments() {
             }
         }
 
-        let conn = Connection::open(&db).expect("open after kill");
+        let conn = raw(&db);
         let check: String = conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .expect("integrity");

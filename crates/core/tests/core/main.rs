@@ -1,12 +1,16 @@
 //! heatcrew-core's integration tests, one test binary in a file per subject:
 //!
 //! - `rules`: the field rules as the device store applies them (nothing recorded on a refusal).
+//! - `ranges`: the range check before recording; clocks over absurd office jobs.
 //! - `store`: the signed log and its projections: append-only, restarts, random actions.
 //! - `tampering`: `heatcrew-device verify` names every kind of tampering.
 //! - `crash`: SIGKILL at random moments loses nothing that was confirmed.
 //! - `files`: photos through the media pipeline, orphan files.
 //! - `evidence`: formats 1 and 2 side by side, the key vault, receipts and tree heads, read-only
 //!   verify, standalone exports, and the tampering each of them catches.
+//! - `at_rest`: the database encrypted (no customer data or token in any encoding in its files), a
+//!   copy without its key or with a wrong one refused untouched, plain databases converted in
+//!   place, and a crash at every step of that conversion.
 //!
 //! The rules on bare values (templates, checklist, clocks) are tested in crates/rules/tests/rules.rs.
 //! Every assertion says why it matters.
@@ -31,14 +35,23 @@ use std::sync::Arc;
 use tempfile::TempDir;
 use uuid::Uuid;
 
+mod at_rest;
 mod crash;
 mod evidence;
 mod files;
+mod ranges;
 mod rules;
 mod store;
 mod tampering;
 
 // ---------------------------------------------------------------- helpers
+
+/// The device database opened raw (read-write, with its key from `<db>.keys/`), as a tamperer
+/// holding the phone and its vault could.
+fn raw(db: &Path) -> Connection {
+    heatcrew_core::cipher::open(db, &heatcrew_core::keys::FileVault::beside(db))
+        .expect("open the database with its key")
+}
 
 struct Device {
     _dir: TempDir,

@@ -7,7 +7,7 @@ use super::*;
 fn events_are_append_only_in_the_schema() {
     let mut d = device();
     visit_until(&mut d.store, "identify");
-    let conn = Connection::open(&d.db).expect("open");
+    let conn = raw(&d.db);
     let upd = conn.execute("UPDATE events SET payload = '{}' WHERE seq = 1", []);
     assert!(upd.is_err(), "the schema refuses to edit an event");
     let del = conn.execute("DELETE FROM events WHERE seq = 1", []);
@@ -23,7 +23,7 @@ fn events_are_append_only_in_the_schema() {
 fn a_database_from_a_newer_app_is_refused_untouched() {
     let d = device();
     drop(d.store);
-    let conn = Connection::open(&d.db).expect("open");
+    let conn = raw(&d.db);
     conn.pragma_update(None, "user_version", 99).expect("bump");
     drop(conn);
     let err = Store::open(&d.db).expect_err("newer schema");
@@ -32,8 +32,7 @@ fn a_database_from_a_newer_app_is_refused_untouched() {
         "database_too_new",
         "an old app must not write into a newer database"
     );
-    let v: i64 = Connection::open(&d.db)
-        .expect("open")
+    let v: i64 = raw(&d.db)
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
     assert_eq!(v, 99, "the newer database is left as it was");

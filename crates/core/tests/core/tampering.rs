@@ -36,7 +36,7 @@ fn demo_db() -> (TempDir, PathBuf) {
 }
 
 fn tamper(db: &Path, sql: &str) {
-    let conn = Connection::open(db).expect("open");
+    let conn = raw(db);
     // An attacker with the file can drop our triggers; the signatures still catch them.
     conn.execute_batch("PRAGMA foreign_keys = OFF; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; DROP TRIGGER events_gap_free;")
         .expect("drop triggers");

@@ -1,9 +1,11 @@
 //! Accounts and devices (OpenAPI tag `admin`): users and crews, enrolled devices, revoking a lost
-//! phone, and a device's ledger as signed. Staff read; only admins change.
+//! phone, binding a device to another user or marking it a crew's shared phone, and a device's
+//! ledger as signed. Staff read; only admins change, and each change goes to the audit log.
 
 use super::auth::{hash_password, verify_password, with_argon2};
 use super::extract::{ApiJson, Auth, STAFF, blocking};
 use crate::OfficeState;
+use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::store::{Crew, DeviceRecord, NewUser};
 use axum::Json;
@@ -23,6 +25,8 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .routes(routes!(list_crews, create_crew))
         .routes(routes!(list_devices))
         .routes(routes!(revoke_device))
+        .routes(routes!(move_device))
+        .routes(routes!(share_device))
         .routes(routes!(device_events))
 }
 
@@ -52,7 +56,8 @@ pub async fn create_user(
     let user = new_user(req).await?;
     let (username, role, display_name) =
         (user.username.clone(), user.role, user.display_name.clone());
-    match blocking(&state, move |s| s.add_user(user, Utc::now())).await {
+    let now = state.now();
+    match blocking(&state, move |s| s.add_user(user, now)).await {
         Err(e) if e.body.code == ErrorCode::UsernameTaken => {
             // A retry after a lost response creates nothing new: the same username, role, name
             // and password is the same request; anything else is a clash.
@@ -66,7 +71,17 @@ pub async fn create_user(
             }
             Err(e)
         }
-        other => Ok(Json(other?)),
+        other => {
+            let user = other?;
+            audit::record(
+                &state,
+                NewAudit::by(&auth, AuditKind::UserCreated)
+                    .subject(user.id)
+                    .detail(serde_json::json!({ "username": user.username, "role": user.role })),
+            )
+            .await?;
+            Ok(Json(user))
+        }
     }
 }
 
@@ -162,8 +177,85 @@ pub async fn revoke_device(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<RevokedSessions>> {
     auth.require(&[Role::Admin])?;
-    let revoked = blocking(&state, move |s| s.revoke_device_sessions(id, Utc::now())).await?;
+    let now = state.now();
+    let revoked = blocking(&state, move |s| s.revoke_device_sessions(id, now)).await?;
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::DeviceRevoked)
+            .subject(id)
+            .detail(serde_json::json!({ "revoked": revoked })),
+    )
+    .await?;
     Ok(Json(RevokedSessions { revoked }))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct MoveDeviceRequest {
+    /// The user the device is bound to from now on.
+    pub user_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct MovedDevice {
+    pub device: DeviceRecord,
+    /// Sessions on the device that ended (its previous user's).
+    #[ts(type = "number")]
+    pub revoked: u64,
+}
+
+/// Bind a device to another user (admin only): a phone handed on. It is no longer shared, and
+/// every session on it ends; its records already pushed stay their authors'.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/move", tag = "admin", params(("id" = Uuid, Path)),
+    request_body = MoveDeviceRequest,
+    responses((status = 200, body = MovedDevice), (status = 403, body = ErrorBodySchema, description = "not an admin"),
+        (status = 404, body = ErrorBodySchema), (status = 422, body = ErrorBodySchema, description = "unknown_user")))]
+pub async fn move_device(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    ApiJson(req): ApiJson<MoveDeviceRequest>,
+) -> ApiResult<Json<MovedDevice>> {
+    auth.require(&[Role::Admin])?;
+    let now = state.now();
+    let before = blocking(&state, move |s| s.device(id)).await?;
+    let (device, revoked) = blocking(&state, move |s| s.move_device(id, req.user_id, now)).await?;
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::DeviceMoved).subject(id).detail(serde_json::json!({
+            "from": before.map(|d| d.user_id), "to": req.user_id, "code": device.code, "revoked": revoked,
+        })),
+    )
+    .await?;
+    Ok(Json(MovedDevice { device, revoked }))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct ShareDeviceRequest {
+    /// True: a crew's shared phone, any field user may sign in on it. False: only its user.
+    pub shared: bool,
+}
+
+/// Mark a device shared by a crew, or bound to its user alone again (admin only).
+#[utoipa::path(post, path = "/api/v1/devices/{id}/shared", tag = "admin", params(("id" = Uuid, Path)),
+    request_body = ShareDeviceRequest,
+    responses((status = 200, body = DeviceRecord), (status = 403, body = ErrorBodySchema, description = "not an admin"),
+        (status = 404, body = ErrorBodySchema)))]
+pub async fn share_device(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    ApiJson(req): ApiJson<ShareDeviceRequest>,
+) -> ApiResult<Json<DeviceRecord>> {
+    auth.require(&[Role::Admin])?;
+    let device = blocking(&state, move |s| s.set_device_shared(id, req.shared)).await?;
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::DeviceShared)
+            .subject(id)
+            .detail(serde_json::json!({ "shared": req.shared, "code": device.code })),
+    )
+    .await?;
+    Ok(Json(device))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

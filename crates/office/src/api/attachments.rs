@@ -1,16 +1,27 @@
 //! Content-addressed, resumable attachment uploads (create, HEAD for the offset, PATCH at the
-//! offset) and downloads for office staff. A file counts only once its SHA-256 matched.
+//! offset) and downloads.
+//!
+//! Every uploader (a device, or a staff user without one) has an upload session of its own per
+//! content address: its own announced size, its own partial file. A session counts only once its
+//! own bytes hashed to the address, so nobody can block or poison another's upload, and nobody
+//! becomes an uploader of content they do not hold. Downloads are for office staff, for the
+//! uploaders, and for the assignee of a job whose event referencing the content was pushed by an
+//! uploader or by office staff (naming someone else's hash in your own event gives you nothing).
+//! Files are served with the type recognised in their bytes, never the uploader's, as downloads.
 
 use super::extract::{ApiJson, Auth, blocking};
 use super::live::LiveEvent;
 use crate::OfficeState;
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
-use crate::files::Finish;
-use crate::store::AttachmentRow;
+use crate::files::{Finish, served_type};
+use crate::store::{UploadRow, Uploader};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -38,8 +49,15 @@ fn parse_sha(s: &str) -> ApiResult<Digest> {
     })
 }
 
-/// Field users may upload and read only files their own accepted events reference.
-async fn check_scope(state: &OfficeState, auth: &Auth, sha: Digest) -> ApiResult<()> {
+fn uploader(auth: &Auth) -> Uploader {
+    Uploader {
+        user_id: auth.user.id,
+        device_id: auth.device_id,
+    }
+}
+
+/// Field users may upload only files their own accepted events reference.
+async fn check_upload_scope(state: &OfficeState, auth: &Auth, sha: Digest) -> ApiResult<()> {
     if auth.is_office_staff() {
         return Ok(());
     }
@@ -55,11 +73,27 @@ async fn check_scope(state: &OfficeState, auth: &Auth, sha: Digest) -> ApiResult
     }
 }
 
-async fn status(state: &OfficeState, row: AttachmentRow) -> ApiResult<AttachmentStatus> {
+/// Field users may read only what they uploaded, or what an uploader (or office staff) recorded on
+/// a job now assigned to them.
+async fn check_read_scope(state: &OfficeState, auth: &Auth, sha: Digest) -> ApiResult<()> {
+    if auth.is_office_staff() {
+        return Ok(());
+    }
+    let user = auth.user.id;
+    if blocking(state, move |s| s.attachment_readable_by(sha, user)).await? {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "you may read files you uploaded, and files their uploader recorded on a job assigned to you",
+        ))
+    }
+}
+
+fn status(state: &OfficeState, who: Uploader, row: &UploadRow) -> ApiResult<AttachmentStatus> {
     let offset = if row.complete {
         row.size
     } else {
-        state.files.partial_len(row.sha256)?
+        state.files.partial_len(row.sha256, &who.key())?
     };
     Ok(AttachmentStatus {
         sha256: row.sha256,
@@ -69,30 +103,46 @@ async fn status(state: &OfficeState, row: AttachmentRow) -> ApiResult<Attachment
     })
 }
 
-/// Finish what a stop interrupted: all bytes arrived but the office stopped before checking them,
-/// or the file was moved into place but its row not yet committed. Without this, HEAD would report
-/// the full length as held for a file that does not count.
-async fn adopt_orphan(state: &OfficeState, row: AttachmentRow) -> ApiResult<AttachmentRow> {
-    if row.complete {
-        return Ok(row);
-    }
+/// Count a session whose bytes are all in and hash-checked (placed by [`crate::files::FileStore::finish`]):
+/// commit, then drop the partial file. The caller holds the content's lock.
+async fn count_upload(state: &OfficeState, who: Uploader, row: &UploadRow) -> ApiResult<()> {
+    let sha = row.sha256;
+    let files = state.files.clone();
+    let mime = tokio::task::spawn_blocking(move || files.served_type_of(sha)).await??;
+    blocking(state, move |s| {
+        s.complete_upload(sha, who, mime, Utc::now())
+    })
+    .await?;
+    state.files.discard_partial(sha, &who.key())?;
+    tracing::info!(sha256 = %sha, bytes = row.size, uploader = %who.key(), "attachment upload counted");
+    state.live.publish(LiveEvent::AttachmentReceived {
+        sha256: sha.to_hex(),
+    });
+    Ok(())
+}
+
+/// Finish what a stop interrupted: all of this uploader's bytes arrived but the office stopped
+/// before checking them, or before counting them, or after counting but before dropping the partial
+/// file. Without this, HEAD would report the full length as held for an upload that does not count.
+async fn adopt_orphan(state: &OfficeState, who: Uploader, row: UploadRow) -> ApiResult<UploadRow> {
     let sha = row.sha256;
     let _guard = state.files.lock_for(sha).lock().await;
+    if row.complete {
+        state.files.discard_partial(sha, &who.key())?;
+        return Ok(row);
+    }
     let files = state.files.clone();
-    let size = row.size;
-    let counted = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
-        if files.has_final(sha) {
-            return files.final_is_intact(sha);
-        }
-        if size > 0 && files.partial_len(sha)? == size {
-            return Ok(files.finish(sha)? == Finish::Stored);
+    let (size, key) = (row.size, who.key());
+    let finished = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+        if size > 0 && files.partial_len(sha, &key)? == size {
+            return Ok(files.finish(sha, &key)? == Finish::Stored);
         }
         Ok(false)
     })
     .await??;
-    if counted {
-        blocking(state, move |s| s.complete_attachment(sha, Utc::now())).await?;
-        return Ok(AttachmentRow {
+    if finished {
+        count_upload(state, who, &row).await?;
+        return Ok(UploadRow {
             complete: true,
             ..row
         });
@@ -120,15 +170,26 @@ pub async fn create(
             format!("attachments are at most {MAX_ATTACHMENT_BYTES} bytes"),
         ));
     }
-    check_scope(&state, &auth, req.sha256).await?;
-    let user = auth.user.id;
-    let row = blocking(&state, move |s| s.create_attachment(&req, user, Utc::now())).await?;
-    let row = adopt_orphan(&state, row).await?;
-    Ok(Json(status(&state, row).await?))
+    check_upload_scope(&state, &auth, req.sha256).await?;
+    let who = uploader(&auth);
+    let sha = req.sha256;
+    let row = {
+        let _guard = state.files.lock_for(sha).lock().await;
+        let (row, restarted) =
+            blocking(&state, move |s| s.open_upload(&req, who, Utc::now())).await?;
+        if restarted {
+            tracing::info!(sha256 = %sha, uploader = %who.key(), "upload announced with another size; starting over");
+            state.files.discard_partial(sha, &who.key())?;
+        }
+        row
+    };
+    let row = adopt_orphan(&state, who, row).await?;
+    Ok(Json(status(&state, who, &row)?))
 }
 
-async fn existing(state: &OfficeState, sha: Digest) -> ApiResult<AttachmentRow> {
-    blocking(state, move |s| s.attachment(sha))
+/// This uploader's session of `sha`.
+async fn existing(state: &OfficeState, who: Uploader, sha: Digest) -> ApiResult<UploadRow> {
+    blocking(state, move |s| s.upload(sha, who))
         .await?
         .ok_or_else(|| {
             ApiError::new(
@@ -138,7 +199,6 @@ async fn existing(state: &OfficeState, sha: Digest) -> ApiResult<AttachmentRow> 
             )
         })
 }
-
 fn offset_headers(st: &AttachmentStatus) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert(UPLOAD_OFFSET_HEADER, HeaderValue::from(st.offset));
@@ -146,7 +206,9 @@ fn offset_headers(st: &AttachmentStatus) -> HeaderMap {
     h
 }
 
-/// How many bytes the office holds (`Upload-Offset`), to resume after a cut.
+/// How many bytes the office holds of the caller's upload (`Upload-Offset`), to resume after a cut.
+/// Office staff without an upload of their own learn whether the content arrived: its full length
+/// as offset if it did, 404 if not.
 #[utoipa::path(head, path = "/api/v1/attachments/{sha256}", tag = "attachments",
     params(("sha256" = String, Path, description = "content address")),
     responses((status = 200, description = "Upload-Offset and Upload-Length headers"), (status = 404)))]
@@ -156,10 +218,27 @@ pub async fn head(
     Path(sha): Path<String>,
 ) -> ApiResult<Response> {
     let sha = parse_sha(&sha)?;
-    check_scope(&state, &auth, sha).await?;
-    let row = existing(&state, sha).await?;
-    let row = adopt_orphan(&state, row).await?;
-    let st = status(&state, row).await?;
+    check_upload_scope(&state, &auth, sha).await?;
+    let who = uploader(&auth);
+    let row = match existing(&state, who, sha).await {
+        Err(_) if auth.is_office_staff() => {
+            let got = blocking(&state, move |s| s.attachment(sha)).await?;
+            let row = got.filter(|row| row.complete).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    ErrorCode::NotReceived,
+                    "the file has not fully arrived yet",
+                )
+            })?;
+            UploadRow {
+                sha256: sha,
+                size: row.size,
+                complete: true,
+            }
+        }
+        found => adopt_orphan(&state, who, found?).await?,
+    };
+    let st = status(&state, who, &row)?;
     Ok((StatusCode::OK, offset_headers(&st)).into_response())
 }
 
@@ -188,14 +267,16 @@ pub async fn patch(
         .ok_or_else(|| {
             ApiError::bad_request(ErrorCode::MissingOffset, "send the Upload-Offset header")
         })?;
-    check_scope(&state, &auth, sha).await?;
+    check_upload_scope(&state, &auth, sha).await?;
+    let who = uploader(&auth);
+    let key = who.key();
     let _guard = state.files.lock_for(sha).lock().await;
-    let row = existing(&state, sha).await?;
+    let row = existing(&state, who, sha).await?;
     if row.complete {
-        let st = status(&state, row).await?;
+        let st = status(&state, who, &row)?;
         return Ok((offset_headers(&st), Json(st)).into_response());
     }
-    let held = state.files.partial_len(sha)?;
+    let held = state.files.partial_len(sha, &key)?;
     if offset != held {
         let mut err = ApiError::new(
             StatusCode::CONFLICT,
@@ -212,19 +293,16 @@ pub async fn patch(
         ));
     }
     let files = state.files.clone();
-    let now_len = tokio::task::spawn_blocking(move || files.append(sha, offset, &body)).await??;
+    let k = key.clone();
+    let now_len =
+        tokio::task::spawn_blocking(move || files.append(sha, &k, offset, &body)).await??;
     if now_len == row.size {
         let files = state.files.clone();
-        match tokio::task::spawn_blocking(move || files.finish(sha)).await?? {
-            Finish::Stored => {
-                blocking(&state, move |s| s.complete_attachment(sha, Utc::now())).await?;
-                tracing::info!(sha256 = %sha, bytes = row.size, "attachment stored");
-                state.live.publish(LiveEvent::AttachmentReceived {
-                    sha256: sha.to_hex(),
-                });
-            }
+        let k = key.clone();
+        match tokio::task::spawn_blocking(move || files.finish(sha, &k)).await?? {
+            Finish::Stored => count_upload(&state, who, &row).await?,
             Finish::HashMismatch { actual } => {
-                tracing::warn!(sha256 = %sha, %actual, "attachment bytes do not match their hash; discarded");
+                tracing::warn!(sha256 = %sha, %actual, uploader = %key, "attachment bytes do not match their hash; discarded");
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     ErrorCode::HashMismatch,
@@ -235,8 +313,8 @@ pub async fn patch(
             }
         }
     }
-    let row = existing(&state, sha).await?;
-    let st = status(&state, row).await?;
+    let row = existing(&state, who, sha).await?;
+    let st = status(&state, who, &row)?;
     Ok((offset_headers(&st), Json(st)).into_response())
 }
 
@@ -251,9 +329,11 @@ pub async fn download(
     Path(sha): Path<String>,
 ) -> ApiResult<Response> {
     let sha = parse_sha(&sha)?;
-    check_scope(&state, &auth, sha).await?;
-    let row = existing(&state, sha).await?;
-    if !row.complete {
+    check_read_scope(&state, &auth, sha).await?;
+    let received = blocking(&state, move |s| s.attachment(sha))
+        .await?
+        .is_some_and(|row| row.complete);
+    if !received {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::NotReceived,
@@ -262,9 +342,25 @@ pub async fn download(
     }
     let files = state.files.clone();
     let bytes = tokio::task::spawn_blocking(move || files.read(sha)).await??;
-    let mime = HeaderValue::from_str(&row.mime)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    // The office decides the type from the bytes; the uploader's announcement is never used.
+    let (mime, ext) = served_type(&bytes);
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{sha}.{ext}\""))
+        .expect("a hex name and a fixed extension are a valid header");
     // Content-addressed: the bytes at this URL never change (private: it needs a token).
     let cache = HeaderValue::from_static("private, max-age=31536000, immutable");
-    Ok(([(CONTENT_TYPE, mime), (CACHE_CONTROL, cache)], bytes).into_response())
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(mime)),
+            (CONTENT_DISPOSITION, disposition),
+            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            // Opened as a page anyway, it could run nothing.
+            (
+                CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; sandbox"),
+            ),
+            (CACHE_CONTROL, cache),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -5,9 +5,18 @@
 //! asks for a one-time challenge (`POST /auth/challenge`), signs
 //! [`heatcrew_protocol::log::enrolment_message`] with its key, and sends both with the password.
 //! The challenge is used up by the attempt, whatever its outcome.
+//!
+//! A device is bound to its first user: another user signing in on it is refused
+//! (`device_other_user`) unless an admin marked it shared or moved it (`api::admin`). Failed
+//! sign-ins are throttled per account and address ([`crate::throttle`]); password hashing runs on
+//! a bounded queue. Staff may add a TOTP second factor ([`super::totp`]). Refresh tokens work only
+//! for the device they were issued to and never past the session's absolute lifetime; staff
+//! sessions also end when idle (`api::extract`). Every sign-in, failure and session end is written
+//! to the audit log ([`crate::audit`]).
 
-use super::extract::{ApiJson, Auth, STAFF, blocking, token_hash};
+use super::extract::{ApiJson, Auth, ClientAddr, STAFF, blocking, token_hash};
 use crate::OfficeState;
+use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::store::{NewSession, RefreshOutcome, Rotation, UserRecord};
 use argon2::password_hash::rand_core::OsRng;
@@ -20,7 +29,8 @@ use chrono::{DateTime, Utc};
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::log::enrolment_message;
 use heatcrew_protocol::sync::{
-    ChallengeRequest, ChallengeResponse, LoginRequest, LoginResponse, RefreshRequest, UserInfo,
+    ChallengeRequest, ChallengeResponse, LoginRequest, LoginResponse, RefreshRequest, Role,
+    UserInfo,
 };
 use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest};
 use rand::RngCore;
@@ -37,6 +47,7 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .routes(routes!(staff_login))
         .routes(routes!(refresh))
         .routes(routes!(revoke))
+        .merge(super::totp::routes())
 }
 
 /// Each argon2 run takes 19 MiB and a core for a while. They run on a few dedicated threads: that
@@ -172,27 +183,96 @@ fn new_token() -> (String, Digest) {
 pub struct StaffLoginRequest {
     pub username: String,
     pub password: String,
+    /// The six-digit code of the user's authenticator app, once they set up a second factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub totp: Option<String>,
 }
 
+/// Count a failed sign-in against its account and address and write it to the audit log.
+async fn failed(
+    state: &OfficeState,
+    username: &str,
+    address: Option<&str>,
+    reason: &str,
+) -> ApiResult<()> {
+    let policy = &state.config.throttle;
+    state
+        .login_guard
+        .fail(policy, username, address, state.now());
+    tracing::info!(username, address, reason, "sign-in refused");
+    audit::record(
+        state,
+        NewAudit::new(AuditKind::SignInFailed)
+            .username(username)
+            .address(address)
+            .detail(serde_json::json!({ "reason": reason })),
+    )
+    .await
+}
+
+/// A complete sign-in: the account's failure counts are cleared, the audit log has it.
+async fn signed_in(
+    state: &OfficeState,
+    user: &UserInfo,
+    address: Option<&str>,
+    detail: serde_json::Value,
+) -> ApiResult<()> {
+    state.login_guard.succeed(&user.username, address);
+    audit::record(
+        state,
+        NewAudit::new(AuditKind::SignIn)
+            .actor(user.id, &user.username)
+            .address(address)
+            .detail(detail),
+    )
+    .await
+}
+
+/// Check a password: refused at once with 429 while the account or address is locked out, or
+/// while the hashing queue is full; a failure is counted and audited.
 async fn check_password(
     state: &OfficeState,
     username: String,
     password: String,
+    address: Option<&str>,
 ) -> ApiResult<UserRecord> {
-    let user = blocking(state, move |s| s.user_by_username(&username)).await?;
+    let policy = &state.config.throttle;
+    if let Err(secs) = state
+        .login_guard
+        .check(policy, &username, address, state.now())
+    {
+        return Err(ApiError::too_many(
+            ErrorCode::TooManyAttempts,
+            format!("too many failed sign-ins for this account or address; try again in {secs} s"),
+            secs,
+        ));
+    }
+    let Some(_place) = state.login_guard.enter_hashing(policy) else {
+        return Err(ApiError::too_many(
+            ErrorCode::LoginBusy,
+            "too many sign-ins are being checked at once; try again in a second",
+            1,
+        ));
+    };
+    let name = username.clone();
+    let user = blocking(state, move |s| s.user_by_username(&name)).await?;
     let bad = || ApiError::unauthorized(ErrorCode::BadCredentials, "wrong username or password");
     let Some(user) = user else {
         // Spend the same time as a real check, so response time does not reveal usernames.
         let _ = with_argon2(move || verify_password(&password, DUMMY_HASH)).await;
+        failed(state, &username, address, "unknown_user").await?;
         return Err(bad());
     };
     let hash = user.password_hash.clone();
     let ok = with_argon2(move || verify_password(&password, &hash)).await?;
     if !ok {
+        failed(state, &username, address, "bad_password").await?;
         return Err(bad());
     }
     // Said only to whoever knows the password, so it reveals nothing to a guesser.
     if !user.active {
+        failed(state, &username, address, "deactivated").await?;
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
             ErrorCode::UserDeactivated,
@@ -215,11 +295,18 @@ async fn open_session(
     state: &OfficeState,
     user_id: Uuid,
     device_id: Option<Uuid>,
+    totp_setup_only: bool,
     now: DateTime<Utc>,
 ) -> ApiResult<Tokens> {
     let (access, access_hash) = new_token();
     let (refresh, refresh_hash) = new_token();
-    let access_expires_at = now + state.config.access_ttl;
+    let max_age = if device_id.is_some() {
+        state.config.session_max_age
+    } else {
+        state.config.staff_max_age
+    };
+    let absolute_expires_at = now + max_age;
+    let access_expires_at = (now + state.config.access_ttl).min(absolute_expires_at);
     let session = NewSession {
         id: Uuid::now_v7(),
         user_id,
@@ -228,6 +315,8 @@ async fn open_session(
         access_expires_at,
         refresh_hash,
         refresh_expires_at: now + state.config.refresh_ttl,
+        absolute_expires_at,
+        totp_setup_only,
         now,
     };
     blocking(state, move |s| s.create_session(session)).await?;
@@ -276,7 +365,7 @@ pub async fn challenge(
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let challenge = hex::encode(bytes);
-    let now = Utc::now();
+    let now = state.now();
     let expires_at = now + CHALLENGE_TTL;
     let (c, device) = (challenge.clone(), req.device_id);
     blocking(&state, move |s| {
@@ -316,7 +405,7 @@ async fn check_proof(
             "challenge must be 64 and proof 128 lowercase hex characters",
         ));
     }
-    let (device, now) = (req.device_id, Utc::now());
+    let (device, now) = (req.device_id, state.now());
     // Unknown, used, another device's or expired: 409, so a device asks for a fresh challenge
     // (a login repeated by the network finds its challenge used up).
     blocking(state, move |s| s.take_challenge(&challenge, device, now)).await?;
@@ -337,9 +426,12 @@ async fn check_proof(
     responses((status = 200, body = Object, description = "LoginResponse"),
         (status = 400, body = ErrorBodySchema, description = "bad_public_key, bad_proof (malformed)"),
         (status = 401, body = ErrorBodySchema, description = "bad_credentials, proof_required, bad_proof"),
-        (status = 409, body = ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key; challenge_unknown, challenge_wrong_device, challenge_expired: ask for a new challenge")))]
+        (status = 403, body = ErrorBodySchema, description = "device_other_user: the device is bound to another user (an admin can share or move it)"),
+        (status = 409, body = ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key; challenge_unknown, challenge_wrong_device, challenge_expired: ask for a new challenge"),
+        (status = 429, body = ErrorBodySchema, description = "too_many_attempts, login_busy; see Retry-After")))]
 pub async fn login(
     State(state): State<OfficeState>,
+    ClientAddr(address): ClientAddr,
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
@@ -350,20 +442,50 @@ pub async fn login(
                 "device_public_key must be an Ed25519 public key as 64 lowercase hex characters",
             )
         })?;
-    let user = check_password(&state, req.username.clone(), req.password.clone()).await?;
+    let address = address.as_deref();
+    let user = check_password(&state, req.username.clone(), req.password.clone(), address).await?;
     check_proof(&state, &req, &key).await?;
-    let now = Utc::now();
+    let now = state.now();
     let (device_id, public_key, name, user_id) = (
         req.device_id,
         req.device_public_key.to_lowercase(),
         req.device_name,
         user.info.id,
     );
-    blocking(&state, move |s| {
+    let known = blocking(&state, move |s| s.device(device_id))
+        .await?
+        .is_some();
+    let enrolled = blocking(&state, move |s| {
         s.enrol_device(device_id, &public_key, &name, user_id, now)
     })
+    .await;
+    let device = match enrolled {
+        Err(mut e) if e.body.code == ErrorCode::DeviceOtherUser => {
+            failed(&state, &user.info.username, address, "device_other_user").await?;
+            e.status = StatusCode::FORBIDDEN;
+            return Err(e);
+        }
+        other => other?,
+    };
+    if !known {
+        audit::record(
+            &state,
+            NewAudit::new(AuditKind::DeviceEnrolled)
+                .actor(user.info.id, &user.info.username)
+                .address(address)
+                .subject(device_id)
+                .detail(serde_json::json!({ "code": device.code, "name": device.name })),
+        )
+        .await?;
+    }
+    let tokens = open_session(&state, user.info.id, Some(req.device_id), false, now).await?;
+    signed_in(
+        &state,
+        &user.info,
+        address,
+        serde_json::json!({ "device": device_id, "device_code": device.code, "shared": device.shared }),
+    )
     .await?;
-    let tokens = open_session(&state, user.info.id, Some(req.device_id), now).await?;
     if let Some(device_time) = headers
         .get(DEVICE_TIME_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -383,21 +505,53 @@ pub async fn login(
 }
 
 /// Sign in as dispatcher or admin, without a device. The response's `device_code` is empty.
+/// With a second factor set up, `totp` is needed too (`totp_required` without it). An admin who
+/// must have one and has none gets a session that can only set it up (`api::totp`).
 #[utoipa::path(post, path = "/api/v1/auth/staff-login", tag = "auth", request_body = StaffLoginRequest,
     responses((status = 200, body = Object, description = "LoginResponse (device_code empty)"),
-        (status = 401, body = ErrorBodySchema), (status = 403, body = ErrorBodySchema)))]
+        (status = 401, body = ErrorBodySchema, description = "bad_credentials, totp_required, bad_totp"),
+        (status = 403, body = ErrorBodySchema),
+        (status = 429, body = ErrorBodySchema, description = "too_many_attempts, login_busy; see Retry-After")))]
 pub async fn staff_login(
     State(state): State<OfficeState>,
+    ClientAddr(address): ClientAddr,
     ApiJson(req): ApiJson<StaffLoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let user = check_password(&state, req.username, req.password).await?;
+    let address = address.as_deref();
+    let user = check_password(&state, req.username, req.password, address).await?;
     if !STAFF.contains(&user.info.role) {
         return Err(ApiError::forbidden(
             "field staff log in from the app, with their device",
         ));
     }
-    let now = Utc::now();
-    let tokens = open_session(&state, user.info.id, None, now).await?;
+    let now = state.now();
+    let setup_only = match (&user.totp_secret, req.totp.as_deref()) {
+        (Some(_), None) => {
+            return Err(ApiError::unauthorized(
+                ErrorCode::TotpRequired,
+                "this account has two-step verification: send the authenticator code as totp",
+            ));
+        }
+        (Some(secret), Some(code)) => {
+            if !super::totp::check_code(secret, code, now) {
+                failed(&state, &user.info.username, address, "bad_totp").await?;
+                return Err(ApiError::unauthorized(
+                    ErrorCode::BadTotp,
+                    "the authenticator code is wrong or expired",
+                ));
+            }
+            false
+        }
+        (None, _) => state.config.require_admin_totp && user.info.role == Role::Admin,
+    };
+    let tokens = open_session(&state, user.info.id, None, setup_only, now).await?;
+    signed_in(
+        &state,
+        &user.info,
+        address,
+        serde_json::json!({ "staff": true, "totp": user.totp_secret.is_some(), "totp_setup_only": setup_only }),
+    )
+    .await?;
     Ok(Json(response(&state, tokens, user.info, None, now).await?))
 }
 
@@ -407,22 +561,36 @@ pub async fn staff_login(
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
     request_body(content = Object, description = "heatcrew_protocol::sync::RefreshRequest"),
     responses((status = 200, body = Object, description = "LoginResponse"),
-        (status = 401, body = ErrorBodySchema, description = "bad_refresh_token or refresh_reused")))]
+        (status = 401, body = ErrorBodySchema, description = "bad_refresh_token, refresh_reused, refresh_wrong_device, session_expired")))]
 pub async fn refresh(
     State(state): State<OfficeState>,
+    ClientAddr(address): ClientAddr,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let now = Utc::now();
+    let now = state.now();
+    let idle = chrono::TimeDelta::from_std(state.config.staff_idle_timeout)
+        .unwrap_or(chrono::TimeDelta::MAX);
     let (access, access_hash) = new_token();
     let (refresh, refresh_hash) = new_token();
     let access_expires_at = now + state.config.access_ttl;
     let rotation = Rotation {
         presented_refresh: token_hash(req.refresh_token.trim()),
+        device_id: req.device_id,
+        staff_idle_before: now
+            .checked_sub_signed(idle)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC),
         access_hash,
         access_expires_at,
         refresh_hash,
         refresh_expires_at: now + state.config.refresh_ttl,
         now,
+    };
+    let ended = |reason: &'static str| {
+        let entry = NewAudit::new(AuditKind::SessionEnded)
+            .address(address.as_deref())
+            .detail(serde_json::json!({ "reason": reason, "device": req.device_id }));
+        let state = state.clone();
+        async move { audit::record(&state, entry).await }
     };
     match blocking(&state, move |s| s.refresh_session(rotation)).await? {
         RefreshOutcome::Rotated { user, device_id } => {
@@ -437,8 +605,24 @@ pub async fn refresh(
             ErrorCode::BadRefreshToken,
             "the refresh token is unknown, expired or revoked; log in again",
         )),
+        RefreshOutcome::Expired => {
+            ended("expired").await?;
+            Err(ApiError::unauthorized(
+                ErrorCode::SessionExpired,
+                "this session reached its time limit or was idle too long and has ended; log in again",
+            ))
+        }
+        RefreshOutcome::WrongDevice => {
+            tracing::warn!(device = ?req.device_id, "a refresh token came from another device; session revoked");
+            ended("refresh_wrong_device").await?;
+            Err(ApiError::unauthorized(
+                ErrorCode::RefreshWrongDevice,
+                "this refresh token was issued to another device; the session is ended, log in again",
+            ))
+        }
         RefreshOutcome::Reused => {
             tracing::warn!("a rotated-out refresh token came back; session revoked");
+            ended("refresh_reused").await?;
             Err(ApiError::unauthorized(
                 ErrorCode::RefreshReused,
                 "this refresh token was already used; the session is revoked, log in again",
@@ -450,8 +634,14 @@ pub async fn refresh(
 /// Revoke the caller's own session (log out).
 #[utoipa::path(post, path = "/api/v1/auth/revoke", tag = "auth", responses((status = 204), (status = 401, body = ErrorBodySchema)))]
 pub async fn revoke(State(state): State<OfficeState>, auth: Auth) -> ApiResult<StatusCode> {
-    let id = auth.session_id;
-    blocking(&state, move |s| s.revoke_session(id, Utc::now())).await?;
+    let (id, now) = (auth.session_id, state.now());
+    blocking(&state, move |s| s.revoke_session(id, now)).await?;
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::SignOut)
+            .detail(serde_json::json!({ "device": auth.device_id })),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

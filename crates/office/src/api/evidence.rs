@@ -149,6 +149,12 @@ pub async fn export_lines(
     Query(scope): Query<ExportScope>,
 ) -> ApiResult<impl IntoResponse> {
     auth.require(STAFF)?;
+    crate::audit::record(
+        &state,
+        crate::audit::NewAudit::by(&auth, crate::audit::AuditKind::Export)
+            .detail(serde_json::json!({ "scope": format!("{scope:?}") })),
+    )
+    .await?;
     let key = state.office_key.clone();
     let lines = blocking(&state, move |s| export(s, &key, &scope, Utc::now())).await?;
     let mut body = Vec::new();

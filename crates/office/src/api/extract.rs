@@ -10,7 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{Role, UserInfo};
 use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest};
@@ -65,7 +65,56 @@ pub struct Auth {
     pub user: UserInfo,
     pub device_id: Option<Uuid>,
     pub session_id: Uuid,
+    /// The client's address ([`client_address`]), for the audit log.
+    pub address: Option<String>,
 }
+
+/// The caller of the few endpoints an admin may use before setting up a second factor (the TOTP
+/// setup); [`Auth`] refuses such a session everywhere else with `totp_setup_required`.
+#[derive(Debug, Clone)]
+pub struct SetupAuth(pub Auth);
+
+/// The client's address: the TCP peer, or behind a reverse proxy the last entry of the header
+/// named in `Config::client_address_header` (the one the proxy itself appended). `None` when
+/// neither is known (a router served without connect info).
+pub fn client_address(
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+    state: &OfficeState,
+) -> Option<String> {
+    if let Some(name) = state.config.client_address_header.as_deref() {
+        return headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty())
+            .map(str::to_owned);
+    }
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}
+
+/// The client's address as [`client_address`] reads it (for handlers without a token: sign-in).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub Option<String>);
+
+impl FromRequestParts<OfficeState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &OfficeState) -> Result<Self, ApiError> {
+        Ok(ClientAddr(client_address(
+            &parts.headers,
+            &parts.extensions,
+            state,
+        )))
+    }
+}
+
+/// How often a session's `last_seen_at` is written (the staff idle timeout counts from it).
+const TOUCH_EVERY: TimeDelta = TimeDelta::minutes(1);
 
 impl Auth {
     pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
@@ -89,53 +138,99 @@ impl FromRequestParts<OfficeState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &OfficeState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    ErrorCode::MissingToken,
-                    "send Authorization: Bearer <access token>",
-                )
-            })?;
-        let hash = token_hash(token.trim());
-        let session = blocking(state, move |s| s.session_by_access(hash))
-            .await?
-            .ok_or_else(|| {
-                ApiError::unauthorized(ErrorCode::BadToken, "unknown access token; log in again")
-            })?;
-        if session.revoked {
-            return Err(ApiError::unauthorized(
-                ErrorCode::TokenRevoked,
-                "this session was revoked; log in again",
-            ));
-        }
-        let now = Utc::now();
-        if session.access_expires_at <= now {
-            return Err(ApiError::unauthorized(
-                ErrorCode::TokenExpired,
-                "the access token expired; refresh it",
-            ));
-        }
-        if let (Some(device), Some(device_time)) = (session.device_id, device_time(parts)) {
-            let offset = (now - device_time).num_milliseconds();
-            let jump = state.config.clock_jump_threshold.as_millis() as i64;
-            if let Err(e) = blocking(state, move |s| {
-                s.record_clock_offset(device, offset, jump, now)
-            })
-            .await
-            {
-                tracing::warn!(code = %e.body.code, "could not record the device clock offset");
-            }
-        }
-        Ok(Auth {
-            user: session.user,
-            device_id: session.device_id,
-            session_id: session.id,
-        })
+        authenticate(parts, state, false).await
     }
+}
+
+impl FromRequestParts<OfficeState> for SetupAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &OfficeState) -> Result<Self, ApiError> {
+        authenticate(parts, state, true).await.map(SetupAuth)
+    }
+}
+
+async fn authenticate(
+    parts: &mut Parts,
+    state: &OfficeState,
+    totp_setup: bool,
+) -> Result<Auth, ApiError> {
+    let token = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                ErrorCode::MissingToken,
+                "send Authorization: Bearer <access token>",
+            )
+        })?;
+    let hash = token_hash(token.trim());
+    let session = blocking(state, move |s| s.session_by_access(hash))
+        .await?
+        .ok_or_else(|| {
+            ApiError::unauthorized(ErrorCode::BadToken, "unknown access token; log in again")
+        })?;
+    if session.revoked {
+        return Err(ApiError::unauthorized(
+            ErrorCode::TokenRevoked,
+            "this session was revoked; log in again",
+        ));
+    }
+    let now = state.now();
+    let staff = session.device_id.is_none();
+    let idle_for = now - session.last_seen_at;
+    let idle = staff
+        && TimeDelta::from_std(state.config.staff_idle_timeout)
+            .is_ok_and(|limit| idle_for >= limit);
+    if session.absolute_expires_at <= now || idle {
+        let id = session.id;
+        blocking(state, move |s| s.revoke_session(id, now)).await?;
+        return Err(ApiError::unauthorized(
+            ErrorCode::SessionExpired,
+            if idle {
+                "this session was idle too long and has ended; sign in again"
+            } else {
+                "this session reached its time limit and has ended; sign in again"
+            },
+        ));
+    }
+    if session.access_expires_at <= now {
+        return Err(ApiError::unauthorized(
+            ErrorCode::TokenExpired,
+            "the access token expired; refresh it",
+        ));
+    }
+    if session.totp_setup_only && !totp_setup {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::TotpSetupRequired,
+            "set up two-step verification first (POST /api/v1/auth/totp/setup, then /confirm)",
+        ));
+    }
+    // Only staff sessions idle out; a device's requests cost no extra write.
+    if staff && idle_for >= TOUCH_EVERY {
+        let id = session.id;
+        blocking(state, move |s| s.touch_session(id, now)).await?;
+    }
+    if let (Some(device), Some(device_time)) = (session.device_id, device_time(parts)) {
+        let offset = (now - device_time).num_milliseconds();
+        let jump = state.config.clock_jump_threshold.as_millis() as i64;
+        if let Err(e) = blocking(state, move |s| {
+            s.record_clock_offset(device, offset, jump, now)
+        })
+        .await
+        {
+            tracing::warn!(code = %e.body.code, "could not record the device clock offset");
+        }
+    }
+    Ok(Auth {
+        user: session.user,
+        device_id: session.device_id,
+        session_id: session.id,
+        address: client_address(&parts.headers, &parts.extensions, state),
+    })
 }
 
 fn device_time(parts: &Parts) -> Option<chrono::DateTime<Utc>> {

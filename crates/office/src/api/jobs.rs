@@ -9,10 +9,10 @@ use crate::store::{Route, StoreError};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
-use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::{
     AppointmentWindow, Checkpoint, Customer, Job, JobKind, JobStatus, TemplateRef,
 };
+use heatcrew_protocol::{ErrorCode, bounds};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -77,7 +77,15 @@ fn default_kind() -> JobKind {
     JobKind::HomeRepair
 }
 
+fn out_of_range(r: heatcrew_protocol::bounds::OutOfRange) -> ApiError {
+    ApiError::invalid(ErrorCode::OutOfRange, r.to_string())
+}
+
 fn check_window(w: &AppointmentWindow) -> ApiResult<()> {
+    // The same bounds as every record (heatcrew_protocol::bounds): a window in year 262142 would
+    // reach devices and every clock computed from it.
+    bounds::check_time("window.start", w.start).map_err(out_of_range)?;
+    bounds::check_time("window.end", w.end).map_err(out_of_range)?;
     if w.end <= w.start {
         return Err(ApiError::invalid(
             ErrorCode::BadWindow,
@@ -125,7 +133,7 @@ pub fn job_from_request(
         ));
     }
     let repair = matches!(req.kind, JobKind::HomeRepair | JobKind::EmergencyRepair);
-    Ok(Job {
+    let job = Job {
         id: req.id.unwrap_or_else(Uuid::now_v7),
         kind: req.kind,
         template: template_for(req.kind),
@@ -139,7 +147,11 @@ pub fn job_from_request(
         checkpoints,
         status: JobStatus::Open,
         revision: 1,
-    })
+    };
+    bounds::check_job(&job).map_err(out_of_range)?;
+    bounds::check_json("job", &serde_json::to_value(&job).unwrap_or_default())
+        .map_err(out_of_range)?;
+    Ok(job)
 }
 
 #[utoipa::path(post, path = "/api/v1/jobs", tag = "dispatch", request_body = CreateJobRequest,

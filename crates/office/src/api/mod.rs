@@ -42,6 +42,7 @@ pub mod network;
 pub mod openapi;
 pub mod reports;
 pub mod sync;
+pub mod totp;
 
 use crate::OfficeState;
 use crate::error::ApiError;

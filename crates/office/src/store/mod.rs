@@ -1,7 +1,7 @@
 //! Storage behind [`OfficeStore`], so that PostgreSQL can follow the embedded SQLite default. The
 //! trait is the sum of one trait per concern ([`AccountStore`], [`EnrolmentStore`],
 //! [`LedgerStore`], [`EvidenceLogStore`], [`AttachmentStore`], [`JobStore`], [`NetworkStore`],
-//! [`ReportStore`], [`AlertStore`], [`MetaStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
+//! [`ReportStore`], [`AlertStore`], [`MetaStore`], [`AuditStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
 //!
 //! Methods are synchronous: the HTTP layer calls them on `spawn_blocking`. Every method that changes
 //! more than one row does so in one transaction. Rules that do not need the database (chain and
@@ -65,6 +65,10 @@ pub struct UserRecord {
     pub password_hash: String,
     /// Not deactivated: may sign in.
     pub active: bool,
+    /// The confirmed TOTP secret (base32), if the user set up a second factor.
+    pub totp_secret: Option<String>,
+    /// A TOTP secret being set up, not yet confirmed with a code.
+    pub totp_pending: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -85,8 +89,11 @@ pub struct DeviceRecord {
     /// Short code unique at this office (`D0001`), used in offline-issued notice numbers.
     pub code: String,
     pub name: String,
-    /// The user who logged in on it last.
+    /// The user the device is bound to: its first, or the one an admin moved it to. Nobody else
+    /// signs in on it unless it is `shared`.
     pub user_id: Uuid,
+    /// Marked by an admin as a crew's shared phone: any active field user may sign in on it.
+    pub shared: bool,
     pub enrolled_at: DateTime<Utc>,
     #[ts(type = "number")]
     pub last_seq: u64,
@@ -108,6 +115,10 @@ pub struct NewSession {
     pub access_expires_at: DateTime<Utc>,
     pub refresh_hash: Digest,
     pub refresh_expires_at: DateTime<Utc>,
+    /// No refresh renews the session past this.
+    pub absolute_expires_at: DateTime<Utc>,
+    /// An admin who must still set up a second factor: this session may do only that.
+    pub totp_setup_only: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -119,12 +130,22 @@ pub struct SessionRecord {
     pub device_id: Option<Uuid>,
     pub access_expires_at: DateTime<Utc>,
     pub revoked: bool,
+    /// The session ends then, whatever refreshes happened.
+    pub absolute_expires_at: DateTime<Utc>,
+    /// The last request made with it (written at most once a minute).
+    pub last_seen_at: DateTime<Utc>,
+    pub totp_setup_only: bool,
 }
 
 /// Fresh token hashes to rotate into a session on refresh.
 #[derive(Debug, Clone)]
 pub struct Rotation {
     pub presented_refresh: Digest,
+    /// The device the refresh comes from (`None`: a staff console). A device session refreshed
+    /// from another device id (or none) is ended.
+    pub device_id: Option<Uuid>,
+    /// A staff session not used since before this has been idle too long and ends.
+    pub staff_idle_before: DateTime<Utc>,
     pub access_hash: Digest,
     pub access_expires_at: DateTime<Utc>,
     pub refresh_hash: Digest,
@@ -141,6 +162,11 @@ pub enum RefreshOutcome {
     },
     /// Unknown, expired or revoked refresh token.
     Invalid,
+    /// Past the session's absolute lifetime, or a staff session idle too long: it is ended.
+    Expired,
+    /// A device session's refresh token presented by another device (or none): the session is
+    /// ended, because the token left the device it was issued to.
+    WrongDevice,
     /// An older refresh token came back after its successor was used: the session is revoked,
     /// because one of the two holders is not the device.
     Reused,
@@ -165,6 +191,17 @@ pub struct JobRecord {
     pub job: Job,
     pub created_at: DateTime<Utc>,
     pub cancel_reason: Option<String>,
+    /// Opened by a device in the field (an accident report, a repair found on patrol).
+    pub field_created: bool,
+    /// When an office dispatcher accepted the field-created job; from then on it counts in KPIs.
+    pub accepted_at: Option<DateTime<Utc>>,
+}
+
+impl JobRecord {
+    /// A field-created job no dispatcher has accepted yet: shown, but left out of the KPIs.
+    pub fn awaiting_acceptance(&self) -> bool {
+        self.field_created && self.accepted_at.is_none()
+    }
 }
 
 /// A patrol route: the checkpoints a patrol round visits.
@@ -193,6 +230,34 @@ pub struct AttachmentRow {
     pub complete: bool,
 }
 
+/// Who uploads: a device, or a staff user signed in without one. Each has upload sessions of its
+/// own, so nobody's announcement can fix the size of someone else's upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uploader {
+    pub user_id: Uuid,
+    pub device_id: Option<Uuid>,
+}
+
+impl Uploader {
+    /// The session key, also part of the partial file's name: `device-<id>` or `user-<id>`.
+    pub fn key(&self) -> String {
+        match self.device_id {
+            Some(d) => format!("device-{d}"),
+            None => format!("user-{}", self.user_id),
+        }
+    }
+}
+
+/// One uploader's upload session of one content address.
+#[derive(Debug, Clone)]
+pub struct UploadRow {
+    pub sha256: Digest,
+    /// As this uploader announced it.
+    pub size: u64,
+    /// Its own bytes arrived and hashed to `sha256`.
+    pub complete: bool,
+}
+
 /// Counts for the summary report that SQL answers directly.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
@@ -217,6 +282,7 @@ pub trait OfficeStore:
     + ReportStore
     + AlertStore
     + MetaStore
+    + AuditStore
     + Send
     + Sync
     + 'static
@@ -234,6 +300,7 @@ impl<T> OfficeStore for T where
         + ReportStore
         + AlertStore
         + MetaStore
+        + AuditStore
         + Send
         + Sync
         + 'static
@@ -253,14 +320,21 @@ pub trait AccountStore {
     fn set_user_active(&self, id: Uuid, active: bool, now: DateTime<Utc>) -> StoreResult<u64>;
     /// A new password hash; every session of the user is revoked (returns how many were live).
     fn set_password(&self, id: Uuid, password_hash: &str, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Remember a TOTP secret being set up (replacing one set up before and never confirmed).
+    fn set_totp_pending(&self, id: Uuid, secret: &str) -> StoreResult<()>;
+    /// Make the pending TOTP secret the user's second factor; `false` if none was pending.
+    fn confirm_totp(&self, id: Uuid) -> StoreResult<bool>;
+    /// The sessions opened for setting up a second factor become full sessions.
+    fn end_totp_setup_sessions(&self, id: Uuid) -> StoreResult<()>;
     fn add_crew(&self, name: &str, members: &[Uuid], now: DateTime<Utc>) -> StoreResult<Crew>;
     fn list_crews(&self) -> StoreResult<Vec<Crew>>;
 }
 
 /// Devices (enrolled keys, clock offsets) and the sessions their tokens open.
 pub trait EnrolmentStore {
-    /// Enrol `device_id` with `public_key`, or confirm it; a different key for a known id is a
-    /// `device_key_mismatch` conflict.
+    /// Enrol `device_id` with `public_key` bound to `user_id`, or confirm it; a different key for
+    /// a known id is a `device_key_mismatch` conflict, another user on a device neither shared nor
+    /// moved to them a `device_other_user` conflict.
     fn enrol_device(
         &self,
         device_id: Uuid,
@@ -270,6 +344,17 @@ pub trait EnrolmentStore {
         now: DateTime<Utc>,
     ) -> StoreResult<DeviceRecord>;
     fn device(&self, id: Uuid) -> StoreResult<Option<DeviceRecord>>;
+    /// Bind a device to another user (an admin's decision): it is no longer shared, and every
+    /// session on it ends (returns the device and how many were live).
+    fn move_device(
+        &self,
+        device_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(DeviceRecord, u64)>;
+    /// Mark a device a crew's shared phone (any field user may sign in on it), or bound again to
+    /// its user.
+    fn set_device_shared(&self, device_id: Uuid, shared: bool) -> StoreResult<DeviceRecord>;
     fn list_devices(&self) -> StoreResult<Vec<DeviceRecord>>;
     /// Remember the device's clock offset; count a jump when it moved by more than `jump_ms`.
     fn record_clock_offset(
@@ -283,6 +368,8 @@ pub trait EnrolmentStore {
     fn session_by_access(&self, access_hash: Digest) -> StoreResult<Option<SessionRecord>>;
     fn refresh_session(&self, rotation: Rotation) -> StoreResult<RefreshOutcome>;
     fn revoke_session(&self, session_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Note that a session was used now (for the staff idle timeout).
+    fn touch_session(&self, session_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
     /// Revoke every session of a device (a lost phone); returns how many were live.
     fn revoke_device_sessions(&self, device_id: Uuid, now: DateTime<Utc>) -> StoreResult<u64>;
     /// Remember a one-time enrolment challenge (hex) for `device_id` until `expires_at`; forget
@@ -378,15 +465,31 @@ pub trait EvidenceLogStore {
 
 /// Attachment metadata; the bytes live in [`crate::files::FileStore`].
 pub trait AttachmentStore {
+    /// An accepted event of `user_id` references the content (the upload scope).
     fn attachment_referenced_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool>;
+    /// A field user may read the content: they uploaded it, or a job now assigned to them has an
+    /// accepted event referencing it pushed by one of its uploaders or by office staff.
+    fn attachment_readable_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool>;
+    /// The content, once it arrived (`complete`).
     fn attachment(&self, sha256: Digest) -> StoreResult<Option<AttachmentRow>>;
-    fn create_attachment(
+    /// Open (or find) `uploader`'s session. An unfinished one announced with another size starts
+    /// over: the answer's `bool` says so, and the caller drops its partial file.
+    fn open_upload(
         &self,
         create: &AttachmentCreate,
-        user_id: Uuid,
+        uploader: Uploader,
         now: DateTime<Utc>,
-    ) -> StoreResult<AttachmentRow>;
-    fn complete_attachment(&self, sha256: Digest, now: DateTime<Utc>) -> StoreResult<()>;
+    ) -> StoreResult<(UploadRow, bool)>;
+    fn upload(&self, sha256: Digest, uploader: Uploader) -> StoreResult<Option<UploadRow>>;
+    /// Count `uploader`'s session (its bytes hashed to `sha256`) and, if it is the first, the
+    /// content as received.
+    fn complete_upload(
+        &self,
+        sha256: Digest,
+        uploader: Uploader,
+        mime: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Every attachment counted as received.
     fn complete_attachments(&self) -> StoreResult<Vec<Digest>>;
 }
@@ -403,6 +506,14 @@ pub trait JobStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Job>;
     fn cancel_job(&self, job_id: Uuid, reason: &str, now: DateTime<Utc>) -> StoreResult<Job>;
+    /// A dispatcher accepts a field-created job (idempotent: the first acceptance stays);
+    /// `not_field_created` for a job the office opened.
+    fn accept_field_job(
+        &self,
+        job_id: Uuid,
+        by: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<JobRecord>;
     fn job(&self, job_id: Uuid) -> StoreResult<Option<JobRecord>>;
     fn list_jobs(&self) -> StoreResult<Vec<JobRecord>>;
     /// The jobs on the dispatch board between `from` and `to` (appointment, else report time;
@@ -475,4 +586,16 @@ pub trait AlertStore {
         device_id: Uuid,
         limit: usize,
     ) -> StoreResult<Vec<heatcrew_protocol::sync::AlertAcknowledgement>>;
+}
+
+/// The audit log (`crate::audit`): appended to, read back by admins. There is no method to change
+/// or delete an entry, on purpose; the SQLite schema refuses it too.
+pub trait AuditStore {
+    /// Append one entry; returns its sequence number.
+    fn append_audit(&self, entry: &crate::audit::NewAudit) -> StoreResult<u64>;
+    /// Entries matching `query`, newest first (keyset: `seq < query.before`).
+    fn audit_page(
+        &self,
+        query: &crate::audit::AuditQuery,
+    ) -> StoreResult<Vec<crate::audit::AuditEntry>>;
 }

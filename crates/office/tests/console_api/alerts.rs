@@ -63,7 +63,7 @@ async fn an_accident_raises_an_alert_that_a_dispatcher_acknowledges_and_the_devi
     let dispatch = o.staff_token("dispatch").await;
     let mut dev = o.device("tech_a").await;
     let tech_id = o.user_id("tech_a");
-    let mut live = o.running.state.live.subscribe();
+    let mut live = o.running().state.live.subscribe();
 
     let (id, events) = accident(&mut dev, tech_id, "幸福路12号门前");
     o.push_accepted(&dev, &events).await;

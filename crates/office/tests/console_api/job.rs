@@ -82,7 +82,7 @@ async fn the_job_page_has_localised_steps_names_both_clocks_and_the_chain_status
     assert_eq!(chains[0]["events"], 2);
 
     // Someone with the database file edits the second event's payload.
-    let db = o.running.state.config.db.clone();
+    let db = o.db().to_owned();
     let conn = rusqlite::Connection::open(&db).expect("open the office database");
     let changed = conn
         .execute(

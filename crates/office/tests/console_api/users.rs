@@ -187,6 +187,7 @@ async fn a_new_password_replaces_the_old_one_and_ends_every_session() {
 const CONSOLE_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/api/v1/console/board"),
     ("GET", "/api/v1/console/jobs/{id}"),
+    ("POST", "/api/v1/console/jobs/{id}/accept"),
     ("GET", "/api/v1/console/customers?phone=13800138000"),
     ("GET", "/api/v1/console/users"),
     ("GET", "/api/v1/jobs/{id}/bundle"),
@@ -196,6 +197,7 @@ const CONSOLE_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/api/v1/live"),
     ("GET", "/api/v1/console/alerts"),
     ("POST", "/api/v1/console/alerts/{id}/ack"),
+    ("GET", "/api/v1/console/audit"),
 ];
 
 #[tokio::test]

@@ -1,168 +1,58 @@
-//! What the evidence tests share: an office on 127.0.0.1:0 with a temp database, simulated devices
-//! that keep what the office gives them, the verifiers (ours, the CLI, the Python one) and the
-//! tampering tools.
+//! What the evidence tests share: heatcrew-testkit's office (on 127.0.0.1:0 with a temp database)
+//! with the calls these tests make of it ([`EvidenceOffice`]), simulated devices (the kit's
+//! `KeyDevice`) that keep what the office gives them, the verifiers (ours, the CLI, the Python one)
+//! and the tampering tools.
 
 use chrono::Utc;
-use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-use heatcrew_office::store::{OfficeStore, SqliteStore};
-use heatcrew_office::{Config, Office, RunningOffice};
+use ed25519_dalek::VerifyingKey;
+use heatcrew_office::store::SqliteStore;
 use heatcrew_protocol::export::{
     EXPORT_FORMAT, Export, ExportLine, ExportReport, ExportSource, verify_exports,
 };
-use heatcrew_protocol::log::{Receipt, TreeHead, enrolment_message};
-use heatcrew_protocol::sync::{LoginResponse, PullResponse, PushResponse, Role};
-use heatcrew_protocol::{ChainTip, Digest, Event, EventBody, StepEvidence, UnsignedEvent};
+use heatcrew_protocol::log::{Receipt, TreeHead};
+use heatcrew_protocol::sync::{PullResponse, PushResponse};
+use heatcrew_protocol::{Digest, Event};
+use heatcrew_testkit::{KeyDevice, step};
+pub use heatcrew_testkit::{PASSWORD, TestOffice};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use uuid::Uuid;
 
-pub const PASSWORD: &str = "correct horse battery";
-
-pub struct TestOffice {
-    pub dir: tempfile::TempDir,
-    pub db: PathBuf,
-    pub running: RunningOffice,
-    pub http: reqwest::Client,
+/// What these tests ask of the kit's office (heatcrew-testkit's `TestOffice`, its test accounts
+/// all with [`PASSWORD`]) beyond its own calls.
+pub trait EvidenceOffice {
+    fn office_key(&self) -> VerifyingKey;
+    async fn device(&self, username: &str) -> Device;
+    async fn staff(&self) -> String;
+    async fn job_for(&self, staff: &str, tech: &str) -> Uuid;
+    async fn push(&self, dev: &mut Device, events: &[Event]) -> PushResponse;
+    async fn pull(&self, dev: &mut Device) -> TreeHead;
+    async fn export(&self, staff: &str, query: &str) -> Export;
 }
 
-impl TestOffice {
-    pub async fn start() -> TestOffice {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("office.db");
-        let office = Office::open(Config::new(&db)).expect("open office");
-        for (username, role) in [
-            ("dispatch", Role::Dispatcher),
-            ("tech_a", Role::RepairTechnician),
-            ("tech_b", Role::RepairTechnician),
-        ] {
-            office
-                .add_user(username, PASSWORD, role, username, "")
-                .expect("add user");
-        }
-        let running = office.spawn("127.0.0.1:0").await.expect("spawn office");
-        TestOffice {
-            dir,
-            db,
-            running,
-            http: reqwest::Client::new(),
-        }
+impl EvidenceOffice for TestOffice {
+    /// The key the office signs receipts and tree heads with.
+    fn office_key(&self) -> VerifyingKey {
+        self.running().state.office_key.verifying_key()
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.running.url())
+    /// A new device signed in as `username`, having kept nothing yet.
+    async fn device(&self, username: &str) -> Device {
+        Device::keeping(self.key_device(username, PASSWORD).await)
     }
 
-    pub fn store(&self) -> &dyn OfficeStore {
-        &*self.running.state.store
+    /// The dispatcher's access token.
+    async fn staff(&self) -> String {
+        self.staff_token("dispatch", PASSWORD).await
     }
 
-    pub fn office_key(&self) -> VerifyingKey {
-        self.running.state.office_key.verifying_key()
-    }
-
-    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
-        let mut req = self.http.post(self.url(path)).json(body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request");
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn challenge(&self, device: Uuid) -> String {
-        let (status, c) = self
-            .post(
-                "/api/v1/auth/challenge",
-                None,
-                &json!({"device_id": device}),
-            )
-            .await;
-        assert_eq!(
-            status,
-            StatusCode::OK,
-            "anyone may ask for a challenge: {c}"
-        );
-        c["challenge"].as_str().expect("challenge").to_owned()
-    }
-
-    /// Log in as `username` on device `id` presenting `public` and a proof signed by `signer`.
-    pub async fn login(
-        &self,
-        username: &str,
-        id: Uuid,
-        public: &VerifyingKey,
-        signer: &SigningKey,
-        challenge: &str,
-    ) -> (StatusCode, Value) {
-        let mut c = [0u8; 32];
-        hex::decode_to_slice(challenge, &mut c).expect("hex");
-        let proof = signer.sign(&enrolment_message(&c, id, public, username));
-        self.post(
-            "/api/v1/auth/login",
-            None,
-            &json!({"username": username, "password": PASSWORD, "device_id": id,
-                    "device_public_key": hex::encode(public.as_bytes()),
-                    "challenge": challenge, "proof": hex::encode(proof.to_bytes())}),
-        )
-        .await
-    }
-
-    pub async fn device(&self, username: &str) -> Device {
-        let key = SigningKey::generate(&mut rand::rngs::OsRng);
-        let id = Uuid::now_v7();
-        let challenge = self.challenge(id).await;
+    /// A work order assigned to `tech`.
+    async fn job_for(&self, staff: &str, tech: &str) -> Uuid {
+        let user = self.user_id(tech);
         let (status, body) = self
-            .login(username, id, &key.verifying_key(), &key, &challenge)
-            .await;
-        assert_eq!(status, StatusCode::OK, "device login: {body}");
-        let login: LoginResponse = serde_json::from_value(body).expect("login");
-        Device {
-            id,
-            key,
-            tip: ChainTip::START,
-            events: Vec::new(),
-            receipts: Vec::new(),
-            tree_head: None,
-            login,
-        }
-    }
-
-    pub async fn staff_token(&self) -> String {
-        let (status, body) = self
-            .post(
-                "/api/v1/auth/staff-login",
-                None,
-                &json!({"username": "dispatch", "password": PASSWORD}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "staff login: {body}");
-        body["access_token"].as_str().expect("token").to_owned()
-    }
-
-    pub async fn job_for(&self, staff: &str, tech: &str) -> Uuid {
-        let user = self
-            .store()
-            .user_by_username(tech)
-            .expect("lookup")
-            .expect("user")
-            .info
-            .id;
-        let (status, body) = self
-            .post(
+            .post_json(
                 "/api/v1/jobs",
                 Some(staff),
                 &json!({"fault": "暖气不热", "reported_at": Utc::now(),
@@ -174,16 +64,8 @@ impl TestOffice {
         body["id"].as_str().expect("id").parse().expect("uuid")
     }
 
-    pub async fn push(&self, dev: &mut Device, events: &[Event]) -> PushResponse {
-        let (status, body) = self
-            .post(
-                "/api/v1/sync/push",
-                Some(&dev.login.access_token),
-                &json!({"events": events}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "push: {body}");
-        let resp: PushResponse = serde_json::from_value(body).expect("push response");
+    async fn push(&self, dev: &mut Device, events: &[Event]) -> PushResponse {
+        let resp = self.push_events(dev, events).await;
         for r in &resp.results {
             if let Some(rc) = r.receipt
                 && !dev.receipts.contains(&rc)
@@ -195,9 +77,9 @@ impl TestOffice {
     }
 
     /// Pull as a device does, keeping the newest tree head.
-    pub async fn pull(&self, dev: &mut Device) -> TreeHead {
+    async fn pull(&self, dev: &mut Device) -> TreeHead {
         let (status, body) = self
-            .get("/api/v1/sync/pull?cursor=0", &dev.login.access_token)
+            .get_json("/api/v1/sync/pull?cursor=0", &dev.login.access_token)
             .await;
         assert_eq!(status, StatusCode::OK, "pull: {body}");
         let resp: PullResponse = serde_json::from_value(body).expect("pull response");
@@ -207,10 +89,10 @@ impl TestOffice {
     }
 
     /// The office's export, parsed.
-    pub async fn export(&self, staff: &str, query: &str) -> Export {
+    async fn export(&self, staff: &str, query: &str) -> Export {
         let resp = self
             .http
-            .get(self.url(&format!("/api/v1/export{query}")))
+            .get(self.endpoint(&format!("/api/v1/export{query}")))
             .bearer_auth(staff)
             .send()
             .await
@@ -220,41 +102,36 @@ impl TestOffice {
     }
 }
 
-/// A simulated device: its key, its chain and what it kept from the office.
+/// A simulated device (the kit's [`KeyDevice`]: its key and its chain) and what it kept: the
+/// events it recorded, the office's receipts for them and the newest tree head.
 pub struct Device {
-    pub id: Uuid,
-    pub key: SigningKey,
-    pub tip: ChainTip,
+    pub chain: KeyDevice,
     pub events: Vec<Event>,
     pub receipts: Vec<Receipt>,
     pub tree_head: Option<TreeHead>,
-    pub login: LoginResponse,
+}
+
+impl Deref for Device {
+    type Target = KeyDevice;
+    fn deref(&self) -> &KeyDevice {
+        &self.chain
+    }
 }
 
 impl Device {
-    pub fn record(&mut self, job: Uuid, step: &str) -> Event {
-        let (kind, payload) = EventBody::StepCompleted {
-            step: step.into(),
-            evidence: StepEvidence::default(),
+    /// A device that has kept nothing yet.
+    pub fn keeping(chain: KeyDevice) -> Device {
+        Device {
+            chain,
+            events: Vec::new(),
+            receipts: Vec::new(),
+            tree_head: None,
         }
-        .to_parts();
-        let e = UnsignedEvent {
-            id: Uuid::now_v7(),
-            device_id: self.id,
-            device_seq: self.tip.seq + 1,
-            job_id: job,
-            kind,
-            payload,
-            recorded_at: Utc::now(),
-            elapsed_ms: self.tip.seq * 1000,
-            prev_hash: self.tip.hash,
-            format: heatcrew_protocol::Format::V2,
-        }
-        .seal(&self.key);
-        self.tip = ChainTip {
-            seq: e.seq(),
-            hash: e.hash,
-        };
+    }
+
+    /// Record `step` of `job` done, and keep the event.
+    pub fn record(&mut self, job: Uuid, name: &str) -> Event {
+        let e = self.chain.record(job, &step(name));
         self.events.push(e.clone());
         e
     }
@@ -361,10 +238,60 @@ pub fn verify_db(db: &Path) -> (bool, String) {
     office_cli(&["verify", "--db", db.to_str().expect("utf-8 path")])
 }
 
-/// Every file under `dir` with its SHA-256, except SQLite's shared-memory index (`-shm`) of a
-/// database a running office has open: any reader, even a read-only one, marks its reads there; it
-/// holds no data and is rebuilt from the write-ahead log.
-pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Digest)> {
+/// `heatcrew-office verify` fails on `db`, naming `code`; `why` says what should have caught it.
+pub fn assert_verify_fails(db: &Path, code: &str, why: &str) {
+    let (ok, out) = verify_db(db);
+    assert!(!ok && out.contains(code), "{why} ({code}): {out}");
+}
+
+/// `heatcrew-office verify` passes on `db`.
+pub fn assert_verify_passes(db: &Path, why: &str) {
+    let (ok, out) = verify_db(db);
+    assert!(ok, "{why}: {out}");
+}
+
+/// What a holder of the database does after changing the ledger, thoroughly and then completely:
+/// rebuild the log from it keeping the tree heads the office handed out (its own `verify` must then
+/// name `consistency_failed`; `why` says why), then rebuild it without them, so the database alone
+/// shows no trace.
+pub fn rebuild_log_thoroughly_then_completely(db: &Path, why: &str) {
+    rebuild_log(db, true);
+    assert_verify_fails(db, "consistency_failed", why);
+    rebuild_log(db, false);
+}
+
+/// Where each tampering starts: an office, its dispatcher's token, and `tech_a`'s device that
+/// recorded `steps` of one job, pushed them (keeping the receipts) and pulled (keeping the tree
+/// head).
+pub struct Pushed {
+    pub o: TestOffice,
+    pub staff: String,
+    pub dev: Device,
+    pub job: Uuid,
+    pub events: Vec<Event>,
+}
+
+impl Pushed {
+    pub async fn visit(steps: &[&str]) -> Pushed {
+        let o = TestOffice::start().await;
+        let staff = o.staff().await;
+        let mut dev = o.device("tech_a").await;
+        let job = o.job_for(&staff, "tech_a").await;
+        let events: Vec<Event> = steps.iter().map(|s| dev.record(job, s)).collect();
+        o.push(&mut dev, &events).await;
+        o.pull(&mut dev).await;
+        Pushed {
+            o,
+            staff,
+            dev,
+            job,
+            events,
+        }
+    }
+}
+
+/// Every file under `dir` with its SHA-256.
+pub fn files_in(dir: &Path) -> Vec<(PathBuf, Digest)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -372,13 +299,22 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Digest)> {
             let p = entry.expect("entry").path();
             if p.is_dir() {
                 stack.push(p);
-            } else if !p.to_string_lossy().ends_with("-shm") {
+            } else {
                 let bytes = std::fs::read(&p).expect("read");
                 out.push((p, Digest::of(&bytes)));
             }
         }
     }
     out.sort();
+    out
+}
+
+/// [`files_in`] except SQLite's shared-memory index (`-shm`) of a database a running office has
+/// open: any reader, even a read-only one, marks its reads there; it holds no data and is rebuilt
+/// from the write-ahead log.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Digest)> {
+    let mut out = files_in(dir);
+    out.retain(|(p, _)| !p.to_string_lossy().ends_with("-shm"));
     out
 }
 

@@ -17,6 +17,7 @@ use heatcrew_office::store::{
 use heatcrew_protocol::log::{ConsistencyProof, InclusionProof, TreeHead, enrolment_message};
 use heatcrew_protocol::sync::{PushOutcome, Role};
 use heatcrew_protocol::{ChainTip, Event};
+use heatcrew_testkit::KeyDevice;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ use uuid::Uuid;
 #[tokio::test]
 async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one() {
     let o = TestOffice::start().await;
-    let staff = o.staff_token().await;
+    let staff = o.staff().await;
     let mut dev = o.device("tech_a").await;
     assert_eq!(
         dev.login.office_public_key.as_deref(),
@@ -71,7 +72,7 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
     assert_eq!(head.size, 3, "it covers the whole log");
     for rc in &dev.receipts {
         let (status, p) = o
-            .get(
+            .get_json(
                 &format!("/api/v1/log/inclusion?index={}&size=3", rc.log_index),
                 &dev.login.access_token,
             )
@@ -88,7 +89,7 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
     let later = o.pull(&mut dev).await;
     assert_eq!(later.size, 7, "the log grew");
     let (_, p) = o
-        .get(
+        .get_json(
             "/api/v1/log/consistency?first=3&second=7",
             &dev.login.access_token,
         )
@@ -99,7 +100,7 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
         "the later log provably extends the earlier one"
     );
     let (_, again) = o
-        .get("/api/v1/log/tree-head", &dev.login.access_token)
+        .get_json("/api/v1/log/tree-head", &dev.login.access_token)
         .await;
     assert_eq!(
         serde_json::from_value::<TreeHead>(again).expect("head"),
@@ -107,7 +108,7 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
         "one tree head per size: asking again gives the same signature"
     );
     let (status, tip) = o
-        .get(&format!("/api/v1/devices/{}/tip", dev.id), &staff)
+        .get_json(&format!("/api/v1/devices/{}/tip", dev.id), &staff)
         .await;
     assert_eq!(status, StatusCode::OK, "staff read a device's tip: {tip}");
     assert_eq!(
@@ -127,7 +128,7 @@ async fn every_stored_event_gets_a_signed_receipt_and_a_retry_gets_the_same_one(
     let files: Vec<PathBuf> = [("device.jsonl", dev.export()), ("office.jsonl", export)]
         .into_iter()
         .map(|(name, e)| {
-            let path = o.dir.path().join(name);
+            let path = o.dir().join(name);
             let mut text = Vec::new();
             heatcrew_office::export::write_lines(&e.lines, &mut text).expect("write");
             std::fs::write(&path, text).expect("write");
@@ -150,7 +151,7 @@ async fn login_proves_the_device_holds_its_key() {
     let code = |body: &Value| body["code"].as_str().unwrap_or_default().to_owned();
 
     let (status, body) = o
-        .post(
+        .post_json(
             "/api/v1/auth/login",
             None,
             &json!({"username": "tech_a", "password": PASSWORD, "device_id": id,
@@ -165,13 +166,15 @@ async fn login_proves_the_device_holds_its_key() {
 
     let thief = SigningKey::generate(&mut rand::rngs::OsRng);
     let c = o.challenge(id).await;
-    let (status, body) = o.login("tech_a", id, &vk, &thief, &c).await;
+    let (status, body) = o
+        .login_signed("tech_a", PASSWORD, id, &vk, &thief, &c)
+        .await;
     assert_eq!(
         (status, code(&body)),
         (StatusCode::UNAUTHORIZED, "bad_proof".into()),
         "someone else's phone key cannot be bound without its private key"
     );
-    let (_, body) = o.login("tech_a", id, &vk, &key, &c).await;
+    let (_, body) = o.login_signed("tech_a", PASSWORD, id, &vk, &key, &c).await;
     assert_eq!(
         code(&body),
         "challenge_unknown",
@@ -179,7 +182,7 @@ async fn login_proves_the_device_holds_its_key() {
     );
 
     let c = o.challenge(Uuid::now_v7()).await;
-    let (_, body) = o.login("tech_a", id, &vk, &key, &c).await;
+    let (_, body) = o.login_signed("tech_a", PASSWORD, id, &vk, &key, &c).await;
     assert_eq!(
         code(&body),
         "challenge_wrong_device",
@@ -195,7 +198,9 @@ async fn login_proves_the_device_holds_its_key() {
             Utc::now() - chrono::Duration::minutes(5),
         )
         .expect("an old challenge");
-    let (_, body) = o.login("tech_a", id, &vk, &key, &expired).await;
+    let (_, body) = o
+        .login_signed("tech_a", PASSWORD, id, &vk, &key, &expired)
+        .await;
     assert_eq!(
         code(&body),
         "challenge_expired",
@@ -207,7 +212,7 @@ async fn login_proves_the_device_holds_its_key() {
     hex::decode_to_slice(&c, &mut c_bytes).expect("hex");
     let for_b = key.sign(&enrolment_message(&c_bytes, id, &vk, "tech_b"));
     let (_, body) = o
-        .post(
+        .post_json(
             "/api/v1/auth/login",
             None,
             &json!({"username": "tech_a", "password": PASSWORD, "device_id": id,
@@ -222,10 +227,10 @@ async fn login_proves_the_device_holds_its_key() {
     );
 
     let c = o.challenge(id).await;
-    let (status, body) = o.login("tech_a", id, &vk, &key, &c).await;
+    let (status, body) = o.login_signed("tech_a", PASSWORD, id, &vk, &key, &c).await;
     assert_eq!(status, StatusCode::OK, "the real device logs in: {body}");
     let c = o.challenge(id).await;
-    let (_, body) = o.login("tech_a", id, &vk, &key, &c).await;
+    let (_, body) = o.login_signed("tech_a", PASSWORD, id, &vk, &key, &c).await;
     assert_eq!(
         body["device_code"].as_str().map(str::len),
         Some(5),
@@ -233,7 +238,7 @@ async fn login_proves_the_device_holds_its_key() {
     );
     let c = o.challenge(id).await;
     let (status, body) = o
-        .login("tech_b", id, &thief.verifying_key(), &thief, &c)
+        .login_signed("tech_b", PASSWORD, id, &thief.verifying_key(), &thief, &c)
         .await;
     assert_eq!(
         (status, code(&body)),
@@ -244,18 +249,9 @@ async fn login_proves_the_device_holds_its_key() {
 
 #[tokio::test]
 async fn verify_only_reads_and_refuses_what_is_not_an_office_database() {
-    let o = TestOffice::start().await;
-    let staff = o.staff_token().await;
-    let mut dev = o.device("tech_a").await;
-    let job = o.job_for(&staff, "tech_a").await;
-    let events: Vec<Event> = ["arrive", "show_id"]
-        .iter()
-        .map(|s| dev.record(job, s))
-        .collect();
-    o.push(&mut dev, &events).await;
-    o.pull(&mut dev).await;
-    let before = snapshot(o.dir.path());
-    let (ok, out) = verify_db(&o.db);
+    let Pushed { o, .. } = Pushed::visit(&["arrive", "show_id"]).await;
+    let before = snapshot(o.dir());
+    let (ok, out) = verify_db(o.db());
     assert!(ok, "an untouched office verifies: {out}");
     assert!(
         out.contains("2 events from 1 devices")
@@ -263,20 +259,20 @@ async fn verify_only_reads_and_refuses_what_is_not_an_office_database() {
         "verify says what it checked: {out}"
     );
     assert_eq!(
-        snapshot(o.dir.path()),
+        snapshot(o.dir()),
         before,
         "verify leaves the database, its key and its files byte-identical, and adds nothing"
     );
 
-    let foreign = o.dir.path().join("other.sqlite");
+    let foreign = o.dir().join("other.sqlite");
     rusqlite::Connection::open(&foreign)
         .and_then(|c| {
             c.execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('x');")
         })
         .expect("a foreign database");
-    let text = o.dir.path().join("notes.txt");
+    let text = o.dir().join("notes.txt");
     std::fs::write(&text, "not a database at all").expect("write");
-    let before = snapshot(o.dir.path());
+    let before = snapshot(o.dir());
     for (path, why) in [
         (&foreign, "another SQLite database"),
         (&text, "a text file"),
@@ -288,10 +284,10 @@ async fn verify_only_reads_and_refuses_what_is_not_an_office_database() {
             "{why}: the refusal says why: {out}"
         );
     }
-    let (ok, _) = verify_db(&o.dir.path().join("missing.db"));
+    let (ok, _) = verify_db(&o.dir().join("missing.db"));
     assert!(!ok, "a missing file is refused");
     assert_eq!(
-        snapshot(o.dir.path()),
+        snapshot(o.dir()),
         before,
         "refusing creates and changes nothing (no tables, no key, no empty database)"
     );
@@ -328,18 +324,15 @@ fn the_log_takes_a_few_hundred_bytes_per_event() {
             Utc::now(),
         )
         .expect("enrol");
-    let mut dev = Device {
+    let mut dev = Device::keeping(KeyDevice {
         id,
         key,
         tip: ChainTip::START,
-        events: Vec::new(),
-        receipts: Vec::new(),
-        tree_head: None,
         login: serde_json::from_value(json!({
             "access_token": "", "access_expires_at": Utc::now(), "refresh_token": "",
             "user": user, "device_code": "", "last_seq": 0, "server_time": Utc::now()}))
         .expect("login"),
-    };
+    });
     let office = SigningKey::from_bytes(&[4; 32]);
     const N: u64 = 1000;
     let job = Uuid::now_v7();

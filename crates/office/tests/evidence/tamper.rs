@@ -5,6 +5,7 @@
 use crate::harness::*;
 use chrono::Utc;
 use ed25519_dalek::SigningKey;
+use heatcrew_office::store::Uploader;
 use heatcrew_office::{Config, Office};
 use heatcrew_protocol::export::ExportLine;
 use heatcrew_protocol::log::parse_public_key;
@@ -14,16 +15,13 @@ use serde_json::json;
 
 #[tokio::test]
 async fn deleting_the_newest_events_and_rewinding_the_ledger_is_detected() {
-    let o = TestOffice::start().await;
-    let staff = o.staff_token().await;
-    let mut dev = o.device("tech_a").await;
-    let job = o.job_for(&staff, "tech_a").await;
-    let events: Vec<Event> = ["arrive", "show_id", "diagnose", "repair"]
-        .iter()
-        .map(|s| dev.record(job, s))
-        .collect();
-    o.push(&mut dev, &events).await;
-    o.pull(&mut dev).await;
+    let Pushed {
+        o,
+        staff,
+        dev,
+        events,
+        ..
+    } = Pushed::visit(&["arrive", "show_id", "diagnose", "repair"]).await;
     let d = dev.id.to_string();
     let rewind = format!(
         "DELETE FROM events WHERE device_id = '{d}' AND device_seq > 2;
@@ -32,25 +30,13 @@ async fn deleting_the_newest_events_and_rewinding_the_ledger_is_detected() {
     );
 
     // Naively: the log still holds the removed events.
-    tamper(&o.db, &rewind);
-    let (ok, out) = verify_db(&o.db);
-    assert!(
-        !ok && out.contains("events_removed"),
-        "the office log remembers them: {out}"
-    );
+    tamper(o.db(), &rewind);
+    assert_verify_fails(o.db(), "events_removed", "the office log remembers them");
 
-    // Thoroughly: the log rebuilt without them, the tree heads kept.
-    rebuild_log(&o.db, true);
-    let (ok, out) = verify_db(&o.db);
-    assert!(
-        !ok && out.contains("consistency_failed"),
-        "a tree head the office handed out covers them: {out}"
-    );
-
-    // Completely: no trace left at the office; the device's receipts show it.
-    rebuild_log(&o.db, false);
-    let (ok, out) = verify_db(&o.db);
-    assert!(ok, "the office database alone is consistent again: {out}");
+    // Thoroughly: the log rebuilt without them, the tree heads kept (a tree head the office handed
+    // out covers them). Completely: no trace left at the office; the device's receipts show it.
+    rebuild_log_thoroughly_then_completely(o.db(), "a tree head the office handed out covers them");
+    assert_verify_passes(o.db(), "the office database alone is consistent again");
     let office_export = o.export(&staff, &format!("?device={}", dev.id)).await;
     let r = check(std::slice::from_ref(&office_export));
     assert!(
@@ -84,16 +70,13 @@ async fn deleting_the_newest_events_and_rewinding_the_ledger_is_detected() {
 
 #[tokio::test]
 async fn rekeying_a_device_and_resigning_its_chain_is_detected() {
-    let o = TestOffice::start().await;
-    let staff = o.staff_token().await;
-    let mut dev = o.device("tech_a").await;
-    let job = o.job_for(&staff, "tech_a").await;
-    let events: Vec<Event> = ["arrive", "show_id", "diagnose"]
-        .iter()
-        .map(|s| dev.record(job, s))
-        .collect();
-    o.push(&mut dev, &events).await;
-    o.pull(&mut dev).await;
+    let Pushed {
+        o,
+        staff,
+        dev,
+        events,
+        ..
+    } = Pushed::visit(&["arrive", "show_id", "diagnose"]).await;
 
     // The office re-keys the device and re-signs its chain with event 2 changed.
     let forger = SigningKey::generate(&mut rand::rngs::OsRng);
@@ -124,18 +107,14 @@ async fn rekeying_a_device_and_resigning_its_chain_is_detected() {
         tip.hash,
         dev.id
     ));
-    tamper(&o.db, &sql);
-    let (ok, out) = verify_db(&o.db);
-    assert!(
-        !ok && out.contains("receipt_mismatch"),
-        "the office log acknowledged other events: {out}"
+    tamper(o.db(), &sql);
+    assert_verify_fails(
+        o.db(),
+        "receipt_mismatch",
+        "the office log acknowledged other events",
     );
-    rebuild_log(&o.db, false);
-    let (ok, out) = verify_db(&o.db);
-    assert!(
-        ok,
-        "a complete forgery passes the office's own check: {out}"
-    );
+    rebuild_log(o.db(), false);
+    assert_verify_passes(o.db(), "a complete forgery passes the office's own check");
 
     let r = check(&[
         dev.export(),
@@ -155,33 +134,28 @@ async fn rekeying_a_device_and_resigning_its_chain_is_detected() {
 
 #[tokio::test]
 async fn rewriting_the_log_after_a_tree_head_was_handed_out_is_detected() {
-    let o = TestOffice::start().await;
-    let staff = o.staff_token().await;
-    let mut dev = o.device("tech_a").await;
-    let job = o.job_for(&staff, "tech_a").await;
-    let first: Vec<Event> = ["arrive", "show_id"]
-        .iter()
-        .map(|s| dev.record(job, s))
-        .collect();
-    o.push(&mut dev, &first).await;
-    let held = o.pull(&mut dev).await;
+    let Pushed {
+        o,
+        staff,
+        mut dev,
+        job,
+        ..
+    } = Pushed::visit(&["arrive", "show_id"]).await;
+    let held = dev.tree_head.expect("the device keeps the tree head");
     assert_eq!(held.size, 2, "the device holds the head of the log of 2");
 
     // The office turns its acceptance of event 1 into a refusal and rebuilds the log.
     tamper(
-        &o.db,
+        o.db(),
         &format!(
             "UPDATE events SET status = 'rejected', reject_code = 'forbidden_job' WHERE device_id = '{}' AND device_seq = 1;",
             dev.id
         ),
     );
-    rebuild_log(&o.db, true);
-    let (ok, out) = verify_db(&o.db);
-    assert!(
-        !ok && out.contains("consistency_failed"),
-        "the office's own kept tree head no longer matches: {out}"
+    rebuild_log_thoroughly_then_completely(
+        o.db(),
+        "the office's own kept tree head no longer matches",
     );
-    rebuild_log(&o.db, false);
 
     let more: Vec<Event> = ["diagnose", "repair"]
         .iter()
@@ -207,40 +181,38 @@ async fn rewriting_the_log_after_a_tree_head_was_handed_out_is_detected() {
 #[tokio::test]
 async fn replaced_or_missing_attachment_files_are_detected() {
     let o = TestOffice::start().await;
-    let files = &o.running.state.files;
-    let user = o
-        .store()
-        .user_by_username("tech_a")
-        .expect("lookup")
-        .expect("user")
-        .info
-        .id;
+    let files = &o.running().state.files;
+    let user = o.user_id("tech_a");
     let mut stored = Vec::new();
+    let who = Uploader {
+        user_id: user,
+        device_id: None,
+    };
     for content in [b"photo one".as_slice(), b"signature two".as_slice()] {
         let sha = Digest::of(content);
         o.store()
-            .create_attachment(
+            .open_upload(
                 &AttachmentCreate {
                     sha256: sha,
                     size: content.len() as u64,
                     mime: "image/jpeg".into(),
                 },
-                user,
+                who,
                 Utc::now(),
             )
             .expect("announce");
-        files.append(sha, 0, content).expect("upload");
-        files.finish(sha).expect("finish");
+        files.append(sha, &who.key(), 0, content).expect("upload");
+        files.finish(sha, &who.key()).expect("finish");
         o.store()
-            .complete_attachment(sha, Utc::now())
+            .complete_upload(sha, who, "application/octet-stream", Utc::now())
             .expect("complete");
         stored.push(sha);
     }
-    let (ok, out) = verify_db(&o.db);
+    let (ok, out) = verify_db(o.db());
     assert!(ok && out.contains("2 attachment files intact"), "{out}");
     std::fs::write(files.final_path(stored[0]), b"a doctored photo").expect("replace");
     std::fs::remove_file(files.final_path(stored[1])).expect("remove");
-    let (ok, out) = verify_db(&o.db);
+    let (ok, out) = verify_db(o.db());
     assert!(!ok, "altered evidence fails: {out}");
     assert!(
         out.contains("file_mismatch") && out.contains(&stored[0].to_hex()),
@@ -255,7 +227,7 @@ async fn replaced_or_missing_attachment_files_are_detected() {
 #[tokio::test]
 async fn a_truncated_export_is_detected_and_the_cli_export_verifies() {
     let o = TestOffice::start().await;
-    let staff = o.staff_token().await;
+    let staff = o.staff().await;
     let mut dev = o.device("tech_a").await;
     let job = o.job_for(&staff, "tech_a").await;
     let other = o.job_for(&staff, "tech_a").await;
@@ -295,8 +267,8 @@ async fn a_truncated_export_is_detected_and_the_cli_export_verifies() {
     );
 
     // The same export from the command line, checked by the command line.
-    let out_file = o.dir.path().join("export.jsonl");
-    let db = o.db.to_str().expect("path");
+    let out_file = o.dir().join("export.jsonl");
+    let db = o.db().to_str().expect("path");
     let (ok, out) = office_cli(&[
         "export",
         "--db",
@@ -334,16 +306,11 @@ async fn a_truncated_export_is_detected_and_the_cli_export_verifies() {
 
 #[tokio::test]
 async fn a_copied_office_database_without_its_key_file_cannot_sign() {
-    let o = TestOffice::start().await;
-    let staff = o.staff_token().await;
-    let mut dev = o.device("tech_a").await;
-    let job = o.job_for(&staff, "tech_a").await;
-    let e = dev.record(job, "arrive");
-    o.push(&mut dev, &[e]).await;
+    let Pushed { o, .. } = Pushed::visit(&["arrive"]).await;
     let copy = tempfile::tempdir().expect("dir");
     let copied = copy.path().join("office.db");
     tamper(
-        &o.db,
+        o.db(),
         &format!("VACUUM INTO '{}'", copied.to_str().expect("path")),
     );
     let err = Office::open(Config::new(&copied)).expect_err("no key, no office");
@@ -355,29 +322,14 @@ async fn a_copied_office_database_without_its_key_file_cannot_sign() {
         !heatcrew_office::office_key::default_path(&copied).exists(),
         "and no new key was made to sign under the office's name"
     );
-    let before: Vec<_> = std::fs::read_dir(copy.path())
-        .expect("dir")
-        .map(|e| {
-            let p = e.expect("entry").path();
-            let bytes = std::fs::read(&p).expect("read");
-            (p, Digest::of(&bytes))
-        })
-        .collect();
-    let (ok, out) = verify_db(&copied);
-    assert!(
-        ok,
-        "the copy can still be checked (verify needs no key): {out}"
+    let before = files_in(copy.path());
+    assert_verify_passes(
+        &copied,
+        "the copy can still be checked (verify needs no key)",
     );
-    let after: Vec<_> = std::fs::read_dir(copy.path())
-        .expect("dir")
-        .map(|e| {
-            let p = e.expect("entry").path();
-            let bytes = std::fs::read(&p).expect("read");
-            (p, Digest::of(&bytes))
-        })
-        .collect();
     assert_eq!(
-        after, before,
+        files_in(copy.path()),
+        before,
         "a closed database is checked without a byte changed or a file (-wal, -shm) added"
     );
     assert!(

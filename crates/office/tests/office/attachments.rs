@@ -9,9 +9,10 @@ async fn attachments_upload_in_chunks_resume_and_count_only_when_the_hash_matche
     let mut a = o.device("tech_a").await;
     let b = o.device("tech_b").await;
     let job = o.create_job(&staff, Some(o.user_id("tech_a"))).await;
-    let bytes: Vec<u8> = (0..(2 * MAX_CHUNK_BYTES + 12345))
+    let mut bytes: Vec<u8> = (0..(2 * MAX_CHUNK_BYTES + 12345))
         .map(|i| (i * 31 % 251) as u8)
         .collect();
+    bytes[..3].copy_from_slice(&[0xFF, 0xD8, 0xFF]); // begins as a JPEG does
     let photo = photo_ref(&bytes);
     let sha = photo.sha256;
     let wrong_bytes = vec![7u8; 1000];
@@ -138,7 +139,7 @@ async fn attachments_upload_in_chunks_resume_and_count_only_when_the_hash_matche
     assert_eq!(
         got.headers()["content-type"],
         "image/jpeg",
-        "the file is served with its type"
+        "the file is served with the type its bytes show"
     );
     assert_eq!(
         got.bytes().await.expect("bytes").as_ref(),

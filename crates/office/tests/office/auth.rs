@@ -44,11 +44,19 @@ async fn login_tokens_expire_refresh_rotates_and_revocation_sticks() {
     // A refresh whose response is lost: the device still has the old refresh token and retries.
     let r1 = dev.login.refresh_token.clone();
     let (status, lost) = o
-        .post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": r1}))
+        .post_json(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": r1, "device_id": dev.id}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "refresh works: {lost}");
     let (status, second) = o
-        .post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": r1}))
+        .post_json(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": r1, "device_id": dev.id}),
+        )
         .await;
     assert_eq!(
         status,
@@ -66,7 +74,11 @@ async fn login_tokens_expire_refresh_rotates_and_revocation_sticks() {
 
     // The new pair is in use: the old refresh token coming back means it was copied.
     let (status, body) = o
-        .post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": r1}))
+        .post_json(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": r1, "device_id": dev.id}),
+        )
         .await;
     assert_eq!(
         (status, body["code"].as_str()),
@@ -106,7 +118,7 @@ async fn login_tokens_expire_refresh_rotates_and_revocation_sticks() {
         .post_json(
             "/api/v1/auth/refresh",
             None,
-            &json!({"refresh_token": dev2.login.refresh_token}),
+            &json!({"refresh_token": dev2.login.refresh_token, "device_id": dev2.id}),
         )
         .await;
     assert_eq!(

@@ -271,15 +271,16 @@ async fn a_restarted_office_keeps_ledgers_tokens_and_half_finished_uploads() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "announced");
+    let session = format!("device-{}", dev.id);
     o.running()
         .state
         .files
-        .append(s2, 0, &second)
+        .append(s2, &session, 0, &second)
         .expect("bytes land, then the office stops");
     let head = o
         .http
         .head(o.endpoint(&format!("/api/v1/attachments/{s2}")))
-        .bearer_auth(&staff)
+        .bearer_auth(&dev.login.access_token)
         .send()
         .await
         .expect("head");
@@ -287,6 +288,43 @@ async fn a_restarted_office_keeps_ledgers_tokens_and_half_finished_uploads() {
         head.headers()["upload-offset"],
         "5000",
         "the complete, matching file is counted"
+    );
+
+    // Checked and linked into place, but the office stopped before counting it: the same.
+    let third = vec![8u8; 3000];
+    let third_ref = photo_ref(&third);
+    let s3 = third_ref.sha256;
+    let ev = dev.record(
+        job.id,
+        &EventBody::PhotoAdded {
+            step: "clean_up".into(),
+            photo: third_ref,
+            caption: String::new(),
+        },
+    );
+    o.push_ok(&dev, &[ev]).await;
+    let (status, _) = o
+        .post_json(
+            "/api/v1/attachments",
+            Some(&dev.login.access_token),
+            &json!({"sha256": s3, "size": 3000, "mime": "image/jpeg"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "announced");
+    let files = &o.running().state.files;
+    files.append(s3, &session, 0, &third).expect("bytes land");
+    files.finish(s3, &session).expect("checked and in place");
+    let (status, body) = o
+        .post_json(
+            "/api/v1/attachments",
+            Some(&dev.login.access_token),
+            &json!({"sha256": s3, "size": 3000, "mime": "image/jpeg"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["complete"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "the next announcement counts it: {body}"
     );
     let got = o
         .http

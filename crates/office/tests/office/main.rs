@@ -3,10 +3,16 @@
 //! exactly as a device does. One test binary, a module per API area:
 //!
 //! - `auth`: logins, tokens, revocation, accounts and crews.
+//! - `sessions`: devices bound to their user, refresh tokens to their device, session lifetimes.
+//! - `throttle`: login throttling, the bounded hashing queue, TOTP for staff.
+//! - `audit`: the audit log, its reader and its append-only rule.
 //! - `sync`: push and pull, exactly once, tampering, clocks, backlogs, concurrency.
 //! - `jobs`: who may see and change which work order, reassignment.
 //! - `attachments`: chunked, resumable uploads checked by hash.
+//! - `attachment_scope`: who may read a file, uploads per device, the type files are served with.
 //! - `reports`: a finished visit read back.
+//! - `ingest`: what a push may carry: extreme values refused per event, extreme rows read safely,
+//!   field-created jobs outside the KPIs until accepted, closing a cancelled or reassigned job.
 //! - `limits`: malformed and oversized requests.
 //! - `lifecycle`: `serve`, restarts, `verify` on stored data.
 
@@ -17,35 +23,36 @@ use heatcrew_protocol::sync::{
     PushResponse,
 };
 use heatcrew_protocol::{
-    AttachmentRef, ChainTip, DEVICE_TIME_HEADER, Digest, Event, EventBody, Job, PROTOCOL_HEADER,
-    Resolution, SERVER_TIME_HEADER, StepEvidence, UnsignedEvent,
+    AttachmentRef, DEVICE_TIME_HEADER, Digest, Event, EventBody, Job, PROTOCOL_HEADER, Resolution,
+    SERVER_TIME_HEADER,
 };
-use heatcrew_testkit::{PASSWORD, Seed, TestOffice};
+// The simulated device is the kit's KeyDevice: its key, its chain tip and its tokens.
+use heatcrew_testkit::KeyDevice as Device;
+use heatcrew_testkit::{PASSWORD, Seed, TestOffice, step};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod attachment_scope;
 mod attachments;
+mod audit;
 mod auth;
+mod ingest;
 mod jobs;
 mod lifecycle;
 mod limits;
 mod reports;
+mod sessions;
 mod sync;
+mod throttle;
 
 /// The office API as these tests drive it, on the shared [`TestOffice`] (heatcrew-testkit): a
-/// simulated [`Device`] signing in with a hand-made key, pushes and pulls, work orders.
+/// simulated [`Device`] signing in with a hand-made key (`TestOffice::login_device`, the kit's
+/// proof of key possession), pushes and pulls, work orders.
 trait OfficeApi {
     async fn staff(&self, username: &str) -> String;
     async fn device(&self, username: &str) -> Device;
     async fn device_with(&self, username: &str, password: &str) -> Device;
-    async fn login_device(
-        &self,
-        username: &str,
-        password: &str,
-        id: Uuid,
-        key: &SigningKey,
-    ) -> (StatusCode, Value);
     async fn push(&self, dev: &Device, events: &[Event]) -> (StatusCode, Value);
     async fn push_ok(&self, dev: &Device, events: &[Event]) -> PushResponse;
     async fn pull(&self, token: &str, cursor: u64) -> PullResponse;
@@ -64,45 +71,7 @@ impl OfficeApi for TestOffice {
     }
 
     async fn device_with(&self, username: &str, password: &str) -> Device {
-        let key = SigningKey::generate(&mut rand::rngs::OsRng);
-        let id = Uuid::now_v7();
-        let (status, body) = self.login_device(username, password, id, &key).await;
-        assert_eq!(status, StatusCode::OK, "device login must work: {body}");
-        let login: LoginResponse = serde_json::from_value(body).expect("login response");
-        Device {
-            id,
-            key,
-            tip: ChainTip::START,
-            login,
-        }
-    }
-
-    /// Log a device in: ask for a challenge, sign it with `key` (proof of possession), send both.
-    async fn login_device(
-        &self,
-        username: &str,
-        password: &str,
-        id: Uuid,
-        key: &SigningKey,
-    ) -> (StatusCode, Value) {
-        use ed25519_dalek::Signer;
-        let (status, c) = self
-            .post_json("/api/v1/auth/challenge", None, &json!({"device_id": id}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "a challenge for anyone: {c}");
-        let challenge = c["challenge"].as_str().expect("challenge").to_owned();
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(&challenge, &mut bytes).expect("hex challenge");
-        let message =
-            heatcrew_protocol::log::enrolment_message(&bytes, id, &key.verifying_key(), username);
-        self.post_json(
-            "/api/v1/auth/login",
-            None,
-            &json!({"username": username, "password": password, "device_id": id,
-                    "device_public_key": hex::encode(key.verifying_key().as_bytes()), "device_name": "test phone",
-                    "challenge": challenge, "proof": hex::encode(key.sign(&message).to_bytes())}),
-        )
-        .await
+        self.key_device(username, password).await
     }
 
     async fn push(&self, dev: &Device, events: &[Event]) -> (StatusCode, Value) {
@@ -150,49 +119,6 @@ impl OfficeApi for TestOffice {
         let (status, body) = self.get_json(&format!("/api/v1/jobs/{job}"), staff).await;
         assert_eq!(status, StatusCode::OK, "job read-back: {body}");
         body
-    }
-}
-
-/// A simulated device: its key, its chain tip and its tokens.
-struct Device {
-    id: Uuid,
-    key: SigningKey,
-    tip: ChainTip,
-    login: LoginResponse,
-}
-
-impl Device {
-    fn unsigned(&self, job: Uuid, body: &EventBody) -> UnsignedEvent {
-        let (kind, payload) = body.to_parts();
-        UnsignedEvent {
-            id: Uuid::now_v7(),
-            device_id: self.id,
-            device_seq: self.tip.seq + 1,
-            job_id: job,
-            kind,
-            payload,
-            recorded_at: Utc::now(),
-            elapsed_ms: self.tip.seq * 1000,
-            prev_hash: self.tip.hash,
-            format: heatcrew_protocol::Format::V2,
-        }
-    }
-
-    /// Record the next event on this device's chain.
-    fn record(&mut self, job: Uuid, body: &EventBody) -> Event {
-        let e = self.unsigned(job, body).seal(&self.key);
-        self.tip = ChainTip {
-            seq: e.seq(),
-            hash: e.hash,
-        };
-        e
-    }
-}
-
-fn step(name: &str) -> EventBody {
-    EventBody::StepCompleted {
-        step: name.into(),
-        evidence: StepEvidence::default(),
     }
 }
 

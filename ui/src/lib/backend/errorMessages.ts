@@ -128,6 +128,46 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "登录校验码已过期,请重新获取。",
     en: "The sign-in challenge expired; ask for a new one.",
   },
+  device_other_user: {
+    'zh-CN': "这台设备属于另一位用户。请管理员把它设为班组共用,或转给你。",
+    en: "This device belongs to another user; an administrator can mark it shared for a crew or move it to you.",
+  },
+  too_many_attempts: {
+    'zh-CN': "登录失败次数太多,请稍后再试。",
+    en: "Too many failed sign-ins; wait a while and try again.",
+  },
+  login_busy: {
+    'zh-CN': "登录的人太多,请几秒后再试。",
+    en: "Too many sign-ins at once; try again in a few seconds.",
+  },
+  refresh_wrong_device: {
+    'zh-CN': "登录凭证不属于这台设备,已撤销,请重新登录。",
+    en: "This sign-in belongs to another device and was ended; sign in again.",
+  },
+  session_expired: {
+    'zh-CN': "登录时间已到或闲置太久,请重新登录。",
+    en: "The sign-in reached its time limit or was idle too long; sign in again.",
+  },
+  totp_required: {
+    'zh-CN': "请输入验证器应用中的六位动态码。",
+    en: "Enter the six-digit code from your authenticator app.",
+  },
+  bad_totp: {
+    'zh-CN': "动态码不正确或已过期。",
+    en: "The authenticator code is wrong or expired.",
+  },
+  totp_setup_required: {
+    'zh-CN': "管理员账号必须先设置两步验证。",
+    en: "Administrator accounts must set up two-step verification first.",
+  },
+  totp_not_pending: {
+    'zh-CN': "请先开始设置两步验证。",
+    en: "Start setting up two-step verification first.",
+  },
+  unknown_audit_kind: {
+    'zh-CN': "审计记录类型无效。",
+    en: "Unknown audit entry kind.",
+  },
   unknown_user: {
     'zh-CN': "找不到该用户。",
     en: "Unknown user.",
@@ -175,6 +215,10 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
   job_cancelled: {
     'zh-CN': "该工单已取消。",
     en: "This job was cancelled.",
+  },
+  not_field_created: {
+    'zh-CN': "该工单不是现场新建的,无需确认。",
+    en: "This job was not opened in the field; there is nothing to accept.",
   },
   too_many_events: {
     'zh-CN': "一次上传的记录太多。",
@@ -227,6 +271,18 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
   malformed: {
     'zh-CN': "记录格式不正确。",
     en: "The record is malformed.",
+  },
+  out_of_range: {
+    'zh-CN': "记录中的时间、数值或长度超出允许范围(如手机时间不对),未记录。",
+    en: "A time, number or length in the record is outside the allowed range (is the phone's clock right?); it was not recorded.",
+  },
+  field_job_not_allowed: {
+    'zh-CN': "现场只能新建抢修工单(事故/隐患上报、巡检发现的抢修),且上报时间须为当时。",
+    en: "In the field you may only open emergency repair jobs (an accident or hazard report, a repair found on patrol), reported at the time.",
+  },
+  job_not_yours_anymore: {
+    'zh-CN': "该工单已改派给他人,你不能再结束它。",
+    en: "This job was reassigned to someone else; you can no longer close it.",
   },
   bad_digest: {
     'zh-CN': "文件校验值无效。",
@@ -363,6 +419,14 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
   device_key_unavailable: {
     'zh-CN': "无法读取设备签名密钥。",
     en: "The device's signing key cannot be reached.",
+  },
+  database_key_missing: {
+    'zh-CN': "本机数据库已加密，但找不到它的密钥，无法打开。请联系管理员。",
+    en: "The device database is encrypted and its key is not on this device, so it cannot be opened; ask an administrator.",
+  },
+  database_key_wrong: {
+    'zh-CN': "密钥打不开本机数据库（数据未改动）。请联系管理员。",
+    en: "The key does not open the device database (nothing was changed); ask an administrator.",
   },
   unknown_template: {
     'zh-CN': "工单使用的检查模板不存在，请升级应用。",

@@ -93,6 +93,17 @@ fn verify_and_export_leave_every_file_byte_identical() {
     }
     drop(store);
     let copy_db = running.path().join("device.db");
+    // Support staff are given the database key (not the signing key) with the copy.
+    {
+        use heatcrew_core::keys::{FileVault, KeyVault, Secret};
+        let key = FileVault::beside(&d.db)
+            .load_secret(Secret::DatabaseKey)
+            .expect("read")
+            .expect("the database key");
+        FileVault::beside(&copy_db)
+            .store_secret(Secret::DatabaseKey, &key)
+            .expect("hand over the database key");
+    }
     let wal = running.path().join("device.db-wal");
     assert!(
         std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0),
@@ -122,7 +133,7 @@ fn verify_refuses_what_is_not_a_device_database_and_leaves_it_unchanged() {
     let dir = tempfile::tempdir().expect("dir");
     let foreign = dir.path().join("foreign.db");
     Connection::open(&foreign)
-        .expect("create")
+        .expect("open")
         .execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hello');")
         .expect("another program's database");
     let empty = dir.path().join("empty.db");
@@ -167,7 +178,7 @@ fn rewrite_with_key(db: &Path, key: &SigningKey, from: u64, edit: impl Fn(&mut s
     let store = Store::open(db).expect("open");
     let events = store.events().expect("events");
     drop(store);
-    let conn = Connection::open(db).expect("open");
+    let conn = raw(db);
     conn.execute_batch("DROP TRIGGER events_no_update;")
         .expect("drop trigger");
     let mut prev = events[from as usize - 2].hash;
@@ -247,7 +258,7 @@ fn deleting_the_newest_events_and_rewinding_the_tip_is_detected_by_the_receipts(
     let events = d.store.events().expect("events");
     drop(d.store);
     let keep = tip.seq - 2;
-    let conn = Connection::open(&d.db).expect("open");
+    let conn = raw(&d.db);
     conn.execute_batch(
         "PRAGMA foreign_keys = OFF; DROP TRIGGER events_no_delete; DROP TRIGGER receipts_no_delete;",
     )

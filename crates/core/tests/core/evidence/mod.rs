@@ -134,7 +134,7 @@ fn upgrading_moves_the_key_into_an_owner_only_file_and_wipes_it_from_the_databas
         !holds(&bytes, &secret) && !holds(&bytes, hex::encode(secret).as_bytes()),
         "nor after closing, raw or in hex"
     );
-    let conn = Connection::open(&db).expect("open");
+    let conn = raw(&db);
     let columns: Vec<String> = conn
         .prepare("SELECT name FROM pragma_table_info('device')")
         .expect("table info")
@@ -209,7 +209,18 @@ fn a_database_copied_without_its_key_cannot_sign() {
     let elsewhere = tempfile::tempdir().expect("another machine");
     let copy = elsewhere.path().join("device.db");
     std::fs::copy(&d.db, &copy).expect("copy the database alone");
-    let err = Store::open(&copy).expect_err("a copy without its key vault cannot open to record");
+    let err = Store::open(&copy).expect_err("a copy without its vault cannot even be read");
+    assert_eq!(err.code(), "database_key_missing", "named as such: {err}");
+    // With the database's key (as support staff may be given) it reads, but still cannot sign.
+    use heatcrew_core::keys::{FileVault, KeyVault, Secret};
+    let key = FileVault::beside(&d.db)
+        .load_secret(Secret::DatabaseKey)
+        .expect("read")
+        .expect("the database key");
+    FileVault::beside(&copy)
+        .store_secret(Secret::DatabaseKey, &key)
+        .expect("give the copy its database key");
+    let err = Store::open(&copy).expect_err("a copy without its signing key cannot open to record");
     assert_eq!(err.code(), "device_key_missing", "named as such: {err}");
     assert!(
         err.to_string().contains("cannot record"),

@@ -28,6 +28,11 @@ pub async fn job_bundle(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
     auth.require(STAFF)?;
+    crate::audit::record(
+        &state,
+        crate::audit::NewAudit::by(&auth, crate::audit::AuditKind::BundleDownload).subject(id),
+    )
+    .await?;
     let (store, files, key) = (
         state.store.clone(),
         state.files.clone(),

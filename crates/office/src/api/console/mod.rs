@@ -2,14 +2,17 @@
 //! screen each and computed at the office, so a page is one request whatever the size of the ledger.
 //!
 //! - [`board`]: `GET /console/board?date=&utc_offset_minutes=`, the dispatch board of a day.
-//! - [`job`]: `GET /console/jobs/{id}`, a job's page with its timeline and chain status.
+//! - [`job`]: `GET /console/jobs/{id}`, a job's page with its timeline and chain status;
+//!   `POST /console/jobs/{id}/accept`, a dispatcher accepts a job opened in the field.
 //! - [`customers`]: `GET /console/customers?phone=|account=`, a caller's earlier jobs and address.
 //! - [`users`]: `GET /console/users` (with who is deactivated); admins: `POST /users/{id}/password`,
 //!   `POST /users/{id}/deactivate`, `POST /users/{id}/activate`.
 //! - [`bundle`]: `GET /jobs/{id}/bundle`, a job's evidence bundle (ZIP).
 //! - [`alerts`]: `GET /console/alerts`, `POST /console/alerts/{id}/ack`, urgent alerts.
+//! - [`audit`] (admins): `GET /console/audit?before=&limit=&user=&kind=&from=&to=`, the audit log.
 
 pub mod alerts;
+pub mod audit;
 pub mod board;
 pub mod bundle;
 pub mod customers;
@@ -28,4 +31,5 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .merge(bundle::routes())
         .merge(customers::routes())
         .merge(users::routes())
+        .merge(audit::routes())
 }

@@ -7,10 +7,10 @@ use crate::OfficeState;
 use crate::api::admin::RevokedSessions;
 use crate::api::auth::{hash_password, with_argon2};
 use crate::api::extract::{ApiJson, Auth, STAFF, blocking};
+use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::Utc;
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{Role, UserInfo};
 use serde::{Deserialize, Serialize};
@@ -83,8 +83,17 @@ pub async fn reset_password(
     let hash = with_argon2(move || hash_password(&password))
         .await?
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let revoked = blocking(&state, move |s| s.set_password(id, &hash, Utc::now())).await?;
+    let now = state.now();
+    let revoked = blocking(&state, move |s| s.set_password(id, &hash, now)).await?;
     tracing::info!(user = %id, by = %auth.user.id, revoked, "password reset");
+    let detail = serde_json::json!({ "revoked": revoked });
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::PasswordChanged)
+            .subject(id)
+            .detail(detail),
+    )
+    .await?;
     Ok(Json(RevokedSessions { revoked }))
 }
 
@@ -104,8 +113,17 @@ pub async fn deactivate_user(
             "an admin cannot deactivate their own account; ask another admin",
         ));
     }
-    let revoked = blocking(&state, move |s| s.set_user_active(id, false, Utc::now())).await?;
+    let now = state.now();
+    let revoked = blocking(&state, move |s| s.set_user_active(id, false, now)).await?;
     tracing::info!(user = %id, by = %auth.user.id, revoked, "user deactivated");
+    let detail = serde_json::json!({ "revoked": revoked });
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::UserDeactivated)
+            .subject(id)
+            .detail(detail),
+    )
+    .await?;
     Ok(Json(RevokedSessions { revoked }))
 }
 
@@ -119,7 +137,13 @@ pub async fn activate_user(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<RevokedSessions>> {
     auth.require(&[Role::Admin])?;
-    blocking(&state, move |s| s.set_user_active(id, true, Utc::now())).await?;
+    let now = state.now();
+    blocking(&state, move |s| s.set_user_active(id, true, now)).await?;
     tracing::info!(user = %id, by = %auth.user.id, "user activated");
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::UserActivated).subject(id),
+    )
+    .await?;
     Ok(Json(RevokedSessions { revoked: 0 }))
 }

@@ -112,17 +112,28 @@ impl AccountStore for SqliteStore {
         let row = conn
             .query_row(
                 &format!(
-                    "SELECT {USER_COLS}, password_hash, deactivated_at IS NULL FROM users WHERE username = ?1"
+                    "SELECT {USER_COLS}, password_hash, deactivated_at IS NULL, totp_secret, totp_pending
+                     FROM users WHERE username = ?1"
                 ),
                 [username],
-                |r| Ok((user_at(r, 0)?, r.get::<_, String>(5)?, r.get::<_, bool>(6)?)),
+                |r| {
+                    Ok((
+                        user_at(r, 0)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, bool>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                    ))
+                },
             )
             .optional()?;
-        row.map(|(u, h, active)| {
+        row.map(|(u, h, active, totp_secret, totp_pending)| {
             Ok(UserRecord {
                 info: user_info(u)?,
                 password_hash: h,
                 active,
+                totp_secret,
+                totp_pending,
             })
         })
         .transpose()
@@ -186,6 +197,34 @@ impl AccountStore for SqliteStore {
         )?;
         tx.commit()?;
         Ok(revoked as u64)
+    }
+
+    fn set_totp_pending(&self, id: Uuid, secret: &str) -> StoreResult<()> {
+        let n = self.conn().execute(
+            "UPDATE users SET totp_pending = ?2 WHERE id = ?1",
+            params![id.to_string(), secret],
+        )?;
+        if n == 0 {
+            return Err(StoreError::not_found(format!("user {id}")));
+        }
+        Ok(())
+    }
+
+    fn confirm_totp(&self, id: Uuid) -> StoreResult<bool> {
+        let n = self.conn().execute(
+            "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL
+             WHERE id = ?1 AND totp_pending IS NOT NULL",
+            [id.to_string()],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn end_totp_setup_sessions(&self, id: Uuid) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE sessions SET totp_setup_only = 0 WHERE user_id = ?1 AND totp_setup_only = 1",
+            [id.to_string()],
+        )?;
+        Ok(())
     }
 
     fn add_crew(&self, name: &str, members: &[Uuid], now: DateTime<Utc>) -> StoreResult<Crew> {

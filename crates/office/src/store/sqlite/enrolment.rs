@@ -16,8 +16,7 @@ use uuid::Uuid;
 /// Clock offsets that differ by less than this from the stored one are not recorded again.
 const CLOCK_NOISE_MS: i64 = 1000;
 
-const DEVICE_COLS: &str =
-    "id, public_key, code, name, user_id, enrolled_at, last_seq, clock_offset_ms, clock_jumps";
+const DEVICE_COLS: &str = "id, public_key, code, name, user_id, enrolled_at, last_seq, clock_offset_ms, clock_jumps, shared";
 
 /// `DEVICE_COLS` as read.
 type DeviceRow = (
@@ -30,6 +29,7 @@ type DeviceRow = (
     i64,
     Option<i64>,
     i64,
+    bool,
 );
 
 fn device_record(t: DeviceRow) -> StoreResult<DeviceRecord> {
@@ -43,6 +43,7 @@ fn device_record(t: DeviceRow) -> StoreResult<DeviceRecord> {
         last_seq: t.6 as u64,
         clock_offset_ms: t.7,
         clock_jumps: t.8 as u64,
+        shared: t.9,
     })
 }
 
@@ -61,7 +62,8 @@ fn select_devices(
     )
 }
 
-/// id, user, device, refresh expiry, revoked, current used, current refresh hash.
+/// id, user, device, refresh expiry, revoked, current used, current refresh hash, absolute expiry,
+/// last seen.
 type RefreshRow = (
     String,
     String,
@@ -70,7 +72,15 @@ type RefreshRow = (
     Option<String>,
     bool,
     Option<String>,
+    String,
+    String,
 );
+
+fn one_device(tx: &Connection, device_id: Uuid) -> StoreResult<DeviceRecord> {
+    select_devices(tx, "WHERE id = ?1", [device_id.to_string()])?
+        .pop()
+        .ok_or_else(|| StoreError::not_found(format!("device {device_id}")))
+}
 
 impl EnrolmentStore for SqliteStore {
     fn enrol_device(
@@ -83,15 +93,15 @@ impl EnrolmentStore for SqliteStore {
     ) -> StoreResult<DeviceRecord> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let known: Option<String> = tx
+        let known: Option<(String, String, bool)> = tx
             .query_row(
-                "SELECT public_key FROM devices WHERE id = ?1",
+                "SELECT public_key, user_id, shared FROM devices WHERE id = ?1",
                 [device_id.to_string()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
         match known {
-            Some(k) if k != public_key => {
+            Some((k, _, _)) if k != public_key => {
                 return Err(StoreError::Conflict {
                     code: ErrorCode::DeviceKeyMismatch,
                     message: format!(
@@ -99,10 +109,19 @@ impl EnrolmentStore for SqliteStore {
                     ),
                 });
             }
+            Some((_, bound, shared)) if bound != user_id.to_string() && !shared => {
+                return Err(StoreError::Conflict {
+                    code: ErrorCode::DeviceOtherUser,
+                    message: format!(
+                        "device {device_id} belongs to another user; an admin can mark it shared (a crew's phone) or move it to you"
+                    ),
+                });
+            }
             Some(_) => {
+                // The binding stays: a shared phone stays its first user's, whoever signs in.
                 tx.execute(
-                    "UPDATE devices SET user_id = ?2, name = CASE WHEN ?3 = '' THEN name ELSE ?3 END WHERE id = ?1",
-                    params![device_id.to_string(), user_id.to_string(), name],
+                    "UPDATE devices SET name = CASE WHEN ?2 = '' THEN name ELSE ?2 END WHERE id = ?1",
+                    params![device_id.to_string(), name],
                 )?;
             }
             None => {
@@ -118,15 +137,50 @@ impl EnrolmentStore for SqliteStore {
                 )?;
             }
         }
-        let rec = select_devices(&tx, "WHERE id = ?1", [device_id.to_string()])?
-            .pop()
-            .ok_or_else(|| StoreError::not_found(format!("device {device_id}")))?;
+        let rec = one_device(&tx, device_id)?;
         tx.commit()?;
         Ok(rec)
     }
 
     fn device(&self, id: Uuid) -> StoreResult<Option<DeviceRecord>> {
         Ok(select_devices(&self.reader(), "WHERE id = ?1", [id.to_string()])?.pop())
+    }
+
+    fn move_device(
+        &self,
+        device_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(DeviceRecord, u64)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        super::accounts::require_user(&tx, user_id)?;
+        let n = tx.execute(
+            "UPDATE devices SET user_id = ?2, shared = 0 WHERE id = ?1",
+            params![device_id.to_string(), user_id.to_string()],
+        )?;
+        if n == 0 {
+            return Err(StoreError::not_found(format!("device {device_id}")));
+        }
+        let revoked = tx.execute(
+            "UPDATE sessions SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+            params![device_id.to_string(), ts(now)],
+        )?;
+        let rec = one_device(&tx, device_id)?;
+        tx.commit()?;
+        Ok((rec, revoked as u64))
+    }
+
+    fn set_device_shared(&self, device_id: Uuid, shared: bool) -> StoreResult<DeviceRecord> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "UPDATE devices SET shared = ?2 WHERE id = ?1",
+            params![device_id.to_string(), shared],
+        )?;
+        if n == 0 {
+            return Err(StoreError::not_found(format!("device {device_id}")));
+        }
+        one_device(&conn, device_id)
     }
 
     fn list_devices(&self) -> StoreResult<Vec<DeviceRecord>> {
@@ -184,8 +238,9 @@ impl EnrolmentStore for SqliteStore {
 
     fn create_session(&self, s: NewSession) -> StoreResult<()> {
         self.conn().execute(
-            "INSERT INTO sessions (id, user_id, device_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO sessions (id, user_id, device_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at, created_at,
+                 absolute_expires_at, last_seen_at, totp_setup_only)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, MIN(?7, ?9), ?8, ?9, ?8, ?10)",
             params![
                 s.id.to_string(),
                 s.user_id.to_string(),
@@ -195,6 +250,8 @@ impl EnrolmentStore for SqliteStore {
                 s.refresh_hash.to_hex(),
                 ts(s.refresh_expires_at),
                 ts(s.now),
+                ts(s.absolute_expires_at),
+                s.totp_setup_only,
             ],
         )?;
         Ok(())
@@ -206,7 +263,8 @@ impl EnrolmentStore for SqliteStore {
             .query_row(
                 // Every authenticated request asks this: the session, then the `USER_COLS` of its user.
                 "SELECT s.id, s.device_id, s.access_expires_at, s.revoked_at, s.current_used,
-                        u.id, u.username, u.display_name, u.role, u.badge_no
+                        u.id, u.username, u.display_name, u.role, u.badge_no,
+                        s.absolute_expires_at, s.last_seen_at, s.totp_setup_only
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.access_hash = ?1",
                 [access_hash.to_hex()],
                 |r| {
@@ -217,11 +275,16 @@ impl EnrolmentStore for SqliteStore {
                         r.get::<_, Option<String>>(3)?,
                         r.get::<_, bool>(4)?,
                         user_at(r, 5)?,
+                        (
+                            r.get::<_, String>(10)?,
+                            r.get::<_, String>(11)?,
+                            r.get::<_, bool>(12)?,
+                        ),
                     ))
                 },
             )
             .optional()?;
-        let Some((id, device, exp, revoked, used, user)) = row else {
+        let Some((id, device, exp, revoked, used, user, (absolute, seen, setup_only))) = row else {
             return Ok(None);
         };
         drop(conn);
@@ -236,6 +299,9 @@ impl EnrolmentStore for SqliteStore {
             device_id: device.as_deref().map(parse_uuid).transpose()?,
             access_expires_at: parse_ts(&exp)?,
             revoked: revoked.is_some(),
+            absolute_expires_at: parse_ts(&absolute)?,
+            last_seen_at: parse_ts(&seen)?,
+            totp_setup_only: setup_only,
         }))
     }
 
@@ -245,35 +311,64 @@ impl EnrolmentStore for SqliteStore {
         let presented = r.presented_refresh.to_hex();
         let row: Option<RefreshRow> = tx
             .query_row(
-                "SELECT id, user_id, device_id, refresh_expires_at, revoked_at, current_used, refresh_hash
+                "SELECT id, user_id, device_id, refresh_expires_at, revoked_at, current_used, refresh_hash,
+                        absolute_expires_at, last_seen_at
                  FROM sessions WHERE refresh_hash = ?1 OR previous_refresh_hash = ?1",
                 [&presented],
                 |r| RefreshRow::try_from(r),
             )
             .optional()?;
-        let Some((id, user_id, device_id, refresh_exp, revoked, current_used, current_hash)) = row
+        let Some((
+            id,
+            user_id,
+            device_id,
+            refresh_exp,
+            revoked,
+            current_used,
+            current_hash,
+            absolute,
+            seen,
+        )) = row
         else {
             return Ok(RefreshOutcome::Invalid);
         };
         if revoked.is_some() || parse_ts(&refresh_exp)? <= r.now {
             return Ok(RefreshOutcome::Invalid);
         }
-        let is_current = current_hash.as_deref() == Some(presented.as_str());
-        if !is_current && current_used {
-            // The previous token came back although its successor is in use: someone copied it.
+        let end = |tx: rusqlite::Transaction<'_>, outcome| -> StoreResult<RefreshOutcome> {
             tx.execute(
                 "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1",
                 params![id, ts(r.now)],
             )?;
             tx.commit()?;
-            return Ok(RefreshOutcome::Reused);
+            Ok(outcome)
+        };
+        if device_id != r.device_id.map(|d| d.to_string()) {
+            return end(tx, RefreshOutcome::WrongDevice);
+        }
+        let idle = device_id.is_none() && parse_ts(&seen)? < r.staff_idle_before;
+        if parse_ts(&absolute)? <= r.now || idle {
+            return end(tx, RefreshOutcome::Expired);
+        }
+        let is_current = current_hash.as_deref() == Some(presented.as_str());
+        if !is_current && current_used {
+            // The previous token came back although its successor is in use: someone copied it.
+            return end(tx, RefreshOutcome::Reused);
         }
         // Current token, or the previous one whose successor never arrived (a lost response):
         // either way rotate to a fresh pair and remember the presented token as the previous one.
         tx.execute(
-            "UPDATE sessions SET access_hash = ?2, access_expires_at = ?3, refresh_hash = ?4,
-                 previous_refresh_hash = ?5, refresh_expires_at = ?6, current_used = 0 WHERE id = ?1",
-            params![id, r.access_hash.to_hex(), ts(r.access_expires_at), r.refresh_hash.to_hex(), presented, ts(r.refresh_expires_at)],
+            "UPDATE sessions SET access_hash = ?2, refresh_hash = ?4,
+                 previous_refresh_hash = ?5, refresh_expires_at = MIN(?6, absolute_expires_at),
+                 access_expires_at = MIN(?3, absolute_expires_at), current_used = 0 WHERE id = ?1",
+            params![
+                id,
+                r.access_hash.to_hex(),
+                ts(r.access_expires_at),
+                r.refresh_hash.to_hex(),
+                presented,
+                ts(r.refresh_expires_at)
+            ],
         )?;
         let user = tx.query_row(
             &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
@@ -290,6 +385,14 @@ impl EnrolmentStore for SqliteStore {
     fn revoke_session(&self, session_id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
         self.conn().execute(
             "UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1",
+            params![session_id.to_string(), ts(now)],
+        )?;
+        Ok(())
+    }
+
+    fn touch_session(&self, session_id: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+        self.conn().execute(
+            "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
             params![session_id.to_string(), ts(now)],
         )?;
         Ok(())

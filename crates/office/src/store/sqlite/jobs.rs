@@ -21,14 +21,18 @@ fn select_jobs(
 ) -> StoreResult<Vec<JobRecord>> {
     select(
         conn,
-        &format!("SELECT body, created_at, cancel_reason FROM jobs {filter}"),
+        &format!(
+            "SELECT body, created_at, cancel_reason, field_created, accepted_at FROM jobs {filter}"
+        ),
         params,
-        |r| <(String, String, Option<String>)>::try_from(r),
-        |(body, created_at, cancel_reason)| {
+        |r| <(String, String, Option<String>, bool, Option<String>)>::try_from(r),
+        |(body, created_at, cancel_reason, field_created, accepted_at)| {
             Ok(JobRecord {
                 job: json(&body)?,
                 created_at: parse_ts(&created_at)?,
                 cancel_reason,
+                field_created,
+                accepted_at: accepted_at.as_deref().map(parse_ts).transpose()?,
             })
         },
     )
@@ -231,6 +235,34 @@ impl JobStore for SqliteStore {
         )?;
         tx.commit()?;
         Ok(job)
+    }
+
+    fn accept_field_job(
+        &self,
+        job_id: Uuid,
+        by: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<JobRecord> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rec =
+            load_job(&tx, job_id)?.ok_or_else(|| StoreError::not_found(format!("job {job_id}")))?;
+        if !rec.field_created {
+            return Err(StoreError::Conflict {
+                code: ErrorCode::NotFieldCreated,
+                message: format!(
+                    "job {job_id} was opened by the office; there is nothing to accept"
+                ),
+            });
+        }
+        tx.execute(
+            "UPDATE jobs SET accepted_at = ?2, accepted_by = ?3 WHERE id = ?1 AND accepted_at IS NULL",
+            params![job_id.to_string(), ts(now), by.to_string()],
+        )?;
+        let rec =
+            load_job(&tx, job_id)?.ok_or_else(|| StoreError::not_found(format!("job {job_id}")))?;
+        tx.commit()?;
+        Ok(rec)
     }
 
     fn job(&self, job_id: Uuid) -> StoreResult<Option<JobRecord>> {

@@ -75,14 +75,14 @@ pub(super) fn add_change(
 
 /// What [`crate::ledger::judge`] needs to know about `job_id` from `user_id`'s side.
 fn job_facts(tx: &Connection, job_id: Uuid, user_id: Uuid) -> StoreResult<JobFacts> {
-    let assignee: Option<Option<String>> = tx
+    let row: Option<(Option<String>, String)> = tx
         .query_row(
-            "SELECT assignee FROM jobs WHERE id = ?1",
+            "SELECT assignee, status FROM jobs WHERE id = ?1",
             [job_id.to_string()],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let Some(assignee) = assignee else {
+    let Some((assignee, status)) = row else {
         return Ok(JobFacts::default());
     };
     let current = assignee.as_deref() == Some(user_id.to_string().as_str());
@@ -94,6 +94,8 @@ fn job_facts(tx: &Connection, job_id: Uuid, user_id: Uuid) -> StoreResult<JobFac
     Ok(JobFacts {
         exists: true,
         user_is_or_was_assignee: current || was,
+        user_is_assignee: current,
+        cancelled: status == "cancelled",
     })
 }
 
@@ -295,14 +297,12 @@ impl LedgerStore for SqliteStore {
             log_size += 1;
             match verdict {
                 Ok(Effect::CreateJob(job)) => {
-                    facts_cache.insert(
-                        job.id,
-                        JobFacts {
-                            exists: true,
-                            user_is_or_was_assignee: true,
-                        },
-                    );
+                    facts_cache.insert(job.id, JobFacts::assigned_to_user());
                     save_job(&tx, &job, now)?;
+                    tx.execute(
+                        "UPDATE jobs SET field_created = 1 WHERE id = ?1",
+                        [job.id.to_string()],
+                    )?;
                     add_assignment(&tx, job.id, user_id, now)?;
                     add_change(
                         &tx,

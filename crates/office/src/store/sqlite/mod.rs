@@ -14,6 +14,7 @@
 mod accounts;
 mod alerts;
 mod attachments;
+mod audit;
 mod enrolment;
 mod evidence;
 mod jobs;
@@ -40,6 +41,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_evidence_log.sql"),
     include_str!("migrations/0003_console.sql"),
+    include_str!("migrations/0004_field_jobs.sql"),
+    include_str!("migrations/0005_accounts_security.sql"),
+    include_str!("migrations/0006_upload_sessions.sql"),
     include_str!("migrations/0007_alerts.sql"),
 ];
 
@@ -373,6 +377,9 @@ mod tests {
                 "e3a51b978dec6fe5f62ca58004265e6e66e316bb0ba10b1e0ad860227625a0b5",
                 "f9cd8a6e652eba36e445fffccf643728fa9fe71c8674e3b3d227de6c486d5719",
                 "afb4354d8ddb28c01c26649198f69355db149c89be7ceeee9002bf6396c81cc7",
+                "344eacd90a58554a71bc11fd6af58da6f16bef0508cd101eb6912db2b9c72a06",
+                "ac4e2615a7e0cd57b9d74449b95cb6f61fc56129cb144f472af0f9b3c3cd022e",
+                "768effe0c85543963e75dbede036f3edcb36c8798cf7c69157177c90d5380f5b",
                 "94c7b716c2cb39dc23185af5e5cb320cebedd1d7e2633896841a989fbdef5c24"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
