@@ -61,6 +61,8 @@ const OPERATIONS: &[&str] = &[
     "POST /api/v1/auth/totp/setup",
     "POST /api/v1/auth/totp/confirm",
     "GET /api/v1/console/audit",
+    "GET /api/v1/console/alerts",
+    "POST /api/v1/console/alerts/{id}/ack",
 ];
 
 const METHODS: &[&str] = &[

@@ -193,6 +193,27 @@ pub struct PullResponse {
     /// The office's latest signed tree head; the device keeps the newest it has seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree_head: Option<TreeHead>,
+    /// The office's acknowledgements of this device's urgent records (accident reports): who at
+    /// the office took the alert, and when. The most recent [`MAX_PULL_ACKNOWLEDGEMENTS`], on every
+    /// page, whatever the cursor: a device keeps them by `event_id`, so a repeat changes nothing.
+    /// Added in protocol 1 by addition: an older office sends none, an older device ignores them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledgements: Vec<AlertAcknowledgement>,
+}
+
+/// Most acknowledgements one pull answer carries (the newest first).
+pub const MAX_PULL_ACKNOWLEDGEMENTS: usize = 100;
+
+/// The office acknowledged the alert an urgent record of this device raised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AlertAcknowledgement {
+    /// The urgent event (its `id`), which is also the alert's id at the office.
+    pub event_id: Uuid,
+    pub job_id: Uuid,
+    /// Who acknowledged it: their name as the office shows it.
+    pub acknowledged_by: String,
+    pub acknowledged_at: DateTime<Utc>,
 }
 
 /// Start (or look up) a resumable upload.

@@ -92,6 +92,14 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "不能停用自己的账号。",
     en: "You cannot deactivate your own account.",
   },
+  unknown_alert: {
+    'zh-CN': "找不到该紧急警报。",
+    en: "Unknown alert.",
+  },
+  alert_already_acknowledged: {
+    'zh-CN': "该紧急警报已由他人确认。",
+    en: "This alert was already acknowledged by someone else.",
+  },
   device_key_mismatch: {
     'zh-CN': "这台设备已用另一把密钥登记,请联系管理员。",
     en: "This device was enrolled with another key; ask an administrator.",
