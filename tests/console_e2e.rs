@@ -7,6 +7,9 @@
 //! Then the office goes away: the console shows its banner, and after the office returns the board
 //! catches up with a change made while it was gone; the device records the first steps of that job
 //! and the board shows it in progress at step 3 of n.
+//! Second test: a technician's phone reports an accident and syncs; the open board shows the urgent
+//! alert without a reload; the dispatcher acknowledges it from the banner, and the phone's next pull
+//! carries who at the office took it.
 //!
 //! A second scenario: an admin (who must have a second factor, as `serve` runs the office) sees
 //! only the TOTP setup page, sets it up with the QR code's key, and signs in with a code, once.
@@ -23,6 +26,7 @@ use heatcrew_core::demo::{self, VisitScript};
 use heatcrew_core::sync::{self, Syncer};
 use heatcrew_office::{Config, Office, RunningOffice};
 use heatcrew_system_tests::browser::{self, Browser, ChromiumParts};
+use heatcrew_system_tests::phone;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -54,8 +58,8 @@ async fn start_office(db: &Path, addr: &str) -> RunningOffice {
     office.spawn(addr).await.expect("serve the office")
 }
 
-/// A user's id, as the office lists it (through a staff token, like the console).
-async fn user_id(http: &reqwest::Client, url: &str, token: &str, username: &str) -> String {
+/// A user as the office lists them (through a staff token, like the console).
+async fn user(http: &reqwest::Client, url: &str, token: &str, username: &str) -> Value {
     let users: Value = http
         .get(format!("{url}/api/v1/users"))
         .bearer_auth(token)
@@ -68,9 +72,16 @@ async fn user_id(http: &reqwest::Client, url: &str, token: &str, username: &str)
     users
         .as_array()
         .and_then(|a| a.iter().find(|u| u["username"] == username))
-        .and_then(|u| u["id"].as_str())
-        .map(str::to_owned)
+        .cloned()
         .unwrap_or_else(|| panic!("the demo company has {username}"))
+}
+
+/// A user's id, as the office lists it.
+async fn user_id(http: &reqwest::Client, url: &str, token: &str, username: &str) -> String {
+    user(http, url, token, username).await["id"]
+        .as_str()
+        .expect("a user id")
+        .to_owned()
 }
 
 async fn staff_token(http: &reqwest::Client, url: &str) -> String {
@@ -587,6 +598,126 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     )
     .await?;
     b.shot("console-board-en").await?;
+
+    browser.quit().await;
+    office.stop().await;
+    Ok(())
+}
+
+#[test]
+fn a_reported_accident_alerts_the_open_board_and_the_ack_reaches_the_device() {
+    let Some(parts) = ChromiumParts::find() else {
+        return;
+    };
+    if !console_built() {
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(alert_scenario(parts))
+        .expect("the alert scenario");
+}
+
+async fn alert_scenario(parts: ChromiumParts) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("office.db");
+    let office = start_office(&db, "127.0.0.1:0").await;
+    let url = office.url();
+    let http = reqwest::Client::new();
+    let token = staff_token(&http, &url).await;
+    let dispatcher = user(&http, &url, &token, DISPATCHER).await;
+
+    let browser = Browser::launch(&parts, &dir.path().join("chromium"), "zh-CN", TZ).await?;
+    let b = &browser;
+    b.client.goto(&url).await?;
+    b.fill("console-login-user", DISPATCHER).await?;
+    b.fill("console-login-password", PASSWORD).await?;
+    b.click("console-login-submit").await?;
+    b.css("[data-testid=\"board-job\"]").await?;
+    assert!(
+        b.all("[data-testid=\"alert-banner\"]").await?.is_empty(),
+        "no alert before any accident"
+    );
+    b.client
+        .execute("window.__sameDocument = true; return true;", vec![])
+        .await?;
+
+    // The phone reports an accident and syncs: the open board shows the alert, no reload.
+    let device_db = dir.path().join("device.db");
+    let office_url = url.clone();
+    let reported = Instant::now();
+    let (job, report) = tokio::task::spawn_blocking({
+        let device_db = device_db.clone();
+        move || phone::report_accident(&device_db, &office_url, TECHNICIAN, PASSWORD)
+    })
+    .await??;
+    let banner = b.el("alert-banner").await?;
+    println!(
+        "accident reported on the device to the alert on the open board (loopback): {} ms",
+        reported.elapsed().as_millis()
+    );
+    assert_eq!(
+        banner.attr("data-alert-id").await?.as_deref(),
+        Some(report.to_string().as_str()),
+        "the banner is the accident's"
+    );
+    assert_eq!(
+        banner.attr("data-job-id").await?.as_deref(),
+        Some(job.to_string().as_str())
+    );
+    let text = banner.text().await?;
+    for expected in [
+        phone::ACCIDENT,
+        phone::ACCIDENT_PLACE,
+        phone::MEASURES,
+        "张伟",
+        "RX-0101",
+        "确认收到",
+    ] {
+        assert!(
+            text.contains(expected),
+            "the banner shows {expected}: {text}"
+        );
+    }
+    let same: Value = b
+        .client
+        .execute("return window.__sameDocument === true;", vec![])
+        .await?;
+    assert_eq!(same, Value::Bool(true), "the alert came without a reload");
+    b.shot("console-alert").await?;
+
+    // Acknowledged from the banner: it goes, and the office has who and when.
+    b.click("alert-ack").await?;
+    b.until(
+        "the banner goes once acknowledged",
+        "return !document.querySelector('[data-testid=\"alert-banner\"]');",
+    )
+    .await?;
+    let listed: Value = http
+        .get(format!("{url}/api/v1/console/alerts"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let alert = listed
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["id"] == report.to_string()))
+        .context("the office lists the alert")?;
+    assert_eq!(
+        alert["acknowledged"]["by"]["id"], dispatcher["id"],
+        "acknowledged by the dispatcher who clicked: {alert}"
+    );
+
+    // The phone's next pull brings the acknowledgement to the accident's job.
+    let ack =
+        tokio::task::spawn_blocking(move || phone::pull_acknowledgement(&device_db, job, report))
+            .await??;
+    assert_eq!(
+        Some(ack.acknowledged_by.as_str()),
+        dispatcher["display_name"].as_str(),
+        "the phone shows who at the office took it"
+    );
 
     browser.quit().await;
     office.stop().await;

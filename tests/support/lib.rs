@@ -1,7 +1,8 @@
 //! The real field app driven through WebDriver, for the e2e suite (`app`), and headless Chromium
-//! for the office console's (`browser`); the WebDriver session both use is `webdriver`. The office,
+//! for the office console's (`browser`, with a technician's phone in `phone`); the WebDriver session both use is `webdriver`. The office,
 //! the fault proxy and the office child process are in heatcrew-testkit (crates/testkit).
 
 pub mod app;
 pub mod browser;
+pub mod phone;
 pub mod webdriver;

@@ -150,6 +150,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE sync_state DROP COLUMN access_expires_at;
     ALTER TABLE sync_state DROP COLUMN refresh_token;
     "#,
+    // 7: the office's acknowledgements of this device's urgent records (accident reports), from
+    // pulls: who at the office took the alert, and when. Kept by the urgent event's id. And an
+    // index for the sync client's urgent-first order.
+    r#"
+    CREATE TABLE office_acks (
+        event_id        TEXT PRIMARY KEY,
+        job_id          TEXT NOT NULL,
+        acknowledged_by TEXT NOT NULL,
+        acknowledged_at TEXT NOT NULL
+    );
+    CREATE INDEX office_acks_job ON office_acks(job_id);
+    -- Urgent records are few: find them without reading the whole outbox.
+    CREATE INDEX outbox_urgent ON outbox(seq) WHERE urgent = 1;
+    "#,
 ];
 
 /// The migration that drops the secret key from the database.

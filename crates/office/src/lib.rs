@@ -11,6 +11,7 @@
 //! - [`readback`]: a job's events projected as visit steps, signatures, photos, ratings, SLA, patrol.
 //! - [`reports`]: the summary report.
 //! - [`verify`]: re-check all stored evidence, read-only (`heatcrew-office verify`).
+//! - [`tls`]: HTTPS (`serve --tls-cert --tls-key`): PEM files into a rustls configuration.
 //! - [`evidence`]: signed tree heads of the office log.
 //! - [`export`]: evidence exports (JSON lines per `docs/evidence.md`).
 //! - [`error`]: the HTTP edge's closed `{code, message}` error.
@@ -46,6 +47,7 @@ pub mod readback;
 pub mod reports;
 pub mod store;
 pub mod throttle;
+pub mod tls;
 pub mod verify;
 
 use std::net::SocketAddr;
@@ -214,33 +216,34 @@ impl Office {
 
     /// Serve on `listener` until the process ends.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        axum::serve(listener, self.make_service()).await
+        serve(listener, self.router(), None, std::future::pending()).await
     }
 
-    /// The router as a service that knows each connection's peer address (login throttling and
-    /// the audit log read it).
-    pub fn make_service(
-        &self,
-    ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<axum::Router, SocketAddr> {
-        self.router()
-            .into_make_service_with_connect_info::<SocketAddr>()
-    }
-
-    /// Bind `addr` (e.g. `127.0.0.1:0`) and serve on a background task.
+    /// Bind `addr` (e.g. `127.0.0.1:0`) and serve plain HTTP on a background task.
     pub async fn spawn(self, addr: &str) -> std::io::Result<RunningOffice> {
+        self.spawn_with(addr, None).await
+    }
+
+    /// Bind `addr` and serve on a background task: HTTPS when `tls` is given, else plain HTTP.
+    pub async fn spawn_with(
+        self,
+        addr: &str,
+        tls: Option<tls::Tls>,
+    ) -> std::io::Result<RunningOffice> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let router = self.make_service();
+        let router = self.router();
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
+            let _ = serve(listener, router, tls, async {
+                let _ = rx.await;
+            })
+            .await;
         });
         Ok(RunningOffice {
             addr,
+            scheme,
             state: self.state,
             shutdown: Some(tx),
             task: Some(task),
@@ -248,19 +251,60 @@ impl Office {
     }
 }
 
+/// Serve `router` on `listener` until `shutdown` resolves, then stop accepting and let in-flight
+/// requests (and their transactions) finish. With `tls`, HTTPS through axum-server's rustls
+/// acceptor and `Strict-Transport-Security` on every response; without, plain HTTP (on loopback
+/// behind a TLS-terminating reverse proxy, or for tests). Either way each connection carries its
+/// peer address (`ConnectInfo<SocketAddr>`), which [`api::extract::client_address`] reads for
+/// login throttling and the audit log.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    tls: Option<tls::Tls>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    match tls {
+        None => {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        }
+        Some(tls) => {
+            let handle = axum_server::Handle::new();
+            let stop = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stop.graceful_shutdown(None);
+            });
+            let config = axum_server::tls_rustls::RustlsConfig::from_config(tls.config);
+            axum_server::from_tcp_rustls(listener.into_std()?, config)?
+                .handle(handle)
+                .serve(
+                    api::headers::hsts(router).into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+        }
+    }
+}
+
 /// An office serving in the background of this process; stops when dropped.
 #[derive(Debug)]
 pub struct RunningOffice {
     pub addr: SocketAddr,
+    /// `http` or `https`.
+    scheme: &'static str,
     pub state: OfficeState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningOffice {
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` when serving TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Stop accepting connections and wait for in-flight requests to finish (open live streams

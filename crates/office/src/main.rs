@@ -25,7 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the office API. Prints `listening on http://ADDR` once bound.
+    /// Serve the office API. Prints `listening on http://ADDR` (`https://` with `--tls-cert`) once
+    /// bound.
     Serve {
         /// SQLite database file (created on first start).
         #[arg(long)]
@@ -46,6 +47,14 @@ enum Command {
         /// request comes through that proxy: a client could otherwise write the header itself.
         #[arg(long, value_name = "NAME", value_parser = parse_header_name)]
         client_address_header: Option<String>,
+        /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then any
+        /// intermediates). Needs `--tls-key`. Without both, plain HTTP: only on loopback behind a
+        /// TLS-terminating reverse proxy (README, "Security").
+        #[arg(long, env = "HEATCREW_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1). Keep it owner-only.
+        #[arg(long, env = "HEATCREW_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Manage users.
     User {
@@ -145,7 +154,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo,
             admin_totp_optional,
             client_address_header,
+            tls_cert,
+            tls_key,
         } => {
+            // Checked before anything else starts: a bad certificate is a clear error at once.
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    Some(heatcrew_office::tls::Tls::from_pem_files(&cert, &key)?)
+                }
+                _ => None,
+            };
             let config = Config {
                 require_admin_totp: !admin_totp_optional,
                 client_address_header,
@@ -171,9 +189,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("binding {listen}"))?;
             let addr = listener.local_addr()?;
-            println!("listening on http://{addr}");
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            println!("listening on {scheme}://{addr}");
             if heatcrew_office::console::is_built() {
-                println!("office console: http://{addr}/");
+                println!("office console: {scheme}://{addr}/");
             } else {
                 println!(
                     "office console: not built into this binary (cd console && npm ci && npm run build, then rebuild)"
@@ -182,13 +201,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             use std::io::Write;
             std::io::stdout().flush()?;
             let live = office.state().live.clone();
-            axum::serve(listener, office.make_service())
-                .with_graceful_shutdown(async move {
-                    shutdown_signal().await;
-                    // Open consoles' live streams would otherwise hold the shutdown open.
-                    live.close();
-                })
-                .await?;
+            heatcrew_office::serve(listener, office.router(), tls, async move {
+                shutdown_signal().await;
+                // Open consoles' live streams would otherwise hold the shutdown open.
+                live.close();
+            })
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::User {

@@ -7,6 +7,7 @@ use heatcrew_office::api::admin::{
     CreateUserRequest, MoveDeviceRequest, MovedDevice, RevokedSessions, ShareDeviceRequest,
 };
 use heatcrew_office::api::auth::StaffLoginRequest;
+use heatcrew_office::api::console::alerts::ConsoleAlert;
 use heatcrew_office::api::console::audit::AuditPage;
 use heatcrew_office::api::console::customers::CustomerLookup;
 use heatcrew_office::api::console::users::{ConsoleUser, ResetPasswordRequest};
@@ -44,6 +45,7 @@ fn roots(c: &mut Declarations) {
     c.visit::<ConsoleJob>();
     c.visit::<CustomerLookup>();
     c.visit::<ConsoleUser>();
+    c.visit::<ConsoleAlert>();
     c.visit::<AuditPage>();
     c.visit::<MovedDevice>();
     c.visit::<TotpSetup>();

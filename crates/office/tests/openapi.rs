@@ -61,6 +61,8 @@ const OPERATIONS: &[&str] = &[
     "POST /api/v1/auth/totp/setup",
     "POST /api/v1/auth/totp/confirm",
     "GET /api/v1/console/audit",
+    "GET /api/v1/console/alerts",
+    "POST /api/v1/console/alerts/{id}/ack",
 ];
 
 const METHODS: &[&str] = &[
@@ -117,10 +119,12 @@ async fn every_served_operation_is_documented_and_every_documented_one_is_served
         doc["components"]["schemas"]["ErrorBody"].is_object(),
         "the error shape is described once"
     );
-    assert!(
-        doc["components"]["securitySchemes"]["bearer"].is_object(),
-        "and the bearer token"
-    );
+    for scheme in ["staff", "device"] {
+        assert_eq!(
+            doc["components"]["securitySchemes"][scheme]["scheme"], "bearer",
+            "the {scheme} token is a bearer token"
+        );
+    }
 
     let sha = "ab".repeat(32);
     let id = uuid::Uuid::nil().to_string();
@@ -144,6 +148,160 @@ async fn every_served_operation_is_documented_and_every_documented_one_is_served
                 && !(status == StatusCode::NOT_FOUND
                     && (body.is_null() || body["message"] == "no such endpoint")),
             "{op} is documented, so it must be routed (got {status} {body})"
+        );
+    }
+}
+
+/// The operations that need no token: a device or a person signing in.
+const PUBLIC: &[&str] = &[
+    "POST /api/v1/auth/challenge",
+    "POST /api/v1/auth/login",
+    "POST /api/v1/auth/staff-login",
+    "POST /api/v1/auth/refresh",
+];
+
+/// `schema` with its `$ref` followed (components only).
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("a local schema reference: {r}"));
+            let found = &doc["components"]["schemas"][name];
+            assert!(found.is_object(), "{r} is defined");
+            found
+        }
+        None => schema,
+    }
+}
+
+/// Every place under `schema` that is an `object` saying nothing about its fields.
+fn bare_objects(
+    doc: &Value,
+    schema: &Value,
+    at: String,
+    seen: &mut BTreeSet<String>,
+    out: &mut Vec<String>,
+) {
+    if let Some(r) = schema["$ref"].as_str()
+        && !seen.insert(r.to_owned())
+    {
+        return;
+    }
+    let s = resolve(doc, schema);
+    let says_nothing = [
+        "properties",
+        "additionalProperties",
+        "allOf",
+        "oneOf",
+        "anyOf",
+    ]
+    .iter()
+    .all(|k| s.get(*k).is_none());
+    let is_object = s["type"] == "object"
+        || s["type"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "object"));
+    if is_object && says_nothing {
+        out.push(at.clone());
+    }
+    if let Some(props) = s["properties"].as_object() {
+        for (name, p) in props {
+            bare_objects(doc, p, format!("{at}.{name}"), seen, out);
+        }
+    }
+    for k in ["allOf", "oneOf", "anyOf"] {
+        for (i, p) in s[k].as_array().into_iter().flatten().enumerate() {
+            bare_objects(doc, p, format!("{at}/{k}[{i}]"), seen, out);
+        }
+    }
+    if s.get("items").is_some() {
+        bare_objects(doc, &s["items"], format!("{at}[]"), seen, out);
+    }
+}
+
+#[tokio::test]
+async fn the_served_document_describes_every_request_body_and_each_operations_token() {
+    let running = TestOffice::start_with(Seed::Nothing, |_| {}).await;
+    let doc: Value = reqwest::get(format!("{}/api/openapi.json", running.url()))
+        .await
+        .expect("fetch the document")
+        .json()
+        .await
+        .expect("the document is JSON");
+    let schemes = doc["components"]["securitySchemes"]
+        .as_object()
+        .expect("security schemes");
+    let mut bare = Vec::new();
+    let mut bodies = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for m in METHODS {
+            let Some(op) = item.get(*m).filter(|o| o.is_object()) else {
+                continue;
+            };
+            let name = format!("{} {path}", m.to_uppercase());
+            // Security: none for signing in (an empty list, not an optional token), a named
+            // scheme for everything else.
+            let security = op["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name} says what token it needs"));
+            if PUBLIC.contains(&name.as_str()) {
+                assert!(security.is_empty(), "{name} needs no token: {security:?}");
+            } else {
+                assert!(!security.is_empty(), "{name} names its token");
+                for req in security {
+                    let req = req.as_object().expect("a requirement");
+                    assert!(
+                        !req.is_empty() && req.keys().all(|k| schemes.contains_key(k)),
+                        "{name}: {req:?} names a defined scheme"
+                    );
+                }
+            }
+            // Request bodies: described, never a bare `object`.
+            if let Some(content) = op["requestBody"]["content"].as_object() {
+                for (media, c) in content {
+                    bodies += 1;
+                    let mut seen = BTreeSet::new();
+                    bare_objects(
+                        &doc,
+                        &c["schema"],
+                        format!("{name} {media}"),
+                        &mut seen,
+                        &mut bare,
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        bodies >= 15,
+        "the document has its request bodies ({bodies})"
+    );
+    assert!(
+        bare.is_empty(),
+        "request bodies described as bare objects: {bare:#?}"
+    );
+    assert_eq!(
+        doc["paths"]["/api/v1/sync/push"]["post"]["security"],
+        serde_json::json!([{"device": []}]),
+        "only a device pushes"
+    );
+    assert_eq!(
+        doc["paths"]["/api/v1/users"]["post"]["security"],
+        serde_json::json!([{"staff": []}]),
+        "staff operations need a staff token"
+    );
+    // The push body reaches the event: hash, signature, chain link.
+    let push = resolve(
+        &doc,
+        &doc["paths"]["/api/v1/sync/push"]["post"]["requestBody"]["content"]["application/json"]["schema"],
+    );
+    let event = resolve(&doc, &push["properties"]["events"]["items"]);
+    let text = serde_json::to_string(event).expect("json");
+    for field in ["sig", "hash"] {
+        assert!(
+            text.contains(field),
+            "an event's {field} is described: {text}"
         );
     }
 }

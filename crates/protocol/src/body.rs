@@ -271,6 +271,11 @@ pub enum EventBody {
     },
 }
 
+/// The event kinds that are urgent: the device pushes them before everything else queued, and the
+/// office raises an alert for each on every open console. A kind added here needs the office's
+/// `urgent_kinds` table to learn it too (a migration; its test compares the two).
+pub const URGENT_KINDS: &[&str] = &["accident_reported"];
+
 impl EventBody {
     /// The `kind` string this body is stored under.
     pub fn kind(&self) -> &'static str {
@@ -330,9 +335,10 @@ impl EventBody {
         }
     }
 
-    /// Urgent records (accidents) are pushed ahead of everything else.
+    /// Urgent records (accidents) are pushed ahead of everything else, and raise an alert at the
+    /// office: the kinds in [`URGENT_KINDS`].
     pub fn is_urgent(&self) -> bool {
-        matches!(self, EventBody::AccidentReported { .. })
+        URGENT_KINDS.contains(&self.kind())
     }
 }
 

@@ -84,6 +84,8 @@ error_codes! {
     LookupTooShort = "lookup_too_short", "请至少输入 7 位电话号码或 3 位户号。", "Type at least 7 digits of the phone or 3 characters of the account.";
     LookupKey = "lookup_key", "请按电话或户号查询。", "Look up by phone or by account number.";
     CannotDeactivateSelf = "cannot_deactivate_self", "不能停用自己的账号。", "You cannot deactivate your own account.";
+    UnknownAlert = "unknown_alert", "找不到该紧急警报。", "Unknown alert.";
+    AlertAlreadyAcknowledged = "alert_already_acknowledged", "该紧急警报已由他人确认。", "This alert was already acknowledged by someone else.";
     DeviceKeyMismatch = "device_key_mismatch", "这台设备已用另一把密钥登记,请联系管理员。", "This device was enrolled with another key; ask an administrator.";
     NoDevice = "no_device", "这台设备没有登记,请重新登录。", "This device is not enrolled; sign in again.";
     ProofRequired = "proof_required", "登录需要用设备密钥签名,请更新应用。", "Sign-in needs the device key's signature over a challenge; update the app.";
@@ -156,6 +158,7 @@ error_codes! {
     HttpError = "http_error", "单位服务器的回答无法识别。", "The office answered in a way this app does not understand.";
     NoOffset = "no_offset", "单位服务器没有说明已收到多少数据。", "The office did not say how much of the upload it holds.";
     BadChallenge = "bad_challenge", "单位服务器发来的登录校验码格式不正确。", "The office sent a malformed sign-in challenge.";
+    OfficeCa = "office_ca", "本机设置的单位服务器证书文件无法使用,请联系管理员。", "The office certificate file this device is set to trust cannot be used; ask an administrator.";
 
     // --- The office's signed answers, checked by the device before it keeps them (docs/evidence.md).
     // The same strings as the export checks' fault codes, which stay their own list there. ---

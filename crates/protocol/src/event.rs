@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 /// Everything of an event except its hash and signature: what a device fills in before sealing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct UnsignedEvent {
     /// UUIDv7; unique, never used for ordering.
     pub id: Uuid,
@@ -42,12 +43,14 @@ pub struct UnsignedEvent {
 
 /// A sealed event: [`UnsignedEvent`] plus its SHA-256 hash and the device's Ed25519 signature of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Event {
     #[serde(flatten)]
     pub unsigned: UnsignedEvent,
     pub hash: Digest,
     /// Ed25519 signature over the 32 hash bytes, hex.
     #[serde(with = "hex_sig")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, pattern = "^[0-9a-f]{128}$"))]
     pub sig: [u8; 64],
 }
 

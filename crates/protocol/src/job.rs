@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// What kind of work a job is. Each kind has a checklist template (versioned data in `heatcrew-core`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
@@ -43,6 +44,7 @@ impl JobKind {
 
 /// A heat customer (热用户).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Customer {
     pub name: String,
@@ -55,6 +57,7 @@ pub struct Customer {
 
 /// The time window agreed with the customer (预约时间).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "ts", ts(rename = "Window"))]
 pub struct AppointmentWindow {
@@ -72,6 +75,7 @@ pub struct TemplateRef {
 
 /// A place on a patrol round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckpointKind {
@@ -85,6 +89,7 @@ pub enum CheckpointKind {
 
 /// A reading to take at a checkpoint, e.g. supply temperature in °C.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReadingSpec {
     pub key: String,
@@ -100,6 +105,7 @@ pub struct ReadingSpec {
 
 /// A checkpoint on a patrol route.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Checkpoint {
     pub id: String,

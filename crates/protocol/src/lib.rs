@@ -24,6 +24,8 @@ pub mod job;
 pub mod lang;
 pub mod log;
 pub mod merkle;
+#[cfg(feature = "utoipa")]
+mod openapi;
 pub mod sync;
 
 pub use body::*;

@@ -30,6 +30,7 @@ pub const UPLOAD_OFFSET_HEADER: &str = "upload-offset";
 
 /// Staff roles. Scope (which jobs a user may read and write) follows from the role and assignments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -42,6 +43,7 @@ pub enum Role {
 
 /// Sign in and enrol this device's public key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -61,6 +63,7 @@ pub struct LoginRequest {
 
 /// A one-time challenge for the next login of a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ChallengeRequest {
     pub device_id: Uuid,
 }
@@ -104,6 +107,7 @@ pub struct LoginResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
     pub refresh_token: String,
     /// The device refreshing (as it logged in). A device session's refresh token works only for
@@ -114,6 +118,7 @@ pub struct RefreshRequest {
 
 /// A batch of events in `device_seq` order. The device is the token's device, never a request field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub events: Vec<Event>,
 }
@@ -188,10 +193,32 @@ pub struct PullResponse {
     /// The office's latest signed tree head; the device keeps the newest it has seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tree_head: Option<TreeHead>,
+    /// The office's acknowledgements of this device's urgent records (accident reports): who at
+    /// the office took the alert, and when. The most recent [`MAX_PULL_ACKNOWLEDGEMENTS`], on every
+    /// page, whatever the cursor: a device keeps them by `event_id`, so a repeat changes nothing.
+    /// Added in protocol 1 by addition: an older office sends none, an older device ignores them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledgements: Vec<AlertAcknowledgement>,
+}
+
+/// Most acknowledgements one pull answer carries (the newest first).
+pub const MAX_PULL_ACKNOWLEDGEMENTS: usize = 100;
+
+/// The office acknowledged the alert an urgent record of this device raised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AlertAcknowledgement {
+    /// The urgent event (its `id`), which is also the alert's id at the office.
+    pub event_id: Uuid,
+    pub job_id: Uuid,
+    /// Who acknowledged it: their name as the office shows it.
+    pub acknowledged_by: String,
+    pub acknowledged_at: DateTime<Utc>,
 }
 
 /// Start (or look up) a resumable upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct AttachmentCreate {
     pub sha256: Digest,
     pub size: u64,

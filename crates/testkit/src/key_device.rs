@@ -53,7 +53,20 @@ impl KeyDevice {
 
     /// Record the next event on this device's chain at device time `at`.
     pub fn record_at(&mut self, job: Uuid, body: &EventBody, at: DateTime<Utc>) -> Event {
-        let e = self.unsigned_at(job, body, at).seal(&self.key);
+        self.record_with(job, body, |u| u.recorded_at = at)
+    }
+
+    /// Seal the next event after `tweak` changed its envelope (a forged clock, say), as only a
+    /// modified app would: the chain link and the signature are still right.
+    pub fn record_with(
+        &mut self,
+        job: Uuid,
+        body: &EventBody,
+        tweak: impl FnOnce(&mut UnsignedEvent),
+    ) -> Event {
+        let mut u = self.unsigned(job, body);
+        tweak(&mut u);
+        let e = u.seal(&self.key);
         self.tip = ChainTip {
             seq: e.seq(),
             hash: e.hash,
@@ -64,6 +77,24 @@ impl KeyDevice {
     /// Record the next event on this device's chain now.
     pub fn record(&mut self, job: Uuid, body: &EventBody) -> Event {
         self.record_at(job, body, Utc::now())
+    }
+
+    /// Record the next event on this device's chain after `tweak` changed its envelope (a forged
+    /// clock, say).
+    pub fn record_with(
+        &mut self,
+        job: Uuid,
+        body: &EventBody,
+        tweak: impl FnOnce(&mut UnsignedEvent),
+    ) -> Event {
+        let mut u = self.unsigned(job, body);
+        tweak(&mut u);
+        let e = u.seal(&self.key);
+        self.tip = ChainTip {
+            seq: e.seq(),
+            hash: e.hash,
+        };
+        e
     }
 
     /// Its access token.

@@ -3,6 +3,23 @@
 // Wire types of the office API as the console uses them: snake_case fields, RFC 3339
 // timestamps, UUID ids.
 
+/**
+ * Who acknowledged an alert, and when (office clock).
+ */
+export type AlertAck = {
+  by: AlertPerson,
+  at: string,
+};
+
+/**
+ * A person as the alert names them.
+ */
+export type AlertPerson = {
+  id: string,
+  display_name: string,
+  badge_no: string,
+};
+
 export type AssignRequest = {
   assignee: string,
 };
@@ -201,6 +218,41 @@ export type CheckpointStatus = {
    */
   missed: number,
   last_visit: string | null,
+};
+
+/**
+ * An urgent alert as the console shows it: what happened, where, who reported it and when.
+ */
+export type ConsoleAlert = {
+  /**
+   * The urgent event's id.
+   */
+  id: string,
+  /**
+   * The event kind, e.g. `accident_reported`.
+   */
+  kind: string,
+  job_id: string,
+  job_title: string,
+  /**
+   * Where: the customer's address or the site, else what the reporter wrote.
+   */
+  place: string,
+  lat: number | null,
+  lon: number | null,
+  description: string,
+  measures_taken: string,
+  injuries: boolean,
+  reporter: AlertPerson,
+  /**
+   * The device's clock when it was recorded.
+   */
+  reported_at: string,
+  /**
+   * The office's clock when it arrived.
+   */
+  raised_at: string,
+  acknowledged: AlertAck | null,
 };
 
 /**
@@ -407,6 +459,8 @@ export type ErrorCode =
   | "lookup_too_short"
   | "lookup_key"
   | "cannot_deactivate_self"
+  | "unknown_alert"
+  | "alert_already_acknowledged"
   | "device_key_mismatch"
   | "no_device"
   | "proof_required"
@@ -471,6 +525,7 @@ export type ErrorCode =
   | "http_error"
   | "no_offset"
   | "bad_challenge"
+  | "office_ca"
   | "bad_receipt"
   | "receipt_mismatch"
   | "bad_tree_head"
@@ -634,6 +689,8 @@ export type LateFlag = "arrived_late" | "not_arrived";
 export type LiveEvent =
   | { "kind": "job_changed", job_id: string, }
   | { "kind": "attachment_received", sha256: string, }
+  | { "kind": "alert_raised", alert: ConsoleAlert, }
+  | { "kind": "alert_acknowledged", alert: ConsoleAlert, }
   | { "kind": "resync" };
 
 /**

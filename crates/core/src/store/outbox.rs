@@ -108,6 +108,19 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The last urgent record (an accident report) still waiting for the office, if any. The
+    /// sync client pushes the chain up to it, and its job's photos, before anything else.
+    pub fn last_urgent_pending(&self) -> Result<Option<u64>> {
+        let seq: Option<i64> = self.conn.query_row(
+            "SELECT MAX(seq) FROM outbox WHERE urgent = 1 AND state IN ('queued', 'uploading')",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(seq.map(|s| s as u64))
+    }
+}
+
 /// Records marked uploading whose push was never answered (the app stopped, or the pass ended without
 /// the office's reply) go back to queued, to be pushed again; the office ignores what it already has.
 pub(crate) fn requeue_unanswered_pushes(conn: &Connection) -> Result<()> {

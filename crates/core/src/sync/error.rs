@@ -121,6 +121,11 @@ impl SyncError {
             } => {
                 "The phone's storage is full, so sync cannot go on. Free some space; sync retries by itself and saved records are not lost.".into()
             }
+            // The device's setting, not its storage: say which file and why.
+            SyncError::Local {
+                code: ErrorCode::OfficeCa,
+                message,
+            } => format!("{} ({message})", ErrorCode::OfficeCa.message(lang)),
             // These say what their code says (heatcrew_protocol::ErrorCode).
             SyncError::Offline(_)
             | SyncError::Refused {

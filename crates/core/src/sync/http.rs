@@ -12,9 +12,66 @@ use heatcrew_protocol::{
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use super::SyncError;
+
+/// Names a PEM file of CA certificates (one or more) that the device trusts for its office besides
+/// the public web roots: a company's own CA, or the self-signed certificate of a test office. Read
+/// once per process; a file that cannot be read fails every office request with `office_ca`.
+pub const OFFICE_CA_ENV: &str = "HEATCREW_OFFICE_CA";
+
+/// Certificates added with [`trust_office_ca`].
+static TRUSTED: Mutex<Vec<reqwest::Certificate>> = Mutex::new(Vec::new());
+/// Certificates from [`OFFICE_CA_ENV`], or why they could not be read.
+static FROM_ENV: OnceLock<Result<Vec<reqwest::Certificate>, String>> = OnceLock::new();
+
+/// Trust the CA certificates in `pem` for every office client this process builds from now on
+/// (what [`OFFICE_CA_ENV`] does, for a caller that holds the certificate itself). Returns how many
+/// certificates were added; PEM without a certificate is an `office_ca` error.
+pub fn trust_office_ca(pem: &[u8]) -> Result<usize, SyncError> {
+    let certs = parse_cas(pem).map_err(office_ca_error)?;
+    let n = certs.len();
+    TRUSTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .extend(certs);
+    Ok(n)
+}
+
+fn parse_cas(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
+    let certs = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|e| format!("not PEM certificates: {}", error_chain(&e)))?;
+    if certs.is_empty() {
+        return Err("no CERTIFICATE block in it".into());
+    }
+    Ok(certs)
+}
+
+fn env_cas() -> Result<Vec<reqwest::Certificate>, String> {
+    FROM_ENV
+        .get_or_init(|| match std::env::var_os(OFFICE_CA_ENV) {
+            None => Ok(Vec::new()),
+            Some(path) if path.is_empty() => Ok(Vec::new()),
+            Some(path) => {
+                let shown = std::path::Path::new(&path).display().to_string();
+                std::fs::read(&path)
+                    .map_err(|e| format!("{OFFICE_CA_ENV}={shown}: {e}"))
+                    .and_then(|pem| {
+                        parse_cas(&pem).map_err(|e| format!("{OFFICE_CA_ENV}={shown}: {e}"))
+                    })
+            }
+        })
+        .clone()
+}
+
+fn office_ca_error(message: String) -> SyncError {
+    SyncError::Local {
+        code: ErrorCode::OfficeCa,
+        message,
+    }
+}
 
 /// An HTTP client for one office.
 #[derive(Debug, Clone)]
@@ -31,17 +88,28 @@ pub struct Timed<T> {
 }
 
 impl OfficeApi {
-    pub fn new(office_url: &str) -> OfficeApi {
-        let http = reqwest::Client::builder()
+    /// A client for the office at `office_url` (`https://` or, on a trusted network, `http://`),
+    /// trusting the public web roots plus the CA certificates of [`OFFICE_CA_ENV`] and
+    /// [`trust_office_ca`]. Fails (`office_ca`) only when the `OFFICE_CA_ENV` file is unusable.
+    pub fn new(office_url: &str) -> Result<OfficeApi, SyncError> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
-            .user_agent(concat!("heatcrew-device/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("heatcrew-device/", env!("CARGO_PKG_VERSION")));
+        let extra = TRUSTED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        for cert in env_cas().map_err(office_ca_error)?.into_iter().chain(extra) {
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder
             .build()
-            .expect("the HTTP client builds with static settings");
-        OfficeApi {
+            .map_err(|e| office_ca_error(format!("the HTTP client: {}", error_chain(&e))))?;
+        Ok(OfficeApi {
             http,
             base: office_url.trim_end_matches('/').to_owned(),
-        }
+        })
     }
 
     pub fn base(&self) -> &str {

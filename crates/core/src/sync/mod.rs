@@ -1,6 +1,8 @@
 //! The sync client: pushes the outbox to the office in sequence order, uploads photos after their
 //! records, pulls dispatched work, and keeps trying with backoff when the network or the office
-//! fails. Modelled as data so it can be reasoned about: the outbox says what is pending, the office
+//! fails. Urgent records (accident reports) go first: the chain up to the last one as its own
+//! batch, then its job's photos, then the rest of the records, then every other photo; one recorded
+//! while photos are uploading goes up before the next photo (docs/design.md, "Sync order"). Modelled as data so it can be reasoned about: the outbox says what is pending, the office
 //! answers per event, and nothing is ever dropped on the device side.
 
 mod error;
@@ -13,7 +15,7 @@ pub(crate) mod tokens;
 
 pub use error::SyncError;
 pub use evidence::EvidenceProblem;
-pub use http::{OfficeApi, Timed};
+pub use http::{OFFICE_CA_ENV, OfficeApi, Timed, trust_office_ca};
 pub use state::{Backlog, PendingAttachment, Session};
 
 use crate::store::{OutboxState, Store};
@@ -94,7 +96,7 @@ pub async fn login(
     password: &str,
 ) -> Result<Session, SyncError> {
     let device_id = lock(store).device_id();
-    let api = OfficeApi::new(office_url);
+    let api = OfficeApi::new(office_url)?;
     // Prove that this device holds its key: sign the office's one-time challenge. A challenge is
     // good once: when a bad network replays or delays the login (the office used the challenge on a
     // copy whose answer was lost), ask for a fresh one instead of failing the sign-in.
@@ -251,7 +253,7 @@ impl Syncer {
             .session()
             .map_err(SyncError::local)?
             .ok_or_else(|| SyncError::Unauthorized("sign in first".into()))?;
-        let api = OfficeApi::new(&session.office_url);
+        let api = OfficeApi::new(&session.office_url)?;
         if session.access_expires_at - ChronoDuration::seconds(60) < Utc::now() {
             session = self.refresh(&api, &session).await?;
         }
@@ -286,6 +288,8 @@ impl Syncer {
         Ok(fresh)
     }
 
+    /// Push every queued record: urgent ones first (the chain up to the last urgent record, then
+    /// its job's photos), then the rest.
     async fn push_all(
         &self,
         api: &OfficeApi,
@@ -300,12 +304,31 @@ impl Syncer {
             s.events_total = total;
             s.events_sent = 0;
         });
+        let urgent = lock(&self.store)
+            .last_urgent_pending()
+            .map_err(SyncError::local)?;
+        if let Some(last) = urgent {
+            self.push_through(api, session, report, last).await?;
+            self.upload_photos(api, session, report, Photos::UrgentOnly)
+                .await?;
+        }
+        self.push_through(api, session, report, u64::MAX).await
+    }
+
+    /// Push queued records in sequence order, none after `last_seq`.
+    async fn push_through(
+        &self,
+        api: &OfficeApi,
+        session: &Session,
+        report: &mut SyncReport,
+        last_seq: u64,
+    ) -> Result<(), SyncError> {
         let mut gaps = 0;
         loop {
             let batch = {
                 let mut s = lock(&self.store);
                 let batch = s
-                    .pending_push(PUSH_BATCH_EVENTS, PUSH_BATCH_BYTES)
+                    .pending_push_through(PUSH_BATCH_EVENTS, PUSH_BATCH_BYTES, last_seq)
                     .map_err(SyncError::local)?;
                 let seqs: Vec<u64> = batch.iter().map(|e| e.seq()).collect();
                 s.mark_outbox(&seqs, OutboxState::Uploading)
@@ -358,69 +381,116 @@ impl Syncer {
         }
     }
 
+    /// Upload the photos of acknowledged records (urgent jobs' first). Before each photo, an urgent
+    /// record recorded meanwhile is pushed (with the chain before it): an accident report never
+    /// waits behind a queue of photos.
     async fn upload_attachments(
         &self,
         api: &OfficeApi,
         session: &Session,
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
+        self.upload_photos(api, session, report, Photos::All).await
+    }
+
+    async fn upload_photos(
+        &self,
+        api: &OfficeApi,
+        session: &Session,
+        report: &mut SyncReport,
+        which: Photos,
+    ) -> Result<(), SyncError> {
         let pending = lock(&self.store)
             .pending_attachments()
             .map_err(SyncError::local)?;
-        let total: u64 = pending.iter().map(|p| p.bytes - p.uploaded_bytes).sum();
+        let total: u64 = pending
+            .iter()
+            .filter(|p| p.urgent || which == Photos::All)
+            .map(|p| p.bytes - p.uploaded_bytes)
+            .sum();
         self.status.send_modify(|s| {
             s.bytes_total = total;
             s.bytes_sent = 0;
         });
-        for a in pending {
-            let token = &session.access_token;
-            let status = api
-                .create_attachment(
-                    token,
-                    &AttachmentCreate {
-                        sha256: a.sha256,
-                        size: a.bytes,
-                        mime: a.mime.clone(),
-                    },
-                )
-                .await?
-                .body;
-            let mut offset = status.offset;
-            let mut complete = status.complete;
-            let path = lock(&self.store).files().path(&a.sha256);
-            while !complete {
-                // The photo is on this device: failing to read it is local, not the office.
-                let chunk = read_chunk(&path, offset).map_err(|e| SyncError::Local {
-                    code: ErrorCode::FileMissing,
-                    message: format!("photo {} cannot be read: {e}", a.sha256),
-                })?;
-                if chunk.is_empty() {
-                    break;
-                }
-                let len = chunk.len() as u64;
-                match api.upload_chunk(token, &a.sha256, offset, chunk).await {
-                    Ok(resp) => {
-                        offset = resp.body.offset;
-                        complete = resp.body.complete;
-                        self.status.send_modify(|s| s.bytes_sent += len);
-                        report.attachment_bytes += len;
-                    }
-                    // Our offset was stale (a chunk landed but its answer was lost): ask.
-                    Err(SyncError::Refused { status: 409, .. }) => {
-                        offset = api.upload_offset(token, &a.sha256).await?;
-                    }
-                    Err(e) => return Err(e),
-                }
-                lock(&self.store)
-                    .set_attachment_progress(&a.sha256, offset, complete)
+        // Each photo is tried once per pass (one the office cannot complete waits for the next).
+        let mut tried = std::collections::HashSet::new();
+        loop {
+            if which == Photos::All {
+                let urgent = lock(&self.store)
+                    .last_urgent_pending()
                     .map_err(SyncError::local)?;
+                if let Some(last) = urgent {
+                    self.push_through(api, session, report, last).await?;
+                }
             }
-            if complete {
-                lock(&self.store)
-                    .set_attachment_progress(&a.sha256, a.bytes, true)
-                    .map_err(SyncError::local)?;
-                report.attachments += 1;
+            let next = lock(&self.store)
+                .pending_attachments()
+                .map_err(SyncError::local)?
+                .into_iter()
+                .filter(|p| p.urgent || which == Photos::All)
+                .find(|p| !tried.contains(&p.sha256));
+            let Some(a) = next else {
+                return Ok(());
+            };
+            tried.insert(a.sha256);
+            self.upload_one(api, session, &a, report).await?;
+        }
+    }
+
+    async fn upload_one(
+        &self,
+        api: &OfficeApi,
+        session: &Session,
+        a: &PendingAttachment,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let token = &session.access_token;
+        let status = api
+            .create_attachment(
+                token,
+                &AttachmentCreate {
+                    sha256: a.sha256,
+                    size: a.bytes,
+                    mime: a.mime.clone(),
+                },
+            )
+            .await?
+            .body;
+        let mut offset = status.offset;
+        let mut complete = status.complete;
+        let path = lock(&self.store).files().path(&a.sha256);
+        while !complete {
+            // The photo is on this device: failing to read it is local, not the office.
+            let chunk = read_chunk(&path, offset).map_err(|e| SyncError::Local {
+                code: ErrorCode::FileMissing,
+                message: format!("photo {} cannot be read: {e}", a.sha256),
+            })?;
+            if chunk.is_empty() {
+                break;
             }
+            let len = chunk.len() as u64;
+            match api.upload_chunk(token, &a.sha256, offset, chunk).await {
+                Ok(resp) => {
+                    offset = resp.body.offset;
+                    complete = resp.body.complete;
+                    self.status.send_modify(|s| s.bytes_sent += len);
+                    report.attachment_bytes += len;
+                }
+                // Our offset was stale (a chunk landed but its answer was lost): ask.
+                Err(SyncError::Refused { status: 409, .. }) => {
+                    offset = api.upload_offset(token, &a.sha256).await?;
+                }
+                Err(e) => return Err(e),
+            }
+            lock(&self.store)
+                .set_attachment_progress(&a.sha256, offset, complete)
+                .map_err(SyncError::local)?;
+        }
+        if complete {
+            lock(&self.store)
+                .set_attachment_progress(&a.sha256, a.bytes, true)
+                .map_err(SyncError::local)?;
+            report.attachments += 1;
         }
         Ok(())
     }
@@ -458,6 +528,14 @@ impl Syncer {
             }
         });
     }
+}
+
+/// Which photos an upload round takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Photos {
+    /// Only those of jobs with an urgent record (right after the urgent records are pushed).
+    UrgentOnly,
+    All,
 }
 
 /// Full jitter: uniformly random between 0 and min(max, min · 2^failures).

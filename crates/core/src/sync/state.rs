@@ -31,6 +31,8 @@ pub struct PendingAttachment {
     pub bytes: u64,
     pub mime: String,
     pub uploaded_bytes: u64,
+    /// It belongs to a job with an urgent record (an accident report): it goes first.
+    pub urgent: bool,
 }
 
 /// How much is waiting, for the sync badge.
@@ -160,12 +162,52 @@ impl Store {
                 }
             }
         }
+        // The office's acknowledgements of urgent records: kept by event id, so a repeat (every
+        // page carries the newest) changes nothing.
+        for ack in &page.acknowledgements {
+            tx.execute(
+                "INSERT INTO office_acks (event_id, job_id, acknowledged_by, acknowledged_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(event_id) DO UPDATE SET acknowledged_by = excluded.acknowledged_by,
+                     acknowledged_at = excluded.acknowledged_at",
+                params![
+                    ack.event_id.to_string(),
+                    ack.job_id.to_string(),
+                    ack.acknowledged_by,
+                    format_time(ack.acknowledged_at)
+                ],
+            )?;
+        }
         tx.execute(
             "UPDATE sync_state SET cursor = ?1",
             [page.next_cursor as i64],
         )?;
         tx.commit()?;
         Ok(problems)
+    }
+
+    /// The office's acknowledgements of a job's urgent records, oldest first.
+    pub fn office_acks(&self, job_id: uuid::Uuid) -> Result<Vec<crate::views::OfficeAckView>> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT event_id, acknowledged_by, acknowledged_at FROM office_acks
+             WHERE job_id = ?1 ORDER BY acknowledged_at",
+        )?;
+        let rows = stmt.query_map([job_id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (id, by, at) = r?;
+            Ok(crate::views::OfficeAckView {
+                event_id: crate::store::parse_uuid(&id)?,
+                acknowledged_by: by,
+                acknowledged_at: parse_time(&at)?,
+            })
+        })
+        .collect()
     }
 
     pub fn outages(&self) -> Result<Vec<OutageNotice>> {
@@ -181,6 +223,17 @@ impl Store {
     /// The next events to push, in sequence order: everything not yet acknowledged or rejected,
     /// up to `max_events` and about `max_bytes` of JSON.
     pub fn pending_push(&self, max_events: usize, max_bytes: usize) -> Result<Vec<Event>> {
+        self.pending_push_through(max_events, max_bytes, u64::MAX)
+    }
+
+    /// [`Store::pending_push`], but none after `last_seq`: the chain prefix that must reach the
+    /// office with an urgent record (the office takes `device_seq == last + 1` only).
+    pub fn pending_push_through(
+        &self,
+        max_events: usize,
+        max_bytes: usize,
+        last_seq: u64,
+    ) -> Result<Vec<Event>> {
         let first: Option<i64> = self.connection().query_row(
             "SELECT MIN(seq) FROM outbox WHERE state IN ('queued', 'uploading')",
             [],
@@ -191,7 +244,13 @@ impl Store {
         };
         let mut out = Vec::new();
         let mut bytes = 0;
-        for e in self.events_after(first as u64 - 1, max_events)? {
+        let first = first as u64;
+        if first > last_seq {
+            return Ok(Vec::new());
+        }
+        let max_events =
+            max_events.min(usize::try_from(last_seq - first + 1).unwrap_or(usize::MAX));
+        for e in self.events_after(first - 1, max_events)? {
             let size = e.unsigned.payload.to_string().len() + 400;
             if !out.is_empty() && bytes + size > max_bytes {
                 break;
@@ -243,12 +302,17 @@ impl Store {
     }
 
     /// Files whose events the office has acknowledged but whose bytes it does not have yet.
-    /// Records go first: a photo never waits in front of a record.
+    /// Records go first: a photo never waits in front of a record. The photos of a job with an
+    /// urgent record (the accident's job) go before every other photo; then in record order.
     pub fn pending_attachments(&self) -> Result<Vec<PendingAttachment>> {
-        let mut stmt = self.connection().prepare(
-            "SELECT a.sha256, a.bytes, a.mime, a.uploaded_bytes FROM attachments a
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT a.sha256, a.bytes, a.mime, a.uploaded_bytes,
+                    e.job_id IN (SELECT ue.job_id FROM outbox u JOIN events ue ON ue.seq = u.seq
+                                 WHERE u.urgent = 1) AS urgent
+             FROM attachments a
              JOIN outbox o ON o.seq = a.first_seq
-             WHERE a.uploaded = 0 AND o.state = 'acknowledged' ORDER BY a.first_seq",
+             JOIN events e ON e.seq = a.first_seq
+             WHERE a.uploaded = 0 AND o.state = 'acknowledged' ORDER BY urgent DESC, a.first_seq",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -256,10 +320,11 @@ impl Store {
                 r.get::<_, i64>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, bool>(4)?,
             ))
         })?;
         rows.map(|r| {
-            let (sha, bytes, mime, uploaded) = r?;
+            let (sha, bytes, mime, uploaded, urgent) = r?;
             Ok(PendingAttachment {
                 sha256: sha
                     .parse()
@@ -267,6 +332,7 @@ impl Store {
                 bytes: bytes as u64,
                 mime,
                 uploaded_bytes: uploaded as u64,
+                urgent,
             })
         })
         .collect()

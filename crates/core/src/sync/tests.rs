@@ -459,6 +459,7 @@ async fn a_tree_head_not_signed_by_the_office_key_is_refused() {
         has_more: false,
         server_time: Utc::now(),
         tree_head: Some(head),
+        acknowledgements: Vec::new(),
     };
     let honest = TreeHead::sign(&office_key(), 2, Digest::of(b"root"), Utc::now());
     let stranger = TreeHead::sign(

@@ -96,7 +96,9 @@ fn summary(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Result<
 pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
     let job = store.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
     let pending = pending_by_job(store)?.get(&job_id).copied().unwrap_or(0);
-    job_view(&job, store.now(), pending)
+    let mut view = job_view(&job, store.now(), pending)?;
+    view.office_acks = store.office_acks(job_id)?;
+    Ok(view)
 }
 
 /// The view of a stored job at `now` (pure: what [`job`] returns, without the store).
@@ -192,6 +194,7 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
             .collect(),
         can_close: !closed && close_blockers.is_empty(),
         close_blockers,
+        office_acks: Vec::new(),
     })
 }
 

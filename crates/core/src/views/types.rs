@@ -164,6 +164,21 @@ pub struct JobView {
     pub defects: Vec<DefectView>,
     pub can_close: bool,
     pub close_blockers: Vec<Localized>,
+    /// The office's acknowledgements of this job's urgent records (an accident report): who at
+    /// the office took the alert, and when; empty until a pull brings one.
+    #[serde(default)]
+    pub office_acks: Vec<OfficeAckView>,
+}
+
+/// The office acknowledged an urgent record (调度已确认).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OfficeAckView {
+    /// The urgent event acknowledged.
+    pub event_id: Uuid,
+    /// The name of the person at the office.
+    pub acknowledged_by: String,
+    /// The office's clock.
+    pub acknowledged_at: DateTime<Utc>,
 }
 
 /// One record in the outbox screen.

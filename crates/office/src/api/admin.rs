@@ -35,7 +35,6 @@ pub struct CreateUserRequest {
     pub username: String,
     pub password: String,
     /// `repair_technician`, `inspector`, `patrol`, `dispatcher`, `admin`.
-    #[schema(value_type = String)]
     pub role: Role,
     pub display_name: String,
     /// Service badge number (统一编号的服务证).

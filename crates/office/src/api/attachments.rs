@@ -7,7 +7,8 @@
 //! becomes an uploader of content they do not hold. Downloads are for office staff, for the
 //! uploaders, and for the assignee of a job whose event referencing the content was pushed by an
 //! uploader or by office staff (naming someone else's hash in your own event gives you nothing).
-//! Files are served with the type recognised in their bytes, never the uploader's, as downloads.
+//! Files are served with the type recognised in their bytes, never the uploader's, as downloads
+//! (with `nosniff` and a sandboxing policy from [`super::headers`], like every answer).
 
 use super::extract::{ApiJson, Auth, blocking};
 use super::live::LiveEvent;
@@ -18,10 +19,7 @@ use crate::store::{UploadRow, Uploader};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::{
-    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
-    X_CONTENT_TYPE_OPTIONS,
-};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -153,7 +151,7 @@ async fn adopt_orphan(state: &OfficeState, who: Uploader, row: UploadRow) -> Api
 /// Announce an upload (or look one up): returns where to continue. Already-complete content is
 /// deduplicated: the answer is `complete: true` at once.
 #[utoipa::path(post, path = "/api/v1/attachments", tag = "attachments",
-    request_body(content = Object, description = "heatcrew_protocol::sync::AttachmentCreate"),
+    request_body = heatcrew_protocol::sync::AttachmentCreate, security(("device" = [])),
     responses((status = 200, body = Object, description = "AttachmentStatus"),
         (status = 403, body = ErrorBodySchema, description = "not_referenced"),
         (status = 409, body = ErrorBodySchema, description = "size_conflict"),
@@ -209,7 +207,7 @@ fn offset_headers(st: &AttachmentStatus) -> HeaderMap {
 /// How many bytes the office holds of the caller's upload (`Upload-Offset`), to resume after a cut.
 /// Office staff without an upload of their own learn whether the content arrived: its full length
 /// as offset if it did, 404 if not.
-#[utoipa::path(head, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+#[utoipa::path(head, path = "/api/v1/attachments/{sha256}", tag = "attachments", security(("device" = []), ("staff" = [])),
     params(("sha256" = String, Path, description = "content address")),
     responses((status = 200, description = "Upload-Offset and Upload-Length headers"), (status = 404)))]
 pub async fn head(
@@ -245,7 +243,7 @@ pub async fn head(
 /// Append raw bytes at `Upload-Offset`. A wrong offset is a 409 `offset_mismatch` carrying the
 /// real offset; the chunk that completes the file is hash-checked, and a mismatch discards the
 /// upload (422 `hash_mismatch`).
-#[utoipa::path(patch, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+#[utoipa::path(patch, path = "/api/v1/attachments/{sha256}", tag = "attachments", security(("device" = [])),
     params(("sha256" = String, Path, description = "content address"), ("upload-offset" = u64, Header, description = "where this chunk starts")),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "at most MAX_CHUNK_BYTES"),
     responses((status = 200, body = Object, description = "AttachmentStatus"),
@@ -319,7 +317,7 @@ pub async fn patch(
 }
 
 /// Download a received file (office staff, or a field user whose events reference it).
-#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments",
+#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments", security(("device" = []), ("staff" = [])),
     params(("sha256" = String, Path, description = "content address")),
     responses((status = 200, content_type = "application/octet-stream", description = "the file, with its recorded MIME type"),
         (status = 404, body = ErrorBodySchema, description = "not_received")))]
@@ -352,12 +350,8 @@ pub async fn download(
         [
             (CONTENT_TYPE, HeaderValue::from_static(mime)),
             (CONTENT_DISPOSITION, disposition),
-            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            // Opened as a page anyway, it could run nothing.
-            (
-                CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; sandbox"),
-            ),
+            // `nosniff` and a sandboxing CSP (opened as a page anyway, it could run nothing) come
+            // from the layer every answer passes (`api::headers::secure`).
             (CACHE_CONTROL, cache),
         ],
         bytes,

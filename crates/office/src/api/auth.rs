@@ -355,7 +355,7 @@ pub const CHALLENGE_TTL: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 /// A one-time challenge for the next login of a device: 32 random bytes, valid once, for
 /// [`CHALLENGE_TTL`].
 #[utoipa::path(post, path = "/api/v1/auth/challenge", tag = "auth",
-    request_body(content = Object, description = "heatcrew_protocol::sync::ChallengeRequest"),
+    request_body = heatcrew_protocol::sync::ChallengeRequest, security(()),
     responses((status = 200, body = Object, description = "ChallengeResponse")))]
 pub async fn challenge(
     State(state): State<OfficeState>,
@@ -421,7 +421,7 @@ async fn check_proof(
 /// Check the password and the device's proof that it holds its key, enrol the device's Ed25519 key
 /// (or confirm it), open a session. The answer carries the office's public key.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
-    request_body(content = Object, description = "heatcrew_protocol::sync::LoginRequest"),
+    request_body = heatcrew_protocol::sync::LoginRequest, security(()),
     responses((status = 200, body = Object, description = "LoginResponse"),
         (status = 400, body = ErrorBodySchema, description = "bad_public_key, bad_proof (malformed), bad_device_time"),
         (status = 401, body = ErrorBodySchema, description = "bad_credentials, proof_required, bad_proof"),
@@ -503,9 +503,9 @@ pub async fn login(
 /// Sign in as dispatcher or admin, without a device. The response's `device_code` is empty.
 /// With a second factor set up, `totp` is needed too (`totp_required` without it). An admin who
 /// must have one and has none gets a session that can only set it up (`api::totp`).
-#[utoipa::path(post, path = "/api/v1/auth/staff-login", tag = "auth", request_body = StaffLoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/staff-login", tag = "auth", request_body = StaffLoginRequest, security(()),
     responses((status = 200, body = Object, description = "LoginResponse (device_code empty)"),
-        (status = 401, body = ErrorBodySchema, description = "bad_credentials, totp_required, bad_totp"),
+        (status = 401, body = ErrorBodySchema, description = "bad_credentials, totp_required, bad_totp, totp_used"),
         (status = 403, body = ErrorBodySchema),
         (status = 429, body = ErrorBodySchema, description = "too_many_attempts, login_busy; see Retry-After")))]
 pub async fn staff_login(
@@ -538,7 +538,7 @@ pub async fn staff_login(
 /// pair is used (so a response lost on the way does not lock the device out); a token that comes
 /// back after that revokes the session.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
-    request_body(content = Object, description = "heatcrew_protocol::sync::RefreshRequest"),
+    request_body = heatcrew_protocol::sync::RefreshRequest, security(()),
     responses((status = 200, body = Object, description = "LoginResponse"),
         (status = 401, body = ErrorBodySchema, description = "bad_refresh_token, refresh_reused, refresh_wrong_device, session_expired")))]
 pub async fn refresh(
@@ -611,7 +611,7 @@ pub async fn refresh(
 }
 
 /// Revoke the caller's own session (log out).
-#[utoipa::path(post, path = "/api/v1/auth/revoke", tag = "auth", responses((status = 204), (status = 401, body = ErrorBodySchema)))]
+#[utoipa::path(post, path = "/api/v1/auth/revoke", tag = "auth", security(("device" = []), ("staff" = [])), responses((status = 204), (status = 401, body = ErrorBodySchema)))]
 pub async fn revoke(State(state): State<OfficeState>, auth: Auth) -> ApiResult<StatusCode> {
     let (id, now) = (auth.session_id, state.now());
     blocking(&state, move |s| s.revoke_session(id, now)).await?;

@@ -29,7 +29,7 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
 }
 
 /// The office's latest signed tree head (one per size: asking twice gives the same one).
-#[utoipa::path(get, path = "/api/v1/log/tree-head", tag = "evidence",
+#[utoipa::path(get, path = "/api/v1/log/tree-head", tag = "evidence", security(("device" = []), ("staff" = [])),
     responses((status = 200, body = Object, description = "TreeHead {size, root, timestamp, sig}")))]
 pub async fn tree_head(State(state): State<OfficeState>, _auth: Auth) -> ApiResult<Json<TreeHead>> {
     let key = state.office_key.clone();
@@ -50,7 +50,7 @@ pub struct InclusionParams {
 }
 
 /// Proof that the leaf at `index` is in the log of `size` leaves (RFC 9162 audit path).
-#[utoipa::path(get, path = "/api/v1/log/inclusion", tag = "evidence", params(InclusionParams),
+#[utoipa::path(get, path = "/api/v1/log/inclusion", tag = "evidence", params(InclusionParams), security(("device" = []), ("staff" = [])),
     responses((status = 200, body = Object, description = "InclusionProof {index, size, path}"),
         (status = 404, body = ErrorBodySchema, description = "no such leaf or size")))]
 pub async fn inclusion(
@@ -82,7 +82,7 @@ pub struct ConsistencyParams {
 }
 
 /// Proof that the log of `second` leaves extends the log of `first` leaves unchanged (RFC 9162).
-#[utoipa::path(get, path = "/api/v1/log/consistency", tag = "evidence", params(ConsistencyParams),
+#[utoipa::path(get, path = "/api/v1/log/consistency", tag = "evidence", params(ConsistencyParams), security(("device" = []), ("staff" = [])),
     responses((status = 200, body = Object, description = "ConsistencyProof {first, second, path}"),
         (status = 404, body = ErrorBodySchema, description = "not 0 < first <= second <= log size")))]
 pub async fn consistency(
@@ -117,7 +117,7 @@ pub struct DeviceTip {
 }
 
 /// A device's enrolled public key and chain tip (staff, or the device itself).
-#[utoipa::path(get, path = "/api/v1/devices/{id}/tip", tag = "evidence",
+#[utoipa::path(get, path = "/api/v1/devices/{id}/tip", tag = "evidence", security(("device" = []), ("staff" = [])),
     params(("id" = Uuid, Path, description = "device id")),
     responses((status = 200, body = DeviceTip), (status = 404, body = ErrorBodySchema)))]
 pub async fn device_tip(

@@ -45,12 +45,10 @@ pub struct CreateJobRequest {
     pub id: Option<Uuid>,
     /// `home_repair` (default), `heat_theft_inspection`, `patrol_round`, `acceptance_inspection`, `emergency_repair`.
     #[serde(default = "default_kind")]
-    #[schema(value_type = String)]
     pub kind: JobKind,
     /// The fault as reported, e.g. 暖气不热; becomes the job title.
     pub fault: String,
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     pub customer: Option<Customer>,
     #[serde(default)]
     pub site: Option<String>,
@@ -58,7 +56,6 @@ pub struct CreateJobRequest {
     #[serde(default)]
     pub reported_at: Option<DateTime<Utc>>,
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     pub window: Option<AppointmentWindow>,
     #[serde(default)]
     pub assignee: Option<Uuid>,
@@ -69,7 +66,6 @@ pub struct CreateJobRequest {
     pub route_id: Option<Uuid>,
     /// …or give them here.
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     pub checkpoints: Vec<Checkpoint>,
 }
 

@@ -1,6 +1,7 @@
 //! Live updates for open consoles (OpenAPI tag `live`): `GET /api/v1/live`, server-sent events, office
 //! staff only. Each event names what changed, after it committed: a job (a device's push, a dispatch
-//! change) or an attachment that finished uploading. A console refetches what an event names, and
+//! change), an attachment that finished uploading, or an urgent alert raised or acknowledged (carried
+//! whole, so the banner shows at once). A console refetches what an event names, and
 //! everything after it (re)connects, so a dropped connection misses nothing; a console too slow to
 //! keep up gets `resync` instead of the events it missed.
 
@@ -24,13 +25,21 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
 }
 
 /// One server-sent event's data (JSON).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// A job's dispatch or its records changed: refetch it.
     JobChanged { job_id: Uuid },
     /// An attachment's last byte arrived and its hash matched.
     AttachmentReceived { sha256: String },
+    /// An urgent record (an accident report) arrived: show the alert now.
+    AlertRaised {
+        alert: Box<super::console::alerts::ConsoleAlert>,
+    },
+    /// Someone at the office acknowledged an alert.
+    AlertAcknowledged {
+        alert: Box<super::console::alerts::ConsoleAlert>,
+    },
     /// Events were dropped for this connection (it fell behind): refetch everything.
     Resync,
 }

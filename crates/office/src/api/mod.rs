@@ -2,7 +2,7 @@
 //! [`network`] share the tag `dispatch`), each registering its routes together with their OpenAPI
 //! paths in `routes()`, so an endpoint is written once. This module joins them, serves the document,
 //! and wraps every response: the protocol and server-time headers, `{code, message}` errors, body
-//! limits, compression and tracing.
+//! limits, compression and tracing, and the security headers ([`headers`]).
 //!
 //! Under `/api/v1` (bearer token unless said; the device sync endpoints are those of
 //! `heatcrew_protocol::sync`):
@@ -36,6 +36,7 @@ pub mod auth;
 pub mod console;
 pub mod evidence;
 pub mod extract;
+pub mod headers;
 pub mod jobs;
 pub mod live;
 pub mod network;
@@ -48,6 +49,7 @@ use crate::OfficeState;
 use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -88,12 +90,13 @@ pub fn router(state: OfficeState) -> Router {
         let doc = doc.clone();
         async move { ([(CONTENT_TYPE, "application/json")], doc) }
     };
-    api.route("/api/openapi.json", get(serve_doc))
+    let router = headers::no_store(api)
+        .route("/api/openapi.json", get(serve_doc))
         .route(
             "/healthz",
             get(|| async { Json(serde_json::json!({"ok": true})) }),
         )
-        .fallback(crate::console::serve)
+        .fallback(crate::console::serve.layer(headers::console_csp()))
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
         // The hard cap: bodies far beyond any route's limit are cut off while streaming. Inside
         // `stamp_response`, so its 413 gets the JSON shape and headers too.
@@ -104,8 +107,8 @@ pub fn router(state: OfficeState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
-        .with_state(state)
+        );
+    headers::secure(router).with_state(state)
 }
 
 /// Stamp the protocol version and server time on every response, and turn any error response that

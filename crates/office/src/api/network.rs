@@ -28,7 +28,6 @@ pub struct CreateRouteRequest {
     pub name: String,
     pub area: String,
     /// Head station, substations, pipeline segments, with the readings to take.
-    #[schema(value_type = Vec<Object>)]
     pub checkpoints: Vec<Checkpoint>,
 }
 
@@ -113,7 +112,7 @@ pub async fn clear_outage(
 }
 
 /// Active outage notices (any signed-in user: crews at the door should know them).
-#[utoipa::path(get, path = "/api/v1/outages", tag = "dispatch", responses((status = 200, body = Vec<Object>, description = "OutageNotice list")))]
+#[utoipa::path(get, path = "/api/v1/outages", tag = "dispatch", security(("device" = []), ("staff" = [])), responses((status = 200, body = Vec<Object>, description = "OutageNotice list")))]
 pub async fn list_outages(
     State(state): State<OfficeState>,
     _auth: Auth,

@@ -8,7 +8,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use heatcrew_protocol::ErrorCode;
-use heatcrew_protocol::sync::{MAX_PUSH_EVENTS, PullResponse, PushRequest, PushResponse};
+use heatcrew_protocol::sync::{
+    MAX_PULL_ACKNOWLEDGEMENTS, MAX_PUSH_EVENTS, PullResponse, PushRequest, PushResponse,
+};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,7 +27,7 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
 /// event; `<= last` answers the stored result (and the same receipt); a gap is a
 /// 409 `sequence_gap` with `expected_seq`, and nothing of the batch is stored.
 #[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync",
-    request_body(content = Object, description = "heatcrew_protocol::sync::PushRequest"),
+    request_body = heatcrew_protocol::sync::PushRequest, security(("device" = [])),
     responses((status = 200, body = Object, description = "PushResponse: one result per event"),
         (status = 409, body = ErrorBodySchema, description = "sequence_gap with expected_seq"),
         (status = 403, body = ErrorBodySchema, description = "no_device: a staff token cannot push"),
@@ -53,6 +55,12 @@ pub async fn push(
     let n = req.events.len();
     let jobs: std::collections::BTreeSet<uuid::Uuid> =
         req.events.iter().map(|e| e.unsigned.job_id).collect();
+    let urgent: Vec<uuid::Uuid> = req
+        .events
+        .iter()
+        .filter(|e| heatcrew_protocol::URGENT_KINDS.contains(&e.unsigned.kind.as_str()))
+        .map(|e| e.unsigned.id)
+        .collect();
     let started = std::time::Instant::now();
     let key = state.office_key.clone();
     let resp = blocking(&state, move |s| {
@@ -65,6 +73,7 @@ pub async fn push(
     for job in jobs {
         state.live.job_changed(job);
     }
+    super::console::alerts::publish_raised(&state, urgent).await;
     Ok(Json(resp))
 }
 
@@ -79,8 +88,9 @@ pub struct PullParams {
 }
 
 /// Changes in the caller's scope after `cursor`, in office commit order, with the office's latest
-/// signed tree head (the device keeps the newest).
-#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullParams),
+/// signed tree head (the device keeps the newest) and the office's acknowledgements of the device's
+/// urgent records.
+#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullParams), security(("device" = [])),
     responses((status = 200, body = Object, description = "PullResponse")))]
 pub async fn pull(
     State(state): State<OfficeState>,
@@ -89,11 +99,17 @@ pub async fn pull(
 ) -> ApiResult<Json<PullResponse>> {
     let limit = p.limit.unwrap_or(500).clamp(1, 1000);
     let user = auth.user.id;
+    let device = auth.device_id;
     let key = state.office_key.clone();
-    let (changes, next_cursor, has_more, head) = blocking(&state, move |s| {
+    let (changes, next_cursor, has_more, head, acknowledgements) = blocking(&state, move |s| {
         let (changes, next, more) = s.pull(user, p.cursor, limit)?;
         let head = crate::evidence::latest_tree_head(s, &key, Utc::now())?;
-        Ok((changes, next, more, head))
+        // The office's acknowledgements of this device's urgent records (accident reports).
+        let acks = match device {
+            Some(d) => s.device_acknowledgements(d, MAX_PULL_ACKNOWLEDGEMENTS)?,
+            None => Vec::new(),
+        };
+        Ok((changes, next, more, head, acks))
     })
     .await?;
     Ok(Json(PullResponse {
@@ -102,5 +118,6 @@ pub async fn pull(
         has_more,
         server_time: Utc::now(),
         tree_head: Some(head),
+        acknowledgements,
     }))
 }

@@ -1,7 +1,7 @@
 //! Storage behind [`OfficeStore`], so that PostgreSQL can follow the embedded SQLite default. The
 //! trait is the sum of one trait per concern ([`AccountStore`], [`EnrolmentStore`],
 //! [`LedgerStore`], [`EvidenceLogStore`], [`AttachmentStore`], [`JobStore`], [`NetworkStore`],
-//! [`ReportStore`], [`MetaStore`], [`AuditStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
+//! [`ReportStore`], [`AlertStore`], [`MetaStore`], [`AuditStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
 //!
 //! Methods are synchronous: the HTTP layer calls them on `spawn_blocking`. Every method that changes
 //! more than one row does so in one transaction. Rules that do not need the database (chain and
@@ -280,6 +280,7 @@ pub trait OfficeStore:
     + JobStore
     + NetworkStore
     + ReportStore
+    + AlertStore
     + MetaStore
     + AuditStore
     + Send
@@ -297,6 +298,7 @@ impl<T> OfficeStore for T where
         + JobStore
         + NetworkStore
         + ReportStore
+        + AlertStore
         + MetaStore
         + AuditStore
         + Send
@@ -556,6 +558,37 @@ pub trait ReportStore {
 pub trait MetaStore {
     fn meta(&self, key: &str) -> StoreResult<Option<String>>;
     fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
+}
+
+/// An urgent alert as stored: raised when an urgent event (an accident report) is stored, in the
+/// same transaction; its id is the event's.
+#[derive(Debug, Clone)]
+pub struct AlertRecord {
+    pub event: Event,
+    /// The job as the office holds it (a job the device created arrives with its first event).
+    pub job: Option<Job>,
+    pub reported_by: UserInfo,
+    /// When the office stored the event.
+    pub raised_at: DateTime<Utc>,
+    pub acknowledged: Option<(UserInfo, DateTime<Utc>)>,
+}
+
+/// Urgent alerts (issue 12): raised by the store itself when an urgent event is stored, listed and
+/// acknowledged by office staff, the acknowledgement carried back to the reporting device.
+pub trait AlertStore {
+    /// Open alerts (oldest first), then up to `limit` acknowledged ones (newest first).
+    fn alerts(&self, limit: u32) -> StoreResult<Vec<AlertRecord>>;
+    fn alert(&self, id: Uuid) -> StoreResult<Option<AlertRecord>>;
+    /// Acknowledge an open alert: `NotFound` for an unknown id, `Conflict`
+    /// (`alert_already_acknowledged`) when someone was first.
+    fn acknowledge_alert(&self, id: Uuid, by: Uuid, now: DateTime<Utc>)
+    -> StoreResult<AlertRecord>;
+    /// The newest acknowledged alerts raised by `device_id`'s events, at most `limit`.
+    fn device_acknowledgements(
+        &self,
+        device_id: Uuid,
+        limit: usize,
+    ) -> StoreResult<Vec<heatcrew_protocol::sync::AlertAcknowledgement>>;
 }
 
 /// The audit log (`crate::audit`): appended to, read back by admins. There is no method to change

@@ -3,6 +3,7 @@
 //! file, its accounts named and badged as a dispatcher sees them), its `KeyDevice`s that seal and
 //! push events as a real device does, and checks of what a dispatcher's screen would be given.
 
+mod alerts;
 mod board;
 mod bundle;
 mod customers;

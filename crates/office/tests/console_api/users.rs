@@ -195,6 +195,8 @@ const CONSOLE_ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/api/v1/users/{id}/deactivate"),
     ("POST", "/api/v1/users/{id}/activate"),
     ("GET", "/api/v1/live"),
+    ("GET", "/api/v1/console/alerts"),
+    ("POST", "/api/v1/console/alerts/{id}/ack"),
     ("GET", "/api/v1/console/audit"),
 ];
 

@@ -329,6 +329,13 @@ async fn uploaded_bytes_are_served_with_a_type_the_office_decides_and_as_a_downl
                 header("content-security-policy").contains("sandbox"),
                 "{who}: opened as a page it runs nothing"
             );
+            for name in ["x-content-type-options", "content-security-policy"] {
+                assert_eq!(
+                    headers.get_all(name).iter().count(),
+                    1,
+                    "{who}: one {name}, from one place"
+                );
+            }
         }
     }
 }

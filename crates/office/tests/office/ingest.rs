@@ -7,7 +7,7 @@ use super::*;
 use chrono::{DateTime, NaiveDate, TimeDelta};
 use heatcrew_protocol::{
     AppointmentWindow, Checkpoint, CheckpointKind, JobKind, JobStatus, Position, Reading,
-    TemplateRef,
+    StepEvidence, TemplateRef,
 };
 use rusqlite::params;
 
@@ -27,25 +27,6 @@ fn emergency(reported_at: DateTime<Utc>) -> Job {
         checkpoints: vec![],
         status: JobStatus::Open,
         revision: 0,
-    }
-}
-
-impl Device {
-    /// Seal the next event after `tweak` changed its envelope (a forged clock, say).
-    fn record_with(
-        &mut self,
-        job: Uuid,
-        body: &EventBody,
-        tweak: impl FnOnce(&mut UnsignedEvent),
-    ) -> Event {
-        let mut u = self.unsigned(job, body);
-        tweak(&mut u);
-        let e = u.seal(&self.key);
-        self.tip = ChainTip {
-            seq: e.seq(),
-            hash: e.hash,
-        };
-        e
     }
 }
 

@@ -92,6 +92,14 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "不能停用自己的账号。",
     en: "You cannot deactivate your own account.",
   },
+  unknown_alert: {
+    'zh-CN': "找不到该紧急警报。",
+    en: "Unknown alert.",
+  },
+  alert_already_acknowledged: {
+    'zh-CN': "该紧急警报已由他人确认。",
+    en: "This alert was already acknowledged by someone else.",
+  },
   device_key_mismatch: {
     'zh-CN': "这台设备已用另一把密钥登记,请联系管理员。",
     en: "This device was enrolled with another key; ask an administrator.",
@@ -347,6 +355,10 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
   bad_challenge: {
     'zh-CN': "单位服务器发来的登录校验码格式不正确。",
     en: "The office sent a malformed sign-in challenge.",
+  },
+  office_ca: {
+    'zh-CN': "本机设置的单位服务器证书文件无法使用,请联系管理员。",
+    en: "The office certificate file this device is set to trust cannot be used; ask an administrator.",
   },
   bad_receipt: {
     'zh-CN': "单位服务器的回执没有用它的密钥签名,已拒收。本机记录不受影响。",

@@ -2,7 +2,7 @@
 // fake, so it also keeps the dev preview honest), plus the rules the UI relies on: order, evidence,
 // locked rating, refusal as a normal outcome, the outbox.
 import { describe, expect, it } from 'vitest';
-import { FakeBackend, TEMPLATES } from './fake';
+import { FakeBackend, TEMPLATES, pushOrder } from './fake';
 import { emptyDraft, toEvidence, validateStep } from '../visit/evidence';
 import type { JobView } from './types';
 
@@ -80,16 +80,52 @@ describe('FakeBackend home repair visit', () => {
     await expect(b.declineSignature('job-repair-1', 'signature', 'absent', '无人', null)).rejects.toMatchObject({ code: 'already_signed' });
   });
 
-  it('puts an accident report first in the queue and reports sync status to listeners', async () => {
+  it('pushes an accident report as the core does: the chain up to it first, never out of order', async () => {
     const b = new FakeBackend({ signedIn: true, demo: true, online: false });
     const seen: number[] = [];
     await b.onSyncStatus((s) => seen.push(s.queued));
+    await b.completeStep('job-repair-1', 'appointment', none);
     const job = await b.reportAccident({ description: '井室蒸汽外冒', measures_taken: '设置警戒', position: { lat: null, lon: null, description: '和平路 3 号井' }, injuries: false });
+    await b.completeStep('job-repair-1', 'arrive', none);
     expect(job.summary).toMatchObject({ kind: 'emergency_repair', urgent: true });
-    expect((await b.outbox())[0].job_id).toBe(job.summary.id);
+    const outbox = await b.outbox();
+    expect(outbox.map((e) => e.device_seq), 'the outbox lists records in device_seq order, as the core').toEqual(
+      [...outbox.map((e) => e.device_seq)].sort((x, y) => x - y),
+    );
+    const report = outbox.find((e) => e.kind === 'accident_reported')!;
+    const queued = outbox.filter((e) => e.state === 'queued' || e.state === 'uploading');
+    b.setOnline(true);
+    await b.syncNow();
+    expect(b.pushes, 'first batch: every queued record up to and including the accident report; then the rest').toEqual([
+      queued.filter((e) => e.device_seq <= report.device_seq).map((e) => e.device_seq),
+      queued.filter((e) => e.device_seq > report.device_seq).map((e) => e.device_seq),
+    ]);
+    expect(b.pushes[0].length, 'records queued before the accident go with it (the office takes them in order)').toBeGreaterThan(1);
     expect(seen.length).toBeGreaterThan(0);
   });
 
+  it('shows the office acknowledgement on the accident job after the next sync only', async () => {
+    const b = new FakeBackend({ signedIn: true, demo: true, online: true });
+    const job = await b.reportAccident({ description: '井盖缺失', measures_taken: '围挡', position: { lat: null, lon: null, description: '幸福路' }, injuries: false });
+    await b.syncNow();
+    b.officeAcknowledges(job.summary.id, '李调度');
+    expect((await b.job(job.summary.id)).office_acks, 'not before the device pulls').toEqual([]);
+    await b.syncNow();
+    expect((await b.job(job.summary.id)).office_acks, 'after the pull: who at the office took it').toMatchObject([{ acknowledged_by: '李调度' }]);
+  });
+});
+
+describe('pushOrder (the core\'s urgent-first order)', () => {
+  it('sends the chain up to the last urgent record, then the rest; nothing urgent: one batch', () => {
+    expect(pushOrder([1, 2, 3, 4, 5], new Set([3]))).toEqual([[1, 2, 3], [4, 5]]);
+    expect(pushOrder([4, 5, 6], new Set([2, 5])), 'an urgent record already sent does not count').toEqual([[4, 5], [6]]);
+    expect(pushOrder([1, 2], new Set())).toEqual([[1, 2]]);
+    expect(pushOrder([1, 2], new Set([2]))).toEqual([[1, 2]]);
+    expect(pushOrder([], new Set([1]))).toEqual([]);
+  });
+});
+
+describe('FakeBackend, more screens', () => {
   it('walks a patrol round: the checkpoints step needs a reading at every checkpoint', async () => {
     const b = new FakeBackend({ signedIn: true, demo: true });
     const id = 'job-patrol-1';

@@ -6,7 +6,7 @@
 // the real core: hashes are SHA-256 of the bytes, nothing is signed, nothing persists.
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 import type { Backend } from './backend';
-import type { AttachmentRef, CheckpointView, ErrorCode, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
+import type { AttachmentRef, CheckpointView, ErrorCode, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OfficeAckView, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
 import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 const L = (zh: string, en: string): Localized => ({ zh, en });
@@ -114,6 +114,18 @@ export function sniffImage(bytes: Uint8Array): string | null {
 /** What crossing IPC does to an argument: a JSON copy (also strips Svelte's reactive proxies). */
 const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+/** The batches the core pushes queued records in (heatcrew-core `sync/mod.rs` `push_all`): the chain
+ *  up to the last urgent record (an accident report) first, as its own batch, because the office
+ *  takes a device's records only in `device_seq` order; then the rest. Urgent records never jump the
+ *  chain: the records before one go with it. */
+export function pushOrder(queued: number[], urgent: ReadonlySet<number>): number[][] {
+  const seqs = [...queued].sort((a, b) => a - b);
+  const last = Math.max(-Infinity, ...seqs.filter((s) => urgent.has(s)));
+  const first = seqs.filter((s) => s <= last);
+  const rest = seqs.filter((s) => s > last);
+  return [first, rest].filter((b) => b.length > 0);
+}
+
 let idCounter = 0;
 const newId = (prefix: string) => `${prefix}-${(++idCounter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -131,6 +143,12 @@ export class FakeBackend implements Backend {
   readonly clock: () => number;
   /** Every command called, for tests that check what the UI sent. */
   readonly calls: { command: string; args: unknown }[] = [];
+  /** The `device_seq` batches each sync sent, in order ([`pushOrder`], as the core does). */
+  readonly pushes: number[][] = [];
+  private urgentSeqs = new Set<number>();
+  /** Acknowledgements the office gave, delivered to their jobs by the next sync (a pull). */
+  private officeAcks: { job_id: string; ack: OfficeAckView }[] = [];
+  private deliveredAcks = new Map<string, OfficeAckView[]>();
 
   constructor(opts: FakeOptions = {}) {
     this.clock = opts.now ?? (() => Date.now());
@@ -342,7 +360,8 @@ export class FakeBackend implements Backend {
       urgent: true,
     });
     this.jobs.set(job.summary.id, job);
-    this.record(job, 'job_created', 0, true);
+    // As the core: the job's creation is an ordinary record, the report the urgent one.
+    this.record(job, 'job_created', 0);
     this.record(job, 'accident_reported', 0, true);
     return this.view(job);
   }
@@ -375,11 +394,21 @@ export class FakeBackend implements Backend {
       this.emit(s);
       return s;
     }
-    for (const e of this.entries) {
-      if (e.state === 'queued' || e.state === 'uploading') {
-        e.state = 'acknowledged';
-        e.bytes_sent = e.bytes_total;
+    const queued = this.entries.filter((e) => e.state === 'queued' || e.state === 'uploading').map((e) => e.device_seq);
+    for (const batch of pushOrder(queued, this.urgentSeqs)) {
+      this.pushes.push(batch);
+      for (const e of this.entries) {
+        if (batch.includes(e.device_seq)) {
+          e.state = 'acknowledged';
+          e.bytes_sent = e.bytes_total;
+        }
       }
+    }
+    // The pull: the office's acknowledgements of urgent records reach their jobs.
+    for (const { job_id, ack } of this.officeAcks.splice(0)) {
+      const list = this.deliveredAcks.get(job_id) ?? [];
+      if (!list.some((a) => a.event_id === ack.event_id)) list.push(ack);
+      this.deliveredAcks.set(job_id, list);
     }
     this.lastSyncAt = this.iso();
     const s = this.status();
@@ -437,6 +466,13 @@ export class FakeBackend implements Backend {
     if (!mime) throw err('not_an_image', '这不是照片文件', 'This is not an image', this.lang);
     return this.putBlob(bytes, mime);
   }
+  /** The office acknowledges the alert of `jobId`'s accident report (for tests and the preview):
+   *  the device has it after its next sync, as the core does after a pull. */
+  officeAcknowledges(jobId: string, name: string) {
+    const report = this.entries.find((e) => e.job_id === jobId && this.urgentSeqs.has(e.device_seq));
+    if (!report) throw new Error(`no urgent record on ${jobId}`);
+    this.officeAcks.push({ job_id: jobId, ack: { event_id: report.event_id, acknowledged_by: name, acknowledged_at: this.iso() } });
+  }
   private record(job: FakeJob, kind: string, bytes: number, urgent = false) {
     const entry: OutboxEntry = {
       event_id: newId('evt'),
@@ -450,8 +486,9 @@ export class FakeBackend implements Backend {
       bytes_total: bytes,
       bytes_sent: 0,
     };
-    if (urgent) this.entries.unshift(entry);
-    else this.entries.push(entry);
+    // The outbox is in `device_seq` order, as the core's is; urgency decides the push order only.
+    if (urgent) this.urgentSeqs.add(entry.device_seq);
+    this.entries.push(entry);
     this.emit();
   }
   private status(): SyncStatus {
@@ -518,6 +555,7 @@ export class FakeBackend implements Backend {
       defects: clone(job.defects),
       can_close: blockers.length === 0,
       close_blockers: blockers,
+      office_acks: clone(this.deliveredAcks.get(job.summary.id) ?? []),
     };
   }
   private demoSession(office: string): Session {

@@ -154,6 +154,8 @@ export type ErrorCode =
   | "lookup_too_short"
   | "lookup_key"
   | "cannot_deactivate_self"
+  | "unknown_alert"
+  | "alert_already_acknowledged"
   | "device_key_mismatch"
   | "no_device"
   | "proof_required"
@@ -218,6 +220,7 @@ export type ErrorCode =
   | "http_error"
   | "no_offset"
   | "bad_challenge"
+  | "office_ca"
   | "bad_receipt"
   | "receipt_mismatch"
   | "bad_tree_head"
@@ -366,6 +369,11 @@ export type JobView = {
   defects: Array<DefectView>,
   can_close: boolean,
   close_blockers: Array<Localized>,
+  /**
+   * The office's acknowledgements of this job's urgent records (an accident report): who at
+   * the office took the alert, and when; empty until a pull brings one.
+   */
+  office_acks: Array<OfficeAckView>,
 };
 
 /**
@@ -395,6 +403,24 @@ export type NoticeView = {
   number: string,
   deadline: string,
   requirements: string,
+};
+
+/**
+ * The office acknowledged an urgent record (调度已确认).
+ */
+export type OfficeAckView = {
+  /**
+   * The urgent event acknowledged.
+   */
+  event_id: string,
+  /**
+   * The name of the person at the office.
+   */
+  acknowledged_by: string,
+  /**
+   * The office's clock.
+   */
+  acknowledged_at: string,
 };
 
 /**

@@ -253,6 +253,7 @@ const en: Shape<Messages> = {
     position: 'Where',
     position_hint: 'Describe it; the GPS fix may be poor',
     submit: 'Report now',
+    acknowledged: 'Acknowledged by the office: {name}, {time}',
   },
   close: {
     title: 'Finish the job',

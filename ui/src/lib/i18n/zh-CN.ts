@@ -250,6 +250,7 @@ const zh = {
     position: '地点',
     position_hint: '尽量写清楚，定位可能不准',
     submit: '立即上报',
+    acknowledged: '调度已确认：{name}，{time}',
   },
   close: {
     title: '结束任务',

@@ -297,6 +297,7 @@ fn pull_with(head: Option<TreeHead>) -> PullResponse {
         has_more: false,
         server_time: Utc::now(),
         tree_head: head,
+        acknowledgements: Vec::new(),
     }
 }
 

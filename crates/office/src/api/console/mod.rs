@@ -8,8 +8,10 @@
 //! - [`users`]: `GET /console/users` (with who is deactivated); admins: `POST /users/{id}/password`,
 //!   `POST /users/{id}/deactivate`, `POST /users/{id}/activate`.
 //! - [`bundle`]: `GET /jobs/{id}/bundle`, a job's evidence bundle (ZIP).
+//! - [`alerts`]: `GET /console/alerts`, `POST /console/alerts/{id}/ack`, urgent alerts.
 //! - [`audit`] (admins): `GET /console/audit?before=&limit=&user=&kind=&from=&to=`, the audit log.
 
+pub mod alerts;
 pub mod audit;
 pub mod board;
 pub mod bundle;
@@ -23,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 /// Each route with its OpenAPI path.
 pub fn routes() -> OpenApiRouter<OfficeState> {
     OpenApiRouter::default()
+        .merge(alerts::routes())
         .merge(board::routes())
         .merge(job::routes())
         .merge(bundle::routes())

@@ -8,10 +8,11 @@
 //! [`OfficeStore`](super::OfficeStore) has a file of its own: `accounts.rs` (users, crews),
 //! `enrolment.rs` (devices, sessions, enrolment challenges), `ledger.rs` (push, pull, stored events,
 //! the change feed), `evidence.rs` (the office's Merkle log and tree heads),
-//! `jobs.rs`, `network.rs` (patrol routes, outages), `attachments.rs`, `reports.rs`. The schema is
+//! `jobs.rs`, `network.rs` (patrol routes, outages), `attachments.rs`, `reports.rs`, `alerts.rs`. The schema is
 //! in `migrations/`.
 
 mod accounts;
+mod alerts;
 mod attachments;
 mod audit;
 mod enrolment;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_field_jobs.sql"),
     include_str!("migrations/0005_accounts_security.sql"),
     include_str!("migrations/0006_upload_sessions.sql"),
+    include_str!("migrations/0007_alerts.sql"),
     include_str!("migrations/0008_totp_last_step.sql"),
 ];
 
@@ -378,7 +380,9 @@ mod tests {
                 "afb4354d8ddb28c01c26649198f69355db149c89be7ceeee9002bf6396c81cc7",
                 "344eacd90a58554a71bc11fd6af58da6f16bef0508cd101eb6912db2b9c72a06",
                 "ac4e2615a7e0cd57b9d74449b95cb6f61fc56129cb144f472af0f9b3c3cd022e",
-                "768effe0c85543963e75dbede036f3edcb36c8798cf7c69157177c90d5380f5b"
+                "768effe0c85543963e75dbede036f3edcb36c8798cf7c69157177c90d5380f5b",
+                "94c7b716c2cb39dc23185af5e5cb320cebedd1d7e2633896841a989fbdef5c24",
+                "2e2fed70fd4d4222432ee0cb3bb590ef5b81f7c0515f51d097b06518a5264c8b"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
