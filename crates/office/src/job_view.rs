@@ -5,9 +5,10 @@
 //! ([`crate::verify::device_chain`]).
 
 use crate::board::{self, BoardJob};
+use crate::chain_cache::ChainCache;
 use crate::readback::{self, JobDetail, corrected};
 use crate::store::{JobRecord, OfficeStore, StoreResult};
-use crate::verify::{ChainVerdict, device_chain};
+use crate::verify::ChainVerdict;
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::EventBody;
 use heatcrew_protocol::sync::UserInfo;
@@ -163,6 +164,7 @@ fn titles(
 /// Compute the console's page of a job.
 pub fn console_job(
     store: &dyn OfficeStore,
+    chain_cache: &ChainCache,
     rec: JobRecord,
     now: DateTime<Utc>,
 ) -> StoreResult<ConsoleJob> {
@@ -216,19 +218,18 @@ pub fn console_job(
         let Some(dev) = store.device(id)? else {
             continue;
         };
-        let device_events = store.device_events(id)?;
-        let verdict = device_chain(store, &dev, &device_events)?;
+        let checked = chain_cache.verdict(store, &dev)?;
         let mut status = ChainStatus {
             device_id: id,
             device_code: dev.code.clone(),
             device_name: dev.name.clone(),
             state: ChainState::Verified,
-            events: device_events.len() as u64,
+            events: checked.events,
             bad_seq: None,
             bad_event_id: None,
             message: String::new(),
         };
-        match verdict {
+        match checked.verdict {
             ChainVerdict::Verified { .. } => {}
             ChainVerdict::BadKey => {
                 status.state = ChainState::BadKey;
