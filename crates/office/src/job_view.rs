@@ -4,7 +4,7 @@
 //! of each device chain that recorded on the job, checked with the office's verify code
 //! ([`crate::verify::device_chain`]).
 
-use crate::board::{self, BoardJob};
+use crate::board::{self, BoardJob, StepTitle};
 use crate::chain_cache::ChainCache;
 use crate::readback::{self, JobDetail, corrected};
 use crate::store::{JobRecord, OfficeStore, StoreResult};
@@ -91,6 +91,9 @@ pub struct ConsoleJob {
     pub status: BoardJob,
     pub timeline: Vec<TimelineEntry>,
     pub chains: Vec<ChainStatus>,
+    /// The job's checklist steps with their titles, so a photo or signature names its step by
+    /// title rather than by id (empty when this office does not know the template).
+    pub steps: Vec<StepTitle>,
 }
 
 /// What a record is called on the timeline, for kinds that are not a step of their own.
@@ -254,11 +257,23 @@ pub fn console_job(
         }
         chains.push(status);
     }
+    let rec_street_work = rec.job.street_work;
     let detail = readback::job_detail(store, rec, now)?;
+    let steps = template
+        .map(|t| {
+            t.steps_for(rec_street_work)
+                .map(|s| StepTitle {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(ConsoleJob {
         detail,
         status,
         timeline,
         chains,
+        steps,
     })
 }

@@ -211,6 +211,11 @@ export type ConsoleJob = {
   status: BoardJob,
   timeline: Array<TimelineEntry>,
   chains: Array<ChainStatus>,
+  /**
+   * The job's checklist steps with their titles, so a photo or signature names its step by
+   * title rather than by id (empty when this office does not know the template).
+   */
+  steps: Array<StepTitle>,
 };
 
 /**
@@ -487,6 +492,8 @@ export type ErrorCode =
   | "device_key_conflict"
   | "device_key_malformed"
   | "device_key_unavailable"
+  | "database_key_missing"
+  | "database_key_wrong"
   | "unknown_template"
   | "job_not_active"
   | "step_out_of_order"
@@ -856,7 +863,8 @@ export type SlaView = {
   reported_at: string,
   deadline: string,
   /**
-   * Corrected time of the first `job_closed` with resolution `resolved`.
+   * Corrected time of the `job_closed` with resolution `resolved` (the rules' fold: the last
+   * closing counts).
    */
   resolved_at: string | null,
   /**
