@@ -3,8 +3,9 @@
 //! content hashes in their names and are cached for a year; everything else (`index.html`) is
 //! revalidated on each load. Paths without a file extension are the app's own routes (`/jobs/…`,
 //! `/users`) and get `index.html`. If `console/dist` was missing at compile time the office still
-//! builds and serves a page saying how to build the console. Anything under `/api/` that no route
-//! matched stays a JSON `not_found`.
+//! builds and serves a page saying how to build the console (styled by `/not-built.css`: the
+//! console's policy refuses inline styles). Anything under `/api/` that no route matched stays a
+//! JSON `not_found`.
 
 use crate::error::ApiError;
 use axum::body::Body;
@@ -43,6 +44,9 @@ pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         .into_response();
     }
     let name = path.trim_start_matches('/');
+    if name == NOT_BUILT_CSS {
+        return not_built_css();
+    }
     if let Some(file) = (!name.is_empty()).then(|| ConsoleDist::get(name)).flatten() {
         let cache = if name.starts_with("assets/") {
             IMMUTABLE
@@ -113,21 +117,72 @@ pub fn content_type(name: &str) -> &'static str {
     }
 }
 
+/// The not-built page's stylesheet, at `/not-built.css` (a name Vite never emits). A file of its
+/// own because the console's policy (`api::headers::CONSOLE_CSP`) allows styles from the office
+/// only, never inline ones; served whether or not the console is built, so tests can fetch it.
+pub const NOT_BUILT_CSS: &str = "not-built.css";
+
+const NOT_BUILT_STYLE: &str =
+    "body{font-family:sans-serif;max-width:40em;margin:3em auto;padding:0 1em}\n";
+
+/// The page served at `/` (and the console's routes) when `console/dist` is missing: no inline
+/// style or script, so the console's policy lets it render as written.
+pub const NOT_BUILT_PAGE: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Console not built</title>\
+    <link rel=\"stylesheet\" href=\"/not-built.css\">\
+    <body><h1>The office console is not built</h1>\
+    <p>This heatcrew-office was compiled without <code>console/dist</code>. The API works (see \
+    <a href=\"/api/openapi.json\">/api/openapi.json</a>); to get the console, run <code>./dev run</code>, \
+    or <code>cd console &amp;&amp; npm ci &amp;&amp; npm run build</code> and build heatcrew-office again.</p>\
+    <p lang=\"zh-CN\">调度台前端尚未构建：请运行 <code>./dev run</code>，或在 console 目录执行 \
+    <code>npm ci &amp;&amp; npm run build</code> 后重新编译 heatcrew-office。</p></body></html>";
+
 fn not_built() -> Response {
-    const PAGE: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Console not built</title>\
-        <body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\"><h1>The office console is not built</h1>\
-        <p>This heatcrew-office was compiled without <code>console/dist</code>. The API works (see \
-        <a href=\"/api/openapi.json\">/api/openapi.json</a>); to get the console, run <code>./dev run</code>, \
-        or <code>cd console &amp;&amp; npm ci &amp;&amp; npm run build</code> and build heatcrew-office again.</p>\
-        <p lang=\"zh-CN\">调度台前端尚未构建：请运行 <code>./dev run</code>，或在 console 目录执行 \
-        <code>npm ci &amp;&amp; npm run build</code> 后重新编译 heatcrew-office。</p></body></html>";
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [
             (CONTENT_TYPE, "text/html; charset=utf-8"),
             (CACHE_CONTROL, REVALIDATE),
         ],
-        PAGE,
+        NOT_BUILT_PAGE,
     )
         .into_response()
+}
+
+fn not_built_css() -> Response {
+    (
+        [
+            (CONTENT_TYPE, content_type(NOT_BUILT_CSS)),
+            (CACHE_CONTROL, REVALIDATE),
+        ],
+        NOT_BUILT_STYLE,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The console's policy refuses inline styles and scripts: the not-built page has none, and
+    /// its one stylesheet is the office's own file.
+    #[test]
+    fn the_not_built_page_needs_nothing_the_console_policy_refuses() {
+        let page = NOT_BUILT_PAGE.to_ascii_lowercase();
+        for inline in [" style=", "<style", "<script", "javascript:"] {
+            assert!(!page.contains(inline), "no {inline:?} in the page: {page}");
+        }
+        let handler = page.split(" on").skip(1).find(|rest| {
+            let name = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+            name.len() < rest.len() && name.starts_with('=')
+        });
+        assert!(handler.is_none(), "no inline event handler: {handler:?}");
+        assert!(
+            crate::api::headers::CONSOLE_CSP.contains("style-src 'self'"),
+            "the policy allows the office's own stylesheets"
+        );
+        let link = format!("<link rel=\"stylesheet\" href=\"/{NOT_BUILT_CSS}\">");
+        assert!(page.contains(&link), "the page links its stylesheet");
+        assert_eq!(content_type(NOT_BUILT_CSS), "text/css; charset=utf-8");
+        assert_eq!(not_built().status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
 }

@@ -4,10 +4,11 @@
 //! of each device chain that recorded on the job, checked with the office's verify code
 //! ([`crate::verify::device_chain`]).
 
-use crate::board::{self, BoardJob};
+use crate::board::{self, BoardJob, StepTitle};
+use crate::chain_cache::ChainCache;
 use crate::readback::{self, JobDetail, corrected};
 use crate::store::{JobRecord, OfficeStore, StoreResult};
-use crate::verify::{ChainVerdict, device_chain};
+use crate::verify::ChainVerdict;
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::EventBody;
 use heatcrew_protocol::sync::UserInfo;
@@ -90,6 +91,9 @@ pub struct ConsoleJob {
     pub status: BoardJob,
     pub timeline: Vec<TimelineEntry>,
     pub chains: Vec<ChainStatus>,
+    /// The job's checklist steps with their titles, so a photo or signature names its step by
+    /// title rather than by id (empty when this office does not know the template).
+    pub steps: Vec<StepTitle>,
 }
 
 /// What a record is called on the timeline, for kinds that are not a step of their own.
@@ -163,6 +167,7 @@ fn titles(
 /// Compute the console's page of a job.
 pub fn console_job(
     store: &dyn OfficeStore,
+    chain_cache: &ChainCache,
     rec: JobRecord,
     now: DateTime<Utc>,
 ) -> StoreResult<ConsoleJob> {
@@ -216,19 +221,18 @@ pub fn console_job(
         let Some(dev) = store.device(id)? else {
             continue;
         };
-        let device_events = store.device_events(id)?;
-        let verdict = device_chain(store, &dev, &device_events)?;
+        let checked = chain_cache.verdict(store, &dev)?;
         let mut status = ChainStatus {
             device_id: id,
             device_code: dev.code.clone(),
             device_name: dev.name.clone(),
             state: ChainState::Verified,
-            events: device_events.len() as u64,
+            events: checked.events,
             bad_seq: None,
             bad_event_id: None,
             message: String::new(),
         };
-        match verdict {
+        match checked.verdict {
             ChainVerdict::Verified { .. } => {}
             ChainVerdict::BadKey => {
                 status.state = ChainState::BadKey;
@@ -253,11 +257,23 @@ pub fn console_job(
         }
         chains.push(status);
     }
+    let rec_street_work = rec.job.street_work;
     let detail = readback::job_detail(store, rec, now)?;
+    let steps = template
+        .map(|t| {
+            t.steps_for(rec_street_work)
+                .map(|s| StepTitle {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(ConsoleJob {
         detail,
         status,
         timeline,
         chains,
+        steps,
     })
 }

@@ -33,6 +33,7 @@ pub mod api;
 pub mod audit;
 pub mod board;
 pub mod bundle;
+pub mod chain_cache;
 pub mod clock;
 pub mod console;
 pub mod demo;
@@ -45,6 +46,7 @@ pub mod ledger;
 pub mod office_key;
 pub mod readback;
 pub mod reports;
+pub mod seed;
 pub mod store;
 pub mod throttle;
 pub mod tls;
@@ -125,6 +127,8 @@ pub struct OfficeState {
     pub live: Arc<api::live::LiveHub>,
     /// Failed sign-ins and the password hashing queue ([`throttle`]).
     pub login_guard: Arc<throttle::LoginGuard>,
+    /// How far each device's chain was verified for the job page ([`chain_cache`]).
+    pub chains: Arc<chain_cache::ChainCache>,
 }
 
 impl OfficeState {
@@ -173,6 +177,7 @@ impl Office {
                 live: Arc::new(api::live::LiveHub::default()),
                 office_key: Arc::new(key),
                 login_guard: Arc::new(throttle::LoginGuard::default()),
+                chains: Arc::new(chain_cache::ChainCache::default()),
             },
         })
     }

@@ -101,6 +101,27 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Fill a new database with a big company's year of work (users, phones, jobs of every kind,
+    /// signed visits pushed through the real ledger), to measure the console against. Prints
+    /// what it seeded and the busy day to load the board of.
+    Seed {
+        /// SQLite database file; must hold no users yet (created if missing).
+        #[arg(long, alias = "db")]
+        database: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        jobs: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Days the jobs spread over, ending today (China time); today is the busy day.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// Field users, one phone each.
+        #[arg(long, default_value_t = 60)]
+        field_users: u32,
+        /// Seed of the random mix (the same seed, the same company).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -298,6 +319,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Seed {
+            database,
+            jobs,
+            events,
+            days,
+            field_users,
+            seed,
+        } => {
+            let plan = heatcrew_office::seed::SeedPlan {
+                jobs,
+                events,
+                days,
+                field_users,
+                seed,
+                now: chrono::Utc::now(),
+            };
+            tokio::task::spawn_blocking(move || seed_command(&database, &plan)).await?
+        }
         Command::VerifyExport { files, strict } => {
             let mut exports = Vec::new();
             for path in &files {
@@ -361,6 +400,38 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+fn seed_command(
+    database: &std::path::Path,
+    plan: &heatcrew_office::seed::SeedPlan,
+) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let store = std::sync::Arc::new(
+        SqliteStore::open(database).with_context(|| format!("opening {}", database.display()))?,
+    );
+    anyhow::ensure!(
+        store.list_users()?.is_empty(),
+        "{} already has users: seed a new database",
+        database.display()
+    );
+    let key = heatcrew_office::office_key::load_or_create(
+        &heatcrew_office::office_key::default_path(database),
+        &*store,
+    )?;
+    let r = heatcrew_office::seed::seed(&store, &key, plan)?;
+    println!(
+        "seeded {} users, {} devices, {} jobs, {} events in {:.1} s; busy day {} ({} jobs); password of every user: {}",
+        r.users,
+        r.devices,
+        r.jobs,
+        r.events,
+        started.elapsed().as_secs_f64(),
+        r.busy_day,
+        r.busy_day_jobs,
+        r.password
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A `--client-address-header` value: a valid HTTP header name, lower-cased as axum matches it.

@@ -7,14 +7,12 @@
 use crate::store::{JobRecord, OfficeStore, StoreResult, StoredEvent};
 use chrono::{DateTime, Duration, Utc};
 use heatcrew_protocol::bounds::{add_millis_saturating, add_saturating};
-use heatcrew_protocol::{AttachmentRef, Digest, EventBody, JobKind, JobStatus, Resolution};
+use heatcrew_protocol::{AttachmentRef, Digest, EventBody, JobKind, JobStatus};
+use heatcrew_rules::sla::{self, Sla};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
-
-/// Ordinary faults are to be resolved within 4 hours of the report (一般故障4小时内解决).
-pub const REPAIR_SLA: Duration = Duration::hours(4);
 
 /// Who recorded an event and when (device clock, and corrected by the device's known offset).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
@@ -107,7 +105,8 @@ pub struct RejectedView {
 pub struct SlaView {
     pub reported_at: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
-    /// Corrected time of the first `job_closed` with resolution `resolved`.
+    /// Corrected time of the `job_closed` with resolution `resolved` (the rules' fold: the last
+    /// closing counts).
     pub resolved_at: Option<DateTime<Utc>>,
     /// `None` while still open and within the deadline.
     pub within_sla: Option<bool>,
@@ -248,7 +247,6 @@ pub fn job_detail(
         sla: None,
         patrol: None,
     };
-    let mut resolved_at: Option<DateTime<Utc>> = None;
     for e in &events {
         let u = &e.event.unsigned;
         if !e.accepted {
@@ -332,22 +330,33 @@ pub fn job_detail(
             Some(EventBody::NoticeIssued { .. }) => d.notices.push(record(&mut arrivals)?),
             Some(EventBody::ReadingRecorded { .. }) => d.readings.push(record(&mut arrivals)?),
             Some(EventBody::DefectReported { .. }) => d.defects.push(record(&mut arrivals)?),
-            Some(EventBody::JobClosed { resolution, .. }) => {
-                if *resolution == Resolution::Resolved && resolved_at.is_none() {
-                    resolved_at = Some(corrected(e));
-                }
+            Some(EventBody::JobClosed { .. }) => {
                 let r = record(&mut arrivals)?;
                 d.closed.get_or_insert(r);
             }
             _ => d.other_records.push(record(&mut arrivals)?),
         }
     }
+    // The 4-hour clock is the field rules' (`heatcrew_rules::sla::resolution`), folded from the
+    // same accepted events the board folds.
     if let Some(reported_at) = rec.job.reported_at {
-        let deadline = add_saturating(reported_at, REPAIR_SLA);
-        let within_sla = match resolved_at {
-            Some(r) => Some(r <= deadline),
-            None if now > deadline => Some(false),
-            None => None,
+        let progress = crate::board::progress_of(&events);
+        let (deadline, resolved_at, within_sla) = match sla::resolution(&rec.job, &progress, now) {
+            Sla::Met {
+                due_at,
+                resolved_at,
+            } => (due_at, Some(resolved_at), Some(true)),
+            Sla::MetLate {
+                due_at,
+                resolved_at,
+            } => (due_at, Some(resolved_at), Some(false)),
+            Sla::Breached { due_at } => (due_at, None, Some(false)),
+            Sla::OnTrack { due_at } | Sla::AtRisk { due_at } => (due_at, None, None),
+            Sla::None => (
+                add_saturating(reported_at, sla::RESOLUTION_TARGET),
+                None,
+                None,
+            ),
         };
         d.sla = Some(SlaView {
             reported_at,

@@ -288,3 +288,88 @@ async fn the_console_is_served_at_the_root_and_the_api_stays_json() {
         "a missing file is a 404, not index.html parsed as a script"
     );
 }
+
+/// Whether the stream ends (the body finishes) within `within`; events before the end are skipped.
+async fn ends_within(resp: &mut reqwest::Response, within: Duration) -> bool {
+    tokio::time::timeout(within, async {
+        loop {
+            match resp.chunk().await {
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(_) => return,
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn a_live_stream_ends_when_its_session_is_revoked_or_its_token_expires() {
+    let (_dir, office) = office().await;
+    let base = office.url();
+    let login = || async {
+        let (status, body) = post(
+            &format!("{base}/api/v1/auth/staff-login"),
+            None,
+            json!({"username": "dispatch", "password": PASSWORD}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "sign in: {body}");
+        body["access_token"].as_str().expect("token").to_owned()
+    };
+
+    // Signed out: the stream opened with that token ends.
+    let token = login().await;
+    let resp = LiveStream::open(&base, &token).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut live = LiveStream {
+        resp,
+        buffer: String::new(),
+    };
+    // While the session holds, the stream stays open past several session checks.
+    tokio::time::sleep(heatcrew_office::api::live::SESSION_CHECK * 2 + Duration::from_millis(500))
+        .await;
+    let (status, job) = post(
+        &format!("{base}/api/v1/jobs"),
+        Some(&token),
+        json!({"fault": "暖气不热", "customer": {"name": "王秀英", "phone": "13812345601", "address": "幸福小区"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "create a job: {job}");
+    assert_eq!(
+        live.next().await["kind"],
+        "job_changed",
+        "a live session's stream still delivers"
+    );
+    let (status, _) = post(
+        &format!("{base}/api/v1/auth/revoke"),
+        Some(&token),
+        json!({}),
+    )
+    .await;
+    assert!(status.is_success(), "sign out: {status}");
+    assert!(
+        ends_within(&mut live.resp, Duration::from_secs(10)).await,
+        "the stream of a revoked session ends"
+    );
+
+    // Expired: the office's clock passes the access token's lifetime (an hour).
+    let token = login().await;
+    let mut resp = LiveStream::open(&base, &token).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    office
+        .state
+        .config
+        .clock
+        .advance(chrono::TimeDelta::minutes(61));
+    assert!(
+        ends_within(&mut resp, Duration::from_secs(10)).await,
+        "the stream outlives no token: it ends when the token expires"
+    );
+    let again = LiveStream::open(&base, &token).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::UNAUTHORIZED,
+        "and the expired token cannot reopen it"
+    );
+}

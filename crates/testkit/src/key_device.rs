@@ -79,24 +79,6 @@ impl KeyDevice {
         self.record_at(job, body, Utc::now())
     }
 
-    /// Record the next event on this device's chain after `tweak` changed its envelope (a forged
-    /// clock, say).
-    pub fn record_with(
-        &mut self,
-        job: Uuid,
-        body: &EventBody,
-        tweak: impl FnOnce(&mut UnsignedEvent),
-    ) -> Event {
-        let mut u = self.unsigned(job, body);
-        tweak(&mut u);
-        let e = u.seal(&self.key);
-        self.tip = ChainTip {
-            seq: e.seq(),
-            hash: e.hash,
-        };
-        e
-    }
-
     /// Its access token.
     pub fn token(&self) -> &str {
         &self.login.access_token

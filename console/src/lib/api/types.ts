@@ -263,6 +263,11 @@ export type ConsoleJob = {
   status: BoardJob,
   timeline: Array<TimelineEntry>,
   chains: Array<ChainStatus>,
+  /**
+   * The job's checklist steps with their titles, so a photo or signature names its step by
+   * title rather than by id (empty when this office does not know the template).
+   */
+  steps: Array<StepTitle>,
 };
 
 /**
@@ -917,7 +922,8 @@ export type SlaView = {
   reported_at: string,
   deadline: string,
   /**
-   * Corrected time of the first `job_closed` with resolution `resolved`.
+   * Corrected time of the `job_closed` with resolution `resolved` (the rules' fold: the last
+   * closing counts).
    */
   resolved_at: string | null,
   /**

@@ -4,13 +4,19 @@
 //! whole, so the banner shows at once). A console refetches what an event names, and
 //! everything after it (re)connects, so a dropped connection misses nothing; a console too slow to
 //! keep up gets `resync` instead of the events it missed.
+//!
+//! A stream lives no longer than the access token that opened it: it ends when the token expires,
+//! or within [`SESSION_CHECK`] of its session being revoked (sign-out, a password reset, a
+//! deactivation) or ending. The console then reconnects with a refreshed token, or is signed out.
 
-use super::extract::{Auth, STAFF};
+use super::extract::{Auth, STAFF, token_hash};
 use crate::OfficeState;
 use crate::error::{ApiResult, ErrorBodySchema};
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::Stream;
+use heatcrew_protocol::Digest;
 use serde::{Deserialize, Serialize};
 use std::convert::Infallible;
 use std::time::Duration;
@@ -53,6 +59,9 @@ pub struct LiveHub {
     closing: watch::Sender<bool>,
 }
 
+/// How often an open stream looks its session up again (revoked, expired: the stream ends).
+pub const SESSION_CHECK: Duration = Duration::from_secs(2);
+
 /// Events a slow connection may fall behind before it is told to resync.
 const BACKLOG: usize = 1024;
 
@@ -88,11 +97,14 @@ impl LiveHub {
 fn events(
     rx: broadcast::Receiver<LiveEvent>,
     closing: watch::Receiver<bool>,
+    session_over: watch::Receiver<bool>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures_util::stream::unfold((rx, closing), |(mut rx, mut closing)| async move {
+    let start = (rx, closing, session_over);
+    futures_util::stream::unfold(start, |(mut rx, mut closing, mut over)| async move {
         let received = tokio::select! {
             r = rx.recv() => r,
             _ = closing.wait_for(|c| *c) => return None,
+            _ = over.wait_for(|o| *o) => return None,
         };
         let event = match received {
             Ok(e) => e,
@@ -102,7 +114,7 @@ fn events(
         let sse = Event::default()
             .json_data(&event)
             .unwrap_or_else(|_| Event::default().data(r#"{"kind":"resync"}"#));
-        Some((Ok(sse), (rx, closing)))
+        Some((Ok(sse), (rx, closing, over)))
     })
 }
 
@@ -112,13 +124,51 @@ fn events(
         (status = 403, body = ErrorBodySchema, description = "field staff")))]
 pub async fn live(
     State(state): State<OfficeState>,
+    headers: HeaderMap,
     auth: Auth,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     auth.require(STAFF)?;
     let rx = state.live.subscribe();
     let closing = state.live.closing.subscribe();
-    Ok(
-        Sse::new(events(rx, closing))
-            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
-    )
+    // `Auth` accepted this header, so it is there.
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let (over_tx, over_rx) = watch::channel(false);
+    tokio::spawn(watch_session(state, token_hash(token.trim()), over_tx));
+    Ok(Sse::new(events(rx, closing, over_rx))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Tell the stream when the session of `access_hash` is over: revoked, past its access token's
+/// expiry or its absolute lifetime, or gone. Stops when the stream is dropped.
+async fn watch_session(state: OfficeState, access_hash: Digest, over: watch::Sender<bool>) {
+    loop {
+        tokio::select! {
+            _ = over.closed() => return,
+            _ = tokio::time::sleep(SESSION_CHECK) => {}
+        }
+        let store = state.store.clone();
+        let session =
+            tokio::task::spawn_blocking(move || store.session_by_access(access_hash)).await;
+        let now = state.now();
+        let ended = match session {
+            Ok(Ok(Some(s))) => {
+                s.revoked || s.access_expires_at <= now || s.absolute_expires_at <= now
+            }
+            Ok(Ok(None)) => true,
+            // The store could not answer: keep the stream and look again.
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "live stream: cannot look its session up");
+                false
+            }
+            Err(_) => false,
+        };
+        if ended {
+            over.send_replace(true);
+            return;
+        }
+    }
 }

@@ -424,6 +424,12 @@ pub trait LedgerStore {
     ) -> StoreResult<Vec<StoredEvent>>;
     /// Accepted and rejected events of a job, in office receipt order.
     fn job_events(&self, job_id: Uuid) -> StoreResult<Vec<StoredEvent>>;
+    /// A number that moves whenever something other than this store changed the database
+    /// (another process, a hand edit): what was verified over stored rows is forgotten when it
+    /// moves ([`crate::chain_cache`]). `None`: this backend cannot tell, so nothing is cached.
+    fn outside_writes(&self) -> StoreResult<Option<u64>> {
+        Ok(None)
+    }
 }
 
 /// One leaf of the office log with where and when it was appended.

@@ -73,6 +73,15 @@ async fn the_job_page_has_localised_steps_names_both_clocks_and_the_chain_status
         "office time corrects the device's slow clock by about 10 minutes: {shift}"
     );
     assert_eq!(page["status"]["state"], "arrived", "the board state too");
+    let arrive = home.step("arrive").expect("step");
+    assert!(
+        page["steps"].as_array().expect("steps").contains(&json!({
+            "id": "arrive",
+            "title": {"zh": arrive.title.zh, "en": arrive.title.en}
+        })),
+        "the checklist's step titles, for captions that name a step by title: {}",
+        page["steps"]
+    );
     let chains = page["chains"].as_array().expect("chains");
     assert_eq!(chains.len(), 1, "one device recorded");
     assert_eq!(

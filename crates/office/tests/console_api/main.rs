@@ -8,6 +8,7 @@ mod board;
 mod bundle;
 mod customers;
 mod job;
+mod seed;
 mod users;
 
 use chrono::{DateTime, Utc};

@@ -189,3 +189,42 @@ async fn reassignment_revokes_the_job_on_the_old_assignees_devices() {
         "a page honours the limit and says more is waiting"
     );
 }
+
+/// Found by schemathesis: a work order for an assignee who does not exist was a 500 (the job row's
+/// foreign key failed before the assignee was checked). It is the caller's mistake, said as such,
+/// and nothing of the order is stored.
+#[tokio::test]
+async fn a_job_for_an_unknown_assignee_is_refused_and_not_stored() {
+    let o = TestOffice::start().await;
+    let staff = o.staff("dispatch").await;
+    let id = Uuid::now_v7();
+    let (status, body) = o
+        .post_json(
+            "/api/v1/jobs",
+            Some(&staff),
+            &json!({"id": id, "kind": "heat_theft_inspection", "fault": "私接暖气",
+                    "site": "建设路18号",
+                    "customer": {"name": "王秀英", "phone": "13812345601", "address": "建设路18号"},
+                    "assignee": Uuid::new_v4()}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_user")),
+        "{body}"
+    );
+    let (status, body) = o.get_json(&format!("/api/v1/jobs/{id}"), &staff).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no half-made job: {body}");
+    // The same order for a real assignee goes through.
+    let (status, body) = o
+        .post_json(
+            "/api/v1/jobs",
+            Some(&staff),
+            &json!({"id": id, "kind": "heat_theft_inspection", "fault": "私接暖气",
+                    "site": "建设路18号",
+                    "customer": {"name": "王秀英", "phone": "13812345601", "address": "建设路18号"},
+                    "assignee": o.user_id("tech_a")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

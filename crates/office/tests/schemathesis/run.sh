@@ -10,7 +10,8 @@
 # (schemathesis.toml). Fails on any 5xx (`not_a_server_error`) and on an operation that answers
 # without the token it documents (`ignored_auth`). Bounded by SCHEMATHESIS_MAX_TIME seconds
 # (default 120) for the main run plus 30 s for the operations that end sessions, which run last
-# and alone: revoking the run's own tokens or deactivating its users would turn the rest into 401s.
+# and alone: revoking the run's own tokens, moving its device or deactivating its users would turn
+# the rest into 401s.
 #
 # Schemathesis comes from PyPI into a venv under ~/.cache (SCHEMATHESIS_VENV), installed once and
 # reused while its version matches. Reports (JUnit, and the office's log) land in
@@ -59,8 +60,9 @@ export HEATCREW_STAFF_TOKEN HEATCREW_DEVICE_TOKEN
 # The attachment chunks' media type (hooks.py).
 export SCHEMATHESIS_HOOKS="$here/hooks.py"
 
-# Operations that end the run's own sessions or accounts.
-ending='^/api/v1/(auth/revoke|devices/\{id\}/revoke|users/\{id\}/(deactivate|password))$'
+# Operations that end the run's own sessions or accounts (moving the run's device to another user
+# ends its session: in the main run every device operation after it was only a 401).
+ending='^/api/v1/(auth/revoke|devices/\{id\}/(revoke|move)|users/\{id\}/(deactivate|password))$'
 # One worker: Python 3.11's parser is not thread-safe (hypothesis parses lambdas while drawing, and
 # two workers crash it with "AST constructor recursion depth mismatch").
 common=(--config-file "$here/schemathesis.toml" run "$url/api/openapi.json"

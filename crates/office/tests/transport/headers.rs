@@ -233,6 +233,24 @@ async fn console_pages_have_their_own_strict_policy() {
             "{path}: no inline script or eval"
         );
     }
+    // The not-built page's stylesheet comes from the office itself, which that policy allows
+    // (inline styles it refuses).
+    let css = o
+        .http
+        .get(o.endpoint("/not-built.css"))
+        .send()
+        .await
+        .expect("stylesheet");
+    assert_eq!(css.status(), StatusCode::OK, "/not-built.css");
+    assert_secure("/not-built.css", css.headers());
+    assert_eq!(
+        header(css.headers(), "content-type"),
+        Some("text/css; charset=utf-8")
+    );
+    assert_eq!(
+        header(css.headers(), "content-security-policy"),
+        Some(CONSOLE_CSP)
+    );
     // The console's own files keep their caching (hashed assets for a year).
     let index = o
         .http

@@ -31,11 +31,12 @@ pub async fn console_job(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ConsoleJob>> {
     auth.require(STAFF)?;
+    let chains = state.chains.clone();
     let page = blocking(&state, move |s| {
         let rec = s
             .job(id)?
             .ok_or_else(|| StoreError::not_found(format!("job {id}")))?;
-        job_view::console_job(s, rec, Utc::now())
+        job_view::console_job(s, &chains, rec, Utc::now())
     })
     .await?;
     Ok(Json(page))
@@ -55,10 +56,11 @@ pub async fn accept_field_job(
 ) -> ApiResult<Json<ConsoleJob>> {
     auth.require(STAFF)?;
     let by = auth.user.id;
+    let chains = state.chains.clone();
     let page = blocking(&state, move |s| {
         let now = Utc::now();
         let rec = s.accept_field_job(id, by, now)?;
-        job_view::console_job(s, rec, now)
+        job_view::console_job(s, &chains, rec, now)
     })
     .await?;
     Ok(Json(page))

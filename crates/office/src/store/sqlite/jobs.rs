@@ -139,9 +139,13 @@ impl JobStore for SqliteStore {
                 message: format!("job {} exists", job.id),
             });
         }
-        save_job(&tx, &job, now)?;
+        // The assignee is checked before the row is written: an unknown one is the caller's
+        // mistake (`unknown_user`), not a foreign-key failure.
         if let Some(a) = job.assignee {
             require_user(&tx, a)?;
+        }
+        save_job(&tx, &job, now)?;
+        if let Some(a) = job.assignee {
             add_assignment(&tx, job.id, a, now)?;
             add_change(
                 &tx,

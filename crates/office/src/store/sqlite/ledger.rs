@@ -113,6 +113,15 @@ pub fn parse_public_key(hex_key: &str) -> Option<VerifyingKey> {
 }
 
 impl LedgerStore for SqliteStore {
+    /// SQLite's `data_version` on the writer connection: it moves on every commit of another
+    /// connection or process. The readers never write, so only outside writes move it.
+    fn outside_writes(&self) -> StoreResult<Option<u64>> {
+        let v: i64 = self
+            .conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok(Some(v as u64))
+    }
+
     fn push(
         &self,
         device_id: Uuid,
