@@ -307,6 +307,8 @@ async fn totp_scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     b.fill("totp-code", &confirming).await?;
     b.click("totp-confirm").await?;
     b.el("totp-done").await?;
+    b.click("totp-continue").await?;
+    b.css("[data-testid=\"board-lane\"]").await?;
     b.click("sign-out").await?;
 
     // Sign-in now asks for the code; the one that confirmed the key is spent.

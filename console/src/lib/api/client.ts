@@ -20,6 +20,9 @@ export class OfflineError extends Error {
   }
 }
 
+/** 401 answers that refuse what was sent (a password, an authenticator code), not the session. */
+const NOT_THE_SESSION = new Set(['bad_credentials', 'bad_totp', 'totp_used']);
+
 export interface Tokens {
   access: string;
   refresh: string;
@@ -86,13 +89,13 @@ export class Api {
       const err = await toError(resp.clone());
       if (err.code === 'token_expired' && (await this.refresh())) {
         resp = await this.raw(method, path, this.hooks.tokens()?.access ?? null, body, signal);
-      } else if (err.code !== 'bad_credentials') {
+      } else if (!NOT_THE_SESSION.has(err.code)) {
         this.hooks.signedOut(err.code);
       }
     }
     if (!resp.ok) {
       const err = await toError(resp);
-      if (resp.status === 401) this.hooks.signedOut(err.code);
+      if (resp.status === 401 && !NOT_THE_SESSION.has(err.code)) this.hooks.signedOut(err.code);
       if (err.code === 'totp_setup_required') this.hooks.setupRequired?.();
       throw err;
     }
