@@ -37,6 +37,16 @@ enum Command {
         /// Seed a demo company (idempotent) and print its logins.
         #[arg(long)]
         demo: bool,
+        /// Let admins sign in with their password alone. By default an admin needs a TOTP second
+        /// factor, and one without signs in only to set it up (`./dev run`'s demo uses this flag).
+        #[arg(long)]
+        admin_totp_optional: bool,
+        /// Behind a reverse proxy: the request header carrying the client's address (e.g.
+        /// `X-Forwarded-For`; its last entry, the one the proxy appended, is taken) for throttling
+        /// and the audit log. Without it, the TCP peer's address is used. Set it only when every
+        /// request comes through that proxy: a client could otherwise write the header itself.
+        #[arg(long, value_name = "NAME", value_parser = parse_header_name)]
+        client_address_header: Option<String>,
         /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then any
         /// intermediates). Needs `--tls-key`. Without both, plain HTTP: only on loopback behind a
         /// TLS-terminating reverse proxy (README, "Security").
@@ -163,6 +173,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db,
             listen,
             demo,
+            admin_totp_optional,
+            client_address_header,
             tls_cert,
             tls_key,
         } => {
@@ -173,8 +185,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 _ => None,
             };
-            let office = Office::open(Config::new(&db))
-                .with_context(|| format!("opening {}", db.display()))?;
+            let config = Config {
+                require_admin_totp: !admin_totp_optional,
+                client_address_header,
+                ..Config::new(&db)
+            };
+            let office =
+                Office::open(config).with_context(|| format!("opening {}", db.display()))?;
             if demo {
                 let logins = office.seed_demo()?;
                 println!("demo company ready; logins (username / password / role / name):");
@@ -415,4 +432,57 @@ fn seed_command(
         r.password
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A `--client-address-header` value: a valid HTTP header name, lower-cased as axum matches it.
+fn parse_header_name(name: &str) -> Result<String, String> {
+    axum::http::HeaderName::from_bytes(name.trim().as_bytes())
+        .map(|h| h.as_str().to_owned())
+        .map_err(|_| format!("{name:?} is not an HTTP header name"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> Result<Command, clap::Error> {
+        let mut argv = vec!["heatcrew-office", "serve", "--db", "o.db"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|c| c.command)
+    }
+
+    #[test]
+    fn serve_requires_admin_totp_unless_told_and_takes_a_proxy_header_name() {
+        let Ok(Command::Serve {
+            admin_totp_optional,
+            client_address_header,
+            ..
+        }) = serve(&[])
+        else {
+            panic!("plain serve parses");
+        };
+        assert!(
+            !admin_totp_optional,
+            "admins need a second factor by default"
+        );
+        assert_eq!(client_address_header, None, "the TCP peer by default");
+        let Ok(Command::Serve {
+            admin_totp_optional,
+            client_address_header,
+            ..
+        }) = serve(&[
+            "--admin-totp-optional",
+            "--client-address-header",
+            "X-Forwarded-For",
+        ])
+        else {
+            panic!("serve with both flags parses");
+        };
+        assert!(admin_totp_optional);
+        assert_eq!(client_address_header.as_deref(), Some("x-forwarded-for"));
+        assert!(
+            serve(&["--client-address-header", "not a header"]).is_err(),
+            "a name that is no HTTP header is refused at start"
+        );
+    }
 }

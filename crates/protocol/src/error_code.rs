@@ -102,6 +102,8 @@ error_codes! {
     BadTotp = "bad_totp", "动态码不正确或已过期。", "The authenticator code is wrong or expired.";
     TotpSetupRequired = "totp_setup_required", "管理员账号必须先设置两步验证。", "Administrator accounts must set up two-step verification first.";
     TotpNotPending = "totp_not_pending", "请先开始设置两步验证。", "Start setting up two-step verification first.";
+    TotpUsed = "totp_used", "这个动态码已经用过,请等验证器显示下一个。", "This authenticator code was already used; wait for the next one.";
+    BadDeviceTime = "bad_device_time", "手机时间不对(不是2000至2200年之间的有效时间),请校准手机时间。", "The phone's clock is not a valid time between 2000 and 2200; set the phone's clock.";
     UnknownAuditKind = "unknown_audit_kind", "审计记录类型无效。", "Unknown audit entry kind.";
 
     // --- Accounts and dispatch (office) ---

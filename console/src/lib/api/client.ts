@@ -1,7 +1,7 @@
 // The office API over fetch: bearer token from the session, `{code, message}` errors as ApiError,
 // one refresh-and-retry on an expired access token, and a network failure reported as `offline`
 // (the connection banner) rather than as a form error.
-import type { ErrorBody, LoginResponse } from './types';
+import type { ErrorBody, LoginResponse, StaffLoginRequest } from './types';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -34,6 +34,8 @@ export interface ApiHooks {
   signedOut(reason: string): void;
   /** Connectivity changed (a request failed to reach the office, or one got through again). */
   reachable(ok: boolean): void;
+  /** The session may only set up a second factor (an admin without one): show that screen. */
+  setupRequired?(): void;
 }
 
 export class Api {
@@ -63,9 +65,11 @@ export class Api {
     return this.send('GET', path, undefined, signal);
   }
 
-  /** Sign in as office staff; no token needed. */
-  async staffLogin(username: string, password: string): Promise<LoginResponse> {
-    const resp = await this.raw('POST', '/api/v1/auth/staff-login', null, { username, password });
+  /** Sign in as office staff; no token needed. `totp` once the office answered `totp_required`. */
+  async staffLogin(username: string, password: string, totp?: string): Promise<LoginResponse> {
+    const body: StaffLoginRequest = { username, password };
+    if (totp) body.totp = totp;
+    const resp = await this.raw('POST', '/api/v1/auth/staff-login', null, body);
     if (!resp.ok) throw await toError(resp);
     return resp.json();
   }
@@ -89,6 +93,7 @@ export class Api {
     if (!resp.ok) {
       const err = await toError(resp);
       if (resp.status === 401) this.hooks.signedOut(err.code);
+      if (err.code === 'totp_setup_required') this.hooks.setupRequired?.();
       throw err;
     }
     return resp;

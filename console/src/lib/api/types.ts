@@ -482,6 +482,8 @@ export type ErrorCode =
   | "bad_totp"
   | "totp_setup_required"
   | "totp_not_pending"
+  | "totp_used"
+  | "bad_device_time"
   | "unknown_audit_kind"
   | "unknown_user"
   | "username_taken"
@@ -1016,9 +1018,13 @@ export type TotpSetup = {
    */
   secret: string,
   /**
-   * The same as an `otpauth://totp/…` link (show it as a QR code).
+   * The same as an `otpauth://totp/…` link.
    */
   otpauth_url: string,
+  /**
+   * That link as a QR code for the authenticator app's camera: a PNG, base64 (no `data:` prefix).
+   */
+  qr_png_base64: string,
 };
 
 export type UserInfo = {

@@ -7,7 +7,8 @@ export type Route =
   | { name: 'users' }
   | { name: 'devices' }
   | { name: 'outages' }
-  | { name: 'audit' };
+  | { name: 'audit' }
+  | { name: 'security' };
 
 export function parse(path: string): Route {
   const job = /^\/jobs\/([0-9a-fA-F-]{36})\/?$/.exec(path);
@@ -23,6 +24,8 @@ export function parse(path: string): Route {
       return { name: 'outages' };
     case '/audit':
       return { name: 'audit' };
+    case '/security':
+      return { name: 'security' };
     default:
       return { name: 'board' };
   }

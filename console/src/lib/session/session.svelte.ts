@@ -14,6 +14,8 @@ interface Stored {
   access: string;
   refresh: string;
   user: UserInfo;
+  /** The office answered `totp_setup_required`: this session may only set up a second factor. */
+  setupOnly?: boolean;
 }
 
 function load(): Stored | null {
@@ -47,6 +49,7 @@ class Session {
     refreshed: (r) => this.store(r),
     signedOut: () => this.end('app.session_ended'),
     reachable: (ok) => (this.reachable = ok),
+    setupRequired: () => this.setSetupOnly(true),
   });
 
   get user(): UserInfo | null {
@@ -57,8 +60,20 @@ class Session {
     return this.current?.user.role === 'admin';
   }
 
+  /** Only the second-factor setup is open to this session (until it is confirmed). */
+  get setupOnly(): boolean {
+    return this.current?.setupOnly === true;
+  }
+
+  setSetupOnly(on: boolean) {
+    if (!this.current || this.setupOnly === on) return;
+    this.current = { ...this.current, setupOnly: on };
+    save(this.current);
+  }
+
   store(r: LoginResponse) {
-    this.current = { access: r.access_token, refresh: r.refresh_token, user: r.user };
+    const setupOnly = this.current?.user.id === r.user.id ? this.current.setupOnly : undefined;
+    this.current = { access: r.access_token, refresh: r.refresh_token, user: r.user, setupOnly };
     save(this.current);
     this.notice = null;
     this.lastActivity = Date.now();

@@ -8,6 +8,8 @@
 //! - `files`: photos through the media pipeline, orphan files.
 //! - `evidence`: formats 1 and 2 side by side, the key vault, receipts and tree heads, read-only
 //!   verify, standalone exports, and the tampering each of them catches.
+//! - `refresh`: a short-lived session against a real office: the sync refreshes (bound to the
+//!   device id) and keeps syncing; the refresh token replayed for another device is refused.
 //! - `at_rest`: the database encrypted (no customer data or token in any encoding in its files), a
 //!   copy without its key or with a wrong one refused untouched, plain databases converted in
 //!   place, and a crash at every step of that conversion.
@@ -40,6 +42,7 @@ mod crash;
 mod evidence;
 mod files;
 mod ranges;
+mod refresh;
 mod rules;
 mod store;
 mod tampering;

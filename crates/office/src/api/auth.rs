@@ -26,13 +26,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use heatcrew_protocol::Digest;
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::log::enrolment_message;
 use heatcrew_protocol::sync::{
-    ChallengeRequest, ChallengeResponse, LoginRequest, LoginResponse, RefreshRequest, Role,
-    UserInfo,
+    ChallengeRequest, ChallengeResponse, LoginRequest, LoginResponse, RefreshRequest, UserInfo,
 };
-use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -190,7 +189,7 @@ pub struct StaffLoginRequest {
 }
 
 /// Count a failed sign-in against its account and address and write it to the audit log.
-async fn failed(
+pub(super) async fn failed(
     state: &OfficeState,
     username: &str,
     address: Option<&str>,
@@ -424,7 +423,7 @@ async fn check_proof(
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body = heatcrew_protocol::sync::LoginRequest, security(()),
     responses((status = 200, body = Object, description = "LoginResponse"),
-        (status = 400, body = ErrorBodySchema, description = "bad_public_key, bad_proof (malformed)"),
+        (status = 400, body = ErrorBodySchema, description = "bad_public_key, bad_proof (malformed), bad_device_time"),
         (status = 401, body = ErrorBodySchema, description = "bad_credentials, proof_required, bad_proof"),
         (status = 403, body = ErrorBodySchema, description = "device_other_user: the device is bound to another user (an admin can share or move it)"),
         (status = 409, body = ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key; challenge_unknown, challenge_wrong_device, challenge_expired: ask for a new challenge"),
@@ -435,6 +434,7 @@ pub async fn login(
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
+    let device_time = super::extract::device_time(&headers)?;
     let key =
         heatcrew_protocol::log::parse_public_key(&req.device_public_key).ok_or_else(|| {
             ApiError::bad_request(
@@ -486,12 +486,8 @@ pub async fn login(
         serde_json::json!({ "device": device_id, "device_code": device.code, "shared": device.shared }),
     )
     .await?;
-    if let Some(device_time) = headers
-        .get(DEVICE_TIME_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
-    {
-        let offset = (now - device_time.with_timezone(&Utc)).num_milliseconds();
+    if let Some(device_time) = device_time {
+        let offset = (now - device_time).num_milliseconds();
         let jump = state.config.clock_jump_threshold.as_millis() as i64;
         blocking(&state, move |s| {
             s.record_clock_offset(device_id, offset, jump, now)
@@ -509,7 +505,7 @@ pub async fn login(
 /// must have one and has none gets a session that can only set it up (`api::totp`).
 #[utoipa::path(post, path = "/api/v1/auth/staff-login", tag = "auth", request_body = StaffLoginRequest, security(()),
     responses((status = 200, body = Object, description = "LoginResponse (device_code empty)"),
-        (status = 401, body = ErrorBodySchema, description = "bad_credentials, totp_required, bad_totp"),
+        (status = 401, body = ErrorBodySchema, description = "bad_credentials, totp_required, bad_totp, totp_used"),
         (status = 403, body = ErrorBodySchema),
         (status = 429, body = ErrorBodySchema, description = "too_many_attempts, login_busy; see Retry-After")))]
 pub async fn staff_login(
@@ -525,25 +521,8 @@ pub async fn staff_login(
         ));
     }
     let now = state.now();
-    let setup_only = match (&user.totp_secret, req.totp.as_deref()) {
-        (Some(_), None) => {
-            return Err(ApiError::unauthorized(
-                ErrorCode::TotpRequired,
-                "this account has two-step verification: send the authenticator code as totp",
-            ));
-        }
-        (Some(secret), Some(code)) => {
-            if !super::totp::check_code(secret, code, now) {
-                failed(&state, &user.info.username, address, "bad_totp").await?;
-                return Err(ApiError::unauthorized(
-                    ErrorCode::BadTotp,
-                    "the authenticator code is wrong or expired",
-                ));
-            }
-            false
-        }
-        (None, _) => state.config.require_admin_totp && user.info.role == Role::Admin,
-    };
+    let setup_only =
+        super::totp::second_factor(&state, &user, req.totp.as_deref(), address, now).await?;
     let tokens = open_session(&state, user.info.id, None, setup_only, now).await?;
     signed_in(
         &state,

@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use chrono::{TimeDelta, Utc};
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{Role, UserInfo};
-use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest};
+use heatcrew_protocol::{DEVICE_TIME_HEADER, Digest, bounds};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -166,6 +166,7 @@ async fn authenticate(
                 "send Authorization: Bearer <access token>",
             )
         })?;
+    let device_time = device_time(&parts.headers)?;
     let hash = token_hash(token.trim());
     let session = blocking(state, move |s| s.session_by_access(hash))
         .await?
@@ -214,7 +215,7 @@ async fn authenticate(
         let id = session.id;
         blocking(state, move |s| s.touch_session(id, now)).await?;
     }
-    if let (Some(device), Some(device_time)) = (session.device_id, device_time(parts)) {
+    if let (Some(device), Some(device_time)) = (session.device_id, device_time) {
         let offset = (now - device_time).num_milliseconds();
         let jump = state.config.clock_jump_threshold.as_millis() as i64;
         if let Err(e) = blocking(state, move |s| {
@@ -233,9 +234,29 @@ async fn authenticate(
     })
 }
 
-fn device_time(parts: &Parts) -> Option<chrono::DateTime<Utc>> {
-    let v = parts.headers.get(DEVICE_TIME_HEADER)?.to_str().ok()?;
-    chrono::DateTime::parse_from_rfc3339(v)
+/// The device's clock as it sent it in [`DEVICE_TIME_HEADER`] (`None` without the header). A value
+/// that is not an RFC 3339 time within the protocol's bounds (`heatcrew_protocol::bounds`, the
+/// range every recorded time must fall in) is refused with 400 `bad_device_time`, so no stored
+/// clock offset can be absurd.
+pub fn device_time(headers: &axum::http::HeaderMap) -> ApiResult<Option<chrono::DateTime<Utc>>> {
+    let Some(v) = headers.get(DEVICE_TIME_HEADER) else {
+        return Ok(None);
+    };
+    let time = v
+        .to_str()
         .ok()
+        .and_then(|v| chrono::DateTime::parse_from_rfc3339(v.trim()).ok())
         .map(|t| t.with_timezone(&Utc))
+        .filter(|t| (bounds::earliest()..bounds::latest()).contains(t));
+    match time {
+        Some(t) => Ok(Some(t)),
+        None => Err(ApiError::bad_request(
+            ErrorCode::BadDeviceTime,
+            format!(
+                "{DEVICE_TIME_HEADER} must be the device's clock as an RFC 3339 time from {} up to {}; set the phone's clock",
+                bounds::earliest().to_rfc3339(),
+                bounds::latest().to_rfc3339()
+            ),
+        )),
+    }
 }

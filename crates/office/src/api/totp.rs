@@ -12,11 +12,13 @@ use super::extract::{ApiJson, STAFF, SetupAuth, blocking};
 use crate::OfficeState;
 use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
+use crate::store::UserRecord;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::ErrorCode;
+use heatcrew_protocol::sync::Role;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use totp_rs::{Builder, Secret, Totp};
@@ -42,15 +44,71 @@ fn totp(secret_base32: &str, account: &str) -> Option<Totp> {
         .ok()
 }
 
-/// The code `code` is valid for `secret_base32` at `now` (± one 30 s step).
-pub fn check_code(secret_base32: &str, code: &str, now: DateTime<Utc>) -> bool {
-    let Some(t) = totp(secret_base32, "user") else {
-        return false;
+/// The 30 s step whose code `code` is, if it is valid for `secret_base32` at `now` (± one step).
+pub fn check_code(secret_base32: &str, code: &str, now: DateTime<Utc>) -> Option<i64> {
+    let t = totp(secret_base32, "user")?;
+    let time = u64::try_from(now.timestamp()).ok()?;
+    t.check(code.trim(), time)
+        .and_then(|step| i64::try_from(step).ok())
+}
+
+/// Check `code` against `secret` for user `id` and spend its step: a code is accepted once
+/// (RFC 6238 §5.2), so one seen over a shoulder or in a proxy log cannot sign in again. The inner
+/// error is why the code was refused (`bad_totp`, `totp_used`).
+async fn spend(
+    state: &OfficeState,
+    id: uuid::Uuid,
+    secret: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Result<(), ErrorCode>> {
+    let Some(step) = check_code(secret, code, now) else {
+        return Ok(Err(ErrorCode::BadTotp));
     };
-    let Ok(time) = u64::try_from(now.timestamp()) else {
-        return false;
+    let fresh = blocking(state, move |s| s.spend_totp_step(id, step)).await?;
+    Ok(if fresh {
+        Ok(())
+    } else {
+        Err(ErrorCode::TotpUsed)
+    })
+}
+
+fn refused(code: ErrorCode) -> ApiError {
+    ApiError::unauthorized(
+        code,
+        if code == ErrorCode::TotpUsed {
+            "this authenticator code was already used; wait for the next one"
+        } else {
+            "the authenticator code is wrong or expired"
+        },
+    )
+}
+
+/// The second factor of a staff sign-in whose password checked: with one set up, `code` must be a
+/// current code not used before (`totp_required`, `bad_totp`, `totp_used`; a wrong or reused code
+/// counts as a failed sign-in). Returns whether the session may only set one up (an admin without
+/// one while `Config::require_admin_totp` is on).
+pub(super) async fn second_factor(
+    state: &OfficeState,
+    user: &UserRecord,
+    code: Option<&str>,
+    address: Option<&str>,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let Some(secret) = &user.totp_secret else {
+        return Ok(state.config.require_admin_totp && user.info.role == Role::Admin);
     };
-    t.check(code.trim(), time).is_some()
+    let Some(code) = code else {
+        return Err(ApiError::unauthorized(
+            ErrorCode::TotpRequired,
+            "this account has two-step verification: send the authenticator code as totp",
+        ));
+    };
+    if let Err(e) = spend(state, user.info.id, secret, code, now).await? {
+        super::auth::failed(state, &user.info.username, address, e.as_str()).await?;
+        return Err(refused(e));
+    }
+    Ok(false)
 }
 
 /// The current code for a secret (tests and the setup check).
@@ -63,8 +121,10 @@ pub fn code_at(secret_base32: &str, now: DateTime<Utc>) -> Option<String> {
 pub struct TotpSetup {
     /// The secret, base32 (type it into an authenticator app).
     pub secret: String,
-    /// The same as an `otpauth://totp/…` link (show it as a QR code).
+    /// The same as an `otpauth://totp/…` link.
     pub otpauth_url: String,
+    /// That link as a QR code for the authenticator app's camera: a PNG, base64 (no `data:` prefix).
+    pub qr_png_base64: String,
 }
 
 /// Start setting up a second factor: a fresh secret, pending until confirmed with a code.
@@ -78,14 +138,20 @@ pub async fn setup(
     let mut raw = [0u8; 20];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let secret = Secret::from(raw.to_vec()).to_base32();
-    let otpauth_url = totp(&secret, &auth.user.username)
-        .and_then(|t| t.to_url().ok())
-        .ok_or_else(|| ApiError::internal("could not build the TOTP link"))?;
+    let t = totp(&secret, &auth.user.username)
+        .ok_or_else(|| ApiError::internal("could not build the TOTP secret"))?;
+    let otpauth_url = t
+        .to_url()
+        .map_err(|_| ApiError::internal("could not build the TOTP link"))?;
+    let qr_png_base64 = t
+        .to_qr_base64()
+        .map_err(|_| ApiError::internal("could not draw the TOTP link as a QR code"))?;
     let (id, s) = (auth.user.id, secret.clone());
     blocking(&state, move |st| st.set_totp_pending(id, &s)).await?;
     Ok(Json(TotpSetup {
         secret,
         otpauth_url,
+        qr_png_base64,
     }))
 }
 
@@ -115,13 +181,18 @@ pub async fn confirm(
             "no second factor is being set up: POST /api/v1/auth/totp/setup first",
         ));
     };
-    if !check_code(&pending, &req.code, state.now()) {
-        return Err(ApiError::unauthorized(
-            ErrorCode::BadTotp,
-            "that code does not match the new secret; check the app's clock and try the current code",
-        ));
-    }
     let id = auth.user.id;
+    // The confirming code is spent too: it cannot then sign in.
+    match spend(&state, id, &pending, &req.code, state.now()).await? {
+        Ok(()) => {}
+        Err(ErrorCode::TotpUsed) => return Err(refused(ErrorCode::TotpUsed)),
+        Err(_) => {
+            return Err(ApiError::unauthorized(
+                ErrorCode::BadTotp,
+                "that code does not match the new secret; check the app's clock and try the current code",
+            ));
+        }
+    }
     blocking(&state, move |s| {
         s.confirm_totp(id)?;
         s.end_totp_setup_sessions(id)
@@ -144,17 +215,17 @@ mod tests {
         let secret = Secret::from(vec![7u8; 20]).to_base32();
         let now = Utc::now();
         let code = code_at(&secret, now).expect("code");
-        assert!(check_code(&secret, &code, now));
-        assert!(check_code(
-            &secret,
-            &code,
-            now + chrono::TimeDelta::seconds(30)
-        ));
-        assert!(!check_code(
-            &secret,
-            &code,
-            now + chrono::TimeDelta::seconds(95)
-        ));
-        assert!(!check_code(&secret, "12345", now), "malformed");
+        let step = now.timestamp() / 30;
+        assert_eq!(check_code(&secret, &code, now), Some(step));
+        assert_eq!(
+            check_code(&secret, &code, now + chrono::TimeDelta::seconds(30)),
+            Some(step),
+            "the step of the code, not of the time it is checked at"
+        );
+        assert_eq!(
+            check_code(&secret, &code, now + chrono::TimeDelta::seconds(95)),
+            None
+        );
+        assert_eq!(check_code(&secret, "12345", now), None, "malformed");
     }
 }

@@ -326,6 +326,9 @@ pub trait AccountStore {
     fn confirm_totp(&self, id: Uuid) -> StoreResult<bool>;
     /// The sessions opened for setting up a second factor become full sessions.
     fn end_totp_setup_sessions(&self, id: Uuid) -> StoreResult<()>;
+    /// Spend the TOTP step `step` of user `id`: `true` if it is later than the last one spent (and
+    /// is now the last), `false` if that code (or a later one) was already used.
+    fn spend_totp_step(&self, id: Uuid, step: i64) -> StoreResult<bool>;
     fn add_crew(&self, name: &str, members: &[Uuid], now: DateTime<Utc>) -> StoreResult<Crew>;
     fn list_crews(&self) -> StoreResult<Vec<Crew>>;
 }

@@ -156,6 +156,20 @@ async fn serve_prints_its_address_and_the_demo_is_seeded_once() {
             StatusCode::OK,
             "the admin added on the command line can log in"
         );
+        let boss: Value = boss.json().await.expect("login json");
+        let users = http
+            .get(format!("{url}/api/v1/users"))
+            .bearer_auth(boss["access_token"].as_str().expect("token"))
+            .send()
+            .await
+            .expect("users");
+        assert_eq!(
+            users.status(),
+            StatusCode::FORBIDDEN,
+            "`serve` requires an admin's second factor by default: the password alone opens a session that can only set it up"
+        );
+        let body: Value = users.json().await.expect("error json");
+        assert_eq!(body["code"], "totp_setup_required", "{body}");
         let outages: Vec<Value> = http
             .get(format!("{url}/api/v1/outages"))
             .bearer_auth(&token)

@@ -250,6 +250,74 @@ async fn device_clock_offsets_are_recorded_and_jumps_flagged() {
 }
 
 #[tokio::test]
+async fn a_device_clock_outside_the_protocols_bounds_is_refused_with_400_and_records_nothing() {
+    let o = TestOffice::start().await;
+    let dev = o.device("tech_a").await;
+    let pull = |time: String| {
+        o.http
+            .get(o.endpoint("/api/v1/sync/pull?cursor=0"))
+            .bearer_auth(&dev.login.access_token)
+            .header(DEVICE_TIME_HEADER, time)
+            .send()
+    };
+    let earliest = heatcrew_protocol::bounds::earliest();
+    let latest = heatcrew_protocol::bounds::latest();
+    for bad in [
+        "+262142-01-01T00:00:00Z".to_owned(),
+        "1970-01-01T00:00:00Z".to_owned(),
+        (earliest - Duration::seconds(1)).to_rfc3339(),
+        latest.to_rfc3339(),
+        "yesterday".to_owned(),
+    ] {
+        let resp = pull(bad.clone()).await.expect("pull");
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: Value = resp.json().await.expect("error json");
+        assert_eq!(body["code"], "bad_device_time", "{bad}: {body}");
+    }
+    let rec = o.store().device(dev.id).expect("lookup").expect("device");
+    assert_eq!(
+        (rec.clock_offset_ms, rec.clock_jumps),
+        (None, 0),
+        "no refused clock was recorded"
+    );
+    // The bounds themselves are accepted (a device clock years off is flagged, not refused).
+    for ok in [earliest, latest - Duration::seconds(1)] {
+        let resp = pull(ok.to_rfc3339()).await.expect("pull");
+        assert_eq!(resp.status(), StatusCode::OK, "{ok}");
+    }
+    // Logging in checks the header too, before any session is opened.
+    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let id = Uuid::new_v4();
+    let challenge = o.challenge(id).await;
+    let proof = heatcrew_testkit::key_device::enrolment_proof(
+        &challenge,
+        id,
+        &key.verifying_key(),
+        "tech_b",
+        &key,
+    );
+    let resp = o
+        .http
+        .post(o.endpoint("/api/v1/auth/login"))
+        .header(DEVICE_TIME_HEADER, "+262142-01-01T00:00:00Z")
+        .json(
+            &json!({"username": "tech_b", "password": PASSWORD, "device_id": id,
+            "device_public_key": hex::encode(key.verifying_key().as_bytes()),
+            "device_name": "t", "challenge": challenge, "proof": proof}),
+        )
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: Value = resp.json().await.expect("error json");
+    assert_eq!(body["code"], "bad_device_time", "{body}");
+    assert!(
+        o.store().device(id).expect("lookup").is_none(),
+        "the refused login enrolled nothing"
+    );
+}
+
+#[tokio::test]
 async fn a_10000_event_backlog_goes_up_in_10_requests() {
     let o = TestOffice::start().await;
     let staff = o.staff("dispatch").await;

@@ -214,6 +214,12 @@ async fn staff_can_add_a_totp_second_factor_and_admins_must() {
             .is_some_and(|u| u.starts_with("otpauth://totp/")),
         "{setup}"
     );
+    assert!(
+        setup["qr_png_base64"]
+            .as_str()
+            .is_some_and(|q| q.starts_with("iVBORw0KGgo") && q.len() > 200),
+        "the link as a QR code: a PNG (its signature, base64), not empty"
+    );
     let (status, body) = o
         .post_json(
             "/api/v1/auth/totp/confirm",
@@ -244,9 +250,44 @@ async fn staff_can_add_a_totp_second_factor_and_admins_must() {
         (status, body["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("bad_totp"))
     );
-    let right = json!({"username": "dispatch", "password": PASSWORD, "totp": code_now(&secret)});
-    let (status, _, body) = login_from(&o, "192.0.2.7", right).await;
+    // The code that confirmed the secret is spent: it cannot sign in.
+    let confirming = code_now(&secret);
+    let again = json!({"username": "dispatch", "password": PASSWORD, "totp": confirming});
+    let (status, _, body) = login_from(&o, "192.0.2.7", again).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("totp_used")),
+        "the confirming code cannot sign in: {body}"
+    );
+    clock.advance(TimeDelta::seconds(30));
+    let fresh = code_now(&secret);
+    assert_ne!(fresh, confirming, "the next 30 s step has another code");
+    let right = json!({"username": "dispatch", "password": PASSWORD, "totp": fresh});
+    let (status, _, body) = login_from(&o, "192.0.2.7", right.clone()).await;
     assert_eq!(status, StatusCode::OK, "password and code sign in: {body}");
+    // A code is accepted once (RFC 6238 §5.2): the same one again, from another address, within
+    // its window, is refused; so is the earlier step's code the skew would otherwise still accept.
+    let (status, _, body) = login_from(&o, "203.0.113.9", right).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("totp_used")),
+        "a code replayed within its window is refused: {body}"
+    );
+    let earlier = json!({"username": "dispatch", "password": PASSWORD, "totp": confirming});
+    let (status, _, body) = login_from(&o, "203.0.113.9", earlier).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("totp_used")),
+        "an earlier step's code is refused once a later one was used: {body}"
+    );
+    clock.advance(TimeDelta::seconds(30));
+    let next = json!({"username": "dispatch", "password": PASSWORD, "totp": code_now(&secret)});
+    let (status, _, body) = login_from(&o, "203.0.113.9", next).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the next step's code signs in: {body}"
+    );
     // Guessing codes is throttled like guessing passwords.
     let mut throttled = false;
     for _ in 0..7 {

@@ -164,6 +164,14 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "请先开始设置两步验证。",
     en: "Start setting up two-step verification first.",
   },
+  totp_used: {
+    'zh-CN': "这个动态码已经用过,请等验证器显示下一个。",
+    en: "This authenticator code was already used; wait for the next one.",
+  },
+  bad_device_time: {
+    'zh-CN': "手机时间不对(不是2000至2200年之间的有效时间),请校准手机时间。",
+    en: "The phone's clock is not a valid time between 2000 and 2200; set the phone's clock.",
+  },
   unknown_audit_kind: {
     'zh-CN': "审计记录类型无效。",
     en: "Unknown audit entry kind.",

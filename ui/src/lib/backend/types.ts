@@ -172,6 +172,8 @@ export type ErrorCode =
   | "bad_totp"
   | "totp_setup_required"
   | "totp_not_pending"
+  | "totp_used"
+  | "bad_device_time"
   | "unknown_audit_kind"
   | "unknown_user"
   | "username_taken"

@@ -219,6 +219,15 @@ impl AccountStore for SqliteStore {
         Ok(n == 1)
     }
 
+    fn spend_totp_step(&self, id: Uuid, step: i64) -> StoreResult<bool> {
+        let n = self.conn().execute(
+            "UPDATE users SET totp_last_step = ?2
+             WHERE id = ?1 AND (totp_last_step IS NULL OR totp_last_step < ?2)",
+            params![id.to_string(), step],
+        )?;
+        Ok(n == 1)
+    }
+
     fn end_totp_setup_sessions(&self, id: Uuid) -> StoreResult<()> {
         self.conn().execute(
             "UPDATE sessions SET totp_setup_only = 0 WHERE user_id = ?1 AND totp_setup_only = 1",
