@@ -1,3 +1,5 @@
+//! (Over 700 lines: three browser scenarios share the office and browser setup below; split the
+//! scenarios into their own files with that setup in tests/support/ before adding a fourth.)
 //! End to end in a real browser: the office (in this process) serving the built console, headless
 //! Chromium driven through chromedriver like a dispatcher would, and a real device core signing in,
 //! recording the visit and syncing. A dispatcher signs in, takes a phone report and assigns it to a

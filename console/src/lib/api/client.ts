@@ -38,6 +38,10 @@ export interface ApiHooks {
   setupRequired?(): void;
 }
 
+/** 401 answers that refuse what was sent (a password, an authenticator code), not the session: the
+ * person stays signed in and the form says what was wrong. */
+const NOT_SIGNED_OUT = new Set<string>(['bad_credentials', 'bad_totp', 'totp_used', 'totp_required']);
+
 export class Api {
   private refreshing: Promise<boolean> | null = null;
   constructor(
@@ -86,13 +90,13 @@ export class Api {
       const err = await toError(resp.clone());
       if (err.code === 'token_expired' && (await this.refresh())) {
         resp = await this.raw(method, path, this.hooks.tokens()?.access ?? null, body, signal);
-      } else if (err.code !== 'bad_credentials') {
+      } else if (!NOT_SIGNED_OUT.has(err.code)) {
         this.hooks.signedOut(err.code);
       }
     }
     if (!resp.ok) {
       const err = await toError(resp);
-      if (resp.status === 401) this.hooks.signedOut(err.code);
+      if (resp.status === 401 && !NOT_SIGNED_OUT.has(err.code)) this.hooks.signedOut(err.code);
       if (err.code === 'totp_setup_required') this.hooks.setupRequired?.();
       throw err;
     }
