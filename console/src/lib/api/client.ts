@@ -20,9 +20,6 @@ export class OfflineError extends Error {
   }
 }
 
-/** 401 answers that refuse what was sent (a password, an authenticator code), not the session. */
-const NOT_THE_SESSION = new Set(['bad_credentials', 'bad_totp', 'totp_used']);
-
 export interface Tokens {
   access: string;
   refresh: string;
@@ -40,6 +37,10 @@ export interface ApiHooks {
   /** The session may only set up a second factor (an admin without one): show that screen. */
   setupRequired?(): void;
 }
+
+/** 401 answers that refuse what was sent (a password, an authenticator code), not the session: the
+ * person stays signed in and the form says what was wrong. */
+const NOT_SIGNED_OUT = new Set<string>(['bad_credentials', 'bad_totp', 'totp_used', 'totp_required']);
 
 export class Api {
   private refreshing: Promise<boolean> | null = null;
@@ -89,13 +90,13 @@ export class Api {
       const err = await toError(resp.clone());
       if (err.code === 'token_expired' && (await this.refresh())) {
         resp = await this.raw(method, path, this.hooks.tokens()?.access ?? null, body, signal);
-      } else if (!NOT_THE_SESSION.has(err.code)) {
+      } else if (!NOT_SIGNED_OUT.has(err.code)) {
         this.hooks.signedOut(err.code);
       }
     }
     if (!resp.ok) {
       const err = await toError(resp);
-      if (resp.status === 401 && !NOT_THE_SESSION.has(err.code)) this.hooks.signedOut(err.code);
+      if (resp.status === 401 && !NOT_SIGNED_OUT.has(err.code)) this.hooks.signedOut(err.code);
       if (err.code === 'totp_setup_required') this.hooks.setupRequired?.();
       throw err;
     }
