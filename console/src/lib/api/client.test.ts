@@ -5,11 +5,12 @@ import { Api, ApiError } from './client';
 function fake(answer: { status: number; body: unknown }) {
   const sent: { url: string; body: unknown; auth: string | null }[] = [];
   let setupRequired = 0;
+  let signedOut = 0;
   const api = new Api(
     {
       tokens: () => ({ access: 'a', refresh: 'r' }),
       refreshed: () => {},
-      signedOut: () => {},
+      signedOut: () => signedOut++,
       reachable: () => {},
       setupRequired: () => setupRequired++,
     },
@@ -24,7 +25,7 @@ function fake(answer: { status: number; body: unknown }) {
       return new Response(JSON.stringify(answer.body), { status: answer.status });
     },
   );
-  return { api, sent, setupRequired: () => setupRequired };
+  return { api, sent, setupRequired: () => setupRequired, signedOut: () => signedOut };
 }
 
 describe('staff sign-in with a second factor', () => {
@@ -52,5 +53,16 @@ describe('staff sign-in with a second factor', () => {
     const { api, setupRequired } = fake({ status: 403, body: { code: 'forbidden', message: 'no' } });
     await expect(api.get('/api/v1/users')).rejects.toBeInstanceOf(ApiError);
     expect(setupRequired()).toBe(0);
+  });
+
+  it('keeps the session when a code is refused (a wrong or spent code is not a dead session)', async () => {
+    for (const code of ['bad_totp', 'totp_used']) {
+      const { api, signedOut } = fake({ status: 401, body: { code, message: 'no' } });
+      await expect(api.post('/api/v1/auth/totp/confirm', { code: '000000' })).rejects.toBeInstanceOf(ApiError);
+      expect(signedOut(), code).toBe(0);
+    }
+    const { api, signedOut } = fake({ status: 401, body: { code: 'bad_token', message: 'gone' } });
+    await expect(api.get('/api/v1/board')).rejects.toBeInstanceOf(ApiError);
+    expect(signedOut(), 'a dead token still signs out').toBeGreaterThan(0);
   });
 });

@@ -55,6 +55,7 @@ const en: Record<MessageKey, string> = {
   'totp.secret': 'Key',
   'totp.code': 'Code the app shows now',
   'totp.confirm': 'Turn on',
+  'totp.continue': 'Continue to the console',
   'totp.done': 'Two-step verification is on. From now on, sign in with your password and a code.',
   'totp.bad_code': 'That code does not match the new key; check the phone’s clock and enter the current code.',
   'board.title': 'Dispatch board',

@@ -53,6 +53,7 @@ const zh = {
   'totp.secret': '密钥',
   'totp.code': '应用当前显示的动态码',
   'totp.confirm': '确认开启',
+  'totp.continue': '进入调度台',
   'totp.done': '两步验证已开启。以后登录需要密码和动态码。',
   'totp.bad_code': '动态码与新密钥不匹配，请检查手机时间后输入当前的动态码。',
   'board.title': '调度看板',

@@ -3,7 +3,7 @@
 #
 #   crates/office/tests/schemathesis/run.sh path/to/heatcrew-office
 #
-# Starts `heatcrew-office serve --demo` on a fresh database on a free loopback port, signs in a
+# Starts `heatcrew-office serve --demo --admin-totp-optional` (the demo admin signs in without a second factor) on a fresh database on a free loopback port, signs in a
 # staff member (the demo admin) and a device (the demo technician, with a real Ed25519 proof:
 # device_token.py), and runs schemathesis over the served /api/openapi.json: every phase
 # (examples, coverage, fuzzing, stateful), each operation with the token its security names
@@ -36,7 +36,7 @@ fi
 work=$(mktemp -d)
 reports=${SCHEMATHESIS_REPORTS:-$work/reports}
 mkdir -p "$reports"
-"$bin" serve --db "$work/office.db" --listen 127.0.0.1:0 --demo >"$work/office.out" 2>"$reports/office.log" &
+"$bin" serve --db "$work/office.db" --listen 127.0.0.1:0 --demo --admin-totp-optional >"$work/office.out" 2>"$reports/office.log" &
 pid=$!
 cleanup() {
   kill -TERM "$pid" 2>/dev/null || true
