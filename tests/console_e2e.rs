@@ -36,19 +36,6 @@ const TECHNICIAN: &str = "zhangwei";
 /// The dispatchers work in China: the browser's clock and dates are theirs.
 const TZ: &str = "Asia/Shanghai";
 
-/// The console's files must be there to be served (debug builds read console/dist from disk).
-fn console_built() -> bool {
-    if heatcrew_office::console::is_built() {
-        return true;
-    }
-    let why = "console/dist is not built (cd console && npm ci && npm run build)";
-    if browser::required() {
-        panic!("console e2e required but {why}");
-    }
-    eprintln!("console e2e skipped: {why}");
-    false
-}
-
 async fn start_office(db: &Path, addr: &str) -> RunningOffice {
     let office = Office::open(Config::new(db)).expect("open the office");
     office.seed_demo().expect("seed the demo company");
@@ -226,7 +213,7 @@ fn dispatcher_takes_a_report_and_sees_the_visit_close_live() {
     let Some(parts) = ChromiumParts::find() else {
         return;
     };
-    if !console_built() {
+    if !browser::console_built("console e2e") {
         return;
     }
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -507,7 +494,7 @@ fn a_reported_accident_alerts_the_open_board_and_the_ack_reaches_the_device() {
     let Some(parts) = ChromiumParts::find() else {
         return;
     };
-    if !console_built() {
+    if !browser::console_built("console e2e") {
         return;
     }
     let rt = tokio::runtime::Runtime::new().expect("runtime");

@@ -15,24 +15,12 @@ use heatcrew_system_tests::browser::{self, Browser, ChromiumParts};
 const PASSWORD: &str = "heatcrew-demo";
 const TZ: &str = "Asia/Shanghai";
 
-fn console_built() -> bool {
-    if heatcrew_office::console::is_built() {
-        return true;
-    }
-    let why = "console/dist is not built (cd console && npm ci && npm run build)";
-    if browser::required() {
-        panic!("console e2e required but {why}");
-    }
-    eprintln!("console TOTP e2e skipped: {why}");
-    false
-}
-
 #[test]
 fn an_admin_must_set_up_totp_in_the_console_and_then_signs_in_with_a_code_once() {
     let Some(parts) = ChromiumParts::find() else {
         return;
     };
-    if !console_built() {
+    if !browser::console_built("console TOTP e2e") {
         return;
     }
     let rt = tokio::runtime::Runtime::new().expect("runtime");

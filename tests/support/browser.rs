@@ -24,6 +24,20 @@ pub fn required() -> bool {
         .any(|v| std::env::var(v).as_deref() == Ok("1"))
 }
 
+/// Whether `console/dist` is built for the office to serve; when it is not, a required run panics
+/// and any other run says why `suite` skips.
+pub fn console_built(suite: &str) -> bool {
+    if heatcrew_office::console::is_built() {
+        return true;
+    }
+    let why = "console/dist is not built (cd console && npm ci && npm run build)";
+    if required() {
+        panic!("{suite} required but {why}");
+    }
+    eprintln!("{suite} skipped: {why}");
+    false
+}
+
 /// The browser binaries.
 #[derive(Debug, Clone)]
 pub struct ChromiumParts {
