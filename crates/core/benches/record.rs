@@ -180,7 +180,9 @@ fn main() {
     for _ in 0..samples {
         long.record(&mut store, &encrypted, patrol.id, reading.clone());
     }
-    long.print(&format!("one long job: {samples} readings on one patrol job"));
+    long.print(&format!(
+        "one long job: {samples} readings on one patrol job"
+    ));
     let quarter = (samples / 4).max(1);
     let (first50, first95) = p50_p95(&long.ours[..quarter]);
     let (last50, last95) = p50_p95(&long.ours[samples - quarter..]);

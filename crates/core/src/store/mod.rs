@@ -347,11 +347,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         Ok(Batch {
             tx,
-            touched: Touched::new(
-                self.folds
-                    .get_mut()
-                    .unwrap_or_else(PoisonError::into_inner),
-            ),
+            touched: Touched::new(self.folds.get_mut().unwrap_or_else(PoisonError::into_inner)),
             key: &self.key,
             device_id: self.device_id,
             files: &self.files,

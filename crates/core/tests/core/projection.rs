@@ -58,10 +58,7 @@ fn a_long_job_rewrites_its_projection_only_each_time_it_doubles() {
         "300 readings rewrite the job's stored projection at most 3 times (64, 128, 256), not on every action: {rewrites:?}"
     );
     let live = d.store.projection_rows().expect("rows");
-    assert_eq!(
-        live[0].2, 300,
-        "the projection read back holds every event"
-    );
+    assert_eq!(live[0].2, 300, "the projection read back holds every event");
     assert_eq!(
         rebuilt(&mut d.store),
         live,
@@ -94,7 +91,11 @@ fn projections_after_a_restart_equal_the_ones_kept_in_memory() {
     );
     readings(&mut store, &job, 70);
     let after = store.job(job.id).expect("job").expect("on the device");
-    assert_eq!(after.progress.event_ids.len(), 220, "recording goes on from the reloaded projection");
+    assert_eq!(
+        after.progress.event_ids.len(),
+        220,
+        "recording goes on from the reloaded projection"
+    );
     let rows = store.projection_rows().expect("rows");
     assert_eq!(rebuilt(&mut store), rows, "still equal to the log's fold");
 }
@@ -121,10 +122,7 @@ fn a_job_created_in_a_transaction_that_is_refused_leaves_nothing_in_memory() {
     };
     let before = d.store.tip();
     d.store
-        .create_job(
-            job.clone(),
-            vec![report.clone(), done("no_such_step")],
-        )
+        .create_job(job.clone(), vec![report.clone(), done("no_such_step")])
         .expect_err("a step the template does not have is refused");
     assert_eq!(d.store.tip(), before, "nothing was recorded");
     assert!(
@@ -186,7 +184,11 @@ fn a_database_an_older_build_wrote_keeps_its_projections_after_the_upgrade() {
         "80 more events do not rewrite a checkpoint of 100"
     );
     let live = store.job(job.id).expect("job").expect("on the device");
-    assert_eq!(live.progress.event_ids.len(), 180, "old and new events folded");
+    assert_eq!(
+        live.progress.event_ids.len(),
+        180,
+        "old and new events folded"
+    );
     let rows = store.projection_rows().expect("rows");
     drop(store);
     let mut store = Store::open(&db).expect("reopen");
