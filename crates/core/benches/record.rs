@@ -1,71 +1,212 @@
-//! Time to record one field action durably versus a bare one-row SQLite commit with
-//! `synchronous=FULL` on the same disk in the same run. Prints p50/p95 of each and their ratio
-//! (target: p95 ratio ≤ 1.5).
+//! Time to record one field action durably versus a bare one-row commit on the same kind of
+//! connection (SQLCipher-encrypted, WAL, `synchronous=FULL`) on the same disk in the same run.
+//! Every record is timed alone and followed by one bare commit, so disk noise hits both alike.
 //!
-//! Run: `cargo bench -p heatcrew-core --bench record` (env `SAMPLES`, default 400).
+//! 1. **A field day**: realistic jobs, a visit's or a round's worth of actions each (home repair
+//!    visits with photos and signatures, a heat-theft inspection, a patrol round), replayed action
+//!    by action from a day recorded by `demo::field_day`.
+//! 2. **One long job**: `SAMPLES` readings on one patrol job; the first and the last quarter are
+//!    compared, so a cost that grows with what the job already holds shows as a ratio above 1.
+//! 3. **The disk and SQLCipher**: a bare one-row commit on a plain connection against the same on an
+//!    encrypted one (the cost of encryption at rest, issue 11).
+//!
+//! Target: record p95 ≤ 1.1× the encrypted bare commit's p95. Prints the machine's load beside the
+//! figures: only ratios measured within one run count.
+//!
+//! Run: `cargo bench -p heatcrew-core --bench record` (env `SAMPLES`, default 400; `VISITS`,
+//! default 20; `BENCH_DIR`, default under the target directory: `BENCH_DIR=/dev/shm` puts every
+//! database on tmpfs, where a commit costs no disk, to see the work an action costs on its own).
 
 use heatcrew_core::Store;
 use heatcrew_core::demo;
+use heatcrew_protocol::EventBody;
 use rusqlite::{Connection, params};
+use std::path::Path;
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+fn p50_p95(samples: &[Duration]) -> (Duration, Duration) {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    (percentile(&sorted, 0.50), percentile(&sorted, 0.95))
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// A one-table database for bare one-row commits, with the store's journal settings; encrypted
+/// with a raw 32-byte key as the device database is (`crate::cipher`), or plain.
+struct Bare {
+    conn: Connection,
+    payload: String,
+}
+
+impl Bare {
+    fn open(path: &Path, encrypted: bool, payload: &str) -> Bare {
+        let conn = Connection::open(path).expect("bare db");
+        if encrypted {
+            let key: [u8; 32] = rand::random();
+            conn.pragma_update(None, "key", format!("x'{}'", hex::encode(key)))
+                .expect("key");
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .expect("wal");
+        conn.pragma_update(None, "synchronous", "FULL")
+            .expect("full");
+        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+            .expect("table");
+        let cipher: Option<String> = conn
+            .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+            .ok();
+        assert!(cipher.is_some(), "SQLCipher is linked");
+        Bare {
+            conn,
+            payload: payload.to_owned(),
+        }
+    }
+
+    fn commit(&self) -> Duration {
+        let t = Instant::now();
+        self.conn
+            .execute("INSERT INTO t (payload) VALUES (?1)", params![self.payload])
+            .expect("insert");
+        t.elapsed()
+    }
+}
+
+/// Each `record` timed, each followed by one timed bare commit.
+#[derive(Default)]
+struct Run {
+    ours: Vec<Duration>,
+    bare: Vec<Duration>,
+}
+
+impl Run {
+    fn record(&mut self, store: &mut Store, bare: &Bare, job: Uuid, body: EventBody) {
+        let t = Instant::now();
+        store.record(job, body).expect("record");
+        self.ours.push(t.elapsed());
+        self.bare.push(bare.commit());
+    }
+
+    fn print(&self, title: &str) {
+        let (o50, o95) = p50_p95(&self.ours);
+        let (b50, b95) = p50_p95(&self.bare);
+        println!("{title}, {} records:", self.ours.len());
+        println!("  heatcrew record:        p50 {o50:>10.3?}  p95 {o95:>10.3?}");
+        println!("  bare encrypted commit:  p50 {b50:>10.3?}  p95 {b95:>10.3?}");
+        println!(
+            "  ratio:                  p50 {:.2}x  p95 {:.2}x  (target p95 <= 1.1x)",
+            ratio(o50, b50),
+            ratio(o95, b95)
+        );
+    }
+}
+
+/// The actions of a field day, recorded on a scratch device: its office jobs, then each action's
+/// job and body in order, with the files they name copied into `into`.
+fn field_day_actions(dir: &Path, visits: usize, into: &mut Store) -> Vec<(Uuid, EventBody)> {
+    let mut scratch = Store::open(dir.join("scratch.db")).expect("scratch");
+    demo::field_day(&mut scratch, &mut demo::generated_png, visits).expect("field day");
+    for job in scratch.jobs().expect("jobs") {
+        into.add_office_job(&job.job).expect("job");
+    }
+    let mut actions = Vec::new();
+    for e in scratch.events().expect("events") {
+        let body = EventBody::from_parts(&e.unsigned.kind, &e.unsigned.payload).expect("body");
+        for a in body.attachments() {
+            let bytes = scratch.files().read(&a.sha256).expect("file");
+            into.files().put(&bytes).expect("copy file");
+        }
+        actions.push((e.unsigned.job_id, body));
+    }
+    actions
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a short smoke then.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let samples: usize = std::env::var("SAMPLES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(if quick { 20 } else { 400 });
+    let env = |name: &str, full: usize, smoke: usize| -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(if quick { smoke } else { full })
+    };
+    let samples = env("SAMPLES", 400, 20);
+    let visits = env("VISITS", 20, 2);
     // Same disk as where a real database would live: under the target directory, not tmpfs.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
+    let base = std::env::var("BENCH_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into());
+    let dir = tempfile::tempdir_in(&base).expect("temp dir");
+    println!(
+        "databases in {base}; machine load (1, 5, 15 min) at start: {}",
+        load()
+    );
 
-    let bare = Connection::open(dir.path().join("bare.db")).expect("bare db");
-    bare.pragma_update(None, "journal_mode", "WAL")
-        .expect("wal");
-    bare.pragma_update(None, "synchronous", "FULL")
-        .expect("full");
-    bare.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
-        .expect("table");
+    let patrol = demo::patrol_job(None);
+    let reading = demo::normal_readings(&patrol.checkpoints[0], 0.0);
+    let payload = serde_json::to_string(&reading).expect("json");
+    let encrypted = Bare::open(&dir.path().join("bare-encrypted.db"), true, &payload);
+    let plain = Bare::open(&dir.path().join("bare-plain.db"), false, &payload);
 
+    // 1. A field day of realistic jobs.
     let mut store = Store::open(dir.path().join("device.db")).expect("store");
-    let job = demo::patrol_job(None);
-    store.add_office_job(&job).expect("job");
-    let cp = &job.checkpoints[0];
-    let body = demo::normal_readings(cp, 0.0);
-    let payload = serde_json::to_string(&body).expect("json");
-
-    // Warm up both, then interleave so that disk noise hits both sides alike.
+    let actions = field_day_actions(dir.path(), visits, &mut store);
     for _ in 0..10 {
-        store.record(job.id, body.clone()).expect("record");
-        bare.execute("INSERT INTO t (payload) VALUES (?1)", params![payload])
-            .expect("insert");
+        encrypted.commit();
+        plain.commit();
     }
-    let (mut ours, mut theirs) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    let mut day = Run::default();
+    for (job, body) in actions {
+        day.record(&mut store, &encrypted, job, body);
+    }
+    day.print(&format!(
+        "a field day ({visits} home repair visits, an inspection, a patrol round), one action each"
+    ));
+
+    // 2. One long job.
+    store.add_office_job(&patrol).expect("job");
+    let mut long = Run::default();
     for _ in 0..samples {
-        let t = Instant::now();
-        store.record(job.id, body.clone()).expect("record");
-        ours.push(t.elapsed());
-        let t = Instant::now();
-        bare.execute("INSERT INTO t (payload) VALUES (?1)", params![payload])
-            .expect("insert");
-        theirs.push(t.elapsed());
+        long.record(&mut store, &encrypted, patrol.id, reading.clone());
     }
-    ours.sort();
-    theirs.sort();
-    let (o50, o95) = (percentile(&ours, 0.50), percentile(&ours, 0.95));
-    let (b50, b95) = (percentile(&theirs, 0.50), percentile(&theirs, 0.95));
+    long.print(&format!(
+        "one long job: {samples} readings on one patrol job"
+    ));
+    let quarter = (samples / 4).max(1);
+    let (first50, first95) = p50_p95(&long.ours[..quarter]);
+    let (last50, last95) = p50_p95(&long.ours[samples - quarter..]);
     println!(
-        "record one action (signed event + outbox + projection, one commit), {samples} samples:"
+        "  last vs first {quarter} records of the job: p50 {:.2}x  p95 {:.2}x  (independent of the job's size: ~1x)",
+        ratio(last50, first50),
+        ratio(last95, first95)
     );
-    println!("  heatcrew record: p50 {o50:>10.3?}  p95 {o95:>10.3?}");
-    println!("  bare commit:     p50 {b50:>10.3?}  p95 {b95:>10.3?}");
+
+    // 3. The disk's own commit, plain and encrypted.
+    let (mut p, mut e) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    for _ in 0..samples {
+        p.push(plain.commit());
+        e.push(encrypted.commit());
+    }
+    let (p50, p95) = p50_p95(&p);
+    let (e50, e95) = p50_p95(&e);
+    println!("the disk's own one-row commit (WAL, synchronous=FULL), {samples} each, interleaved:");
+    println!("  plain SQLite:           p50 {p50:>10.3?}  p95 {p95:>10.3?}");
+    println!("  SQLCipher (encrypted):  p50 {e50:>10.3?}  p95 {e95:>10.3?}");
     println!(
-        "  ratio:           p50 {:.2}x  p95 {:.2}x  (target p95 <= 1.5x)",
-        o50.as_secs_f64() / b50.as_secs_f64(),
-        o95.as_secs_f64() / b95.as_secs_f64()
+        "  encrypted vs plain:     p50 {:.2}x  p95 {:.2}x  (the cost of encryption at rest)",
+        ratio(e50, p50),
+        ratio(e95, p95)
     );
+    println!("machine load (1, 5, 15 min) at end: {}", load());
 }

@@ -164,6 +164,14 @@ const MIGRATIONS: &[&str] = &[
     -- Urgent records are few: find them without reading the whole outbox.
     CREATE INDEX outbox_urgent ON outbox(seq) WHERE urgent = 1;
     "#,
+    // 8: `job_progress` holds checkpoints (crate::store::projection): a job's projection is its row
+    // there plus the job's events after `last_seq`, so an action no longer rewrites the whole
+    // projection. Every row an older build wrote is a checkpoint with no event after it: nothing to
+    // convert. The version is bumped so that an older build refuses this database instead of
+    // reading a checkpoint as the whole projection.
+    r#"
+    -- no statement: the rows are already in the new reading
+    "#,
 ];
 
 /// The migration that drops the secret key from the database.

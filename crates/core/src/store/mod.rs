@@ -14,20 +14,23 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use heatcrew_protocol::{ChainTip, Digest, Event, EventBody, Format, Job, UnsignedEvent};
 use heatcrew_rules::RuleError;
 use heatcrew_rules::checklist::JobContext;
-use heatcrew_rules::progress::{EventMeta, JobProgress};
+use heatcrew_rules::progress::JobProgress;
 use heatcrew_rules::template::{self, Template};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 mod device_key;
 mod outbox;
+mod projection;
 mod rows;
 
+pub(crate) use projection::project;
+use projection::{Folds, Touched};
 pub(crate) use rows::{digest_from, format_time, parse_time, parse_uuid, read_events};
 
 use device_key::{move_key_to_vault, wipe_free_space};
@@ -85,6 +88,8 @@ pub struct Store {
     clock: Clock,
     started: Instant,
     elapsed_base: u64,
+    /// Each job's events folded, kept between actions (`projection`).
+    folds: Mutex<Folds>,
 }
 
 impl std::fmt::Debug for Store {
@@ -221,6 +226,7 @@ impl Store {
             clock,
             started: Instant::now(),
             elapsed_base,
+            folds: Mutex::default(),
         };
         store.remove_orphan_files(ORPHAN_MIN_AGE)?;
         Ok(store)
@@ -300,15 +306,7 @@ impl Store {
     pub fn record(&mut self, job_id: Uuid, body: EventBody) -> Result<Event> {
         let today = self.today();
         let mut batch = self.begin()?;
-        let job = batch.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
-        let template = job.template()?;
-        JobContext {
-            job: &job.job,
-            template,
-            progress: &job.progress,
-            revoked: job.revoked_reason.is_some(),
-        }
-        .check(&body, today)?;
+        batch.check(job_id, &body, today)?;
         let event = batch.append(job_id, &body)?;
         batch.commit()?;
         self.recorded(std::slice::from_ref(&event));
@@ -319,12 +317,12 @@ impl Store {
     /// actions, all in one transaction.
     pub fn create_job(&mut self, job: Job, then: Vec<EventBody>) -> Result<Vec<Event>> {
         let today = self.today();
-        let template = template::for_job(&job)?;
+        template::for_job(&job)?;
         // Only what the field may open (an emergency reported now); the office refuses the rest.
         heatcrew_rules::field_jobs::check(&job, self.now())?;
         let job_id = job.id;
         let mut batch = self.begin()?;
-        if batch.job(job_id)?.is_some() {
+        if job_row(&batch.tx, job_id)?.is_some() {
             return Err(RuleError::InvalidValue {
                 field: "job".into(),
                 value: "already exists".into(),
@@ -333,14 +331,7 @@ impl Store {
         }
         let mut events = vec![batch.append(job_id, &EventBody::JobCreated { job })?];
         for body in then {
-            let stored = batch.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
-            JobContext {
-                job: &stored.job,
-                template,
-                progress: &stored.progress,
-                revoked: false,
-            }
-            .check(&body, today)?;
+            batch.check(job_id, &body, today)?;
             events.push(batch.append(job_id, &body)?);
         }
         batch.commit()?;
@@ -356,6 +347,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         Ok(Batch {
             tx,
+            touched: Touched::new(self.folds.get_mut().unwrap_or_else(PoisonError::into_inner)),
             key: &self.key,
             device_id: self.device_id,
             files: &self.files,
@@ -368,7 +360,17 @@ impl Store {
 
     /// A job and everything recorded on it.
     pub fn job(&self, job_id: Uuid) -> Result<Option<StoredJob>> {
-        load_job(&self.conn, job_id)
+        load_job(&self.conn, &mut self.folds(), job_id)
+    }
+
+    /// The cached folds (started over if a panic interrupted a use of them).
+    fn folds(&self) -> std::sync::MutexGuard<'_, Folds> {
+        self.folds.lock().unwrap_or_else(|poisoned| {
+            let mut folds = poisoned.into_inner();
+            folds.clear();
+            self.folds.clear_poison();
+            folds
+        })
     }
 
     /// Every job on the device, in a stable order (appointment start, then id).
@@ -379,8 +381,9 @@ impl Store {
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         let mut jobs = Vec::with_capacity(ids.len());
+        let mut folds = self.folds();
         for id in ids {
-            if let Some(j) = load_job(&self.conn, parse_uuid(&id)?)? {
+            if let Some(j) = load_job(&self.conn, &mut folds, parse_uuid(&id)?)? {
                 jobs.push(j);
             }
         }
@@ -401,25 +404,21 @@ impl Store {
     /// Rebuild every projection from the event log (after an upgrade, or to check them).
     pub fn rebuild_projections(&mut self) -> Result<()> {
         let events = self.events()?;
-        let device_id = self.device_id;
         let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM job_progress", [])?;
-        tx.execute("DELETE FROM jobs WHERE origin = 'device'", [])?;
-        for e in &events {
-            debug_assert_eq!(e.unsigned.device_id, device_id);
-            project(&tx, e)?;
-        }
+        projection::rebuild(&tx, &events)?;
         tx.commit()?;
+        self.folds
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         Ok(())
     }
 
-    /// The projections as rows, for comparing a rebuild with the live state.
+    /// The projections as the database holds them (each job's checkpoint and the events after
+    /// it, read afresh), as rows (job id, fold as JSON, newest event folded in), for comparing a
+    /// rebuild with the live state.
     pub fn projection_rows(&self) -> Result<Vec<(String, String, i64)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT job_id, progress, last_seq FROM job_progress ORDER BY job_id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        projection::rows(&self.conn)
     }
 
     /// Insert or replace a job dispatched by the office.
@@ -456,6 +455,8 @@ impl Store {
 /// One open transaction that appends events and keeps the chain tip.
 struct Batch<'s> {
     tx: Transaction<'s>,
+    /// The cached folds, and which of them this transaction changed.
+    touched: Touched<'s>,
     key: &'s SigningKey,
     device_id: Uuid,
     files: &'s FileStore,
@@ -466,8 +467,26 @@ struct Batch<'s> {
 }
 
 impl Batch<'_> {
-    fn job(&self, job_id: Uuid) -> Result<Option<StoredJob>> {
-        load_job(&self.tx, job_id)
+    /// A job and everything recorded on it so far in this transaction.
+    #[allow(dead_code)] // kept for commands that need the whole job inside their transaction
+    fn job(&mut self, job_id: Uuid) -> Result<Option<StoredJob>> {
+        load_job(&self.tx, self.touched.folds, job_id)
+    }
+
+    /// Check `body` against the job's rules, on the job as this transaction sees it (the cached
+    /// fold, borrowed: nothing is copied or parsed that grows with the job).
+    fn check(&mut self, job_id: Uuid, body: &EventBody, today: NaiveDate) -> Result<()> {
+        let row = job_row(&self.tx, job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
+        let template = template::for_job(&row.job)?;
+        let fold = self.touched.folds.current(&self.tx, job_id, u64::MAX)?;
+        JobContext {
+            job: &row.job,
+            template,
+            progress: &fold.progress,
+            revoked: row.revoked_reason.is_some(),
+        }
+        .check(body, today)?;
+        Ok(())
     }
 
     fn append(&mut self, job_id: Uuid, body: &EventBody) -> Result<Event> {
@@ -538,7 +557,7 @@ impl Batch<'_> {
                 )?
                 .execute(params![a.sha256.to_hex(), a.bytes as i64, a.mime, seq])?;
         }
-        project(&self.tx, &event)?;
+        projection::fold_in(&self.tx, &mut self.touched, &event, body)?;
         self.tip = ChainTip {
             seq: event.seq(),
             hash: event.hash,
@@ -550,55 +569,31 @@ impl Batch<'_> {
     }
 
     fn commit(self) -> Result<()> {
-        let tip = self.tip;
-        self.tx.commit()?;
-        *self.committed_tip = tip;
+        let Batch {
+            tx,
+            touched,
+            tip,
+            committed_tip,
+            ..
+        } = self;
+        tx.commit()?;
+        touched.committed();
+        *committed_tip = tip;
         Ok(())
     }
 }
 
-/// Fold one event into the projections (inside the caller's transaction).
-pub(crate) fn project(tx: &Transaction<'_>, event: &Event) -> Result<()> {
-    let body = EventBody::from_parts(&event.unsigned.kind, &event.unsigned.payload)?;
-    let job_id = event.unsigned.job_id.to_string();
-    if let EventBody::JobCreated { job } = &body {
-        tx.execute(
-            "INSERT INTO jobs (job_id, origin, job) VALUES (?1, 'device', ?2)",
-            params![job_id, serde_json::to_string(job)?],
-        )?;
-    }
-    let mut progress: JobProgress = tx
-        .prepare_cached("SELECT progress FROM job_progress WHERE job_id = ?1")?
-        .query_row([&job_id], |r| r.get::<_, String>(0))
-        .optional()?
-        .map(|s| serde_json::from_str(&s))
-        .transpose()?
-        .unwrap_or_default();
-    progress.apply(
-        EventMeta {
-            id: event.unsigned.id,
-            seq: event.seq(),
-            at: event.unsigned.recorded_at,
-        },
-        &body,
-    );
-    tx.prepare_cached(
-        "INSERT INTO job_progress (job_id, progress, last_seq) VALUES (?1, ?2, ?3)
-         ON CONFLICT(job_id) DO UPDATE SET progress = excluded.progress, last_seq = excluded.last_seq",
-    )?
-    .execute(params![
-        job_id,
-        serde_json::to_string(&progress)?,
-        event.seq() as i64
-    ])?;
-    Ok(())
+/// A row of `jobs`.
+struct JobRow {
+    job: Job,
+    origin: Origin,
+    revoked_reason: Option<String>,
 }
 
-fn load_job(conn: &Connection, job_id: Uuid) -> Result<Option<StoredJob>> {
-    let id = job_id.to_string();
+fn job_row(conn: &Connection, job_id: Uuid) -> Result<Option<JobRow>> {
     let row = conn
         .prepare_cached("SELECT job, origin, revoked_reason FROM jobs WHERE job_id = ?1")?
-        .query_row([&id], |r| {
+        .query_row([job_id.to_string()], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
@@ -609,14 +604,7 @@ fn load_job(conn: &Connection, job_id: Uuid) -> Result<Option<StoredJob>> {
     let Some((job, origin, revoked_reason)) = row else {
         return Ok(None);
     };
-    let progress = conn
-        .prepare_cached("SELECT progress FROM job_progress WHERE job_id = ?1")?
-        .query_row([&id], |r| r.get::<_, String>(0))
-        .optional()?
-        .map(|s| serde_json::from_str(&s))
-        .transpose()?
-        .unwrap_or_default();
-    Ok(Some(StoredJob {
+    Ok(Some(JobRow {
         job: serde_json::from_str(&job)?,
         origin: if origin == "device" {
             Origin::Device
@@ -624,6 +612,18 @@ fn load_job(conn: &Connection, job_id: Uuid) -> Result<Option<StoredJob>> {
             Origin::Office
         },
         revoked_reason,
+    }))
+}
+
+fn load_job(conn: &Connection, folds: &mut Folds, job_id: Uuid) -> Result<Option<StoredJob>> {
+    let Some(row) = job_row(conn, job_id)? else {
+        return Ok(None);
+    };
+    let progress = folds.current(conn, job_id, u64::MAX)?.progress.clone();
+    Ok(Some(StoredJob {
+        job: row.job,
+        origin: row.origin,
+        revoked_reason: row.revoked_reason,
         progress,
     }))
 }

@@ -13,6 +13,8 @@
 //! - `at_rest`: the database encrypted (no customer data or token in any encoding in its files), a
 //!   copy without its key or with a wrong one refused untouched, plain databases converted in
 //!   place, and a crash at every step of that conversion.
+//! - `projection`: each job's projection rewritten only as the job doubles, read back equal to the
+//!   log's fold, nothing kept from a refused transaction, old databases' projections kept.
 //!
 //! The rules on bare values (templates, checklist, clocks) are tested in crates/rules/tests/rules.rs.
 //! Every assertion says why it matters.
@@ -41,6 +43,7 @@ mod at_rest;
 mod crash;
 mod evidence;
 mod files;
+mod projection;
 mod ranges;
 mod refresh;
 mod rules;
