@@ -12,8 +12,11 @@
 //! first audit page. `--samples N` per page (default 40).
 
 use chrono::{FixedOffset, Utc};
+use heatcrew_office::chain_cache::ChainCache;
+use heatcrew_office::store::{EnrolmentStore, SqliteStore};
 use heatcrew_office::{Config, Office};
 use rusqlite::Connection;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn arg(name: &str) -> Option<String> {
@@ -98,6 +101,12 @@ async fn main() {
             .expect("rows")
     };
     let jobs = pick("SELECT id FROM jobs ORDER BY random() LIMIT ?1");
+    // First loads: a job from the middle of each of as many phones' histories, so each is the
+    // first page of its phone since the office started.
+    let first_jobs = pick(
+        "SELECT (SELECT job_id FROM events e WHERE e.device_id = d.id AND e.device_seq = 1 + d.last_seq / 2)
+         FROM devices d WHERE d.last_seq > 0 ORDER BY random() LIMIT ?1",
+    );
     let phones = pick(
         "SELECT customer_phone FROM jobs WHERE customer_phone IS NOT NULL ORDER BY random() LIMIT ?1",
     );
@@ -140,12 +149,14 @@ async fn main() {
         keys.iter().map(|k| format!("{prefix}{k}")).collect()
     };
     let job_paths = paths("/api/v1/console/jobs/", &jobs);
+    let first_paths = paths("/api/v1/console/jobs/", &first_jobs);
     let phone_prefixes: Vec<String> = phones
         .iter()
         .map(|p| p[..p.len().min(8)].to_owned())
         .collect();
     // Each page as the console asks for it, in the order a dispatcher's day meets them; the job page
-    // twice: first loads verify each phone's chain, later ones find it cached.
+    // twice: a phone's first since the start re-hashes its chain against the signed checkpoint the
+    // seed (like `serve`'s start) left, later ones find it verified in memory.
     let pages: Vec<(&str, &str, Vec<String>)> = vec![
         (
             &dispatcher,
@@ -154,8 +165,12 @@ async fn main() {
                 "/api/v1/console/board?date={date}&utc_offset_minutes=480"
             )),
         ),
-        (&dispatcher, "job page, first loads", job_paths.clone()),
-        (&dispatcher, "job page, chains cached", job_paths),
+        (
+            &dispatcher,
+            "job page, phone's first (checkpoint)",
+            first_paths,
+        ),
+        (&dispatcher, "job page, chains in memory", job_paths),
         (
             &dispatcher,
             "customer lookup (phone prefix)",
@@ -180,4 +195,35 @@ async fn main() {
         worst.as_secs_f64() * 1e3
     );
     running.stop().await;
+    chain_costs(&db);
+}
+
+/// One phone's chain (the busiest) verified the two ways the job page can: every signature (no
+/// checkpoint: an office upgraded from before checkpoints, until `serve`'s start has checked it),
+/// and re-hashed against its signed checkpoint (a phone's first page after a start).
+fn chain_costs(db: &str) {
+    let store = SqliteStore::open(std::path::Path::new(db)).expect("open");
+    let key = heatcrew_office::office_key::load_or_create(
+        &heatcrew_office::office_key::default_path(std::path::Path::new(db)),
+        &store,
+    )
+    .expect("the office key");
+    let dev = store
+        .list_devices()
+        .expect("devices")
+        .into_iter()
+        .max_by_key(|d| d.last_seq)
+        .expect("a device");
+    let t = Instant::now();
+    let full = ChainCache::default().verdict(&store, &dev).expect("verify");
+    let full_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let replay = ChainCache::with_checkpoints(Arc::new(key))
+        .verdict(&store, &dev)
+        .expect("verify");
+    let replay_ms = t.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "busiest phone's chain ({} events): every signature {full_ms:.0} ms ({} checked); from its checkpoint {replay_ms:.0} ms ({} re-hashed, {} checked)",
+        dev.last_seq, full.checked_now, replay.replayed, replay.checked_now
+    );
 }

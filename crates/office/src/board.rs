@@ -1,8 +1,9 @@
 //! The dispatch board of one day, computed at the office from the ledger with the field rules
 //! (`heatcrew-rules`): each job's state (assigned, arrived, in progress at step k of n, closed,
 //! follow-up, cancelled), its 4-hour clock and late-arrival flag, and who it is assigned to. The
-//! store answers with the day's jobs only (an indexed range), and each job's events by its index, so
-//! the board costs the same with a million events in the office as with ten.
+//! store answers with the day's jobs only (an indexed range), and then their events in one query
+//! (each job's by the events' job index), so the board costs the same with a million events in the
+//! office as with ten, and two queries however many jobs the day has.
 
 use crate::readback::corrected;
 use crate::store::{JobRecord, OfficeStore, StoreResult, StoredEvent};
@@ -213,7 +214,8 @@ pub fn board_job(
 
 const FIELD_ROLES: [Role; 3] = [Role::RepairTechnician, Role::Inspector, Role::Patrol];
 
-/// The board of `date` at a UTC offset: one indexed range of jobs, each job's events by its index.
+/// The board of `date` at a UTC offset: one indexed range of jobs, then all their events in one
+/// query (by the events' job index), however many jobs the day has.
 pub fn board(
     store: &dyn OfficeStore,
     date: NaiveDate,
@@ -223,12 +225,17 @@ pub fn board(
 ) -> StoreResult<BoardView> {
     let users: HashMap<Uuid, UserInfo> =
         store.list_users()?.into_iter().map(|u| (u.id, u)).collect();
-    let mut jobs = Vec::new();
-    for rec in store.board_jobs(from, to, UNDATED_LIMIT)? {
-        let progress = progress_of(&store.job_events(rec.job.id)?);
-        let assignee = rec.job.assignee.and_then(|a| users.get(&a));
-        jobs.push(board_job(&rec, &progress, assignee, now));
-    }
+    let records = store.board_jobs(from, to, UNDATED_LIMIT)?;
+    let ids: Vec<Uuid> = records.iter().map(|r| r.job.id).collect();
+    let mut events = store.jobs_events(&ids)?;
+    let jobs = records
+        .iter()
+        .map(|rec| {
+            let progress = progress_of(&events.remove(&rec.job.id).unwrap_or_default());
+            let assignee = rec.job.assignee.and_then(|a| users.get(&a));
+            board_job(rec, &progress, assignee, now)
+        })
+        .collect();
     let inactive = store.inactive_users()?;
     let mut field_users: Vec<UserInfo> = users
         .into_values()

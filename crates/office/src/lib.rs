@@ -167,7 +167,7 @@ impl Office {
     /// An office on any [`OfficeStore`] implementation. Refuses to start when the office key file
     /// is missing, exposed, malformed or not this database's ([`office_key`]).
     pub fn with_store(config: Config, store: Arc<dyn OfficeStore>) -> anyhow::Result<Office> {
-        let key = office_key::load_or_create(&config.key_file, &*store)?;
+        let key = Arc::new(office_key::load_or_create(&config.key_file, &*store)?);
         let files = files::FileStore::open(&config.files_dir)?;
         Ok(Office {
             state: OfficeState {
@@ -175,9 +175,9 @@ impl Office {
                 files: Arc::new(files),
                 config: Arc::new(config),
                 live: Arc::new(api::live::LiveHub::default()),
-                office_key: Arc::new(key),
+                chains: Arc::new(chain_cache::ChainCache::with_checkpoints(key.clone())),
+                office_key: key,
                 login_guard: Arc::new(throttle::LoginGuard::default()),
-                chains: Arc::new(chain_cache::ChainCache::default()),
             },
         })
     }
@@ -213,6 +213,26 @@ impl Office {
             badge_no: badge_no.to_owned(),
         };
         Ok(self.state.store.add_user(user, chrono::Utc::now())?)
+    }
+
+    /// Verify every device's chain once on a background thread ([`chain_cache::ChainCache::warm`]),
+    /// so the first job pages after a start find their chains verified (`serve` does this).
+    pub fn warm_chains_in_background(&self) {
+        let (store, chains) = (self.state.store.clone(), self.state.chains.clone());
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            match chains.warm(&*store) {
+                Ok(r) => tracing::info!(
+                    devices = r.devices,
+                    signatures_checked = r.checked,
+                    rehashed_from_checkpoints = r.replayed,
+                    faulty_chains = r.faulty,
+                    ms = started.elapsed().as_millis() as u64,
+                    "device chains verified"
+                ),
+                Err(e) => tracing::warn!("verifying device chains at start: {e}"),
+            }
+        });
     }
 
     pub fn router(&self) -> axum::Router {

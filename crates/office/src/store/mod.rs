@@ -1,7 +1,7 @@
 //! Storage behind [`OfficeStore`], so that PostgreSQL can follow the embedded SQLite default. The
 //! trait is the sum of one trait per concern ([`AccountStore`], [`EnrolmentStore`],
 //! [`LedgerStore`], [`EvidenceLogStore`], [`AttachmentStore`], [`JobStore`], [`NetworkStore`],
-//! [`ReportStore`], [`AlertStore`], [`MetaStore`], [`AuditStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
+//! [`ReportStore`], [`AlertStore`], [`MetaStore`], [`AuditStore`], [`ChainCheckStore`]); [`SqliteStore`] implements each in its own file under `sqlite/`.
 //!
 //! Methods are synchronous: the HTTP layer calls them on `spawn_blocking`. Every method that changes
 //! more than one row does so in one transaction. Rules that do not need the database (chain and
@@ -18,7 +18,7 @@ use heatcrew_protocol::{
     AppointmentWindow, ChainTip, Checkpoint, Digest, Event, Job, OutageNotice,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 pub use sqlite::SqliteStore;
@@ -283,6 +283,7 @@ pub trait OfficeStore:
     + AlertStore
     + MetaStore
     + AuditStore
+    + ChainCheckStore
     + Send
     + Sync
     + 'static
@@ -301,6 +302,7 @@ impl<T> OfficeStore for T where
         + AlertStore
         + MetaStore
         + AuditStore
+        + ChainCheckStore
         + Send
         + Sync
         + 'static
@@ -536,6 +538,9 @@ pub trait JobStore {
     /// Jobs whose customer's phone (digits only) or account number starts with the key (an index
     /// range), newest first.
     fn customer_jobs(&self, key: CustomerKey<'_>, limit: u32) -> StoreResult<Vec<JobRecord>>;
+    /// The stored events of each of `job_ids` (each job's in office receipt order, as
+    /// [`LedgerStore::job_events`]), in one query: the board's jobs without a query per job.
+    fn jobs_events(&self, job_ids: &[Uuid]) -> StoreResult<HashMap<Uuid, Vec<StoredEvent>>>;
 }
 
 /// How the console looks a customer up while a dispatcher types.
@@ -607,4 +612,35 @@ pub trait AuditStore {
         &self,
         query: &crate::audit::AuditQuery,
     ) -> StoreResult<Vec<crate::audit::AuditEntry>>;
+}
+
+/// The office's signed note of how far a device's stored chain was verified
+/// ([`crate::chain_cache`]): the tip, and a running SHA-256 over the stored rows up to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainCheckpoint {
+    pub device_id: Uuid,
+    /// The enrolled key the chain was verified under (hex).
+    pub public_key: String,
+    pub tip: ChainTip,
+    pub rows_digest: Digest,
+    /// The office key's Ed25519 signature over all of the above.
+    pub sig: [u8; 64],
+    pub checked_at: DateTime<Utc>,
+}
+
+/// Where [`crate::chain_cache`] keeps its checkpoints and reads the stored rows they cover.
+pub trait ChainCheckStore {
+    /// Hand `f` each stored event of `device_id` with `after < device_seq <= upto`, in sequence
+    /// order, as stored: `(device_seq, event id column, body JSON)`, from one consistent read. `f`
+    /// returns false to stop.
+    fn device_rows(
+        &self,
+        device_id: Uuid,
+        after: u64,
+        upto: u64,
+        f: &mut dyn FnMut(u64, &str, &str) -> bool,
+    ) -> StoreResult<()>;
+    fn chain_checkpoint(&self, device_id: Uuid) -> StoreResult<Option<ChainCheckpoint>>;
+    /// Keep `checkpoint` as the device's (replacing the one before).
+    fn save_chain_checkpoint(&self, checkpoint: &ChainCheckpoint) -> StoreResult<()>;
 }

@@ -128,3 +128,85 @@ async fn an_unknown_job_is_a_404_with_the_usual_error_shape() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "not_found");
 }
+
+#[tokio::test]
+async fn an_event_edited_while_the_office_was_stopped_is_named_despite_the_signed_checkpoint() {
+    let mut o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    let job = o
+        .create_job(
+            &staff,
+            json!({"fault": "暖气不热", "assignee": o.user_id("tech_a"),
+                   "customer": {"name": "李建国", "phone": "13812345602", "address": "和平里小区5号楼1单元301室"}}),
+        )
+        .await;
+    let job = job_id(&job);
+    let mut dev = o.device("tech_a").await;
+    let events = vec![
+        dev.record(job, &step("appointment")),
+        dev.record(job, &step("arrive")),
+        dev.record(job, &step("identify")),
+    ];
+    o.push_accepted(&dev, &events).await;
+    let page = |o: &TestOffice| {
+        let (http, url, staff) = (
+            o.http.clone(),
+            o.url(&format!("/api/v1/console/jobs/{job}")),
+            staff.clone(),
+        );
+        async move {
+            let resp = http
+                .get(url)
+                .bearer_auth(staff)
+                .send()
+                .await
+                .expect("job page");
+            assert_eq!(resp.status(), StatusCode::OK);
+            resp.json::<Value>().await.expect("json")
+        }
+    };
+    let first = page(&o).await;
+    assert_eq!(first["chains"][0]["state"], "verified", "{first:#}");
+    let checkpoints: i64 = rusqlite::Connection::open(o.db())
+        .expect("open")
+        .query_row(
+            "SELECT COUNT(*) FROM chain_checkpoints WHERE seq = 3",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(
+        checkpoints, 1,
+        "the verified chain's signed checkpoint is kept"
+    );
+
+    // A restart alone: the page answers from the checkpoint, still verified.
+    o.restart().await;
+    let again = page(&o).await;
+    assert_eq!(again["chains"][0]["state"], "verified", "{again:#}");
+    assert_eq!(again["chains"][0]["events"], 3);
+
+    // Stopped; someone with the file edits the first event; the office starts again.
+    o.stop().await;
+    let changed = rusqlite::Connection::open(o.db())
+        .expect("open")
+        .execute(
+            "UPDATE events SET body = replace(body, '\"appointment\"', '\"arrive\"') WHERE device_seq = 1",
+            [],
+        )
+        .expect("tamper");
+    assert_eq!(changed, 1, "the tampering took");
+    o.restart().await;
+    let after = page(&o).await;
+    let chain = &after["chains"][0];
+    assert_eq!(
+        chain["state"], "broken",
+        "the checkpoint does not hide the edit: {chain}"
+    );
+    assert_eq!(chain["bad_seq"], 1, "the bad event named");
+    assert_eq!(
+        chain["bad_event_id"],
+        json!(events[0].unsigned.id),
+        "by its id"
+    );
+}

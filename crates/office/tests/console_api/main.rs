@@ -17,7 +17,7 @@ use heatcrew_protocol::{Event, EventBody};
 pub(crate) use heatcrew_testkit::{KeyDevice as Device, PASSWORD, step};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use uuid::Uuid;
 
 /// The kit's office with the calls these tests make, in their words.
@@ -27,6 +27,12 @@ impl Deref for TestOffice {
     type Target = heatcrew_testkit::TestOffice;
     fn deref(&self) -> &Self::Target {
         &self.0
+    }
+}
+
+impl DerefMut for TestOffice {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
     }
 }
 

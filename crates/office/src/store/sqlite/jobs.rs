@@ -3,14 +3,15 @@
 //! (and a reassignment the previous assignee's as a `JobRevoked`).
 
 use super::accounts::require_user;
-use super::ledger::add_change;
+use super::ledger::{add_change, select_events};
 use super::{SqliteStore, json, parse_ts, select, to_json, ts};
-use crate::store::{CustomerKey, JobRecord, JobStore, StoreError, StoreResult};
+use crate::store::{CustomerKey, JobRecord, JobStore, StoreError, StoreResult, StoredEvent};
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::ChangeKind;
 use heatcrew_protocol::{AppointmentWindow, Job, JobStatus};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Jobs matching `filter` (a `WHERE`/`ORDER BY` tail).
@@ -314,5 +315,24 @@ impl JobStore for SqliteStore {
         }
         let end = format!("{prefix}{}", char::MAX);
         select_jobs(&self.reader(), filter, params![prefix, end, limit])
+    }
+
+    fn jobs_events(&self, job_ids: &[Uuid]) -> StoreResult<HashMap<Uuid, Vec<StoredEvent>>> {
+        let mut by_job: HashMap<Uuid, Vec<StoredEvent>> =
+            job_ids.iter().map(|id| (*id, Vec::new())).collect();
+        if job_ids.is_empty() {
+            return Ok(by_job);
+        }
+        // The ids as one JSON array parameter: one statement, each job an `events_job` lookup.
+        let ids: Vec<String> = job_ids.iter().map(Uuid::to_string).collect();
+        let events = select_events(
+            &self.reader(),
+            "WHERE e.job_id IN (SELECT value FROM json_each(?1)) ORDER BY e.job_id, e.rowid",
+            [to_json(&ids)],
+        )?;
+        for e in events {
+            by_job.entry(e.event.unsigned.job_id).or_default().push(e);
+        }
+        Ok(by_job)
     }
 }

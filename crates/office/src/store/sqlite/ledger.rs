@@ -45,7 +45,7 @@ fn stored_event(t: EventRow) -> StoreResult<StoredEvent> {
 }
 
 /// Stored events matching `filter` (a `WHERE … ORDER BY …` tail over `events e` and `devices d`).
-fn select_events(
+pub(super) fn select_events(
     conn: &Connection,
     filter: &str,
     params: impl rusqlite::Params,
