@@ -22,6 +22,9 @@ use uuid::Uuid;
 
 use heatcrew_testkit::DEMO_PASSWORD as PASSWORD;
 
+#[path = "e2e/outcomes.rs"]
+mod outcomes;
+
 #[test]
 #[ignore = "not a test: the office child process that OfficeProcess starts"]
 fn office_child() {

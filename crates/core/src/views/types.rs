@@ -84,7 +84,7 @@ pub struct StepView {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SignatureView {
     Signed {
-        /// Who signed: the customer, or the contractor on an acceptance inspection.
+        // Who signed: the customer, or the contractor on an acceptance inspection.
         #[serde(default)]
         signer: Signer,
         signer_name: String,

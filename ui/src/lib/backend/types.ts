@@ -563,7 +563,7 @@ export type ReadingSpec = {
 export type Remedy = "restore_original" | "equivalent" | "compensation";
 
 /**
- * How a job ended.
+ * How a reschedule request reached the technician.
  */
 export type RequestChannel = "door" | "phone";
 
@@ -586,6 +586,9 @@ export type RescheduleView = {
   at: string,
 };
 
+/**
+ * How a job ended.
+ */
 export type Resolution = "resolved" | "follow_up_needed" | "no_entry";
 
 /**
@@ -608,18 +611,26 @@ export type Session = {
 export type Severity = "minor" | "major" | "critical";
 
 /**
- * The customer's signature, or the recorded reason there is none.
+ * A co-signature that was not given (on a damage record), with the reason and a witness where
+ * there is one: as for the visit's signature ([`EventBody::SignatureDeclined`]).
  */
-export type SignatureView =
-  | { "state": "signed", signer: Signer, signer_name: string, image: AttachmentRef, }
-  | { "state": "declined", outcome: DeclineKind, reason: string, witness: Witness | null, };
-
 export type SignatureRefusal = {
   outcome: DeclineKind,
   reason: string,
   witness: Witness | null,
 };
 
+/**
+ * The customer's signature, or the recorded reason there is none.
+ */
+export type SignatureView =
+  | { "state": "signed", signer: Signer, signer_name: string, image: AttachmentRef, }
+  | { "state": "declined", outcome: DeclineKind, reason: string, witness: Witness | null, };
+
+/**
+ * Who signed, stored as such: the customer, the contractor whose work an acceptance inspection
+ * judges, a witness, or the technician.
+ */
 export type Signer = "customer" | "witness" | "technician" | "contractor";
 
 export type Sla =
