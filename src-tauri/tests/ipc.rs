@@ -593,7 +593,10 @@ fn not_home_through_ipc_closes_the_visit_and_reaches_the_office() {
         InvokeBody::Json(json!({"jobId": job_id, "noEntry": {"outcome": "not_home"}})),
         &[],
     );
-    assert_eq!(bad.code, "bad_request", "a door record without its fields: {bad:?}");
+    assert_eq!(
+        bad.code, "bad_request",
+        "a door record without its fields: {bad:?}"
+    );
     let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
     let no_entry = json!({
         "outcome": "not_home", "reason": "敲门无人应答", "door_photo": door_photo,
@@ -610,14 +613,22 @@ fn not_home_through_ipc_closes_the_visit_and_reaches_the_office() {
         Some(heatcrew_protocol::Resolution::NoEntry),
         "the visit closes as no entry"
     );
-    assert!(closed.no_entry.is_some() && closed.reschedule.is_some(), "with the door and the window");
+    assert!(
+        closed.no_entry.is_some() && closed.reschedule.is_some(),
+        "with the door and the window"
+    );
     let again = device.refusal(
         "request_reschedule",
-        InvokeBody::Json(json!({"jobId": job_id, "request": {"channel": "phone", "note": "",
-            "preferred": {"start": tomorrow, "end": tomorrow - chrono::Duration::hours(1)}}})),
+        InvokeBody::Json(
+            json!({"jobId": job_id, "request": {"channel": "phone", "note": "",
+            "preferred": {"start": tomorrow, "end": tomorrow - chrono::Duration::hours(1)}}}),
+        ),
         &[],
     );
-    assert_eq!(again.code, "invalid_value", "a window that ends before it starts: {again:?}");
+    assert_eq!(
+        again.code, "invalid_value",
+        "a window that ends before it starts: {again:?}"
+    );
     wait_until("the door record and the closure at the office", || {
         let kinds = office.accepted_event_kinds(job_id);
         ["reschedule_requested", "no_entry_recorded", "job_closed"]

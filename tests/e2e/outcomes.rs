@@ -46,7 +46,10 @@ fn not_home_at_the_door_closes_the_visit_and_the_office_is_asked_to_reschedule()
 
         app.click("outcome-save").await.unwrap();
         assert!(
-            app.all("[data-testid=\"job-closed\"]").await.unwrap().is_empty(),
+            app.all("[data-testid=\"job-closed\"]")
+                .await
+                .unwrap()
+                .is_empty(),
             "without a reason and a door photo nothing is saved"
         );
         app.fill("outcome-reason", "敲门无人应答，电话未接")
@@ -176,7 +179,10 @@ fn every_steps_primary_action_is_in_reach_and_closing_is_a_choice() {
         app.click("visit-complete").await.unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert!(
-            app.all("[data-testid=\"job-closed\"]").await.unwrap().is_empty(),
+            app.all("[data-testid=\"job-closed\"]")
+                .await
+                .unwrap()
+                .is_empty(),
             "one tap without a chosen result closes nothing"
         );
         app.click_css("[data-testid=\"close-result\"][data-value=\"follow_up_needed\"]")
@@ -202,7 +208,10 @@ fn every_steps_primary_action_is_in_reach_and_closing_is_a_choice() {
             .await
             .unwrap()
             .len();
-        assert!(steps > 5, "outbox entries say which step they are ({steps})");
+        assert!(
+            steps > 5,
+            "outbox entries say which step they are ({steps})"
+        );
         app.shot("outbox-steps").await.unwrap();
         app.quit().await;
     });

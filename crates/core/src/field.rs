@@ -4,8 +4,8 @@
 
 use crate::error::Result;
 use crate::store::Store;
-use chrono::NaiveDate;
 use crate::views::NoEntryInput;
+use chrono::NaiveDate;
 use heatcrew_protocol::{Event, EventBody, Job, JobKind, JobStatus, Position, Resolution};
 use heatcrew_rules::template;
 use rusqlite::OptionalExtension;

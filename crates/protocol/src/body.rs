@@ -453,7 +453,8 @@ mod tests {
             "damage_id": Uuid::nil(), "item": "地板", "description": "划痕",
             "remedy": "compensation", "customer_signature": sig,
         });
-        let body = EventBody::from_parts("damage_recorded", &old).expect("an old damage record parses");
+        let body =
+            EventBody::from_parts("damage_recorded", &old).expect("an old damage record parses");
         let EventBody::DamageRecorded {
             customer_signature,
             signature_refused,
@@ -469,8 +470,10 @@ mod tests {
             re.get("signature_refused").is_none(),
             "re-encoding an old record adds no refusal key"
         );
-        let refused = serde_json::json!({"outcome": "refused", "reason": "不认可", "witness": null});
-        let signed_old = serde_json::json!({"step": "signature", "signer": "customer", "image": sig});
+        let refused =
+            serde_json::json!({"outcome": "refused", "reason": "不认可", "witness": null});
+        let signed_old =
+            serde_json::json!({"step": "signature", "signer": "customer", "image": sig});
         assert!(
             EventBody::from_parts("signature_captured", &signed_old).is_ok(),
             "an old signature event is still readable"

@@ -153,9 +153,7 @@ impl RuleError {
                 RuleError::OutOfRange(r) => {
                     format!("{}（{}）", ErrorCode::OutOfRange.message(lang), r)
                 }
-                RuleError::AlreadyEntered => {
-                    "已记录入户，不能再记录“不在家/未能入户”。".into()
-                }
+                RuleError::AlreadyEntered => "已记录入户，不能再记录“不在家/未能入户”。".into(),
                 RuleError::WrongSigner { want, .. } => {
                     let who = match want.as_str() {
                         "contractor" => "施工方",

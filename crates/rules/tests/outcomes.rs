@@ -149,10 +149,15 @@ fn not_home_closes_the_visit_without_repair_clean_up_or_signature() {
     };
     v.record(not_home("敲门无人应答，电话未接", Some(witness.clone())))
         .expect("not home is recorded at the door with reason, door photo and witness");
-    v.record(close(Resolution::NoEntry))
-        .expect("the visit closes as not-home although repair, clean-up and signature are not done");
+    v.record(close(Resolution::NoEntry)).expect(
+        "the visit closes as not-home although repair, clean-up and signature are not done",
+    );
     let recorded = v.progress.no_entry.as_ref().expect("the outcome is kept");
-    assert_eq!(recorded.witness.as_ref(), Some(&witness), "with its witness");
+    assert_eq!(
+        recorded.witness.as_ref(),
+        Some(&witness),
+        "with its witness"
+    );
     assert_eq!(recorded.door_photo, photo(1), "and the door photo");
     assert_eq!(recorded.at, at(9, 4), "and when it happened");
     assert!(
@@ -169,7 +174,8 @@ fn not_home_closes_the_visit_without_repair_clean_up_or_signature() {
 #[test]
 fn not_home_is_refused_after_entry() {
     let mut v = Visit::at_the_door(JobKind::HomeRepair);
-    v.record(done("knock_consent")).expect("the customer let us in");
+    v.record(done("knock_consent"))
+        .expect("the customer let us in");
     assert_eq!(
         v.code(not_home("没人", None)),
         "record_not_allowed",
@@ -245,7 +251,8 @@ fn jobs_without_a_door_take_no_not_home_outcome() {
 #[test]
 fn a_customer_who_comes_home_gets_the_normal_visit() {
     let mut v = Visit::at_the_door(JobKind::HomeRepair);
-    v.record(not_home("敲门无人", None)).expect("not home at first");
+    v.record(not_home("敲门无人", None))
+        .expect("not home at first");
     v.record(done("knock_consent"))
         .expect("the customer arrives: the visit goes on");
     assert_eq!(
@@ -266,9 +273,17 @@ fn reschedule_requests_reach_the_progress_and_survive_a_not_home_closure() {
     v.record(close(Resolution::NoEntry)).expect("closed");
     v.record(reschedule(18, 20))
         .expect("the customer phones after the closure: still taken");
-    assert_eq!(v.progress.reschedule_requests.len(), 2, "both kept, in order");
     assert_eq!(
-        v.progress.reschedule_requests[1].preferred.start.format("%H").to_string(),
+        v.progress.reschedule_requests.len(),
+        2,
+        "both kept, in order"
+    );
+    assert_eq!(
+        v.progress.reschedule_requests[1]
+            .preferred
+            .start
+            .format("%H")
+            .to_string(),
         "18",
         "the last one is the standing request"
     );
@@ -312,7 +327,10 @@ fn damage(signature: Option<AttachmentRef>, refused: Option<SignatureRefusal>) -
     }
 }
 
-fn network_damage(signature: Option<AttachmentRef>, refused: Option<SignatureRefusal>) -> EventBody {
+fn network_damage(
+    signature: Option<AttachmentRef>,
+    refused: Option<SignatureRefusal>,
+) -> EventBody {
     EventBody::NetworkDamageRecorded {
         damage_id: Uuid::now_v7(),
         equipment: "入户阀门".into(),
@@ -338,8 +356,11 @@ fn refusal(reason: &str, witness: Option<&str>) -> SignatureRefusal {
 fn a_refused_co_signature_is_recorded_with_reason_and_witness() {
     for record in [damage, network_damage] {
         let mut v = Visit::new(JobKind::HomeRepair);
-        v.record(record(None, Some(refusal("不认可赔偿方式", Some("邻居张先生")))))
-            .expect("a refused co-signature with reason and witness is a valid record");
+        v.record(record(
+            None,
+            Some(refusal("不认可赔偿方式", Some("邻居张先生"))),
+        ))
+        .expect("a refused co-signature with reason and witness is a valid record");
         let kept = v.progress.damages.last().expect("the damage is kept");
         assert!(kept.customer_signature.is_none(), "without a signature");
         assert_eq!(
@@ -400,7 +421,11 @@ fn the_acceptance_inspection_is_signed_by_the_contractor_not_the_customer() {
     let err = v
         .record(sign(Signer::Customer))
         .expect_err("the contractor's signature is not the customer's");
-    assert_eq!(err.code().as_str(), "invalid_value", "refused as a wrong value");
+    assert_eq!(
+        err.code().as_str(),
+        "invalid_value",
+        "refused as a wrong value"
+    );
     assert!(
         err.message(heatcrew_rules::Lang::Zh).contains("施工方"),
         "and says who signs: {}",
@@ -426,8 +451,8 @@ fn signatures_projected_before_roles_were_stored_read_as_the_customers() {
         "state": "signed", "signer_name": "王秀英", "at": "2026-12-01T09:00:00Z",
         "image": {"sha256": "00".repeat(32), "bytes": 1, "mime": "image/png"}
     });
-    let record: SignatureRecord =
-        serde_json::from_value(old).expect("a projection kept before roles were stored still reads");
+    let record: SignatureRecord = serde_json::from_value(old)
+        .expect("a projection kept before roles were stored still reads");
     assert!(
         matches!(
             record,

@@ -4,6 +4,10 @@
 // signature, and the closing result as a deliberate choice.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mountApp, stubCanvas } from '../test/mountApp';
+import { vi } from 'vitest';
+
+// Whole screen walks: on a loaded machine they take longer than vitest's 5 s default.
+vi.setConfig({ testTimeout: 30_000 });
 
 type Mounted = Awaited<ReturnType<typeof mountApp>>;
 let app: Mounted | null = null;

@@ -287,11 +287,7 @@ fn enum_str<T: Serialize>(value: &T) -> String {
 
 /// The outbox, oldest first, with the job titles and photo upload progress.
 pub fn outbox(store: &Store) -> Result<Vec<OutboxEntryView>> {
-    let jobs: HashMap<Uuid, StoredJob> = store
-        .jobs()?
-        .into_iter()
-        .map(|j| (j.job.id, j))
-        .collect();
+    let jobs: HashMap<Uuid, StoredJob> = store.jobs()?.into_iter().map(|j| (j.job.id, j)).collect();
     let uploads = attachment_progress(store)?;
     // One pass over the log: which step each record names (so the outbox can say it), and the
     // bodies of the records that carry photos or signatures (their bytes show upload progress).

@@ -49,7 +49,11 @@ fn not_home_records_the_door_and_closes_in_one_transaction() {
     );
     assert_eq!(d.store.tip().seq, before + 3, "three records, one chain");
     let view = views::job(&d.store, job.id).expect("the job view");
-    assert_eq!(view.closed_as, Some(Resolution::NoEntry), "closed as no entry");
+    assert_eq!(
+        view.closed_as,
+        Some(Resolution::NoEntry),
+        "closed as no entry"
+    );
     assert!(view.summary.closed, "and shown as closed");
     assert!(!view.can_record_no_entry, "nothing more at the door");
     let door = view.no_entry.expect("the door record is shown");
@@ -79,7 +83,11 @@ fn not_home_after_entry_records_nothing() {
             .close_not_home(job.id, input)
             .expect_err("inside, there is no not-home"),
     );
-    assert_eq!(err, RuleError::AlreadyEntered, "refused because of the entry");
+    assert_eq!(
+        err,
+        RuleError::AlreadyEntered,
+        "refused because of the entry"
+    );
     assert_eq!(
         d.store.tip().seq,
         before,
