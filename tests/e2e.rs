@@ -22,6 +22,9 @@ use uuid::Uuid;
 
 use heatcrew_testkit::DEMO_PASSWORD as PASSWORD;
 
+#[path = "e2e/outcomes.rs"]
+mod outcomes;
+
 #[test]
 #[ignore = "not a test: the office child process that OfficeProcess starts"]
 fn office_child() {
@@ -190,6 +193,9 @@ fn repair_visit_recorded_offline_arrives_after_office_restarts() {
         assert_eq!(app.step().await.unwrap(), "contact_card");
         app.confirm_step().await.expect("past the contact card");
         app.shot("close").await.unwrap();
+        app.click_css("[data-testid=\"close-result\"][data-value=\"resolved\"]")
+            .await
+            .expect("choose the result: no default closes a visit");
         app.click("visit-complete").await.expect("close the visit");
         app.el("job-closed").await.expect("visit closed");
     });

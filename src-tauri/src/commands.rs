@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use heatcrew_core::sync::SyncStatus;
 use heatcrew_core::views::{
     self, AccidentInput, AppError, DamageInput, DefectInput, FindingInput, JobView,
-    NetworkDamageInput, OutboxEntryView, SessionView, Today,
+    NetworkDamageInput, NoEntryInput, OutboxEntryView, RescheduleInput, SessionView, Today,
 };
 use heatcrew_core::{Lang, Store};
 use heatcrew_protocol::{
@@ -232,6 +232,7 @@ pub async fn save_signature(state: State<'_, AppState>, request: Request<'_>) ->
         "customer" => Signer::Customer,
         "witness" => Signer::Witness,
         "technician" => Signer::Technician,
+        "contractor" => Signer::Contractor,
         other => {
             return Err(state.fail(AppError::BadRequest(format!("unknown signer {other}"))));
         }
@@ -398,6 +399,31 @@ pub async fn close_job(
             summary: summary.0,
         },
     )
+}
+
+/// Not home / no entry at the door: the outcome, the customer's window if given, and the visit
+/// closed, in one transaction (`Store::close_not_home`).
+#[tauri::command]
+pub async fn close_not_home(
+    state: State<'_, AppState>,
+    job_id: Arg<Uuid>,
+    no_entry: Arg<NoEntryInput>,
+) -> Answer<JobView> {
+    let mut store = signed_in(&state)?;
+    store
+        .close_not_home(job_id.0, no_entry.0)
+        .map_err(|e| state.fail(e))?;
+    views::job(&store, job_id.0).map_err(|e| state.fail(e))
+}
+
+/// The customer asks for another appointment, at the door or by phone.
+#[tauri::command]
+pub async fn request_reschedule(
+    state: State<'_, AppState>,
+    job_id: Arg<Uuid>,
+    request: Arg<RescheduleInput>,
+) -> Answer<JobView> {
+    record(&state, job_id.0, request.0.into_body())
 }
 
 /// Thumbnail bytes as a raw IPC response (an `ArrayBuffer` in JS), never a JSON array.

@@ -244,7 +244,8 @@ pub fn home_repair_visit(
                 remedy: Remedy::Equivalent,
                 remedy_detail: "按客户意愿修补，费用由公司承担".into(),
                 photos: vec![p],
-                customer_signature: sig,
+                customer_signature: Some(sig),
+                signature_refused: None,
             },
         )?;
     }

@@ -1,11 +1,12 @@
 //! Field actions that need more than recording one body: numbering rectification notices so that
 //! numbers issued offline never collide between devices, and opening an emergency job for an
-//! urgent accident report.
+//! urgent accident report, and closing a visit as not home / no entry at the door.
 
 use crate::error::Result;
 use crate::store::Store;
+use crate::views::NoEntryInput;
 use chrono::NaiveDate;
-use heatcrew_protocol::{Event, EventBody, Job, JobKind, JobStatus, Position};
+use heatcrew_protocol::{Event, EventBody, Job, JobKind, JobStatus, Position, Resolution};
 use heatcrew_rules::template;
 use rusqlite::OptionalExtension;
 use uuid::Uuid;
@@ -92,6 +93,29 @@ impl Store {
             }],
         )?;
         Ok((id, events))
+    }
+}
+
+impl Store {
+    /// Not home / no entry at the door: the outcome (reason, door photo, witness), the customer's
+    /// preferred window if they gave one, and the visit closed as [`Resolution::NoEntry`], in one
+    /// transaction. The rules refuse it after entry; the office then asks for a new appointment.
+    pub fn close_not_home(&mut self, job_id: Uuid, input: NoEntryInput) -> Result<Vec<Event>> {
+        let mut bodies = Vec::with_capacity(3);
+        if let Some(reschedule) = input.reschedule {
+            bodies.push(reschedule.into_body());
+        }
+        bodies.push(EventBody::NoEntryRecorded {
+            outcome: input.outcome,
+            reason: input.reason,
+            door_photo: input.door_photo,
+            witness: input.witness,
+        });
+        bodies.push(EventBody::JobClosed {
+            resolution: Resolution::NoEntry,
+            summary: String::new(),
+        });
+        self.record_all(job_id, bodies)
     }
 }
 

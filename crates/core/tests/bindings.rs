@@ -5,7 +5,7 @@
 use heatcrew_core::sync::SyncStatus;
 use heatcrew_core::views::{
     AccidentInput, DamageInput, DefectInput, FindingInput, JobView, NetworkDamageInput,
-    OutboxEntryView, SessionView, Today,
+    NoEntryInput, OutboxEntryView, RescheduleInput, SessionView, Today,
 };
 use heatcrew_protocol::{ErrorCode, Resolution, StepEvidence};
 use heatcrew_rules::Lang;
@@ -35,6 +35,8 @@ fn roots(c: &mut Declarations) {
     c.visit::<DefectInput>();
     c.visit::<AccidentInput>();
     c.visit::<Resolution>();
+    c.visit::<NoEntryInput>();
+    c.visit::<RescheduleInput>();
 }
 
 /// The whole generated file.

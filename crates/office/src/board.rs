@@ -36,6 +36,8 @@ pub enum BoardState {
     /// Closed as needing another visit.
     FollowUp,
     Cancelled,
+    /// Closed at the door: nobody home, or entry refused; to be rescheduled.
+    NoEntry,
 }
 
 /// Arrival against the appointment window.
@@ -82,6 +84,12 @@ pub struct BoardJob {
     /// Field-created and not yet accepted by a dispatcher (`POST /console/jobs/{id}/accept`):
     /// shown with a mark and left out of the KPIs.
     pub awaiting_acceptance: bool,
+    /// The customer is to be given another appointment: the visit closed as not home / no
+    /// entry, or the customer asked for one (the console shows it in the tray).
+    pub reschedule_requested: bool,
+    /// The customer's preferred window, from their last reschedule request.
+    #[schema(value_type = Option<Object>)]
+    pub preferred_window: Option<heatcrew_protocol::AppointmentWindow>,
 }
 
 /// The board of one day.
@@ -156,6 +164,7 @@ pub fn board_job(
         match closed.resolution {
             Resolution::FollowUpNeeded => BoardState::FollowUp,
             Resolution::Resolved => BoardState::Closed,
+            Resolution::NoEntry => BoardState::NoEntry,
         }
     } else if past_arrival {
         BoardState::InProgress
@@ -168,7 +177,7 @@ pub fn board_job(
     };
     let open = !matches!(
         state,
-        BoardState::Cancelled | BoardState::Closed | BoardState::FollowUp
+        BoardState::Cancelled | BoardState::Closed | BoardState::FollowUp | BoardState::NoEntry
     );
     let next_step = open
         .then(|| steps.iter().find(|s| !recorded(&s.id)))
@@ -209,6 +218,8 @@ pub fn board_job(
         assignee_badge: assignee.map(|u| u.badge_no.clone()),
         field_created: rec.field_created,
         awaiting_acceptance: rec.awaiting_acceptance(),
+        reschedule_requested: progress.reschedule_wanted(),
+        preferred_window: progress.reschedule_requests.last().map(|r| r.preferred),
     }
 }
 

@@ -115,6 +115,8 @@ fn kind_title(kind: &str) -> Localized {
         "accident_reported" => ("事故/险情报告", "Accident or hazard report"),
         "job_closed" => ("工单关闭", "Job closed"),
         "correction" => ("更正", "Correction"),
+        "no_entry_recorded" => ("未能入户", "No entry at the door"),
+        "reschedule_requested" => ("客户改约", "Reschedule request"),
         other => (other, other),
     };
     Localized::new(zh, en)

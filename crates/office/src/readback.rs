@@ -137,6 +137,12 @@ pub struct JobDetail {
     /// Findings, damage, accidents, corrections, closings and kinds this office does not know.
     pub other_records: Vec<RecordView>,
     pub closed: Option<RecordView>,
+    /// Not home / no entry at the door (`no_entry_recorded`: reason, witness, door photo).
+    pub no_entry: Option<RecordView>,
+    /// The customer's requests for another appointment (`reschedule_requested`), oldest first.
+    pub reschedule_requests: Vec<RecordView>,
+    /// The office is asked to reschedule: closed as no entry, or the customer asked.
+    pub reschedule_requested: bool,
     /// Events refused for this job (kept in the device ledger, not applied).
     pub rejected: Vec<RejectedView>,
     pub sla: Option<SlaView>,
@@ -243,6 +249,9 @@ pub fn job_detail(
         defects: vec![],
         other_records: vec![],
         closed: None,
+        no_entry: None,
+        reschedule_requests: vec![],
+        reschedule_requested: false,
         rejected: vec![],
         sla: None,
         patrol: None,
@@ -334,13 +343,21 @@ pub fn job_detail(
                 let r = record(&mut arrivals)?;
                 d.closed.get_or_insert(r);
             }
+            Some(EventBody::NoEntryRecorded { .. }) => {
+                let r = record(&mut arrivals)?;
+                d.no_entry.get_or_insert(r);
+            }
+            Some(EventBody::RescheduleRequested { .. }) => {
+                d.reschedule_requests.push(record(&mut arrivals)?)
+            }
             _ => d.other_records.push(record(&mut arrivals)?),
         }
     }
     // The 4-hour clock is the field rules' (`heatcrew_rules::sla::resolution`), folded from the
     // same accepted events the board folds.
+    let progress = crate::board::progress_of(&events);
+    d.reschedule_requested = progress.reschedule_wanted();
     if let Some(reported_at) = rec.job.reported_at {
-        let progress = crate::board::progress_of(&events);
         let (deadline, resolved_at, within_sla) = match sla::resolution(&rec.job, &progress, now) {
             Sla::Met {
                 due_at,

@@ -70,13 +70,18 @@ pub struct StepEvidence {
     pub position: Option<Position>,
 }
 
-/// Who signed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Who signed, stored as such: the customer, the contractor whose work an acceptance inspection
+/// judges, a witness, or the technician.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Signer {
+    #[default]
     Customer,
     Witness,
     Technician,
+    /// 施工方: signs an acceptance inspection's result.
+    Contractor,
 }
 
 /// Why there is no customer signature: a normal outcome, never a dead end.
@@ -97,6 +102,39 @@ pub struct Witness {
     pub name: String,
     #[serde(default)]
     pub phone: String,
+}
+
+/// A co-signature that was not given (on a damage record), with the reason and a witness where
+/// there is one: as for the visit's signature ([`EventBody::SignatureDeclined`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SignatureRefusal {
+    pub outcome: DeclineKind,
+    pub reason: String,
+    #[serde(default)]
+    pub witness: Option<Witness>,
+}
+
+/// Why the technician could not get in, recorded at the door before entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum NoEntryKind {
+    /// 客户不在家: nobody answered.
+    NotHome,
+    /// 客户拒绝入户: the customer would not let the technician in.
+    EntryRefused,
+}
+
+/// How a reschedule request reached the technician.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum RequestChannel {
+    /// At the door (a note, a neighbour, the customer on the way out).
+    Door,
+    /// The customer phoned.
+    Phone,
 }
 
 /// What was agreed for property the technician damaged (恢复原貌 / 等价处理 / 赔偿).
@@ -145,6 +183,9 @@ pub enum Resolution {
     Resolved,
     /// Needs another visit (parts, access, a bigger repair).
     FollowUpNeeded,
+    /// Nobody home, or entry refused, before entry: the office reschedules
+    /// ([`EventBody::NoEntryRecorded`] says why).
+    NoEntry,
 }
 
 /// The typed payload of an event. The serde tag is the event `kind`.
@@ -200,7 +241,11 @@ pub enum EventBody {
         remedy_detail: String,
         #[serde(default)]
         photos: Vec<AttachmentRef>,
-        customer_signature: AttachmentRef,
+        /// The customer's co-signature, or (when absent) `signature_refused` says why not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer_signature: Option<AttachmentRef>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature_refused: Option<SignatureRefusal>,
     },
     /// Damage to the network caused by the customer, confirmed and signed by the customer.
     NetworkDamageRecorded {
@@ -209,7 +254,11 @@ pub enum EventBody {
         cause: String,
         #[serde(default)]
         photos: Vec<AttachmentRef>,
-        customer_signature: AttachmentRef,
+        /// The customer's co-signature, or (when absent) `signature_refused` says why not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer_signature: Option<AttachmentRef>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature_refused: Option<SignatureRefusal>,
     },
     /// A heat-theft finding.
     FindingRecorded {
@@ -262,6 +311,24 @@ pub enum EventBody {
         #[serde(default)]
         summary: String,
     },
+    /// Nobody home, or entry refused, at the door before entry: the reason, a photo of the door,
+    /// a witness where there is one; the event's time is when. The visit then closes as
+    /// [`Resolution::NoEntry`].
+    NoEntryRecorded {
+        outcome: NoEntryKind,
+        reason: String,
+        door_photo: AttachmentRef,
+        #[serde(default)]
+        witness: Option<Witness>,
+    },
+    /// The customer asks for another appointment (at the door or by phone), with the window they
+    /// prefer; the office reschedules.
+    RescheduleRequested {
+        channel: RequestChannel,
+        preferred: crate::AppointmentWindow,
+        #[serde(default)]
+        note: String,
+    },
     /// A correction of an earlier event (nothing is edited in place).
     Correction {
         corrects: Uuid,
@@ -296,6 +363,8 @@ impl EventBody {
             EventBody::AccidentReported { .. } => "accident_reported",
             EventBody::JobClosed { .. } => "job_closed",
             EventBody::Correction { .. } => "correction",
+            EventBody::NoEntryRecorded { .. } => "no_entry_recorded",
+            EventBody::RescheduleRequested { .. } => "reschedule_requested",
         }
     }
 
@@ -323,12 +392,13 @@ impl EventBody {
                 photos,
                 customer_signature,
                 ..
-            } => photos.iter().chain([customer_signature]).collect(),
-            EventBody::NetworkDamageRecorded {
+            }
+            | EventBody::NetworkDamageRecorded {
                 photos,
                 customer_signature,
                 ..
-            } => photos.iter().chain([customer_signature]).collect(),
+            } => photos.iter().chain(customer_signature).collect(),
+            EventBody::NoEntryRecorded { door_photo, .. } => vec![door_photo],
             EventBody::FindingRecorded { photos, .. }
             | EventBody::DefectReported { photos, .. } => photos.iter().collect(),
             _ => Vec::new(),
@@ -373,6 +443,44 @@ mod tests {
             EventBody::from_parts(&k, &p).expect("parse"),
             empty,
             "unit-like bodies too"
+        );
+    }
+
+    #[test]
+    fn damage_records_signed_before_refusals_existed_still_read() {
+        let sig = serde_json::json!({"sha256": "00".repeat(32), "bytes": 10, "mime": "image/png"});
+        let old = serde_json::json!({
+            "damage_id": Uuid::nil(), "item": "地板", "description": "划痕",
+            "remedy": "compensation", "customer_signature": sig,
+        });
+        let body =
+            EventBody::from_parts("damage_recorded", &old).expect("an old damage record parses");
+        let EventBody::DamageRecorded {
+            customer_signature,
+            signature_refused,
+            ..
+        } = &body
+        else {
+            panic!("kind is damage_recorded");
+        };
+        assert!(customer_signature.is_some(), "the old signature is kept");
+        assert!(signature_refused.is_none(), "and no refusal is invented");
+        let re = body.to_parts().1;
+        assert!(
+            re.get("signature_refused").is_none(),
+            "re-encoding an old record adds no refusal key"
+        );
+        let refused =
+            serde_json::json!({"outcome": "refused", "reason": "不认可", "witness": null});
+        let signed_old =
+            serde_json::json!({"step": "signature", "signer": "customer", "image": sig});
+        assert!(
+            EventBody::from_parts("signature_captured", &signed_old).is_ok(),
+            "an old signature event is still readable"
+        );
+        assert!(
+            serde_json::from_value::<SignatureRefusal>(refused).is_ok(),
+            "a refusal without a witness parses"
         );
     }
 }

@@ -260,7 +260,18 @@ pub fn check_body(body: &EventBody) -> Check {
             ..
         } => {
             check_attachments("photos", photos)?;
-            check_attachment("customer_signature", customer_signature)
+            customer_signature
+                .as_ref()
+                .map_or(Ok(()), |s| check_attachment("customer_signature", s))
+        }
+        EventBody::NoEntryRecorded { door_photo, .. } => check_attachment("door_photo", door_photo),
+        EventBody::RescheduleRequested { preferred, .. } => {
+            check_time("preferred.start", preferred.start)?;
+            check_time("preferred.end", preferred.end)?;
+            if preferred.end < preferred.start {
+                return Err(out("preferred", "ends before it starts"));
+            }
+            Ok(())
         }
         EventBody::FindingRecorded { photos, .. } => check_attachments("photos", photos),
         EventBody::NoticeIssued {

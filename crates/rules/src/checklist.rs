@@ -6,7 +6,9 @@ use crate::lang::Localized;
 use crate::progress::JobProgress;
 use crate::template::{Evidence, Incident, StepTemplate, Template};
 use chrono::NaiveDate;
-use heatcrew_protocol::{EventBody, Job, JobStatus};
+use heatcrew_protocol::{
+    AttachmentRef, EventBody, Job, JobStatus, Resolution, SignatureRefusal, Signer, Witness,
+};
 
 /// A job as the engine sees it: the dispatched job and whether it is still this device's.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +50,7 @@ impl<'a> JobContext<'a> {
             let wants_signature = step
                 .evidence
                 .iter()
-                .any(|e| matches!(e, Evidence::Signature));
+                .any(|e| matches!(e, Evidence::Signature { .. }));
             if wants_signature && !self.progress.signatures.contains_key(&step.id) {
                 out.push(Localized::new(
                     format!("「{}」缺少签字或拒签记录", step.title.zh),
@@ -78,6 +80,10 @@ impl<'a> JobContext<'a> {
             }
             return Ok(());
         }
+        // A customer may phone for another appointment after a not-home closure too.
+        if let EventBody::RescheduleRequested { preferred, .. } = body {
+            return self.check_reschedule(preferred);
+        }
         self.check_active()?;
         match body {
             EventBody::JobCreated { .. } => Err(RuleError::InvalidValue {
@@ -102,7 +108,16 @@ impl<'a> JobContext<'a> {
                 let s = self.check_current(step)?;
                 wants(s, |e| matches!(e, Evidence::Photos { .. }))
             }
-            EventBody::SignatureCaptured { step, .. } => self.check_signature_step(step),
+            EventBody::SignatureCaptured { step, signer, .. } => {
+                let want = self.check_signature_step(step)?;
+                if *signer != want {
+                    return Err(RuleError::WrongSigner {
+                        want: signer_name(want).into(),
+                        got: signer_name(*signer).into(),
+                    });
+                }
+                Ok(())
+            }
             EventBody::SignatureDeclined {
                 step,
                 reason,
@@ -110,16 +125,7 @@ impl<'a> JobContext<'a> {
                 ..
             } => {
                 self.check_signature_step(step)?;
-                if reason.trim().is_empty() {
-                    return Err(RuleError::DeclineReasonMissing);
-                }
-                if witness.as_ref().is_some_and(|w| w.name.trim().is_empty()) {
-                    return Err(RuleError::InvalidValue {
-                        field: "witness".into(),
-                        value: "no name".into(),
-                    });
-                }
-                Ok(())
+                check_decline(reason, witness.as_ref())
             }
             EventBody::RatingGiven { stars, .. } => {
                 if self.progress.rating.is_some() {
@@ -133,18 +139,40 @@ impl<'a> JobContext<'a> {
                 Ok(())
             }
             EventBody::DamageRecorded {
-                item, description, ..
+                item,
+                description,
+                customer_signature,
+                signature_refused,
+                ..
             } => {
                 self.allows(Incident::Damage, "damage")?;
                 non_empty("item", item)?;
-                non_empty("description", description)
+                non_empty("description", description)?;
+                check_co_signature(customer_signature.as_ref(), signature_refused.as_ref())
             }
             EventBody::NetworkDamageRecorded {
-                equipment, cause, ..
+                equipment,
+                cause,
+                customer_signature,
+                signature_refused,
+                ..
             } => {
                 self.allows(Incident::NetworkDamage, "network damage")?;
                 non_empty("equipment", equipment)?;
-                non_empty("cause", cause)
+                non_empty("cause", cause)?;
+                check_co_signature(customer_signature.as_ref(), signature_refused.as_ref())
+            }
+            EventBody::NoEntryRecorded {
+                reason, witness, ..
+            } => {
+                self.check_before_entry()?;
+                if self.progress.no_entry.is_some() {
+                    return Err(RuleError::InvalidValue {
+                        field: "no_entry".into(),
+                        value: "already recorded".into(),
+                    });
+                }
+                check_decline(reason, witness.as_ref())
             }
             EventBody::FindingRecorded { description, .. } => {
                 self.allows(Incident::Finding, "finding")?;
@@ -220,6 +248,19 @@ impl<'a> JobContext<'a> {
             EventBody::AccidentReported { description, .. } => {
                 non_empty("description", description)
             }
+            EventBody::JobClosed {
+                resolution: Resolution::NoEntry,
+                ..
+            } => {
+                // Not home: no repair, clean-up or signature is owed, only the door's record.
+                self.check_before_entry()?;
+                if self.progress.no_entry.is_none() {
+                    return Err(RuleError::CannotClose(vec![
+                        "record the no-entry outcome first (reason and a photo of the door)".into(),
+                    ]));
+                }
+                Ok(())
+            }
             EventBody::JobClosed { .. } => {
                 let blockers = self.close_blockers();
                 if blockers.is_empty() {
@@ -230,8 +271,52 @@ impl<'a> JobContext<'a> {
                     ))
                 }
             }
-            EventBody::Correction { .. } => Ok(()),
+            EventBody::Correction { .. } | EventBody::RescheduleRequested { .. } => Ok(()),
         }
+    }
+
+    /// A no-entry outcome belongs at the door: the template must name its entry step and that
+    /// step must not be recorded yet.
+    fn check_before_entry(&self) -> Result<(), RuleError> {
+        let entry = self
+            .template
+            .entry_step
+            .as_deref()
+            .ok_or(RuleError::RecordNotAllowed("no entry"))?;
+        if self.progress.steps.contains_key(entry) {
+            return Err(RuleError::AlreadyEntered);
+        }
+        Ok(())
+    }
+
+    /// A visit to a customer's home (its template names an entry step), open or closed as not-home,
+    /// and a window that ends after it starts.
+    fn check_reschedule(
+        &self,
+        preferred: &heatcrew_protocol::AppointmentWindow,
+    ) -> Result<(), RuleError> {
+        if self.template.entry_step.is_none() {
+            return Err(RuleError::RecordNotAllowed("reschedule"));
+        }
+        let closed_not_home = self
+            .progress
+            .closed
+            .as_ref()
+            .is_some_and(|c| c.resolution == Resolution::NoEntry);
+        if !closed_not_home {
+            self.check_active()?;
+        } else if self.job.status == JobStatus::Cancelled {
+            return Err(RuleError::JobNotActive("cancelled"));
+        } else if self.revoked {
+            return Err(RuleError::JobNotActive("revoked"));
+        }
+        if preferred.end <= preferred.start {
+            return Err(RuleError::InvalidValue {
+                field: "preferred".into(),
+                value: "ends before it starts".into(),
+            });
+        }
+        Ok(())
     }
 
     fn check_active(&self) -> Result<(), RuleError> {
@@ -276,13 +361,20 @@ impl<'a> JobContext<'a> {
         Ok(s)
     }
 
-    fn check_signature_step(&self, step: &str) -> Result<(), RuleError> {
+    /// The step must be the current one and take a signature; answers who signs it.
+    fn check_signature_step(&self, step: &str) -> Result<Signer, RuleError> {
         let s = self.check_current(step)?;
-        wants(s, |e| matches!(e, Evidence::Signature))?;
+        wants(s, |e| matches!(e, Evidence::Signature { .. }))?;
         if self.progress.signatures.contains_key(step) {
             return Err(RuleError::AlreadySigned);
         }
-        Ok(())
+        Ok(s.evidence
+            .iter()
+            .find_map(|e| match e {
+                Evidence::Signature { signer } => Some(*signer),
+                _ => None,
+            })
+            .unwrap_or_default())
     }
 
     fn check_evidence(
@@ -349,7 +441,7 @@ impl<'a> JobContext<'a> {
                         }
                     }
                 }
-                Evidence::Signature => {
+                Evidence::Signature { .. } => {
                     if !self.progress.signatures.contains_key(&step.id) {
                         miss(&Localized::new(
                             "客户签字或拒签/不在场记录",
@@ -397,6 +489,49 @@ fn wants(step: &StepTemplate, pred: impl Fn(&Evidence) -> bool) -> Result<(), Ru
         Ok(())
     } else {
         Err(RuleError::WrongStepForRecord(step.id.clone()))
+    }
+}
+
+fn signer_name(s: Signer) -> &'static str {
+    match s {
+        Signer::Customer => "customer",
+        Signer::Witness => "witness",
+        Signer::Technician => "technician",
+        Signer::Contractor => "contractor",
+    }
+}
+
+/// A refusal or absence needs a reason; a witness, if named, needs a name.
+fn check_decline(reason: &str, witness: Option<&Witness>) -> Result<(), RuleError> {
+    if reason.trim().is_empty() {
+        return Err(RuleError::DeclineReasonMissing);
+    }
+    if witness.is_some_and(|w| w.name.trim().is_empty()) {
+        return Err(RuleError::InvalidValue {
+            field: "witness".into(),
+            value: "no name".into(),
+        });
+    }
+    Ok(())
+}
+
+/// A damage record is co-signed by the customer or carries the refusal: one of the two, never both.
+fn check_co_signature(
+    signature: Option<&AttachmentRef>,
+    refused: Option<&SignatureRefusal>,
+) -> Result<(), RuleError> {
+    match (signature, refused) {
+        (Some(_), None) => Ok(()),
+        (None, Some(r)) => check_decline(&r.reason, r.witness.as_ref()),
+        (Some(_), Some(_)) => Err(RuleError::InvalidValue {
+            field: "signature_refused".into(),
+            value: "signed and refused at once".into(),
+        }),
+        (None, None) => Err(RuleError::EvidenceMissing {
+            step: "damage".into(),
+            what_zh: "客户签字或拒签记录".into(),
+            what_en: "the customer's signature or a recorded refusal".into(),
+        }),
     }
 }
 

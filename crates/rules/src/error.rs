@@ -53,6 +53,12 @@ pub enum RuleError {
     /// A job the field may not open ([`crate::field_jobs`]); says why.
     #[error("this job cannot be opened in the field: {0}")]
     FieldJobNotAllowed(String),
+    /// Not home / no entry after the entry step was recorded: the technician is already inside.
+    #[error("the entry into the home is already recorded; a no-entry outcome is for the door")]
+    AlreadyEntered,
+    /// A signature by someone other than who signs this step (the contractor's is not the customer's).
+    #[error("this step is signed by the {want}, not the {got}")]
+    WrongSigner { want: String, got: String },
     /// A time, number, length or count outside what a record may hold; nothing was recorded.
     #[error(transparent)]
     OutOfRange(#[from] heatcrew_protocol::bounds::OutOfRange),
@@ -83,6 +89,8 @@ impl RuleError {
             RuleError::DeadlineInPast => ErrorCode::DeadlineInPast,
             RuleError::FieldJobNotAllowed(_) => ErrorCode::FieldJobNotAllowed,
             RuleError::OutOfRange(_) => ErrorCode::OutOfRange,
+            RuleError::AlreadyEntered => ErrorCode::RecordNotAllowed,
+            RuleError::WrongSigner { .. } => ErrorCode::InvalidValue,
         }
     }
 
@@ -144,6 +152,16 @@ impl RuleError {
                 }
                 RuleError::OutOfRange(r) => {
                     format!("{}（{}）", ErrorCode::OutOfRange.message(lang), r)
+                }
+                RuleError::AlreadyEntered => "已记录入户，不能再记录“不在家/未能入户”。".into(),
+                RuleError::WrongSigner { want, .. } => {
+                    let who = match want.as_str() {
+                        "contractor" => "施工方",
+                        "witness" => "见证人",
+                        "technician" => "维修人员",
+                        _ => "客户",
+                    };
+                    format!("本步骤应由{who}签字。")
                 }
                 other => other.code().message(lang).into(),
             },

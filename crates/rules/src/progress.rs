@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use heatcrew_protocol::{
-    AttachmentRef, DeclineKind, EventBody, FindingCategory, Position, Reading, Remedy, Resolution,
-    Severity, StepEvidence, Witness,
+    AppointmentWindow, AttachmentRef, DeclineKind, EventBody, FindingCategory, NoEntryKind,
+    Position, Reading, Remedy, RequestChannel, Resolution, Severity, SignatureRefusal, Signer,
+    StepEvidence, Witness,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,6 +44,9 @@ impl StepRecord {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SignatureRecord {
     Signed {
+        /// Who signed (projections kept before roles were stored read as the customer).
+        #[serde(default)]
+        signer: Signer,
         signer_name: String,
         image: AttachmentRef,
         at: DateTime<Utc>,
@@ -74,7 +78,10 @@ pub struct DamageRecord {
     pub remedy: Option<Remedy>,
     pub remedy_detail: String,
     pub photos: Vec<AttachmentRef>,
-    pub customer_signature: AttachmentRef,
+    /// The customer's co-signature, or `signature_refused` says why there is none.
+    pub customer_signature: Option<AttachmentRef>,
+    #[serde(default)]
+    pub signature_refused: Option<SignatureRefusal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +136,25 @@ pub struct ClosedRecord {
     pub at: DateTime<Utc>,
 }
 
+/// Not home / no entry, recorded at the door.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoEntryRecord {
+    pub outcome: NoEntryKind,
+    pub reason: String,
+    pub door_photo: AttachmentRef,
+    pub witness: Option<Witness>,
+    pub at: DateTime<Utc>,
+}
+
+/// The customer's request for another appointment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RescheduleRecord {
+    pub channel: RequestChannel,
+    pub preferred: AppointmentWindow,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CorrectionRecord {
     pub corrects: Uuid,
@@ -153,6 +179,11 @@ pub struct JobProgress {
     pub corrections: Vec<CorrectionRecord>,
     /// Ids of this job's events, in order (corrections must name one of them).
     pub event_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub no_entry: Option<NoEntryRecord>,
+    /// Reschedule requests, oldest first (the last is the one that stands).
+    #[serde(default)]
+    pub reschedule_requests: Vec<RescheduleRecord>,
 }
 
 impl JobProgress {
@@ -188,13 +219,14 @@ impl JobProgress {
             }
             EventBody::SignatureCaptured {
                 step,
+                signer,
                 signer_name,
                 image,
-                ..
             } => {
                 self.signatures.insert(
                     step.clone(),
                     SignatureRecord::Signed {
+                        signer: *signer,
                         signer_name: signer_name.clone(),
                         image: image.clone(),
                         at,
@@ -233,6 +265,7 @@ impl JobProgress {
                 remedy_detail,
                 photos,
                 customer_signature,
+                signature_refused,
             } => self.damages.push(DamageRecord {
                 id: *damage_id,
                 whose: "property".into(),
@@ -242,6 +275,7 @@ impl JobProgress {
                 remedy_detail: remedy_detail.clone(),
                 photos: photos.clone(),
                 customer_signature: customer_signature.clone(),
+                signature_refused: signature_refused.clone(),
             }),
             EventBody::NetworkDamageRecorded {
                 damage_id,
@@ -249,6 +283,7 @@ impl JobProgress {
                 cause,
                 photos,
                 customer_signature,
+                signature_refused,
             } => self.damages.push(DamageRecord {
                 id: *damage_id,
                 whose: "network".into(),
@@ -258,6 +293,7 @@ impl JobProgress {
                 remedy_detail: String::new(),
                 photos: photos.clone(),
                 customer_signature: customer_signature.clone(),
+                signature_refused: signature_refused.clone(),
             }),
             EventBody::FindingRecorded {
                 finding_id,
@@ -336,6 +372,30 @@ impl JobProgress {
                     at,
                 })
             }
+            EventBody::NoEntryRecorded {
+                outcome,
+                reason,
+                door_photo,
+                witness,
+            } => {
+                self.no_entry = Some(NoEntryRecord {
+                    outcome: *outcome,
+                    reason: reason.clone(),
+                    door_photo: door_photo.clone(),
+                    witness: witness.clone(),
+                    at,
+                })
+            }
+            EventBody::RescheduleRequested {
+                channel,
+                preferred,
+                note,
+            } => self.reschedule_requests.push(RescheduleRecord {
+                channel: *channel,
+                preferred: *preferred,
+                note: note.clone(),
+                at,
+            }),
             EventBody::Correction {
                 corrects, reason, ..
             } => self.corrections.push(CorrectionRecord {
@@ -344,6 +404,15 @@ impl JobProgress {
                 at,
             }),
         }
+    }
+
+    /// The office is asked for another appointment: the visit closed as not-home / no entry, or
+    /// the customer asked for one.
+    pub fn reschedule_wanted(&self) -> bool {
+        self.closed
+            .as_ref()
+            .is_some_and(|c| c.resolution == Resolution::NoEntry)
+            || !self.reschedule_requests.is_empty()
     }
 
     pub fn photo_count(&self, step: &str) -> usize {

@@ -5,7 +5,7 @@
 //! that jobs recorded under them still read back the same.
 
 use crate::error::RuleError;
-use heatcrew_protocol::{Job, JobKind, ReadingSpec, TemplateRef};
+use heatcrew_protocol::{Job, JobKind, ReadingSpec, Signer, TemplateRef};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -44,8 +44,12 @@ pub enum Evidence {
     },
     /// Readings, each spec must have a finite value.
     Readings { specs: Vec<ReadingSpec> },
-    /// A signature, or a recorded refusal or absence with its reason.
-    Signature,
+    /// A signature, or a recorded refusal or absence with its reason. `signer` is who signs here
+    /// (the customer unless the template says otherwise: an acceptance inspection's contractor).
+    Signature {
+        #[serde(default)]
+        signer: Signer,
+    },
     /// The customer's satisfaction rating.
     Rating,
     /// The company's contact number, left with the customer.
@@ -103,6 +107,11 @@ pub struct Template {
     pub title: Localized,
     pub incidents: Vec<Incident>,
     pub steps: Vec<StepTemplate>,
+    /// The step that records entry into the customer's home (`knock_consent`). A template that
+    /// names one lets a visit close as not-home / no entry until that step is recorded, and takes
+    /// reschedule requests.
+    #[serde(default)]
+    pub entry_step: Option<String>,
 }
 
 impl Template {

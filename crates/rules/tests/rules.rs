@@ -266,7 +266,9 @@ fn the_home_repair_checklist_follows_the_service_standard() {
         "the signature step can only end in a signature or a recorded refusal"
     );
     assert!(
-        sig.evidence.contains(&Evidence::Signature),
+        sig.evidence.contains(&Evidence::Signature {
+            signer: Signer::Customer
+        }),
         "the signature step asks for a signature or refusal"
     );
 }

@@ -224,6 +224,9 @@ describe('screens', () => {
     await app.click(app.byTestId('step-confirm')[0]);
     expect(location.hash).toBe('#/job/job-inspect-1/close');
     await app.click(app.byTestId('visit-complete')[0]);
+    expect(app.byTestId('job-closed'), 'no result chosen: nothing closes').toHaveLength(0);
+    await app.click(app.byTestId('close-result').find((o) => o.dataset.value === 'resolved')!);
+    await app.click(app.byTestId('visit-complete')[0]);
     expect(app.byTestId('job-closed')).toHaveLength(1);
   });
 });

@@ -115,6 +115,15 @@ export type BoardJob = {
    * shown with a mark and left out of the KPIs.
    */
   awaiting_acceptance: boolean,
+  /**
+   * The customer is to be given another appointment: the visit closed as not home / no
+   * entry, or the customer asked for one (the console shows it in the tray).
+   */
+  reschedule_requested: boolean,
+  /**
+   * The customer's preferred window, from their last reschedule request.
+   */
+  preferred_window: Window | null,
 };
 
 /**
@@ -127,7 +136,8 @@ export type BoardState =
   | "in_progress"
   | "closed"
   | "follow_up"
-  | "cancelled";
+  | "cancelled"
+  | "no_entry";
 
 /**
  * The board of one day.
@@ -660,6 +670,18 @@ export type JobDetail = {
    */
   other_records: Array<RecordView>,
   closed: RecordView | null,
+  /**
+   * Not home / no entry at the door (`no_entry_recorded`: reason, witness, door photo).
+   */
+  no_entry: RecordView | null,
+  /**
+   * The customer's requests for another appointment (`reschedule_requested`), oldest first.
+   */
+  reschedule_requests: Array<RecordView>,
+  /**
+   * The office is asked to reschedule: closed as no entry, or the customer asked.
+   */
+  reschedule_requested: boolean,
   /**
    * Events refused for this job (kept in the device ledger, not applied).
    */

@@ -36,6 +36,8 @@ function entry(over: Partial<BoardJob['job']> = {}, rest: Partial<BoardJob> = {}
     assignee_badge: null,
     field_created: false,
     awaiting_acceptance: false,
+    reschedule_requested: false,
+    preferred_window: null,
     ...rest,
   };
 }
@@ -81,6 +83,15 @@ describe('board', () => {
     { id: 'patrol', username: 'p', display_name: '陈军', role: 'patrol', badge_no: '3' },
   ];
   const at = (h: number) => ({ start: iso(t0 + h * H), end: iso(t0 + (h + 2) * H) });
+
+  it('puts a job whose customer waits for a new appointment in the tray as well as its lane', () => {
+    const users: UserInfo[] = [{ id: 'u-1', username: 'zhangwei', display_name: '张伟', role: 'repair_technician', badge_no: 'RL-1' }];
+    const notHome = entry({ id: 'j-door', assignee: 'u-1' }, { state: 'no_entry', reschedule_requested: true });
+    const done = entry({ id: 'j-done', assignee: 'u-1' }, { state: 'closed' });
+    const b = buildBoard([notHome, done], users);
+    expect(b.tray.map((d) => d.job.id), 'the office must give the customer a new time').toEqual(['j-door']);
+    expect(b.lanes[0].jobs.map((d) => d.job.id).sort(), 'and the technician still sees what they did').toEqual(['j-done', 'j-door'].sort());
+  });
 
   it('puts each field user in a lane, jobs by appointment, unassigned ones in the tray', () => {
     const late = entry({ id: 'j-late', assignee: 'tech-a', window: at(5) });

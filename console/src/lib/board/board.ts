@@ -74,7 +74,8 @@ export interface Lane {
 
 export interface Board {
   lanes: Lane[];
-  /** Unassigned jobs of the day, and open unassigned ones with no date at all. */
+  /** Unassigned jobs of the day, open unassigned ones with no date at all, and jobs whose customer
+   *  waits for a new appointment (not home at the door, or asked): also in their lane. */
   tray: BoardJob[];
 }
 
@@ -85,10 +86,8 @@ export function buildBoard(jobs: Iterable<BoardJob>, fieldUsers: UserInfo[]): Bo
   const tray: BoardJob[] = [];
   for (const b of jobs) {
     const assignee = b.job.assignee;
-    if (!assignee) {
-      tray.push(b);
-      continue;
-    }
+    if (!assignee || b.reschedule_requested) tray.push(b);
+    if (!assignee) continue;
     let lane = lanes.get(assignee);
     if (!lane) {
       // Deactivated since: still shown, by the name the office gave.

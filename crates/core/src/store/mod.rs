@@ -313,6 +313,28 @@ impl Store {
         Ok(event)
     }
 
+    /// Check and record several actions on one job in one transaction, each against the job as
+    /// the ones before it left it: one refusal records none of them (not home, then closed).
+    pub fn record_all(&mut self, job_id: Uuid, bodies: Vec<EventBody>) -> Result<Vec<Event>> {
+        let today = self.today();
+        let mut batch = self.begin()?;
+        let mut events = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            let job = batch.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
+            JobContext {
+                job: &job.job,
+                template: job.template()?,
+                progress: &job.progress,
+                revoked: job.revoked_reason.is_some(),
+            }
+            .check(&body, today)?;
+            events.push(batch.append(job_id, &body)?);
+        }
+        batch.commit()?;
+        self.recorded(&events);
+        Ok(events)
+    }
+
     /// Create a job on the device (an urgent accident report, an emergency) and record its first
     /// actions, all in one transaction.
     pub fn create_job(&mut self, job: Job, then: Vec<EventBody>) -> Result<Vec<Event>> {

@@ -2,8 +2,9 @@
 //! SLA clocks.
 
 use super::types::{
-    CheckpointView, DamageView, DefectView, FindingView, JobSummary, JobView, NoticeView,
-    OutboxEntryView, RatingView, SessionView, SignatureView, StepStatus, StepView, Today,
+    CheckpointView, DamageView, DefectView, FindingView, JobSummary, JobView, NoEntryView,
+    NoticeView, OutboxEntryView, RatingView, RescheduleView, SessionView, SignatureView,
+    StepStatus, StepView, Today,
 };
 use crate::error::Result;
 use crate::store::{OutboxState, Store, StoredJob};
@@ -156,6 +157,8 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
                 },
                 remedy_detail: d.remedy_detail.clone(),
                 photos: d.photos.clone(),
+                signed: d.customer_signature.is_some(),
+                signature_refused: d.signature_refused.clone(),
             })
             .collect(),
         findings: p
@@ -195,6 +198,29 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
         can_close: !closed && close_blockers.is_empty(),
         close_blockers,
         office_acks: Vec::new(),
+        closed_as: p.closed.as_ref().map(|c| c.resolution),
+        can_record_no_entry: !closed
+            && job.revoked_reason.is_none()
+            && job.job.status != JobStatus::Cancelled
+            && p.no_entry.is_none()
+            && ctx
+                .template
+                .entry_step
+                .as_ref()
+                .is_some_and(|entry| !p.steps.contains_key(entry)),
+        no_entry: p.no_entry.as_ref().map(|n| NoEntryView {
+            outcome: n.outcome,
+            reason: n.reason.clone(),
+            door_photo: n.door_photo.clone(),
+            witness: n.witness.clone(),
+            at: n.at,
+        }),
+        reschedule: p.reschedule_requests.last().map(|r| RescheduleView {
+            channel: r.channel,
+            preferred: r.preferred,
+            note: r.note.clone(),
+            at: r.at,
+        }),
     })
 }
 
@@ -202,8 +228,12 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
 fn signature(p: &JobProgress) -> Option<SignatureView> {
     p.signatures.values().next().map(|s| match s {
         SignatureRecord::Signed {
-            signer_name, image, ..
+            signer,
+            signer_name,
+            image,
+            ..
         } => SignatureView::Signed {
+            signer: *signer,
             signer_name: signer_name.clone(),
             image: image.clone(),
         },
@@ -257,22 +287,23 @@ fn enum_str<T: Serialize>(value: &T) -> String {
 
 /// The outbox, oldest first, with the job titles and photo upload progress.
 pub fn outbox(store: &Store) -> Result<Vec<OutboxEntryView>> {
-    let titles: HashMap<Uuid, String> = store
-        .jobs()?
-        .into_iter()
-        .map(|j| (j.job.id, j.job.title))
-        .collect();
+    let jobs: HashMap<Uuid, StoredJob> = store.jobs()?.into_iter().map(|j| (j.job.id, j)).collect();
     let uploads = attachment_progress(store)?;
-    // Only records that carry photos or signatures have bytes to show progress for.
-    let events: HashMap<u64, EventBody> = store
-        .events()?
-        .into_iter()
-        .filter(|e| ATTACHMENT_KINDS.contains(&e.unsigned.kind.as_str()))
-        .filter_map(|e| {
-            let body = EventBody::from_parts(&e.unsigned.kind, &e.unsigned.payload).ok()?;
-            Some((e.unsigned.device_seq, body))
-        })
-        .collect();
+    // One pass over the log: which step each record names (so the outbox can say it), and the
+    // bodies of the records that carry photos or signatures (their bytes show upload progress).
+    let mut steps: HashMap<u64, String> = HashMap::new();
+    let mut events: HashMap<u64, EventBody> = HashMap::new();
+    for e in store.events()? {
+        let seq = e.unsigned.device_seq;
+        if let Some(step) = e.unsigned.payload.get("step").and_then(|s| s.as_str()) {
+            steps.insert(seq, step.to_owned());
+        }
+        if ATTACHMENT_KINDS.contains(&e.unsigned.kind.as_str())
+            && let Ok(body) = EventBody::from_parts(&e.unsigned.kind, &e.unsigned.payload)
+        {
+            events.insert(seq, body);
+        }
+    }
     store
         .outbox()?
         .into_iter()
@@ -286,10 +317,18 @@ pub fn outbox(store: &Store) -> Result<Vec<OutboxEntryView>> {
                         .fold((0, 0), |(t, s), (bt, bs)| (t + bt, s + bs))
                 })
                 .unwrap_or((0, 0));
+            let job = jobs.get(&e.job_id);
+            let step = steps.get(&e.seq).cloned();
+            let step_title = step.as_ref().and_then(|id| {
+                let template = job?.template().ok()?;
+                Some(template.step(id)?.title.clone())
+            });
             Ok(OutboxEntryView {
                 event_id: e.event_id,
                 device_seq: e.seq,
-                job_title: titles.get(&e.job_id).cloned().unwrap_or_default(),
+                job_title: job.map(|j| j.job.title.clone()).unwrap_or_default(),
+                step,
+                step_title,
                 job_id: e.job_id,
                 kind: e.kind,
                 recorded_at: e.recorded_at,
@@ -309,6 +348,7 @@ const ATTACHMENT_KINDS: &[&str] = &[
     "network_damage_recorded",
     "finding_recorded",
     "defect_reported",
+    "no_entry_recorded",
 ];
 
 /// Bytes and uploaded bytes of every attachment the device knows, by hex SHA-256.

@@ -1,6 +1,9 @@
 //! What the field app's forms send, and the events they become (each with a new record id).
 
-use heatcrew_protocol::{AttachmentRef, EventBody, FindingCategory, Position, Remedy, Severity};
+use heatcrew_protocol::{
+    AppointmentWindow, AttachmentRef, EventBody, FindingCategory, NoEntryKind, Position, Remedy,
+    RequestChannel, Severity, SignatureRefusal, Witness,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
@@ -16,7 +19,13 @@ pub struct DamageInput {
     pub remedy_detail: String,
     #[serde(default)]
     pub photos: Vec<AttachmentRef>,
-    pub customer_signature: AttachmentRef,
+    /// The customer's co-signature, or (refused / absent) `signature_refused` with the reason.
+    #[serde(default)]
+    #[ts(optional)]
+    pub customer_signature: Option<AttachmentRef>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub signature_refused: Option<SignatureRefusal>,
 }
 
 /// Damage to the network caused by the customer (`record_network_damage`).
@@ -26,7 +35,13 @@ pub struct NetworkDamageInput {
     pub cause: String,
     #[serde(default)]
     pub photos: Vec<AttachmentRef>,
-    pub customer_signature: AttachmentRef,
+    /// The customer's co-signature, or (refused / absent) `signature_refused` with the reason.
+    #[serde(default)]
+    #[ts(optional)]
+    pub customer_signature: Option<AttachmentRef>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub signature_refused: Option<SignatureRefusal>,
 }
 
 /// A heat-theft finding (`record_finding`).
@@ -63,6 +78,38 @@ pub struct AccidentInput {
     pub injuries: bool,
 }
 
+/// Not home / no entry at the door (`close_not_home`): recorded, then the visit closes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NoEntryInput {
+    pub outcome: NoEntryKind,
+    pub reason: String,
+    pub door_photo: AttachmentRef,
+    #[serde(default)]
+    pub witness: Option<Witness>,
+    /// The customer's preferred window, if they gave one (a note on the door, a call).
+    #[serde(default)]
+    pub reschedule: Option<RescheduleInput>,
+}
+
+/// The customer's request for another appointment (`request_reschedule`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RescheduleInput {
+    pub channel: RequestChannel,
+    pub preferred: AppointmentWindow,
+    #[serde(default)]
+    pub note: String,
+}
+
+impl RescheduleInput {
+    pub fn into_body(self) -> EventBody {
+        EventBody::RescheduleRequested {
+            channel: self.channel,
+            preferred: self.preferred,
+            note: self.note,
+        }
+    }
+}
+
 impl DamageInput {
     /// The event, with a new id for the damage record.
     pub fn into_body(self) -> EventBody {
@@ -74,6 +121,7 @@ impl DamageInput {
             remedy_detail: self.remedy_detail,
             photos: self.photos,
             customer_signature: self.customer_signature,
+            signature_refused: self.signature_refused,
         }
     }
 }
@@ -86,6 +134,7 @@ impl NetworkDamageInput {
             cause: self.cause,
             photos: self.photos,
             customer_signature: self.customer_signature,
+            signature_refused: self.signature_refused,
         }
     }
 }

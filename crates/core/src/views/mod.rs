@@ -16,11 +16,14 @@ pub mod inputs;
 pub mod types;
 
 pub use from_store::{idle_sync_status, job, job_view, outbox, session, today};
-pub use inputs::{AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput};
+pub use inputs::{
+    AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput,
+    RescheduleInput,
+};
 pub use types::{
-    CheckpointView, DamageView, DefectView, FindingView, JobSummary, JobView, NoticeView,
-    OfficeAckView, OutboxEntryView, RatingView, SessionView, SignatureView, StepStatus, StepView,
-    Today,
+    CheckpointView, DamageView, DefectView, FindingView, JobSummary, JobView, NoEntryView,
+    NoticeView, OfficeAckView, OutboxEntryView, RatingView, RescheduleView, SessionView,
+    SignatureView, StepStatus, StepView, Today,
 };
 // The app's edge refusals, where the shell has always found them.
 pub use crate::app_error::{AppError, sign_out_refusal};

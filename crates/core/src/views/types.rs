@@ -4,8 +4,9 @@ use crate::store::OutboxState;
 use chrono::{DateTime, NaiveDate, Utc};
 use heatcrew_protocol::sync::UserInfo;
 use heatcrew_protocol::{
-    AppointmentWindow, AttachmentRef, CheckpointKind, Customer, DeclineKind, JobKind, OutageNotice,
-    Position, ReadingSpec, Severity, Witness,
+    AppointmentWindow, AttachmentRef, CheckpointKind, Customer, DeclineKind, JobKind, NoEntryKind,
+    OutageNotice, Position, ReadingSpec, RequestChannel, Resolution, Severity, SignatureRefusal,
+    Signer, Witness,
 };
 use heatcrew_rules::Localized;
 use heatcrew_rules::sla::{Arrival, CheckpointState, Sla};
@@ -83,6 +84,9 @@ pub struct StepView {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SignatureView {
     Signed {
+        // Who signed: the customer, or the contractor on an acceptance inspection.
+        #[serde(default)]
+        signer: Signer,
         signer_name: String,
         image: AttachmentRef,
     },
@@ -147,6 +151,30 @@ pub struct DamageView {
     pub remedy: String,
     pub remedy_detail: String,
     pub photos: Vec<AttachmentRef>,
+    /// Co-signed by the customer; otherwise `signature_refused` says why not.
+    #[serde(default)]
+    pub signed: bool,
+    #[serde(default)]
+    pub signature_refused: Option<SignatureRefusal>,
+}
+
+/// Not home / no entry, as recorded at the door.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NoEntryView {
+    pub outcome: NoEntryKind,
+    pub reason: String,
+    pub door_photo: AttachmentRef,
+    pub witness: Option<Witness>,
+    pub at: DateTime<Utc>,
+}
+
+/// The customer's standing request for another appointment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RescheduleView {
+    pub channel: RequestChannel,
+    pub preferred: AppointmentWindow,
+    pub note: String,
+    pub at: DateTime<Utc>,
 }
 
 /// A job with everything the visit screens need.
@@ -168,6 +196,17 @@ pub struct JobView {
     /// the office took the alert, and when; empty until a pull brings one.
     #[serde(default)]
     pub office_acks: Vec<OfficeAckView>,
+    /// How the job closed (`resolved`, `follow_up_needed`, `no_entry`), once it has.
+    #[serde(default)]
+    pub closed_as: Option<Resolution>,
+    /// Not home / no entry may be recorded now: a visit to a home, open, not yet entered.
+    #[serde(default)]
+    pub can_record_no_entry: bool,
+    #[serde(default)]
+    pub no_entry: Option<NoEntryView>,
+    /// The last reschedule request, if the customer made one.
+    #[serde(default)]
+    pub reschedule: Option<RescheduleView>,
 }
 
 /// The office acknowledged an urgent record (调度已确认).
@@ -192,6 +231,11 @@ pub struct OutboxEntryView {
     pub job_id: Uuid,
     pub job_title: String,
     pub kind: String,
+    /// The checklist step the record belongs to (its id and title), if it names one.
+    #[serde(default)]
+    pub step: Option<String>,
+    #[serde(default)]
+    pub step_title: Option<Localized>,
     pub recorded_at: DateTime<Utc>,
     pub state: OutboxState,
     pub reason: Option<String>,

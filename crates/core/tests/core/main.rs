@@ -1,6 +1,8 @@
 //! heatcrew-core's integration tests, one test binary in a file per subject:
 //!
 //! - `rules`: the field rules as the device store applies them (nothing recorded on a refusal).
+//! - `outcomes`: not home at the door (closed in one transaction, refused after entry), reschedule
+//!   requests, the outbox naming each record's step.
 //! - `ranges`: the range check before recording; clocks over absurd office jobs.
 //! - `store`: the signed log and its projections: append-only, restarts, random actions.
 //! - `tampering`: `heatcrew-device verify` names every kind of tampering.
@@ -43,6 +45,7 @@ mod at_rest;
 mod crash;
 mod evidence;
 mod files;
+mod outcomes;
 mod projection;
 mod ranges;
 mod refresh;

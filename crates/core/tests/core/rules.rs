@@ -341,7 +341,8 @@ fn damage_to_property_needs_the_customers_co_signature_file() {
                 remedy: heatcrew_protocol::Remedy::Compensation,
                 remedy_detail: "赔偿200元".into(),
                 photos: vec![],
-                customer_signature: missing,
+                customer_signature: Some(missing),
+                signature_refused: None,
             },
         )
         .expect_err("signature file missing");

@@ -11,7 +11,12 @@ export type {
   DefectInput,
   ErrorCode,
   NetworkDamageInput,
+  NoEntryInput,
+  NoEntryKind,
+  RequestChannel,
+  RescheduleInput,
   Resolution,
+  SignatureRefusal,
   Severity,
   Witness,
 } from './types';
@@ -21,8 +26,9 @@ export type {
 export type FindingInput = Omit<FindingRecord, 'category'> & { category: string };
 export type SignatureOutcome = DeclineKind;
 export type DamageRemedy = Remedy;
-/** Who signs through the signature pad (the protocol's `Signer` also has `technician`, never sent by the UI). */
-export type Signer = 'customer' | 'witness';
+/** Who signs through the signature pad: the step's signer (`EvidenceSpec` `signature.signer`); the
+ *  protocol's `Signer` also has `technician`, never sent by the UI. */
+export type Signer = 'customer' | 'witness' | 'contractor';
 
 /** What every rejected command carries: `message` is shown (already localized), `code` is branched on. */
 export interface BackendError {

@@ -3,7 +3,7 @@
 // rejects with a BackendError `{code, message}`.
 import type { AttachmentRef, ErrorCode, JobView, Lang, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
 import { ERROR_MESSAGES } from './errorMessages';
-import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
+import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 export interface Backend {
   session(): Promise<Session | null>;
@@ -39,6 +39,10 @@ export interface Backend {
   reportDefect(jobId: string, defect: DefectInput): Promise<JobView>;
   reportAccident(accident: AccidentInput): Promise<JobView>;
   closeJob(jobId: string, resolution: Resolution, summary: string): Promise<JobView>;
+  /** Not home / no entry at the door: recorded with the door photo, and the visit closed. */
+  closeNotHome(jobId: string, noEntry: NoEntryInput): Promise<JobView>;
+  /** The customer's preferred window for another appointment (at the door or by phone). */
+  requestReschedule(jobId: string, request: RescheduleInput): Promise<JobView>;
 
   /** JPEG/PNG bytes of a small preview of an attachment. */
   thumbnail(sha256: string): Promise<ArrayBuffer>;

@@ -7,7 +7,10 @@
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 import type { Backend } from './backend';
 import type { AttachmentRef, CheckpointView, ErrorCode, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OfficeAckView, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
-import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
+import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
+import { FakeOutcomes } from './fake-outcomes';
+import { sha256Hex, sniffImage } from './fake-bytes';
+export { sniffImage };
 
 const L = (zh: string, en: string): Localized => ({ zh, en });
 const MIN = 60_000;
@@ -96,21 +99,6 @@ function err(code: ErrorCode, zh: string, en: string, lang: Lang): BackendError 
   return { code, message: lang === 'en' ? en : zh };
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-export function sniffImage(bytes: Uint8Array): string | null {
-  const b = bytes;
-  if (b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
-  if (b.length > 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
-  if (b.length > 12 && b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57 && b[9] === 0x45) return 'image/webp';
-  const head = new TextDecoder().decode(b.slice(0, 64)).trimStart();
-  if (head.startsWith('<svg')) return 'image/svg+xml';
-  return null;
-}
-
 /** What crossing IPC does to an argument: a JSON copy (also strips Svelte's reactive proxies). */
 const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
@@ -149,6 +137,7 @@ export class FakeBackend implements Backend {
   /** Acknowledgements the office gave, delivered to their jobs by the next sync (a pull). */
   private officeAcks: { job_id: string; ack: OfficeAckView }[] = [];
   private deliveredAcks = new Map<string, OfficeAckView[]>();
+  private outcomes = new FakeOutcomes();
 
   constructor(opts: FakeOptions = {}) {
     this.clock = opts.now ?? (() => Date.now());
@@ -262,7 +251,7 @@ export class FakeBackend implements Backend {
     if (png.length === 0) throw err('signature_empty', '签名为空，请客户签字', 'The signature is empty', this.lang);
     if (job.signature) throw err('already_signed', '签名已保存，不能更改', 'Already signed', this.lang);
     const image = await this.storeImage(png);
-    job.signature = { state: 'signed', signer_name: signerName, image };
+    job.signature = { state: 'signed', signer, signer_name: signerName, image };
     this.record(job, 'signature_captured', png.length);
     return this.view(job);
   }
@@ -295,7 +284,7 @@ export class FakeBackend implements Backend {
     const job = this.getJob(jobId);
     if (!damage.item.trim()) throw err('invalid_value', '请填写损坏物品', 'Name the damaged item', this.lang);
     damage = wire(damage);
-    job.damages.push({ id: newId('dmg'), item: damage.item, description: damage.description, remedy: damage.remedy, remedy_detail: damage.remedy_detail, photos: damage.photos });
+    job.damages.push({ id: newId('dmg'), item: damage.item, description: damage.description, remedy: damage.remedy, remedy_detail: damage.remedy_detail, photos: damage.photos, signed: !!damage.customer_signature, signature_refused: damage.signature_refused ?? null });
     this.record(job, 'damage_recorded', 0);
     return this.view(job);
   }
@@ -303,7 +292,7 @@ export class FakeBackend implements Backend {
     this.log('record_network_damage', { jobId, damage });
     const job = this.getJob(jobId);
     damage = wire(damage);
-    job.damages.push({ id: newId('net'), item: damage.equipment, description: damage.cause, remedy: 'customer_caused', remedy_detail: '', photos: damage.photos });
+    job.damages.push({ id: newId('net'), item: damage.equipment, description: damage.cause, remedy: 'customer_caused', remedy_detail: '', photos: damage.photos, signed: !!damage.customer_signature, signature_refused: damage.signature_refused ?? null });
     this.record(job, 'network_damage_recorded', 0);
     return this.view(job);
   }
@@ -372,7 +361,21 @@ export class FakeBackend implements Backend {
     if (blockers.length) throw err('cannot_close', blockers.map((b) => b.zh).join('；'), blockers.map((b) => b.en).join('; '), this.lang);
     job.summary.closed = true;
     job.summary.resolved_at = this.iso();
+    this.outcomes.closedAs(job, resolution);
     this.record(job, 'job_closed', 0);
+    return this.view(job);
+  }
+  async closeNotHome(jobId: string, noEntry: NoEntryInput) {
+    this.log('close_not_home', { jobId, noEntry: (noEntry = wire(noEntry)) });
+    const job = this.getJob(jobId);
+    for (const kind of this.outcomes.closeNotHome(job, noEntry, this.lang, this.iso())) this.record(job, kind, kind === 'no_entry_recorded' ? noEntry.door_photo.bytes : 0);
+    return this.view(job);
+  }
+  async requestReschedule(jobId: string, request: RescheduleInput) {
+    this.log('request_reschedule', { jobId, request: (request = wire(request)) });
+    const job = this.getJob(jobId);
+    this.outcomes.requestReschedule(job, request, this.lang, this.iso());
+    this.record(job, 'reschedule_requested', 0);
     return this.view(job);
   }
   async thumbnail(sha256: string) {
@@ -479,7 +482,7 @@ export class FakeBackend implements Backend {
       device_seq: ++this.seq,
       job_id: job.summary.id,
       job_title: job.summary.title,
-      kind,
+      kind, step: null, step_title: null,
       recorded_at: this.iso(),
       state: 'queued',
       reason: null,
@@ -556,6 +559,7 @@ export class FakeBackend implements Backend {
       can_close: blockers.length === 0,
       close_blockers: blockers,
       office_acks: clone(this.deliveredAcks.get(job.summary.id) ?? []),
+      ...this.outcomes.fields(job),
     };
   }
   private demoSession(office: string): Session {
@@ -679,7 +683,7 @@ export class FakeBackend implements Backend {
 
     const demoEntry = (job: FakeJob, kind: string, state: OutboxEntry['state'], total: number, sent: number, reason: string | null, agoMin: number) => {
       this.entries.push({
-        event_id: newId('evt'), device_seq: ++this.seq, job_id: job.summary.id, job_title: job.summary.title, kind,
+        event_id: newId('evt'), device_seq: ++this.seq, job_id: job.summary.id, job_title: job.summary.title, kind, step: null, step_title: null,
         recorded_at: new Date(now - agoMin * MIN).toISOString(), state, reason, bytes_total: total, bytes_sent: sent,
       });
     };

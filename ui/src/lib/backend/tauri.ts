@@ -5,7 +5,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toBackendError, type Backend } from './backend';
 import type { AttachmentRef, JobView, Lang, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
-import type { AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
+import type { AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 async function call<T>(
   command: string,
@@ -90,6 +90,12 @@ export class TauriBackend implements Backend {
   }
   closeJob(jobId: string, resolution: Resolution, summary: string) {
     return call<JobView>('close_job', { jobId, resolution, summary });
+  }
+  closeNotHome(jobId: string, noEntry: NoEntryInput) {
+    return call<JobView>('close_not_home', { jobId, noEntry });
+  }
+  requestReschedule(jobId: string, request: RescheduleInput) {
+    return call<JobView>('request_reschedule', { jobId, request });
   }
   thumbnail(sha256: string) {
     return call<ArrayBuffer>('thumbnail', { sha256 });

@@ -86,7 +86,11 @@ export type DamageInput = {
   remedy: Remedy,
   remedy_detail: string,
   photos: Array<AttachmentRef>,
-  customer_signature: AttachmentRef,
+  /**
+   * The customer's co-signature, or (refused / absent) `signature_refused` with the reason.
+   */
+  customer_signature?: AttachmentRef,
+  signature_refused?: SignatureRefusal,
 };
 
 export type DamageView = {
@@ -99,6 +103,11 @@ export type DamageView = {
   remedy: string,
   remedy_detail: string,
   photos: Array<AttachmentRef>,
+  /**
+   * Co-signed by the customer; otherwise `signature_refused` says why not.
+   */
+  signed: boolean,
+  signature_refused: SignatureRefusal | null,
 };
 
 /**
@@ -279,7 +288,7 @@ export type EvidenceSpec =
   | { "type": "text", key: string, label: Localized, required: boolean, multiline: boolean, }
   | { "type": "choice", key: string, label: Localized, required: boolean, options: Array<ChoiceOption>, }
   | { "type": "readings", specs: Array<ReadingSpec>, }
-  | { "type": "signature" }
+  | { "type": "signature", signer: Signer, }
   | { "type": "rating" }
   | { "type": "contact_card", phone: string, label: Localized, }
   | { "type": "confirm", label: Localized, }
@@ -374,6 +383,19 @@ export type JobView = {
    * the office took the alert, and when; empty until a pull brings one.
    */
   office_acks: Array<OfficeAckView>,
+  /**
+   * How the job closed (`resolved`, `follow_up_needed`, `no_entry`), once it has.
+   */
+  closed_as: Resolution | null,
+  /**
+   * Not home / no entry may be recorded now: a visit to a home, open, not yet entered.
+   */
+  can_record_no_entry: boolean,
+  no_entry: NoEntryView | null,
+  /**
+   * The last reschedule request, if the customer made one.
+   */
+  reschedule: RescheduleView | null,
 };
 
 /**
@@ -396,7 +418,41 @@ export type NetworkDamageInput = {
   equipment: string,
   cause: string,
   photos: Array<AttachmentRef>,
-  customer_signature: AttachmentRef,
+  /**
+   * The customer's co-signature, or (refused / absent) `signature_refused` with the reason.
+   */
+  customer_signature?: AttachmentRef,
+  signature_refused?: SignatureRefusal,
+};
+
+/**
+ * Not home / no entry at the door (`close_not_home`): recorded, then the visit closes.
+ */
+export type NoEntryInput = {
+  outcome: NoEntryKind,
+  reason: string,
+  door_photo: AttachmentRef,
+  witness: Witness | null,
+  /**
+   * The customer's preferred window, if they gave one (a note on the door, a call).
+   */
+  reschedule: RescheduleInput | null,
+};
+
+/**
+ * Why the technician could not get in, recorded at the door before entry.
+ */
+export type NoEntryKind = "not_home" | "entry_refused";
+
+/**
+ * Not home / no entry, as recorded at the door.
+ */
+export type NoEntryView = {
+  outcome: NoEntryKind,
+  reason: string,
+  door_photo: AttachmentRef,
+  witness: Witness | null,
+  at: string,
 };
 
 export type NoticeView = {
@@ -446,6 +502,11 @@ export type OutboxEntry = {
   job_id: string,
   job_title: string,
   kind: string,
+  /**
+   * The checklist step the record belongs to (its id and title), if it names one.
+   */
+  step: string | null,
+  step_title: Localized | null,
   recorded_at: string,
   state: OutboxState,
   reason: string | null,
@@ -502,9 +563,33 @@ export type ReadingSpec = {
 export type Remedy = "restore_original" | "equivalent" | "compensation";
 
 /**
+ * How a reschedule request reached the technician.
+ */
+export type RequestChannel = "door" | "phone";
+
+/**
+ * The customer's request for another appointment (`request_reschedule`).
+ */
+export type RescheduleInput = {
+  channel: RequestChannel,
+  preferred: Window,
+  note: string,
+};
+
+/**
+ * The customer's standing request for another appointment.
+ */
+export type RescheduleView = {
+  channel: RequestChannel,
+  preferred: Window,
+  note: string,
+  at: string,
+};
+
+/**
  * How a job ended.
  */
-export type Resolution = "resolved" | "follow_up_needed";
+export type Resolution = "resolved" | "follow_up_needed" | "no_entry";
 
 /**
  * Staff roles. Scope (which jobs a user may read and write) follows from the role and assignments.
@@ -526,11 +611,27 @@ export type Session = {
 export type Severity = "minor" | "major" | "critical";
 
 /**
+ * A co-signature that was not given (on a damage record), with the reason and a witness where
+ * there is one: as for the visit's signature ([`EventBody::SignatureDeclined`]).
+ */
+export type SignatureRefusal = {
+  outcome: DeclineKind,
+  reason: string,
+  witness: Witness | null,
+};
+
+/**
  * The customer's signature, or the recorded reason there is none.
  */
 export type SignatureView =
-  | { "state": "signed", signer_name: string, image: AttachmentRef, }
+  | { "state": "signed", signer: Signer, signer_name: string, image: AttachmentRef, }
   | { "state": "declined", outcome: DeclineKind, reason: string, witness: Witness | null, };
+
+/**
+ * Who signed, stored as such: the customer, the contractor whose work an acceptance inspection
+ * judges, a witness, or the technician.
+ */
+export type Signer = "customer" | "witness" | "technician" | "contractor";
 
 export type Sla =
   | { "state": "none" }

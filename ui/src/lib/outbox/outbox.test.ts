@@ -4,7 +4,7 @@ import type { ErrorCode, OutboxEntry, SyncStatus } from '../backend/types';
 import { ERROR_MESSAGES } from '../backend/errorMessages';
 
 const entry = (seq: number, job: string, state: OutboxEntry['state'], over: Partial<OutboxEntry> = {}): OutboxEntry => ({
-  event_id: `e${seq}`, device_seq: seq, job_id: job, job_title: `job ${job}`, kind: 'step_completed', recorded_at: '2026-11-27T08:00:00Z',
+  event_id: `e${seq}`, device_seq: seq, job_id: job, job_title: `job ${job}`, kind: 'step_completed', step: null, step_title: null, recorded_at: '2026-11-27T08:00:00Z',
   state, reason: null, bytes_total: 0, bytes_sent: 0, ...over,
 });
 

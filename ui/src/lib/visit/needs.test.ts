@@ -8,7 +8,7 @@ describe('evidenceNeeds', () => {
       { type: 'text', key: 'fault', label, required: true, multiline: true },
       { type: 'text', key: 'parts', label: { zh: '配件', en: 'Parts' }, required: false, multiline: false },
       { type: 'photos', min: 2, label: { zh: '照片', en: 'Photos' } },
-      { type: 'signature' },
+      { type: 'signature', signer: 'customer' },
       { type: 'confirm', label: { zh: '完成', en: 'Done' } },
     ]);
     expect(needs).toEqual([
@@ -21,7 +21,7 @@ describe('evidenceNeeds', () => {
     const specs = [
       { type: 'text', key: 'fault', label: { zh: '故障', en: 'Fault' }, required: true, multiline: true },
       { type: 'photos', min: 2, label: { zh: '照片', en: 'Photos' } },
-      { type: 'signature' },
+      { type: 'signature', signer: 'customer' },
       { type: 'rating' },
     ] as const;
     const met = evidenceNeeds([...specs], { photos: 2, signed: true, rated: false, notices: 0, checkpointsOpen: 0, text: { fault: ' ' }, states: {} }).map((n) => n.met);

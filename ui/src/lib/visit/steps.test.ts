@@ -74,7 +74,7 @@ describe('step evidence validation', () => {
     });
   });
   it('needs a signature or a recorded refusal, and a rating, before those steps are confirmed', () => {
-    const sig = step('signature', 'current', { evidence: [{ type: 'signature' }] });
+    const sig = step('signature', 'current', { evidence: [{ type: 'signature', signer: 'customer' }] });
     expect(validateStep(sig, emptyDraft(sig), { signature: null, rating: null, notices: [] })).toEqual([{ key: 'evidence.need_signature' }]);
     const declined = { state: 'declined', outcome: 'absent', reason: '无人', witness: null } as const;
     expect(validateStep(sig, emptyDraft(sig), { signature: declined, rating: null, notices: [] })).toEqual([]);
