@@ -397,6 +397,30 @@ fn nothing_in_the_repository_points_outside_it() {
     );
 }
 
+/// A merge once committed its conflict markers into the README and every check still passed.
+#[test]
+fn no_file_holds_a_merge_conflict_marker() {
+    let root = root();
+    // Built, so that this file does not hold them itself.
+    let markers = [format!("{} ", "<".repeat(7)), format!("{} ", ">".repeat(7))];
+    let mut found = Vec::new();
+    for rel in tree(&root) {
+        let Ok(text) = std::fs::read_to_string(root.join(&rel)) else {
+            continue; // a folder, or not text
+        };
+        for (n, line) in text.lines().enumerate() {
+            if markers.iter().any(|m| line.starts_with(m.as_str())) {
+                found.push(format!("{rel}:{}", n + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "merge conflict markers are committed here:\n{}",
+        found.join("\n")
+    );
+}
+
 #[test]
 fn the_checker_finds_a_path_that_is_not_there_and_accepts_one_that_is() {
     let root = root();
