@@ -572,3 +572,76 @@ fn unknown_jobs_and_malformed_arguments_answer_with_code_and_message() {
         "malformed commands record nothing"
     );
 }
+
+/// Issue 12's last piece: the office's acknowledgement of an urgent record reaches the field app's
+/// job list (the Today card), not only the job page, through the real commands: an accident
+/// reported over IPC goes up, the dispatcher acknowledges the alert at the office, and after the
+/// next sync `today` and `job` both carry who took it.
+#[test]
+fn an_office_acknowledgement_shows_on_the_today_card_and_the_job_page() {
+    let office = LoopbackOffice::start();
+    let device = Device::open();
+    device.sign_in(&office, "zhangwei");
+    let reported: JobView = device.call(
+        "report_accident",
+        json!({"accident": {"description": "井盖缺失，热水外溢", "measures_taken": "设置围挡",
+            "position": {"lat": 39.91, "lon": 116.4, "description": "幸福路12号门前"}}}),
+    );
+    let job_id = reported.summary.id;
+    assert!(
+        reported.summary.office_acks.is_empty(),
+        "nobody at the office has seen it yet"
+    );
+    wait_until("the accident reaches the office", || {
+        device.call::<SyncStatus>("sync_now", json!({}));
+        office
+            .accepted_event_kinds(job_id)
+            .contains(&"accident_reported".to_owned())
+    });
+
+    let dispatcher = office
+        .runtime
+        .block_on(office.office.staff_token("zhaomin", DEMO_PASSWORD));
+    let (status, alerts) = office
+        .runtime
+        .block_on(office.office.get_json("/api/v1/console/alerts", &dispatcher));
+    assert!(status.is_success(), "the console lists alerts: {status}");
+    let alert_id = alerts
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["job_id"] == json!(job_id)))
+        .and_then(|x| x["id"].as_str())
+        .unwrap_or_else(|| panic!("the accident raised an alert: {alerts}"))
+        .to_owned();
+    let (status, _) = office.runtime.block_on(office.office.post_json(
+        &format!("/api/v1/console/alerts/{alert_id}/ack"),
+        Some(&dispatcher),
+        &json!({}),
+    ));
+    assert!(status.is_success(), "the dispatcher acknowledges: {status}");
+
+    wait_until("the acknowledgement reaches the Today card", || {
+        device.call::<SyncStatus>("sync_now", json!({}));
+        let today: Today = device.call("today", json!({}));
+        today
+            .jobs
+            .iter()
+            .any(|j| j.id == job_id && !j.office_acks.is_empty())
+    });
+    let today: Today = device.call("today", json!({}));
+    let card = today.jobs.iter().find(|j| j.id == job_id).expect("the card");
+    assert_eq!(card.office_acks.len(), 1, "one acknowledgement: {card:?}");
+    assert_eq!(
+        card.office_acks[0].acknowledged_by, "赵敏",
+        "the card says who at the office took it"
+    );
+    assert_eq!(
+        card.office_acks[0].event_id.to_string(),
+        alert_id,
+        "of the accident report"
+    );
+    assert_eq!(
+        device.job(job_id).office_acks,
+        card.office_acks,
+        "the job page says the same"
+    );
+}

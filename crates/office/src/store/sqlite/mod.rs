@@ -8,13 +8,14 @@
 //! [`OfficeStore`](super::OfficeStore) has a file of its own: `accounts.rs` (users, crews),
 //! `enrolment.rs` (devices, sessions, enrolment challenges), `ledger.rs` (push, pull, stored events,
 //! the change feed), `evidence.rs` (the office's Merkle log and tree heads),
-//! `jobs.rs`, `network.rs` (patrol routes, outages), `attachments.rs`, `reports.rs`, `alerts.rs`. The schema is
+//! `jobs.rs`, `network.rs` (patrol routes, outages), `attachments.rs`, `reports.rs`, `alerts.rs`, `clock_jumps.rs` (jumps devices saw in their own clocks). The schema is
 //! in `migrations/`.
 
 mod accounts;
 mod alerts;
 mod attachments;
 mod audit;
+mod clock_jumps;
 mod enrolment;
 mod evidence;
 mod jobs;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_upload_sessions.sql"),
     include_str!("migrations/0007_alerts.sql"),
     include_str!("migrations/0008_totp_last_step.sql"),
+    include_str!("migrations/0013_device_clock_jumps.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -382,7 +384,8 @@ mod tests {
                 "ac4e2615a7e0cd57b9d74449b95cb6f61fc56129cb144f472af0f9b3c3cd022e",
                 "768effe0c85543963e75dbede036f3edcb36c8798cf7c69157177c90d5380f5b",
                 "94c7b716c2cb39dc23185af5e5cb320cebedd1d7e2633896841a989fbdef5c24",
-                "2e2fed70fd4d4222432ee0cb3bb590ef5b81f7c0515f51d097b06518a5264c8b"
+                "2e2fed70fd4d4222432ee0cb3bb590ef5b81f7c0515f51d097b06518a5264c8b",
+                "954e902631471e5842e474424951ad9162c191094c47c578e9d8901f80b797e4"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
