@@ -400,7 +400,10 @@ async fn job_for(office: &TestOffice, assignee: &str, i: usize) -> uuid::Uuid {
                 "window": d.window, "assignee": office.user_id(assignee)}),
         )
         .await;
-    assert!(status.is_success(), "the dispatcher creates a job: {status} {job}");
+    assert!(
+        status.is_success(),
+        "the dispatcher creates a job: {status} {job}"
+    );
     uuid::Uuid::parse_str(job["id"].as_str().expect("id")).expect("uuid")
 }
 
@@ -433,7 +436,10 @@ async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
             &json!({"shared": true}),
         )
         .await;
-    assert!(status.is_success(), "the admin marks the phone shared: {status} {body}");
+    assert!(
+        status.is_success(),
+        "the admin marks the phone shared: {status} {body}"
+    );
     Syncer::new(store.clone())
         .sync_once()
         .await
@@ -459,14 +465,30 @@ async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
             .push(&session.access_token, &PushRequest { events: batch })
             .await
             .expect("push");
-        store.lock().unwrap().apply_push(&resp.body.results).unwrap();
+        store
+            .lock()
+            .unwrap()
+            .apply_push(&resp.body.results)
+            .unwrap();
     }
     let photos: Vec<_> = store.lock().unwrap().pending_attachments().unwrap();
-    assert!(photos.len() >= 2, "the visit's photos wait: {}", photos.len());
+    assert!(
+        photos.len() >= 2,
+        "the visit's photos wait: {}",
+        photos.len()
+    );
     let today = views::today(&store.lock().unwrap()).unwrap();
-    let card = today.jobs.iter().find(|j| j.id == a_job).expect("tech_a's job");
+    let card = today
+        .jobs
+        .iter()
+        .find(|j| j.id == a_job)
+        .expect("tech_a's job");
     assert_eq!(card.pending_records, 0, "every record is at the office");
-    assert_eq!(card.photos_pending as usize, photos.len(), "but the job says photos pending");
+    assert_eq!(
+        card.photos_pending as usize,
+        photos.len(),
+        "but the job says photos pending"
+    );
     assert_eq!(
         card.photo_bytes_pending,
         photos.iter().map(|p| p.bytes).sum::<u64>(),
@@ -489,13 +511,26 @@ async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
         .sync_once()
         .await
         .expect("tech_b's sync uploads the waiting photos without a 403 and pulls");
-    assert_eq!(report.attachments as usize, photos.len(), "every photo went up: {report:?}");
+    assert_eq!(
+        report.attachments as usize,
+        photos.len(),
+        "every photo went up: {report:?}"
+    );
     assert!(
-        store.lock().unwrap().pending_attachments().unwrap().is_empty(),
+        store
+            .lock()
+            .unwrap()
+            .pending_attachments()
+            .unwrap()
+            .is_empty(),
         "nothing waits on the phone"
     );
     for p in &photos {
-        let row = office.store().attachment(p.sha256).unwrap().expect("at the office");
+        let row = office
+            .store()
+            .attachment(p.sha256)
+            .unwrap()
+            .expect("at the office");
         assert!(row.complete, "photo {} is complete at the office", p.sha256);
     }
     assert!(
@@ -585,5 +620,4 @@ async fn a_stuck_photo_or_a_stale_token_never_keeps_new_work_from_being_pulled()
         vec![photo],
         "only the stuck photo waits; the others went up"
     );
-
 }

@@ -602,9 +602,11 @@ fn an_office_acknowledgement_shows_on_the_today_card_and_the_job_page() {
     let dispatcher = office
         .runtime
         .block_on(office.office.staff_token("zhaomin", DEMO_PASSWORD));
-    let (status, alerts) = office
-        .runtime
-        .block_on(office.office.get_json("/api/v1/console/alerts", &dispatcher));
+    let (status, alerts) = office.runtime.block_on(
+        office
+            .office
+            .get_json("/api/v1/console/alerts", &dispatcher),
+    );
     assert!(status.is_success(), "the console lists alerts: {status}");
     let alert_id = alerts
         .as_array()
@@ -628,7 +630,11 @@ fn an_office_acknowledgement_shows_on_the_today_card_and_the_job_page() {
             .any(|j| j.id == job_id && !j.office_acks.is_empty())
     });
     let today: Today = device.call("today", json!({}));
-    let card = today.jobs.iter().find(|j| j.id == job_id).expect("the card");
+    let card = today
+        .jobs
+        .iter()
+        .find(|j| j.id == job_id)
+        .expect("the card");
     assert_eq!(card.office_acks.len(), 1, "one acknowledgement: {card:?}");
     assert_eq!(
         card.office_acks[0].acknowledged_by, "赵敏",

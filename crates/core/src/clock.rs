@@ -245,11 +245,9 @@ fn save(store: &mut Store, now: &Reading, jump: Option<&ClockJump>) -> Result<()
 impl Store {
     /// Office clock minus device clock, from the last office answer (shifted by any jump since).
     pub fn office_offset_ms(&self) -> Result<i64> {
-        Ok(self.connection().query_row(
-            "SELECT clock_offset_ms FROM sync_state",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self
+            .connection()
+            .query_row("SELECT clock_offset_ms FROM sync_state", [], |r| r.get(0))?)
     }
 
     /// Now as the office would say: the device clock corrected by the last known offset. What
@@ -342,7 +340,11 @@ mod tests {
     #[test]
     fn a_jump_either_way_is_measured_by_the_monotonic_clock() {
         let fwd = judge(&reading(0, "b", 100), &reading(72 * 3600 + 60, "b", 160)).expect("jump");
-        assert_eq!(fwd.jump_ms, 72 * 3600 * 1000, "72 h forward, beyond the minute that passed");
+        assert_eq!(
+            fwd.jump_ms,
+            72 * 3600 * 1000,
+            "72 h forward, beyond the minute that passed"
+        );
         assert!(!fwd.rebooted, "same boot: measured exactly");
         let back = judge(&reading(0, "b", 100), &reading(-3600 + 10, "b", 110)).expect("jump");
         assert_eq!(back.jump_ms, -3600 * 1000, "an hour back");

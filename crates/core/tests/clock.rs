@@ -76,7 +76,10 @@ async fn dispatch(office: &TestOffice) -> (Uuid, DateTime<Utc>) {
                 "assignee": office.user_id("tech_a")}),
         )
         .await;
-    assert!(status.is_success(), "the dispatcher creates a job: {status} {job}");
+    assert!(
+        status.is_success(),
+        "the dispatcher creates a job: {status} {job}"
+    );
     (
         Uuid::parse_str(job["id"].as_str().expect("id")).expect("uuid"),
         reported_at,
@@ -86,7 +89,11 @@ async fn dispatch(office: &TestOffice) -> (Uuid, DateTime<Utc>) {
 /// Minutes left on the job's 4-hour clock, as the job list computes them from `Today::now`.
 fn minutes_left(store: &Store, job_id: Uuid) -> i64 {
     let today = views::today(store).expect("today");
-    let job = today.jobs.iter().find(|j| j.id == job_id).expect("the job is listed");
+    let job = today
+        .jobs
+        .iter()
+        .find(|j| j.id == job_id)
+        .expect("the job is listed");
     match job.sla {
         Sla::OnTrack { due_at } | Sla::AtRisk { due_at } | Sla::Breached { due_at } => {
             (due_at - today.now).num_minutes()
@@ -123,7 +130,11 @@ async fn a_device_clock_72_hours_off_shows_the_offices_countdowns_and_reports_it
             "the raw device clock would say the job is {} minutes late: it is 72 h ahead",
             -raw_left
         );
-        assert_near("Today.now is the office's now", views::today(&s).unwrap().now, Utc::now());
+        assert_near(
+            "Today.now is the office's now",
+            views::today(&s).unwrap().now,
+            Utc::now(),
+        );
         let left = minutes_left(&s, job_id);
         assert!(
             (208..=210).contains(&left),
@@ -135,7 +146,10 @@ async fn a_device_clock_72_hours_off_shows_the_offices_countdowns_and_reports_it
             "deadlines and notice dates use today's date, not the one in three days"
         );
         assert!(
-            matches!(views::job(&s, job_id).unwrap().summary.sla, Sla::OnTrack { .. }),
+            matches!(
+                views::job(&s, job_id).unwrap().summary.sla,
+                Sla::OnTrack { .. }
+            ),
             "the job page's clock is on track, not breached by the phone's wrong clock"
         );
     }
@@ -143,7 +157,10 @@ async fn a_device_clock_72_hours_off_shows_the_offices_countdowns_and_reports_it
     // Someone sets the phone's clock right (−72 h): the monotonic clock sees the jump at once,
     // before any office answer.
     phone.set_clock_by(-H72);
-    let jump = syncer.check_clock().expect("check").expect("a jump is seen");
+    let jump = syncer
+        .check_clock()
+        .expect("check")
+        .expect("a jump is seen");
     assert!(
         (jump.jump_ms + H72).abs() < 2_000 && !jump.rebooted,
         "a 72 h backward jump measured against the monotonic clock: {jump:?}"
@@ -156,12 +173,22 @@ async fn a_device_clock_72_hours_off_shows_the_offices_countdowns_and_reports_it
             (208..=210).contains(&left),
             "the countdown did not move with the phone's clock: {left} min"
         );
-        assert_eq!(s.unreported_clock_jumps().unwrap().len(), 1, "kept until reported");
+        assert_eq!(
+            s.unreported_clock_jumps().unwrap().len(),
+            1,
+            "kept until reported"
+        );
     }
     // And an hour forward: also a jump.
     phone.set_clock_by(3_600_000);
-    let fwd = syncer.check_clock().expect("check").expect("a forward jump");
-    assert!((fwd.jump_ms - 3_600_000).abs() < 2_000, "an hour forward: {fwd:?}");
+    let fwd = syncer
+        .check_clock()
+        .expect("check")
+        .expect("a forward jump");
+    assert!(
+        (fwd.jump_ms - 3_600_000).abs() < 2_000,
+        "an hour forward: {fwd:?}"
+    );
     let left = minutes_left(&store.lock().unwrap(), job_id);
     assert!(
         (207..=210).contains(&left),
@@ -173,17 +200,28 @@ async fn a_device_clock_72_hours_off_shows_the_offices_countdowns_and_reports_it
     syncer.sync_once().await.expect("sync again");
     let device_id = store.lock().unwrap().device_id();
     assert!(
-        store.lock().unwrap().unreported_clock_jumps().unwrap().is_empty(),
+        store
+            .lock()
+            .unwrap()
+            .unreported_clock_jumps()
+            .unwrap()
+            .is_empty(),
         "the office acknowledged the jumps"
     );
     let admin = office.staff_token("admin", PASSWORD).await;
     let (status, jumps) = office
         .get_json(&format!("/api/v1/devices/{device_id}/clock-jumps"), &admin)
         .await;
-    assert!(status.is_success(), "staff read a device's clock jumps: {status} {jumps}");
+    assert!(
+        status.is_success(),
+        "staff read a device's clock jumps: {status} {jumps}"
+    );
     let jumps = jumps.as_array().expect("a list");
     assert_eq!(jumps.len(), 2, "both jumps, each once: {jumps:?}");
-    let sizes: Vec<i64> = jumps.iter().map(|j| j["jump_ms"].as_i64().unwrap()).collect();
+    let sizes: Vec<i64> = jumps
+        .iter()
+        .map(|j| j["jump_ms"].as_i64().unwrap())
+        .collect();
     assert!(
         sizes.iter().any(|&ms| (ms + H72).abs() < 2_000)
             && sizes.iter().any(|&ms| (ms - 3_600_000).abs() < 2_000),
@@ -199,7 +237,11 @@ async fn a_device_clock_72_hours_off_shows_the_offices_countdowns_and_reports_it
     let (status, _) = office
         .get_json(&format!("/api/v1/devices/{device_id}/clock-jumps"), &tech)
         .await;
-    assert_eq!(status.as_u16(), 403, "a technician cannot read the office's device pages");
+    assert_eq!(
+        status.as_u16(),
+        403,
+        "a technician cannot read the office's device pages"
+    );
 }
 
 #[test]
@@ -210,14 +252,21 @@ fn a_jump_while_the_app_was_closed_is_measured_from_the_kept_reading() {
     {
         let mut store = Store::open_with_clock(&db, phone.wall()).expect("open");
         let mut watch = ClockWatch::new(phone.mono("boot-1"));
-        assert_eq!(watch.check(&mut store).unwrap(), None, "the first reading is kept");
+        assert_eq!(
+            watch.check(&mut store).unwrap(),
+            None,
+            "the first reading is kept"
+        );
     }
     // The app is closed; 10 minutes pass and the clock is set 5 hours back; same boot.
     phone.pass(600_000);
     phone.set_clock_by(-5 * 3_600_000);
     let mut store = Store::open_with_clock(&db, phone.wall()).expect("reopen");
     let mut watch = ClockWatch::new(phone.mono("boot-1"));
-    let jump = watch.check(&mut store).unwrap().expect("seen at the next start");
+    let jump = watch
+        .check(&mut store)
+        .unwrap()
+        .expect("seen at the next start");
     assert!(
         (jump.jump_ms + 5 * 3_600_000).abs() < 2_000 && !jump.rebooted,
         "five hours back, measured exactly: {jump:?}"
@@ -234,12 +283,19 @@ fn a_jump_while_the_app_was_closed_is_measured_from_the_kept_reading() {
     phone.set_clock_by(24 * 3_600_000);
     let mut store = Store::open_with_clock(&db, phone.wall()).expect("reopen");
     let mut watch = ClockWatch::new(phone.mono("boot-2"));
-    assert_eq!(watch.check(&mut store).unwrap(), None, "forward across a reboot: unseen");
+    assert_eq!(
+        watch.check(&mut store).unwrap(),
+        None,
+        "forward across a reboot: unseen"
+    );
     drop(store);
     phone.set_clock_by(-48 * 3_600_000);
     let mut store = Store::open_with_clock(&db, phone.wall()).expect("reopen");
     let mut watch = ClockWatch::new(phone.mono("boot-3"));
-    let back = watch.check(&mut store).unwrap().expect("backward across a reboot");
+    let back = watch
+        .check(&mut store)
+        .unwrap()
+        .expect("backward across a reboot");
     assert!(back.rebooted, "flagged as seen across a restart: {back:?}");
     assert_eq!(store.clock_jumps().unwrap().len(), 2, "both jumps are kept");
 }

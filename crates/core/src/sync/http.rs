@@ -4,9 +4,8 @@
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::sync::{
     AttachmentCreate, AttachmentStatus, ChallengeRequest, ChallengeResponse, ClockJumpAck,
-    ClockJumpReport, ErrorBody,
-    LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse, RefreshRequest,
-    UPLOAD_OFFSET_HEADER,
+    ClockJumpReport, ErrorBody, LoginRequest, LoginResponse, PullResponse, PushRequest,
+    PushResponse, RefreshRequest, UPLOAD_OFFSET_HEADER,
 };
 use heatcrew_protocol::{
     DEVICE_TIME_HEADER, Digest, ErrorCode, PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER,

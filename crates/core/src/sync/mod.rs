@@ -269,7 +269,9 @@ impl Syncer {
     /// Look for a jump of the device clock since the last check (see `crate::clock`).
     pub fn check_clock(&self) -> Result<Option<crate::clock::ClockJump>, SyncError> {
         let mut watch = self.clock.lock().unwrap_or_else(|p| p.into_inner());
-        watch.check(&mut lock(&self.store)).map_err(SyncError::local)
+        watch
+            .check(&mut lock(&self.store))
+            .map_err(SyncError::local)
     }
 
     async fn pass(&self) -> Result<SyncReport, SyncError> {
@@ -317,7 +319,11 @@ impl Syncer {
 
     /// Tell the office of clock jumps it has not stored yet. An office that does not know the
     /// endpoint (older than the device) is not an error: the jumps wait for one that does.
-    async fn report_clock_jumps(&self, api: &OfficeApi, session: &Session) -> Result<(), SyncError> {
+    async fn report_clock_jumps(
+        &self,
+        api: &OfficeApi,
+        session: &Session,
+    ) -> Result<(), SyncError> {
         let jumps = lock(&self.store)
             .unreported_clock_jumps()
             .map_err(SyncError::local)?;
