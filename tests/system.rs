@@ -9,7 +9,7 @@ use heatcrew_protocol::sync::{PushRequest, Role};
 use heatcrew_sim::{DispatchApi, SimConfig, SimResult};
 use heatcrew_testkit::fault_proxy::{FaultProxy, Faults};
 use heatcrew_testkit::office_process::{self, OfficeProcess};
-use heatcrew_testkit::{DEMO_PASSWORD, TestDevice, TestOffice};
+use heatcrew_testkit::{DEMO_PASSWORD, PASSWORD, TestDevice, TestOffice};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -382,5 +382,242 @@ async fn a_device_keeps_unsynced_records_through_sign_out_and_revocation() {
         report.pushed + report.rejected,
         1,
         "the office answered the record made before the reassignment"
+    );
+}
+
+// ------------------------------------------------ a crew's shared phone (issue 15, point 7)
+
+/// A home repair job for `assignee`, created by the dispatcher.
+async fn job_for(office: &TestOffice, assignee: &str, i: usize) -> uuid::Uuid {
+    let token = office.staff_token("dispatch", PASSWORD).await;
+    let d = demo::home_repair_job(i, None);
+    let (status, job) = office
+        .post_json(
+            "/api/v1/jobs",
+            Some(&token),
+            &json!({"kind": "home_repair", "fault": d.title, "customer": d.customer,
+                "reported_at": chrono::Utc::now() - chrono::Duration::minutes(20),
+                "window": d.window, "assignee": office.user_id(assignee)}),
+        )
+        .await;
+    assert!(
+        status.is_success(),
+        "the dispatcher creates a job: {status} {job}"
+    );
+    uuid::Uuid::parse_str(job["id"].as_str().expect("id")).expect("uuid")
+}
+
+/// Two technicians on one phone that an admin marked shared: the first one's records went up but
+/// the signal dropped before their photos, and the second signs in. The second one's sync uploads
+/// the first one's photos (no 403: the device pushed the records that reference them) and pulls
+/// the second one's jobs; everything arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
+    use heatcrew_core::sync::{self, OfficeApi, Syncer};
+    use heatcrew_core::views::{self, AppError};
+    use std::sync::{Arc, Mutex};
+
+    let office = TestOffice::start().await;
+    let a_job = job_for(&office, "tech_a", 0).await;
+    let b_job = job_for(&office, "tech_b", 1).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Arc::new(Mutex::new(
+        Store::open(dir.path().join("device.db")).expect("open the device store"),
+    ));
+    sync::login(&store, &office.url(), "tech_a", PASSWORD)
+        .await
+        .expect("tech_a signs in");
+    let device_id = store.lock().unwrap().device_id();
+    let admin = office.staff_token("admin", PASSWORD).await;
+    let (status, body) = office
+        .post_json(
+            &format!("/api/v1/devices/{device_id}/shared"),
+            Some(&admin),
+            &json!({"shared": true}),
+        )
+        .await;
+    assert!(
+        status.is_success(),
+        "the admin marks the phone shared: {status} {body}"
+    );
+    Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_a's first sync");
+
+    // tech_a's visit with photos; the records reach the office, the photos do not yet (the push
+    // is the sync client's own request, then the signal drops).
+    {
+        let mut s = store.lock().unwrap();
+        let job = s.job(a_job).unwrap().expect("pulled").job;
+        let mut images = |label: &str, n: u32| demo::generated_png(&format!("shared/{label}"), n);
+        demo::home_repair_visit(&mut s, &mut images, &job, demo::VisitScript::Signed)
+            .expect("tech_a's visit");
+    }
+    let session = store.lock().unwrap().session().unwrap().expect("session");
+    let api = OfficeApi::new(&office.url()).expect("client");
+    loop {
+        let batch = store.lock().unwrap().pending_push(1000, 3 << 20).unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        let resp = api
+            .push(&session.access_token, &PushRequest { events: batch })
+            .await
+            .expect("push");
+        store
+            .lock()
+            .unwrap()
+            .apply_push(&resp.body.results)
+            .unwrap();
+    }
+    let photos: Vec<_> = store.lock().unwrap().pending_attachments().unwrap();
+    assert!(
+        photos.len() >= 2,
+        "the visit's photos wait: {}",
+        photos.len()
+    );
+    let today = views::today(&store.lock().unwrap()).unwrap();
+    let card = today
+        .jobs
+        .iter()
+        .find(|j| j.id == a_job)
+        .expect("tech_a's job");
+    assert_eq!(card.pending_records, 0, "every record is at the office");
+    assert_eq!(
+        card.photos_pending as usize,
+        photos.len(),
+        "but the job says photos pending"
+    );
+    assert_eq!(
+        card.photo_bytes_pending,
+        photos.iter().map(|p| p.bytes).sum::<u64>(),
+        "with the bytes to go"
+    );
+    assert!(
+        matches!(
+            views::sign_out_refusal(&store.lock().unwrap(), false).unwrap(),
+            Some(AppError::UnsyncedPhotos { .. })
+        ),
+        "signing out waits for the photos too"
+    );
+
+    // The phone is handed over anyway (forced sign-out keeps everything), tech_b signs in.
+    store.lock().unwrap().sign_out().expect("sign out");
+    sync::login(&store, &office.url(), "tech_b", PASSWORD)
+        .await
+        .expect("tech_b signs in on the shared phone");
+    let report = Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_b's sync uploads the waiting photos without a 403 and pulls");
+    assert_eq!(
+        report.attachments as usize,
+        photos.len(),
+        "every photo went up: {report:?}"
+    );
+    assert!(
+        store
+            .lock()
+            .unwrap()
+            .pending_attachments()
+            .unwrap()
+            .is_empty(),
+        "nothing waits on the phone"
+    );
+    for p in &photos {
+        let row = office
+            .store()
+            .attachment(p.sha256)
+            .unwrap()
+            .expect("at the office");
+        assert!(row.complete, "photo {} is complete at the office", p.sha256);
+    }
+    assert!(
+        store.lock().unwrap().job(b_job).unwrap().is_some(),
+        "tech_b received their job"
+    );
+    let today = views::today(&store.lock().unwrap()).unwrap();
+    let card = today.jobs.iter().find(|j| j.id == a_job);
+    assert!(
+        card.is_none_or(|c| c.photos_pending == 0),
+        "no photos pending any more"
+    );
+}
+
+/// A photo that cannot go up (its file is gone from the phone) never keeps new work from being
+/// pulled, and the sync pass still says what is wrong; a pull after an access token the office no
+/// longer takes refreshes and pulls even with nothing to push.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_photo_or_a_stale_token_never_keeps_new_work_from_being_pulled() {
+    use heatcrew_core::sync::{self, Syncer};
+    use std::sync::{Arc, Mutex};
+
+    let office = TestOffice::start().await;
+    let a_job = job_for(&office, "tech_a", 0).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Arc::new(Mutex::new(
+        Store::open(dir.path().join("device.db")).expect("open"),
+    ));
+    sync::login(&store, &office.url(), "tech_a", PASSWORD)
+        .await
+        .expect("sign in");
+    let syncer = Syncer::new(store.clone());
+    syncer.sync_once().await.expect("first sync");
+
+    // An access token the office does not take (expired early, or replaced): nothing to push and
+    // no photo, so the pull is the first to hear 401; the pass refreshes and pulls.
+    {
+        let mut s = store.lock().unwrap();
+        let mut session = s.session().unwrap().expect("session");
+        session.access_token = "not-a-token-the-office-knows".into();
+        s.save_session(&session).unwrap();
+    }
+    let second = job_for(&office, "tech_a", 2).await;
+    syncer
+        .sync_once()
+        .await
+        .expect("the pass refreshes the token after the pull's 401");
+    assert!(
+        store.lock().unwrap().job(second).unwrap().is_some(),
+        "the pull brought the new job"
+    );
+
+    let photo = {
+        let mut s = store.lock().unwrap();
+        let job = s.job(a_job).unwrap().expect("pulled").job;
+        let mut images = |label: &str, n: u32| demo::generated_png(&format!("stuck/{label}"), n);
+        demo::home_repair_visit(&mut s, &mut images, &job, demo::VisitScript::Signed)
+            .expect("visit");
+        let first = s.events().unwrap().into_iter().find_map(|e| {
+            heatcrew_protocol::EventBody::from_parts(&e.unsigned.kind, &e.unsigned.payload)
+                .ok()?
+                .attachments()
+                .first()
+                .map(|a| a.sha256)
+        });
+        let sha = first.expect("the visit has a photo");
+        std::fs::remove_file(s.files().path(&sha)).expect("the photo's file goes missing");
+        sha
+    };
+    let new_job = job_for(&office, "tech_a", 1).await;
+    let err = syncer
+        .sync_once()
+        .await
+        .expect_err("the missing photo is reported");
+    assert_eq!(
+        err.code(),
+        heatcrew_protocol::ErrorCode::FileMissing,
+        "the pass names the stuck photo: {err}"
+    );
+    assert!(
+        store.lock().unwrap().job(new_job).unwrap().is_some(),
+        "the new job was pulled anyway"
+    );
+    let waiting: Vec<_> = store.lock().unwrap().pending_attachments().unwrap();
+    assert_eq!(
+        waiting.iter().map(|p| p.sha256).collect::<Vec<_>>(),
+        vec![photo],
+        "only the stuck photo waits; the others went up"
     );
 }

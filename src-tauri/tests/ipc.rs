@@ -573,66 +573,84 @@ fn unknown_jobs_and_malformed_arguments_answer_with_code_and_message() {
     );
 }
 
+/// Issue 12's last piece: the office's acknowledgement of an urgent record reaches the field app's
+/// job list (the Today card), not only the job page, through the real commands: an accident
+/// reported over IPC goes up, the dispatcher acknowledges the alert at the office, and after the
+/// next sync `today` and `job` both carry who took it.
 #[test]
-fn not_home_through_ipc_closes_the_visit_and_reaches_the_office() {
+fn an_office_acknowledgement_shows_on_the_today_card_and_the_job_page() {
     let office = LoopbackOffice::start();
     let device = Device::open();
     device.sign_in(&office, "zhangwei");
-    let job_id = device.first_home_repair().summary.id;
-    while current_step(&device.job(job_id)) != "knock_consent" {
-        device.confirm_step(job_id, current_step(&device.job(job_id)));
-    }
-    let (door, _) = heatcrew_core::demo::generated_png("the door", 1);
-    let door_photo: Value = device
-        .send("stage_photo", InvokeBody::Raw(door), &[])
-        .unwrap_or_else(|e| panic!("stage_photo failed: {e}"))
-        .deserialize()
-        .expect("stage_photo answers with the attachment");
-    let bad = device.refusal(
-        "close_not_home",
-        InvokeBody::Json(json!({"jobId": job_id, "noEntry": {"outcome": "not_home"}})),
-        &[],
+    let reported: JobView = device.call(
+        "report_accident",
+        json!({"accident": {"description": "井盖缺失，热水外溢", "measures_taken": "设置围挡",
+            "position": {"lat": 39.91, "lon": 116.4, "description": "幸福路12号门前"}}}),
     );
-    assert_eq!(
-        bad.code, "bad_request",
-        "a door record without its fields: {bad:?}"
-    );
-    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
-    let no_entry = json!({
-        "outcome": "not_home", "reason": "敲门无人应答", "door_photo": door_photo,
-        "witness": {"name": "李物业", "phone": "13900000000"},
-        "reschedule": {"channel": "door", "note": "下午在家",
-            "preferred": {"start": tomorrow, "end": tomorrow + chrono::Duration::hours(2)}},
-    });
-    let closed: JobView = device.call(
-        "close_not_home",
-        json!({"jobId": job_id, "noEntry": no_entry}),
-    );
-    assert_eq!(
-        closed.closed_as,
-        Some(heatcrew_protocol::Resolution::NoEntry),
-        "the visit closes as no entry"
-    );
+    let job_id = reported.summary.id;
     assert!(
-        closed.no_entry.is_some() && closed.reschedule.is_some(),
-        "with the door and the window"
+        reported.summary.office_acks.is_empty(),
+        "nobody at the office has seen it yet"
     );
-    let again = device.refusal(
-        "request_reschedule",
-        InvokeBody::Json(
-            json!({"jobId": job_id, "request": {"channel": "phone", "note": "",
-            "preferred": {"start": tomorrow, "end": tomorrow - chrono::Duration::hours(1)}}}),
-        ),
-        &[],
+    wait_until("the accident reaches the office", || {
+        device.call::<SyncStatus>("sync_now", json!({}));
+        office
+            .accepted_event_kinds(job_id)
+            .contains(&"accident_reported".to_owned())
+    });
+
+    let dispatcher = office
+        .runtime
+        .block_on(office.office.staff_token("zhaomin", DEMO_PASSWORD));
+    let (status, alerts) = office.runtime.block_on(
+        office
+            .office
+            .get_json("/api/v1/console/alerts", &dispatcher),
+    );
+    assert!(status.is_success(), "the console lists alerts: {status}");
+    let alert_id = alerts
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["job_id"] == json!(job_id)))
+        .and_then(|x| x["id"].as_str())
+        .unwrap_or_else(|| panic!("the accident raised an alert: {alerts}"))
+        .to_owned();
+    let (status, _) = office.runtime.block_on(office.office.post_json(
+        &format!("/api/v1/console/alerts/{alert_id}/ack"),
+        Some(&dispatcher),
+        &json!({}),
+    ));
+    assert!(status.is_success(), "the dispatcher acknowledges: {status}");
+
+    wait_until("the acknowledgement reaches the Today card", || {
+        device.call::<SyncStatus>("sync_now", json!({}));
+        let today: Today = device.call("today", json!({}));
+        today
+            .jobs
+            .iter()
+            .any(|j| j.id == job_id && !j.office_acks.is_empty())
+    });
+    let today: Today = device.call("today", json!({}));
+    let card = today
+        .jobs
+        .iter()
+        .find(|j| j.id == job_id)
+        .expect("the card");
+    assert_eq!(card.office_acks.len(), 1, "one acknowledgement: {card:?}");
+    assert_eq!(
+        card.office_acks[0].acknowledged_by, "赵敏",
+        "the card says who at the office took it"
     );
     assert_eq!(
-        again.code, "invalid_value",
-        "a window that ends before it starts: {again:?}"
+        card.office_acks[0].event_id.to_string(),
+        alert_id,
+        "of the accident report"
     );
-    wait_until("the door record and the closure at the office", || {
-        let kinds = office.accepted_event_kinds(job_id);
-        ["reschedule_requested", "no_entry_recorded", "job_closed"]
-            .iter()
-            .all(|k| kinds.iter().any(|got| got == k))
-    });
+    assert_eq!(
+        device.job(job_id).office_acks,
+        card.office_acks,
+        "the job page says the same"
+    );
 }
+
+#[path = "ipc/outcomes.rs"]
+mod outcomes;

@@ -15,6 +15,10 @@ pub enum AppError {
     /// Another user's token could not push these records, so signing out would strand them.
     #[error("{0} records not yet synced")]
     UnsyncedRecords(u64),
+    /// Every record is at the office but some of their photos are not yet: signing out would
+    /// leave them to the next user's sync (which the office accepts from this device).
+    #[error("{photos} photos ({bytes} bytes) not yet synced")]
+    UnsyncedPhotos { photos: u64, bytes: u64 },
     #[error("bad request: {0}")]
     BadRequest(String),
 }
@@ -23,7 +27,9 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             AppError::NotSignedIn => ErrorCode::NotSignedIn,
-            AppError::UnsyncedRecords(_) => ErrorCode::UnsyncedRecords,
+            AppError::UnsyncedRecords(_) | AppError::UnsyncedPhotos { .. } => {
+                ErrorCode::UnsyncedRecords
+            }
             AppError::BadRequest(_) => ErrorCode::BadRequest,
         }
     }
@@ -37,18 +43,47 @@ impl AppError {
             (AppError::UnsyncedRecords(n), Lang::En) => format!(
                 "{n} records are not synced yet. Sync first: after another user signs in, they could not be uploaded."
             ),
+            (AppError::UnsyncedPhotos { photos, bytes }, Lang::Zh) => format!(
+                "还有 {photos} 张照片({})未上传。请先同步再退出。",
+                human_bytes(*bytes)
+            ),
+            (AppError::UnsyncedPhotos { photos, bytes }, Lang::En) => format!(
+                "{photos} photos ({}) are not uploaded yet. Sync before signing out.",
+                human_bytes(*bytes)
+            ),
             (AppError::BadRequest(m), Lang::Zh) => format!("请求有误:{m}"),
             (AppError::BadRequest(m), Lang::En) => format!("Bad request: {m}"),
         }
     }
 }
 
-/// Whether this device may sign out: never while records wait for the office, unless forced
-/// (the records stay on the device either way; signing out only forgets the tokens).
-/// Returns the refusal, if any.
+/// Whether this device may sign out: never while records or their photos wait for the office,
+/// unless forced (they stay on the device either way; signing out only forgets the tokens, and
+/// the next user's sync uploads the photos). Returns the refusal, if any.
 pub fn sign_out_refusal(store: &Store, force: bool) -> Result<Option<AppError>> {
-    let queued = store.backlog()?.queued;
-    Ok((queued > 0 && !force).then_some(AppError::UnsyncedRecords(queued)))
+    let backlog = store.backlog()?;
+    if force {
+        return Ok(None);
+    }
+    Ok(if backlog.queued > 0 {
+        Some(AppError::UnsyncedRecords(backlog.queued))
+    } else if backlog.attachments > 0 {
+        Some(AppError::UnsyncedPhotos {
+            photos: backlog.attachments,
+            bytes: backlog.attachment_bytes,
+        })
+    } else {
+        None
+    })
+}
+
+/// "1.2 MB", "340 KB": how much is still to go, for people.
+fn human_bytes(bytes: u64) -> String {
+    if bytes >= 1_000_000 {
+        format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+    } else {
+        format!("{} KB", bytes.div_ceil(1000))
+    }
 }
 
 #[cfg(test)]

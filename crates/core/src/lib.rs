@@ -9,6 +9,7 @@
 //! - [`audit`]: verifying a log and naming the first tampered event.
 //! - [`keys`]: where the device's signing key lives (never in the database), with the database's
 //!   secrets: its encryption key and the office session's tokens.
+//! - [`clock`]: honest time: the office-corrected now, clock jumps seen by the monotonic clock.
 //! - [`cipher`]: the database encrypted at rest (SQLCipher); plain databases converted in place.
 //! - [`evidence`]: a device database checked and exported read-only (`heatcrew-device verify`).
 //! - [`files`]: content-addressed photo and signature files; `photos` runs them through heatcrew-media.
@@ -20,6 +21,7 @@
 pub mod app_error;
 pub mod audit;
 pub mod cipher;
+pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod evidence;

@@ -172,6 +172,24 @@ const MIGRATIONS: &[&str] = &[
     r#"
     -- no statement: the rows are already in the new reading
     "#,
+    // 9 (issue 15, honest time): the last reading of the wall and monotonic clocks, and the
+    // jumps of the wall clock seen between readings (crate::clock), until the office has them.
+    r#"
+    CREATE TABLE clock_reading (
+        singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+        wall_at    TEXT NOT NULL,                  -- the device's wall clock, RFC 3339
+        boot       TEXT NOT NULL,                  -- which boot (or run) the monotonic clock counts from
+        mono_ms    INTEGER NOT NULL
+    );
+    CREATE TABLE clock_jumps (
+        id           TEXT PRIMARY KEY,
+        wall_before  TEXT NOT NULL,
+        wall_after   TEXT NOT NULL,
+        jump_ms      INTEGER NOT NULL,
+        rebooted     INTEGER NOT NULL,
+        reported     INTEGER NOT NULL DEFAULT 0
+    );
+    "#,
 ];
 
 /// The migration that drops the secret key from the database.

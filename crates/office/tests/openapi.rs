@@ -63,6 +63,8 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/console/audit",
     "GET /api/v1/console/alerts",
     "POST /api/v1/console/alerts/{id}/ack",
+    "POST /api/v1/sync/clock-jumps",
+    "GET /api/v1/devices/{id}/clock-jumps",
 ];
 
 const METHODS: &[&str] = &[

@@ -8,6 +8,7 @@
 //! - `POST /attachments` [`AttachmentCreate`] → [`AttachmentStatus`].
 //! - `HEAD /attachments/{sha256}` → `Upload-Offset` header.
 //! - `PATCH /attachments/{sha256}` with `Upload-Offset` header and raw bytes → [`AttachmentStatus`].
+//! - `POST /sync/clock-jumps` [`ClockJumpReport`] → [`ClockJumpAck`]: the device clock's jumps.
 //!
 //! Every response carries [`crate::PROTOCOL_HEADER`] and [`crate::SERVER_TIME_HEADER`].
 
@@ -246,4 +247,38 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(as = "Option<f64>", optional))]
     pub expected_seq: Option<u64>,
+}
+
+/// Most clock jumps in one report.
+pub const MAX_CLOCK_JUMPS: usize = 100;
+
+/// `POST /sync/clock-jumps`: jumps of the device's wall clock its monotonic clock saw (the
+/// device's `ClockWatch`), reported by the next sync pass. Kept once per `id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct ClockJumpReport {
+    pub jumps: Vec<ClockJumpRecord>,
+}
+
+/// One jump of a device's wall clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ClockJumpRecord {
+    pub id: Uuid,
+    /// The device's wall clock at the reading before the jump, and at the one that saw it.
+    pub wall_before: DateTime<Utc>,
+    pub wall_after: DateTime<Utc>,
+    /// How far the wall clock moved beyond the time that really passed (negative: backwards).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub jump_ms: i64,
+    /// Seen across a restart of the phone: a backward jump of at least `jump_ms`.
+    pub rebooted: bool,
+}
+
+/// The office's answer to a [`ClockJumpReport`]: the ids it holds (new or already known).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct ClockJumpAck {
+    pub stored: Vec<Uuid>,
 }

@@ -283,9 +283,10 @@ impl Store {
         (self.clock)()
     }
 
-    /// The device's local date, for deadlines.
+    /// The local date, for deadlines: the device clock corrected by the office's
+    /// ([`Store::office_now`], `crate::clock`).
     pub fn today(&self) -> NaiveDate {
-        self.now().with_timezone(&Local).date_naive()
+        self.office_now().with_timezone(&Local).date_naive()
     }
 
     /// The raw connection, for queries the store does not wrap (read-only use, please).

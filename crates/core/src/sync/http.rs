@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::sync::{
-    AttachmentCreate, AttachmentStatus, ChallengeRequest, ChallengeResponse, ErrorBody,
-    LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse, RefreshRequest,
-    UPLOAD_OFFSET_HEADER,
+    AttachmentCreate, AttachmentStatus, ChallengeRequest, ChallengeResponse, ClockJumpAck,
+    ClockJumpReport, ErrorBody, LoginRequest, LoginResponse, PullResponse, PushRequest,
+    PushResponse, RefreshRequest, UPLOAD_OFFSET_HEADER,
 };
 use heatcrew_protocol::{
     DEVICE_TIME_HEADER, Digest, ErrorCode, PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER,
@@ -183,6 +183,19 @@ impl OfficeApi {
     ) -> Result<Timed<PullResponse>, SyncError> {
         let path = format!("/sync/pull?cursor={cursor}&limit={limit}");
         json(self.request(Method::GET, &path, Some(token))).await
+    }
+
+    /// Report jumps of the device clock (`crate::clock`).
+    pub async fn report_clock_jumps(
+        &self,
+        token: &str,
+        req: &ClockJumpReport,
+    ) -> Result<Timed<ClockJumpAck>, SyncError> {
+        json(
+            self.request(Method::POST, "/sync/clock-jumps", Some(token))
+                .json(req),
+        )
+        .await
     }
 
     pub async fn create_attachment(

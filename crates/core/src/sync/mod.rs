@@ -3,7 +3,8 @@
 //! fails. Urgent records (accident reports) go first: the chain up to the last one as its own
 //! batch, then its job's photos, then the rest of the records, then every other photo; one recorded
 //! while photos are uploading goes up before the next photo (docs/design.md, "Sync order"). Modelled as data so it can be reasoned about: the outbox says what is pending, the office
-//! answers per event, and nothing is ever dropped on the device side.
+//! answers per event, and nothing is ever dropped on the device side. A stuck photo never keeps new
+//! work from being pulled; each pass also checks the device clock for jumps and reports them.
 
 mod error;
 pub(crate) mod evidence;
@@ -18,6 +19,7 @@ pub use evidence::EvidenceProblem;
 pub use http::{OFFICE_CA_ENV, OfficeApi, Timed, trust_office_ca};
 pub use state::{Backlog, PendingAttachment, Session};
 
+use crate::clock::ClockWatch;
 use crate::store::{OutboxState, Store};
 use chrono::{Duration as ChronoDuration, Utc};
 use heatcrew_protocol::ErrorCode;
@@ -64,6 +66,14 @@ pub struct SyncStatus {
     /// How long the oldest unsynced record has waited: the number that matters in a basement.
     pub oldest_pending_at: Option<chrono::DateTime<Utc>>,
     pub last_error: Option<SyncFailure>,
+    /// Photos and signatures not yet at the office (their records may be acknowledged already),
+    /// and their bytes still to go: signing out waits for these too.
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub photos_pending: u64,
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub photo_bytes_pending: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -162,15 +172,23 @@ pub struct Syncer {
     store: Arc<Mutex<Store>>,
     status: watch::Sender<SyncStatus>,
     wake: Arc<Notify>,
+    /// Checked at every pass (each record wakes one): clock jumps between actions and app runs.
+    clock: Arc<Mutex<ClockWatch>>,
 }
 
 impl Syncer {
     pub fn new(store: Arc<Mutex<Store>>) -> Syncer {
+        Syncer::with_clock_watch(store, ClockWatch::system())
+    }
+
+    /// A syncer whose clock watch reads the given monotonic clock (tests).
+    pub fn with_clock_watch(store: Arc<Mutex<Store>>, clock: ClockWatch) -> Syncer {
         let (status, _) = watch::channel(SyncStatus::default());
         let syncer = Syncer {
             store,
             status,
             wake: Arc::new(Notify::new()),
+            clock: Arc::new(Mutex::new(clock)),
         };
         syncer.refresh_status(None);
         syncer
@@ -248,7 +266,16 @@ impl Syncer {
         result
     }
 
+    /// Look for a jump of the device clock since the last check (see `crate::clock`).
+    pub fn check_clock(&self) -> Result<Option<crate::clock::ClockJump>, SyncError> {
+        let mut watch = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        watch
+            .check(&mut lock(&self.store))
+            .map_err(SyncError::local)
+    }
+
     async fn pass(&self) -> Result<SyncReport, SyncError> {
+        self.check_clock()?;
         let mut session = lock(&self.store)
             .session()
             .map_err(SyncError::local)?
@@ -258,16 +285,61 @@ impl Syncer {
             session = self.refresh(&api, &session).await?;
         }
         let mut report = SyncReport::default();
-        match self.push_all(&api, &session, &mut report).await {
+        // An access token that expired early (or was revoked and renewed) answers 401 at
+        // whichever step first talks to the office, the pull too when nothing waits to go up:
+        // refresh once and run the pass again (what went up stays up).
+        match self.stages(&api, &session, &mut report).await {
             Err(SyncError::Unauthorized(_)) => {
                 session = self.refresh(&api, &session).await?;
-                self.push_all(&api, &session, &mut report).await?;
+                self.stages(&api, &session, &mut report).await?;
             }
             other => other?,
         }
-        self.upload_attachments(&api, &session, &mut report).await?;
-        self.pull_all(&api, &session, &mut report).await?;
         Ok(report)
+    }
+
+    /// Records up, clock jumps, photos, then new work down. A photo the office refuses (or one
+    /// stuck for any reason but an expired token) never keeps new work from being pulled: the
+    /// pull runs, then the photo's failure is reported.
+    async fn stages(
+        &self,
+        api: &OfficeApi,
+        session: &Session,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        self.push_all(api, session, report).await?;
+        self.report_clock_jumps(api, session).await?;
+        let photos = self.upload_attachments(api, session, report).await;
+        if let Err(SyncError::Unauthorized(_)) = photos {
+            return photos;
+        }
+        self.pull_all(api, session, report).await?;
+        photos
+    }
+
+    /// Tell the office of clock jumps it has not stored yet. An office that does not know the
+    /// endpoint (older than the device) is not an error: the jumps wait for one that does.
+    async fn report_clock_jumps(
+        &self,
+        api: &OfficeApi,
+        session: &Session,
+    ) -> Result<(), SyncError> {
+        let jumps = lock(&self.store)
+            .unreported_clock_jumps()
+            .map_err(SyncError::local)?;
+        for chunk in jumps.chunks(heatcrew_protocol::sync::MAX_CLOCK_JUMPS) {
+            let report = heatcrew_protocol::sync::ClockJumpReport {
+                jumps: chunk.iter().map(|j| j.record()).collect(),
+            };
+            match api.report_clock_jumps(&session.access_token, &report).await {
+                Ok(ack) => lock(&self.store)
+                    .mark_clock_jumps_reported(&ack.body.stored)
+                    .map_err(SyncError::local)?,
+                Err(SyncError::Refused { status: 404, .. }) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     async fn refresh(&self, api: &OfficeApi, session: &Session) -> Result<Session, SyncError> {
@@ -309,8 +381,14 @@ impl Syncer {
             .map_err(SyncError::local)?;
         if let Some(last) = urgent {
             self.push_through(api, session, report, last).await?;
-            self.upload_photos(api, session, report, Photos::UrgentOnly)
-                .await?;
+            match self
+                .upload_photos(api, session, report, Photos::UrgentOnly)
+                .await
+            {
+                // Tried again with every photo after the records; reported from there.
+                Err(SyncError::Refused { .. } | SyncError::Local { .. }) => {}
+                other => other?,
+            }
         }
         self.push_through(api, session, report, u64::MAX).await
     }
@@ -414,6 +492,7 @@ impl Syncer {
         });
         // Each photo is tried once per pass (one the office cannot complete waits for the next).
         let mut tried = std::collections::HashSet::new();
+        let mut refused = None;
         loop {
             if which == Photos::All {
                 let urgent = lock(&self.store)
@@ -430,10 +509,16 @@ impl Syncer {
                 .filter(|p| p.urgent || which == Photos::All)
                 .find(|p| !tried.contains(&p.sha256));
             let Some(a) = next else {
-                return Ok(());
+                return refused.map_or(Ok(()), Err);
             };
             tried.insert(a.sha256);
-            self.upload_one(api, session, &a, report).await?;
+            match self.upload_one(api, session, &a, report).await {
+                // This photo only: the others still go, the failure is reported at the end.
+                Err(e @ (SyncError::Refused { .. } | SyncError::Local { .. })) => {
+                    refused.get_or_insert(e);
+                }
+                other => other?,
+            }
         }
     }
 
@@ -523,6 +608,8 @@ impl Syncer {
             s.rejected = backlog.rejected;
             s.last_sync_at = backlog.last_sync_at;
             s.oldest_pending_at = backlog.oldest_pending_at;
+            s.photos_pending = backlog.attachments;
+            s.photo_bytes_pending = backlog.attachment_bytes;
             if error.is_some() || s.last_error.is_some() {
                 s.last_error = error;
             }

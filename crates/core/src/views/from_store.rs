@@ -39,14 +39,55 @@ fn pending_by_job(store: &Store) -> Result<HashMap<Uuid, u32>> {
     Ok(pending)
 }
 
-/// Today's jobs (open ones first, urgent ones at the very top) and outage notices.
+/// Photos and signatures of each job not yet at the office: how many, and their bytes to go.
+fn photos_pending_by_job(store: &Store) -> Result<HashMap<Uuid, (u32, u64)>> {
+    let mut stmt = store.connection().prepare_cached(
+        "SELECT e.job_id, COUNT(*), IFNULL(SUM(a.bytes - a.uploaded_bytes), 0)
+         FROM attachments a JOIN events e ON e.seq = a.first_seq
+         WHERE a.uploaded = 0 GROUP BY e.job_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (job, n, bytes) = r?;
+        Ok((
+            crate::store::parse_uuid(&job)?,
+            (n.max(0) as u32, bytes.max(0) as u64),
+        ))
+    })
+    .collect()
+}
+
+/// What the office has of a job beyond its records: photos still to go, acknowledgements.
+fn fill_from_office(store: &Store, summary: &mut JobSummary, photos: (u32, u64)) -> Result<()> {
+    (summary.photos_pending, summary.photo_bytes_pending) = photos;
+    summary.office_acks = store.office_acks(summary.id)?;
+    Ok(())
+}
+
+/// Today's jobs (open ones first, urgent ones at the very top) and outage notices. Countdowns
+/// run on the office-corrected now (`crate::clock`), which `Today::now` hands to the UI.
 pub fn today(store: &Store) -> Result<Today> {
-    let now = store.now();
+    let now = store.office_now();
     let pending = pending_by_job(store)?;
+    let photos = photos_pending_by_job(store)?;
     let mut jobs = store
         .jobs()?
         .iter()
-        .map(|j| summary(j, now, pending.get(&j.job.id).copied().unwrap_or(0)))
+        .map(|j| {
+            let mut s = summary(j, now, pending.get(&j.job.id).copied().unwrap_or(0))?;
+            fill_from_office(
+                store,
+                &mut s,
+                photos.get(&j.job.id).copied().unwrap_or((0, 0)),
+            )?;
+            Ok(s)
+        })
         .collect::<Result<Vec<_>>>()?;
     // Stable sort keeps the store's appointment order within each group.
     jobs.sort_by_key(|j| (j.closed || j.cancelled || j.revoked, !j.urgent));
@@ -90,6 +131,9 @@ fn summary(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Result<
         revoked: job.revoked_reason.is_some(),
         pending_records,
         urgent: job.job.kind == JobKind::EmergencyRepair || !job.progress.accidents.is_empty(),
+        photos_pending: 0,
+        photo_bytes_pending: 0,
+        office_acks: Vec::new(),
     })
 }
 
@@ -97,8 +141,13 @@ fn summary(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Result<
 pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
     let job = store.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
     let pending = pending_by_job(store)?.get(&job_id).copied().unwrap_or(0);
-    let mut view = job_view(&job, store.now(), pending)?;
-    view.office_acks = store.office_acks(job_id)?;
+    let mut view = job_view(&job, store.office_now(), pending)?;
+    let photos = photos_pending_by_job(store)?
+        .get(&job_id)
+        .copied()
+        .unwrap_or((0, 0));
+    fill_from_office(store, &mut view.summary, photos)?;
+    view.office_acks = view.summary.office_acks.clone();
     Ok(view)
 }
 
@@ -380,6 +429,8 @@ pub fn idle_sync_status(store: &Store) -> Result<SyncStatus> {
         last_sync_at: b.last_sync_at,
         oldest_pending_at: b.oldest_pending_at,
         last_error: None,
+        photos_pending: b.attachments,
+        photo_bytes_pending: b.attachment_bytes,
     })
 }
 

@@ -54,6 +54,17 @@ pub struct JobSummary {
     pub pending_records: u32,
     /// Emergency work and accident reports, shown first and pushed first.
     pub urgent: bool,
+    /// Photos and signatures of this job not yet at the office, and their bytes still to go: a
+    /// record the office acknowledged is not all there until these are 0 ("photos pending").
+    #[serde(default)]
+    pub photos_pending: u32,
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub photo_bytes_pending: u64,
+    /// The office's acknowledgements of this job's urgent records, for the job card (the job page
+    /// has them in [`JobView::office_acks`] too).
+    #[serde(default)]
+    pub office_acks: Vec<OfficeAckView>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

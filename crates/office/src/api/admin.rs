@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .routes(routes!(list_users, create_user))
         .routes(routes!(list_crews, create_crew))
         .routes(routes!(list_devices))
+        .routes(routes!(device_clock_jumps))
         .routes(routes!(revoke_device))
         .routes(routes!(move_device))
         .routes(routes!(share_device))
@@ -160,6 +161,21 @@ pub async fn list_devices(
 ) -> ApiResult<Json<Vec<DeviceRecord>>> {
     auth.require(STAFF)?;
     Ok(Json(blocking(&state, |s| s.list_devices()).await?))
+}
+
+/// The jumps of a device's wall clock that the device itself saw (its monotonic clock), newest
+/// first (at most 200): a technician who set the phone's clock shows here.
+#[utoipa::path(get, path = "/api/v1/devices/{id}/clock-jumps", tag = "admin", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<heatcrew_protocol::sync::ClockJumpRecord>)))]
+pub async fn device_clock_jumps(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Vec<heatcrew_protocol::sync::ClockJumpRecord>>> {
+    auth.require(STAFF)?;
+    Ok(Json(
+        blocking(&state, move |s| s.device_clock_jumps(id, 200)).await?,
+    ))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]

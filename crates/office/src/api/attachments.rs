@@ -54,13 +54,24 @@ fn uploader(auth: &Auth) -> Uploader {
     }
 }
 
-/// Field users may upload only files their own accepted events reference.
+/// Field users may upload only files their own accepted events reference, or that events this
+/// same device pushed reference: on a shared phone the next user's sync uploads the photos of the
+/// records the previous user pushed (the device holds them; its key signed the events).
 async fn check_upload_scope(state: &OfficeState, auth: &Auth, sha: Digest) -> ApiResult<()> {
     if auth.is_office_staff() {
         return Ok(());
     }
     let user = auth.user.id;
-    if blocking(state, move |s| s.attachment_referenced_by(sha, user)).await? {
+    let device = auth.device_id;
+    if blocking(state, move |s| {
+        Ok(s.attachment_referenced_by(sha, user)?
+            || match device {
+                Some(d) => s.attachment_pushed_from(sha, d)?,
+                None => false,
+            })
+    })
+    .await?
+    {
         Ok(())
     } else {
         Err(ApiError::new(

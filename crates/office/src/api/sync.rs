@@ -9,7 +9,8 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{
-    MAX_PULL_ACKNOWLEDGEMENTS, MAX_PUSH_EVENTS, PullResponse, PushRequest, PushResponse,
+    ClockJumpAck, ClockJumpReport, MAX_CLOCK_JUMPS, MAX_PULL_ACKNOWLEDGEMENTS, MAX_PUSH_EVENTS,
+    PullResponse, PushRequest, PushResponse,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,6 +21,46 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
     OpenApiRouter::default()
         .routes(routes!(push))
         .routes(routes!(pull))
+        .routes(routes!(clock_jumps))
+}
+
+/// Keep the jumps of the token's device's wall clock that its monotonic clock saw (issue 15,
+/// honest time); staff read them at `GET /api/v1/devices/{id}/clock-jumps`. Once per jump id:
+/// a repeated report changes nothing.
+#[utoipa::path(post, path = "/api/v1/sync/clock-jumps", tag = "sync",
+    request_body = heatcrew_protocol::sync::ClockJumpReport, security(("device" = [])),
+    responses((status = 200, body = heatcrew_protocol::sync::ClockJumpAck, description = "the ids held"),
+        (status = 403, body = ErrorBodySchema, description = "no_device: a staff token has no clock to report"),
+        (status = 413, body = ErrorBodySchema, description = "too_many_events: more than 100 jumps")))]
+pub async fn clock_jumps(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<ClockJumpReport>,
+) -> ApiResult<Json<ClockJumpAck>> {
+    let device = auth.device_id.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::NoDevice,
+            "only a device token reports its clock",
+        )
+    })?;
+    if req.jumps.len() > MAX_CLOCK_JUMPS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooManyEvents,
+            format!("at most {MAX_CLOCK_JUMPS} clock jumps per report"),
+        ));
+    }
+    let user = auth.user.id;
+    let now = Utc::now();
+    let stored = blocking(&state, move |s| {
+        s.record_device_clock_jumps(device, user, &req.jumps, now)
+    })
+    .await?;
+    if !stored.is_empty() {
+        tracing::warn!(device = %device, jumps = stored.len(), "device clock jumped");
+    }
+    Ok(Json(ClockJumpAck { stored }))
 }
 
 /// Apply a batch of the token's device's events in one transaction: `device_seq == last+1` is

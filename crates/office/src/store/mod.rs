@@ -395,6 +395,22 @@ pub trait EnrolmentStore {
         device_id: Uuid,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Keep the clock jumps `device_id` reported (its monotonic clock saw them), once per id.
+    /// Returns the ids now held for this device (new or known); an id another device already
+    /// used is not this device's and is left out.
+    fn record_device_clock_jumps(
+        &self,
+        device_id: Uuid,
+        user_id: Uuid,
+        jumps: &[heatcrew_protocol::sync::ClockJumpRecord],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Uuid>>;
+    /// The clock jumps a device reported, newest first, at most `limit`.
+    fn device_clock_jumps(
+        &self,
+        device_id: Uuid,
+        limit: u32,
+    ) -> StoreResult<Vec<heatcrew_protocol::sync::ClockJumpRecord>>;
 }
 
 /// Each device's ledger of signed events (push), the change feed devices pull, and the stored
@@ -478,6 +494,8 @@ pub trait EvidenceLogStore {
 pub trait AttachmentStore {
     /// An accepted event of `user_id` references the content (the upload scope).
     fn attachment_referenced_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool>;
+    /// Whether an accepted event pushed from `device_id` (by any user) references the file.
+    fn attachment_pushed_from(&self, sha256: Digest, device_id: Uuid) -> StoreResult<bool>;
     /// A field user may read the content: they uploaded it, or a job now assigned to them has an
     /// accepted event referencing it pushed by one of its uploaders or by office staff.
     fn attachment_readable_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool>;

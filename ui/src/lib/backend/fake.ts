@@ -73,7 +73,7 @@ const READINGS = [
 ];
 
 interface FakeJob {
-  summary: Omit<JobSummary, 'steps_done' | 'steps_total' | 'pending_records' | 'sla'> & {
+  summary: Omit<JobSummary, 'steps_done' | 'steps_total' | 'pending_records' | 'sla' | 'photos_pending' | 'photo_bytes_pending' | 'office_acks'> & {
     due_at: string | null;
     resolved_at: string | null;
     street_work?: boolean;
@@ -509,6 +509,8 @@ export class FakeBackend implements Backend {
       last_sync_at: this.lastSyncAt,
       oldest_pending_at: oldest,
       last_error: null,
+      photos_pending: this.entries.filter((e) => e.state === 'acknowledged' && e.bytes_sent < e.bytes_total).length,
+      photo_bytes_pending: this.entries.reduce((n, e) => n + (e.state === 'acknowledged' ? e.bytes_total - e.bytes_sent : 0), 0),
     };
   }
   private emit(s: SyncStatus = this.status()) {
@@ -531,6 +533,10 @@ export class FakeBackend implements Backend {
       steps_done: job.steps.filter((s) => s.status === 'done' || s.status === 'skipped').length,
       steps_total: job.steps.length,
       pending_records: this.entries.filter((e) => e.job_id === job.summary.id && e.state !== 'acknowledged').length,
+      // The fake sends photos with their records: nothing is ever left behind here.
+      photos_pending: 0,
+      photo_bytes_pending: 0,
+      office_acks: structuredClone(this.deliveredAcks.get(job.summary.id) ?? []),
     };
   }
   private blockers(job: FakeJob): Localized[] {

@@ -360,6 +360,17 @@ export type JobSummary = {
    * Emergency work and accident reports, shown first and pushed first.
    */
   urgent: boolean,
+  /**
+   * Photos and signatures of this job not yet at the office, and their bytes still to go: a
+   * record the office acknowledged is not all there until these are 0 ("photos pending").
+   */
+  photos_pending: number,
+  photo_bytes_pending: number,
+  /**
+   * The office's acknowledgements of this job's urgent records, for the job card (the job page
+   * has them in [`JobView::office_acks`] too).
+   */
+  office_acks: Array<OfficeAckView>,
 };
 
 /**
@@ -701,6 +712,12 @@ export type SyncStatus = {
    */
   oldest_pending_at: string | null,
   last_error: SyncFailure | null,
+  /**
+   * Photos and signatures not yet at the office (their records may be acknowledged already),
+   * and their bytes still to go: signing out waits for these too.
+   */
+  photos_pending: number,
+  photo_bytes_pending: number,
 };
 
 /**

@@ -47,6 +47,7 @@ const en: Shape<Messages> = {
     revoked: 'Withdrawn',
     pending_records: '{n} to upload',
     all_synced: 'All uploaded',
+    photos_pending: '{n} photos to upload · {size} to go',
   },
   sla: {
     left: '{time} left',
@@ -312,6 +313,7 @@ const en: Shape<Messages> = {
     sync_now: 'Sync now',
     empty: 'No records yet.',
     rejected_reason: 'Rejected because',
+    photos_pending: 'Record delivered, photos pending: {size} to go',
     state: { queued: 'Queued', uploading: 'Uploading', acknowledged: 'Delivered', rejected: 'Rejected' },
     kind: {
       step_completed: 'Step done',

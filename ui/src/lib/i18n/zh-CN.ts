@@ -44,6 +44,7 @@ const zh = {
     revoked: '已撤回',
     pending_records: '{n} 条待上传',
     all_synced: '已全部上传',
+    photos_pending: '照片待上传 {n} 张 · 还剩 {size}',
   },
   sla: {
     left: '剩余 {time}',
@@ -309,6 +310,7 @@ const zh = {
     sync_now: '立即同步',
     empty: '还没有记录。',
     rejected_reason: '退回原因',
+    photos_pending: '记录已送达，照片待上传：还剩 {size}',
     state: { queued: '排队中', uploading: '上传中', acknowledged: '已送达', rejected: '被退回' },
     kind: {
       step_completed: '完成步骤',

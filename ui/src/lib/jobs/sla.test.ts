@@ -60,7 +60,8 @@ describe('sortJobs', () => {
   const job = (id: string, over: Partial<JobSummary>): JobSummary => ({
     id, kind: 'home_repair', title: id, customer: null, site: null, window: null, reported_at: null,
     sla: { state: 'none' }, arrival: { state: 'not_arrived' }, steps_done: 0, steps_total: 1, closed: false,
-    cancelled: false, revoked: false, pending_records: 0, urgent: false, ...over,
+    cancelled: false, revoked: false, pending_records: 0, urgent: false, photos_pending: 0,
+    photo_bytes_pending: 0, office_acks: [], ...over,
   });
   it('puts urgent jobs first, then the soonest due, and closed jobs last', () => {
     const sorted = sortJobs([

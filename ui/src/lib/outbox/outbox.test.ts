@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, groupOutbox, syncProblem, syncTone, uploadPercent } from './outbox';
+import { formatBytes, groupOutbox, photoBytesPending, syncProblem, syncTone, uploadPercent } from './outbox';
 import type { ErrorCode, OutboxEntry, SyncStatus } from '../backend/types';
 import { ERROR_MESSAGES } from '../backend/errorMessages';
 
@@ -32,12 +32,23 @@ describe('uploadPercent', () => {
     expect(uploadPercent({ state: 'queued', bytes_sent: 0, bytes_total: 0 })).toBe(0);
     expect(uploadPercent({ state: 'acknowledged', bytes_sent: 0, bytes_total: 0 })).toBe(100);
   });
+  it('keeps an acknowledged record with photos still on the phone short of 100 %: photos pending', () => {
+    const e = { state: 'acknowledged' as const, bytes_sent: 300_000, bytes_total: 1_200_000 };
+    expect(photoBytesPending(e)).toBe(900_000);
+    expect(uploadPercent(e)).toBe(25);
+    expect(photoBytesPending({ ...e, bytes_sent: 1_200_000 })).toBe(0);
+    expect(uploadPercent({ ...e, bytes_sent: 1_200_000 })).toBe(100);
+    expect(photoBytesPending({ ...e, state: 'queued' }), 'the record itself is what waits').toBe(0);
+  });
 });
 
 describe('syncTone', () => {
   const s = (over: Partial<SyncStatus>): SyncStatus => ({
     online: true, queued: 0, rejected: 0, syncing: false, events_sent: 0, events_total: 0, bytes_sent: 0, bytes_total: 0,
-    last_sync_at: null, oldest_pending_at: null, last_error: null, ...over,
+    last_sync_at: null, oldest_pending_at: null, last_error: null, photos_pending: 0, photo_bytes_pending: 0, ...over,
+  });
+  it('is not "synced" while photos wait, even with every record acknowledged', () => {
+    expect(syncTone(s({ photos_pending: 2, photo_bytes_pending: 10 }))).toBe('pending');
   });
   it('says offline before anything else, since nothing can be sent', () => {
     expect(syncTone(null)).toBe('offline');
@@ -59,7 +70,7 @@ describe('syncTone', () => {
 describe('syncProblem', () => {
   const base = {
     online: false, syncing: false, queued: 3, rejected: 0, events_sent: 0, events_total: 0, bytes_total: 0, bytes_sent: 0,
-    last_sync_at: null, oldest_pending_at: null,
+    last_sync_at: null, oldest_pending_at: null, photos_pending: 0, photo_bytes_pending: 0,
   };
   const failing = (code: ErrorCode, message = 'office unreachable: error sending request', local = false) =>
     syncProblem({ ...base, last_error: { code, message, local } }, 'en');

@@ -29,9 +29,17 @@ export function groupOutbox(entries: readonly OutboxEntry[]): OutboxGroup[] {
   return groups.sort((a, b) => rank(a) - rank(b));
 }
 
-/** 0–100 for the progress bar; an entry with nothing to send counts as complete only once acknowledged. */
+/**
+ * Bytes of this record's photos not yet at the office once the record itself is acknowledged (0
+ * when there are none, or the record is not acknowledged yet): "photos pending", never "done".
+ */
+export function photoBytesPending(entry: Pick<OutboxEntry, 'bytes_sent' | 'bytes_total' | 'state'>): number {
+  return entry.state === 'acknowledged' ? Math.max(0, entry.bytes_total - entry.bytes_sent) : 0;
+}
+
+/** 0–100 for the progress bar; an entry with nothing to send counts as complete only once acknowledged, with its photos. */
 export function uploadPercent(entry: Pick<OutboxEntry, 'bytes_sent' | 'bytes_total' | 'state'>): number {
-  if (entry.state === 'acknowledged') return 100;
+  if (entry.state === 'acknowledged' && photoBytesPending(entry) === 0) return 100;
   if (entry.bytes_total <= 0) return 0;
   return Math.min(100, Math.floor((entry.bytes_sent / entry.bytes_total) * 100));
 }
@@ -43,7 +51,7 @@ export function syncTone(status: SyncStatus | null): SyncTone {
   if (!status || !status.online) return 'offline';
   if (status.rejected > 0) return 'rejected';
   if (status.syncing) return 'syncing';
-  if (status.queued > 0) return 'pending';
+  if (status.queued > 0 || (status.photos_pending ?? 0) > 0) return 'pending';
   return 'synced';
 }
 

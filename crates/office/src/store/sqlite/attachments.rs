@@ -34,6 +34,14 @@ impl AttachmentStore for SqliteStore {
         )?)
     }
 
+    fn attachment_pushed_from(&self, sha256: Digest, device_id: Uuid) -> StoreResult<bool> {
+        Ok(self.reader().query_row(
+            "SELECT EXISTS (SELECT 1 FROM attachment_refs WHERE sha256 = ?1 AND device_id = ?2)",
+            [sha256.to_hex(), device_id.to_string()],
+            |r| r.get(0),
+        )?)
+    }
+
     fn attachment_readable_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool> {
         Ok(self.reader().query_row(
             "SELECT EXISTS (
@@ -42,6 +50,7 @@ impl AttachmentStore for SqliteStore {
                  SELECT 1 FROM attachment_refs r JOIN jobs j ON j.id = r.job_id
                  WHERE r.sha256 = ?1 AND j.assignee = ?2
                    AND (r.user_id IN (SELECT user_id FROM attachment_uploads WHERE sha256 = ?1 AND complete = 1)
+                        OR r.device_id IN (SELECT device_id FROM attachment_uploads WHERE sha256 = ?1 AND complete = 1)
                         OR r.user_id IN (SELECT id FROM users WHERE role IN (?3, ?4)))
              )",
             params![

@@ -465,4 +465,22 @@ impl EnrolmentStore for SqliteStore {
             Some(_) => Ok(()),
         }
     }
+
+    fn record_device_clock_jumps(
+        &self,
+        device_id: Uuid,
+        user_id: Uuid,
+        jumps: &[heatcrew_protocol::sync::ClockJumpRecord],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Uuid>> {
+        super::clock_jumps::record(self, device_id, user_id, jumps, now)
+    }
+
+    fn device_clock_jumps(
+        &self,
+        device_id: Uuid,
+        limit: u32,
+    ) -> StoreResult<Vec<heatcrew_protocol::sync::ClockJumpRecord>> {
+        super::clock_jumps::list(self, device_id, limit)
+    }
 }

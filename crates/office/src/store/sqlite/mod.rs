@@ -9,7 +9,8 @@
 //! `enrolment.rs` (devices, sessions, enrolment challenges), `ledger.rs` (push, pull, stored events,
 //! the change feed), `evidence.rs` (the office's Merkle log and tree heads),
 //! `jobs.rs`, `network.rs` (patrol routes, outages), `attachments.rs`, `reports.rs`, `alerts.rs`,
-//! `chains.rs` (how far each device's chain was verified). The schema is
+//! `chains.rs` (how far each device's chain was verified), `clock_jumps.rs` (jumps devices saw in
+//! their own clocks). The schema is
 //! in `migrations/`.
 
 mod accounts;
@@ -17,6 +18,7 @@ mod alerts;
 mod attachments;
 mod audit;
 mod chains;
+mod clock_jumps;
 mod enrolment;
 mod evidence;
 mod jobs;
@@ -49,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_alerts.sql"),
     include_str!("migrations/0008_totp_last_step.sql"),
     include_str!("migrations/0009_chain_checkpoints.sql"),
+    include_str!("migrations/0010_device_clock_jumps.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -386,7 +389,8 @@ mod tests {
                 "768effe0c85543963e75dbede036f3edcb36c8798cf7c69157177c90d5380f5b",
                 "94c7b716c2cb39dc23185af5e5cb320cebedd1d7e2633896841a989fbdef5c24",
                 "2e2fed70fd4d4222432ee0cb3bb590ef5b81f7c0515f51d097b06518a5264c8b",
-                "9c8a11e2333ec5522e38b82259db3811874260f5a82dbe77ee9c255624348379"
+                "9c8a11e2333ec5522e38b82259db3811874260f5a82dbe77ee9c255624348379",
+                "954e902631471e5842e474424951ad9162c191094c47c578e9d8901f80b797e4"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
