@@ -74,6 +74,9 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::outbox,
         commands::sync_status,
         commands::sync_now,
+        commands::opinion::give_opinion,
+        commands::opinion::correct_record,
+        commands::opinion::correctable_records,
     ])
 }
 

@@ -164,6 +164,16 @@ const MIGRATIONS: &[&str] = &[
     -- Urgent records are few: find them without reading the whole outbox.
     CREATE INDEX outbox_urgent ON outbox(seq) WHERE urgent = 1;
     "#,
+    // 10 (field-opinion; numbered 10 in the issue-15 plan, after two others' 8 and 9): the
+    // company's details the office sends with every pull (name, service hotline), filled into the
+    // standard phrases and the contact card. One row; kept across sign-outs (it is the office's).
+    r#"
+    CREATE TABLE IF NOT EXISTS company_profile (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        profile     TEXT NOT NULL,             -- heatcrew_protocol::sync::CompanyProfile as JSON
+        kept_at     TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The migration that drops the secret key from the database.

@@ -94,6 +94,11 @@ pub struct ConsoleJob {
     /// The job's checklist steps with their titles, so a photo or signature names its step by
     /// title rather than by id (empty when this office does not know the template).
     pub steps: Vec<StepTitle>,
+    /// The opinion form's questions and answers, to word a customer's `opinion_given`.
+    #[schema(value_type = Vec<Object>)]
+    pub opinion_questions: Vec<heatcrew_rules::opinion::OpinionQuestion>,
+    /// Each correction beside the record it names ([`crate::corrections`]).
+    pub corrections: Vec<crate::corrections::CorrectionPair>,
 }
 
 /// What a record is called on the timeline, for kinds that are not a step of their own.
@@ -106,6 +111,7 @@ fn kind_title(kind: &str) -> Localized {
         "signature_captured" => ("签字", "Signature"),
         "signature_declined" => ("拒签/不在场", "Signature declined"),
         "rating_given" => ("客户评价", "Customer rating"),
+        "opinion_given" => ("维修意见征询表", "Customer opinion form"),
         "damage_recorded" => ("财产损坏记录", "Property damage"),
         "network_damage_recorded" => ("管网损坏记录", "Network damage"),
         "finding_recorded" => ("检查发现", "Finding"),
@@ -269,11 +275,14 @@ pub fn console_job(
                 .collect()
         })
         .unwrap_or_default();
+    let corrections = crate::corrections::pairs(&timeline);
     Ok(ConsoleJob {
         detail,
         status,
         timeline,
         chains,
         steps,
+        opinion_questions: heatcrew_rules::opinion::questions(),
+        corrections,
     })
 }

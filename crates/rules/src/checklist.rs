@@ -121,6 +121,16 @@ impl<'a> JobContext<'a> {
                 }
                 Ok(())
             }
+            EventBody::OpinionGiven { stars, answers, .. } => {
+                self.check(
+                    &EventBody::RatingGiven {
+                        stars: *stars,
+                        comment: String::new(),
+                    },
+                    today,
+                )?;
+                crate::opinion::check_answers(answers)
+            }
             EventBody::RatingGiven { stars, .. } => {
                 if self.progress.rating.is_some() {
                     return Err(RuleError::RatingLocked);

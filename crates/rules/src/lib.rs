@@ -10,6 +10,9 @@
 //! - [`field_jobs`]: which jobs a device may open itself (emergencies reported at the time).
 //! - [`error`]: why the rules refused an action, in words a technician understands.
 //! - [`lang`]: the two languages the app speaks.
+//! - [`opinion`]: the customer's opinion form (维修意见征询表): its questions and answers.
+//! - [`correction`]: what a correction of a text, reading or finding may carry.
+//! - [`phrases`]: the standard phrases filled with the company's and the technician's details.
 //!
 //! The field rules themselves are described in `docs/domain.md`.
 
@@ -20,6 +23,9 @@ pub mod lang;
 pub mod progress;
 pub mod sla;
 pub mod template;
+pub mod opinion;
+pub mod correction;
+pub mod phrases;
 
 pub use error::RuleError;
 pub use lang::{Lang, Localized};

@@ -62,6 +62,9 @@ pub struct RatingRecord {
     pub stars: u8,
     pub comment: String,
     pub at: DateTime<Utc>,
+    /// The opinion form's answers (question key → option value); empty for a stars-only rating.
+    #[serde(default)]
+    pub answers: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,6 +137,12 @@ pub struct CorrectionRecord {
     pub corrects: Uuid,
     pub reason: String,
     pub at: DateTime<Utc>,
+    /// The corrected values ([`crate::correction::Replacement`]), if the correction carries any.
+    #[serde(default)]
+    pub replacement: Option<serde_json::Value>,
+    /// The correction's own event.
+    #[serde(default)]
+    pub event_id: Option<Uuid>,
 }
 
 /// Everything recorded on one job, folded from its events in `device_seq` order.
@@ -223,6 +232,20 @@ impl JobProgress {
                     stars: *stars,
                     comment: comment.clone(),
                     at,
+                    answers: BTreeMap::new(),
+                });
+            }
+            EventBody::OpinionGiven {
+                stars,
+                comment,
+                answers,
+            } => {
+                self.rating = Some(RatingRecord {
+                    event_id: meta.id,
+                    stars: *stars,
+                    comment: comment.clone(),
+                    at,
+                    answers: answers.clone(),
                 });
             }
             EventBody::DamageRecorded {
@@ -337,11 +360,15 @@ impl JobProgress {
                 })
             }
             EventBody::Correction {
-                corrects, reason, ..
+                corrects,
+                reason,
+                replacement,
             } => self.corrections.push(CorrectionRecord {
                 corrects: *corrects,
                 reason: reason.clone(),
                 at,
+                replacement: replacement.clone(),
+                event_id: Some(meta.id),
             }),
         }
     }

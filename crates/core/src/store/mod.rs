@@ -24,12 +24,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+mod corrections;
 mod device_key;
 mod outbox;
 mod rows;
 
 pub(crate) use rows::{digest_from, format_time, parse_time, parse_uuid, read_events};
 
+pub use corrections::JobRecord;
 use device_key::{move_key_to_vault, wipe_free_space};
 
 pub(crate) use outbox::requeue_unanswered_pushes;
@@ -302,13 +304,25 @@ impl Store {
         let mut batch = self.begin()?;
         let job = batch.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
         let template = job.template()?;
-        JobContext {
+        let ctx = JobContext {
             job: &job.job,
             template,
             progress: &job.progress,
             revoked: job.revoked_reason.is_some(),
+        };
+        ctx.check(&body, today)?;
+        // A correction's values must fit the record it names (the rules read the original).
+        if let EventBody::Correction {
+            corrects,
+            replacement,
+            ..
+        } = &body
+        {
+            let original = batch
+                .job_event(job_id, *corrects)?
+                .ok_or(RuleError::BadCorrection)?;
+            ctx.check_correction(&original, replacement.as_ref())?;
         }
-        .check(&body, today)?;
         let event = batch.append(job_id, &body)?;
         batch.commit()?;
         self.recorded(std::slice::from_ref(&event));

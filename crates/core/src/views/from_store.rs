@@ -98,6 +98,7 @@ pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
     let pending = pending_by_job(store)?.get(&job_id).copied().unwrap_or(0);
     let mut view = job_view(&job, store.now(), pending)?;
     view.office_acks = store.office_acks(job_id)?;
+    super::records::fill_details(store, &job, &mut view)?;
     Ok(view)
 }
 
@@ -142,6 +143,7 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
         rating: p.rating.as_ref().map(|r| RatingView {
             stars: r.stars,
             comment: r.comment.clone(),
+            answers: r.answers.clone(),
         }),
         damages: p
             .damages
@@ -195,6 +197,8 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
         can_close: !closed && close_blockers.is_empty(),
         close_blockers,
         office_acks: Vec::new(),
+        opinion_form: super::records::opinion_form(ctx.template),
+        corrections: super::records::corrections(p),
     })
 }
 

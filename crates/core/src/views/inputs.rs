@@ -1,6 +1,7 @@
 //! What the field app's forms send, and the events they become (each with a new record id).
 
 use heatcrew_protocol::{AttachmentRef, EventBody, FindingCategory, Position, Remedy, Severity};
+use heatcrew_rules::correction::Replacement;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
@@ -112,6 +113,46 @@ impl DefectInput {
             position: self.position,
             description: self.description,
             photos: self.photos,
+        }
+    }
+}
+
+/// The customer's opinion form as customer mode sends it (`give_opinion`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OpinionInput {
+    pub stars: u8,
+    #[serde(default)]
+    pub comment: String,
+    /// Question key → the chosen option's value (`heatcrew_rules::opinion::questions`).
+    pub answers: BTreeMap<String, String>,
+}
+
+impl OpinionInput {
+    pub fn into_body(self) -> EventBody {
+        EventBody::OpinionGiven {
+            stars: self.stars,
+            comment: self.comment,
+            answers: self.answers,
+        }
+    }
+}
+
+/// A correction of one of the job's records (`correct_record`): which record, why, and the
+/// corrected values (none: a note of what was wrong).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CorrectionInput {
+    pub corrects: Uuid,
+    pub reason: String,
+    #[serde(default)]
+    pub replacement: Option<Replacement>,
+}
+
+impl CorrectionInput {
+    pub fn into_body(self) -> EventBody {
+        EventBody::Correction {
+            corrects: self.corrects,
+            reason: self.reason,
+            replacement: self.replacement.map(|r| r.to_value()),
         }
     }
 }

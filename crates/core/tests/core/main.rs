@@ -1,6 +1,8 @@
 //! heatcrew-core's integration tests, one test binary in a file per subject:
 //!
 //! - `rules`: the field rules as the device store applies them (nothing recorded on a refusal).
+//! - `opinion`: the customer's opinion form (locked once given), corrections that keep the
+//!   original, the company's details from the office in the phrases and the contact card.
 //! - `ranges`: the range check before recording; clocks over absurd office jobs.
 //! - `store`: the signed log and its projections: append-only, restarts, random actions.
 //! - `tampering`: `heatcrew-device verify` names every kind of tampering.
@@ -41,6 +43,7 @@ mod at_rest;
 mod crash;
 mod evidence;
 mod files;
+mod opinion;
 mod ranges;
 mod refresh;
 mod rules;

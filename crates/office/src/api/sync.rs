@@ -112,6 +112,7 @@ pub async fn pull(
         Ok((changes, next, more, head, acks))
     })
     .await?;
+    let company = blocking(&state, |s| super::company::company_profile(s)).await?;
     Ok(Json(PullResponse {
         changes,
         next_cursor,
@@ -119,5 +120,6 @@ pub async fn pull(
         server_time: Utc::now(),
         tree_head: Some(head),
         acknowledgements,
+        company,
     }))
 }

@@ -14,6 +14,7 @@
 //! - `ingest`: what a push may carry: extreme values refused per event, extreme rows read safely,
 //!   field-created jobs outside the KPIs until accepted, closing a cancelled or reassigned job.
 //! - `limits`: malformed and oversized requests.
+//! - `opinion`: the company profile (admins set, devices pull), the opinion form and corrections.
 //! - `lifecycle`: `serve`, restarts, `verify` on stored data.
 
 use chrono::{Duration, Utc};
@@ -41,6 +42,7 @@ mod ingest;
 mod jobs;
 mod lifecycle;
 mod limits;
+mod opinion;
 mod reports;
 mod sessions;
 mod sync;

@@ -6,8 +6,12 @@
 // the real core: hashes are SHA-256 of the bytes, nothing is signed, nothing persists.
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 import type { Backend } from './backend';
-import type { AttachmentRef, CheckpointView, ErrorCode, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OfficeAckView, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
-import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
+import type { AttachmentRef, CheckpointView, CorrectionInput, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OfficeAckView, OpinionInput, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
+import type { AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
+import { err, pushOrder, sha256Hex, sniffImage, wire } from './fake-util';
+import { FakeRecords, fillEvidence, fillPhrase, OPINION_FORM } from './fake-opinion';
+
+export { pushOrder, sniffImage };
 
 const L = (zh: string, en: string): Localized => ({ zh, en });
 const MIN = 60_000;
@@ -92,40 +96,6 @@ interface StoredBlob {
   mime: string;
 }
 
-function err(code: ErrorCode, zh: string, en: string, lang: Lang): BackendError {
-  return { code, message: lang === 'en' ? en : zh };
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-export function sniffImage(bytes: Uint8Array): string | null {
-  const b = bytes;
-  if (b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
-  if (b.length > 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
-  if (b.length > 12 && b[0] === 0x52 && b[1] === 0x49 && b[8] === 0x57 && b[9] === 0x45) return 'image/webp';
-  const head = new TextDecoder().decode(b.slice(0, 64)).trimStart();
-  if (head.startsWith('<svg')) return 'image/svg+xml';
-  return null;
-}
-
-/** What crossing IPC does to an argument: a JSON copy (also strips Svelte's reactive proxies). */
-const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-/** The batches the core pushes queued records in (heatcrew-core `sync/mod.rs` `push_all`): the chain
- *  up to the last urgent record (an accident report) first, as its own batch, because the office
- *  takes a device's records only in `device_seq` order; then the rest. Urgent records never jump the
- *  chain: the records before one go with it. */
-export function pushOrder(queued: number[], urgent: ReadonlySet<number>): number[][] {
-  const seqs = [...queued].sort((a, b) => a - b);
-  const last = Math.max(-Infinity, ...seqs.filter((s) => urgent.has(s)));
-  const first = seqs.filter((s) => s <= last);
-  const rest = seqs.filter((s) => s > last);
-  return [first, rest].filter((b) => b.length > 0);
-}
-
 let idCounter = 0;
 const newId = (prefix: string) => `${prefix}-${(++idCounter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -149,6 +119,8 @@ export class FakeBackend implements Backend {
   /** Acknowledgements the office gave, delivered to their jobs by the next sync (a pull). */
   private officeAcks: { job_id: string; ack: OfficeAckView }[] = [];
   private deliveredAcks = new Map<string, OfficeAckView[]>();
+  /** Correctable records, corrections and the rating's event (fake-opinion.ts). */
+  private extra = new FakeRecords();
 
   constructor(opts: FakeOptions = {}) {
     this.clock = opts.now ?? (() => Date.now());
@@ -225,7 +197,7 @@ export class FakeBackend implements Backend {
     if (missing) throw err('evidence_missing', `缺少证据：${missing.zh}`, `Evidence missing: ${missing.en}`, this.lang);
     s.status = 'done';
     this.advance(job);
-    this.record(job, 'step_completed', 0);
+    this.extra.stepDone(jobId, step, evidence, this.record(job, 'step_completed', 0), this.iso());
     return this.view(job);
   }
   async skipStep(jobId: string, step: string, reason: string) {
@@ -286,9 +258,27 @@ export class FakeBackend implements Backend {
     const job = this.getJob(jobId);
     if (job.rating) throw err('rating_locked', '评价已提交，不能修改', 'The rating is locked', this.lang);
     if (!Number.isInteger(stars) || stars < 1 || stars > 5) throw err('rating_out_of_range', '请选择1到5星', 'Choose 1 to 5 stars', this.lang);
-    job.rating = { stars, comment };
-    this.record(job, 'rating_given', 0);
+    job.rating = { stars, comment, answers: {} };
+    this.extra.rated(this.record(job, 'rating_given', 0));
     return this.view(job);
+  }
+  async giveOpinion(jobId: string, opinion: OpinionInput) {
+    this.log('give_opinion', { jobId, opinion: wire(opinion) });
+    const job = this.getJob(jobId);
+    job.rating = this.extra.opinion(job.rating, wire(opinion), this.lang);
+    this.extra.rated(this.record(job, 'opinion_given', 0));
+    return this.view(job);
+  }
+  async correctRecord(jobId: string, correction: CorrectionInput) {
+    this.log('correct_record', { jobId, correction: wire(correction) });
+    const job = this.getJob(jobId);
+    this.extra.check(jobId, wire(correction), this.lang);
+    this.extra.correct(jobId, wire(correction), this.record(job, 'correction', 0), this.iso(), this.lang);
+    return this.view(job);
+  }
+  async correctableRecords(jobId: string) {
+    this.getJob(jobId);
+    return this.extra.list(jobId);
   }
   async recordDamage(jobId: string, damage: DamageInput) {
     this.log('record_damage', { jobId, damage });
@@ -490,6 +480,7 @@ export class FakeBackend implements Backend {
     if (urgent) this.urgentSeqs.add(entry.device_seq);
     this.entries.push(entry);
     this.emit();
+    return entry.event_id;
   }
   private status(): SyncStatus {
     const pending = this.entries.filter((e) => e.state === 'queued' || e.state === 'uploading');
@@ -556,6 +547,8 @@ export class FakeBackend implements Backend {
       can_close: blockers.length === 0,
       close_blockers: blockers,
       office_acks: clone(this.deliveredAcks.get(job.summary.id) ?? []),
+      opinion_form: job.steps.some((s) => s.evidence.some((e) => e.type === 'rating')) ? clone(OPINION_FORM) : [],
+      corrections: this.extra.corrections(job.summary.id),
     };
   }
   private demoSession(office: string): Session {
@@ -570,9 +563,9 @@ export class FakeBackend implements Backend {
     const steps: StepView[] = template.map((t, i) => ({
       id: t.id,
       title: t.title,
-      phrase: t.phrase,
+      phrase: fillPhrase(t.phrase),
       hint: t.hint,
-      evidence: structuredClone(t.evidence),
+      evidence: fillEvidence(structuredClone(t.evidence)),
       status: i === 0 ? 'current' : 'pending',
       skippable: t.skippable,
       skip_reason: null,
