@@ -4,8 +4,8 @@
 
 use heatcrew_core::sync::SyncStatus;
 use heatcrew_core::views::{
-    AccidentInput, DamageInput, DefectInput, FindingInput, JobView, NetworkDamageInput,
-    OutboxEntryView, SessionView, Today,
+    AccidentInput, CorrectableRecord, CorrectionInput, DamageInput, DefectInput, FindingInput,
+    JobView, NetworkDamageInput, OpinionInput, OutboxEntryView, SessionView, Today,
 };
 use heatcrew_protocol::{ErrorCode, Resolution, StepEvidence};
 use heatcrew_rules::Lang;
@@ -23,6 +23,7 @@ fn roots(c: &mut Declarations) {
     c.visit::<Today>();
     c.visit::<JobView>();
     c.visit::<OutboxEntryView>();
+    c.visit::<CorrectableRecord>();
     c.visit::<SyncStatus>();
     // Every error the UI can be shown (the field app's errors carry one of these).
     c.visit::<ErrorCode>();
@@ -34,6 +35,8 @@ fn roots(c: &mut Declarations) {
     c.visit::<FindingInput>();
     c.visit::<DefectInput>();
     c.visit::<AccidentInput>();
+    c.visit::<OpinionInput>();
+    c.visit::<CorrectionInput>();
     c.visit::<Resolution>();
 }
 

@@ -65,6 +65,61 @@ export type ChoiceOption = {
 };
 
 /**
+ * A record of the job a technician may correct, with its values as first recorded and as they
+ * stand after every correction.
+ */
+export type CorrectableRecord = {
+  event_id: string,
+  /**
+   * `step_completed`, `reading_recorded` or `finding_recorded`.
+   */
+  kind: string,
+  step: string | null,
+  checkpoint: string | null,
+  finding_id: string | null,
+  recorded_at: string,
+  /**
+   * The values as recorded: the log keeps them whatever follows.
+   */
+  original: Replacement,
+  /**
+   * The values now: the original overridden by each correction in turn.
+   */
+  current: Replacement,
+  corrections: Array<CorrectionView>,
+};
+
+/**
+ * A correction of one of the job's records (`correct_record`): which record, why, and the
+ * corrected values (none: a note of what was wrong).
+ */
+export type CorrectionInput = {
+  corrects: string,
+  reason: string,
+  replacement: Replacement | null,
+};
+
+/**
+ * A correction recorded on the job.
+ */
+export type CorrectionView = {
+  /**
+   * The correction's own event.
+   */
+  event_id: string | null,
+  /**
+   * The record it corrects (unchanged in the log).
+   */
+  corrects: string,
+  reason: string,
+  at: string,
+  /**
+   * The corrected values, if any (a correction may only say what was wrong).
+   */
+  replacement: Replacement | null,
+};
+
+/**
  * A heat customer (热用户).
  */
 export type Customer = {
@@ -374,6 +429,15 @@ export type JobView = {
    * the office took the alert, and when; empty until a pull brings one.
    */
   office_acks: Array<OfficeAckView>,
+  /**
+   * The customer's opinion form (维修意见征询表): its questions, when the job has a rating
+   * step; empty otherwise.
+   */
+  opinion_form: Array<OpinionQuestion>,
+  /**
+   * Corrections recorded on this job, oldest first; the originals stay as they were.
+   */
+  corrections: Array<CorrectionView>,
 };
 
 /**
@@ -424,6 +488,39 @@ export type OfficeAckView = {
 };
 
 /**
+ * The customer's opinion form as customer mode sends it (`give_opinion`).
+ */
+export type OpinionInput = {
+  stars: number,
+  comment: string,
+  /**
+   * Question key → the chosen option's value (`heatcrew_rules::opinion::questions`).
+   */
+  answers: { [key in string]?: string },
+};
+
+/**
+ * One answer the customer may choose.
+ */
+export type OpinionOption = {
+  value: string,
+  label: Localized,
+  /**
+   * An answer the office should look at (late, poor attitude, a gift asked for or taken).
+   */
+  concern: boolean,
+};
+
+/**
+ * One question of the form.
+ */
+export type OpinionQuestion = {
+  key: string,
+  text: Localized,
+  options: Array<OpinionOption>,
+};
+
+/**
  * A planned or unplanned heating outage that crews at the door should know about (停热通知).
  */
 export type OutageNotice = {
@@ -470,6 +567,10 @@ export type Position = {
 export type RatingView = {
   stars: number,
   comment: string,
+  /**
+   * The opinion form's answers (question key → option value); empty for a stars-only rating.
+   */
+  answers: { [key in string]?: string },
 };
 
 /**
@@ -500,6 +601,25 @@ export type ReadingSpec = {
  * What was agreed for property the technician damaged (恢复原貌 / 等价处理 / 赔偿).
  */
 export type Remedy = "restore_original" | "equivalent" | "compensation";
+
+/**
+ * The corrected values a correction carries (its `replacement`), for the kinds that take them:
+ * a completed step's text fields and readings, a checkpoint's readings, a finding's description.
+ */
+export type Replacement = {
+  /**
+   * Text fields by key, each the whole corrected text.
+   */
+  text: { [key in string]?: string },
+  /**
+   * Readings by key, each the corrected value.
+   */
+  readings: Array<Reading>,
+  /**
+   * A finding's corrected description.
+   */
+  description?: string,
+};
 
 /**
  * How a job ended.
