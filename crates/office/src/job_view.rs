@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use heatcrew_protocol::EventBody;
 use heatcrew_protocol::sync::UserInfo;
 use heatcrew_rules::Localized;
+use heatcrew_rules::phrases::{self, Details};
 use heatcrew_rules::template::{self, Template};
 use serde::Serialize;
 use serde_json::Value;
@@ -181,6 +182,7 @@ pub fn console_job(
     let users: HashMap<Uuid, UserInfo> =
         store.list_users()?.into_iter().map(|u| (u.id, u)).collect();
     let template = template::for_job(&rec.job).ok();
+    let company = crate::api::company::company_profile(store)?.unwrap_or_default();
     let progress = board::progress_of(&events);
     let status = board::board_job(
         &rec,
@@ -196,6 +198,17 @@ pub fn console_job(
             let step = body.as_ref().and_then(step_of).map(str::to_owned);
             let (title, phrase) = titles(template, &u.kind, step.as_deref());
             let who = users.get(&e.user_id);
+            // The phrase as the technician saw it: their name and badge, the company's details.
+            let phrase = phrase.map(|p| {
+                let details = Details {
+                    company: &company.name,
+                    name: who.map_or("", |w| w.display_name.as_str()),
+                    badge: who.map_or("", |w| w.badge_no.as_str()),
+                    hotline: &company.hotline,
+                    window: "",
+                };
+                phrases::fill(&p, &details)
+            });
             TimelineEntry {
                 event_id: u.id,
                 device_id: u.device_id,

@@ -142,7 +142,7 @@ async fn the_office_refuses_a_correction_of_the_opinion_and_shows_corrections_be
             job.id,
             &correct(repair.unsigned.id, Some(json!({"description": "not a step's"}))),
         ),
-        dev.record(job.id, &step("arrive")),
+        dev.record(job.id, &step("identify")),
         dev.record(
             job.id,
             &correct(
@@ -210,6 +210,22 @@ async fn the_office_refuses_a_correction_of_the_opinion_and_shows_corrections_be
         "the questions to word the answers with"
     );
     let timeline = page["timeline"].as_array().expect("timeline");
+    for t in timeline {
+        let phrase = t["phrase"]["zh"].as_str().unwrap_or_default();
+        assert!(
+            !phrase.contains('{') && !phrase.contains("××"),
+            "the timeline shows phrases filled in, not placeholders: {phrase}"
+        );
+    }
+    let identify = timeline
+        .iter()
+        .find(|t| t["step"] == "identify")
+        .expect("the identify step");
+    let phrase = identify["phrase"]["zh"].as_str().unwrap_or_default();
+    assert!(
+        phrase.contains("张伟") && phrase.contains("W017"),
+        "the phrase as the technician said it, with their name and badge: {phrase}"
+    );
     assert!(
         timeline
             .iter()
