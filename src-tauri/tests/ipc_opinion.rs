@@ -164,21 +164,33 @@ fn the_opinion_form_is_recorded_once_and_corrections_keep_the_original_through_i
     let id = job.summary.id;
 
     // The company's details came with the sign-in's pull: no "××", no hard-coded number.
-    let identify = job.steps.iter().find(|s| s.id == "identify").expect("identify");
+    let identify = job
+        .steps
+        .iter()
+        .find(|s| s.id == "identify")
+        .expect("identify");
     let phrase = identify.phrase.clone().expect("a phrase").zh;
     assert!(
         phrase.contains("滨河热力公司") && phrase.contains("张伟") && !phrase.contains("××"),
         "the standard phrase names the company and the technician: {phrase}"
     );
-    let card = job.steps.iter().find(|s| s.id == "contact_card").expect("card");
+    let card = job
+        .steps
+        .iter()
+        .find(|s| s.id == "contact_card")
+        .expect("card");
     assert!(
-        card.evidence.iter().any(
-            |e| matches!(e, Evidence::ContactCard { phone, .. } if phone == "0531-96069")
-        ),
+        card.evidence
+            .iter()
+            .any(|e| matches!(e, Evidence::ContactCard { phone, .. } if phone == "0531-96069")),
         "the contact card shows the hotline the office set: {:?}",
         card.evidence
     );
-    assert_eq!(job.opinion_form.len(), 4, "the form's questions come with the job");
+    assert_eq!(
+        job.opinion_form.len(),
+        4,
+        "the form's questions come with the job"
+    );
 
     let mut partial = answers();
     partial.as_object_mut().expect("object").remove("gifts");
@@ -191,7 +203,10 @@ fn the_opinion_form_is_recorded_once_and_corrections_keep_the_original_through_i
         "every question is answered"
     );
     assert_eq!(
-        device.refused("give_opinion", json!({"jobId": id, "opinion": {"stars": "five"}})),
+        device.refused(
+            "give_opinion",
+            json!({"jobId": id, "opinion": {"stars": "five"}})
+        ),
         "bad_request",
         "a malformed form is refused before anything is recorded"
     );
@@ -201,7 +216,10 @@ fn the_opinion_form_is_recorded_once_and_corrections_keep_the_original_through_i
     );
     let rating = rated.rating.clone().expect("the form is recorded");
     assert_eq!(
-        (rating.stars, rating.answers.get("gifts").map(String::as_str)),
+        (
+            rating.stars,
+            rating.answers.get("gifts").map(String::as_str)
+        ),
         (4, Some("none")),
         "with its stars and answers"
     );
@@ -216,8 +234,7 @@ fn the_opinion_form_is_recorded_once_and_corrections_keep_the_original_through_i
         "once given, the technician cannot change it"
     );
 
-    let records: Vec<CorrectableRecord> =
-        device.call("correctable_records", json!({"jobId": id}));
+    let records: Vec<CorrectableRecord> = device.call("correctable_records", json!({"jobId": id}));
     let repair = records
         .iter()
         .find(|r| r.step.as_deref() == Some("diagnose_repair"))
@@ -237,7 +254,11 @@ fn the_opinion_form_is_recorded_once_and_corrections_keep_the_original_through_i
         json!({"jobId": id, "correction": {"corrects": repair.event_id, "reason": "故障原因写错",
                "replacement": {"text": {"fault_found": "温控阀损坏"}}}}),
     );
-    assert_eq!(corrected.corrections.len(), 1, "the job lists the correction");
+    assert_eq!(
+        corrected.corrections.len(),
+        1,
+        "the job lists the correction"
+    );
     let after: Vec<CorrectableRecord> = device.call("correctable_records", json!({"jobId": id}));
     let repair = after
         .iter()

@@ -42,35 +42,60 @@ fn the_customer_fills_in_the_opinion_form_in_customer_mode_and_it_stays_locked()
     let office_url = w.office.url();
     w.rt.block_on(async {
         let (app, job_id) = w.open_first("zhangwei", "home_repair").await;
-        let phrase = app.text("step-phrase").await.expect("the appointment phrase");
+        let phrase = app
+            .text("step-phrase")
+            .await
+            .expect("the appointment phrase");
         assert!(
             phrase.contains("滨河热力公司") && phrase.contains("张伟") && !phrase.contains("××"),
             "the standard phrase names the company and the technician, no blanks: {phrase}"
         );
-        walk_repair_steps(&app, &photos, "signature").await.expect("to the signature");
+        walk_repair_steps(&app, &photos, "signature")
+            .await
+            .expect("to the signature");
         app.draw_signature().await.expect("draw");
         app.click("signature-save").await.expect("save signature");
-        app.css("[data-signature=\"signed\"]").await.expect("signed");
+        app.css("[data-signature=\"signed\"]")
+            .await
+            .expect("signed");
         app.confirm_step().await.expect("past the signature");
         assert_eq!(app.step().await.unwrap(), "rating");
         assert!(
-            app.all("[data-testid=\"rating-star\"]").await.unwrap().is_empty(),
+            app.all("[data-testid=\"rating-star\"]")
+                .await
+                .unwrap()
+                .is_empty(),
             "the technician's screen offers no stars to tap: the form is the customer's"
         );
         app.shot("opinion-hand-over").await.unwrap();
-        app.click("customer-mode-start").await.expect("hand the phone over");
-        app.el("customer-mode").await.expect("customer mode fills the screen");
-        for (q, v) in [("punctuality", "on_time"), ("attitude", "good"), ("tidiness", "yes"), ("gifts", "none")] {
+        app.click("customer-mode-start")
+            .await
+            .expect("hand the phone over");
+        app.el("customer-mode")
+            .await
+            .expect("customer mode fills the screen");
+        for (q, v) in [
+            ("punctuality", "on_time"),
+            ("attitude", "good"),
+            ("tidiness", "yes"),
+            ("gifts", "none"),
+        ] {
             app.click_css(&format!(
                 "[data-testid=\"opinion-answer\"][data-question=\"{q}\"][data-value=\"{v}\"]"
             ))
             .await
             .unwrap_or_else(|e| panic!("answer {q}: {e}"));
         }
-        app.click_css("[data-testid=\"rating-star\"][data-value=\"4\"]").await.unwrap();
-        app.fill("rating-comment", "师傅准时，鞋套也穿了").await.unwrap();
+        app.click_css("[data-testid=\"rating-star\"][data-value=\"4\"]")
+            .await
+            .unwrap();
+        app.fill("rating-comment", "师傅准时，鞋套也穿了")
+            .await
+            .unwrap();
         app.shot("opinion-customer-mode").await.unwrap();
-        app.click("rating-submit").await.expect("the customer submits");
+        app.click("rating-submit")
+            .await
+            .expect("the customer submits");
         app.el("customer-mode-thanks").await.expect("thanked");
         app.click("customer-mode-done").await.expect("handed back");
 
@@ -81,7 +106,11 @@ fn the_customer_fills_in_the_opinion_form_in_customer_mode_and_it_stays_locked()
         for a in &answers {
             values.push(a.attr("data-value").await.unwrap().unwrap_or_default());
         }
-        assert_eq!(values, ["on_time", "good", "yes", "none"], "the customer's answers, read-only");
+        assert_eq!(
+            values,
+            ["on_time", "good", "yes", "none"],
+            "the customer's answers, read-only"
+        );
         assert!(
             app.all("[data-testid=\"customer-mode-start\"], [data-testid=\"rating-submit\"]")
                 .await
@@ -104,11 +133,19 @@ fn the_customer_fills_in_the_opinion_form_in_customer_mode_and_it_stays_locked()
             "the contact card shows the hotline the office set"
         );
         app.shot("contact-card").await.unwrap();
-        app.sync_until_acknowledged(Duration::from_secs(120)).await.expect("synced");
+        app.sync_until_acknowledged(Duration::from_secs(120))
+            .await
+            .expect("synced");
         let page = console_job(&office_url, &job_id).await;
         let form = &page["detail"]["ratings"][0];
-        assert_eq!(form["kind"], "opinion_given", "the office holds the opinion form: {form}");
-        assert_eq!(form["payload"]["answers"]["gifts"], "none", "with every answer: {form}");
+        assert_eq!(
+            form["kind"], "opinion_given",
+            "the office holds the opinion form: {form}"
+        );
+        assert_eq!(
+            form["payload"]["answers"]["gifts"], "none",
+            "with every answer: {form}"
+        );
         assert_eq!(form["payload"]["stars"], 4);
         app.quit().await;
     });
@@ -126,12 +163,18 @@ fn a_corrected_repair_text_reaches_the_office_beside_its_original() {
     let office_url = w.office.url();
     w.rt.block_on(async {
         let (app, job_id) = w.open_first("zhangwei", "home_repair").await;
-        walk_repair_steps(&app, &photos, "clean_up").await.expect("past the repair");
-        // Back to the repair step, done: the technician noticed the fault was written wrongly.
-        app.js(&format!("location.hash = '#/job/{job_id}/step/diagnose_repair'; return true"))
+        walk_repair_steps(&app, &photos, "clean_up")
             .await
-            .unwrap();
-        app.click("correct-record").await.expect("open the correction");
+            .expect("past the repair");
+        // Back to the repair step, done: the technician noticed the fault was written wrongly.
+        app.js(&format!(
+            "location.hash = '#/job/{job_id}/step/diagnose_repair'; return true"
+        ))
+        .await
+        .unwrap();
+        app.click("correct-record")
+            .await
+            .expect("open the correction");
         let field = app
             .css("[data-testid=\"evidence-text\"][data-field=\"fault_found\"] textarea")
             .await
@@ -147,16 +190,24 @@ fn a_corrected_repair_text_reaches_the_office_beside_its_original() {
         app.css("[data-testid=\"correction-reason\"][aria-invalid=\"true\"]")
             .await
             .expect("no reason: refused on the screen");
-        app.fill("correction-reason", "故障原因写错，复查后更正").await.unwrap();
+        app.fill("correction-reason", "故障原因写错，复查后更正")
+            .await
+            .unwrap();
         app.shot("correction").await.unwrap();
         app.click("correction-save").await.expect("save");
         app.until("the correction listed", Duration::from_secs(20), || async {
-            Ok(app.text("correction-item").await?.contains("温控阀阀芯卡死").then_some(()))
+            Ok(app
+                .text("correction-item")
+                .await?
+                .contains("温控阀阀芯卡死")
+                .then_some(()))
         })
         .await
         .expect("listed on the step");
         app.shot("correction-saved").await.unwrap();
-        app.sync_until_acknowledged(Duration::from_secs(120)).await.expect("synced");
+        app.sync_until_acknowledged(Duration::from_secs(120))
+            .await
+            .expect("synced");
 
         let page = console_job(&office_url, &job_id).await;
         let pairs = page["corrections"].as_array().expect("corrections");
@@ -169,8 +220,7 @@ fn a_corrected_repair_text_reaches_the_office_beside_its_original() {
             "the office shows the original as recorded"
         );
         assert_eq!(
-            pair["correction"]["payload"]["replacement"]["text"]["fault_found"],
-            "温控阀阀芯卡死",
+            pair["correction"]["payload"]["replacement"]["text"]["fault_found"], "温控阀阀芯卡死",
             "beside the corrected text"
         );
         assert_eq!(

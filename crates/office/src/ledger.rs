@@ -216,7 +216,8 @@ pub fn judge_correction(body: &EventBody, original: Option<&EventBody>) -> Resul
     if reason.trim().is_empty() {
         return Err(refuse(heatcrew_rules::RuleError::BadCorrection));
     }
-    let values = heatcrew_rules::correction::Replacement::parse(replacement.as_ref()).map_err(refuse)?;
+    let values =
+        heatcrew_rules::correction::Replacement::parse(replacement.as_ref()).map_err(refuse)?;
     heatcrew_rules::correction::check_shape(original, values.as_ref()).map_err(refuse)
 }
 

@@ -68,7 +68,10 @@ pub fn takes_values(original: &EventBody) -> bool {
 /// What any reader can check knowing only the original record: the customer's rating and opinion
 /// are locked, a correction names an original (not another correction), and the values fit the
 /// original's kind and the ranges every record keeps.
-pub fn check_shape(original: &EventBody, replacement: Option<&Replacement>) -> Result<(), RuleError> {
+pub fn check_shape(
+    original: &EventBody,
+    replacement: Option<&Replacement>,
+) -> Result<(), RuleError> {
     match original {
         EventBody::RatingGiven { .. } | EventBody::OpinionGiven { .. } => {
             return Err(RuleError::RatingLocked);
@@ -84,7 +87,12 @@ pub fn check_shape(original: &EventBody, replacement: Option<&Replacement>) -> R
     }
     for (i, reading) in r.readings.iter().enumerate() {
         let (lo, hi) = reading_range(&reading.unit);
-        check_number(&format!("replacement.readings[{i}].value"), reading.value, lo, hi)?;
+        check_number(
+            &format!("replacement.readings[{i}].value"),
+            reading.value,
+            lo,
+            hi,
+        )?;
     }
     match original {
         EventBody::StepCompleted { .. } if r.description.is_none() => Ok(()),
@@ -127,7 +135,9 @@ impl JobContext<'_> {
                     .ok_or_else(|| RuleError::UnknownStep(step.clone()))?;
                 for (key, value) in &r.text {
                     let spec = s.evidence.iter().find_map(|e| match e {
-                        Evidence::Text { key: k, required, .. } if k == key => Some(*required),
+                        Evidence::Text {
+                            key: k, required, ..
+                        } if k == key => Some(*required),
                         _ => None,
                     });
                     match spec {

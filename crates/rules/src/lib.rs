@@ -17,15 +17,15 @@
 //! The field rules themselves are described in `docs/domain.md`.
 
 pub mod checklist;
+pub mod correction;
 pub mod error;
 pub mod field_jobs;
 pub mod lang;
+pub mod opinion;
+pub mod phrases;
 pub mod progress;
 pub mod sla;
 pub mod template;
-pub mod opinion;
-pub mod correction;
-pub mod phrases;
 
 pub use error::RuleError;
 pub use lang::{Lang, Localized};

@@ -29,12 +29,22 @@ pub fn fill(text: &Localized, d: &Details<'_>) -> Localized {
 /// badge number): (company, name, badge, hotline, window).
 type Fallbacks = [&'static str; 5];
 const ZH: Fallbacks = ["供热公司", "", "—", "供热服务热线", "约定的时间"];
-const EN: Fallbacks = ["the heating company", "your technician", "—", "the service hotline", "the agreed time"];
+const EN: Fallbacks = [
+    "the heating company",
+    "your technician",
+    "—",
+    "the service hotline",
+    "the agreed time",
+];
 
 fn fill_one(text: &str, d: &Details<'_>, fallback: Fallbacks) -> String {
     let or = |v: &str, i: usize| {
         let v = v.trim();
-        if v.is_empty() { fallback[i].to_owned() } else { v.to_owned() }
+        if v.is_empty() {
+            fallback[i].to_owned()
+        } else {
+            v.to_owned()
+        }
     };
     text.replace("{company}", &or(d.company, 0))
         .replace("{name}", &or(d.name, 1))
@@ -67,12 +77,25 @@ mod tests {
         };
         let got = fill(&phrase, &d);
         assert_eq!(
-            got.zh, "您好，我是滨江热力公司维修人员张师傅，工号RX-0012。热线0571-96069，14:00–16:00",
+            got.zh,
+            "您好，我是滨江热力公司维修人员张师傅，工号RX-0012。热线0571-96069，14:00–16:00",
             "every detail in its place"
         );
-        assert!(!got.en.contains('{'), "no placeholder left in English either: {}", got.en);
+        assert!(
+            !got.en.contains('{'),
+            "no placeholder left in English either: {}",
+            got.en
+        );
         let blank = fill(&phrase, &Details::default());
-        assert!(!blank.zh.contains('{') && !has_blanks(&blank.zh), "no braces or ×× before the first sync: {}", blank.zh);
-        assert!(blank.zh.contains("供热公司"), "a neutral word for an unknown company: {}", blank.zh);
+        assert!(
+            !blank.zh.contains('{') && !has_blanks(&blank.zh),
+            "no braces or ×× before the first sync: {}",
+            blank.zh
+        );
+        assert!(
+            blank.zh.contains("供热公司"),
+            "a neutral word for an unknown company: {}",
+            blank.zh
+        );
     }
 }

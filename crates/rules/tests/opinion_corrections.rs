@@ -156,7 +156,10 @@ fn repair_text() -> StepEvidence {
 }
 
 fn answers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).into(), (*v).into()))
+        .collect()
 }
 
 fn full_form() -> BTreeMap<String, String> {
@@ -186,9 +189,17 @@ fn the_opinion_form_asks_what_the_standard_asks_in_both_languages() {
         "punctuality, manner, shoe covers and tidiness, and 不准接受用户的任何酬谢"
     );
     for q in &qs {
-        assert!(!q.text.zh.is_empty() && !q.text.en.is_empty(), "{} in both languages", q.key);
+        assert!(
+            !q.text.zh.is_empty() && !q.text.en.is_empty(),
+            "{} in both languages",
+            q.key
+        );
         assert!(q.options.len() >= 2, "{} offers a choice", q.key);
-        assert!(q.options.iter().any(|o| o.concern), "{}: some answer is a concern for the office", q.key);
+        assert!(
+            q.options.iter().any(|o| o.concern),
+            "{}: some answer is a concern for the office",
+            q.key
+        );
     }
     let gift = opinion::concerns(&answers(&[("gifts", "accepted")]));
     assert_eq!(gift.len(), 1, "a gift accepted is flagged for the office");
@@ -200,25 +211,53 @@ fn the_opinion_form_must_be_complete_valid_and_is_locked_once_given() {
     v.walk_until("rating");
     let mut partial = full_form();
     partial.remove("gifts");
-    assert_eq!(v.code(opinion(5, partial)), "evidence_missing", "every question answered");
+    assert_eq!(
+        v.code(opinion(5, partial)),
+        "evidence_missing",
+        "every question answered"
+    );
     let mut odd = full_form();
     odd.insert("gifts".into(), "a_little".into());
-    assert_eq!(v.code(opinion(5, odd)), "invalid_value", "only the form's own answers");
+    assert_eq!(
+        v.code(opinion(5, odd)),
+        "invalid_value",
+        "only the form's own answers"
+    );
     let mut extra = full_form();
     extra.insert("tip_amount".into(), "50".into());
-    assert_eq!(v.code(opinion(5, extra)), "invalid_value", "no question the form does not ask");
-    assert_eq!(v.code(opinion(0, full_form())), "rating_out_of_range", "1 to 5 stars");
-    let given = v.record(opinion(4, full_form())).expect("the customer fills in the form");
     assert_eq!(
-        v.progress.rating.as_ref().map(|r| (r.stars, r.answers.clone())),
+        v.code(opinion(5, extra)),
+        "invalid_value",
+        "no question the form does not ask"
+    );
+    assert_eq!(
+        v.code(opinion(0, full_form())),
+        "rating_out_of_range",
+        "1 to 5 stars"
+    );
+    let given = v
+        .record(opinion(4, full_form()))
+        .expect("the customer fills in the form");
+    assert_eq!(
+        v.progress
+            .rating
+            .as_ref()
+            .map(|r| (r.stars, r.answers.clone())),
         Some((4, full_form())),
         "the fold keeps the stars and every answer"
     );
     let mut changed = full_form();
     changed.insert("attitude".into(), "poor".into());
-    assert_eq!(v.code(opinion(5, changed)), "rating_locked", "the technician cannot give it again");
     assert_eq!(
-        v.code(EventBody::RatingGiven { stars: 5, comment: String::new() }),
+        v.code(opinion(5, changed)),
+        "rating_locked",
+        "the technician cannot give it again"
+    );
+    assert_eq!(
+        v.code(EventBody::RatingGiven {
+            stars: 5,
+            comment: String::new()
+        }),
         "rating_locked",
         "nor overwrite it with a plain rating"
     );
@@ -228,7 +267,11 @@ fn the_opinion_form_must_be_complete_valid_and_is_locked_once_given() {
         replacement: Some(json!({"text": {"attitude": "good"}})),
     };
     assert_eq!(v.code(correction), "rating_locked", "nor correct it");
-    assert_eq!(v.progress.rating.as_ref().map(|r| r.stars), Some(4), "the customer's form stands");
+    assert_eq!(
+        v.progress.rating.as_ref().map(|r| r.stars),
+        Some(4),
+        "the customer's form stands"
+    );
 }
 
 #[test]
@@ -246,33 +289,87 @@ fn a_correction_of_a_text_keeps_the_original_and_fits_the_step() {
         reason: reason.into(),
         replacement: Some(replacement),
     };
-    assert_eq!(v.code(fix("  ", json!({"text": {"fault_found": "x"}}))), "bad_correction", "a reason is needed");
-    assert_eq!(v.code(fix("写错", json!({"text": {"no_such_field": "x"}}))), "invalid_value", "only the step's own fields");
-    assert_eq!(v.code(fix("写错", json!({"text": {"fault_found": " "}}))), "invalid_value", "a required text stays filled");
-    assert_eq!(v.code(fix("写错", json!({"colour": "red"}))), "bad_correction", "nothing but text, readings, description");
-    assert_eq!(v.code(fix("写错", json!({}))), "bad_correction", "a replacement that changes nothing");
-    assert_eq!(v.code(fix("写错", json!({"description": "x"}))), "bad_correction", "a step has no description");
+    assert_eq!(
+        v.code(fix("  ", json!({"text": {"fault_found": "x"}}))),
+        "bad_correction",
+        "a reason is needed"
+    );
+    assert_eq!(
+        v.code(fix("写错", json!({"text": {"no_such_field": "x"}}))),
+        "invalid_value",
+        "only the step's own fields"
+    );
+    assert_eq!(
+        v.code(fix("写错", json!({"text": {"fault_found": " "}}))),
+        "invalid_value",
+        "a required text stays filled"
+    );
+    assert_eq!(
+        v.code(fix("写错", json!({"colour": "red"}))),
+        "bad_correction",
+        "nothing but text, readings, description"
+    );
+    assert_eq!(
+        v.code(fix("写错", json!({}))),
+        "bad_correction",
+        "a replacement that changes nothing"
+    );
+    assert_eq!(
+        v.code(fix("写错", json!({"description": "x"}))),
+        "bad_correction",
+        "a step has no description"
+    );
     let id = v
-        .record(fix("故障原因写错了", json!({"text": {"fault_found": "温控阀损坏"}})))
+        .record(fix(
+            "故障原因写错了",
+            json!({"text": {"fault_found": "温控阀损坏"}}),
+        ))
         .expect("a correction with a reason and the step's own field");
-    let c = v.progress.corrections.last().expect("the fold keeps the correction");
-    assert_eq!((c.corrects, c.event_id), (repair, Some(id)), "it names the original");
-    let replaced = Replacement::parse(c.replacement.as_ref()).expect("parse").expect("values");
+    let c = v
+        .progress
+        .corrections
+        .last()
+        .expect("the fold keeps the correction");
+    assert_eq!(
+        (c.corrects, c.event_id),
+        (repair, Some(id)),
+        "it names the original"
+    );
+    let replaced = Replacement::parse(c.replacement.as_ref())
+        .expect("parse")
+        .expect("values");
     let original = match &v.events[&repair] {
         EventBody::StepCompleted { evidence, .. } => evidence.text.clone(),
         _ => unreachable!(),
     };
-    assert_eq!(original["fault_found"], "阀门堵塞", "the original record is untouched");
-    let now = correction::current_text(&original, &[replaced]);
-    assert_eq!(now["fault_found"], "温控阀损坏", "readers show the corrected text as current");
-    assert_eq!(now["work_done"], "清洗阀芯", "fields not corrected keep their value");
     assert_eq!(
-        v.code(EventBody::Correction { corrects: id, reason: "再改".into(), replacement: None }),
+        original["fault_found"], "阀门堵塞",
+        "the original record is untouched"
+    );
+    let now = correction::current_text(&original, &[replaced]);
+    assert_eq!(
+        now["fault_found"], "温控阀损坏",
+        "readers show the corrected text as current"
+    );
+    assert_eq!(
+        now["work_done"], "清洗阀芯",
+        "fields not corrected keep their value"
+    );
+    assert_eq!(
+        v.code(EventBody::Correction {
+            corrects: id,
+            reason: "再改".into(),
+            replacement: None
+        }),
         "bad_correction",
         "a correction names the original, not another correction"
     );
     assert_eq!(
-        v.code(EventBody::Correction { corrects: Uuid::now_v7(), reason: "x".into(), replacement: None }),
+        v.code(EventBody::Correction {
+            corrects: Uuid::now_v7(),
+            reason: "x".into(),
+            replacement: None
+        }),
         "bad_correction",
         "an event of this job"
     );
@@ -284,24 +381,42 @@ fn readings_and_findings_are_corrected_within_their_own_shape_and_ranges() {
     let reading = v
         .record(EventBody::ReadingRecorded {
             checkpoint: "hs".into(),
-            readings: vec![Reading { key: "supply_temp".into(), value: 9.5, unit: "°C".into() }],
+            readings: vec![Reading {
+                key: "supply_temp".into(),
+                value: 9.5,
+                unit: "°C".into(),
+            }],
             note: String::new(),
         })
         .expect("a reading");
-    let fix = |r| EventBody::Correction { corrects: reading, reason: "小数点错位".into(), replacement: Some(r) };
+    let fix = |r| EventBody::Correction {
+        corrects: reading,
+        reason: "小数点错位".into(),
+        replacement: Some(r),
+    };
     assert_eq!(
-        v.code(fix(json!({"readings": [{"key": "supply_temp", "value": 9000.0, "unit": "°C"}]}))),
+        v.code(fix(
+            json!({"readings": [{"key": "supply_temp", "value": 9000.0, "unit": "°C"}]})
+        )),
         "out_of_range",
         "a corrected reading keeps the ranges every reading keeps"
     );
     assert_eq!(
-        v.code(fix(json!({"readings": [{"key": "return_temp", "value": 50.0, "unit": "°C"}]}))),
+        v.code(fix(
+            json!({"readings": [{"key": "return_temp", "value": 50.0, "unit": "°C"}]})
+        )),
         "invalid_value",
         "only the checkpoint's own readings"
     );
-    assert_eq!(v.code(fix(json!({"text": {"note": "x"}}))), "bad_correction", "a reading takes readings");
     assert_eq!(
-        v.code(fix(json!({"readings": [{"key": "supply_temp", "value": 95.0, "unit": "°C"}]}))),
+        v.code(fix(json!({"text": {"note": "x"}}))),
+        "bad_correction",
+        "a reading takes readings"
+    );
+    assert_eq!(
+        v.code(fix(
+            json!({"readings": [{"key": "supply_temp", "value": 95.0, "unit": "°C"}]})
+        )),
         "recorded",
         "the corrected reading"
     );
@@ -316,9 +431,21 @@ fn readings_and_findings_are_corrected_within_their_own_shape_and_ranges() {
             photos: vec![],
         })
         .expect("a finding");
-    let fix = |r| EventBody::Correction { corrects: finding, reason: "描述不准确".into(), replacement: Some(r) };
-    assert_eq!(v_code(&mut i, fix(json!({"description": " "}))), "invalid_value", "a description stays filled");
-    assert_eq!(v_code(&mut i, fix(json!({"description": "表箱铅封被剪断"}))), "recorded", "the corrected description");
+    let fix = |r| EventBody::Correction {
+        corrects: finding,
+        reason: "描述不准确".into(),
+        replacement: Some(r),
+    };
+    assert_eq!(
+        v_code(&mut i, fix(json!({"description": " "}))),
+        "invalid_value",
+        "a description stays filled"
+    );
+    assert_eq!(
+        v_code(&mut i, fix(json!({"description": "表箱铅封被剪断"}))),
+        "recorded",
+        "the corrected description"
+    );
 }
 
 fn v_code(v: &mut Visit, body: EventBody) -> &'static str {
@@ -330,11 +457,20 @@ fn the_shipped_templates_hold_no_blanks_and_no_company_number() {
     for t in template::catalog().values() {
         for s in &t.steps {
             for text in s.phrase.iter().flat_map(|p| [&p.zh, &p.en]) {
-                assert!(!phrases::has_blanks(text), "{}/{}: no ×× left for the technician: {text}", t.id, s.id);
+                assert!(
+                    !phrases::has_blanks(text),
+                    "{}/{}: no ×× left for the technician: {text}",
+                    t.id,
+                    s.id
+                );
             }
             for e in &s.evidence {
                 if let template::Evidence::ContactCard { phone, .. } = e {
-                    assert_eq!(phone, "{hotline}", "{}/{}: the hotline comes from the office, not the template", t.id, s.id);
+                    assert_eq!(
+                        phone, "{hotline}",
+                        "{}/{}: the hotline comes from the office, not the template",
+                        t.id, s.id
+                    );
                 }
             }
         }

@@ -69,7 +69,7 @@ describe('screens', () => {
     await app.click(app.byTestId('step-skip')[0]);
     collect();
     expect(REQUIRED.filter((id) => !seen.has(id))).toEqual([]);
-  });
+  }, 20_000); // it walks many screens: slow on a loaded machine, not a timing promise
 
   it('lists today’s jobs with their id and kind, and the sync state in the header', async () => {
     app = await mountApp('#/today');
@@ -246,6 +246,29 @@ describe('screens', () => {
       { jobId: 'job-repair-2', step: 'diagnose_repair', bytes: 5 },
     ]);
     expect(app.target.textContent).toContain('2/2 张');
+  });
+
+  it('corrects a finding’s description and a checkpoint’s reading, each with a reason', async () => {
+    app = await mountApp('#/today');
+    app.backend.fastForward('job-inspect-1', 'inspect');
+    await app.backend.recordFinding('job-inspect-1', { category: 'tampered_seal', description: '铅封破损', states: {}, photos: [] });
+    await app.go('#/job/job-inspect-1/step/inspect');
+    await app.click(app.byTestId('correct-record')[0]);
+    await app.type(app.target.querySelector('[data-testid="evidence-text"][data-field="description"] textarea') as HTMLElement, '表箱铅封被剪断');
+    await app.type(app.byTestId('correction-reason')[0], '描述不准确');
+    await app.click(app.byTestId('correction-save')[0]);
+    await settle(30);
+    expect(app.byTestId('correction-item')[0].textContent).toContain('表箱铅封被剪断');
+
+    await app.backend.recordReading('job-patrol-1', 'cp-head', [{ key: 'supply_temp', value: 9.5, unit: '℃' }, { key: 'return_temp', value: 45, unit: '℃' }, { key: 'supply_pressure', value: 0.6, unit: 'MPa' }], '');
+    await app.go('#/job/job-patrol-1/checkpoint/cp-head');
+    await app.click(app.byTestId('correct-record')[0]);
+    await app.type(app.byTestId('correction-reading-supply_temp')[0], '95');
+    await app.type(app.byTestId('correction-reason')[0], '小数点错位');
+    await app.click(app.byTestId('correction-save')[0]);
+    await settle(30);
+    const sent = app.backend.calls.filter((c) => c.command === 'correct_record').at(-1)?.args as { correction: { replacement: { readings: { key: string; value: number }[] } } };
+    expect(sent.correction.replacement.readings).toEqual([{ key: 'supply_temp', value: 95, unit: '℃' }]);
   });
 
   it('inspects for heat theft: a finding, a refusal with a witness, a numbered notice', async () => {

@@ -75,9 +75,11 @@ impl Store {
     pub fn company_profile(&self) -> Result<Option<CompanyProfile>> {
         let json: Option<String> = self
             .connection()
-            .query_row("SELECT profile FROM company_profile WHERE id = 1", [], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT profile FROM company_profile WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
             .optional()?;
         Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
     }

@@ -74,7 +74,11 @@ pub fn opinion_form(template: &Template) -> Vec<OpinionQuestion> {
         .steps
         .iter()
         .any(|s| s.evidence.iter().any(|e| matches!(e, Evidence::Rating)));
-    if rated { opinion::questions() } else { Vec::new() }
+    if rated {
+        opinion::questions()
+    } else {
+        Vec::new()
+    }
 }
 
 /// The records of `job_id` a technician may correct (texts, readings, findings), oldest first.

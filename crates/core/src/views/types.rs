@@ -8,8 +8,8 @@ use heatcrew_protocol::{
     Position, ReadingSpec, Severity, Witness,
 };
 use heatcrew_rules::Localized;
-use heatcrew_rules::sla::{Arrival, CheckpointState, Sla};
 use heatcrew_rules::opinion::OpinionQuestion;
+use heatcrew_rules::sla::{Arrival, CheckpointState, Sla};
 use heatcrew_rules::template::Evidence;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

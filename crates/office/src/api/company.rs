@@ -35,7 +35,10 @@ pub fn company_profile<S: MetaStore + ?Sized>(store: &S) -> StoreResult<Option<C
 }
 
 /// Keep the company's details (the demo company and `PUT /api/v1/company`).
-pub fn save_company_profile<S: MetaStore + ?Sized>(store: &S, profile: &CompanyProfile) -> StoreResult<()> {
+pub fn save_company_profile<S: MetaStore + ?Sized>(
+    store: &S,
+    profile: &CompanyProfile,
+) -> StoreResult<()> {
     let json = serde_json::to_string(profile).expect("a profile serializes");
     store.set_meta(META_KEY, &json)
 }
@@ -70,9 +73,7 @@ pub async fn get_company(
     State(state): State<OfficeState>,
     _auth: Auth,
 ) -> ApiResult<Json<Option<CompanyProfile>>> {
-    Ok(Json(
-        blocking(&state, |s| company_profile(s)).await?,
-    ))
+    Ok(Json(blocking(&state, company_profile).await?))
 }
 
 /// Set the company's name and service hotline (admin only; audited). Devices receive them on their

@@ -112,7 +112,7 @@ pub async fn pull(
         Ok((changes, next, more, head, acks))
     })
     .await?;
-    let company = blocking(&state, |s| super::company::company_profile(s)).await?;
+    let company = blocking(&state, super::company::company_profile).await?;
     Ok(Json(PullResponse {
         changes,
         next_cursor,

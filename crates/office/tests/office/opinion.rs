@@ -26,7 +26,11 @@ async fn only_an_admin_sets_the_company_profile_and_every_device_pulls_it() {
     let dispatcher = o.staff("dispatch").await;
     let dev = o.device("tech_a").await;
     let (status, body) = o.get_json("/api/v1/company", &dispatcher).await;
-    assert_eq!((status, &body), (StatusCode::OK, &Value::Null), "nothing set yet");
+    assert_eq!(
+        (status, &body),
+        (StatusCode::OK, &Value::Null),
+        "nothing set yet"
+    );
     assert!(
         o.pull(dev.token(), 0).await.company.is_none(),
         "a pull carries no company before an admin sets one"
@@ -35,12 +39,26 @@ async fn only_an_admin_sets_the_company_profile_and_every_device_pulls_it() {
     let profile = json!({"name": "滨河热力公司", "hotline": "0531-96069"});
     for (who, token, want) in [
         ("no token", None, StatusCode::UNAUTHORIZED),
-        ("a dispatcher", Some(dispatcher.as_str()), StatusCode::FORBIDDEN),
-        ("a technician's device", Some(dev.token()), StatusCode::FORBIDDEN),
+        (
+            "a dispatcher",
+            Some(dispatcher.as_str()),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "a technician's device",
+            Some(dev.token()),
+            StatusCode::FORBIDDEN,
+        ),
     ] {
         let (status, body) = put_company(&o, token, &profile).await;
-        assert_eq!(status, want, "{who} may not set the company profile: {body}");
-        assert!(body["code"].is_string(), "{who}: refused as {{code, message}}: {body}");
+        assert_eq!(
+            status, want,
+            "{who} may not set the company profile: {body}"
+        );
+        assert!(
+            body["code"].is_string(),
+            "{who}: refused as {{code, message}}: {body}"
+        );
     }
     for bad in [
         json!({"name": "  ", "hotline": "96069"}),
@@ -58,7 +76,10 @@ async fn only_an_admin_sets_the_company_profile_and_every_device_pulls_it() {
     }
     let (status, _) = o.get_json("/api/v1/company", &dispatcher).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(o.pull(dev.token(), 0).await.company.is_none(), "refusals changed nothing");
+    assert!(
+        o.pull(dev.token(), 0).await.company.is_none(),
+        "refusals changed nothing"
+    );
 
     let (status, body) = put_company(
         &o,
@@ -70,7 +91,11 @@ async fn only_an_admin_sets_the_company_profile_and_every_device_pulls_it() {
     assert_eq!(body, profile, "stored trimmed");
     let (_, read) = o.get_json("/api/v1/company", &dispatcher).await;
     assert_eq!(read, profile, "staff read it back");
-    let pulled = o.pull(dev.token(), 0).await.company.expect("the pull carries it");
+    let pulled = o
+        .pull(dev.token(), 0)
+        .await
+        .company
+        .expect("the pull carries it");
     assert_eq!(
         (pulled.name.as_str(), pulled.hotline.as_str()),
         ("滨河热力公司", "0531-96069"),
@@ -140,7 +165,10 @@ async fn the_office_refuses_a_correction_of_the_opinion_and_shows_corrections_be
         dev.record(job.id, &correct(Uuid::now_v7(), None)),
         dev.record(
             job.id,
-            &correct(repair.unsigned.id, Some(json!({"description": "not a step's"}))),
+            &correct(
+                repair.unsigned.id,
+                Some(json!({"description": "not a step's"})),
+            ),
         ),
         dev.record(job.id, &step("identify")),
         dev.record(
@@ -173,7 +201,11 @@ async fn the_office_refuses_a_correction_of_the_opinion_and_shows_corrections_be
         .await;
     assert_eq!(status, StatusCode::OK, "the console's job page: {page}");
     let pairs = page["corrections"].as_array().expect("corrections");
-    assert_eq!(pairs.len(), 5, "every correction is listed, refused ones too: {pairs:?}");
+    assert_eq!(
+        pairs.len(),
+        5,
+        "every correction is listed, refused ones too: {pairs:?}"
+    );
     let accepted: Vec<&Value> = pairs
         .iter()
         .filter(|p| p["correction"]["accepted"] == json!(true))
@@ -203,7 +235,10 @@ async fn the_office_refuses_a_correction_of_the_opinion_and_shows_corrections_be
         .iter()
         .find(|r| r["kind"] == "opinion_given")
         .expect("the opinion form is among the ratings");
-    assert_eq!(form["payload"]["answers"]["gifts"], "none", "with every answer");
+    assert_eq!(
+        form["payload"]["answers"]["gifts"], "none",
+        "with every answer"
+    );
     assert_eq!(
         page["opinion_questions"].as_array().map(Vec::len),
         Some(4),

@@ -4,7 +4,7 @@
 // when it drifts), a correction names a record of the job with a reason and never the rating.
 import opinionForm from './fake-templates/opinion_form.v1.json';
 import { err } from './fake-util';
-import type { CorrectableRecord, CorrectionInput, CorrectionView, EvidenceSpec, Lang, Localized, OpinionInput, OpinionQuestion, RatingView, StepEvidence } from './types';
+import type { CorrectableRecord, CorrectionInput, CorrectionView, EvidenceSpec, Lang, Localized, OpinionInput, OpinionQuestion, RatingView, Reading, Replacement, StepEvidence } from './types';
 
 export const OPINION_FORM = opinionForm as OpinionQuestion[];
 
@@ -38,9 +38,17 @@ export class FakeRecords {
 
   stepDone(jobId: string, step: string, evidence: StepEvidence, eventId: string, at: string) {
     if (!Object.keys(evidence.text).length && !evidence.readings.length) return;
-    const values = { text: { ...evidence.text }, readings: [...evidence.readings] };
+    this.keep(jobId, { event_id: eventId, kind: 'step_completed', step, checkpoint: null, finding_id: null, recorded_at: at }, { text: { ...evidence.text } as Record<string, string>, readings: [...evidence.readings] });
+  }
+  found(jobId: string, findingId: string, description: string, eventId: string, at: string) {
+    this.keep(jobId, { event_id: eventId, kind: 'finding_recorded', step: null, checkpoint: null, finding_id: findingId, recorded_at: at }, { text: {}, readings: [], description });
+  }
+  read(jobId: string, checkpoint: string, readings: Reading[], eventId: string, at: string) {
+    this.keep(jobId, { event_id: eventId, kind: 'reading_recorded', step: null, checkpoint, finding_id: null, recorded_at: at }, { text: {}, readings });
+  }
+  private keep(jobId: string, head: Omit<CorrectableRecord, 'original' | 'current' | 'corrections'>, values: Replacement) {
     const list = this.records.get(jobId) ?? [];
-    list.push({ event_id: eventId, kind: 'step_completed', step, checkpoint: null, finding_id: null, recorded_at: at, original: values, current: structuredClone(values), corrections: [] });
+    list.push({ ...head, original: values, current: structuredClone(values), corrections: [] });
     this.records.set(jobId, list);
   }
 
@@ -75,6 +83,7 @@ export class FakeRecords {
     const view: CorrectionView = { event_id: eventId, corrects: c.corrects, reason: c.reason, at, replacement: c.replacement ?? null };
     rec.corrections.push(view);
     Object.assign(rec.current.text ?? {}, c.replacement?.text ?? {});
+    if (c.replacement?.description !== undefined) rec.current.description = c.replacement.description;
     for (const r of c.replacement?.readings ?? []) {
       const i = (rec.current.readings ?? []).findIndex((x) => x.key === r.key);
       if (i >= 0 && rec.current.readings) rec.current.readings[i] = r;

@@ -300,8 +300,9 @@ export class FakeBackend implements Backend {
   async recordFinding(jobId: string, finding: FindingInput) {
     this.log('record_finding', { jobId, finding });
     const job = this.getJob(jobId);
-    job.findings.push({ id: newId('fnd'), ...wire(finding) });
-    this.record(job, 'finding_recorded', 0);
+    const id = newId('fnd');
+    job.findings.push({ id, ...wire(finding) });
+    this.extra.found(jobId, id, finding.description, this.record(job, 'finding_recorded', 0), this.iso());
     return this.view(job);
   }
   async issueNotice(jobId: string, deadline: string, requirements: string) {
@@ -329,7 +330,7 @@ export class FakeBackend implements Backend {
     cp.last_visit_at = this.iso();
     const interval = cp.kind === 'head_station' ? HOUR : 12 * HOUR;
     cp.next_due_at = new Date(this.clock() + interval).toISOString();
-    this.record(job, 'reading_recorded', 0);
+    this.extra.read(jobId, checkpoint, wire(readings), this.record(job, 'reading_recorded', 0), this.iso());
     return this.view(job);
   }
   async reportDefect(jobId: string, defect: DefectInput) {

@@ -156,6 +156,7 @@ const en: Shape<Messages> = {
     close: 'Close',
   },
   correction: {
+    description: 'What was found',
     open: 'Correct record',
     title: 'Correct a record',
     lead: 'The original record stays as it was; the correction is sent as a new record and the office sees both.',

@@ -153,6 +153,7 @@ const zh = {
     close: '关闭',
   },
   correction: {
+    description: '发现情况',
     open: '更正记录',
     title: '更正记录',
     lead: '原记录保留不变，更正会作为新记录上传，调度可同时看到两者。',

@@ -40,6 +40,13 @@ describe('a correction', () => {
     d.readings.p = '0.3';
     expect(changedValues(record, d), 'an unchanged reading is not sent').toEqual({ text: { fault_found: '温控阀损坏' }, readings: [] });
   });
+  it('sends a finding’s corrected description', () => {
+    const finding: CorrectableRecord = { ...record, kind: 'finding_recorded', step: null, finding_id: 'f1', original: { text: {}, readings: [], description: '铅封破损' }, current: { text: {}, readings: [], description: '铅封破损' } };
+    const d = correctionDraft(finding);
+    expect(changedValues(finding, d)).toBeNull();
+    d.description = '表箱铅封被剪断';
+    expect(changedValues(finding, d)).toEqual({ text: {}, readings: [], description: '表箱铅封被剪断' });
+  });
   it('sends nothing while a reading does not parse', () => {
     const d = correctionDraft(record);
     d.readings.p = 'abc';

@@ -28,12 +28,14 @@ export function canSubmit(form: OpinionQuestion[], answers: Answers, stars: numb
 export interface CorrectionDraft {
   text: Record<string, string>;
   readings: Record<string, string>;
+  /** A finding's description. */
+  description: string;
 }
 
 export function correctionDraft(record: CorrectableRecord): CorrectionDraft {
   const readings: Record<string, string> = {};
   for (const r of record.current.readings ?? []) readings[r.key] = String(r.value);
-  return { text: { ...(record.current.text ?? {}) } as Record<string, string>, readings };
+  return { text: { ...(record.current.text ?? {}) } as Record<string, string>, readings, description: record.current.description ?? '' };
 }
 
 /** Only what the technician changed, as the correction's `replacement`; `null` if nothing changed
@@ -47,6 +49,7 @@ export function changedValues(record: CorrectableRecord, draft: CorrectionDraft)
     if (value === null) return null;
     if (value !== r.value) readings.push({ ...r, value });
   }
-  if (!Object.keys(text).length && !readings.length) return null;
-  return { text, readings };
+  const description = record.current.description !== undefined && draft.description !== record.current.description ? draft.description : undefined;
+  if (!Object.keys(text).length && !readings.length && description === undefined) return null;
+  return description === undefined ? { text, readings } : { text, readings, description };
 }
