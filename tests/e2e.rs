@@ -24,6 +24,8 @@ use heatcrew_testkit::DEMO_PASSWORD as PASSWORD;
 
 #[path = "e2e/outcomes.rs"]
 mod outcomes;
+#[path = "e2e/opinion.rs"]
+mod opinion;
 
 #[test]
 #[ignore = "not a test: the office child process that OfficeProcess starts"]
@@ -180,6 +182,20 @@ fn repair_visit_recorded_offline_arrives_after_office_restarts() {
         app.confirm_step().await.expect("past the signature");
 
         assert_eq!(app.step().await.unwrap(), "rating");
+        // The phone goes to the customer for the opinion form (customer mode, tests/e2e/opinion.rs).
+        app.click("customer-mode-start").await.unwrap();
+        for (q, v) in [
+            ("punctuality", "on_time"),
+            ("attitude", "good"),
+            ("tidiness", "yes"),
+            ("gifts", "none"),
+        ] {
+            app.click_css(&format!(
+                "[data-testid=\"opinion-answer\"][data-question=\"{q}\"][data-value=\"{v}\"]"
+            ))
+            .await
+            .unwrap();
+        }
         app.click_css("[data-testid=\"rating-star\"][data-value=\"5\"]")
             .await
             .unwrap();
@@ -188,6 +204,7 @@ fn repair_visit_recorded_offline_arrives_after_office_restarts() {
             .unwrap();
         app.shot("rating").await.unwrap();
         app.click("rating-submit").await.unwrap();
+        app.click("customer-mode-done").await.unwrap();
         app.confirm_step().await.expect("past the rating");
 
         assert_eq!(app.step().await.unwrap(), "contact_card");

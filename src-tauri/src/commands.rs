@@ -18,6 +18,8 @@ use tauri::ipc::{CommandArg, CommandItem, InvokeBody, InvokeError, Request, Resp
 use tauri::{AppHandle, Manager, Runtime, State};
 use uuid::Uuid;
 
+pub mod opinion;
+
 type Answer<T> = Result<T, IpcError>;
 
 /// A command argument from the UI. Tauri rejects an argument that does not parse with a bare

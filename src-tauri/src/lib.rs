@@ -76,6 +76,9 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::sync_now,
         commands::close_not_home,
         commands::request_reschedule,
+        commands::opinion::give_opinion,
+        commands::opinion::correct_record,
+        commands::opinion::correctable_records,
     ])
 }
 

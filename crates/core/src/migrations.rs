@@ -190,6 +190,15 @@ const MIGRATIONS: &[&str] = &[
         reported     INTEGER NOT NULL DEFAULT 0
     );
     "#,
+    // 10 (issue 15, the company profile): the company's details the office sends with every pull
+    // (name, service hotline), filled into the standard phrases and the contact card. One row; kept across sign-outs (it is the office's).
+    r#"
+    CREATE TABLE IF NOT EXISTS company_profile (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        profile     TEXT NOT NULL,             -- heatcrew_protocol::sync::CompanyProfile as JSON
+        kept_at     TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The migration that drops the secret key from the database.

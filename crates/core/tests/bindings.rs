@@ -4,8 +4,9 @@
 
 use heatcrew_core::sync::SyncStatus;
 use heatcrew_core::views::{
-    AccidentInput, DamageInput, DefectInput, FindingInput, JobView, NetworkDamageInput,
-    NoEntryInput, OutboxEntryView, RescheduleInput, SessionView, Today,
+    AccidentInput, CorrectableRecord, CorrectionInput, DamageInput, DefectInput, FindingInput,
+    JobView, NetworkDamageInput, NoEntryInput, OpinionInput, OutboxEntryView, RescheduleInput,
+    SessionView, Today,
 };
 use heatcrew_protocol::{ErrorCode, Resolution, StepEvidence};
 use heatcrew_rules::Lang;
@@ -23,6 +24,7 @@ fn roots(c: &mut Declarations) {
     c.visit::<Today>();
     c.visit::<JobView>();
     c.visit::<OutboxEntryView>();
+    c.visit::<CorrectableRecord>();
     c.visit::<SyncStatus>();
     // Every error the UI can be shown (the field app's errors carry one of these).
     c.visit::<ErrorCode>();
@@ -34,6 +36,8 @@ fn roots(c: &mut Declarations) {
     c.visit::<FindingInput>();
     c.visit::<DefectInput>();
     c.visit::<AccidentInput>();
+    c.visit::<OpinionInput>();
+    c.visit::<CorrectionInput>();
     c.visit::<Resolution>();
     c.visit::<NoEntryInput>();
     c.visit::<RescheduleInput>();

@@ -45,6 +45,8 @@ pub enum AuditKind {
     Export,
     /// A job's evidence bundle downloaded.
     BundleDownload,
+    /// An admin set the company's name or service hotline.
+    CompanyProfileChanged,
 }
 
 impl AuditKind {
@@ -64,6 +66,7 @@ impl AuditKind {
         AuditKind::TotpEnabled,
         AuditKind::Export,
         AuditKind::BundleDownload,
+        AuditKind::CompanyProfileChanged,
     ];
 
     /// The stored name.
@@ -84,6 +87,7 @@ impl AuditKind {
             AuditKind::TotpEnabled => "totp_enabled",
             AuditKind::Export => "export",
             AuditKind::BundleDownload => "bundle_download",
+            AuditKind::CompanyProfileChanged => "company_profile_changed",
         }
     }
 

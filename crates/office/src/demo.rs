@@ -411,6 +411,14 @@ pub fn seed(store: &dyn OfficeStore, now: DateTime<Utc>) -> anyhow::Result<Vec<D
         },
         now,
     )?;
+    // The demo company's own details: the field app fills them into the standard phrases.
+    crate::api::company::save_company_profile(
+        store,
+        &heatcrew_protocol::sync::CompanyProfile {
+            name: "滨河热力公司".into(),
+            hotline: "0531-96069".into(),
+        },
+    )?;
     store.set_meta(DEMO_USERS_KEY, &created.join(","))?;
     store.set_meta(SEEDED_KEY, &now.to_rfc3339())?;
     Ok(demo_logins(created.iter().map(String::as_str)))

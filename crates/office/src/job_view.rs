@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use heatcrew_protocol::EventBody;
 use heatcrew_protocol::sync::UserInfo;
 use heatcrew_rules::Localized;
+use heatcrew_rules::phrases::{self, Details};
 use heatcrew_rules::template::{self, Template};
 use serde::Serialize;
 use serde_json::Value;
@@ -94,6 +95,11 @@ pub struct ConsoleJob {
     /// The job's checklist steps with their titles, so a photo or signature names its step by
     /// title rather than by id (empty when this office does not know the template).
     pub steps: Vec<StepTitle>,
+    /// The opinion form's questions and answers, to word a customer's `opinion_given`.
+    #[schema(value_type = Vec<Object>)]
+    pub opinion_questions: Vec<heatcrew_rules::opinion::OpinionQuestion>,
+    /// Each correction beside the record it names ([`crate::corrections`]).
+    pub corrections: Vec<crate::corrections::CorrectionPair>,
 }
 
 /// What a record is called on the timeline, for kinds that are not a step of their own.
@@ -106,6 +112,7 @@ fn kind_title(kind: &str) -> Localized {
         "signature_captured" => ("签字", "Signature"),
         "signature_declined" => ("拒签/不在场", "Signature declined"),
         "rating_given" => ("客户评价", "Customer rating"),
+        "opinion_given" => ("维修意见征询表", "Customer opinion form"),
         "damage_recorded" => ("财产损坏记录", "Property damage"),
         "network_damage_recorded" => ("管网损坏记录", "Network damage"),
         "finding_recorded" => ("检查发现", "Finding"),
@@ -177,6 +184,7 @@ pub fn console_job(
     let users: HashMap<Uuid, UserInfo> =
         store.list_users()?.into_iter().map(|u| (u.id, u)).collect();
     let template = template::for_job(&rec.job).ok();
+    let company = crate::api::company::company_profile(store)?.unwrap_or_default();
     let progress = board::progress_of(&events);
     let status = board::board_job(
         &rec,
@@ -192,6 +200,17 @@ pub fn console_job(
             let step = body.as_ref().and_then(step_of).map(str::to_owned);
             let (title, phrase) = titles(template, &u.kind, step.as_deref());
             let who = users.get(&e.user_id);
+            // The phrase as the technician saw it: their name and badge, the company's details.
+            let phrase = phrase.map(|p| {
+                let details = Details {
+                    company: &company.name,
+                    name: who.map_or("", |w| w.display_name.as_str()),
+                    badge: who.map_or("", |w| w.badge_no.as_str()),
+                    hotline: &company.hotline,
+                    window: "",
+                };
+                phrases::fill(&p, &details)
+            });
             TimelineEntry {
                 event_id: u.id,
                 device_id: u.device_id,
@@ -271,11 +290,14 @@ pub fn console_job(
                 .collect()
         })
         .unwrap_or_default();
+    let corrections = crate::corrections::pairs(&timeline);
     Ok(ConsoleJob {
         detail,
         status,
         timeline,
         chains,
         steps,
+        opinion_questions: heatcrew_rules::opinion::questions(),
+        corrections,
     })
 }

@@ -37,6 +37,7 @@ pub const KNOWN_KINDS: &[&str] = &[
     "signature_captured",
     "signature_declined",
     "rating_given",
+    "opinion_given",
     "damage_recorded",
     "network_damage_recorded",
     "finding_recorded",
@@ -189,6 +190,37 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
         }
     }
     Ok(Effect::Record(body.map(Box::new)))
+}
+
+/// A correction (already accepted by [`judge`]) names an accepted record of the same job
+/// (`original`; `None` if there is none) and never the customer's rating or opinion form
+/// (`rating_locked`); its values fit that record ([`heatcrew_rules::correction::check_shape`]).
+/// The device checks the same before recording; this holds for a device that does not.
+pub fn judge_correction(body: &EventBody, original: Option<&EventBody>) -> Result<(), Refusal> {
+    let EventBody::Correction {
+        reason,
+        replacement,
+        ..
+    } = body
+    else {
+        return Ok(());
+    };
+    let refuse = |e: heatcrew_rules::RuleError| Refusal {
+        code: e.code(),
+        reason: e.to_string(),
+    };
+    let Some(original) = original else {
+        return Err(Refusal {
+            code: ErrorCode::BadCorrection,
+            reason: "a correction must name an accepted record of the same job".into(),
+        });
+    };
+    if reason.trim().is_empty() {
+        return Err(refuse(heatcrew_rules::RuleError::BadCorrection));
+    }
+    let values =
+        heatcrew_rules::correction::Replacement::parse(replacement.as_ref()).map_err(refuse)?;
+    heatcrew_rules::correction::check_shape(original, values.as_ref()).map_err(refuse)
 }
 
 #[cfg(test)]

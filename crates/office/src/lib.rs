@@ -9,6 +9,7 @@
 //! - [`files`]: the attachment folder (write, fsync, rename; content-addressed).
 //! - [`office_key`]: the office's signing key, in an owner-only file beside the database.
 //! - [`readback`]: a job's events projected as visit steps, signatures, photos, ratings, SLA, patrol.
+//! - [`corrections`]: each correction beside the record it names, for the console's job page.
 //! - [`reports`]: the summary report.
 //! - [`verify`]: re-check all stored evidence, read-only (`heatcrew-office verify`).
 //! - [`tls`]: HTTPS (`serve --tls-cert --tls-key`): PEM files into a rustls configuration.
@@ -36,6 +37,7 @@ pub mod bundle;
 pub mod chain_cache;
 pub mod clock;
 pub mod console;
+pub mod corrections;
 pub mod demo;
 pub mod error;
 pub mod evidence;

@@ -126,7 +126,8 @@ pub struct JobDetail {
     pub steps: Vec<RecordedStep>,
     pub photos: Vec<PhotoView>,
     pub signatures: Vec<SignatureView>,
-    /// `rating_given` records (the customer's stars and comment).
+    /// `rating_given` and `opinion_given` records (the customer's stars, comment and, for the
+    /// opinion form, the answers).
     pub ratings: Vec<RecordView>,
     /// `notice_issued` records (整改通知书).
     pub notices: Vec<RecordView>,
@@ -335,7 +336,9 @@ pub fn job_detail(
                 image: None,
                 declined: Some(u.payload.clone()),
             }),
-            Some(EventBody::RatingGiven { .. }) => d.ratings.push(record(&mut arrivals)?),
+            Some(EventBody::RatingGiven { .. } | EventBody::OpinionGiven { .. }) => {
+                d.ratings.push(record(&mut arrivals)?)
+            }
             Some(EventBody::NoticeIssued { .. }) => d.notices.push(record(&mut arrivals)?),
             Some(EventBody::ReadingRecorded { .. }) => d.readings.push(record(&mut arrivals)?),
             Some(EventBody::DefectReported { .. }) => d.defects.push(record(&mut arrivals)?),

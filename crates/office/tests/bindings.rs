@@ -19,7 +19,7 @@ use heatcrew_office::board::BoardView;
 use heatcrew_office::job_view::ConsoleJob;
 use heatcrew_office::readback::JobDetail;
 use heatcrew_office::store::{Crew, DeviceRecord, Route};
-use heatcrew_protocol::sync::{ErrorBody, LoginResponse, UserInfo};
+use heatcrew_protocol::sync::{CompanyProfile, ErrorBody, LoginResponse, UserInfo};
 use heatcrew_protocol::{Job, OutageNotice};
 use heatcrew_testkit::ts::{self, Declarations};
 use ts_rs::TypeVisitor;
@@ -49,6 +49,7 @@ fn roots(c: &mut Declarations) {
     c.visit::<AuditPage>();
     c.visit::<MovedDevice>();
     c.visit::<TotpSetup>();
+    c.visit::<CompanyProfile>();
     // Requests.
     c.visit::<StaffLoginRequest>();
     c.visit::<CreateJobRequest>();

@@ -231,6 +231,17 @@ pub enum EventBody {
         #[serde(default)]
         comment: String,
     },
+    /// The customer's opinion form (维修意见征询表), filled in by the customer in customer mode:
+    /// overall stars, a comment and one answer per question of
+    /// `heatcrew_rules::opinion::QUESTIONS` (question key → option value). Locked like a rating:
+    /// one per job, and no correction may name it. Added in protocol 1 by addition.
+    OpinionGiven {
+        stars: u8,
+        #[serde(default)]
+        comment: String,
+        #[serde(default)]
+        answers: BTreeMap<String, String>,
+    },
     /// Damage to the customer's property, the agreed remedy, co-signed by the customer.
     DamageRecorded {
         damage_id: Uuid,
@@ -354,6 +365,7 @@ impl EventBody {
             EventBody::SignatureCaptured { .. } => "signature_captured",
             EventBody::SignatureDeclined { .. } => "signature_declined",
             EventBody::RatingGiven { .. } => "rating_given",
+            EventBody::OpinionGiven { .. } => "opinion_given",
             EventBody::DamageRecorded { .. } => "damage_recorded",
             EventBody::NetworkDamageRecorded { .. } => "network_damage_recorded",
             EventBody::FindingRecorded { .. } => "finding_recorded",

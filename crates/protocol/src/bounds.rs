@@ -248,7 +248,9 @@ pub fn check_body(body: &EventBody) -> Check {
         EventBody::StepCompleted { evidence, .. } => check_evidence("evidence", evidence),
         EventBody::PhotoAdded { photo, .. } => check_attachment("photo", photo),
         EventBody::SignatureCaptured { image, .. } => check_attachment("image", image),
-        EventBody::RatingGiven { stars, .. } => check_number("stars", f64::from(*stars), 1.0, 5.0),
+        EventBody::RatingGiven { stars, .. } | EventBody::OpinionGiven { stars, .. } => {
+            check_number("stars", f64::from(*stars), 1.0, 5.0)
+        }
         EventBody::DamageRecorded {
             photos,
             customer_signature,

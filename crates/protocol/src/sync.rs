@@ -200,6 +200,23 @@ pub struct PullResponse {
     /// Added in protocol 1 by addition: an older office sends none, an older device ignores them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acknowledgements: Vec<AlertAcknowledgement>,
+    /// The company's details as the office's admin set them (name, service hotline), on every
+    /// page: the device fills them into the standard phrases and the contact card. Added in
+    /// protocol 1 by addition: an older office sends none, an older device ignores them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<CompanyProfile>,
+}
+
+/// The heating company's details the field app shows: in the standard phrases
+/// (「您好，我是{company}维修人员{name}」) and on the contact card left with the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct CompanyProfile {
+    /// The company's name as the staff say it (XX热力公司).
+    pub name: String,
+    /// The service hotline (供热服务热线) left with every customer.
+    pub hotline: String,
 }
 
 /// Most acknowledgements one pull answer carries (the newest first).

@@ -127,6 +127,16 @@ impl<'a> JobContext<'a> {
                 self.check_signature_step(step)?;
                 check_decline(reason, witness.as_ref())
             }
+            EventBody::OpinionGiven { stars, answers, .. } => {
+                self.check(
+                    &EventBody::RatingGiven {
+                        stars: *stars,
+                        comment: String::new(),
+                    },
+                    today,
+                )?;
+                crate::opinion::check_answers(answers)
+            }
             EventBody::RatingGiven { stars, .. } => {
                 if self.progress.rating.is_some() {
                     return Err(RuleError::RatingLocked);

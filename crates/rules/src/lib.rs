@@ -10,13 +10,19 @@
 //! - [`field_jobs`]: which jobs a device may open itself (emergencies reported at the time).
 //! - [`error`]: why the rules refused an action, in words a technician understands.
 //! - [`lang`]: the two languages the app speaks.
+//! - [`opinion`]: the customer's opinion form (维修意见征询表): its questions and answers.
+//! - [`correction`]: what a correction of a text, reading or finding may carry.
+//! - [`phrases`]: the standard phrases filled with the company's and the technician's details.
 //!
 //! The field rules themselves are described in `docs/domain.md`.
 
 pub mod checklist;
+pub mod correction;
 pub mod error;
 pub mod field_jobs;
 pub mod lang;
+pub mod opinion;
+pub mod phrases;
 pub mod progress;
 pub mod sla;
 pub mod template;

@@ -66,6 +66,9 @@ pub struct RatingRecord {
     pub stars: u8,
     pub comment: String,
     pub at: DateTime<Utc>,
+    /// The opinion form's answers (question key → option value); empty for a stars-only rating.
+    #[serde(default)]
+    pub answers: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -160,6 +163,12 @@ pub struct CorrectionRecord {
     pub corrects: Uuid,
     pub reason: String,
     pub at: DateTime<Utc>,
+    /// The corrected values ([`crate::correction::Replacement`]), if the correction carries any.
+    #[serde(default)]
+    pub replacement: Option<serde_json::Value>,
+    /// The correction's own event.
+    #[serde(default)]
+    pub event_id: Option<Uuid>,
 }
 
 /// Everything recorded on one job, folded from its events in `device_seq` order.
@@ -255,6 +264,20 @@ impl JobProgress {
                     stars: *stars,
                     comment: comment.clone(),
                     at,
+                    answers: BTreeMap::new(),
+                });
+            }
+            EventBody::OpinionGiven {
+                stars,
+                comment,
+                answers,
+            } => {
+                self.rating = Some(RatingRecord {
+                    event_id: meta.id,
+                    stars: *stars,
+                    comment: comment.clone(),
+                    at,
+                    answers: answers.clone(),
                 });
             }
             EventBody::DamageRecorded {
@@ -397,11 +420,15 @@ impl JobProgress {
                 at,
             }),
             EventBody::Correction {
-                corrects, reason, ..
+                corrects,
+                reason,
+                replacement,
             } => self.corrections.push(CorrectionRecord {
                 corrects: *corrects,
                 reason: reason.clone(),
                 at,
+                replacement: replacement.clone(),
+                event_id: Some(meta.id),
             }),
         }
     }

@@ -16,8 +16,21 @@ const REQUIRED = [
   'login-office', 'login-user', 'login-password', 'login-submit', 'job-list', 'job-item', 'sync-status', 'sync-now',
   'outbox-item', 'step-title', 'step-phrase', 'step-confirm', 'step-skip', 'skip-reason', 'photo-input', 'photo-thumb',
   'signature-pad', 'signature-save', 'signature-refuse', 'refusal-reason', 'rating-star', 'rating-comment',
-  'rating-submit', 'visit-complete', 'lang-switch',
+  'rating-submit', 'visit-complete', 'lang-switch', 'customer-mode-start', 'opinion-question', 'opinion-answer',
+  'customer-mode-done', 'correct-record', 'correction-reason', 'evidence-text',
 ];
+
+/** Customer mode: answer every question, five stars, a comment, submit, hand the phone back. */
+async function answerOpinion(a: Mounted, beforeHandBack = () => {}) {
+  for (const [q, v] of [['punctuality', 'late'], ['attitude', 'good'], ['tidiness', 'yes'], ['gifts', 'none']]) {
+    await a.click(a.target.querySelector(`[data-testid="opinion-answer"][data-question="${q}"][data-value="${v}"]`) as HTMLElement);
+  }
+  await a.click(a.byTestId('rating-star')[4]);
+  await a.type(a.byTestId('rating-comment')[0], '很满意');
+  await a.click(a.byTestId('rating-submit')[0]);
+  beforeHandBack();
+  await a.click(a.byTestId('customer-mode-done')[0]);
+}
 
 describe('screens', () => {
   it('show every data-testid the E2E suite uses', async () => {
@@ -33,6 +46,12 @@ describe('screens', () => {
       await app.go(hash);
       collect();
     }
+    await app.backend.addPhoto('job-repair-2', 'diagnose_repair', new Uint8Array([0xff, 0xd8, 0xff, 1]));
+    await app.backend.completeStep('job-repair-2', 'diagnose_repair', { text: { fault_found: '阀门堵塞', work_done: '清洗阀芯' }, states: {}, readings: [], position: null });
+    await app.go('#/job/job-repair-2/step/diagnose_repair');
+    collect();
+    await app.click(app.byTestId('correct-record')[0]);
+    collect();
     app.backend.fastForward('job-repair-1', 'signature');
     await app.go('#/job/job-repair-1/step/signature');
     collect();
@@ -41,11 +60,16 @@ describe('screens', () => {
     app.backend.fastForward('job-repair-3', 'rating');
     await app.go('#/job/job-repair-3/step/rating');
     collect();
+    await app.click(app.byTestId('customer-mode-start')[0]);
+    collect();
+    await answerOpinion(app, collect);
+    collect();
     await app.go('#/job/job-repair-3/step/contact_card');
+    collect();
     await app.click(app.byTestId('step-skip')[0]);
     collect();
     expect(REQUIRED.filter((id) => !seen.has(id))).toEqual([]);
-  });
+  }, 20_000); // it walks many screens: slow on a loaded machine, not a timing promise
 
   it('lists today’s jobs with their id and kind, and the sync state in the header', async () => {
     app = await mountApp('#/today');
@@ -76,16 +100,51 @@ describe('screens', () => {
     app = await mountApp('#/today');
     app.backend.fastForward('job-repair-1', 'rating');
     await app.go('#/job/job-repair-1/step/rating');
+    expect(app.byTestId('rating-star'), 'the stars are the customer’s, in customer mode').toHaveLength(0);
+    await app.click(app.byTestId('customer-mode-start')[0]);
     const stars = app.byTestId('rating-star');
     expect(stars.map((s) => s.dataset.value)).toEqual(['1', '2', '3', '4', '5']);
-    await app.click(stars[3]);
-    await app.type(app.byTestId('rating-comment')[0], '很满意');
-    await app.click(app.byTestId('rating-submit')[0]);
+    await answerOpinion(app);
     expect(app.byTestId('rating-star').every((s) => (s as HTMLButtonElement).disabled)).toBe(true);
     expect(app.byTestId('rating-submit')).toHaveLength(0);
+    expect(app.byTestId('customer-mode-start'), 'no way back into the form').toHaveLength(0);
+    expect(app.byTestId('opinion-answer').map((a) => a.dataset.value)).toEqual(['late', 'good', 'yes', 'none']);
     expect(app.target.textContent).toContain('评价已提交');
+    await expect(app.backend.giveOpinion('job-repair-1', { stars: 5, comment: '', answers: { punctuality: 'on_time', attitude: 'good', tidiness: 'yes', gifts: 'none' } })).rejects.toMatchObject({ code: 'rating_locked' });
     await app.click(app.byTestId('step-confirm')[0]);
     expect(app.byTestId('step-title')[0].dataset.step).toBe('contact_card');
+    expect(app.byTestId('contact-phone')[0].textContent, 'the hotline the office set').toBe('0531-96069');
+  });
+
+  it('customer mode submits only a complete form, then hands the phone back', async () => {
+    app = await mountApp('#/today');
+    app.backend.fastForward('job-repair-1', 'rating');
+    await app.go('#/job/job-repair-1/step/rating');
+    await app.click(app.byTestId('customer-mode-start')[0]);
+    expect(app.byTestId('opinion-question').map((q) => q.dataset.question)).toEqual(['punctuality', 'attitude', 'tidiness', 'gifts']);
+    await app.click(app.byTestId('rating-star')[4]);
+    expect((app.byTestId('rating-submit')[0] as HTMLButtonElement).disabled, 'questions still open').toBe(true);
+    expect(app.byTestId('customer-mode-missing')[0].textContent).toContain('4');
+  });
+
+  it('corrects a done step’s text with a reason and shows what it was', async () => {
+    app = await mountApp('#/today');
+    app.backend.fastForward('job-repair-1', 'diagnose_repair');
+    for (const n of [1, 2]) await app.backend.addPhoto('job-repair-1', 'diagnose_repair', new Uint8Array([0xff, 0xd8, 0xff, n]));
+    await app.backend.completeStep('job-repair-1', 'diagnose_repair', { text: { fault_found: '阀门堵塞', work_done: '清洗阀芯' }, states: {}, readings: [], position: null });
+    await app.go('#/job/job-repair-1/step/diagnose_repair');
+    await app.click(app.byTestId('correct-record')[0]);
+    const field = app.target.querySelector('[data-testid="evidence-text"][data-field="fault_found"] textarea') as HTMLTextAreaElement;
+    expect(field.value).toBe('阀门堵塞');
+    await app.type(field, '温控阀损坏');
+    await app.click(app.byTestId('correction-save')[0]);
+    expect(app.target.textContent, 'no reason: refused on the screen').toContain('请填写更正原因');
+    await app.type(app.byTestId('correction-reason')[0], '故障原因写错了');
+    await app.click(app.byTestId('correction-save')[0]);
+    await settle(30);
+    expect(app.byTestId('correction-item')[0].textContent).toContain('温控阀损坏');
+    const sent = app.backend.calls.find((c) => c.command === 'correct_record');
+    expect(sent?.args).toMatchObject({ correction: { reason: '故障原因写错了', replacement: { text: { fault_found: '温控阀损坏' } } } });
   });
 
   it('records a refusal with reason and witness, then moves on', async () => {
@@ -187,6 +246,29 @@ describe('screens', () => {
       { jobId: 'job-repair-2', step: 'diagnose_repair', bytes: 5 },
     ]);
     expect(app.target.textContent).toContain('2/2 张');
+  });
+
+  it('corrects a finding’s description and a checkpoint’s reading, each with a reason', async () => {
+    app = await mountApp('#/today');
+    app.backend.fastForward('job-inspect-1', 'inspect');
+    await app.backend.recordFinding('job-inspect-1', { category: 'tampered_seal', description: '铅封破损', states: {}, photos: [] });
+    await app.go('#/job/job-inspect-1/step/inspect');
+    await app.click(app.byTestId('correct-record')[0]);
+    await app.type(app.target.querySelector('[data-testid="evidence-text"][data-field="description"] textarea') as HTMLElement, '表箱铅封被剪断');
+    await app.type(app.byTestId('correction-reason')[0], '描述不准确');
+    await app.click(app.byTestId('correction-save')[0]);
+    await settle(30);
+    expect(app.byTestId('correction-item')[0].textContent).toContain('表箱铅封被剪断');
+
+    await app.backend.recordReading('job-patrol-1', 'cp-head', [{ key: 'supply_temp', value: 9.5, unit: '℃' }, { key: 'return_temp', value: 45, unit: '℃' }, { key: 'supply_pressure', value: 0.6, unit: 'MPa' }], '');
+    await app.go('#/job/job-patrol-1/checkpoint/cp-head');
+    await app.click(app.byTestId('correct-record')[0]);
+    await app.type(app.byTestId('correction-reading-supply_temp')[0], '95');
+    await app.type(app.byTestId('correction-reason')[0], '小数点错位');
+    await app.click(app.byTestId('correction-save')[0]);
+    await settle(30);
+    const sent = app.backend.calls.filter((c) => c.command === 'correct_record').at(-1)?.args as { correction: { replacement: { readings: { key: string; value: number }[] } } };
+    expect(sent.correction.replacement.readings).toEqual([{ key: 'supply_temp', value: 95, unit: '℃' }]);
   });
 
   it('inspects for heat theft: a finding, a refusal with a witness, a numbered notice', async () => {

@@ -58,6 +58,10 @@ export class Api {
     return this.json<T>('POST', path, body);
   }
 
+  put<T>(path: string, body?: unknown): Promise<T> {
+    return this.json<T>('PUT', path, body);
+  }
+
   /** Raw bytes (attachments), with the bearer token an <img> could not send. */
   async blob(path: string): Promise<Blob> {
     const resp = await this.send('GET', path);

@@ -66,7 +66,8 @@ export type AuditKind =
   | "user_activated"
   | "totp_enabled"
   | "export"
-  | "bundle_download";
+  | "bundle_download"
+  | "company_profile_changed";
 
 export type AuditPage = {
   entries: Array<AuditEntry>,
@@ -231,6 +232,21 @@ export type CheckpointStatus = {
 };
 
 /**
+ * The heating company's details the field app shows: in the standard phrases
+ * (「您好，我是{company}维修人员{name}」) and on the contact card left with the customer.
+ */
+export type CompanyProfile = {
+  /**
+   * The company's name as the staff say it (XX热力公司).
+   */
+  name: string,
+  /**
+   * The service hotline (供热服务热线) left with every customer.
+   */
+  hotline: string,
+};
+
+/**
  * An urgent alert as the console shows it: what happened, where, who reported it and when.
  */
 export type ConsoleAlert = {
@@ -278,6 +294,14 @@ export type ConsoleJob = {
    * title rather than by id (empty when this office does not know the template).
    */
   steps: Array<StepTitle>,
+  /**
+   * The opinion form's questions and answers, to word a customer's `opinion_given`.
+   */
+  opinion_questions: Array<OpinionQuestion>,
+  /**
+   * Each correction beside the record it names ([`crate::corrections`]).
+   */
+  corrections: Array<CorrectionPair>,
 };
 
 /**
@@ -296,6 +320,21 @@ export type ConsoleUser = {
    * The service badge number worn on the left chest (统一编号的服务证).
    */
   badge_no: string,
+};
+
+/**
+ * A correction and the record it corrects.
+ */
+export type CorrectionPair = {
+  /**
+   * The correction as recorded: its payload holds `corrects`, `reason` and `replacement`
+   * (refused ones too, with the office's reason: a correction of the rating is `rating_locked`).
+   */
+  correction: TimelineEntry,
+  /**
+   * The record it names, as first recorded; `None` if the office holds no such record.
+   */
+  original: TimelineEntry | null,
 };
 
 /**
@@ -650,7 +689,8 @@ export type JobDetail = {
   photos: Array<PhotoView>,
   signatures: Array<SignatureView>,
   /**
-   * `rating_given` records (the customer's stars and comment).
+   * `rating_given` and `opinion_given` records (the customer's stars, comment and, for the
+   * opinion form, the answers).
    */
   ratings: Array<RecordView>,
   /**
@@ -764,6 +804,27 @@ export type MovedDevice = {
    * Sessions on the device that ended (its previous user's).
    */
   revoked: number,
+};
+
+/**
+ * One answer the customer may choose.
+ */
+export type OpinionOption = {
+  value: string,
+  label: Localized,
+  /**
+   * An answer the office should look at (late, poor attitude, a gift asked for or taken).
+   */
+  concern: boolean,
+};
+
+/**
+ * One question of the form.
+ */
+export type OpinionQuestion = {
+  key: string,
+  text: Localized,
+  options: Array<OpinionOption>,
 };
 
 /**

@@ -251,6 +251,23 @@ const en: Record<MessageKey, string> = {
   'devices.move': 'Move to…',
   'devices.move_confirm': 'Move device {code} to {name}? Whoever is signed in on it is signed out.',
   'devices.moved': '{code} now belongs to {name}; {n} sessions signed out.',
+  'nav.settings': 'Company',
+  'settings.title': 'Company details',
+  'settings.lead': "The company's name and service hotline go to every field device with its next sync, into the standard phrases and the contact card left with customers.",
+  'settings.name': 'Company name',
+  'settings.hotline': 'Service hotline',
+  'settings.hotline_bad': 'A phone number: digits, with - + ( ) or spaces',
+  'settings.save': 'Save',
+  'settings.saved': 'Saved. Field devices update at their next sync.',
+  'settings.admin_only': 'Only admins can change these.',
+  'audit.kind.company_profile_changed': 'Company details changed',
+  'opinion.concern': 'needs attention',
+  'job.corrections': 'Corrections',
+  'job.corrections_none': 'No corrections.',
+  'job.correction_was': 'Recorded',
+  'job.correction_now': 'Corrected to',
+  'job.correction_reason': 'Reason',
+  'job.correction_unknown': '(the original is not on this job)',
 };
 
 export default en;

@@ -249,6 +249,23 @@ const zh = {
   'devices.move': '转给…',
   'devices.move_confirm': '把设备 {code} 转给 {name}？正在使用的人会被退出登录。',
   'devices.moved': '{code} 已转给 {name}，{n} 个登录被退出。',
+  'nav.settings': '单位信息',
+  'settings.title': '单位信息',
+  'settings.lead': '单位名称和供热服务热线会随同步下发到每台外勤设备，填入统一服务用语和留给客户的联系卡。',
+  'settings.name': '单位名称',
+  'settings.hotline': '供热服务热线',
+  'settings.hotline_bad': '请填写电话号码（数字，可含 - + ( ) 和空格）',
+  'settings.save': '保存',
+  'settings.saved': '已保存。外勤设备下次同步时更新。',
+  'settings.admin_only': '只有管理员可以修改。',
+  'audit.kind.company_profile_changed': '修改单位信息',
+  'opinion.concern': '需关注',
+  'job.corrections': '更正记录',
+  'job.corrections_none': '没有更正。',
+  'job.correction_was': '原记录',
+  'job.correction_now': '更正为',
+  'job.correction_reason': '更正原因',
+  'job.correction_unknown': '（原记录不在本工单）',
 };
 
 export default zh;

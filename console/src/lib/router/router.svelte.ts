@@ -8,7 +8,8 @@ export type Route =
   | { name: 'devices' }
   | { name: 'outages' }
   | { name: 'audit' }
-  | { name: 'security' };
+  | { name: 'security' }
+  | { name: 'settings' };
 
 export function parse(path: string): Route {
   const job = /^\/jobs\/([0-9a-fA-F-]{36})\/?$/.exec(path);
@@ -26,6 +27,8 @@ export function parse(path: string): Route {
       return { name: 'audit' };
     case '/security':
       return { name: 'security' };
+    case '/settings':
+      return { name: 'settings' };
     default:
       return { name: 'board' };
   }

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+mod corrections;
 mod device_key;
 mod outbox;
 mod projection;
@@ -33,6 +34,7 @@ pub(crate) use projection::project;
 use projection::{Folds, Touched};
 pub(crate) use rows::{digest_from, format_time, parse_time, parse_uuid, read_events};
 
+pub use corrections::JobRecord;
 use device_key::{move_key_to_vault, wipe_free_space};
 
 pub(crate) use outbox::requeue_unanswered_pushes;
@@ -501,14 +503,24 @@ impl Batch<'_> {
     fn check(&mut self, job_id: Uuid, body: &EventBody, today: NaiveDate) -> Result<()> {
         let row = job_row(&self.tx, job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
         let template = template::for_job(&row.job)?;
+        // A correction names an earlier record of this job: read it before the fold is borrowed.
+        let original = match body {
+            EventBody::Correction { corrects, .. } => Some(self.job_event(job_id, *corrects)?),
+            _ => None,
+        };
         let fold = self.touched.folds.current(&self.tx, job_id, u64::MAX)?;
-        JobContext {
+        let ctx = JobContext {
             job: &row.job,
             template,
             progress: &fold.progress,
             revoked: row.revoked_reason.is_some(),
+        };
+        ctx.check(body, today)?;
+        // A correction's values must fit the record it names (the rules read the original).
+        if let EventBody::Correction { replacement, .. } = body {
+            let original = original.flatten().ok_or(RuleError::BadCorrection)?;
+            ctx.check_correction(&original, replacement.as_ref())?;
         }
-        .check(body, today)?;
         Ok(())
     }
 

@@ -178,6 +178,9 @@ impl Store {
                 ],
             )?;
         }
+        if let Some(company) = &page.company {
+            Store::keep_company_profile(&tx, company, &now)?;
+        }
         tx.execute(
             "UPDATE sync_state SET cursor = ?1",
             [page.next_cursor as i64],

@@ -460,6 +460,7 @@ async fn a_tree_head_not_signed_by_the_office_key_is_refused() {
         server_time: Utc::now(),
         tree_head: Some(head),
         acknowledgements: Vec::new(),
+        company: None,
     };
     let honest = TreeHead::sign(&office_key(), 2, Digest::of(b"root"), Utc::now());
     let stranger = TreeHead::sign(

@@ -148,6 +148,7 @@ pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
         .unwrap_or((0, 0));
     fill_from_office(store, &mut view.summary, photos)?;
     view.office_acks = view.summary.office_acks.clone();
+    super::records::fill_details(store, &job, &mut view)?;
     Ok(view)
 }
 
@@ -192,6 +193,7 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
         rating: p.rating.as_ref().map(|r| RatingView {
             stars: r.stars,
             comment: r.comment.clone(),
+            answers: r.answers.clone(),
         }),
         damages: p
             .damages
@@ -270,6 +272,8 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
             note: r.note.clone(),
             at: r.at,
         }),
+        opinion_form: super::records::opinion_form(ctx.template),
+        corrections: super::records::corrections(p),
     })
 }
 

@@ -4,6 +4,7 @@ use heatcrew_protocol::{
     AppointmentWindow, AttachmentRef, EventBody, FindingCategory, NoEntryKind, Position, Remedy,
     RequestChannel, Severity, SignatureRefusal, Witness,
 };
+use heatcrew_rules::correction::Replacement;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use ts_rs::TS;
@@ -161,6 +162,46 @@ impl DefectInput {
             position: self.position,
             description: self.description,
             photos: self.photos,
+        }
+    }
+}
+
+/// The customer's opinion form as customer mode sends it (`give_opinion`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct OpinionInput {
+    pub stars: u8,
+    #[serde(default)]
+    pub comment: String,
+    /// Question key → the chosen option's value (`heatcrew_rules::opinion::questions`).
+    pub answers: BTreeMap<String, String>,
+}
+
+impl OpinionInput {
+    pub fn into_body(self) -> EventBody {
+        EventBody::OpinionGiven {
+            stars: self.stars,
+            comment: self.comment,
+            answers: self.answers,
+        }
+    }
+}
+
+/// A correction of one of the job's records (`correct_record`): which record, why, and the
+/// corrected values (none: a note of what was wrong).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CorrectionInput {
+    pub corrects: Uuid,
+    pub reason: String,
+    #[serde(default)]
+    pub replacement: Option<Replacement>,
+}
+
+impl CorrectionInput {
+    pub fn into_body(self) -> EventBody {
+        EventBody::Correction {
+            corrects: self.corrects,
+            reason: self.reason,
+            replacement: self.replacement.map(|r| r.to_value()),
         }
     }
 }

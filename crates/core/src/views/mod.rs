@@ -4,6 +4,8 @@
 //!
 //! - [`types`]: the views, what screens show (`Today`, `JobView`, `OutboxEntryView`, …).
 //! - [`inputs`]: what forms send (`DamageInput`, `FindingInput`, …) and the events they become.
+//! - [`records`]: corrections of a job's records, and the standard phrases filled with the
+//!   technician's and the company's details.
 //! - [`from_store`]: pure reads over [`Store`](crate::Store), the templates, the
 //!   projection and the SLA clocks that build the views.
 //!
@@ -13,13 +15,15 @@
 
 pub mod from_store;
 pub mod inputs;
+pub mod records;
 pub mod types;
 
 pub use from_store::{idle_sync_status, job, job_view, outbox, session, today};
 pub use inputs::{
-    AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput,
-    RescheduleInput,
+    AccidentInput, CorrectionInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput,
+    NoEntryInput, OpinionInput, RescheduleInput,
 };
+pub use records::{CorrectableRecord, CorrectionView, correctable};
 pub use types::{
     CheckpointView, DamageView, DefectView, FindingView, JobSummary, JobView, NoEntryView,
     NoticeView, OfficeAckView, OutboxEntryView, RatingView, RescheduleView, SessionView,

@@ -9,6 +9,7 @@ use heatcrew_protocol::{
     Signer, Witness,
 };
 use heatcrew_rules::Localized;
+use heatcrew_rules::opinion::OpinionQuestion;
 use heatcrew_rules::sla::{Arrival, CheckpointState, Sla};
 use heatcrew_rules::template::Evidence;
 use serde::{Deserialize, Serialize};
@@ -112,6 +113,9 @@ pub enum SignatureView {
 pub struct RatingView {
     pub stars: u8,
     pub comment: String,
+    /// The opinion form's answers (question key → option value); empty for a stars-only rating.
+    #[serde(default)]
+    pub answers: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -218,7 +222,16 @@ pub struct JobView {
     /// The last reschedule request, if the customer made one.
     #[serde(default)]
     pub reschedule: Option<RescheduleView>,
+    /// The customer's opinion form (维修意见征询表): its questions, when the job has a rating
+    /// step; empty otherwise.
+    #[serde(default)]
+    pub opinion_form: Vec<OpinionQuestion>,
+    /// Corrections recorded on this job, oldest first; the originals stay as they were.
+    #[serde(default)]
+    pub corrections: Vec<CorrectionView>,
 }
+
+pub use super::records::{CorrectableRecord, CorrectionView};
 
 /// The office acknowledged an urgent record (调度已确认).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -3,6 +3,8 @@
 //! - `rules`: the field rules as the device store applies them (nothing recorded on a refusal).
 //! - `outcomes`: not home at the door (closed in one transaction, refused after entry), reschedule
 //!   requests, the outbox naming each record's step.
+//! - `opinion`: the customer's opinion form (locked once given), corrections that keep the
+//!   original, the company's details from the office in the phrases and the contact card.
 //! - `ranges`: the range check before recording; clocks over absurd office jobs.
 //! - `store`: the signed log and its projections: append-only, restarts, random actions.
 //! - `tampering`: `heatcrew-device verify` names every kind of tampering.
@@ -47,6 +49,7 @@ mod evidence;
 mod files;
 mod outcomes;
 mod projection;
+mod opinion;
 mod ranges;
 mod refresh;
 mod rules;

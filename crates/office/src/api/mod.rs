@@ -19,6 +19,8 @@
 //!   (a device's ledger as signed) for staff; `POST /users`, `POST /crews`,
 //!   `POST /devices/{id}/revoke` for admins.
 //! - [`reports`] (staff): `GET /reports/summary`.
+//! - [`company`]: `GET /company` (anyone signed in), `PUT /company` (admins): the company's name and
+//!   hotline, sent to devices with every pull.
 //! - [`console`] (staff): `GET /console/board?date=`, the console's own views.
 //! - [`live`] (staff): `GET /live`, server-sent events telling open consoles what changed.
 //! - [`evidence`]: `GET /log/tree-head`, `GET /log/inclusion?index=&size=`,
@@ -33,6 +35,7 @@
 pub mod admin;
 pub mod attachments;
 pub mod auth;
+pub mod company;
 pub mod console;
 pub mod evidence;
 pub mod extract;
@@ -77,6 +80,7 @@ fn endpoints() -> OpenApiRouter<OfficeState> {
         .merge(live::routes())
         .merge(evidence::routes())
         .merge(console::routes())
+        .merge(company::routes())
 }
 
 /// Every route of the office.

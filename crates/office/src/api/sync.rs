@@ -153,6 +153,7 @@ pub async fn pull(
         Ok((changes, next, more, head, acks))
     })
     .await?;
+    let company = blocking(&state, super::company::company_profile).await?;
     Ok(Json(PullResponse {
         changes,
         next_cursor,
@@ -160,5 +161,6 @@ pub async fn pull(
         server_time: Utc::now(),
         tree_head: Some(head),
         acknowledgements,
+        company,
     }))
 }

@@ -50,9 +50,18 @@ async fn the_job_page_has_localised_steps_names_both_clocks_and_the_chain_status
         json!({"zh": appointment.title.zh, "en": appointment.title.en}),
         "the step's title from the template, not its id"
     );
+    // The phrase as the technician saw it: filled with their name and badge (no company set here).
+    let said = appointment.phrase.as_ref().map(|p| {
+        let who = heatcrew_rules::phrases::Details {
+            name: "张伟",
+            badge: "W017",
+            ..Default::default()
+        };
+        heatcrew_rules::phrases::fill(p, &who).zh
+    });
     assert_eq!(
         first["phrase"]["zh"].as_str(),
-        appointment.phrase.as_ref().map(|p| p.zh.as_str()),
+        said.as_deref(),
         "with the standard phrase"
     );
     assert_eq!(first["user_name"], "张伟", "who did it, by name");

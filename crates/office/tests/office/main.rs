@@ -15,6 +15,7 @@
 //!   field-created jobs outside the KPIs until accepted, closing a cancelled or reassigned job.
 //! - `limits`: malformed and oversized requests.
 //! - `outcomes`: a not-home closure and a reschedule request read back and on the board.
+//! - `opinion`: the company profile (admins set, devices pull), the opinion form and corrections.
 //! - `lifecycle`: `serve`, restarts, `verify` on stored data.
 
 use chrono::{Duration, Utc};
@@ -43,6 +44,7 @@ mod jobs;
 mod lifecycle;
 mod limits;
 mod outcomes;
+mod opinion;
 mod reports;
 mod sessions;
 mod sync;

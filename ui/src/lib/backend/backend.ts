@@ -1,7 +1,7 @@
 // The one interface the UI talks to. Production uses TauriBackend (tauri.ts); Vitest and the dev-only
 // preview page use FakeBackend (fake.ts). Every method maps 1:1 to a command in CONTRACT.md and
 // rejects with a BackendError `{code, message}`.
-import type { AttachmentRef, ErrorCode, JobView, Lang, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
+import type { AttachmentRef, CorrectableRecord, CorrectionInput, ErrorCode, JobView, Lang, OpinionInput, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
 import { ERROR_MESSAGES } from './errorMessages';
 import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
@@ -30,6 +30,12 @@ export interface Backend {
     witness: Witness | null,
   ): Promise<JobView>;
   giveRating(jobId: string, stars: number, comment: string): Promise<JobView>;
+  /** The customer's opinion form (维修意见征询表) from customer mode; locked once recorded. */
+  giveOpinion(jobId: string, opinion: OpinionInput): Promise<JobView>;
+  /** A correction of one of the job's records, with its reason; the original stays. */
+  correctRecord(jobId: string, correction: CorrectionInput): Promise<JobView>;
+  /** The job's texts, readings and findings as recorded and as corrected. */
+  correctableRecords(jobId: string): Promise<CorrectableRecord[]>;
 
   recordDamage(jobId: string, damage: DamageInput): Promise<JobView>;
   recordNetworkDamage(jobId: string, damage: NetworkDamageInput): Promise<JobView>;

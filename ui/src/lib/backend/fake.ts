@@ -6,11 +6,15 @@
 // the real core: hashes are SHA-256 of the bytes, nothing is signed, nothing persists.
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 import type { Backend } from './backend';
-import type { AttachmentRef, CheckpointView, ErrorCode, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OfficeAckView, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
-import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
+import type { AttachmentRef, CheckpointView, CorrectionInput, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OfficeAckView, OpinionInput, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
+import type { AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 import { FakeOutcomes } from './fake-outcomes';
-import { sha256Hex, sniffImage } from './fake-bytes';
-export { sniffImage };
+import { err, pushOrder, sha256Hex, sniffImage, wire } from './fake-util';
+import { FakeRecords, fillEvidence, fillPhrase, OPINION_FORM } from './fake-opinion';
+
+import { TEMPLATES } from './fake-checklists';
+
+export { pushOrder, sniffImage, TEMPLATES };
 
 const L = (zh: string, en: string): Localized => ({ zh, en });
 const MIN = 60_000;
@@ -26,40 +30,6 @@ export interface FakeOptions {
   /** Add the demo day (jobs, outage, some outbox history). */
   demo?: boolean;
 }
-
-interface StepTemplate {
-  id: string;
-  title: Localized;
-  phrase: Localized | null;
-  hint: Localized | null;
-  evidence: EvidenceSpec[];
-  skippable: boolean;
-  when?: 'street_work';
-}
-interface Template {
-  id: string;
-  version: number;
-  kind: JobKind;
-  title: Localized;
-  incidents: string[];
-  steps: StepTemplate[];
-}
-
-// The checklists, copied from crates/rules/templates (the fake must walk the same steps as the core;
-// templates.test.ts fails when the copies drift from the core's structure).
-import acceptance from './fake-templates/acceptance_inspection.v1.json';
-import emergency from './fake-templates/emergency_repair.v1.json';
-import heatTheft from './fake-templates/heat_theft_inspection.v1.json';
-import homeRepair from './fake-templates/home_repair.v1.json';
-import patrol from './fake-templates/patrol_round.v1.json';
-
-export const TEMPLATES: Record<JobKind, Template> = {
-  home_repair: homeRepair as unknown as Template,
-  heat_theft_inspection: heatTheft as unknown as Template,
-  patrol_round: patrol as unknown as Template,
-  acceptance_inspection: acceptance as unknown as Template,
-  emergency_repair: emergency as unknown as Template,
-};
 
 const PIPE_READINGS = [
   { key: 'chamber_water', label_zh: '井室积水深度', label_en: 'Water in the chamber', unit: 'cm', normal_min: null, normal_max: 5 },
@@ -95,25 +65,6 @@ interface StoredBlob {
   mime: string;
 }
 
-function err(code: ErrorCode, zh: string, en: string, lang: Lang): BackendError {
-  return { code, message: lang === 'en' ? en : zh };
-}
-
-/** What crossing IPC does to an argument: a JSON copy (also strips Svelte's reactive proxies). */
-const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-/** The batches the core pushes queued records in (heatcrew-core `sync/mod.rs` `push_all`): the chain
- *  up to the last urgent record (an accident report) first, as its own batch, because the office
- *  takes a device's records only in `device_seq` order; then the rest. Urgent records never jump the
- *  chain: the records before one go with it. */
-export function pushOrder(queued: number[], urgent: ReadonlySet<number>): number[][] {
-  const seqs = [...queued].sort((a, b) => a - b);
-  const last = Math.max(-Infinity, ...seqs.filter((s) => urgent.has(s)));
-  const first = seqs.filter((s) => s <= last);
-  const rest = seqs.filter((s) => s > last);
-  return [first, rest].filter((b) => b.length > 0);
-}
-
 let idCounter = 0;
 const newId = (prefix: string) => `${prefix}-${(++idCounter).toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -138,6 +89,8 @@ export class FakeBackend implements Backend {
   private officeAcks: { job_id: string; ack: OfficeAckView }[] = [];
   private deliveredAcks = new Map<string, OfficeAckView[]>();
   private outcomes = new FakeOutcomes();
+  /** Correctable records, corrections and the rating's event (fake-opinion.ts). */
+  private extra = new FakeRecords();
 
   constructor(opts: FakeOptions = {}) {
     this.clock = opts.now ?? (() => Date.now());
@@ -214,7 +167,7 @@ export class FakeBackend implements Backend {
     if (missing) throw err('evidence_missing', `缺少证据：${missing.zh}`, `Evidence missing: ${missing.en}`, this.lang);
     s.status = 'done';
     this.advance(job);
-    this.record(job, 'step_completed', 0);
+    this.extra.stepDone(jobId, step, evidence, this.record(job, 'step_completed', 0), this.iso());
     return this.view(job);
   }
   async skipStep(jobId: string, step: string, reason: string) {
@@ -275,9 +228,27 @@ export class FakeBackend implements Backend {
     const job = this.getJob(jobId);
     if (job.rating) throw err('rating_locked', '评价已提交，不能修改', 'The rating is locked', this.lang);
     if (!Number.isInteger(stars) || stars < 1 || stars > 5) throw err('rating_out_of_range', '请选择1到5星', 'Choose 1 to 5 stars', this.lang);
-    job.rating = { stars, comment };
-    this.record(job, 'rating_given', 0);
+    job.rating = { stars, comment, answers: {} };
+    this.extra.rated(this.record(job, 'rating_given', 0));
     return this.view(job);
+  }
+  async giveOpinion(jobId: string, opinion: OpinionInput) {
+    this.log('give_opinion', { jobId, opinion: wire(opinion) });
+    const job = this.getJob(jobId);
+    job.rating = this.extra.opinion(job.rating, wire(opinion), this.lang);
+    this.extra.rated(this.record(job, 'opinion_given', 0));
+    return this.view(job);
+  }
+  async correctRecord(jobId: string, correction: CorrectionInput) {
+    this.log('correct_record', { jobId, correction: wire(correction) });
+    const job = this.getJob(jobId);
+    this.extra.check(jobId, wire(correction), this.lang);
+    this.extra.correct(jobId, wire(correction), this.record(job, 'correction', 0), this.iso(), this.lang);
+    return this.view(job);
+  }
+  async correctableRecords(jobId: string) {
+    this.getJob(jobId);
+    return this.extra.list(jobId);
   }
   async recordDamage(jobId: string, damage: DamageInput) {
     this.log('record_damage', { jobId, damage });
@@ -299,8 +270,9 @@ export class FakeBackend implements Backend {
   async recordFinding(jobId: string, finding: FindingInput) {
     this.log('record_finding', { jobId, finding });
     const job = this.getJob(jobId);
-    job.findings.push({ id: newId('fnd'), ...wire(finding) });
-    this.record(job, 'finding_recorded', 0);
+    const id = newId('fnd');
+    job.findings.push({ id, ...wire(finding) });
+    this.extra.found(jobId, id, finding.description, this.record(job, 'finding_recorded', 0), this.iso());
     return this.view(job);
   }
   async issueNotice(jobId: string, deadline: string, requirements: string) {
@@ -328,7 +300,7 @@ export class FakeBackend implements Backend {
     cp.last_visit_at = this.iso();
     const interval = cp.kind === 'head_station' ? HOUR : 12 * HOUR;
     cp.next_due_at = new Date(this.clock() + interval).toISOString();
-    this.record(job, 'reading_recorded', 0);
+    this.extra.read(jobId, checkpoint, wire(readings), this.record(job, 'reading_recorded', 0), this.iso());
     return this.view(job);
   }
   async reportDefect(jobId: string, defect: DefectInput) {
@@ -493,6 +465,7 @@ export class FakeBackend implements Backend {
     if (urgent) this.urgentSeqs.add(entry.device_seq);
     this.entries.push(entry);
     this.emit();
+    return entry.event_id;
   }
   private status(): SyncStatus {
     const pending = this.entries.filter((e) => e.state === 'queued' || e.state === 'uploading');
@@ -566,6 +539,8 @@ export class FakeBackend implements Backend {
       close_blockers: blockers,
       office_acks: clone(this.deliveredAcks.get(job.summary.id) ?? []),
       ...this.outcomes.fields(job),
+      opinion_form: job.steps.some((s) => s.evidence.some((e) => e.type === 'rating')) ? clone(OPINION_FORM) : [],
+      corrections: this.extra.corrections(job.summary.id),
     };
   }
   private demoSession(office: string): Session {
@@ -580,9 +555,9 @@ export class FakeBackend implements Backend {
     const steps: StepView[] = template.map((t, i) => ({
       id: t.id,
       title: t.title,
-      phrase: t.phrase,
+      phrase: fillPhrase(t.phrase),
       hint: t.hint,
-      evidence: structuredClone(t.evidence),
+      evidence: fillEvidence(structuredClone(t.evidence)),
       status: i === 0 ? 'current' : 'pending',
       skippable: t.skippable,
       skip_reason: null,

@@ -71,6 +71,18 @@ describe('TauriBackend', () => {
     ]);
   });
 
+  it('sends the opinion form and corrections under the contract names', async () => {
+    const answers = { punctuality: 'on_time', attitude: 'good', tidiness: 'yes', gifts: 'none' };
+    await b.giveOpinion('j', { stars: 4, comment: '好', answers });
+    await b.correctRecord('j', { corrects: 'e1', reason: '写错了', replacement: { text: { fault_found: '温控阀损坏' }, readings: [] } });
+    await b.correctableRecords('j');
+    expect(invoke.mock.calls.map((c) => [c[0], c[1]])).toEqual([
+      ['give_opinion', { jobId: 'j', opinion: { stars: 4, comment: '好', answers } }],
+      ['correct_record', { jobId: 'j', correction: { corrects: 'e1', reason: '写错了', replacement: { text: { fault_found: '温控阀损坏' }, readings: [] } } }],
+      ['correctable_records', { jobId: 'j' }],
+    ]);
+  });
+
   it('rejects with {code, message}, whatever the IPC layer threw', async () => {
     invoke.mockRejectedValueOnce({ code: 'rating_locked', message: '评价已提交，不能修改' });
     await expect(b.giveRating('j', 3, '')).rejects.toEqual({ code: 'rating_locked', message: '评价已提交，不能修改' });

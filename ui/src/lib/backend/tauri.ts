@@ -4,7 +4,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toBackendError, type Backend } from './backend';
-import type { AttachmentRef, JobView, Lang, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
+import type { AttachmentRef, CorrectableRecord, CorrectionInput, JobView, Lang, OpinionInput, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
 import type { AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 async function call<T>(
@@ -66,6 +66,15 @@ export class TauriBackend implements Backend {
   }
   giveRating(jobId: string, stars: number, comment: string) {
     return call<JobView>('give_rating', { jobId, stars, comment });
+  }
+  giveOpinion(jobId: string, opinion: OpinionInput) {
+    return call<JobView>('give_opinion', { jobId, opinion });
+  }
+  correctRecord(jobId: string, correction: CorrectionInput) {
+    return call<JobView>('correct_record', { jobId, correction });
+  }
+  correctableRecords(jobId: string) {
+    return call<CorrectableRecord[]>('correctable_records', { jobId });
   }
   recordDamage(jobId: string, damage: DamageInput) {
     return call<JobView>('record_damage', { jobId, damage });

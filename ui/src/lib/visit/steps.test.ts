@@ -79,7 +79,7 @@ describe('step evidence validation', () => {
     const declined = { state: 'declined', outcome: 'absent', reason: '无人', witness: null } as const;
     expect(validateStep(sig, emptyDraft(sig), { signature: declined, rating: null, notices: [] })).toEqual([]);
     const rating = step('rating', 'current', { evidence: [{ type: 'rating' }] });
-    expect(validateStep(rating, emptyDraft(rating), { signature: null, rating: { stars: 5, comment: '' }, notices: [] })).toEqual([]);
+    expect(validateStep(rating, emptyDraft(rating), { signature: null, rating: { stars: 5, comment: '', answers: {} }, notices: [] })).toEqual([]);
   });
   it('needs a rectification notice on a notice step (skipping needs a reason instead)', () => {
     const notice = step('notice', 'current', { evidence: [{ type: 'notice' }] });

@@ -298,6 +298,7 @@ fn pull_with(head: Option<TreeHead>) -> PullResponse {
         server_time: Utc::now(),
         tree_head: head,
         acknowledgements: Vec::new(),
+        company: None,
     }
 }
 

@@ -99,6 +99,20 @@ fn job_facts(tx: &Connection, job_id: Uuid, user_id: Uuid) -> StoreResult<JobFac
     })
 }
 
+/// An accepted event of `job_id` (the record a correction names), if the office holds one.
+fn accepted_event(tx: &Connection, job_id: Uuid, event_id: Uuid) -> StoreResult<Option<EventBody>> {
+    let body: Option<String> = tx
+        .query_row(
+            "SELECT body FROM events WHERE job_id = ?1 AND id = ?2 AND status = 'accepted'",
+            [job_id.to_string(), event_id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(body
+        .and_then(|b| serde_json::from_str::<Event>(&b).ok())
+        .and_then(|e| EventBody::from_parts(&e.unsigned.kind, &e.unsigned.payload).ok()))
+}
+
 fn enrolled_key(hex_key: &str) -> StoreResult<VerifyingKey> {
     let mut bytes = [0u8; 32];
     hex::decode_to_slice(hex_key, &mut bytes)
@@ -277,7 +291,15 @@ impl LedgerStore for SqliteStore {
                     f
                 }
             };
-            let verdict = crate::ledger::judge(e, user_id, &facts);
+            let mut verdict = crate::ledger::judge(e, user_id, &facts);
+            if let Ok(Effect::Record(Some(body))) = &verdict
+                && let EventBody::Correction { corrects, .. } = body.as_ref()
+            {
+                let original = accepted_event(&tx, u.job_id, *corrects)?;
+                if let Err(r) = crate::ledger::judge_correction(body, original.as_ref()) {
+                    verdict = Err(r);
+                }
+            }
             let (status, code, reason) = match &verdict {
                 Ok(_) => ("accepted", None, None),
                 Err(r) => ("rejected", Some(r.code.as_str()), Some(r.reason.clone())),
