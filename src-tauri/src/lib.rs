@@ -74,6 +74,8 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::outbox,
         commands::sync_status,
         commands::sync_now,
+        commands::confirm_checkpoint,
+        commands::confirm_readiness,
     ])
 }
 

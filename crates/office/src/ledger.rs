@@ -46,6 +46,8 @@ pub const KNOWN_KINDS: &[&str] = &[
     "accident_reported",
     "job_closed",
     "correction",
+    "checkpoint_confirmed",
+    "shift_readiness_confirmed",
 ];
 
 /// What the office knows about the job an event names, from the pushing user's point of view.

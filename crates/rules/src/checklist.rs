@@ -231,6 +231,36 @@ impl<'a> JobContext<'a> {
                 }
             }
             EventBody::Correction { .. } => Ok(()),
+            EventBody::CheckpointConfirmed {
+                checkpoint, code, ..
+            } => {
+                self.allows(Incident::Reading, "checkpoint")?;
+                let cp = self
+                    .job
+                    .checkpoints
+                    .iter()
+                    .find(|c| &c.id == checkpoint)
+                    .ok_or_else(|| RuleError::InvalidValue {
+                        field: "checkpoint".into(),
+                        value: checkpoint.clone(),
+                    })?;
+                if cp.code_sha256.is_none() {
+                    return Err(RuleError::CheckpointHasNoCode(checkpoint.clone()));
+                }
+                if !cp.code_matches(code) {
+                    return Err(RuleError::WrongCheckpointCode(checkpoint.clone()));
+                }
+                Ok(())
+            }
+            EventBody::ShiftReadinessConfirmed { day, checks } => {
+                if *day != today {
+                    return Err(RuleError::InvalidValue {
+                        field: "day".into(),
+                        value: day.to_string(),
+                    });
+                }
+                crate::readiness::check(checks)
+            }
         }
     }
 

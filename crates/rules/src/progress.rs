@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use heatcrew_protocol::{
-    AttachmentRef, DeclineKind, EventBody, FindingCategory, Position, Reading, Remedy, Resolution,
+    AttachmentRef, CodeEntry, DeclineKind, EventBody, FindingCategory, Position, Reading, Remedy, Resolution,
     Severity, StepEvidence, Witness,
 };
 use serde::{Deserialize, Serialize};
@@ -153,6 +153,26 @@ pub struct JobProgress {
     pub corrections: Vec<CorrectionRecord>,
     /// Ids of this job's events, in order (corrections must name one of them).
     pub event_ids: Vec<Uuid>,
+    /// Presence confirmed by the station's code, per checkpoint (when, how).
+    #[serde(default)]
+    pub confirmations: BTreeMap<String, Vec<CheckpointConfirmation>>,
+    /// The day's shift readiness, when it was recorded on this job.
+    #[serde(default)]
+    pub readiness: Option<ReadinessRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointConfirmation {
+    pub at: DateTime<Utc>,
+    pub method: CodeEntry,
+    pub position: Option<Position>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadinessRecord {
+    pub day: NaiveDate,
+    pub checks: Vec<String>,
+    pub at: DateTime<Utc>,
 }
 
 impl JobProgress {
@@ -343,6 +363,27 @@ impl JobProgress {
                 reason: reason.clone(),
                 at,
             }),
+            EventBody::CheckpointConfirmed {
+                checkpoint,
+                method,
+                position,
+                ..
+            } => self
+                .confirmations
+                .entry(checkpoint.clone())
+                .or_default()
+                .push(CheckpointConfirmation {
+                    at,
+                    method: *method,
+                    position: position.clone(),
+                }),
+            EventBody::ShiftReadinessConfirmed { day, checks } => {
+                self.readiness = Some(ReadinessRecord {
+                    day: *day,
+                    checks: checks.clone(),
+                    at,
+                })
+            }
         }
     }
 

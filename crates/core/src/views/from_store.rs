@@ -98,6 +98,8 @@ pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
     let pending = pending_by_job(store)?.get(&job_id).copied().unwrap_or(0);
     let mut view = job_view(&job, store.now(), pending)?;
     view.office_acks = store.office_acks(job_id)?;
+    view.readiness = store.readiness_for(&job)?;
+    view.outages = store.outages_at(&job)?;
     Ok(view)
 }
 
@@ -195,6 +197,8 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
         can_close: !closed && close_blockers.is_empty(),
         close_blockers,
         office_acks: Vec::new(),
+        readiness: None,
+        outages: Vec::new(),
     })
 }
 
@@ -233,6 +237,7 @@ fn checkpoints(job: &StoredJob, now: DateTime<Utc>) -> Vec<CheckpointView> {
                 .and_then(|v| v.last())
                 .map(|v| v.at);
             let clock = sla::checkpoint(cp, last, start, now);
+            let confirmed = job.progress.confirmations.get(&cp.id).and_then(|c| c.last());
             CheckpointView {
                 id: cp.id.clone(),
                 name: cp.name.clone(),
@@ -242,6 +247,9 @@ fn checkpoints(job: &StoredJob, now: DateTime<Utc>) -> Vec<CheckpointView> {
                 last_visit_at: clock.last_visit_at,
                 missed_rounds: clock.missed_rounds,
                 readings: cp.readings.clone(),
+                has_code: cp.code_sha256.is_some(),
+                confirmed_at: confirmed.map(|c| c.at),
+                confirmed_by: confirmed.map(|c| c.method),
             }
         })
         .collect()

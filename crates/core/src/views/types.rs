@@ -4,7 +4,7 @@ use crate::store::OutboxState;
 use chrono::{DateTime, NaiveDate, Utc};
 use heatcrew_protocol::sync::UserInfo;
 use heatcrew_protocol::{
-    AppointmentWindow, AttachmentRef, CheckpointKind, Customer, DeclineKind, JobKind, OutageNotice,
+    AppointmentWindow, AttachmentRef, CheckpointKind, CodeEntry, Customer, DeclineKind, JobKind, OutageNotice,
     Position, ReadingSpec, Severity, Witness,
 };
 use heatcrew_rules::Localized;
@@ -109,6 +109,14 @@ pub struct CheckpointView {
     pub last_visit_at: Option<DateTime<Utc>>,
     pub missed_rounds: u32,
     pub readings: Vec<ReadingSpec>,
+    /// The office gave the station a code to confirm presence with.
+    #[serde(default)]
+    pub has_code: bool,
+    /// The last time presence here was confirmed by the station's code, and how.
+    #[serde(default)]
+    pub confirmed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub confirmed_by: Option<CodeEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -168,6 +176,25 @@ pub struct JobView {
     /// the office took the alert, and when; empty until a pull brings one.
     #[serde(default)]
     pub office_acks: Vec<OfficeAckView>,
+    /// The day's shift readiness, when this job waits for it (the first repair or inspection
+    /// of the day): the checks to confirm before the first step. `None` once done today.
+    #[serde(default)]
+    pub readiness: Option<ReadinessView>,
+    /// Outage notices in force that cover the customer's address, soonest restoration first.
+    #[serde(default)]
+    pub outages: Vec<OutageNotice>,
+}
+
+/// Shift readiness (上岗前准备): the checks to tick, all of them, once per day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReadinessView {
+    pub checks: Vec<ReadinessCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReadinessCheck {
+    pub key: String,
+    pub label: Localized,
 }
 
 /// The office acknowledged an urgent record (调度已确认).

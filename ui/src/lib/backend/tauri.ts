@@ -4,7 +4,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toBackendError, type Backend } from './backend';
-import type { AttachmentRef, JobView, Lang, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
+import type { AttachmentRef, CodeEntry, JobView, Position, Lang, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
 import type { AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 async function call<T>(
@@ -44,8 +44,9 @@ export class TauriBackend implements Backend {
   skipStep(jobId: string, step: string, reason: string) {
     return call<JobView>('skip_step', { jobId, step, reason });
   }
-  addPhoto(jobId: string, step: string, bytes: Uint8Array) {
-    return call<JobView>('add_photo', bytes, { 'x-job-id': jobId, 'x-step': step });
+  addPhoto(jobId: string, step: string, bytes: Uint8Array, position?: Position | null) {
+    const where: Record<string, string> = position ? { 'x-position': encodeURIComponent(JSON.stringify(position)) } : {};
+    return call<JobView>('add_photo', bytes, { 'x-job-id': jobId, 'x-step': step, ...where });
   }
   stagePhoto(bytes: Uint8Array) {
     return call<AttachmentRef>('stage_photo', bytes);
@@ -90,6 +91,12 @@ export class TauriBackend implements Backend {
   }
   closeJob(jobId: string, resolution: Resolution, summary: string) {
     return call<JobView>('close_job', { jobId, resolution, summary });
+  }
+  confirmCheckpoint(jobId: string, checkpoint: string, code: string, method: CodeEntry, position: Position | null) {
+    return call<JobView>('confirm_checkpoint', { jobId, checkpoint, code, method, position });
+  }
+  confirmReadiness(jobId: string, checks: string[]) {
+    return call<JobView>('confirm_readiness', { jobId, checks });
   }
   thumbnail(sha256: string) {
     return call<ArrayBuffer>('thumbnail', { sha256 });

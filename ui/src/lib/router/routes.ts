@@ -10,7 +10,8 @@ export type Route =
   | { name: 'damage'; jobId: string; which: 'property' | 'network' }
   | { name: 'close'; jobId: string }
   | { name: 'checkpoint'; jobId: string; checkpointId: string }
-  | { name: 'defect'; jobId: string; checkpointId: string | null };
+  | { name: 'defect'; jobId: string; checkpointId: string | null }
+  | { name: 'ready'; jobId: string };
 
 export function parseRoute(hash: string): Route {
   const parts = hash
@@ -41,6 +42,7 @@ export function parseRoute(hash: string): Route {
       if (c === 'close') return { name: 'close', jobId: b };
       if (c === 'checkpoint' && d) return { name: 'checkpoint', jobId: b, checkpointId: d };
       if (c === 'defect') return { name: 'defect', jobId: b, checkpointId: d ?? null };
+      if (c === 'ready') return { name: 'ready', jobId: b };
       return { name: 'job', jobId: b };
   }
   return { name: 'today' };
@@ -66,5 +68,7 @@ export function routeHash(route: Route): string {
       return `#/job/${e(route.jobId)}/checkpoint/${e(route.checkpointId)}`;
     case 'defect':
       return route.checkpointId ? `#/job/${e(route.jobId)}/defect/${e(route.checkpointId)}` : `#/job/${e(route.jobId)}/defect`;
+    case 'ready':
+      return `#/job/${e(route.jobId)}/ready`;
   }
 }

@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_upload_sessions.sql"),
     include_str!("migrations/0007_alerts.sql"),
     include_str!("migrations/0008_totp_last_step.sql"),
+    include_str!("migrations/0014_checkpoint_codes.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -382,7 +383,8 @@ mod tests {
                 "ac4e2615a7e0cd57b9d74449b95cb6f61fc56129cb144f472af0f9b3c3cd022e",
                 "768effe0c85543963e75dbede036f3edcb36c8798cf7c69157177c90d5380f5b",
                 "94c7b716c2cb39dc23185af5e5cb320cebedd1d7e2633896841a989fbdef5c24",
-                "2e2fed70fd4d4222432ee0cb3bb590ef5b81f7c0515f51d097b06518a5264c8b"
+                "2e2fed70fd4d4222432ee0cb3bb590ef5b81f7c0515f51d097b06518a5264c8b",
+                "0d382074d305d449669c29fdfe0049175229d4c3fc2d388c3046134f578e655e"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
