@@ -116,7 +116,7 @@ pub struct Checkpoint {
     /// Overrides the interval that follows from `kind`.
     #[serde(default)]
     pub interval_minutes: Option<u32>,
-    /// The SHA-256 (hex) of the code posted at the station (`heatcrew_rules::checkpoint_code`):
+    /// The SHA-256 (hex) of the code posted at the station ([`Checkpoint::code_digest`]):
     /// the device checks a scanned or typed code against it offline, without holding the code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]

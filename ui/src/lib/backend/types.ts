@@ -54,6 +54,15 @@ export type CheckpointView = {
   last_visit_at: string | null,
   missed_rounds: number,
   readings: Array<ReadingSpec>,
+  /**
+   * The office gave the station a code to confirm presence with.
+   */
+  has_code: boolean,
+  /**
+   * The last time presence here was confirmed by the station's code, and how.
+   */
+  confirmed_at: string | null,
+  confirmed_by: CodeEntry | null,
 };
 
 /**
@@ -63,6 +72,11 @@ export type ChoiceOption = {
   value: string,
   label: Localized,
 };
+
+/**
+ * How a checkpoint's code got into the app.
+ */
+export type CodeEntry = "scanned" | "typed";
 
 /**
  * A heat customer (热用户).
@@ -259,6 +273,9 @@ export type ErrorCode =
   | "cannot_close"
   | "bad_correction"
   | "deadline_in_past"
+  | "wrong_checkpoint_code"
+  | "checkpoint_has_no_code"
+  | "readiness_incomplete"
   | "empty_file"
   | "not_an_image"
   | "unsupported_format"
@@ -374,6 +391,15 @@ export type JobView = {
    * the office took the alert, and when; empty until a pull brings one.
    */
   office_acks: Array<OfficeAckView>,
+  /**
+   * The day's shift readiness, when this job waits for it (the first repair or inspection
+   * of the day): the checks to confirm before the first step. `None` once done today.
+   */
+  readiness: ReadinessView | null,
+  /**
+   * Outage notices in force that cover the customer's address, soonest restoration first.
+   */
+  outages: Array<OutageNotice>,
 };
 
 /**
@@ -398,6 +424,11 @@ export type NetworkDamageInput = {
   photos: Array<AttachmentRef>,
   customer_signature: AttachmentRef,
 };
+
+/**
+ * Why a record has no coordinates: said, so that a missing position is never mistaken for a lost one.
+ */
+export type NoFix = "denied" | "unavailable" | "timeout" | "unsupported";
 
 export type NoticeView = {
   number: string,
@@ -465,11 +496,35 @@ export type Position = {
   lat: number | null,
   lon: number | null,
   description: string,
+  /**
+   * How far off the fix may be, in metres, as the device's geolocation reported it.
+   */
+  accuracy_m?: number,
+  /**
+   * When the device got the fix (a cached fix is older than the record it goes with).
+   */
+  fixed_at?: string,
+  /**
+   * Why there are no coordinates, when the device tried and got none.
+   */
+  no_fix?: NoFix,
 };
 
 export type RatingView = {
   stars: number,
   comment: string,
+};
+
+export type ReadinessCheck = {
+  key: string,
+  label: Localized,
+};
+
+/**
+ * Shift readiness (上岗前准备): the checks to tick, all of them, once per day.
+ */
+export type ReadinessView = {
+  checks: Array<ReadinessCheck>,
 };
 
 /**

@@ -4,7 +4,7 @@
 import { invoke } from '@tauri-apps/api/core';
 
 /** The app runs inside Tauri on Android or iOS (the mobile plugins are there). */
-export function isMobileApp(g: { navigator?: { userAgent?: string } } & object = globalThis): boolean {
+export function isMobileApp(g: { navigator?: { userAgent?: string }; __TAURI_INTERNALS__?: unknown } = globalThis): boolean {
   return '__TAURI_INTERNALS__' in g && /Android|iPhone|iPad|iPod/i.test(g.navigator?.userAgent ?? '');
 }
 
