@@ -499,7 +499,11 @@ mod tests {
     fn only_the_code_posted_at_the_station_confirms_presence() {
         let job = patrol(Some("7K3M-9Q2P"));
         assert_eq!(confirm(&job, "7K3M-9Q2P"), Ok(()), "the code on the plate");
-        assert_eq!(confirm(&job, " 7k3m 9q2p"), Ok(()), "as typed: case, spaces, no dash");
+        assert_eq!(
+            confirm(&job, " 7k3m 9q2p"),
+            Ok(()),
+            "as typed: case, spaces, no dash"
+        );
         for wrong in ["7K3M-9Q2", "7K3M-9Q2PX", "HP2X-8R4T", ""] {
             assert_eq!(
                 confirm(&job, wrong),

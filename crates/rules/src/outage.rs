@@ -112,12 +112,37 @@ mod tests {
     #[test]
     fn areas_as_dispatchers_write_them() {
         let cases = [
-            ("滨河小区1-8号楼", "滨河小区7号楼3单元402室", true, "in the range"),
-            ("滨河小区1-8号楼", "滨河小区12号楼1单元101室", false, "past the range"),
-            ("滨河小区1-8号楼", "滨河小区1号楼", true, "the range's first building"),
-            ("滨河小区1 - 8 号楼", "滨河小区 8号楼", true, "spaces do not matter"),
+            (
+                "滨河小区1-8号楼",
+                "滨河小区7号楼3单元402室",
+                true,
+                "in the range",
+            ),
+            (
+                "滨河小区1-8号楼",
+                "滨河小区12号楼1单元101室",
+                false,
+                "past the range",
+            ),
+            (
+                "滨河小区1-8号楼",
+                "滨河小区1号楼",
+                true,
+                "the range's first building",
+            ),
+            (
+                "滨河小区1 - 8 号楼",
+                "滨河小区 8号楼",
+                true,
+                "spaces do not matter",
+            ),
             ("滨河小区1-8号楼", "幸福小区7号楼", false, "another estate"),
-            ("滨河小区1-8号楼", "滨河小区物业楼", true, "the estate without a number"),
+            (
+                "滨河小区1-8号楼",
+                "滨河小区物业楼",
+                true,
+                "the estate without a number",
+            ),
             ("幸福小区3号楼", "幸福小区3号楼2单元", true, "one building"),
             ("幸福小区3号楼", "幸福小区13号楼2单元", false, "13 is not 3"),
             ("建设路", "建设路18号", true, "a street"),
@@ -146,7 +171,11 @@ mod tests {
             notice("幸福小区", -1, 3),
         ];
         let got = at_address(&notices, "滨河小区7号楼3单元402室", now);
-        assert_eq!(got.len(), 2, "a notice not started yet and another estate's are left out");
+        assert_eq!(
+            got.len(),
+            2,
+            "a notice not started yet and another estate's are left out"
+        );
         assert_eq!(got[0].id, notices[1].id, "the soonest restoration first");
     }
 }

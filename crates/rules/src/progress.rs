@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use heatcrew_protocol::{
-    AttachmentRef, CodeEntry, DeclineKind, EventBody, FindingCategory, Position, Reading, Remedy, Resolution,
-    Severity, StepEvidence, Witness,
+    AttachmentRef, CodeEntry, DeclineKind, EventBody, FindingCategory, Position, Reading, Remedy,
+    Resolution, Severity, StepEvidence, Witness,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -237,7 +237,11 @@ fn checkpoints(job: &StoredJob, now: DateTime<Utc>) -> Vec<CheckpointView> {
                 .and_then(|v| v.last())
                 .map(|v| v.at);
             let clock = sla::checkpoint(cp, last, start, now);
-            let confirmed = job.progress.confirmations.get(&cp.id).and_then(|c| c.last());
+            let confirmed = job
+                .progress
+                .confirmations
+                .get(&cp.id)
+                .and_then(|c| c.last());
             CheckpointView {
                 id: cp.id.clone(),
                 name: cp.name.clone(),

@@ -19,8 +19,8 @@ pub use from_store::{idle_sync_status, job, job_view, outbox, session, today};
 pub use inputs::{AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput};
 pub use types::{
     CheckpointView, DamageView, DefectView, FindingView, JobSummary, JobView, NoticeView,
-    OfficeAckView, OutboxEntryView, RatingView, ReadinessCheck, ReadinessView, SessionView, SignatureView, StepStatus, StepView,
-    Today,
+    OfficeAckView, OutboxEntryView, RatingView, ReadinessCheck, ReadinessView, SessionView,
+    SignatureView, StepStatus, StepView, Today,
 };
 // The app's edge refusals, where the shell has always found them.
 pub use crate::app_error::{AppError, sign_out_refusal};

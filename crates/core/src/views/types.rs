@@ -4,8 +4,8 @@ use crate::store::OutboxState;
 use chrono::{DateTime, NaiveDate, Utc};
 use heatcrew_protocol::sync::UserInfo;
 use heatcrew_protocol::{
-    AppointmentWindow, AttachmentRef, CheckpointKind, CodeEntry, Customer, DeclineKind, JobKind, OutageNotice,
-    Position, ReadingSpec, Severity, Witness,
+    AppointmentWindow, AttachmentRef, CheckpointKind, CodeEntry, Customer, DeclineKind, JobKind,
+    OutageNotice, Position, ReadingSpec, Severity, Witness,
 };
 use heatcrew_rules::Localized;
 use heatcrew_rules::sla::{Arrival, CheckpointState, Sla};

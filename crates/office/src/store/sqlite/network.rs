@@ -6,8 +6,8 @@ use super::{SqliteStore, is_constraint_violation, json, parse_uuid, select, to_j
 use crate::store::{CheckpointCode, NetworkStore, Route, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::ErrorCode;
-use heatcrew_protocol::{Checkpoint, OutageNotice};
 use heatcrew_protocol::sync::ChangeKind;
+use heatcrew_protocol::{Checkpoint, OutageNotice};
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use uuid::Uuid;
 
@@ -45,7 +45,9 @@ fn new_code() -> String {
         if i == 4 {
             code.push('-');
         }
-        code.push(char::from(CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())]));
+        code.push(char::from(
+            CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())],
+        ));
     }
     code
 }
@@ -100,7 +102,12 @@ impl NetworkStore for SqliteStore {
             "SELECT checkpoint_id, code FROM checkpoint_codes ORDER BY checkpoint_id",
             [],
             |r| <(String, String)>::try_from(r),
-            |(checkpoint_id, code)| Ok(CheckpointCode { checkpoint_id, code }),
+            |(checkpoint_id, code)| {
+                Ok(CheckpointCode {
+                    checkpoint_id,
+                    code,
+                })
+            },
         )
     }
 
