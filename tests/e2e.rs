@@ -509,3 +509,6 @@ fn inspection_notice_reaches_the_office_with_its_number() {
         app.quit().await;
     });
 }
+
+#[path = "e2e/hardware.rs"]
+mod hardware;

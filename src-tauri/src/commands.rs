@@ -9,8 +9,8 @@ use heatcrew_core::views::{
 };
 use heatcrew_core::{Lang, Store};
 use heatcrew_protocol::{
-    AttachmentRef, DeclineKind, Digest, EventBody, Reading, Resolution, Signer, StepEvidence,
-    Witness,
+    AttachmentRef, CodeEntry, DeclineKind, Digest, EventBody, Position, Reading, Resolution,
+    Signer, StepEvidence, Witness,
 };
 use serde::Deserialize;
 use std::sync::MutexGuard;
@@ -175,6 +175,16 @@ fn header(state: &AppState, request: &Request<'_>, name: &str) -> Answer<String>
         .ok_or_else(|| state.fail(AppError::BadRequest(format!("missing header {name}"))))
 }
 
+/// The phone's position sent with a photo (`x-position`: URI-encoded JSON), if any.
+fn device_position(state: &AppState, request: &Request<'_>) -> Answer<Option<Position>> {
+    let Ok(text) = header(state, request, "x-position") else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| state.fail(AppError::BadRequest(format!("x-position: {e}"))))
+}
+
 fn job_header(state: &AppState, request: &Request<'_>) -> Answer<Uuid> {
     header(state, request, "x-job-id")?
         .parse()
@@ -206,7 +216,13 @@ async fn ingest(
 pub async fn add_photo(state: State<'_, AppState>, request: Request<'_>) -> Answer<JobView> {
     let job_id = job_header(&state, &request)?;
     let step = header(&state, &request, "x-step")?;
-    let photo = ingest(&state, raw_body(&state, &request)?.to_vec(), false).await?;
+    let fix = device_position(&state, &request)?;
+    let mut photo = ingest(&state, raw_body(&state, &request)?.to_vec(), false).await?;
+    // The camera's own position (EXIF) stays; else the phone's fix when the photo was taken,
+    // with its accuracy and time, or the reason there was none.
+    if photo.gps.is_none() {
+        photo.gps = fix;
+    }
     record(
         &state,
         job_id,
@@ -357,6 +373,37 @@ pub async fn record_reading(
             note: note.0,
         },
     )
+}
+
+/// Presence at a patrol checkpoint, with the code posted there (scanned or typed).
+#[tauri::command]
+pub async fn confirm_checkpoint(
+    state: State<'_, AppState>,
+    job_id: Arg<Uuid>,
+    checkpoint: Arg<String>,
+    code: Arg<String>,
+    method: Arg<CodeEntry>,
+    position: Arg<Option<Position>>,
+) -> Answer<JobView> {
+    let mut store = signed_in(&state)?;
+    store
+        .confirm_checkpoint(job_id.0, checkpoint.0, code.0, method.0, position.0)
+        .map_err(|e| state.fail(e))?;
+    views::job(&store, job_id.0).map_err(|e| state.fail(e))
+}
+
+/// The day's shift readiness, recorded on the job it opens.
+#[tauri::command]
+pub async fn confirm_readiness(
+    state: State<'_, AppState>,
+    job_id: Arg<Uuid>,
+    checks: Arg<Vec<String>>,
+) -> Answer<JobView> {
+    let mut store = signed_in(&state)?;
+    store
+        .confirm_readiness(job_id.0, checks.0)
+        .map_err(|e| state.fail(e))?;
+    views::job(&store, job_id.0).map_err(|e| state.fail(e))
 }
 
 #[tauri::command]

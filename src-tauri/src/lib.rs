@@ -79,6 +79,8 @@ fn with_commands<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::opinion::give_opinion,
         commands::opinion::correct_record,
         commands::opinion::correctable_records,
+        commands::confirm_checkpoint,
+        commands::confirm_readiness,
     ])
 }
 

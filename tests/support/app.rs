@@ -143,12 +143,50 @@ impl App {
             .context("job-item without data-job-id")
     }
 
-    /// Tap a job on today's list.
+    /// Tap a job on today's list; the day's first repair or inspection asks for shift readiness
+    /// first, which is given (every check ticked), as a technician does once a day.
     pub async fn open_job(&self, job_id: &str) -> anyhow::Result<()> {
+        self.tap_job(job_id).await?;
+        let first = self
+            .until("the job's first screen", PATIENCE, || async {
+                let shown = self
+                    .all(
+                        "[data-testid=\"step-title\"], [data-testid=\"readiness-confirm\"], \
+                         [data-testid=\"visit-complete\"]",
+                    )
+                    .await?;
+                match shown.first() {
+                    Some(e) => Ok(Some(e.attr("data-testid").await?.unwrap_or_default())),
+                    None => Ok(None),
+                }
+            })
+            .await?;
+        if first == "readiness-confirm" {
+            self.give_readiness().await?;
+        }
+        Ok(())
+    }
+
+    /// Tap a job on today's list, and nothing more.
+    pub async fn tap_job(&self, job_id: &str) -> anyhow::Result<()> {
         self.click_css(&format!(
             "[data-testid=\"job-item\"][data-job-id=\"{job_id}\"] a"
         ))
         .await
+    }
+
+    /// On the shift readiness screen: tick every check, confirm, and wait for the job's step.
+    pub async fn give_readiness(&self) -> anyhow::Result<()> {
+        self.el("readiness-confirm").await?;
+        for item in self.all("[data-testid=\"readiness-item\"]").await? {
+            self.scroll_to(&item).await?;
+            if !item.is_selected().await? {
+                item.click().await?;
+            }
+        }
+        self.click("readiness-confirm").await?;
+        self.el("step-title").await?;
+        Ok(())
     }
 
     /// The id of the step on screen (`data-step` of the step title).

@@ -36,6 +36,7 @@ pub fn report_accident(
             lat: Some(45.7567),
             lon: Some(126.6424),
             description: ACCIDENT_PLACE.into(),
+            ..Default::default()
         },
         false,
     )?;

@@ -136,6 +136,7 @@ pub fn patrol_job(assignee: Option<Uuid>) -> Job {
         kind,
         readings: reading_specs(kind),
         interval_minutes: None,
+        code_sha256: None,
     };
     let now = Utc::now();
     Job {
@@ -426,6 +427,7 @@ pub fn patrol_visit(store: &mut Store, images: ImageSource<'_>, job: &Job) -> Re
                 lat: Some(39.1256),
                 lon: Some(117.1994),
                 description: "换热站一次网回水阀门法兰处".into(),
+                ..Default::default()
             },
             description: "法兰垫片老化，有滴漏".into(),
             photos: vec![defect_photo],

@@ -6,6 +6,7 @@
 //!
 //! - [`store`]: the signed, hash-chained event log in SQLite, its outbox and projections.
 //! - [`field`]: actions that need more than one rule check (notice numbers, accident reports).
+//! - [`readiness`]: the day's shift readiness, checkpoint codes, outages at the customer's door.
 //! - [`audit`]: verifying a log and naming the first tampered event.
 //! - [`keys`]: where the device's signing key lives (never in the database), with the database's
 //!   secrets: its encryption key and the office session's tokens.
@@ -32,6 +33,7 @@ pub mod keys;
 pub mod legacy;
 mod migrations;
 mod photos;
+pub mod readiness;
 pub mod store;
 pub mod sync;
 pub mod views;

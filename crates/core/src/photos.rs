@@ -40,6 +40,7 @@ impl Store {
                 lat: Some(g.lat),
                 lon: Some(g.lon),
                 description: String::new(),
+                ..Default::default()
             }),
         })
     }

@@ -70,6 +70,7 @@ fn accident(store: &mut Store) -> (Uuid, Uuid, AttachmentRef) {
                 lat: Some(39.91),
                 lon: Some(116.40),
                 description: "幸福路12号门前".into(),
+                ..Default::default()
             },
             false,
         )

@@ -142,6 +142,7 @@ fn checkpoints() -> Vec<Checkpoint> {
         kind,
         readings,
         interval_minutes: None,
+        code_sha256: None,
     };
     vec![
         cp(

@@ -49,6 +49,8 @@ pub const KNOWN_KINDS: &[&str] = &[
     "correction",
     "no_entry_recorded",
     "reschedule_requested",
+    "checkpoint_confirmed",
+    "shift_readiness_confirmed",
 ];
 
 /// What the office knows about the job an event names, from the pushing user's point of view.

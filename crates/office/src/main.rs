@@ -205,6 +205,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         l.badge_no
                     );
                 }
+                // The plates posted at the stations, which a patrol scans or types.
+                println!("patrol station codes (checkpoint / code):");
+                for c in office.store().checkpoint_codes()? {
+                    println!("  {} / {}", c.checkpoint_id, c.code);
+                }
             }
             office.warm_chains_in_background();
             let listener = tokio::net::TcpListener::bind(&listen)

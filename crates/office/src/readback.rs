@@ -174,6 +174,18 @@ pub struct CheckpointStatus {
     #[ts(type = "number")]
     pub missed: u64,
     pub last_visit: Option<DateTime<Utc>>,
+    /// Presence confirmed with the station's code, checked again here against the office's own
+    /// digest: only these are evidence of presence.
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub confirmed_by_code: u64,
+    /// Confirmations whose code does not match the station's (a device that skipped its check).
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub code_mismatches: u64,
+    /// The last confirmation by code (corrected time).
+    #[serde(default)]
+    pub last_confirmed: Option<DateTime<Utc>>,
 }
 
 fn recorded(e: &StoredEvent) -> Recorded {
@@ -397,10 +409,24 @@ pub fn patrol_status(rec: &JobRecord, events: &[StoredEvent], now: DateTime<Utc>
     let start = rec.job.window.map_or(rec.created_at, |w| w.start);
     let end = rec.job.window.map_or(now, |w| w.end.min(now));
     let mut visits: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
+    // Per checkpoint: (confirmed by the right code, wrong codes, last confirmed).
+    let mut confirmations: BTreeMap<&str, (u64, u64, Option<DateTime<Utc>>)> = BTreeMap::new();
     for e in events.iter().filter(|e| e.accepted) {
-        if let Ok(EventBody::ReadingRecorded { checkpoint, .. }) =
-            EventBody::from_parts(&e.event.unsigned.kind, &e.event.unsigned.payload)
+        let body = EventBody::from_parts(&e.event.unsigned.kind, &e.event.unsigned.payload);
+        if let Ok(EventBody::CheckpointConfirmed {
+            checkpoint, code, ..
+        }) = &body
+            && let Some(cp) = rec.job.checkpoints.iter().find(|c| &c.id == checkpoint)
         {
+            let entry = confirmations.entry(cp.id.as_str()).or_default();
+            if cp.code_matches(code) {
+                entry.0 += 1;
+                entry.2 = entry.2.max(Some(corrected(e)));
+            } else {
+                entry.1 += 1;
+            }
+        }
+        if let Ok(EventBody::ReadingRecorded { checkpoint, .. }) = body {
             let at = corrected(e);
             let id = rec
                 .job
@@ -441,6 +467,9 @@ pub fn patrol_status(rec: &JobRecord, events: &[StoredEvent], now: DateTime<Utc>
             late,
             missed,
             last_visit: times.last().copied(),
+            confirmed_by_code: confirmations.get(cp.id.as_str()).map_or(0, |c| c.0),
+            code_mismatches: confirmations.get(cp.id.as_str()).map_or(0, |c| c.1),
+            last_confirmed: confirmations.get(cp.id.as_str()).and_then(|c| c.2),
         });
     }
     view
@@ -518,6 +547,7 @@ mod tests {
                     kind: CheckpointKind::HeadStation,
                     readings: vec![],
                     interval_minutes: None,
+                    code_sha256: None,
                 }],
                 status: JobStatus::Open,
                 revision: 1,

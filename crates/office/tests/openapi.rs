@@ -33,6 +33,7 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/outages",
     "POST /api/v1/outages",
     "POST /api/v1/outages/{id}/clear",
+    "GET /api/v1/checkpoint-codes",
     "GET /api/v1/users",
     "POST /api/v1/users",
     "GET /api/v1/crews",

@@ -43,6 +43,44 @@ pub struct Position {
     pub lon: Option<f64>,
     #[serde(default)]
     pub description: String,
+    /// How far off the fix may be, in metres, as the device's geolocation reported it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub accuracy_m: Option<f64>,
+    /// When the device got the fix (a cached fix is older than the record it goes with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub fixed_at: Option<DateTime<Utc>>,
+    /// Why there are no coordinates, when the device tried and got none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub no_fix: Option<NoFix>,
+}
+
+/// Why a record has no coordinates: said, so that a missing position is never mistaken for a lost one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum NoFix {
+    /// The user did not allow location.
+    Denied,
+    /// No signal (a basement, a pipe trench).
+    Unavailable,
+    /// No fix within the wait.
+    Timeout,
+    /// The device has no location service (a desktop without one).
+    Unsupported,
+}
+
+/// How a checkpoint's code got into the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum CodeEntry {
+    /// Scanned with the phone's camera (the barcode plugin).
+    Scanned,
+    /// Typed from the plate at the station.
+    Typed,
 }
 
 /// A measured value at a checkpoint or step.
@@ -347,6 +385,18 @@ pub enum EventBody {
         #[serde(default)]
         replacement: Option<Value>,
     },
+    /// Presence at a patrol checkpoint, shown by the code posted at the station (scanned or
+    /// typed); the office checks the code again against its own.
+    CheckpointConfirmed {
+        checkpoint: String,
+        code: String,
+        method: CodeEntry,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<Position>,
+    },
+    /// Ready for the day's work (上岗前准备): uniform, badge, tools and protective equipment
+    /// checked, once per day before the first job; recorded on the job it opens.
+    ShiftReadinessConfirmed { day: NaiveDate, checks: Vec<String> },
 }
 
 /// The event kinds that are urgent: the device pushes them before everything else queued, and the
@@ -377,6 +427,8 @@ impl EventBody {
             EventBody::Correction { .. } => "correction",
             EventBody::NoEntryRecorded { .. } => "no_entry_recorded",
             EventBody::RescheduleRequested { .. } => "reschedule_requested",
+            EventBody::CheckpointConfirmed { .. } => "checkpoint_confirmed",
+            EventBody::ShiftReadinessConfirmed { .. } => "shift_readiness_confirmed",
         }
     }
 

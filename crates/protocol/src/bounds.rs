@@ -188,6 +188,12 @@ fn check_position(field: &str, p: &Position) -> Check {
     if let Some(lon) = p.lon {
         check_number(&format!("{field}.lon"), lon, -180.0, 180.0)?;
     }
+    if let Some(a) = p.accuracy_m {
+        check_number(&format!("{field}.accuracy_m"), a, 0.0, 1_000_000.0)?;
+    }
+    if let Some(t) = p.fixed_at {
+        check_time(&format!("{field}.fixed_at"), t)?;
+    }
     Ok(())
 }
 
@@ -292,6 +298,11 @@ pub fn check_body(body: &EventBody) -> Check {
             check_attachments("photos", photos)
         }
         EventBody::AccidentReported { position, .. } => check_position("position", position),
+        EventBody::CheckpointConfirmed { position, .. } => match position {
+            Some(p) => check_position("position", p),
+            None => Ok(()),
+        },
+        EventBody::ShiftReadinessConfirmed { day, .. } => check_date("day", *day),
         EventBody::StepSkipped { .. }
         | EventBody::SignatureDeclined { .. }
         | EventBody::JobClosed { .. }

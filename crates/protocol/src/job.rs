@@ -116,6 +116,11 @@ pub struct Checkpoint {
     /// Overrides the interval that follows from `kind`.
     #[serde(default)]
     pub interval_minutes: Option<u32>,
+    /// The SHA-256 (hex) of the code posted at the station ([`Checkpoint::code_digest`]):
+    /// the device checks a scanned or typed code against it offline, without holding the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub code_sha256: Option<String>,
 }
 
 impl Checkpoint {
@@ -126,6 +131,34 @@ impl Checkpoint {
             CheckpointKind::Substation => 12 * 60,
             CheckpointKind::PipelineSegment => 24 * 60,
         })
+    }
+
+    /// The code as a person may type it: case, spaces and dashes do not matter (`hc-7k3m 9q2p`
+    /// is `HC7K3M9Q2P`).
+    pub fn normalize_code(code: &str) -> String {
+        code.chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .flat_map(char::to_uppercase)
+            .collect()
+    }
+
+    /// The digest the office puts in [`Checkpoint::code_sha256`]: SHA-256 over a label, the
+    /// checkpoint id and the normalized code, so one station's code is no use at another.
+    pub fn code_digest(checkpoint_id: &str, code: &str) -> String {
+        use sha2::{Digest as _, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"heatcrew-checkpoint-code\0");
+        h.update(checkpoint_id.as_bytes());
+        h.update(b"\0");
+        h.update(Self::normalize_code(code).as_bytes());
+        hex::encode(h.finalize())
+    }
+
+    /// Whether `code` is the one posted at this checkpoint (false when it has none).
+    pub fn code_matches(&self, code: &str) -> bool {
+        self.code_sha256
+            .as_deref()
+            .is_some_and(|want| want == Self::code_digest(&self.id, code))
     }
 }
 

@@ -282,6 +282,36 @@ impl<'a> JobContext<'a> {
                 }
             }
             EventBody::Correction { .. } | EventBody::RescheduleRequested { .. } => Ok(()),
+            EventBody::CheckpointConfirmed {
+                checkpoint, code, ..
+            } => {
+                self.allows(Incident::Reading, "checkpoint")?;
+                let cp = self
+                    .job
+                    .checkpoints
+                    .iter()
+                    .find(|c| &c.id == checkpoint)
+                    .ok_or_else(|| RuleError::InvalidValue {
+                        field: "checkpoint".into(),
+                        value: checkpoint.clone(),
+                    })?;
+                if cp.code_sha256.is_none() {
+                    return Err(RuleError::CheckpointHasNoCode(checkpoint.clone()));
+                }
+                if !cp.code_matches(code) {
+                    return Err(RuleError::WrongCheckpointCode(checkpoint.clone()));
+                }
+                Ok(())
+            }
+            EventBody::ShiftReadinessConfirmed { day, checks } => {
+                if *day != today {
+                    return Err(RuleError::InvalidValue {
+                        field: "day".into(),
+                        value: day.to_string(),
+                    });
+                }
+                crate::readiness::check(checks)
+            }
         }
     }
 
@@ -553,5 +583,92 @@ fn non_empty(field: &str, value: &str) -> Result<(), RuleError> {
         })
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template;
+    use heatcrew_protocol::{Checkpoint, CheckpointKind, CodeEntry, JobKind, TemplateRef};
+    use uuid::Uuid;
+
+    fn patrol(code: Option<&str>) -> Job {
+        let mut cp = Checkpoint {
+            id: "hs-east".into(),
+            name: "东郊热源首站".into(),
+            kind: CheckpointKind::HeadStation,
+            readings: vec![],
+            interval_minutes: None,
+            code_sha256: None,
+        };
+        cp.code_sha256 = code.map(|c| Checkpoint::code_digest(&cp.id, c));
+        Job {
+            id: Uuid::now_v7(),
+            kind: JobKind::PatrolRound,
+            template: TemplateRef {
+                id: "patrol_round".into(),
+                version: 1,
+            },
+            title: "巡检".into(),
+            customer: None,
+            site: None,
+            reported_at: None,
+            window: None,
+            assignee: None,
+            street_work: false,
+            checkpoints: vec![cp],
+            status: JobStatus::Open,
+            revision: 1,
+        }
+    }
+
+    fn confirm(job: &Job, code: &str) -> Result<(), RuleError> {
+        let progress = JobProgress::default();
+        let ctx = JobContext {
+            job,
+            template: template::for_job(job)?,
+            progress: &progress,
+            revoked: false,
+        };
+        let body = EventBody::CheckpointConfirmed {
+            checkpoint: "hs-east".into(),
+            code: code.into(),
+            method: CodeEntry::Typed,
+            position: None,
+        };
+        ctx.check(&body, NaiveDate::from_ymd_opt(2026, 12, 2).expect("date"))
+    }
+
+    #[test]
+    fn only_the_code_posted_at_the_station_confirms_presence() {
+        let job = patrol(Some("7K3M-9Q2P"));
+        assert_eq!(confirm(&job, "7K3M-9Q2P"), Ok(()), "the code on the plate");
+        assert_eq!(
+            confirm(&job, " 7k3m 9q2p"),
+            Ok(()),
+            "as typed: case, spaces, no dash"
+        );
+        for wrong in ["7K3M-9Q2", "7K3M-9Q2PX", "HP2X-8R4T", ""] {
+            assert_eq!(
+                confirm(&job, wrong),
+                Err(RuleError::WrongCheckpointCode("hs-east".into())),
+                "{wrong:?} is not the code"
+            );
+        }
+        let mut elsewhere = patrol(None);
+        elsewhere.checkpoints[0].id = "ss-xingfu".into();
+        elsewhere.checkpoints[0].code_sha256 =
+            Some(Checkpoint::code_digest("ss-xingfu", "7K3M-9Q2P"));
+        elsewhere.checkpoints[0].id = "hs-east".into();
+        assert!(
+            confirm(&elsewhere, "7K3M-9Q2P").is_err(),
+            "the same code bound to another station is no use here"
+        );
+        assert_eq!(
+            confirm(&patrol(None), "7K3M-9Q2P"),
+            Err(RuleError::CheckpointHasNoCode("hs-east".into())),
+            "a station the office gave no code"
+        );
     }
 }

@@ -50,6 +50,15 @@ pub enum RuleError {
     BadCorrection,
     #[error("the rectification deadline is in the past")]
     DeadlineInPast,
+    /// The code scanned or typed at a checkpoint is not the one posted there.
+    #[error("that is not the code posted at checkpoint {0}")]
+    WrongCheckpointCode(String),
+    /// The office gave this checkpoint no code, so presence cannot be confirmed by one.
+    #[error("checkpoint {0} has no code")]
+    CheckpointHasNoCode(String),
+    /// Not every readiness check was ticked.
+    #[error("uniform, badge, tools and protective equipment must all be checked")]
+    ReadinessIncomplete,
     /// A job the field may not open ([`crate::field_jobs`]); says why.
     #[error("this job cannot be opened in the field: {0}")]
     FieldJobNotAllowed(String),
@@ -91,6 +100,9 @@ impl RuleError {
             RuleError::OutOfRange(_) => ErrorCode::OutOfRange,
             RuleError::AlreadyEntered => ErrorCode::RecordNotAllowed,
             RuleError::WrongSigner { .. } => ErrorCode::InvalidValue,
+            RuleError::WrongCheckpointCode(_) => ErrorCode::WrongCheckpointCode,
+            RuleError::CheckpointHasNoCode(_) => ErrorCode::CheckpointHasNoCode,
+            RuleError::ReadinessIncomplete => ErrorCode::ReadinessIncomplete,
         }
     }
 
@@ -115,7 +127,10 @@ impl RuleError {
                 | RuleError::DeclineReasonMissing
                 | RuleError::RatingOutOfRange
                 | RuleError::BadCorrection
-                | RuleError::DeadlineInPast => self.code().message(lang).into(),
+                | RuleError::DeadlineInPast
+                | RuleError::WrongCheckpointCode(_)
+                | RuleError::CheckpointHasNoCode(_)
+                | RuleError::ReadinessIncomplete => self.code().message(lang).into(),
                 other => {
                     let mut s = other.to_string();
                     if let Some(first) = s.get_mut(0..1) {

@@ -7,6 +7,8 @@
 //! - [`checklist`]: the rules: step order, evidence, signatures or refusals, locked ratings.
 //! - [`progress`]: a job's records folded from its events (the projection).
 //! - [`sla`]: the 4-hour resolution clock, arrival against the window, patrol checkpoint clocks.
+//! - [`outage`]: which outage notices cover a customer's address now.
+//! - [`readiness`]: the day's shift readiness (uniform, badge, tools, protective equipment).
 //! - [`field_jobs`]: which jobs a device may open itself (emergencies reported at the time).
 //! - [`error`]: why the rules refused an action, in words a technician understands.
 //! - [`lang`]: the two languages the app speaks.
@@ -23,7 +25,9 @@ pub mod field_jobs;
 pub mod lang;
 pub mod opinion;
 pub mod phrases;
+pub mod outage;
 pub mod progress;
+pub mod readiness;
 pub mod sla;
 pub mod template;
 

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use heatcrew_protocol::{
-    AppointmentWindow, AttachmentRef, DeclineKind, EventBody, FindingCategory, NoEntryKind,
-    Position, Reading, Remedy, RequestChannel, Resolution, Severity, SignatureRefusal, Signer,
-    StepEvidence, Witness,
+    AppointmentWindow, AttachmentRef, CodeEntry, DeclineKind, EventBody, FindingCategory,
+    NoEntryKind, Position, Reading, Remedy, RequestChannel, Resolution, Severity, SignatureRefusal,
+    Signer, StepEvidence, Witness,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -193,6 +193,26 @@ pub struct JobProgress {
     /// Reschedule requests, oldest first (the last is the one that stands).
     #[serde(default)]
     pub reschedule_requests: Vec<RescheduleRecord>,
+    /// Presence confirmed by the station's code, per checkpoint (when, how).
+    #[serde(default)]
+    pub confirmations: BTreeMap<String, Vec<CheckpointConfirmation>>,
+    /// The day's shift readiness, when it was recorded on this job.
+    #[serde(default)]
+    pub readiness: Option<ReadinessRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointConfirmation {
+    pub at: DateTime<Utc>,
+    pub method: CodeEntry,
+    pub position: Option<Position>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadinessRecord {
+    pub day: NaiveDate,
+    pub checks: Vec<String>,
+    pub at: DateTime<Utc>,
 }
 
 impl JobProgress {
@@ -430,6 +450,27 @@ impl JobProgress {
                 replacement: replacement.clone(),
                 event_id: Some(meta.id),
             }),
+            EventBody::CheckpointConfirmed {
+                checkpoint,
+                method,
+                position,
+                ..
+            } => self
+                .confirmations
+                .entry(checkpoint.clone())
+                .or_default()
+                .push(CheckpointConfirmation {
+                    at,
+                    method: *method,
+                    position: position.clone(),
+                }),
+            EventBody::ShiftReadinessConfirmed { day, checks } => {
+                self.readiness = Some(ReadinessRecord {
+                    day: *day,
+                    checks: checks.clone(),
+                    at,
+                })
+            }
         }
     }
 

@@ -215,6 +215,7 @@ mod tests {
                 kind: CheckpointKind::HeadStation,
                 readings: vec![],
                 interval_minutes: interval,
+                code_sha256: None,
             };
             for (last, start, at) in [
                 (Some(max), min, now),

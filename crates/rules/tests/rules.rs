@@ -608,6 +608,7 @@ fn head_station_hourly_substations_twice_a_day() {
         kind: CheckpointKind::HeadStation,
         readings: vec![],
         interval_minutes: None,
+        code_sha256: None,
     };
     let sub = Checkpoint {
         id: "s".into(),
@@ -615,6 +616,7 @@ fn head_station_hourly_substations_twice_a_day() {
         kind: CheckpointKind::Substation,
         readings: vec![],
         interval_minutes: None,
+        code_sha256: None,
     };
     let m = |mins: i64| start + Duration::minutes(mins);
     let visited = Some(m(0));

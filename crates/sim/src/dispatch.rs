@@ -178,6 +178,12 @@ impl DispatchApi {
             .await
     }
 
+    /// The code posted at each patrol station (`[{checkpoint_id, code}]`).
+    pub async fn checkpoint_codes(&self) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::GET, "/checkpoint-codes", None)
+            .await
+    }
+
     pub async fn summary(&self) -> anyhow::Result<Value> {
         self.call(reqwest::Method::GET, "/reports/summary", None)
             .await

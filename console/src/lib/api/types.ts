@@ -208,6 +208,11 @@ export type Checkpoint = {
    * Overrides the interval that follows from `kind`.
    */
   interval_minutes: number | null,
+  /**
+   * The SHA-256 (hex) of the code posted at the station ([`Checkpoint::code_digest`]):
+   * the device checks a scanned or typed code against it offline, without holding the code.
+   */
+  code_sha256?: string,
 };
 
 /**
@@ -229,6 +234,19 @@ export type CheckpointStatus = {
    */
   missed: number,
   last_visit: string | null,
+  /**
+   * Presence confirmed with the station's code, checked again here against the office's own
+   * digest: only these are evidence of presence.
+   */
+  confirmed_by_code: number,
+  /**
+   * Confirmations whose code does not match the station's (a device that skipped its check).
+   */
+  code_mismatches: number,
+  /**
+   * The last confirmation by code (corrected time).
+   */
+  last_confirmed: string | null,
 };
 
 /**
@@ -618,6 +636,9 @@ export type ErrorCode =
   | "cannot_close"
   | "bad_correction"
   | "deadline_in_past"
+  | "wrong_checkpoint_code"
+  | "checkpoint_has_no_code"
+  | "readiness_incomplete"
   | "empty_file"
   | "not_an_image"
   | "unsupported_format"

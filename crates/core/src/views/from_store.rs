@@ -149,6 +149,8 @@ pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
     fill_from_office(store, &mut view.summary, photos)?;
     view.office_acks = view.summary.office_acks.clone();
     super::records::fill_details(store, &job, &mut view)?;
+    view.readiness = store.readiness_for(&job)?;
+    view.outages = store.outages_at(&job)?;
     Ok(view)
 }
 
@@ -274,6 +276,8 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
         }),
         opinion_form: super::records::opinion_form(ctx.template),
         corrections: super::records::corrections(p),
+        readiness: None,
+        outages: Vec::new(),
     })
 }
 
@@ -316,6 +320,11 @@ fn checkpoints(job: &StoredJob, now: DateTime<Utc>) -> Vec<CheckpointView> {
                 .and_then(|v| v.last())
                 .map(|v| v.at);
             let clock = sla::checkpoint(cp, last, start, now);
+            let confirmed = job
+                .progress
+                .confirmations
+                .get(&cp.id)
+                .and_then(|c| c.last());
             CheckpointView {
                 id: cp.id.clone(),
                 name: cp.name.clone(),
@@ -325,6 +334,9 @@ fn checkpoints(job: &StoredJob, now: DateTime<Utc>) -> Vec<CheckpointView> {
                 last_visit_at: clock.last_visit_at,
                 missed_rounds: clock.missed_rounds,
                 readings: cp.readings.clone(),
+                has_code: cp.code_sha256.is_some(),
+                confirmed_at: confirmed.map(|c| c.at),
+                confirmed_by: confirmed.map(|c| c.method),
             }
         })
         .collect()

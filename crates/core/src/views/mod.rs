@@ -26,7 +26,8 @@ pub use inputs::{
 pub use records::{CorrectableRecord, CorrectionView, correctable};
 pub use types::{
     CheckpointView, DamageView, DefectView, FindingView, JobSummary, JobView, NoEntryView,
-    NoticeView, OfficeAckView, OutboxEntryView, RatingView, RescheduleView, SessionView,
+    NoticeView, OfficeAckView, OutboxEntryView, RatingView, ReadinessCheck, ReadinessView,
+    RescheduleView, SessionView,
     SignatureView, StepStatus, StepView, Today,
 };
 // The app's edge refusals, where the shell has always found them.

@@ -4,9 +4,9 @@ use crate::store::OutboxState;
 use chrono::{DateTime, NaiveDate, Utc};
 use heatcrew_protocol::sync::UserInfo;
 use heatcrew_protocol::{
-    AppointmentWindow, AttachmentRef, CheckpointKind, Customer, DeclineKind, JobKind, NoEntryKind,
-    OutageNotice, Position, ReadingSpec, RequestChannel, Resolution, Severity, SignatureRefusal,
-    Signer, Witness,
+    AppointmentWindow, AttachmentRef, CheckpointKind, CodeEntry, Customer, DeclineKind, JobKind,
+    NoEntryKind, OutageNotice, Position, ReadingSpec, RequestChannel, Resolution, Severity,
+    SignatureRefusal, Signer, Witness,
 };
 use heatcrew_rules::Localized;
 use heatcrew_rules::opinion::OpinionQuestion;
@@ -128,6 +128,14 @@ pub struct CheckpointView {
     pub last_visit_at: Option<DateTime<Utc>>,
     pub missed_rounds: u32,
     pub readings: Vec<ReadingSpec>,
+    /// The office gave the station a code to confirm presence with.
+    #[serde(default)]
+    pub has_code: bool,
+    /// The last time presence here was confirmed by the station's code, and how.
+    #[serde(default)]
+    pub confirmed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub confirmed_by: Option<CodeEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -229,6 +237,25 @@ pub struct JobView {
     /// Corrections recorded on this job, oldest first; the originals stay as they were.
     #[serde(default)]
     pub corrections: Vec<CorrectionView>,
+    /// The day's shift readiness, when this job waits for it (the first repair or inspection
+    /// of the day): the checks to confirm before the first step. `None` once done today.
+    #[serde(default)]
+    pub readiness: Option<ReadinessView>,
+    /// Outage notices in force that cover the customer's address, soonest restoration first.
+    #[serde(default)]
+    pub outages: Vec<OutageNotice>,
+}
+
+/// Shift readiness (上岗前准备): the checks to tick, all of them, once per day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReadinessView {
+    pub checks: Vec<ReadinessCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ReadinessCheck {
+    pub key: String,
+    pub label: Localized,
 }
 
 pub use super::records::{CorrectableRecord, CorrectionView};

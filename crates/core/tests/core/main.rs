@@ -9,6 +9,7 @@
 //! - `store`: the signed log and its projections: append-only, restarts, random actions.
 //! - `tampering`: `heatcrew-device verify` names every kind of tampering.
 //! - `crash`: SIGKILL at random moments loses nothing that was confirmed.
+//! - `hardware`: station codes, the day's shift readiness, outages at the customer's door.
 //! - `files`: photos through the media pipeline, orphan files.
 //! - `evidence`: formats 1 and 2 side by side, the key vault, receipts and tree heads, read-only
 //!   verify, standalone exports, and the tampering each of them catches.
@@ -50,6 +51,7 @@ mod files;
 mod outcomes;
 mod projection;
 mod opinion;
+mod hardware;
 mod ranges;
 mod refresh;
 mod rules;

@@ -57,6 +57,7 @@ fn absurd_values_and_forbidden_field_jobs_are_refused_before_recording() {
                 lat: Some(1000.0),
                 lon: Some(0.0),
                 description: "友谊路".into(),
+                ..Default::default()
             },
             false,
         )

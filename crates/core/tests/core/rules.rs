@@ -484,6 +484,7 @@ fn an_accident_report_opens_an_urgent_emergency_job() {
                 lat: None,
                 lon: None,
                 description: "友谊路与黄河道交口".into(),
+                ..Default::default()
             },
             false,
         )

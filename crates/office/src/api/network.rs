@@ -1,10 +1,11 @@
 //! The heating network as dispatch sees it (OpenAPI tag `dispatch`): patrol routes (the checkpoints
-//! a patrol round visits) and outage notices, which every device receives on its next pull.
+//! a patrol round visits) and outage notices, which every device receives on its next pull; the
+//! stations' codes (`GET /checkpoint-codes`, staff) to print the plates patrols confirm presence with.
 
 use super::extract::{ApiJson, Auth, STAFF, blocking};
 use crate::OfficeState;
 use crate::error::{ApiError, ApiResult};
-use crate::store::Route;
+use crate::store::{CheckpointCode, Route};
 use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
@@ -21,6 +22,17 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .routes(routes!(list_routes, create_route))
         .routes(routes!(list_outages, create_outage))
         .routes(routes!(clear_outage))
+        .routes(routes!(checkpoint_codes))
+}
+
+/// The code posted at each patrol station, to print the plates a patrol scans or types (staff).
+#[utoipa::path(get, path = "/api/v1/checkpoint-codes", tag = "dispatch", responses((status = 200, body = Vec<CheckpointCode>)))]
+pub async fn checkpoint_codes(
+    State(state): State<OfficeState>,
+    auth: Auth,
+) -> ApiResult<Json<Vec<CheckpointCode>>> {
+    auth.require(STAFF)?;
+    Ok(Json(blocking(&state, |s| s.checkpoint_codes()).await?))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

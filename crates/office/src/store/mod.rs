@@ -204,6 +204,13 @@ impl JobRecord {
     }
 }
 
+/// The code posted at a patrol station (`heatcrew_protocol::Checkpoint::code_sha256` is its digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct CheckpointCode {
+    pub checkpoint_id: String,
+    pub code: String,
+}
+
 /// A patrol route: the checkpoints a patrol round visits.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct Route {
@@ -576,6 +583,8 @@ pub trait NetworkStore {
     fn upsert_outage(&self, notice: OutageNotice, now: DateTime<Utc>) -> StoreResult<OutageNotice>;
     fn clear_outage(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
     fn list_outages(&self) -> StoreResult<Vec<OutageNotice>>;
+    /// The code posted at each patrol station, to print the plates (staff only).
+    fn checkpoint_codes(&self) -> StoreResult<Vec<CheckpointCode>>;
 }
 
 /// Figures for the summary report that the store answers directly.

@@ -37,6 +37,7 @@ fn accident(dev: &mut Device, assignee: Uuid, place: &str) -> (Uuid, Vec<Event>)
                 lat: Some(39.9),
                 lon: Some(116.4),
                 description: place.into(),
+                ..Default::default()
             },
             injuries: true,
         },

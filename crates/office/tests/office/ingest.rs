@@ -107,6 +107,7 @@ async fn extreme_values_are_refused_per_event_and_the_chain_goes_on() {
                     lat: Some(91.0),
                     lon: Some(0.0),
                     description: String::new(),
+                    ..Default::default()
                 }),
             ),
         ),
@@ -190,6 +191,7 @@ async fn extreme_values_are_refused_per_event_and_the_chain_goes_on() {
         kind: CheckpointKind::HeadStation,
         readings: vec![],
         interval_minutes: Some(0),
+        code_sha256: None,
     }];
     bad.push((
         "a job with a checkpoint every 0 minutes",
@@ -350,6 +352,7 @@ async fn extreme_rows_already_in_the_database_cannot_make_a_read_fail() {
             kind: CheckpointKind::HeadStation,
             readings: vec![],
             interval_minutes,
+            code_sha256: None,
         })
         .collect();
     jobs.push(patrol);

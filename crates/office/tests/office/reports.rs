@@ -66,6 +66,7 @@ async fn a_visit_reads_back_as_steps_signatures_photos_ratings_notices_readings_
                 lat: None,
                 lon: None,
                 description: "地下室阀门井".into(),
+                ..Default::default()
             },
             description: "阀门滴漏".into(),
             photos: vec![],

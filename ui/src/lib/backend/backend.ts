@@ -1,7 +1,7 @@
 // The one interface the UI talks to. Production uses TauriBackend (tauri.ts); Vitest and the dev-only
 // preview page use FakeBackend (fake.ts). Every method maps 1:1 to a command in CONTRACT.md and
 // rejects with a BackendError `{code, message}`.
-import type { AttachmentRef, CorrectableRecord, CorrectionInput, ErrorCode, JobView, Lang, OpinionInput, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
+import type { AttachmentRef, CodeEntry, CorrectableRecord, CorrectionInput, ErrorCode, JobView, Lang, OpinionInput, OutboxEntry, Position, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
 import { ERROR_MESSAGES } from './errorMessages';
 import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
@@ -17,7 +17,7 @@ export interface Backend {
   skipStep(jobId: string, step: string, reason: string): Promise<JobView>;
 
   /** Raw image bytes attached to a step (never a JSON array). */
-  addPhoto(jobId: string, step: string, bytes: Uint8Array): Promise<JobView>;
+  addPhoto(jobId: string, step: string, bytes: Uint8Array, position?: Position | null): Promise<JobView>;
   /** Raw image bytes kept for a form (damage, finding, defect) that references them on submit. */
   stagePhoto(bytes: Uint8Array): Promise<AttachmentRef>;
   saveSignature(jobId: string, step: string, signer: Signer, signerName: string, png: Uint8Array): Promise<JobView>;
@@ -49,6 +49,10 @@ export interface Backend {
   closeNotHome(jobId: string, noEntry: NoEntryInput): Promise<JobView>;
   /** The customer's preferred window for another appointment (at the door or by phone). */
   requestReschedule(jobId: string, request: RescheduleInput): Promise<JobView>;
+  /** Presence at a patrol checkpoint with the code posted there; a wrong code is `wrong_checkpoint_code`. */
+  confirmCheckpoint(jobId: string, checkpoint: string, code: string, method: CodeEntry, position: Position | null): Promise<JobView>;
+  /** The day's shift readiness (every check ticked), recorded on the job it opens. */
+  confirmReadiness(jobId: string, checks: string[]): Promise<JobView>;
 
   /** JPEG/PNG bytes of a small preview of an attachment. */
   thumbnail(sha256: string): Promise<ArrayBuffer>;

@@ -512,6 +512,18 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "整改期限不能早于今天。",
     en: "The rectification deadline is in the past.",
   },
+  wrong_checkpoint_code: {
+    'zh-CN': "站点码不对,未记录到站。请扫描或输入贴在本站的站点码。",
+    en: "That is not this station's code; nothing was recorded. Scan or type the code posted at the station.",
+  },
+  checkpoint_has_no_code: {
+    'zh-CN': "该站点还没有站点码,请联系调度。",
+    en: "This station has no code yet; ask dispatch.",
+  },
+  readiness_incomplete: {
+    'zh-CN': "上岗前请确认工装、证件、工具和防护用具全部齐全。",
+    en: "Before the first job, check uniform, badge, tools and protective equipment.",
+  },
   empty_file: {
     'zh-CN': "文件是空的(0 字节),请重新拍照。",
     en: "The file is empty (0 bytes). Take the photo again.",

@@ -6,15 +6,14 @@
 // the real core: hashes are SHA-256 of the bytes, nothing is signed, nothing persists.
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 import type { Backend } from './backend';
-import type { AttachmentRef, CheckpointView, CorrectionInput, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OfficeAckView, OpinionInput, OutboxEntry, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
-import type { AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
+import type { AttachmentRef, CheckpointView, CodeEntry, CorrectionInput, ErrorCode, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OfficeAckView, OpinionInput, OutboxEntry, Position, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
+import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 import { FakeOutcomes } from './fake-outcomes';
 import { err, pushOrder, sha256Hex, sniffImage, wire } from './fake-util';
 import { FakeRecords, fillEvidence, fillPhrase, OPINION_FORM } from './fake-opinion';
-
 import { TEMPLATES } from './fake-checklists';
-
 export { pushOrder, sniffImage, TEMPLATES };
+import { FakeHardware } from './fake-hardware';
 
 const L = (zh: string, en: string): Localized => ({ zh, en });
 const MIN = 60_000;
@@ -91,6 +90,7 @@ export class FakeBackend implements Backend {
   private outcomes = new FakeOutcomes();
   /** Correctable records, corrections and the rating's event (fake-opinion.ts). */
   private extra = new FakeRecords();
+  private hw = new FakeHardware();
 
   constructor(opts: FakeOptions = {}) {
     this.clock = opts.now ?? (() => Date.now());
@@ -148,11 +148,7 @@ export class FakeBackend implements Backend {
   async today(): Promise<Today> {
     this.requireSession();
     const jobs = [...this.jobs.values()].map((j) => this.summary(j));
-    return {
-      now: this.iso(),
-      jobs,
-      outages: this.demoOutages,
-    };
+    return { now: this.iso(), jobs, outages: this.demoOutages };
   }
   async job(jobId: string) {
     this.requireSession();
@@ -350,6 +346,20 @@ export class FakeBackend implements Backend {
     this.record(job, 'reschedule_requested', 0);
     return this.view(job);
   }
+  async confirmCheckpoint(jobId: string, checkpoint: string, code: string, method: CodeEntry, position: Position | null) {
+    this.log('confirm_checkpoint', { jobId, checkpoint, code, method, position });
+    const job = this.getJob(jobId);
+    this.hw.confirmCheckpoint(job.checkpoints, checkpoint, code, method, this.iso(), this.lang);
+    this.record(job, 'checkpoint_confirmed', 0);
+    return this.view(job);
+  }
+  async confirmReadiness(jobId: string, checks: string[]) {
+    this.log('confirm_readiness', { jobId, checks });
+    const job = this.getJob(jobId);
+    this.hw.confirmReadiness(checks, this.clock(), this.lang);
+    this.record(job, 'shift_readiness_confirmed', 0);
+    return this.view(job);
+  }
   async thumbnail(sha256: string) {
     const blob = this.blobs.get(sha256);
     if (!blob) throw err('not_found', '找不到照片', 'Photo not found', this.lang);
@@ -541,6 +551,7 @@ export class FakeBackend implements Backend {
       ...this.outcomes.fields(job),
       opinion_form: job.steps.some((s) => s.evidence.some((e) => e.type === 'rating')) ? clone(OPINION_FORM) : [],
       corrections: this.extra.corrections(job.summary.id),
+      ...this.hw.view(job.summary.kind, job.summary.customer?.address ?? null, job.steps, this.clock(), this.demoOutages),
     };
   }
   private demoSession(office: string): Session {
@@ -640,10 +651,10 @@ export class FakeBackend implements Backend {
       site: '东区首站及换热站',
     });
     patrol.checkpoints = [
-      { id: 'cp-head', name: '东区首站', kind: 'head_station', state: 'late', next_due_at: new Date(now - 12 * MIN).toISOString(), last_visit_at: new Date(now - 72 * MIN).toISOString(), missed_rounds: 0, readings: READINGS },
-      { id: 'cp-ss1', name: '和平路换热站', kind: 'substation', state: 'due', next_due_at: new Date(now + 40 * MIN).toISOString(), last_visit_at: new Date(now - 11 * HOUR).toISOString(), missed_rounds: 0, readings: READINGS },
-      { id: 'cp-ss2', name: '文化东路换热站', kind: 'substation', state: 'missed', next_due_at: new Date(now + 2 * HOUR).toISOString(), last_visit_at: new Date(now - 26 * HOUR).toISOString(), missed_rounds: 1, readings: READINGS },
-      { id: 'cp-pipe', name: '和平路 DN300 管段', kind: 'pipeline_segment', state: 'done', next_due_at: new Date(now + 6 * HOUR).toISOString(), last_visit_at: new Date(now - 2 * HOUR).toISOString(), missed_rounds: 0, readings: PIPE_READINGS },
+      { id: 'cp-head', name: '东区首站', kind: 'head_station', state: 'late', next_due_at: new Date(now - 12 * MIN).toISOString(), last_visit_at: new Date(now - 72 * MIN).toISOString(), missed_rounds: 0, readings: READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
+      { id: 'cp-ss1', name: '和平路换热站', kind: 'substation', state: 'due', next_due_at: new Date(now + 40 * MIN).toISOString(), last_visit_at: new Date(now - 11 * HOUR).toISOString(), missed_rounds: 0, readings: READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
+      { id: 'cp-ss2', name: '文化东路换热站', kind: 'substation', state: 'missed', next_due_at: new Date(now + 2 * HOUR).toISOString(), last_visit_at: new Date(now - 26 * HOUR).toISOString(), missed_rounds: 1, readings: READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
+      { id: 'cp-pipe', name: '和平路 DN300 管段', kind: 'pipeline_segment', state: 'done', next_due_at: new Date(now + 6 * HOUR).toISOString(), last_visit_at: new Date(now - 2 * HOUR).toISOString(), missed_rounds: 0, readings: PIPE_READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
     ];
     for (const j of [leak, repair, later, inspection, patrol]) this.jobs.set(j.summary.id, j);
 
@@ -653,13 +664,8 @@ export class FakeBackend implements Backend {
     leak.summary.arrival = { state: 'late', arrived_at: new Date(now - 50 * MIN).toISOString() };
 
     this.demoOutages = [
-      {
-        id: 'out-1',
-        area: '历下区和平路片区',
-        reason: '管网检修',
-        starts_at: at(8),
-        expected_restore_at: at(18),
-      },
+      { id: 'out-1', area: '历下区和平路片区', reason: '管网检修', starts_at: at(8), expected_restore_at: at(18) },
+      { id: 'out-2', area: '经十路 22 号', reason: '二次管网漏水抢修', starts_at: new Date(now - HOUR).toISOString(), expected_restore_at: new Date(now + 5 * HOUR).toISOString() },
     ];
 
     const demoEntry = (job: FakeJob, kind: string, state: OutboxEntry['state'], total: number, sent: number, reason: string | null, agoMin: number) => {

@@ -4,7 +4,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { toBackendError, type Backend } from './backend';
-import type { AttachmentRef, CorrectableRecord, CorrectionInput, JobView, Lang, OpinionInput, OutboxEntry, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
+import type { AttachmentRef, CodeEntry, CorrectableRecord, CorrectionInput, JobView, Lang, OpinionInput, OutboxEntry, Position, Reading, Session, StepEvidence, SyncStatus, Today } from './types';
 import type { AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 
 async function call<T>(
@@ -44,8 +44,9 @@ export class TauriBackend implements Backend {
   skipStep(jobId: string, step: string, reason: string) {
     return call<JobView>('skip_step', { jobId, step, reason });
   }
-  addPhoto(jobId: string, step: string, bytes: Uint8Array) {
-    return call<JobView>('add_photo', bytes, { 'x-job-id': jobId, 'x-step': step });
+  addPhoto(jobId: string, step: string, bytes: Uint8Array, position?: Position | null) {
+    const where: Record<string, string> = position ? { 'x-position': encodeURIComponent(JSON.stringify(position)) } : {};
+    return call<JobView>('add_photo', bytes, { 'x-job-id': jobId, 'x-step': step, ...where });
   }
   stagePhoto(bytes: Uint8Array) {
     return call<AttachmentRef>('stage_photo', bytes);
@@ -105,6 +106,12 @@ export class TauriBackend implements Backend {
   }
   requestReschedule(jobId: string, request: RescheduleInput) {
     return call<JobView>('request_reschedule', { jobId, request });
+  }
+  confirmCheckpoint(jobId: string, checkpoint: string, code: string, method: CodeEntry, position: Position | null) {
+    return call<JobView>('confirm_checkpoint', { jobId, checkpoint, code, method, position });
+  }
+  confirmReadiness(jobId: string, checks: string[]) {
+    return call<JobView>('confirm_readiness', { jobId, checks });
   }
   thumbnail(sha256: string) {
     return call<ArrayBuffer>('thumbnail', { sha256 });

@@ -54,6 +54,15 @@ export type CheckpointView = {
   last_visit_at: string | null,
   missed_rounds: number,
   readings: Array<ReadingSpec>,
+  /**
+   * The office gave the station a code to confirm presence with.
+   */
+  has_code: boolean,
+  /**
+   * The last time presence here was confirmed by the station's code, and how.
+   */
+  confirmed_at: string | null,
+  confirmed_by: CodeEntry | null,
 };
 
 /**
@@ -65,59 +74,9 @@ export type ChoiceOption = {
 };
 
 /**
- * A record of the job a technician may correct, with its values as first recorded and as they
- * stand after every correction.
+ * How a checkpoint's code got into the app.
  */
-export type CorrectableRecord = {
-  event_id: string,
-  /**
-   * `step_completed`, `reading_recorded` or `finding_recorded`.
-   */
-  kind: string,
-  step: string | null,
-  checkpoint: string | null,
-  finding_id: string | null,
-  recorded_at: string,
-  /**
-   * The values as recorded: the log keeps them whatever follows.
-   */
-  original: Replacement,
-  /**
-   * The values now: the original overridden by each correction in turn.
-   */
-  current: Replacement,
-  corrections: Array<CorrectionView>,
-};
-
-/**
- * A correction of one of the job's records (`correct_record`): which record, why, and the
- * corrected values (none: a note of what was wrong).
- */
-export type CorrectionInput = {
-  corrects: string,
-  reason: string,
-  replacement: Replacement | null,
-};
-
-/**
- * A correction recorded on the job.
- */
-export type CorrectionView = {
-  /**
-   * The correction's own event.
-   */
-  event_id: string | null,
-  /**
-   * The record it corrects (unchanged in the log).
-   */
-  corrects: string,
-  reason: string,
-  at: string,
-  /**
-   * The corrected values, if any (a correction may only say what was wrong).
-   */
-  replacement: Replacement | null,
-};
+export type CodeEntry = "scanned" | "typed";
 
 /**
  * A heat customer (热用户).
@@ -314,6 +273,9 @@ export type ErrorCode =
   | "cannot_close"
   | "bad_correction"
   | "deadline_in_past"
+  | "wrong_checkpoint_code"
+  | "checkpoint_has_no_code"
+  | "readiness_incomplete"
   | "empty_file"
   | "not_an_image"
   | "unsupported_format"
@@ -430,14 +392,14 @@ export type JobView = {
    */
   office_acks: Array<OfficeAckView>,
   /**
-   * The customer's opinion form (维修意见征询表): its questions, when the job has a rating
-   * step; empty otherwise.
+   * The day's shift readiness, when this job waits for it (the first repair or inspection
+   * of the day): the checks to confirm before the first step. `None` once done today.
    */
-  opinion_form: Array<OpinionQuestion>,
+  readiness: ReadinessView | null,
   /**
-   * Corrections recorded on this job, oldest first; the originals stay as they were.
+   * Outage notices in force that cover the customer's address, soonest restoration first.
    */
-  corrections: Array<CorrectionView>,
+  outages: Array<OutageNotice>,
 };
 
 /**
@@ -463,6 +425,11 @@ export type NetworkDamageInput = {
   customer_signature: AttachmentRef,
 };
 
+/**
+ * Why a record has no coordinates: said, so that a missing position is never mistaken for a lost one.
+ */
+export type NoFix = "denied" | "unavailable" | "timeout" | "unsupported";
+
 export type NoticeView = {
   number: string,
   deadline: string,
@@ -485,39 +452,6 @@ export type OfficeAckView = {
    * The office's clock.
    */
   acknowledged_at: string,
-};
-
-/**
- * The customer's opinion form as customer mode sends it (`give_opinion`).
- */
-export type OpinionInput = {
-  stars: number,
-  comment: string,
-  /**
-   * Question key → the chosen option's value (`heatcrew_rules::opinion::questions`).
-   */
-  answers: { [key in string]?: string },
-};
-
-/**
- * One answer the customer may choose.
- */
-export type OpinionOption = {
-  value: string,
-  label: Localized,
-  /**
-   * An answer the office should look at (late, poor attitude, a gift asked for or taken).
-   */
-  concern: boolean,
-};
-
-/**
- * One question of the form.
- */
-export type OpinionQuestion = {
-  key: string,
-  text: Localized,
-  options: Array<OpinionOption>,
 };
 
 /**
@@ -562,15 +496,35 @@ export type Position = {
   lat: number | null,
   lon: number | null,
   description: string,
+  /**
+   * How far off the fix may be, in metres, as the device's geolocation reported it.
+   */
+  accuracy_m?: number,
+  /**
+   * When the device got the fix (a cached fix is older than the record it goes with).
+   */
+  fixed_at?: string,
+  /**
+   * Why there are no coordinates, when the device tried and got none.
+   */
+  no_fix?: NoFix,
 };
 
 export type RatingView = {
   stars: number,
   comment: string,
-  /**
-   * The opinion form's answers (question key → option value); empty for a stars-only rating.
-   */
-  answers: { [key in string]?: string },
+};
+
+export type ReadinessCheck = {
+  key: string,
+  label: Localized,
+};
+
+/**
+ * Shift readiness (上岗前准备): the checks to tick, all of them, once per day.
+ */
+export type ReadinessView = {
+  checks: Array<ReadinessCheck>,
 };
 
 /**
@@ -601,25 +555,6 @@ export type ReadingSpec = {
  * What was agreed for property the technician damaged (恢复原貌 / 等价处理 / 赔偿).
  */
 export type Remedy = "restore_original" | "equivalent" | "compensation";
-
-/**
- * The corrected values a correction carries (its `replacement`), for the kinds that take them:
- * a completed step's text fields and readings, a checkpoint's readings, a finding's description.
- */
-export type Replacement = {
-  /**
-   * Text fields by key, each the whole corrected text.
-   */
-  text: { [key in string]?: string },
-  /**
-   * Readings by key, each the corrected value.
-   */
-  readings: Array<Reading>,
-  /**
-   * A finding's corrected description.
-   */
-  description?: string,
-};
 
 /**
  * How a job ended.

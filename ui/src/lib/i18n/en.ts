@@ -365,6 +365,51 @@ const en: Shape<Messages> = {
       correction: 'Correction',
       no_entry_recorded: 'No entry at the door',
       reschedule_requested: 'Reschedule request',
+      checkpoint_confirmed: 'Presence confirmed',
+      shift_readiness_confirmed: 'Ready for the shift',
+    },
+  },
+  hw: {
+    readiness: {
+      title: 'Ready for the shift',
+      intro: "Before today's first job, check each item (once a day).",
+      confirm: 'Ready, start work',
+      missing: '{n} item(s) not checked yet',
+    },
+    checkpoint: {
+      title: 'Confirm you are here',
+      intro: 'Scan or type the code posted at this station to show you were here.',
+      code: 'Station code',
+      code_hint: 'e.g. 7K3M-9Q2P',
+      confirm: 'Confirm presence',
+      scan: 'Scan the code',
+      confirmed: 'Presence confirmed {time}',
+      by_scanned: 'scanned',
+      by_typed: 'typed',
+      no_code: 'This station has no code yet; ask dispatch.',
+      badge: 'Confirmed by code',
+      too_short: 'The station code is 4 or more letters and digits',
+    },
+    outage: {
+      title: "Heating is off at this customer's address",
+      say: 'Tell the customer:',
+      phrase: 'Heating in {area} is off because of {reason}; it is expected back at {time}. We are sorry for the inconvenience.',
+    },
+    geo: {
+      fix: 'Position {where}',
+      no_fix: { denied: 'Location not allowed', unavailable: 'No location signal', timeout: 'No fix in time', unsupported: 'No location on this device' },
+    },
+    permission: {
+      go: 'Continue',
+      not_now: 'Not now',
+      location: {
+        title: 'Location is needed',
+        why: "To record where you are when you arrive, take photos and report defects (evidence for the service record), the app uses the phone's location, once per record. It never tracks you.",
+      },
+      camera: {
+        title: 'The camera is needed',
+        why: "To scan the code posted at a station and show you were there, the app uses the phone's camera, only while scanning.",
+      },
     },
   },
 };

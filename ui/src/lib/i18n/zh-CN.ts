@@ -362,6 +362,51 @@ const zh = {
       correction: '更正记录',
       no_entry_recorded: '未能入户记录',
       reschedule_requested: '客户改约',
+      checkpoint_confirmed: '到站确认',
+      shift_readiness_confirmed: '上岗前准备',
+    },
+  },
+  hw: {
+    readiness: {
+      title: '上岗前准备',
+      intro: '今天第一项任务前，请逐项确认（每天一次）。',
+      confirm: '准备就绪，开始工作',
+      missing: '还有 {n} 项未确认',
+    },
+    checkpoint: {
+      title: '到站确认',
+      intro: '扫描或输入贴在本站的站点码，证明已到站巡检。',
+      code: '站点码',
+      code_hint: '如：7K3M-9Q2P',
+      confirm: '确认到站',
+      scan: '扫码确认',
+      confirmed: '已到站确认 {time}',
+      by_scanned: '扫码',
+      by_typed: '手输站点码',
+      no_code: '该站点还没有站点码，请联系调度。',
+      badge: '已扫码到站',
+      too_short: '站点码为 4 位以上的字母和数字',
+    },
+    outage: {
+      title: '该用户所在区域正在停热',
+      say: '请告知客户：',
+      phrase: '您好，因{reason}，{area}暂时停止供热，预计{time}恢复供热。很抱歉，给您带来不便。',
+    },
+    geo: {
+      fix: '定位 {where}',
+      no_fix: { denied: '未授权定位', unavailable: '无定位信号', timeout: '定位超时', unsupported: '本机无定位' },
+    },
+    permission: {
+      go: '继续',
+      not_now: '暂不',
+      location: {
+        title: '需要使用定位',
+        why: '为了在到达用户家、拍照和上报缺陷时记录所在位置（作为服务记录的证据），应用需要使用手机定位。只在记录时定位一次，不会持续跟踪您的位置。',
+      },
+      camera: {
+        title: '需要使用相机',
+        why: '为了扫描贴在站点的站点码、证明您已到站巡检，应用需要使用手机相机。只在扫码时打开相机。',
+      },
     },
   },
 };

@@ -34,7 +34,7 @@ describe('readingFlag', () => {
 
 describe('checkpoints', () => {
   const cp = (id: string, state: CheckpointView['state'], due: string): CheckpointView => ({
-    id, name: id, kind: 'substation', state, next_due_at: due, last_visit_at: null, missed_rounds: 0, readings: [],
+    id, name: id, kind: 'substation', state, next_due_at: due, last_visit_at: null, missed_rounds: 0, readings: [], has_code: false, confirmed_at: null, confirmed_by: null,
   });
   const list = [
     cp('done', 'done', '2026-11-27T09:00:00Z'),

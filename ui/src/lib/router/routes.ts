@@ -11,7 +11,8 @@ export type Route =
   | { name: 'close'; jobId: string }
   | { name: 'checkpoint'; jobId: string; checkpointId: string }
   | { name: 'defect'; jobId: string; checkpointId: string | null }
-  | { name: 'door'; jobId: string };
+  | { name: 'door'; jobId: string }
+  | { name: 'ready'; jobId: string };
 
 export function parseRoute(hash: string): Route {
   const parts = hash
@@ -43,6 +44,7 @@ export function parseRoute(hash: string): Route {
       if (c === 'checkpoint' && d) return { name: 'checkpoint', jobId: b, checkpointId: d };
       if (c === 'defect') return { name: 'defect', jobId: b, checkpointId: d ?? null };
       if (c === 'door') return { name: 'door', jobId: b };
+      if (c === 'ready') return { name: 'ready', jobId: b };
       return { name: 'job', jobId: b };
   }
   return { name: 'today' };
@@ -70,5 +72,7 @@ export function routeHash(route: Route): string {
       return route.checkpointId ? `#/job/${e(route.jobId)}/defect/${e(route.checkpointId)}` : `#/job/${e(route.jobId)}/defect`;
     case 'door':
       return `#/job/${e(route.jobId)}/door`;
+    case 'ready':
+      return `#/job/${e(route.jobId)}/ready`;
   }
 }

@@ -131,9 +131,10 @@ fn job_change(
 }
 
 impl JobStore for SqliteStore {
-    fn create_job(&self, job: Job, now: DateTime<Utc>) -> StoreResult<Job> {
+    fn create_job(&self, mut job: Job, now: DateTime<Utc>) -> StoreResult<Job> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        super::network::assign_codes(&tx, &mut job.checkpoints, now)?;
         if load_job(&tx, job.id)?.is_some() {
             return Err(StoreError::Conflict {
                 code: ErrorCode::JobExists,
