@@ -380,3 +380,82 @@ impl Layout {
 fn wide(c: char) -> bool {
     matches!(c as u32, 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn font() -> PdfFont {
+        PdfFont::load(Path::new(DEFAULT_FONT)).expect("fonts-noto-cjk is installed (./dev)")
+    }
+
+    #[test]
+    fn the_collection_gives_its_simplified_chinese_face() {
+        assert_eq!(font().family(), "Noto Sans CJK SC");
+    }
+
+    #[test]
+    fn a_file_that_is_no_font_or_is_missing_is_a_clear_error() {
+        let err = PdfFont::from_bytes(b"not a font at all".to_vec(), Path::new("/x/bad.ttf"))
+            .expect_err("garbage is refused");
+        assert!(matches!(err, FontError::NotAFont { .. }), "{err}");
+        let err = PdfFont::load(Path::new("/nonexistent/font.ttc")).expect_err("missing");
+        assert!(
+            err.to_string().contains("/nonexistent/font.ttc"),
+            "the error names the file: {err}"
+        );
+    }
+
+    #[test]
+    fn lines_break_between_chinese_characters_and_at_spaces_never_past_the_width() {
+        let mut l = Layout::new(font(), "t", "f");
+        let width = 60.0;
+        let lines = l.wrap("幸福小区3号楼2单元501室", BODY, width);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert_eq!(lines.concat(), "幸福小区3号楼2单元501室", "nothing lost");
+        for line in &lines {
+            assert!(l.width(line, BODY) <= width, "{line:?} fits");
+        }
+        let lines = l.wrap("the evidence holds here", BODY, 70.0);
+        assert!(lines.len() > 1, "{lines:?}");
+        for line in &lines {
+            assert!(
+                line.split(' ')
+                    .all(|w| "the evidence holds here".split(' ').any(|x| x == w)),
+                "words stay whole: {lines:?}"
+            );
+        }
+        assert_eq!(l.wrap("一\n\n二", BODY, 400.0), ["一", "", "二"]);
+        let long = "x".repeat(200);
+        let lines = l.wrap(&long, BODY, 100.0);
+        assert!(
+            lines.len() > 1 && lines.concat() == long,
+            "a long word is cut"
+        );
+    }
+
+    #[test]
+    fn the_same_layout_gives_the_same_bytes_and_other_text_other_bytes() {
+        let make = |name: &str| {
+            let mut l = Layout::new(font(), "标题", "页脚");
+            l.title("上门服务证据摘要");
+            l.heading("客户 / Customer");
+            l.field("姓名 / Name", name, Tone::Normal);
+            for i in 0..120 {
+                l.text(&format!("第 {i} 行 / line {i}"), BODY, Tone::Quiet);
+            }
+            assert!(l.pages.len() >= 2, "a full page starts the next");
+            l.finish().expect("a PDF")
+        };
+        let (a, b) = (make("王秀英"), make("王秀英"));
+        assert!(a.starts_with(b"%PDF-"));
+        assert!(a == b, "byte-for-byte the same");
+        assert!(make("王秀华") != a, "other text, other bytes");
+        let text = String::from_utf8_lossy(&a);
+        assert!(
+            !text.contains("CreationDate") && !text.contains("ModDate"),
+            "no dates in the file"
+        );
+    }
+}

@@ -127,7 +127,9 @@ async fn the_summary_reads_in_chinese_embeds_a_font_subset_and_is_the_same_bytes
     o.push_accepted(&dev, &events).await;
     upload(&o, &dev, &photo, "image/jpeg").await;
 
+    let started = std::time::Instant::now();
     let first = bundle_entries(&o, &staff, job).await;
+    let cold = started.elapsed();
     let pdf = first
         .get("summary.pdf")
         .expect("the bundle carries summary.pdf");
@@ -215,7 +217,13 @@ async fn the_summary_reads_in_chinese_embeds_a_font_subset_and_is_the_same_bytes
     }
 
     // The same records a second time (another export time, another tree head): the same PDF.
+    let started = std::time::Instant::now();
     let second = bundle_entries(&o, &staff, job).await;
+    eprintln!(
+        "bundle with its PDF: {} ms the first time (font read), {} ms the second",
+        cold.as_millis(),
+        started.elapsed().as_millis()
+    );
     assert!(
         second["summary.pdf"] == *pdf,
         "the PDF is byte-for-byte reproducible"
