@@ -2,11 +2,14 @@
 //! without HeatCrew. It holds the office export for the job (JSON lines, `docs/evidence.md`, "Export
 //! files") with a `file` line for every attachment it carries, the attachments under `files/`, each
 //! recording device's public key and the office's (hex and PEM, for `openssl`), `SHA256SUMS` for
-//! `sha256sum -c`, the independent verifier `verify.py`, and a README in Chinese and English saying
-//! how to check it all with standard tools.
+//! `sha256sum -c`, the independent verifier `verify.py`, a README in Chinese and English saying
+//! how to check it all with standard tools, and `summary.pdf` ([`crate::pdf::summary`]): the job
+//! as a person reads it — a convenience view, the JSON lines are the evidence.
 
+use crate::chain_cache::ChainCache;
 use crate::export::{ExportScope, export, write_lines};
 use crate::files::FileStore;
+use crate::pdf::{PdfFont, summary};
 use crate::store::{OfficeStore, StoreError};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
@@ -14,11 +17,15 @@ use heatcrew_protocol::export::ExportLine;
 use heatcrew_protocol::{Digest, EventBody};
 use std::collections::BTreeMap;
 use std::io::{Cursor, Write};
+use std::path::Path;
 use uuid::Uuid;
 use zip::write::SimpleFileOptions;
 
 /// The export inside a bundle.
 pub const EXPORT_NAME: &str = "evidence.jsonl";
+
+/// The PDF summary inside a bundle.
+pub const SUMMARY_NAME: &str = "summary.pdf";
 
 /// The independent verifier, written from `docs/evidence.md` alone (`tests/evidence/verify.py`).
 const VERIFY_PY: &str = include_str!("../../../tests/evidence/verify.py");
@@ -43,6 +50,8 @@ pub struct Bundle {
     pub files: usize,
     /// Attachments the events refer to that the office has not received (listed in the README).
     pub missing: Vec<Digest>,
+    /// Why the bundle has no `summary.pdf` (no font configured, the font unreadable), if it has none.
+    pub no_summary: Option<String>,
 }
 
 fn extension(mime: &str) -> &'static str {
@@ -87,17 +96,36 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Where a bundle's parts come from.
+pub struct Sources<'a> {
+    pub store: &'a dyn OfficeStore,
+    pub files: &'a FileStore,
+    pub office: &'a SigningKey,
+    /// The chain status printed in the summary ([`crate::job_view`]).
+    pub chains: &'a ChainCache,
+    /// The font of the PDF summary ([`crate::Config::pdf_font`]); `None`: no summary.
+    pub pdf_font: Option<&'a Path>,
+}
+
+impl std::fmt::Debug for Sources<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sources")
+            .field("pdf_font", &self.pdf_font)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Build the bundle of `job_id`.
-pub fn bundle(
-    store: &dyn OfficeStore,
-    files: &FileStore,
-    office: &SigningKey,
-    job_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Bundle, BundleError> {
+pub fn bundle(src: &Sources<'_>, job_id: Uuid, now: DateTime<Utc>) -> Result<Bundle, BundleError> {
+    let (store, files, office) = (src.store, src.files, src.office);
     let job = store
         .job(job_id)?
         .ok_or_else(|| StoreError::not_found(format!("job {job_id}")))?;
+    let title = job.job.title.clone();
+    let (pdf, no_summary) = match summary_pdf(src, job, now)? {
+        Ok(pdf) => (Some(pdf), None),
+        Err(why) => (None, Some(why)),
+    };
     let scope = ExportScope {
         job: Some(job_id),
         ..ExportScope::default()
@@ -177,9 +205,19 @@ pub fn bundle(
         sums.push_str(&format!("{}  {name}\n", Digest::of(bytes).to_hex()));
         Ok(())
     };
-    let readme = readme(&job.job.title, job_id, now, included.len(), &missing);
+    let readme = readme(
+        &title,
+        job_id,
+        now,
+        included.len(),
+        &missing,
+        no_summary.as_deref(),
+    );
     add(&mut zip, "README.txt", readme.as_bytes(), deflated)?;
     add(&mut zip, EXPORT_NAME, &export_bytes, deflated)?;
+    if let Some(pdf) = &pdf {
+        add(&mut zip, SUMMARY_NAME, pdf, deflated)?;
+    }
     for (path, _, bytes) in &included {
         add(&mut zip, path, bytes, stored)?;
     }
@@ -202,7 +240,30 @@ pub fn bundle(
         zip,
         files: included.len(),
         missing,
+        no_summary,
     })
+}
+
+/// The PDF summary of the job, or why there is none (no font, or the PDF could not be written:
+/// the bundle is still made, its README says why).
+fn summary_pdf(
+    src: &Sources<'_>,
+    job: crate::store::JobRecord,
+    now: DateTime<Utc>,
+) -> Result<Result<Vec<u8>, String>, BundleError> {
+    let Some(path) = src.pdf_font else {
+        return Ok(Err("no PDF font is configured (`--pdf-font`)".into()));
+    };
+    let font = match PdfFont::load(path) {
+        Ok(f) => f,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let view = crate::job_view::console_job(src.store, src.chains, job, now)?;
+    let file = |sha: &Digest| -> Option<Vec<u8>> {
+        let held = src.store.attachment(*sha).ok()??.complete;
+        held.then(|| src.files.read(*sha).ok()).flatten()
+    };
+    Ok(summary::evidence_summary(font, &view, &file).map_err(|e| format!("writing the PDF: {e}")))
 }
 
 fn readme(
@@ -211,7 +272,18 @@ fn readme(
     now: DateTime<Utc>,
     files: usize,
     missing: &[Digest],
+    no_summary: Option<&str>,
 ) -> String {
+    let (summary_zh, summary_en) = match no_summary {
+        None => (
+            "  summary.pdf      便于阅读的摘要（工单、客户、人员、过程、照片、签字、评价、链状态）。\n                   仅供阅读：证据以 evidence.jsonl 为准。\n".to_owned(),
+            "  summary.pdf      a summary to read (job, customer, crew, timeline, photos, signature,\n                   rating, chain status). A convenience view: evidence.jsonl is the evidence.\n".to_owned(),
+        ),
+        Some(why) => (
+            format!("  （本包未含 PDF 摘要：{why}。证据不受影响。）\n"),
+            format!("  (no PDF summary in this bundle: {why}. The evidence is complete without it.)\n"),
+        ),
+    };
     let missing_zh = if missing.is_empty() {
         "所有引用的照片和签字文件都已包含。".to_owned()
     } else {
@@ -249,8 +321,8 @@ fn readme(
 
   evidence.jsonl   每行一个 JSON 对象：设备公钥、事件（全文）、同一设备其他工单事件的链接
                    （只含哈希和签名）、办公室回执、签名的树头和包含证明、文件清单。
-                   格式见 docs/evidence.md（“Export files”）。
-  files/           照片和签字图片，文件名即其 SHA-256。共 {files} 个。
+                   格式见 docs/evidence.md（“Export files”）。这是证据本身。
+{summary_zh}  files/           照片和签字图片，文件名即其 SHA-256。共 {files} 个。
   keys/            各设备公钥及办公室公钥（十六进制 .pub.hex 与 PEM 格式 .pem）。
   SHA256SUMS       本包内各文件的 SHA-256。
   verify.py        独立核验程序（Python 3.11 + cryptography）。
@@ -275,8 +347,8 @@ This bundle holds every record the field devices made on this job, checkable wit
   evidence.jsonl   JSON lines: each device's public key, the job's events whole, the device's
                    other events as links (hash and signature only), the office's receipts, a
                    signed tree head with inclusion proofs, and the list of files. The format is
-                   docs/evidence.md, \"Export files\".
-  files/           photos and signature images, named by their SHA-256. {files} in all.
+                   docs/evidence.md, \"Export files\". This is the evidence.
+{summary_en}  files/           photos and signature images, named by their SHA-256. {files} in all.
   keys/            each device's public key and the office's (hex .pub.hex and PEM .pem).
   SHA256SUMS       the SHA-256 of every file in this bundle.
   verify.py        an independent verifier (Python 3.11 and the `cryptography` package).

@@ -46,6 +46,7 @@ pub mod files;
 pub mod job_view;
 pub mod ledger;
 pub mod office_key;
+pub mod pdf;
 pub mod readback;
 pub mod reports;
 pub mod seed;
@@ -92,6 +93,9 @@ pub struct Config {
     pub clock: clock::Clock,
     /// A device whose clock offset moves by more than this between two requests is flagged.
     pub clock_jump_threshold: Duration,
+    /// The font of the evidence bundle's PDF summary ([`pdf::PdfFont::load`]); `None`, or a file
+    /// that cannot be read: bundles without the PDF, their README says why.
+    pub pdf_font: Option<PathBuf>,
 }
 
 impl Config {
@@ -113,6 +117,7 @@ impl Config {
             client_address_header: None,
             clock: clock::Clock::system(),
             clock_jump_threshold: Duration::from_secs(120),
+            pdf_font: Some(PathBuf::from(pdf::DEFAULT_FONT)),
         }
     }
 }

@@ -55,6 +55,12 @@ enum Command {
         /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1). Keep it owner-only.
         #[arg(long, env = "HEATCREW_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// The font of the evidence bundle's PDF summary: a CJK OpenType/TrueType font or
+        /// collection (a subset of it is embedded). If it cannot be read, bundles are made
+        /// without the PDF and their README says why.
+        #[arg(long, env = "HEATCREW_PDF_FONT", value_name = "FILE",
+            default_value = heatcrew_office::pdf::DEFAULT_FONT)]
+        pdf_font: PathBuf,
     },
     /// Manage users.
     User {
@@ -177,6 +183,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             client_address_header,
             tls_cert,
             tls_key,
+            pdf_font,
         } => {
             // Checked before anything else starts: a bad certificate is a clear error at once.
             let tls = match (tls_cert, tls_key) {
@@ -185,9 +192,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 _ => None,
             };
+            // Checked at start so a missing font is said once, plainly; bundles still download.
+            if let Err(e) = heatcrew_office::pdf::PdfFont::load(&pdf_font) {
+                eprintln!(
+                    "warning: {e}; evidence bundles will have no PDF summary (install fonts-noto-cjk or pass --pdf-font)"
+                );
+            }
             let config = Config {
                 require_admin_totp: !admin_totp_optional,
                 client_address_header,
+                pdf_font: Some(pdf_font),
                 ..Config::new(&db)
             };
             let office =
@@ -474,6 +488,18 @@ mod tests {
             "admins need a second factor by default"
         );
         assert_eq!(client_address_header, None, "the TCP peer by default");
+        let Ok(Command::Serve { pdf_font, .. }) = serve(&["--pdf-font", "/fonts/x.ttf"]) else {
+            panic!("serve with a font parses");
+        };
+        assert_eq!(pdf_font, PathBuf::from("/fonts/x.ttf"));
+        let Ok(Command::Serve { pdf_font, .. }) = serve(&[]) else {
+            panic!("plain serve parses");
+        };
+        assert_eq!(
+            pdf_font,
+            PathBuf::from(heatcrew_office::pdf::DEFAULT_FONT),
+            "Debian's Noto Sans CJK by default"
+        );
         let Ok(Command::Serve {
             admin_totp_optional,
             client_address_header,

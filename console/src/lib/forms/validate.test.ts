@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { intakeRequest, validateIntake, validateOutage, validateUser, validPhone, type IntakeForm } from './validate';
+import { intakeRequest, userRequest, validateIntake, validateOutage, validatePassword, validateUser, validPhone, type IntakeForm } from './validate';
+import zh from '../i18n/zh-CN';
+import en from '../i18n/en';
 
 const now = new Date(2026, 0, 15, 10, 0);
 const good: IntakeForm = {
@@ -62,5 +64,48 @@ describe('users and outages', () => {
     const f = { area: '幸福里', reason: '管网抢修', startsAt: '2026-01-15T08:00', restoreAt: '2026-01-15T07:00' };
     expect(validateOutage(f).restoreAt).toBe('valid.restore');
     expect(validateOutage({ ...f, restoreAt: '2026-01-15T18:00' })).toEqual({});
+  });
+});
+
+describe('user administration', () => {
+  it('checks a reset password as the office does (8 characters, not bytes)', () => {
+    expect(validatePassword('')).toBe('valid.password');
+    expect(validatePassword('1234567')).toBe('valid.password');
+    expect(validatePassword('七个字的密码吗')).toBe('valid.password');
+    expect(validatePassword('八个字的密码好了')).toBeUndefined();
+    expect(validatePassword('12345678')).toBeUndefined();
+  });
+  it('refuses a blank name and a blank username, as the office does', () => {
+    const e = validateUser({ username: '   ', password: 'long enough', role: 'dispatcher', display_name: '  ', badge_no: '' });
+    expect(e).toEqual({ username: 'common.required', display_name: 'common.required' });
+  });
+  it('sends the fields trimmed, as the office stores them', () => {
+    const r = userRequest({ username: ' li_n ', password: ' keep my spaces ', role: 'dispatcher', display_name: ' 李娜 ', badge_no: ' D009 ' });
+    expect(r).toEqual({ username: 'li_n', password: ' keep my spaces ', role: 'dispatcher', display_name: '李娜', badge_no: 'D009' });
+  });
+});
+
+describe('every refusal a form can show', () => {
+  const keys = new Set<string>([
+    ...Object.values(validateIntake({ ...good, name: '', phone: '12', address: '', fault: '', reportedAt: '2030-01-01T00:00', windowStart: '', windowEnd: '2026-01-15T15:00' }, now)),
+    ...Object.values(validateIntake({ ...good, reportedAt: '', windowEnd: '2026-01-15T12:00' }, now)),
+    ...Object.values(validateUser({ username: 'a b', password: 'x', role: 'admin', display_name: '', badge_no: '' })),
+    ...Object.values(validateUser({ username: '', password: 'x', role: 'admin', display_name: 'x', badge_no: '' })),
+    ...Object.values(validateOutage({ area: '', reason: '', startsAt: '', restoreAt: '' })),
+    ...Object.values(validateOutage({ area: 'a', reason: 'b', startsAt: '2026-01-15T08:00', restoreAt: '2026-01-15T07:00' })),
+  ] as string[]);
+  it('covers every message of the validators', () => {
+    expect([...keys].sort()).toEqual([
+      'common.required', 'valid.future', 'valid.password', 'valid.phone', 'valid.restore', 'valid.username', 'valid.window', 'valid.window_half',
+    ]);
+  });
+  it('reads in Chinese and in English, never as a key', () => {
+    for (const key of keys) {
+      const z = (zh as Record<string, string>)[key];
+      const e = (en as Record<string, string>)[key];
+      expect(z, key).toMatch(/[\u4e00-\u9fff]/);
+      expect(e, key).toMatch(/^[A-Z][^\u4e00-\u9fff]+$/);
+      expect(z).not.toBe(key);
+    }
   });
 });

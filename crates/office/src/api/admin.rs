@@ -100,6 +100,15 @@ pub async fn new_user(req: CreateUserRequest) -> ApiResult<NewUser> {
             "a password needs at least 8 characters",
         ));
     }
+    // The console's form requires a name too (console/src/lib/forms/validate.ts): a record's
+    // author is shown by name and badge, never as a bare account.
+    let display_name = req.display_name.trim().to_owned();
+    if display_name.is_empty() {
+        return Err(ApiError::invalid(
+            ErrorCode::BadRequest,
+            "a user needs a name (display_name)",
+        ));
+    }
     let password = req.password;
     let password_hash = with_argon2(move || hash_password(&password))
         .await?
@@ -107,9 +116,9 @@ pub async fn new_user(req: CreateUserRequest) -> ApiResult<NewUser> {
     Ok(NewUser {
         username,
         password_hash,
-        display_name: req.display_name,
+        display_name,
         role: req.role,
-        badge_no: req.badge_no,
+        badge_no: req.badge_no.trim().to_owned(),
     })
 }
 

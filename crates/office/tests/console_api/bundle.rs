@@ -21,7 +21,7 @@ fn attachment(bytes: &[u8], mime: &str) -> AttachmentRef {
     }
 }
 
-async fn upload(o: &TestOffice, dev: &Device, bytes: &[u8], mime: &str) {
+pub(super) async fn upload(o: &TestOffice, dev: &Device, bytes: &[u8], mime: &str) {
     let sha = Digest::of(bytes);
     let (status, body) = o
         .post_json(
@@ -46,7 +46,7 @@ async fn upload(o: &TestOffice, dev: &Device, bytes: &[u8], mime: &str) {
 }
 
 /// Every entry of a ZIP by name.
-fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
+pub(super) fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a ZIP");
     let mut out = BTreeMap::new();
     for i in 0..zip.len() {
@@ -170,6 +170,10 @@ async fn a_jobs_bundle_verifies_on_its_own_and_a_changed_byte_is_caught() {
     assert!(
         readme.contains("核验步骤") && readme.contains("To check it"),
         "the README speaks both languages"
+    );
+    assert!(
+        entries.contains_key("summary.pdf") && readme.contains("summary.pdf"),
+        "the PDF summary is in the bundle and the README names it (its content: summary.rs)"
     );
     let pems: Vec<&String> = entries.keys().filter(|n| n.ends_with(".pem")).collect();
     assert_eq!(

@@ -9,6 +9,7 @@ mod bundle;
 mod customers;
 mod job;
 mod seed;
+mod summary;
 mod users;
 
 use chrono::{DateTime, Utc};

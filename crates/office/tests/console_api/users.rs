@@ -284,3 +284,70 @@ async fn a_technicians_token_gets_403_on_every_console_endpoint() {
     );
     o.device("tech_b").await;
 }
+
+/// The console's user form refuses a blank name, a username with a space and a password under 8
+/// characters (console/src/lib/forms/validate.ts); the API refuses the same, each with its
+/// `{code, message}`, and creates nothing.
+#[tokio::test]
+async fn the_api_refuses_what_the_user_form_refuses_and_creates_nothing() {
+    let o = TestOffice::start().await;
+    let admin = o.staff_token("admin").await;
+    let good = json!({"username": "wang_w", "password": "long enough pass",
+                      "role": "repair_technician", "display_name": "王伟", "badge_no": "W031"});
+    let with = |key: &str, value: &str| {
+        let mut b = good.clone();
+        b[key] = json!(value);
+        b
+    };
+    for (body, code, says) in [
+        (with("display_name", "  "), "bad_request", "name"),
+        (with("username", ""), "bad_username", "username"),
+        (with("username", "wang w"), "bad_username", "username"),
+        (with("password", "short"), "weak_password", "8 characters"),
+        (
+            with("password", "七个字的密码吗"),
+            "weak_password",
+            "8 characters",
+        ),
+    ] {
+        let (status, resp) = o.post_json("/api/v1/users", Some(&admin), &body).await;
+        assert_eq!(
+            (status, resp["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{body} is refused: {resp}"
+        );
+        assert!(
+            resp["message"].as_str().is_some_and(|m| m.contains(says)),
+            "the message says what is wrong: {resp}"
+        );
+    }
+    let (_, users) = o.get_json("/api/v1/console/users", &admin).await;
+    assert!(
+        !users.to_string().contains("wang"),
+        "nothing was created: {users}"
+    );
+    // Eight characters, counted as characters (the form counts the same way), and a name with
+    // spaces around it: accepted, the name trimmed.
+    let (status, user) = o
+        .post_json(
+            "/api/v1/users",
+            Some(&admin),
+            &with("password", "八个字的密码好了"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "accepted: {user}");
+    let (status, user) = o
+        .post_json(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": "li_n", "password": "long enough pass", "role": "dispatcher",
+                    "display_name": " 李娜 ", "badge_no": " D009 "}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "accepted: {user}");
+    assert_eq!(
+        (user["display_name"].as_str(), user["badge_no"].as_str()),
+        (Some("李娜"), Some("D009")),
+        "stored trimmed, as the form sends it"
+    );
+}

@@ -18,7 +18,7 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
 
 /// A job's evidence bundle: the office export for the job (JSON lines), every referenced file the
 /// office holds, the device and office public keys, `SHA256SUMS`, an independent verifier and a
-/// README (zh + en) on checking it with standard tools.
+/// README (zh + en) on checking it with standard tools, and a PDF summary to read (`summary.pdf`).
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/bundle", tag = "console", params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "application/zip", body = Vec<u8>, description = "the ZIP"),
         (status = 404, body = ErrorBodySchema), (status = 403, body = ErrorBodySchema, description = "not office staff")))]
@@ -33,15 +33,20 @@ pub async fn job_bundle(
         crate::audit::NewAudit::by(&auth, crate::audit::AuditKind::BundleDownload).subject(id),
     )
     .await?;
-    let (store, files, key) = (
-        state.store.clone(),
-        state.files.clone(),
-        state.office_key.clone(),
-    );
-    let built =
-        tokio::task::spawn_blocking(move || bundle::bundle(&*store, &files, &key, id, Utc::now()))
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+    let state2 = state.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        let s = &state2;
+        let sources = bundle::Sources {
+            store: &*s.store,
+            files: &s.files,
+            office: &s.office_key,
+            chains: &s.chains,
+            pdf_font: s.config.pdf_font.as_deref(),
+        };
+        bundle::bundle(&sources, id, Utc::now())
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?;
     let built = match built {
         Ok(b) => b,
         Err(BundleError::Store(e)) => return Err(e.into()),
@@ -52,6 +57,9 @@ pub async fn job_bundle(
             ));
         }
     };
+    if let Some(why) = &built.no_summary {
+        tracing::warn!(job = %id, "evidence bundle without its PDF summary: {why}");
+    }
     tracing::info!(job = %id, files = built.files, missing = built.missing.len(), bytes = built.zip.len(), "evidence bundle");
     Ok((
         [
