@@ -22,10 +22,10 @@ use uuid::Uuid;
 
 use heatcrew_testkit::DEMO_PASSWORD as PASSWORD;
 
-#[path = "e2e/outcomes.rs"]
-mod outcomes;
 #[path = "e2e/opinion.rs"]
 mod opinion;
+#[path = "e2e/outcomes.rs"]
+mod outcomes;
 
 #[test]
 #[ignore = "not a test: the office child process that OfficeProcess starts"]

@@ -652,7 +652,7 @@ fn an_office_acknowledgement_shows_on_the_today_card_and_the_job_page() {
     );
 }
 
-#[path = "ipc/outcomes.rs"]
-mod outcomes;
 #[path = "ipc/hardware.rs"]
 mod hardware;
+#[path = "ipc/outcomes.rs"]
+mod outcomes;

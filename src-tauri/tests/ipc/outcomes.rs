@@ -68,3 +68,4 @@ fn not_home_through_ipc_closes_the_visit_and_reaches_the_office() {
             .iter()
             .all(|k| kinds.iter().any(|got| got == k))
     });
+}

@@ -27,8 +27,7 @@ pub use records::{CorrectableRecord, CorrectionView, correctable};
 pub use types::{
     CheckpointView, DamageView, DefectView, FindingView, JobSummary, JobView, NoEntryView,
     NoticeView, OfficeAckView, OutboxEntryView, RatingView, ReadinessCheck, ReadinessView,
-    RescheduleView, SessionView,
-    SignatureView, StepStatus, StepView, Today,
+    RescheduleView, SessionView, SignatureView, StepStatus, StepView, Today,
 };
 // The app's edge refusals, where the shell has always found them.
 pub use crate::app_error::{AppError, sign_out_refusal};
