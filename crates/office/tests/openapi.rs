@@ -63,6 +63,8 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/console/audit",
     "GET /api/v1/console/alerts",
     "POST /api/v1/console/alerts/{id}/ack",
+    "GET /api/v1/company",
+    "PUT /api/v1/company",
 ];
 
 const METHODS: &[&str] = &[
