@@ -66,6 +66,8 @@ const OPERATIONS: &[&str] = &[
     "POST /api/v1/console/alerts/{id}/ack",
     "POST /api/v1/sync/clock-jumps",
     "GET /api/v1/devices/{id}/clock-jumps",
+    "GET /api/v1/company",
+    "PUT /api/v1/company",
 ];
 
 const METHODS: &[&str] = &[
