@@ -87,9 +87,27 @@ fn kill_at_random_moments() {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .expect("integrity");
         assert_eq!(check, "ok", "round {round}: SQLite is intact after SIGKILL");
-        let orphans: i64 = conn
-            .query_row("SELECT COUNT(*) FROM events e LEFT JOIN outbox o ON o.seq = e.seq WHERE o.seq IS NULL", [], |r| r.get(0))
-            .expect("count");
+        // A child killed before its first migration committed leaves a database without tables
+        // (seen on a loaded machine): nothing was promised then, and the reopen below migrates it.
+        let has_log: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'events'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("schema");
+        if has_log == 0 {
+            assert!(
+                promised.is_empty(),
+                "round {round}: actions were returned but the database has no log"
+            );
+        }
+        let orphans: i64 = if has_log == 0 {
+            0
+        } else {
+            conn.query_row("SELECT COUNT(*) FROM events e LEFT JOIN outbox o ON o.seq = e.seq WHERE o.seq IS NULL", [], |r| r.get(0))
+                .expect("count")
+        };
         assert_eq!(
             orphans, 0,
             "round {round}: no event without its outbox row (nothing half-applied)"
