@@ -261,6 +261,7 @@ fn signatures(doc: &mut Layout, job: &ConsoleJob, file: &dyn Fn(&Digest) -> Opti
                     Signer::Customer => "客户 / customer",
                     Signer::Witness => "见证人 / witness",
                     Signer::Technician => "维修人员 / technician",
+                    Signer::Contractor => "施工单位 / contractor",
                 };
                 let bytes = file(&image.sha256);
                 let lines = vec![
