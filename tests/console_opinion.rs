@@ -80,7 +80,7 @@ fn visit_with_opinion_and_correction(db: &Path, url: &str) -> anyhow::Result<(Uu
                         )?;
                     }
                 }
-                Evidence::Signature => {
+                Evidence::Signature { .. } => {
                     s.record(
                         job.id,
                         EventBody::SignatureDeclined {
