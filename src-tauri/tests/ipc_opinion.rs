@@ -106,7 +106,7 @@ fn home_repair_at_rating(device: &Device) -> JobView {
                         add_photo(device, &bytes, &headers);
                     }
                 }
-                Evidence::Signature => {
+                Evidence::Signature { .. } => {
                     let _: JobView = device.call(
                         "decline_signature",
                         json!({"jobId": id, "step": step, "outcome": "absent",

@@ -115,7 +115,7 @@ impl Visit {
                             .expect("photo");
                         }
                     }
-                    template::Evidence::Signature => {
+                    template::Evidence::Signature { .. } => {
                         self.record(EventBody::SignatureCaptured {
                             step: s.id.clone(),
                             signer: heatcrew_protocol::Signer::Customer,
