@@ -43,6 +43,7 @@ fn job(kind: JobKind) -> Job {
                 normal_max: None,
             }],
             interval_minutes: None,
+            code_sha256: None,
         }],
         status: JobStatus::Open,
         revision: 1,
