@@ -170,7 +170,7 @@ impl ChainCache {
         let mut replayed = 0;
         let start = match cached {
             Some(v) => v,
-            None => match self.from_checkpoint(store, dev)? {
+            None => match self.checkpointed_prefix(store, dev)? {
                 Some(v) => {
                     replayed = v.tip.seq;
                     v
@@ -244,7 +244,7 @@ impl ChainCache {
 
     /// The device's signed checkpoint, if its signature holds and the stored rows up to it still
     /// hash to its digest.
-    fn from_checkpoint(
+    fn checkpointed_prefix(
         &self,
         store: &dyn OfficeStore,
         dev: &DeviceRecord,
