@@ -254,6 +254,7 @@ fn an_outage_covering_the_address_is_on_the_visit() {
         server_time: now,
         tree_head: None,
         acknowledgements: Vec::new(),
+        company: None,
     };
     d.store.apply_pull(&page).expect("pull");
     let view = views::job(&d.store, job.id).expect("view");
