@@ -79,6 +79,61 @@ export type ChoiceOption = {
 export type CodeEntry = "scanned" | "typed";
 
 /**
+ * A record of the job a technician may correct, with its values as first recorded and as they
+ * stand after every correction.
+ */
+export type CorrectableRecord = {
+  event_id: string,
+  /**
+   * `step_completed`, `reading_recorded` or `finding_recorded`.
+   */
+  kind: string,
+  step: string | null,
+  checkpoint: string | null,
+  finding_id: string | null,
+  recorded_at: string,
+  /**
+   * The values as recorded: the log keeps them whatever follows.
+   */
+  original: Replacement,
+  /**
+   * The values now: the original overridden by each correction in turn.
+   */
+  current: Replacement,
+  corrections: Array<CorrectionView>,
+};
+
+/**
+ * A correction of one of the job's records (`correct_record`): which record, why, and the
+ * corrected values (none: a note of what was wrong).
+ */
+export type CorrectionInput = {
+  corrects: string,
+  reason: string,
+  replacement: Replacement | null,
+};
+
+/**
+ * A correction recorded on the job.
+ */
+export type CorrectionView = {
+  /**
+   * The correction's own event.
+   */
+  event_id: string | null,
+  /**
+   * The record it corrects (unchanged in the log).
+   */
+  corrects: string,
+  reason: string,
+  at: string,
+  /**
+   * The corrected values, if any (a correction may only say what was wrong).
+   */
+  replacement: Replacement | null,
+};
+
+/**
  * A heat customer (热用户).
  */
 export type Customer = {
@@ -100,7 +155,11 @@ export type DamageInput = {
   remedy: Remedy,
   remedy_detail: string,
   photos: Array<AttachmentRef>,
-  customer_signature: AttachmentRef,
+  /**
+   * The customer's co-signature, or (refused / absent) `signature_refused` with the reason.
+   */
+  customer_signature?: AttachmentRef,
+  signature_refused?: SignatureRefusal,
 };
 
 export type DamageView = {
@@ -113,6 +172,11 @@ export type DamageView = {
   remedy: string,
   remedy_detail: string,
   photos: Array<AttachmentRef>,
+  /**
+   * Co-signed by the customer; otherwise `signature_refused` says why not.
+   */
+  signed: boolean,
+  signature_refused: SignatureRefusal | null,
 };
 
 /**
@@ -296,7 +360,7 @@ export type EvidenceSpec =
   | { "type": "text", key: string, label: Localized, required: boolean, multiline: boolean, }
   | { "type": "choice", key: string, label: Localized, required: boolean, options: Array<ChoiceOption>, }
   | { "type": "readings", specs: Array<ReadingSpec>, }
-  | { "type": "signature" }
+  | { "type": "signature", signer: Signer, }
   | { "type": "rating" }
   | { "type": "contact_card", phone: string, label: Localized, }
   | { "type": "confirm", label: Localized, }
@@ -368,6 +432,17 @@ export type JobSummary = {
    * Emergency work and accident reports, shown first and pushed first.
    */
   urgent: boolean,
+  /**
+   * Photos and signatures of this job not yet at the office, and their bytes still to go: a
+   * record the office acknowledged is not all there until these are 0 ("photos pending").
+   */
+  photos_pending: number,
+  photo_bytes_pending: number,
+  /**
+   * The office's acknowledgements of this job's urgent records, for the job card (the job page
+   * has them in [`JobView::office_acks`] too).
+   */
+  office_acks: Array<OfficeAckView>,
 };
 
 /**
@@ -391,6 +466,28 @@ export type JobView = {
    * the office took the alert, and when; empty until a pull brings one.
    */
   office_acks: Array<OfficeAckView>,
+  /**
+   * How the job closed (`resolved`, `follow_up_needed`, `no_entry`), once it has.
+   */
+  closed_as: Resolution | null,
+  /**
+   * Not home / no entry may be recorded now: a visit to a home, open, not yet entered.
+   */
+  can_record_no_entry: boolean,
+  no_entry: NoEntryView | null,
+  /**
+   * The last reschedule request, if the customer made one.
+   */
+  reschedule: RescheduleView | null,
+  /**
+   * The customer's opinion form (维修意见征询表): its questions, when the job has a rating
+   * step; empty otherwise.
+   */
+  opinion_form: Array<OpinionQuestion>,
+  /**
+   * Corrections recorded on this job, oldest first; the originals stay as they were.
+   */
+  corrections: Array<CorrectionView>,
   /**
    * The day's shift readiness, when this job waits for it (the first repair or inspection
    * of the day): the checks to confirm before the first step. `None` once done today.
@@ -422,7 +519,41 @@ export type NetworkDamageInput = {
   equipment: string,
   cause: string,
   photos: Array<AttachmentRef>,
-  customer_signature: AttachmentRef,
+  /**
+   * The customer's co-signature, or (refused / absent) `signature_refused` with the reason.
+   */
+  customer_signature?: AttachmentRef,
+  signature_refused?: SignatureRefusal,
+};
+
+/**
+ * Not home / no entry at the door (`close_not_home`): recorded, then the visit closes.
+ */
+export type NoEntryInput = {
+  outcome: NoEntryKind,
+  reason: string,
+  door_photo: AttachmentRef,
+  witness: Witness | null,
+  /**
+   * The customer's preferred window, if they gave one (a note on the door, a call).
+   */
+  reschedule: RescheduleInput | null,
+};
+
+/**
+ * Why the technician could not get in, recorded at the door before entry.
+ */
+export type NoEntryKind = "not_home" | "entry_refused";
+
+/**
+ * Not home / no entry, as recorded at the door.
+ */
+export type NoEntryView = {
+  outcome: NoEntryKind,
+  reason: string,
+  door_photo: AttachmentRef,
+  witness: Witness | null,
+  at: string,
 };
 
 /**
@@ -455,6 +586,39 @@ export type OfficeAckView = {
 };
 
 /**
+ * The customer's opinion form as customer mode sends it (`give_opinion`).
+ */
+export type OpinionInput = {
+  stars: number,
+  comment: string,
+  /**
+   * Question key → the chosen option's value (`heatcrew_rules::opinion::questions`).
+   */
+  answers: { [key in string]?: string },
+};
+
+/**
+ * One answer the customer may choose.
+ */
+export type OpinionOption = {
+  value: string,
+  label: Localized,
+  /**
+   * An answer the office should look at (late, poor attitude, a gift asked for or taken).
+   */
+  concern: boolean,
+};
+
+/**
+ * One question of the form.
+ */
+export type OpinionQuestion = {
+  key: string,
+  text: Localized,
+  options: Array<OpinionOption>,
+};
+
+/**
  * A planned or unplanned heating outage that crews at the door should know about (停热通知).
  */
 export type OutageNotice = {
@@ -477,6 +641,11 @@ export type OutboxEntry = {
   job_id: string,
   job_title: string,
   kind: string,
+  /**
+   * The checklist step the record belongs to (its id and title), if it names one.
+   */
+  step: string | null,
+  step_title: Localized | null,
   recorded_at: string,
   state: OutboxState,
   reason: string | null,
@@ -513,6 +682,10 @@ export type Position = {
 export type RatingView = {
   stars: number,
   comment: string,
+  /**
+   * The opinion form's answers (question key → option value); empty for a stars-only rating.
+   */
+  answers: { [key in string]?: string },
 };
 
 export type ReadinessCheck = {
@@ -557,9 +730,52 @@ export type ReadingSpec = {
 export type Remedy = "restore_original" | "equivalent" | "compensation";
 
 /**
+ * The corrected values a correction carries (its `replacement`), for the kinds that take them:
+ * a completed step's text fields and readings, a checkpoint's readings, a finding's description.
+ */
+export type Replacement = {
+  /**
+   * Text fields by key, each the whole corrected text.
+   */
+  text: { [key in string]?: string },
+  /**
+   * Readings by key, each the corrected value.
+   */
+  readings: Array<Reading>,
+  /**
+   * A finding's corrected description.
+   */
+  description?: string,
+};
+
+/**
+ * How a reschedule request reached the technician.
+ */
+export type RequestChannel = "door" | "phone";
+
+/**
+ * The customer's request for another appointment (`request_reschedule`).
+ */
+export type RescheduleInput = {
+  channel: RequestChannel,
+  preferred: Window,
+  note: string,
+};
+
+/**
+ * The customer's standing request for another appointment.
+ */
+export type RescheduleView = {
+  channel: RequestChannel,
+  preferred: Window,
+  note: string,
+  at: string,
+};
+
+/**
  * How a job ended.
  */
-export type Resolution = "resolved" | "follow_up_needed";
+export type Resolution = "resolved" | "follow_up_needed" | "no_entry";
 
 /**
  * Staff roles. Scope (which jobs a user may read and write) follows from the role and assignments.
@@ -581,11 +797,27 @@ export type Session = {
 export type Severity = "minor" | "major" | "critical";
 
 /**
+ * A co-signature that was not given (on a damage record), with the reason and a witness where
+ * there is one: as for the visit's signature ([`EventBody::SignatureDeclined`]).
+ */
+export type SignatureRefusal = {
+  outcome: DeclineKind,
+  reason: string,
+  witness: Witness | null,
+};
+
+/**
  * The customer's signature, or the recorded reason there is none.
  */
 export type SignatureView =
-  | { "state": "signed", signer_name: string, image: AttachmentRef, }
+  | { "state": "signed", signer: Signer, signer_name: string, image: AttachmentRef, }
   | { "state": "declined", outcome: DeclineKind, reason: string, witness: Witness | null, };
+
+/**
+ * Who signed, stored as such: the customer, the contractor whose work an acceptance inspection
+ * judges, a witness, or the technician.
+ */
+export type Signer = "customer" | "witness" | "technician" | "contractor";
 
 export type Sla =
   | { "state": "none" }
@@ -655,6 +887,12 @@ export type SyncStatus = {
    */
   oldest_pending_at: string | null,
   last_error: SyncFailure | null,
+  /**
+   * Photos and signatures not yet at the office (their records may be acknowledged already),
+   * and their bytes still to go: signing out waits for these too.
+   */
+  photos_pending: number,
+  photo_bytes_pending: number,
 };
 
 /**
