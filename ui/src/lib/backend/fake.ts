@@ -6,8 +6,8 @@
 // the real core: hashes are SHA-256 of the bytes, nothing is signed, nothing persists.
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 import type { Backend } from './backend';
-import type { AttachmentRef, CheckpointView, CodeEntry, CorrectionInput, ErrorCode, EvidenceSpec, JobKind, JobSummary, JobView, Lang, Localized, OfficeAckView, OpinionInput, OutboxEntry, Position, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
-import type { AccidentInput, BackendError, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
+import type { AttachmentRef, CheckpointView, CodeEntry, CorrectionInput, JobKind, JobSummary, JobView, Lang, Localized, OfficeAckView, OpinionInput, OutboxEntry, Position, Reading, Session, Sla, StepEvidence, StepView, SyncStatus, Today } from './types';
+import type { AccidentInput, DamageInput, DefectInput, FindingInput, NetworkDamageInput, NoEntryInput, RescheduleInput, Resolution, SignatureOutcome, Signer, Witness } from './args';
 import { FakeOutcomes } from './fake-outcomes';
 import { err, pushOrder, sha256Hex, sniffImage, wire } from './fake-util';
 import { FakeRecords, fillEvidence, fillPhrase, OPINION_FORM } from './fake-opinion';
