@@ -7,7 +7,8 @@ import { localDay, utcOffsetMinutes } from './board';
 
 class BoardData {
   day = $state(localDay(new Date()));
-  view = $state<BoardView | null>(null);
+  // Raw: replaced whole on every load, never changed in place, so ~1,000 jobs need no deep proxies.
+  view = $state.raw<BoardView | null>(null);
   loading = $state(false);
   error = $state<{ code: string; message: string } | null>(null);
   /** When the board last heard from the office. */

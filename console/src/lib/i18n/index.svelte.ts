@@ -46,22 +46,30 @@ export function t(key: MessageKey, vars?: Record<string, string | number>): stri
   return format((current === 'en' ? en : zh)[key], vars);
 }
 
+// One formatter per language and shape: a board of ~1,000 cards formats two times a card, and
+// `toLocaleTimeString` with options builds a new formatter on every call.
+const TIME: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', hour12: false };
+const DATE_TIME: Intl.DateTimeFormatOptions = { month: '2-digit', day: '2-digit', ...TIME, second: '2-digit' };
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(shape: 'time' | 'date_time'): Intl.DateTimeFormat {
+  const key = `${current} ${shape}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(current, shape === 'time' ? TIME : DATE_TIME);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** Times as the office reads them: local time, 24-hour clock. */
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '';
-  return new Date(iso).toLocaleTimeString(current, { hour: '2-digit', minute: '2-digit', hour12: false });
+  return formatter('time').format(new Date(iso));
 }
 
 export function fmtDateTime(iso: string | null | undefined): string {
   if (!iso) return '';
-  return new Date(iso).toLocaleString(current, {
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hour12: false,
-  });
+  return formatter('date_time').format(new Date(iso));
 }
 
 export const catalogues = { zh, en };
