@@ -157,7 +157,7 @@ async fn the_summary_reads_in_chinese_embeds_a_font_subset_and_is_the_same_bytes
         "HR-20931",
         "暖气漏水",
         // the standard phrases of the appointment and identification steps (home_repair.v1)
-        "您好，我是××热力公司维修人员××，这是我的工作证。",
+        "您好，我是供热公司维修人员张伟，工号W017，这是我的工作证。",
         "您报修的暖气问题",
         "检查与维修/Diagnoseandrepair·漏水点",
         "张伟(工号/badgeW017)",
