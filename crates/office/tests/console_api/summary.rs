@@ -36,6 +36,7 @@ fn photo_ref(bytes: &[u8]) -> AttachmentRef {
             lat: Some(45.756_789),
             lon: Some(126.642_345),
             description: "3号楼门口".into(),
+            ..Default::default()
         }),
     }
 }
