@@ -233,6 +233,26 @@ async fn admin_scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     // Revoke 李娜's (tech_b) phone: signed out, its records stay.
     b.client.goto(&format!("{url}/devices")).await?;
     b.el("devices-table").await?;
+    // Its row shows when it last synced (its sign-in) and its version: the kit's client names
+    // none, so "unknown" (the real core's is in console_api's devices tests).
+    let cell = |id: &str| {
+        format!(
+            "return document.querySelector('[data-device-id=\"{}\"] [data-testid=\"{id}\"]').innerText;",
+            phone_b.id
+        )
+    };
+    let version = b
+        .client
+        .execute(&cell("device-app-version"), vec![])
+        .await?;
+    assert_eq!(version.as_str(), Some("unknown"), "the phone's app version");
+    let synced = b.client.execute(&cell("device-last-sync"), vec![]).await?;
+    assert!(
+        synced
+            .as_str()
+            .is_some_and(|t| t.chars().any(|c| c.is_ascii_digit())),
+        "the phone's last sync time: {synced}"
+    );
     let revoke = format!(
         "[data-device-id=\"{}\"] [data-testid=\"device-revoke\"]",
         phone_b.id

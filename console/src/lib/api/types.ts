@@ -488,6 +488,15 @@ export type DeviceRecord = {
    * How often the offset moved by more than the configured threshold between two requests.
    */
   clock_jumps: number,
+  /**
+   * When the device last pushed, pulled or signed in (`None` before its first since 0012).
+   */
+  last_sync_at: string | null,
+  /**
+   * The app version its last sync said it runs (`api::device_info`: at most 64 printable
+   * characters, else "unknown").
+   */
+  app_version: string | null,
 };
 
 /**

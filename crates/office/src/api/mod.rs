@@ -37,6 +37,7 @@ pub mod attachments;
 pub mod auth;
 pub mod company;
 pub mod console;
+pub mod device_info;
 pub mod evidence;
 pub mod extract;
 pub mod headers;

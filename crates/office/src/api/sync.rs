@@ -5,7 +5,7 @@ use crate::OfficeState;
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{
@@ -76,6 +76,7 @@ pub async fn clock_jumps(
 pub async fn push(
     State(state): State<OfficeState>,
     auth: Auth,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<PushRequest>,
 ) -> ApiResult<Json<PushResponse>> {
     let device = auth.device_id.ok_or_else(|| {
@@ -108,6 +109,7 @@ pub async fn push(
         s.push(device, user, &req.events, Utc::now(), &key)
     })
     .await?;
+    super::device_info::record(&state, device, &headers, state.now()).await;
     tracing::info!(device = %device, events = n, last_seq = resp.last_seq, ms = started.elapsed().as_millis() as u64, "push");
     // Committed: open consoles refetch these jobs (a replayed batch changes nothing, but a spare
     // refetch is cheaper than telling the cases apart here).
@@ -136,6 +138,7 @@ pub struct PullParams {
 pub async fn pull(
     State(state): State<OfficeState>,
     auth: Auth,
+    headers: HeaderMap,
     Query(p): Query<PullParams>,
 ) -> ApiResult<Json<PullResponse>> {
     let limit = p.limit.unwrap_or(500).clamp(1, 1000);
@@ -153,6 +156,9 @@ pub async fn pull(
         Ok((changes, next, more, head, acks))
     })
     .await?;
+    if let Some(d) = device {
+        super::device_info::record(&state, d, &headers, state.now()).await;
+    }
     let company = blocking(&state, super::company::company_profile).await?;
     Ok(Json(PullResponse {
         changes,

@@ -103,6 +103,12 @@ pub struct DeviceRecord {
     /// How often the offset moved by more than the configured threshold between two requests.
     #[ts(type = "number")]
     pub clock_jumps: u64,
+    /// When the device last pushed, pulled or signed in (`None` before its first since 0012).
+    #[ts(type = "string | null")]
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// The app version its last sync said it runs (`api::device_info`: at most 64 printable
+    /// characters, else "unknown").
+    pub app_version: Option<String>,
 }
 
 /// An access/refresh token pair as stored (hashes only).
@@ -374,6 +380,13 @@ pub trait EnrolmentStore {
         device_id: Uuid,
         offset_ms: i64,
         jump_ms: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Remember that the device synced now, running `app_version` (already bounded).
+    fn record_device_sync(
+        &self,
+        device_id: Uuid,
+        app_version: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     fn create_session(&self, session: NewSession) -> StoreResult<()>;

@@ -7,6 +7,7 @@ mod alerts;
 mod board;
 mod bundle;
 mod customers;
+mod devices;
 mod job;
 mod seed;
 mod summary;

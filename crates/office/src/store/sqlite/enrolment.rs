@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// Clock offsets that differ by less than this from the stored one are not recorded again.
 const CLOCK_NOISE_MS: i64 = 1000;
 
-const DEVICE_COLS: &str = "id, public_key, code, name, user_id, enrolled_at, last_seq, clock_offset_ms, clock_jumps, shared";
+const DEVICE_COLS: &str = "id, public_key, code, name, user_id, enrolled_at, last_seq, clock_offset_ms, clock_jumps, shared, last_sync_at, app_version";
 
 /// `DEVICE_COLS` as read.
 type DeviceRow = (
@@ -30,6 +30,8 @@ type DeviceRow = (
     Option<i64>,
     i64,
     bool,
+    Option<String>,
+    Option<String>,
 );
 
 fn device_record(t: DeviceRow) -> StoreResult<DeviceRecord> {
@@ -44,6 +46,8 @@ fn device_record(t: DeviceRow) -> StoreResult<DeviceRecord> {
         clock_offset_ms: t.7,
         clock_jumps: t.8 as u64,
         shared: t.9,
+        last_sync_at: t.10.as_deref().map(parse_ts).transpose()?,
+        app_version: t.11,
     })
 }
 
@@ -233,6 +237,22 @@ impl EnrolmentStore for SqliteStore {
             params![device_id.to_string(), offset_ms, ts(now), jumped as i64],
         )?;
         tx.commit()?;
+        Ok(())
+    }
+
+    fn record_device_sync(
+        &self,
+        device_id: Uuid,
+        app_version: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let n = self.conn().execute(
+            "UPDATE devices SET last_sync_at = ?2, app_version = ?3 WHERE id = ?1",
+            params![device_id.to_string(), ts(now), app_version],
+        )?;
+        if n == 0 {
+            return Err(StoreError::not_found(format!("device {device_id}")));
+        }
         Ok(())
     }
 
