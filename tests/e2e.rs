@@ -184,21 +184,7 @@ fn repair_visit_recorded_offline_arrives_after_office_restarts() {
         assert_eq!(app.step().await.unwrap(), "rating");
         // The phone goes to the customer for the opinion form (customer mode, tests/e2e/opinion.rs).
         app.click("customer-mode-start").await.unwrap();
-        for (q, v) in [
-            ("punctuality", "on_time"),
-            ("attitude", "good"),
-            ("tidiness", "yes"),
-            ("gifts", "none"),
-        ] {
-            app.click_css(&format!(
-                "[data-testid=\"opinion-answer\"][data-question=\"{q}\"][data-value=\"{v}\"]"
-            ))
-            .await
-            .unwrap();
-        }
-        app.click_css("[data-testid=\"rating-star\"][data-value=\"5\"]")
-            .await
-            .unwrap();
+        app.answer_opinion(5).await.expect("the opinion form");
         app.fill("rating-comment", "师傅很专业，鞋套也穿了")
             .await
             .unwrap();

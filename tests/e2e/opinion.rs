@@ -74,21 +74,7 @@ fn the_customer_fills_in_the_opinion_form_in_customer_mode_and_it_stays_locked()
         app.el("customer-mode")
             .await
             .expect("customer mode fills the screen");
-        for (q, v) in [
-            ("punctuality", "on_time"),
-            ("attitude", "good"),
-            ("tidiness", "yes"),
-            ("gifts", "none"),
-        ] {
-            app.click_css(&format!(
-                "[data-testid=\"opinion-answer\"][data-question=\"{q}\"][data-value=\"{v}\"]"
-            ))
-            .await
-            .unwrap_or_else(|e| panic!("answer {q}: {e}"));
-        }
-        app.click_css("[data-testid=\"rating-star\"][data-value=\"4\"]")
-            .await
-            .unwrap();
+        app.answer_opinion(4).await.expect("the opinion form");
         app.fill("rating-comment", "师傅准时，鞋套也穿了")
             .await
             .unwrap();

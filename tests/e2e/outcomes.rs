@@ -163,21 +163,7 @@ fn every_steps_primary_action_is_in_reach_and_closing_is_a_choice() {
         app.confirm_step().await.expect("past the signature");
         // The opinion form, in customer mode (tests/e2e/opinion.rs).
         app.click("customer-mode-start").await.unwrap();
-        for (q, v) in [
-            ("punctuality", "on_time"),
-            ("attitude", "good"),
-            ("tidiness", "yes"),
-            ("gifts", "none"),
-        ] {
-            app.click_css(&format!(
-                "[data-testid=\"opinion-answer\"][data-question=\"{q}\"][data-value=\"{v}\"]"
-            ))
-            .await
-            .unwrap();
-        }
-        app.click_css("[data-testid=\"rating-star\"][data-value=\"4\"]")
-            .await
-            .unwrap();
+        app.answer_opinion(4).await.expect("the opinion form");
         app.fill("rating-comment", "好").await.unwrap();
         app.click("rating-submit").await.unwrap();
         app.click("customer-mode-done").await.unwrap();

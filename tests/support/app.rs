@@ -189,6 +189,28 @@ impl App {
         Ok(())
     }
 
+    /// In customer mode on the rating step: the opinion form's four answers as a satisfied
+    /// customer gives them, and `stars` (the comment, submit and hand-back stay with the caller).
+    pub async fn answer_opinion(&self, stars: u8) -> anyhow::Result<()> {
+        for (q, v) in [
+            ("punctuality", "on_time"),
+            ("attitude", "good"),
+            ("tidiness", "yes"),
+            ("gifts", "none"),
+        ] {
+            self.click_css(&format!(
+                "[data-testid=\"opinion-answer\"][data-question=\"{q}\"][data-value=\"{v}\"]"
+            ))
+            .await
+            .with_context(|| format!("answer {q}"))?;
+        }
+        self.click_css(&format!(
+            "[data-testid=\"rating-star\"][data-value=\"{stars}\"]"
+        ))
+        .await
+        .context("the stars")
+    }
+
     /// The id of the step on screen (`data-step` of the step title).
     pub async fn step(&self) -> anyhow::Result<String> {
         self.attr("step-title", "data-step")
