@@ -103,6 +103,10 @@ impl App {
             .arg("--native-driver")
             .arg(&parts.native_driver)
             .env("HEATCREW_DB", db)
+            // The WebView's own storage (the language choice, the office address) beside the
+            // scenario's device database: a scenario starts clean whatever the one before it
+            // left, and a restart on the same database keeps it.
+            .env("XDG_DATA_HOME", db.with_extension("webview"))
             // The crews work in China: times on screen as they would see them.
             .env("TZ", "Asia/Shanghai");
         let mut caps = serde_json::Map::new();
