@@ -51,6 +51,14 @@ pub async fn clock_jumps(
             format!("at most {MAX_CLOCK_JUMPS} clock jumps per report"),
         ));
     }
+    // Times are range-checked like every stored time (issue 11): a report nothing can read back
+    // is refused whole, with the field named, and nothing of it is kept.
+    for (i, j) in req.jumps.iter().enumerate() {
+        for (field, t) in [("wall_before", j.wall_before), ("wall_after", j.wall_after)] {
+            heatcrew_protocol::bounds::check_time(&format!("jumps[{i}].{field}"), t)
+                .map_err(|r| ApiError::invalid(ErrorCode::OutOfRange, r.to_string()))?;
+        }
+    }
     let user = auth.user.id;
     let now = Utc::now();
     let stored = blocking(&state, move |s| {

@@ -129,3 +129,58 @@ async fn a_hostile_version_header_is_kept_bounded() {
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(version(listed(&office, &admin, &code).await), "3.0.0-rc.1");
 }
+
+/// A device token can report clock jumps; times nobody could read back are refused whole with the
+/// field named, and the device page's list of jumps still answers with only the good report.
+#[tokio::test]
+async fn a_clock_jump_report_with_absurd_times_is_refused_and_the_list_still_reads() {
+    let office = TestOffice::start().await;
+    let admin = office.staff_token("admin").await;
+    let phone = office.key_device("tech_a", PASSWORD).await;
+    let now = Utc::now();
+    let jump = |before: DateTime<Utc>| {
+        json!({"id": Uuid::now_v7(), "wall_before": before, "wall_after": now,
+               "jump_ms": 3_600_000, "rebooted": false})
+    };
+    let far = DateTime::<Utc>::MAX_UTC;
+    let (status, body) = office
+        .post_json(
+            "/api/v1/sync/clock-jumps",
+            Some(phone.token()),
+            &json!({"jumps": [jump(now - chrono::Duration::hours(1)), jump(far)]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "out_of_range", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("jumps[1].wall_before"),
+        "the message names the field: {body}"
+    );
+    let good = jump(now - chrono::Duration::hours(1));
+    let (status, body) = office
+        .post_json(
+            "/api/v1/sync/clock-jumps",
+            Some(phone.token()),
+            &json!({"jumps": [good.clone()]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, list) = office
+        .get_json(&format!("/api/v1/devices/{}/clock-jumps", phone.id), &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let ids: Vec<&Value> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|j| &j["id"])
+        .collect();
+    assert_eq!(
+        ids,
+        vec![&good["id"]],
+        "only the good report was kept: {list}"
+    );
+}
