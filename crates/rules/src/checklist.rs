@@ -208,15 +208,7 @@ impl<'a> JobContext<'a> {
                 ..
             } => {
                 self.allows(Incident::Reading, "reading")?;
-                let cp = self
-                    .job
-                    .checkpoints
-                    .iter()
-                    .find(|c| &c.id == checkpoint)
-                    .ok_or_else(|| RuleError::InvalidValue {
-                        field: "checkpoint".into(),
-                        value: checkpoint.clone(),
-                    })?;
+                let cp = self.checkpoint(checkpoint)?;
                 if readings.is_empty() {
                     return Err(RuleError::EvidenceMissing {
                         step: checkpoint.clone(),
@@ -286,15 +278,7 @@ impl<'a> JobContext<'a> {
                 checkpoint, code, ..
             } => {
                 self.allows(Incident::Reading, "checkpoint")?;
-                let cp = self
-                    .job
-                    .checkpoints
-                    .iter()
-                    .find(|c| &c.id == checkpoint)
-                    .ok_or_else(|| RuleError::InvalidValue {
-                        field: "checkpoint".into(),
-                        value: checkpoint.clone(),
-                    })?;
+                let cp = self.checkpoint(checkpoint)?;
                 if cp.code_sha256.is_none() {
                     return Err(RuleError::CheckpointHasNoCode(checkpoint.clone()));
                 }
@@ -370,6 +354,18 @@ impl<'a> JobContext<'a> {
             return Err(RuleError::JobNotActive("revoked"));
         }
         Ok(())
+    }
+
+    /// The job's checkpoint `id`; one the job does not have is an invalid value.
+    fn checkpoint(&self, id: &str) -> Result<&heatcrew_protocol::Checkpoint, RuleError> {
+        self.job
+            .checkpoints
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| RuleError::InvalidValue {
+                field: "checkpoint".into(),
+                value: id.to_owned(),
+            })
     }
 
     fn allows(&self, incident: Incident, name: &'static str) -> Result<(), RuleError> {
