@@ -1158,3 +1158,6 @@ export type Window = {
   start: string,
   end: string,
 };
+export type FeedbackRecord = { job_id: string, job_kind: string, title: string, staff_id: string | null, staff_name: string, staff_badge: string, customer_name: string, customer_phone: string, customer_account: string, address: string, reported_at: string | null, arrived_at: string | null, resolved_at: string | null, closed_at: string, result: string, summary: string, rating: number | null, comment: string, opinions: { [key in string]?: string } };
+export type FeedbackPage = { records: Array<FeedbackRecord>, total: number, next: string | null };
+export type DocumentDigest = { document: string, sha256: string, bytes: number, first_made_at: string };
