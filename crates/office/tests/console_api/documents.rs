@@ -276,6 +276,21 @@ async fn the_csv_opens_in_chinese_excel_round_trips_tricky_text_and_defuses_form
         2,
         "the CSV takes the list's filters"
     );
+    // As a browser asks for it: compressed, with a search in Chinese.
+    let gz = o
+        .http
+        .get(o.url("/api/v1/console/feedback.csv?customer=%E7%8E%8B%E7%A7%80"))
+        .bearer_auth(&staff)
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(gz.status(), StatusCode::OK);
+    let zipped = gz
+        .bytes()
+        .await
+        .expect("the compressed stream ends cleanly");
+    assert!(!zipped.is_empty());
     let bad = o
         .http
         .get(o.url("/api/v1/console/feedback.csv?result=x"))
