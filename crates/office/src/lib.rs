@@ -39,9 +39,11 @@ pub mod clock;
 pub mod console;
 pub mod corrections;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod evidence;
 pub mod export;
+pub mod feedback;
 pub mod files;
 pub mod job_view;
 pub mod ledger;
@@ -175,6 +177,13 @@ impl Office {
     /// is missing, exposed, malformed or not this database's ([`office_key`]).
     pub fn with_store(config: Config, store: Arc<dyn OfficeStore>) -> anyhow::Result<Office> {
         let key = Arc::new(office_key::load_or_create(&config.key_file, &*store)?);
+        let written = feedback::backfill(&*store, chrono::Utc::now())?;
+        if written > 0 {
+            tracing::info!(
+                records = written,
+                "wrote the feedback records of visits closed before they were kept"
+            );
+        }
         let files = files::FileStore::open(&config.files_dir)?;
         Ok(Office {
             state: OfficeState {

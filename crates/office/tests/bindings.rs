@@ -16,6 +16,7 @@ use heatcrew_office::api::live::LiveEvent;
 use heatcrew_office::api::network::CreateOutageRequest;
 use heatcrew_office::api::totp::{TotpConfirm, TotpSetup};
 use heatcrew_office::board::BoardView;
+use heatcrew_office::feedback::{DocumentDigest, FeedbackPage};
 use heatcrew_office::job_view::ConsoleJob;
 use heatcrew_office::readback::JobDetail;
 use heatcrew_office::store::{Crew, DeviceRecord, Route};
@@ -50,6 +51,8 @@ fn roots(c: &mut Declarations) {
     c.visit::<MovedDevice>();
     c.visit::<TotpSetup>();
     c.visit::<CompanyProfile>();
+    c.visit::<FeedbackPage>();
+    c.visit::<DocumentDigest>();
     // Requests.
     c.visit::<StaffLoginRequest>();
     c.visit::<CreateJobRequest>();

@@ -68,6 +68,12 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/devices/{id}/clock-jumps",
     "GET /api/v1/company",
     "PUT /api/v1/company",
+    "GET /api/v1/console/feedback",
+    "GET /api/v1/console/feedback.csv",
+    "GET /api/v1/reports/monthly.xlsx",
+    "GET /api/v1/jobs/{id}/service-record.pdf",
+    "GET /api/v1/jobs/{id}/notices/{number}/pdf",
+    "GET /api/v1/jobs/{id}/documents",
 ];
 
 const METHODS: &[&str] = &[
@@ -138,7 +144,9 @@ async fn every_served_operation_is_documented_and_every_documented_one_is_served
         let url = format!(
             "{}{}",
             running.url(),
-            path.replace("{sha256}", &sha).replace("{id}", &id)
+            path.replace("{sha256}", &sha)
+                .replace("{id}", &id)
+                .replace("{number}", "N-1")
         );
         let method = Method::from_bytes(method.as_bytes()).expect("an HTTP method");
         let resp = http

@@ -500,6 +500,19 @@ export type DeviceRecord = {
 };
 
 /**
+ * A printable document's SHA-256 as the office made it for a job.
+ */
+export type DocumentDigest = {
+  /**
+   * `service_record` or `notice:<number>`.
+   */
+  document: string,
+  sha256: string,
+  bytes: number,
+  first_made_at: string,
+};
+
+/**
  * Every error response: a stable code to branch on and a message for people.
  */
 export type ErrorBody = {
@@ -659,6 +672,79 @@ export type ErrorCode =
   | "encode_failed"
   | "decoder_panicked"
   | "unknown";
+
+/**
+ * A page of records, newest closing first.
+ */
+export type FeedbackPage = {
+  records: Array<FeedbackRecord>,
+  /**
+   * How many records match the query in all.
+   */
+  total: number,
+  /**
+   * Pass as `after` for the next page; none on the last.
+   */
+  next: string | null,
+};
+
+/**
+ * One closed visit as the feedback record reads it.
+ */
+export type FeedbackRecord = {
+  job_id: string,
+  /**
+   * `home_repair`, `emergency_repair`, `heat_theft_inspection`, `acceptance_inspection`.
+   */
+  job_kind: string,
+  title: string,
+  /**
+   * Who closed the visit (recorded the `job_closed`).
+   */
+  staff_id: string | null,
+  staff_name: string,
+  staff_badge: string,
+  customer_name: string,
+  /**
+   * Digits only.
+   */
+  customer_phone: string,
+  customer_account: string,
+  address: string,
+  /**
+   * When the customer reported the fault (dispatch's time).
+   */
+  reported_at: string | null,
+  /**
+   * The `arrive` step, office-corrected.
+   */
+  arrived_at: string | null,
+  /**
+   * The closing with result `resolved`, office-corrected (none for other results).
+   */
+  resolved_at: string | null,
+  /**
+   * The last `job_closed`, office-corrected.
+   */
+  closed_at: string,
+  /**
+   * `resolved`, `follow_up_needed` or `no_entry`.
+   */
+  result: string,
+  /**
+   * The technician's closing summary.
+   */
+  summary: string,
+  /**
+   * The customer's stars (1–5), if given.
+   */
+  rating: number | null,
+  comment: string,
+  /**
+   * The opinion form's answers as stored (question key → option value).
+   */
+  opinions: { [key in string]?: string },
+};
 
 /**
  * A job as dispatched to a device.

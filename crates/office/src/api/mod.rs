@@ -21,6 +21,7 @@
 //! - [`reports`] (staff): `GET /reports/summary`.
 //! - [`company`]: `GET /company` (anyone signed in), `PUT /company` (admins): the company's name and
 //!   hotline, sent to devices with every pull.
+//! - [`documents`] (staff): feedback records (list, CSV), the monthly workbook, printable PDFs.
 //! - [`console`] (staff): `GET /console/board?date=`, the console's own views.
 //! - [`live`] (staff): `GET /live`, server-sent events telling open consoles what changed.
 //! - [`evidence`]: `GET /log/tree-head`, `GET /log/inclusion?index=&size=`,
@@ -38,6 +39,7 @@ pub mod auth;
 pub mod company;
 pub mod console;
 pub mod device_info;
+pub mod documents;
 pub mod evidence;
 pub mod extract;
 pub mod headers;
@@ -82,6 +84,7 @@ fn endpoints() -> OpenApiRouter<OfficeState> {
         .merge(evidence::routes())
         .merge(console::routes())
         .merge(company::routes())
+        .merge(documents::routes())
 }
 
 /// Every route of the office.

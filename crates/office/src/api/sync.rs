@@ -119,6 +119,13 @@ pub async fn push(
     .await?;
     super::device_info::record(&state, device, &headers, state.now()).await;
     tracing::info!(device = %device, events = n, last_seq = resp.last_seq, ms = started.elapsed().as_millis() as u64, "push");
+    // The feedback record (信息反馈) of every closed job the batch touched is written now, so the
+    // console's list never folds events per request; a failure here is repaired at the next start.
+    let touched: Vec<uuid::Uuid> = jobs.iter().copied().collect();
+    let now = state.now();
+    if let Err(e) = blocking(&state, move |s| crate::feedback::refresh(s, touched, now)).await {
+        tracing::warn!(device = %device, "feedback records not refreshed after a push: {}", e.body.message);
+    }
     // Committed: open consoles refetch these jobs (a replayed batch changes nothing, but a spare
     // refetch is cheaper than telling the cases apart here).
     for job in jobs {

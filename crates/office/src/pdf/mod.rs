@@ -8,6 +8,8 @@
 //! and service records are meant to reuse it.
 
 pub mod font;
+pub mod notice;
+pub mod service_record;
 pub mod summary;
 
 pub use font::{DEFAULT_FONT, FontError, PdfFont};

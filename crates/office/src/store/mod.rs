@@ -297,6 +297,7 @@ pub trait OfficeStore:
     + MetaStore
     + AuditStore
     + ChainCheckStore
+    + crate::feedback::FeedbackStore
     + Send
     + Sync
     + 'static
@@ -316,6 +317,7 @@ impl<T> OfficeStore for T where
         + MetaStore
         + AuditStore
         + ChainCheckStore
+        + crate::feedback::FeedbackStore
         + Send
         + Sync
         + 'static

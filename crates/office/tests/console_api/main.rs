@@ -8,6 +8,7 @@ mod board;
 mod bundle;
 mod customers;
 mod devices;
+mod documents;
 mod job;
 mod seed;
 mod summary;

@@ -21,6 +21,7 @@ mod chains;
 mod clock_jumps;
 mod enrolment;
 mod evidence;
+mod feedback;
 mod jobs;
 mod ledger;
 mod network;
@@ -54,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_device_clock_jumps.sql"),
     include_str!("migrations/0011_checkpoint_codes.sql"),
     include_str!("migrations/0012_device_sync_info.sql"),
+    include_str!("migrations/0018_feedback_documents.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -394,7 +396,8 @@ mod tests {
                 "9c8a11e2333ec5522e38b82259db3811874260f5a82dbe77ee9c255624348379",
                 "954e902631471e5842e474424951ad9162c191094c47c578e9d8901f80b797e4",
                 "0d382074d305d449669c29fdfe0049175229d4c3fc2d388c3046134f578e655e",
-                "096ef0d43411b8e63a7a596569e638b44223acd7274b684b2371acee10d25484"
+                "096ef0d43411b8e63a7a596569e638b44223acd7274b684b2371acee10d25484",
+                "c41d454a9cdd8b2c453d0ab344c8165426782deef1029753e691f808cd921b2c"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"

@@ -1,0 +1,659 @@
+//! Feedback records (信息反馈) and the documents over real HTTP: a closed visit gets its record,
+//! searchable and paged; the CSV opens in Chinese Excel (BOM), round-trips Chinese, commas, quotes
+//! and newlines, and defuses formulas; the monthly workbook reads back with calamine with the
+//! expected figures; the PDFs read in Chinese (pdftotext), are the same bytes each time and their
+//! SHA-256 is kept; staff only; a record lost is written again at the next start.
+
+use super::*;
+use calamine::{Data, Reader, Xlsx};
+use chrono::FixedOffset;
+use heatcrew_protocol::{FindingCategory, Resolution};
+use std::process::Command;
+
+const TRICKY: &str = "他说：\"好,很好\"\n下次再来";
+const FORMULA: &str = "=HYPERLINK(\"http://evil.example\",\"点我\")";
+
+fn closed(resolution: Resolution) -> EventBody {
+    EventBody::JobClosed {
+        resolution,
+        summary: "更换阀门，试水正常".into(),
+    }
+}
+
+fn rating(stars: u8, comment: &str) -> EventBody {
+    EventBody::RatingGiven {
+        stars,
+        comment: comment.into(),
+    }
+}
+
+/// Three repair visits closed by `tech_a` (two) and `tech_b` (one): resolved ★5 with a tricky
+/// comment, follow-up ★2 with a formula for a comment, resolved without a rating.
+async fn three_visits(o: &TestOffice, staff: &str) -> [Uuid; 3] {
+    let customers = [
+        ("王秀英", "138 1234-5601", "HR-20931"),
+        ("赵 强", "13900001111", "HR-20932"),
+        ("钱, 多多", "13700002222", "HR-20933"),
+    ];
+    let mut ids = [Uuid::nil(); 3];
+    for (i, (name, phone, account)) in customers.iter().enumerate() {
+        let tech = if i == 2 { "tech_b" } else { "tech_a" };
+        let job = job_id(
+            &o.create_job(
+                staff,
+                json!({"fault": "暖气不热", "assignee": o.user_id(tech),
+                       "customer": {"name": name, "phone": phone,
+                                    "address": format!("幸福小区{}号楼", i + 1), "account_no": account}}),
+            )
+            .await,
+        );
+        let mut dev = o.device(tech).await;
+        let mut events = vec![dev.record(job, &step("arrive"))];
+        match i {
+            0 => events.push(dev.record(job, &rating(5, TRICKY))),
+            1 => events.push(dev.record(job, &rating(2, FORMULA))),
+            _ => {}
+        }
+        let resolution = if i == 1 {
+            Resolution::FollowUpNeeded
+        } else {
+            Resolution::Resolved
+        };
+        events.push(dev.record(job, &closed(resolution)));
+        o.push_accepted(&dev, &events).await;
+        ids[i] = job;
+    }
+    ids
+}
+
+async fn page(o: &TestOffice, token: &str, query: &str) -> (StatusCode, Value) {
+    o.get_json(&format!("/api/v1/console/feedback?{query}"), token)
+        .await
+}
+
+fn ids_of(page: &Value) -> Vec<String> {
+    page["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| r["customer_name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_closed_visit_gets_its_feedback_record_searchable_by_every_filter_and_paged() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    let jobs = three_visits(&o, &staff).await;
+
+    let (status, all) = page(&o, &staff, "").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["total"], 3, "one record per closed visit: {all}");
+    let first = &all["records"][0];
+    assert_eq!(first["job_id"], jobs[2].to_string(), "newest closing first");
+    assert_eq!(
+        (first["staff_name"].as_str(), first["staff_badge"].as_str()),
+        (Some("李娜"), Some("W018")),
+        "who served, by name and badge"
+    );
+    let wang = all["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .find(|r| r["customer_name"] == "王秀英")
+        .expect("王秀英's visit");
+    assert_eq!(wang["rating"], 5);
+    assert_eq!(
+        wang["comment"], TRICKY,
+        "the comment as the customer typed it"
+    );
+    assert_eq!(wang["customer_phone"], "13812345601", "the phone as digits");
+    assert!(
+        wang["arrived_at"].is_string() && wang["resolved_at"].is_string(),
+        "arrival and resolution times: {wang}"
+    );
+    assert!(wang["reported_at"].is_string(), "the report time");
+
+    let cases = [
+        ("customer=王秀", vec!["王秀英"]),
+        ("customer=138%201234", vec!["王秀英"]),
+        ("customer=HR-2093", vec!["钱, 多多", "赵 强", "王秀英"]),
+        ("customer=HR-20932", vec!["赵 强"]),
+        ("customer=%25", vec![]),
+        ("result=follow_up_needed", vec!["赵 强"]),
+        ("rating_min=4", vec!["王秀英"]),
+        ("rating_max=3", vec!["赵 强"]),
+        (&format!("staff={}", o.user_id("tech_b")), vec!["钱, 多多"]),
+        ("from=2000-01-01T00:00:00Z&to=2000-02-01T00:00:00Z", vec![]),
+    ];
+    for (query, want) in cases {
+        let (status, got) = page(&o, &staff, query).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {got}");
+        assert_eq!(ids_of(&got), want, "{query} finds exactly these");
+    }
+
+    // Paging: two, then the rest; the cursor carries on exactly after the last one.
+    let (_, p1) = page(&o, &staff, "limit=2").await;
+    assert_eq!(p1["records"].as_array().map(Vec::len), Some(2));
+    let next = p1["next"].as_str().expect("a next page").to_owned();
+    let (_, p2) = page(&o, &staff, &format!("limit=2&after={next}")).await;
+    assert_eq!(p2["records"].as_array().map(Vec::len), Some(1));
+    assert!(p2["next"].is_null(), "the last page has no next");
+    let mut seen = ids_of(&p1);
+    seen.extend(ids_of(&p2));
+    assert_eq!(seen, ids_of(&all), "the pages together are the list");
+
+    for bad in [
+        "result=done",
+        "rating_min=0",
+        "rating_max=6",
+        "after=nonsense",
+    ] {
+        let (status, body) = page(&o, &staff, bad).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad} is a clear error: {body}"
+        );
+        assert_eq!(body["code"], "invalid_value", "{bad}");
+    }
+    let tech = o.device("tech_a").await;
+    let (status, _) = page(&o, tech.token(), "").await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a technician sees no one's feedback list"
+    );
+}
+
+/// A minimal RFC 4180 reader: what Excel does with the bytes.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn the_csv_opens_in_chinese_excel_round_trips_tricky_text_and_defuses_formulas() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    three_visits(&o, &staff).await;
+    let resp = o
+        .http
+        .get(o.url("/api/v1/console/feedback.csv"))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|v| v.starts_with("text/csv")),
+        "served as CSV"
+    );
+    let bytes = resp.bytes().await.expect("body");
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "a UTF-8 BOM first, or Chinese Excel reads GBK mojibake"
+    );
+    let text = std::str::from_utf8(&bytes[3..]).expect("UTF-8");
+    let rows = parse_csv(text);
+    assert_eq!(rows.len(), 4, "a heading and three records: {rows:?}");
+    assert!(
+        rows[0][0].contains("工单号"),
+        "Chinese headings: {:?}",
+        rows[0]
+    );
+    let col = |title: &str| {
+        rows[0]
+            .iter()
+            .position(|h| h.contains(title))
+            .unwrap_or_else(|| panic!("a column {title}"))
+    };
+    let (name, comment, rating) = (col("客户 Customer"), col("客户评价"), col("满意度"));
+    let row = |who: &str| {
+        rows.iter()
+            .find(|r| r[name] == who)
+            .unwrap_or_else(|| panic!("{who}'s row in {rows:?}"))
+    };
+    assert_eq!(
+        row("王秀英")[comment],
+        TRICKY,
+        "quotes, comma and newline round-trip"
+    );
+    assert_eq!(
+        row("钱, 多多")[name],
+        "钱, 多多",
+        "a comma in a name stays one field"
+    );
+    assert_eq!(row("王秀英")[rating], "5");
+    assert_eq!(
+        row("赵 强")[comment],
+        format!("'{FORMULA}"),
+        "a formula is written as text behind a '"
+    );
+    for r in &rows {
+        for f in r {
+            assert!(
+                !f.starts_with(['=', '+', '@'])
+                    && !(f.starts_with('-') && f.parse::<f64>().is_err()),
+                "no field starts a formula: {f:?}"
+            );
+        }
+    }
+    let filtered = o
+        .http
+        .get(o.url("/api/v1/console/feedback.csv?rating_max=3"))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("csv")
+        .bytes()
+        .await
+        .expect("body");
+    assert_eq!(
+        parse_csv(std::str::from_utf8(&filtered[3..]).expect("UTF-8")).len(),
+        2,
+        "the CSV takes the list's filters"
+    );
+    // As a browser asks for it: compressed, with a search in Chinese.
+    let gz = o
+        .http
+        .get(o.url("/api/v1/console/feedback.csv?customer=%E7%8E%8B%E7%A7%80"))
+        .bearer_auth(&staff)
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(gz.status(), StatusCode::OK);
+    let zipped = gz
+        .bytes()
+        .await
+        .expect("the compressed stream ends cleanly");
+    assert!(!zipped.is_empty());
+    let bad = o
+        .http
+        .get(o.url("/api/v1/console/feedback.csv?result=x"))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(
+        bad.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a bad filter is refused before the download starts"
+    );
+    let tech = o.device("tech_a").await;
+    let denied = o
+        .http
+        .get(o.url("/api/v1/console/feedback.csv"))
+        .bearer_auth(tech.token())
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN, "staff only");
+}
+
+fn this_month() -> String {
+    let tz = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    chrono::Utc::now()
+        .with_timezone(&tz)
+        .format("%Y-%m")
+        .to_string()
+}
+
+fn cell<'a>(sheet: &'a calamine::Range<Data>, label: &str) -> &'a Data {
+    let row = sheet
+        .rows()
+        .find(|r| r[0].to_string().starts_with(label))
+        .unwrap_or_else(|| panic!("a summary row {label}"));
+    &row[1]
+}
+
+#[tokio::test]
+async fn the_monthly_workbook_reads_back_with_its_figures_and_no_formula() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    three_visits(&o, &staff).await;
+    // A fourth job, cancelled: counted as created, left out of the closure rate.
+    let cancelled = job_id(
+        &o.create_job(
+            &staff,
+            json!({"fault": "误报", "customer": {"name": "孙立", "phone": "13600003333",
+                   "address": "和平路8号", "account_no": ""}}),
+        )
+        .await,
+    );
+    let (status, _) = o
+        .post_json(
+            &format!("/api/v1/jobs/{cancelled}/cancel"),
+            Some(&staff),
+            &json!({"reason": "客户已自行解决"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let month = this_month();
+    let resp = o
+        .http
+        .get(o.url(&format!("/api/v1/reports/monthly.xlsx?month={month}")))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("xlsx");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.expect("body");
+    let mut book: Xlsx<_> =
+        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("calamine opens the workbook");
+    assert_eq!(
+        book.sheet_names(),
+        ["月度汇总", "信息反馈", "工单"],
+        "one sheet per table"
+    );
+    let summary = book.worksheet_range("月度汇总").expect("summary");
+    assert_eq!(
+        cell(&summary, "本月新建工单"),
+        &Data::Float(4.0),
+        "four jobs created"
+    );
+    assert_eq!(cell(&summary, "已取消"), &Data::Float(1.0));
+    assert_eq!(cell(&summary, "已关闭"), &Data::Float(3.0));
+    assert_eq!(
+        cell(&summary, "处结率"),
+        &Data::Float(1.0),
+        "3 closed of 3 not cancelled"
+    );
+    assert_eq!(
+        cell(&summary, "4小时内解决"),
+        &Data::Float(2.0),
+        "two resolved at once"
+    );
+    assert_eq!(cell(&summary, "已评价"), &Data::Float(2.0));
+    assert_eq!(
+        cell(&summary, "平均满意度"),
+        &Data::Float(3.5),
+        "(5 + 2) / 2"
+    );
+    assert_eq!(
+        cell(&summary, "满意率"),
+        &Data::Float(0.5),
+        "one of two rated 4–5"
+    );
+
+    let feedback = book.worksheet_range("信息反馈").expect("feedback");
+    assert_eq!(feedback.height(), 4, "a heading and three records");
+    let formulas = book.worksheet_formula("信息反馈").expect("formulas");
+    assert!(
+        formulas.rows().flatten().all(|f| f.is_empty()),
+        "not one formula in the sheet"
+    );
+    let comment = feedback
+        .rows()
+        .flat_map(|r| r.iter())
+        .find(|c| c.to_string().contains("HYPERLINK"))
+        .expect("the formula-like comment is kept");
+    assert_eq!(
+        comment,
+        &Data::String(FORMULA.into()),
+        "kept as the text the customer typed, a text cell"
+    );
+    assert!(
+        feedback
+            .rows()
+            .any(|r| r.iter().any(|c| c == &Data::String(TRICKY.into()))),
+        "Chinese, quotes and newlines as typed"
+    );
+    let jobs = book.worksheet_range("工单").expect("jobs");
+    assert_eq!(jobs.height(), 5, "a heading and the month's four jobs");
+
+    let (status, body) = o
+        .get_json("/api/v1/reports/monthly.xlsx?month=2026-13", &staff)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let tech = o.device("tech_a").await;
+    let (status, _) = o
+        .get_json(
+            &format!("/api/v1/reports/monthly.xlsx?month={month}"),
+            tech.token(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "staff only");
+}
+
+fn pdftotext(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let out = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian poppler-utils)");
+    assert!(out.status.success(), "pdftotext reads the PDF");
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .split_whitespace()
+        .collect()
+}
+
+/// `HEATCREW_SCREENSHOTS=DIR`: the first page as a picture for the README (`<name>-1.png`).
+fn draw_first_page(pdf: &[u8], name: &str) {
+    if let Some(dir) = std::env::var_os("HEATCREW_SCREENSHOTS") {
+        let page = std::path::Path::new(&dir).join(name);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("doc.pdf");
+        std::fs::write(&path, pdf).expect("write the PDF");
+        let made = Command::new("pdftoppm")
+            .args(["-png", "-r", "80", "-f", "1", "-l", "1"])
+            .arg(&path)
+            .arg(&page)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(made, "pdftoppm drew the page");
+    }
+}
+
+async fn pdf(o: &TestOffice, token: &str, path: &str) -> (Vec<u8>, String) {
+    let resp = o
+        .http
+        .get(o.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("pdf");
+    assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    let sha = resp.headers()["x-heatcrew-sha256"]
+        .to_str()
+        .expect("a digest header")
+        .to_owned();
+    (resp.bytes().await.expect("body").to_vec(), sha)
+}
+
+#[tokio::test]
+async fn the_pdfs_read_in_chinese_are_the_same_bytes_each_time_and_their_digest_is_kept() {
+    let o = TestOffice::start().await;
+    let admin = o.staff_token("admin").await;
+    let put = o
+        .http
+        .put(o.url("/api/v1/company"))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "幸福热力有限公司", "hotline": "0451-8888 6666"}))
+        .send()
+        .await
+        .expect("company");
+    assert_eq!(put.status(), StatusCode::OK);
+    let staff = o.staff_token("dispatch").await;
+    let jobs = three_visits(&o, &staff).await;
+
+    let path = format!("/api/v1/jobs/{}/service-record.pdf", jobs[0]);
+    let (a, sha_a) = pdf(&o, &staff, &path).await;
+    let (b, sha_b) = pdf(&o, &staff, &path).await;
+    assert!(a.starts_with(b"%PDF-"), "a PDF");
+    assert!(a == b, "byte-for-byte the same for the same records");
+    assert_eq!(
+        sha_a,
+        heatcrew_protocol::Digest::of(&a).to_hex(),
+        "the header is the digest"
+    );
+    assert_eq!(sha_a, sha_b);
+    draw_first_page(&a, "document-service-record");
+    let text = pdftotext(&a);
+    for want in [
+        "上门服务记录单",
+        "幸福热力有限公司",
+        "王秀英",
+        "张伟",
+        "W017",
+        "已解决",
+        "下次再来",
+    ] {
+        assert!(
+            text.contains(want),
+            "the service record shows {want}: {text}"
+        );
+    }
+
+    // A heat-theft inspection with a finding and a notice.
+    let inspection = job_id(
+        &o.create_job(
+            &staff,
+            json!({"kind": "heat_theft_inspection", "fault": "疑似私接", "assignee": o.user_id("tech_b"),
+                   "customer": {"name": "孙立", "phone": "13600003333",
+                                "address": "和平路8号2单元302", "account_no": "HR-30001"}}),
+        )
+        .await,
+    );
+    let mut dev = o.device("tech_b").await;
+    let deadline = chrono::Utc::now().date_naive() + chrono::Days::new(18);
+    let events = vec![
+        dev.record(
+            inspection,
+            &EventBody::FindingRecorded {
+                finding_id: Uuid::now_v7(),
+                category: FindingCategory::UnauthorizedConnection,
+                description: "客厅暖气私接旁通管".into(),
+                states: Default::default(),
+                photos: vec![],
+            },
+        ),
+        dev.record(
+            inspection,
+            &EventBody::NoticeIssued {
+                number: "ZG-D0001-0007".into(),
+                deadline,
+                requirements: "拆除旁通管，恢复原状".into(),
+                follow_up_on: deadline.succ_opt(),
+            },
+        ),
+    ];
+    o.push_accepted(&dev, &events).await;
+    let notice = format!("/api/v1/jobs/{inspection}/notices/ZG-D0001-0007/pdf");
+    let (n1, _) = pdf(&o, &staff, &notice).await;
+    let (n2, _) = pdf(&o, &staff, &notice).await;
+    assert!(n1 == n2, "the notice is the same bytes each time");
+    draw_first_page(&n1, "document-notice");
+    let text = pdftotext(&n1);
+    let deadline_text = deadline.to_string();
+    for want in [
+        "整改通知书",
+        "ZG-D0001-0007",
+        "孙立",
+        "和平路8号2单元302",
+        "私接/旁通管",
+        "客厅暖气私接旁通管",
+        "拆除旁通管，恢复原状",
+        deadline_text.as_str(),
+        "李娜",
+        "W018",
+        "幸福热力有限公司",
+        "0451-88886666",
+    ] {
+        assert!(text.contains(want), "the notice shows {want}: {text}");
+    }
+    let (status, _) = o
+        .get_json(
+            &format!("/api/v1/jobs/{inspection}/notices/ZG-NOPE/pdf"),
+            &staff,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no such notice");
+
+    let (status, kept) = o
+        .get_json(&format!("/api/v1/jobs/{}/documents", jobs[0]), &staff)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        kept.as_array().map(Vec::len),
+        Some(1),
+        "one digest kept for the same document made twice: {kept}"
+    );
+    assert_eq!(kept[0]["sha256"], sha_a);
+    assert_eq!(kept[0]["document"], "service_record");
+
+    let tech = o.device("tech_a").await;
+    let (status, _) = o.get_json(&path, tech.token()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "staff only");
+}
+
+#[tokio::test]
+async fn a_record_lost_or_never_written_is_written_again_at_the_next_start() {
+    let mut o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    let jobs = three_visits(&o, &staff).await;
+    let db = rusqlite::Connection::open(o.db()).expect("open the database");
+    db.execute(
+        "DELETE FROM feedback_records WHERE job_id = ?1",
+        [jobs[1].to_string()],
+    )
+    .expect("lose a record (as an office before migration 0018 never had it)");
+    drop(db);
+    let (_, before) = page(&o, &staff, "").await;
+    assert_eq!(before["total"], 2);
+    o.restart().await;
+    let staff = o.staff_token("dispatch").await;
+    let (_, after) = page(&o, &staff, "").await;
+    assert_eq!(after["total"], 3, "backfilled at start: {after}");
+    let mut names = ids_of(&after);
+    names.sort();
+    assert_eq!(
+        names,
+        ["王秀英", "赵 强", "钱, 多多"]
+            .map(String::from)
+            .into_iter()
+            .collect::<Vec<_>>()
+            .tap_sorted(),
+        "the records kept and the lost one"
+    );
+}
+
+trait TapSorted {
+    fn tap_sorted(self) -> Self;
+}
+
+impl TapSorted for Vec<String> {
+    fn tap_sorted(mut self) -> Self {
+        self.sort();
+        self
+    }
+}
