@@ -19,7 +19,7 @@ describe('lazy lanes', () => {
   });
 
   it('fills at once only the lanes that start within the budget', () => {
-    // 60 lanes of 16 cards, 3 to a row: 6 rows, ~720 px a lane.
+    // 60 lanes of 16 cards, 3 to a row: 6 rows, ~810 px a lane.
     const busy = Array.from({ length: 60 }, () => 16);
     const n = eagerLanes(busy, 3, 1600);
     expect(n).toBeGreaterThanOrEqual(2);

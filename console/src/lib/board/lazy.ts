@@ -7,7 +7,7 @@
 /** Sizes from app.css (`.lane`, `.lane-jobs`, `.job-card`); a card is about this tall. */
 export const CARD_WIDTH = 236;
 export const CARD_GAP = 8;
-export const CARD_HEIGHT = 112;
+export const CARD_HEIGHT = 126;
 export const LANE_HEAD = 150;
 export const LANE_PAD = 8;
 export const LANE_MIN = 74;
