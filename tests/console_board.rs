@@ -150,7 +150,7 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     assert_eq!(c["last_filled"], false, "{c}");
     assert_eq!(c["last_cards"], 0, "{c}");
     assert_eq!(c["tray"], 40, "the tray shows one batch: {c}");
-    b.shot("console-board-busy").await?;
+    b.shot("console-board-lazy").await?;
 
     // Change a job in the last lane while it stands empty: it shows once the lane comes near.
     let last_user = c["last_user"].as_str().context("last lane")?.to_owned();
