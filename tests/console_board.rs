@@ -31,8 +31,12 @@ fn a_busy_board_fills_lanes_as_they_come_near_asks_for_the_day_once_and_stays_li
         return;
     }
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(scenario(parts)).expect("the busy board scenario");
+    rt.block_on(scenario(parts))
+        .expect("the busy board scenario");
 }
+
+/// The board's day as its date input shows it.
+const DATE: &str = "return document.querySelector('[data-testid=\"board-date\"]').value;";
 
 /// Cards on the board, lanes filled, and board requests this page made.
 const COUNTS: &str = r#"
@@ -70,7 +74,9 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         )?
     };
     let day = report.busy_day.to_string();
-    let office = Office::open(Config::new(db.clone()))?.spawn("127.0.0.1:0").await?;
+    let office = Office::open(Config::new(db.clone()))?
+        .spawn("127.0.0.1:0")
+        .await?;
     let url = office.url();
 
     // More unassigned jobs than the tray shows at first, on the same day.
@@ -82,7 +88,10 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let token = login["access_token"].as_str().context("a token")?.to_owned();
+    let token = login["access_token"]
+        .as_str()
+        .context("a token")?
+        .to_owned();
     let noon = report
         .busy_day
         .and_hms_opt(4, 0, 0)
@@ -110,7 +119,10 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         .json()
         .await?;
     let jobs = board["jobs"].as_array().context("jobs")?;
-    let assigned = jobs.iter().filter(|j| !j["job"]["assignee"].is_null()).count();
+    let assigned = jobs
+        .iter()
+        .filter(|j| !j["job"]["assignee"].is_null())
+        .count();
     anyhow::ensure!(
         jobs.len() >= 400 + UNASSIGNED - 10,
         "the busy day is busy: {}",
@@ -124,11 +136,7 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     b.fill("console-login-password", SEED_PASSWORD).await?;
     b.click("console-login-submit").await?;
     b.css("[data-testid=\"board-job\"]").await?;
-    assert_eq!(
-        b.attr("board-date", "value").await?.as_deref(),
-        Some(day.as_str()),
-        "the day from the address"
-    );
+    assert_eq!(b.js(DATE).await?, day.as_str(), "the day from the address");
 
     // A reload: once settled, one request for the day, the first screens filled, the rest not.
     b.client.refresh().await?;
@@ -146,7 +154,10 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         (2..40).contains(&filled),
         "the lanes near the top are filled and the others wait: {c}"
     );
-    assert!((c["cards"].as_u64().unwrap_or(0) as usize) < assigned, "{c}");
+    assert!(
+        (c["cards"].as_u64().unwrap_or(0) as usize) < assigned,
+        "{c}"
+    );
     assert_eq!(c["last_filled"], false, "{c}");
     assert_eq!(c["last_cards"], 0, "{c}");
     assert_eq!(c["tray"], 40, "the tray shows one batch: {c}");
@@ -172,9 +183,7 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         .send()
         .await?;
     anyhow::ensure!(resp.status().is_success(), "cancel: {}", resp.status());
-    let last_lane = b
-        .css("[data-testid=\"board-lane\"]:last-of-type")
-        .await?;
+    let last_lane = b.css("[data-testid=\"board-lane\"]:last-of-type").await?;
     b.scroll_to(&last_lane).await?;
     b.until(
         "the last lane fills as it comes into view, with the change made while it stood empty",
@@ -187,26 +196,17 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     let c = b.js(COUNTS).await?;
     assert_eq!(c["last_filled"], true, "{c}");
 
-    // Live while open: a change to a filled lane's job shows without a reload.
-    let first = jobs
-        .iter()
-        .find(|j| {
-            !j["job"]["assignee"].is_null()
-                && j["state"] == "assigned"
-                && j["job"]["id"].as_str() != Some(target.as_str())
-        })
-        .context("an assigned job")?["job"]["id"]
+    // Live while open: a change to a job on screen shows without a reload.
+    let first = b
+        .js(
+            "const c = document.querySelector('[data-testid=\"board-lane\"][data-filled=\"true\"] \
+             [data-testid=\"board-job\"][data-state=\"assigned\"]'); \
+             if (c) c.scrollIntoView({block: 'center'}); return c ? c.dataset.jobId : null;",
+        )
+        .await?
         .as_str()
-        .context("id")?
+        .context("an assigned job on screen")?
         .to_owned();
-    let card = b
-        .css(&format!(
-            "[data-testid=\"board-job\"][data-job-id=\"{first}\"]"
-        ))
-        .await;
-    if let Ok(card) = card {
-        b.scroll_to(&card).await?;
-    }
     let resp = http
         .post(format!("{url}/api/v1/jobs/{first}/cancel"))
         .bearer_auth(&token)
@@ -223,14 +223,12 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     )
     .await?;
 
-    // The tray: scrolled to its end, it shows the rest.
-    b.js("const t = document.querySelector('[data-testid=\"board-tray\"]'); t.scrollTop = t.scrollHeight; \
-          const m = document.querySelector('[data-testid=\"board-tray-more\"]'); if (m) m.scrollIntoView(); return true;")
-        .await?;
+    // The tray: scrolled to its end (again after each batch), it shows the rest.
     b.until(
         "the tray shows every unassigned job once scrolled",
         &format!(
-            "return document.querySelectorAll('[data-testid=\"board-tray\"] [data-testid=\"board-job\"]').length >= {UNASSIGNED} \
+            "const t = document.querySelector('[data-testid=\"board-tray\"]'); t.scrollTop = t.scrollHeight; \
+             return t.querySelectorAll('[data-testid=\"board-job\"]').length >= {UNASSIGNED} \
              && !document.querySelector('[data-testid=\"board-tray-more\"]');"
         ),
     )
@@ -247,8 +245,9 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     b.client.refresh().await?;
     b.css("[data-testid=\"board-lane\"]").await?;
     assert_eq!(
-        b.attr("board-date", "value").await?.as_deref(),
-        Some(other.as_str())
+        b.js(DATE).await?,
+        other.as_str(),
+        "the day kept across a reload"
     );
     browser.quit().await;
     Ok(())
