@@ -11,6 +11,13 @@ export function onLive(f: (e: BusEvent) => void): () => void {
   return () => listeners.delete(f);
 }
 
+/** How many times the live stream has opened in this page (0: not yet). */
+let opens = 0;
+export function liveOpens(): number {
+  return opens;
+}
+
 export function emitLive(e: BusEvent) {
+  if (e.kind === 'opened') opens++;
   for (const f of listeners) f(e);
 }

@@ -114,3 +114,14 @@ describe('board', () => {
     expect(utcOffsetMinutes('2026-01-15')).toBe(-new Date(2026, 0, 15, 12).getTimezoneOffset());
   });
 });
+
+describe('the day in the address', () => {
+  it('takes a calendar day and nothing else', async () => {
+    const { dayParam } = await import('./board');
+    expect(dayParam('2026-12-02')).toBe('2026-12-02');
+    expect(dayParam('2024-02-29')).toBe('2024-02-29');
+    for (const bad of [null, undefined, '', '2026-02-30', '2026-13-01', '2026-1-2', '2026-12-02x', "2026-12-02' or 1", '２０２６-12-02']) {
+      expect(dayParam(bad)).toBeNull();
+    }
+  });
+});

@@ -55,6 +55,14 @@ export function localDay(t: Date): string {
   return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())}`;
 }
 
+/** A `YYYY-MM-DD` day from the address, or null when absent or not a calendar day. */
+export function dayParam(v: string | null | undefined): string | null {
+  if (!v || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return null;
+  const [y, m, d] = v.split('-').map(Number);
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d ? v : null;
+}
+
 /** This browser's UTC offset on `day` (minutes east), for the office to bound the day. */
 export function utcOffsetMinutes(day: string): number {
   const [y, m, d] = day.split('-').map(Number);
