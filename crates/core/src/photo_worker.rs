@@ -7,7 +7,7 @@
 
 use crate::error::Result;
 use crate::store::Store;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 /// Wakes the worker; dropping the last handle lets the thread end.
@@ -24,8 +24,11 @@ struct Signal {
 }
 
 impl PhotoWorker {
-    /// Start the worker thread on `store`.
+    /// Start the worker thread on `store`; it ends when the store is dropped (or on [`stop`]).
+    ///
+    /// [`stop`]: PhotoWorker::stop
     pub fn start(store: Arc<Mutex<Store>>) -> PhotoWorker {
+        let store: Weak<Mutex<Store>> = Arc::downgrade(&store);
         let signal = Arc::new(Signal {
             flags: Mutex::new((true, false)),
             cond: Condvar::new(),
@@ -51,7 +54,10 @@ impl PhotoWorker {
                         }
                         flags.0 = false;
                     }
-                    if let Err(e) = process_all(&store) {
+                    let Some(strong) = store.upgrade() else {
+                        return; // the app closed its store
+                    };
+                    if let Err(e) = process_all(&strong) {
                         eprintln!("photo worker: {e}");
                     }
                 }
