@@ -58,7 +58,9 @@ fn record(state: &AppState, job_id: Uuid, body: EventBody) -> Answer<JobView> {
     let mut store = signed_in(state)?;
     // Held, not refused, while the job's photos are still being processed: the record waits for
     // its photos, the technician does not.
-    store.record_or_hold(job_id, body).map_err(|e| state.fail(e))?;
+    store
+        .record_or_hold(job_id, body)
+        .map_err(|e| state.fail(e))?;
     views::job(&store, job_id).map_err(|e| state.fail(e))
 }
 

@@ -422,7 +422,11 @@ fn a_photo_sent_as_a_raw_ipc_body_is_recorded_with_a_thumbnail() {
     let job: JobView = answer
         .deserialize()
         .expect("add_photo answers with the job");
-    assert_eq!(job.processing_photos.len(), 1, "answered at once, processing");
+    assert_eq!(
+        job.processing_photos.len(),
+        1,
+        "answered at once, processing"
+    );
     wait_until("the photo processed in the background", || {
         device.job(job_id).processing_photos.is_empty()
     });

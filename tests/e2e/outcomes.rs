@@ -151,7 +151,10 @@ fn reach_walk(size: Option<(u32, u32)>) {
                 .js("return [window.innerWidth, window.innerHeight];")
                 .await
                 .unwrap();
-            let (iw, ih) = (inner[0].as_u64().unwrap_or(0), inner[1].as_u64().unwrap_or(0));
+            let (iw, ih) = (
+                inner[0].as_u64().unwrap_or(0),
+                inner[1].as_u64().unwrap_or(0),
+            );
             assert!(
                 iw <= u64::from(width) && ih <= u64::from(height) && iw > 0,
                 "the page is no larger than the phone: {iw}×{ih}"

@@ -35,7 +35,13 @@ fn main() {
         // Each round on a fresh job at its photo step, so every photo is taken where it is allowed.
         let job = demo::home_repair_job(i, None);
         store.add_office_job(&job).expect("dispatch");
-        for step in ["appointment", "arrive", "identify", "knock_consent", "shoe_covers"] {
+        for step in [
+            "appointment",
+            "arrive",
+            "identify",
+            "knock_consent",
+            "shoe_covers",
+        ] {
             store
                 .record(
                     job.id,
@@ -47,7 +53,9 @@ fn main() {
                 .expect("walk to the repair step");
         }
         let started = Instant::now();
-        let photo = store.ingest_photo(&photos[2 * i]).expect("processed in the tap");
+        let photo = store
+            .ingest_photo(&photos[2 * i])
+            .expect("processed in the tap");
         store
             .record(
                 job.id,

@@ -33,8 +33,8 @@ pub mod keys;
 #[doc(hidden)]
 pub mod legacy;
 mod migrations;
-mod photos;
 pub mod photo_worker;
+mod photos;
 pub mod readiness;
 pub mod store;
 pub mod sync;

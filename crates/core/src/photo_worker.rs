@@ -68,14 +68,22 @@ impl PhotoWorker {
 
     /// There is a new photo to process.
     pub fn wake(&self) {
-        let mut flags = self.signal.flags.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut flags = self
+            .signal
+            .flags
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         flags.0 = true;
         self.signal.cond.notify_all();
     }
 
     /// End the thread after the photo it is processing (if any).
     pub fn stop(&self) {
-        let mut flags = self.signal.flags.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut flags = self
+            .signal
+            .flags
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         flags.1 = true;
         self.signal.cond.notify_all();
     }

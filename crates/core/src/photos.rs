@@ -5,7 +5,9 @@
 use crate::error::Result;
 use crate::store::Store;
 use chrono::{Local, TimeZone, Utc};
-use heatcrew_media::{PhotoOptions, PreparedPhoto, SignatureOptions, prepare_photo, prepare_signature};
+use heatcrew_media::{
+    PhotoOptions, PreparedPhoto, SignatureOptions, prepare_photo, prepare_signature,
+};
 use heatcrew_protocol::{AttachmentRef, Digest, Position};
 
 impl Store {

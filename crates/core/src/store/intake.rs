@@ -94,7 +94,9 @@ impl PhotoWork {
         self.files.put_thumbnail(&sha, &p.thumbnail)?;
         // Verified: the event names the file as it now is on disk, read back.
         if Digest::of(&self.files.read(&sha)?) != sha {
-            return Err(CoreError::Corrupt(format!("photo {sha} did not read back whole")));
+            return Err(CoreError::Corrupt(format!(
+                "photo {sha} did not read back whole"
+            )));
         }
         Ok(crate::photos::attachment_of(&p, sha))
     }
@@ -123,7 +125,8 @@ impl Store {
         };
         self.check_as_queued(job_id, &body)?;
         let name = Uuid::new_v4().to_string();
-        self.files.put_named(&capture_dir(&self.files), &name, bytes)?;
+        self.files
+            .put_named(&capture_dir(&self.files), &name, bytes)?;
         let inserted = self.conn.execute(
             "INSERT INTO held_actions (job_id, body, capture, state, held_at)
              VALUES (?1, ?2, ?3, 'waiting', ?4)",
@@ -163,7 +166,8 @@ impl Store {
             caption: String::new(),
         };
         let name = row.capture.unwrap_or_default();
-        self.files.put_named(&capture_dir(&self.files), &name, bytes)?;
+        self.files
+            .put_named(&capture_dir(&self.files), &name, bytes)?;
         self.conn.execute(
             "UPDATE held_actions SET body = ?2, state = 'waiting', error = NULL WHERE id = ?1",
             params![id, serde_json::to_string(&body)?],
@@ -231,7 +235,9 @@ impl Store {
             caption,
         } = row.body
         else {
-            return Err(CoreError::Corrupt(format!("queued photo {id} is not a photo")));
+            return Err(CoreError::Corrupt(format!(
+                "queued photo {id} is not a photo"
+            )));
         };
         // The camera's own position (EXIF) stays; else the phone's fix taken with the photo.
         let gps = photo.gps.clone().or(placeholder.gps);
@@ -275,8 +281,9 @@ impl Store {
     pub fn held_count(&self) -> Result<u64> {
         Ok(self
             .conn
-            .query_row("SELECT COUNT(*) FROM held_actions", [], |r| r.get::<_, i64>(0))?
-            as u64)
+            .query_row("SELECT COUNT(*) FROM held_actions", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
     }
 
     /// The job as it will stand once its queue is recorded (the queue applied to a copy of its
@@ -352,7 +359,9 @@ fn drain(
         match batch.check(job_id, &body, today) {
             Ok(()) => {
                 events.push(batch.append(job_id, &body)?);
-                batch.tx.execute("DELETE FROM held_actions WHERE id = ?1", [id])?;
+                batch
+                    .tx
+                    .execute("DELETE FROM held_actions WHERE id = ?1", [id])?;
                 captures.extend(capture);
             }
             // The rules changed under it (the office took the job back): shown, never dropped.
@@ -397,7 +406,15 @@ fn capture_ref(bytes: &[u8], fix: Option<Position>) -> Result<AttachmentRef> {
     })
 }
 
-type RawRow = (i64, String, String, Option<String>, String, Option<String>, String);
+type RawRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+);
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<HeldRow>> {
     let raw: RawRow = (

@@ -36,9 +36,9 @@ use projection::{Folds, Touched};
 pub(crate) use rows::{digest_from, format_time, parse_time, parse_uuid, read_events};
 
 pub use corrections::JobRecord;
+use device_key::{move_key_to_vault, wipe_free_space};
 pub(crate) use intake::MIGRATION as INTAKE_MIGRATION;
 pub use intake::{HeldRow, HeldState, PhotoWork};
-use device_key::{move_key_to_vault, wipe_free_space};
 
 pub(crate) use outbox::requeue_unanswered_pushes;
 pub use outbox::{OutboxEntry, OutboxState};

@@ -55,9 +55,19 @@ fn job_events(store: &Store, job: Uuid) -> usize {
 fn every_photo_is_verified(store: &Store) {
     for e in store.events().expect("events") {
         if let EventBody::PhotoAdded { photo, .. } = &body_of(&e) {
-            let bytes = store.files().read(&photo.sha256).expect("the named file exists");
-            assert_eq!(Digest::of(&bytes), photo.sha256, "the event names the file's own hash");
-            assert_eq!(photo.mime, "image/jpeg", "the processed photo, not the capture");
+            let bytes = store
+                .files()
+                .read(&photo.sha256)
+                .expect("the named file exists");
+            assert_eq!(
+                Digest::of(&bytes),
+                photo.sha256,
+                "the event names the file's own hash"
+            );
+            assert_eq!(
+                photo.mime, "image/jpeg",
+                "the processed photo, not the capture"
+            );
             assert!(photo.width > 0, "with its processed size");
         }
     }
@@ -88,18 +98,29 @@ fn photos_answer_at_once_and_the_step_record_waits_for_them_in_order() {
         .store
         .take_photo(job.id, "signature", &a, None)
         .expect_err("a step that is not current takes no photo");
-    assert!(matches!(err, CoreError::Rule(_)), "refused by the rules: {err:?}");
+    assert!(
+        matches!(err, CoreError::Rule(_)),
+        "refused by the rules: {err:?}"
+    );
     assert_eq!(intake_files(&d), 0, "a refused photo leaves no file behind");
 
-    d.store.take_photo(job.id, "diagnose_repair", &a, None).expect("first photo kept");
-    d.store.take_photo(job.id, "diagnose_repair", &b, None).expect("second photo kept");
+    d.store
+        .take_photo(job.id, "diagnose_repair", &a, None)
+        .expect("first photo kept");
+    d.store
+        .take_photo(job.id, "diagnose_repair", &b, None)
+        .expect("second photo kept");
     assert_eq!(
         job_events(&d.store, job.id),
         before,
         "nothing is signed before its photo is processed"
     );
     let view = views::job(&d.store, job.id).expect("view");
-    assert_eq!(view.processing_photos.len(), 2, "both photos show as processing");
+    assert_eq!(
+        view.processing_photos.len(),
+        2,
+        "both photos show as processing"
+    );
     assert_eq!(view.current_step.as_deref(), Some("diagnose_repair"));
 
     // The technician confirms the step and goes on: held, not refused.
@@ -111,10 +132,16 @@ fn photos_answer_at_once_and_the_step_record_waits_for_them_in_order() {
         "held behind its photos"
     );
     let view = views::job(&d.store, job.id).expect("view");
-    assert_eq!(view.current_step.as_deref(), Some("clean_up"), "the visit goes on");
+    assert_eq!(
+        view.current_step.as_deref(),
+        Some("clean_up"),
+        "the visit goes on"
+    );
     assert_eq!(view.held_records, 1, "one record waits for its photos");
     assert!(
-        view.steps.iter().all(|s| s.photos.is_empty() || s.id != "diagnose_repair"),
+        view.steps
+            .iter()
+            .all(|s| s.photos.is_empty() || s.id != "diagnose_repair"),
         "a photo is not shown as recorded before it is"
     );
     // An action the rules refuse even then is refused now, not held.
@@ -122,10 +149,24 @@ fn photos_answer_at_once_and_the_step_record_waits_for_them_in_order() {
         .store
         .record_or_hold(job.id, done("rating"))
         .expect_err("out of order");
-    assert!(matches!(err, CoreError::Rule(_)), "refused by the rules: {err:?}");
-    d.store.take_photo(job.id, "clean_up", &c, None).expect("the next step's photo");
-    assert!(d.store.record_or_hold(job.id, done("clean_up")).expect("clean up").is_none());
-    assert_eq!(d.store.held_count().expect("count"), 5, "three photos and two records wait");
+    assert!(
+        matches!(err, CoreError::Rule(_)),
+        "refused by the rules: {err:?}"
+    );
+    d.store
+        .take_photo(job.id, "clean_up", &c, None)
+        .expect("the next step's photo");
+    assert!(
+        d.store
+            .record_or_hold(job.id, done("clean_up"))
+            .expect("clean up")
+            .is_none()
+    );
+    assert_eq!(
+        d.store.held_count().expect("count"),
+        5,
+        "three photos and two records wait"
+    );
     assert_eq!(job_events(&d.store, job.id), before, "still nothing signed");
 
     let store = Mutex::new(d.store);
@@ -144,14 +185,31 @@ fn photos_answer_at_once_and_the_step_record_waits_for_them_in_order() {
         "each record right after its photos, in the order the technician acted"
     );
     every_photo_is_verified(&d.store);
-    assert_eq!(d.store.held_count().expect("count"), 0, "the queue is empty");
-    assert_eq!(intake_files(&d), 0, "the camera's originals are gone once recorded");
+    assert_eq!(
+        d.store.held_count().expect("count"),
+        0,
+        "the queue is empty"
+    );
+    assert_eq!(
+        intake_files(&d),
+        0,
+        "the camera's originals are gone once recorded"
+    );
     let view = views::job(&d.store, job.id).expect("view");
     assert!(view.processing_photos.is_empty() && view.held_records == 0);
-    let diag = view.steps.iter().find(|s| s.id == "diagnose_repair").expect("step");
+    let diag = view
+        .steps
+        .iter()
+        .find(|s| s.id == "diagnose_repair")
+        .expect("step");
     assert_eq!(diag.photos.len(), 2, "both photos recorded on their step");
     assert_eq!(
-        audit(&d.store.events().expect("events"), d.store.device_id(), &d.store.public_key(), Some(d.store.tip())),
+        audit(
+            &d.store.events().expect("events"),
+            d.store.device_id(),
+            &d.store.public_key(),
+            Some(d.store.tip())
+        ),
         Ok(d.store.events().expect("events").len() as u64),
         "the signed chain verifies"
     );
@@ -166,28 +224,55 @@ fn a_crash_mid_processing_loses_no_photo_and_the_queue_resumes_at_start() {
     let before = job_events(&d.store, job.id);
     let (a, _) = demo::generated_png("crash", 1);
     let (b, _) = demo::generated_png("crash", 2);
-    d.store.take_photo(job.id, "diagnose_repair", &a, None).expect("photo");
-    d.store.take_photo(job.id, "diagnose_repair", &b, None).expect("photo");
-    d.store.record_or_hold(job.id, diagnose("漏水")).expect("held");
+    d.store
+        .take_photo(job.id, "diagnose_repair", &a, None)
+        .expect("photo");
+    d.store
+        .take_photo(job.id, "diagnose_repair", &b, None)
+        .expect("photo");
+    d.store
+        .record_or_hold(job.id, diagnose("漏水"))
+        .expect("held");
     // Mid-processing: the first photo's files are written, its event not yet recorded.
-    let work = d.store.next_photo_to_process().expect("next").expect("a photo waits");
+    let work = d
+        .store
+        .next_photo_to_process()
+        .expect("next")
+        .expect("a photo waits");
     work.process().expect("processed");
     let db = d.db.clone();
-    let Device { _dir: dir, store, .. } = d;
+    let Device {
+        _dir: dir, store, ..
+    } = d;
     drop(store); // the app is gone
 
     let reopened = Store::open(&db).expect("reopen");
-    assert_eq!(reopened.held_count().expect("count"), 3, "every photo and record survived");
-    assert_eq!(job_events(&reopened, job.id), before, "and nothing half-recorded");
+    assert_eq!(
+        reopened.held_count().expect("count"),
+        3,
+        "every photo and record survived"
+    );
+    assert_eq!(
+        job_events(&reopened, job.id),
+        before,
+        "and nothing half-recorded"
+    );
     let view = views::job(&reopened, job.id).expect("view");
-    assert_eq!(view.processing_photos.len(), 2, "shown as processing after the restart");
+    assert_eq!(
+        view.processing_photos.len(),
+        2,
+        "shown as processing after the restart"
+    );
     assert_eq!(view.current_step.as_deref(), Some("clean_up"));
 
     let store = Arc::new(Mutex::new(reopened));
     let worker = PhotoWorker::start(Arc::clone(&store));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while store.lock().expect("lock").held_count().expect("count") > 0 {
-        assert!(std::time::Instant::now() < deadline, "the worker finishes the queue");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker finishes the queue"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     worker.stop();
@@ -215,25 +300,42 @@ fn a_photo_that_cannot_be_processed_is_shown_and_taken_again_nothing_jumps_it() 
     let before = job_events(&d.store, job.id);
     let (good, _) = demo::generated_png("retake", 1);
     let damaged = good[..good.len() / 2].to_vec(); // a PNG cut short: found only when decoded
-    let first = d.store.take_photo(job.id, "diagnose_repair", &damaged, None).expect("kept");
-    d.store.take_photo(job.id, "diagnose_repair", &good, None).expect("kept");
-    d.store.record_or_hold(job.id, diagnose("阀门")).expect("held");
+    let first = d
+        .store
+        .take_photo(job.id, "diagnose_repair", &damaged, None)
+        .expect("kept");
+    d.store
+        .take_photo(job.id, "diagnose_repair", &good, None)
+        .expect("kept");
+    d.store
+        .record_or_hold(job.id, diagnose("阀门"))
+        .expect("held");
 
     let store = Mutex::new(d.store);
     photo_worker::process_all(&store).expect("process");
     d.store = store.into_inner().expect("store");
-    assert_eq!(job_events(&d.store, job.id), before, "nothing recorded past the failed photo");
+    assert_eq!(
+        job_events(&d.store, job.id),
+        before,
+        "nothing recorded past the failed photo"
+    );
     let view = views::job(&d.store, job.id).expect("view");
     let failed = &view.processing_photos[0];
     assert_eq!(failed.id, first);
-    assert_eq!(failed.state, views::queued::ProcessingState::Failed, "shown as failed");
+    assert_eq!(
+        failed.state,
+        views::queued::ProcessingState::Failed,
+        "shown as failed"
+    );
     assert!(
         failed.error.as_ref().is_some_and(|e| !e.zh.is_empty()),
         "with the reason, in Chinese"
     );
 
     let (again, _) = demo::generated_png("retake", 2);
-    d.store.retake_photo(job.id, first, &again).expect("taken again");
+    d.store
+        .retake_photo(job.id, first, &again)
+        .expect("taken again");
     let store = Mutex::new(d.store);
     photo_worker::process_all(&store).expect("process");
     d.store = store.into_inner().expect("store");
