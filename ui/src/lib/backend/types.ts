@@ -668,27 +668,6 @@ export type OutboxEntry = {
 export type OutboxState = "queued" | "uploading" | "acknowledged" | "rejected";
 
 /**
- * A photo taken and not yet recorded.
- */
-export type ProcessingPhotoView = {
-  /**
-   * Its place in the job's queue (`retake` names it).
-   */
-  id: number,
-  /**
-   * The step it was taken for.
-   */
-  step: string,
-  state: ProcessingState,
-  /**
-   * Why it could not be processed (`failed`): take it again.
-   */
-  error: Localized | null,
-};
-
-export type ProcessingState = "processing" | "failed";
-
-/**
  * A place: coordinates where known, and words where not (a basement has no GPS).
  */
 export type Position = {
@@ -708,6 +687,27 @@ export type Position = {
    */
   no_fix?: NoFix,
 };
+
+/**
+ * A photo taken and not yet recorded.
+ */
+export type ProcessingPhotoView = {
+  /**
+   * Its place in the job's queue (`retake` names it).
+   */
+  id: number,
+  /**
+   * The step it was taken for.
+   */
+  step: string,
+  state: ProcessingState,
+  /**
+   * Why it could not be processed (`failed`): take it again.
+   */
+  error: Localized | null,
+};
+
+export type ProcessingState = "processing" | "failed";
 
 export type RatingView = {
   stars: number,
