@@ -2,6 +2,7 @@
 // once with the photo listed in `processing_photos`; the step counts it, the visit goes on, and the
 // record waits for its photos. Until a photo is processed, its preview is the camera's own bytes.
 import type { JobView, ProcessingPhotoView } from '../backend/types';
+import { thumbMime } from './thumbnails';
 
 /** Anything that carries a job's queue (the job view; the fields the evidence checks get). */
 type Queue = { processing_photos?: ProcessingPhotoView[] };
@@ -40,7 +41,7 @@ export function rememberPreview(
   const fresh = (after.processing_photos ?? []).filter((p) => !known.has(p.id)).map((p) => p.id);
   if (retook !== undefined) fresh.push(retook);
   if (!fresh.length) return;
-  const url = makeUrl(new Blob([bytes as BlobPart]));
+  const url = makeUrl(new Blob([bytes as BlobPart], { type: thumbMime(bytes.buffer as ArrayBuffer, 'image/jpeg') }));
   if (!url) return;
   for (const id of fresh) {
     const old = previews.get(id);
