@@ -26,6 +26,8 @@ use heatcrew_testkit::DEMO_PASSWORD as PASSWORD;
 mod opinion;
 #[path = "e2e/outcomes.rs"]
 mod outcomes;
+#[path = "e2e/photos.rs"]
+mod photos;
 
 #[test]
 #[ignore = "not a test: the office child process that OfficeProcess starts"]

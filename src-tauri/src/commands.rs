@@ -56,7 +56,11 @@ fn signed_in<'a>(state: &'a AppState) -> Result<MutexGuard<'a, Store>, IpcError>
 /// Record one action on a job and answer with the job as it now stands.
 fn record(state: &AppState, job_id: Uuid, body: EventBody) -> Answer<JobView> {
     let mut store = signed_in(state)?;
-    store.record(job_id, body).map_err(|e| state.fail(e))?;
+    // Held, not refused, while the job's photos are still being processed: the record waits for
+    // its photos, the technician does not.
+    store
+        .record_or_hold(job_id, body)
+        .map_err(|e| state.fail(e))?;
     views::job(&store, job_id).map_err(|e| state.fail(e))
 }
 
@@ -212,26 +216,43 @@ async fn ingest(
     result.map_err(|e| state.fail(e))
 }
 
+/// For the few actions recorded outside the job's queue (a checkpoint's code, the shift
+/// readiness, not home at the door): the job's queued photos are processed and recorded first, so
+/// the log keeps the order the technician acted in. Usually there is nothing to wait for.
+async fn settle(state: &AppState, job_id: Uuid) -> Answer<()> {
+    let held = state.store().held_for(job_id).map_err(|e| state.fail(e))?;
+    if held.is_empty() {
+        return Ok(());
+    }
+    let store = std::sync::Arc::clone(&state.store);
+    tauri::async_runtime::spawn_blocking(move || heatcrew_core::photo_worker::process_all(&store))
+        .await
+        .map_err(|e| state.fail(AppError::BadRequest(e.to_string())))?
+        .map_err(|e| state.fail(e))?;
+    Ok(())
+}
+
+/// Keep the photo and queue it for processing; answers at once with the job, the photo shown
+/// as processing (`x-retake: <id>` takes a failed one again in its place).
 #[tauri::command]
 pub async fn add_photo(state: State<'_, AppState>, request: Request<'_>) -> Answer<JobView> {
     let job_id = job_header(&state, &request)?;
     let step = header(&state, &request, "x-step")?;
     let fix = device_position(&state, &request)?;
-    let mut photo = ingest(&state, raw_body(&state, &request)?.to_vec(), false).await?;
-    // The camera's own position (EXIF) stays; else the phone's fix when the photo was taken,
-    // with its accuracy and time, or the reason there was none.
-    if photo.gps.is_none() {
-        photo.gps = fix;
+    let bytes = raw_body(&state, &request)?;
+    let mut store = signed_in(&state)?;
+    match header(&state, &request, "x-retake") {
+        Ok(id) => {
+            let id = id
+                .parse()
+                .map_err(|_| state.fail(AppError::BadRequest("x-retake is not a number".into())))?;
+            store.retake_photo(job_id, id, bytes)
+        }
+        Err(_) => store.take_photo(job_id, &step, bytes, fix).map(|_| ()),
     }
-    record(
-        &state,
-        job_id,
-        EventBody::PhotoAdded {
-            step,
-            photo,
-            caption: String::new(),
-        },
-    )
+    .map_err(|e| state.fail(e))?;
+    state.photos.wake();
+    views::job(&store, job_id).map_err(|e| state.fail(e))
 }
 
 #[tauri::command]
@@ -385,6 +406,7 @@ pub async fn confirm_checkpoint(
     method: Arg<CodeEntry>,
     position: Arg<Option<Position>>,
 ) -> Answer<JobView> {
+    settle(&state, job_id.0).await?;
     let mut store = signed_in(&state)?;
     store
         .confirm_checkpoint(job_id.0, checkpoint.0, code.0, method.0, position.0)
@@ -399,6 +421,7 @@ pub async fn confirm_readiness(
     job_id: Arg<Uuid>,
     checks: Arg<Vec<String>>,
 ) -> Answer<JobView> {
+    settle(&state, job_id.0).await?;
     let mut store = signed_in(&state)?;
     store
         .confirm_readiness(job_id.0, checks.0)
@@ -458,6 +481,7 @@ pub async fn close_not_home(
     job_id: Arg<Uuid>,
     no_entry: Arg<NoEntryInput>,
 ) -> Answer<JobView> {
+    settle(&state, job_id.0).await?;
     let mut store = signed_in(&state)?;
     store
         .close_not_home(job_id.0, no_entry.0)

@@ -1,6 +1,7 @@
 //! What the app holds while it runs: the device store, the UI language, and the background sync
 //! loop (started at launch when a session exists and after each sign-in, stopped at sign-out).
 
+use heatcrew_core::photo_worker::PhotoWorker;
 use heatcrew_core::sync::Syncer;
 use heatcrew_core::views::AppError;
 use heatcrew_core::{CoreError, Lang, RuleError, Store};
@@ -36,6 +37,8 @@ pub struct AppState {
     pub store: Arc<Mutex<Store>>,
     lang: Mutex<Lang>,
     sync: Arc<Mutex<Option<Running>>>,
+    /// Processes photos in the background (heatcrew_core::photo_worker).
+    pub photos: PhotoWorker,
 }
 
 impl std::fmt::Debug for AppState {
@@ -55,8 +58,12 @@ impl AppState {
                 running.syncer.wake();
             }
         }));
+        let store = Arc::new(Mutex::new(store));
+        // Started now, so photos an earlier run left unprocessed are done at once.
+        let photos = PhotoWorker::start(Arc::clone(&store));
         Ok(AppState {
-            store: Arc::new(Mutex::new(store)),
+            store,
+            photos,
             lang: Mutex::new(Lang::default()),
             sync,
         })

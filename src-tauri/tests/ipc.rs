@@ -422,6 +422,15 @@ fn a_photo_sent_as_a_raw_ipc_body_is_recorded_with_a_thumbnail() {
     let job: JobView = answer
         .deserialize()
         .expect("add_photo answers with the job");
+    assert_eq!(
+        job.processing_photos.len(),
+        1,
+        "answered at once, processing"
+    );
+    wait_until("the photo processed in the background", || {
+        device.job(job_id).processing_photos.is_empty()
+    });
+    let job = device.job(job_id);
     let photos = &job
         .steps
         .iter()
@@ -656,3 +665,5 @@ fn an_office_acknowledgement_shows_on_the_today_card_and_the_job_page() {
 mod hardware;
 #[path = "ipc/outcomes.rs"]
 mod outcomes;
+#[path = "ipc/photos.rs"]
+mod photos;

@@ -125,12 +125,41 @@ fn not_home_at_the_door_closes_the_visit_and_the_office_is_asked_to_reschedule()
 /// visit must be chosen, and after closing the confirmation is what the screen shows.
 #[test]
 fn every_steps_primary_action_is_in_reach_and_closing_is_a_choice() {
+    reach_walk(None);
+}
+
+/// The same walk on a small phone, 360×800 CSS px (the size the audit drove a whole visit at).
+#[test]
+fn every_steps_primary_action_is_in_reach_at_360_by_800() {
+    reach_walk(Some((360, 800)));
+}
+
+fn reach_walk(size: Option<(u32, u32)>) {
     let Some(w) = World::new() else { return };
     let photos = w.photos(3);
+    let tag = size.map(|(x, y)| format!("-{x}x{y}")).unwrap_or_default();
     w.rt.block_on(async {
         let app = App::launch(&w.parts, &w.device_db("zhangwei"))
             .await
             .expect("the app starts");
+        if let Some((width, height)) = size {
+            app.client
+                .set_window_size(width, height)
+                .await
+                .expect("the window takes the phone's size");
+            let inner = app
+                .js("return [window.innerWidth, window.innerHeight];")
+                .await
+                .unwrap();
+            let (iw, ih) = (
+                inner[0].as_u64().unwrap_or(0),
+                inner[1].as_u64().unwrap_or(0),
+            );
+            assert!(
+                iw <= u64::from(width) && ih <= u64::from(height) && iw > 0,
+                "the page is no larger than the phone: {iw}×{ih}"
+            );
+        }
         app.sign_in(&w.office.url(), "zhangwei", PASSWORD)
             .await
             .expect("sign in");
@@ -146,7 +175,15 @@ fn every_steps_primary_action_is_in_reach_and_closing_is_a_choice() {
                 "{stop}: the confirm button is on screen when the step opens: {:?}",
                 rect(&app, "step-confirm").await
             );
-            app.shot(&format!("reach-{stop}")).await.unwrap();
+            let wide = app
+                .js("return [document.documentElement.scrollWidth, window.innerWidth];")
+                .await
+                .unwrap();
+            assert!(
+                wide[0].as_f64() <= wide[1].as_f64().map(|w| w + 1.0),
+                "{stop}: nothing sticks out sideways on a narrow phone: {wide}"
+            );
+            app.shot(&format!("reach-{stop}{tag}")).await.unwrap();
         }
         let [_, pad_bottom, _] = rect(&app, "signature-pad").await;
         let [clear_top, _, _] = rect(&app, "signature-clear").await;
@@ -189,7 +226,7 @@ fn every_steps_primary_action_is_in_reach_and_closing_is_a_choice() {
         app.click_css("[data-testid=\"close-result\"][data-value=\"follow_up_needed\"]")
             .await
             .unwrap();
-        app.shot("close-choice").await.unwrap();
+        app.shot(&format!("close-choice{tag}")).await.unwrap();
         app.click("visit-complete").await.unwrap();
         let closed = app.el("job-closed").await.expect("closed");
         assert_eq!(
@@ -202,7 +239,7 @@ fn every_steps_primary_action_is_in_reach_and_closing_is_a_choice() {
             "the confirmation is on screen after closing: {:?}",
             rect(&app, "job-closed").await
         );
-        app.shot("close-done").await.unwrap();
+        app.shot(&format!("close-done{tag}")).await.unwrap();
         app.open_outbox().await.unwrap();
         let steps = app
             .all("[data-testid=\"outbox-step\"]")
@@ -213,7 +250,7 @@ fn every_steps_primary_action_is_in_reach_and_closing_is_a_choice() {
             steps > 5,
             "outbox entries say which step they are ({steps})"
         );
-        app.shot("outbox-steps").await.unwrap();
+        app.shot(&format!("outbox-steps{tag}")).await.unwrap();
         app.quit().await;
     });
 }

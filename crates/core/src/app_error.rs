@@ -65,8 +65,10 @@ pub fn sign_out_refusal(store: &Store, force: bool) -> Result<Option<AppError>> 
     if force {
         return Ok(None);
     }
-    Ok(if backlog.queued > 0 {
-        Some(AppError::UnsyncedRecords(backlog.queued))
+    // Actions held behind photos still being processed are records not yet synced too.
+    let queued = backlog.queued + store.held_count()?;
+    Ok(if queued > 0 {
+        Some(AppError::UnsyncedRecords(queued))
     } else if backlog.attachments > 0 {
         Some(AppError::UnsyncedPhotos {
             photos: backlog.attachments,

@@ -495,6 +495,12 @@ pub fn generated_png(label: &str, n: u32) -> (Vec<u8>, &'static str) {
     (png_rgb(w, h, &raw), "image/png")
 }
 
+/// A phone camera's photo in size and weight: a 4000×3000 (12 MP) baseline JPEG, distinct per
+/// `n` (tests and the e2e measure the technician's wait with it).
+pub fn camera_photo(n: u32) -> Vec<u8> {
+    heatcrew_media::test_photo_jpeg(4000, 3000, n).expect("a 12 MP test photo encodes")
+}
+
 /// A generated signature: a dark wavy stroke on white, as a finger would draw it.
 pub fn generated_signature(n: u32) -> Vec<u8> {
     let (w, h) = (300u32, 120u32);

@@ -45,6 +45,13 @@ impl FileStore {
         Ok(sha)
     }
 
+    /// Store bytes durably as `dir/name` (a camera capture waiting to be processed), replacing
+    /// what was there.
+    pub fn put_named(&self, dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+        fs::create_dir_all(dir)?;
+        write_durably(dir, name, bytes)
+    }
+
     pub fn read(&self, sha: &Digest) -> io::Result<Vec<u8>> {
         fs::read(self.path(sha))
     }

@@ -14,6 +14,7 @@
 //! - [`cipher`]: the database encrypted at rest (SQLCipher); plain databases converted in place.
 //! - [`evidence`]: a device database checked and exported read-only (`heatcrew-device verify`).
 //! - [`files`]: content-addressed photo and signature files; `photos` runs them through heatcrew-media.
+//! - [`photo_worker`]: photos processed in the background; records wait for them, not people.
 //! - [`views`]: what the app's screens show and its forms send, built from the store.
 //! - [`sync`]: the sync client: outbox up, photos after their records, dispatched work down.
 //! - [`app_error`]: refusals at the app's edge (not signed in, sign-out with records waiting).
@@ -32,6 +33,7 @@ pub mod keys;
 #[doc(hidden)]
 pub mod legacy;
 mod migrations;
+pub mod photo_worker;
 mod photos;
 pub mod readiness;
 pub mod store;

@@ -199,6 +199,9 @@ const MIGRATIONS: &[&str] = &[
         kept_at     TEXT NOT NULL
     );
     "#,
+    // 11 (issue 15, photos in the background): captures waiting to be processed and the actions
+    // held behind them (crate::store::intake).
+    crate::store::INTAKE_MIGRATION,
 ];
 
 /// The migration that drops the secret key from the database.

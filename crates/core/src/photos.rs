@@ -5,7 +5,9 @@
 use crate::error::Result;
 use crate::store::Store;
 use chrono::{Local, TimeZone, Utc};
-use heatcrew_media::{PhotoOptions, SignatureOptions, prepare_photo, prepare_signature};
+use heatcrew_media::{
+    PhotoOptions, PreparedPhoto, SignatureOptions, prepare_photo, prepare_signature,
+};
 use heatcrew_protocol::{AttachmentRef, Digest, Position};
 
 impl Store {
@@ -15,34 +17,7 @@ impl Store {
         let p = prepare_photo(bytes, &PhotoOptions::default())?;
         let sha = self.files().put(&p.jpeg)?;
         self.files().put_thumbnail(&sha, &p.thumbnail)?;
-        // A camera without a time zone in EXIF wrote the phone's local time. A camera whose clock
-        // was never set (EXIF 1980, say) gives no capture time rather than a photo the range check
-        // (heatcrew_protocol::bounds) would refuse.
-        let taken_at = p
-            .taken_at
-            .and_then(|t| {
-                t.to_utc().or_else(|| {
-                    Local
-                        .from_local_datetime(&t.local)
-                        .single()
-                        .map(|l| l.with_timezone(&Utc))
-                })
-            })
-            .filter(|t| heatcrew_protocol::bounds::check_time("taken_at", *t).is_ok());
-        Ok(AttachmentRef {
-            sha256: sha,
-            bytes: p.jpeg.len() as u64,
-            mime: "image/jpeg".into(),
-            width: p.width,
-            height: p.height,
-            taken_at,
-            gps: p.gps.map(|g| Position {
-                lat: Some(g.lat),
-                lon: Some(g.lon),
-                description: String::new(),
-                ..Default::default()
-            }),
-        })
+        Ok(attachment_of(&p, sha))
     }
 
     /// Check and store a signature drawn on the screen (refused when empty).
@@ -66,5 +41,37 @@ impl Store {
             Ok(bytes) => Ok(bytes),
             Err(_) => Ok(self.files().read(sha)?),
         }
+    }
+}
+
+/// The reference an event carries for a prepared photo stored as `sha`.
+pub(crate) fn attachment_of(p: &PreparedPhoto, sha: Digest) -> AttachmentRef {
+    // A camera without a time zone in EXIF wrote the phone's local time. A camera whose clock
+    // was never set (EXIF 1980, say) gives no capture time rather than a photo the range check
+    // (heatcrew_protocol::bounds) would refuse.
+    let taken_at = p
+        .taken_at
+        .and_then(|t| {
+            t.to_utc().or_else(|| {
+                Local
+                    .from_local_datetime(&t.local)
+                    .single()
+                    .map(|l| l.with_timezone(&Utc))
+            })
+        })
+        .filter(|t| heatcrew_protocol::bounds::check_time("taken_at", *t).is_ok());
+    AttachmentRef {
+        sha256: sha,
+        bytes: p.jpeg.len() as u64,
+        mime: "image/jpeg".into(),
+        width: p.width,
+        height: p.height,
+        taken_at,
+        gps: p.gps.map(|g| Position {
+            lat: Some(g.lat),
+            lon: Some(g.lon),
+            description: String::new(),
+            ..Default::default()
+        }),
     }
 }

@@ -23,7 +23,9 @@ use sha2::{Digest, Sha256};
 pub use decode::{DecodeLimits, SourceFormat, sniff};
 pub use error::MediaError;
 pub use metadata::{CaptureMetadata, GpsPosition, TakenAt, read_capture_metadata};
-pub use photo::{PhotoOptions, PreparedPhoto, prepare_photo, prepare_photo_from_reader};
+pub use photo::{
+    PhotoOptions, PreparedPhoto, prepare_photo, prepare_photo_from_reader, test_photo_jpeg,
+};
 pub use signature::{PreparedSignature, SignatureOptions, prepare_signature};
 
 /// SHA-256 of a stored file: its name on disk and its reference in events.

@@ -272,3 +272,33 @@ pub(crate) fn encode_jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, MediaError
         })?;
     Ok(out)
 }
+
+/// A camera-sized test picture as a baseline JPEG (what a phone camera writes): a colour
+/// gradient with fine texture, so the file is as large and as slow to decode as a real photo of
+/// that size. For tests and for measuring the wait a technician sees; `seed` makes each distinct.
+pub fn test_photo_jpeg(width: u32, height: u32, seed: u32) -> Result<Vec<u8>, MediaError> {
+    let mut data = Vec::with_capacity(width as usize * height as usize * 3);
+    let mut state = seed.wrapping_mul(2_654_435_761).max(1);
+    for y in 0..height {
+        for x in 0..width {
+            // xorshift: texture like leaves or brickwork, not flat colour a JPEG would shrink away.
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let grain = (state & 31) as u8;
+            let r = ((x * 255 / width.max(1)) as u8).saturating_add(grain);
+            let g = ((y * 255 / height.max(1)) as u8).saturating_add(grain / 2);
+            let b = (((x + y) / 16) as u8 ^ (seed as u8)).saturating_add(grain);
+            data.extend_from_slice(&[r, g, b]);
+        }
+    }
+    encode_jpeg(
+        &Pixels {
+            width,
+            height,
+            channels: 3,
+            data,
+        },
+        90,
+    )
+}

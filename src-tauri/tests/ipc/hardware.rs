@@ -141,11 +141,16 @@ fn a_photo_keeps_the_phones_position_or_why_there_is_none() {
         ("x-step", &step),
         ("x-position", fix),
     ];
-    let view: JobView = device
+    let _: JobView = device
         .send("add_photo", InvokeBody::Raw(photo), &headers)
         .expect("photo")
         .deserialize()
         .expect("job");
+    // Processed in the background (tests/ipc/photos.rs); the fix goes into its recorded event.
+    wait_until("the photo recorded", || {
+        device.job(job_id).processing_photos.is_empty()
+    });
+    let view = device.job(job_id);
     let gps = view
         .steps
         .iter()

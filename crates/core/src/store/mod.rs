@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 mod corrections;
 mod device_key;
+mod intake;
 mod outbox;
 mod projection;
 mod rows;
@@ -36,6 +37,8 @@ pub(crate) use rows::{digest_from, format_time, parse_time, parse_uuid, read_eve
 
 pub use corrections::JobRecord;
 use device_key::{move_key_to_vault, wipe_free_space};
+pub(crate) use intake::MIGRATION as INTAKE_MIGRATION;
+pub use intake::{HeldRow, HeldState, PhotoWork};
 
 pub(crate) use outbox::requeue_unanswered_pushes;
 pub use outbox::{OutboxEntry, OutboxState};

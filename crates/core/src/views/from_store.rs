@@ -139,9 +139,14 @@ fn summary(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Result<
 
 /// One job with its steps and records, or `UnknownJob`.
 pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
-    let job = store.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
+    // As it will stand once the photos being processed and the actions held behind them are
+    // recorded (super::queued): the technician goes on while the record waits.
+    let (job, held) = store
+        .job_as_queued(job_id)?
+        .ok_or(RuleError::UnknownJob(job_id))?;
     let pending = pending_by_job(store)?.get(&job_id).copied().unwrap_or(0);
     let mut view = job_view(&job, store.office_now(), pending)?;
+    super::queued::show(&mut view, &held);
     let photos = photos_pending_by_job(store)?
         .get(&job_id)
         .copied()
@@ -278,6 +283,8 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
         corrections: super::records::corrections(p),
         readiness: None,
         outages: Vec::new(),
+        processing_photos: Vec::new(),
+        held_records: 0,
     })
 }
 

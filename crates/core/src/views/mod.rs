@@ -4,6 +4,7 @@
 //!
 //! - [`types`]: the views, what screens show (`Today`, `JobView`, `OutboxEntryView`, …).
 //! - [`inputs`]: what forms send (`DamageInput`, `FindingInput`, …) and the events they become.
+//! - [`queued`]: photos being processed and the actions held behind them.
 //! - [`records`]: corrections of a job's records, and the standard phrases filled with the
 //!   technician's and the company's details.
 //! - [`from_store`]: pure reads over [`Store`](crate::Store), the templates, the
@@ -15,6 +16,7 @@
 
 pub mod from_store;
 pub mod inputs;
+pub mod queued;
 pub mod records;
 pub mod types;
 

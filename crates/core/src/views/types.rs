@@ -244,6 +244,13 @@ pub struct JobView {
     /// Outage notices in force that cover the customer's address, soonest restoration first.
     #[serde(default)]
     pub outages: Vec<OutageNotice>,
+    /// Photos taken and still being processed, or that could not be (take them again), oldest
+    /// first. The steps above already count them; `steps[].photos` holds only processed ones.
+    #[serde(default)]
+    pub processing_photos: Vec<super::queued::ProcessingPhotoView>,
+    /// Actions on this job waiting for those photos before they are recorded.
+    #[serde(default)]
+    pub held_records: u32,
 }
 
 /// Shift readiness (上岗前准备): the checks to tick, all of them, once per day.

@@ -10,6 +10,8 @@
 //! - `tampering`: `heatcrew-device verify` names every kind of tampering.
 //! - `crash`: SIGKILL at random moments loses nothing that was confirmed.
 //! - `hardware`: station codes, the day's shift readiness, outages at the customer's door.
+//! - `photo_queue`: photos processed in the background, the records held behind them, a crash
+//!   mid-processing, a photo that cannot be processed taken again.
 //! - `files`: photos through the media pipeline, orphan files.
 //! - `evidence`: formats 1 and 2 side by side, the key vault, receipts and tree heads, read-only
 //!   verify, standalone exports, and the tampering each of them catches.
@@ -51,6 +53,7 @@ mod files;
 mod hardware;
 mod opinion;
 mod outcomes;
+mod photo_queue;
 mod projection;
 mod ranges;
 mod refresh;

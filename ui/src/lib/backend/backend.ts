@@ -17,7 +17,8 @@ export interface Backend {
   skipStep(jobId: string, step: string, reason: string): Promise<JobView>;
 
   /** Raw image bytes attached to a step (never a JSON array). */
-  addPhoto(jobId: string, step: string, bytes: Uint8Array, position?: Position | null): Promise<JobView>;
+  /** Answers at once: the photo is processed in the background (`processing_photos`); `retake` names a failed one to replace. */
+  addPhoto(jobId: string, step: string, bytes: Uint8Array, position?: Position | null, retake?: number): Promise<JobView>;
   /** Raw image bytes kept for a form (damage, finding, defect) that references them on submit. */
   stagePhoto(bytes: Uint8Array): Promise<AttachmentRef>;
   saveSignature(jobId: string, step: string, signer: Signer, signerName: string, png: Uint8Array): Promise<JobView>;

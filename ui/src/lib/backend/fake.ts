@@ -14,6 +14,7 @@ import { FakeRecords, fillEvidence, fillPhrase, OPINION_FORM } from './fake-opin
 import { TEMPLATES } from './fake-checklists';
 export { pushOrder, sniffImage, TEMPLATES };
 import { FakeHardware } from './fake-hardware';
+import { FakePhotoQueue } from './fake-photos';
 
 const L = (zh: string, en: string): Localized => ({ zh, en });
 const MIN = 60_000;
@@ -28,6 +29,8 @@ export interface FakeOptions {
   now?: () => number;
   /** Add the demo day (jobs, outage, some outbox history). */
   demo?: boolean;
+  /** How long a photo shows as processing (fake-photos.ts); 0 by default. */
+  photoDelayMs?: number;
 }
 
 const PIPE_READINGS = [
@@ -91,12 +94,14 @@ export class FakeBackend implements Backend {
   /** Correctable records, corrections and the rating's event (fake-opinion.ts). */
   private extra = new FakeRecords();
   private hw = new FakeHardware();
+  private photoQueue = new FakePhotoQueue();
 
   constructor(opts: FakeOptions = {}) {
     this.clock = opts.now ?? (() => Date.now());
     this.online = opts.online ?? true;
     if (opts.signedIn) this.currentSession = this.demoSession('https://office.example.test');
     if (opts.demo) this.seedDemoDay();
+    this.photoQueue.delayMs = opts.photoDelayMs ?? 0;
   }
 
   // ── test controls ──────────────────────────────────────────────────────────────────────────────
@@ -186,6 +191,7 @@ export class FakeBackend implements Backend {
     if (s.status !== 'current') throw err('step_out_of_order', '只能为当前步骤拍照', 'Photos only for the current step', this.lang);
     const ref = await this.storeImage(bytes);
     s.photos.push(ref);
+    this.photoQueue.take(jobId, step, ref);
     this.record(job, 'photo_added', bytes.length);
     return this.view(job);
   }
@@ -536,7 +542,8 @@ export class FakeBackend implements Backend {
     const clone = <T>(x: T): T => structuredClone(x);
     return {
       summary: this.summary(job),
-      steps: clone(job.steps),
+      steps: this.photoQueue.recorded(job.summary.id, clone(job.steps)),
+      ...this.photoQueue.fields(job.summary.id),
       current_step: job.steps.find((s) => s.status === 'current')?.id ?? null,
       signature: clone(job.signature),
       rating: clone(job.rating),

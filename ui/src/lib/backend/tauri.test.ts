@@ -21,6 +21,9 @@ describe('TauriBackend', () => {
     await b.addPhoto('job-1', 'clean_up', bytes);
     expect(invoke).toHaveBeenCalledWith('add_photo', bytes, { headers: { 'x-job-id': 'job-1', 'x-step': 'clean_up' } });
     expect(invoke.mock.calls[0][1]).toBeInstanceOf(Uint8Array);
+    // A failed photo taken again names its place in the job's queue.
+    await b.addPhoto('job-1', 'clean_up', bytes, null, 7);
+    expect(invoke).toHaveBeenLastCalledWith('add_photo', bytes, { headers: { 'x-job-id': 'job-1', 'x-step': 'clean_up', 'x-retake': '7' } });
   });
 
   it('percent-encodes the signer name header (Chinese names are not valid header bytes)', async () => {

@@ -44,8 +44,9 @@ export class TauriBackend implements Backend {
   skipStep(jobId: string, step: string, reason: string) {
     return call<JobView>('skip_step', { jobId, step, reason });
   }
-  addPhoto(jobId: string, step: string, bytes: Uint8Array, position?: Position | null) {
+  addPhoto(jobId: string, step: string, bytes: Uint8Array, position?: Position | null, retake?: number) {
     const where: Record<string, string> = position ? { 'x-position': encodeURIComponent(JSON.stringify(position)) } : {};
+    if (retake !== undefined) where['x-retake'] = String(retake);
     return call<JobView>('add_photo', bytes, { 'x-job-id': jobId, 'x-step': step, ...where });
   }
   stagePhoto(bytes: Uint8Array) {

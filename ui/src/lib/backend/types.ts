@@ -497,6 +497,15 @@ export type JobView = {
    * Outage notices in force that cover the customer's address, soonest restoration first.
    */
   outages: Array<OutageNotice>,
+  /**
+   * Photos taken and still being processed, or that could not be (take them again), oldest
+   * first. The steps above already count them; `steps[].photos` holds only processed ones.
+   */
+  processing_photos: Array<ProcessingPhotoView>,
+  /**
+   * Actions on this job waiting for those photos before they are recorded.
+   */
+  held_records: number,
 };
 
 /**
@@ -678,6 +687,27 @@ export type Position = {
    */
   no_fix?: NoFix,
 };
+
+/**
+ * A photo taken and not yet recorded.
+ */
+export type ProcessingPhotoView = {
+  /**
+   * Its place in the job's queue (`retake` names it).
+   */
+  id: number,
+  /**
+   * The step it was taken for.
+   */
+  step: string,
+  state: ProcessingState,
+  /**
+   * Why it could not be processed (`failed`): take it again.
+   */
+  error: Localized | null,
+};
+
+export type ProcessingState = "processing" | "failed";
 
 export type RatingView = {
   stars: number,

@@ -101,7 +101,7 @@ const en: Shape<Messages> = {
     need_rating: 'Customer satisfaction rating',
     need_notice: 'Issue the rectification notice',
   },
-  photos: { take: 'Take photo', saving: 'Saving photo…', count: '{have}/{min}' },
+  photos: { take: 'Take photo', saving: 'Saving photo…', count: '{have}/{min}', processing: 'Processing', failed: 'Could not process', retake: 'Take this again', queue: '{n} photo(s) processing in the background: go on; the records are saved once they are done', held: '{n} record(s) saved once the photos are done', failed_banner: 'A photo could not be processed: take it again so the records after it can be saved' },
   outcome: {
     not_home: 'Customer not home / no entry',
     title: 'No entry',

@@ -98,7 +98,7 @@ const zh = {
     need_rating: '客户满意度评价',
     need_notice: '开具整改通知',
   },
-  photos: { take: '拍照', saving: '正在保存照片…', count: '{have}/{min} 张' },
+  photos: { take: '拍照', saving: '正在保存照片…', count: '{have}/{min} 张', processing: '处理中', failed: '无法处理', retake: '重拍这张', queue: '{n} 张照片正在后台处理，可以继续下一步；记录在照片处理完后保存', held: '{n} 条记录等照片处理完后保存', failed_banner: '有照片无法处理，请重拍，之后的记录才能保存' },
   outcome: {
     not_home: '客户不在家 / 未能入户',
     title: '未能入户',

@@ -2,6 +2,7 @@
 // the problem before the backend does (the backend checks again and answers `evidence_missing`).
 import type { EvidenceSpec, JobView, Position, Reading, StepEvidence, StepView } from '../backend/types';
 import { parseReading } from '../patrol/readings';
+import { photoCount } from '../photos/processing';
 
 export interface EvidenceDraft {
   text: Record<string, string>;
@@ -26,7 +27,7 @@ export function emptyDraft(step: StepView): EvidenceDraft {
   return draft;
 }
 
-export type EvidenceState = Pick<JobView, 'signature' | 'rating' | 'notices'>;
+export type EvidenceState = Pick<JobView, 'signature' | 'rating' | 'notices'> & Partial<Pick<JobView, 'processing_photos'>>;
 
 export function validateStep(step: StepView, draft: EvidenceDraft, job: EvidenceState): Problem[] {
   const problems: Problem[] = [];
@@ -41,10 +42,11 @@ function validateSpec(
   job: EvidenceState,
 ): Problem[] {
   switch (spec.type) {
-    case 'photos':
-      return step.photos.length < spec.min
-        ? [{ key: 'evidence.need_photos', values: { min: spec.min, have: step.photos.length } }]
-        : [];
+    case 'photos': {
+      // Photos still being processed count: the record waits for them, not the technician.
+      const have = photoCount(job, step);
+      return have < spec.min ? [{ key: 'evidence.need_photos', values: { min: spec.min, have } }] : [];
+    }
     case 'text':
       return spec.required && !(draft.text[spec.key] ?? '').trim()
         ? [{ key: 'evidence.need_text', values: { field: spec.key } }]
