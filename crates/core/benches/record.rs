@@ -10,18 +10,25 @@
 //! 3. **The disk and SQLCipher**: a bare one-row commit on a plain connection against the same on an
 //!    encrypted one (the cost of encryption at rest, issue 11).
 //!
+//! 4. **Pages per action**: the write-ahead log's frames one action adds, against a bare commit's
+//!    (each page is encrypted, authenticated and written before the one fsync).
+//!
 //! Target: record p95 ≤ 1.1× the encrypted bare commit's p95. Prints the machine's load beside the
 //! figures: only ratios measured within one run count.
 //!
-//! Run: `cargo bench -p heatcrew-core --bench record` (env `SAMPLES`, default 400; `VISITS`,
-//! default 20; `BENCH_DIR`, default under the target directory: `BENCH_DIR=/dev/shm` puts every
-//! database on tmpfs, where a commit costs no disk, to see the work an action costs on its own).
+//! The same run repeats 1, 2 and 4 on tmpfs (`WORK_DIR`, default `/dev/shm`; `WORK_DIR=` skips it),
+//! where a commit costs no disk: the work an action costs on its own, printed at the end as a
+//! fraction of the disk's own bare commit (on a loaded machine nobody gets a quiet disk, so that
+//! fraction is the figure that says how close to the disk's speed recording is).
+//!
+//! Run: `cargo bench --workspace --bench record` (env `SAMPLES`, default 400; `VISITS`, default 20;
+//! `BENCH_DIR`, default under the target directory, the disk a real database would be on).
 
 use heatcrew_core::Store;
 use heatcrew_core::demo;
 use heatcrew_protocol::EventBody;
 use rusqlite::{Connection, params};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -134,33 +141,66 @@ fn field_day_actions(dir: &Path, visits: usize, into: &mut Store) -> Vec<(Uuid, 
     actions
 }
 
-fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a short smoke then.
-    let quick = !std::env::args().any(|a| a == "--bench");
-    let env = |name: &str, full: usize, smoke: usize| -> usize {
-        std::env::var(name)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(if quick { smoke } else { full })
-    };
-    let samples = env("SAMPLES", 400, 20);
-    let visits = env("VISITS", 20, 2);
-    // Same disk as where a real database would live: under the target directory, not tmpfs.
-    let base = std::env::var("BENCH_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into());
-    let dir = tempfile::tempdir_in(&base).expect("temp dir");
+/// What one pass on one directory measured.
+struct Pass {
+    day: Run,
+    long: Run,
+    bare: Vec<Duration>,
+    plain: Vec<Duration>,
+    pages: (f64, f64),
+}
+
+/// The write-ahead log's frames: its size less its header, in frames of a page and a 24-byte header.
+fn wal_frames(db: &Path, conn: &Connection) -> f64 {
+    // SQLCipher answers `page_size` as its `cipher_page_size`, in text.
+    let page: u64 = conn
+        .query_row("PRAGMA page_size", [], |r| {
+            Ok(match r.get::<_, rusqlite::types::Value>(0)? {
+                rusqlite::types::Value::Integer(n) => n as u64,
+                rusqlite::types::Value::Text(t) => t.parse().unwrap_or(4096),
+                _ => 4096,
+            })
+        })
+        .expect("page size");
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let len = std::fs::metadata(PathBuf::from(wal)).map_or(0, |m| m.len());
+    len.saturating_sub(32) as f64 / (page + 24) as f64
+}
+
+/// Checkpoints off and the write-ahead log emptied, to count the frames the next commits add.
+fn wal_emptied(conn: &Connection) {
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .expect("no checkpoint");
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .expect("checkpoint");
+}
+
+/// The frames `n` commits added since [`wal_emptied`], per commit; checkpoints on again.
+fn frames_per_commit(db: &Path, conn: &Connection, n: usize) -> f64 {
+    let frames = wal_frames(db, conn);
+    conn.pragma_update(None, "wal_autocheckpoint", 1000)
+        .expect("checkpoints again");
+    frames / n as f64
+}
+
+fn pass(base: &str, samples: usize, visits: usize) -> Pass {
+    let dir = tempfile::tempdir_in(base).expect("temp dir");
     println!(
-        "databases in {base}; machine load (1, 5, 15 min) at start: {}",
+        "== databases in {base}; machine load (1, 5, 15 min) at start: {}",
         load()
     );
 
     let patrol = demo::patrol_job(None);
     let reading = demo::normal_readings(&patrol.checkpoints[0], 0.0);
     let payload = serde_json::to_string(&reading).expect("json");
-    let encrypted = Bare::open(&dir.path().join("bare-encrypted.db"), true, &payload);
+    let bare_path = dir.path().join("bare-encrypted.db");
+    let encrypted = Bare::open(&bare_path, true, &payload);
     let plain = Bare::open(&dir.path().join("bare-plain.db"), false, &payload);
 
     // 1. A field day of realistic jobs.
-    let mut store = Store::open(dir.path().join("device.db")).expect("store");
+    let store_path = dir.path().join("device.db");
+    let mut store = Store::open(&store_path).expect("store");
     let actions = field_day_actions(dir.path(), visits, &mut store);
     for _ in 0..10 {
         encrypted.commit();
@@ -208,5 +248,78 @@ fn main() {
         ratio(e50, p50),
         ratio(e95, p95)
     );
+
+    // 4. Pages written per action.
+    let n = 50;
+    wal_emptied(store.connection());
+    for _ in 0..n {
+        store.record(patrol.id, reading.clone()).expect("record");
+    }
+    let ours = frames_per_commit(&store_path, store.connection(), n);
+    wal_emptied(&encrypted.conn);
+    for _ in 0..n {
+        encrypted.commit();
+    }
+    let bare = frames_per_commit(&bare_path, &encrypted.conn, n);
+    println!(
+        "pages written per commit (WAL frames, {n} each): a reading {ours:.2}, a bare one-row commit {bare:.2}"
+    );
     println!("machine load (1, 5, 15 min) at end: {}", load());
+    Pass {
+        day,
+        long,
+        bare: e,
+        plain: p,
+        pages: (ours, bare),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a short smoke then.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let env = |name: &str, full: usize, smoke: usize| -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(if quick { smoke } else { full })
+    };
+    let samples = env("SAMPLES", 400, 20);
+    let visits = env("VISITS", 20, 2);
+    // Same disk as where a real database would live: under the target directory, not tmpfs.
+    let base = std::env::var("BENCH_DIR").unwrap_or_else(|_| env!("CARGO_TARGET_TMPDIR").into());
+    let work = std::env::var("WORK_DIR").unwrap_or_else(|_| "/dev/shm".into());
+    let disk = pass(&base, samples, visits);
+    if work.is_empty() || work == base || !Path::new(&work).is_dir() {
+        return;
+    }
+    let alone = pass(&work, samples, visits);
+
+    // The work alone beside the disk's own commit: each record against the bare commits that
+    // followed each record in the same pass (the disk as it was at that moment).
+    println!("== summary: the disk ({base}) beside the work alone ({work})");
+    for (name, on_disk, on_tmpfs) in [
+        ("field day", &disk.day, &alone.day),
+        ("long job ", &disk.long, &alone.long),
+    ] {
+        let (d50, d95) = p50_p95(&on_disk.ours);
+        let (b50, b95) = p50_p95(&on_disk.bare);
+        let (w50, w95) = p50_p95(&on_tmpfs.ours);
+        let (t50, t95) = p50_p95(&on_tmpfs.bare);
+        println!(
+            "  {name}: the disk's bare encrypted commit p50 {b50:.3?} p95 {b95:.3?}; record on disk p50 {d50:.3?} ({:.2}x) p95 {d95:.3?} ({:.2}x)",
+            ratio(d50, b50),
+            ratio(d95, b95)
+        );
+        println!(
+            "             work alone (tmpfs) p50 {w50:.3?} = {:.2} of the disk's commit, p95 {w95:.3?} = {:.2}  (a bare commit's own work: p50 {t50:.3?}, p95 {t95:.3?})",
+            ratio(w50, b50),
+            ratio(w95, b95)
+        );
+    }
+    let (p50, _) = p50_p95(&disk.plain);
+    let (e50, _) = p50_p95(&disk.bare);
+    println!(
+        "  the disk's own commit alone: encrypted p50 {e50:.3?}, plain p50 {p50:.3?};  pages per commit: a reading {:.2}, a bare commit {:.2}",
+        disk.pages.0, disk.pages.1
+    );
 }

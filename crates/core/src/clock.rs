@@ -247,7 +247,9 @@ impl Store {
     pub fn office_offset_ms(&self) -> Result<i64> {
         Ok(self
             .connection()
-            .query_row("SELECT clock_offset_ms FROM sync_state", [], |r| r.get(0))?)
+            // cached: every action reads it (`Store::today`)
+            .prepare_cached("SELECT clock_offset_ms FROM sync_state")?
+            .query_row([], |r| r.get(0))?)
     }
 
     /// Now as the office would say: the device clock corrected by the last known offset. What

@@ -27,10 +27,12 @@ use uuid::Uuid;
 mod corrections;
 mod device_key;
 mod intake;
+mod job_rows;
 mod outbox;
 mod projection;
 mod rows;
 
+use job_rows::{JobRow, JobRows};
 pub(crate) use projection::project;
 use projection::{Folds, Touched};
 pub(crate) use rows::{digest_from, format_time, parse_time, parse_uuid, read_events};
@@ -95,6 +97,8 @@ pub struct Store {
     elapsed_base: u64,
     /// Each job's events folded, kept between actions (`projection`).
     folds: Mutex<Folds>,
+    /// Each job's row parsed, kept between actions (`job_rows`).
+    job_rows: Mutex<JobRows>,
 }
 
 impl std::fmt::Debug for Store {
@@ -232,6 +236,7 @@ impl Store {
             started: Instant::now(),
             elapsed_base,
             folds: Mutex::default(),
+            job_rows: Mutex::default(),
         };
         store.remove_orphan_files(ORPHAN_MIN_AGE)?;
         Ok(store)
@@ -310,8 +315,8 @@ impl Store {
 
     /// Check `body` against the job's rules and, if it passes, record it durably.
     pub fn record(&mut self, job_id: Uuid, body: EventBody) -> Result<Event> {
-        let today = self.today();
         let mut batch = self.begin()?;
+        let today = batch.today();
         batch.check(job_id, &body, today)?;
         let event = batch.append(job_id, &body)?;
         batch.commit()?;
@@ -322,8 +327,8 @@ impl Store {
     /// Check and record several actions on one job in one transaction, each against the job as
     /// the ones before it left it: one refusal records none of them (not home, then closed).
     pub fn record_all(&mut self, job_id: Uuid, bodies: Vec<EventBody>) -> Result<Vec<Event>> {
-        let today = self.today();
         let mut batch = self.begin()?;
+        let today = batch.today();
         let mut events = Vec::with_capacity(bodies.len());
         for body in bodies {
             let job = batch.job(job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
@@ -344,12 +349,12 @@ impl Store {
     /// Create a job on the device (an urgent accident report, an emergency) and record its first
     /// actions, all in one transaction.
     pub fn create_job(&mut self, job: Job, then: Vec<EventBody>) -> Result<Vec<Event>> {
-        let today = self.today();
         template::for_job(&job)?;
         // Only what the field may open (an emergency reported now); the office refuses the rest.
         heatcrew_rules::field_jobs::check(&job, self.now())?;
         let job_id = job.id;
         let mut batch = self.begin()?;
+        let today = batch.today();
         if job_row(&batch.tx, job_id)?.is_some() {
             return Err(RuleError::InvalidValue {
                 field: "job".into(),
@@ -376,6 +381,10 @@ impl Store {
         Ok(Batch {
             tx,
             touched: Touched::new(self.folds.get_mut().unwrap_or_else(PoisonError::into_inner)),
+            job_rows: self
+                .job_rows
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
             key: &self.key,
             device_id: self.device_id,
             files: &self.files,
@@ -388,7 +397,17 @@ impl Store {
 
     /// A job and everything recorded on it.
     pub fn job(&self, job_id: Uuid) -> Result<Option<StoredJob>> {
-        load_job(&self.conn, &mut self.folds(), job_id)
+        load_job(&self.conn, &mut self.folds(), &mut self.job_rows(), job_id)
+    }
+
+    /// The cached job rows (started over if a panic interrupted a use of them).
+    fn job_rows(&self) -> std::sync::MutexGuard<'_, JobRows> {
+        self.job_rows.lock().unwrap_or_else(|poisoned| {
+            let mut rows = poisoned.into_inner();
+            rows.clear();
+            self.job_rows.clear_poison();
+            rows
+        })
     }
 
     /// The cached folds (started over if a panic interrupted a use of them).
@@ -410,8 +429,9 @@ impl Store {
             .collect::<Result<_, _>>()?;
         let mut jobs = Vec::with_capacity(ids.len());
         let mut folds = self.folds();
+        let mut rows = self.job_rows();
         for id in ids {
-            if let Some(j) = load_job(&self.conn, &mut folds, parse_uuid(&id)?)? {
+            if let Some(j) = load_job(&self.conn, &mut folds, &mut rows, parse_uuid(&id)?)? {
                 jobs.push(j);
             }
         }
@@ -485,6 +505,8 @@ struct Batch<'s> {
     tx: Transaction<'s>,
     /// The cached folds, and which of them this transaction changed.
     touched: Touched<'s>,
+    /// The cached job rows (checked against the database on every use).
+    job_rows: &'s mut JobRows,
     key: &'s SigningKey,
     device_id: Uuid,
     files: &'s FileStore,
@@ -495,23 +517,40 @@ struct Batch<'s> {
 }
 
 impl Batch<'_> {
+    /// The local date for the rules, as [`Store::today`] gives it (the device clock corrected by
+    /// the office's offset), read inside the transaction: reading it before would cost a read
+    /// transaction of its own, with its locks, on every action.
+    fn today(&self) -> NaiveDate {
+        let offset: i64 = self
+            .tx
+            .prepare_cached("SELECT clock_offset_ms FROM sync_state")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .unwrap_or(0);
+        (self.now + chrono::Duration::milliseconds(offset))
+            .with_timezone(&Local)
+            .date_naive()
+    }
+
     /// A job and everything recorded on it so far in this transaction.
     #[allow(dead_code)] // kept for commands that need the whole job inside their transaction
     fn job(&mut self, job_id: Uuid) -> Result<Option<StoredJob>> {
-        load_job(&self.tx, self.touched.folds, job_id)
+        load_job(&self.tx, self.touched.folds, self.job_rows, job_id)
     }
 
     /// Check `body` against the job's rules, on the job as this transaction sees it (the cached
     /// fold, borrowed: nothing is copied or parsed that grows with the job).
     fn check(&mut self, job_id: Uuid, body: &EventBody, today: NaiveDate) -> Result<()> {
-        let row = job_row(&self.tx, job_id)?.ok_or(RuleError::UnknownJob(job_id))?;
-        let template = template::for_job(&row.job)?;
         // A correction names an earlier record of this job: read it before the fold is borrowed.
         let original = match body {
             EventBody::Correction { corrects, .. } => Some(self.job_event(job_id, *corrects)?),
             _ => None,
         };
-        let fold = self.touched.folds.current(&self.tx, job_id, u64::MAX)?;
+        let row = self
+            .job_rows
+            .get(&self.tx, job_id)?
+            .ok_or(RuleError::UnknownJob(job_id))?;
+        let template = template::for_job(&row.job)?;
+        let fold = self.touched.current(&self.tx, job_id)?;
         let ctx = JobContext {
             job: &row.job,
             template,
@@ -621,13 +660,7 @@ impl Batch<'_> {
     }
 }
 
-/// A row of `jobs`.
-struct JobRow {
-    job: Job,
-    origin: Origin,
-    revoked_reason: Option<String>,
-}
-
+/// A row of `jobs`, read and parsed afresh (where a job is looked up once).
 fn job_row(conn: &Connection, job_id: Uuid) -> Result<Option<JobRow>> {
     let row = conn
         .prepare_cached("SELECT job, origin, revoked_reason FROM jobs WHERE job_id = ?1")?
@@ -653,15 +686,25 @@ fn job_row(conn: &Connection, job_id: Uuid) -> Result<Option<JobRow>> {
     }))
 }
 
-fn load_job(conn: &Connection, folds: &mut Folds, job_id: Uuid) -> Result<Option<StoredJob>> {
-    let Some(row) = job_row(conn, job_id)? else {
+fn load_job(
+    conn: &Connection,
+    folds: &mut Folds,
+    rows: &mut JobRows,
+    job_id: Uuid,
+) -> Result<Option<StoredJob>> {
+    let Some(row) = rows.get(conn, job_id)? else {
         return Ok(None);
     };
     let progress = folds.current(conn, job_id, u64::MAX)?.progress.clone();
+    let JobRow {
+        job,
+        origin,
+        revoked_reason,
+    } = row.clone();
     Ok(Some(StoredJob {
-        job: row.job,
-        origin: row.origin,
-        revoked_reason: row.revoked_reason,
+        job,
+        origin,
+        revoked_reason,
         progress,
     }))
 }

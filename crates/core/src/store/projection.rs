@@ -84,6 +84,10 @@ impl Folds {
 pub(crate) struct Touched<'s> {
     pub folds: &'s mut Folds,
     jobs: Vec<Uuid>,
+    /// Jobs whose fold was checked against the log in this transaction. The transaction holds
+    /// the write lock and folds in every event it appends, so they stay current until it ends:
+    /// checked once per action, not again when the action's own event is folded in.
+    current: Vec<Uuid>,
 }
 
 impl<'s> Touched<'s> {
@@ -91,7 +95,18 @@ impl<'s> Touched<'s> {
         Touched {
             folds,
             jobs: Vec::new(),
+            current: Vec::new(),
         }
+    }
+
+    /// The fold of all of `job_id`'s events in this transaction (see [`Folds::current`]).
+    pub fn current(&mut self, conn: &Connection, job_id: Uuid) -> Result<&mut Fold> {
+        if self.current.contains(&job_id) && self.folds.jobs.contains_key(&job_id) {
+            return Ok(self.folds.jobs.get_mut(&job_id).expect("checked above"));
+        }
+        let fold = self.folds.current(conn, job_id, u64::MAX)?;
+        self.current.push(job_id);
+        Ok(fold)
     }
 
     /// The transaction committed: its folds are the database's.
@@ -119,7 +134,13 @@ pub(crate) fn fold_in(
     let job_id = event.unsigned.job_id;
     insert_created_job(tx, job_id, body)?;
     touched.jobs.push(job_id);
-    let fold = touched.folds.current(tx, job_id, event.seq())?;
+    // Every event before this one (it is the log's newest, already inserted).
+    let fold = if touched.current.contains(&job_id) && touched.folds.jobs.contains_key(&job_id) {
+        touched.folds.jobs.get_mut(&job_id).expect("checked above")
+    } else {
+        touched.current.push(job_id);
+        touched.folds.current(tx, job_id, event.seq())?
+    };
     fold.apply(event.seq(), meta(event), body);
     if fold.events() - fold.saved >= fold.saved.max(MIN_TAIL) {
         write_checkpoint(tx, job_id, fold)?;

@@ -199,3 +199,55 @@ fn a_database_an_older_build_wrote_keeps_its_projections_after_the_upgrade() {
     );
     assert_eq!(rebuilt(&mut store), rows, "equal to the log's fold");
 }
+
+/// The parsed job kept between actions (crates/core/src/store/job_rows.rs) is checked against its
+/// row on every use: a job the office changed or revoked after an action cached it is judged as
+/// the database holds it now, never as it was.
+#[test]
+fn a_job_changed_or_revoked_after_it_was_cached_is_judged_as_the_database_holds_it() {
+    let mut d = device();
+    let mut job = demo::patrol_job(None);
+    d.store.add_office_job(&job).expect("dispatch");
+    readings(&mut d.store, &job, 1);
+    let dropped = job.checkpoints.pop().expect("a checkpoint to drop");
+    job.checkpoints[0].name = "改名后的换热站".into();
+    d.store
+        .add_office_job(&job)
+        .expect("the office changes the route");
+    let stored = d.store.job(job.id).expect("job").expect("on the device");
+    assert_eq!(
+        stored.job, job,
+        "the changed job reads back, not the cached one"
+    );
+    let refused = d
+        .store
+        .record(job.id, demo::normal_readings(&dropped, 0.0))
+        .expect_err("a reading at a checkpoint the route no longer has");
+    assert!(
+        matches!(&refused, CoreError::Rule(RuleError::InvalidValue { field, .. }) if field == "checkpoint"),
+        "{refused:?}"
+    );
+    readings(&mut d.store, &job, 1);
+    d.store
+        .connection()
+        .execute(
+            "UPDATE jobs SET revoked_reason = 'reassigned' WHERE job_id = ?1",
+            [job.id.to_string()],
+        )
+        .expect("revoked as a pull revokes it");
+    let refused = d
+        .store
+        .record(job.id, demo::normal_readings(&job.checkpoints[0], 0.0))
+        .expect_err("a revoked job takes no action");
+    assert!(
+        matches!(refused, CoreError::Rule(RuleError::JobNotActive("revoked"))),
+        "{refused:?}"
+    );
+    let stored = d.store.job(job.id).expect("job").expect("on the device");
+    assert_eq!(stored.revoked_reason.as_deref(), Some("reassigned"));
+    assert_eq!(
+        stored.progress.event_ids.len(),
+        2,
+        "the refused actions left nothing"
+    );
+}
