@@ -44,6 +44,7 @@ pub mod evidence;
 pub mod export;
 pub mod files;
 pub mod job_view;
+pub mod kpi;
 pub mod ledger;
 pub mod office_key;
 pub mod pdf;

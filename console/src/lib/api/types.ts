@@ -67,7 +67,8 @@ export type AuditKind =
   | "totp_enabled"
   | "export"
   | "bundle_download"
-  | "company_profile_changed";
+  | "company_profile_changed"
+  | "kpi_target_changed";
 
 export type AuditPage = {
   entries: Array<AuditEntry>,
@@ -125,6 +126,7 @@ export type BoardJob = {
    * The customer's preferred window, from their last reschedule request.
    */
   preferred_window: Window | null,
+  non_conforming: boolean,
 };
 
 /**
@@ -1158,3 +1160,12 @@ export type Window = {
   start: string,
   end: string,
 };
+
+export type Figure = { key: string, numerator: number, denominator: number, value: number | null, target: number | null, unit: string, met: boolean | null, };
+export type KpiGroup = { key: string, label: string, figures: Array<Figure>, };
+export type TrendDay = { date: string, figures: Array<Figure>, };
+export type KpiAnswer = { from: string, to: string, now: string, figures: Array<Figure>, groups: Array<KpiGroup>, trend: Array<TrendDay>, };
+export type KpiJob = { job_id: string, title: string, kind: string, person: string | null, person_name: string | null, anchor_at: string, reported_at: string | null, arrived_at: string | null, closed_at: string | null, resolution: string | null, rating: number | null, conforming: boolean, in_numerator: boolean, };
+export type TargetView = { key: string, unit: string, target: number | null, default_target: number | null, };
+export type SetTarget = { key: string, target: number | null, };
+export type Violation = { event_id: string, device_id: string, device_seq: number, kind: string, code: string, message_zh: string, message_en: string, };

@@ -9,7 +9,8 @@ export type Route =
   | { name: 'outages' }
   | { name: 'audit' }
   | { name: 'security' }
-  | { name: 'settings' };
+  | { name: 'settings' }
+  | { name: 'kpi' };
 
 export function parse(path: string): Route {
   const job = /^\/jobs\/([0-9a-fA-F-]{36})\/?$/.exec(path);
@@ -29,6 +30,8 @@ export function parse(path: string): Route {
       return { name: 'security' };
     case '/settings':
       return { name: 'settings' };
+    case '/kpi':
+      return { name: 'kpi' };
     default:
       return { name: 'board' };
   }

@@ -22,6 +22,7 @@ mod clock_jumps;
 mod enrolment;
 mod evidence;
 mod jobs;
+mod kpi;
 mod ledger;
 mod network;
 mod reports;
@@ -54,6 +55,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_device_clock_jumps.sql"),
     include_str!("migrations/0011_checkpoint_codes.sql"),
     include_str!("migrations/0012_device_sync_info.sql"),
+    include_str!("migrations/0013_kpi_facts.sql"),
+    include_str!("migrations/0014_kpi_targets.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -86,6 +89,12 @@ impl SqliteStore {
                 events = backfilled,
                 "appended events stored before the office log existed to the log"
             );
+        }
+        // Jobs stored before migration 13 (or by an office that crashed mid-way) are re-checked
+        // against the rules and get their KPI facts on start.
+        let folded = kpi::backfill(&mut conn, true)?;
+        if folded > 0 {
+            tracing::info!(jobs = folded, "re-checked jobs and folded their KPI facts");
         }
         let readers = (0..READERS)
             .map(|_| {
