@@ -68,6 +68,11 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/devices/{id}/clock-jumps",
     "GET /api/v1/company",
     "PUT /api/v1/company",
+    "GET /api/v1/kpi",
+    "GET /api/v1/kpi/jobs",
+    "GET /api/v1/kpi/targets",
+    "PUT /api/v1/kpi/targets",
+    "GET /api/v1/kpi/violations/{id}",
 ];
 
 const METHODS: &[&str] = &[

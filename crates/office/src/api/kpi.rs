@@ -3,7 +3,7 @@
 //!   (B ÷ A against their targets), per group, with a daily trend ([`crate::kpi::answer`]);
 //! - `GET /kpi/jobs?key=&…`: the jobs behind a figure, those that count against it first;
 //! - `GET /kpi/targets`, `PUT /kpi/targets` (admins, audited): the targets;
-//! - `GET /kpi/violations/{job}`: the rules a job's records broke when the office re-checked them.
+//! - `GET /kpi/violations/{id}`: the rules a job's records broke when the office re-checked them.
 
 use super::console::board::DEFAULT_UTC_OFFSET_MINUTES;
 use super::extract::{ApiJson, Auth, STAFF, blocking};
@@ -217,8 +217,8 @@ pub async fn set_target(
 }
 
 /// The rules a job's records broke when the office re-checked them (empty: it conforms).
-#[utoipa::path(get, path = "/api/v1/kpi/violations/{job}", tag = "kpi",
-    params(("job" = Uuid, Path, description = "the job")),
+#[utoipa::path(get, path = "/api/v1/kpi/violations/{id}", tag = "kpi",
+    params(("id" = Uuid, Path, description = "the job")),
     responses((status = 200, body = Vec<Violation>),
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn violations(

@@ -24,7 +24,7 @@
 //! - [`console`] (staff): `GET /console/board?date=`, the console's own views.
 //! - [`live`] (staff): `GET /live`, server-sent events telling open consoles what changed.
 //! - [`kpi`] (staff): `GET /kpi`, `GET /kpi/jobs`, `GET|PUT /kpi/targets` (PUT: admins),
-//!   `GET /kpi/violations/{job}`: the service standard's KPIs and rule re-checks (issue 13).
+//!   `GET /kpi/violations/{id}`: the service standard's KPIs and rule re-checks (issue 13).
 //! - [`evidence`]: `GET /log/tree-head`, `GET /log/inclusion?index=&size=`,
 //!   `GET /log/consistency?first=&second=` (anyone signed in), `GET /devices/{id}/tip` (staff or the
 //!   device), `GET /export?device=&job=&from=&to=&consistency_from=` (staff; JSON lines).

@@ -157,7 +157,7 @@ async fn kpis(o: &TestOffice, staff: &str, extra: &str) -> Value {
     body
 }
 
-fn figure<'a>(figures: &'a Value, key: &str) -> (u64, u64) {
+fn figure(figures: &Value, key: &str) -> (u64, u64) {
     let f = figures
         .as_array()
         .expect("figures")
@@ -258,7 +258,12 @@ async fn a_made_up_visit_is_kept_flagged_and_not_counted_while_an_honest_one_cou
     );
 
     // The board flags the card.
-    let (status, board) = o.get_json("/api/v1/console/board", &staff).await;
+    let board_day = (Utc::now() - Duration::minutes(150))
+        .with_timezone(&FixedOffset::east_opt(8 * 3600).expect("+8"))
+        .date_naive();
+    let (status, board) = o
+        .get_json(&format!("/api/v1/console/board?date={board_day}"), &staff)
+        .await;
     assert_eq!(status, StatusCode::OK, "{board}");
     let flag = |id: Uuid| {
         board["jobs"]
