@@ -403,7 +403,9 @@ mod tests {
                 "9c8a11e2333ec5522e38b82259db3811874260f5a82dbe77ee9c255624348379",
                 "954e902631471e5842e474424951ad9162c191094c47c578e9d8901f80b797e4",
                 "0d382074d305d449669c29fdfe0049175229d4c3fc2d388c3046134f578e655e",
-                "096ef0d43411b8e63a7a596569e638b44223acd7274b684b2371acee10d25484"
+                "096ef0d43411b8e63a7a596569e638b44223acd7274b684b2371acee10d25484",
+                "ad84967c9bf5c71492a0f8856cb012741ca859bf5b17a5ba3b1f566e7da7095a",
+                "48e2e0293fc4a72727e33bb9cde446bc64855478af5bfe8aac5bda3b24ee34bb"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
