@@ -193,8 +193,10 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     )
     .await?;
     let rows = b
-        .js("return [...document.querySelectorAll('[data-testid=\"kpi-drill-job\"]')] \
-               .map(r => [r.dataset.jobId, r.dataset.in]);")
+        .js(
+            "return [...document.querySelectorAll('[data-testid=\"kpi-drill-job\"]')] \
+               .map(r => [r.dataset.jobId, r.dataset.in]);",
+        )
         .await?;
     let rows = rows.as_array().cloned().unwrap_or_default();
     assert_eq!(

@@ -78,15 +78,7 @@ fn timely_repair_counts_repairs_resolved_within_4_hours_of_the_report() {
     let mut inspection = closed(repair(8.0), Resolution::Resolved, 9.0);
     inspection.kind = JobKind::HeatTheftInspection;
     let all = [
-        late_night,
-        late,
-        running,
-        follow_up,
-        cancelled,
-        no_entry,
-        made_up,
-        unaccepted,
-        inspection,
+        late_night, late, running, follow_up, cancelled, no_entry, made_up, unaccepted, inspection,
     ];
     // At 22:00 the 20:00 repair's 4 hours are still running: not due yet. Due: the 23:00 report
     // resolved at 01:30 (timely: it belongs to the day it was reported), the late one, the
