@@ -47,6 +47,8 @@ pub enum AuditKind {
     BundleDownload,
     /// An admin set the company's name or service hotline.
     CompanyProfileChanged,
+    /// An admin set (or cleared) a KPI's target.
+    KpiTargetChanged,
 }
 
 impl AuditKind {
@@ -67,6 +69,7 @@ impl AuditKind {
         AuditKind::Export,
         AuditKind::BundleDownload,
         AuditKind::CompanyProfileChanged,
+        AuditKind::KpiTargetChanged,
     ];
 
     /// The stored name.
@@ -88,6 +91,7 @@ impl AuditKind {
             AuditKind::Export => "export",
             AuditKind::BundleDownload => "bundle_download",
             AuditKind::CompanyProfileChanged => "company_profile_changed",
+            AuditKind::KpiTargetChanged => "kpi_target_changed",
         }
     }
 

@@ -90,6 +90,10 @@ pub struct BoardJob {
     /// The customer's preferred window, from their last reschedule request.
     #[schema(value_type = Option<Object>)]
     pub preferred_window: Option<heatcrew_protocol::AppointmentWindow>,
+    /// A record broke a checklist rule when the office re-checked it (`crate::kpi::conformance`):
+    /// the card is flagged and the job never counts as a conforming closure.
+    #[serde(default)]
+    pub non_conforming: bool,
 }
 
 /// The board of one day.
@@ -220,6 +224,7 @@ pub fn board_job(
         awaiting_acceptance: rec.awaiting_acceptance(),
         reschedule_requested: progress.reschedule_wanted(),
         preferred_window: progress.reschedule_requests.last().map(|r| r.preferred),
+        non_conforming: false,
     }
 }
 
@@ -239,12 +244,15 @@ pub fn board(
     let records = store.board_jobs(from, to, UNDATED_LIMIT)?;
     let ids: Vec<Uuid> = records.iter().map(|r| r.job.id).collect();
     let mut events = store.jobs_events(&ids)?;
+    let flagged = store.non_conforming(&ids)?;
     let jobs = records
         .iter()
         .map(|rec| {
             let progress = progress_of(&events.remove(&rec.job.id).unwrap_or_default());
             let assignee = rec.job.assignee.and_then(|a| users.get(&a));
-            board_job(rec, &progress, assignee, now)
+            let mut card = board_job(rec, &progress, assignee, now);
+            card.non_conforming = flagged.contains(&rec.job.id);
+            card
         })
         .collect();
     let inactive = store.inactive_users()?;

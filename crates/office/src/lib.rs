@@ -46,6 +46,7 @@ pub mod export;
 pub mod feedback;
 pub mod files;
 pub mod job_view;
+pub mod kpi;
 pub mod ledger;
 pub mod office_key;
 pub mod pdf;

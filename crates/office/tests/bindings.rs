@@ -12,12 +12,15 @@ use heatcrew_office::api::console::audit::AuditPage;
 use heatcrew_office::api::console::customers::CustomerLookup;
 use heatcrew_office::api::console::users::{ConsoleUser, ResetPasswordRequest};
 use heatcrew_office::api::jobs::{AssignRequest, CancelRequest, CreateJobRequest, ScheduleRequest};
+use heatcrew_office::api::kpi::{SetTarget, TargetView};
 use heatcrew_office::api::live::LiveEvent;
 use heatcrew_office::api::network::CreateOutageRequest;
 use heatcrew_office::api::totp::{TotpConfirm, TotpSetup};
 use heatcrew_office::board::BoardView;
 use heatcrew_office::feedback::{DocumentDigest, FeedbackPage};
 use heatcrew_office::job_view::ConsoleJob;
+use heatcrew_office::kpi::conformance::Violation;
+use heatcrew_office::kpi::{KpiAnswer, KpiJob};
 use heatcrew_office::readback::JobDetail;
 use heatcrew_office::store::{Crew, DeviceRecord, Route};
 use heatcrew_protocol::sync::{CompanyProfile, ErrorBody, LoginResponse, UserInfo};
@@ -65,6 +68,11 @@ fn roots(c: &mut Declarations) {
     c.visit::<MoveDeviceRequest>();
     c.visit::<ShareDeviceRequest>();
     c.visit::<TotpConfirm>();
+    c.visit::<KpiAnswer>();
+    c.visit::<KpiJob>();
+    c.visit::<TargetView>();
+    c.visit::<SetTarget>();
+    c.visit::<Violation>();
 }
 
 /// The whole generated file.

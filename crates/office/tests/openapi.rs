@@ -74,6 +74,11 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/jobs/{id}/service-record.pdf",
     "GET /api/v1/jobs/{id}/notices/{number}/pdf",
     "GET /api/v1/jobs/{id}/documents",
+    "GET /api/v1/kpi",
+    "GET /api/v1/kpi/jobs",
+    "GET /api/v1/kpi/targets",
+    "PUT /api/v1/kpi/targets",
+    "GET /api/v1/kpi/violations/{id}",
 ];
 
 const METHODS: &[&str] = &[

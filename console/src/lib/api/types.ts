@@ -67,7 +67,8 @@ export type AuditKind =
   | "totp_enabled"
   | "export"
   | "bundle_download"
-  | "company_profile_changed";
+  | "company_profile_changed"
+  | "kpi_target_changed";
 
 export type AuditPage = {
   entries: Array<AuditEntry>,
@@ -125,6 +126,11 @@ export type BoardJob = {
    * The customer's preferred window, from their last reschedule request.
    */
   preferred_window: Window | null,
+  /**
+   * A record broke a checklist rule when the office re-checked it (`crate::kpi::conformance`):
+   * the card is flagged and the job never counts as a conforming closure.
+   */
+  non_conforming: boolean,
 };
 
 /**
@@ -744,6 +750,35 @@ export type FeedbackRecord = {
    * The opinion form's answers as stored (question key → option value).
    */
   opinions: { [key in string]?: string },
+ * One figure: B ÷ A against its target. The answer of every KPI source (jobs here; complaints,
+ * notices and patrol plans plug in with their own keys).
+ */
+export type Figure = {
+  key: string,
+  /**
+   * B.
+   */
+  numerator: number,
+  /**
+   * A.
+   */
+  denominator: number,
+  /**
+   * B ÷ A; `null` when A is 0 (nothing to measure, not 0 % and not 100 %).
+   */
+  value: number | null,
+  /**
+   * The target `value` should reach (at least); `null` for figures shown without one.
+   */
+  target: number | null,
+  /**
+   * `ratio` (a share, shown as a percentage) or `stars` (a mean of 1–5).
+   */
+  unit: string,
+  /**
+   * `value >= target`; `null` without a value or a target.
+   */
+  met: boolean | null,
 };
 
 /**
@@ -860,6 +895,55 @@ export type JobKind =
  * Whether the office still wants the job done.
  */
 export type JobStatus = "open" | "cancelled";
+
+/**
+ * The KPIs of a period.
+ */
+export type KpiAnswer = {
+  from: string,
+  to: string,
+  /**
+   * The office clock the figures were computed at (a repair's 4 hours may still be running).
+   */
+  now: string,
+  figures: Array<Figure>,
+  groups: Array<KpiGroup>,
+  trend: Array<TrendDay>,
+};
+
+/**
+ * The figures of one group (a crew, a person, a job kind).
+ */
+export type KpiGroup = {
+  key: string,
+  label: string,
+  figures: Array<Figure>,
+};
+
+/**
+ * A job behind a figure.
+ */
+export type KpiJob = {
+  job_id: string,
+  title: string,
+  kind: string,
+  person: string | null,
+  person_name: string | null,
+  anchor_at: string,
+  reported_at: string | null,
+  arrived_at: string | null,
+  closed_at: string | null,
+  /**
+   * `resolved`, `follow_up_needed`, `no_entry`; `null` while open.
+   */
+  resolution: string | null,
+  rating: number | null,
+  conforming: boolean,
+  /**
+   * In B (counts for the figure); else in A only (counts against it).
+   */
+  in_numerator: boolean,
+};
 
 /**
  * Arrival against the appointment window.
@@ -1079,6 +1163,14 @@ export type ScheduleRequest = {
   end: string,
 };
 
+/**
+ * An admin sets a figure's target; `null` goes back to the default.
+ */
+export type SetTarget = {
+  key: string,
+  target: number | null,
+};
+
 export type ShareDeviceRequest = {
   /**
    * True: a crew's shared phone, any field user may sign in on it. False: only its user.
@@ -1149,6 +1241,22 @@ export type StaffLoginRequest = {
 export type StepTitle = {
   id: string,
   title: Localized,
+};
+
+/**
+ * A figure's target as in force.
+ */
+export type TargetView = {
+  key: string,
+  /**
+   * `ratio` (0–1) or `stars` (1–5).
+   */
+  unit: string,
+  target: number | null,
+  /**
+   * What it is without an admin's setting.
+   */
+  default_target: number | null,
 };
 
 /**
@@ -1226,6 +1334,14 @@ export type TotpSetup = {
   qr_png_base64: string,
 };
 
+/**
+ * The figures of one local day (the jobs anchored on it).
+ */
+export type TrendDay = {
+  date: string,
+  figures: Array<Figure>,
+};
+
 export type UserInfo = {
   id: string,
   username: string,
@@ -1235,6 +1351,25 @@ export type UserInfo = {
    * The service badge number worn on the left chest (统一编号的服务证).
    */
   badge_no: string,
+};
+
+/**
+ * A rule an accepted event broke.
+ */
+export type Violation = {
+  event_id: string,
+  device_id: string,
+  device_seq: number,
+  /**
+   * The event's kind, e.g. `signature_captured`.
+   */
+  kind: string,
+  /**
+   * The rule's stable code (`step_out_of_order`, `cannot_close`, `evidence_missing`, …).
+   */
+  code: string,
+  message_zh: string,
+  message_en: string,
 };
 
 /**

@@ -38,6 +38,7 @@ function entry(over: Partial<BoardJob['job']> = {}, rest: Partial<BoardJob> = {}
     awaiting_acceptance: false,
     reschedule_requested: false,
     preferred_window: null,
+    non_conforming: false,
     ...rest,
   };
 }

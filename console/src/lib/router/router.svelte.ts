@@ -10,7 +10,8 @@ export type Route =
   | { name: 'audit' }
   | { name: 'security' }
   | { name: 'settings' }
-  | { name: 'feedback' };
+  | { name: 'feedback' }
+  | { name: 'kpi' };
 
 export function parse(path: string): Route {
   const job = /^\/jobs\/([0-9a-fA-F-]{36})\/?$/.exec(path);
@@ -32,6 +33,8 @@ export function parse(path: string): Route {
       return { name: 'settings' };
     case '/feedback':
       return { name: 'feedback' };
+    case '/kpi':
+      return { name: 'kpi' };
     default:
       return { name: 'board' };
   }

@@ -24,6 +24,8 @@
 //! - [`documents`] (staff): feedback records (list, CSV), the monthly workbook, printable PDFs.
 //! - [`console`] (staff): `GET /console/board?date=`, the console's own views.
 //! - [`live`] (staff): `GET /live`, server-sent events telling open consoles what changed.
+//! - [`kpi`] (staff): `GET /kpi`, `GET /kpi/jobs`, `GET|PUT /kpi/targets` (PUT: admins),
+//!   `GET /kpi/violations/{id}`: the service standard's KPIs and rule re-checks (issue 13).
 //! - [`evidence`]: `GET /log/tree-head`, `GET /log/inclusion?index=&size=`,
 //!   `GET /log/consistency?first=&second=` (anyone signed in), `GET /devices/{id}/tip` (staff or the
 //!   device), `GET /export?device=&job=&from=&to=&consistency_from=` (staff; JSON lines).
@@ -44,6 +46,7 @@ pub mod evidence;
 pub mod extract;
 pub mod headers;
 pub mod jobs;
+pub mod kpi;
 pub mod live;
 pub mod network;
 pub mod openapi;
@@ -85,6 +88,7 @@ fn endpoints() -> OpenApiRouter<OfficeState> {
         .merge(console::routes())
         .merge(company::routes())
         .merge(documents::routes())
+        .merge(kpi::routes())
 }
 
 /// Every route of the office.

@@ -7,6 +7,7 @@
 //! more than one row does so in one transaction. Rules that do not need the database (chain and
 //! signature checks, what an event may touch) live in [`crate::ledger`] and are shared by every backend.
 
+pub mod kpi;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
+pub use kpi::KpiStore;
 pub use sqlite::SqliteStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -187,7 +189,8 @@ pub struct StoredEvent {
     pub reject_code: Option<String>,
     pub reject_reason: Option<String>,
     pub received_at: DateTime<Utc>,
-    /// The pushing device's clock offset (server minus device) when the summary is computed.
+    /// The clock offset (server minus device) this event's corrected time uses: the device's offset
+    /// when it recorded the event (`kpi::time`), or its offset now for events stored before that.
     pub device_clock_offset_ms: Option<i64>,
 }
 
@@ -298,6 +301,7 @@ pub trait OfficeStore:
     + AuditStore
     + ChainCheckStore
     + crate::feedback::FeedbackStore
+    + KpiStore
     + Send
     + Sync
     + 'static
@@ -318,6 +322,7 @@ impl<T> OfficeStore for T where
         + AuditStore
         + ChainCheckStore
         + crate::feedback::FeedbackStore
+        + KpiStore
         + Send
         + Sync
         + 'static

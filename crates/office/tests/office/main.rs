@@ -17,6 +17,7 @@
 //! - `outcomes`: a not-home closure and a reschedule request read back and on the board.
 //! - `opinion`: the company profile (admins set, devices pull), the opinion form and corrections.
 //! - `lifecycle`: `serve`, restarts, `verify` on stored data.
+//! - `kpi`: the office's rule re-check, honest time and the KPIs (issue 13).
 
 use chrono::{Duration, Utc};
 use ed25519_dalek::SigningKey;
@@ -41,6 +42,7 @@ mod audit;
 mod auth;
 mod ingest;
 mod jobs;
+mod kpi;
 mod lifecycle;
 mod limits;
 mod opinion;

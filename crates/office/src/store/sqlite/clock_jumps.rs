@@ -44,6 +44,11 @@ pub(super) fn record(
             held.push(j.id);
         }
     }
+    // Events recorded before a jump and pushed after it take the jump into their times (issue 13).
+    if let Some(since) = jumps.iter().map(|j| j.wall_before.min(j.wall_after)).min() {
+        let since = since - chrono::Duration::days(1);
+        super::kpi::resettle_device(&tx, device_id, since)?;
+    }
     tx.commit()?;
     Ok(held)
 }

@@ -39,7 +39,7 @@ fn select_jobs(
     )
 }
 
-fn load_job(conn: &Connection, job_id: Uuid) -> StoreResult<Option<JobRecord>> {
+pub(super) fn load_job(conn: &Connection, job_id: Uuid) -> StoreResult<Option<JobRecord>> {
     Ok(select_jobs(conn, "WHERE id = ?1", [job_id.to_string()])?.pop())
 }
 
@@ -77,7 +77,8 @@ pub(super) fn save_job(tx: &Connection, job: &Job, now: DateTime<Utc>) -> StoreR
             account,
         ],
     )?;
-    Ok(())
+    // The job's KPI facts follow every change of it (issue 13).
+    super::kpi::refresh_job(tx, job.id)
 }
 
 /// A phone number as the lookup indexes it: its digits only (`138 0013-8000` → `13800138000`).
@@ -265,6 +266,7 @@ impl JobStore for SqliteStore {
             "UPDATE jobs SET accepted_at = ?2, accepted_by = ?3 WHERE id = ?1 AND accepted_at IS NULL",
             params![job_id.to_string(), ts(now), by.to_string()],
         )?;
+        super::kpi::refresh_job(&tx, job_id)?;
         let rec =
             load_job(&tx, job_id)?.ok_or_else(|| StoreError::not_found(format!("job {job_id}")))?;
         tx.commit()?;

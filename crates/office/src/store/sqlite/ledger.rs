@@ -17,9 +17,11 @@ use heatcrew_protocol::{ChainTip, Event, EventBody, EventFault};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-/// A stored event with its verdict and its device's clock offset (for corrected times).
-const EVENT_COLS: &str =
-    "e.body, e.user_id, e.status, e.reject_code, e.reject_reason, e.received_at, d.clock_offset_ms";
+/// A stored event with its verdict and the clock offset its corrected time uses: the device's
+/// offset when it was recorded (issue 13, `kpi::time`), else (stored before migration 13) the
+/// device's offset now.
+const EVENT_COLS: &str = "e.body, e.user_id, e.status, e.reject_code, e.reject_reason, e.received_at, \
+     COALESCE(e.offset_ms, d.clock_offset_ms)";
 
 /// `EVENT_COLS` as read.
 type EventRow = (
@@ -364,6 +366,8 @@ impl LedgerStore for SqliteStore {
             }
             tip = next;
         }
+        // Honest time and the KPI facts of the jobs this push touched (issue 13).
+        super::kpi::settle_push(&tx, device_id, start.seq + 1, tip.seq)?;
         tx.execute(
             "UPDATE devices SET last_seq = ?2, last_hash = ?3 WHERE id = ?1",
             params![dev, tip.seq as i64, tip.hash.to_hex()],

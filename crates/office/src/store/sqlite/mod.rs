@@ -23,6 +23,7 @@ mod enrolment;
 mod evidence;
 mod feedback;
 mod jobs;
+mod kpi;
 mod ledger;
 mod network;
 mod reports;
@@ -55,6 +56,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_device_clock_jumps.sql"),
     include_str!("migrations/0011_checkpoint_codes.sql"),
     include_str!("migrations/0012_device_sync_info.sql"),
+    include_str!("migrations/0013_kpi_facts.sql"),
+    include_str!("migrations/0014_kpi_targets.sql"),
     include_str!("migrations/0018_feedback_documents.sql"),
 ];
 
@@ -88,6 +91,12 @@ impl SqliteStore {
                 events = backfilled,
                 "appended events stored before the office log existed to the log"
             );
+        }
+        // Jobs stored before migration 13 (or by an office that crashed mid-way) are re-checked
+        // against the rules and get their KPI facts on start.
+        let folded = kpi::backfill(&mut conn, true)?;
+        if folded > 0 {
+            tracing::info!(jobs = folded, "re-checked jobs and folded their KPI facts");
         }
         let readers = (0..READERS)
             .map(|_| {
@@ -397,6 +406,8 @@ mod tests {
                 "954e902631471e5842e474424951ad9162c191094c47c578e9d8901f80b797e4",
                 "0d382074d305d449669c29fdfe0049175229d4c3fc2d388c3046134f578e655e",
                 "096ef0d43411b8e63a7a596569e638b44223acd7274b684b2371acee10d25484",
+                "ad84967c9bf5c71492a0f8856cb012741ca859bf5b17a5ba3b1f566e7da7095a",
+                "48e2e0293fc4a72727e33bb9cde446bc64855478af5bfe8aac5bda3b24ee34bb",
                 "c41d454a9cdd8b2c453d0ab344c8165426782deef1029753e691f808cd921b2c"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
