@@ -47,6 +47,14 @@ pub enum AuditKind {
     BundleDownload,
     /// An admin set the company's name or service hotline.
     CompanyProfileChanged,
+    /// A complaint or report taken (subject: its id; `crate::complaints`).
+    ComplaintReceived,
+    /// A complaint handed over to another person or a department, with a note.
+    ComplaintHandedOver,
+    /// A complaint answered.
+    ComplaintReplied,
+    /// The customer called back after the answer, with their satisfaction.
+    ComplaintCalledBack,
 }
 
 impl AuditKind {
@@ -67,6 +75,10 @@ impl AuditKind {
         AuditKind::Export,
         AuditKind::BundleDownload,
         AuditKind::CompanyProfileChanged,
+        AuditKind::ComplaintReceived,
+        AuditKind::ComplaintHandedOver,
+        AuditKind::ComplaintReplied,
+        AuditKind::ComplaintCalledBack,
     ];
 
     /// The stored name.
@@ -88,6 +100,10 @@ impl AuditKind {
             AuditKind::Export => "export",
             AuditKind::BundleDownload => "bundle_download",
             AuditKind::CompanyProfileChanged => "company_profile_changed",
+            AuditKind::ComplaintReceived => "complaint_received",
+            AuditKind::ComplaintHandedOver => "complaint_handed_over",
+            AuditKind::ComplaintReplied => "complaint_replied",
+            AuditKind::ComplaintCalledBack => "complaint_called_back",
         }
     }
 

@@ -9,6 +9,11 @@ use heatcrew_office::api::admin::{
 use heatcrew_office::api::auth::StaffLoginRequest;
 use heatcrew_office::api::console::alerts::ConsoleAlert;
 use heatcrew_office::api::console::audit::AuditPage;
+use heatcrew_office::api::console::complaints::{ComplaintDetail, ComplaintList};
+use heatcrew_office::complaints::figures::ComplaintFigures;
+use heatcrew_office::complaints::input::{
+    CallbackRequest, CreateComplaintRequest, HandoverRequest, ReplyRequest,
+};
 use heatcrew_office::api::console::customers::CustomerLookup;
 use heatcrew_office::api::console::users::{ConsoleUser, ResetPasswordRequest};
 use heatcrew_office::api::jobs::{AssignRequest, CancelRequest, CreateJobRequest, ScheduleRequest};
@@ -50,6 +55,9 @@ fn roots(c: &mut Declarations) {
     c.visit::<MovedDevice>();
     c.visit::<TotpSetup>();
     c.visit::<CompanyProfile>();
+    c.visit::<ComplaintList>();
+    c.visit::<ComplaintDetail>();
+    c.visit::<ComplaintFigures>();
     // Requests.
     c.visit::<StaffLoginRequest>();
     c.visit::<CreateJobRequest>();
@@ -62,6 +70,10 @@ fn roots(c: &mut Declarations) {
     c.visit::<MoveDeviceRequest>();
     c.visit::<ShareDeviceRequest>();
     c.visit::<TotpConfirm>();
+    c.visit::<CreateComplaintRequest>();
+    c.visit::<HandoverRequest>();
+    c.visit::<ReplyRequest>();
+    c.visit::<CallbackRequest>();
 }
 
 /// The whole generated file.

@@ -68,6 +68,13 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/devices/{id}/clock-jumps",
     "GET /api/v1/company",
     "PUT /api/v1/company",
+    "GET /api/v1/console/complaints",
+    "POST /api/v1/console/complaints",
+    "GET /api/v1/console/complaints/figures",
+    "GET /api/v1/console/complaints/{id}",
+    "POST /api/v1/console/complaints/{id}/handover",
+    "POST /api/v1/console/complaints/{id}/reply",
+    "POST /api/v1/console/complaints/{id}/callback",
 ];
 
 const METHODS: &[&str] = &[

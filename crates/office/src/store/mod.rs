@@ -7,6 +7,7 @@
 //! more than one row does so in one transaction. Rules that do not need the database (chain and
 //! signature checks, what an event may touch) live in [`crate::ledger`] and are shared by every backend.
 
+pub mod complaints;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
+pub use complaints::ComplaintStore;
 pub use sqlite::SqliteStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -297,6 +299,7 @@ pub trait OfficeStore:
     + MetaStore
     + AuditStore
     + ChainCheckStore
+    + ComplaintStore
     + Send
     + Sync
     + 'static
@@ -316,6 +319,7 @@ impl<T> OfficeStore for T where
         + MetaStore
         + AuditStore
         + ChainCheckStore
+        + ComplaintStore
         + Send
         + Sync
         + 'static

@@ -6,7 +6,7 @@ use crate::audit::{AuditEntry, AuditKind, AuditQuery, NewAudit};
 use crate::store::{AuditStore, StoreError, StoreResult};
 use rusqlite::params;
 
-type AuditRow = (
+pub(super) type AuditRow = (
     i64,
     String,
     String,
@@ -17,7 +17,7 @@ type AuditRow = (
     String,
 );
 
-fn entry(r: AuditRow) -> StoreResult<AuditEntry> {
+pub(super) fn entry(r: AuditRow) -> StoreResult<AuditEntry> {
     Ok(AuditEntry {
         seq: r.0 as u64,
         at: parse_ts(&r.1)?,
@@ -32,10 +32,9 @@ fn entry(r: AuditRow) -> StoreResult<AuditEntry> {
     })
 }
 
-impl AuditStore for SqliteStore {
-    fn append_audit(&self, e: &NewAudit) -> StoreResult<u64> {
-        let conn = self.conn();
-        conn.execute(
+/// Append `e` on `conn` (inside the caller's transaction, e.g. a complaint's change).
+pub(super) fn insert(conn: &rusqlite::Connection, e: &NewAudit) -> StoreResult<u64> {
+    conn.execute(
             "INSERT INTO audit_log (at, kind, actor_id, username, address, subject, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
@@ -49,6 +48,11 @@ impl AuditStore for SqliteStore {
             ],
         )?;
         Ok(conn.last_insert_rowid() as u64)
+}
+
+impl AuditStore for SqliteStore {
+    fn append_audit(&self, e: &NewAudit) -> StoreResult<u64> {
+        insert(&self.conn(), e)
     }
 
     fn audit_page(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {

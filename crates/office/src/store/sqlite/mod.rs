@@ -19,6 +19,7 @@ mod attachments;
 mod audit;
 mod chains;
 mod clock_jumps;
+mod complaints;
 mod enrolment;
 mod evidence;
 mod jobs;
@@ -54,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_device_clock_jumps.sql"),
     include_str!("migrations/0011_checkpoint_codes.sql"),
     include_str!("migrations/0012_device_sync_info.sql"),
+    include_str!("migrations/0015_complaints.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
