@@ -85,8 +85,11 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     )
     .await?;
     b.click("complaint-state-overdue").await?;
-    b.until("the overdue list has it", &format!("return ({})() === 1;", wrap(&count("complaint-row"))))
-        .await?;
+    b.until(
+        "the overdue list has it",
+        &format!("return ({})() === 1;", wrap(&count("complaint-row"))),
+    )
+    .await?;
 
     // Intake: refused while incomplete, then taken with the caller's earlier job linked.
     b.click("complaint-new").await?;
@@ -97,12 +100,19 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         "return [...document.querySelectorAll('.field-error')].some(e => e.innerText === '此项必填');",
     )
     .await?;
-    b.el("complaint-channel").await?.select_by_value("hotline").await?;
+    b.el("complaint-channel")
+        .await?
+        .select_by_value("hotline")
+        .await?;
     b.fill("complaint-caller-phone", "139 1234 5678").await?;
     b.click("complaint-link-job").await?;
     b.el("complaint-linked").await?;
     b.fill("complaint-subject", "维修后暖气仍不热").await?;
-    b.fill("complaint-text", "师傅上周来过，说修好了，但暖气片还是凉的。").await?;
+    b.fill(
+        "complaint-text",
+        "师傅上周来过，说修好了，但暖气片还是凉的。",
+    )
+    .await?;
     b.shot("console-complaint-intake").await?;
     b.click("complaint-submit").await?;
     b.el("complaint-number").await?;
@@ -113,11 +123,18 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
          return !!s && s.dataset.state === 'open' && !!c && c.innerText.startsWith('剩 5天');",
     )
     .await?;
-    assert!(b.text("complaint-owner").await?.contains("调度员"), "the taker owns it");
+    assert!(
+        b.text("complaint-owner").await?.contains("调度员"),
+        "the taker owns it"
+    );
 
     // Handover to a colleague, with a note: no longer this dispatcher's.
-    b.el("complaint-handover-user").await?.select_by_label("刘调度 · 调度员").await?;
-    b.fill("complaint-handover-note", "客户要求换人跟进").await?;
+    b.el("complaint-handover-user")
+        .await?
+        .select_by_label("刘调度 · 调度员")
+        .await?;
+    b.fill("complaint-handover-note", "客户要求换人跟进")
+        .await?;
     b.click("complaint-handover-submit").await?;
     b.wait_text("complaint-owner", "刘调度").await?;
     b.el("complaint-not-yours").await?;
@@ -127,11 +144,16 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     b.click("sign-out").await?;
     sign_in("dispatch2").await?;
     b.client.goto(page.as_str()).await?;
-    b.fill("complaint-reply-text", "已安排班长带队复查，更换堵塞阀门，向客户致歉。").await?;
+    b.fill(
+        "complaint-reply-text",
+        "已安排班长带队复查，更换堵塞阀门，向客户致歉。",
+    )
+    .await?;
     b.click("complaint-reply-submit").await?;
     b.el("complaint-callback-form").await?;
     b.click("complaint-satisfaction-fairly_satisfied").await?;
-    b.fill("complaint-callback-note", "暖气已热，客户基本满意").await?;
+    b.fill("complaint-callback-note", "暖气已热，客户基本满意")
+        .await?;
     b.click("complaint-callback-submit").await?;
     b.until(
         "the complaint is closed",
@@ -143,16 +165,29 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         .await?;
     assert_eq!(
         kinds,
-        json!(["complaint_received", "complaint_handed_over", "complaint_replied", "complaint_called_back"]),
+        json!([
+            "complaint_received",
+            "complaint_handed_over",
+            "complaint_replied",
+            "complaint_called_back"
+        ]),
         "the trail shows every step"
     );
-    assert!(b.text("complaint-trail").await?.contains("客户要求换人跟进"), "with the handover note");
+    assert!(
+        b.text("complaint-trail")
+            .await?
+            .contains("客户要求换人跟进"),
+        "with the handover note"
+    );
     b.shot("console-complaint").await?;
 
     b.click("nav-complaints").await?;
     b.click("complaint-state-all").await?;
-    b.until("both on the list", &format!("return ({})() === 2;", wrap(&count("complaint-row"))))
-        .await?;
+    b.until(
+        "both on the list",
+        &format!("return ({})() === 2;", wrap(&count("complaint-row"))),
+    )
+    .await?;
     b.shot("console-complaints").await?;
     b.click("lang-switch").await?;
     b.wait_text("complaint-state-overdue", "Overdue")

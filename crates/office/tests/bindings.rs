@@ -10,10 +10,6 @@ use heatcrew_office::api::auth::StaffLoginRequest;
 use heatcrew_office::api::console::alerts::ConsoleAlert;
 use heatcrew_office::api::console::audit::AuditPage;
 use heatcrew_office::api::console::complaints::{ComplaintDetail, ComplaintList};
-use heatcrew_office::complaints::figures::ComplaintFigures;
-use heatcrew_office::complaints::input::{
-    CallbackRequest, CreateComplaintRequest, HandoverRequest, ReplyRequest,
-};
 use heatcrew_office::api::console::customers::CustomerLookup;
 use heatcrew_office::api::console::users::{ConsoleUser, ResetPasswordRequest};
 use heatcrew_office::api::jobs::{AssignRequest, CancelRequest, CreateJobRequest, ScheduleRequest};
@@ -21,6 +17,10 @@ use heatcrew_office::api::live::LiveEvent;
 use heatcrew_office::api::network::CreateOutageRequest;
 use heatcrew_office::api::totp::{TotpConfirm, TotpSetup};
 use heatcrew_office::board::BoardView;
+use heatcrew_office::complaints::figures::ComplaintFigures;
+use heatcrew_office::complaints::input::{
+    CallbackRequest, CreateComplaintRequest, HandoverRequest, ReplyRequest,
+};
 use heatcrew_office::job_view::ConsoleJob;
 use heatcrew_office::readback::JobDetail;
 use heatcrew_office::store::{Crew, DeviceRecord, Route};

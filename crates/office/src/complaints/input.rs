@@ -85,7 +85,13 @@ fn refuse(message: String) -> StoreError {
 
 /// `value` trimmed, `min..=max` characters, no control characters (`multiline`: line breaks and
 /// tabs allowed).
-pub fn text(field: &str, value: &str, min: usize, max: usize, multiline: bool) -> Result<String, StoreError> {
+pub fn text(
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+    multiline: bool,
+) -> Result<String, StoreError> {
     let v = value.trim();
     if let Some(c) = v
         .chars()
@@ -115,7 +121,9 @@ pub fn phone(field: &str, value: &str, required: bool) -> Result<String, StoreEr
     if v.is_empty() {
         return Ok(v);
     }
-    if v.chars().any(|c| !(c.is_ascii_digit() || " +-()".contains(c))) {
+    if v.chars()
+        .any(|c| !(c.is_ascii_digit() || " +-()".contains(c)))
+    {
         return Err(refuse(format!(
             "{field} may hold digits, spaces and + - ( ) only"
         )));
@@ -130,11 +138,15 @@ pub fn phone(field: &str, value: &str, required: bool) -> Result<String, StoreEr
 
 /// The received time: now if not given; refused when more than [`MAX_BACKDATE`] back or more than
 /// [`FUTURE_SLACK`] ahead (a later time would stretch the deadline).
-pub fn received_at(given: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
+pub fn received_at(
+    given: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, StoreError> {
     let Some(t) = given else { return Ok(now) };
     if t > now + FUTURE_SLACK {
         return Err(refuse(
-            "received_at is in the future; the deadline counts from when it reached the office".into(),
+            "received_at is in the future; the deadline counts from when it reached the office"
+                .into(),
         ));
     }
     if t < now - MAX_BACKDATE {
@@ -185,7 +197,9 @@ pub enum HandoverTo {
 pub fn check_handover(req: &HandoverRequest) -> Result<(HandoverTo, String), StoreError> {
     let to = match (&req.to_user, &req.to_department) {
         (Some(u), None) => HandoverTo::Person(*u),
-        (None, Some(d)) => HandoverTo::Department(text("to_department", d, 1, MAX_DEPARTMENT, false)?),
+        (None, Some(d)) => {
+            HandoverTo::Department(text("to_department", d, 1, MAX_DEPARTMENT, false)?)
+        }
         _ => {
             return Err(StoreError::Invalid {
                 code: ErrorCode::HandoverTarget,
@@ -210,18 +224,27 @@ mod tests {
 
     #[test]
     fn texts_are_bounded_in_characters_and_refuse_control_characters() {
-        assert_eq!(text("subject", "  暖气不热  ", 1, 4, false).expect("ok"), "暖气不热");
+        assert_eq!(
+            text("subject", "  暖气不热  ", 1, 4, false).expect("ok"),
+            "暖气不热"
+        );
         assert!(code(text("subject", "暖气不热了", 1, 4, false)).contains("at most 4"));
         assert!(code(text("subject", "   ", 1, 4, false)).contains("required"));
         assert!(code(text("subject", "a\u{0}b", 0, 9, false)).contains("U+0000"));
         assert!(code(text("subject", "a\nb", 0, 9, false)).contains("U+000A"));
-        assert_eq!(text("text", "a\nb", 0, 9, true).expect("line breaks in long texts"), "a\nb");
+        assert_eq!(
+            text("text", "a\nb", 0, 9, true).expect("line breaks in long texts"),
+            "a\nb"
+        );
         assert!(code(text("text", "a\u{1b}[2J", 0, 9, true)).contains("U+001B"));
     }
 
     #[test]
     fn phones_need_digits_and_a_complaint_needs_one() {
-        assert_eq!(phone("p", "138 0013-8000", true).expect("ok"), "138 0013-8000");
+        assert_eq!(
+            phone("p", "138 0013-8000", true).expect("ok"),
+            "138 0013-8000"
+        );
         assert_eq!(phone("p", "", false).expect("anonymous"), "");
         assert!(code(phone("p", "", true)).contains("required"));
         assert!(code(phone("p", "1234", false)).contains("5 digits"));

@@ -261,29 +261,71 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
     }
 
     #[test]
     fn deadlines_count_calendar_days_in_shanghai() {
         let cases = [
             // (kind, received, due): the due instant is 24:00 Shanghai of day 5 / day 7.
-            (ComplaintKind::Complaint, "2026-12-01T10:00:00+08:00", "2026-12-07T00:00:00+08:00"),
-            (ComplaintKind::Report, "2026-12-01T10:00:00+08:00", "2026-12-09T00:00:00+08:00"),
+            (
+                ComplaintKind::Complaint,
+                "2026-12-01T10:00:00+08:00",
+                "2026-12-07T00:00:00+08:00",
+            ),
+            (
+                ComplaintKind::Report,
+                "2026-12-01T10:00:00+08:00",
+                "2026-12-09T00:00:00+08:00",
+            ),
             // Month end: 31 Jan + 5 days is 5 Feb.
-            (ComplaintKind::Complaint, "2026-01-31T23:59:00+08:00", "2026-02-06T00:00:00+08:00"),
+            (
+                ComplaintKind::Complaint,
+                "2026-01-31T23:59:00+08:00",
+                "2026-02-06T00:00:00+08:00",
+            ),
             // February of a common year, and of a leap year (29 Feb counts).
-            (ComplaintKind::Complaint, "2027-02-26T09:00:00+08:00", "2027-03-04T00:00:00+08:00"),
-            (ComplaintKind::Complaint, "2028-02-26T09:00:00+08:00", "2028-03-03T00:00:00+08:00"),
+            (
+                ComplaintKind::Complaint,
+                "2027-02-26T09:00:00+08:00",
+                "2027-03-04T00:00:00+08:00",
+            ),
+            (
+                ComplaintKind::Complaint,
+                "2028-02-26T09:00:00+08:00",
+                "2028-03-03T00:00:00+08:00",
+            ),
             // Year end: 28 Dec + 5 is 2 Jan; a report on 30 Dec is due by the end of 6 Jan.
-            (ComplaintKind::Complaint, "2026-12-28T08:00:00+08:00", "2027-01-03T00:00:00+08:00"),
-            (ComplaintKind::Report, "2026-12-30T16:00:00+08:00", "2027-01-07T00:00:00+08:00"),
+            (
+                ComplaintKind::Complaint,
+                "2026-12-28T08:00:00+08:00",
+                "2027-01-03T00:00:00+08:00",
+            ),
+            (
+                ComplaintKind::Report,
+                "2026-12-30T16:00:00+08:00",
+                "2027-01-07T00:00:00+08:00",
+            ),
             // 31 Dec 16:30 UTC is already 1 Jan in Shanghai: day 0 is 1 Jan, not 31 Dec.
-            (ComplaintKind::Complaint, "2026-12-31T16:30:00Z", "2027-01-07T00:00:00+08:00"),
+            (
+                ComplaintKind::Complaint,
+                "2026-12-31T16:30:00Z",
+                "2027-01-07T00:00:00+08:00",
+            ),
             // …and 15:59 UTC is still 31 Dec there.
-            (ComplaintKind::Complaint, "2026-12-31T15:59:59Z", "2027-01-06T00:00:00+08:00"),
+            (
+                ComplaintKind::Complaint,
+                "2026-12-31T15:59:59Z",
+                "2027-01-06T00:00:00+08:00",
+            ),
             // Midnight exactly belongs to the new day.
-            (ComplaintKind::Complaint, "2026-03-01T00:00:00+08:00", "2026-03-07T00:00:00+08:00"),
+            (
+                ComplaintKind::Complaint,
+                "2026-03-01T00:00:00+08:00",
+                "2026-03-07T00:00:00+08:00",
+            ),
         ];
         for (kind, received, due) in cases {
             assert_eq!(
@@ -325,14 +367,21 @@ mod tests {
             created_at: received,
         };
         let due = c.due_at;
-        assert_eq!(c.state(due - chrono::TimeDelta::milliseconds(1)), ComplaintState::Open);
+        assert_eq!(
+            c.state(due - chrono::TimeDelta::milliseconds(1)),
+            ComplaintState::Open
+        );
         assert_eq!(c.state(due), ComplaintState::Overdue);
         c.reply = Some(Reply {
             text: "已处理".into(),
             by: staff.clone(),
             at: due - chrono::TimeDelta::milliseconds(1),
         });
-        assert_eq!(c.answered_in_time(), Some(true), "the last millisecond is in time");
+        assert_eq!(
+            c.answered_in_time(),
+            Some(true),
+            "the last millisecond is in time"
+        );
         assert_eq!(c.state(due), ComplaintState::Answered);
         c.reply.as_mut().expect("reply").at = due;
         assert_eq!(c.answered_in_time(), Some(false), "24:00 of day 5 is late");

@@ -63,29 +63,44 @@ pub fn check(c: &Complaint, actor: &UserInfo, action: &Action<'_>) -> Result<(),
             .unwrap_or_default();
         return Err(conflict(
             ErrorCode::NotComplaintOwner,
-            format!("{} is {owner}'s (首问); they hand it over, or a manager does", c.number),
+            format!(
+                "{} is {owner}'s (首问); they hand it over, or a manager does",
+                c.number
+            ),
         ));
     }
     match action {
         Action::Reply if c.reply.is_some() => Err(conflict(
             ErrorCode::ComplaintAlreadyReplied,
-            format!("{} was already answered; a reply is never changed", c.number),
+            format!(
+                "{} was already answered; a reply is never changed",
+                c.number
+            ),
         )),
         Action::Reply => Ok(()),
         Action::Callback if c.reply.is_none() => Err(conflict(
             ErrorCode::ComplaintNotReplied,
-            format!("{} has no reply yet: answer it before calling back", c.number),
+            format!(
+                "{} has no reply yet: answer it before calling back",
+                c.number
+            ),
         )),
         Action::Callback => Ok(()),
         Action::Handover { to, target } => match to {
             HandoverTo::Person(id) => {
                 let Some((user, active)) = target else {
-                    return Err(invalid(ErrorCode::UnknownUser, format!("there is no user {id}")));
+                    return Err(invalid(
+                        ErrorCode::UnknownUser,
+                        format!("there is no user {id}"),
+                    ));
                 };
                 if !active {
                     return Err(invalid(
                         ErrorCode::HandoverInactiveUser,
-                        format!("{} is deactivated and cannot take it over", user.display_name),
+                        format!(
+                            "{} is deactivated and cannot take it over",
+                            user.display_name
+                        ),
                     ));
                 }
                 if !matches!(user.role, Role::Dispatcher | Role::Admin) {

@@ -34,9 +34,17 @@ pub struct NewComplaint {
 /// A change, checked for its texts; the rules are applied by the store.
 #[derive(Debug, Clone)]
 pub enum ComplaintChange {
-    Handover { to: HandoverTo, note: String },
-    Reply { text: String },
-    Callback { satisfaction: Satisfaction, note: String },
+    Handover {
+        to: HandoverTo,
+        note: String,
+    },
+    Reply {
+        text: String,
+    },
+    Callback {
+        satisfaction: Satisfaction,
+        note: String,
+    },
 }
 
 /// Which complaints to list.

@@ -19,11 +19,9 @@ use crate::complaints::input::{
 use crate::complaints::{Complaint, ComplaintKind, ComplaintState, company_tz, due_at};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::store::StoreError;
-use crate::store::complaints::{
-    ComplaintChange, ComplaintFilter, ComplaintQuery, NewComplaint,
-};
+use crate::store::complaints::{ComplaintChange, ComplaintFilter, ComplaintQuery, NewComplaint};
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use heatcrew_protocol::ErrorCode;
@@ -58,6 +56,24 @@ pub struct ComplaintRow {
     pub state: ComplaintState,
     /// Answered before the deadline (`null` while unanswered).
     pub answered_in_time: Option<bool>,
+}
+
+/// Office staff (dispatchers and admins), checked before the body or the query is read, so a field
+/// token gets 403 whatever it sends.
+#[derive(Debug)]
+pub struct Staff(pub Auth);
+
+impl FromRequestParts<OfficeState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &OfficeState,
+    ) -> Result<Self, ApiError> {
+        let auth = Auth::from_request_parts(parts, state).await?;
+        auth.require(STAFF)?;
+        Ok(Staff(auth))
+    }
 }
 
 fn row(c: Complaint, now: DateTime<Utc>) -> ComplaintRow {
@@ -104,10 +120,9 @@ fn bad_filter(what: &str, value: &str) -> ApiError {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn list_complaints(
     State(state): State<OfficeState>,
-    auth: Auth,
+    Staff(auth): Staff,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<ComplaintList>> {
-    auth.require(STAFF)?;
     let filter = match p.state.as_deref().unwrap_or("open") {
         "open" | "" => ComplaintFilter::Open,
         "overdue" => ComplaintFilter::Overdue,
@@ -145,10 +160,9 @@ pub async fn list_complaints(
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn create_complaint(
     State(state): State<OfficeState>,
-    auth: Auth,
+    Staff(auth): Staff,
     ApiJson(req): ApiJson<CreateComplaintRequest>,
 ) -> ApiResult<Json<ComplaintDetail>> {
-    auth.require(STAFF)?;
     let now = state.now();
     let req = input::check_create(&req)?;
     let received_at = input::received_at(req.received_at, now)?;
@@ -224,10 +238,9 @@ fn unknown(id: Uuid) -> ApiError {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn get_complaint(
     State(state): State<OfficeState>,
-    auth: Auth,
+    Staff(auth): Staff,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ComplaintDetail>> {
-    auth.require(STAFF)?;
     let c = blocking(&state, move |s| s.complaint(id))
         .await?
         .ok_or_else(|| unknown(id))?;
@@ -271,11 +284,10 @@ async fn change(
         (status = 403, body = ErrorBodySchema, description = "not_complaint_owner, or not office staff")))]
 pub async fn handover(
     State(state): State<OfficeState>,
-    auth: Auth,
+    Staff(auth): Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<HandoverRequest>,
 ) -> ApiResult<Json<ComplaintDetail>> {
-    auth.require(STAFF)?;
     let (to, note) = input::check_handover(&req)?;
     change(
         &state,
@@ -297,11 +309,10 @@ pub async fn handover(
         (status = 403, body = ErrorBodySchema, description = "not_complaint_owner, or not office staff")))]
 pub async fn reply(
     State(state): State<OfficeState>,
-    auth: Auth,
+    Staff(auth): Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<ReplyRequest>,
 ) -> ApiResult<Json<ComplaintDetail>> {
-    auth.require(STAFF)?;
     let text = input::text("text", &req.text, 1, input::MAX_TEXT, true)?;
     change(
         &state,
@@ -323,11 +334,10 @@ pub async fn reply(
         (status = 403, body = ErrorBodySchema, description = "not_complaint_owner, or not office staff")))]
 pub async fn callback(
     State(state): State<OfficeState>,
-    auth: Auth,
+    Staff(auth): Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<CallbackRequest>,
 ) -> ApiResult<Json<ComplaintDetail>> {
-    auth.require(STAFF)?;
     let note = input::text("note", &req.note, 0, input::MAX_NOTE, true)?;
     change(
         &state,
@@ -356,10 +366,17 @@ fn day_start(s: &str, next: bool) -> ApiResult<DateTime<Utc>> {
         .ok()
         .filter(|d| (2000..=2199).contains(&chrono::Datelike::year(d)))
         .and_then(|d| if next { d.succ_opt() } else { Some(d) })
-        .and_then(|d| company_tz().from_local_datetime(&d.and_time(NaiveTime::MIN)).single())
+        .and_then(|d| {
+            company_tz()
+                .from_local_datetime(&d.and_time(NaiveTime::MIN))
+                .single()
+        })
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| {
-            ApiError::bad_request(ErrorCode::BadDate, format!("{s:?} is not a day (YYYY-MM-DD)"))
+            ApiError::bad_request(
+                ErrorCode::BadDate,
+                format!("{s:?} is not a day (YYYY-MM-DD)"),
+            )
         })
 }
 
@@ -372,10 +389,9 @@ fn day_start(s: &str, next: bool) -> ApiResult<DateTime<Utc>> {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn complaint_figures(
     State(state): State<OfficeState>,
-    auth: Auth,
+    Staff(auth): Staff,
     Query(p): Query<FigureParams>,
 ) -> ApiResult<Json<ComplaintFigures>> {
-    auth.require(STAFF)?;
     let from = day_start(&p.from, false)?;
     let to = day_start(&p.to, true)?;
     if to <= from || (to - from).num_days() > MAX_PERIOD_DAYS {

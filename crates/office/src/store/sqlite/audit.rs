@@ -35,19 +35,19 @@ pub(super) fn entry(r: AuditRow) -> StoreResult<AuditEntry> {
 /// Append `e` on `conn` (inside the caller's transaction, e.g. a complaint's change).
 pub(super) fn insert(conn: &rusqlite::Connection, e: &NewAudit) -> StoreResult<u64> {
     conn.execute(
-            "INSERT INTO audit_log (at, kind, actor_id, username, address, subject, detail)
+        "INSERT INTO audit_log (at, kind, actor_id, username, address, subject, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                ts(e.at),
-                e.kind.as_str(),
-                e.actor_id.map(|u| u.to_string()),
-                e.username,
-                e.address,
-                e.subject,
-                e.detail.to_string(),
-            ],
-        )?;
-        Ok(conn.last_insert_rowid() as u64)
+        params![
+            ts(e.at),
+            e.kind.as_str(),
+            e.actor_id.map(|u| u.to_string()),
+            e.username,
+            e.address,
+            e.subject,
+            e.detail.to_string(),
+        ],
+    )?;
+    Ok(conn.last_insert_rowid() as u64)
 }
 
 impl AuditStore for SqliteStore {

@@ -4,7 +4,9 @@
 //! second reply or callback, and deleting a complaint or its trail.
 
 use super::accounts::select_users;
-use super::{SqliteStore, is_constraint_violation, json, parse_ts, parse_uuid, select, to_json, ts};
+use super::{
+    SqliteStore, is_constraint_violation, json, parse_ts, parse_uuid, select, to_json, ts,
+};
 use crate::audit::{AuditEntry, NewAudit};
 use crate::complaints::figures::KindCounts;
 use crate::complaints::input::HandoverTo;
@@ -73,7 +75,9 @@ fn parse(mut r: Row) -> StoreResult<Complaint> {
     let kind = take(2).as_deref().and_then(ComplaintKind::parse);
     let channel = take(3).as_deref().and_then(Channel::parse);
     let (Some(kind), Some(channel)) = (kind, channel) else {
-        return Err(StoreError::Corrupt(format!("complaint {id}: kind or channel")));
+        return Err(StoreError::Corrupt(format!(
+            "complaint {id}: kind or channel"
+        )));
     };
     let caller_name = take(4).unwrap_or_default();
     let caller_phone = take(5).unwrap_or_default();
@@ -166,9 +170,11 @@ impl ComplaintStore for SqliteStore {
         let mut customer = c.customer.clone();
         if let Some(job_id) = c.job_id {
             let body: Option<String> = tx
-                .query_row("SELECT body FROM jobs WHERE id = ?1", [job_id.to_string()], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT body FROM jobs WHERE id = ?1",
+                    [job_id.to_string()],
+                    |r| r.get(0),
+                )
                 .optional()?;
             let Some(body) = body else {
                 return Err(StoreError::Invalid {
@@ -180,9 +186,11 @@ impl ComplaintStore for SqliteStore {
                 customer = json::<Job>(&body)?.customer;
             }
         }
-        let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM complaints", [], |r| {
-            r.get(0)
-        })?;
+        let seq: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM complaints",
+            [],
+            |r| r.get(0),
+        )?;
         let year = c.received_at.with_timezone(&company_tz()).year();
         let number = format!("{}{year}-{seq:05}", c.kind.prefix());
         let inserted = tx.execute(
@@ -266,14 +274,14 @@ impl ComplaintStore for SqliteStore {
                         params![id.to_string(), d],
                     )?,
                 };
-                let to_json = match (to, &target) {
+                let to_detail = match (to, &target) {
                     (HandoverTo::Person(_), Some((u, _))) => {
                         json!({"person": u.display_name, "person_id": u.id})
                     }
                     (HandoverTo::Department(d), _) => json!({"department": d}),
                     _ => json!({}),
                 };
-                json!({"number": c.number, "from": from, "to": to_json, "note": note})
+                json!({"number": c.number, "from": from, "to": to_detail, "note": note})
             }
             ComplaintChange::Reply { text } => {
                 rules::check(&c, actor, &Action::Reply)?;
