@@ -3,7 +3,6 @@
 //! its handover rules, the audit trail, permissions, and hostile input that stores nothing.
 
 use super::*;
-use chrono::TimeDelta;
 use heatcrew_office::clock::Clock;
 use heatcrew_protocol::sync::Role;
 use heatcrew_testkit::Seed;

@@ -26,7 +26,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use heatcrew_protocol::ErrorCode;
 use serde::{Deserialize, Serialize};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 use uuid::Uuid;
 
@@ -120,7 +120,7 @@ fn bad_filter(what: &str, value: &str) -> ApiError {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn list_complaints(
     State(state): State<OfficeState>,
-    Staff(auth): Staff,
+    _staff: Staff,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<ComplaintList>> {
     let filter = match p.state.as_deref().unwrap_or("open") {
@@ -160,9 +160,10 @@ pub async fn list_complaints(
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn create_complaint(
     State(state): State<OfficeState>,
-    Staff(auth): Staff,
+    staff: Staff,
     ApiJson(req): ApiJson<CreateComplaintRequest>,
 ) -> ApiResult<Json<ComplaintDetail>> {
+    let auth = staff.0;
     let now = state.now();
     let req = input::check_create(&req)?;
     let received_at = input::received_at(req.received_at, now)?;
@@ -238,7 +239,7 @@ fn unknown(id: Uuid) -> ApiError {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn get_complaint(
     State(state): State<OfficeState>,
-    Staff(auth): Staff,
+    _staff: Staff,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ComplaintDetail>> {
     let c = blocking(&state, move |s| s.complaint(id))
@@ -284,11 +285,12 @@ async fn change(
         (status = 403, body = ErrorBodySchema, description = "not_complaint_owner, or not office staff")))]
 pub async fn handover(
     State(state): State<OfficeState>,
-    Staff(auth): Staff,
+    staff: Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<HandoverRequest>,
 ) -> ApiResult<Json<ComplaintDetail>> {
     let (to, note) = input::check_handover(&req)?;
+    let auth = staff.0;
     change(
         &state,
         auth,
@@ -309,11 +311,12 @@ pub async fn handover(
         (status = 403, body = ErrorBodySchema, description = "not_complaint_owner, or not office staff")))]
 pub async fn reply(
     State(state): State<OfficeState>,
-    Staff(auth): Staff,
+    staff: Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<ReplyRequest>,
 ) -> ApiResult<Json<ComplaintDetail>> {
     let text = input::text("text", &req.text, 1, input::MAX_TEXT, true)?;
+    let auth = staff.0;
     change(
         &state,
         auth,
@@ -334,11 +337,12 @@ pub async fn reply(
         (status = 403, body = ErrorBodySchema, description = "not_complaint_owner, or not office staff")))]
 pub async fn callback(
     State(state): State<OfficeState>,
-    Staff(auth): Staff,
+    staff: Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<CallbackRequest>,
 ) -> ApiResult<Json<ComplaintDetail>> {
     let note = input::text("note", &req.note, 0, input::MAX_NOTE, true)?;
+    let auth = staff.0;
     change(
         &state,
         auth,
@@ -389,7 +393,7 @@ fn day_start(s: &str, next: bool) -> ApiResult<DateTime<Utc>> {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn complaint_figures(
     State(state): State<OfficeState>,
-    Staff(auth): Staff,
+    _staff: Staff,
     Query(p): Query<FigureParams>,
 ) -> ApiResult<Json<ComplaintFigures>> {
     let from = day_start(&p.from, false)?;

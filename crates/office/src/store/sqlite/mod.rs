@@ -396,7 +396,8 @@ mod tests {
                 "9c8a11e2333ec5522e38b82259db3811874260f5a82dbe77ee9c255624348379",
                 "954e902631471e5842e474424951ad9162c191094c47c578e9d8901f80b797e4",
                 "0d382074d305d449669c29fdfe0049175229d4c3fc2d388c3046134f578e655e",
-                "096ef0d43411b8e63a7a596569e638b44223acd7274b684b2371acee10d25484"
+                "096ef0d43411b8e63a7a596569e638b44223acd7274b684b2371acee10d25484",
+                "5ef35475a56a68af7811855eca888187085df4506301ce5f59bbf6ea07bc913d"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
