@@ -45,7 +45,6 @@ pub struct CreateComplaintRequest {
     /// A job it concerns (must exist).
     pub job_id: Option<Uuid>,
     /// The customer it concerns (from the customer lookup); taken from the job when absent.
-    #[schema(value_type = Option<Object>)]
     pub customer: Option<Customer>,
     /// When it reached the office (a letter's arrival); default now. Up to 30 days back, never
     /// ahead. The deadline counts from it.

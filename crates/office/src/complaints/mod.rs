@@ -205,7 +205,6 @@ pub struct Complaint {
     pub subject: String,
     pub text: String,
     pub job_id: Option<Uuid>,
-    #[schema(value_type = Option<Object>)]
     pub customer: Option<Customer>,
     pub received_at: DateTime<Utc>,
     /// [`due_at`] of `received_at`: answered in time means replied before this.
