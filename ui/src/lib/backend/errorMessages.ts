@@ -578,7 +578,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
   },
   not_complaint_owner: {
     'zh-CN': "该投诉由首问责任人负责,只有其本人或管理人员可以办理或转交。",
-    en: "This complaint is its first receiver's (首问); only they or a manager may act on it or hand it over.",
+    en: "This complaint belongs to whoever took it first; only they or a manager may act on it or hand it over.",
   },
   handover_target: {
     'zh-CN': "请转交给一位调度/管理人员或一个部门(不能转给外勤人员或当前负责人)。",
