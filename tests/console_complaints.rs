@@ -113,7 +113,6 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         "师傅上周来过，说修好了，但暖气片还是凉的。",
     )
     .await?;
-    b.shot("console-complaint-intake").await?;
     b.click("complaint-submit").await?;
     b.el("complaint-number").await?;
     b.until(
