@@ -49,6 +49,14 @@ pub enum AuditKind {
     CompanyProfileChanged,
     /// An admin set (or cleared) a KPI's target.
     KpiTargetChanged,
+    /// A complaint or report taken (subject: its id; `crate::complaints`).
+    ComplaintReceived,
+    /// A complaint handed over to another person or a department, with a note.
+    ComplaintHandedOver,
+    /// A complaint answered.
+    ComplaintReplied,
+    /// The customer called back after the answer, with their satisfaction.
+    ComplaintCalledBack,
 }
 
 impl AuditKind {
@@ -70,6 +78,10 @@ impl AuditKind {
         AuditKind::BundleDownload,
         AuditKind::CompanyProfileChanged,
         AuditKind::KpiTargetChanged,
+        AuditKind::ComplaintReceived,
+        AuditKind::ComplaintHandedOver,
+        AuditKind::ComplaintReplied,
+        AuditKind::ComplaintCalledBack,
     ];
 
     /// The stored name.
@@ -92,6 +104,10 @@ impl AuditKind {
             AuditKind::BundleDownload => "bundle_download",
             AuditKind::CompanyProfileChanged => "company_profile_changed",
             AuditKind::KpiTargetChanged => "kpi_target_changed",
+            AuditKind::ComplaintReceived => "complaint_received",
+            AuditKind::ComplaintHandedOver => "complaint_handed_over",
+            AuditKind::ComplaintReplied => "complaint_replied",
+            AuditKind::ComplaintCalledBack => "complaint_called_back",
         }
     }
 

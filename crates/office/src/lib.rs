@@ -17,6 +17,7 @@
 //! - [`export`]: evidence exports (JSON lines per `docs/evidence.md`).
 //! - [`error`]: the HTTP edge's closed `{code, message}` error.
 //! - [`demo`]: a realistic demo company (`serve --demo`).
+//! - [`complaints`]: the complaints and reports tracker (deadlines, 首问 ownership, KPI counts).
 //!
 //! Start one in-process (tests, the simulator):
 //! ```no_run
@@ -36,6 +37,7 @@ pub mod board;
 pub mod bundle;
 pub mod chain_cache;
 pub mod clock;
+pub mod complaints;
 pub mod console;
 pub mod corrections;
 pub mod demo;

@@ -9,6 +9,7 @@ use heatcrew_office::api::admin::{
 use heatcrew_office::api::auth::StaffLoginRequest;
 use heatcrew_office::api::console::alerts::ConsoleAlert;
 use heatcrew_office::api::console::audit::AuditPage;
+use heatcrew_office::api::console::complaints::{ComplaintDetail, ComplaintList};
 use heatcrew_office::api::console::customers::CustomerLookup;
 use heatcrew_office::api::console::users::{ConsoleUser, ResetPasswordRequest};
 use heatcrew_office::api::jobs::{AssignRequest, CancelRequest, CreateJobRequest, ScheduleRequest};
@@ -18,6 +19,10 @@ use heatcrew_office::api::network::CreateOutageRequest;
 use heatcrew_office::api::totp::{TotpConfirm, TotpSetup};
 use heatcrew_office::board::BoardView;
 use heatcrew_office::feedback::{DocumentDigest, FeedbackPage};
+use heatcrew_office::complaints::figures::ComplaintFigures;
+use heatcrew_office::complaints::input::{
+    CallbackRequest, CreateComplaintRequest, HandoverRequest, ReplyRequest,
+};
 use heatcrew_office::job_view::ConsoleJob;
 use heatcrew_office::kpi::conformance::Violation;
 use heatcrew_office::kpi::{KpiAnswer, KpiJob};
@@ -56,6 +61,9 @@ fn roots(c: &mut Declarations) {
     c.visit::<CompanyProfile>();
     c.visit::<FeedbackPage>();
     c.visit::<DocumentDigest>();
+    c.visit::<ComplaintList>();
+    c.visit::<ComplaintDetail>();
+    c.visit::<ComplaintFigures>();
     // Requests.
     c.visit::<StaffLoginRequest>();
     c.visit::<CreateJobRequest>();
@@ -73,6 +81,10 @@ fn roots(c: &mut Declarations) {
     c.visit::<TargetView>();
     c.visit::<SetTarget>();
     c.visit::<Violation>();
+    c.visit::<CreateComplaintRequest>();
+    c.visit::<HandoverRequest>();
+    c.visit::<ReplyRequest>();
+    c.visit::<CallbackRequest>();
 }
 
 /// The whole generated file.

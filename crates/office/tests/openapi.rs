@@ -79,6 +79,13 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/kpi/targets",
     "PUT /api/v1/kpi/targets",
     "GET /api/v1/kpi/violations/{id}",
+    "GET /api/v1/console/complaints",
+    "POST /api/v1/console/complaints",
+    "GET /api/v1/console/complaints/figures",
+    "GET /api/v1/console/complaints/{id}",
+    "POST /api/v1/console/complaints/{id}/handover",
+    "POST /api/v1/console/complaints/{id}/reply",
+    "POST /api/v1/console/complaints/{id}/callback",
 ];
 
 const METHODS: &[&str] = &[

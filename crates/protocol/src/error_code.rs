@@ -225,6 +225,17 @@ error_codes! {
     ReadFailed = "read_failed", "无法从存储中读取照片,请重试。", "The photo could not be read from storage. Try again.";
     EncodeFailed = "encode_failed", "照片保存失败(内部错误)。", "The photo could not be saved because of an internal error.";
     DecoderPanicked = "decoder_panicked", "照片无法读取(解码器内部错误),文件已被安全拒收。", "The photo could not be read (internal decoder error). The file was refused safely.";
+
+    // --- Complaints and reports tracker (office, issue 13.5) ---
+    ComplaintField = "complaint_field", "投诉/举报的某项内容缺失、过长或含有无效字符,未保存。", "A field of the complaint is missing, too long or holds invalid characters; nothing was saved.";
+    UnknownComplaint = "unknown_complaint", "找不到该投诉/举报。", "Unknown complaint or report.";
+    ComplaintExists = "complaint_exists", "已有另一条同编号的投诉/举报。", "Another complaint already has this id.";
+    NotComplaintOwner = "not_complaint_owner", "该投诉由首问责任人负责,只有其本人或管理人员可以办理或转交。", "This complaint belongs to whoever took it first; only they or a manager may act on it or hand it over.";
+    HandoverTarget = "handover_target", "请转交给一位调度/管理人员或一个部门(不能转给外勤人员或当前负责人)。", "Hand it over to one office staff member or one department (not field staff, not the current owner).";
+    HandoverInactiveUser = "handover_inactive_user", "该人员账号已停用,不能接收转交。", "That account is deactivated and cannot take it over.";
+    ComplaintAlreadyReplied = "complaint_already_replied", "该投诉已答复,答复不可更改。", "This complaint was already answered; a reply is never changed.";
+    ComplaintNotReplied = "complaint_not_replied", "请先答复,再进行回访。", "Answer the complaint before calling the customer back.";
+    ComplaintClosed = "complaint_closed", "该投诉已答复并回访,已办结。", "This complaint was answered and called back; it is closed.";
 }
 
 impl ErrorCode {

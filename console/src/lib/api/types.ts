@@ -69,6 +69,10 @@ export type AuditKind =
   | "bundle_download"
   | "company_profile_changed"
   | "kpi_target_changed";
+  | "complaint_received"
+  | "complaint_handed_over"
+  | "complaint_replied"
+  | "complaint_called_back";
 
 export type AuditPage = {
   entries: Array<AuditEntry>,
@@ -170,6 +174,21 @@ export type BoardView = {
   jobs: Array<BoardJob>,
 };
 
+export type Callback = {
+  satisfaction: Satisfaction,
+  note: string,
+  by: StaffRef,
+  at: string,
+};
+
+export type CallbackRequest = {
+  satisfaction: Satisfaction,
+  /**
+   * What the customer said, up to 1000 characters.
+   */
+  note: string,
+};
+
 export type CancelRequest = {
   reason: string,
 };
@@ -201,6 +220,11 @@ export type ChainStatus = {
    */
   message: string,
 };
+
+/**
+ * How it reached the office.
+ */
+export type Channel = "phone" | "hotline" | "visit" | "letter" | "online" | "other";
 
 /**
  * A checkpoint on a patrol route.
@@ -269,6 +293,94 @@ export type CompanyProfile = {
    */
   hotline: string,
 };
+
+/**
+ * One complaint, its trail (oldest first) and the office's clock.
+ */
+export type ComplaintDetail = {
+  now: string,
+  complaint: ComplaintRow,
+  trail: Array<AuditEntry>,
+};
+
+/**
+ * The figures of a period (module docs).
+ */
+export type ComplaintFigures = {
+  from: string,
+  to: string,
+  /**
+   * The moment the figures were taken at (office clock).
+   */
+  now: string,
+  complaints_received: number,
+  complaints_answered_in_time: Ratio,
+  reports_received: number,
+  reports_answered_in_time: Ratio,
+  overdue_open: number,
+  /**
+   * Received in the period, neither answered nor due yet.
+   */
+  pending: number,
+};
+
+/**
+ * Complaint (投诉, 5 days) or report (举报, 7 days).
+ */
+export type ComplaintKind = "complaint" | "report";
+
+export type ComplaintList = {
+  /**
+   * The office's clock: countdowns are `due_at - now`.
+   */
+  now: string,
+  complaints: Array<ComplaintRow>,
+};
+
+/**
+ * A complaint with where it stands at the office's `now`.
+ */
+export type ComplaintRow = {
+  state: ComplaintState,
+  /**
+   * Answered before the deadline (`null` while unanswered).
+   */
+  answered_in_time: boolean | null,
+  id: string,
+  /**
+   * What people quote: TS2026-00007 (投诉) or JB2026-00008 (举报).
+   */
+  number: string,
+  kind: ComplaintKind,
+  channel: Channel,
+  /**
+   * Empty: anonymous (a report may be).
+   */
+  caller_name: string,
+  caller_phone: string,
+  subject: string,
+  text: string,
+  job_id: string | null,
+  customer: Customer | null,
+  received_at: string,
+  /**
+   * [`due_at`] of `received_at`: answered in time means replied before this.
+   */
+  due_at: string,
+  /**
+   * 首问: who took it first.
+   */
+  received_by: StaffRef,
+  owner: Owner,
+  reply: Reply | null,
+  callback: Callback | null,
+  created_at: string,
+};
+
+/**
+ * Where a complaint stands at a given moment (computed, never stored).
+ */
+export type ComplaintState = "open" | "overdue" | "answered" | "closed";
 
 /**
  * An urgent alert as the console shows it: what happened, where, who reported it and when.
@@ -359,6 +471,47 @@ export type CorrectionPair = {
    * The record it names, as first recorded; `None` if the office holds no such record.
    */
   original: TimelineEntry | null,
+};
+
+/**
+ * A complaint or report as taken at the console.
+ */
+export type CreateComplaintRequest = {
+  /**
+   * Chosen by the console once per form: a submit retried after a lost answer stores it once.
+   */
+  id: string | null,
+  kind: ComplaintKind,
+  channel: Channel,
+  /**
+   * Up to 40 characters; empty for an anonymous report (a complaint needs a phone number).
+   */
+  caller_name: string,
+  /**
+   * Up to 30 characters, at least 5 digits; required for a complaint (to answer and call back).
+   */
+  caller_phone: string,
+  /**
+   * 1–100 characters.
+   */
+  subject: string,
+  /**
+   * What the caller said, 1–4000 characters.
+   */
+  text: string,
+  /**
+   * A job it concerns (must exist).
+   */
+  job_id: string | null,
+  /**
+   * The customer it concerns (from the customer lookup); taken from the job when absent.
+   */
+  customer: Customer | null,
+  /**
+   * When it reached the office (a letter's arrival); default now. Up to 30 days back, never
+   * ahead. The deadline counts from it.
+   */
+  received_at: string | null,
 };
 
 /**
@@ -677,6 +830,15 @@ export type ErrorCode =
   | "read_failed"
   | "encode_failed"
   | "decoder_panicked"
+  | "complaint_field"
+  | "unknown_complaint"
+  | "complaint_exists"
+  | "not_complaint_owner"
+  | "handover_target"
+  | "handover_inactive_user"
+  | "complaint_already_replied"
+  | "complaint_not_replied"
+  | "complaint_closed"
   | "unknown";
 
 /**
@@ -779,6 +941,18 @@ export type Figure = {
    * `value >= target`; `null` without a value or a target.
    */
   met: boolean | null,
+ * Hand a complaint over to a person (an active dispatcher or admin) or to a department.
+ */
+export type HandoverRequest = {
+  to_user: string | null,
+  /**
+   * 1–40 characters (e.g. 维修部, 稽查科).
+   */
+  to_department: string | null,
+  /**
+   * Why and what was agreed, 1–1000 characters.
+   */
+  note: string,
 };
 
 /**
@@ -1042,6 +1216,14 @@ export type OutageNotice = {
 };
 
 /**
+ * Who owns it now: a person or a department, never both.
+ */
+export type Owner = {
+  person: StaffRef | null,
+  department: string | null,
+};
+
+/**
  * Late and missed checkpoint visits of a patrol round.
  */
 export type PatrolView = {
@@ -1063,6 +1245,14 @@ export type PhotoView = {
    * `recorded_at` plus the device's clock offset at the office (server minus device).
    */
   corrected_at: string,
+};
+
+/**
+ * B ÷ A as counts.
+ */
+export type Ratio = {
+  numerator: number,
+  denominator: number,
 };
 
 /**
@@ -1135,6 +1325,19 @@ export type RejectedView = {
   corrected_at: string,
 };
 
+export type Reply = {
+  text: string,
+  by: StaffRef,
+  at: string,
+};
+
+export type ReplyRequest = {
+  /**
+   * The answer given to the caller, 1–4000 characters.
+   */
+  text: string,
+};
+
 export type ResetPasswordRequest = {
   password: string,
 };
@@ -1157,6 +1360,11 @@ export type Route = {
   area: string,
   checkpoints: Array<Checkpoint>,
 };
+
+/**
+ * What the customer said on the callback (回访).
+ */
+export type Satisfaction = "satisfied" | "fairly_satisfied" | "dissatisfied";
 
 export type ScheduleRequest = {
   start: string,
@@ -1233,6 +1441,15 @@ export type StaffLoginRequest = {
    * The six-digit code of the user's authenticator app, once they set up a second factor.
    */
   totp?: string,
+};
+
+/**
+ * A staff member as a complaint names them.
+ */
+export type StaffRef = {
+  id: string,
+  display_name: string,
+  badge_no: string,
 };
 
 /**

@@ -11,11 +11,16 @@ export type Route =
   | { name: 'security' }
   | { name: 'settings' }
   | { name: 'feedback' }
-  | { name: 'kpi' };
+  | { name: 'kpi' }
+  | { name: 'complaints' }
+  | { name: 'complaint_new' }
+  | { name: 'complaint'; id: string };
 
 export function parse(path: string): Route {
   const job = /^\/jobs\/([0-9a-fA-F-]{36})\/?$/.exec(path);
   if (job) return { name: 'job', id: job[1].toLowerCase() };
+  const complaint = /^\/complaints\/([0-9a-fA-F-]{36})\/?$/.exec(path);
+  if (complaint) return { name: 'complaint', id: complaint[1].toLowerCase() };
   switch (path.replace(/\/$/, '')) {
     case '/new':
       return { name: 'new_job' };
@@ -35,6 +40,10 @@ export function parse(path: string): Route {
       return { name: 'feedback' };
     case '/kpi':
       return { name: 'kpi' };
+    case '/complaints':
+      return { name: 'complaints' };
+    case '/complaints/new':
+      return { name: 'complaint_new' };
     default:
       return { name: 'board' };
   }

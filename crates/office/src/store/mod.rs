@@ -8,6 +8,7 @@
 //! signature checks, what an event may touch) live in [`crate::ledger`] and are shared by every backend.
 
 pub mod kpi;
+pub mod complaints;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +24,7 @@ use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 pub use kpi::KpiStore;
+pub use complaints::ComplaintStore;
 pub use sqlite::SqliteStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -302,6 +304,7 @@ pub trait OfficeStore:
     + ChainCheckStore
     + crate::feedback::FeedbackStore
     + KpiStore
+    + ComplaintStore
     + Send
     + Sync
     + 'static
@@ -323,6 +326,7 @@ impl<T> OfficeStore for T where
         + ChainCheckStore
         + crate::feedback::FeedbackStore
         + KpiStore
+        + ComplaintStore
         + Send
         + Sync
         + 'static

@@ -6,6 +6,7 @@
 mod alerts;
 mod board;
 mod bundle;
+mod complaints;
 mod customers;
 mod devices;
 mod documents;

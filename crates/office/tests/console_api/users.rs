@@ -198,6 +198,13 @@ const CONSOLE_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/api/v1/console/alerts"),
     ("POST", "/api/v1/console/alerts/{id}/ack"),
     ("GET", "/api/v1/console/audit"),
+    ("GET", "/api/v1/console/complaints"),
+    ("POST", "/api/v1/console/complaints"),
+    ("GET", "/api/v1/console/complaints/figures"),
+    ("GET", "/api/v1/console/complaints/{id}"),
+    ("POST", "/api/v1/console/complaints/{id}/handover"),
+    ("POST", "/api/v1/console/complaints/{id}/reply"),
+    ("POST", "/api/v1/console/complaints/{id}/callback"),
 ];
 
 #[tokio::test]

@@ -564,6 +564,42 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "照片无法读取(解码器内部错误),文件已被安全拒收。",
     en: "The photo could not be read (internal decoder error). The file was refused safely.",
   },
+  complaint_field: {
+    'zh-CN': "投诉/举报的某项内容缺失、过长或含有无效字符,未保存。",
+    en: "A field of the complaint is missing, too long or holds invalid characters; nothing was saved.",
+  },
+  unknown_complaint: {
+    'zh-CN': "找不到该投诉/举报。",
+    en: "Unknown complaint or report.",
+  },
+  complaint_exists: {
+    'zh-CN': "已有另一条同编号的投诉/举报。",
+    en: "Another complaint already has this id.",
+  },
+  not_complaint_owner: {
+    'zh-CN': "该投诉由首问责任人负责,只有其本人或管理人员可以办理或转交。",
+    en: "This complaint belongs to whoever took it first; only they or a manager may act on it or hand it over.",
+  },
+  handover_target: {
+    'zh-CN': "请转交给一位调度/管理人员或一个部门(不能转给外勤人员或当前负责人)。",
+    en: "Hand it over to one office staff member or one department (not field staff, not the current owner).",
+  },
+  handover_inactive_user: {
+    'zh-CN': "该人员账号已停用,不能接收转交。",
+    en: "That account is deactivated and cannot take it over.",
+  },
+  complaint_already_replied: {
+    'zh-CN': "该投诉已答复,答复不可更改。",
+    en: "This complaint was already answered; a reply is never changed.",
+  },
+  complaint_not_replied: {
+    'zh-CN': "请先答复,再进行回访。",
+    en: "Answer the complaint before calling the customer back.",
+  },
+  complaint_closed: {
+    'zh-CN': "该投诉已答复并回访,已办结。",
+    en: "This complaint was answered and called back; it is closed.",
+  },
   unknown: {
     'zh-CN': "出现了本应用不认识的错误,请更新应用。",
     en: "Something went wrong that this app does not know about; update the app.",

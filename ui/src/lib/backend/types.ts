@@ -350,6 +350,15 @@ export type ErrorCode =
   | "read_failed"
   | "encode_failed"
   | "decoder_panicked"
+  | "complaint_field"
+  | "unknown_complaint"
+  | "complaint_exists"
+  | "not_complaint_owner"
+  | "handover_target"
+  | "handover_inactive_user"
+  | "complaint_already_replied"
+  | "complaint_not_replied"
+  | "complaint_closed"
   | "unknown";
 
 /**

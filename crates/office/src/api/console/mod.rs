@@ -10,11 +10,13 @@
 //! - [`bundle`]: `GET /jobs/{id}/bundle`, a job's evidence bundle (ZIP).
 //! - [`alerts`]: `GET /console/alerts`, `POST /console/alerts/{id}/ack`, urgent alerts.
 //! - [`audit`] (admins): `GET /console/audit?before=&limit=&user=&kind=&from=&to=`, the audit log.
+//! - [`complaints`]: `/console/complaints…`, the complaints and reports tracker (投诉/举报).
 
 pub mod alerts;
 pub mod audit;
 pub mod board;
 pub mod bundle;
+pub mod complaints;
 pub mod customers;
 pub mod job;
 pub mod users;
@@ -32,4 +34,5 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .merge(customers::routes())
         .merge(users::routes())
         .merge(audit::routes())
+        .merge(complaints::routes())
 }

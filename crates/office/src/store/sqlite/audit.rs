@@ -6,7 +6,7 @@ use crate::audit::{AuditEntry, AuditKind, AuditQuery, NewAudit};
 use crate::store::{AuditStore, StoreError, StoreResult};
 use rusqlite::params;
 
-type AuditRow = (
+pub(super) type AuditRow = (
     i64,
     String,
     String,
@@ -17,7 +17,7 @@ type AuditRow = (
     String,
 );
 
-fn entry(r: AuditRow) -> StoreResult<AuditEntry> {
+pub(super) fn entry(r: AuditRow) -> StoreResult<AuditEntry> {
     Ok(AuditEntry {
         seq: r.0 as u64,
         at: parse_ts(&r.1)?,
@@ -32,23 +32,27 @@ fn entry(r: AuditRow) -> StoreResult<AuditEntry> {
     })
 }
 
+/// Append `e` on `conn` (inside the caller's transaction, e.g. a complaint's change).
+pub(super) fn insert(conn: &rusqlite::Connection, e: &NewAudit) -> StoreResult<u64> {
+    conn.execute(
+        "INSERT INTO audit_log (at, kind, actor_id, username, address, subject, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            ts(e.at),
+            e.kind.as_str(),
+            e.actor_id.map(|u| u.to_string()),
+            e.username,
+            e.address,
+            e.subject,
+            e.detail.to_string(),
+        ],
+    )?;
+    Ok(conn.last_insert_rowid() as u64)
+}
+
 impl AuditStore for SqliteStore {
     fn append_audit(&self, e: &NewAudit) -> StoreResult<u64> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO audit_log (at, kind, actor_id, username, address, subject, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                ts(e.at),
-                e.kind.as_str(),
-                e.actor_id.map(|u| u.to_string()),
-                e.username,
-                e.address,
-                e.subject,
-                e.detail.to_string(),
-            ],
-        )?;
-        Ok(conn.last_insert_rowid() as u64)
+        insert(&self.conn(), e)
     }
 
     fn audit_page(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {

@@ -19,6 +19,7 @@ mod attachments;
 mod audit;
 mod chains;
 mod clock_jumps;
+mod complaints;
 mod enrolment;
 mod evidence;
 mod feedback;
@@ -58,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_device_sync_info.sql"),
     include_str!("migrations/0013_kpi_facts.sql"),
     include_str!("migrations/0014_kpi_targets.sql"),
+    include_str!("migrations/0015_complaints.sql"),
     include_str!("migrations/0018_feedback_documents.sql"),
 ];
 
@@ -408,6 +410,7 @@ mod tests {
                 "096ef0d43411b8e63a7a596569e638b44223acd7274b684b2371acee10d25484",
                 "ad84967c9bf5c71492a0f8856cb012741ca859bf5b17a5ba3b1f566e7da7095a",
                 "48e2e0293fc4a72727e33bb9cde446bc64855478af5bfe8aac5bda3b24ee34bb",
+                "5ef35475a56a68af7811855eca888187085df4506301ce5f59bbf6ea07bc913d",
                 "c41d454a9cdd8b2c453d0ab344c8165426782deef1029753e691f808cd921b2c"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
