@@ -17,6 +17,8 @@
 //! - [`export`]: evidence exports (JSON lines per `docs/evidence.md`).
 //! - [`error`]: the HTTP edge's closed `{code, message}` error.
 //! - [`demo`]: a realistic demo company (`serve --demo`).
+//! - [`notices`], [`patrols`]: the rectification notice register, patrol plans and compliance, the
+//!   defects register; [`schedule`]: the periodic follow-up that opens re-inspections and rounds.
 //!
 //! Start one in-process (tests, the simulator):
 //! ```no_run
@@ -45,10 +47,13 @@ pub mod export;
 pub mod files;
 pub mod job_view;
 pub mod ledger;
+pub mod notices;
 pub mod office_key;
+pub mod patrols;
 pub mod pdf;
 pub mod readback;
 pub mod reports;
+pub mod schedule;
 pub mod seed;
 pub mod store;
 pub mod throttle;

@@ -68,6 +68,16 @@ const OPERATIONS: &[&str] = &[
     "GET /api/v1/devices/{id}/clock-jumps",
     "GET /api/v1/company",
     "PUT /api/v1/company",
+    "GET /api/v1/console/notices",
+    "GET /api/v1/console/notices/{id}",
+    "POST /api/v1/console/notices/{id}/reinspector",
+    "POST /api/v1/console/notices/{id}/outcome",
+    "GET /api/v1/console/patrol-plans",
+    "POST /api/v1/console/patrol-plans",
+    "GET /api/v1/console/patrol-grid",
+    "GET /api/v1/console/defects",
+    "POST /api/v1/console/defects/{id}/repair",
+    "POST /api/v1/console/defects/{id}/status",
 ];
 
 const METHODS: &[&str] = &[

@@ -9,7 +9,10 @@ export type Route =
   | { name: 'outages' }
   | { name: 'audit' }
   | { name: 'security' }
-  | { name: 'settings' };
+  | { name: 'settings' }
+  | { name: 'notices' }
+  | { name: 'patrols' }
+  | { name: 'defects' };
 
 export function parse(path: string): Route {
   const job = /^\/jobs\/([0-9a-fA-F-]{36})\/?$/.exec(path);
@@ -29,6 +32,12 @@ export function parse(path: string): Route {
       return { name: 'security' };
     case '/settings':
       return { name: 'settings' };
+    case '/notices':
+      return { name: 'notices' };
+    case '/patrols':
+      return { name: 'patrols' };
+    case '/defects':
+      return { name: 'defects' };
     default:
       return { name: 'board' };
   }

@@ -297,6 +297,8 @@ pub trait OfficeStore:
     + MetaStore
     + AuditStore
     + ChainCheckStore
+    + crate::notices::NoticeStore
+    + crate::patrols::PatrolStore
     + Send
     + Sync
     + 'static
@@ -316,6 +318,8 @@ impl<T> OfficeStore for T where
         + MetaStore
         + AuditStore
         + ChainCheckStore
+        + crate::notices::NoticeStore
+        + crate::patrols::PatrolStore
         + Send
         + Sync
         + 'static

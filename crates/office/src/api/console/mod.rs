@@ -10,6 +10,8 @@
 //! - [`bundle`]: `GET /jobs/{id}/bundle`, a job's evidence bundle (ZIP).
 //! - [`alerts`]: `GET /console/alerts`, `POST /console/alerts/{id}/ack`, urgent alerts.
 //! - [`audit`] (admins): `GET /console/audit?before=&limit=&user=&kind=&from=&to=`, the audit log.
+//! - [`notices`]: the rectification notice register; [`patrols`]: patrol plans, the compliance
+//!   grid and the defects register.
 
 pub mod alerts;
 pub mod audit;
@@ -17,6 +19,8 @@ pub mod board;
 pub mod bundle;
 pub mod customers;
 pub mod job;
+pub mod notices;
+pub mod patrols;
 pub mod users;
 
 use crate::OfficeState;
@@ -32,4 +36,6 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .merge(customers::routes())
         .merge(users::routes())
         .merge(audit::routes())
+        .merge(notices::routes())
+        .merge(patrols::routes())
 }

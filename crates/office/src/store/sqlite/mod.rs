@@ -24,6 +24,8 @@ mod evidence;
 mod jobs;
 mod ledger;
 mod network;
+mod notices;
+mod patrols;
 mod reports;
 
 pub use accounts::role_str;
@@ -54,6 +56,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_device_clock_jumps.sql"),
     include_str!("migrations/0011_checkpoint_codes.sql"),
     include_str!("migrations/0012_device_sync_info.sql"),
+    include_str!("migrations/0016_notices.sql"),
+    include_str!("migrations/0017_patrols.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
