@@ -223,7 +223,10 @@ pub fn run_due(
 /// The outcome a closed re-inspection job shows, if it is closed and shows one: a notice issued on
 /// it → `new_notice`; a finding → `not_complied`; closed `resolved` with neither → `complied`.
 /// Closed otherwise (no entry, another visit needed) or still open: `None` (a dispatcher decides).
-pub fn outcome_from_job(store: &dyn OfficeStore, job_id: Uuid) -> StoreResult<Option<OutcomeEntry>> {
+pub fn outcome_from_job(
+    store: &dyn OfficeStore,
+    job_id: Uuid,
+) -> StoreResult<Option<OutcomeEntry>> {
     let (mut new_notice, mut finding, mut resolved) = (None, false, false);
     for e in store.job_events(job_id)?.iter().filter(|e| e.accepted) {
         let u = &e.event.unsigned;
@@ -289,11 +292,7 @@ pub fn is_overdue(n: &NoticeRecord, now: DateTime<Utc>, tz: FixedOffset) -> bool
 /// Whole days since the notice fell due (0 before).
 pub fn days_overdue(n: &NoticeRecord, now: DateTime<Utc>, tz: FixedOffset) -> i64 {
     let due = due_at(n.deadline, tz);
-    if now < due {
-        0
-    } else {
-        (now - due).num_days()
-    }
+    if now < due { 0 } else { (now - due).num_days() }
 }
 
 /// `now` plus a week, saturating (the "due this week" filter's end).
@@ -354,10 +353,10 @@ mod tests {
         let list = [
             notice(d(3), Some(NoticeOutcome::Complied)),
             notice(d(5), Some(NoticeOutcome::NotComplied)),
-            notice(d(8), None),                           // due, never re-inspected
+            notice(d(8), None), // due, never re-inspected
             notice(d(10), Some(NoticeOutcome::Complied)), // due exactly now
-            notice(d(11), None),                          // not due yet
-            notice(d(1), Some(NoticeOutcome::Complied)),  // before the period
+            notice(d(11), None), // not due yet
+            notice(d(1), Some(NoticeOutcome::Complied)), // before the period
         ];
         let r = notices_complied_by_deadline(&list, d(2), d(31), now, cst());
         assert_eq!(

@@ -119,15 +119,19 @@ pub fn close_repaired(store: &dyn OfficeStore, now: DateTime<Utc>) -> StoreResul
         let (DefectStatus::RepairOrdered, Some(job)) = (d.status, d.repair_job_id) else {
             continue;
         };
-        let resolved = store.job_events(job)?.iter().filter(|e| e.accepted).any(|e| {
-            matches!(
-                EventBody::from_parts(&e.event.unsigned.kind, &e.event.unsigned.payload),
-                Ok(EventBody::JobClosed {
-                    resolution: Resolution::Resolved,
-                    ..
-                })
-            )
-        });
+        let resolved = store
+            .job_events(job)?
+            .iter()
+            .filter(|e| e.accepted)
+            .any(|e| {
+                matches!(
+                    EventBody::from_parts(&e.event.unsigned.kind, &e.event.unsigned.payload),
+                    Ok(EventBody::JobClosed {
+                        resolution: Resolution::Resolved,
+                        ..
+                    })
+                )
+            });
         if resolved {
             store.set_defect_status(
                 d.id,

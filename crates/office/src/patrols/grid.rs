@@ -8,7 +8,9 @@ use crate::store::{OfficeStore, Route, StoreResult};
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema, ts_rs::TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GridResolution {
     /// One column per day.
@@ -113,9 +115,7 @@ pub fn patrol_grid(
     let column = |t: DateTime<Utc>| -> Option<usize> {
         let local = t.with_timezone(&tz);
         match resolution {
-            GridResolution::Day => {
-                usize::try_from((local.date_naive() - first).num_days()).ok()
-            }
+            GridResolution::Day => usize::try_from((local.date_naive() - first).num_days()).ok(),
             GridResolution::Hour => (local.date_naive() == first).then(|| local.hour() as usize),
         }
         .filter(|i| *i < columns.len())

@@ -4,8 +4,8 @@
 
 use super::TestOffice;
 use chrono::{Duration, FixedOffset, NaiveDate, Utc};
-use heatcrew_office::notices::{NoticeStore, due_at, notices_complied_by_deadline};
-use heatcrew_office::store::{JobStore, SqliteStore};
+use heatcrew_office::notices::{due_at, notices_complied_by_deadline};
+use heatcrew_office::store::SqliteStore;
 use heatcrew_protocol::{EventBody, FindingCategory, JobKind, Resolution};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -80,10 +80,16 @@ async fn a_reinspection_job_appears_at_the_deadline_once_and_its_outcome_settles
         .await;
 
     let list = notices(&office, &staff, "").await;
-    assert_eq!(list["total"], 1, "the pushed notice is in the register: {list}");
+    assert_eq!(
+        list["total"], 1,
+        "the pushed notice is in the register: {list}"
+    );
     let n = &list["notices"][0];
     assert_eq!(n["number"], "ZG-D0001-20261202-001");
-    assert_eq!(n["customer"]["name"], "王建国", "the customer comes from the job");
+    assert_eq!(
+        n["customer"]["name"], "王建国",
+        "the customer comes from the job"
+    );
     assert_eq!(
         n["findings"][0]["category"], "unauthorized_connection",
         "the inspection's findings are listed with the notice"
@@ -103,7 +109,10 @@ async fn a_reinspection_job_appears_at_the_deadline_once_and_its_outcome_settles
     office.advance(Duration::days(3));
     for _ in 0..3 {
         let run = office.run_schedule();
-        assert_eq!(run.notices.reinspections_opened, 0, "not due before the deadline day ends");
+        assert_eq!(
+            run.notices.reinspections_opened, 0,
+            "not due before the deadline day ends"
+        );
     }
     // Past the end of the deadline day in Beijing: due.
     let due = due_at(deadline, cst());
@@ -135,12 +144,19 @@ async fn a_reinspection_job_appears_at_the_deadline_once_and_its_outcome_settles
         .collect();
     assert_eq!(reinspections.len(), 1, "exactly one job was stored");
     let re = &reinspections[0].job;
-    assert_eq!(re.assignee, Some(tech_a), "the issuing inspector re-inspects");
+    assert_eq!(
+        re.assignee,
+        Some(tech_a),
+        "the issuing inspector re-inspects"
+    );
     assert_eq!(
         re.customer.as_ref().map(|c| c.address.as_str()),
         Some("幸福小区3号楼2单元501"),
         "at the same customer"
     );
+    // Three days on, the sign-ins of before have expired: sign in again.
+    let staff = office.staff().await;
+    let mut dev = office.device("tech_a").await;
     let list = notices(&office, &staff, "?filter=overdue").await;
     assert_eq!(list["overdue"], 1, "due without an outcome: overdue");
     assert_eq!(list["notices"][0]["status"], "awaiting_reinspection");
@@ -183,7 +199,11 @@ async fn a_reinspection_job_appears_at_the_deadline_once_and_its_outcome_settles
             &json!({"outcome": "complied"}),
         )
         .await;
-    assert_eq!(status, StatusCode::CONFLICT, "the first outcome stays: {body}");
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the first outcome stays: {body}"
+    );
 
     let all = office.store().notices().expect("notices");
     let figure = notices_complied_by_deadline(&all, today, deadline, office.now(), cst());
@@ -223,8 +243,14 @@ async fn dispatchers_choose_the_reinspector_and_record_outcomes_and_bad_input_is
     let (first, second) = (&ids[0], &ids[1]);
 
     // Permissions: a field device's token reads nothing and changes nothing here.
-    let (status, _) = office.get_json("/api/v1/console/notices", dev.token()).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "field users do not read the register");
+    let (status, _) = office
+        .get_json("/api/v1/console/notices", dev.token())
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "field users do not read the register"
+    );
     let (status, _) = office
         .post_json(
             &format!("/api/v1/console/notices/{first}/outcome"),
@@ -242,8 +268,16 @@ async fn dispatchers_choose_the_reinspector_and_record_outcomes_and_bad_input_is
     };
     let outcome = format!("/api/v1/console/notices/{first}/outcome");
     for (body, want, why) in [
-        (json!({"outcome": "maybe"}), StatusCode::BAD_REQUEST, "an unknown outcome"),
-        (json!({"outcome": "not_complied"}), StatusCode::UNPROCESSABLE_ENTITY, "no note"),
+        (
+            json!({"outcome": "maybe"}),
+            StatusCode::BAD_REQUEST,
+            "an unknown outcome",
+        ),
+        (
+            json!({"outcome": "not_complied"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no note",
+        ),
         (
             json!({"outcome": "not_complied", "note": "x".repeat(2001)}),
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -284,7 +318,11 @@ async fn dispatchers_choose_the_reinspector_and_record_outcomes_and_bad_input_is
         json!({"user_id": Uuid::now_v7()}),
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown re-inspector");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an unknown re-inspector"
+    );
     assert_eq!(
         notices(&office, &staff, "?filter=open").await["open"],
         2,
@@ -309,6 +347,12 @@ async fn dispatchers_choose_the_reinspector_and_record_outcomes_and_bad_input_is
     assert_eq!(body["outcome_by"], json!(office.user_id("dispatch")));
 
     office.advance(Duration::days(3));
+    let staff = office.staff().await;
+    let post = |path: String, body: Value| {
+        let office = &office;
+        let staff = staff.clone();
+        async move { office.post_json(&path, Some(&staff), &body).await }
+    };
     let run = office.run_schedule();
     assert_eq!(
         run.notices.reinspections_opened, 1,
@@ -324,7 +368,11 @@ async fn dispatchers_choose_the_reinspector_and_record_outcomes_and_bad_input_is
         .job(rec.reinspection_job_id.expect("a re-inspection"))
         .expect("read")
         .expect("job");
-    assert_eq!(re.job.assignee, Some(tech_b), "the chosen re-inspector gets the job");
+    assert_eq!(
+        re.job.assignee,
+        Some(tech_b),
+        "the chosen re-inspector gets the job"
+    );
     let (status, _) = post(
         format!("/api/v1/console/notices/{first}/reinspector"),
         json!({"user_id": tech_a}),
@@ -339,5 +387,9 @@ async fn dispatchers_choose_the_reinspector_and_record_outcomes_and_bad_input_is
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "complied");
     let (status, _) = post(outcome, json!({"outcome": "complied"})).await;
-    assert_eq!(status, StatusCode::OK, "the same outcome again is answered, not refused");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the same outcome again is answered, not refused"
+    );
 }

@@ -5,9 +5,9 @@
 use super::TestOffice;
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 use heatcrew_office::patrols::compliance::patrol_figures;
-use heatcrew_office::patrols::{NewPlan, PatrolStore, Shift};
+use heatcrew_office::patrols::{NewPlan, Shift};
 use heatcrew_office::schedule::run_once;
-use heatcrew_office::store::{JobStore, NetworkStore, Route, SqliteStore};
+use heatcrew_office::store::{Route, SqliteStore};
 use heatcrew_protocol::{EventBody, Position, Reading, Resolution, Severity};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -94,7 +94,10 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
             let other = other.clone();
             std::thread::spawn(move || run_once(&*other, now).expect("run"))
         };
-        opened += run_once(office.store(), now).expect("run").patrols.rounds_opened;
+        opened += run_once(office.store(), now)
+            .expect("run")
+            .patrols
+            .rounds_opened;
         opened += racer.join().expect("thread").patrols.rounds_opened;
     }
     let rounds = office.store().plan_rounds(plan.id).expect("rounds");
@@ -107,7 +110,10 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
         [-4, 8, 20, 32],
         "every shift from the plan's start, each 12 hours ahead at most"
     );
-    assert_eq!(opened, 4, "each round opened exactly once by either process");
+    assert_eq!(
+        opened, 4,
+        "each round opened exactly once by either process"
+    );
     let job = |i: usize| {
         office
             .store()
@@ -117,8 +123,16 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
             .job
     };
     let (night, daytime) = (job(0), job(1));
-    assert_eq!(night.assignee, Some(tech_b), "the night patrol gets the night round");
-    assert_eq!(daytime.assignee, Some(tech_a), "the day patrol the day round");
+    assert_eq!(
+        night.assignee,
+        Some(tech_b),
+        "the night patrol gets the night round"
+    );
+    assert_eq!(
+        daytime.assignee,
+        Some(tech_a),
+        "the day patrol the day round"
+    );
     assert_eq!(
         daytime.window.map(|w| (w.start, w.end)),
         Some((at(8, 0), at(20, 0))),
@@ -141,7 +155,9 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
     let night_visits: Vec<_> = (0..8)
         .map(|h| (reading("hs", "supply_temp", 95.0), at(h, 30)))
         .collect();
-    office.push_at(&mut night_dev, night.id, &night_visits).await;
+    office
+        .push_at(&mut night_dev, night.id, &night_visits)
+        .await;
     let mut day_dev = office.device("tech_a").await;
     let mut day_visits: Vec<_> = (8..20)
         .filter(|h| *h != 12 && *h != 14)
@@ -157,7 +173,10 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
 
     let (status, grid) = office
         .get_json(
-            &format!("/api/v1/console/patrol-grid?plan={}&from={day}&days=1", plan.id),
+            &format!(
+                "/api/v1/console/patrol-grid?plan={}&from={day}&days=1",
+                plan.id
+            ),
             &staff,
         )
         .await;
@@ -249,7 +268,11 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
         .await;
     assert_eq!(again["created"], false, "one repair job per defect");
     assert_eq!(again["job_id"], first["job_id"]);
-    let repair_id: Uuid = first["job_id"].as_str().expect("job").parse().expect("uuid");
+    let repair_id: Uuid = first["job_id"]
+        .as_str()
+        .expect("job")
+        .parse()
+        .expect("uuid");
     let job = office
         .store()
         .job(repair_id)
@@ -257,7 +280,11 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
         .expect("the repair job");
     assert_eq!(job.job.kind, heatcrew_protocol::JobKind::EmergencyRepair);
     assert_eq!(job.job.assignee, Some(tech_b));
-    assert_eq!(job.job.site.as_deref(), Some("首站"), "at the defect's station");
+    assert_eq!(
+        job.job.site.as_deref(),
+        Some("首站"),
+        "at the defect's station"
+    );
     office
         .push_at(
             &mut night_dev,
@@ -275,7 +302,11 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
     let (_, fixed) = office
         .get_json("/api/v1/console/defects?status=fixed", &staff)
         .await;
-    assert_eq!(fixed.as_array().map(Vec::len), Some(1), "fixed by its repair: {fixed}");
+    assert_eq!(
+        fixed.as_array().map(Vec::len),
+        Some(1),
+        "fixed by its repair: {fixed}"
+    );
 }
 
 #[tokio::test]
@@ -294,61 +325,120 @@ async fn plans_and_defects_refuse_bad_input_and_field_users() {
         .post_json("/api/v1/console/patrol-plans", Some(dev.token()), &good)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a field user plans nothing");
-    let (status, _) = office.get_json("/api/v1/console/defects", dev.token()).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "nor reads the defects register");
+    let (status, _) = office
+        .get_json("/api/v1/console/defects", dev.token())
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "nor reads the defects register"
+    );
     let with = |key: &str, value: Value| {
         let mut v = good.clone();
         v[key] = value;
         v
     };
     for (body, want, why) in [
-        (with("name", json!("  ")), StatusCode::UNPROCESSABLE_ENTITY, "an empty name"),
-        (with("name", json!("长".repeat(101))), StatusCode::UNPROCESSABLE_ENTITY, "a long name"),
-        (with("shifts", json!([])), StatusCode::UNPROCESSABLE_ENTITY, "no shift"),
         (
-            with("shifts", json!([
+            with("name", json!("  ")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an empty name",
+        ),
+        (
+            with("name", json!("长".repeat(101))),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a long name",
+        ),
+        (
+            with("shifts", json!([])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no shift",
+        ),
+        (
+            with(
+                "shifts",
+                json!([
                 {"starts_at": "08:00:00", "hours": 12, "assignee": tech_a},
-                {"starts_at": "19:00:00", "hours": 12, "assignee": tech_a}])),
+                {"starts_at": "19:00:00", "hours": 12, "assignee": tech_a}]),
+            ),
             StatusCode::UNPROCESSABLE_ENTITY,
             "shifts overlapping across midnight",
         ),
         (
-            with("shifts", json!([{"starts_at": "08:00:00", "hours": 25, "assignee": tech_a}])),
+            with(
+                "shifts",
+                json!([{"starts_at": "08:00:00", "hours": 25, "assignee": tech_a}]),
+            ),
             StatusCode::UNPROCESSABLE_ENTITY,
             "a shift over 24 hours",
         ),
         (
-            with("shifts", json!([{"starts_at": "25:00:00", "hours": 1, "assignee": tech_a}])),
+            with(
+                "shifts",
+                json!([{"starts_at": "25:00:00", "hours": 1, "assignee": tech_a}]),
+            ),
             StatusCode::BAD_REQUEST,
             "no such time of day",
         ),
         (
-            with("shifts", json!([{"starts_at": "08:00:00", "hours": 12, "assignee": Uuid::now_v7()}])),
+            with(
+                "shifts",
+                json!([{"starts_at": "08:00:00", "hours": 12, "assignee": Uuid::now_v7()}]),
+            ),
             StatusCode::UNPROCESSABLE_ENTITY,
             "an unknown patrol",
         ),
-        (with("intervals", json!({"ss1": 0})), StatusCode::UNPROCESSABLE_ENTITY, "a zero interval"),
-        (with("intervals", json!({"ss1": 1441})), StatusCode::UNPROCESSABLE_ENTITY, "over a day"),
-        (with("intervals", json!({"nowhere": 60})), StatusCode::UNPROCESSABLE_ENTITY, "not on the route"),
-        (with("intervals", json!({"ss1": -5})), StatusCode::BAD_REQUEST, "a negative interval"),
-        (with("utc_offset_minutes", json!(100000)), StatusCode::UNPROCESSABLE_ENTITY, "no such zone"),
         (
-            with("active_from", json!("2026-12-31")).as_object().map(|o| {
-                let mut o = o.clone();
-                o.insert("active_until".into(), json!("2026-11-01"));
-                Value::Object(o)
-            }).unwrap_or_default(),
+            with("intervals", json!({"ss1": 0})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a zero interval",
+        ),
+        (
+            with("intervals", json!({"ss1": 1441})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "over a day",
+        ),
+        (
+            with("intervals", json!({"nowhere": 60})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not on the route",
+        ),
+        (
+            with("intervals", json!({"ss1": -5})),
+            StatusCode::BAD_REQUEST,
+            "a negative interval",
+        ),
+        (
+            with("utc_offset_minutes", json!(100000)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no such zone",
+        ),
+        (
+            with("active_from", json!("2026-12-31"))
+                .as_object()
+                .map(|o| {
+                    let mut o = o.clone();
+                    o.insert("active_until".into(), json!("2026-11-01"));
+                    Value::Object(o)
+                })
+                .unwrap_or_default(),
             StatusCode::UNPROCESSABLE_ENTITY,
             "a season ending before it starts",
         ),
-        (with("route_id", json!(Uuid::now_v7())), StatusCode::NOT_FOUND, "an unknown route"),
+        (
+            with("route_id", json!(Uuid::now_v7())),
+            StatusCode::NOT_FOUND,
+            "an unknown route",
+        ),
     ] {
         let (status, body) = office
             .post_json("/api/v1/console/patrol-plans", Some(&staff), &body)
             .await;
         assert_eq!(status, want, "{why}: {body}");
     }
-    let (_, plans) = office.get_json("/api/v1/console/patrol-plans", &staff).await;
+    let (_, plans) = office
+        .get_json("/api/v1/console/patrol-plans", &staff)
+        .await;
     assert_eq!(plans, json!([]), "no refused plan was stored");
     let (status, plan) = office
         .post_json("/api/v1/console/patrol-plans", Some(&staff), &good)
@@ -356,11 +446,23 @@ async fn plans_and_defects_refuse_bad_input_and_field_users() {
     assert_eq!(status, StatusCode::OK, "{plan}");
     assert_eq!(plan["intervals"]["ss1"], 480, "per-station interval kept");
     for (query, want) in [
-        (format!("plan={}&days=0", plan["id"].as_str().unwrap_or_default()), StatusCode::BAD_REQUEST),
-        (format!("plan={}&days=32", plan["id"].as_str().unwrap_or_default()), StatusCode::BAD_REQUEST),
+        (
+            format!("plan={}&days=0", plan["id"].as_str().unwrap_or_default()),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            format!("plan={}&days=32", plan["id"].as_str().unwrap_or_default()),
+            StatusCode::BAD_REQUEST,
+        ),
         ("plan=not-a-uuid".to_owned(), StatusCode::BAD_REQUEST),
         (format!("plan={}", Uuid::now_v7()), StatusCode::NOT_FOUND),
-        (format!("plan={}&from=2026-02-30", plan["id"].as_str().unwrap_or_default()), StatusCode::BAD_REQUEST),
+        (
+            format!(
+                "plan={}&from=2026-02-30",
+                plan["id"].as_str().unwrap_or_default()
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
     ] {
         let (status, body) = office
             .get_json(&format!("/api/v1/console/patrol-grid?{query}"), &staff)
@@ -369,7 +471,11 @@ async fn plans_and_defects_refuse_bad_input_and_field_users() {
     }
     let unknown = Uuid::now_v7();
     let (status, _) = office
-        .post_json(&format!("/api/v1/console/defects/{unknown}/repair"), Some(&staff), &json!({}))
+        .post_json(
+            &format!("/api/v1/console/defects/{unknown}/repair"),
+            Some(&staff),
+            &json!({}),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "an unknown defect");
     let (status, _) = office
@@ -379,7 +485,11 @@ async fn plans_and_defects_refuse_bad_input_and_field_users() {
             &json!({"status": "dismissed"}),
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "dismissing needs a note");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dismissing needs a note"
+    );
     let (status, _) = office
         .post_json(
             &format!("/api/v1/console/defects/{unknown}/status"),
@@ -387,5 +497,9 @@ async fn plans_and_defects_refuse_bad_input_and_field_users() {
             &json!({"status": "repair_ordered"}),
         )
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "an unknown defect, whatever the status");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "an unknown defect, whatever the status"
+    );
 }

@@ -168,10 +168,9 @@ pub async fn record_outcome(
         .note
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS || n.chars().any(|c| c.is_control() && c != '\n'))
-    {
+    if note.as_ref().is_some_and(|n| {
+        n.chars().count() > MAX_NOTE_CHARS || n.chars().any(|c| c.is_control() && c != '\n')
+    }) {
         return Err(ApiError::invalid(
             ErrorCode::InvalidValue,
             format!("note: at most {MAX_NOTE_CHARS} characters, no control characters"),

@@ -265,7 +265,8 @@ pub async fn set_status(
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| {
-        n.chars().count() > super::notices::MAX_NOTE_CHARS || n.chars().any(|c| c.is_control() && c != '\n')
+        n.chars().count() > super::notices::MAX_NOTE_CHARS
+            || n.chars().any(|c| c.is_control() && c != '\n')
     }) {
         return Err(ApiError::invalid(
             ErrorCode::InvalidValue,

@@ -18,10 +18,7 @@ const COLS: &str = "event_id, number, job_id, issued_by, issued_at, deadline, re
     reinspector, reinspection_job_id, reinspection_created_at, outcome, outcome_note, outcome_by, \
     outcome_at, next_notice";
 
-type Row = (
-    [String; 7],
-    [Option<String>; 8],
-);
+type Row = ([String; 7], [Option<String>; 8]);
 
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let mut a: [String; 7] = Default::default();
@@ -202,7 +199,12 @@ impl NoticeStore for SqliteStore {
         save_job(&tx, &job, now)?;
         if let Some(a) = job.assignee {
             add_assignment(&tx, job.id, a, now)?;
-            add_change(&tx, Some(a), &ChangeKind::JobUpserted { job: job.clone() }, now)?;
+            add_change(
+                &tx,
+                Some(a),
+                &ChangeKind::JobUpserted { job: job.clone() },
+                now,
+            )?;
         }
         tx.commit()?;
         Ok(Some(job))

@@ -61,7 +61,12 @@ fn insert_job(tx: &Transaction<'_>, mut job: Job, now: DateTime<Utc>) -> StoreRe
     save_job(tx, &job, now)?;
     if let Some(a) = job.assignee {
         add_assignment(tx, job.id, a, now)?;
-        add_change(tx, Some(a), &ChangeKind::JobUpserted { job: job.clone() }, now)?;
+        add_change(
+            tx,
+            Some(a),
+            &ChangeKind::JobUpserted { job: job.clone() },
+            now,
+        )?;
     }
     Ok(job)
 }
@@ -69,7 +74,12 @@ fn insert_job(tx: &Transaction<'_>, mut job: Job, now: DateTime<Utc>) -> StoreRe
 const DEFECT_COLS: &str = "event_id, defect_id, job_id, reported_by, reported_at, checkpoint, \
     category, severity, description, status, repair_job_id, status_note, status_by, status_at";
 
-type DefectRow = ([String; 5], Option<String>, [String; 4], [Option<String>; 4]);
+type DefectRow = (
+    [String; 5],
+    Option<String>,
+    [String; 4],
+    [Option<String>; 4],
+);
 
 fn read_defect(r: &rusqlite::Row<'_>) -> rusqlite::Result<DefectRow> {
     Ok((
