@@ -28,6 +28,7 @@ use heatcrew_office::api::console::notices::{NoticeList, OutcomeRequest, Reinspe
 use heatcrew_office::api::console::patrols::{
     DefectStatusRequest, DefectView, RepairOrdered, RepairRequest,
 };
+use heatcrew_office::notices::register::NoticeFilter;
 use heatcrew_office::patrols::grid::PatrolGrid;
 use heatcrew_office::patrols::{NewPlan, PatrolPlan};
 
@@ -71,6 +72,7 @@ fn roots(c: &mut Declarations) {
     c.visit::<TotpConfirm>();
     // Notice register, patrol plans, compliance grid and defects.
     c.visit::<NoticeList>();
+    c.visit::<NoticeFilter>();
     c.visit::<PatrolPlan>();
     c.visit::<PatrolGrid>();
     c.visit::<DefectView>();
