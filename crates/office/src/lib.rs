@@ -18,6 +18,8 @@
 //! - [`error`]: the HTTP edge's closed `{code, message}` error.
 //! - [`demo`]: a realistic demo company (`serve --demo`).
 //! - [`complaints`]: the complaints and reports tracker (deadlines, 首问 ownership, KPI counts).
+//! - [`notices`], [`patrols`]: the rectification notice register, patrol plans and compliance, the
+//!   defects register; [`schedule`]: the periodic follow-up that opens re-inspections and rounds.
 //!
 //! Start one in-process (tests, the simulator):
 //! ```no_run
@@ -50,10 +52,13 @@ pub mod files;
 pub mod job_view;
 pub mod kpi;
 pub mod ledger;
+pub mod notices;
 pub mod office_key;
+pub mod patrols;
 pub mod pdf;
 pub mod readback;
 pub mod reports;
+pub mod schedule;
 pub mod seed;
 pub mod store;
 pub mod throttle;

@@ -226,6 +226,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             office.warm_chains_in_background();
+            // Re-inspections of notices that fell due, patrol rounds, the defects register.
+            heatcrew_office::schedule::spawn(
+                office.state().clone(),
+                std::time::Duration::from_secs(60),
+            );
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;

@@ -32,6 +32,14 @@ use heatcrew_protocol::sync::{CompanyProfile, ErrorBody, LoginResponse, UserInfo
 use heatcrew_protocol::{Job, OutageNotice};
 use heatcrew_testkit::ts::{self, Declarations};
 use ts_rs::TypeVisitor;
+// Notice register, patrol plans, compliance grid and defects (issue 13.6–7).
+use heatcrew_office::api::console::notices::{NoticeList, OutcomeRequest, ReinspectorRequest};
+use heatcrew_office::api::console::patrols::{
+    DefectStatusRequest, DefectView, RepairOrdered, RepairRequest,
+};
+use heatcrew_office::notices::register::NoticeFilter;
+use heatcrew_office::patrols::grid::PatrolGrid;
+use heatcrew_office::patrols::{NewPlan, PatrolPlan};
 
 const TYPES_TS: &str = "console/src/lib/api/types.ts";
 const REGENERATE: &str = "UPDATE_BINDINGS=1 cargo test -p heatcrew-office --test bindings";
@@ -85,6 +93,18 @@ fn roots(c: &mut Declarations) {
     c.visit::<HandoverRequest>();
     c.visit::<ReplyRequest>();
     c.visit::<CallbackRequest>();
+    // Notice register, patrol plans, compliance grid and defects.
+    c.visit::<NoticeList>();
+    c.visit::<NoticeFilter>();
+    c.visit::<PatrolPlan>();
+    c.visit::<PatrolGrid>();
+    c.visit::<DefectView>();
+    c.visit::<RepairOrdered>();
+    c.visit::<OutcomeRequest>();
+    c.visit::<ReinspectorRequest>();
+    c.visit::<NewPlan>();
+    c.visit::<RepairRequest>();
+    c.visit::<DefectStatusRequest>();
 }
 
 /// The whole generated file.

@@ -194,6 +194,11 @@ export type CancelRequest = {
 };
 
 /**
+ * A cell's colour: the worst judged state in it.
+ */
+export type CellState = "none" | "on_time" | "late" | "missed" | "pending";
+
+/**
  * Whether a device's signed hash chain holds, as the office's verify finds it.
  */
 export type ChainState = "verified" | "broken" | "tip_mismatch" | "bad_key";
@@ -243,6 +248,19 @@ export type Checkpoint = {
    * the device checks a scanned or typed code against it offline, without holding the code.
    */
   code_sha256?: string,
+};
+
+/**
+ * Counts of judged rounds (pending ones are left out).
+ */
+export type CheckpointFigures = {
+  on_time: number,
+  late: number,
+  missed: number,
+  /**
+   * Not yet judged (shown, never counted in a rate).
+   */
+  pending: number,
 };
 
 /**
@@ -615,6 +633,88 @@ export type CustomerLookup = {
 };
 
 /**
+ * A defect in the register.
+ */
+export type DefectRecord = {
+  /**
+   * The `defect_reported` event's id.
+   */
+  id: string,
+  /**
+   * The id the device gave the defect.
+   */
+  defect_id: string,
+  /**
+   * The patrol round it was reported on.
+   */
+  job_id: string,
+  reported_by: string,
+  /**
+   * Corrected device time.
+   */
+  reported_at: string,
+  checkpoint: string | null,
+  category: string,
+  severity: Severity,
+  description: string,
+  status: DefectStatus,
+  repair_job_id: string | null,
+  status_note: string | null,
+  status_by: string | null,
+  status_at: string | null,
+};
+
+export type DefectStatus = "open" | "repair_ordered" | "fixed" | "dismissed";
+
+export type DefectStatusRequest = {
+  /**
+   * `open`, `fixed` or `dismissed` (a repair is ordered with `/repair`).
+   */
+  status: DefectStatus,
+  /**
+   * Required to dismiss; at most 2,000 characters.
+   */
+  note: string | null,
+};
+
+/**
+ * A defect with who reported it.
+ */
+export type DefectView = {
+  reported_by_person: PersonRef | null,
+  /**
+   * The checkpoint's name on the round (when the defect names one).
+   */
+  checkpoint_name: string | null,
+  /**
+   * The `defect_reported` event's id.
+   */
+  id: string,
+  /**
+   * The id the device gave the defect.
+   */
+  defect_id: string,
+  /**
+   * The patrol round it was reported on.
+   */
+  job_id: string,
+  reported_by: string,
+  /**
+   * Corrected device time.
+   */
+  reported_at: string,
+  checkpoint: string | null,
+  category: string,
+  severity: Severity,
+  description: string,
+  status: DefectStatus,
+  repair_job_id: string | null,
+  status_note: string | null,
+  status_by: string | null,
+  status_at: string | null,
+};
+
+/**
  * A device as enrolled at this office.
  */
 export type DeviceRecord = {
@@ -953,6 +1053,56 @@ export type HandoverRequest = {
    * Why and what was agreed, 1–1000 characters.
    */
   note: string,
+ * One finding of the inspection (违约或窃热行为).
+ */
+export type FindingLine = {
+  /**
+   * `FindingCategory` in snake_case (`unauthorized_connection`, …).
+   */
+  category: string,
+  description: string,
+};
+
+/**
+ * A reading outside its checkpoint's normal range.
+ */
+export type FlaggedReading = {
+  job_id: string,
+  event_id: string,
+  user_id: string,
+  checkpoint: string,
+  checkpoint_name: string,
+  key: string,
+  label_zh: string,
+  label_en: string,
+  value: number,
+  unit: string,
+  normal_min: number | null,
+  normal_max: number | null,
+  at: string,
+};
+
+export type GridCell = {
+  figures: CheckpointFigures,
+  /**
+   * Readings outside the normal range in this cell.
+   */
+  flagged: number,
+  state: CellState,
+};
+
+export type GridResolution = "day" | "hour";
+
+export type GridRow = {
+  checkpoint_id: string,
+  name: string,
+  /**
+   * `head_station`, `substation`, `pipeline_segment`.
+   */
+  kind: string,
+  interval_minutes: number,
+  cells: Array<GridCell>,
+  totals: CheckpointFigures,
 };
 
 /**
@@ -1181,6 +1331,107 @@ export type MovedDevice = {
 };
 
 /**
+ * A plan as a dispatcher asks for it.
+ */
+export type NewPlan = {
+  name: string,
+  route_id: string,
+  shifts: Array<Shift>,
+  intervals: { [key in string]?: number },
+  active_from: string | null,
+  active_until: string | null,
+  utc_offset_minutes: number | null,
+};
+
+/**
+ * Which notices a list shows.
+ */
+export type NoticeFilter = "all" | "open" | "overdue" | "due_this_week";
+
+/**
+ * The register: the notices asked for, with how many are open, overdue and due this week.
+ */
+export type NoticeList = {
+  notices: Array<NoticeView>,
+  total: number,
+  open: number,
+  overdue: number,
+  due_this_week: number,
+};
+
+/**
+ * How a re-inspection ended.
+ */
+export type NoticeOutcome = "complied" | "not_complied" | "new_notice";
+
+/**
+ * Where a notice stands.
+ */
+export type NoticeStatus =
+  | "open"
+  | "awaiting_reinspection"
+  | "complied"
+  | "not_complied"
+  | "new_notice";
+
+/**
+ * A notice in the register.
+ */
+export type NoticeView = {
+  status: NoticeStatus,
+  /**
+   * The start of the day after the deadline, office time: the re-inspection is opened then.
+   */
+  due_at: string,
+  overdue: boolean,
+  days_overdue: number,
+  customer: Customer | null,
+  site: string | null,
+  findings: Array<FindingLine>,
+  issued_by_person: PersonRef | null,
+  /**
+   * Who re-inspects (chosen, else the issuer).
+   */
+  reinspector_person: PersonRef | null,
+  /**
+   * The `notice_issued` event's id.
+   */
+  id: string,
+  /**
+   * `ZG-<device code>-<yyyymmdd>-<nnn>`, unique across devices (docs/domain.md).
+   */
+  number: string,
+  /**
+   * The inspection job it was issued on.
+   */
+  job_id: string,
+  issued_by: string,
+  /**
+   * Device time corrected by the device's clock offset when the office imported it.
+   */
+  issued_at: string,
+  deadline: string,
+  requirements: string,
+  /**
+   * Chosen by a dispatcher; `None`: the issuing inspector re-inspects.
+   */
+  reinspector: string | null,
+  reinspection_job_id: string | null,
+  reinspection_created_at: string | null,
+  outcome: NoticeOutcome | null,
+  outcome_note: string | null,
+  /**
+   * The dispatcher who recorded the outcome; `None` when it was read from the re-inspection job.
+   */
+  outcome_by: string | null,
+  outcome_at: string | null,
+  /**
+   * The notice issued at the re-inspection (outcome `new_notice`).
+   */
+  next_notice: string | null,
+};
+
+/**
  * One answer the customer may choose.
  */
 export type OpinionOption = {
@@ -1215,6 +1466,58 @@ export type OutageNotice = {
   expected_restore_at: string,
 };
 
+export type OutcomeRequest = {
+  outcome: NoticeOutcome,
+  /**
+   * What the re-inspection found (required unless complied; at most 2,000 characters).
+   */
+  note: string | null,
+  /**
+   * For `new_notice`: the notice issued in its place (in the register).
+   */
+  next_notice: string | null,
+};
+
+export type PatrolGrid = {
+  plan: PatrolPlan,
+  route_name: string,
+  resolution: GridResolution,
+  /**
+   * Column labels: `YYYY-MM-DD` per day, or `HH:00` per hour.
+   */
+  columns: Array<string>,
+  rows: Array<GridRow>,
+  totals: CheckpointFigures,
+  /**
+   * The readings outside their normal range in the grid's period.
+   */
+  flagged: Array<FlaggedReading>,
+};
+
+/**
+ * A route on a recurring schedule.
+ */
+export type PatrolPlan = {
+  id: string,
+  name: string,
+  route_id: string,
+  shifts: Array<Shift>,
+  /**
+   * Checkpoint id → minutes between rounds, overriding the route (1 … 1440).
+   */
+  intervals: { [key in string]?: number },
+  /**
+   * The operating season (运行期间), local dates, both ends included; `None`: open-ended.
+   */
+  active_from: string | null,
+  active_until: string | null,
+  /**
+   * The plan's time zone, minutes east of UTC (480 for China).
+   */
+  utc_offset_minutes: number,
+  created_at: string,
+};
+
 /**
  * Who owns it now: a person or a department, never both.
  */
@@ -1230,6 +1533,15 @@ export type PatrolView = {
   checkpoints: Array<CheckpointStatus>,
   late: number,
   missed: number,
+};
+
+/**
+ * A person as a notice names them.
+ */
+export type PersonRef = {
+  id: string,
+  name: string,
+  badge_no: string,
 };
 
 export type PhotoView = {
@@ -1310,6 +1622,10 @@ export type RecordedStep = {
   corrected_at: string,
 };
 
+export type ReinspectorRequest = {
+  user_id: string,
+};
+
 export type RejectedView = {
   kind: string,
   code: string,
@@ -1336,6 +1652,23 @@ export type ReplyRequest = {
    * The answer given to the caller, 1–4000 characters.
    */
   text: string,
+/**
+ * The repair ordered for a defect.
+ */
+export type RepairOrdered = {
+  defect: DefectRecord,
+  job_id: string,
+  /**
+   * False when the defect already had its repair job (that one is answered).
+   */
+  created: boolean,
+};
+
+export type RepairRequest = {
+  /**
+   * Who repairs; none: dispatch assigns it from the board.
+   */
+  assignee: string | null,
 };
 
 export type ResetPasswordRequest = {
@@ -1378,12 +1711,33 @@ export type SetTarget = {
   key: string,
   target: number | null,
 };
+ * How bad a patrol defect is.
+ */
+export type Severity = "minor" | "major" | "critical";
 
 export type ShareDeviceRequest = {
   /**
    * True: a crew's shared phone, any field user may sign in on it. False: only its user.
    */
   shared: boolean,
+};
+
+/**
+ * A daily shift of a plan.
+ */
+export type Shift = {
+  /**
+   * Local start time (`08:00:00`).
+   */
+  starts_at: string,
+  /**
+   * 1 to 24.
+   */
+  hours: number,
+  /**
+   * The patrol on this shift: the round's assignee.
+   */
+  assignee: string,
 };
 
 export type SignatureView = {

@@ -15,6 +15,9 @@ export type Route =
   | { name: 'complaints' }
   | { name: 'complaint_new' }
   | { name: 'complaint'; id: string };
+  | { name: 'notices' }
+  | { name: 'patrols' }
+  | { name: 'defects' };
 
 export function parse(path: string): Route {
   const job = /^\/jobs\/([0-9a-fA-F-]{36})\/?$/.exec(path);
@@ -44,6 +47,12 @@ export function parse(path: string): Route {
       return { name: 'complaints' };
     case '/complaints/new':
       return { name: 'complaint_new' };
+    case '/notices':
+      return { name: 'notices' };
+    case '/patrols':
+      return { name: 'patrols' };
+    case '/defects':
+      return { name: 'defects' };
     default:
       return { name: 'board' };
   }

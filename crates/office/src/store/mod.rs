@@ -305,6 +305,8 @@ pub trait OfficeStore:
     + crate::feedback::FeedbackStore
     + KpiStore
     + ComplaintStore
+    + crate::notices::NoticeStore
+    + crate::patrols::PatrolStore
     + Send
     + Sync
     + 'static
@@ -327,6 +329,8 @@ impl<T> OfficeStore for T where
         + crate::feedback::FeedbackStore
         + KpiStore
         + ComplaintStore
+        + crate::notices::NoticeStore
+        + crate::patrols::PatrolStore
         + Send
         + Sync
         + 'static

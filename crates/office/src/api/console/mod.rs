@@ -11,6 +11,8 @@
 //! - [`alerts`]: `GET /console/alerts`, `POST /console/alerts/{id}/ack`, urgent alerts.
 //! - [`audit`] (admins): `GET /console/audit?before=&limit=&user=&kind=&from=&to=`, the audit log.
 //! - [`complaints`]: `/console/complaints…`, the complaints and reports tracker (投诉/举报).
+//! - [`notices`]: the rectification notice register; [`patrols`]: patrol plans, the compliance
+//!   grid and the defects register.
 
 pub mod alerts;
 pub mod audit;
@@ -19,6 +21,8 @@ pub mod bundle;
 pub mod complaints;
 pub mod customers;
 pub mod job;
+pub mod notices;
+pub mod patrols;
 pub mod users;
 
 use crate::OfficeState;
@@ -35,4 +39,6 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .merge(users::routes())
         .merge(audit::routes())
         .merge(complaints::routes())
+        .merge(notices::routes())
+        .merge(patrols::routes())
 }
