@@ -68,7 +68,7 @@ export type AuditKind =
   | "export"
   | "bundle_download"
   | "company_profile_changed"
-  | "kpi_target_changed";
+  | "kpi_target_changed"
   | "complaint_received"
   | "complaint_handed_over"
   | "complaint_replied"
@@ -1012,6 +1012,9 @@ export type FeedbackRecord = {
    * The opinion form's answers as stored (question key → option value).
    */
   opinions: { [key in string]?: string },
+};
+
+/**
  * One figure: B ÷ A against its target. The answer of every KPI source (jobs here; complaints,
  * notices and patrol plans plug in with their own keys).
  */
@@ -1041,18 +1044,9 @@ export type Figure = {
    * `value >= target`; `null` without a value or a target.
    */
   met: boolean | null,
- * Hand a complaint over to a person (an active dispatcher or admin) or to a department.
- */
-export type HandoverRequest = {
-  to_user: string | null,
-  /**
-   * 1–40 characters (e.g. 维修部, 稽查科).
-   */
-  to_department: string | null,
-  /**
-   * Why and what was agreed, 1–1000 characters.
-   */
-  note: string,
+};
+
+/**
  * One finding of the inspection (违约或窃热行为).
  */
 export type FindingLine = {
@@ -1103,6 +1097,21 @@ export type GridRow = {
   interval_minutes: number,
   cells: Array<GridCell>,
   totals: CheckpointFigures,
+};
+
+/**
+ * Hand a complaint over to a person (an active dispatcher or admin) or to a department.
+ */
+export type HandoverRequest = {
+  to_user: string | null,
+  /**
+   * 1–40 characters (e.g. 维修部, 稽查科).
+   */
+  to_department: string | null,
+  /**
+   * Why and what was agreed, 1–1000 characters.
+   */
+  note: string,
 };
 
 /**
@@ -1478,6 +1487,14 @@ export type OutcomeRequest = {
   next_notice: string | null,
 };
 
+/**
+ * Who owns it now: a person or a department, never both.
+ */
+export type Owner = {
+  person: StaffRef | null,
+  department: string | null,
+};
+
 export type PatrolGrid = {
   plan: PatrolPlan,
   route_name: string,
@@ -1516,14 +1533,6 @@ export type PatrolPlan = {
    */
   utc_offset_minutes: number,
   created_at: string,
-};
-
-/**
- * Who owns it now: a person or a department, never both.
- */
-export type Owner = {
-  person: StaffRef | null,
-  department: string | null,
 };
 
 /**
@@ -1641,17 +1650,6 @@ export type RejectedView = {
   corrected_at: string,
 };
 
-export type Reply = {
-  text: string,
-  by: StaffRef,
-  at: string,
-};
-
-export type ReplyRequest = {
-  /**
-   * The answer given to the caller, 1–4000 characters.
-   */
-  text: string,
 /**
  * The repair ordered for a defect.
  */
@@ -1669,6 +1667,19 @@ export type RepairRequest = {
    * Who repairs; none: dispatch assigns it from the board.
    */
   assignee: string | null,
+};
+
+export type Reply = {
+  text: string,
+  by: StaffRef,
+  at: string,
+};
+
+export type ReplyRequest = {
+  /**
+   * The answer given to the caller, 1–4000 characters.
+   */
+  text: string,
 };
 
 export type ResetPasswordRequest = {
@@ -1711,6 +1722,8 @@ export type SetTarget = {
   key: string,
   target: number | null,
 };
+
+/**
  * How bad a patrol defect is.
  */
 export type Severity = "minor" | "major" | "critical";

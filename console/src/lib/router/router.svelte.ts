@@ -14,7 +14,7 @@ export type Route =
   | { name: 'kpi' }
   | { name: 'complaints' }
   | { name: 'complaint_new' }
-  | { name: 'complaint'; id: string };
+  | { name: 'complaint'; id: string }
   | { name: 'notices' }
   | { name: 'patrols' }
   | { name: 'defects' };
