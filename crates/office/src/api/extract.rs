@@ -260,3 +260,21 @@ pub fn device_time(headers: &axum::http::HeaderMap) -> ApiResult<Option<chrono::
         )),
     }
 }
+
+/// Office staff (dispatchers and admins), checked before the body or the query is read, so a field
+/// token gets 403 whatever it sends.
+#[derive(Debug)]
+pub struct Staff(pub Auth);
+
+impl FromRequestParts<OfficeState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &OfficeState,
+    ) -> Result<Self, ApiError> {
+        let auth = Auth::from_request_parts(parts, state).await?;
+        auth.require(STAFF)?;
+        Ok(Staff(auth))
+    }
+}

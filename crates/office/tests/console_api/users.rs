@@ -205,6 +205,16 @@ const CONSOLE_ENDPOINTS: &[(&str, &str)] = &[
     ("POST", "/api/v1/console/complaints/{id}/handover"),
     ("POST", "/api/v1/console/complaints/{id}/reply"),
     ("POST", "/api/v1/console/complaints/{id}/callback"),
+    ("GET", "/api/v1/console/notices"),
+    ("GET", "/api/v1/console/notices/{id}"),
+    ("POST", "/api/v1/console/notices/{id}/outcome"),
+    ("POST", "/api/v1/console/notices/{id}/reinspector"),
+    ("GET", "/api/v1/console/patrol-grid"),
+    ("GET", "/api/v1/console/patrol-plans"),
+    ("POST", "/api/v1/console/patrol-plans"),
+    ("GET", "/api/v1/console/defects"),
+    ("POST", "/api/v1/console/defects/{id}/repair"),
+    ("POST", "/api/v1/console/defects/{id}/status"),
 ];
 
 #[tokio::test]

@@ -10,7 +10,7 @@
 //!   for days in the company's time zone (`to` inclusive).
 
 use crate::OfficeState;
-use crate::api::extract::{ApiJson, Auth, STAFF, blocking};
+use crate::api::extract::{ApiJson, Auth, Staff, blocking};
 use crate::audit::{AuditEntry, AuditKind, NewAudit};
 use crate::complaints::figures::{self, ComplaintFigures};
 use crate::complaints::input::{
@@ -21,7 +21,7 @@ use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::store::StoreError;
 use crate::store::complaints::{ComplaintChange, ComplaintFilter, ComplaintQuery, NewComplaint};
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use heatcrew_protocol::ErrorCode;
@@ -56,24 +56,6 @@ pub struct ComplaintRow {
     pub state: ComplaintState,
     /// Answered before the deadline (`null` while unanswered).
     pub answered_in_time: Option<bool>,
-}
-
-/// Office staff (dispatchers and admins), checked before the body or the query is read, so a field
-/// token gets 403 whatever it sends.
-#[derive(Debug)]
-pub struct Staff(pub Auth);
-
-impl FromRequestParts<OfficeState> for Staff {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &OfficeState,
-    ) -> Result<Self, ApiError> {
-        let auth = Auth::from_request_parts(parts, state).await?;
-        auth.require(STAFF)?;
-        Ok(Staff(auth))
-    }
 }
 
 fn row(c: Complaint, now: DateTime<Utc>) -> ComplaintRow {

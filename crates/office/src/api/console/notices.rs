@@ -4,7 +4,7 @@
 //! `POST /console/notices/{id}/outcome` (a dispatcher records the re-inspection's outcome).
 
 use crate::OfficeState;
-use crate::api::extract::{ApiJson, Auth, STAFF, blocking};
+use crate::api::extract::{ApiJson, Staff, blocking};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::notices::register::{NoticeFilter, NoticeStatus, NoticeView, notice_view, notice_views};
 use crate::notices::{NoticeOutcome, OutcomeEntry};
@@ -57,10 +57,9 @@ pub struct NoticeList {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn list_notices(
     State(state): State<OfficeState>,
-    auth: Auth,
+    _staff: Staff,
     Query(q): Query<NoticeQuery>,
 ) -> ApiResult<Json<NoticeList>> {
-    auth.require(STAFF)?;
     let now = state.now();
     let list = blocking(&state, move |s| {
         s.import_notices(now)?;
@@ -95,10 +94,9 @@ pub async fn list_notices(
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn get_notice(
     State(state): State<OfficeState>,
-    auth: Auth,
+    _staff: Staff,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<NoticeView>> {
-    auth.require(STAFF)?;
     let now = state.now();
     let view = blocking(&state, move |s| {
         notice_view(s, id, now, office_tz())?
@@ -122,11 +120,10 @@ pub struct ReinspectorRequest {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn set_reinspector(
     State(state): State<OfficeState>,
-    auth: Auth,
+    _staff: Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<ReinspectorRequest>,
 ) -> ApiResult<Json<NoticeView>> {
-    auth.require(STAFF)?;
     let now = state.now();
     let view = blocking(&state, move |s| {
         s.set_reinspector(id, req.user_id)?;
@@ -159,11 +156,10 @@ pub struct OutcomeRequest {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn record_outcome(
     State(state): State<OfficeState>,
-    auth: Auth,
+    Staff(auth): Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<OutcomeRequest>,
 ) -> ApiResult<Json<NoticeView>> {
-    auth.require(STAFF)?;
     let note = req
         .note
         .map(|n| n.trim().to_owned())

@@ -4,7 +4,7 @@
 //! in one action), `POST /console/defects/{id}/status`.
 
 use crate::OfficeState;
-use crate::api::extract::{ApiJson, Auth, STAFF, blocking};
+use crate::api::extract::{ApiJson, Staff, blocking};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::notices::register::PersonRef;
 use crate::patrols::defects::{DefectRecord, DefectStatus, StatusChange, repair_job};
@@ -36,9 +36,8 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn list_plans(
     State(state): State<OfficeState>,
-    auth: Auth,
+    _staff: Staff,
 ) -> ApiResult<Json<Vec<PatrolPlan>>> {
-    auth.require(STAFF)?;
     Ok(Json(blocking(&state, |s| s.plans()).await?))
 }
 
@@ -50,10 +49,9 @@ pub async fn list_plans(
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn create_plan(
     State(state): State<OfficeState>,
-    auth: Auth,
+    _staff: Staff,
     ApiJson(req): ApiJson<NewPlan>,
 ) -> ApiResult<Json<PatrolPlan>> {
-    auth.require(STAFF)?;
     let now = state.now();
     let plan = blocking(&state, move |s| {
         let route = s
@@ -83,10 +81,9 @@ pub struct GridQuery {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn grid(
     State(state): State<OfficeState>,
-    auth: Auth,
+    _staff: Staff,
     Query(q): Query<GridQuery>,
 ) -> ApiResult<Json<PatrolGrid>> {
-    auth.require(STAFF)?;
     let days = q.days.unwrap_or(7);
     if !(1..=31).contains(&days) {
         return Err(ApiError::bad_request(
@@ -135,10 +132,9 @@ pub struct DefectView {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn list_defects(
     State(state): State<OfficeState>,
-    auth: Auth,
+    _staff: Staff,
     Query(q): Query<DefectQuery>,
 ) -> ApiResult<Json<Vec<DefectView>>> {
-    auth.require(STAFF)?;
     let now = state.now();
     let list = blocking(&state, move |s| {
         s.import_defects(now)?;
@@ -206,11 +202,10 @@ pub struct RepairOrdered {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn order_repair(
     State(state): State<OfficeState>,
-    auth: Auth,
+    Staff(auth): Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<RepairRequest>,
 ) -> ApiResult<Json<RepairOrdered>> {
-    auth.require(STAFF)?;
     let (now, by) = (state.now(), auth.user.id);
     let answer = blocking(&state, move |s| {
         let d = s
@@ -255,11 +250,10 @@ pub struct DefectStatusRequest {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn set_status(
     State(state): State<OfficeState>,
-    auth: Auth,
+    Staff(auth): Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<DefectStatusRequest>,
 ) -> ApiResult<Json<DefectRecord>> {
-    auth.require(STAFF)?;
     let note = req
         .note
         .map(|n| n.trim().to_owned())
