@@ -6,7 +6,8 @@
 //! row and compares that text, so a job changed by a pull (rescheduled, reassigned, revoked) or by
 //! anything else on the connection is parsed afresh: the cache is never older than the database.
 
-use super::Origin;
+use super::projection::Folds;
+use super::{Origin, StoredJob};
 use crate::error::Result;
 use heatcrew_protocol::Job;
 use rusqlite::{Connection, OptionalExtension};
@@ -78,4 +79,28 @@ impl JobRows {
     pub fn clear(&mut self) {
         self.rows.clear();
     }
+}
+
+/// The job with its progress folded from the log (`None` for a job this device does not hold).
+pub(super) fn load_job(
+    conn: &Connection,
+    folds: &mut Folds,
+    rows: &mut JobRows,
+    job_id: Uuid,
+) -> Result<Option<StoredJob>> {
+    let Some(row) = rows.get(conn, job_id)? else {
+        return Ok(None);
+    };
+    let progress = folds.current(conn, job_id, u64::MAX)?.progress.clone();
+    let JobRow {
+        job,
+        origin,
+        revoked_reason,
+    } = row.clone();
+    Ok(Some(StoredJob {
+        job,
+        origin,
+        revoked_reason,
+        progress,
+    }))
 }

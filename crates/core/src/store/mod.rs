@@ -32,7 +32,7 @@ mod outbox;
 mod projection;
 mod rows;
 
-use job_rows::{JobRow, JobRows};
+use job_rows::{JobRow, JobRows, load_job};
 pub(crate) use projection::project;
 use projection::{Folds, Touched};
 pub(crate) use rows::{digest_from, format_time, parse_time, parse_uuid, read_events};
@@ -683,28 +683,5 @@ fn job_row(conn: &Connection, job_id: Uuid) -> Result<Option<JobRow>> {
             Origin::Office
         },
         revoked_reason,
-    }))
-}
-
-fn load_job(
-    conn: &Connection,
-    folds: &mut Folds,
-    rows: &mut JobRows,
-    job_id: Uuid,
-) -> Result<Option<StoredJob>> {
-    let Some(row) = rows.get(conn, job_id)? else {
-        return Ok(None);
-    };
-    let progress = folds.current(conn, job_id, u64::MAX)?.progress.clone();
-    let JobRow {
-        job,
-        origin,
-        revoked_reason,
-    } = row.clone();
-    Ok(Some(StoredJob {
-        job,
-        origin,
-        revoked_reason,
-        progress,
     }))
 }
