@@ -101,7 +101,9 @@ fn expected_repair_kpis(repairs: &[Repair]) -> BTreeMap<&'static str, (u64, u64)
             }
         }
     }
-    m.insert("satisfaction_mean", stars);
+    if stars.1 > 0 {
+        m.insert("satisfaction_mean", stars);
+    }
     m
 }
 
@@ -307,8 +309,32 @@ async fn a_simulated_week_of_field_days_gives_the_kpis_lists_and_workbook_it_sho
             "KPI {key} (B, A) from the script; the office answered {kpi}"
         );
     }
-    let trend_days = kpi["trend"].as_array().map_or(0, Vec::len);
-    assert_eq!(trend_days as i64, DAYS, "one trend point per field day");
+    // Day by day (a job counts on the day it was reported) and person by person, the same way.
+    let trend = kpi["trend"].as_array().expect("trend");
+    assert_eq!(trend.len() as i64, DAYS, "one trend point per field day");
+    for (d, point) in trend.iter().enumerate() {
+        assert_eq!(point["date"], json!(date(d as i64)), "{point}");
+        let want = expected_repair_kpis(&repairs[d * 2..d * 2 + 2]);
+        assert_eq!(figures_of(&point["figures"]), want, "day {d}: {point}");
+    }
+    let by_person = admin
+        .get_json(&format!(
+            "/kpi?from={from}&to={to}&kind=home_repair&group=person"
+        ))
+        .await
+        .expect("the KPIs per person");
+    for (k, who) in [tech_a, tech_b].into_iter().enumerate() {
+        let group = by_person["groups"]
+            .as_array()
+            .and_then(|g| g.iter().find(|g| g["key"] == json!(who)))
+            .unwrap_or_else(|| panic!("a group for technician {k}: {by_person}"));
+        let theirs: Vec<Repair> = repairs.iter().skip(k).step_by(2).copied().collect();
+        assert_eq!(
+            figures_of(&group["figures"]),
+            expected_repair_kpis(&theirs),
+            "technician {k}: {group}"
+        );
+    }
 
     // Complaints: exactly the unanswered one is overdue.
     let list = dispatch
@@ -526,6 +552,28 @@ impl Sums {
     fn get(&self, key: &str) -> f64 {
         self.summary.get(key).copied().unwrap_or(f64::NAN)
     }
+}
+
+/// `key → (B, A)` of the figures that have an A (an empty figure is not in the script's map).
+fn figures_of(figures: &Value) -> BTreeMap<&'static str, (u64, u64)> {
+    let keys = [
+        "timely_repair",
+        "closure",
+        "no_entry",
+        "on_time_arrival",
+        "satisfaction",
+        "satisfaction_mean",
+    ];
+    figures
+        .as_array()
+        .expect("figures")
+        .iter()
+        .filter(|f| num(&f["denominator"]) > 0)
+        .filter_map(|f| {
+            let key = keys.into_iter().find(|k| f["key"] == json!(k))?;
+            Some((key, (num(&f["numerator"]), num(&f["denominator"]))))
+        })
+        .collect()
 }
 
 fn num(v: &Value) -> u64 {
