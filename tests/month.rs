@@ -12,12 +12,13 @@
 //! and read back with calamine.
 
 use calamine::{Data, Reader, Xlsx};
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use heatcrew_core::demo::VisitScript;
 use heatcrew_office::clock::Clock;
 use heatcrew_office::schedule::run_once;
 use heatcrew_sim::DispatchApi;
 use heatcrew_sim::script::{self, Shift, Visit};
+use heatcrew_system_tests::browser::{self, Browser, ChromiumParts};
 use heatcrew_testkit::{PASSWORD, Seed, TestOffice};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -496,12 +497,71 @@ async fn a_simulated_week_of_field_days_gives_the_kpis_lists_and_workbook_it_sho
         let timely_rate = (timely as f64 / repairs.len() as f64 * 10_000.0).round() / 10_000.0;
         assert_eq!(book.get("维修及时率"), timely_rate, "{book:?}");
     }
+    // The week on the console's dashboard, as a manager would open it (skips without Chromium).
+    let closure = expected["closure"];
+    show_the_week(&url, from, to, closure, dir.path())
+        .await
+        .expect("the dashboard shows the week");
     eprintln!(
         "month-sim: {DAYS} field days, {} repairs, {jobs} jobs, {visits} visits, {rounds_worked} rounds worked, \
          KPIs {got:?}, {:.0} s",
         repairs.len(),
         (Utc::now() - real_start).num_seconds()
     );
+}
+
+/// The KPI dashboard in headless Chromium for the simulated period, repairs only, per person:
+/// its closure tile shows the script's figure. `HEATCREW_SCREENSHOTS=$PWD/docs/screenshots` saves
+/// `console-kpi-week.png`. Skips (saying why) without Chromium or `console/dist`, unless required.
+async fn show_the_week(
+    url: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    closure: (u64, u64),
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let Some(parts) = ChromiumParts::find() else {
+        return Ok(());
+    };
+    if !browser::console_built("month dashboard") {
+        return Ok(());
+    }
+    let browser = Browser::launch(&parts, &dir.join("chromium"), "zh-CN", "Asia/Shanghai").await?;
+    let b = &browser;
+    b.client.goto(url).await?;
+    b.fill("console-login-user", "admin").await?;
+    b.fill("console-login-password", PASSWORD).await?;
+    b.click("console-login-submit").await?;
+    b.click("nav-kpi").await?;
+    b.el("kpi-figure").await?;
+    // One change at a time, each answered before the next (the page shows the last answer in).
+    for (testid, value) in [
+        ("kpi-kind", "home_repair".to_owned()),
+        ("kpi-group", "person".to_owned()),
+        ("kpi-from", from.to_string()),
+        ("kpi-to", to.to_string()),
+    ] {
+        b.set_value(testid, &value).await?;
+        tokio::time::sleep(StdDuration::from_millis(800)).await;
+    }
+    b.until(
+        "the week's closure figure and a row per technician",
+        &format!(
+            "const f = document.querySelector('[data-testid=\"kpi-figure\"][data-key=\"closure\"]'); \
+             return !!f && f.dataset.numerator === '{}' && f.dataset.denominator === '{}' \
+               && document.querySelectorAll('[data-testid=\"kpi-group-row\"]').length === 2;",
+            closure.0, closure.1
+        ),
+    )
+    .await?;
+    b.until(
+        "the trend chart",
+        "return !!document.querySelector('[data-testid=\"kpi-trend\"] canvas');",
+    )
+    .await?;
+    b.shot("console-kpi-week").await?;
+    browser.quit().await;
+    Ok(())
 }
 
 /// What the workbooks hold, summed over months.
