@@ -11,20 +11,21 @@
 //! re-inspection job, the patrol compliance grid, and the monthly workbook downloaded over HTTP
 //! and read back with calamine.
 
-use calamine::{Data, Reader, Xlsx};
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
 use heatcrew_core::demo::VisitScript;
 use heatcrew_office::clock::Clock;
 use heatcrew_office::schedule::run_once;
 use heatcrew_sim::DispatchApi;
 use heatcrew_sim::script::{self, Shift, Visit};
-use heatcrew_system_tests::browser::{self, Browser, ChromiumParts};
 use heatcrew_testkit::{PASSWORD, Seed, TestOffice};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::Duration as StdDuration;
 use uuid::Uuid;
+
+#[path = "month/readback.rs"]
+mod readback;
+use readback::{Sums, show_the_week};
 
 /// Field days simulated (day 0 … day 7).
 const DAYS: i64 = 8;
@@ -508,110 +509,6 @@ async fn a_simulated_week_of_field_days_gives_the_kpis_lists_and_workbook_it_sho
         repairs.len(),
         (Utc::now() - real_start).num_seconds()
     );
-}
-
-/// The KPI dashboard in headless Chromium for the simulated period, repairs only, per person:
-/// its closure tile shows the script's figure. `HEATCREW_SCREENSHOTS=$PWD/docs/screenshots` saves
-/// `console-kpi-week.png`. Skips (saying why) without Chromium or `console/dist`, unless required.
-async fn show_the_week(
-    url: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-    closure: (u64, u64),
-    dir: &Path,
-) -> anyhow::Result<()> {
-    let Some(parts) = ChromiumParts::find() else {
-        return Ok(());
-    };
-    if !browser::console_built("month dashboard") {
-        return Ok(());
-    }
-    let browser = Browser::launch(&parts, &dir.join("chromium"), "zh-CN", "Asia/Shanghai").await?;
-    let b = &browser;
-    b.client.goto(url).await?;
-    b.fill("console-login-user", "admin").await?;
-    b.fill("console-login-password", PASSWORD).await?;
-    b.click("console-login-submit").await?;
-    b.click("nav-kpi").await?;
-    b.el("kpi-figure").await?;
-    // One change at a time, each answered before the next (the page shows the last answer in).
-    for (testid, value) in [
-        ("kpi-kind", "home_repair".to_owned()),
-        ("kpi-group", "person".to_owned()),
-        ("kpi-from", from.to_string()),
-        ("kpi-to", to.to_string()),
-    ] {
-        b.set_value(testid, &value).await?;
-        tokio::time::sleep(StdDuration::from_millis(800)).await;
-    }
-    b.until(
-        "the week's closure figure and a row per technician",
-        &format!(
-            "const f = document.querySelector('[data-testid=\"kpi-figure\"][data-key=\"closure\"]'); \
-             return !!f && f.dataset.numerator === '{}' && f.dataset.denominator === '{}' \
-               && document.querySelectorAll('[data-testid=\"kpi-group-row\"]').length === 2;",
-            closure.0, closure.1
-        ),
-    )
-    .await?;
-    b.until(
-        "the trend chart",
-        "return !!document.querySelector('[data-testid=\"kpi-trend\"] canvas');",
-    )
-    .await?;
-    b.shot("console-kpi-week").await?;
-    browser.quit().await;
-    Ok(())
-}
-
-/// What the workbooks hold, summed over months.
-#[derive(Debug, Default)]
-struct Sums {
-    summary: BTreeMap<String, f64>,
-    feedback_rows: u64,
-    job_rows: u64,
-    reinspection_rows: u64,
-}
-
-impl Sums {
-    fn add(&mut self, bytes: &[u8], dir: &Path, month: &str) {
-        std::fs::write(dir.join(format!("monthly-{month}.xlsx")), bytes).expect("keep a copy");
-        let mut book: Xlsx<_> =
-            Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("calamine opens the workbook");
-        assert_eq!(
-            book.sheet_names(),
-            ["月度汇总", "信息反馈", "工单"],
-            "{month}"
-        );
-        let summary = book.worksheet_range("月度汇总").expect("summary");
-        for row in summary.rows() {
-            let label = row[0].to_string();
-            let key = label
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            if let Some(v) = match row.get(1) {
-                Some(Data::Float(f)) => Some(*f),
-                Some(Data::Int(i)) => Some(*i as f64),
-                _ => None,
-            } {
-                *self.summary.entry(key).or_default() += v;
-            }
-        }
-        let feedback = book.worksheet_range("信息反馈").expect("feedback");
-        self.feedback_rows += feedback.height().saturating_sub(1) as u64;
-        let jobs = book.worksheet_range("工单").expect("jobs");
-        self.job_rows += jobs.height().saturating_sub(1) as u64;
-        self.reinspection_rows += jobs
-            .rows()
-            .filter(|r| r.iter().any(|c| c.to_string().starts_with("整改复查")))
-            .count() as u64;
-    }
-
-    fn get(&self, key: &str) -> f64 {
-        self.summary.get(key).copied().unwrap_or(f64::NAN)
-    }
 }
 
 /// `key → (B, A)` of the figures that have an A (an empty figure is not in the script's map).
