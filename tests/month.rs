@@ -1,9 +1,9 @@
 //! A simulated stretch of a month (issue 13, "Done when"): a real office on loopback whose clock is
 //! moved forward day by day, and the simulator's phones (real device cores, each its own SQLite
-//! file) working eight field days at 13:00 Shanghai time: two repair technicians (some repairs
-//! late, some doors nobody opens, one repair never visited), an inspector who issues a
-//! rectification notice and later re-inspects, and a patrol whose plan's rounds the office opens
-//! (one round missed). Two complaints are taken at the console API; one is answered in time, the
+//! file) working eight field days at 13:00 Shanghai time (one phone out of signal every other day,
+//! pushing at the end of it): two repair technicians (some repairs late, some doors nobody opens,
+//! one repair never visited), an inspector who issues a rectification notice and later
+//! re-inspects, and a patrol whose plan's rounds the office opens (one round missed). Two complaints are taken at the console API; one is answered in time, the
 //! other left to run out. The office's periodic follow-up runs after every move of the clock.
 //!
 //! Then, against figures computed here from the script (never from the office's code): the KPI
@@ -191,6 +191,8 @@ async fn a_simulated_week_of_field_days_gives_the_kpis_lists_and_workbook_it_sho
             visits,
             patience: StdDuration::from_secs(120),
             seed: day as u64 * 31 + user.len() as u64,
+            // tech_b works out of signal on even days and pushes the whole day at its end.
+            offline: user == "tech_b" && day % 2 == 0,
         };
         for (k, (user, who)) in [("tech_a", tech_a), ("tech_b", tech_b)]
             .into_iter()

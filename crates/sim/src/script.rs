@@ -56,6 +56,8 @@ pub struct Shift {
     pub patience: Duration,
     /// Seed for distinct photos.
     pub seed: u64,
+    /// Out of signal while working: nothing is pushed until the end of the day.
+    pub offline: bool,
 }
 
 /// What one shift left behind.
@@ -91,7 +93,8 @@ pub fn work_all(shifts: &[Shift]) -> anyhow::Result<Vec<ShiftOutcome>> {
     })
 }
 
-/// Sign in, wait for the listed jobs, work them as scripted (syncing after each), drain.
+/// Sign in, wait for the listed jobs, work them as scripted (pushing after each when in signal),
+/// drain.
 pub fn work(shift: &Shift) -> anyhow::Result<ShiftOutcome> {
     let who = &shift.username;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -165,7 +168,9 @@ pub fn work(shift: &Shift) -> anyhow::Result<ShiftOutcome> {
             }
         }
         // The app pushes after every record when in signal; a failure here is retried below.
-        let _ = rt.block_on(syncer.sync_once());
+        if !shift.offline {
+            let _ = rt.block_on(syncer.sync_once());
+        }
     }
 
     let mut failures = 0;
