@@ -3,8 +3,9 @@
 //! file) working eight field days at 13:00 Shanghai time (one phone out of signal every other day,
 //! pushing at the end of it): two repair technicians (some repairs late, some doors nobody opens,
 //! one repair never visited), an inspector who issues a rectification notice and later
-//! re-inspects, and a patrol whose plan's rounds the office opens (one round missed). Two complaints are taken at the console API; one is answered in time, the
-//! other left to run out. The office's periodic follow-up runs after every move of the clock.
+//! re-inspects, and a patrol whose plan's rounds the office opens (one round missed). Two
+//! complaints are taken at the console API; one is answered in time, the other left to run out.
+//! The office's periodic follow-up runs after every move of the clock.
 //!
 //! Then, against figures computed here from the script (never from the office's code): the KPI
 //! answer for the period, the overdue-complaint list, the notice register and its single
