@@ -39,7 +39,7 @@ pub struct Outcome {
 }
 
 /// Short waits between retries: the simulation wants to ride out an office restart quickly.
-fn retry_wait(failures: u32) -> Duration {
+pub(crate) fn retry_wait(failures: u32) -> Duration {
     sync::backoff(failures).min(Duration::from_millis(1500))
 }
 

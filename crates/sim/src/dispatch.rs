@@ -184,6 +184,31 @@ impl DispatchApi {
             .await
     }
 
+    /// Any staff `GET` under `/api/v1` (retried as every call), as JSON.
+    pub async fn get_json(&self, path: &str) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    /// Any staff `POST` under `/api/v1` (retried as every call: send an id where the office
+    /// takes one, so a retry is not a second record), as JSON.
+    pub async fn post_json(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// A download under `/api/v1` (a workbook, a CSV), its bytes.
+    pub async fn download(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        let r = self
+            .http
+            .get(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("GET {path}: {} {}", r.status(), r.text().await?);
+        }
+        Ok(r.bytes().await?.to_vec())
+    }
+
     pub async fn summary(&self) -> anyhow::Result<Value> {
         self.call(reqwest::Method::GET, "/reports/summary", None)
             .await

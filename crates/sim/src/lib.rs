@@ -6,6 +6,7 @@
 
 mod device;
 mod dispatch;
+pub mod script;
 
 pub use dispatch::DispatchApi;
 
