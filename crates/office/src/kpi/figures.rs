@@ -149,9 +149,16 @@ pub fn classify(key: &str, f: &KpiFacts, now: DateTime<Utc>) -> Place {
 }
 
 /// B and A of every job figure over `facts`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
     counts: Vec<(u64, u64)>,
+}
+
+/// A tally of nothing yet: one zero count per figure (a derived default would have none).
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally::new()
+    }
 }
 
 impl Tally {
