@@ -158,6 +158,18 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         ),
     ];
     o.push_events(&phone, &events).await;
+    // A complaint taken today: the complaint rate's B.
+    let admin = o.staff_token("admin", DEMO_PASSWORD).await;
+    let (status, body) = o
+        .post_json(
+            "/api/v1/console/complaints",
+            Some(&admin),
+            &serde_json::json!({"kind": "complaint", "channel": "hotline", "caller_name": "王秀英",
+                "caller_phone": "13800138000", "subject": "暖气不热",
+                "text": "师傅上门后暖气还是不热。"}),
+        )
+        .await;
+    anyhow::ensure!(status.is_success(), "a complaint taken: {status} {body}");
 
     let dir = tempfile::tempdir()?;
     let browser = Browser::launch(&parts, &dir.path().join("chromium"), "zh-CN", TZ).await?;
@@ -234,6 +246,45 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         "[data-testid=\"board-job\"][data-job-id=\"{made_up}\"] [data-testid=\"non-conforming\"]"
     ))
     .await?;
+
+    // The company's own figures sit beside the job figures: the complaint rate counts today's
+    // complaint over the customer jobs, the tracker's, notices' and patrols' figures are there
+    // with their targets, and a company figure opens its register.
+    b.click("nav-kpi").await?;
+    b.until(
+        "the complaint rate as 1 complaint over the demo's customer jobs",
+        "const f = document.querySelector('[data-testid=\"kpi-figure\"][data-key=\"complaint_rate\"]'); \
+         return !!f && f.dataset.numerator === '1' && Number(f.dataset.denominator) >= 2;",
+    )
+    .await?;
+    let keys = b
+        .js("return [...document.querySelectorAll('[data-testid=\"kpi-figure\"]')].map(f => f.dataset.key);")
+        .await?;
+    for key in [
+        "complaints_in_time",
+        "reports_in_time",
+        "notices_complied",
+        "patrol_on_time",
+        "patrol_late",
+        "patrol_missed",
+    ] {
+        assert!(
+            keys.as_array()
+                .is_some_and(|k| k.contains(&serde_json::json!(key))),
+            "the dashboard shows {key}: {keys}"
+        );
+    }
+    let rate = b
+        .js("return document.querySelector('[data-testid=\"kpi-figure\"][data-key=\"complaint_rate\"]').innerText;")
+        .await?;
+    let rate = rate.as_str().unwrap_or_default();
+    assert!(
+        rate.contains("投诉率") && rate.contains("≤"),
+        "the complaint rate in Chinese against a ceiling: {rate}"
+    );
+    b.click_css("[data-testid=\"kpi-figure\"][data-key=\"complaint_rate\"]")
+        .await?;
+    b.el("complaint-filters").await?;
     browser.quit().await;
     Ok(())
 }

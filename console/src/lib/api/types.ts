@@ -1041,9 +1041,14 @@ export type Figure = {
    */
   unit: string,
   /**
-   * `value >= target`; `null` without a value or a target.
+   * `value >= target` (or `value <= target` for a ceiling, `at_most`); `null` without a value
+   * or a target.
    */
   met: boolean | null,
+  /**
+   * The target is a ceiling (complaint rate, late and missed patrol rounds): lower is better.
+   */
+  at_most: boolean,
 };
 
 /**
@@ -1841,6 +1846,10 @@ export type TargetView = {
    * What it is without an admin's setting.
    */
   default_target: number | null,
+  /**
+   * A ceiling (lower is better) rather than a floor.
+   */
+  at_most: boolean,
 };
 
 /**

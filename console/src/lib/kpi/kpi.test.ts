@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Figure } from '../api/types';
-import { fmtValue, kpiQuery, period, series, standing } from './kpi';
+import { fmtValue, kpiQuery, period, registerOf, series, standing } from './kpi';
 
 const fig = (over: Partial<Figure>): Figure => ({
   key: 'timely_repair',
@@ -10,6 +10,7 @@ const fig = (over: Partial<Figure>): Figure => ({
   target: null,
   unit: 'ratio',
   met: null,
+  at_most: false,
   ...over,
 });
 
@@ -60,5 +61,16 @@ describe('KPI figures as read', () => {
       { date: '2026-12-02', figures: [fig({ value: null })] },
     ];
     expect(series(days, 'timely_repair')).toEqual([50, null]);
+  });
+});
+
+describe('registerOf', () => {
+  it('opens the register behind a company-wide figure and leaves job figures to the drill-down', () => {
+    expect(registerOf('complaint_rate')).toBe('/complaints');
+    expect(registerOf('reports_in_time')).toBe('/complaints');
+    expect(registerOf('notices_complied')).toBe('/notices');
+    expect(registerOf('patrol_missed')).toBe('/patrols');
+    expect(registerOf('timely_repair')).toBeNull();
+    expect(registerOf('satisfaction_mean')).toBeNull();
   });
 });

@@ -72,3 +72,12 @@ export function series(days: { date: string; figures: Figure[] }[], key: string)
     return f.unit === 'stars' ? f.value : Math.round(f.value * 1000) / 10;
   });
 }
+
+/** The register page a company-wide figure opens (its complaints, notices or patrol rounds), or
+ * `null` for a job figure (which drills down to its jobs). */
+export function registerOf(key: string): string | null {
+  if (key === 'complaint_rate' || key === 'complaints_in_time' || key === 'reports_in_time') return '/complaints';
+  if (key === 'notices_complied') return '/notices';
+  if (key.startsWith('patrol_')) return '/patrols';
+  return null;
+}

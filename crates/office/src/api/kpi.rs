@@ -147,6 +147,8 @@ pub struct TargetView {
     pub target: Option<f64>,
     /// What it is without an admin's setting.
     pub default_target: Option<f64>,
+    /// A ceiling (lower is better) rather than a floor.
+    pub at_most: bool,
 }
 
 /// An admin sets a figure's target; `null` goes back to the default.
@@ -158,14 +160,13 @@ pub struct SetTarget {
 
 fn target_views(s: &dyn crate::store::OfficeStore) -> crate::store::StoreResult<Vec<TargetView>> {
     let set = kpi::targets(s)?;
-    Ok(JOB_FIGURES
-        .iter()
-        .filter(|k| **k != figures::NO_ENTRY)
+    Ok(figures::settable()
         .map(|k| TargetView {
             key: k.to_string(),
             unit: figures::unit(k).to_owned(),
-            target: set.get(*k).copied(),
+            target: set.get(k).copied(),
             default_target: figures::default_target(k),
+            at_most: crate::kpi::standard::at_most(k),
         })
         .collect())
 }
@@ -193,7 +194,7 @@ pub async fn set_target(
     ApiJson(req): ApiJson<SetTarget>,
 ) -> ApiResult<Json<Vec<TargetView>>> {
     auth.require(&[Role::Admin])?;
-    let known = JOB_FIGURES.contains(&req.key.as_str()) && req.key != figures::NO_ENTRY;
+    let known = figures::settable().any(|k| k == req.key);
     if !known
         || req
             .target

@@ -12,6 +12,7 @@
 //! never as a formula.
 
 pub mod csv;
+pub mod kpi_tables;
 pub mod monthly;
 pub mod printable;
 pub mod stream;

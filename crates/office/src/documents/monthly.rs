@@ -177,15 +177,21 @@ pub fn month_summary(
     })
 }
 
-/// The monthly workbook: summary, feedback records, jobs. The KPI tables join it as more sheets.
+/// The monthly workbook: summary, the KPI tables (overall with targets, per crew, per person, per
+/// kind: [`super::kpi_tables`]), feedback records, jobs.
 pub fn monthly_workbook(
     store: &dyn OfficeStore,
     month: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<WorkbookOfTables> {
     let (from, to) = month_range(month)?;
+    let (overall, [crew, person, kind]) = super::kpi_tables::kpi_tables(store, from, to, now)?;
     Ok(WorkbookOfTables::new()
         .sheet(month_summary(store, month, now)?)
+        .sheet(overall)
+        .sheet(crew)
+        .sheet(person)
+        .sheet(kind)
         .sheet(FeedbackTable {
             query: FeedbackQuery {
                 from: Some(from),

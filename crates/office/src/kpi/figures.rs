@@ -50,13 +50,17 @@ pub struct Figure {
     pub target: Option<f64>,
     /// `ratio` (a share, shown as a percentage) or `stars` (a mean of 1–5).
     pub unit: String,
-    /// `value >= target`; `null` without a value or a target.
+    /// `value >= target` (or `value <= target` for a ceiling, `at_most`); `null` without a value
+    /// or a target.
     pub met: Option<bool>,
+    /// The target is a ceiling (complaint rate, late and missed patrol rounds): lower is better.
+    pub at_most: bool,
 }
 
 impl Figure {
     pub fn new(key: &str, numerator: u64, denominator: u64, target: Option<f64>) -> Figure {
         let value = (denominator > 0).then(|| numerator as f64 / denominator as f64);
+        let at_most = super::standard::at_most(key);
         Figure {
             key: key.to_owned(),
             numerator,
@@ -64,7 +68,14 @@ impl Figure {
             value,
             target,
             unit: unit(key).to_owned(),
-            met: value.zip(target).map(|(v, t)| v >= t - 1e-9),
+            met: value.zip(target).map(|(v, t)| {
+                if at_most {
+                    v <= t + 1e-9
+                } else {
+                    v >= t - 1e-9
+                }
+            }),
+            at_most,
         }
     }
 }
@@ -138,9 +149,16 @@ pub fn classify(key: &str, f: &KpiFacts, now: DateTime<Utc>) -> Place {
 }
 
 /// B and A of every job figure over `facts`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
     counts: Vec<(u64, u64)>,
+}
+
+/// A tally of nothing yet: one zero count per figure (a derived default would have none).
+impl Default for Tally {
+    fn default() -> Tally {
+        Tally::new()
+    }
 }
 
 impl Tally {
@@ -178,13 +196,23 @@ pub fn default_target(key: &str) -> Option<f64> {
         ON_TIME_ARRIVAL => Some(0.95),
         SATISFACTION => Some(0.95),
         SATISFACTION_MEAN => Some(4.5),
-        _ => None,
+        other => super::standard::default_target(other),
     }
+}
+
+/// Every figure whose target an admin may set, in the order shown.
+pub fn settable() -> impl Iterator<Item = &'static str> {
+    JOB_FIGURES
+        .iter()
+        .chain(super::standard::OFFICE_FIGURES)
+        .copied()
+        .filter(|k| *k != NO_ENTRY)
 }
 
 /// Whether `target` is a possible target for `key`: a share in 0–1, a mean in 1–5.
 pub fn valid_target(key: &str, target: f64) -> bool {
-    if !JOB_FIGURES.contains(&key) || key == NO_ENTRY || !target.is_finite() {
+    let known = JOB_FIGURES.contains(&key) || super::standard::OFFICE_FIGURES.contains(&key);
+    if !known || key == NO_ENTRY || !target.is_finite() {
         return false;
     }
     if unit(key) == "stars" {

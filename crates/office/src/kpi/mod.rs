@@ -7,6 +7,7 @@
 pub mod conformance;
 pub mod facts;
 pub mod figures;
+pub mod standard;
 pub mod time;
 
 use crate::store::{OfficeStore, StoreResult};
@@ -198,6 +199,7 @@ fn selected(
 pub fn targets(store: &dyn OfficeStore) -> StoreResult<BTreeMap<String, f64>> {
     let mut out: BTreeMap<String, f64> = figures::JOB_FIGURES
         .iter()
+        .chain(standard::OFFICE_FIGURES)
         .filter_map(|k| figures::default_target(k).map(|t| (k.to_string(), t)))
         .collect();
     out.extend(store.kpi_targets()?);
@@ -215,6 +217,13 @@ pub fn answer(
         return Ok(None);
     };
     let targets = targets(store)?;
+    let mut office = Vec::new();
+    // The company's own figures (complaints, notices, patrols) belong to no crew, person or kind.
+    if q.kind.is_none() && q.crew.is_none() && q.person.is_none() {
+        let (_, start, end) = q.bounds().expect("checked by selected");
+        let s = standard::sources(store, q.from, q.to, tz, start, end, now, &facts)?;
+        office = standard::figures(&s, |k| targets.get(k).copied());
+    }
     let target = |k: &str| targets.get(k).copied();
     let mut total = Tally::new();
     let mut groups: BTreeMap<(String, String), Tally> = BTreeMap::new();
@@ -243,7 +252,7 @@ pub fn answer(
         from: q.from,
         to: q.to,
         now,
-        figures: total.figures(target),
+        figures: total.figures(target).into_iter().chain(office).collect(),
         groups,
         trend: trend
             .iter()

@@ -427,5 +427,30 @@ async fn a_device_clock_skewed_72_hours_and_back_mid_day_gives_the_same_kpis_as_
                 < 5,
             "{arrived} is the true time of arrival"
         );
+        // The feedback records (信息反馈: list, CSV, workbook) read the same corrected times as the
+        // KPIs: each event's offset when it was recorded, the jumps reported after the push
+        // included, not the phone's offset at the push.
+        let (status, page) = o
+            .get_json("/api/v1/console/feedback?limit=50", &staff)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let records = page["records"].as_array().expect("records");
+        for (i, h) in [1, 2, 3, 5].into_iter().enumerate() {
+            for who in [0, 1] {
+                let r = records
+                    .iter()
+                    .find(|r| r["job_id"] == jobs[who][i].to_string())
+                    .unwrap_or_else(|| panic!("a record for visit {i} of tech {who}: {page}"));
+                for (field, minute) in [("arrived_at", 1), ("closed_at", honest().len() - 1)] {
+                    let got: DateTime<Utc> = serde_json::from_value(r[field].clone())
+                        .unwrap_or_else(|e| panic!("{field}: {e} in {r}"));
+                    let truth = at(h) + Duration::minutes(minute as i64);
+                    assert!(
+                        (got - truth).num_seconds().abs() < 5,
+                        "visit {i} of tech {who}, clock {skew} ms off: {field} {got} is the true {truth}"
+                    );
+                }
+            }
+        }
     }
 }

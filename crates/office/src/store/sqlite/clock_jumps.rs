@@ -45,11 +45,21 @@ pub(super) fn record(
         }
     }
     // Events recorded before a jump and pushed after it take the jump into their times (issue 13).
+    let mut resettled = Vec::new();
     if let Some(since) = jumps.iter().map(|j| j.wall_before.min(j.wall_after)).min() {
         let since = since - chrono::Duration::days(1);
-        super::kpi::resettle_device(&tx, device_id, since)?;
+        resettled = super::kpi::resettle_device(&tx, device_id, since)?;
     }
     tx.commit()?;
+    drop(conn);
+    // Their feedback records (信息反馈) were written with the times as settled at the push: write
+    // them again with the corrected times. The jumps are kept either way; a failure here is logged
+    // and the records are written again on the job's next event.
+    if !resettled.is_empty()
+        && let Err(e) = crate::feedback::refresh(store, resettled, now)
+    {
+        tracing::warn!(device = %device_id, "feedback records not refreshed after clock jumps: {e}");
+    }
     Ok(held)
 }
 

@@ -206,11 +206,13 @@ pub(super) fn settle_push(
 
 /// After `device_id` reported clock jumps: its pushes received since `since` are settled again
 /// with every jump it reported, and the jobs whose times moved are re-folded.
+/// Re-settle the device's pushes received since `since` with its jumps as now known; returns the
+/// jobs whose events' offsets changed (their feedback records are written again after the commit).
 pub(super) fn resettle_device(
     conn: &Connection,
     device_id: Uuid,
     since: DateTime<Utc>,
-) -> StoreResult<()> {
+) -> StoreResult<Vec<Uuid>> {
     let jumps = device_jumps(conn, device_id)?;
     let pushes: Vec<(String, i64)> = select(
         conn,
@@ -229,7 +231,11 @@ pub(super) fn resettle_device(
         )?;
         jobs.extend(settle(conn, device_id, &b, anchor, &jumps, false)?);
     }
-    refresh_all(conn, &jobs)
+    refresh_all(conn, &jobs)?;
+    Ok(jobs
+        .iter()
+        .filter_map(|j| Uuid::parse_str(j).ok())
+        .collect())
 }
 
 /// Fold every job without facts (stored before migration 13), or every job: how many.
