@@ -18,11 +18,11 @@ use heatcrew_office::api::live::LiveEvent;
 use heatcrew_office::api::network::CreateOutageRequest;
 use heatcrew_office::api::totp::{TotpConfirm, TotpSetup};
 use heatcrew_office::board::BoardView;
-use heatcrew_office::feedback::{DocumentDigest, FeedbackPage};
 use heatcrew_office::complaints::figures::ComplaintFigures;
 use heatcrew_office::complaints::input::{
     CallbackRequest, CreateComplaintRequest, HandoverRequest, ReplyRequest,
 };
+use heatcrew_office::feedback::{DocumentDigest, FeedbackPage};
 use heatcrew_office::job_view::ConsoleJob;
 use heatcrew_office::kpi::conformance::Violation;
 use heatcrew_office::kpi::{KpiAnswer, KpiJob};

@@ -289,7 +289,8 @@ impl Store {
     /// The job as it will stand once its queue is recorded (the queue applied to a copy of its
     /// fold, never stored), with the queue itself.
     pub fn job_as_queued(&self, job_id: Uuid) -> Result<Option<(StoredJob, Vec<HeldRow>)>> {
-        let Some(mut job) = load_job(&self.conn, &mut self.folds(), &mut self.job_rows(), job_id)? else {
+        let Some(mut job) = load_job(&self.conn, &mut self.folds(), &mut self.job_rows(), job_id)?
+        else {
             return Ok(None);
         };
         let held = self.held_for(job_id)?;

@@ -7,8 +7,8 @@
 //! more than one row does so in one transaction. Rules that do not need the database (chain and
 //! signature checks, what an event may touch) live in [`crate::ledger`] and are shared by every backend.
 
-pub mod kpi;
 pub mod complaints;
+pub mod kpi;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
-pub use kpi::KpiStore;
 pub use complaints::ComplaintStore;
+pub use kpi::KpiStore;
 pub use sqlite::SqliteStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
