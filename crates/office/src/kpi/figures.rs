@@ -138,9 +138,17 @@ pub fn classify(key: &str, f: &KpiFacts, now: DateTime<Utc>) -> Place {
 }
 
 /// B and A of every job figure over `facts`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
     counts: Vec<(u64, u64)>,
+}
+
+/// A tally with every figure at 0 of 0 (as [`Tally::new`]: `add` indexes each figure's slot, so an
+/// empty derived default would panic on the first fact).
+impl Default for Tally {
+    fn default() -> Self {
+        Tally::new()
+    }
 }
 
 impl Tally {

@@ -223,7 +223,7 @@ pub fn answer(
     for f in &facts {
         total.add(f, now);
         for g in people.groups(f, q.group) {
-            groups.entry(g).or_insert_with(Tally::new).add(f, now);
+            groups.entry(g).or_default().add(f, now);
         }
         let day = (f.anchor_at.with_timezone(&tz).date_naive() - q.from).num_days();
         if let Some(t) = usize::try_from(day).ok().and_then(|d| trend.get_mut(d)) {
