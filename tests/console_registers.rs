@@ -287,7 +287,7 @@ async fn plan_form(o: &TestOffice, staff: &str, b: &Browser, old: Uuid) -> anyho
         .as_array()
         .and_then(|p| {
             p.iter()
-                .find(|p| p["replaces"] == Value::from(old.to_string()))
+                .find(|p| p["replaces"].as_str() == Some(old.to_string().as_str()))
         })
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("the edit's new version: {plans}"))?;

@@ -382,7 +382,7 @@ pub fn seed(store: &dyn OfficeStore, now: DateTime<Utc>) -> anyhow::Result<Vec<D
         now,
     )?;
     // The route on a plan: the patrol's day shift, 08:00–20:00 (head station hourly, substations
-    // twice a day). The plan runs from today's midnight so today's shift is its first round, the
+    // twice a day, of which the 12:00 round falls in the shift). The plan runs from today's midnight so today's shift is its first round, the
     // round on the patrol's phone; the office's periodic task opens the next ones, and the
     // compliance grid judges them.
     let plan = crate::patrols::NewPlan {
@@ -393,7 +393,9 @@ pub fn seed(store: &dyn OfficeStore, now: DateTime<Utc>) -> anyhow::Result<Vec<D
             hours: 12,
             assignee: id("chenjun"),
         }],
-        intervals: Default::default(),
+        // The pipeline segment's once-a-day round would start at midnight, outside the day
+        // shift, and never be expected: twice a day makes its 12:00 round the shift's.
+        intervals: [("pl-jianshe".to_owned(), 720)].into(),
         active_from: None,
         active_until: None,
         utc_offset_minutes: Some(8 * 60),

@@ -201,7 +201,7 @@ impl FeedbackStore for SqliteStore {
         )?;
         let mut page_where = where_;
         if let Some(after) = &q.after {
-            let (at, id) = parse_cursor(after).ok_or_else(|| bad_cursor())?;
+            let (at, id) = parse_cursor(after).ok_or_else(bad_cursor)?;
             let n = params.len();
             page_where.push_str(&format!(
                 " AND (f.closed_at < ?{a} OR (f.closed_at = ?{a} AND f.job_id < ?{b}))",

@@ -258,6 +258,11 @@ impl PatrolStore for SqliteStore {
         if exists.is_some() {
             return Ok(None);
         }
+        // A run that read the plan before an edit retired it opens nothing the edit withdrew.
+        let plan = select_plans(&tx, "WHERE id = ?1", [plan_id.to_string()])?.pop();
+        if plan.is_none_or(|p| p.retired_at.is_some_and(|r| shift_start >= r)) {
+            return Ok(None);
+        }
         let job = insert_job(&tx, job, now)?;
         tx.execute(
             "INSERT INTO patrol_rounds (plan_id, shift_start, job_id, created_at) VALUES (?1, ?2, ?3, ?4)",
