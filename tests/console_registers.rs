@@ -4,15 +4,18 @@
 //! already past its deadline) and a day of patrol readings and a defect; the office's periodic
 //! follow-up runs as `serve` runs it. The dispatcher filters the register to the overdue notice (its
 //! re-inspection job linked), sees the grid's missed, late and on-time cells in words in Chinese and
-//! in English, and creates a repair job from the defect in one click.
+//! in English, edits the plan in the plan form (the office's refusal of overlapping shifts shown at
+//! the shifts, in Chinese; the fixed edit saved as the plan's new version), and creates a repair job
+//! from the defect in one click.
 //!
 //! Needs `console/dist` and Debian's `chromium` and `chromium-driver` (as `console_e2e.rs`); skips
 //! saying why when they are missing, unless `HEATCREW_E2E_REQUIRED=1` or
 //! `HEATCREW_CONSOLE_E2E_REQUIRED=1`. `HEATCREW_SCREENSHOTS=$PWD/docs/screenshots` saves
-//! `console-notices.png`, `console-patrol-grid.png` and `console-defects.png`.
+//! `console-notices.png`, `console-patrol-grid.png`, `console-patrol-plan.png` and
+//! `console-defects.png`.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone, Utc};
-use heatcrew_office::patrols::{NewPlan, PatrolStore, Shift};
+use heatcrew_office::patrols::{NewPlan, Shift};
 use heatcrew_office::schedule::run_once;
 use heatcrew_office::store::Route;
 use heatcrew_protocol::sync::PushOutcome;
@@ -74,7 +77,7 @@ fn reading(cp: &str, key: &str, value: f64) -> EventBody {
 }
 
 /// What the office holds before the dispatcher looks: notices, a plan with a day of rounds, a defect.
-async fn field_work(o: &TestOffice, staff: &str) -> anyhow::Result<()> {
+async fn field_work(o: &TestOffice, staff: &str) -> anyhow::Result<Uuid> {
     let tech_a = o.user_id("tech_a");
     let tech_b = o.user_id("tech_b");
     let (status, job) = o
@@ -216,6 +219,81 @@ async fn field_work(o: &TestOffice, staff: &str) -> anyhow::Result<()> {
     ));
     push(o, &mut patrol_a, daytime, visits).await;
     run_once(o.store(), Utc::now())?;
+    Ok(plan.id)
+}
+
+/// Set the `n`th element with `testid` (a select or input) as a user's pick would.
+async fn set_nth(b: &Browser, testid: &str, n: usize, value: &str) -> anyhow::Result<()> {
+    let script = format!(
+        "const el = document.querySelectorAll('[data-testid=\"{testid}\"]')[{n}]; if (!el) return false; \
+         el.value = {value:?}; el.dispatchEvent(new Event('input', {{bubbles: true}})); \
+         el.dispatchEvent(new Event('change', {{bubbles: true}})); return true;"
+    );
+    anyhow::ensure!(
+        b.js(&script).await?.as_bool() == Some(true),
+        "no {testid} #{n}"
+    );
+    Ok(())
+}
+
+/// The plan form: the office refuses overlapping shifts at the shifts field, in Chinese; fixed, the
+/// edit is saved as the plan's new version (the old one kept, marked, for the days it ran).
+async fn plan_form(o: &TestOffice, staff: &str, b: &Browser, old: Uuid) -> anyhow::Result<()> {
+    b.click("plan-new").await?;
+    b.el("plan-form").await?;
+    b.click("plan-save").await?;
+    b.until(
+        "the empty name refused at its field",
+        "return document.querySelector('[data-testid=\"plan-form\"] .field-error')?.innerText === '此项必填';",
+    )
+    .await?;
+    b.click("plan-cancel").await?;
+
+    b.click("plan-edit").await?;
+    b.until(
+        "the plan in the form",
+        "return document.querySelector('[data-testid=\"plan-name\"]')?.value === '城东日常巡检' && document.querySelectorAll('[data-testid=\"plan-shift\"]').length === 2;",
+    )
+    .await?;
+    set_nth(b, "plan-shift-start", 1, "19:00").await?;
+    b.click("plan-save").await?;
+    b.until(
+        "the office's refusal at the shifts",
+        "return (document.querySelector('[data-testid=\"plan-shifts\"] .field-error')?.innerText ?? '').includes('班次时间重叠');",
+    )
+    .await?;
+    b.js("document.querySelector('[data-testid=\"plan-form\"]').scrollIntoView({block: 'start'}); return true;")
+        .await?;
+    b.shot("console-patrol-plan").await?;
+    let (_, plans) = o.get_json("/api/v1/console/patrol-plans", staff).await;
+    assert_eq!(
+        plans.as_array().map(Vec::len),
+        Some(1),
+        "the refusal stored nothing"
+    );
+
+    set_nth(b, "plan-shift-start", 1, "20:00").await?;
+    b.fill("plan-name", "城东日常巡检（调整）").await?;
+    b.js("const e = document.querySelector('[data-testid=\"plan-interval\"][data-checkpoint=\"ss1\"]'); e.value = '480'; e.dispatchEvent(new Event('input', {bubbles: true})); return true;").await?;
+    b.click("plan-save").await?;
+    b.el("plan-saved").await?;
+    b.until(
+        "both versions listed, the old one marked",
+        "const o = [...document.querySelectorAll('[data-testid=\"patrol-plan\"] option')]; return o.length === 2 && o.some(x => x.innerText.includes('旧版'));",
+    )
+    .await?;
+    let (_, plans) = o.get_json("/api/v1/console/patrol-plans", staff).await;
+    let new = plans
+        .as_array()
+        .and_then(|p| {
+            p.iter()
+                .find(|p| p["replaces"].as_str() == Some(old.to_string().as_str()))
+        })
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("the edit's new version: {plans}"))?;
+    assert_eq!(new["name"], "城东日常巡检（调整）");
+    assert_eq!(new["intervals"]["ss1"], 480);
+    assert_eq!(new["shifts"][1]["starts_at"], "20:00:00");
     Ok(())
 }
 
@@ -223,7 +301,7 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     let o = TestOffice::start().await;
     let url = o.url();
     let staff = staff_token_at(&url, "dispatch", PASSWORD).await;
-    field_work(&o, &staff).await?;
+    let plan_id = field_work(&o, &staff).await?;
 
     let dir = tempfile::tempdir()?;
     let browser = Browser::launch(&parts, &dir.path().join("chromium"), "zh-CN", TZ).await?;
@@ -287,6 +365,8 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     b.click("lang-switch").await?;
     b.until("the grid in English", "return [...document.querySelectorAll('[data-testid=\"grid-cell\"]')].some(c => c.innerText.includes('5 missed') && c.innerText.includes('1 late'));").await?;
     b.click("lang-switch").await?;
+
+    plan_form(&o, &staff, b, plan_id).await?;
 
     // A defect becomes a repair job in one click.
     b.click("nav-defects").await?;

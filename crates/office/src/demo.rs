@@ -1,6 +1,6 @@
 //! A realistic demo company for `serve --demo`: crews of every role with Chinese names, customers,
 //! today's appointments, a heat-theft inspection, a patrol route over a head station, substations
-//! and a pipeline segment, and an outage notice. Seeding is idempotent: a second run on the same
+//! and a pipeline segment on a patrol plan (today's round opened), and an outage notice. Seeding is idempotent: a second run on the same
 //! database adds nothing.
 
 use crate::api::jobs::template_for;
@@ -381,27 +381,30 @@ pub fn seed(store: &dyn OfficeStore, now: DateTime<Utc>) -> anyhow::Result<Vec<D
         },
         now,
     )?;
-    store.create_job(
-        Job {
-            id: Uuid::now_v7(),
-            kind: JobKind::PatrolRound,
-            template: template_for(JobKind::PatrolRound),
-            title: format!("{}（日常巡检）", route.name),
-            customer: None,
-            site: Some(route.area.clone()),
-            reported_at: None,
-            window: Some(AppointmentWindow {
-                start: today_at(now, 8, 0),
-                end: today_at(now, 20, 0),
-            }),
-            assignee: Some(id("chenjun")),
-            street_work: false,
-            checkpoints: route.checkpoints.clone(),
-            status: JobStatus::Open,
-            revision: 1,
-        },
-        now,
-    )?;
+    // The route on a plan: the patrol's day shift, 08:00–20:00 (head station hourly, substations
+    // twice a day, of which the 12:00 round falls in the shift). The plan runs from today's midnight so today's shift is its first round, the
+    // round on the patrol's phone; the office's periodic task opens the next ones, and the
+    // compliance grid judges them.
+    let plan = crate::patrols::NewPlan {
+        name: "东区日常巡检".into(),
+        route_id: route.id,
+        shifts: vec![crate::patrols::Shift {
+            starts_at: NaiveTime::from_hms_opt(8, 0, 0).expect("08:00"),
+            hours: 12,
+            assignee: id("chenjun"),
+        }],
+        // The pipeline segment's once-a-day round would start at midnight, outside the day
+        // shift, and never be expected: twice a day makes its 12:00 round the shift's.
+        intervals: [("pl-jianshe".to_owned(), 720)].into(),
+        active_from: None,
+        active_until: None,
+        utc_offset_minutes: Some(8 * 60),
+    }
+    .validate(&route, today_at(now, 0, 0).min(now))?;
+    let plan = store.create_plan(plan)?;
+    let (start, end) = (today_at(now, 8, 0), today_at(now, 20, 0));
+    let round = crate::patrols::round_job(&plan, &route, start, end, id("chenjun"));
+    store.open_round(plan.id, start, round, now)?;
     store.upsert_outage(
         OutageNotice {
             id: Uuid::now_v7(),

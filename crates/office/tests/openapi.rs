@@ -92,6 +92,7 @@ const OPERATIONS: &[&str] = &[
     "POST /api/v1/console/notices/{id}/outcome",
     "GET /api/v1/console/patrol-plans",
     "POST /api/v1/console/patrol-plans",
+    "PUT /api/v1/console/patrol-plans/{id}",
     "GET /api/v1/console/patrol-grid",
     "GET /api/v1/console/defects",
     "POST /api/v1/console/defects/{id}/repair",

@@ -1538,6 +1538,15 @@ export type PatrolPlan = {
    */
   utc_offset_minutes: number,
   created_at: string,
+  /**
+   * When an edit replaced this plan ([`PatrolStore::revise_plan`]): its shifts starting from
+   * then are neither opened nor expected; the days before keep the schedule they ran on.
+   */
+  retired_at: string | null,
+  /**
+   * The plan this one revised.
+   */
+  replaces: string | null,
 };
 
 /**

@@ -4,8 +4,8 @@
 //! - **Rounds.** Each local day is cut into slots of the checkpoint's interval from midnight
 //!   (`[00:00, 01:00)`, … for the head station; `[00:00, 12:00)`, `[12:00, 24:00)` for a
 //!   substation); the last slot of a day ends at midnight. A slot is an expected round when it
-//!   starts inside one of the plan's shifts that began on a day of its season and not before the
-//!   plan existed (the shifts the plan opens rounds for).
+//!   starts inside one of the plan's shifts that began on a day of its season, not before the
+//!   plan existed and not after an edit retired it (the shifts the plan opens rounds for).
 //! - **Visits** are accepted `reading_recorded` events at that checkpoint on the plan's round
 //!   jobs, at their corrected time (device time plus the device's clock offset).
 //! - **On time**: a visit inside the slot. **Late**: none inside, but one within a quarter interval
@@ -70,7 +70,7 @@ pub fn expected_slots(
             let end = add_saturating(start, interval).min(next);
             // Expected when a shift the plan generates a round for covers the slot's start.
             if plan.shift_at(start).is_some_and(|(s, ..)| {
-                s >= plan.created_at && plan.operates_on(s.with_timezone(&tz).date_naive())
+                plan.generates(s) && plan.operates_on(s.with_timezone(&tz).date_naive())
             }) {
                 slots.push((start, end));
             }

@@ -62,12 +62,25 @@ pub struct PatrolPlan {
     /// The plan's time zone, minutes east of UTC (480 for China).
     pub utc_offset_minutes: i32,
     pub created_at: DateTime<Utc>,
+    /// When an edit replaced this plan ([`PatrolStore::revise_plan`]): its shifts starting from
+    /// then are neither opened nor expected; the days before keep the schedule they ran on.
+    #[serde(default)]
+    pub retired_at: Option<DateTime<Utc>>,
+    /// The plan this one revised.
+    #[serde(default)]
+    pub replaces: Option<Uuid>,
 }
 
 impl PatrolPlan {
     pub fn tz(&self) -> FixedOffset {
         FixedOffset::east_opt(self.utc_offset_minutes * 60)
             .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
+    }
+
+    /// Whether the plan generates the round of the shift starting at `start`: after the plan
+    /// existed and before an edit retired it.
+    pub fn generates(&self, start: DateTime<Utc>) -> bool {
+        start >= self.created_at && self.retired_at.is_none_or(|r| start < r)
     }
 
     /// Whether `date` is in the operating season.
@@ -146,7 +159,8 @@ fn invalid(message: impl Into<String>) -> StoreError {
 }
 
 impl NewPlan {
-    /// Check everything that does not need the store; the plan it describes for `route`.
+    /// Check everything that does not need the store; the plan it describes for `route`. Every
+    /// refusal's message starts with the field it is about (`shifts: …`), so a form shows it there.
     pub fn validate(self, route: &Route, now: DateTime<Utc>) -> StoreResult<PatrolPlan> {
         let name = self.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 100 {
@@ -157,19 +171,19 @@ impl NewPlan {
         }
         let offset = self.utc_offset_minutes.unwrap_or(8 * 60);
         if !(-840..=840).contains(&offset) {
-            return Err(invalid("utc_offset_minutes must be between -840 and 840"));
+            return Err(invalid("utc_offset_minutes: -840 to 840"));
         }
         // Shifts may not overlap, also across midnight: minutes of the day they cover.
         let mut covered = vec![false; 24 * 60];
         for s in &self.shifts {
             if !(1..=24).contains(&s.hours) {
-                return Err(invalid("a shift lasts 1 to 24 hours"));
+                return Err(invalid("shifts: a shift lasts 1 to 24 hours"));
             }
             let start = (s.starts_at.signed_duration_since(NaiveTime::MIN)).num_minutes() as usize;
             for m in 0..(s.hours as usize * 60) {
                 let slot = &mut covered[(start + m) % (24 * 60)];
                 if *slot {
-                    return Err(invalid("shifts overlap"));
+                    return Err(invalid("shifts: they overlap (also across midnight)"));
                 }
                 *slot = true;
             }
@@ -187,7 +201,7 @@ impl NewPlan {
         if let (Some(f), Some(u)) = (self.active_from, self.active_until)
             && f > u
         {
-            return Err(invalid("active_from is after active_until"));
+            return Err(invalid("active_until: before active_from"));
         }
         Ok(PatrolPlan {
             id: Uuid::now_v7(),
@@ -199,6 +213,8 @@ impl NewPlan {
             active_until: self.active_until,
             utc_offset_minutes: offset,
             created_at: now,
+            retired_at: None,
+            replaces: None,
         })
     }
 }
@@ -225,6 +241,15 @@ pub trait PatrolStore {
         job: Job,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Job>>;
+    /// Edit plan `id`: in one transaction it is retired at `now`, `plan` (validated, `replaces`
+    /// set) is stored in its place, and the retired plan's rounds for shifts starting from `now`
+    /// are cancelled (the new plan opens its own). A retired plan cannot be edited again: conflict.
+    fn revise_plan(
+        &self,
+        id: Uuid,
+        plan: PatrolPlan,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PatrolPlan>;
     /// The rounds a plan opened, by shift start.
     fn plan_rounds(&self, plan_id: Uuid) -> StoreResult<Vec<PlannedRound>>;
     /// The defects register ([`defects`]).
@@ -310,7 +335,7 @@ pub fn run_due(store: &dyn OfficeStore, now: DateTime<Utc>) -> StoreResult<Patro
             continue;
         };
         for (start, end, shift) in plan.shifts_on(first, last) {
-            if end <= now || start < plan.created_at || start > add_saturating(now, LEAD) {
+            if end <= now || !plan.generates(start) || start > add_saturating(now, LEAD) {
                 continue;
             }
             let job = round_job(&plan, &route, start, end, shift.assignee);

@@ -6,6 +6,7 @@
 
 mod notices;
 mod patrols;
+mod plan_edit;
 
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::sync::{PushOutcome, PushResponse};

@@ -1,5 +1,6 @@
 //! Patrol plans, the compliance grid and the defects register (`crate::patrols`), office staff
-//! only: `GET|POST /console/patrol-plans`, `GET /console/patrol-grid?plan=&from=&days=&resolution=`,
+//! only: `GET|POST /console/patrol-plans`, `PUT /console/patrol-plans/{id}` (an edit: the plan is
+//! retired and its revision takes over from now), `GET /console/patrol-grid?plan=&from=&days=&resolution=`,
 //! `GET /console/defects?status=`, `POST /console/defects/{id}/repair` (a repair job from a defect
 //! in one action), `POST /console/defects/{id}/status`.
 
@@ -24,6 +25,7 @@ use uuid::Uuid;
 pub fn routes() -> OpenApiRouter<OfficeState> {
     OpenApiRouter::default()
         .routes(routes!(list_plans, create_plan))
+        .routes(routes!(revise_plan))
         .routes(routes!(grid))
         .routes(routes!(list_defects))
         .routes(routes!(order_repair))
@@ -58,6 +60,34 @@ pub async fn create_plan(
             .route(req.route_id)?
             .ok_or_else(|| StoreError::not_found(format!("route {}", req.route_id)))?;
         s.create_plan(req.validate(&route, now)?)
+    })
+    .await?;
+    Ok(Json(plan))
+}
+
+/// Edit a plan. The days before keep the schedule they ran on: the plan is retired now and the
+/// answer, a new plan (`replaces` = this one), runs from now; rounds the old plan had opened for
+/// shifts not yet begun are cancelled (the new plan opens its own). Editing a retired plan: 409.
+#[utoipa::path(put, path = "/api/v1/console/patrol-plans/{id}", tag = "console",
+    params(("id" = Uuid, Path)), request_body = NewPlan,
+    responses((status = 200, body = PatrolPlan),
+        (status = 404, body = ErrorBodySchema, description = "unknown plan or route"),
+        (status = 409, body = ErrorBodySchema, description = "the plan was edited already"),
+        (status = 422, body = ErrorBodySchema, description = "invalid_value, unknown_user"),
+        (status = 403, body = ErrorBodySchema, description = "not office staff")))]
+pub async fn revise_plan(
+    State(state): State<OfficeState>,
+    auth: Auth,
+    Path(id): Path<Uuid>,
+    ApiJson(req): ApiJson<NewPlan>,
+) -> ApiResult<Json<PatrolPlan>> {
+    auth.require(STAFF)?;
+    let now = state.now();
+    let plan = blocking(&state, move |s| {
+        let route = s
+            .route(req.route_id)?
+            .ok_or_else(|| StoreError::not_found(format!("route {}", req.route_id)))?;
+        s.revise_plan(id, req.validate(&route, now)?, now)
     })
     .await?;
     Ok(Json(plan))

@@ -108,7 +108,7 @@ pub(super) fn add_assignment(
 
 /// Apply `change` to a job; if it says something changed, bump the revision, save, and tell the
 /// assignee's devices.
-fn job_change(
+pub(super) fn job_change(
     tx: &Transaction<'_>,
     job_id: Uuid,
     now: DateTime<Utc>,

@@ -2,7 +2,7 @@
 //! transaction) and the defects register (`crate::patrols`).
 
 use super::accounts::require_user;
-use super::jobs::{add_assignment, save_job};
+use super::jobs::{add_assignment, job_change, save_job};
 use super::ledger::{add_change, select_events};
 use super::{SqliteStore, json, parse_ts, parse_uuid, select, to_json, ts};
 use crate::patrols::defects::{DefectRecord, DefectStatus, StatusChange};
@@ -11,7 +11,7 @@ use crate::readback::corrected;
 use crate::store::{StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::sync::ChangeKind;
-use heatcrew_protocol::{ErrorCode, EventBody, Job, Severity};
+use heatcrew_protocol::{ErrorCode, EventBody, Job, JobStatus, Severity};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use uuid::Uuid;
 
@@ -155,6 +155,81 @@ impl PatrolStore for SqliteStore {
         Ok(plan)
     }
 
+    fn revise_plan(
+        &self,
+        id: Uuid,
+        mut plan: PatrolPlan,
+        now: DateTime<Utc>,
+    ) -> StoreResult<PatrolPlan> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut old = select_plans(&tx, "WHERE id = ?1", [id.to_string()])?
+            .pop()
+            .ok_or_else(|| StoreError::not_found(format!("patrol plan {id}")))?;
+        if old.retired_at.is_some() {
+            return Err(StoreError::Conflict {
+                code: ErrorCode::InvalidValue,
+                message: "the plan was edited already; edit its newest version".into(),
+            });
+        }
+        let route: Option<i64> = tx
+            .query_row(
+                "SELECT 1 FROM routes WHERE id = ?1",
+                [plan.route_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if route.is_none() {
+            return Err(StoreError::not_found(format!("route {}", plan.route_id)));
+        }
+        for s in &plan.shifts {
+            require_user(&tx, s.assignee)?;
+        }
+        old.retired_at = Some(now);
+        tx.execute(
+            "UPDATE patrol_plans SET body = ?2 WHERE id = ?1",
+            params![id.to_string(), to_json(&old)],
+        )?;
+        plan.replaces = Some(id);
+        plan.created_at = now;
+        tx.execute(
+            "INSERT INTO patrol_plans (id, name, route_id, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                plan.id.to_string(),
+                plan.name,
+                plan.route_id.to_string(),
+                to_json(&plan),
+                ts(plan.created_at),
+            ],
+        )?;
+        // Rounds already put on phones for shifts the old plan no longer runs.
+        let ahead: Vec<String> = {
+            let mut stmt = tx.prepare(
+                "SELECT job_id FROM patrol_rounds WHERE plan_id = ?1 AND shift_start >= ?2",
+            )?;
+            stmt.query_map(params![id.to_string(), ts(now)], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        for job in ahead {
+            let job_id = parse_uuid(&job)?;
+            let job = job_change(&tx, job_id, now, |job| {
+                let open = job.status == JobStatus::Open;
+                if open {
+                    job.status = JobStatus::Cancelled;
+                }
+                Ok(open)
+            })?;
+            if job.status == JobStatus::Cancelled {
+                tx.execute(
+                    "UPDATE jobs SET cancel_reason = COALESCE(cancel_reason, ?2) WHERE id = ?1",
+                    params![job_id.to_string(), "patrol plan edited"],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(plan)
+    }
+
     fn plans(&self) -> StoreResult<Vec<PatrolPlan>> {
         select_plans(&self.reader(), "ORDER BY created_at, id", [])
     }
@@ -181,6 +256,11 @@ impl PatrolStore for SqliteStore {
             )
             .optional()?;
         if exists.is_some() {
+            return Ok(None);
+        }
+        // A run that read the plan before an edit retired it opens nothing the edit withdrew.
+        let plan = select_plans(&tx, "WHERE id = ?1", [plan_id.to_string()])?.pop();
+        if plan.is_none_or(|p| p.retired_at.is_some_and(|r| shift_start >= r)) {
             return Ok(None);
         }
         let job = insert_job(&tx, job, now)?;
