@@ -546,7 +546,7 @@ async fn simulated_week(start: Start) {
             "every rating was 5 stars: {book:?}"
         );
         let timely_rate = (timely as f64 / repairs.len() as f64 * 10_000.0).round() / 10_000.0;
-        assert_eq!(book.get("维修及时率"), timely_rate, "{book:?}");
+        assert_eq!(book.get("到期维修4小时内解决比例"), timely_rate, "{book:?}");
     }
     // The week on the console's dashboard, as a manager would open it (skips without Chromium;
     // once: one browser at a time on a small machine).

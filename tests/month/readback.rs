@@ -88,7 +88,15 @@ impl Sums {
             Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("calamine opens the workbook");
         assert_eq!(
             book.sheet_names(),
-            ["月度汇总", "信息反馈", "工单"],
+            [
+                "月度汇总",
+                "指标汇总",
+                "指标-班组",
+                "指标-人员",
+                "指标-类型",
+                "信息反馈",
+                "工单"
+            ],
             "{month}"
         );
         let summary = book.worksheet_range("月度汇总").expect("summary");

@@ -127,6 +127,11 @@ enum Command {
         /// Seed of the random mix (the same seed, the same company).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The moment the seeded company stands at (RFC 3339; default: now). Today's visits stop
+        /// at any step before it, so a seed run just after midnight China time has none started:
+        /// tests pass an afternoon to get every state on the board whatever the hour.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -351,6 +356,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             days,
             field_users,
             seed,
+            now,
         } => {
             let plan = heatcrew_office::seed::SeedPlan {
                 jobs,
@@ -358,7 +364,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 days,
                 field_users,
                 seed,
-                now: chrono::Utc::now(),
+                now: now.unwrap_or_else(chrono::Utc::now),
             };
             tokio::task::spawn_blocking(move || seed_command(&database, &plan)).await?
         }

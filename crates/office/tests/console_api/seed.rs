@@ -2,7 +2,7 @@
 //! `heatcrew-office verify` (every event signed and pushed through the ledger) and fills the busy
 //! day's board.
 
-use chrono::{FixedOffset, Utc};
+use chrono::{FixedOffset, NaiveTime, Utc};
 use heatcrew_office::seed::SEED_PASSWORD;
 use heatcrew_office::{Config, Office};
 use reqwest::StatusCode;
@@ -29,8 +29,26 @@ async fn a_seeded_database_verifies_and_fills_the_busy_days_board() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("scale.db");
     let db_arg = db.to_str().expect("utf-8 path");
+    // The company stands at the last 15:00 China time that has passed: today's visits stop at any
+    // step before the seed's "now", so seeding at 00:30 would leave every visit of the day unstarted.
+    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    let local = Utc::now().with_timezone(&cst);
+    let mut day = local.date_naive();
+    if local.time() < NaiveTime::from_hms_opt(15, 0, 0).expect("15:00") {
+        day = day.pred_opt().expect("a day before");
+    }
+    let at = day
+        .and_hms_opt(15, 0, 0)
+        .expect("15:00")
+        .and_local_timezone(cst)
+        .single()
+        .expect("UTC+8 has no gaps")
+        .with_timezone(&Utc);
+    let now_arg = at.to_rfc3339();
     let (ok, out) = office_cmd(&[
         "seed",
+        "--now",
+        &now_arg,
         "--jobs",
         "600",
         "--events",
@@ -87,9 +105,7 @@ async fn a_seeded_database_verifies_and_fills_the_busy_days_board() {
     let token = login["access_token"]
         .as_str()
         .expect("a seeded dispatcher signs in");
-    let today = Utc::now()
-        .with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-        .date_naive();
+    let today = day;
     let resp = http
         .get(format!(
             "{}/api/v1/console/board?date={today}&utc_offset_minutes=480",

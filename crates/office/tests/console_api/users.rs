@@ -212,6 +212,7 @@ const CONSOLE_ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/api/v1/console/patrol-grid"),
     ("GET", "/api/v1/console/patrol-plans"),
     ("POST", "/api/v1/console/patrol-plans"),
+    ("PUT", "/api/v1/console/patrol-plans/{id}"),
     ("GET", "/api/v1/console/defects"),
     ("POST", "/api/v1/console/defects/{id}/repair"),
     ("POST", "/api/v1/console/defects/{id}/status"),
@@ -276,6 +277,7 @@ async fn a_technicians_token_gets_403_on_every_console_endpoint() {
         let url = o.url(&path.replace("{id}", &id.to_string()));
         let req = match *method {
             "GET" => o.http.get(url),
+            "PUT" => o.http.put(url).json(&json!({"password": "whatever it is"})),
             _ => o
                 .http
                 .post(url)
