@@ -367,7 +367,10 @@ fn a_signature_before_the_repair_is_kept_but_the_job_does_not_conform() {
     assert_eq!(v[0].kind, "signature_captured");
     let f = facts(&record(&job), &events, v.is_empty());
     assert_eq!(f.resolution, Some(Resolution::Resolved), "kept as recorded");
-    assert_eq!(figure(&[f.clone()], TIMELY_REPAIR, h(20.0)), (0, 1));
+    assert_eq!(
+        figure(std::slice::from_ref(&f), TIMELY_REPAIR, h(20.0)),
+        (0, 1)
+    );
     assert_eq!(figure(&[f], CLOSURE, h(20.0)), (0, 1));
 }
 
