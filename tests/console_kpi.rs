@@ -11,8 +11,7 @@
 use heatcrew_core::Store;
 use heatcrew_core::demo;
 use heatcrew_core::sync::{self, Syncer};
-use heatcrew_core::template::Evidence;
-use heatcrew_protocol::{EventBody, JobKind, Resolution, Signer, StepEvidence};
+use heatcrew_protocol::{EventBody, JobKind, Resolution};
 use heatcrew_system_tests::browser::{self, Browser, ChromiumParts};
 use heatcrew_testkit::{DEMO_PASSWORD, TestOffice, step};
 use std::path::Path;
@@ -40,76 +39,8 @@ fn honest_visit(db: &Path, url: &str) -> anyhow::Result<Uuid> {
         .find(|j| j.job.kind == JobKind::HomeRepair)
         .ok_or_else(|| anyhow::anyhow!("zhangwei has a home repair"))?
         .job;
-    let mut n = 0;
-    loop {
-        let view = heatcrew_core::views::job(&s, job.id)?;
-        let Some(step) = view.current_step.clone() else {
-            break;
-        };
-        let spec = view
-            .steps
-            .iter()
-            .find(|st| st.id == step)
-            .expect("the step")
-            .clone();
-        for e in &spec.evidence {
-            match e {
-                Evidence::Photos { min, .. } => {
-                    for _ in 0..*min {
-                        n += 1;
-                        let photo = s.ingest_photo(&demo::generated_png("console-kpi", n).0)?;
-                        s.record(
-                            job.id,
-                            EventBody::PhotoAdded {
-                                step: step.clone(),
-                                photo,
-                                caption: String::new(),
-                            },
-                        )?;
-                    }
-                }
-                Evidence::Signature { .. } => {
-                    let image = s.ingest_signature(&demo::generated_signature(1))?;
-                    s.record(
-                        job.id,
-                        EventBody::SignatureCaptured {
-                            step: step.clone(),
-                            signer: Signer::Customer,
-                            signer_name: "王秀英".into(),
-                            image,
-                        },
-                    )?;
-                }
-                Evidence::Rating => {
-                    s.record(
-                        job.id,
-                        EventBody::RatingGiven {
-                            stars: 5,
-                            comment: "很满意".into(),
-                        },
-                    )?;
-                }
-                _ => {}
-            }
-        }
-        let mut evidence = StepEvidence::default();
-        if step == "diagnose_repair" {
-            evidence
-                .text
-                .insert("fault_found".into(), "阀门堵塞".into());
-            evidence
-                .text
-                .insert("work_done".into(), "清洗阀芯，恢复供热".into());
-        }
-        s.record(job.id, EventBody::StepCompleted { step, evidence })?;
-    }
-    s.record(
-        job.id,
-        EventBody::JobClosed {
-            resolution: Resolution::Resolved,
-            summary: "故障已排除".into(),
-        },
-    )?;
+    let mut images = |label: &str, n: u32| demo::generated_png(&format!("console-kpi/{label}"), n);
+    demo::home_repair_visit(&mut s, &mut images, &job, demo::VisitScript::Signed)?;
     drop(s);
     rt.block_on(syncer.sync_once())
         .map_err(|e| anyhow::anyhow!("push: {e}"))?;
