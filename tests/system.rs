@@ -6,7 +6,8 @@ use heatcrew_core::Store;
 use heatcrew_core::demo;
 use heatcrew_office::{Config, Office};
 use heatcrew_protocol::sync::{PushRequest, Role};
-use heatcrew_sim::{DispatchApi, SimConfig, SimResult};
+use heatcrew_sim::{DispatchApi, SimConfig};
+use heatcrew_system_tests::field_day::assert_exact;
 use heatcrew_testkit::fault_proxy::{FaultProxy, Faults};
 use heatcrew_testkit::office_process::{self, OfficeProcess};
 use heatcrew_testkit::{DEMO_PASSWORD, PASSWORD, TestDevice, TestOffice};
@@ -23,7 +24,7 @@ fn office_child() {
 
 fn sim_config(office: &str, devices: usize, jobs: usize, offline: f64, dir: &TempDir) -> SimConfig {
     SimConfig {
-        office: office.to_owned(),
+        offices: vec![office.to_owned()],
         devices,
         jobs_per_device: jobs,
         offline_ratio: offline,
@@ -33,24 +34,6 @@ fn sim_config(office: &str, devices: usize, jobs: usize, offline: f64, dir: &Tem
         workdir: Some(dir.path().join("devices")),
         drain_timeout: Duration::from_secs(240),
     }
-}
-
-fn assert_exact(r: &SimResult, what: &str) {
-    assert_eq!(r.lost, 0, "{what}: nothing recorded is lost: {r:?}");
-    assert_eq!(r.duplicated, 0, "{what}: nothing is stored twice: {r:?}");
-    assert!(r.chains_valid, "{what}: every device chain verifies: {r:?}");
-    assert_eq!(
-        r.events_on_office, r.events_recorded,
-        "{what}: the office holds every event: {r:?}"
-    );
-    assert_eq!(
-        r.attachments_on_office, r.attachments_recorded,
-        "{what}: and every photo: {r:?}"
-    );
-    assert!(
-        r.events_recorded > 0,
-        "{what}: the devices recorded something: {r:?}"
-    );
 }
 
 fn verify_office(db: &std::path::Path) -> heatcrew_office::verify::VerifyReport {

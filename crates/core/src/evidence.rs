@@ -105,7 +105,13 @@ impl DeviceDb {
                 known: migrations::latest(),
             });
         }
-        for table in ["device", "events", "outbox", "sync_state"] {
+        // The outbox table is gone since schema 12 (crate::store::outbox): a cursor in sync_state.
+        let outbox = if schema < migrations::OUTBOX_AS_CURSOR {
+            "outbox"
+        } else {
+            "urgent_events"
+        };
+        for table in ["device", "events", outbox, "sync_state"] {
             let present: Option<String> = conn
                 .query_row(
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1",

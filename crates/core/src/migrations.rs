@@ -2,7 +2,7 @@
 //! bumps `PRAGMA user_version`; a database newer than this build is refused, never touched.
 
 use crate::error::{CoreError, Result};
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction};
 
 /// Never edit or reorder an entry: add a new one at the end.
 const MIGRATIONS: &[&str] = &[
@@ -202,13 +202,82 @@ const MIGRATIONS: &[&str] = &[
     // 11 (issue 15, photos in the background): captures waiting to be processed and the actions
     // held behind them (crate::store::intake).
     crate::store::INTAKE_MIGRATION,
+    // 12 (issue 15, recording speed): fewer encrypted pages per action (docs/design.md, "What one
+    // action costs").
+    //
+    // The outbox becomes the office's answered prefix of the log (crate::store::outbox) instead of
+    // a row and an index entry per event. Every answer of the old outbox is kept: the office has
+    // answered everything before the first record still waiting (queued or uploading); the
+    // rejected among them keep their reason, the urgent stay urgent. A record after that first
+    // waiting one which the office had already answered (it answers in order, so only a push cut
+    // short could leave one) waits again: pushed once more, the office answers it as a duplicate,
+    // with the same receipt.
+    //
+    // `events` loses the unique index on `id` (no read needs it: a correction's original is found
+    // through the job's index, `crate::store::corrections`): the table is rebuilt with the same
+    // rows, byte for byte, and the same triggers. Runs with foreign keys off ([`REBUILDS`]).
+    r#"
+    ALTER TABLE sync_state ADD COLUMN acked_through INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sync_state ADD COLUMN uploading_through INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE outbox_rejected (
+        seq          INTEGER PRIMARY KEY REFERENCES events(seq),
+        reason       TEXT,
+        rejected_at  TEXT NOT NULL
+    );
+    -- Urgent records (accident reports), which go first: a row only for those.
+    CREATE TABLE urgent_events (
+        seq  INTEGER PRIMARY KEY REFERENCES events(seq)
+    );
+    UPDATE sync_state SET acked_through = IFNULL(
+        (SELECT MIN(seq) - 1 FROM outbox WHERE state IN ('queued', 'uploading')),
+        (SELECT IFNULL(MAX(seq), 0) FROM events));
+    INSERT INTO outbox_rejected (seq, reason, rejected_at)
+        SELECT seq, reason, updated_at FROM outbox
+        WHERE state = 'rejected' AND seq <= (SELECT acked_through FROM sync_state);
+    INSERT INTO urgent_events (seq) SELECT seq FROM outbox WHERE urgent = 1;
+    DROP TABLE outbox;
+
+    CREATE TABLE events_12 (
+        seq          INTEGER PRIMARY KEY,          -- device_seq: 1, 2, 3, … gap-free
+        id           TEXT NOT NULL,                -- UUIDv7
+        job_id       TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        payload      TEXT NOT NULL,                -- JSON
+        recorded_at  TEXT NOT NULL,                -- RFC 3339, milliseconds
+        elapsed_ms   INTEGER NOT NULL,
+        prev_hash    BLOB NOT NULL,
+        hash         BLOB NOT NULL,
+        sig          BLOB NOT NULL,
+        format       INTEGER NOT NULL DEFAULT 1 CHECK (format IN (1, 2))
+    );
+    INSERT INTO events_12 (seq, id, job_id, kind, payload, recorded_at, elapsed_ms, prev_hash, hash, sig, format)
+        SELECT seq, id, job_id, kind, payload, recorded_at, elapsed_ms, prev_hash, hash, sig, format
+        FROM events ORDER BY seq;
+    DROP TABLE events;
+    ALTER TABLE events_12 RENAME TO events;
+    CREATE INDEX events_job ON events(job_id, seq);
+    CREATE TRIGGER events_gap_free BEFORE INSERT ON events
+        WHEN NEW.seq IS NOT (SELECT IFNULL(MAX(seq), 0) + 1 FROM events)
+        BEGIN SELECT RAISE(ABORT, 'events are gap-free: seq must be the last one plus one'); END;
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: record a correction instead'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: they cannot be deleted'); END;
+    "#,
 ];
+
+/// Migrations that rebuild a table other tables refer to: they run with foreign keys off (SQLite's
+/// way to rebuild a table), and every reference is checked before they commit.
+const REBUILDS: &[i64] = &[12];
 
 /// The migration that drops the secret key from the database.
 pub const KEYS_OUT: i64 = 4;
 
 /// The migration that drops the session's tokens from the database.
 pub const TOKENS_OUT: i64 = 6;
+
+/// The migration after which the outbox is a cursor over the log, not a table.
+pub const OUTBOX_AS_CURSOR: i64 = 12;
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {
@@ -244,11 +313,35 @@ pub(crate) fn run_to(
         .take(upto)
         .skip(found as usize)
     {
-        let tx = conn.transaction()?;
-        before(&tx, i as i64 + 1)?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1)?;
-        tx.commit()?;
+        let version = i as i64 + 1;
+        let rebuild = REBUILDS.contains(&version);
+        let foreign_keys: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+        if rebuild {
+            // Outside the transaction: SQLite ignores this pragma inside one.
+            conn.pragma_update(None, "foreign_keys", false)?;
+        }
+        let done = (|| {
+            let tx = conn.transaction()?;
+            before(&tx, version)?;
+            tx.execute_batch(sql)?;
+            if rebuild {
+                let broken: Option<String> = tx
+                    .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                    .optional()?;
+                if let Some(table) = broken {
+                    return Err(CoreError::Corrupt(format!(
+                        "migration {version}: a row of {table} refers to nothing"
+                    )));
+                }
+            }
+            tx.pragma_update(None, "user_version", version)?;
+            tx.commit()?;
+            Ok(())
+        })();
+        if rebuild {
+            conn.pragma_update(None, "foreign_keys", foreign_keys)?;
+        }
+        done?;
     }
     Ok(())
 }

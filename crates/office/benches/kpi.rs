@@ -2,7 +2,8 @@
 //! push transaction keeps. Seeds a company once (`heatcrew_office::seed`, the same as
 //! `heatcrew-office seed`: 100,000 jobs over 30 days, 400,000 events pushed through the store) into
 //! `$HEATCREW_KPI_DB` (default `/tmp/heatcrew-kpi-bench.db`, reused when present), then measures
-//! `kpi::answer` for the whole month: totals, per crew, per person, and the drill-down of a figure.
+//! `kpi::answer` for the whole month: totals, per crew, per person, the drill-down of a figure, and
+//! `kpi::answers` with the workbook's three breakdowns (crew, person, kind) from one pass.
 //!
 //! ```text
 //! cargo bench --workspace --locked --bench kpi
@@ -78,7 +79,13 @@ fn bench(c: &mut Criterion) {
     let store = store();
     let q = month(GroupBy::None);
     let (_, from, to) = q.bounds().expect("a month");
-    let facts = store.kpi_facts(from, to).expect("facts").len();
+    let mut facts = 0usize;
+    store
+        .each_kpi_fact(from, to, &mut |_| {
+            facts += 1;
+            true
+        })
+        .expect("facts");
     println!("a month holds {facts} jobs");
     assert!(
         facts as u64 >= JOBS * 9 / 10,
@@ -103,6 +110,15 @@ fn bench(c: &mut Criterion) {
     }
     g.bench_function("drill_down_timely_repair", |b| {
         b.iter(|| kpi::drill(&store, &q, "timely_repair", now).expect("jobs"))
+    });
+    // The monthly workbook's KPI sheets: per crew, person and kind from one pass.
+    let by = [GroupBy::Crew, GroupBy::Person, GroupBy::Kind];
+    g.bench_function("workbook_crew_person_kind_one_pass", |b| {
+        b.iter(|| {
+            kpi::answers(&store, &q, &by, now)
+                .expect("answers")
+                .expect("a period")
+        })
     });
     g.finish();
 }

@@ -8,7 +8,7 @@
 
 use crate::chain_cache::ChainCache;
 use crate::export::{ExportScope, export, write_lines};
-use crate::files::FileStore;
+use crate::objects::Objects;
 use crate::pdf::{PdfFont, summary};
 use crate::store::{OfficeStore, StoreError};
 use chrono::{DateTime, Utc};
@@ -99,7 +99,7 @@ fn base64(bytes: &[u8]) -> String {
 /// Where a bundle's parts come from.
 pub struct Sources<'a> {
     pub store: &'a dyn OfficeStore,
-    pub files: &'a FileStore,
+    pub files: &'a Objects,
     pub office: &'a SigningKey,
     /// The chain status printed in the summary ([`crate::job_view`]).
     pub chains: &'a ChainCache,
@@ -152,7 +152,7 @@ pub fn bundle(src: &Sources<'_>, job_id: Uuid, now: DateTime<Utc>) -> Result<Bun
             continue;
         }
         let bytes = files
-            .read(sha)
+            .read_blocking(sha)
             .map_err(|source| BundleError::File { sha, source })?;
         let path = format!("files/{}.{}", sha.to_hex(), extension(&mime));
         lines.push(ExportLine::File {
@@ -261,7 +261,7 @@ fn summary_pdf(
     let view = crate::job_view::console_job(src.store, src.chains, job, now)?;
     let file = |sha: &Digest| -> Option<Vec<u8>> {
         let held = src.store.attachment(*sha).ok()??.complete;
-        held.then(|| src.files.read(*sha).ok()).flatten()
+        held.then(|| src.files.read_blocking(*sha).ok()).flatten()
     };
     Ok(summary::evidence_summary(font, &view, &file).map_err(|e| format!("writing the PDF: {e}")))
 }

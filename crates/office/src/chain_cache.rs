@@ -6,8 +6,10 @@
 //!   only the events after the tip, links the first of them to the cached hash, and compares the end
 //!   with the ledger's tip as before. The memory is dropped whenever something other than the office
 //!   wrote ([`crate::store::LedgerStore::outside_writes`]: SQLite's `data_version`, which moves on
-//!   every commit of any other connection or process, such as `sqlite3 office.db "UPDATE events …"`).
-//!   The office itself only appends events, so its own writes never touch a verified prefix.
+//!   every commit of any other connection or process, such as `sqlite3 office.db "UPDATE events …"`;
+//!   on PostgreSQL a count of edited or removed events kept by triggers, which other offices'
+//!   appends leave alone: docs/storage.md, "The chain cache with several offices"). The office
+//!   itself only appends events, so its own writes never touch a verified prefix.
 //! - **In the database, signed** (`chain_checkpoints`, for a restarted office or after an outside
 //!   write): the tip, a running SHA-256 over every stored row up to it exactly as stored (sequence
 //!   number, length, body), and the office key's signature over the device, its key, the tip and

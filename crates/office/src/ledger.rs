@@ -1,6 +1,8 @@
-//! The office's rules for a device's ledger that need no database: what a pushed event that passed
-//! the chain and signature checks may do ([`judge`]). Every [`crate::store::OfficeStore`] backend
-//! gathers the [`JobFacts`] and applies the verdict the same way.
+//! The office's rules for a device's ledger that need no database: how a push batch is applied
+//! ([`push`], over a backend's [`LedgerTx`]: sequence, retries, chain links, receipts) and what a
+//! pushed event that passed the chain and signature checks may do ([`judge`]). Every
+//! [`crate::store::OfficeStore`] backend implements [`LedgerTx`] over one write transaction and
+//! calls [`push`], so the rules are the same on every backend.
 //!
 //! Ledger policy: an event that breaks the chain (edited, wrongly signed, wrongly linked) is not
 //! stored and does not advance the device's ledger, because storing it would make the office's copy
@@ -22,6 +24,10 @@
 //! - a `job_closed` on a cancelled job (`job_cancelled`) or from a user the job was reassigned away
 //!   from (`job_not_yours_anymore`): the job stays open. Other records of a former assignee are
 //!   still taken (work done before the revocation reached the device is evidence).
+
+mod push;
+
+pub use push::{Checked, LedgerTx, NewEvent, Pushed, StoredVerdict, check, push};
 
 use heatcrew_protocol::{ErrorCode, JobStatus, bounds};
 use heatcrew_protocol::{Event, EventBody, Job};

@@ -4,9 +4,12 @@
 //! - [`api`]: the HTTP surface, one module per part of the API, each registering its routes together
 //!   with their OpenAPI paths.
 //! - [`console`]: the office console (console/dist, embedded at build time) served at `/`.
-//! - [`store`]: storage behind the [`store::OfficeStore`] trait; [`store::SqliteStore`] by default.
+//! - [`store`]: storage behind the [`store::OfficeStore`] trait; [`store::SqliteStore`] by default,
+//!   [`store::PgStore`] for several office processes; [`storage`] picks one (`--db` / `--database`).
+//! - [`live_notify`]: the live console feed across office processes (PostgreSQL LISTEN/NOTIFY).
 //! - [`ledger`]: what a pushed event may do, decided without a database (shared by every store).
-//! - [`files`]: the attachment folder (write, fsync, rename; content-addressed).
+//! - [`objects`]: attachment bytes, content-addressed: a local folder (write, fsync, rename) by
+//!   default, or S3-compatible object storage (`--objects s3://…`).
 //! - [`office_key`]: the office's signing key, in an owner-only file beside the database.
 //! - [`readback`]: a job's events projected as visit steps, signatures, photos, ratings, SLA, patrol.
 //! - [`corrections`]: each correction beside the record it names, for the console's job page.
@@ -48,11 +51,13 @@ pub mod error;
 pub mod evidence;
 pub mod export;
 pub mod feedback;
-pub mod files;
 pub mod job_view;
 pub mod kpi;
 pub mod ledger;
+pub mod live_notify;
+pub mod migrate;
 pub mod notices;
+pub mod objects;
 pub mod office_key;
 pub mod patrols;
 pub mod pdf;
@@ -60,6 +65,7 @@ pub mod readback;
 pub mod reports;
 pub mod schedule;
 pub mod seed;
+pub mod storage;
 pub mod store;
 pub mod throttle;
 pub mod tls;
@@ -74,10 +80,11 @@ use store::{OfficeStore, SqliteStore};
 /// How an office runs.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The SQLite database file (created on first start).
+    /// The SQLite database file (created on first start); empty on another store.
     pub db: PathBuf,
-    /// Where attachment files live; by default a folder next to the database (`<db>.files`).
-    pub files_dir: PathBuf,
+    /// Where attachment files live: by default a folder next to the database (`<db>.files`), or
+    /// an S3-compatible bucket ([`objects::Location`]).
+    pub objects: objects::Location,
     /// The office's signing key (receipts, tree heads); by default `<db>.office-key`, created on
     /// the first start. Never inside the database.
     pub key_file: PathBuf,
@@ -116,7 +123,7 @@ impl Config {
         Config {
             key_file: office_key::default_path(&db),
             db,
-            files_dir: PathBuf::from(files),
+            objects: objects::Location::Folder(PathBuf::from(files)),
             access_ttl: Duration::from_secs(60 * 60),
             refresh_ttl: Duration::from_secs(60 * 60 * 24 * 30),
             session_max_age: Duration::from_secs(60 * 60 * 24 * 30),
@@ -136,7 +143,8 @@ impl Config {
 #[derive(Clone)]
 pub struct OfficeState {
     pub store: Arc<dyn OfficeStore>,
-    pub files: Arc<files::FileStore>,
+    /// Attachment bytes ([`objects`]).
+    pub files: Arc<objects::Objects>,
     pub config: Arc<Config>,
     /// Signs receipts and tree heads.
     pub office_key: Arc<ed25519_dalek::SigningKey>,
@@ -181,6 +189,16 @@ impl Office {
         Self::with_store(config, Arc::new(store))
     }
 
+    /// An office on `storage` (what `serve --db` / `--database` opens): on PostgreSQL its live
+    /// feed is also relayed to and from the other office processes ([`live_notify`]).
+    pub fn open_on(storage: &storage::Storage, config: Config) -> anyhow::Result<Office> {
+        let office = Self::with_store(config, storage.open()?)?;
+        if let storage::Storage::Postgres(url) = storage {
+            live_notify::start(url, office.state.live.clone())?;
+        }
+        Ok(office)
+    }
+
     /// An office on any [`OfficeStore`] implementation. Refuses to start when the office key file
     /// is missing, exposed, malformed or not this database's ([`office_key`]).
     pub fn with_store(config: Config, store: Arc<dyn OfficeStore>) -> anyhow::Result<Office> {
@@ -192,7 +210,7 @@ impl Office {
                 "wrote the feedback records of visits closed before they were kept"
             );
         }
-        let files = files::FileStore::open(&config.files_dir)?;
+        let files = objects::Objects::open(&config.objects)?;
         Ok(Office {
             state: OfficeState {
                 store,

@@ -5,9 +5,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use heatcrew_office::api::admin::{CreateUserRequest, new_user};
 use heatcrew_office::export::{ExportScope, export, write_lines};
+use heatcrew_office::storage::{DatabaseUrl, Storage};
 use heatcrew_office::store::sqlite::role_str;
-use heatcrew_office::store::{AccountStore, SqliteStore};
-use heatcrew_office::{Config, Office, verify};
+use heatcrew_office::store::{AccountStore, PgStore, SqliteStore};
+use heatcrew_office::{Office, verify};
 use heatcrew_protocol::sync::Role;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,14 +24,42 @@ struct Cli {
     command: Command,
 }
 
+/// The office's database: an SQLite file (the default) or PostgreSQL, exactly one.
+#[derive(Debug, clap::Args)]
+struct DatabaseArgs {
+    /// SQLite database file (created on first start).
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+    /// A PostgreSQL database instead (it must exist; the schema is created on first start):
+    /// postgres://user:password@host:port/database. Several office processes may serve one.
+    /// Prefer the environment variable to the command line for an address with a password.
+    /// Needs --key-file and --objects (nothing lives "beside" it). The password is never printed.
+    #[arg(
+        long,
+        env = "HEATCREW_DATABASE",
+        value_name = "postgres://…",
+        hide_env_values = true
+    )]
+    database: Option<DatabaseUrl>,
+}
+
+impl DatabaseArgs {
+    fn storage(self) -> anyhow::Result<Storage> {
+        Storage::from_args(self.db, self.database)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the office API. Prints `listening on http://ADDR` (`https://` with `--tls-cert`) once
     /// bound.
     Serve {
-        /// SQLite database file (created on first start).
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The office's signing key file (default `<db>.office-key`; required with --database,
+        /// the same file for every office process).
+        #[arg(long, env = "HEATCREW_KEY_FILE", value_name = "FILE")]
+        key_file: Option<PathBuf>,
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
@@ -61,6 +90,13 @@ enum Command {
         #[arg(long, env = "HEATCREW_PDF_FONT", value_name = "FILE",
             default_value = heatcrew_office::pdf::DEFAULT_FONT)]
         pdf_font: PathBuf,
+        /// Where attachment files live: a folder (default `<db>.files`; required with --database)
+        /// or S3-compatible storage, `s3://bucket/prefix`, with credentials, region and endpoint
+        /// from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+        /// AWS_ENDPOINT_URL). Several office processes may share one bucket (docs/objects.md).
+        #[arg(long, env = "HEATCREW_OBJECTS", value_name = "FOLDER|s3://BUCKET/PREFIX",
+            value_parser = heatcrew_office::objects::Location::parse)]
+        objects: Option<heatcrew_office::objects::Location>,
     },
     /// Manage users.
     User {
@@ -71,14 +107,22 @@ enum Command {
     /// ledger positions, the Merkle log against the ledger, the tree heads handed out, and every
     /// received attachment file. Never creates, migrates or writes anything.
     Verify {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Where the attachment files are, as `serve --objects` (default `<db>.files`; required
+        /// with --database).
+        #[arg(long, env = "HEATCREW_OBJECTS", value_name = "FOLDER|s3://BUCKET/PREFIX",
+            value_parser = heatcrew_office::objects::Location::parse)]
+        objects: Option<heatcrew_office::objects::Location>,
     },
     /// Write an evidence export (JSON lines, docs/evidence.md) to stdout or `--out`. Needs the
     /// office key file (it signs the current tree head and the receipts).
     Export {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The office's signing key file (default `<db>.office-key`; required with --database).
+        #[arg(long, env = "HEATCREW_KEY_FILE", value_name = "FILE")]
+        key_file: Option<PathBuf>,
         /// Only this device.
         #[arg(long)]
         device: Option<uuid::Uuid>,
@@ -133,14 +177,47 @@ enum Command {
         #[arg(long)]
         now: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Move the whole office from its SQLite file and attachment folder to PostgreSQL and object
+    /// storage (docs/moving-up.md). Stop the office first. Resumable: run it again with the same
+    /// arguments after a stop anywhere. Ends by comparing every table and re-hashing every file
+    /// at the target, and exits non-zero on any difference.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MigrateArgs {
+    /// The office's SQLite file (its office must be stopped).
+    #[arg(long, value_name = "DB")]
+    from: PathBuf,
+    /// Where its attachment files are (default `<DB>.files`).
+    #[arg(long, value_name = "FOLDER|s3://BUCKET/PREFIX",
+        value_parser = heatcrew_office::objects::Location::parse)]
+    from_objects: Option<heatcrew_office::objects::Location>,
+    /// The PostgreSQL database: empty, or one this migration was cut short in.
+    #[arg(long, value_name = "postgres://…")]
+    to: String,
+    /// Where the attachment files go (S3 credentials from the environment, as for `serve`).
+    #[arg(long, value_name = "FOLDER|s3://BUCKET/PREFIX",
+        value_parser = heatcrew_office::objects::Location::parse)]
+    to_objects: heatcrew_office::objects::Location,
+    /// Copy the office key file (`<DB>.office-key`) here, owner-only, for the office that will
+    /// serve the target: receipts and tree heads go on being signed by the same key.
+    #[arg(long, value_name = "FILE")]
+    to_key: Option<PathBuf>,
+    /// Rows per batch (one target transaction each).
+    #[arg(long, default_value_t = 5_000)]
+    batch_rows: usize,
+    /// Pause after each batch and file (tests use it to stop a run mid-way).
+    #[arg(long, default_value_t = 0, hide = true)]
+    pause_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
     /// Add a user (e.g. the first admin).
     Add {
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
         #[arg(long)]
         username: String,
         #[arg(long)]
@@ -181,7 +258,8 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve {
-            db,
+            database,
+            key_file,
             listen,
             demo,
             admin_totp_optional,
@@ -189,6 +267,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tls_cert,
             tls_key,
             pdf_font,
+            objects,
         } => {
             // Checked before anything else starts: a bad certificate is a clear error at once.
             let tls = match (tls_cert, tls_key) {
@@ -203,33 +282,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "warning: {e}; evidence bundles will have no PDF summary (install fonts-noto-cjk or pass --pdf-font)"
                 );
             }
-            let config = Config {
+            let storage = database.storage()?;
+            let defaults = storage.config(storage.key_file(key_file)?, storage.objects(objects)?);
+            let config = heatcrew_office::Config {
                 require_admin_totp: !admin_totp_optional,
                 client_address_header,
                 pdf_font: Some(pdf_font),
-                ..Config::new(&db)
+                ..defaults
             };
-            let office =
-                Office::open(config).with_context(|| format!("opening {}", db.display()))?;
-            if demo {
-                let logins = office.seed_demo()?;
-                println!("demo company ready; logins (username / password / role / name):");
-                for l in logins {
-                    println!(
-                        "  {} / {} / {} / {} {}",
-                        l.username,
-                        l.password,
-                        role_str(l.role),
-                        l.display_name,
-                        l.badge_no
-                    );
-                }
-                // The plates posted at the stations, which a patrol scans or types.
-                println!("patrol station codes (checkpoint / code):");
-                for c in office.store().checkpoint_codes()? {
-                    println!("  {} / {}", c.checkpoint_id, c.code);
-                }
-            }
+            eprintln!("database: {storage}");
+            eprintln!("attachment files: {}", config.objects);
+            // The PostgreSQL client is synchronous: opening and seeding block this thread.
+            let office = tokio::task::block_in_place(|| open_and_seed(&storage, config, demo))?;
             office.warm_chains_in_background();
             // Re-inspections of notices that fell due, patrol rounds, the defects register.
             heatcrew_office::schedule::spawn(
@@ -263,7 +327,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User {
             command:
                 UserCommand::Add {
-                    db,
+                    database,
                     username,
                     password,
                     role,
@@ -274,7 +338,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let role: Role = serde_json::from_value(serde_json::Value::String(role.clone())).map_err(|_| {
                 anyhow::anyhow!("unknown role {role:?}: use repair_technician, inspector, patrol, dispatcher or admin")
             })?;
-            let store = SqliteStore::open(&db)?;
+            let storage = database.storage()?;
             let user = new_user(CreateUserRequest {
                 username,
                 password,
@@ -284,7 +348,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.body.message))?;
-            let info = store.add_user(user, chrono::Utc::now())?;
+            let info = tokio::task::block_in_place(|| {
+                storage
+                    .open()?
+                    .add_user(user, chrono::Utc::now())
+                    .map_err(anyhow::Error::from)
+            })?;
             println!(
                 "added {} ({}) as {} with id {}",
                 info.username,
@@ -294,10 +363,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { db } => {
-            let store = SqliteStore::open_read_only(&db)?;
-            let files = heatcrew_office::files::FileStore::existing(&Config::new(&db).files_dir);
-            let r = verify::check(&store, Some(&files))?;
+        Command::Verify { database, objects } => {
+            let storage = database.storage()?;
+            let location = storage.objects(objects)?;
+            let store: Box<dyn heatcrew_office::store::OfficeStore> = match &storage {
+                Storage::Sqlite(db) => Box::new(SqliteStore::open_read_only(db)?),
+                Storage::Postgres(url) => tokio::task::block_in_place(|| {
+                    heatcrew_office::storage::check_reachable(url)?;
+                    anyhow::Ok(Box::new(
+                        PgStore::open_read_only(url.expose())
+                            .with_context(|| format!("opening {url} to read"))?,
+                    ))
+                })?,
+            };
+            let files = heatcrew_office::objects::Objects::existing(&location)
+                .with_context(|| format!("opening the attachment files at {location}"))?;
+            // Reading every file blocks: off the async runtime.
+            let r =
+                tokio::task::spawn_blocking(move || verify::check(&*store, Some(&files))).await??;
             if r.faults.is_empty() {
                 println!(
                     "ok: {} events from {} devices; {} attachment files intact; office log of {} entries, {} tree heads",
@@ -318,7 +401,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Export {
-            db,
+            database,
+            key_file,
             device,
             job,
             from,
@@ -326,9 +410,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             consistency_from,
             out,
         } => {
-            anyhow::ensure!(db.is_file(), "no office database at {}", db.display());
-            let office = Office::open(Config::new(&db))
-                .with_context(|| format!("opening {}", db.display()))?;
+            let storage = database.storage()?;
+            if let Storage::Sqlite(db) = &storage {
+                anyhow::ensure!(db.is_file(), "no office database at {}", db.display());
+            }
+
             let scope = ExportScope {
                 device,
                 job,
@@ -336,17 +422,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 to,
                 consistency_from,
             };
-            let state = office.state();
-            let lines = export(&*state.store, &state.office_key, &scope, chrono::Utc::now())?;
-            match out {
-                Some(path) => {
-                    let f = std::fs::File::create(&path)
-                        .with_context(|| format!("creating {}", path.display()))?;
-                    write_lines(&lines, std::io::BufWriter::new(f))?;
-                    eprintln!("wrote {} lines to {}", lines.len(), path.display());
-                }
-                None => write_lines(&lines, std::io::stdout().lock())?,
-            }
+            let key_file = storage.key_file(key_file)?;
+            tokio::task::block_in_place(|| export_command(&storage, &key_file, &scope, out))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Seed {
@@ -367,6 +444,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 now: now.unwrap_or_else(chrono::Utc::now),
             };
             tokio::task::spawn_blocking(move || seed_command(&database, &plan)).await?
+        }
+        Command::Migrate(args) => {
+            let mut opts = heatcrew_office::migrate::MigrateOptions::new(
+                &args.from,
+                &args.to,
+                args.to_objects,
+            );
+            if let Some(from_objects) = args.from_objects {
+                opts.from_objects = from_objects;
+            }
+            opts.to_key = args.to_key;
+            opts.batch_rows = args.batch_rows;
+            opts.pause = std::time::Duration::from_millis(args.pause_ms);
+            opts.show_progress = true;
+            let rt = tokio::runtime::Handle::current();
+            let report =
+                tokio::task::spawn_blocking(move || heatcrew_office::migrate::run(&opts, &rt))
+                    .await??;
+            print!("{}", report.summary());
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::VerifyExport { files, strict } => {
             let mut exports = Vec::new();
@@ -411,6 +512,58 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// `export`: the office's evidence for `scope`, signed with the existing key, to `out` or stdout.
+fn export_command(
+    storage: &Storage,
+    key_file: &std::path::Path,
+    scope: &ExportScope,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let store = storage.open()?;
+    let office_key = heatcrew_office::office_key::load_existing(key_file, &*store)?;
+    let lines = export(&*store, &office_key, scope, chrono::Utc::now())?;
+    match out {
+        Some(path) => {
+            let f = std::fs::File::create(&path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            write_lines(&lines, std::io::BufWriter::new(f))?;
+            eprintln!("wrote {} lines to {}", lines.len(), path.display());
+        }
+        None => write_lines(&lines, std::io::stdout().lock())?,
+    }
+    Ok(())
+}
+
+/// Open the office on `storage` and, with `demo`, seed the demo company and print its logins.
+fn open_and_seed(
+    storage: &Storage,
+    config: heatcrew_office::Config,
+    demo: bool,
+) -> anyhow::Result<Office> {
+    let office = Office::open_on(storage, config)
+        .with_context(|| format!("opening the office on {storage}"))?;
+    if demo {
+        let logins = office.seed_demo()?;
+        println!("demo company ready; logins (username / password / role / name):");
+        for l in logins {
+            println!(
+                "  {} / {} / {} / {} {}",
+                l.username,
+                l.password,
+                role_str(l.role),
+                l.display_name,
+                l.badge_no
+            );
+        }
+        // The plates posted at the stations, which a patrol scans or types.
+        println!("patrol station codes (checkpoint / code):");
+        for c in office.store().checkpoint_codes()? {
+            println!("  {} / {}", c.checkpoint_id, c.code);
+        }
+    }
+    Ok(office)
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, let in-flight requests (and their transactions) finish.

@@ -89,6 +89,27 @@ pub fn load_or_create(path: &Path, meta: &dyn MetaStore) -> Result<SigningKey, O
     }
 }
 
+/// Load the office key from `path` for signing what the office already holds (an export): the
+/// file must exist and be the key the database was signed with; nothing is created or recorded.
+pub fn load_existing(path: &Path, meta: &dyn MetaStore) -> Result<SigningKey, OfficeKeyError> {
+    let recorded = meta.meta(META_PUBLIC_KEY)?;
+    let Some(key) = read(path)? else {
+        return Err(OfficeKeyError::Missing {
+            path: path.to_owned(),
+            public_key: recorded.unwrap_or_else(|| "(none recorded yet)".into()),
+        });
+    };
+    let public = hex::encode(key.verifying_key().as_bytes());
+    match recorded {
+        Some(expected) if expected != public => Err(OfficeKeyError::Mismatch {
+            path: path.to_owned(),
+            found: public,
+            expected,
+        }),
+        _ => Ok(key),
+    }
+}
+
 /// The key in `path`, or `None` if there is no such file.
 pub fn read(path: &Path) -> Result<Option<SigningKey>, OfficeKeyError> {
     let io = |source| OfficeKeyError::Io {

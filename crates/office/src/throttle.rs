@@ -12,7 +12,9 @@
 //!
 //! Also the bound on password hashing: at most [`Throttle::argon2_queue`] sign-ins wait for or run
 //! argon2 at once; beyond that a sign-in is answered 429 at once (`login_busy`) instead of
-//! queueing behind a flood. The table lives in memory: a restart forgets it.
+//! queueing behind a flood. The table lives in memory: a restart forgets it, and several office
+//! processes on one database each keep their own, so behind N processes a guesser gets at most
+//! N × the free failures before delays start (docs/storage.md, "Login throttling is per process").
 
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;

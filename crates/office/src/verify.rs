@@ -8,7 +8,7 @@
 //! Every problem found is a [`Fault`] with the codes of `docs/evidence.md` ("Checking the office's
 //! database"); checking goes on after a fault, so one run names everything wrong.
 
-use crate::files::FileStore;
+use crate::objects::Objects;
 use crate::office_key::META_PUBLIC_KEY;
 use crate::store::{DeviceRecord, OfficeStore, StoreError, StoredEvent};
 use heatcrew_protocol::export::Fault;
@@ -55,7 +55,7 @@ pub enum VerifyError {
 /// [`check`], as an error if anything is wrong.
 pub fn verify_all(
     store: &dyn OfficeStore,
-    files: Option<&FileStore>,
+    files: Option<&Objects>,
 ) -> Result<VerifyReport, VerifyError> {
     let report = check(store, files)?;
     if report.faults.is_empty() {
@@ -66,11 +66,9 @@ pub fn verify_all(
 }
 
 /// Check everything; faults are collected in the report. An error means the store could not be
-/// read at all.
-pub fn check(
-    store: &dyn OfficeStore,
-    files: Option<&FileStore>,
-) -> Result<VerifyReport, StoreError> {
+/// read at all. Reads attachment bytes blocking: with S3 objects, call it from a thread that may
+/// block (not inside an async task).
+pub fn check(store: &dyn OfficeStore, files: Option<&Objects>) -> Result<VerifyReport, StoreError> {
     let mut r = VerifyReport::default();
     if let Some(files) = files {
         check_files(store, files, &mut r)?;
@@ -82,11 +80,11 @@ pub fn check(
 
 fn check_files(
     store: &dyn OfficeStore,
-    files: &FileStore,
+    files: &Objects,
     r: &mut VerifyReport,
 ) -> Result<(), StoreError> {
     for sha in store.complete_attachments()? {
-        match files.final_is_intact(sha) {
+        match files.is_intact_blocking(sha) {
             Ok(true) => r.attachments += 1,
             Ok(false) => r.fault(
                 "file_mismatch",

@@ -1,15 +1,19 @@
 //! Push ingest at the office: 50 devices pushing their backlogs at once over loopback, versus a
-//! raw batched SQLite insert of the same rows on the same disk in the same run (target ratio ≥ 0.5);
-//! and how many requests one device needs for a 10,000-event backlog (target ≤ 10).
+//! raw batched insert of the same rows on the same backend in the same run (target ratio ≥ 0.5),
+//! on SQLite (same disk) and on PostgreSQL (`HEATCREW_TEST_PG`, a database of its own; skipped
+//! with a message when unset); and how many requests one device needs for a 10,000-event backlog
+//! (target ≤ 10).
 //!
-//! Run: `cargo bench -p heatcrew-sim --bench push` (env `DEVICES`, `EVENTS_PER_DEVICE`).
+//! Run: `cargo bench -p heatcrew-sim --bench push` (env `DEVICES`, `EVENTS_PER_DEVICE`, `BACKLOG`).
 
 use heatcrew_core::Store;
 use heatcrew_core::demo;
 use heatcrew_core::sync::{self, Syncer};
+use heatcrew_office::store::PgStore;
 use heatcrew_office::{Config, Office};
 use heatcrew_protocol::Event;
 use heatcrew_protocol::sync::Role;
+use heatcrew_testkit::pg::TestDb;
 use rusqlite::{Connection, params};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -107,11 +111,119 @@ fn raw_insert(path: &std::path::Path, events: &[Event]) -> f64 {
     events.len() as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The same rows into PostgreSQL, raw, in batches of 1000: one multi-row insert and one commit per
+/// batch (the fastest plain way there is, short of COPY).
+fn raw_insert_pg(url: &str, events: &[Event]) -> f64 {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    c.batch_execute(
+        "CREATE TABLE raw_events (device_id TEXT, device_seq BIGINT, id TEXT UNIQUE, job_id TEXT, kind TEXT,
+            payload TEXT, recorded_at TEXT, elapsed_ms BIGINT, prev_hash BYTEA, hash BYTEA, sig BYTEA,
+            PRIMARY KEY (device_id, device_seq))",
+    )
+    .expect("table");
+    let started = Instant::now();
+    for batch in events.chunks(1000) {
+        let col = |f: &dyn Fn(&Event) -> String| batch.iter().map(f).collect::<Vec<_>>();
+        let dev = col(&|e| e.unsigned.device_id.to_string());
+        let seq: Vec<i64> = batch.iter().map(|e| e.unsigned.device_seq as i64).collect();
+        let id = col(&|e| e.unsigned.id.to_string());
+        let job = col(&|e| e.unsigned.job_id.to_string());
+        let kind = col(&|e| e.unsigned.kind.clone());
+        let payload = col(&|e| e.unsigned.payload.to_string());
+        let at = col(&|e| e.unsigned.recorded_at.to_rfc3339());
+        let ms: Vec<i64> = batch.iter().map(|e| e.unsigned.elapsed_ms as i64).collect();
+        let prev: Vec<Vec<u8>> = batch
+            .iter()
+            .map(|e| e.unsigned.prev_hash.0.to_vec())
+            .collect();
+        let hash: Vec<Vec<u8>> = batch.iter().map(|e| e.hash.0.to_vec()).collect();
+        let sig: Vec<Vec<u8>> = batch.iter().map(|e| e.sig.to_vec()).collect();
+        let mut tx = c.transaction().expect("tx");
+        tx.execute(
+            "INSERT INTO raw_events SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[],
+                $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::BIGINT[], $9::BYTEA[], $10::BYTEA[], $11::BYTEA[])",
+            &[&dev, &seq, &id, &job, &kind, &payload, &at, &ms, &prev, &hash, &sig],
+        )
+        .expect("insert");
+        tx.commit().expect("commit");
+    }
+    events.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// `devices` devices with `per_device` events each push at once to `office` (served on loopback);
+/// then `raw` inserts the same rows. Prints both rates and their ratio; then the backlog test.
+async fn ingest(
+    name: &str,
+    office: Office,
+    dir: &std::path::Path,
+    (devices, per_device, backlog): (usize, usize, usize),
+    raw: impl FnOnce(&[Event]) -> f64,
+) {
+    let crews: Vec<_> =
+        tokio::task::block_in_place(|| (0..=devices).map(|i| crew(&office, i)).collect());
+    let running = office.spawn("127.0.0.1:0").await.expect("serve");
+    let url = running.url();
+    let dir = dir.join(name);
+    std::fs::create_dir_all(&dir).expect("device dir");
+    let dir = dir.as_path();
+
+    let mut stores = Vec::new();
+    for (i, c) in crews.iter().take(devices).enumerate() {
+        stores.push(device_with_backlog(&url, dir, i, c, per_device).await);
+    }
+    let all: Vec<Event> = stores
+        .iter()
+        .flat_map(|s| {
+            s.lock()
+                .expect("lock")
+                .pending_push(usize::MAX, usize::MAX)
+                .expect("events")
+        })
+        .collect();
+
+    let started = Instant::now();
+    let tasks: Vec<_> = stores
+        .iter()
+        .map(|s| {
+            let syncer = Syncer::new(s.clone());
+            tokio::spawn(async move { syncer.sync_once().await.expect("push") })
+        })
+        .collect();
+    let mut pushed = 0;
+    for t in tasks {
+        pushed += t.await.expect("join").pushed;
+    }
+    let ingest = pushed as f64 / started.elapsed().as_secs_f64();
+    assert_eq!(pushed as usize, all.len(), "every event was accepted");
+    let raw = raw(&all);
+    println!(
+        "push ingest on {name}, {devices} devices x {per_device} events at once over loopback:"
+    );
+    println!("  office ingest:     {ingest:>10.0} events/s");
+    println!("  raw {name} insert: {raw:>10.0} events/s (batches of 1000)");
+    println!(
+        "  ratio:             {:>10.3} (target >= 0.5)",
+        ingest / raw
+    );
+
+    let big = device_with_backlog(&url, dir, devices, &crews[devices], backlog).await;
+    let started = Instant::now();
+    let report = Syncer::new(big).sync_once().await.expect("push backlog");
+    println!(
+        "backlog of {backlog} events from one device on {name}: {} push requests, {:.2} s (target <= 10 requests)",
+        report.push_requests,
+        started.elapsed().as_secs_f64()
+    );
+    running.stop().await;
+}
+
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
-    let devices = env("DEVICES", if quick { 3 } else { 50 });
-    let per_device = env("EVENTS_PER_DEVICE", if quick { 20 } else { 200 });
-    let backlog = env("BACKLOG", if quick { 1500 } else { 10_000 });
+    let sizes = (
+        env("DEVICES", if quick { 3 } else { 50 }),
+        env("EVENTS_PER_DEVICE", if quick { 20 } else { 200 }),
+        env("BACKLOG", if quick { 1500 } else { 10_000 }),
+    );
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("dir");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -119,47 +231,34 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let office = Office::open(Config::new(dir.path().join("office.db"))).expect("office");
-        let crews: Vec<_> = (0..=devices).map(|i| crew(&office, i)).collect();
-        let running = office.spawn("127.0.0.1:0").await.expect("serve");
-        let url = running.url();
+        let raw_db = dir.path().join("raw.db");
+        ingest("SQLite", office, dir.path(), sizes, |all| {
+            raw_insert(&raw_db, all)
+        })
+        .await;
 
-        let mut stores = Vec::new();
-        for (i, c) in crews.iter().take(devices).enumerate() {
-            stores.push(device_with_backlog(&url, dir.path(), i, c, per_device).await);
-        }
-        let all: Vec<Event> = stores
-            .iter()
-            .flat_map(|s| s.lock().expect("lock").pending_push(usize::MAX, usize::MAX).expect("events"))
-            .collect();
-
-        let started = Instant::now();
-        let tasks: Vec<_> = stores
-            .iter()
-            .map(|s| {
-                let syncer = Syncer::new(s.clone());
-                tokio::spawn(async move { syncer.sync_once().await.expect("push") })
-            })
-            .collect();
-        let mut pushed = 0;
-        for t in tasks {
-            pushed += t.await.expect("join").pushed;
-        }
-        let ingest = pushed as f64 / started.elapsed().as_secs_f64();
-        assert_eq!(pushed as usize, all.len(), "every event was accepted");
-        let raw = raw_insert(&dir.path().join("raw.db"), &all);
-        println!("push ingest, {devices} devices x {per_device} events at once over loopback:");
-        println!("  office ingest:     {ingest:>10.0} events/s");
-        println!("  raw SQLite insert: {raw:>10.0} events/s (batches of 1000, synchronous=FULL)");
-        println!("  ratio:             {:>10.3} (target >= 0.5)", ingest / raw);
-
-        let big = device_with_backlog(&url, dir.path(), devices, &crews[devices], backlog).await;
-        let started = Instant::now();
-        let report = Syncer::new(big).sync_once().await.expect("push backlog");
-        println!(
-            "backlog of {backlog} events from one device: {} push requests, {:.2} s (target <= 10 requests)",
-            report.push_requests,
-            started.elapsed().as_secs_f64()
-        );
-        running.stop().await;
+        // PostgreSQL: the office's store and the raw table each in a database of their own.
+        // (The synchronous PostgreSQL client runs a runtime of its own: not on this one's threads.)
+        use tokio::task::block_in_place as blocking;
+        let (Some(office_db), Some(raw_db)) = blocking(|| (TestDb::create(), TestDb::create()))
+        else {
+            println!(
+                "push ingest on PostgreSQL: skipped (set HEATCREW_TEST_PG, e.g. by `./dev pg`)"
+            );
+            return;
+        };
+        // The last handle on the store is dropped off the runtime's threads, at the end.
+        let store = blocking(|| {
+            std::sync::Arc::new(PgStore::open(&office_db.url).expect("PostgreSQL store"))
+        });
+        let office = blocking(|| {
+            Office::with_store(Config::new(dir.path().join("pg-office.db")), store.clone())
+                .expect("office on PostgreSQL")
+        });
+        ingest("PostgreSQL", office, dir.path(), sizes, |all| {
+            blocking(|| raw_insert_pg(&raw_db.url, all))
+        })
+        .await;
+        blocking(move || drop((store, office_db, raw_db)));
     });
 }

@@ -21,7 +21,10 @@ use std::time::{Duration, Instant};
 /// What to simulate.
 #[derive(Debug, Clone)]
 pub struct SimConfig {
-    pub office: String,
+    /// The office's address, or several: one office's processes (all on one database), the
+    /// devices spread over them in turn (device `i` syncs with `offices[i % n]`); crews and jobs
+    /// are created at the first, and the ledger is read back from the first.
+    pub offices: Vec<String>,
     pub devices: usize,
     pub jobs_per_device: usize,
     /// Probability that a device is out of signal when it would sync.
@@ -63,6 +66,7 @@ const SIM_PASSWORD: &str = "sim-password-2026";
 /// Run the whole day. Errors are setup failures; data problems are in the result.
 pub fn run(cfg: &SimConfig) -> anyhow::Result<SimResult> {
     let started = Instant::now();
+    anyhow::ensure!(!cfg.offices.is_empty(), "no office address given");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -80,7 +84,7 @@ pub fn run(cfg: &SimConfig) -> anyhow::Result<SimResult> {
 
     // Crews and jobs, through the dispatch API.
     let api = rt.block_on(DispatchApi::sign_in(
-        &cfg.office,
+        &cfg.offices[0],
         &cfg.admin_user,
         &cfg.admin_password,
         Duration::from_secs(60),
@@ -110,7 +114,7 @@ pub fn run(cfg: &SimConfig) -> anyhow::Result<SimResult> {
             jobs: cfg.jobs_per_device,
             offline_ratio: cfg.offline_ratio,
             seed: cfg.seed.wrapping_add(i as u64 * 7919),
-            office: cfg.office.clone(),
+            office: cfg.offices[i % cfg.offices.len()].clone(),
             drain_timeout: cfg.drain_timeout,
         });
     }

@@ -13,9 +13,10 @@ use std::time::Duration;
     about = "Simulate a field day of N devices against a HeatCrew office"
 )]
 struct Cli {
-    /// The office, e.g. http://127.0.0.1:8080
-    #[arg(long)]
-    office: String,
+    /// The office, e.g. http://127.0.0.1:8080; several processes of one office as
+    /// `--office URL --office URL` or comma-separated (devices are spread over them in turn).
+    #[arg(long, required = true, value_delimiter = ',')]
+    office: Vec<String>,
     #[arg(long, default_value_t = 5)]
     devices: usize,
     #[arg(long, default_value_t = 5)]
@@ -45,7 +46,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let cfg = SimConfig {
-        office: cli.office,
+        offices: cli.office,
         devices: cli.devices,
         jobs_per_device: cli.jobs_per_device,
         offline_ratio: cli.offline_ratio,

@@ -9,6 +9,8 @@
 //!   byte a device sends.
 //! - [`fault_proxy::FaultProxy`]: a TCP proxy that cuts, delays and duplicates requests.
 //! - [`office_process::OfficeProcess`]: the office in a child process, to SIGKILL and restart.
+//! - [`pg::TestDb`]: a PostgreSQL database of a test's own on the throwaway test cluster.
+//! - [`s3_server::S3Server`]: a real S3-protocol server (`s3s-fs`) on loopback, for object storage.
 //! - [`free_port`]: a loopback port nobody listens on.
 //! - [`ts`]: the check that a UI's generated TypeScript types match the Rust ones.
 
@@ -17,6 +19,8 @@ pub mod fault_proxy;
 pub mod key_device;
 pub mod office;
 pub mod office_process;
+pub mod pg;
+pub mod s3_server;
 pub mod ts;
 
 pub use device::TestDevice;

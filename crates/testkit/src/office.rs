@@ -2,6 +2,8 @@
 //! file and attachment folder in a temp dir, and a plain HTTP client for its API.
 
 use heatcrew_office::api::auth::hash_password;
+use heatcrew_office::objects::Location;
+use heatcrew_office::storage::{DatabaseUrl, Storage};
 use heatcrew_office::store::{NewUser, OfficeStore};
 use heatcrew_office::{Config, Office, RunningOffice};
 use heatcrew_protocol::sync::{Role, UserInfo};
@@ -47,6 +49,8 @@ pub struct TestOffice {
     // Declared first so it is dropped first: the server stops before its files go.
     running: Option<RunningOffice>,
     config: Config,
+    /// Where the records are: the SQLite file of `config.db`, or a PostgreSQL database.
+    storage: Storage,
     addr: SocketAddr,
     /// A client for the office's HTTP API.
     pub http: reqwest::Client,
@@ -67,22 +71,61 @@ impl TestOffice {
     /// An office with these accounts and `tweak` applied to its configuration.
     pub async fn start_with(seed: Seed, tweak: impl FnOnce(&mut Config)) -> TestOffice {
         let dir = tempfile::tempdir().expect("temp dir for the office");
-        let mut config = Config::new(dir.path().join("office.db"));
+        let storage = Storage::Sqlite(dir.path().join("office.db"));
+        Self::start_in(dir, storage, seed, tweak).await
+    }
+
+    /// An office on the PostgreSQL database at `url` (e.g. a [`crate::pg::TestDb`]'s), its key
+    /// file in the office's temp dir ([`TestOffice::key_file`]), as `serve --database` runs it.
+    /// Needs a multi-threaded runtime: the PostgreSQL client blocks while it opens.
+    pub async fn start_on_postgres(
+        url: &str,
+        seed: Seed,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestOffice {
+        let dir = tempfile::tempdir().expect("temp dir for the office");
+        let storage = Storage::Postgres(DatabaseUrl::parse(url).expect("a PostgreSQL address"));
+        Self::start_in(dir, storage, seed, tweak).await
+    }
+
+    async fn start_in(
+        dir: tempfile::TempDir,
+        storage: Storage,
+        seed: Seed,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestOffice {
+        let mut config = match &storage {
+            Storage::Sqlite(db) => Config::new(db),
+            Storage::Postgres(_) => storage.config(
+                dir.path().join("office-key"),
+                Location::Folder(dir.path().join("files")),
+            ),
+        };
         tweak(&mut config);
-        let office = Office::open(config.clone()).expect("open the office database");
-        match seed {
-            Seed::Nothing => {}
-            Seed::TestAccounts => {
-                for (username, role, name, badge) in TEST_ACCOUNTS {
-                    office
-                        .add_user(username, PASSWORD, role, name, badge)
-                        .expect("add a test account");
+        // A tweak may move the SQLite file: the office opens the one its configuration names.
+        let storage = match storage {
+            Storage::Sqlite(_) => Storage::Sqlite(config.db.clone()),
+            postgres => postgres,
+        };
+        // PostgreSQL's client blocks: the office opens and is seeded off the async worker.
+        let office = blocking(&storage, || {
+            let office =
+                Office::open_on(&storage, config.clone()).expect("open the office database");
+            match seed {
+                Seed::Nothing => {}
+                Seed::TestAccounts => {
+                    for (username, role, name, badge) in TEST_ACCOUNTS {
+                        office
+                            .add_user(username, PASSWORD, role, name, badge)
+                            .expect("add a test account");
+                    }
+                }
+                Seed::Demo => {
+                    office.seed_demo().expect("seed the demo company");
                 }
             }
-            Seed::Demo => {
-                office.seed_demo().expect("seed the demo company");
-            }
-        }
+            office
+        });
         let running = office
             .spawn("127.0.0.1:0")
             .await
@@ -91,6 +134,7 @@ impl TestOffice {
             addr: running.addr,
             running: Some(running),
             config,
+            storage,
             http: reqwest::Client::new(),
             dir,
         }
@@ -115,6 +159,11 @@ impl TestOffice {
         &self.config.db
     }
 
+    /// The office key file (every process of one office shares it).
+    pub fn key_file(&self) -> &Path {
+        &self.config.key_file
+    }
+
     /// The temp dir holding the office's files; tests may put their own files here too.
     pub fn dir(&self) -> &Path {
         self.dir.path()
@@ -133,12 +182,14 @@ impl TestOffice {
 
     /// The id of an account.
     pub fn user_id(&self, username: &str) -> Uuid {
-        self.store()
-            .user_by_username(username)
-            .expect("look up the user")
-            .expect("the user exists")
-            .info
-            .id
+        blocking(&self.storage, || {
+            self.store()
+                .user_by_username(username)
+                .expect("look up the user")
+                .expect("the user exists")
+                .info
+                .id
+        })
     }
 
     /// Add an account (as `heatcrew-office add-user` does).
@@ -156,9 +207,11 @@ impl TestOffice {
             role,
             badge_no: String::new(),
         };
-        self.store()
-            .add_user(user, chrono::Utc::now())
-            .expect("add the account")
+        blocking(&self.storage, || {
+            self.store()
+                .add_user(user, chrono::Utc::now())
+                .expect("add the account")
+        })
     }
 
     /// Stop serving (in-flight requests finish); devices then meet connection refused.
@@ -174,7 +227,10 @@ impl TestOffice {
         self.stop().await;
         let start = Instant::now();
         loop {
-            let office = Office::open(self.config.clone()).expect("reopen the office database");
+            let office = blocking(&self.storage, || {
+                Office::open_on(&self.storage, self.config.clone())
+                    .expect("reopen the office database")
+            });
             match office.spawn(&self.addr.to_string()).await {
                 Ok(running) => {
                     self.running = Some(running);
@@ -239,4 +295,13 @@ pub async fn staff_token_at(office_url: &str, username: &str, password: &str) ->
         .as_str()
         .expect("an access token")
         .to_owned()
+}
+
+/// Run `f` (which opens or seeds the office) where it may block: PostgreSQL's client blocks while
+/// it works, so off the async worker when there is one (a multi-threaded runtime is needed there).
+fn blocking<T>(storage: &Storage, f: impl FnOnce() -> T) -> T {
+    match (storage, tokio::runtime::Handle::try_current()) {
+        (Storage::Postgres(_), Ok(_)) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
 }

@@ -24,6 +24,8 @@ fn body_of(kind: &str, payload: &str) -> Result<EventBody> {
     Ok(EventBody::from_parts(kind, &payload)?)
 }
 
+/// Found through the job's index (`events_job`): ids have no index of their own since schema 12,
+/// which saves a page on every action; a correction reads at most one job's events.
 fn event_of(conn: &Connection, job_id: Uuid, event_id: Uuid) -> Result<Option<EventBody>> {
     let row: Option<(String, String)> = conn
         .query_row(

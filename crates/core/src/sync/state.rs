@@ -237,17 +237,22 @@ impl Store {
         max_bytes: usize,
         last_seq: u64,
     ) -> Result<Vec<Event>> {
-        let first: Option<i64> = self.connection().query_row(
-            "SELECT MIN(seq) FROM outbox WHERE state IN ('queued', 'uploading')",
-            [],
-            |r| r.get(0),
-        )?;
-        let Some(first) = first else {
+        // Everything after the answered prefix waits (crate::store::outbox).
+        let acked: Option<i64> = self
+            .connection()
+            .query_row(
+                "SELECT acked_through FROM sync_state
+                 WHERE acked_through < (SELECT IFNULL(MAX(seq), 0) FROM events)",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(acked) = acked else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
         let mut bytes = 0;
-        let first = first as u64;
+        let first = acked.max(0) as u64 + 1;
         if first > last_seq {
             return Ok(Vec::new());
         }
@@ -288,34 +293,20 @@ impl Store {
         self.set_outbox_state(&updates)
     }
 
-    /// The office expects `expected_seq` next: everything from there on goes again, everything
-    /// before it the office already holds.
-    pub fn resync_from(&mut self, expected_seq: u64) -> Result<()> {
-        let tx = self.connection_mut().transaction()?;
-        tx.execute(
-            "UPDATE outbox SET state = 'queued', reason = NULL WHERE seq >= ?1",
-            [expected_seq as i64],
-        )?;
-        tx.execute(
-            "UPDATE outbox SET state = 'acknowledged' WHERE seq < ?1 AND state IN ('queued', 'uploading')",
-            [expected_seq as i64],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
     /// Files whose events the office has acknowledged but whose bytes it does not have yet.
     /// Records go first: a photo never waits in front of a record. The photos of a job with an
     /// urgent record (the accident's job) go before every other photo; then in record order.
     pub fn pending_attachments(&self) -> Result<Vec<PendingAttachment>> {
         let mut stmt = self.connection().prepare_cached(
             "SELECT a.sha256, a.bytes, a.mime, a.uploaded_bytes,
-                    e.job_id IN (SELECT ue.job_id FROM outbox u JOIN events ue ON ue.seq = u.seq
-                                 WHERE u.urgent = 1) AS urgent
+                    e.job_id IN (SELECT ue.job_id FROM urgent_events u JOIN events ue ON ue.seq = u.seq)
+                        AS urgent
              FROM attachments a
-             JOIN outbox o ON o.seq = a.first_seq
              JOIN events e ON e.seq = a.first_seq
-             WHERE a.uploaded = 0 AND o.state = 'acknowledged' ORDER BY urgent DESC, a.first_seq",
+             WHERE a.uploaded = 0
+               AND a.first_seq <= (SELECT acked_through FROM sync_state)
+               AND a.first_seq NOT IN (SELECT seq FROM outbox_rejected)
+             ORDER BY urgent DESC, a.first_seq",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -379,10 +370,10 @@ impl Store {
         let conn = self.connection();
         let (queued, rejected, oldest): (i64, i64, Option<String>) = conn.query_row(
             "SELECT
-                 COUNT(*) FILTER (WHERE o.state IN ('queued', 'uploading')),
-                 COUNT(*) FILTER (WHERE o.state = 'rejected'),
-                 MIN(e.recorded_at) FILTER (WHERE o.state IN ('queued', 'uploading'))
-             FROM outbox o JOIN events e ON e.seq = o.seq",
+                 MAX((SELECT IFNULL(MAX(seq), 0) FROM events) - s.acked_through, 0),
+                 (SELECT COUNT(*) FROM outbox_rejected),
+                 (SELECT recorded_at FROM events WHERE seq = s.acked_through + 1)
+             FROM sync_state s",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;

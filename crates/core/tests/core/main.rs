@@ -52,6 +52,7 @@ mod evidence;
 mod files;
 mod hardware;
 mod opinion;
+mod outbox;
 mod outcomes;
 mod photo_queue;
 mod projection;

@@ -14,15 +14,16 @@ use super::extract::{ApiJson, Auth, blocking};
 use super::live::LiveEvent;
 use crate::OfficeState;
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
-use crate::files::{Finish, served_type};
+use crate::objects::{Finish, SNIFF_BYTES, served_type};
 use crate::store::{UploadRow, Uploader};
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use futures_util::StreamExt as _;
 use heatcrew_protocol::Digest;
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{
@@ -98,11 +99,15 @@ async fn check_read_scope(state: &OfficeState, auth: &Auth, sha: Digest) -> ApiR
     }
 }
 
-fn status(state: &OfficeState, who: Uploader, row: &UploadRow) -> ApiResult<AttachmentStatus> {
+async fn status(
+    state: &OfficeState,
+    who: Uploader,
+    row: &UploadRow,
+) -> ApiResult<AttachmentStatus> {
     let offset = if row.complete {
         row.size
     } else {
-        state.files.partial_len(row.sha256, &who.key())?
+        state.files.partial_len(row.sha256, &who.key()).await?
     };
     Ok(AttachmentStatus {
         sha256: row.sha256,
@@ -112,17 +117,21 @@ fn status(state: &OfficeState, who: Uploader, row: &UploadRow) -> ApiResult<Atta
     })
 }
 
-/// Count a session whose bytes are all in and hash-checked (placed by [`crate::files::FileStore::finish`]):
-/// commit, then drop the partial file. The caller holds the content's lock.
-async fn count_upload(state: &OfficeState, who: Uploader, row: &UploadRow) -> ApiResult<()> {
+/// Count a session whose bytes are all in, hash-checked and durably in place (by
+/// [`crate::objects::Objects::finish`], which found them to be `mime`): commit, then drop the
+/// partial bytes. The caller holds the content's lock.
+async fn count_upload(
+    state: &OfficeState,
+    who: Uploader,
+    row: &UploadRow,
+    mime: &'static str,
+) -> ApiResult<()> {
     let sha = row.sha256;
-    let files = state.files.clone();
-    let mime = tokio::task::spawn_blocking(move || files.served_type_of(sha)).await??;
     blocking(state, move |s| {
         s.complete_upload(sha, who, mime, Utc::now())
     })
     .await?;
-    state.files.discard_partial(sha, &who.key())?;
+    state.files.discard_partial(sha, &who.key()).await?;
     tracing::info!(sha256 = %sha, bytes = row.size, uploader = %who.key(), "attachment upload counted");
     state.live.publish(LiveEvent::AttachmentReceived {
         sha256: sha.to_hex(),
@@ -137,20 +146,17 @@ async fn adopt_orphan(state: &OfficeState, who: Uploader, row: UploadRow) -> Api
     let sha = row.sha256;
     let _guard = state.files.lock_for(sha).lock().await;
     if row.complete {
-        state.files.discard_partial(sha, &who.key())?;
+        state.files.discard_partial(sha, &who.key()).await?;
         return Ok(row);
     }
-    let files = state.files.clone();
-    let (size, key) = (row.size, who.key());
-    let finished = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
-        if size > 0 && files.partial_len(sha, &key)? == size {
-            return Ok(files.finish(sha, &key)? == Finish::Stored);
-        }
-        Ok(false)
-    })
-    .await??;
-    if finished {
-        count_upload(state, who, &row).await?;
+    let key = who.key();
+    let finished = if row.size > 0 && state.files.partial_len(sha, &key).await? == row.size {
+        state.files.finish(sha, &key).await?
+    } else {
+        return Ok(row);
+    };
+    if let Finish::Stored { mime } = finished {
+        count_upload(state, who, &row, mime).await?;
         return Ok(UploadRow {
             complete: true,
             ..row
@@ -188,12 +194,12 @@ pub async fn create(
             blocking(&state, move |s| s.open_upload(&req, who, Utc::now())).await?;
         if restarted {
             tracing::info!(sha256 = %sha, uploader = %who.key(), "upload announced with another size; starting over");
-            state.files.discard_partial(sha, &who.key())?;
+            state.files.discard_partial(sha, &who.key()).await?;
         }
         row
     };
     let row = adopt_orphan(&state, who, row).await?;
-    Ok(Json(status(&state, who, &row)?))
+    Ok(Json(status(&state, who, &row).await?))
 }
 
 /// This uploader's session of `sha`.
@@ -247,7 +253,7 @@ pub async fn head(
         }
         found => adopt_orphan(&state, who, found?).await?,
     };
-    let st = status(&state, who, &row)?;
+    let st = status(&state, who, &row).await?;
     Ok((StatusCode::OK, offset_headers(&st)).into_response())
 }
 
@@ -282,10 +288,10 @@ pub async fn patch(
     let _guard = state.files.lock_for(sha).lock().await;
     let row = existing(&state, who, sha).await?;
     if row.complete {
-        let st = status(&state, who, &row)?;
+        let st = status(&state, who, &row).await?;
         return Ok((offset_headers(&st), Json(st)).into_response());
     }
-    let held = state.files.partial_len(sha, &key)?;
+    let held = state.files.partial_len(sha, &key).await?;
     if offset != held {
         let mut err = ApiError::new(
             StatusCode::CONFLICT,
@@ -301,15 +307,10 @@ pub async fn patch(
             format!("the upload was announced with {} bytes", row.size),
         ));
     }
-    let files = state.files.clone();
-    let k = key.clone();
-    let now_len =
-        tokio::task::spawn_blocking(move || files.append(sha, &k, offset, &body)).await??;
+    let now_len = state.files.append(sha, &key, offset, body).await?;
     if now_len == row.size {
-        let files = state.files.clone();
-        let k = key.clone();
-        match tokio::task::spawn_blocking(move || files.finish(sha, &k)).await?? {
-            Finish::Stored => count_upload(&state, who, &row).await?,
+        match state.files.finish(sha, &key).await? {
+            Finish::Stored { mime } => count_upload(&state, who, &row, mime).await?,
             Finish::HashMismatch { actual } => {
                 tracing::warn!(sha256 = %sha, %actual, uploader = %key, "attachment bytes do not match their hash; discarded");
                 return Err(ApiError::new(
@@ -323,7 +324,7 @@ pub async fn patch(
         }
     }
     let row = existing(&state, who, sha).await?;
-    let st = status(&state, who, &row)?;
+    let st = status(&state, who, &row).await?;
     Ok((offset_headers(&st), Json(st)).into_response())
 }
 
@@ -349,10 +350,30 @@ pub async fn download(
             "the file has not fully arrived yet",
         ));
     }
-    let files = state.files.clone();
-    let bytes = tokio::task::spawn_blocking(move || files.read(sha)).await??;
-    // The office decides the type from the bytes; the uploader's announcement is never used.
-    let (mime, ext) = served_type(&bytes);
+    let (size, mut chunks) = state.files.stream(sha).await?;
+    // The office decides the type from the bytes; the uploader's announcement is never used. The
+    // first chunks are held back until the type is known, then the rest streams.
+    let mut first: Vec<Bytes> = Vec::new();
+    let mut held = 0;
+    while held < SNIFF_BYTES {
+        match futures_util::StreamExt::next(&mut chunks).await {
+            Some(chunk) => {
+                let chunk = chunk?;
+                held += chunk.len();
+                first.push(chunk);
+            }
+            None => break,
+        }
+    }
+    let head: Vec<u8> = first
+        .iter()
+        .flat_map(|c| c.iter().copied())
+        .take(SNIFF_BYTES)
+        .collect();
+    let (mime, ext) = served_type(&head);
+    let body = Body::from_stream(
+        futures_util::stream::iter(first.into_iter().map(Ok::<_, std::io::Error>)).chain(chunks),
+    );
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{sha}.{ext}\""))
         .expect("a hex name and a fixed extension are a valid header");
     // Content-addressed: the bytes at this URL never change (private: it needs a token).
@@ -364,8 +385,9 @@ pub async fn download(
             // `nosniff` and a sandboxing CSP (opened as a page anyway, it could run nothing) come
             // from the layer every answer passes (`api::headers::secure`).
             (CACHE_CONTROL, cache),
+            (CONTENT_LENGTH, HeaderValue::from(size)),
         ],
-        bytes,
+        body,
     )
         .into_response())
 }

@@ -52,11 +52,19 @@ pub enum LiveEvent {
 
 /// Fan-out of [`LiveEvent`]s to every open stream. Publishing never blocks and never fails: with no
 /// console open the event is simply dropped.
+///
+/// With several office processes on one PostgreSQL database, [`crate::live_notify`] relays what is
+/// published here to the other processes' hubs ([`LiveHub::relay_to`]) and what they publish to
+/// this one ([`LiveHub::deliver`]).
 #[derive(Debug)]
 pub struct LiveHub {
     tx: broadcast::Sender<LiveEvent>,
     /// Set when the office shuts down: streams end, so a graceful shutdown is not held open by them.
     closing: watch::Sender<bool>,
+    /// Where published events also go for the other office processes (never blocks).
+    relay: std::sync::OnceLock<std::sync::mpsc::SyncSender<LiveEvent>>,
+    /// The relay's queue was full: the other processes missed something, tell them to resync.
+    relay_overflowed: std::sync::atomic::AtomicBool,
 }
 
 /// How often an open stream looks its session up again (revoked, expired: the stream ends).
@@ -70,13 +78,42 @@ impl Default for LiveHub {
         LiveHub {
             tx: broadcast::channel(BACKLOG).0,
             closing: watch::channel(false).0,
+            relay: std::sync::OnceLock::new(),
+            relay_overflowed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }
 
 impl LiveHub {
+    /// Tell this process's open streams, and (with a relay) the other processes'.
     pub fn publish(&self, event: LiveEvent) {
+        if let Some(relay) = self.relay.get() {
+            use std::sync::atomic::Ordering;
+            if self.relay_overflowed.load(Ordering::Acquire)
+                && relay.try_send(LiveEvent::Resync).is_ok()
+            {
+                self.relay_overflowed.store(false, Ordering::Release);
+            }
+            if let Err(std::sync::mpsc::TrySendError::Full(_)) = relay.try_send(event.clone()) {
+                self.relay_overflowed.store(true, Ordering::Release);
+            }
+        }
+        self.deliver(event);
+    }
+
+    /// Tell this process's open streams only (an event another process published).
+    pub fn deliver(&self, event: LiveEvent) {
         let _ = self.tx.send(event);
+    }
+
+    /// Also hand every published event to `relay` (set once, at start).
+    pub fn relay_to(&self, relay: std::sync::mpsc::SyncSender<LiveEvent>) {
+        let _ = self.relay.set(relay);
+    }
+
+    /// The office is shutting down (the relay's threads stop too).
+    pub fn is_closing(&self) -> bool {
+        *self.closing.borrow()
     }
 
     pub fn job_changed(&self, job_id: Uuid) {

@@ -1,10 +1,11 @@
 //! The KPI tables of the monthly workbook (issue 13 point 8): the month's figures with their
 //! targets, and the same figures per crew, per person and per job kind, one sheet each. Every
-//! number is the KPI answer's ([`crate::kpi::answer`]), so the workbook and the dashboard agree.
+//! number is the KPI answer's ([`crate::kpi::answers`]: the dashboard's answer, the three
+//! breakdowns counted in one pass as the facts are read), so the workbook and the dashboard agree.
 
 use super::{Cell, Column, DocumentError, RowSink, Table, col};
 use crate::kpi::figures::Figure;
-use crate::kpi::{GroupBy, KpiAnswer, KpiGroup, KpiQuery, answer};
+use crate::kpi::{GroupBy, KpiAnswer, KpiGroup, KpiQuery, answers};
 use crate::store::{OfficeStore, StoreError, StoreResult};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use heatcrew_protocol::ErrorCode;
@@ -149,24 +150,23 @@ pub fn kpi_tables(
     let tz = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is valid");
     let first = from.with_timezone(&tz).date_naive();
     let last = (to - Duration::seconds(1)).with_timezone(&tz).date_naive();
-    let ask = |group| -> StoreResult<KpiAnswer> {
-        let q = KpiQuery {
-            from: first,
-            to: last,
-            utc_offset_minutes: 480,
-            group,
-            kind: None,
-            crew: None,
-            person: None,
-        };
-        answer(store, &q, now)?.ok_or_else(|| StoreError::Invalid {
+    let q = KpiQuery {
+        from: first,
+        to: last,
+        utc_offset_minutes: 480,
+        group: GroupBy::None,
+        kind: None,
+        crew: None,
+        person: None,
+    };
+    // One pass over the month's facts for all three breakdowns, counted as the rows are read.
+    let by = [GroupBy::Crew, GroupBy::Person, GroupBy::Kind];
+    let [crew, person, kind]: [KpiAnswer; 3] = answers(store, &q, &by, now)?
+        .and_then(|a| a.try_into().ok())
+        .ok_or_else(|| StoreError::Invalid {
             code: ErrorCode::InvalidValue,
             message: format!("no KPI period {first} – {last}"),
-        })
-    };
-    let crew = ask(GroupBy::Crew)?;
-    let person = ask(GroupBy::Person)?;
-    let kind = ask(GroupBy::Kind)?;
+        })?;
     Ok((
         KpiOverallTable {
             figures: crew.figures,

@@ -292,6 +292,11 @@ pub fn refresh(
     let mut written = 0;
     for id in job_ids {
         let Some(rec) = store.job(id)? else { continue };
+        // Patrol rounds and cancelled jobs never get a record ([`record_of`]): their events (a
+        // round's hundreds of readings) are not read back after every push.
+        if rec.job.kind == JobKind::PatrolRound || rec.job.status == JobStatus::Cancelled {
+            continue;
+        }
         let events = store.job_events(id)?;
         if let Some(record) = record_of(&rec, &events, &name)? {
             store.save_feedback(&record, now)?;

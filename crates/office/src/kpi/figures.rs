@@ -169,10 +169,15 @@ impl Tally {
     }
 
     pub fn add(&mut self, f: &KpiFacts, now: DateTime<Utc>) {
-        for (i, key) in JOB_FIGURES.iter().enumerate() {
-            if let Place::In { b } = classify(key, f, now) {
-                self.counts[i].0 += b;
-                self.counts[i].1 += 1;
+        self.add_places(&super::fold::places(f, now));
+    }
+
+    /// Count a job already classified in every figure ([`super::fold::places`]).
+    pub fn add_places(&mut self, places: &super::fold::Places) {
+        for (count, place) in self.counts.iter_mut().zip(places) {
+            if let Place::In { b } = place {
+                count.0 += b;
+                count.1 += 1;
             }
         }
     }

@@ -7,16 +7,18 @@
 pub mod conformance;
 pub mod facts;
 pub mod figures;
+pub mod fold;
 pub mod standard;
 pub mod time;
 
 use crate::store::{OfficeStore, StoreResult};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use facts::KpiFacts;
-use figures::{Figure, Place, Tally, classify};
+use figures::{Figure, Place, classify};
+use fold::{CrewsOf, Fold, GroupKey};
 use heatcrew_protocol::{JobKind, Resolution};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use uuid::Uuid;
 
 /// The longest period one answer covers (a year and a day).
@@ -114,7 +116,7 @@ pub struct KpiJob {
 /// Who is who, for the groups and the filters.
 struct People {
     names: HashMap<Uuid, String>,
-    crews_of: HashMap<Uuid, Vec<Uuid>>,
+    crews_of: CrewsOf,
     crew_names: BTreeMap<Uuid, String>,
 }
 
@@ -124,7 +126,7 @@ fn people(store: &dyn OfficeStore) -> StoreResult<People> {
         .into_iter()
         .map(|u| (u.id, u.display_name))
         .collect();
-    let mut crews_of: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let mut crews_of: CrewsOf = HashMap::new();
     let mut crew_names = BTreeMap::new();
     for c in store.list_crews()? {
         for m in &c.members {
@@ -146,53 +148,28 @@ impl People {
             .is_some_and(|c| c.contains(&crew))
     }
 
-    /// The groups a job's figures count in (a person in two crews counts in both).
-    fn groups(&self, f: &KpiFacts, by: GroupBy) -> Vec<(String, String)> {
-        let none = || ("none".to_owned(), "—".to_owned());
-        match by {
-            GroupBy::None => vec![],
-            GroupBy::Kind => vec![(f.kind.as_str().to_owned(), f.kind.as_str().to_owned())],
-            GroupBy::Person => vec![f.person.map_or_else(none, |p| {
-                (
-                    p.to_string(),
-                    self.names.get(&p).cloned().unwrap_or_else(|| p.to_string()),
-                )
-            })],
-            GroupBy::Crew => {
-                let crews = f.person.and_then(|p| self.crews_of.get(&p));
-                match crews {
-                    Some(c) if !c.is_empty() => c
-                        .iter()
-                        .map(|id| {
-                            (
-                                id.to_string(),
-                                self.crew_names.get(id).cloned().unwrap_or_default(),
-                            )
-                        })
-                        .collect(),
-                    _ => vec![none()],
-                }
-            }
+    /// A group's key and label as the answer shows them.
+    fn label(&self, g: GroupKey) -> (String, String) {
+        match g {
+            GroupKey::Nobody => ("none".to_owned(), "—".to_owned()),
+            GroupKey::Kind(k) => (k.to_owned(), k.to_owned()),
+            GroupKey::Person(p) => (
+                p.to_string(),
+                self.names.get(&p).cloned().unwrap_or_else(|| p.to_string()),
+            ),
+            GroupKey::Crew(c) => (
+                c.to_string(),
+                self.crew_names.get(&c).cloned().unwrap_or_default(),
+            ),
         }
     }
 }
 
-/// The period's facts that pass the query's filters.
-fn selected(
-    store: &dyn OfficeStore,
-    q: &KpiQuery,
-    people: &People,
-) -> StoreResult<Option<(FixedOffset, Vec<KpiFacts>)>> {
-    let Some((tz, start, end)) = q.bounds() else {
-        return Ok(None);
-    };
-    let mut facts = store.kpi_facts(start, end)?;
-    facts.retain(|f| {
-        q.kind.is_none_or(|k| f.kind == k)
-            && q.person.is_none_or(|p| f.person == Some(p))
-            && q.crew.is_none_or(|c| people.in_crew(f, c))
-    });
-    Ok(Some((tz, facts)))
+/// Whether a fact passes the query's filters.
+fn wanted(q: &KpiQuery, people: &People, f: &KpiFacts) -> bool {
+    q.kind.is_none_or(|k| f.kind == k)
+        && q.person.is_none_or(|p| f.person == Some(p))
+        && q.crew.is_none_or(|c| people.in_crew(f, c))
 }
 
 /// The targets in force: the stored ones over the defaults.
@@ -212,76 +189,152 @@ pub fn answer(
     q: &KpiQuery,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<KpiAnswer>> {
-    let people = people(store)?;
-    let Some((tz, facts)) = selected(store, q, &people)? else {
+    Ok(answers(store, q, &[q.group], now)?.and_then(|a| a.into_iter().next()))
+}
+
+/// The KPIs of `q` at `now` broken down each way of `by` (one answer per entry, `q.group` unused),
+/// counted in one pass over the period's facts as the store reads them ([`fold`]): the monthly
+/// workbook's crew, person and kind sheets read the month once, and no answer keeps the jobs.
+/// `None` for an impossible period.
+pub fn answers(
+    store: &dyn OfficeStore,
+    q: &KpiQuery,
+    by: &[GroupBy],
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Vec<KpiAnswer>>> {
+    let Some((tz, start, end)) = q.bounds() else {
         return Ok(None);
     };
+    let people = people(store)?;
+    let days = (q.to - q.from).num_days() + 1;
+    let mut fold = Fold::new(start, days as usize, by, now);
+    store.each_kpi_fact(start, end, &mut |f| {
+        if wanted(q, &people, f) {
+            fold.add(f, &people.crews_of);
+        }
+        true
+    })?;
     let targets = targets(store)?;
+    let target = |k: &str| targets.get(k).copied();
     let mut office = Vec::new();
     // The company's own figures (complaints, notices, patrols) belong to no crew, person or kind.
     if q.kind.is_none() && q.crew.is_none() && q.person.is_none() {
-        let (_, start, end) = q.bounds().expect("checked by selected");
-        let s = standard::sources(store, q.from, q.to, tz, start, end, now, &facts)?;
-        office = standard::figures(&s, |k| targets.get(k).copied());
+        let s = standard::sources(store, q.from, q.to, tz, start, end, now, fold.customer_jobs)?;
+        office = standard::figures(&s, target);
     }
-    let target = |k: &str| targets.get(k).copied();
-    let mut total = Tally::new();
-    let mut groups: BTreeMap<(String, String), Tally> = BTreeMap::new();
-    let days = (q.to - q.from).num_days() + 1;
-    let mut trend = vec![Tally::new(); days as usize];
-    for f in &facts {
-        total.add(f, now);
-        for g in people.groups(f, q.group) {
-            groups.entry(g).or_default().add(f, now);
-        }
-        let day = (f.anchor_at.with_timezone(&tz).date_naive() - q.from).num_days();
-        if let Some(t) = usize::try_from(day).ok().and_then(|d| trend.get_mut(d)) {
-            t.add(f, now);
-        }
-    }
-    let mut groups: Vec<KpiGroup> = groups
+    let figures: Vec<Figure> = fold
+        .total
+        .figures(target)
         .into_iter()
-        .map(|((key, label), t)| KpiGroup {
-            key,
-            label,
+        .chain(office)
+        .collect();
+    let trend: Vec<TrendDay> = fold
+        .trend
+        .iter()
+        .enumerate()
+        .map(|(i, t)| TrendDay {
+            date: q.from + Duration::days(i as i64),
             figures: t.figures(target),
         })
         .collect();
-    groups.sort_by(|a, b| a.label.cmp(&b.label).then_with(|| a.key.cmp(&b.key)));
-    Ok(Some(KpiAnswer {
-        from: q.from,
-        to: q.to,
-        now,
-        figures: total.figures(target).into_iter().chain(office).collect(),
-        groups,
-        trend: trend
-            .iter()
-            .enumerate()
-            .map(|(i, t)| TrendDay {
-                date: q.from + Duration::days(i as i64),
-                figures: t.figures(target),
+    Ok(Some(
+        fold.groups
+            .into_iter()
+            .map(|(_, tallies)| {
+                let mut groups: Vec<KpiGroup> = tallies
+                    .into_iter()
+                    .map(|(g, t)| {
+                        let (key, label) = people.label(g);
+                        KpiGroup {
+                            key,
+                            label,
+                            figures: t.figures(target),
+                        }
+                    })
+                    .collect();
+                groups.sort_by(|a, b| a.label.cmp(&b.label).then_with(|| a.key.cmp(&b.key)));
+                KpiAnswer {
+                    from: q.from,
+                    to: q.to,
+                    now,
+                    figures: figures.clone(),
+                    groups,
+                    trend: trend.clone(),
+                }
             })
             .collect(),
-    }))
+    ))
+}
+
+/// A job kept for a drill-down: ordered as listed (not in B first, then by time, then as read).
+struct Listed {
+    in_numerator: bool,
+    anchor_at: DateTime<Utc>,
+    seq: u64,
+    job: KpiJob,
+}
+
+impl Listed {
+    fn order(&self) -> (bool, DateTime<Utc>, u64) {
+        (self.in_numerator, self.anchor_at, self.seq)
+    }
+}
+
+impl PartialEq for Listed {
+    fn eq(&self, o: &Listed) -> bool {
+        self.order() == o.order()
+    }
+}
+impl Eq for Listed {}
+impl PartialOrd for Listed {
+    fn partial_cmp(&self, o: &Listed) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Listed {
+    fn cmp(&self, o: &Listed) -> std::cmp::Ordering {
+        self.order().cmp(&o.order())
+    }
 }
 
 /// The jobs in A of figure `key` for `q` (those not in B first, then by time), at most
-/// [`DRILL_LIMIT`]; `None` for an impossible period.
+/// [`DRILL_LIMIT`]; `None` for an impossible period. The facts are classified as they are read and
+/// only the first [`DRILL_LIMIT`] in that order are kept (a heap whose last is dropped).
 pub fn drill(
     store: &dyn OfficeStore,
     q: &KpiQuery,
     key: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<Vec<KpiJob>>> {
-    let people = people(store)?;
-    let Some((_, facts)) = selected(store, q, &people)? else {
+    let Some((_, start, end)) = q.bounds() else {
         return Ok(None);
     };
-    let mut out: Vec<KpiJob> = facts
-        .into_iter()
-        .filter_map(|f| match classify(key, &f, now) {
-            Place::Out => None,
-            Place::In { b } => Some(KpiJob {
+    let people = people(store)?;
+    let mut kept: BinaryHeap<Listed> = BinaryHeap::new();
+    let mut seq = 0u64;
+    store.each_kpi_fact(start, end, &mut |f| {
+        if !wanted(q, &people, f) {
+            return true;
+        }
+        let Place::In { b } = classify(key, f, now) else {
+            return true;
+        };
+        // For the mean, "in B" is a rating of 4 or 5 stars, as for the share.
+        let in_numerator = if key == figures::SATISFACTION_MEAN {
+            b >= 4
+        } else {
+            b > 0
+        };
+        seq += 1;
+        let order = (in_numerator, f.anchor_at, seq);
+        if kept.len() >= DRILL_LIMIT && kept.peek().is_some_and(|last| last.order() <= order) {
+            return true;
+        }
+        kept.push(Listed {
+            in_numerator,
+            anchor_at: f.anchor_at,
+            seq,
+            job: KpiJob {
                 job_id: f.job_id,
                 title: f.title.clone(),
                 kind: f.kind,
@@ -294,22 +347,17 @@ pub fn drill(
                 resolution: f.resolution.map(|r| resolution_str(r).to_owned()),
                 rating: f.rating,
                 conforming: f.conforming,
-                // For the mean, "in B" is a rating of 4 or 5 stars, as for the share.
-                in_numerator: if key == figures::SATISFACTION_MEAN {
-                    b >= 4
-                } else {
-                    b > 0
-                },
-            }),
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        a.in_numerator
-            .cmp(&b.in_numerator)
-            .then(a.anchor_at.cmp(&b.anchor_at))
-    });
-    out.truncate(DRILL_LIMIT);
-    Ok(Some(out))
+                in_numerator,
+            },
+        });
+        if kept.len() > DRILL_LIMIT {
+            kept.pop();
+        }
+        true
+    })?;
+    Ok(Some(
+        kept.into_sorted_vec().into_iter().map(|l| l.job).collect(),
+    ))
 }
 
 pub fn resolution_str(r: Resolution) -> &'static str {

@@ -61,13 +61,15 @@ pub fn default_target(key: &str) -> Option<f64> {
     }
 }
 
-/// A of the complaint rate: the period's jobs at a customer's (not cancelled, accepted, not patrol
-/// rounds).
+/// Whether a job is in A of the complaint rate: a job at a customer's (not cancelled, accepted, not
+/// a patrol round).
+pub fn is_customer_job(f: &KpiFacts) -> bool {
+    !f.cancelled && f.counted && f.kind != JobKind::PatrolRound
+}
+
+/// A of the complaint rate over `facts`: the period's jobs at a customer's.
 pub fn customer_jobs(facts: &[KpiFacts]) -> u64 {
-    facts
-        .iter()
-        .filter(|f| !f.cancelled && f.counted && f.kind != JobKind::PatrolRound)
-        .count() as u64
+    facts.iter().filter(|f| is_customer_job(f)).count() as u64
 }
 
 /// The counts behind the figures (each source's own answer).
@@ -107,7 +109,8 @@ pub fn figures(s: &Sources, target: impl Fn(&str) -> Option<f64>) -> Vec<Figure>
         .collect()
 }
 
-/// Read the sources for the local days `from..=to` (UTC `[start, end)`) at `now`.
+/// Read the sources for the local days `from..=to` (UTC `[start, end)`) at `now`; the period's
+/// `customer_jobs` were counted with its job facts ([`is_customer_job`]).
 #[allow(clippy::too_many_arguments)]
 pub fn sources(
     store: &dyn OfficeStore,
@@ -117,7 +120,7 @@ pub fn sources(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     now: DateTime<Utc>,
-    facts: &[KpiFacts],
+    customer_jobs: u64,
 ) -> StoreResult<Sources> {
     let complaints = crate::complaints::figures::figures(store, start, end, now)?;
     let notices =
@@ -125,7 +128,7 @@ pub fn sources(
     let patrols = crate::patrols::compliance::patrol_figures(store, start, end, now)?;
     Ok(Sources {
         complaints,
-        customer_jobs: customer_jobs(facts),
+        customer_jobs,
         notices,
         patrols,
     })

@@ -23,13 +23,20 @@ pub enum StoreError {
     /// The file is not a HeatCrew office database (or one too old to hold the evidence log).
     #[error("{0}")]
     NotOffice(String),
+    /// The database engine failed (I/O, a lost connection, a broken pool): each backend turns its
+    /// driver's error into this (`From` impls in `sqlite/` and `postgres/`), so no caller sees a
+    /// driver type.
     #[error("database: {0}")]
-    Db(#[from] rusqlite::Error),
+    Backend(Box<dyn std::error::Error + Send + Sync>),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
 
 impl StoreError {
+    pub fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         StoreError::NotFound { what: what.into() }
     }

@@ -9,8 +9,25 @@ use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
 pub trait KpiStore {
-    /// The facts of the jobs anchored in `[from, to)` (an index range).
-    fn kpi_facts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<KpiFacts>>;
+    /// Call `f` with the facts of each job anchored in `[from, to)`, as the rows are read (one
+    /// range, in anchor order), until it returns `false`. Nothing is kept between calls: a month of
+    /// 100,000 jobs is folded in memory that does not grow with the jobs (`kpi::answer`).
+    fn each_kpi_fact(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        f: &mut dyn FnMut(&KpiFacts) -> bool,
+    ) -> StoreResult<()>;
+    /// The facts of the jobs anchored in `[from, to)`, all in memory (tests and tools; the KPI
+    /// answers use [`KpiStore::each_kpi_fact`]).
+    fn kpi_facts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<KpiFacts>> {
+        let mut out = Vec::new();
+        self.each_kpi_fact(from, to, &mut |f| {
+            out.push(f.clone());
+            true
+        })?;
+        Ok(out)
+    }
     /// The rules `job_id`'s accepted events broke, in receipt order (empty: conforming).
     fn job_violations(&self, job_id: Uuid) -> StoreResult<Vec<Violation>>;
     /// Which of `job_ids` are non-conforming (one query, for the board).

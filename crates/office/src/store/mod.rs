@@ -8,8 +8,10 @@
 //! signature checks, what an event may touch) live in [`crate::ledger`] and are shared by every backend.
 
 pub mod complaints;
+pub(crate) mod convert;
 mod error;
 pub mod kpi;
+pub mod postgres;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
@@ -26,6 +28,7 @@ use uuid::Uuid;
 pub use complaints::ComplaintStore;
 pub use error::StoreError;
 pub use kpi::KpiStore;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -445,9 +448,11 @@ pub trait LedgerStore {
     ) -> StoreResult<Vec<StoredEvent>>;
     /// Accepted and rejected events of a job, in office receipt order.
     fn job_events(&self, job_id: Uuid) -> StoreResult<Vec<StoredEvent>>;
-    /// A number that moves whenever something other than this store changed the database
-    /// (another process, a hand edit): what was verified over stored rows is forgotten when it
-    /// moves ([`crate::chain_cache`]). `None`: this backend cannot tell, so nothing is cached.
+    /// A number that moves whenever something other than this store may have changed stored
+    /// events that were already there (a hand edit, a removal): what was verified over stored rows
+    /// is forgotten when it moves ([`crate::chain_cache`]). Appends by other office processes may
+    /// leave it (PostgreSQL's count of edits) or move it (SQLite's `data_version`): they never
+    /// change a verified prefix. `None`: this backend cannot tell, so nothing is cached.
     fn outside_writes(&self) -> StoreResult<Option<u64>> {
         Ok(None)
     }
@@ -493,7 +498,7 @@ pub trait EvidenceLogStore {
     fn device_tip(&self, device_id: Uuid) -> StoreResult<Option<ChainTip>>;
 }
 
-/// Attachment metadata; the bytes live in [`crate::files::FileStore`].
+/// Attachment metadata; the bytes live in [`crate::objects::Objects`].
 pub trait AttachmentStore {
     /// An accepted event of `user_id` references the content (the upload scope).
     fn attachment_referenced_by(&self, sha256: Digest, user_id: Uuid) -> StoreResult<bool>;

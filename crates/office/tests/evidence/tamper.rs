@@ -181,7 +181,12 @@ async fn rewriting_the_log_after_a_tree_head_was_handed_out_is_detected() {
 #[tokio::test]
 async fn replaced_or_missing_attachment_files_are_detected() {
     let o = TestOffice::start().await;
-    let files = &o.running().state.files;
+    let files = o
+        .running()
+        .state
+        .files
+        .local_folder()
+        .expect("the default folder");
     let user = o.user_id("tech_a");
     let mut stored = Vec::new();
     let who = Uploader {

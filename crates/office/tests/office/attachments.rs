@@ -232,7 +232,8 @@ async fn attachments_upload_in_chunks_resume_and_count_only_when_the_hash_matche
         heatcrew_office::verify::verify_all(o.store(), Some(files)).is_ok(),
         "received files verify"
     );
-    std::fs::write(files.final_path(sha), b"a doctored photo").expect("tamper with the file");
+    let folder = files.local_folder().expect("the default folder");
+    std::fs::write(folder.final_path(sha), b"a doctored photo").expect("tamper with the file");
     let err = heatcrew_office::verify::verify_all(o.store(), Some(files))
         .expect_err("an altered file must be caught");
     assert!(

@@ -289,6 +289,8 @@ async fn a_restarted_office_keeps_ledgers_tokens_and_half_finished_uploads() {
     o.running()
         .state
         .files
+        .local_folder()
+        .expect("the default folder")
         .append(s2, &session, 0, &second)
         .expect("bytes land, then the office stops");
     let head = o
@@ -325,7 +327,12 @@ async fn a_restarted_office_keeps_ledgers_tokens_and_half_finished_uploads() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "announced");
-    let files = &o.running().state.files;
+    let files = o
+        .running()
+        .state
+        .files
+        .local_folder()
+        .expect("the default folder");
     files.append(s3, &session, 0, &third).expect("bytes land");
     files.finish(s3, &session).expect("checked and in place");
     let (status, body) = o

@@ -17,7 +17,10 @@
 //! - `outcomes`: a not-home closure and a reschedule request read back and on the board.
 //! - `opinion`: the company profile (admins set, devices pull), the opinion form and corrections.
 //! - `lifecycle`: `serve`, restarts, `verify` on stored data.
+//! - `objects`: attachments in S3-compatible storage (a real `s3s-fs`), resumed across processes.
 //! - `kpi`: the office's rule re-check, honest time and the KPIs (issue 13).
+//! - `postgres_cli`: the `heatcrew-office` binary on PostgreSQL (`--database`): refusals, serve,
+//!   verify, export, the password never printed.
 
 use chrono::{Duration, Utc};
 use ed25519_dalek::SigningKey;
@@ -45,8 +48,10 @@ mod jobs;
 mod kpi;
 mod lifecycle;
 mod limits;
+mod objects;
 mod opinion;
 mod outcomes;
+mod postgres_cli;
 mod reports;
 mod sessions;
 mod sync;

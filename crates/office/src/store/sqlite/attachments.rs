@@ -1,6 +1,6 @@
 //! Attachment metadata: which content a user's accepted events reference (the upload scope), each
 //! uploader's upload sessions (`attachment_uploads`), which content arrived whole (`attachments`),
-//! and who may read it. The bytes live in [`crate::files::FileStore`].
+//! and who may read it. The bytes live in [`crate::objects::Objects`].
 
 use super::{SqliteStore, parse_digest, role_str, select, ts};
 use crate::store::{AttachmentRow, AttachmentStore, StoreError, StoreResult, UploadRow, Uploader};

@@ -81,15 +81,7 @@ pub(super) fn save_job(tx: &Connection, job: &Job, now: DateTime<Utc>) -> StoreR
     super::kpi::refresh_job(tx, job.id)
 }
 
-/// A phone number as the lookup indexes it: its digits only (`138 0013-8000` → `13800138000`).
-pub fn phone_key(phone: &str) -> String {
-    phone.chars().filter(char::is_ascii_digit).collect()
-}
-
-/// The instant a job belongs on the dispatch board: its appointment, else when it was reported.
-pub fn board_at(job: &Job) -> Option<DateTime<Utc>> {
-    job.window.map(|w| w.start).or(job.reported_at)
-}
+pub use crate::store::convert::{board_at, phone_key};
 
 /// Remember that `user_id` was assigned `job_id`: their work on it stays evidence after a
 /// reassignment.

@@ -258,59 +258,85 @@ pub(super) fn backfill(conn: &mut Connection, only_missing: bool) -> StoreResult
     Ok(n)
 }
 
-type FactRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-    Option<u8>,
-    bool,
-    bool,
-    bool,
-);
+/// The columns [`read_fact`] reads, in its order.
+const FACT_COLUMNS: &str = "job_id, kind, title, person, anchor_at, reported_at, window_start,
+    window_end, arrived_at, resolution, closed_at, rating, cancelled, counted, conforming";
 
-fn fact(r: FactRow) -> StoreResult<KpiFacts> {
-    let opt = |v: Option<i64>| v.map(from_ms).transpose();
-    Ok(KpiFacts {
-        job_id: parse_uuid(&r.0)?,
-        kind: JobKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == r.1)
-            .ok_or_else(|| StoreError::Corrupt(format!("job kind {}", r.1)))?,
-        title: r.2,
-        person: r.3.as_deref().map(parse_uuid).transpose()?,
-        anchor_at: from_ms(r.4)?,
-        reported_at: opt(r.5)?,
-        window_start: opt(r.6)?,
-        window_end: opt(r.7)?,
-        arrived_at: opt(r.8)?,
-        resolution: r.9.as_deref().and_then(parse_resolution),
-        closed_at: opt(r.10)?,
-        rating: r.11,
-        cancelled: r.12,
-        counted: r.13,
-        conforming: r.14,
-    })
+fn kind_of(s: &str) -> StoreResult<JobKind> {
+    JobKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| StoreError::Corrupt(format!("job kind {s}")))
+}
+
+/// Read one `job_facts` row into `f` (its title's buffer reused: no allocation per row once the
+/// longest title fits; the ids are parsed from the row's bytes without a copy).
+fn read_fact(r: &rusqlite::Row<'_>, f: &mut KpiFacts) -> StoreResult<()> {
+    fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> StoreResult<Option<&'r str>> {
+        Ok(r.get_ref(i)?
+            .as_str_or_null()
+            .map_err(rusqlite::Error::from)?)
+    }
+    let time = |i: usize| -> StoreResult<Option<DateTime<Utc>>> {
+        r.get::<_, Option<i64>>(i)?.map(from_ms).transpose()
+    };
+    f.job_id = parse_uuid(text(r, 0)?.unwrap_or_default())?;
+    f.kind = kind_of(text(r, 1)?.unwrap_or_default())?;
+    f.title.clear();
+    f.title.push_str(text(r, 2)?.unwrap_or_default());
+    f.person = text(r, 3)?.map(parse_uuid).transpose()?;
+    f.anchor_at = from_ms(r.get(4)?)?;
+    f.reported_at = time(5)?;
+    f.window_start = time(6)?;
+    f.window_end = time(7)?;
+    f.arrived_at = time(8)?;
+    f.resolution = text(r, 9)?.and_then(parse_resolution);
+    f.closed_at = time(10)?;
+    f.rating = r.get(11)?;
+    f.cancelled = r.get(12)?;
+    f.counted = r.get(13)?;
+    f.conforming = r.get(14)?;
+    Ok(())
 }
 
 impl KpiStore for SqliteStore {
-    fn kpi_facts(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<KpiFacts>> {
-        select(
-            &self.reader(),
-            "SELECT job_id, kind, title, person, anchor_at, reported_at, window_start, window_end,
-                 arrived_at, resolution, closed_at, rating, cancelled, counted, conforming
-             FROM job_facts WHERE anchor_at >= ?1 AND anchor_at < ?2",
-            params![ms(from), ms(to)],
-            |r| FactRow::try_from(r),
-            fact,
-        )
+    fn each_kpi_fact(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        f: &mut dyn FnMut(&KpiFacts) -> bool,
+    ) -> StoreResult<()> {
+        let conn = self.reader();
+        // The table is clustered on (anchor_at, job_id) (migration 19): one range of its leaves.
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT {FACT_COLUMNS} FROM job_facts WHERE anchor_at >= ?1 AND anchor_at < ?2
+             ORDER BY anchor_at, job_id"
+        ))?;
+        let mut rows = st.query(params![ms(from), ms(to)])?;
+        let mut fact = KpiFacts {
+            job_id: Uuid::nil(),
+            kind: JobKind::HomeRepair,
+            title: String::new(),
+            person: None,
+            anchor_at: DateTime::UNIX_EPOCH,
+            reported_at: None,
+            window_start: None,
+            window_end: None,
+            arrived_at: None,
+            resolution: None,
+            closed_at: None,
+            rating: None,
+            cancelled: false,
+            counted: false,
+            conforming: false,
+        };
+        while let Some(row) = rows.next()? {
+            read_fact(row, &mut fact)?;
+            if !f(&fact) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn job_violations(&self, job_id: Uuid) -> StoreResult<Vec<Violation>> {
@@ -382,3 +408,6 @@ impl KpiStore for SqliteStore {
         backfill(&mut self.conn(), only_missing)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -35,14 +35,11 @@ pub use accounts::role_str;
 pub use jobs::phone_key;
 pub use ledger::parse_public_key;
 
+use super::convert::{json, parse_digest, parse_ts, parse_uuid, to_json, ts};
 use super::{MetaStore, StoreError, StoreResult};
-use chrono::{DateTime, SecondsFormat, Utc};
-use heatcrew_protocol::Digest;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
-use serde::Serialize;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
-use uuid::Uuid;
 
 /// The schema, in order. Append-only: a released migration is never edited (a database that ran it
 /// never runs it again); add a new file.
@@ -65,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_notices.sql"),
     include_str!("migrations/0017_patrols.sql"),
     include_str!("migrations/0018_feedback_documents.sql"),
+    include_str!("migrations/0019_job_facts_by_anchor.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -212,7 +210,7 @@ impl SqliteStore {
 /// The URI that opens `path` read-only. Without a write-ahead log beside it the file is complete
 /// and opened `immutable` (SQLite then creates no `-wal` or `-shm` file next to the evidence); with
 /// one (an office running or stopped uncleanly) the log's committed part is read too.
-fn read_only_uri(path: &Path) -> String {
+pub(crate) fn read_only_uri(path: &Path) -> String {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
     let mut uri = String::from("file:");
@@ -229,6 +227,12 @@ fn read_only_uri(path: &Path) -> String {
         uri.push_str("&immutable=1");
     }
     uri
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::backend(e)
+    }
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
@@ -265,35 +269,6 @@ impl MetaStore for SqliteStore {
     }
 }
 
-// Conversions between stored text and office types. Reading a column cannot fail on content, so
-// rows are read as text first and parsed after, where bad content is `StoreError::Corrupt`.
-
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn parse_ts(s: &str) -> StoreResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt(format!("timestamp {s:?}: {e}")))
-}
-
-fn parse_uuid(s: &str) -> StoreResult<Uuid> {
-    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s:?}: {e}")))
-}
-
-fn parse_digest(s: &str) -> StoreResult<Digest> {
-    s.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))
-}
-
-fn json<T: serde::de::DeserializeOwned>(s: &str) -> StoreResult<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
-}
-
-fn to_json<T: Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("office types always serialize")
-}
-
 /// A UNIQUE (or other constraint) refused the write: the caller turns it into a conflict.
 fn is_constraint_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
@@ -316,6 +291,7 @@ fn select<R, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use heatcrew_protocol::Digest;
 
     #[test]
     fn a_database_from_a_newer_binary_is_refused() {
@@ -417,7 +393,8 @@ mod tests {
                 "5ef35475a56a68af7811855eca888187085df4506301ce5f59bbf6ea07bc913d",
                 "d0af406e4e080ed7fe96e2137596a341489ea813df4f5f8c19c85bf98c5f40b3",
                 "fce464bba7a74ee45493f3e09a290a4f7450046499bd9747d4fa4a255e53e55d",
-                "c41d454a9cdd8b2c453d0ab344c8165426782deef1029753e691f808cd921b2c"
+                "c41d454a9cdd8b2c453d0ab344c8165426782deef1029753e691f808cd921b2c",
+                "6b0768d0f600766c8d34fae2a032ce40ce98db6d8a3896c0eeb3f35f60f8d3ce"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"

@@ -1,32 +1,24 @@
-//! The attachment folder: content-addressed files under `sha256/ab/<hex>`, uploads in progress under
+//! The local attachment folder (the default [`super::ObjectBackend`]): content-addressed files under
+//! `sha256/ab/<hex>`, uploads in progress under
 //! `partial/<hex>.<uploader>.part`, one per uploader (a device, or a staff user without one), so no
 //! uploader can touch another's upload. A file is written, fsynced, hash-checked and linked into
 //! place (and the folder fsynced) before the database row that counts it commits, so a counted file
 //! always exists; the partial file goes only after that commit, so a stop in between is finished
 //! by checking the partial file again.
 
+use super::{ByteStream, Finish, ObjectBackend, SNIFF_BYTES, served_type};
+use async_trait::async_trait;
+use bytes::Bytes;
 use heatcrew_protocol::Digest;
 use sha2::{Digest as _, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-
-const LOCK_STRIPES: usize = 64;
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct FileStore {
     root: PathBuf,
-    /// Serialises writes to one upload (striped by the first hash byte).
-    locks: Vec<tokio::sync::Mutex<()>>,
-}
-
-/// How an upload's last chunk ended.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Finish {
-    /// The bytes hash to the announced SHA-256; the file is in place.
-    Stored,
-    /// They do not; the partial file was discarded.
-    HashMismatch { actual: Digest },
 }
 
 impl FileStore {
@@ -36,9 +28,6 @@ impl FileStore {
         remove_shared_partials(&root.join("partial"))?;
         Ok(FileStore {
             root: root.to_path_buf(),
-            locks: (0..LOCK_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
         })
     }
 
@@ -46,14 +35,7 @@ impl FileStore {
     pub fn existing(root: &Path) -> FileStore {
         FileStore {
             root: root.to_path_buf(),
-            locks: (0..LOCK_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
         }
-    }
-
-    pub fn lock_for(&self, sha: Digest) -> &tokio::sync::Mutex<()> {
-        &self.locks[sha.0[0] as usize % LOCK_STRIPES]
     }
 
     fn partial_path(&self, sha: Digest, uploader: &str) -> PathBuf {
@@ -115,7 +97,10 @@ impl FileStore {
     /// has committed and calls [`Self::discard_partial`]; if it does not, discard it.
     pub fn finish(&self, sha: Digest, uploader: &str) -> io::Result<Finish> {
         let partial = self.partial_path(sha, uploader);
-        let actual = hash_file(&partial)?;
+        let (actual, head) = hash_file(&partial)?;
+        let stored = Finish::Stored {
+            mime: served_type(&head).0,
+        };
         if actual != sha {
             fs::remove_file(&partial)?;
             return Ok(Finish::HashMismatch { actual });
@@ -126,7 +111,7 @@ impl FileStore {
         fs::create_dir_all(dir)?;
         match fs::hard_link(&partial, &dest) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Finish::Stored),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(stored),
             // A file system without hard links: copy beside, fsync, rename into place.
             Err(_) => {
                 let tmp = dir.join(format!("{sha}.{uploader}.tmp"));
@@ -136,7 +121,7 @@ impl FileStore {
             }
         }
         File::open(dir)?.sync_all()?;
-        Ok(Finish::Stored)
+        Ok(stored)
     }
 
     /// Drop `uploader`'s partial file (after its upload was counted, or to start it over).
@@ -149,20 +134,76 @@ impl FileStore {
 
     /// Re-hash a file already in place (after a crash between rename and commit).
     pub fn final_is_intact(&self, sha: Digest) -> io::Result<bool> {
-        Ok(hash_file(&self.final_path(sha))? == sha)
+        Ok(hash_file(&self.final_path(sha))?.0 == sha)
     }
 
     pub fn read(&self, sha: Digest) -> io::Result<Vec<u8>> {
         fs::read(self.final_path(sha))
     }
+}
 
-    /// The type a stored file is served as ([`served_type`] of its first bytes).
-    pub fn served_type_of(&self, sha: Digest) -> io::Result<&'static str> {
-        let mut head = Vec::with_capacity(16);
-        File::open(self.final_path(sha))?
-            .take(16)
-            .read_to_end(&mut head)?;
-        Ok(served_type(&head).0)
+/// The folder as an [`ObjectBackend`]: its blocking file work on tokio's blocking threads.
+#[derive(Debug)]
+pub struct Folder(pub Arc<FileStore>);
+
+impl Folder {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&FileStore) -> io::Result<T> + Send + 'static,
+    ) -> io::Result<T> {
+        let files = self.0.clone();
+        tokio::task::spawn_blocking(move || work(&files))
+            .await
+            .map_err(io::Error::other)?
+    }
+}
+
+#[async_trait]
+impl ObjectBackend for Folder {
+    async fn partial_len(&self, sha: Digest, uploader: &str) -> io::Result<u64> {
+        self.0.partial_len(sha, uploader)
+    }
+
+    async fn append(
+        &self,
+        sha: Digest,
+        uploader: &str,
+        offset: u64,
+        bytes: Bytes,
+    ) -> io::Result<u64> {
+        let uploader = uploader.to_owned();
+        self.blocking(move |f| f.append(sha, &uploader, offset, &bytes))
+            .await
+    }
+
+    async fn finish(&self, sha: Digest, uploader: &str) -> io::Result<Finish> {
+        let uploader = uploader.to_owned();
+        self.blocking(move |f| f.finish(sha, &uploader)).await
+    }
+
+    async fn discard_partial(&self, sha: Digest, uploader: &str) -> io::Result<()> {
+        self.0.discard_partial(sha, uploader)
+    }
+
+    async fn stream(&self, sha: Digest) -> io::Result<(u64, ByteStream)> {
+        use tokio::io::AsyncReadExt;
+        let file = tokio::fs::File::open(self.0.final_path(sha)).await?;
+        let size = file.metadata().await?.len();
+        let chunks = futures_util::stream::try_unfold(file, |mut file| async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = file.read(&mut buf).await?;
+            buf.truncate(n);
+            Ok::<_, io::Error>((n > 0).then(|| (Bytes::from(buf), file)))
+        });
+        Ok((size, Box::pin(chunks)))
+    }
+
+    fn read_blocking(&self, sha: Digest) -> io::Result<Vec<u8>> {
+        self.0.read(sha)
+    }
+
+    fn is_intact_blocking(&self, sha: Digest) -> io::Result<bool> {
+        self.0.final_is_intact(sha)
     }
 }
 
@@ -183,30 +224,22 @@ fn remove_shared_partials(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The type a stored file is served as, recognised from its first bytes by the photo pipeline's
-/// [`heatcrew_media::sniff`]: the pipeline's outputs (JPEG photos, PNG signatures) and WebP are
-/// images; anything else is opaque bytes. What the uploader announced is never used.
-pub fn served_type(bytes: &[u8]) -> (&'static str, &'static str) {
-    match heatcrew_media::sniff(bytes) {
-        Ok(heatcrew_media::SourceFormat::Jpeg) => ("image/jpeg", "jpg"),
-        Ok(heatcrew_media::SourceFormat::Png) => ("image/png", "png"),
-        Ok(heatcrew_media::SourceFormat::WebP) => ("image/webp", "webp"),
-        Err(_) => ("application/octet-stream", "bin"),
-    }
-}
-
-fn hash_file(path: &Path) -> io::Result<Digest> {
+/// The file's SHA-256 and its first [`SNIFF_BYTES`] bytes.
+fn hash_file(path: &Path) -> io::Result<(Digest, Vec<u8>)> {
     let mut f = File::open(path)?;
     let mut hasher = Sha256::new();
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
             break;
         }
+        let take = (SNIFF_BYTES - head.len()).min(n);
+        head.extend_from_slice(&buf[..take]);
         hasher.update(&buf[..n]);
     }
-    Ok(Digest(hasher.finalize().into()))
+    Ok((Digest(hasher.finalize().into()), head))
 }
 
 #[cfg(test)]
@@ -235,7 +268,9 @@ mod tests {
         );
         assert_eq!(
             files.finish(sha, "device-1").expect("finish"),
-            Finish::Stored
+            Finish::Stored {
+                mime: "application/octet-stream"
+            }
         );
         assert_eq!(
             files.partial_len(sha, "device-1").expect("len"),
@@ -244,31 +279,5 @@ mod tests {
         );
         files.discard_partial(sha, "device-1").expect("discard");
         assert_eq!(files.read(sha).expect("read"), b"x");
-    }
-
-    #[test]
-    fn the_served_type_comes_from_the_bytes() {
-        let types: Vec<&str> = [
-            b"\xFF\xD8\xFF\xE0rest".as_slice(),
-            b"\x89PNG\r\n\x1a\nrest",
-            b"RIFF\0\0\0\0WEBPVP8 ",
-            b"<html><script>",
-            b"GIF89a",
-            b"",
-        ]
-        .iter()
-        .map(|b| served_type(b).0)
-        .collect();
-        assert_eq!(
-            types,
-            [
-                "image/jpeg",
-                "image/png",
-                "image/webp",
-                "application/octet-stream",
-                "application/octet-stream",
-                "application/octet-stream"
-            ]
-        );
     }
 }
