@@ -197,6 +197,9 @@ async fn a_flood_of_logins_is_shed_with_429_and_nobody_hangs() {
 #[tokio::test]
 async fn staff_can_add_a_totp_second_factor_and_admins_must() {
     let clock = Clock::system();
+    // Start just after a 30 s step begins, so the test's steps are the ones it counts on.
+    let into_step = clock.now().timestamp_millis().rem_euclid(30_000);
+    clock.advance(TimeDelta::milliseconds(30_000 - into_step + 200));
     let o = office(&clock, |c| c.require_admin_totp = true).await;
     let code_now =
         |secret: &str| heatcrew_office::api::totp::code_at(secret, clock.now()).expect("a code");
@@ -231,11 +234,12 @@ async fn staff_can_add_a_totp_second_factor_and_admins_must() {
         (status, body["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("bad_totp"))
     );
+    let confirming = code_now(&secret);
     let (status, body) = o
         .post_json(
             "/api/v1/auth/totp/confirm",
             Some(&dispatcher),
-            &json!({"code": code_now(&secret)}),
+            &json!({"code": confirming}),
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
@@ -251,7 +255,6 @@ async fn staff_can_add_a_totp_second_factor_and_admins_must() {
         (StatusCode::UNAUTHORIZED, Some("bad_totp"))
     );
     // The code that confirmed the secret is spent: it cannot sign in.
-    let confirming = code_now(&secret);
     let again = json!({"username": "dispatch", "password": PASSWORD, "totp": confirming});
     let (status, _, body) = login_from(&o, "192.0.2.7", again).await;
     assert_eq!(
@@ -273,7 +276,13 @@ async fn staff_can_add_a_totp_second_factor_and_admins_must() {
         (StatusCode::UNAUTHORIZED, Some("totp_used")),
         "a code replayed within its window is refused: {body}"
     );
-    let earlier = json!({"username": "dispatch", "password": PASSWORD, "totp": confirming});
+    // The step just before now: the skew accepts it, but it is older than the code just used. (Not
+    // `confirming`: on a slow machine real time may have crossed a step since, and a code two steps
+    // old is plainly wrong, `bad_totp`, which would not test the rule.)
+    let earlier_code =
+        heatcrew_office::api::totp::code_at(&secret, clock.now() - TimeDelta::seconds(30))
+            .expect("a code");
+    let earlier = json!({"username": "dispatch", "password": PASSWORD, "totp": earlier_code});
     let (status, _, body) = login_from(&o, "203.0.113.9", earlier).await;
     assert_eq!(
         (status, body["code"].as_str()),
