@@ -435,6 +435,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             now,
         } => {
+            // `--database` is also serve's PostgreSQL flag: an address here would otherwise become
+            // an SQLite file named after it, with the password in its name.
+            let text = database.to_string_lossy();
+            anyhow::ensure!(
+                !(text.starts_with("postgres://") || text.starts_with("postgresql://")),
+                "seed fills an SQLite file only; to measure on PostgreSQL, seed a file and move it \
+                 up with `heatcrew-office migrate --from FILE --to postgres://…`"
+            );
             let plan = heatcrew_office::seed::SeedPlan {
                 jobs,
                 events,

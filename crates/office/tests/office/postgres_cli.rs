@@ -189,3 +189,22 @@ fn assert_exported_events(path: &Path, want: usize) {
         .count();
     assert_eq!(events, want, "the export holds every pushed event");
 }
+
+#[test]
+fn seed_refuses_a_postgres_address_instead_of_making_a_file_of_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("postgres://postgres:{SECRET}@127.0.0.1:1/none");
+    let (ok, text) = run(office().current_dir(dir.path()).args([
+        "seed",
+        "--jobs",
+        "10",
+        "--events",
+        "10",
+        "--database",
+        &url,
+    ]));
+    assert!(!ok, "refused: {text}");
+    assert!(text.contains("SQLite file only"), "{text}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("read dir").collect();
+    assert!(left.is_empty(), "no file was made: {left:?}");
+}
