@@ -264,6 +264,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'events are append-only: they cannot be deleted'); END;
     "#,
+    // 13 (issue 15, recording speed): `attachments` keyed by its hash alone. As a rowid table
+    // with a text primary key it was two b-trees, the rows and the key's automatic index, so an
+    // action with a photo or a signature wrote two pages for one row; `WITHOUT ROWID` stores the
+    // row in its key's b-tree: one. Same rows, same columns, same reads (docs/design.md, "What one
+    // action costs"). Nothing refers to `attachments`, so foreign keys stay on.
+    r#"
+    CREATE TABLE attachments_13 (
+        sha256          TEXT PRIMARY KEY,
+        bytes           INTEGER NOT NULL,
+        mime            TEXT NOT NULL,
+        first_seq       INTEGER NOT NULL REFERENCES events(seq),
+        uploaded_bytes  INTEGER NOT NULL DEFAULT 0,
+        uploaded        INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    INSERT INTO attachments_13 (sha256, bytes, mime, first_seq, uploaded_bytes, uploaded)
+        SELECT sha256, bytes, mime, first_seq, uploaded_bytes, uploaded FROM attachments;
+    DROP TABLE attachments;
+    ALTER TABLE attachments_13 RENAME TO attachments;
+    "#,
 ];
 
 /// Migrations that rebuild a table other tables refer to: they run with foreign keys off (SQLite's

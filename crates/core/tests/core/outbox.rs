@@ -180,3 +180,64 @@ fn answers_move_the_answered_prefix_in_order_and_resyncs_move_it_back() {
         .expect("a fourth record");
     assert_eq!(pending(&d.store), [4], "a new record waits");
 }
+
+#[test]
+fn attachments_written_by_an_older_build_keep_their_upload_progress_through_the_upgrade() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("phone.db");
+    let key = ed25519_dalek::SigningKey::from_bytes(&[0x43; 32]);
+    let job = demo::home_repair_job(0, None);
+    let steps = ["appointment", "arrive", "identify", "knock_consent"];
+    let bodies: Vec<EventBody> = steps.iter().map(|s| done(s)).collect();
+    heatcrew_core::legacy::write_schema_1_database(
+        &db,
+        &key,
+        Uuid::now_v7(),
+        &job,
+        &bodies,
+        Utc::now() - Duration::days(2),
+    )
+    .expect("an old build's database");
+    // As an older build's sync left it: 1 to 3 answered; a file of record 2 half uploaded, one of
+    // record 3 uploaded, one of record 4 (still queued) not started.
+    let sha = |b: u8| Digest([b; 32]).to_hex();
+    let conn = Connection::open(&db).expect("plain, as the old build wrote it");
+    conn.execute_batch("UPDATE outbox SET state = 'acknowledged' WHERE seq <= 3")
+        .expect("the old outbox");
+    for (b, seq, uploaded_bytes, uploaded) in [(0xa1, 2, 40, 0), (0xa2, 3, 100, 1), (0xa3, 4, 0, 0)]
+    {
+        conn.execute(
+            "INSERT INTO attachments (sha256, bytes, mime, first_seq, uploaded_bytes, uploaded)
+             VALUES (?1, 100, 'image/jpeg', ?2, ?3, ?4)",
+            rusqlite::params![sha(b), seq, uploaded_bytes, uploaded],
+        )
+        .expect("an attachment row");
+    }
+    drop(conn);
+
+    let store = Store::open(&db).expect("the new build opens and upgrades it");
+    let pending: Vec<(String, u64, u64, String)> = store
+        .pending_attachments()
+        .expect("pending")
+        .into_iter()
+        .map(|a| (a.sha256.to_hex(), a.bytes, a.uploaded_bytes, a.mime))
+        .collect();
+    assert_eq!(
+        pending,
+        [(sha(0xa1), 100, 40, "image/jpeg".to_owned())],
+        "the half-uploaded file of an answered record resumes where it stopped"
+    );
+    let backlog = store.backlog().expect("backlog");
+    assert_eq!(
+        (backlog.attachments, backlog.attachment_bytes),
+        (2, 160),
+        "the files still to upload and their bytes, as before"
+    );
+    assert!(
+        store
+            .connection()
+            .prepare("SELECT rowid FROM attachments")
+            .is_err(),
+        "one b-tree keyed by the file's hash (schema 13): no rowid"
+    );
+}
