@@ -1,6 +1,6 @@
 //! The office's signed statements about its log, shared by the API, `export` and the tests: the
 //! latest tree head (signed once per size and kept, so every holder of a size sees one root and one
-//! signature).
+//! signature), and the one a pull hands out.
 
 use crate::store::{OfficeStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -22,4 +22,31 @@ pub fn latest_tree_head(
         .log_root(size)?
         .ok_or_else(|| StoreError::Corrupt(format!("the log has no root for size {size}")))?;
     store.save_tree_head(&TreeHead::sign(office, size, root, now))
+}
+
+/// The tree head a pull hands out: [`latest_tree_head`], unless keeping a new one would wait for
+/// the store's one busy writer (SQLite while pushes commit): then the newest head kept so far. A
+/// pull must not queue behind a burst of pushes for a signature the next pull brings anyway, and
+/// nothing is lost: every head handed out is still one kept, and the newest kept is never smaller
+/// than one any device received before (a device keeps each and flags a log that shrank).
+pub fn pull_tree_head(
+    store: &dyn OfficeStore,
+    office: &SigningKey,
+    now: DateTime<Utc>,
+) -> StoreResult<TreeHead> {
+    let size = store.log_size()?;
+    if let Some(head) = store.tree_head(size)? {
+        return Ok(head);
+    }
+    let root = store
+        .log_root(size)?
+        .ok_or_else(|| StoreError::Corrupt(format!("the log has no root for size {size}")))?;
+    let head = TreeHead::sign(office, size, root, now);
+    if let Some(kept) = store.try_save_tree_head(&head)? {
+        return Ok(kept);
+    }
+    match store.newest_tree_head()? {
+        Some(newest) => Ok(newest),
+        None => store.save_tree_head(&head),
+    }
 }

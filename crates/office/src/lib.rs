@@ -154,6 +154,8 @@ pub struct OfficeState {
     pub login_guard: Arc<throttle::LoginGuard>,
     /// How far each device's chain was verified for the job page ([`chain_cache`]).
     pub chains: Arc<chain_cache::ChainCache>,
+    /// When this process last wrote each device's last sync time ([`api::device_info`]).
+    pub sync_marks: Arc<api::device_info::SyncMarks>,
 }
 
 impl OfficeState {
@@ -220,6 +222,7 @@ impl Office {
                 chains: Arc::new(chain_cache::ChainCache::with_checkpoints(key.clone())),
                 office_key: key,
                 login_guard: Arc::new(throttle::LoginGuard::default()),
+                sync_marks: Arc::default(),
             },
         })
     }

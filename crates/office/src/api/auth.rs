@@ -494,7 +494,7 @@ pub async fn login(
         })
         .await?;
     }
-    super::device_info::record(&state, device_id, &headers, now).await;
+    super::device_info::record_sign_in(&state, device_id, &headers, now).await;
     tracing::info!(user = %user.info.username, device = %req.device_id, "device logged in");
     Ok(Json(
         response(&state, tokens, user.info, Some(req.device_id), now).await?,

@@ -146,7 +146,8 @@ pub struct PullParams {
 }
 
 /// Changes in the caller's scope after `cursor`, in office commit order, with the office's latest
-/// signed tree head (the device keeps the newest) and the office's acknowledgements of the device's
+/// signed tree head (the device keeps the newest; while pushes hold the SQLite writer, the newest
+/// one kept rather than a new one: `evidence::pull_tree_head`) and the office's acknowledgements of the device's
 /// urgent records.
 #[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(PullParams), security(("device" = [])),
     responses((status = 200, body = Object, description = "PullResponse")))]
@@ -162,7 +163,7 @@ pub async fn pull(
     let key = state.office_key.clone();
     let (changes, next_cursor, has_more, head, acknowledgements) = blocking(&state, move |s| {
         let (changes, next, more) = s.pull(user, p.cursor, limit)?;
-        let head = crate::evidence::latest_tree_head(s, &key, Utc::now())?;
+        let head = crate::evidence::pull_tree_head(s, &key, Utc::now())?;
         // The office's acknowledgements of this device's urgent records (accident reports).
         let acks = match device {
             Some(d) => s.device_acknowledgements(d, MAX_PULL_ACKNOWLEDGEMENTS)?,

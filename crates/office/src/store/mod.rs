@@ -494,6 +494,14 @@ pub trait EvidenceLogStore {
     /// Keep a signed tree head; if one of that size was kept before, that one stays and is
     /// returned (one root per size, one signature for it).
     fn save_tree_head(&self, head: &TreeHead) -> StoreResult<TreeHead>;
+    /// The largest tree head handed out (`None`: none yet).
+    fn newest_tree_head(&self) -> StoreResult<Option<TreeHead>>;
+    /// As [`save_tree_head`](Self::save_tree_head) when that needs no wait for a busy writer;
+    /// `None` (and nothing kept) when it would. A store whose writes do not queue behind one
+    /// writer always keeps it.
+    fn try_save_tree_head(&self, head: &TreeHead) -> StoreResult<Option<TreeHead>> {
+        self.save_tree_head(head).map(Some)
+    }
     /// A device's ledger position as the office holds it (`None`: not enrolled).
     fn device_tip(&self, device_id: Uuid) -> StoreResult<Option<ChainTip>>;
 }

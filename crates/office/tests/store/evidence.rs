@@ -50,6 +50,7 @@ fn an_empty_log_has_no_leaves_roots_or_proofs(s: &impl EvidenceLogStore) {
         "not enrolled"
     );
     assert!(s.tree_heads().expect("heads").is_empty());
+    assert_eq!(s.newest_tree_head().expect("newest"), None);
 }
 
 fn a_tree_head_is_kept_once_per_size(s: &impl EvidenceLogStore) {
@@ -71,6 +72,21 @@ fn a_tree_head_is_kept_once_per_size(s: &impl EvidenceLogStore) {
         "a size past any count is none"
     );
     assert_eq!(s.tree_heads().expect("all"), [one, three], "by size");
+    assert_eq!(
+        s.newest_tree_head().expect("newest"),
+        Some(three),
+        "the largest, not the last kept"
+    );
+    // With no write in flight, keeping without waiting keeps as saving does.
+    let four = head(4, b"root 4", at(3));
+    assert_eq!(s.try_save_tree_head(&four).expect("save"), Some(four));
+    assert_eq!(
+        s.try_save_tree_head(&head(4, b"other", at(4)))
+            .expect("save"),
+        Some(four),
+        "the first head of a size stays"
+    );
+    assert_eq!(s.newest_tree_head().expect("newest"), Some(four));
 }
 
 /// Office processes signing a head of the same size at once all answer the one kept.

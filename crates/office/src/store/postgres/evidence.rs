@@ -205,6 +205,10 @@ impl EvidenceLogStore for PgStore {
             .ok_or_else(|| StoreError::Corrupt("a kept tree head vanished".into()))
     }
 
+    fn newest_tree_head(&self) -> StoreResult<Option<TreeHead>> {
+        Ok(select_heads(&mut *self.conn()?, "ORDER BY size DESC LIMIT 1", &[])?.pop())
+    }
+
     fn device_tip(&self, device_id: Uuid) -> StoreResult<Option<ChainTip>> {
         self.conn()?
             .query_opt(

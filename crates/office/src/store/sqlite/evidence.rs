@@ -163,6 +163,22 @@ fn select_heads(
     )
 }
 
+/// Keep `head` unless one of its size is kept; the kept one.
+fn save_head(conn: &Connection, head: &TreeHead) -> StoreResult<TreeHead> {
+    conn.execute(
+        "INSERT OR IGNORE INTO tree_heads (size, root, timestamp, sig) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            head.size as i64,
+            head.root.to_hex(),
+            ts(head.timestamp),
+            hex::encode(head.sig)
+        ],
+    )?;
+    select_heads(conn, "WHERE size = ?1", [head.size as i64])?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("a kept tree head vanished".into()))
+}
+
 impl EvidenceLogStore for SqliteStore {
     fn log_size(&self) -> StoreResult<u64> {
         size(&self.reader())
@@ -226,19 +242,20 @@ impl EvidenceLogStore for SqliteStore {
     }
 
     fn save_tree_head(&self, head: &TreeHead) -> StoreResult<TreeHead> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT OR IGNORE INTO tree_heads (size, root, timestamp, sig) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                head.size as i64,
-                head.root.to_hex(),
-                ts(head.timestamp),
-                hex::encode(head.sig)
-            ],
-        )?;
-        select_heads(&conn, "WHERE size = ?1", [head.size as i64])?
-            .pop()
-            .ok_or_else(|| StoreError::Corrupt("a kept tree head vanished".into()))
+        save_head(&self.conn(), head)
+    }
+
+    fn newest_tree_head(&self) -> StoreResult<Option<TreeHead>> {
+        Ok(select_heads(&self.reader(), "ORDER BY size DESC LIMIT 1", [])?.pop())
+    }
+
+    fn try_save_tree_head(&self, head: &TreeHead) -> StoreResult<Option<TreeHead>> {
+        // The one writer is busy (a push's transaction, most likely): do not queue behind it.
+        match self.conn.try_lock() {
+            Ok(conn) => save_head(&conn, head).map(Some),
+            Err(std::sync::TryLockError::WouldBlock) => Ok(None),
+            Err(std::sync::TryLockError::Poisoned(p)) => save_head(&p.into_inner(), head).map(Some),
+        }
     }
 
     fn device_tip(&self, device_id: Uuid) -> StoreResult<Option<ChainTip>> {
@@ -257,5 +274,49 @@ impl EvidenceLogStore for SqliteStore {
             })
         })
         .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::pull_tree_head;
+    use chrono::Utc;
+    use ed25519_dalek::SigningKey;
+
+    fn leaf(seq: u64) -> LogLeaf {
+        LogLeaf {
+            device_id: Uuid::nil(),
+            device_seq: seq,
+            event_hash: Digest::of(&seq.to_be_bytes()),
+            accepted: true,
+        }
+    }
+
+    #[test]
+    fn a_pull_hands_out_the_newest_kept_head_while_the_writer_is_busy() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(&dir.path().join("office.db")).expect("store");
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let at = ts(Utc::now());
+        append_leaf(&store.conn(), 0, &leaf(1), &at).expect("leaf");
+        let first = pull_tree_head(&store, &key, Utc::now()).expect("head");
+        assert_eq!(first.size, 1);
+        assert_eq!(store.tree_head(1).expect("read"), Some(first), "kept");
+
+        append_leaf(&store.conn(), 1, &leaf(2), &at).expect("leaf");
+        {
+            // A push holds the one writer: the pull does not wait for it…
+            let _busy = store.conn();
+            let during = pull_tree_head(&store, &key, Utc::now()).expect("head");
+            assert_eq!(during, first, "the newest kept head, never an unkept one");
+            assert_eq!(store.tree_head(2).expect("read"), None);
+        }
+        // …and once the writer is free the pull signs and keeps the head of the whole log.
+        let after = pull_tree_head(&store, &key, Utc::now()).expect("head");
+        assert_eq!(after.size, 2);
+        assert_eq!(store.tree_head(2).expect("read"), Some(after), "kept");
+        assert_eq!(store.newest_tree_head().expect("read"), Some(after));
+        assert!(after.verify(&key.verifying_key()));
     }
 }
