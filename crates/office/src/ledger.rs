@@ -27,7 +27,7 @@
 
 mod push;
 
-pub use push::{Checked, LedgerTx, NewEvent, Pushed, StoredVerdict, check, push};
+pub use push::{Checked, LedgerTx, NewEvent, Pushed, Settle, StoredVerdict, check, push};
 
 use heatcrew_protocol::{ErrorCode, JobStatus, bounds};
 use heatcrew_protocol::{Event, EventBody, Job};

@@ -84,6 +84,16 @@ pub struct NewEvent<'a> {
     pub received_at: &'a str,
 }
 
+/// An event this push stored, as the KPI settle needs it.
+#[derive(Debug, Clone)]
+pub struct Settle {
+    pub device_seq: u64,
+    /// The device's clocks when it recorded the event.
+    pub stamp: crate::kpi::time::Stamp,
+    pub job_id: Uuid,
+    pub accepted: bool,
+}
+
 /// The primitive reads and writes of ONE write transaction that [`push`] needs. A backend
 /// implements it over its open transaction; nothing here commits.
 pub trait LedgerTx {
@@ -124,9 +134,10 @@ pub trait LedgerTx {
     /// a backend with concurrent writers takes its log (and change feed) numbers here, under a lock
     /// held until the commit, so that numbers follow commit order.
     fn append_leaves(&mut self, leaves: &[LogLeaf], received_at: &str) -> StoreResult<u64>;
-    /// Honest time and the KPI facts of the jobs events `first..=last` of the device touched
-    /// (issue 13); nothing when `first > last`.
-    fn settle_kpi(&mut self, device_id: Uuid, first: u64, last: u64) -> StoreResult<()>;
+    /// Honest time and the KPI facts of the jobs the events this push stored touched (issue 13):
+    /// `stored` are exactly the events inserted by this push, in `device_seq` order (the rows in
+    /// memory, so that nothing is read back and parsed again); nothing when empty.
+    fn settle_kpi(&mut self, device_id: Uuid, stored: &[Settle]) -> StoreResult<()>;
     /// Move the device's ledger position.
     fn set_tip(&mut self, device_id: Uuid, tip: ChainTip) -> StoreResult<()>;
 }
@@ -191,6 +202,7 @@ pub fn push(
     // (index into `results`, index into `leaves`).
     let mut leaves: Vec<LogLeaf> = Vec::with_capacity(batch.len());
     let mut new_receipts: Vec<(usize, usize)> = Vec::with_capacity(batch.len());
+    let mut settle: Vec<Settle> = Vec::with_capacity(batch.len());
     let received = crate::store::convert::ts(now);
     let received_at = crate::store::convert::parse_ts(&received)?;
     for Checked {
@@ -296,6 +308,15 @@ pub fn push(
             refusal: verdict.as_ref().err(),
             received_at: &received,
         })?;
+        settle.push(Settle {
+            device_seq: seq,
+            stamp: crate::kpi::time::Stamp {
+                wall: u.recorded_at,
+                elapsed_ms: u.elapsed_ms,
+            },
+            job_id: u.job_id,
+            accepted: verdict.is_ok(),
+        });
         new_receipts.push((results.len(), leaves.len()));
         leaves.push(LogLeaf {
             device_id,
@@ -327,7 +348,13 @@ pub fn push(
         }
         tip = next;
     }
-    tx.settle_kpi(device_id, start.seq + 1, tip.seq)?;
+    debug_assert!(
+        settle
+            .iter()
+            .map(|s| s.device_seq)
+            .eq(start.seq + 1..=tip.seq)
+    );
+    tx.settle_kpi(device_id, &settle)?;
     tx.set_tip(device_id, tip)?;
     // Last, so that a backend that serialises log appends holds that lock only until the commit.
     if !leaves.is_empty() {

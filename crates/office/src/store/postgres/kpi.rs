@@ -15,6 +15,7 @@ use crate::kpi::conformance::{self, Violation};
 use crate::kpi::facts::{self, KpiFacts};
 use crate::kpi::time::{self, Jump, Stamp};
 use crate::kpi::{parse_resolution, resolution_str};
+use crate::ledger::Settle;
 use crate::store::convert::{parse_ts, parse_uuid, ts};
 use crate::store::{KpiStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -192,16 +193,15 @@ fn refresh_all(c: &mut impl GenericClient, jobs: &BTreeSet<String>) -> StoreResu
     Ok(())
 }
 
-/// The push hook: events `first..=last` of `device_id` just stored in `c`'s transaction get their
-/// offsets (the device's offset at this push is the one the request extractor stored), and the
-/// jobs they touched are re-checked and re-folded.
+/// The push hook: the events this push stored (`stored`, from memory: nothing is read back) get
+/// their offsets (the device's offset at this push is the one the request extractor stored), and
+/// the jobs they touched are re-checked and re-folded.
 pub(super) fn settle_push(
     c: &mut impl GenericClient,
     device_id: Uuid,
-    first: u64,
-    last: u64,
+    stored: &[Settle],
 ) -> StoreResult<()> {
-    if first > last {
+    if stored.is_empty() {
         return Ok(());
     }
     let dev = device_id.to_string();
@@ -210,11 +210,17 @@ pub(super) fn settle_push(
         .map(|r| r.try_get(0))
         .transpose()?
         .flatten();
-    let b = batch(
-        c,
-        "device_seq BETWEEN $2 AND $3",
-        &[&dev, &(first as i64), &(last as i64)],
-    )?;
+    let b: Batch = stored
+        .iter()
+        .map(|s| {
+            (
+                s.device_seq as i64,
+                s.stamp,
+                s.job_id.to_string(),
+                s.accepted,
+            )
+        })
+        .collect();
     let jobs = match anchor {
         Some(o) => {
             let jumps = device_jumps(c, device_id)?;

@@ -12,7 +12,7 @@
 
 use super::PgStore;
 use super::log_append::append_leaves;
-use crate::ledger::{JobFacts, LedgerTx, NewEvent, StoredVerdict};
+use crate::ledger::{JobFacts, LedgerTx, NewEvent, Settle, StoredVerdict};
 use crate::store::convert::{json, parse_digest, parse_ts, parse_uuid, to_json, ts};
 use crate::store::{LedgerStore, LogEntry, StoreError, StoreResult, StoredEvent};
 use chrono::{DateTime, Utc};
@@ -375,9 +375,9 @@ impl LedgerTx for Tx<'_, '_> {
         Ok(first_leaf as u64)
     }
 
-    fn settle_kpi(&mut self, device_id: Uuid, first: u64, last: u64) -> StoreResult<()> {
+    fn settle_kpi(&mut self, device_id: Uuid, stored: &[Settle]) -> StoreResult<()> {
         self.flush_events()?;
-        super::kpi::settle_push(self.tx, device_id, first, last)
+        super::kpi::settle_push(self.tx, device_id, stored)
     }
 
     fn set_tip(&mut self, device_id: Uuid, tip: ChainTip) -> StoreResult<()> {

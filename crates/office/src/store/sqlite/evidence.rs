@@ -73,6 +73,47 @@ pub(super) fn append_leaf(
     Ok(())
 }
 
+/// Append `leaves` as log indexes `first..` with their subtrees, inside the caller's transaction
+/// (a push's leaves together): the subtrees a later leaf of the batch needs come from memory, not
+/// read back.
+pub(super) fn append_leaves(
+    tx: &Connection,
+    first: u64,
+    leaves: &[LogLeaf],
+    received_at: &str,
+) -> StoreResult<()> {
+    let mut made: std::collections::HashMap<(u32, u64), Digest> =
+        std::collections::HashMap::with_capacity(leaves.len() * 2);
+    let mut stored = needed(tx);
+    let mut insert_leaf = tx.prepare_cached(
+        "INSERT INTO log_leaves (log_index, device_id, device_seq, event_hash, accepted, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut insert_node =
+        tx.prepare_cached("INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
+    for (index, leaf) in (first..).zip(leaves) {
+        insert_leaf.execute(params![
+            index as i64,
+            leaf.device_id.to_string(),
+            leaf.device_seq as i64,
+            leaf.event_hash.to_hex(),
+            leaf.accepted,
+            received_at
+        ])?;
+        let nodes = merkle::append(index, leaf.hash(), |level, idx| {
+            match made.get(&(level, idx)) {
+                Some(d) => Ok(*d),
+                None => stored(level, idx),
+            }
+        })?;
+        for (level, idx, hash) in nodes {
+            insert_node.execute(params![level, idx as i64, hash.0.as_slice()])?;
+            made.insert((level, idx), hash);
+        }
+    }
+    Ok(())
+}
+
 /// Give every stored event without a leaf one, in the order the office stored them: a database
 /// from before the log existed gets its history into the log on the first start that has it.
 pub(super) fn backfill(conn: &mut Connection) -> StoreResult<u64> {

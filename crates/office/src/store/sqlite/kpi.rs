@@ -10,6 +10,7 @@ use crate::kpi::conformance::{self, Violation};
 use crate::kpi::facts::{self, KpiFacts};
 use crate::kpi::time::{self, Jump, Stamp};
 use crate::kpi::{parse_resolution, resolution_str};
+use crate::ledger::Settle;
 use crate::store::{KpiStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use heatcrew_protocol::{Event, JobKind};
@@ -164,31 +165,33 @@ fn refresh_all(conn: &Connection, jobs: &BTreeSet<String>) -> StoreResult<()> {
     Ok(())
 }
 
-/// The push hook: events `first..=last` of `device_id` just stored in `conn`'s transaction get
+/// The push hook: the events this push stored (`stored`, from memory: nothing is read back) get
 /// their offsets (the device's offset at this push is the one the request extractor stored), and
 /// the jobs they touched are re-checked and re-folded.
 pub(super) fn settle_push(
     conn: &Connection,
     device_id: Uuid,
-    first: u64,
-    last: u64,
+    stored: &[Settle],
 ) -> StoreResult<()> {
-    if first > last {
+    if stored.is_empty() {
         return Ok(());
     }
     let anchor: Option<i64> = conn
-        .query_row(
-            "SELECT clock_offset_ms FROM devices WHERE id = ?1",
-            [device_id.to_string()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT clock_offset_ms FROM devices WHERE id = ?1")?
+        .query_row([device_id.to_string()], |r| r.get(0))
         .optional()?
         .flatten();
-    let b = batch(
-        conn,
-        "device_seq BETWEEN ?2 AND ?3",
-        params![device_id.to_string(), first as i64, last as i64],
-    )?;
+    let b: Batch = stored
+        .iter()
+        .map(|s| {
+            (
+                s.device_seq as i64,
+                s.stamp,
+                s.job_id.to_string(),
+                s.accepted,
+            )
+        })
+        .collect();
     let jobs = match anchor {
         Some(o) => settle(
             conn,

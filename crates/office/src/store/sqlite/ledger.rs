@@ -3,10 +3,10 @@
 //! the office log in the same transaction (receipts signed after the commit); the change feed
 //! every device pulls, and the stored events read back.
 
-use super::evidence::{append_leaf, entry_of};
+use super::evidence::{append_leaves, entry_of};
 use super::jobs::{add_assignment, save_job};
 use super::{SqliteStore, json, parse_digest, parse_ts, parse_uuid, select, to_json, ts};
-use crate::ledger::{JobFacts, LedgerTx, NewEvent, StoredVerdict};
+use crate::ledger::{JobFacts, LedgerTx, NewEvent, Settle, StoredVerdict};
 use crate::store::{LedgerStore, LogEntry, StoreError, StoreResult, StoredEvent};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -130,21 +130,18 @@ impl LedgerTx for Tx<'_> {
     fn job_facts(&mut self, job_id: Uuid, user_id: Uuid) -> StoreResult<JobFacts> {
         let tx = self.0;
         let row: Option<(Option<String>, String)> = tx
-            .query_row(
-                "SELECT assignee, status FROM jobs WHERE id = ?1",
-                [job_id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .prepare_cached("SELECT assignee, status FROM jobs WHERE id = ?1")?
+            .query_row([job_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let Some((assignee, status)) = row else {
             return Ok(JobFacts::default());
         };
         let current = assignee.as_deref() == Some(user_id.to_string().as_str());
-        let was: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM job_assignments WHERE job_id = ?1 AND user_id = ?2)",
-            [job_id.to_string(), user_id.to_string()],
-            |r| r.get(0),
-        )?;
+        let was: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM job_assignments WHERE job_id = ?1 AND user_id = ?2)",
+            )?
+            .query_row([job_id.to_string(), user_id.to_string()], |r| r.get(0))?;
         Ok(JobFacts {
             exists: true,
             user_is_or_was_assignee: current || was,
@@ -237,21 +234,22 @@ impl LedgerTx for Tx<'_> {
 
     fn append_leaves(&mut self, leaves: &[LogLeaf], received_at: &str) -> StoreResult<u64> {
         let first = super::evidence::size(self.0)?;
-        for (index, leaf) in (first..).zip(leaves) {
-            append_leaf(self.0, index, leaf, received_at)?;
-        }
+        append_leaves(self.0, first, leaves, received_at)?;
         Ok(first)
     }
 
-    fn settle_kpi(&mut self, device_id: Uuid, first: u64, last: u64) -> StoreResult<()> {
-        super::kpi::settle_push(self.0, device_id, first, last)
+    fn settle_kpi(&mut self, device_id: Uuid, stored: &[Settle]) -> StoreResult<()> {
+        super::kpi::settle_push(self.0, device_id, stored)
     }
 
     fn set_tip(&mut self, device_id: Uuid, tip: ChainTip) -> StoreResult<()> {
-        self.0.execute(
-            "UPDATE devices SET last_seq = ?2, last_hash = ?3 WHERE id = ?1",
-            params![device_id.to_string(), tip.seq as i64, tip.hash.to_hex()],
-        )?;
+        self.0
+            .prepare_cached("UPDATE devices SET last_seq = ?2, last_hash = ?3 WHERE id = ?1")?
+            .execute(params![
+                device_id.to_string(),
+                tip.seq as i64,
+                tip.hash.to_hex()
+            ])?;
         Ok(())
     }
 }
