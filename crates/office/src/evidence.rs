@@ -14,14 +14,27 @@ pub fn latest_tree_head(
     office: &SigningKey,
     now: DateTime<Utc>,
 ) -> StoreResult<TreeHead> {
+    match head_now(store, office, now)? {
+        Ok(kept) => Ok(kept),
+        Err(new) => store.save_tree_head(&new),
+    }
+}
+
+/// The head kept for the log's size now (`Ok`), or a new one for it signed at `now` and not kept
+/// yet (`Err`).
+fn head_now(
+    store: &dyn OfficeStore,
+    office: &SigningKey,
+    now: DateTime<Utc>,
+) -> StoreResult<Result<TreeHead, TreeHead>> {
     let size = store.log_size()?;
     if let Some(head) = store.tree_head(size)? {
-        return Ok(head);
+        return Ok(Ok(head));
     }
     let root = store
         .log_root(size)?
         .ok_or_else(|| StoreError::Corrupt(format!("the log has no root for size {size}")))?;
-    store.save_tree_head(&TreeHead::sign(office, size, root, now))
+    Ok(Err(TreeHead::sign(office, size, root, now)))
 }
 
 /// The tree head a pull hands out: [`latest_tree_head`], unless keeping a new one would wait for
@@ -34,14 +47,10 @@ pub fn pull_tree_head(
     office: &SigningKey,
     now: DateTime<Utc>,
 ) -> StoreResult<TreeHead> {
-    let size = store.log_size()?;
-    if let Some(head) = store.tree_head(size)? {
-        return Ok(head);
-    }
-    let root = store
-        .log_root(size)?
-        .ok_or_else(|| StoreError::Corrupt(format!("the log has no root for size {size}")))?;
-    let head = TreeHead::sign(office, size, root, now);
+    let head = match head_now(store, office, now)? {
+        Ok(kept) => return Ok(kept),
+        Err(new) => new,
+    };
     if let Some(kept) = store.try_save_tree_head(&head)? {
         return Ok(kept);
     }

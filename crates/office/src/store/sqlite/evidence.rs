@@ -52,25 +52,7 @@ pub(super) fn append_leaf(
     leaf: &LogLeaf,
     received_at: &str,
 ) -> StoreResult<()> {
-    tx.prepare_cached(
-        "INSERT INTO log_leaves (log_index, device_id, device_seq, event_hash, accepted, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        index as i64,
-        leaf.device_id.to_string(),
-        leaf.device_seq as i64,
-        leaf.event_hash.to_hex(),
-        leaf.accepted,
-        received_at
-    ])?;
-    let nodes = merkle::append(index, leaf.hash(), needed(tx))?;
-    let mut insert =
-        tx.prepare_cached("INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")?;
-    for (level, idx, hash) in nodes {
-        insert.execute(params![level, idx as i64, hash.0.as_slice()])?;
-    }
-    Ok(())
+    append_leaves(tx, index, std::slice::from_ref(leaf), received_at)
 }
 
 /// Append `leaves` as log indexes `first..` with their subtrees, inside the caller's transaction
