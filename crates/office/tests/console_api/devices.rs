@@ -1,6 +1,6 @@
 //! The devices page's last sync time and app version (issue 12 point 6): kept at every sign-in and
-//! at a push or pull once a minute (or when the version changed), the version taken from the device core's own `User-Agent` and bounded when a
-//! client sends something else.
+//! at a push or pull once a minute (or when the version changed), the version taken from the device
+//! core's own `User-Agent` and bounded when a client sends something else.
 
 use super::{Device, PASSWORD, TestOffice, step};
 use chrono::{DateTime, Utc};
