@@ -45,6 +45,7 @@ ledger_cases!(
     a_correction_of_an_event_in_the_same_batch_is_judged_as_across_batches,
     pull_pages_in_order_within_the_users_scope,
     concurrent_pushers_and_a_puller,
+    pushes_arriving_together_stand_or_fall_alone,
 );
 
 /// What a ledger case needs of a store.
@@ -565,4 +566,125 @@ fn concurrent_pushers_and_a_puller(s: &impl Ledger, seed: &dyn Seed) {
         (DEVICES * PUSHES * 2) as u64,
         "every event logged once"
     );
+}
+
+/// Pushes arriving at the same moment (a barrier before each round), good ones among refused ones:
+/// each gets its own answer as if alone. On SQLite they share one transaction and one commit
+/// (group commit, each push in a savepoint): a sequence gap must roll back only its own batch (the
+/// good event before the gap too), a tampered signature only its own event, and every receipt must
+/// name the log entry that holds exactly its event. Threads report what went wrong instead of
+/// panicking, so that one failure cannot leave the others waiting at the barrier.
+fn pushes_arriving_together_stand_or_fall_alone(s: &impl Ledger, seed: &dyn Seed) {
+    use heatcrew_protocol::log::Receipt;
+    const DEVICES: usize = 6;
+    const ROUNDS: usize = 8;
+    let me = seed.user("zhang");
+    let j = assigned_job(s, me);
+    let devices: Vec<Device> = (0..DEVICES).map(|_| Device::enrol(seed, me)).collect();
+    let barrier = std::sync::Barrier::new(DEVICES);
+    let push = |d: &Device, events: &[Event]| s.push(d.id, me, events, Utc::now(), &office_key());
+    let per_device: Vec<(Vec<Receipt>, Vec<String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = devices
+            .into_iter()
+            .enumerate()
+            .map(|(n, mut d)| {
+                let (barrier, push) = (&barrier, &push);
+                scope.spawn(move || {
+                    let mut receipts = Vec::new();
+                    let mut wrong = Vec::new();
+                    for round in 0..ROUNDS {
+                        barrier.wait();
+                        let tip = d.tip;
+                        match (n + round) % 3 {
+                            // A good event, then a gap: refused whole, the good event too.
+                            0 => {
+                                let next = d.step(j);
+                                let _left_out = d.step(j);
+                                let after = d.step(j);
+                                match push(&d, &[next, after]) {
+                                    Err(StoreError::SequenceGap { expected })
+                                        if expected == tip.seq + 1 => {}
+                                    other => wrong.push(format!("gap answered {other:?}")),
+                                }
+                                d.tip = tip;
+                            }
+                            // Two good events, then one with a tampered signature.
+                            1 => {
+                                let mut batch: Vec<Event> = (0..2).map(|_| d.step(j)).collect();
+                                let good_tip = d.tip;
+                                let mut bad = d.step(j);
+                                bad.sig[0] ^= 1;
+                                batch.push(bad);
+                                match push(&d, &batch) {
+                                    Ok(r)
+                                        if outcomes(&r)
+                                            == [
+                                                Ok("accepted"),
+                                                Ok("accepted"),
+                                                Err(ErrorCode::BadSignature),
+                                            ] =>
+                                    {
+                                        receipts.extend(r.results.iter().filter_map(|x| x.receipt));
+                                    }
+                                    other => wrong.push(format!("tampered answered {other:?}")),
+                                }
+                                d.tip = good_tip;
+                            }
+                            // A plain good push.
+                            _ => {
+                                let good: Vec<Event> = (0..3).map(|_| d.step(j)).collect();
+                                match push(&d, &good) {
+                                    Ok(r) if outcomes(&r) == [Ok("accepted"); 3] => {
+                                        receipts.extend(r.results.iter().filter_map(|x| x.receipt));
+                                    }
+                                    other => wrong.push(format!("good push answered {other:?}")),
+                                }
+                            }
+                        }
+                    }
+                    let stored = seqs(s, d.id);
+                    if stored != (1..=d.tip.seq).collect::<Vec<_>>() {
+                        wrong.push(format!(
+                            "the ledger holds {stored:?}, not its {} good events in order",
+                            d.tip.seq
+                        ));
+                    }
+                    (receipts, wrong)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("pusher"))
+            .collect()
+    });
+    let wrong: Vec<&String> = per_device.iter().flat_map(|x| &x.1).collect();
+    assert!(
+        wrong.is_empty(),
+        "each push answered as if alone: {wrong:#?}"
+    );
+    let receipts: Vec<&Receipt> = per_device.iter().flat_map(|x| &x.0).collect();
+    let office = office_key().verifying_key();
+    let mut indices: Vec<u64> = receipts.iter().map(|r| r.log_index).collect();
+    indices.sort_unstable();
+    assert_eq!(
+        indices,
+        (0..s.log_size().expect("log")).collect::<Vec<_>>(),
+        "one receipt per logged event, and every logged event has one: nothing refused was logged"
+    );
+    for r in receipts {
+        assert!(r.verify(&office), "receipt signed by the office");
+        let entry = s
+            .log_entry_of(r.device_id, r.device_seq)
+            .expect("entry")
+            .expect("the receipted event is in the log");
+        assert_eq!(
+            entry.index, r.log_index,
+            "the receipt names the event's own log entry"
+        );
+        assert_eq!(
+            entry.leaf.event_hash, r.event_hash,
+            "and that entry holds its event"
+        );
+    }
 }
