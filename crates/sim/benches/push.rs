@@ -9,7 +9,9 @@
 //! the office does per event (parse, check every signature and chain link, store, log, sign a
 //! receipt, answer); and **device sync**, each device's whole `sync_once` (its outbox read, the
 //! push, every receipt checked and stored on the phone, then a pull), which adds the phones' own
-//! work on the same cores. The ratio to the raw insert is the office's.
+//! work on the same cores. The ratio to the raw insert is the office's. Beside them, the ceiling
+//! the signatures alone set on this machine: every event's Ed25519 check and its receipt's Ed25519
+//! signature on all cores, nothing else.
 //!
 //! Run: `cargo bench -p heatcrew-sim --bench push` (env `DEVICES`, `EVENTS_PER_DEVICE`, `BACKLOG`).
 
@@ -157,6 +159,35 @@ fn raw_insert_pg(url: &str, events: &[Event]) -> f64 {
     events.len() as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The ceiling the signatures alone set: each event's Ed25519 check at the office (with its hash
+/// recomputed, as [`Event::verify`] does) and the Ed25519 signature of its receipt, on every core
+/// of this machine, and nothing else (no parsing, no storage, no network). Events per second.
+fn signatures_alone(events: &[(ed25519_dalek::VerifyingKey, Event)]) -> f64 {
+    use heatcrew_protocol::log::{LogLeaf, Receipt};
+    let office = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let now = chrono::Utc::now();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for chunk in events.chunks(events.len().div_ceil(cores).max(1)) {
+            let office = &office;
+            scope.spawn(move || {
+                for (i, (key, e)) in chunk.iter().enumerate() {
+                    e.verify(key).expect("a good event");
+                    let leaf = LogLeaf {
+                        device_id: e.unsigned.device_id,
+                        device_seq: e.seq(),
+                        event_hash: e.hash,
+                        accepted: true,
+                    };
+                    std::hint::black_box(Receipt::sign(office, &leaf, i as u64, now));
+                }
+            });
+        }
+    });
+    events.len() as f64 / started.elapsed().as_secs_f64()
+}
+
 /// The office's side of a push alone: each store's pending events as one push request body (serialised
 /// now, before the clock starts), posted at once with the device's token; returns the events/s from
 /// the first request sent to the last answer read, after checking every event was accepted.
@@ -249,15 +280,18 @@ async fn ingest(
             stores.push(store);
         }
     }
-    let all: Vec<Event> = office_side
+    let keyed: Vec<(ed25519_dalek::VerifyingKey, Event)> = office_side
         .iter()
         .flat_map(|s| {
-            s.lock()
-                .expect("lock")
-                .pending_push(usize::MAX, usize::MAX)
+            let s = s.lock().expect("lock");
+            let key = s.public_key();
+            s.pending_push(usize::MAX, usize::MAX)
                 .expect("events")
+                .into_iter()
+                .map(move |e| (key, e))
         })
         .collect();
+    let all: Vec<Event> = keyed.iter().map(|(_, e)| e.clone()).collect();
 
     let (office_pushed, ingest) = office_ingest(&url, &office_side).await;
     assert_eq!(office_pushed, all.len(), "every event was accepted");
@@ -286,6 +320,12 @@ async fn ingest(
         "  ratio:             {:>10.3} (target >= 0.5)",
         ingest / raw
     );
+    let ceiling = signatures_alone(&keyed);
+    println!(
+        "  signatures alone:  {ceiling:>10.0} events/s ({:.3} of the raw insert: the office's Ed25519 check and receipt per event on all cores, nothing else; ingest cannot pass it)",
+        ceiling / raw
+    );
+    println!("  ingest / that:     {:>10.3}", ingest / ceiling);
     println!(
         "  device sync:       {device_sync:>10.0} events/s ({:.3} of the raw insert: each phone's whole sync, receipts checked and stored, on the same cores)",
         device_sync / raw
