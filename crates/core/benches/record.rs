@@ -19,7 +19,8 @@
 //! The same run repeats 1, 2 and 4 on tmpfs (`WORK_DIR`, default `/dev/shm`; `WORK_DIR=` skips it),
 //! where a commit costs no disk: the work an action costs on its own, printed at the end as a
 //! fraction of the disk's own bare commit (on a loaded machine nobody gets a quiet disk, so that
-//! fraction is the figure that says how close to the disk's speed recording is).
+//! fraction is the figure that says how close to the disk's speed recording is), and the work
+//! beyond a bare commit's as the fastest disk commit it stays within 1.1x of.
 //!
 //! Run: `cargo bench --workspace --bench record` (env `SAMPLES`, default 400; `VISITS`, default 20;
 //! `BENCH_DIR`, default under the target directory, the disk a real database would be on).
@@ -406,6 +407,13 @@ fn main() {
             "             work alone (tmpfs) p50 {w50:.3?} = {:.2} of the disk's commit, p95 {w95:.3?} = {:.2}  (a bare commit's own work: p50 {t50:.3?}, p95 {t95:.3?})",
             ratio(w50, b50),
             ratio(w95, b95)
+        );
+        // Recording costs the disk's commit plus its work beyond a bare commit's: within 1.1x
+        // only of a disk whose commit takes at least ten times that extra work.
+        let extra = w50.saturating_sub(t50);
+        println!(
+            "             work beyond a bare commit's (tmpfs, p50) {extra:.3?}: p50 within 1.1x only of a disk whose commit takes >= {:.3?}",
+            extra * 10
         );
     }
     let (p50, _) = p50_p95(&disk.plain);

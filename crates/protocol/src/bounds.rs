@@ -111,21 +111,28 @@ pub fn check_number(field: &str, v: f64, lo: f64, hi: f64) -> Check {
 }
 
 fn check_len(field: &str, s: &str, max: usize) -> Check {
-    // Bytes bound characters from above, so most strings need no count.
-    if s.len() > max && s.chars().count() > max {
+    if too_long(s, max) {
         return Err(out(field, format!("longer than {max} characters")));
     }
     Ok(())
 }
 
+/// More than `max` characters? Bytes bound characters from above, so most strings need no count.
+fn too_long(s: &str, max: usize) -> bool {
+    s.len() > max && s.chars().count() > max
+}
+
 /// The generic bounds of any JSON a record carries: strings, lists, objects and depth.
+///
+/// A field's path (`payload.findings[2].text`) is formatted only for the error: every recorded
+/// action walks its payload here, and formatting each string's path was ~4 % of recording one.
 pub fn check_json(field: &str, v: &Value) -> Check {
     fn walk(field: &dyn Fn() -> String, v: &Value, depth: usize) -> Check {
         if depth > MAX_DEPTH {
             return Err(out(field(), format!("nested deeper than {MAX_DEPTH}")));
         }
         match v {
-            Value::String(s) => check_len(&field(), s, MAX_TEXT_CHARS),
+            Value::String(s) => check_len_at(field, s),
             Value::Number(n) => match n.as_f64() {
                 Some(f) if f.is_finite() => Ok(()),
                 _ => Err(out(field(), "not a finite number")),
@@ -144,13 +151,22 @@ pub fn check_json(field: &str, v: &Value) -> Check {
                     return Err(out(field(), format!("more than {MAX_ITEMS} fields")));
                 }
                 for (k, item) in map {
-                    check_len(&field(), k, MAX_TEXT_CHARS)?;
+                    check_len_at(field, k)?;
                     walk(&|| format!("{}.{k}", field()), item, depth + 1)?;
                 }
                 Ok(())
             }
             Value::Null | Value::Bool(_) => Ok(()),
         }
+    }
+    fn check_len_at(field: &dyn Fn() -> String, s: &str) -> Check {
+        if too_long(s, MAX_TEXT_CHARS) {
+            return Err(out(
+                field(),
+                format!("longer than {MAX_TEXT_CHARS} characters"),
+            ));
+        }
+        Ok(())
     }
     walk(&|| field.to_owned(), v, 0)
 }
@@ -442,5 +458,25 @@ mod tests {
         }
         let err = check_json("p", &deep).expect_err("too deep");
         assert!(err.field.starts_with("p[0]"), "names where: {err}");
+    }
+
+    #[test]
+    fn json_bounds_name_the_path_of_a_long_string_or_key() {
+        let long = "热".repeat(MAX_TEXT_CHARS + 1);
+        let value = serde_json::json!({"findings": [{"text": "ok"}, {"text": long}]});
+        let err = check_json("payload", &value).expect_err("a string too long");
+        assert_eq!(err.field, "payload.findings[1].text", "{err}");
+        assert_eq!(
+            err.problem,
+            format!("longer than {MAX_TEXT_CHARS} characters")
+        );
+        let mut map = serde_json::Map::new();
+        map.insert(long, Value::Null);
+        let value = serde_json::json!({"notes": [Value::Object(map)]});
+        let err = check_json("payload", &value).expect_err("a key too long");
+        assert_eq!(
+            err.field, "payload.notes[0]",
+            "the object holding it: {err}"
+        );
     }
 }
