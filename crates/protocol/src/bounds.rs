@@ -160,13 +160,11 @@ pub fn check_json(field: &str, v: &Value) -> Check {
         }
     }
     fn check_len_at(field: &dyn Fn() -> String, s: &str) -> Check {
-        if too_long(s, MAX_TEXT_CHARS) {
-            return Err(out(
-                field(),
-                format!("longer than {MAX_TEXT_CHARS} characters"),
-            ));
+        // The path is formatted only when there is an error to name it in.
+        match too_long(s, MAX_TEXT_CHARS) {
+            true => check_len(&field(), s, MAX_TEXT_CHARS),
+            false => Ok(()),
         }
-        Ok(())
     }
     walk(&|| field.to_owned(), v, 0)
 }
