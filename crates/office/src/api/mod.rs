@@ -30,7 +30,8 @@
 //!   `GET /log/consistency?first=&second=` (anyone signed in), `GET /devices/{id}/tip` (staff or the
 //!   device), `GET /export?device=&job=&from=&to=&consistency_from=` (staff; JSON lines).
 //!
-//! Plus `GET /api/openapi.json` ([`openapi`]) and `GET /healthz` without a token; every other path
+//! Plus `GET /api/openapi.json` ([`openapi`]), `GET /healthz` (liveness) and `GET /readyz`
+//! (readiness: the database answers) without a token; every other path
 //! outside `/api/` is the office console ([`crate::console`]). A device may send
 //! its clock in `x-heatcrew-device-time` (RFC 3339) on any request; the office records the offset.
 //! Handlers take their inputs through [`extract`].
@@ -108,6 +109,7 @@ pub fn router(state: OfficeState) -> Router {
             "/healthz",
             get(|| async { Json(serde_json::json!({"ok": true})) }),
         )
+        .route("/readyz", get(ready))
         .fallback(crate::console::serve.layer(headers::console_csp()))
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
         // The hard cap: bodies far beyond any route's limit are cut off while streaming. Inside
@@ -121,6 +123,29 @@ pub fn router(state: OfficeState) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         );
     headers::secure(router).with_state(state)
+}
+
+/// How long readiness waits for the database before it says the process is not ready.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Readiness (`GET /readyz`, no token): 200 `{"ok":true}` when this process read its database (one
+/// row of `meta`) within [`READY_WITHIN`], else 503 `{code, message}` saying why, so that a load
+/// balancer stops sending requests to a process that could not answer them (docs/deploy.md,
+/// "Monitoring"). `/healthz` only says the process serves.
+async fn ready(
+    axum::extract::State(state): axum::extract::State<OfficeState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let read = extract::blocking(&state, |s| s.meta("schema_version").map(drop));
+    let why = match tokio::time::timeout(READY_WITHIN, read).await {
+        Ok(Ok(())) => return Ok(Json(serde_json::json!({"ok": true}))),
+        Ok(Err(e)) => e.body.message,
+        Err(_) => format!("no answer within {} s", READY_WITHIN.as_secs()),
+    };
+    Err(ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal,
+        format!("not ready: the database did not answer ({why})"),
+    ))
 }
 
 /// Stamp the protocol version and server time on every response, and turn any error response that

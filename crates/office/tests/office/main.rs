@@ -21,6 +21,8 @@
 //! - `kpi`: the office's rule re-check, honest time and the KPIs (issue 13).
 //! - `postgres_cli`: the `heatcrew-office` binary on PostgreSQL (`--database`): refusals, serve,
 //!   verify, export, the password never printed.
+//! - `readiness`: `/healthz` (the process serves) and `/readyz` (it reads its database), with the
+//!   link to PostgreSQL cut and restored.
 
 use chrono::{Duration, Utc};
 use ed25519_dalek::SigningKey;
@@ -52,6 +54,7 @@ mod objects;
 mod opinion;
 mod outcomes;
 mod postgres_cli;
+mod readiness;
 mod reports;
 mod sessions;
 mod sync;

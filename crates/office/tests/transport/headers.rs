@@ -62,6 +62,7 @@ async fn every_answer_carries_the_security_headers_and_api_answers_are_not_store
     let staff = o.staff_token("dispatch", PASSWORD).await;
     let cases: Vec<Case> = vec![
         (Method::GET, "/healthz", None, None, StatusCode::OK),
+        (Method::GET, "/readyz", None, None, StatusCode::OK),
         (Method::GET, "/api/openapi.json", None, None, StatusCode::OK),
         (
             Method::GET,
