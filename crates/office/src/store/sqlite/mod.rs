@@ -254,8 +254,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 
 impl MetaStore for SqliteStore {
     fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        // A reader: `/readyz` reads here, and must not wait behind a long write (a push).
         Ok(self
-            .conn()
+            .reader()
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()?)
     }
