@@ -234,11 +234,24 @@ fn the_opinion_form_is_recorded_once_and_corrections_keep_the_original_through_i
         "once given, the technician cannot change it"
     );
 
-    let records: Vec<CorrectableRecord> = device.call("correctable_records", json!({"jobId": id}));
-    let repair = records
-        .iter()
-        .find(|r| r.step.as_deref() == Some("diagnose_repair"))
-        .expect("the repair step's texts can be corrected");
+    // The repair step's record waits for its photos, processed in the background (a busy machine
+    // may still be at it): poll until it is recorded, as the screen would show it then.
+    let started = std::time::Instant::now();
+    let repair = loop {
+        let records: Vec<CorrectableRecord> =
+            device.call("correctable_records", json!({"jobId": id}));
+        if let Some(r) = records
+            .into_iter()
+            .find(|r| r.step.as_deref() == Some("diagnose_repair"))
+        {
+            break r;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the repair step's texts can be corrected once its photos are processed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
     assert!(rated.corrections.is_empty(), "no corrections yet");
     assert_eq!(
         device.refused(
