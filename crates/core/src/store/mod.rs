@@ -131,6 +131,11 @@ impl Store {
         clock: Clock,
         vault: Arc<dyn KeyVault>,
     ) -> Result<Store> {
+        // OpenSSL (SQLCipher's page crypto) frees its locks in an exit handler; the background
+        // sync loop may still be committing then, and crashed on a freed lock (seen in the app's
+        // IPC tests). Initialised first, without that handler (`OPENSSL_INIT_NO_ATEXIT`).
+        #[cfg(not(target_os = "ios"))]
+        openssl_sys::init();
         let path = path.as_ref().to_path_buf();
         let mut conn = cipher::open(&path, vault.as_ref())?;
         conn.busy_timeout(Duration::from_secs(10))?;
