@@ -24,6 +24,20 @@ fn pending(store: &Store) -> Vec<u64> {
         .collect()
 }
 
+/// A phone database as a schema-1 build left it: `steps` of `job` done two days ago.
+fn older_build(db: &std::path::Path, key: &ed25519_dalek::SigningKey, job: &Job, steps: &[&str]) {
+    let bodies: Vec<EventBody> = steps.iter().map(|s| done(s)).collect();
+    heatcrew_core::legacy::write_schema_1_database(
+        db,
+        key,
+        Uuid::now_v7(),
+        job,
+        &bodies,
+        Utc::now() - Duration::days(2),
+    )
+    .expect("an old build's database");
+}
+
 #[test]
 fn an_outbox_written_by_an_older_build_keeps_every_answer_through_the_upgrade() {
     use OutboxState::*;
@@ -39,16 +53,7 @@ fn an_outbox_written_by_an_older_build_keeps_every_answer_through_the_upgrade() 
         "shoe_covers",
         "diagnose_repair",
     ];
-    let bodies: Vec<EventBody> = steps.iter().map(|s| done(s)).collect();
-    heatcrew_core::legacy::write_schema_1_database(
-        &db,
-        &key,
-        Uuid::now_v7(),
-        &job,
-        &bodies,
-        Utc::now() - Duration::days(2),
-    )
-    .expect("an old build's database");
+    older_build(&db, &key, &job, &steps);
     // As an older build's sync left it: answered up to 4 (3 refused), 5 out in a push that was
     // never answered, 6 queued and urgent.
     let conn = Connection::open(&db).expect("plain, as the old build wrote it");
@@ -188,16 +193,7 @@ fn attachments_written_by_an_older_build_keep_their_upload_progress_through_the_
     let key = ed25519_dalek::SigningKey::from_bytes(&[0x43; 32]);
     let job = demo::home_repair_job(0, None);
     let steps = ["appointment", "arrive", "identify", "knock_consent"];
-    let bodies: Vec<EventBody> = steps.iter().map(|s| done(s)).collect();
-    heatcrew_core::legacy::write_schema_1_database(
-        &db,
-        &key,
-        Uuid::now_v7(),
-        &job,
-        &bodies,
-        Utc::now() - Duration::days(2),
-    )
-    .expect("an old build's database");
+    older_build(&db, &key, &job, &steps);
     // As an older build's sync left it: 1 to 3 answered; a file of record 2 half uploaded, one of
     // record 3 uploaded, one of record 4 (still queued) not started.
     let sha = |b: u8| Digest([b; 32]).to_hex();

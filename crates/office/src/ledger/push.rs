@@ -94,6 +94,18 @@ pub struct Settle {
     pub accepted: bool,
 }
 
+impl Settle {
+    /// As the backends' KPI settle takes it: `(device_seq, stamp, job id, accepted)`.
+    pub fn row(&self) -> (i64, crate::kpi::time::Stamp, String, bool) {
+        (
+            self.device_seq as i64,
+            self.stamp,
+            self.job_id.to_string(),
+            self.accepted,
+        )
+    }
+}
+
 /// The primitive reads and writes of ONE write transaction that [`push`] needs. A backend
 /// implements it over its open transaction; nothing here commits.
 pub trait LedgerTx {

@@ -210,17 +210,7 @@ pub(super) fn settle_push(
         .map(|r| r.try_get(0))
         .transpose()?
         .flatten();
-    let b: Batch = stored
-        .iter()
-        .map(|s| {
-            (
-                s.device_seq as i64,
-                s.stamp,
-                s.job_id.to_string(),
-                s.accepted,
-            )
-        })
-        .collect();
+    let b: Batch = stored.iter().map(Settle::row).collect();
     let jobs = match anchor {
         Some(o) => {
             let jumps = device_jumps(c, device_id)?;

@@ -181,17 +181,7 @@ pub(super) fn settle_push(
         .query_row([device_id.to_string()], |r| r.get(0))
         .optional()?
         .flatten();
-    let b: Batch = stored
-        .iter()
-        .map(|s| {
-            (
-                s.device_seq as i64,
-                s.stamp,
-                s.job_id.to_string(),
-                s.accepted,
-            )
-        })
-        .collect();
+    let b: Batch = stored.iter().map(Settle::row).collect();
     let jobs = match anchor {
         Some(o) => settle(
             conn,
