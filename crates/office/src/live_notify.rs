@@ -21,8 +21,9 @@
 
 use crate::api::live::{LiveEvent, LiveHub};
 use crate::storage::DatabaseUrl;
+use crate::store::postgres::PgTarget;
+use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls};
 use serde::{Deserialize, Serialize};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Weak};
@@ -68,12 +69,12 @@ fn payload(from: Uuid, event: LiveEvent) -> String {
     .expect("a resync notice serializes")
 }
 
-fn connect(config: &postgres::Config) -> Result<Client, postgres::Error> {
-    config.connect(NoTls)
+fn connect(target: &PgTarget) -> Result<Client, postgres::Error> {
+    target.connect()
 }
 
-fn listen(config: &postgres::Config) -> Result<Client, postgres::Error> {
-    let mut client = connect(config)?;
+fn listen(target: &PgTarget) -> Result<Client, postgres::Error> {
+    let mut client = connect(target)?;
     client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     Ok(client)
 }
@@ -81,39 +82,36 @@ fn listen(config: &postgres::Config) -> Result<Client, postgres::Error> {
 /// Relay `hub`'s events to and from every other office process on the database at `url`. Fails
 /// at once if the database cannot be listened on; afterwards, lost connections are retried.
 pub fn start(url: &DatabaseUrl, hub: Arc<LiveHub>) -> anyhow::Result<()> {
-    let mut config: postgres::Config = url
-        .expose()
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{url} is not a PostgreSQL address ({e})"))?;
-    config.application_name(APPLICATION_NAME);
-    config.connect_timeout(Duration::from_secs(10));
+    let mut target = PgTarget::parse(url.expose()).map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    target.config.application_name(APPLICATION_NAME);
+    target.config.connect_timeout(Duration::from_secs(10));
     let origin = Uuid::new_v4();
     // Listening before the relay is set: every event published from now on is heard.
-    let listener = listen(&config)
+    let listener = listen(&target)
         .map_err(|e| anyhow::anyhow!("listening for the live feed on {url}: {e}"))?;
     let (tx, rx) = sync_channel(QUEUE);
     hub.relay_to(tx);
-    let out_config = config.clone();
+    let out_target = target.clone();
     std::thread::Builder::new()
         .name("live-notify-out".into())
-        .spawn(move || send_loop(&out_config, origin, &rx))?;
+        .spawn(move || send_loop(&out_target, origin, &rx))?;
     let weak = Arc::downgrade(&hub);
     std::thread::Builder::new()
         .name("live-notify-in".into())
-        .spawn(move || listen_loop(&config, origin, listener, &weak))?;
+        .spawn(move || listen_loop(&target, origin, listener, &weak))?;
     Ok(())
 }
 
 /// Send each queued event until the hub (the queue's sender) is gone. A connection found dead
 /// when sending (PostgreSQL restarted, the connection cut) is replaced at once and the event sent
 /// again, after a `resync`.
-fn send_loop(config: &postgres::Config, origin: Uuid, rx: &Receiver<LiveEvent>) {
+fn send_loop(target: &PgTarget, origin: Uuid, rx: &Receiver<LiveEvent>) {
     let mut client: Option<Client> = None;
     let mut missed = false;
     while let Ok(event) = rx.recv() {
         for _attempt in 0..2 {
             if client.as_ref().is_none_or(Client::is_closed) {
-                client = match connect(config) {
+                client = match connect(target) {
                     Ok(c) => Some(c),
                     Err(e) => {
                         if !missed {
@@ -162,7 +160,7 @@ enum Stopped {
 
 /// Deliver other processes' events until the office stops, reconnecting when the connection is
 /// lost (and telling this process's consoles to resync).
-fn listen_loop(config: &postgres::Config, origin: Uuid, mut client: Client, hub: &Weak<LiveHub>) {
+fn listen_loop(target: &PgTarget, origin: Uuid, mut client: Client, hub: &Weak<LiveHub>) {
     loop {
         let why = match pump(&mut client, origin, hub) {
             Stopped::Done => return,
@@ -180,7 +178,7 @@ fn listen_loop(config: &postgres::Config, origin: Uuid, mut client: Client, hub:
                 Some(h) if !h.is_closing() => {}
                 _ => return,
             }
-            match listen(config) {
+            match listen(target) {
                 Ok(c) => break c,
                 Err(_) => wait = (wait * 2).min(MAX_BACKOFF),
             }

@@ -10,6 +10,7 @@
 //! and `Debug` print it as `***`, so no log line or error message ever shows it.
 
 use crate::objects::Location;
+use crate::store::postgres::PgTarget;
 use crate::store::{OfficeStore, PgStore, SqliteStore};
 use anyhow::Context;
 use std::path::PathBuf;
@@ -31,10 +32,8 @@ impl DatabaseUrl {
                 "{url} is not a PostgreSQL address: write postgres://user:password@host:port/database"
             ));
         }
-        url.0
-            .parse::<postgres::Config>()
-            // The driver's message names the part it could not read, never the password.
-            .map_err(|e| format!("{url} is not a PostgreSQL address ({e})"))?;
+        // Also loads any certificate files the TLS options name: a wrong path fails here.
+        PgTarget::parse(&url.0).map_err(|e| format!("{url}: {e}"))?;
         Ok(url)
     }
 
@@ -189,14 +188,14 @@ impl Storage {
 /// One plain connection first, so an unreachable server or a refused login is one clear error
 /// within [`CONNECT_TIMEOUT`], naming the address without its password.
 pub fn check_reachable(url: &DatabaseUrl) -> anyhow::Result<()> {
-    let mut config: postgres::Config = url
-        .expose()
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{url} is not a PostgreSQL address ({e})"))?;
-    config.connect_timeout(CONNECT_TIMEOUT);
-    let client = config
-        .connect(postgres::NoTls)
-        .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL at {url}: {e}"))?;
+    let mut target = PgTarget::parse(url.expose()).map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    target.config.connect_timeout(CONNECT_TIMEOUT);
+    let client = target
+        .connect()
+        // With its causes (`{:#}`): a refused certificate says why, not only "TLS handshake".
+        .map_err(|e| {
+            anyhow::Error::new(e).context(format!("cannot connect to PostgreSQL at {url}"))
+        })?;
     let _ = client.close();
     Ok(())
 }

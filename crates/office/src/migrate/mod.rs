@@ -205,7 +205,9 @@ pub fn run(
     }
     // Creates the schema in an empty database; refuses one written by a newer binary.
     let store = PgStore::open(&opts.to)?;
-    let mut client = postgres::Client::connect(&opts.to, postgres::NoTls)?;
+    let mut client = crate::store::postgres::PgTarget::parse(&opts.to)
+        .map_err(|e| MigrateError::Refused(format!("the target address: {e}")))?
+        .connect()?;
     let tables = plan::resolve(&src, &mut client)?;
     let counts = source::row_counts(&src, &tables)?;
     let claim = target::claim(

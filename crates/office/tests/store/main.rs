@@ -30,6 +30,7 @@ mod network;
 mod notices;
 mod patrols;
 mod postgres_only;
+mod postgres_tls;
 mod raw;
 mod reports;
 

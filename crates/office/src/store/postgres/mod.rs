@@ -18,6 +18,7 @@ mod audit;
 mod chains;
 mod clock_jumps;
 mod complaints;
+mod connect;
 mod enrolment;
 mod evidence;
 mod feedback;
@@ -31,11 +32,13 @@ mod patrols;
 mod reports;
 
 use super::{MetaStore, StoreError, StoreResult};
+pub use connect::{PgTarget, SslMode};
+use postgres::Transaction;
 use postgres::error::SqlState;
-use postgres::{NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use rand::Rng;
 use std::time::Duration;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// The schema, in order. Append-only once released: a database that ran a migration never runs
 /// it again; add a new file.
@@ -56,8 +59,8 @@ const POOL_SIZE: u32 = 16;
 /// Any key for `pg_advisory_xact_lock`: held while migrating.
 const MIGRATION_LOCK: i64 = 0x4865_6174_4372_6577; // "HeatCrew"
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-pub(crate) type PgConn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
+pub(crate) type PgConn = r2d2::PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>;
 
 /// The PostgreSQL implementation of [`OfficeStore`](super::OfficeStore).
 pub struct PgStore {
@@ -153,16 +156,14 @@ impl From<r2d2::Error> for StoreError {
 }
 
 impl PgStore {
-    /// Connect to `url` (`postgres://user:password@host:port/database`, or key=value form) and
-    /// migrate. The database must exist.
+    /// Connect to `url` (`postgres://user:password@host:port/database`, with the TLS options of
+    /// [`PgTarget`]) and migrate. The database must exist.
     pub fn open(url: &str) -> StoreResult<PgStore> {
-        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
-            StoreError::NotOffice(format!("not a PostgreSQL address ({e})"))
-        })?;
+        let target = PgTarget::parse(url).map_err(StoreError::NotOffice)?;
         let pool = r2d2::Pool::builder()
             .max_size(POOL_SIZE)
             .connection_timeout(std::time::Duration::from_secs(30))
-            .build(PostgresConnectionManager::new(config, NoTls))?;
+            .build(PostgresConnectionManager::new(target.config, target.tls))?;
         let store = PgStore { pool: Some(pool) };
         store.migrate()?;
         Ok(store)
@@ -172,15 +173,15 @@ impl PgStore {
     /// (PostgreSQL refuses any write), nothing is created or migrated, and a database that is not
     /// an office at this binary's schema version is refused.
     pub fn open_read_only(url: &str) -> StoreResult<PgStore> {
-        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
-            StoreError::NotOffice(format!("not a PostgreSQL address ({e})"))
-        })?;
+        let PgTarget {
+            mut config, tls, ..
+        } = PgTarget::parse(url).map_err(StoreError::NotOffice)?;
         config.options("-c default_transaction_read_only=on");
         let pool = r2d2::Pool::builder()
             .max_size(4)
             .min_idle(Some(1))
             .connection_timeout(std::time::Duration::from_secs(30))
-            .build(PostgresConnectionManager::new(config, NoTls))?;
+            .build(PostgresConnectionManager::new(config, tls))?;
         let store = PgStore { pool: Some(pool) };
         let mut conn = store.conn()?;
         let has_versions: bool = conn
