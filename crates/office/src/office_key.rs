@@ -60,10 +60,17 @@ pub fn default_path(db: &Path) -> PathBuf {
 
 /// Load the office key from `path`, or create it if this database never had one; check that it is
 /// the key the database was signed with.
+///
+/// Several processes may start on one new database at once, each with its own copy of the path
+/// (docs/deploy.md asks for the same key file everywhere; a new deployment may not have it yet).
+/// The database's record of the public key is claimed, not overwritten: the first key recorded is
+/// the office's, and a process that created another one removes it (it signed nothing) and stops
+/// with [`OfficeKeyError::Missing`], naming the key to copy. Processes sharing one path read the
+/// key one of them created.
 pub fn load_or_create(path: &Path, meta: &dyn MetaStore) -> Result<SigningKey, OfficeKeyError> {
     let recorded = meta.meta(META_PUBLIC_KEY)?;
-    let key = match read(path)? {
-        Some(key) => key,
+    let (key, created) = match read(path)? {
+        Some(key) => (key, false),
         None => match recorded {
             Some(public_key) => {
                 return Err(OfficeKeyError::Missing {
@@ -75,18 +82,26 @@ pub fn load_or_create(path: &Path, meta: &dyn MetaStore) -> Result<SigningKey, O
         },
     };
     let public = hex::encode(key.verifying_key().as_bytes());
-    match meta.meta(META_PUBLIC_KEY)? {
-        Some(expected) if expected != public => Err(OfficeKeyError::Mismatch {
-            path: path.to_owned(),
-            found: public,
-            expected,
-        }),
-        Some(_) => Ok(key),
-        None => {
-            meta.set_meta(META_PUBLIC_KEY, &public)?;
-            Ok(key)
-        }
+    let expected = match recorded {
+        Some(recorded) => recorded,
+        None => meta.claim_meta(META_PUBLIC_KEY, &public)?,
+    };
+    if expected == public {
+        return Ok(key);
     }
+    if created {
+        // Another process's key was recorded first: this one never signed anything.
+        let _ = fs::remove_file(path);
+        return Err(OfficeKeyError::Missing {
+            path: path.to_owned(),
+            public_key: expected,
+        });
+    }
+    Err(OfficeKeyError::Mismatch {
+        path: path.to_owned(),
+        found: public,
+        expected,
+    })
 }
 
 /// Load the office key from `path` for signing what the office already holds (an export): the
@@ -147,26 +162,45 @@ pub fn read(path: &Path) -> Result<Option<SigningKey>, OfficeKeyError> {
     Ok(Some(SigningKey::from_bytes(&secret)))
 }
 
-/// Generate a key into a new owner-only file (never overwriting one), synced to disk.
-fn create(path: &Path) -> Result<SigningKey, OfficeKeyError> {
+/// Generate a key into a new owner-only file (never overwriting one), synced to disk; whether this
+/// call created it. The file appears whole (written and synced under a temporary name, then
+/// linked to `path`, which fails if `path` exists), so a process starting beside this one reads
+/// either no file or the whole key; if another process's file appeared first, that key is read.
+fn create(path: &Path) -> Result<(SigningKey, bool), OfficeKeyError> {
     let io = |source| OfficeKeyError::Io {
         path: path.to_owned(),
         source,
     };
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let mut temp_name = path.as_os_str().to_owned();
+    temp_name.push(format!(".new-{}", uuid::Uuid::new_v4().simple()));
+    let temp = PathBuf::from(temp_name);
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(path).map_err(io)?;
-    f.write_all(format!("{}\n", hex::encode(key.to_bytes())).as_bytes())
-        .map_err(io)?;
-    f.sync_all().map_err(io)?;
+    let written = options.open(&temp).and_then(|mut f| {
+        f.write_all(format!("{}\n", hex::encode(key.to_bytes())).as_bytes())?;
+        f.sync_all()
+    });
+    let linked = written.and_then(|()| fs::hard_link(&temp, path));
+    let _ = fs::remove_file(&temp);
+    let created = match linked {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) => return Err(io(e)),
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
     }
+    if !created {
+        let theirs = read(path)?.ok_or_else(|| OfficeKeyError::Malformed {
+            path: path.to_owned(),
+        })?;
+        return Ok((theirs, false));
+    }
     tracing::info!(path = %path.display(), public_key = %hex::encode(key.verifying_key().as_bytes()), "created the office signing key");
-    Ok(key)
+    Ok((key, true))
 }
 
 #[cfg(test)]
@@ -279,6 +313,84 @@ mod tests {
             fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
         }
         load_or_create(&path, &store).expect("the right key, owner-only, loads again");
+    }
+
+    #[test]
+    fn processes_starting_together_on_a_new_database_agree_on_one_key() {
+        let (dir, store, shared) = setup();
+        const PROCESSES: usize = 8;
+        // Each with a key file of its own (one per machine): exactly one key becomes the office's.
+        let barrier = std::sync::Barrier::new(PROCESSES);
+        let paths: Vec<PathBuf> = (0..PROCESSES)
+            .map(|i| dir.path().join(format!("machine-{i}.office-key")))
+            .collect();
+        let results: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = paths
+                .iter()
+                .map(|path| {
+                    let (barrier, store) = (&barrier, &store);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        load_or_create(path, store)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        let recorded = store
+            .meta(META_PUBLIC_KEY)
+            .expect("meta")
+            .expect("recorded");
+        let mut winners = 0;
+        for (path, result) in paths.iter().zip(results) {
+            match result {
+                Ok(key) => {
+                    winners += 1;
+                    assert_eq!(hex::encode(key.verifying_key().as_bytes()), recorded);
+                    assert!(path.exists(), "the office's key stays");
+                }
+                Err(OfficeKeyError::Missing { public_key, .. }) => {
+                    assert_eq!(public_key, recorded, "the error names the key to copy");
+                    assert!(
+                        !path.exists(),
+                        "the losing key, which signed nothing, is removed"
+                    );
+                }
+                Err(other) => panic!("unexpected: {other}"),
+            }
+        }
+        assert_eq!(
+            winners, 1,
+            "one key signs for the office, not the last one recorded"
+        );
+
+        // Sharing one path on a new database: every process reads the one key created.
+        let (_dir2, store2, _) = setup();
+        let keys: Vec<[u8; 32]> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..PROCESSES)
+                .map(|_| {
+                    let (barrier, store2, shared) = (&barrier, &store2, &shared);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        load_or_create(shared, store2).expect("loads").to_bytes()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        assert!(keys.windows(2).all(|w| w[0] == w[1]), "one key for all");
+        let leftovers = fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().contains(".new-"))
+            .count();
+        assert_eq!(leftovers, 0, "no temporary key files left behind");
     }
 
     fn write_private(path: &Path, bytes: &[u8]) {

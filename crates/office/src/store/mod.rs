@@ -605,6 +605,10 @@ pub trait ReportStore {
 pub trait MetaStore {
     fn meta(&self, key: &str) -> StoreResult<Option<String>>;
     fn set_meta(&self, key: &str, value: &str) -> StoreResult<()>;
+    /// Record `value` for `key` unless a value is already recorded; give back the value recorded
+    /// now (`value`, or the first one's). Of several processes claiming at once, exactly one wins
+    /// and all of them read the same answer.
+    fn claim_meta(&self, key: &str, value: &str) -> StoreResult<String>;
 }
 
 /// An urgent alert as stored: raised when an urgent event (an accident report) is stored, in the

@@ -100,7 +100,10 @@ fn sslmode_disable_stays_plain_and_prefer_encrypts_without_checking() {
     let Some(_ca) = cluster_ca() else { return };
     let Some(db) = TestDb::create() else { return };
     let plain = PgTarget::parse(&with_query(&db.url, "sslmode=disable")).expect("parse");
-    assert!(!tls_of(&mut plain.connect().expect("plain")).0, "not encrypted");
+    assert!(
+        !tls_of(&mut plain.connect().expect("plain")).0,
+        "not encrypted"
+    );
     // libpq's default: TLS when offered, the certificate not checked (no CA given).
     let preferred = PgTarget::parse(&db.url).expect("parse");
     assert_eq!(preferred.mode, SslMode::Prefer);

@@ -278,4 +278,18 @@ impl MetaStore for PgStore {
         )?;
         Ok(())
     }
+
+    fn claim_meta(&self, key: &str, value: &str) -> StoreResult<String> {
+        // A claim racing another waits on its row lock and then updates nothing (`SET value =
+        // meta.value`), returning the row that won.
+        Ok(self
+            .conn()?
+            .query_one(
+                "INSERT INTO meta (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = meta.value
+                 RETURNING value",
+                &[&key, &value],
+            )?
+            .get(0))
+    }
 }

@@ -268,6 +268,17 @@ impl MetaStore for SqliteStore {
         )?;
         Ok(())
     }
+
+    fn claim_meta(&self, key: &str, value: &str) -> StoreResult<String> {
+        // One statement on the one writer connection: the insert and the read see the same row.
+        Ok(self.conn().query_row(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = meta.value
+             RETURNING value",
+            [key, value],
+            |r| r.get(0),
+        )?)
+    }
 }
 
 /// A UNIQUE (or other constraint) refused the write: the caller turns it into a conflict.
