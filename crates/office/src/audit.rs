@@ -45,6 +45,10 @@ pub enum AuditKind {
     Export,
     /// A job's evidence bundle downloaded.
     BundleDownload,
+    /// A document with customers' details taken out of the office: a service record or notice PDF
+    /// (subject: the job; detail: `document`, the notice `number`, the PDF's `sha256`), the
+    /// feedback CSV (detail: its filters) or a month's workbook (detail: `month`).
+    DocumentDownload,
     /// An admin set the company's name or service hotline.
     CompanyProfileChanged,
     /// An admin set (or cleared) a KPI's target.
@@ -76,6 +80,7 @@ impl AuditKind {
         AuditKind::TotpEnabled,
         AuditKind::Export,
         AuditKind::BundleDownload,
+        AuditKind::DocumentDownload,
         AuditKind::CompanyProfileChanged,
         AuditKind::KpiTargetChanged,
         AuditKind::ComplaintReceived,
@@ -102,6 +107,7 @@ impl AuditKind {
             AuditKind::TotpEnabled => "totp_enabled",
             AuditKind::Export => "export",
             AuditKind::BundleDownload => "bundle_download",
+            AuditKind::DocumentDownload => "document_download",
             AuditKind::CompanyProfileChanged => "company_profile_changed",
             AuditKind::KpiTargetChanged => "kpi_target_changed",
             AuditKind::ComplaintReceived => "complaint_received",

@@ -67,6 +67,7 @@ export type AuditKind =
   | "totp_enabled"
   | "export"
   | "bundle_download"
+  | "document_download"
   | "company_profile_changed"
   | "kpi_target_changed"
   | "complaint_received"

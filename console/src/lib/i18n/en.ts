@@ -246,6 +246,7 @@ const en: Record<MessageKey, string> = {
   'audit.kind.totp_enabled': 'Two-step verification on',
   'audit.kind.export': 'Evidence export',
   'audit.kind.bundle_download': 'Evidence bundle downloaded',
+  'audit.kind.document_download': 'Document downloaded',
   'devices.shared': 'Shared',
   'devices.shared_yes': 'Crew phone',
   'devices.shared_no': 'Own user only',

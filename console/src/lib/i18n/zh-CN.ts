@@ -244,6 +244,7 @@ const zh = {
   'audit.kind.totp_enabled': '开启两步验证',
   'audit.kind.export': '导出证据',
   'audit.kind.bundle_download': '下载证据包',
+  'audit.kind.document_download': '下载单据报表',
   'devices.shared': '共用',
   'devices.shared_yes': '班组共用',
   'devices.shared_no': '仅限本人',

@@ -6,9 +6,13 @@
 //! - `GET /jobs/{id}/service-record.pdf`, `GET /jobs/{id}/notices/{number}/pdf`: the printable
 //!   PDFs, with their SHA-256 in `x-heatcrew-sha256` (kept with the job);
 //! - `GET /jobs/{id}/documents`: every digest kept for the job's documents.
+//!
+//! Every download of a document with customers' details is in the audit log
+//! (`document_download`: who, from where, which document, the PDF's digest or the filters).
 
 use super::extract::{Auth, STAFF, blocking};
 use crate::OfficeState;
+use crate::audit::{self, AuditKind, NewAudit};
 use crate::documents::csv::write_csv;
 use crate::documents::monthly::{month_range, monthly_workbook};
 use crate::documents::printable::{PrintError, Printable, print};
@@ -23,6 +27,7 @@ use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use heatcrew_protocol::ErrorCode;
 use serde::Deserialize;
+use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -81,6 +86,20 @@ pub async fn feedback_csv(
 ) -> ApiResult<Response> {
     auth.require(STAFF)?;
     q.check()?;
+    // What was asked for (the filters given, the customer searched for included).
+    let mut filters = json!({
+        "from": q.from, "to": q.to, "staff": q.staff, "customer": q.customer,
+        "result": q.result, "rating_min": q.rating_min, "rating_max": q.rating_max,
+    });
+    if let Some(given) = filters.as_object_mut() {
+        given.retain(|_, v| !v.is_null());
+    }
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::DocumentDownload)
+            .detail(json!({"document": "feedback_csv", "filters": filters})),
+    )
+    .await?;
     let store = state.store.clone();
     let body = body_from_blocking("feedback.csv", move |out| {
         let mut table = FeedbackTable { query: q };
@@ -112,6 +131,12 @@ pub async fn monthly_xlsx(
 ) -> ApiResult<Response> {
     auth.require(STAFF)?;
     month_range(&p.month)?;
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::DocumentDownload)
+            .detail(json!({"document": "monthly_xlsx", "month": p.month})),
+    )
+    .await?;
     let now = state.now();
     let month = p.month.clone();
     // The summary is counted before the first byte, so a store failure there is a clear error.
@@ -127,7 +152,16 @@ pub async fn monthly_xlsx(
     ))
 }
 
-async fn printed(state: &OfficeState, id: Uuid, what: Printable) -> ApiResult<Response> {
+async fn printed(
+    state: &OfficeState,
+    auth: &Auth,
+    id: Uuid,
+    what: Printable,
+) -> ApiResult<Response> {
+    let (document, notice) = match &what {
+        Printable::ServiceRecord => ("service_record", None),
+        Printable::Notice(number) => ("notice", Some(number.clone())),
+    };
     let st = state.clone();
     let now = state.now();
     let key = what.key();
@@ -154,6 +188,14 @@ async fn printed(state: &OfficeState, id: Uuid, what: Printable) -> ApiResult<Re
             ));
         }
     };
+    // Recorded before the first byte leaves, with the digest of exactly what leaves.
+    audit::record(
+        state,
+        NewAudit::by(auth, AuditKind::DocumentDownload)
+            .subject(id)
+            .detail(json!({"document": document, "notice": notice, "sha256": made.digest.sha256})),
+    )
+    .await?;
     let filename = format!(
         "heatcrew-{}-{id}.pdf",
         key.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-")
@@ -177,7 +219,7 @@ pub async fn service_record_pdf(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
     auth.require(STAFF)?;
-    printed(&state, id, Printable::ServiceRecord).await
+    printed(&state, &auth, id, Printable::ServiceRecord).await
 }
 
 /// A rectification notice (整改通知书) of the job as handed to the customer, as a PDF; its SHA-256
@@ -193,7 +235,7 @@ pub async fn notice_pdf(
     Path((id, number)): Path<(Uuid, String)>,
 ) -> ApiResult<Response> {
     auth.require(STAFF)?;
-    printed(&state, id, Printable::Notice(number)).await
+    printed(&state, &auth, id, Printable::Notice(number)).await
 }
 
 /// Every distinct PDF the office made for the job, with its SHA-256 and when it was first made.

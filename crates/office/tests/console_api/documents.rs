@@ -315,6 +315,26 @@ async fn the_csv_opens_in_chinese_excel_round_trips_tricky_text_and_defuses_form
         .await
         .expect("csv");
     assert_eq!(denied.status(), StatusCode::FORBIDDEN, "staff only");
+
+    // Who took which customers' feedback out, with what they searched for; refused requests
+    // took nothing.
+    let admin = o.staff_token("admin").await;
+    let (_, page) = o
+        .get_json("/api/v1/console/audit?kind=document_download", &admin)
+        .await;
+    let entries = page["entries"].as_array().expect("entries");
+    let filters: Vec<&Value> = entries
+        .iter()
+        .inspect(|e| assert_eq!(e["detail"]["document"], "feedback_csv"))
+        .map(|e| &e["detail"]["filters"])
+        .collect();
+    assert_eq!(filters.len(), 3, "{entries:?}");
+    assert!(filters.contains(&&json!({})), "{filters:?}");
+    assert!(
+        filters.contains(&&json!({"customer": "王秀"})),
+        "{filters:?}"
+    );
+    assert!(filters.contains(&&json!({"rating_max": 3})), "{filters:?}");
 }
 
 #[tokio::test]
@@ -434,6 +454,24 @@ async fn the_monthly_workbook_reads_back_with_its_figures_and_no_formula() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "staff only");
+
+    let admin = o.staff_token("admin").await;
+    let (_, page) = o
+        .get_json("/api/v1/console/audit?kind=document_download", &admin)
+        .await;
+    assert_eq!(
+        page["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| (e["detail"].clone(), e["username"].clone()))
+            .collect::<Vec<_>>(),
+        vec![(
+            json!({"document": "monthly_xlsx", "month": month}),
+            json!("dispatch")
+        )],
+        "the one workbook that left, not the refused requests"
+    );
 }
 
 fn pdftotext(pdf: &[u8]) -> String {
@@ -610,6 +648,36 @@ async fn the_pdfs_read_in_chinese_are_the_same_bytes_each_time_and_their_digest_
     let tech = o.device("tech_a").await;
     let (status, _) = o.get_json(&path, tech.token()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "staff only");
+
+    // Each PDF that left the office is in the audit log: who took it, and its digest.
+    let (status, page) = o
+        .get_json("/api/v1/console/audit?kind=document_download", &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let entries = page["entries"].as_array().expect("entries");
+    let records: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["detail"]["document"] == "service_record")
+        .collect();
+    assert_eq!(records.len(), 2, "both downloads: {entries:?}");
+    for e in &records {
+        assert_eq!(e["username"], "dispatch");
+        assert_eq!(e["subject"], jobs[0].to_string());
+        assert_eq!(e["detail"]["sha256"], sha_a, "the digest of what was sent");
+    }
+    let notices = entries
+        .iter()
+        .filter(|e| e["detail"]["document"] == "notice")
+        .inspect(|e| {
+            assert_eq!(e["detail"]["notice"], "ZG-D0001-0007");
+            assert_eq!(e["subject"], inspection.to_string());
+        })
+        .count();
+    assert_eq!(
+        notices, 2,
+        "the unknown notice (404) and the refused caller are not: {entries:?}"
+    );
+    assert_eq!(entries.len(), 4, "{entries:?}");
 }
 
 #[tokio::test]
