@@ -113,6 +113,8 @@ pub struct Config {
     /// The font of the evidence bundle's PDF summary ([`pdf::PdfFont::load`]); `None`, or a file
     /// that cannot be read: bundles without the PDF, their README says why.
     pub pdf_font: Option<PathBuf>,
+    /// On PostgreSQL: connections at most in this process's pool (`serve --db-connections`).
+    pub db_connections: u32,
 }
 
 impl Config {
@@ -135,6 +137,7 @@ impl Config {
             clock: clock::Clock::system(),
             clock_jump_threshold: Duration::from_secs(120),
             pdf_font: Some(PathBuf::from(pdf::DEFAULT_FONT)),
+            db_connections: store::postgres::DEFAULT_POOL_SIZE,
         }
     }
 }
@@ -194,7 +197,8 @@ impl Office {
     /// An office on `storage` (what `serve --db` / `--database` opens): on PostgreSQL its live
     /// feed is also relayed to and from the other office processes ([`live_notify`]).
     pub fn open_on(storage: &storage::Storage, config: Config) -> anyhow::Result<Office> {
-        let office = Self::with_store(config, storage.open()?)?;
+        let store = storage.open_with(config.db_connections)?;
+        let office = Self::with_store(config, store)?;
         if let storage::Storage::Postgres(url) = storage {
             live_notify::start(url, office.state.live.clone())?;
         }

@@ -97,6 +97,12 @@ enum Command {
         #[arg(long, env = "HEATCREW_OBJECTS", value_name = "FOLDER|s3://BUCKET/PREFIX",
             value_parser = heatcrew_office::objects::Location::parse)]
         objects: Option<heatcrew_office::objects::Location>,
+        /// With --database: PostgreSQL connections at most in this process's pool (2–1000). Set
+        /// the server's `max_connections` to at least (this + 2) × processes + 10 (docs/deploy.md).
+        #[arg(long, env = "HEATCREW_DB_CONNECTIONS", value_name = "N",
+            default_value_t = heatcrew_office::store::postgres::DEFAULT_POOL_SIZE,
+            value_parser = clap::value_parser!(u32).range(2..=1000))]
+        db_connections: u32,
     },
     /// Manage users.
     User {
@@ -268,6 +274,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tls_key,
             pdf_font,
             objects,
+            db_connections,
         } => {
             // Checked before anything else starts: a bad certificate is a clear error at once.
             let tls = match (tls_cert, tls_key) {
@@ -288,6 +295,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 require_admin_totp: !admin_totp_optional,
                 client_address_header,
                 pdf_font: Some(pdf_font),
+                db_connections,
                 ..defaults
             };
             eprintln!("database: {storage}");
@@ -643,6 +651,24 @@ mod tests {
         let mut argv = vec!["heatcrew-office", "serve", "--db", "o.db"];
         argv.extend_from_slice(args);
         Cli::try_parse_from(argv).map(|c| c.command)
+    }
+
+    #[test]
+    fn the_pool_size_is_bounded() {
+        let pool = |args: &[&str]| match serve(args) {
+            Ok(Command::Serve { db_connections, .. }) => Ok(db_connections),
+            Ok(_) => panic!("serve"),
+            Err(e) => Err(e.to_string()),
+        };
+        assert_eq!(
+            pool(&[]),
+            Ok(heatcrew_office::store::postgres::DEFAULT_POOL_SIZE)
+        );
+        assert_eq!(pool(&["--db-connections", "40"]), Ok(40));
+        for bad in ["0", "1", "1001", "many"] {
+            let err = pool(&["--db-connections", bad]).expect_err(bad);
+            assert!(err.contains("--db-connections"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -171,6 +171,11 @@ impl Storage {
 
     /// Open (creating or migrating) the store.
     pub fn open(&self) -> anyhow::Result<Arc<dyn OfficeStore>> {
+        self.open_with(crate::store::postgres::DEFAULT_POOL_SIZE)
+    }
+
+    /// [`Storage::open`] with at most `connections` to PostgreSQL (SQLite has its own).
+    pub fn open_with(&self, connections: u32) -> anyhow::Result<Arc<dyn OfficeStore>> {
         match self {
             Storage::Sqlite(path) => Ok(Arc::new(
                 SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))?,
@@ -178,7 +183,8 @@ impl Storage {
             Storage::Postgres(url) => {
                 check_reachable(url)?;
                 Ok(Arc::new(
-                    PgStore::open(url.expose()).with_context(|| format!("opening {url}"))?,
+                    PgStore::open_with(url.expose(), connections)
+                        .with_context(|| format!("opening {url}"))?,
                 ))
             }
         }

@@ -19,6 +19,43 @@ fn reopening_keeps_data_and_does_not_rerun_migrations() {
 }
 
 #[test]
+fn the_pool_holds_as_many_connections_as_it_is_given() {
+    let Some(db) = TestDb::create() else { return };
+    let url = format!("{}?application_name=sized-pool", db.url);
+    let store = PgStore::open_with(&url, 3).expect("open");
+    let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).expect("admin");
+    let count = |admin: &mut postgres::Client| -> i64 {
+        admin
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND application_name = 'sized-pool'",
+                &[],
+            )
+            .expect("count")
+            .get(0)
+    };
+    // Twelve readers at once: they share the three connections.
+    std::thread::scope(|scope| {
+        for _ in 0..12 {
+            scope.spawn(|| {
+                for _ in 0..20 {
+                    store.meta("k").expect("read");
+                }
+            });
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count(&mut admin) < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        count(&mut admin),
+        3,
+        "the pool fills to its size and no further"
+    );
+}
+
+#[test]
 fn offices_starting_together_migrate_once() {
     let Some(db) = TestDb::create() else { return };
     let opened: Vec<_> = std::thread::scope(|scope| {

@@ -52,9 +52,9 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Connections at most per office process (PostgreSQL's default `max_connections` is 100: three
-/// processes stay well under it).
-const POOL_SIZE: u32 = 16;
+/// Connections at most per office process unless `serve --db-connections` says otherwise
+/// (PostgreSQL's default `max_connections` is 100: three processes stay well under it).
+pub const DEFAULT_POOL_SIZE: u32 = 16;
 
 /// Any key for `pg_advisory_xact_lock`: held while migrating.
 const MIGRATION_LOCK: i64 = 0x4865_6174_4372_6577; // "HeatCrew"
@@ -157,11 +157,17 @@ impl From<r2d2::Error> for StoreError {
 
 impl PgStore {
     /// Connect to `url` (`postgres://user:password@host:port/database`, with the TLS options of
-    /// [`PgTarget`]) and migrate. The database must exist.
+    /// [`PgTarget`]) and migrate, with a pool of [`DEFAULT_POOL_SIZE`]. The database must exist.
     pub fn open(url: &str) -> StoreResult<PgStore> {
+        PgStore::open_with(url, DEFAULT_POOL_SIZE)
+    }
+
+    /// [`PgStore::open`] with at most `connections` in the pool (at least 2: a push holds one
+    /// while the live feed and readiness probe need another).
+    pub fn open_with(url: &str, connections: u32) -> StoreResult<PgStore> {
         let target = PgTarget::parse(url).map_err(StoreError::NotOffice)?;
         let pool = r2d2::Pool::builder()
-            .max_size(POOL_SIZE)
+            .max_size(connections.max(2))
             .connection_timeout(std::time::Duration::from_secs(30))
             .build(PostgresConnectionManager::new(target.config, target.tls))?;
         let store = PgStore { pool: Some(pool) };
