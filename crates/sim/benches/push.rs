@@ -121,9 +121,24 @@ fn raw_insert(path: &std::path::Path, events: &[Event]) -> f64 {
 }
 
 /// The same rows into PostgreSQL, raw, in batches of 1000: one multi-row insert and one commit per
-/// batch (the fastest plain way there is, short of COPY).
+/// batch (the fastest plain way there is, short of COPY). Connected as the office connects (the
+/// same TLS, if the server offers it), so the two pay the same for the wire.
 fn raw_insert_pg(url: &str, events: &[Event]) -> f64 {
-    let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    let mut c = heatcrew_office::store::postgres::PgTarget::parse(url)
+        .expect("address")
+        .connect()
+        .expect("connect");
+    let tls: bool = c
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .expect("pg_stat_ssl")
+        .get(0);
+    println!(
+        "PostgreSQL connections: {} (the office's and the raw insert's alike)",
+        if tls { "TLS" } else { "plain TCP" }
+    );
     c.batch_execute(
         "CREATE TABLE raw_events (device_id TEXT, device_seq BIGINT, id TEXT UNIQUE, job_id TEXT, kind TEXT,
             payload TEXT, recorded_at TEXT, elapsed_ms BIGINT, prev_hash BYTEA, hash BYTEA, sig BYTEA,
