@@ -11,6 +11,7 @@
 use crate::audit::{AuditFailure, audit};
 use crate::cipher;
 use crate::error::{CoreError, Result};
+use crate::files::{self, FileKey};
 use crate::keys::KeyVault;
 use crate::migrations;
 use crate::store::{digest_from, parse_uuid, read_events};
@@ -64,6 +65,8 @@ pub struct DeviceDb {
     tip: ChainTip,
     /// A private copy the database was read from (it had an unmerged write-ahead log).
     _copy: Option<tempfile::TempDir>,
+    /// The key its photos and signatures are sealed with (an encrypted database's).
+    file_key: Option<FileKey>,
 }
 
 impl DeviceDb {
@@ -89,7 +92,7 @@ impl DeviceDb {
             source,
         };
         let (conn, copy) = open_untouched(path).map_err(|e| unreadable(e.into()))?;
-        unlock(&conn, path, vault)?;
+        let file_key = unlock(&conn, path, vault)?.map(|key| FileKey::derive(&*key));
         let schema: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| foreign(format!("not an SQLite database ({e})")))?;
@@ -169,6 +172,7 @@ impl DeviceDb {
             public_key,
             tip,
             _copy: copy,
+            file_key,
         })
     }
 
@@ -270,6 +274,16 @@ impl DeviceDb {
         self.files_dir().join(sha.to_hex())
     }
 
+    /// The bytes of the photo or signature `sha` as recorded: opened from its seal, or as it is
+    /// when written before sealing. Not checked against `sha` (the caller compares).
+    pub fn attachment(&self, sha: &Digest) -> std::io::Result<Vec<u8>> {
+        let stored = std::fs::read(self.attachment_path(sha))?;
+        match &self.file_key {
+            Some(key) if files::is_sealed(&stored) => key.open(&sha.to_hex(), stored),
+            _ => Ok(stored),
+        }
+    }
+
     /// Check everything: the chain (naming the first bad event), the recorded tip, every
     /// referenced photo and signature file (present, SHA-256 and size as signed), and the kept
     /// receipts and tree heads (signed by the office key, matching the chain).
@@ -284,7 +298,7 @@ impl DeviceDb {
         };
         let checks = heatcrew_protocol::export::verify_exports(&[export], |path| {
             let sha: Digest = path.strip_prefix("files/")?.parse().ok()?;
-            std::fs::read(self.attachment_path(&sha)).ok()
+            self.attachment(&sha).ok()
         });
         Ok(DeviceReport { chain, checks })
     }
@@ -326,14 +340,20 @@ fn referenced(value: &serde_json::Value, found: &mut dyn FnMut(Digest, u64)) {
 }
 
 /// Give an encrypted database its key (a plain one needs none), proving it reads the file.
-fn unlock(conn: &Connection, path: &Path, vault: &dyn KeyVault) -> Result<(), NotADeviceDb> {
+/// Apply the database key from `vault` to an encrypted database; the key, or `None` for a plain
+/// database.
+fn unlock(
+    conn: &Connection,
+    path: &Path,
+    vault: &dyn KeyVault,
+) -> Result<Option<cipher::DatabaseKey>, NotADeviceDb> {
     let unreadable = |source: CoreError| NotADeviceDb::Unreadable {
         path: path.to_owned(),
         source,
     };
     let empty = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
     if empty || cipher::is_plain(path).map_err(|e| unreadable(e.into()))? {
-        return Ok(());
+        return Ok(None);
     }
     let locked = |detail: String| NotADeviceDb::Locked {
         path: path.to_owned(),
@@ -344,7 +364,7 @@ fn unlock(conn: &Connection, path: &Path, vault: &dyn KeyVault) -> Result<(), No
         .map_err(unreadable)?
         .ok_or_else(|| locked(String::new()))?;
     match cipher::apply_key(conn, &key, path, &vault.location()) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(Some(key)),
         Err(CoreError::Locked(_)) => Err(locked("; the key there does not open it".into())),
         Err(e) => Err(unreadable(e)),
     }

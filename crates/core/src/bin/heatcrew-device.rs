@@ -187,10 +187,14 @@ fn export(device: &DeviceDb, bundle: Option<&Path>) -> anyhow::Result<ExitCode> 
     for line in &lines {
         if let ExportLine::File { sha256, .. } = line {
             let from = device.attachment_path(sha256);
-            // Copied as they are: verify-export says whether they still match.
+            // Opened from their seal and copied as recorded: verify-export says whether they
+            // still match.
             if from.is_file() {
-                std::fs::copy(&from, files.join(sha256.to_hex()))
-                    .with_context(|| format!("copy {}", from.display()))?;
+                let bytes = device
+                    .attachment(sha256)
+                    .with_context(|| format!("read {}", from.display()))?;
+                std::fs::write(files.join(sha256.to_hex()), bytes)
+                    .with_context(|| format!("write {}", files.display()))?;
                 copied += 1;
             }
         }

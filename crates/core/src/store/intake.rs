@@ -88,8 +88,8 @@ impl PhotoWork {
     /// The slow part, run without the store: decode, turn upright, downscale, strip, encode, hash,
     /// and store the photo and its thumbnail durably. Returns the reference the event will carry.
     pub fn process(&self) -> Result<AttachmentRef> {
-        let file = std::fs::File::open(&self.capture)?;
-        let p = prepare_photo_from_reader(std::io::BufReader::new(file), &PhotoOptions::default())?;
+        let capture = self.files.read_named(&self.capture)?;
+        let p = prepare_photo_from_reader(std::io::Cursor::new(capture), &PhotoOptions::default())?;
         let sha = self.files.put(&p.jpeg)?;
         self.files.put_thumbnail(&sha, &p.thumbnail)?;
         // Verified: the event names the file as it now is on disk, read back.

@@ -6,7 +6,7 @@
 
 use crate::cipher;
 use crate::error::Result;
-use crate::files::FileStore;
+use crate::files::{FileKey, FileStore};
 use crate::keys::{self, KeyError, KeyVault};
 use crate::migrations;
 use chrono::{DateTime, Local, NaiveDate, SubsecRound, Utc};
@@ -227,7 +227,13 @@ impl Store {
 
         let mut files_dir = path.clone().into_os_string();
         files_dir.push(".files");
-        let files = FileStore::open(PathBuf::from(files_dir))?;
+        // Photos and signatures are sealed with a key derived from the database key, which
+        // cipher::open has just made sure is in the vault.
+        let database_key = cipher::load_key(vault.as_ref())?.ok_or_else(|| {
+            crate::error::CoreError::Corrupt("the database key left the vault while opening".into())
+        })?;
+        let files = FileStore::open(PathBuf::from(files_dir), FileKey::derive(&*database_key))?;
+        files.seal_plain_files()?;
         let store = Store {
             on_recorded: None,
             conn,

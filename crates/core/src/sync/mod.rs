@@ -26,7 +26,6 @@ use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{AttachmentCreate, LoginRequest, MAX_CHUNK_BYTES, PushRequest};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -543,13 +542,19 @@ impl Syncer {
             .body;
         let mut offset = status.offset;
         let mut complete = status.complete;
-        let path = lock(&self.store).files().path(&a.sha256);
-        while !complete {
-            // The photo is on this device: failing to read it is local, not the office.
-            let chunk = read_chunk(&path, offset).map_err(|e| SyncError::Local {
+        // The photo is on this device: failing to read it is local, not the office. Opened
+        // once (it is sealed at rest), sent from memory.
+        let files = lock(&self.store).files().clone();
+        let bytes = if complete {
+            Vec::new()
+        } else {
+            files.read(&a.sha256).map_err(|e| SyncError::Local {
                 code: ErrorCode::FileMissing,
                 message: format!("photo {} cannot be read: {e}", a.sha256),
-            })?;
+            })?
+        };
+        while !complete {
+            let chunk = chunk_at(&bytes, offset);
             if chunk.is_empty() {
                 break;
             }
@@ -634,12 +639,12 @@ pub fn backoff(failures: u32) -> Duration {
     Duration::from_millis(ms).max(Duration::from_millis(50))
 }
 
-fn read_chunk(path: &std::path::Path, offset: u64) -> std::io::Result<Vec<u8>> {
-    let mut f = std::fs::File::open(path)?;
-    f.seek(SeekFrom::Start(offset))?;
-    let mut buf = Vec::with_capacity(MAX_CHUNK_BYTES);
-    f.take(MAX_CHUNK_BYTES as u64).read_to_end(&mut buf)?;
-    Ok(buf)
+/// At most [`MAX_CHUNK_BYTES`] of `bytes` from `offset` (nothing past the end).
+fn chunk_at(bytes: &[u8], offset: u64) -> Vec<u8> {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    bytes[start..(start.saturating_add(MAX_CHUNK_BYTES)).min(bytes.len())].to_vec()
 }
 
 fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
