@@ -215,7 +215,7 @@ impl DeviceDb {
 
     /// The standalone export (docs/evidence.md): header, the device with its key and tip, every
     /// event, every receipt and tree head kept. With `files`, a `file` line per referenced file
-    /// at `files/<sha256>` (the caller copies them there: see [`DeviceDb::attachment_path`]).
+    /// at `files/<sha256>` (the caller writes them there, opened: see [`DeviceDb::attachment`]).
     pub fn export(
         &self,
         exported_at: DateTime<Utc>,
