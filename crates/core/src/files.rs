@@ -23,6 +23,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+/// Written once every file in the folder is sealed: later opens do not walk it again. Its name
+/// starts with a dot, like temporary files, so no pass takes it for a photo.
+pub const SEALED_MARKER: &str = ".sealed-v1";
+
 /// What a sealed file starts with (a JPEG starts with FF D8, a PNG with 89 50 4E 47).
 const MAGIC: &[u8; 4] = b"HCF1";
 const TAG_LEN: usize = 16;
@@ -212,7 +216,12 @@ impl FileStore {
     /// place: the sealed copy is written and synced under a temporary name and renamed over the
     /// plain one, whose bytes are then overwritten with zeros. A crash leaves each file plain or
     /// sealed, never torn; the next open seals what is left. Returns how many were sealed.
+    /// Once a pass has found nothing plain left, a marker file ([`SEALED_MARKER`]) says so and
+    /// later opens skip the walk (a phone with thousands of photos opens without reading each).
     pub fn seal_plain_files(&self) -> io::Result<usize> {
+        if self.dir.join(SEALED_MARKER).is_file() {
+            return Ok(0);
+        }
         let mut sealed = 0;
         let mut folders = vec![self.dir.clone()];
         while let Some(folder) = folders.pop() {
@@ -243,6 +252,7 @@ impl FileStore {
                 sealed += 1;
             }
         }
+        write_durably(&self.dir, SEALED_MARKER, b"every file here is sealed\n")?;
         Ok(sealed)
     }
 

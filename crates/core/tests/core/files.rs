@@ -106,7 +106,9 @@ fn orphan_files_are_cleaned_up_but_referenced_ones_stay() {
     }
 }
 
-/// Every regular file under `dir`, recursively.
+use heatcrew_core::files::SEALED_MARKER;
+
+/// Every regular file under `dir`, recursively (not the folder's "all sealed" marker).
 fn every_file(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     let mut folders = vec![dir.to_path_buf()];
@@ -115,7 +117,7 @@ fn every_file(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 folders.push(path);
-            } else {
+            } else if entry.file_name() != SEALED_MARKER {
                 found.push(path);
             }
         }
@@ -238,8 +240,11 @@ fn files_written_before_sealing_are_sealed_when_the_store_opens() {
         let thumb = store.thumbnail(&p.sha256).expect("thumbnail");
         (p.sha256, bytes, thumb)
     };
-    // As an older build left them: the same files, plain.
+    // As an older build left them: the same files, plain, and no marker that all are sealed.
     let files_dir = dir.path().join("device.db.files");
+    let marker = files_dir.join(SEALED_MARKER);
+    assert!(marker.is_file(), "a new store's folder is marked sealed");
+    std::fs::remove_file(&marker).expect("remove the marker");
     let photo_path = files_dir.join(sha.to_hex());
     let thumb_path = files_dir.join("thumbs").join(sha.to_hex());
     std::fs::write(&photo_path, &bytes).expect("plain photo");
@@ -259,12 +264,21 @@ fn files_written_before_sealing_are_sealed_when_the_store_opens() {
         .into_iter()
         .filter(|p| {
             p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                .is_some_and(|n| n.to_string_lossy().starts_with('.') && n != SEALED_MARKER)
         })
         .collect();
     assert!(leftovers.is_empty(), "no temporary files: {leftovers:?}");
+    assert!(marker.is_file(), "marked again once sealed");
     drop(store);
-    Store::open(&db).expect("a second open has nothing to seal");
+    // Marked: a plain file appearing later is not taken in; it is refused when read.
+    std::fs::write(&thumb_path, &thumb).expect("plain thumbnail again");
+    let store = Store::open(&db).expect("a second open does not walk the folder");
+    assert!(
+        store.files().read_thumbnail(&sha).is_err(),
+        "a plain file is refused, not shown"
+    );
+    std::fs::remove_file(&thumb_path).expect("remove");
+    drop(store);
     assert_eq!(
         Store::open(&db)
             .expect("open")
