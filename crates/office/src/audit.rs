@@ -61,6 +61,14 @@ pub enum AuditKind {
     ComplaintReplied,
     /// The customer called back after the answer, with their satisfaction.
     ComplaintCalledBack,
+    /// Office staff opened a job (subject: the job; detail: its kind and assignee).
+    JobCreated,
+    /// Office staff assigned or reassigned a job (detail: the assignee).
+    JobAssigned,
+    /// Office staff set a job's appointment window (detail: start and end).
+    JobScheduled,
+    /// Office staff cancelled a job (detail: the reason).
+    JobCancelled,
 }
 
 impl AuditKind {
@@ -87,6 +95,10 @@ impl AuditKind {
         AuditKind::ComplaintHandedOver,
         AuditKind::ComplaintReplied,
         AuditKind::ComplaintCalledBack,
+        AuditKind::JobCreated,
+        AuditKind::JobAssigned,
+        AuditKind::JobScheduled,
+        AuditKind::JobCancelled,
     ];
 
     /// The stored name.
@@ -114,6 +126,10 @@ impl AuditKind {
             AuditKind::ComplaintHandedOver => "complaint_handed_over",
             AuditKind::ComplaintReplied => "complaint_replied",
             AuditKind::ComplaintCalledBack => "complaint_called_back",
+            AuditKind::JobCreated => "job_created",
+            AuditKind::JobAssigned => "job_assigned",
+            AuditKind::JobScheduled => "job_scheduled",
+            AuditKind::JobCancelled => "job_cancelled",
         }
     }
 

@@ -73,7 +73,11 @@ export type AuditKind =
   | "complaint_received"
   | "complaint_handed_over"
   | "complaint_replied"
-  | "complaint_called_back";
+  | "complaint_called_back"
+  | "job_created"
+  | "job_assigned"
+  | "job_scheduled"
+  | "job_cancelled";
 
 export type AuditPage = {
   entries: Array<AuditEntry>,

@@ -435,6 +435,10 @@ const en: Record<MessageKey, string> = {
   'audit.kind.complaint_handed_over': 'Complaint handed over',
   'audit.kind.complaint_replied': 'Complaint answered',
   'audit.kind.complaint_called_back': 'Complaint called back',
+  'audit.kind.job_created': 'Job created',
+  'audit.kind.job_assigned': 'Job assigned',
+  'audit.kind.job_scheduled': 'Appointment set',
+  'audit.kind.job_cancelled': 'Job cancelled',
   // Notice register, patrol compliance, defects (issue 13.6–7).
   'nav.notices': 'Notices',
   'nav.patrols': 'Patrol compliance',

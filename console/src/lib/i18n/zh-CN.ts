@@ -433,6 +433,10 @@ const zh = {
   'audit.kind.complaint_handed_over': '转交投诉/举报',
   'audit.kind.complaint_replied': '答复投诉/举报',
   'audit.kind.complaint_called_back': '回访投诉/举报',
+  'audit.kind.job_created': '新建工单',
+  'audit.kind.job_assigned': '派单',
+  'audit.kind.job_scheduled': '预约上门时间',
+  'audit.kind.job_cancelled': '取消工单',
   // 整改通知登记簿、巡检考核、设备缺陷（问题 13.6–7）。
   'nav.notices': '整改通知',
   'nav.patrols': '巡检考核',

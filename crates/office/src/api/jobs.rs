@@ -3,6 +3,7 @@
 
 use super::extract::{ApiJson, Auth, STAFF, blocking};
 use crate::OfficeState;
+use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::readback::{self, JobDetail};
 use crate::store::{Route, StoreError};
@@ -14,6 +15,7 @@ use heatcrew_protocol::{
 };
 use heatcrew_protocol::{ErrorCode, bounds};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -168,8 +170,8 @@ pub async fn create_job(
     };
     let job = job_from_request(req, route, Utc::now())?;
     let wanted = job.clone();
-    let created = blocking(&state, move |s| {
-        match s.create_job(job, Utc::now()) {
+    let (created, fresh) = blocking(&state, move |s| {
+        match s.create_job(job, Utc::now()).map(|j| (j, true)) {
             Err(StoreError::Conflict {
                 code: ErrorCode::JobExists,
                 ..
@@ -182,7 +184,7 @@ pub async fn create_job(
                             && j.title == wanted.title
                             && j.customer == wanted.customer =>
                     {
-                        Ok(j)
+                        Ok((j, false))
                     }
                     _ => Err(StoreError::Conflict {
                         code: ErrorCode::JobExists,
@@ -195,6 +197,15 @@ pub async fn create_job(
     })
     .await?;
     tracing::info!(job = %created.id, kind = created.kind.as_str(), "job created");
+    if fresh {
+        audit::record(
+            &state,
+            NewAudit::by(&auth, AuditKind::JobCreated)
+                .subject(created.id)
+                .detail(json!({"kind": created.kind.as_str(), "assignee": created.assignee})),
+        )
+        .await?;
+    }
     state.live.job_changed(created.id);
     Ok(Json(created))
 }
@@ -262,6 +273,13 @@ pub async fn assign_job(
 ) -> ApiResult<Json<Job>> {
     auth.require(STAFF)?;
     let job = blocking(&state, move |s| s.assign_job(id, req.assignee, Utc::now())).await?;
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::JobAssigned)
+            .subject(id)
+            .detail(json!({"assignee": req.assignee})),
+    )
+    .await?;
     state.live.job_changed(job.id);
     Ok(Json(job))
 }
@@ -288,6 +306,13 @@ pub async fn schedule_job(
     };
     check_window(&w)?;
     let job = blocking(&state, move |s| s.schedule_job(id, w, Utc::now())).await?;
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::JobScheduled)
+            .subject(id)
+            .detail(json!({"start": req.start, "end": req.end})),
+    )
+    .await?;
     state.live.job_changed(job.id);
     Ok(Json(job))
 }
@@ -306,7 +331,15 @@ pub async fn cancel_job(
     ApiJson(req): ApiJson<CancelRequest>,
 ) -> ApiResult<Json<Job>> {
     auth.require(STAFF)?;
+    let reason = req.reason.clone();
     let job = blocking(&state, move |s| s.cancel_job(id, &req.reason, Utc::now())).await?;
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::JobCancelled)
+            .subject(id)
+            .detail(json!({"reason": reason})),
+    )
+    .await?;
     state.live.job_changed(job.id);
     Ok(Json(job))
 }

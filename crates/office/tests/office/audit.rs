@@ -232,3 +232,80 @@ async fn audit_entries_cannot_be_changed_or_deleted_before_six_months() {
     );
     assert_eq!(count(&db), before + 1, "everything younger stays");
 }
+
+/// Who opened, assigned, scheduled or cancelled a work order (a manager answering for a
+/// cancelled repair asks): one entry per action that took effect, none for a retry or a refusal.
+#[tokio::test]
+async fn dispatch_actions_are_audited_with_who_and_what() {
+    let o = TestOffice::start().await;
+    let admin = o.staff("admin").await;
+    let dispatcher = o.staff("dispatch").await;
+    let tech_a = o.user_id("tech_a");
+    let id = Uuid::now_v7();
+    let order = json!({"id": id, "fault": "暖气不热",
+        "customer": {"name": "王秀英", "phone": "13812345601", "address": "幸福小区3号楼2单元501室"}});
+    for _ in 0..2 {
+        let (status, body) = o.post_json("/api/v1/jobs", Some(&dispatcher), &order).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "created, then the same again (a retry): {body}"
+        );
+    }
+    let path = |what: &str| format!("/api/v1/jobs/{id}/{what}");
+    let start = Utc::now() + Duration::hours(2);
+    for (what, body) in [
+        ("assign", json!({"assignee": tech_a})),
+        (
+            "schedule",
+            json!({"start": start, "end": start + Duration::hours(2)}),
+        ),
+        ("cancel", json!({"reason": "客户来电：已自行修好"})),
+    ] {
+        let (status, answer) = o.post_json(&path(what), Some(&dispatcher), &body).await;
+        assert_eq!(status, StatusCode::OK, "{what}: {answer}");
+    }
+    let unknown = Uuid::now_v7();
+    let (status, _) = o
+        .post_json(
+            &format!("/api/v1/jobs/{unknown}/cancel"),
+            Some(&dispatcher),
+            &json!({"reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no such job: nothing happened"
+    );
+
+    let (_, page) = o.get_json("/api/v1/console/audit?limit=500", &admin).await;
+    let dispatch: Vec<&Value> = page["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["kind"].as_str().is_some_and(|k| k.starts_with("job_")))
+        .collect();
+    let kinds: Vec<&str> = dispatch
+        .iter()
+        .rev()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "job_created",
+            "job_assigned",
+            "job_scheduled",
+            "job_cancelled"
+        ],
+        "one each, in order: {dispatch:?}"
+    );
+    for e in &dispatch {
+        assert_eq!(e["username"], "dispatch");
+        assert_eq!(e["subject"], id.to_string());
+        assert_eq!(e["address"], "127.0.0.1");
+    }
+    assert_eq!(dispatch[0]["detail"]["reason"], "客户来电：已自行修好");
+    assert_eq!(dispatch[2]["detail"]["assignee"], tech_a.to_string());
+}
