@@ -237,9 +237,12 @@ impl FileStore {
                 if !file_type.is_file() || file_name.starts_with('.') {
                     continue; // temp files: removed as orphans
                 }
-                let mut start = [0u8; MAGIC.len()];
-                let n = io::Read::read(&mut File::open(&path)?, &mut start)?;
-                if is_sealed(&start[..n]) {
+                let mut start = Vec::with_capacity(MAGIC.len());
+                io::Read::read_to_end(
+                    &mut io::Read::take(File::open(&path)?, MAGIC.len() as u64),
+                    &mut start,
+                )?;
+                if is_sealed(&start) {
                     continue;
                 }
                 let plain = fs::read(&path)?;
