@@ -191,8 +191,9 @@ impl Storage {
     }
 }
 
-/// One plain connection first, so an unreachable server or a refused login is one clear error
-/// within [`CONNECT_TIMEOUT`], naming the address without its password.
+/// One connection of its own first (outside the pool), so an unreachable server, a refused login
+/// or a refused certificate is one clear error within [`CONNECT_TIMEOUT`], naming the address
+/// without its password.
 pub fn check_reachable(url: &DatabaseUrl) -> anyhow::Result<()> {
     let mut target = PgTarget::parse(url.expose()).map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
     target.config.connect_timeout(CONNECT_TIMEOUT);
