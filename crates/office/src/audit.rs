@@ -69,6 +69,11 @@ pub enum AuditKind {
     JobScheduled,
     /// Office staff cancelled a job (detail: the reason).
     JobCancelled,
+    /// Office staff put a route on a patrol schedule or changed one (subject: the plan in force
+    /// from now; detail: the plan it replaces, its shifts and per-checkpoint intervals).
+    PatrolPlanChanged,
+    /// Office staff chose who re-inspects a rectification notice (detail: the re-inspector).
+    NoticeReinspectorSet,
 }
 
 impl AuditKind {
@@ -99,6 +104,8 @@ impl AuditKind {
         AuditKind::JobAssigned,
         AuditKind::JobScheduled,
         AuditKind::JobCancelled,
+        AuditKind::PatrolPlanChanged,
+        AuditKind::NoticeReinspectorSet,
     ];
 
     /// The stored name.
@@ -130,6 +137,8 @@ impl AuditKind {
             AuditKind::JobAssigned => "job_assigned",
             AuditKind::JobScheduled => "job_scheduled",
             AuditKind::JobCancelled => "job_cancelled",
+            AuditKind::PatrolPlanChanged => "patrol_plan_changed",
+            AuditKind::NoticeReinspectorSet => "notice_reinspector_set",
         }
     }
 

@@ -77,7 +77,9 @@ export type AuditKind =
   | "job_created"
   | "job_assigned"
   | "job_scheduled"
-  | "job_cancelled";
+  | "job_cancelled"
+  | "patrol_plan_changed"
+  | "notice_reinspector_set";
 
 export type AuditPage = {
   entries: Array<AuditEntry>,

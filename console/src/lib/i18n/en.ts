@@ -439,6 +439,8 @@ const en: Record<MessageKey, string> = {
   'audit.kind.job_assigned': 'Job assigned',
   'audit.kind.job_scheduled': 'Appointment set',
   'audit.kind.job_cancelled': 'Job cancelled',
+  'audit.kind.patrol_plan_changed': 'Patrol plan set',
+  'audit.kind.notice_reinspector_set': 'Re-inspector chosen',
   // Notice register, patrol compliance, defects (issue 13.6–7).
   'nav.notices': 'Notices',
   'nav.patrols': 'Patrol compliance',

@@ -437,6 +437,8 @@ const zh = {
   'audit.kind.job_assigned': '派单',
   'audit.kind.job_scheduled': '预约上门时间',
   'audit.kind.job_cancelled': '取消工单',
+  'audit.kind.patrol_plan_changed': '设定巡检计划',
+  'audit.kind.notice_reinspector_set': '指定复查人',
   // 整改通知登记簿、巡检考核、设备缺陷（问题 13.6–7）。
   'nav.notices': '整改通知',
   'nav.patrols': '巡检考核',

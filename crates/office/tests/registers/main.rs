@@ -35,6 +35,19 @@ impl TestOffice {
         self.0.staff_token("dispatch", PASSWORD).await
     }
 
+    /// The audit log's entries of `kind`, newest first (read as the admin).
+    pub async fn audit(&self, kind: &str) -> Vec<Value> {
+        let admin = self.0.staff_token("admin", PASSWORD).await;
+        let (status, page) = self
+            .get_json(
+                &format!("/api/v1/console/audit?kind={kind}&limit=500"),
+                &admin,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page["entries"].as_array().cloned().unwrap_or_default()
+    }
+
     pub async fn device(&self, username: &str) -> Device {
         self.key_device(username, PASSWORD).await
     }

@@ -337,6 +337,15 @@ async fn dispatchers_choose_the_reinspector_and_record_outcomes_and_bad_input_is
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["reinspector_person"]["badge_no"], "W018");
+    let audited = office.audit("notice_reinspector_set").await;
+    assert_eq!(
+        audited.len(),
+        1,
+        "the refused choice is not there: {audited:?}"
+    );
+    assert_eq!(audited[0]["subject"], first.as_str());
+    assert_eq!(audited[0]["detail"]["reinspector"], tech_b.to_string());
+    assert_eq!(audited[0]["username"], "dispatch");
     let (status, body) = post(
         format!("/api/v1/console/notices/{second}/outcome"),
         json!({"outcome": "new_notice", "note": "重新下达", "next_notice": first}),

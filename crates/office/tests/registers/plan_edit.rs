@@ -125,6 +125,14 @@ async fn an_edited_plan_takes_over_from_now_and_cancels_the_rounds_it_replaced()
     assert_eq!(new["replaces"], old["id"]);
     assert_eq!(new["name"], "城东日常巡检（调整）");
     assert_ne!(new["id"], old["id"], "a new version");
+    // Who set each version in force, with its schedule; the refused edits are not there.
+    let audited = office.audit("patrol_plan_changed").await;
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert_eq!(audited[0]["subject"], new["id"]);
+    assert_eq!(audited[0]["detail"]["replaces"], old["id"]);
+    assert_eq!(audited[0]["detail"]["intervals"], json!({"hs": 120}));
+    assert_eq!(audited[1]["subject"], old["id"]);
+    assert!(audited.iter().all(|e| e["username"] == "dispatch"));
     let new_id: Uuid = new["id"].as_str().expect("id").parse().expect("uuid");
     let (_, plans) = office
         .get_json("/api/v1/console/patrol-plans", &staff)

@@ -120,7 +120,7 @@ pub struct ReinspectorRequest {
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn set_reinspector(
     State(state): State<OfficeState>,
-    _staff: Staff,
+    Staff(auth): Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<ReinspectorRequest>,
 ) -> ApiResult<Json<NoticeView>> {
@@ -130,6 +130,13 @@ pub async fn set_reinspector(
         notice_view(s, id, now, office_tz())?
             .ok_or_else(|| StoreError::not_found(format!("notice {id}")))
     })
+    .await?;
+    crate::audit::record(
+        &state,
+        crate::audit::NewAudit::by(&auth, crate::audit::AuditKind::NoticeReinspectorSet)
+            .subject(id)
+            .detail(serde_json::json!({"reinspector": req.user_id})),
+    )
     .await?;
     Ok(Json(view))
 }

@@ -5,7 +5,8 @@
 //! in one action), `POST /console/defects/{id}/status`.
 
 use crate::OfficeState;
-use crate::api::extract::{ApiJson, Staff, blocking};
+use crate::api::extract::{ApiJson, Auth, Staff, blocking};
+use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::notices::register::PersonRef;
 use crate::patrols::defects::{DefectRecord, DefectStatus, StatusChange, repair_job};
@@ -17,6 +18,7 @@ use axum::extract::{Path, Query, State};
 use chrono::NaiveDate;
 use heatcrew_protocol::ErrorCode;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::collections::HashMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -51,7 +53,7 @@ pub async fn list_plans(
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn create_plan(
     State(state): State<OfficeState>,
-    _staff: Staff,
+    Staff(auth): Staff,
     ApiJson(req): ApiJson<NewPlan>,
 ) -> ApiResult<Json<PatrolPlan>> {
     let now = state.now();
@@ -62,6 +64,7 @@ pub async fn create_plan(
         s.create_plan(req.validate(&route, now)?)
     })
     .await?;
+    audit_plan(&state, &auth, &plan).await?;
     Ok(Json(plan))
 }
 
@@ -77,7 +80,7 @@ pub async fn create_plan(
         (status = 403, body = ErrorBodySchema, description = "not office staff")))]
 pub async fn revise_plan(
     State(state): State<OfficeState>,
-    _staff: Staff,
+    Staff(auth): Staff,
     Path(id): Path<Uuid>,
     ApiJson(req): ApiJson<NewPlan>,
 ) -> ApiResult<Json<PatrolPlan>> {
@@ -89,7 +92,26 @@ pub async fn revise_plan(
         s.revise_plan(id, req.validate(&route, now)?, now)
     })
     .await?;
+    audit_plan(&state, &auth, &plan).await?;
     Ok(Json(plan))
+}
+
+/// Who set `plan` in force, and the schedule it runs (a round made less frequent is
+/// answerable).
+async fn audit_plan(state: &OfficeState, auth: &Auth, plan: &PatrolPlan) -> ApiResult<()> {
+    audit::record(
+        state,
+        NewAudit::by(auth, AuditKind::PatrolPlanChanged)
+            .subject(plan.id)
+            .detail(json!({
+                "name": plan.name,
+                "route": plan.route_id,
+                "replaces": plan.replaces,
+                "shifts": plan.shifts,
+                "intervals": plan.intervals,
+            })),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
