@@ -15,6 +15,7 @@ use heatcrew_system_tests::browser::{self, Browser, ChromiumParts};
 use heatcrew_testkit::{PASSWORD, TestOffice, staff_token_at};
 use reqwest::StatusCode;
 use serde_json::json;
+use uuid::Uuid;
 
 const TZ: &str = "Asia/Shanghai";
 
@@ -272,6 +273,31 @@ async fn admin_scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     );
     b.shot("console-devices").await?;
 
+    // The audit page shows what the dispatcher did with a work order, each kind by its label.
+    let dispatch = o.staff_token("dispatch", PASSWORD).await;
+    let job = Uuid::now_v7();
+    let order = json!({"id": job, "fault": "暖气不热",
+        "customer": {"name": "王秀英", "phone": "13812345601", "address": "幸福小区3号楼2单元501室"}});
+    let (status, body) = o.post_json("/api/v1/jobs", Some(&dispatch), &order).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = o
+        .post_json(
+            &format!("/api/v1/jobs/{job}/cancel"),
+            Some(&dispatch),
+            &json!({"reason": "客户来电：已自行修好"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    b.client.goto(&format!("{url}/audit")).await?;
+    b.until(
+        "the cancelled job's entry, under its label",
+        "const row = document.querySelector('[data-testid=\"audit-row\"][data-kind=\"job_cancelled\"]'); \
+         return !!row && (row.textContent.includes('取消工单') || row.textContent.includes('Job cancelled')) \
+           && row.textContent.includes('已自行修好') && !row.textContent.includes('audit.kind');",
+    )
+    .await?;
+    b.shot("console-audit").await?;
+
     // The dispatcher sees the lists, none of the controls; the office refuses them anyway.
     b.click("sign-out").await?;
     sign_in("dispatch").await?;
@@ -295,7 +321,6 @@ async fn admin_scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         b.js(&absent("device-revoke")).await?.as_bool() == Some(true),
         "a dispatcher has no revoke button"
     );
-    let dispatch = o.staff_token("dispatch", PASSWORD).await;
     for (path, body) in [
         (
             "/api/v1/users".to_owned(),

@@ -69,12 +69,8 @@ fn payload(from: Uuid, event: LiveEvent) -> String {
     .expect("a resync notice serializes")
 }
 
-fn connect(target: &PgTarget) -> Result<Client, postgres::Error> {
-    target.connect()
-}
-
 fn listen(target: &PgTarget) -> Result<Client, postgres::Error> {
-    let mut client = connect(target)?;
+    let mut client = target.connect()?;
     client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
     Ok(client)
 }
@@ -111,7 +107,7 @@ fn send_loop(target: &PgTarget, origin: Uuid, rx: &Receiver<LiveEvent>) {
     while let Ok(event) = rx.recv() {
         for _attempt in 0..2 {
             if client.as_ref().is_none_or(Client::is_closed) {
-                client = match connect(target) {
+                client = match target.connect() {
                     Ok(c) => Some(c),
                     Err(e) => {
                         if !missed {
