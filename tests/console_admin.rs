@@ -297,6 +297,18 @@ async fn admin_scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     )
     .await?;
     b.shot("console-audit").await?;
+    // From the job's page, its whole trail: the audit page filtered to this job alone.
+    b.client.goto(&format!("{url}/jobs/{job}")).await?;
+    b.click("job-audit-link").await?;
+    b.until(
+        "the job's own entries only",
+        &format!(
+            "const rows = [...document.querySelectorAll('[data-testid=\"audit-row\"]')]; \
+             return document.querySelector('[data-testid=\"audit-subject\"]').value === '{job}' \
+               && rows.length === 2 && rows.map(r => r.dataset.kind).join() === 'job_cancelled,job_created';"
+        ),
+    )
+    .await?;
 
     // The dispatcher sees the lists, none of the controls; the office refuses them anyway.
     b.click("sign-out").await?;

@@ -393,6 +393,17 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         "the bundle carries the photos and the signature: {files}"
     );
     b.shot("console-job").await?;
+    // What the office did to the job, by whom: opened (by this dispatcher, for the technician).
+    let opened = b
+        .css("[data-testid=\"office-action\"][data-kind=\"job_created\"]")
+        .await?;
+    b.scroll_to(&opened).await?;
+    let said = opened.text().await?;
+    assert!(
+        said.contains("新建工单") && said.contains(DISPATCHER),
+        "the job page says who opened the job: {said}"
+    );
+    b.shot("console-job-office-actions").await?;
 
     // The other screens.
     for (path, testid, name) in [

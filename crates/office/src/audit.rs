@@ -69,6 +69,9 @@ pub enum AuditKind {
     JobScheduled,
     /// Office staff cancelled a job (detail: the reason).
     JobCancelled,
+    /// Office staff accepted a job opened in the field, which from then on counts in the KPIs
+    /// (subject: the job; only the acceptance that took effect).
+    FieldJobAccepted,
     /// Office staff put a route on a patrol schedule or changed one (subject: the plan in force
     /// from now; detail: the plan it replaces, its shifts and per-checkpoint intervals).
     PatrolPlanChanged,
@@ -104,6 +107,7 @@ impl AuditKind {
         AuditKind::JobAssigned,
         AuditKind::JobScheduled,
         AuditKind::JobCancelled,
+        AuditKind::FieldJobAccepted,
         AuditKind::PatrolPlanChanged,
         AuditKind::NoticeReinspectorSet,
     ];
@@ -137,6 +141,7 @@ impl AuditKind {
             AuditKind::JobAssigned => "job_assigned",
             AuditKind::JobScheduled => "job_scheduled",
             AuditKind::JobCancelled => "job_cancelled",
+            AuditKind::FieldJobAccepted => "field_job_accepted",
             AuditKind::PatrolPlanChanged => "patrol_plan_changed",
             AuditKind::NoticeReinspectorSet => "notice_reinspector_set",
         }
@@ -243,4 +248,7 @@ pub struct AuditQuery {
     pub kind: Option<AuditKind>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// About this subject (a job, user or device id, as [`NewAudit::subject`] stored it): read
+    /// through the log's subject index, so a job's page finds its entries without a scan.
+    pub subject: Option<String>,
 }

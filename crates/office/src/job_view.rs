@@ -2,7 +2,8 @@
 //! job stands on the board ([`crate::board`]), a timeline of every record with its localised step
 //! title, standard phrase, who recorded it (name and badge) and both clocks, and the evidence status
 //! of each device chain that recorded on the job, checked with the office's verify code
-//! ([`crate::verify::device_chain`]).
+//! ([`crate::verify::device_chain`]), and what office staff did to the job (the audit log's
+//! entries about it).
 
 use crate::board::{self, BoardJob, StepTitle};
 use crate::chain_cache::ChainCache;
@@ -85,6 +86,27 @@ pub struct ChainStatus {
     pub message: String,
 }
 
+/// Something office staff did to the job, from the audit log (who, when, what; not from where).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
+pub struct OfficeAction {
+    #[ts(type = "number")]
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub kind: crate::audit::AuditKind,
+    /// Who, by username and by name (empty if the user is unknown to this office).
+    pub username: String,
+    pub user_name: String,
+    /// For `job_created` and `job_assigned`: the assignee's name (empty otherwise).
+    pub assignee_name: String,
+    /// The entry's detail: the window set, the reason given, the document taken out.
+    #[schema(value_type = Object)]
+    #[ts(type = "Record<string, unknown>")]
+    pub detail: Value,
+}
+
+/// How many of a job's office actions its page shows (the newest; the audit page has them all).
+pub const OFFICE_ACTIONS: u32 = 200;
+
 /// The console's job page.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct ConsoleJob {
@@ -100,6 +122,49 @@ pub struct ConsoleJob {
     pub opinion_questions: Vec<heatcrew_rules::opinion::OpinionQuestion>,
     /// Each correction beside the record it names ([`crate::corrections`]).
     pub corrections: Vec<crate::corrections::CorrectionPair>,
+    /// What office staff did to the job, oldest first: opened, assigned, scheduled, cancelled,
+    /// accepted, its documents and evidence taken out (the audit log's entries about it).
+    pub office_actions: Vec<OfficeAction>,
+}
+
+/// The audit log's newest [`OFFICE_ACTIONS`] entries about `job_id`, oldest first, with names.
+fn office_actions(
+    store: &dyn OfficeStore,
+    job_id: Uuid,
+    users: &HashMap<Uuid, UserInfo>,
+) -> StoreResult<Vec<OfficeAction>> {
+    let name = |id: Option<Uuid>| {
+        id.and_then(|id| users.get(&id))
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default()
+    };
+    let mut entries = store.audit_page(&crate::audit::AuditQuery {
+        before: None,
+        limit: OFFICE_ACTIONS,
+        user: None,
+        kind: None,
+        from: None,
+        to: None,
+        subject: Some(job_id.to_string()),
+    })?;
+    entries.reverse();
+    Ok(entries
+        .into_iter()
+        .map(|e| OfficeAction {
+            seq: e.seq,
+            at: e.at,
+            kind: e.kind,
+            user_name: name(e.actor_id),
+            assignee_name: name(
+                e.detail
+                    .get("assignee")
+                    .and_then(Value::as_str)
+                    .and_then(|a| a.parse().ok()),
+            ),
+            username: e.username,
+            detail: e.detail,
+        })
+        .collect())
 }
 
 /// What a record is called on the timeline, for kinds that are not a step of their own.
@@ -291,6 +356,7 @@ pub fn console_job(
         })
         .unwrap_or_default();
     let corrections = crate::corrections::pairs(&timeline);
+    let office_actions = office_actions(store, detail.job.id, &users)?;
     Ok(ConsoleJob {
         detail,
         status,
@@ -299,5 +365,6 @@ pub fn console_job(
         steps,
         opinion_questions: heatcrew_rules::opinion::questions(),
         corrections,
+        office_actions,
     })
 }

@@ -78,6 +78,7 @@ export type AuditKind =
   | "job_assigned"
   | "job_scheduled"
   | "job_cancelled"
+  | "field_job_accepted"
   | "patrol_plan_changed"
   | "notice_reinspector_set";
 
@@ -463,6 +464,11 @@ export type ConsoleJob = {
    * Each correction beside the record it names ([`crate::corrections`]).
    */
   corrections: Array<CorrectionPair>,
+  /**
+   * What office staff did to the job, oldest first: opened, assigned, scheduled, cancelled,
+   * accepted, its documents and evidence taken out (the audit log's entries about it).
+   */
+  office_actions: Array<OfficeAction>,
 };
 
 /**
@@ -1450,6 +1456,28 @@ export type NoticeView = {
    * The notice issued at the re-inspection (outcome `new_notice`).
    */
   next_notice: string | null,
+};
+
+/**
+ * Something office staff did to the job, from the audit log (who, when, what; not from where).
+ */
+export type OfficeAction = {
+  seq: number,
+  at: string,
+  kind: AuditKind,
+  /**
+   * Who, by username and by name (empty if the user is unknown to this office).
+   */
+  username: string,
+  user_name: string,
+  /**
+   * For `job_created` and `job_assigned`: the assignee's name (empty otherwise).
+   */
+  assignee_name: string,
+  /**
+   * The entry's detail: the window set, the reason given, the document taken out.
+   */
+  detail: Record<string, unknown>,
 };
 
 /**

@@ -10,7 +10,6 @@ use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::store::{Crew, DeviceRecord, NewUser};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use chrono::Utc;
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{Role, UserInfo};
 use serde::{Deserialize, Serialize};
@@ -145,11 +144,9 @@ pub async fn create_crew(
     ApiJson(req): ApiJson<CreateCrewRequest>,
 ) -> ApiResult<Json<Crew>> {
     auth.require(&[Role::Admin])?;
+    let now = state.now();
     Ok(Json(
-        blocking(&state, move |s| {
-            s.add_crew(&req.name, &req.members, Utc::now())
-        })
-        .await?,
+        blocking(&state, move |s| s.add_crew(&req.name, &req.members, now)).await?,
     ))
 }
 

@@ -22,7 +22,6 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use futures_util::StreamExt as _;
 use heatcrew_protocol::Digest;
 use heatcrew_protocol::ErrorCode;
@@ -127,10 +126,8 @@ async fn count_upload(
     mime: &'static str,
 ) -> ApiResult<()> {
     let sha = row.sha256;
-    blocking(state, move |s| {
-        s.complete_upload(sha, who, mime, Utc::now())
-    })
-    .await?;
+    let now = state.now();
+    blocking(state, move |s| s.complete_upload(sha, who, mime, now)).await?;
     state.files.discard_partial(sha, &who.key()).await?;
     tracing::info!(sha256 = %sha, bytes = row.size, uploader = %who.key(), "attachment upload counted");
     state.live.publish(LiveEvent::AttachmentReceived {
@@ -188,10 +185,10 @@ pub async fn create(
     check_upload_scope(&state, &auth, req.sha256).await?;
     let who = uploader(&auth);
     let sha = req.sha256;
+    let now = state.now();
     let row = {
         let _guard = state.files.lock_for(sha).lock().await;
-        let (row, restarted) =
-            blocking(&state, move |s| s.open_upload(&req, who, Utc::now())).await?;
+        let (row, restarted) = blocking(&state, move |s| s.open_upload(&req, who, now)).await?;
         if restarted {
             tracing::info!(sha256 = %sha, uploader = %who.key(), "upload announced with another size; starting over");
             state.files.discard_partial(sha, &who.key()).await?;

@@ -10,7 +10,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
-use chrono::Utc;
 use heatcrew_protocol::ChainTip;
 use heatcrew_protocol::log::{ConsistencyProof, InclusionProof, TreeHead};
 use serde::{Deserialize, Serialize};
@@ -33,9 +32,10 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
     responses((status = 200, body = Object, description = "TreeHead {size, root, timestamp, sig}")))]
 pub async fn tree_head(State(state): State<OfficeState>, _auth: Auth) -> ApiResult<Json<TreeHead>> {
     let key = state.office_key.clone();
+    let now = state.now();
     Ok(Json(
         blocking(&state, move |s| {
-            crate::evidence::latest_tree_head(s, &key, Utc::now())
+            crate::evidence::latest_tree_head(s, &key, now)
         })
         .await?,
     ))
@@ -156,7 +156,8 @@ pub async fn export_lines(
     )
     .await?;
     let key = state.office_key.clone();
-    let lines = blocking(&state, move |s| export(s, &key, &scope, Utc::now())).await?;
+    let now = state.now();
+    let lines = blocking(&state, move |s| export(s, &key, &scope, now)).await?;
     let mut body = Vec::new();
     write_lines(&lines, &mut body)?;
     Ok(([(CONTENT_TYPE, "application/x-ndjson")], body))

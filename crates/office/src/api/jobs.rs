@@ -168,10 +168,11 @@ pub async fn create_job(
         ),
         None => None,
     };
-    let job = job_from_request(req, route, Utc::now())?;
+    let now = state.now();
+    let job = job_from_request(req, route, now)?;
     let wanted = job.clone();
     let (created, fresh) = blocking(&state, move |s| {
-        match s.create_job(job, Utc::now()).map(|j| (j, true)) {
+        match s.create_job(job, now).map(|j| (j, true)) {
             Err(StoreError::Conflict {
                 code: ErrorCode::JobExists,
                 ..
@@ -247,11 +248,12 @@ pub async fn job_detail(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<JobDetail>> {
     auth.require(STAFF)?;
+    let now = state.now();
     let detail = blocking(&state, move |s| {
         let rec = s
             .job(id)?
             .ok_or_else(|| StoreError::not_found(format!("job {id}")))?;
-        readback::job_detail(s, rec, Utc::now())
+        readback::job_detail(s, rec, now)
     })
     .await?;
     Ok(Json(detail))
@@ -272,7 +274,8 @@ pub async fn assign_job(
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> ApiResult<Json<Job>> {
     auth.require(STAFF)?;
-    let job = blocking(&state, move |s| s.assign_job(id, req.assignee, Utc::now())).await?;
+    let now = state.now();
+    let job = blocking(&state, move |s| s.assign_job(id, req.assignee, now)).await?;
     audit::record(
         &state,
         NewAudit::by(&auth, AuditKind::JobAssigned)
@@ -305,7 +308,8 @@ pub async fn schedule_job(
         end: req.end,
     };
     check_window(&w)?;
-    let job = blocking(&state, move |s| s.schedule_job(id, w, Utc::now())).await?;
+    let now = state.now();
+    let job = blocking(&state, move |s| s.schedule_job(id, w, now)).await?;
     audit::record(
         &state,
         NewAudit::by(&auth, AuditKind::JobScheduled)
@@ -332,7 +336,8 @@ pub async fn cancel_job(
 ) -> ApiResult<Json<Job>> {
     auth.require(STAFF)?;
     let reason = req.reason.clone();
-    let job = blocking(&state, move |s| s.cancel_job(id, &req.reason, Utc::now())).await?;
+    let now = state.now();
+    let job = blocking(&state, move |s| s.cancel_job(id, &req.reason, now)).await?;
     audit::record(
         &state,
         NewAudit::by(&auth, AuditKind::JobCancelled)

@@ -65,7 +65,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::MAX_PUSH_BYTES;
 use heatcrew_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER};
@@ -115,7 +115,10 @@ pub fn router(state: OfficeState) -> Router {
         // The hard cap: bodies far beyond any route's limit are cut off while streaming. Inside
         // `stamp_response`, so its 413 gets the JSON shape and headers too.
         .layer(RequestBodyLimitLayer::new(MAX_PUSH_BYTES + 64 * 1024))
-        .layer(axum::middleware::map_response(stamp_response))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            stamp_response,
+        ))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
@@ -150,7 +153,10 @@ async fn ready(
 
 /// Stamp the protocol version and server time on every response, and turn any error response that
 /// is not yet `{code, message}` (unknown route, wrong method, a layer's 413) into one.
-async fn stamp_response(resp: Response) -> Response {
+async fn stamp_response(
+    axum::extract::State(state): axum::extract::State<OfficeState>,
+    resp: Response,
+) -> Response {
     let status = resp.status();
     // JSON errors are already `{code, message}`; the console's HTML pages explain themselves.
     let is_json = resp.headers().get(CONTENT_TYPE).is_some_and(|v| {
@@ -177,7 +183,8 @@ async fn stamp_response(resp: Response) -> Response {
     };
     let h = resp.headers_mut();
     h.insert(PROTOCOL_HEADER, HeaderValue::from(PROTOCOL_VERSION));
-    if let Ok(v) = HeaderValue::from_str(&Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)) {
+    if let Ok(v) = HeaderValue::from_str(&state.now().to_rfc3339_opts(SecondsFormat::Millis, true))
+    {
         h.insert(SERVER_TIME_HEADER, v);
     }
     resp

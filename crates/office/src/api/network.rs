@@ -62,8 +62,9 @@ pub async fn create_route(
         area: req.area,
         checkpoints: req.checkpoints,
     };
+    let now = state.now();
     Ok(Json(
-        blocking(&state, move |s| s.create_route(route, Utc::now())).await?,
+        blocking(&state, move |s| s.create_route(route, now)).await?,
     ))
 }
 
@@ -107,8 +108,9 @@ pub async fn create_outage(
         starts_at: req.starts_at,
         expected_restore_at: req.expected_restore_at,
     };
+    let now = state.now();
     Ok(Json(
-        blocking(&state, move |s| s.upsert_outage(notice, Utc::now())).await?,
+        blocking(&state, move |s| s.upsert_outage(notice, now)).await?,
     ))
 }
 
@@ -119,7 +121,8 @@ pub async fn clear_outage(
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::http::StatusCode> {
     auth.require(STAFF)?;
-    blocking(&state, move |s| s.clear_outage(id, Utc::now())).await?;
+    let now = state.now();
+    blocking(&state, move |s| s.clear_outage(id, now)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

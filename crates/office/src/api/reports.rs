@@ -7,7 +7,6 @@ use crate::error::ApiResult;
 use crate::reports::Summary;
 use axum::Json;
 use axum::extract::State;
-use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,7 +18,8 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
 #[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports", responses((status = 200, body = Summary)))]
 pub async fn summary(State(state): State<OfficeState>, auth: Auth) -> ApiResult<Json<Summary>> {
     auth.require(STAFF)?;
+    let now = state.now();
     Ok(Json(
-        blocking(&state, |s| crate::reports::summary(s, Utc::now())).await?,
+        blocking(&state, move |s| crate::reports::summary(s, now)).await?,
     ))
 }

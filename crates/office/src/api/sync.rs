@@ -6,7 +6,6 @@ use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use chrono::Utc;
 use heatcrew_protocol::ErrorCode;
 use heatcrew_protocol::sync::{
     ClockJumpAck, ClockJumpReport, MAX_CLOCK_JUMPS, MAX_PULL_ACKNOWLEDGEMENTS, MAX_PUSH_EVENTS,
@@ -60,7 +59,7 @@ pub async fn clock_jumps(
         }
     }
     let user = auth.user.id;
-    let now = Utc::now();
+    let now = state.now();
     let stored = blocking(&state, move |s| {
         s.record_device_clock_jumps(device, user, &req.jumps, now)
     })
@@ -112,9 +111,11 @@ pub async fn push(
         .map(|e| e.unsigned.id)
         .collect();
     let started = std::time::Instant::now();
-    let key = state.office_key.clone();
+    let (key, clock) = (state.office_key.clone(), state.config.clock.clone());
+    // The office's time when the push's work starts on its worker thread, not when the request
+    // was queued for one.
     let resp = blocking(&state, move |s| {
-        s.push(device, user, &req.events, Utc::now(), &key)
+        s.push(device, user, &req.events, clock.now(), &key)
     })
     .await?;
     super::device_info::record(&state, device, &headers, state.now()).await;
@@ -160,10 +161,10 @@ pub async fn pull(
     let limit = p.limit.unwrap_or(500).clamp(1, 1000);
     let user = auth.user.id;
     let device = auth.device_id;
-    let key = state.office_key.clone();
+    let (key, clock) = (state.office_key.clone(), state.config.clock.clone());
     let (changes, next_cursor, has_more, head, acknowledgements) = blocking(&state, move |s| {
         let (changes, next, more) = s.pull(user, p.cursor, limit)?;
-        let head = crate::evidence::pull_tree_head(s, &key, Utc::now())?;
+        let head = crate::evidence::pull_tree_head(s, &key, clock.now())?;
         // The office's acknowledgements of this device's urgent records (accident reports).
         let acks = match device {
             Some(d) => s.device_acknowledgements(d, MAX_PULL_ACKNOWLEDGEMENTS)?,
@@ -180,7 +181,7 @@ pub async fn pull(
         changes,
         next_cursor,
         has_more,
-        server_time: Utc::now(),
+        server_time: state.now(),
         tree_head: Some(head),
         acknowledgements,
         company,

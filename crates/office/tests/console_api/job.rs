@@ -219,3 +219,110 @@ async fn an_event_edited_while_the_office_was_stopped_is_named_despite_the_signe
         "by its id"
     );
 }
+
+#[tokio::test]
+async fn the_job_page_lists_what_the_office_did_to_it_by_whom_and_nothing_of_other_jobs() {
+    let o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    let (tech_a, tech_b) = (o.user_id("tech_a"), o.user_id("tech_b"));
+    let order = |fault: &str| {
+        json!({"fault": fault, "assignee": tech_a,
+               "customer": {"name": "王秀英", "phone": "13812345601", "address": "幸福小区3号楼2单元501室"}})
+    };
+    let job = job_id(&o.create_job(&staff, order("暖气不热")).await);
+    let other = job_id(&o.create_job(&staff, order("漏水")).await);
+    let start = Utc::now() + Duration::hours(2);
+    for (what, body) in [
+        ("assign", json!({"assignee": tech_b})),
+        (
+            "schedule",
+            json!({"start": start, "end": start + Duration::hours(2)}),
+        ),
+        ("cancel", json!({"reason": "客户来电：已自行修好"})),
+    ] {
+        let (status, answer) = o
+            .post_json(&format!("/api/v1/jobs/{job}/{what}"), Some(&staff), &body)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{what}: {answer}");
+    }
+    let (status, _) = o
+        .post_json(
+            &format!("/api/v1/jobs/{other}/cancel"),
+            Some(&staff),
+            &json!({"reason": "另一单"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, page) = o
+        .get_json(&format!("/api/v1/console/jobs/{job}"), &staff)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let actions = page["office_actions"].as_array().expect("office_actions");
+    let kinds: Vec<&str> = actions.iter().filter_map(|a| a["kind"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "job_created",
+            "job_assigned",
+            "job_scheduled",
+            "job_cancelled"
+        ],
+        "this job's own, oldest first, none of the other job's: {actions:#?}"
+    );
+    for a in actions {
+        assert_eq!(
+            (a["username"].clone(), a["user_name"].clone()),
+            (json!("dispatch"), json!("调度员")),
+            "who, by username and name"
+        );
+        assert!(
+            a.get("address").is_none(),
+            "where staff sat is for the admins' audit page only: {a}"
+        );
+    }
+    assert_eq!(actions[0]["assignee_name"], "张伟", "opened for tech_a");
+    assert_eq!(actions[1]["assignee_name"], "李娜", "reassigned to tech_b");
+    assert_eq!(
+        actions[3]["detail"]["reason"], "客户来电：已自行修好",
+        "why it was cancelled"
+    );
+    let at = |a: &Value| a["at"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        actions.windows(2).all(|w| at(&w[0]) <= at(&w[1])),
+        "in time order"
+    );
+
+    // The admins' audit page finds the same trail by subject.
+    let admin = o.staff_token("admin").await;
+    let (status, trail) = o
+        .get_json(&format!("/api/v1/console/audit?subject={job}"), &admin)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{trail}");
+    let seqs = |v: &Value| -> Vec<Value> {
+        v.as_array()
+            .expect("entries")
+            .iter()
+            .map(|e| e["seq"].clone())
+            .collect()
+    };
+    let mut newest_first = seqs(&page["office_actions"]);
+    newest_first.reverse();
+    assert_eq!(seqs(&trail["entries"]), newest_first);
+    assert!(
+        trail["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .all(|e| e["address"] == "127.0.0.1"),
+        "with where it came from"
+    );
+    let (status, _) = o
+        .get_json(&format!("/api/v1/console/audit?subject={job}"), &staff)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the audit page stays the admins'"
+    );
+}

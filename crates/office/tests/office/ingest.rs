@@ -585,6 +585,24 @@ async fn the_kpi_skew_attack_leaves_the_timely_repair_rate_unchanged_until_accep
         .post_json(&accept(made[0]), Some(&staff), &json!({}))
         .await;
     assert_eq!(status, StatusCode::OK, "accepting twice is harmless");
+    let (_, log) = o
+        .get_json("/api/v1/console/audit?kind=field_job_accepted", &admin)
+        .await;
+    let accepted_by: Vec<(Value, Value)> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .rev()
+        .map(|e| (e["subject"].clone(), e["username"].clone()))
+        .collect();
+    assert_eq!(
+        accepted_by,
+        [
+            (json!(made[0].to_string()), json!("dispatch")),
+            (json!(made[1].to_string()), json!("admin"))
+        ],
+        "each acceptance audited once, by who took it (not the second try): {log}"
+    );
     let (_, accepted) = o.get_json("/api/v1/reports/summary", &staff).await;
     assert_eq!(
         (

@@ -414,3 +414,57 @@ async fn concurrent_and_duplicated_pushes_from_many_devices_land_exactly_once() 
         "every chain verifies"
     );
 }
+
+/// The office's clock is one clock: what a device corrects its own by (the pull's `server_time`,
+/// every response's server-time header), the time a push is stored at (its receipts, the log's
+/// tree head) and the time a work order is opened at all follow it. Moved three days ahead here
+/// (the test clock), none of them may read the machine's clock instead.
+#[tokio::test]
+async fn every_answer_and_record_follows_the_offices_one_clock() {
+    let clock = heatcrew_office::clock::Clock::system();
+    let c = clock.clone();
+    let o = TestOffice::start_with(Seed::TestAccounts, move |cfg| cfg.clock = c).await;
+    clock.advance(Duration::days(3));
+    let near = |t: chrono::DateTime<Utc>, what: &str| {
+        let off = t - (Utc::now() + Duration::days(3));
+        assert!(
+            off.num_seconds().abs() < 60,
+            "{what} is on the office's clock (3 days ahead), not the machine's: {t}"
+        );
+    };
+    let staff = o.staff("dispatch").await;
+    let mut dev = o.device("tech_a").await;
+    let job = o.create_job(&staff, Some(o.user_id("tech_a"))).await;
+    let detail = o.job_detail(&staff, job.id).await;
+    near(
+        detail["created_at"]
+            .as_str()
+            .expect("created_at")
+            .parse()
+            .expect("a time"),
+        "the job's opening",
+    );
+    let event = dev.record(job.id, &step("appointment"));
+    let pushed = o.push_ok(&dev, &[event]).await;
+    let receipt = pushed.results[0].receipt.as_ref().expect("a receipt");
+    near(receipt.received_at, "the receipt's received_at");
+    near(pushed.server_time, "the push's server_time");
+    let pulled = o.pull(&dev.login.access_token, 0).await;
+    near(pulled.server_time, "the pull's server_time");
+    near(
+        pulled.tree_head.expect("a tree head").timestamp,
+        "the pull's tree head",
+    );
+    let resp = o
+        .http
+        .get(o.endpoint("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    let header = resp
+        .headers()
+        .get(SERVER_TIME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .expect("the server-time header");
+    near(header.parse().expect("a time"), "the server-time header");
+}

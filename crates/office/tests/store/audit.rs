@@ -37,6 +37,7 @@ fn query() -> AuditQuery {
         kind: None,
         from: None,
         to: None,
+        subject: None,
     }
 }
 
@@ -165,6 +166,33 @@ fn every_filter_narrows_the_page(s: &impl AuditStore) {
         "filters combine"
     );
     assert!(page(&|q| q.user = Some("nobody".into())).is_empty());
+    assert_eq!(
+        page(&|q| q.subject = Some("subject-admin".into())),
+        [b, a],
+        "by subject"
+    );
+    assert_eq!(
+        page(&|q| {
+            q.subject = Some("subject-admin".into());
+            q.kind = Some(AuditKind::UserCreated);
+        }),
+        [a],
+        "a subject combines with the other filters"
+    );
+    let mut q = query();
+    q.subject = Some("subject-admin".into());
+    q.limit = 1;
+    let first = s.audit_page(&q).expect("page");
+    q.before = first.last().map(|e| e.seq);
+    assert_eq!(
+        (seqs(&first), seqs(&s.audit_page(&q).expect("page"))),
+        (vec![b], vec![a]),
+        "a subject's entries page by keyset like the rest"
+    );
+    assert!(
+        page(&|q| q.subject = Some("subject-admin' OR '1'='1".into())).is_empty(),
+        "the subject is a value, never SQL"
+    );
 }
 
 fn entries_are_never_changed(s: &impl AuditStore, raw: &dyn Raw) {

@@ -150,7 +150,8 @@ pub async fn acknowledge_alert(
 ) -> ApiResult<Json<ConsoleAlert>> {
     auth.require(STAFF)?;
     let by = auth.user.id;
-    let answer = blocking(&state, move |s| Ok(s.acknowledge_alert(id, by, Utc::now()))).await?;
+    let now = state.now();
+    let answer = blocking(&state, move |s| Ok(s.acknowledge_alert(id, by, now))).await?;
     let alert = answer.map_err(|e| match e {
         StoreError::NotFound { .. } => ApiError::new(
             StatusCode::NOT_FOUND,

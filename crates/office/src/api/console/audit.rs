@@ -1,5 +1,5 @@
 //! `GET /console/audit` (admins): the audit log ([`crate::audit`]) newest first, a page at a time
-//! (keyset: `before` = the last `seq` seen), filtered by user, kind and time.
+//! (keyset: `before` = the last `seq` seen), filtered by user, kind, time and subject.
 
 use crate::OfficeState;
 use crate::api::extract::{Auth, blocking};
@@ -37,6 +37,8 @@ pub struct AuditParams {
     pub from: Option<String>,
     /// Up to and including this day (`YYYY-MM-DD`, UTC), or before this instant (RFC 3339).
     pub to: Option<String>,
+    /// About this subject: a job, user or device id (a job's whole trail).
+    pub subject: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, ts_rs::TS)]
@@ -106,6 +108,10 @@ pub async fn audit_log(
             .filter(|s| !s.is_empty())
             .map(|s| instant(s, true))
             .transpose()?,
+        subject: p
+            .subject
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
     };
     let entries = blocking(&state, move |s| s.audit_page(&query)).await?;
     let next_before = (entries.len() == limit as usize)

@@ -6,7 +6,7 @@ use crate::board::{self, BoardView};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use axum::Json;
 use axum::extract::{Query, State};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use heatcrew_protocol::ErrorCode;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -45,7 +45,7 @@ pub async fn board_of_day(
             "utc_offset_minutes must be between -840 and 840",
         ));
     }
-    let now = Utc::now();
+    let now = state.now();
     let date = q
         .date
         .unwrap_or_else(|| (now + chrono::Duration::minutes(i64::from(offset))).date_naive());

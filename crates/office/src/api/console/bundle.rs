@@ -7,7 +7,6 @@ use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -34,6 +33,7 @@ pub async fn job_bundle(
     )
     .await?;
     let state2 = state.clone();
+    let now = state.now();
     let built = tokio::task::spawn_blocking(move || {
         let s = &state2;
         let sources = bundle::Sources {
@@ -43,7 +43,7 @@ pub async fn job_bundle(
             chains: &s.chains,
             pdf_font: s.config.pdf_font.as_deref(),
         };
-        bundle::bundle(&sources, id, Utc::now())
+        bundle::bundle(&sources, id, now)
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?;

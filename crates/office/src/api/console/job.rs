@@ -4,12 +4,13 @@
 
 use crate::OfficeState;
 use crate::api::extract::{Auth, STAFF, blocking};
+use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiResult, ErrorBodySchema};
 use crate::job_view::{self, ConsoleJob};
 use crate::store::StoreError;
+use crate::store::convert::ts;
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::Utc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -32,11 +33,12 @@ pub async fn console_job(
 ) -> ApiResult<Json<ConsoleJob>> {
     auth.require(STAFF)?;
     let chains = state.chains.clone();
+    let now = state.now();
     let page = blocking(&state, move |s| {
         let rec = s
             .job(id)?
             .ok_or_else(|| StoreError::not_found(format!("job {id}")))?;
-        job_view::console_job(s, &chains, rec, Utc::now())
+        job_view::console_job(s, &chains, rec, now)
     })
     .await?;
     Ok(Json(page))
@@ -56,12 +58,17 @@ pub async fn accept_field_job(
 ) -> ApiResult<Json<ConsoleJob>> {
     auth.require(STAFF)?;
     let by = auth.user.id;
+    let now = state.now();
+    let rec = blocking(&state, move |s| s.accept_field_job(id, by, now)).await?;
+    // Accepting twice keeps the first acceptance: only the one stored now is audited.
+    if rec.accepted_at.map(ts) == Some(ts(now)) {
+        audit::record(
+            &state,
+            NewAudit::by(&auth, AuditKind::FieldJobAccepted).subject(id),
+        )
+        .await?;
+    }
     let chains = state.chains.clone();
-    let page = blocking(&state, move |s| {
-        let now = Utc::now();
-        let rec = s.accept_field_job(id, by, now)?;
-        job_view::console_job(s, &chains, rec, now)
-    })
-    .await?;
+    let page = blocking(&state, move |s| job_view::console_job(s, &chains, rec, now)).await?;
     Ok(Json(page))
 }

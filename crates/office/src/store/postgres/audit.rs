@@ -78,7 +78,13 @@ impl AuditStore for PgStore {
 
     fn audit_page(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
         // Every filter is optional: a NULL parameter switches its condition off. The keyset
-        // (`seq < before`) keeps each page one index range however deep the reader pages.
+        // (`seq < before`) keeps each page one index range however deep the reader pages; a
+        // subject is a plain equality, so `audit_log_subject` serves it (as on SQLite).
+        let subject = if q.subject.is_some() {
+            "subject = $7"
+        } else {
+            "$7::TEXT IS NULL"
+        };
         self.conn()?
             .query(
                 &format!(
@@ -88,6 +94,7 @@ impl AuditStore for PgStore {
                        AND ($3::TEXT IS NULL OR kind = $3)
                        AND ($4::TEXT IS NULL OR at >= $4::TEXT COLLATE \"C\")
                        AND ($5::TEXT IS NULL OR at < $5::TEXT COLLATE \"C\")
+                       AND {subject}
                      ORDER BY seq DESC LIMIT $6"
                 ),
                 &[
@@ -97,6 +104,7 @@ impl AuditStore for PgStore {
                     &q.from.map(ts),
                     &q.to.map(ts),
                     &i64::from(q.limit),
+                    &q.subject,
                 ],
             )?
             .iter()
