@@ -77,6 +77,20 @@ pub enum AuditKind {
     PatrolPlanChanged,
     /// Office staff chose who re-inspects a rectification notice (detail: the re-inspector).
     NoticeReinspectorSet,
+    /// Office staff recorded a re-inspection's outcome on a notice (subject: the notice; detail:
+    /// the outcome, the note, the new notice), only the one that took effect.
+    NoticeOutcomeRecorded,
+    /// Office staff set a network defect's status by hand: fixed, dismissed, open again (subject:
+    /// the defect; detail: the status and note). The register keeps only the latest; this is
+    /// every change.
+    DefectStatusChanged,
+    /// Office staff acknowledged an urgent alert (an accident or hazard report; subject: its job;
+    /// detail: the alert, i.e. the report's event id).
+    AlertAcknowledged,
+    /// Office staff published an outage notice (subject: the notice; detail: area, reason, times).
+    OutagePublished,
+    /// Office staff cleared an outage notice (subject: the notice).
+    OutageCleared,
 }
 
 impl AuditKind {
@@ -110,6 +124,11 @@ impl AuditKind {
         AuditKind::FieldJobAccepted,
         AuditKind::PatrolPlanChanged,
         AuditKind::NoticeReinspectorSet,
+        AuditKind::NoticeOutcomeRecorded,
+        AuditKind::DefectStatusChanged,
+        AuditKind::AlertAcknowledged,
+        AuditKind::OutagePublished,
+        AuditKind::OutageCleared,
     ];
 
     /// The stored name.
@@ -144,6 +163,11 @@ impl AuditKind {
             AuditKind::FieldJobAccepted => "field_job_accepted",
             AuditKind::PatrolPlanChanged => "patrol_plan_changed",
             AuditKind::NoticeReinspectorSet => "notice_reinspector_set",
+            AuditKind::NoticeOutcomeRecorded => "notice_outcome_recorded",
+            AuditKind::DefectStatusChanged => "defect_status_changed",
+            AuditKind::AlertAcknowledged => "alert_acknowledged",
+            AuditKind::OutagePublished => "outage_published",
+            AuditKind::OutageCleared => "outage_cleared",
         }
     }
 

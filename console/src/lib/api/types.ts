@@ -80,7 +80,12 @@ export type AuditKind =
   | "job_cancelled"
   | "field_job_accepted"
   | "patrol_plan_changed"
-  | "notice_reinspector_set";
+  | "notice_reinspector_set"
+  | "notice_outcome_recorded"
+  | "defect_status_changed"
+  | "alert_acknowledged"
+  | "outage_published"
+  | "outage_cleared";
 
 export type AuditPage = {
   entries: Array<AuditEntry>,

@@ -448,6 +448,11 @@ const en: Record<MessageKey, string> = {
   'audit.kind.field_job_accepted': 'Field job accepted',
   'audit.kind.patrol_plan_changed': 'Patrol plan set',
   'audit.kind.notice_reinspector_set': 'Re-inspector chosen',
+  'audit.kind.notice_outcome_recorded': 'Re-inspection outcome recorded',
+  'audit.kind.defect_status_changed': 'Defect status set',
+  'audit.kind.alert_acknowledged': 'Accident or hazard report acknowledged',
+  'audit.kind.outage_published': 'Outage notice published',
+  'audit.kind.outage_cleared': 'Outage notice cleared',
   // Notice register, patrol compliance, defects (issue 13.6–7).
   'nav.notices': 'Notices',
   'nav.patrols': 'Patrol compliance',

@@ -446,6 +446,11 @@ const zh = {
   'audit.kind.field_job_accepted': '受理现场工单',
   'audit.kind.patrol_plan_changed': '设定巡检计划',
   'audit.kind.notice_reinspector_set': '指定复查人',
+  'audit.kind.notice_outcome_recorded': '登记复查结果',
+  'audit.kind.defect_status_changed': '设置缺陷状态',
+  'audit.kind.alert_acknowledged': '确认事故/险情报告',
+  'audit.kind.outage_published': '发布停热通知',
+  'audit.kind.outage_cleared': '解除停热通知',
   // 整改通知登记簿、巡检考核、设备缺陷（问题 13.6–7）。
   'nav.notices': '整改通知',
   'nav.patrols': '巡检考核',

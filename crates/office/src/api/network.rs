@@ -4,6 +4,7 @@
 
 use super::extract::{ApiJson, Auth, STAFF, blocking};
 use crate::OfficeState;
+use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{CheckpointCode, Route};
 use axum::Json;
@@ -109,9 +110,18 @@ pub async fn create_outage(
         expected_restore_at: req.expected_restore_at,
     };
     let now = state.now();
-    Ok(Json(
-        blocking(&state, move |s| s.upsert_outage(notice, now)).await?,
-    ))
+    let stored = blocking(&state, move |s| s.upsert_outage(notice, now)).await?;
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::OutagePublished)
+            .subject(stored.id)
+            .detail(
+                serde_json::json!({"area": stored.area, "reason": stored.reason,
+                "starts_at": stored.starts_at, "expected_restore_at": stored.expected_restore_at}),
+            ),
+    )
+    .await?;
+    Ok(Json(stored))
 }
 
 #[utoipa::path(post, path = "/api/v1/outages/{id}/clear", tag = "dispatch", params(("id" = Uuid, Path)), responses((status = 204)))]
@@ -123,6 +133,11 @@ pub async fn clear_outage(
     auth.require(STAFF)?;
     let now = state.now();
     blocking(&state, move |s| s.clear_outage(id, now)).await?;
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::OutageCleared).subject(id),
+    )
+    .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

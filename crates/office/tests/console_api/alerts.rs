@@ -147,6 +147,22 @@ async fn an_accident_raises_an_alert_that_a_dispatcher_acknowledges_and_the_devi
         body["message"].as_str().unwrap_or("").contains("调度员"),
         "says who was first: {body}"
     );
+    // The acknowledgement is on the report's job page, once (the refused second try is not).
+    let job = acked["job_id"]
+        .as_str()
+        .expect("the alert's job")
+        .to_owned();
+    let (_, page) = o
+        .get_json(&format!("/api/v1/console/jobs/{job}"), &dispatch)
+        .await;
+    let acks: Vec<(Value, Value)> = page["office_actions"]
+        .as_array()
+        .expect("office actions")
+        .iter()
+        .filter(|a| a["kind"] == "alert_acknowledged")
+        .map(|a| (a["username"].clone(), a["detail"]["alert"].clone()))
+        .collect();
+    assert_eq!(acks, [(json!("dispatch"), json!(id))], "{page}");
 
     // The device's next pull has it, whatever its cursor.
     let page = pull(&o, &dev).await;

@@ -158,10 +158,11 @@ async fn reassignment_revokes_the_job_on_the_old_assignees_devices() {
         b_next.changes.iter().any(|c| matches!(&c.change, ChangeKind::JobUpserted { job: j } if j.id == job.id && j.status == heatcrew_protocol::JobStatus::Cancelled)),
         "the assignee learns of the cancellation"
     );
-    let (status, _) = o
+    let (status, outage) = o
         .post_json("/api/v1/outages", Some(&staff), &json!({"area": "滨河小区", "reason": "抢修", "starts_at": Utc::now(), "expected_restore_at": Utc::now() + Duration::hours(4)}))
         .await;
     assert_eq!(status, StatusCode::OK, "an outage notice can be published");
+    let outage = outage["id"].as_str().expect("the notice's id").to_owned();
     for dev in [&a, &b] {
         let p = o.pull(&dev.login.access_token, 0).await;
         assert!(
@@ -187,6 +188,33 @@ async fn reassignment_revokes_the_job_on_the_old_assignees_devices() {
         ),
         (Some(1), Some(true)),
         "a page honours the limit and says more is waiting"
+    );
+    let clear = format!("/api/v1/outages/{outage}/clear");
+    let (status, _) = o.post_json(&clear, Some(&staff), &json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "cleared");
+    let (status, _) = o.post_json(&clear, Some(&staff), &json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "cleared already: nothing to clear"
+    );
+    let admin = o.staff("admin").await;
+    let (_, log) = o
+        .get_json(&format!("/api/v1/console/audit?subject={outage}"), &admin)
+        .await;
+    let trail: Vec<(Value, Value)> = log["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| (e["kind"].clone(), e["detail"]["area"].clone()))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            (json!("outage_cleared"), Value::Null),
+            (json!("outage_published"), json!("滨河小区"))
+        ],
+        "who published and who cleared it; not the refused second clear: {log}"
     );
 }
 

@@ -401,4 +401,24 @@ async fn dispatchers_choose_the_reinspector_and_record_outcomes_and_bad_input_is
         StatusCode::OK,
         "the same outcome again is answered, not refused"
     );
+    let audited: Vec<(Value, Value, Value)> = office
+        .audit("notice_outcome_recorded")
+        .await
+        .iter()
+        .map(|e| {
+            (
+                e["subject"].clone(),
+                e["detail"]["outcome"].clone(),
+                e["detail"]["next_notice"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audited,
+        [
+            (json!(first), json!("complied"), Value::Null),
+            (json!(second), json!("new_notice"), json!(first)),
+        ],
+        "each outcome that took effect, newest first; not the refused ones, not the repeat"
+    );
 }

@@ -307,6 +307,40 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
         Some(1),
         "fixed by its repair: {fixed}"
     );
+
+    // Who opened the repair job is on its page; every status set by hand is in the audit log,
+    // though the register keeps only the latest.
+    let opened = office.audit("job_created").await;
+    assert_eq!(opened.len(), 1, "one repair job, opened once: {opened:?}");
+    assert_eq!(opened[0]["subject"], json!(repair_id));
+    assert_eq!(opened[0]["detail"]["defect"], json!(id));
+    assert_eq!(opened[0]["detail"]["assignee"], json!(tech_b));
+    let (_, page) = office
+        .get_json(&format!("/api/v1/console/jobs/{repair_id}"), &staff)
+        .await;
+    assert_eq!(page["office_actions"][0]["kind"], "job_created", "{page}");
+    let status = format!("/api/v1/console/defects/{id}/status");
+    for body in [
+        json!({"status": "open"}),
+        json!({"status": "dismissed", "note": "重复上报"}),
+    ] {
+        let (code, answer) = office.post_json(&status, Some(&staff), &body).await;
+        assert_eq!(code, StatusCode::OK, "{answer}");
+    }
+    let changes: Vec<(Value, Value)> = office
+        .audit("defect_status_changed")
+        .await
+        .iter()
+        .map(|e| (e["detail"]["status"].clone(), e["detail"]["note"].clone()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (json!("dismissed"), json!("重复上报")),
+            (json!("open"), Value::Null)
+        ],
+        "both changes, newest first"
+    );
 }
 
 #[tokio::test]

@@ -160,6 +160,15 @@ pub async fn acknowledge_alert(
         ),
         other => other.into(),
     })?;
+    // On the job's page with the rest of what the office did to it (the alert's own id in detail).
+    let subject = alert.event.unsigned.job_id;
+    crate::audit::record(
+        &state,
+        crate::audit::NewAudit::by(&auth, crate::audit::AuditKind::AlertAcknowledged)
+            .subject(subject)
+            .detail(serde_json::json!({"alert": id, "kind": alert.event.unsigned.kind})),
+    )
+    .await?;
     let alert = ConsoleAlert::from(alert);
     tracing::info!(alert = %id, by = %by, "alert acknowledged");
     state.live.publish(LiveEvent::AlertAcknowledged {

@@ -10,6 +10,7 @@ use crate::notices::register::{NoticeFilter, NoticeStatus, NoticeView, notice_vi
 use crate::notices::{NoticeOutcome, OutcomeEntry};
 use crate::schedule::office_tz;
 use crate::store::StoreError;
+use crate::store::convert::ts;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use heatcrew_protocol::ErrorCode;
@@ -192,7 +193,9 @@ pub async fn record_outcome(
         ));
     }
     let (now, by) = (state.now(), auth.user.id);
-    let view = blocking(&state, move |s| {
+    let detail =
+        serde_json::json!({"outcome": req.outcome, "note": note, "next_notice": req.next_notice});
+    let (view, took_effect) = blocking(&state, move |s| {
         if let Some(next) = req.next_notice
             && (next == id || s.notice(next)?.is_none())
         {
@@ -201,7 +204,7 @@ pub async fn record_outcome(
                 message: format!("next_notice: no other notice {next} in the register"),
             });
         }
-        s.record_outcome(
+        let stored = s.record_outcome(
             id,
             OutcomeEntry {
                 outcome: req.outcome,
@@ -211,9 +214,22 @@ pub async fn record_outcome(
             },
             now,
         )?;
-        notice_view(s, id, now, office_tz())?
-            .ok_or_else(|| StoreError::not_found(format!("notice {id}")))
+        // The first outcome stays: only the one stored by this request is audited.
+        let took_effect =
+            stored.outcome_by == Some(by) && stored.outcome_at.map(ts) == Some(ts(now));
+        let view = notice_view(s, id, now, office_tz())?
+            .ok_or_else(|| StoreError::not_found(format!("notice {id}")))?;
+        Ok((view, took_effect))
     })
     .await?;
+    if took_effect {
+        crate::audit::record(
+            &state,
+            crate::audit::NewAudit::by(&auth, crate::audit::AuditKind::NoticeOutcomeRecorded)
+                .subject(id)
+                .detail(detail),
+        )
+        .await?;
+    }
     Ok(Json(view))
 }

@@ -258,6 +258,7 @@ pub async fn order_repair(
     ApiJson(req): ApiJson<RepairRequest>,
 ) -> ApiResult<Json<RepairOrdered>> {
     let (now, by) = (state.now(), auth.user.id);
+    let assignee = req.assignee;
     let answer = blocking(&state, move |s| {
         let d = s
             .defect(id)?
@@ -281,6 +282,16 @@ pub async fn order_repair(
         })
     })
     .await?;
+    if answer.created {
+        // A work order opened by office staff, like one taken by phone: on the job's page.
+        audit::record(
+            &state,
+            NewAudit::by(&auth, AuditKind::JobCreated)
+                .subject(answer.job_id)
+                .detail(json!({"kind": "emergency_repair", "assignee": assignee, "defect": id})),
+        )
+        .await?;
+    }
     Ok(Json(answer))
 }
 
@@ -325,6 +336,7 @@ pub async fn set_status(
         ));
     }
     let (now, by) = (state.now(), auth.user.id);
+    let detail = json!({"status": req.status, "note": note});
     let d = blocking(&state, move |s| {
         s.set_defect_status(
             id,
@@ -336,6 +348,14 @@ pub async fn set_status(
             now,
         )
     })
+    .await?;
+    // The register keeps the latest status only; the audit log keeps every change and who made it.
+    audit::record(
+        &state,
+        NewAudit::by(&auth, AuditKind::DefectStatusChanged)
+            .subject(id)
+            .detail(detail),
+    )
     .await?;
     Ok(Json(d))
 }
