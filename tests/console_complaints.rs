@@ -188,6 +188,25 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     )
     .await?;
     b.shot("console-complaints").await?;
+    // A complaint another dispatcher takes by phone shows on this open list without a reload.
+    b.js("window.__sameDocument = true; return true;").await?;
+    let (status, taken) = o
+        .post_json(
+            "/api/v1/console/complaints",
+            Some(&staff),
+            &json!({"kind": "report", "channel": "hotline", "caller_name": "匿名", "caller_phone": "13700137000",
+                    "subject": "疑似私接暖气", "text": "楼下商铺私接管道。"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{taken}");
+    b.until(
+        "the new report is on the open list, live",
+        &format!(
+            "return ({})() === 3 && window.__sameDocument === true;",
+            wrap(&count("complaint-row"))
+        ),
+    )
+    .await?;
     b.click("lang-switch").await?;
     b.wait_text("complaint-state-overdue", "Overdue")
         .await

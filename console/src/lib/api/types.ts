@@ -1314,6 +1314,7 @@ export type LiveEvent =
   | { "kind": "attachment_received", sha256: string, }
   | { "kind": "alert_raised", alert: ConsoleAlert, }
   | { "kind": "alert_acknowledged", alert: ConsoleAlert, }
+  | { "kind": "complaint_changed", complaint_id: string, }
   | { "kind": "resync" };
 
 /**

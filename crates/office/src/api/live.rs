@@ -1,9 +1,9 @@
 //! Live updates for open consoles (OpenAPI tag `live`): `GET /api/v1/live`, server-sent events, office
 //! staff only. Each event names what changed, after it committed: a job (a device's push, a dispatch
-//! change), an attachment that finished uploading, or an urgent alert raised or acknowledged (carried
-//! whole, so the banner shows at once). A console refetches what an event names, and
-//! everything after it (re)connects, so a dropped connection misses nothing; a console too slow to
-//! keep up gets `resync` instead of the events it missed.
+//! change), a complaint taken or changed, an attachment that finished uploading, or an urgent alert
+//! raised or acknowledged (carried whole, so the banner shows at once). A console refetches what an
+//! event names, and everything after it (re)connects, so a dropped connection misses nothing; a
+//! console too slow to keep up gets `resync` instead of the events it missed.
 //!
 //! A stream lives no longer than the access token that opened it: it ends when the token expires,
 //! or within [`SESSION_CHECK`] of its session being revoked (sign-out, a password reset, a
@@ -46,6 +46,9 @@ pub enum LiveEvent {
     AlertAcknowledged {
         alert: Box<super::console::alerts::ConsoleAlert>,
     },
+    /// A complaint or report was taken, handed over, answered or called back: refetch it and the
+    /// complaints list.
+    ComplaintChanged { complaint_id: Uuid },
     /// Events were dropped for this connection (it fell behind): refetch everything.
     Resync,
 }

@@ -259,8 +259,20 @@ async fn the_first_receiver_owns_it_until_a_recorded_handover_and_the_trail_keep
     let first = o.staff_token("dispatch").await;
     let other = o.staff_token("dispatch2").await;
     let admin = o.staff_token("admin").await;
+    let mut live = o.running().state.live.subscribe();
     let c = intake_ok(&o, &first, complaint("complaint", "维修工态度差")).await;
     let id = c["id"].as_str().expect("id").to_owned();
+    // Every open console hears of each change that took effect, and of nothing refused.
+    let mut heard = move || {
+        let mut ids = Vec::new();
+        while let Ok(e) = live.try_recv() {
+            if let heatcrew_office::api::live::LiveEvent::ComplaintChanged { complaint_id } = e {
+                ids.push(complaint_id.to_string());
+            }
+        }
+        ids
+    };
+    assert_eq!(heard(), [id.clone()], "taken");
     let me = o.user_id("dispatch");
     assert_eq!(
         c["received_by"]["id"],
@@ -343,6 +355,11 @@ async fn the_first_receiver_owns_it_until_a_recorded_handover_and_the_trail_keep
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{handed}");
+    assert_eq!(
+        heard(),
+        [id.clone()],
+        "the handover, once; the refused requests before it not at all"
+    );
     assert_eq!(
         handed["complaint"]["owner"]["person"]["id"],
         second.id.to_string()

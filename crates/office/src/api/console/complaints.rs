@@ -11,6 +11,7 @@
 
 use crate::OfficeState;
 use crate::api::extract::{ApiJson, Auth, Staff, blocking};
+use crate::api::live::LiveEvent;
 use crate::audit::{AuditEntry, AuditKind, NewAudit};
 use crate::complaints::figures::{self, ComplaintFigures};
 use crate::complaints::input::{
@@ -191,6 +192,9 @@ pub async fn create_complaint(
     })
     .await?;
     tracing::info!(complaint = %id, number = %stored.number, "complaint received");
+    state
+        .live
+        .publish(LiveEvent::ComplaintChanged { complaint_id: id });
     detail(&state, stored).await.map(Json)
 }
 
@@ -253,6 +257,9 @@ async fn change(
         other => other.into(),
     })?;
     tracing::info!(complaint = %id, kind = kind.as_str(), "complaint changed");
+    state
+        .live
+        .publish(LiveEvent::ComplaintChanged { complaint_id: id });
     detail(state, c).await.map(Json)
 }
 
