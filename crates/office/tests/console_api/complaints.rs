@@ -272,7 +272,7 @@ async fn the_first_receiver_owns_it_until_a_recorded_handover_and_the_trail_keep
         }
         ids
     };
-    assert_eq!(heard(), [id.clone()], "taken");
+    assert_eq!(heard(), [id.as_str()], "taken");
     let me = o.user_id("dispatch");
     assert_eq!(
         c["received_by"]["id"],
@@ -357,7 +357,7 @@ async fn the_first_receiver_owns_it_until_a_recorded_handover_and_the_trail_keep
     assert_eq!(status, StatusCode::OK, "{handed}");
     assert_eq!(
         heard(),
-        [id.clone()],
+        [id.as_str()],
         "the handover, once; the refused requests before it not at all"
     );
     assert_eq!(
