@@ -33,6 +33,16 @@ struct Running {
     tasks: Vec<JoinHandle<()>>,
 }
 
+impl Drop for Running {
+    /// A dropped handle only detaches its task: end the loop and the forwarder with the state
+    /// that started them (sign-out takes the slot; the app's state going away drops it).
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
 pub struct AppState {
     pub store: Arc<Mutex<Store>>,
     lang: Mutex<Lang>,
@@ -88,11 +98,8 @@ impl AppState {
 
     /// Stop syncing (sign-out): the loop and the status forwarder end; nothing recorded is touched.
     pub fn stop_sync(&self) {
-        if let Some(running) = lock(&self.sync).take() {
-            for task in running.tasks {
-                task.abort();
-            }
-        }
+        // Dropping it aborts both tasks (`Running`'s `Drop`).
+        drop(lock(&self.sync).take());
     }
 
     /// An error as it crosses IPC, in the current language.
@@ -194,4 +201,34 @@ impl IpcError {
 /// A poisoned lock only means a panic elsewhere; the store's own transactions keep it consistent.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropping_the_running_slot_ends_its_tasks() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(Mutex::new(
+            Store::open(dir.path().join("device.db")).expect("store"),
+        ));
+        let (alive, mut gone) = tokio::sync::oneshot::channel::<()>();
+        // A task that would run forever, holding `alive` until it is aborted.
+        let task = tauri::async_runtime::spawn(async move {
+            let _alive = alive;
+            std::future::pending::<()>().await;
+        });
+        drop(Running {
+            syncer: Syncer::new(store),
+            tasks: vec![task],
+        });
+        let ended = tauri::async_runtime::block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(10), &mut gone).await
+        });
+        assert!(
+            matches!(ended, Ok(Err(_))),
+            "the task was aborted and dropped what it held: {ended:?}"
+        );
+    }
 }
