@@ -11,7 +11,8 @@
 //! push, every receipt checked and stored on the phone, then a pull), which adds the phones' own
 //! work on the same cores. The ratio to the raw insert is the office's. Beside them, the ceiling
 //! the signatures alone set on this machine: every event's Ed25519 check and its receipt's Ed25519
-//! signature on all cores, nothing else.
+//! signature on all cores, nothing else; and the ceiling of any design at all (each event's own
+//! check plus the raw insert's CPU for its row, on all cores, measured as CPU time).
 //!
 //! Run: `cargo bench -p heatcrew-sim --bench push` (env `DEVICES`, `EVENTS_PER_DEVICE`, `BACKLOG`).
 
@@ -72,6 +73,32 @@ async fn device_with_backlog(
         }
     }
     store
+}
+
+/// The calling thread's CPU time so far, user and system, in seconds (`/proc/thread-self/stat`, in
+/// ticks of 1/100 s on Linux): what this thread did, whatever the process's other threads do.
+fn thread_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("/proc/thread-self/stat");
+    // The fields after the command name (which may hold spaces) in its parentheses.
+    let fields: Vec<&str> = stat[stat.rfind(')').expect("comm") + 2..]
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields[i].parse::<u64>().expect("ticks");
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
+/// A lower bound on the CPU seconds of this thread that `work` costs per item (it handles `n`
+/// items a run): runs it until at least half a second of CPU has gone, and takes one tick off
+/// what was counted.
+fn cpu_per_event(n: usize, mut work: impl FnMut(usize)) -> f64 {
+    let start = thread_cpu_seconds();
+    let mut runs = 0;
+    while runs == 0 || thread_cpu_seconds() - start < 0.5 {
+        work(runs);
+        runs += 1;
+    }
+    ((thread_cpu_seconds() - start - 0.01).max(0.0)) / (n * runs) as f64
 }
 
 /// The same rows, inserted raw in batches of 1000 (one transaction per batch, as a push is).
@@ -203,6 +230,40 @@ fn signatures_alone(events: &[(ed25519_dalek::VerifyingKey, Event)]) -> f64 {
     events.len() as f64 / started.elapsed().as_secs_f64()
 }
 
+/// The ceiling of ANY design on this machine, whatever it does about parsing, storage or receipts:
+/// each event's own Ed25519 check (with its hash, as [`Event::verify`] does) and the raw insert's
+/// work for its row both have to happen, so no more events per second go through than the cores
+/// can do both for. Both are measured as the CPU time of the threads doing them, less a tick (the
+/// cheapest of the cores' checks; the insert as `insert_cpu` measured it): lower bounds, so the
+/// ceiling is an upper bound.
+fn any_design_ceiling(
+    events: &[(ed25519_dalek::VerifyingKey, Event)],
+    insert_cpu: f64,
+) -> (f64, f64) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Every core checks its share over and over, each thread timing its own CPU.
+    let per_thread: Vec<f64> = std::thread::scope(|scope| {
+        let workers: Vec<_> = events
+            .chunks(events.len().div_ceil(cores).max(1))
+            .map(|chunk| {
+                scope.spawn(move || {
+                    cpu_per_event(chunk.len(), |_| {
+                        for (key, e) in chunk {
+                            e.verify(key).expect("a good event");
+                        }
+                    })
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("checker"))
+            .collect()
+    });
+    let verify_cpu = per_thread.iter().copied().fold(f64::INFINITY, f64::min);
+    (cores as f64 / (verify_cpu + insert_cpu), verify_cpu)
+}
+
 /// The office's side of a push alone: each store's pending events as one push request body (serialised
 /// now, before the clock starts), posted at once with the device's token; returns the events/s from
 /// the first request sent to the last answer read, after checking every event was accepted.
@@ -273,7 +334,7 @@ async fn ingest(
     office: Office,
     dir: &std::path::Path,
     (devices, per_device, backlog): (usize, usize, usize),
-    raw: impl FnOnce(&[Event]) -> f64,
+    raw: impl FnOnce(&[Event]) -> (f64, f64),
 ) {
     let crews: Vec<_> =
         tokio::task::block_in_place(|| (0..=2 * devices).map(|i| crew(&office, i)).collect());
@@ -325,7 +386,7 @@ async fn ingest(
     }
     let device_sync = pushed as f64 / started.elapsed().as_secs_f64();
     assert_eq!(pushed as usize, all.len(), "every event was accepted");
-    let raw = raw(&all);
+    let (raw, insert_cpu) = raw(&all);
     println!(
         "push ingest on {name}, {devices} devices x {per_device} events at once over loopback:"
     );
@@ -341,6 +402,18 @@ async fn ingest(
         ceiling / raw
     );
     println!("  ingest / that:     {:>10.3}", ingest / ceiling);
+    let (bound, verify_cpu) = any_design_ceiling(&keyed, insert_cpu);
+    println!(
+        "  any design:        {bound:>10.0} events/s ({:.3} of the raw insert): each event's own Ed25519 check ({:.1} µs CPU) and its raw insert ({:.1} µs CPU{}) on all cores; no receipts, parsing or network. 0.5 needs about: check CPU <= (2 x cores - 1) x insert CPU",
+        bound / raw,
+        verify_cpu * 1e6,
+        insert_cpu * 1e6,
+        if name == "SQLite" {
+            ""
+        } else {
+            " in this process; the server's is not counted"
+        }
+    );
     println!(
         "  device sync:       {device_sync:>10.0} events/s ({:.3} of the raw insert: each phone's whole sync, receipts checked and stored, on the same cores)",
         device_sync / raw
@@ -373,7 +446,12 @@ fn main() {
         let office = Office::open(Config::new(dir.path().join("office.db"))).expect("office");
         let raw_db = dir.path().join("raw.db");
         ingest("SQLite", office, dir.path(), sizes, |all| {
-            raw_insert(&raw_db, all)
+            let rate = raw_insert(&raw_db, all);
+            // The insert's CPU per row: the same insert again on fresh files beside it.
+            let cpu = cpu_per_event(all.len(), |run| {
+                raw_insert(&dir.path().join(format!("raw-cpu-{run}.db")), all);
+            });
+            (rate, cpu)
         })
         .await;
 
@@ -396,7 +474,9 @@ fn main() {
                 .expect("office on PostgreSQL")
         });
         ingest("PostgreSQL", office, dir.path(), sizes, |all| {
-            blocking(|| raw_insert_pg(&raw_db.url, all))
+            // The client's share of the insert's CPU is next to nothing: the ceiling below is
+            // the checks' alone there.
+            (blocking(|| raw_insert_pg(&raw_db.url, all)), 0.0)
         })
         .await;
         blocking(move || drop((store, office_db, raw_db)));
