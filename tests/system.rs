@@ -520,10 +520,57 @@ async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
         store.lock().unwrap().job(b_job).unwrap().is_some(),
         "tech_b received their job"
     );
+    // The phone is tech_b's now: tech_b's list has tech_b's job and not tech_a's, and tech_a's
+    // job cannot be opened or worked by tech_b (refused on the phone, nothing queued).
+    let listed = |store: &Mutex<Store>| -> Vec<uuid::Uuid> {
+        views::today(&store.lock().unwrap())
+            .unwrap()
+            .jobs
+            .iter()
+            .map(|j| j.id)
+            .collect()
+    };
+    assert_eq!(listed(&store), vec![b_job], "tech_b sees only their job");
+    {
+        let mut s = store.lock().unwrap();
+        let err = views::job(&s, a_job).expect_err("tech_a's job is not tech_b's");
+        assert_eq!(
+            err.code(),
+            heatcrew_protocol::ErrorCode::ForbiddenJob,
+            "{err}"
+        );
+        let before = s.events().unwrap().len();
+        let err = s
+            .record_or_hold(
+                a_job,
+                heatcrew_protocol::EventBody::RatingGiven {
+                    stars: 1,
+                    comment: "recorded by the wrong person".into(),
+                },
+            )
+            .expect_err("tech_b cannot add to tech_a's visit");
+        assert_eq!(
+            err.code(),
+            heatcrew_protocol::ErrorCode::ForbiddenJob,
+            "{err}"
+        );
+        assert_eq!(s.events().unwrap().len(), before, "nothing was recorded");
+        views::job(&s, b_job).expect("tech_b opens their own job");
+        s.sign_out().expect("tech_b signs out");
+    }
+
+    // tech_a takes the phone back: their job is listed again, tech_b's is not.
+    sync::login(&store, &office.url(), "tech_a", PASSWORD)
+        .await
+        .expect("tech_a signs in again");
+    Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_a's sync");
+    assert_eq!(listed(&store), vec![a_job], "tech_a sees only their job");
     let today = views::today(&store.lock().unwrap()).unwrap();
-    let card = today.jobs.iter().find(|j| j.id == a_job);
-    assert!(
-        card.is_none_or(|c| c.photos_pending == 0),
+    assert_eq!(
+        today.jobs[0].photos_pending, 0,
         "no photos pending any more"
     );
 }

@@ -35,6 +35,7 @@ impl Store {
         requirements: String,
         follow_up_on: Option<NaiveDate>,
     ) -> Result<Event> {
+        self.check_theirs(job_id)?;
         let issued: i64 = self.connection().query_row(
             "SELECT COUNT(*) FROM events WHERE kind = 'notice_issued'",
             [],
@@ -76,7 +77,8 @@ impl Store {
             site: Some(position.description.clone()),
             reported_at: Some(self.now()),
             window: None,
-            assignee: None,
+            // The office gives it to whoever pushes it, and refuses it for anyone else.
+            assignee: self.device_user()?.map(|u| u.id),
             street_work: false,
             checkpoints: Vec::new(),
             status: JobStatus::Open,
@@ -101,6 +103,7 @@ impl Store {
     /// preferred window if they gave one, and the visit closed as [`Resolution::NoEntry`], in one
     /// transaction. The rules refuse it after entry; the office then asks for a new appointment.
     pub fn close_not_home(&mut self, job_id: Uuid, input: NoEntryInput) -> Result<Vec<Event>> {
+        self.check_theirs(job_id)?;
         let mut bodies = Vec::with_capacity(3);
         if let Some(reschedule) = input.reschedule {
             bodies.push(reschedule.into_body());

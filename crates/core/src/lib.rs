@@ -6,6 +6,7 @@
 //!
 //! - [`store`]: the signed, hash-chained event log in SQLite, its outbox and projections.
 //! - [`field`]: actions that need more than one rule check (notice numbers, accident reports).
+//! - [`shared_phone`]: one phone, several users: each sees and works only their own jobs.
 //! - [`readiness`]: the day's shift readiness, checkpoint codes, outages at the customer's door.
 //! - [`audit`]: verifying a log and naming the first tampered event.
 //! - [`keys`]: where the device's signing key lives (never in the database), with the database's
@@ -36,6 +37,7 @@ mod migrations;
 pub mod photo_worker;
 mod photos;
 pub mod readiness;
+pub mod shared_phone;
 pub mod store;
 pub mod sync;
 pub mod views;

@@ -75,6 +75,7 @@ impl Store {
 
     /// Record the day's readiness on the job it opens; every check must be ticked.
     pub fn confirm_readiness(&mut self, job_id: Uuid, checks: Vec<String>) -> Result<Event> {
+        self.check_theirs(job_id)?;
         let day = self.today();
         self.record(job_id, EventBody::ShiftReadinessConfirmed { day, checks })
     }
@@ -89,6 +90,7 @@ impl Store {
         method: CodeEntry,
         position: Option<Position>,
     ) -> Result<Event> {
+        self.check_theirs(job_id)?;
         self.record(
             job_id,
             EventBody::CheckpointConfirmed {

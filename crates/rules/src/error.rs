@@ -10,6 +10,9 @@ use uuid::Uuid;
 pub enum RuleError {
     #[error("unknown job {0}")]
     UnknownJob(Uuid),
+    /// On a shared phone: a job assigned to another user of this device.
+    #[error("job {0} is not assigned to you")]
+    NotYourJob(Uuid),
     #[error("job uses unknown checklist template {0}")]
     UnknownTemplate(String),
     #[error("the job is {0} and takes no more records")]
@@ -78,6 +81,7 @@ impl RuleError {
     pub fn code(&self) -> ErrorCode {
         match self {
             RuleError::UnknownJob(_) => ErrorCode::UnknownJob,
+            RuleError::NotYourJob(_) => ErrorCode::ForbiddenJob,
             RuleError::UnknownTemplate(_) => ErrorCode::UnknownTemplate,
             RuleError::JobNotActive(_) => ErrorCode::JobNotActive,
             RuleError::StepOutOfOrder { .. } => ErrorCode::StepOutOfOrder,

@@ -117,6 +117,7 @@ impl Store {
         bytes: &[u8],
         fix: Option<Position>,
     ) -> Result<i64> {
+        self.check_theirs(job_id)?;
         let placeholder = capture_ref(bytes, fix)?;
         let body = EventBody::PhotoAdded {
             step: step.to_owned(),
@@ -146,6 +147,7 @@ impl Store {
 
     /// Take a failed photo again: the new capture replaces it in the queue, in its place.
     pub fn retake_photo(&mut self, job_id: Uuid, id: i64, bytes: &[u8]) -> Result<()> {
+        self.check_theirs(job_id)?;
         let row = self
             .held_row(id)?
             .filter(|r| r.job_id == job_id && r.state == HeldState::Failed && r.capture.is_some())
@@ -178,6 +180,7 @@ impl Store {
     /// Record `body` now, or, while the job has photos in the queue, check it against the job as
     /// it will stand and hold it behind them (`None`: held, recorded once its photos are).
     pub fn record_or_hold(&mut self, job_id: Uuid, body: EventBody) -> Result<Option<Event>> {
+        self.check_theirs(job_id)?;
         if self.held_for(job_id)?.is_empty() {
             return self.record(job_id, body).map(Some);
         }

@@ -77,7 +77,7 @@ pub fn today(store: &Store) -> Result<Today> {
     let pending = pending_by_job(store)?;
     let photos = photos_pending_by_job(store)?;
     let mut jobs = store
-        .jobs()?
+        .their_jobs()?
         .iter()
         .map(|j| {
             let mut s = summary(j, now, pending.get(&j.job.id).copied().unwrap_or(0))?;
@@ -139,6 +139,7 @@ fn summary(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Result<
 
 /// One job with its steps and records, or `UnknownJob`.
 pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
+    store.check_theirs(job_id)?;
     // As it will stand once the photos being processed and the actions held behind them are
     // recorded (super::queued): the technician goes on while the record waits.
     let (job, held) = store

@@ -83,6 +83,7 @@ pub fn opinion_form(template: &Template) -> Vec<OpinionQuestion> {
 
 /// The records of `job_id` a technician may correct (texts, readings, findings), oldest first.
 pub fn correctable(store: &Store, job_id: Uuid) -> Result<Vec<CorrectableRecord>> {
+    store.check_theirs(job_id)?;
     let records = store.job_records(job_id)?;
     let mut fixes: BTreeMap<Uuid, Vec<CorrectionView>> = BTreeMap::new();
     for r in &records {

@@ -1,0 +1,219 @@
+//! One phone, several users: each user sees and works only the jobs assigned to them.
+//!
+//! A crew shares a phone between shifts. Signing in as someone else keeps the previous user's
+//! jobs and unsynced records on the device (they go up with their owner's next sign-in), but the
+//! job list, a job's screen and every action on a job answer only for jobs assigned to whoever
+//! signed in last: another user's job is refused with `forbidden_job` before anything is recorded,
+//! as the office would refuse its records anyway. A job with no assignee (one created on the
+//! device before the office knew it, a test job) belongs to whoever holds the phone.
+//!
+//! "Who" is the user last signed in (`sync_state.user`), kept after sign-out so that records
+//! taken while the tokens have expired still go to the right jobs.
+
+use crate::error::Result;
+use crate::store::{Store, StoredJob};
+use heatcrew_protocol::{Job, sync::UserInfo};
+use heatcrew_rules::RuleError;
+use rusqlite::OptionalExtension;
+use uuid::Uuid;
+
+/// Whether `user` may see and work `job`: it is assigned to them, or to nobody, or nobody has
+/// signed in on this device yet.
+pub fn is_theirs(job: &Job, user: Option<Uuid>) -> bool {
+    match (job.assignee, user) {
+        (Some(assignee), Some(user)) => assignee == user,
+        _ => true,
+    }
+}
+
+impl Store {
+    /// The user last signed in on this device (kept after sign-out), if any.
+    pub fn device_user(&self) -> Result<Option<UserInfo>> {
+        let user: Option<String> = self
+            .connection()
+            .query_row("SELECT user FROM sync_state", [], |r| r.get(0))
+            .optional()?
+            .flatten();
+        Ok(match user {
+            Some(json) => Some(serde_json::from_str(&json)?),
+            None => None,
+        })
+    }
+
+    /// The jobs of the device's user ([`Store::jobs`] without other users' jobs).
+    pub fn their_jobs(&self) -> Result<Vec<StoredJob>> {
+        let user = self.device_user()?.map(|u| u.id);
+        let mut jobs = self.jobs()?;
+        jobs.retain(|j| is_theirs(&j.job, user));
+        Ok(jobs)
+    }
+
+    /// `UnknownJob` for a job not on the device, `NotYourJob` for another user's.
+    pub fn check_theirs(&self, job_id: Uuid) -> Result<()> {
+        let job: Option<String> = self
+            .connection()
+            .prepare_cached("SELECT job FROM jobs WHERE job_id = ?1")?
+            .query_row([job_id.to_string()], |r| r.get(0))
+            .optional()?;
+        let Some(job) = job else {
+            return Err(RuleError::UnknownJob(job_id).into());
+        };
+        let job: Job = serde_json::from_str(&job)?;
+        if is_theirs(&job, self.device_user()?.map(|u| u.id)) {
+            Ok(())
+        } else {
+            Err(RuleError::NotYourJob(job_id).into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+    use crate::error::CoreError;
+    use crate::sync::Session;
+    use crate::views::{self, NoEntryInput};
+    use chrono::{Duration, Utc};
+    use heatcrew_protocol::{ErrorCode, EventBody, NoEntryKind, StepEvidence, sync::Role};
+
+    fn user(name: &str) -> UserInfo {
+        UserInfo {
+            id: Uuid::now_v7(),
+            username: name.into(),
+            display_name: name.into(),
+            role: Role::RepairTechnician,
+            badge_no: String::new(),
+        }
+    }
+
+    fn sign_in(store: &mut Store, user: &UserInfo) {
+        store
+            .save_session(&Session {
+                office_url: "http://127.0.0.1:9".into(),
+                access_token: format!("access-{}", user.username),
+                access_expires_at: Utc::now() + Duration::hours(1),
+                refresh_token: format!("refresh-{}", user.username),
+                user: user.clone(),
+                device_code: "D01".into(),
+            })
+            .expect("signed in");
+    }
+
+    fn refused_as_not_theirs<T: std::fmt::Debug>(what: &str, r: Result<T>) {
+        match r {
+            Err(CoreError::Rule(RuleError::NotYourJob(_))) => {}
+            other => panic!("{what}: expected NotYourJob, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn on_a_shared_phone_each_user_sees_and_works_only_their_own_jobs() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = Store::open(dir.path().join("device.db")).expect("open store");
+        let (a, b) = (user("a"), user("b"));
+        let a_job = demo::home_repair_job(0, Some(a.id));
+        let b_job = demo::home_repair_job(1, Some(b.id));
+        let nobodys = demo::home_repair_job(2, None);
+        for job in [&a_job, &b_job, &nobodys] {
+            store.add_office_job(job).expect("add job");
+        }
+        let ids = |store: &Store| -> Vec<Uuid> {
+            let mut ids: Vec<Uuid> = views::today(store)
+                .expect("today")
+                .jobs
+                .iter()
+                .map(|j| j.id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        let sorted = |mut v: Vec<Uuid>| {
+            v.sort();
+            v
+        };
+
+        // Nobody signed in yet: every job shows (a phone being set up).
+        assert_eq!(ids(&store), sorted(vec![a_job.id, b_job.id, nobodys.id]));
+
+        sign_in(&mut store, &a);
+        assert_eq!(
+            ids(&store),
+            sorted(vec![a_job.id, nobodys.id]),
+            "A sees their job and the unassigned one, not B's"
+        );
+        store
+            .record_or_hold(
+                a_job.id,
+                EventBody::StepCompleted {
+                    step: "appointment".into(),
+                    evidence: StepEvidence::default(),
+                },
+            )
+            .expect("A works their own job");
+        let before = store.events().expect("events").len();
+
+        // Every way of touching B's job is refused, and nothing is recorded or queued.
+        refused_as_not_theirs("view", views::job(&store, b_job.id));
+        refused_as_not_theirs(
+            "record",
+            store.record_or_hold(
+                b_job.id,
+                EventBody::StepCompleted {
+                    step: "appointment".into(),
+                    evidence: StepEvidence::default(),
+                },
+            ),
+        );
+        let (png, _) = demo::generated_png("door", 1);
+        refused_as_not_theirs("photo", store.take_photo(b_job.id, "arrive", &png, None));
+        refused_as_not_theirs("retake", store.retake_photo(b_job.id, 1, &png));
+        refused_as_not_theirs(
+            "not home",
+            store.close_not_home(
+                b_job.id,
+                NoEntryInput {
+                    outcome: NoEntryKind::NotHome,
+                    reason: "nobody answered".into(),
+                    door_photo: store.ingest_photo(&png).expect("door photo"),
+                    witness: None,
+                    reschedule: None,
+                },
+            ),
+        );
+        refused_as_not_theirs("readiness", store.confirm_readiness(b_job.id, Vec::new()));
+        refused_as_not_theirs(
+            "notice",
+            store.issue_notice(
+                b_job.id,
+                store.today() + chrono::Days::new(7),
+                "整改".into(),
+                None,
+            ),
+        );
+        refused_as_not_theirs("correctable", views::correctable(&store, b_job.id));
+        assert_eq!(store.events().expect("events").len(), before);
+        assert_eq!(store.held_count().expect("held"), 0);
+        let err = CoreError::from(RuleError::NotYourJob(b_job.id));
+        assert_eq!(err.code(), ErrorCode::ForbiddenJob);
+        assert_eq!(err.message(heatcrew_rules::Lang::Zh), "该工单没有派给你。");
+
+        // B signs in on the same phone: B's job is back, A's is gone, A's record still waits.
+        store.sign_out().expect("A signs out");
+        sign_in(&mut store, &b);
+        assert_eq!(ids(&store), sorted(vec![b_job.id, nobodys.id]));
+        refused_as_not_theirs("A's job for B", views::job(&store, a_job.id));
+        views::job(&store, b_job.id).expect("B opens their job");
+        assert_eq!(
+            store.outbox().expect("outbox").len(),
+            1,
+            "A's queued record stays for A's next sign-in"
+        );
+
+        // A job not on the device at all is still unknown, not forbidden.
+        match views::job(&store, Uuid::now_v7()) {
+            Err(CoreError::Rule(RuleError::UnknownJob(_))) => {}
+            other => panic!("expected UnknownJob, got {other:?}"),
+        }
+    }
+}
