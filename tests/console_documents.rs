@@ -192,6 +192,11 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         digest.contains("service_record") && digest.len() > 64,
         "the kept SHA-256 is shown: {digest}"
     );
+    b.until(
+        "the job page lists the download among the office's actions without a reload",
+        "return !!document.querySelector('[data-testid=\"office-action\"][data-kind=\"document_download\"]');",
+    )
+    .await?;
     browser.quit().await;
     Ok(())
 }

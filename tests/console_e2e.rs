@@ -387,6 +387,11 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         "return document.querySelector('[data-testid=\"bundle-download\"]').dataset.state === 'done';",
     )
     .await?;
+    b.until(
+        "the job page lists the download among the office's actions without a reload",
+        "return !!document.querySelector('[data-testid=\"office-action\"][data-kind=\"bundle_download\"]');",
+    )
+    .await?;
     let files = bundle_verifies(&http, &url, &token, job).await?;
     assert!(
         files >= 2,
