@@ -410,6 +410,38 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     );
     b.shot("console-job-office-actions").await?;
 
+    // The header is one row on a 1280-pixel screen: administration and the user's own pages are
+    // menus. The menu opens under its name, Escape closes it, and its items lead to their pages.
+    let header: Value = b
+        .js("return document.querySelector('header.top').getBoundingClientRect().height;")
+        .await?;
+    assert!(
+        header.as_f64().unwrap_or(999.0) < 60.0,
+        "the header is one row at 1280 px: {header}"
+    );
+    b.click_css("[data-testid=\"nav-admin\"] > summary").await?;
+    assert!(
+        b.el("nav-devices").await?.is_displayed().await?,
+        "the open menu shows its items"
+    );
+    b.shot("console-menu-admin").await?;
+    b.client
+        .active_element()
+        .await?
+        .send_keys("\u{E00C}")
+        .await?;
+    b.until(
+        "Escape closes the menu",
+        "return !document.querySelector('[data-testid=\"nav-admin\"]').open;",
+    )
+    .await?;
+    b.click("nav-devices").await?;
+    b.until(
+        "the menu's item leads to its page and the menu closes",
+        "return location.pathname === '/devices' && !document.querySelector('[data-testid=\"nav-admin\"]').open;",
+    )
+    .await?;
+
     // The other screens.
     for (path, testid, name) in [
         // console-users.png and console-devices.png: tests/console_admin.rs, after its changes.

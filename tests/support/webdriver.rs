@@ -152,9 +152,28 @@ impl Session {
         self.click_css(&tid(testid)).await
     }
 
-    /// Click like a finger: the element is scrolled into view and must not be covered.
+    /// Click like a finger: the element is scrolled into view and must not be covered. An item of
+    /// a closed menu (`<details>`) is reached as a person reaches it: its menu is opened first.
     pub async fn click_css(&self, css: &str) -> anyhow::Result<()> {
         let e = self.css(css).await?;
+        let in_closed_menu = self
+            .client
+            .execute(
+                "const e = arguments[0], d = e.closest('details:not([open])');
+                 return !!d && e.closest('summary')?.parentElement !== d;",
+                vec![serde_json::to_value(&e)?],
+            )
+            .await?;
+        if in_closed_menu == serde_json::Value::Bool(true) {
+            let summary = self
+                .css(&format!("details:not([open]):has({css}) > summary"))
+                .await?;
+            self.scroll_to(&summary).await?;
+            summary
+                .click()
+                .await
+                .map_err(|e| anyhow::anyhow!("open the menu of {css}: {e:?}"))?;
+        }
         self.scroll_to(&e).await?;
         e.click()
             .await

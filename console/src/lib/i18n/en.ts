@@ -13,6 +13,7 @@ const en: Record<MessageKey, string> = {
   'nav.new_job': 'Phone report',
   'nav.users': 'Users',
   'nav.devices': 'Devices',
+  'nav.admin': 'Admin',
   'nav.outages': 'Outages',
   'common.save': 'Save',
   'common.cancel': 'Cancel',

@@ -11,6 +11,7 @@ const zh = {
   'nav.new_job': '电话报修',
   'nav.users': '人员',
   'nav.devices': '设备',
+  'nav.admin': '管理',
   'nav.outages': '停热通知',
   'common.save': '保存',
   'common.cancel': '取消',
