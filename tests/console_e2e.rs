@@ -530,6 +530,13 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     )
     .await?;
     b.shot("console-board-en").await?;
+    let header: Value = b
+        .js("return document.querySelector('header.top').getBoundingClientRect().height;")
+        .await?;
+    assert!(
+        header.as_f64().unwrap_or(999.0) < 60.0,
+        "the English header is one row at 1280 px too: {header}"
+    );
 
     browser.quit().await;
     office.stop().await;

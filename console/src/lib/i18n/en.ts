@@ -9,7 +9,7 @@ const en: Record<MessageKey, string> = {
   'app.offline': 'Lost the connection to the office; reconnecting… The board catches up when it returns.',
   'app.idle_signed_out': 'Signed out after {minutes} minutes without activity.',
   'app.session_ended': 'Your session ended; please sign in again.',
-  'nav.board': 'Dispatch board',
+  'nav.board': 'Board',
   'nav.new_job': 'Phone report',
   'nav.users': 'Users',
   'nav.devices': 'Devices',
@@ -456,7 +456,7 @@ const en: Record<MessageKey, string> = {
   'audit.kind.outage_cleared': 'Outage notice cleared',
   // Notice register, patrol compliance, defects (issue 13.6–7).
   'nav.notices': 'Notices',
-  'nav.patrols': 'Patrol compliance',
+  'nav.patrols': 'Patrols',
   'nav.defects': 'Defects',
   'notices.title': 'Rectification notice register',
   'notices.lead': 'Every notice issued in the field: a re-inspection job is opened at midnight after its deadline; its outcome closes or escalates the notice.',
