@@ -26,7 +26,7 @@ const en: Shape<Messages> = {
     empty: 'No jobs assigned to you today.',
     refresh: 'Refresh jobs',
     logout: 'Sign out',
-    logout_note: 'Signing out keeps records that are not uploaded yet.',
+    logout_note: 'Signing out keeps records that are not uploaded yet. A colleague signing in on this phone sees only their own jobs; yours come back when you sign in again.',
   },
   kind: {
     home_repair: 'Home repair',

@@ -23,7 +23,7 @@ const zh = {
     empty: '今天没有分派给您的任务。',
     refresh: '刷新任务',
     logout: '退出登录',
-    logout_note: '退出登录不会删除未上传的记录。',
+    logout_note: '退出登录不会删除未上传的记录。同事在本机登录后只看到他自己的工单，你的工单在你再次登录后回来。',
   },
   kind: {
     home_repair: '上门维修',
