@@ -1,8 +1,8 @@
 //! One phone, several users: each user sees and works only the jobs assigned to them.
 //!
 //! A crew shares a phone between shifts. Signing in as someone else keeps the previous user's
-//! jobs and unsynced records on the device (they go up with their owner's next sign-in), but the
-//! job list, a job's screen and every action on a job answer only for jobs assigned to whoever
+//! jobs and records on the device (the app lets nobody sign out while records wait for the office:
+//! `sign_out_refusal`), but the job list, a job's screen and every action on a job answer only for jobs assigned to whoever
 //! signed in last: another user's job is refused with `forbidden_job` before anything is recorded,
 //! as the office would refuse its records anyway. A job with no assignee (one created on the
 //! device before the office knew it, a test job) belongs to whoever holds the phone.
@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(
             store.outbox().expect("outbox").len(),
             1,
-            "A's queued record stays for A's next sign-in"
+            "A's queued record stays in the outbox"
         );
 
         // A job not on the device at all is still unknown, not forbidden.
