@@ -82,6 +82,18 @@ async fn staff_token(http: &reqwest::Client, url: &str) -> String {
 }
 
 /// The data-state of the board card of `job`, from JavaScript.
+/// The console's header stays one row (52 px) on the test's 1280-pixel window; two rows are 82.
+async fn header_is_one_row(b: &Browser, language: &str) -> anyhow::Result<()> {
+    let height: Value = b
+        .js("return document.querySelector('header.top').getBoundingClientRect().height;")
+        .await?;
+    anyhow::ensure!(
+        height.as_f64().is_some_and(|h| h < 60.0),
+        "the {language} header is one row at 1280 px: {height} px"
+    );
+    Ok(())
+}
+
 fn card_state_is(job: &str, state: &str) -> String {
     format!(
         "const c = document.querySelector('[data-testid=\"board-job\"][data-job-id=\"{job}\"]'); \
@@ -412,13 +424,7 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
 
     // The header is one row on a 1280-pixel screen: administration and the user's own pages are
     // menus. The menu opens under its name, Escape closes it, and its items lead to their pages.
-    let header: Value = b
-        .js("return document.querySelector('header.top').getBoundingClientRect().height;")
-        .await?;
-    assert!(
-        header.as_f64().unwrap_or(999.0) < 60.0,
-        "the header is one row at 1280 px: {header}"
-    );
+    header_is_one_row(b, "zh-CN").await?;
     b.click_css("[data-testid=\"nav-admin\"] > summary").await?;
     assert!(
         b.el("nav-devices").await?.is_displayed().await?,
@@ -530,13 +536,7 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     )
     .await?;
     b.shot("console-board-en").await?;
-    let header: Value = b
-        .js("return document.querySelector('header.top').getBoundingClientRect().height;")
-        .await?;
-    assert!(
-        header.as_f64().unwrap_or(999.0) < 60.0,
-        "the English header is one row at 1280 px too: {header}"
-    );
+    header_is_one_row(b, "English").await?;
 
     browser.quit().await;
     office.stop().await;
