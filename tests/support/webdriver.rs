@@ -131,10 +131,13 @@ impl Session {
             .await
         {
             Ok(e) => Ok(e),
-            Err(e) => {
+            // Only a timeout is worth a screen: another error is a page caught re-rendering, which
+            // callers polling with `until` ride out (a shot then would look like a failure).
+            Err(e @ fantoccini::error::CmdError::WaitTimeout) => {
                 self.failure_shot(css).await;
                 Err(anyhow::anyhow!("{css} did not appear: {e}"))
             }
+            Err(e) => Err(anyhow::anyhow!("looking for {css}: {e}")),
         }
     }
 
