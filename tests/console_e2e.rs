@@ -81,7 +81,6 @@ async fn staff_token(http: &reqwest::Client, url: &str) -> String {
     login["access_token"].as_str().expect("a token").to_owned()
 }
 
-/// The data-state of the board card of `job`, from JavaScript.
 /// The console's header stays one row (52 px) on the test's 1280-pixel window; two rows are 82.
 async fn header_is_one_row(b: &Browser, language: &str) -> anyhow::Result<()> {
     let height: Value = b
@@ -94,6 +93,7 @@ async fn header_is_one_row(b: &Browser, language: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The data-state of the board card of `job`, from JavaScript.
 fn card_state_is(job: &str, state: &str) -> String {
     format!(
         "const c = document.querySelector('[data-testid=\"board-job\"][data-job-id=\"{job}\"]'); \
@@ -441,10 +441,18 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         "return !document.querySelector('[data-testid=\"nav-admin\"]').open;",
     )
     .await?;
+    // The signed-in user's menu: two-step verification and sign-out.
+    b.click_css("[data-testid=\"account-menu\"] > summary")
+        .await?;
+    assert!(
+        b.el("sign-out").await?.is_displayed().await?,
+        "the user's menu shows sign-out"
+    );
+    b.shot("console-menu-account").await?;
     b.click("nav-devices").await?;
     b.until(
-        "the menu's item leads to its page and the menu closes",
-        "return location.pathname === '/devices' && !document.querySelector('[data-testid=\"nav-admin\"]').open;",
+        "the menu's item leads to its page and both menus close",
+        "return location.pathname === '/devices' && !document.querySelector('details.menu[open]');",
     )
     .await?;
 

@@ -20,7 +20,11 @@ use uuid::Uuid;
 /// Whether `user` may see and work `job`: it is assigned to them, or to nobody, or nobody has
 /// signed in on this device yet.
 pub fn is_theirs(job: &Job, user: Option<Uuid>) -> bool {
-    match (job.assignee, user) {
+    owned_by(job.assignee, user)
+}
+
+fn owned_by(assignee: Option<Uuid>, user: Option<Uuid>) -> bool {
+    match (assignee, user) {
         (Some(assignee), Some(user)) => assignee == user,
         _ => true,
     }
@@ -64,11 +68,10 @@ impl Store {
             return Err(RuleError::UnknownJob(job_id).into());
         };
         let id = |s: Option<String>| s.and_then(|s| Uuid::parse_str(&s).ok());
-        match (id(assignee), id(user)) {
-            (Some(assignee), Some(user)) if assignee != user => {
-                Err(RuleError::NotYourJob(job_id).into())
-            }
-            _ => Ok(()),
+        if owned_by(id(assignee), id(user)) {
+            Ok(())
+        } else {
+            Err(RuleError::NotYourJob(job_id).into())
         }
     }
 }
