@@ -575,6 +575,147 @@ async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
     );
 }
 
+/// A shared phone handed over with records still queued (the first user's session ran out in a
+/// cellar, or they were signed out by force): the second user's sync pushes them, and they count
+/// at the office as the first user's work: the visit closes their job, their accident report opens
+/// a job for them, and nothing lands refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_queued_at_a_shared_phones_handover_count_as_their_makers() {
+    use heatcrew_core::sync::{self, Syncer};
+    use heatcrew_protocol::Position;
+    use std::sync::{Arc, Mutex};
+
+    let office = TestOffice::start().await;
+    let a_job = job_for(&office, "tech_a", 0).await;
+    let b_job = job_for(&office, "tech_b", 1).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Arc::new(Mutex::new(
+        Store::open(dir.path().join("device.db")).expect("open the device store"),
+    ));
+    sync::login(&store, &office.url(), "tech_a", PASSWORD)
+        .await
+        .expect("tech_a signs in");
+    let device_id = store.lock().unwrap().device_id();
+    let admin = office.staff_token("admin", PASSWORD).await;
+    let (status, body) = office
+        .post_json(
+            &format!("/api/v1/devices/{device_id}/shared"),
+            Some(&admin),
+            &json!({"shared": true}),
+        )
+        .await;
+    assert!(status.is_success(), "marked shared: {status} {body}");
+    Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_a's first sync");
+
+    // tech_a's whole visit and an accident report, all offline: nothing reaches the office.
+    let accident = {
+        let mut s = store.lock().unwrap();
+        let job = s.job(a_job).unwrap().expect("pulled").job;
+        let mut images = |label: &str, n: u32| demo::generated_png(&format!("handover/{label}"), n);
+        demo::home_repair_visit(&mut s, &mut images, &job, demo::VisitScript::Signed)
+            .expect("tech_a's visit");
+        let (accident, _) = s
+            .report_accident(
+                "楼道暖气管爆裂".into(),
+                "已关闭单元阀门".into(),
+                Position {
+                    description: "幸福路12号2单元".into(),
+                    ..Position::default()
+                },
+                false,
+            )
+            .expect("tech_a reports an accident");
+        accident
+    };
+    let queued = store
+        .lock()
+        .unwrap()
+        .pending_push(10_000, 64 << 20)
+        .unwrap()
+        .len();
+    assert!(
+        queued >= 10,
+        "the visit waits on the phone: {queued} records"
+    );
+
+    store
+        .lock()
+        .unwrap()
+        .sign_out()
+        .expect("signed out by force");
+    sync::login(&store, &office.url(), "tech_b", PASSWORD)
+        .await
+        .expect("tech_b signs in on the shared phone");
+    Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_b's sync pushes what tech_a left");
+
+    let tech_a = office.user_id("tech_a");
+    let stored = office.store().device_events(device_id).expect("events");
+    let refused: Vec<_> = stored
+        .iter()
+        .filter(|e| !e.accepted)
+        .map(|e| (e.event.unsigned.kind.clone(), e.reject_code.clone()))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "nothing of tech_a's was refused: {refused:?}"
+    );
+    let of_a_jobs = stored
+        .iter()
+        .filter(|e| e.event.unsigned.job_id == a_job || e.event.unsigned.job_id == accident);
+    assert_eq!(
+        of_a_jobs.clone().count(),
+        queued,
+        "every queued record arrived"
+    );
+    assert!(
+        of_a_jobs.clone().all(|e| e.user_id == tech_a),
+        "each is tech_a's record, not tech_b's"
+    );
+    let dispatch = office.staff_token("dispatch", PASSWORD).await;
+    let (status, page) = office
+        .get_json(&format!("/api/v1/console/jobs/{a_job}"), &dispatch)
+        .await;
+    assert!(status.is_success(), "{status} {page}");
+    assert_eq!(
+        page["status"]["state"], "closed",
+        "tech_a's visit closed their job"
+    );
+    let timeline = page["timeline"].as_array().expect("timeline");
+    assert!(
+        !timeline.is_empty() && timeline.iter().all(|r| r["user_name"] == "张伟"),
+        "the office shows every record as tech_a's (张伟): {timeline:?}"
+    );
+    let opened = office
+        .store()
+        .job(accident)
+        .unwrap()
+        .expect("the accident's job is open");
+    assert_eq!(
+        opened.job.assignee,
+        Some(tech_a),
+        "for tech_a, who reported it"
+    );
+    assert!(
+        store.lock().unwrap().job(b_job).unwrap().is_some(),
+        "tech_b received their job"
+    );
+    assert!(
+        store
+            .lock()
+            .unwrap()
+            .pending_push(10, 1 << 20)
+            .unwrap()
+            .is_empty(),
+        "nothing waits on the phone"
+    );
+}
+
 /// A photo that cannot go up (its file is gone from the phone) never keeps new work from being
 /// pulled, and the sync pass still says what is wrong; a pull after an access token the office no
 /// longer takes refreshes and pulls even with nothing to push.

@@ -77,7 +77,7 @@ impl Store {
             site: Some(position.description.clone()),
             reported_at: Some(self.now()),
             window: None,
-            // The office gives it to whoever pushes it, and refuses it for anyone else.
+            // The office opens it for this user, whoever of the phone's users pushes it.
             assignee: self.device_user()?.map(|u| u.id),
             street_work: false,
             checkpoints: Vec::new(),

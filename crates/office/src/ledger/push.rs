@@ -117,6 +117,9 @@ pub trait LedgerTx {
     fn log_entry_of(&mut self, device_id: Uuid, device_seq: u64) -> StoreResult<Option<LogEntry>>;
     /// What [`super::judge`] needs to know about `job_id` from `user_id`'s side.
     fn job_facts(&mut self, job_id: Uuid, user_id: Uuid) -> StoreResult<JobFacts>;
+    /// The users other than `user_id` who ever signed in on `device_id` (revoked and expired
+    /// sessions count), the most recent first.
+    fn other_users_of_device(&mut self, device_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Uuid>>;
     /// An accepted event of `job_id` (the record a correction names), if the office holds one.
     fn accepted_body(&mut self, job_id: Uuid, event_id: Uuid) -> StoreResult<Option<EventBody>>;
     /// Store one event. An accepted urgent event raises its alert in the same transaction (the
@@ -207,7 +210,9 @@ pub fn push(
     let mut tip = start;
     let mut blocked_by: Option<u64> = None;
     // A batch usually touches one or two jobs: look each up once.
-    let mut facts_cache: HashMap<Uuid, JobFacts> = HashMap::new();
+    let mut facts_cache: HashMap<(Uuid, Uuid), JobFacts> = HashMap::new();
+    // The other users who signed in on this device, looked up once, when first needed.
+    let mut others: Option<Vec<Uuid>> = None;
     let mut results = Vec::with_capacity(batch.len());
     let mut receipts: Vec<(usize, LogEntry)> = Vec::with_capacity(batch.len());
     // New leaves, appended together at the end, and the results whose receipts they make:
@@ -295,15 +300,32 @@ pub fn push(
             }
         };
         let u = &e.unsigned;
-        let facts = match facts_cache.get(&u.job_id) {
-            Some(f) => f.clone(),
-            None => {
-                let f = tx.job_facts(u.job_id, user_id)?;
-                facts_cache.insert(u.job_id, f.clone());
-                f
-            }
+        let mut facts = |tx: &mut dyn LedgerTx, user| -> StoreResult<JobFacts> {
+            Ok(match facts_cache.get(&(u.job_id, user)) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = tx.job_facts(u.job_id, user)?;
+                    facts_cache.insert((u.job_id, user), f.clone());
+                    f
+                }
+            })
         };
-        let mut verdict = super::judge(e, user_id, &facts);
+        let mut actor = user_id;
+        let mut verdict = super::judge(e, user_id, &facts(tx, user_id)?);
+        if matches!(&verdict, Err(r) if r.code == ErrorCode::ForbiddenJob) {
+            // Not the pusher's job: on a phone several users signed in on, it is the record of
+            // whoever of them the job is (or was) assigned to (module docs, "One device, several users").
+            if others.is_none() {
+                others = Some(tx.other_users_of_device(device_id, user_id)?);
+            }
+            for &other in others.as_deref().unwrap_or_default() {
+                let theirs = super::judge(e, other, &facts(tx, other)?);
+                if !matches!(&theirs, Err(r) if r.code == ErrorCode::ForbiddenJob) {
+                    (actor, verdict) = (other, theirs);
+                    break;
+                }
+            }
+        }
         if let Ok(Effect::Record(Some(body))) = &verdict
             && let EventBody::Correction { corrects, .. } = body.as_ref()
         {
@@ -316,7 +338,7 @@ pub fn push(
             device_id,
             event: e,
             body_json: &body_json,
-            user_id,
+            user_id: actor,
             refusal: verdict.as_ref().err(),
             received_at: &received,
         })?;
@@ -338,9 +360,11 @@ pub fn push(
         });
         match verdict {
             Ok(Effect::CreateJob(job)) => {
-                facts_cache.insert(job.id, JobFacts::assigned_to_user());
-                tx.open_field_job(&job, user_id, now)?;
-                tx.add_change(Some(user_id), &ChangeKind::JobUpserted { job: *job }, now)?;
+                // What was cached before it existed (as unknown) is out of date for everyone.
+                facts_cache.retain(|(j, _), _| *j != job.id);
+                facts_cache.insert((job.id, actor), JobFacts::assigned_to_user());
+                tx.open_field_job(&job, actor, now)?;
+                tx.add_change(Some(actor), &ChangeKind::JobUpserted { job: *job }, now)?;
                 results.push(result(PushOutcome::Accepted));
             }
             Ok(Effect::Record(body)) => {
@@ -349,7 +373,7 @@ pub fn push(
                     .map(EventBody::attachments)
                     .unwrap_or_default()
                 {
-                    tx.add_attachment_ref(a.sha256, device_id, seq, user_id, u.job_id)?;
+                    tx.add_attachment_ref(a.sha256, device_id, seq, actor, u.job_id)?;
                 }
                 results.push(result(PushOutcome::Accepted));
             }

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
 use heatcrew_office::store::{
-    AccountStore, EnrolmentStore, EvidenceLogStore, JobStore, LedgerStore, NewUser, StoreError,
+    AccountStore, EnrolmentStore, EvidenceLogStore, JobStore, LedgerStore, NewSession, NewUser,
+    StoreError,
 };
 use heatcrew_protocol::sync::{ChangeKind, PushOutcome, PushResponse, Role};
 use heatcrew_protocol::{
@@ -42,6 +43,7 @@ ledger_cases!(
     a_broken_link_blocks_the_rest_of_the_batch,
     a_tampered_signature_is_refused_and_not_stored,
     another_users_job_is_stored_rejected,
+    records_left_by_another_user_of_the_phone_count_as_theirs,
     a_correction_of_an_event_in_the_same_batch_is_judged_as_across_batches,
     pull_pages_in_order_within_the_users_scope,
     concurrent_pushers_and_a_puller,
@@ -56,6 +58,8 @@ impl<T: LedgerStore + JobStore + EvidenceLogStore + Sync> Ledger for T {}
 pub trait Seed: Sync {
     fn user(&self, name: &str) -> Uuid;
     fn enrol(&self, device_id: Uuid, public_key: &str, user_id: Uuid);
+    /// `user_id` signs in on the (enrolled) device, which an admin marked shared.
+    fn sign_in_shared(&self, device_id: Uuid, public_key: &str, user_id: Uuid);
 }
 
 /// Through the store's own traits.
@@ -82,6 +86,29 @@ impl<S: AccountStore + EnrolmentStore + Sync> Seed for Traits<'_, S> {
         self.0
             .enrol_device(device_id, public_key, "test phone", user_id, Utc::now())
             .expect("enrol");
+    }
+
+    fn sign_in_shared(&self, device_id: Uuid, public_key: &str, user_id: Uuid) {
+        self.0
+            .set_device_shared(device_id, true)
+            .expect("marked shared");
+        self.enrol(device_id, public_key, user_id);
+        let now = Utc::now();
+        let token = |n: u8| Digest::of(&[&[n][..], user_id.as_bytes()].concat());
+        self.0
+            .create_session(NewSession {
+                id: Uuid::now_v7(),
+                user_id,
+                device_id: Some(device_id),
+                access_hash: token(1),
+                access_expires_at: now,
+                refresh_hash: token(2),
+                refresh_expires_at: now,
+                absolute_expires_at: now,
+                totp_setup_only: false,
+                now,
+            })
+            .expect("session");
     }
 }
 
@@ -404,6 +431,85 @@ fn another_users_job_is_stored_rejected(s: &impl Ledger, seed: &dyn Seed) {
 /// stored. A backend that holds a push's rows back to write them together (PostgreSQL's one
 /// multi-row insert per push) must still find a record pushed earlier in the same batch: the
 /// outcomes of one batch equal those of the same events pushed one at a time.
+/// A crew's shared phone: li's records were still queued when zhang signed in (li's session had
+/// expired, or li was signed out by force), so zhang's sync pushes them. They are li's work and
+/// count as li's: recorded as li's, li's field job opened for li, li's close of a job taken away
+/// from li still refused. A job of someone who never signed in on the phone stays refused.
+fn records_left_by_another_user_of_the_phone_count_as_theirs(s: &impl Ledger, seed: &dyn Seed) {
+    let zhang = seed.user("zhang");
+    let li = seed.user("li");
+    let wang = seed.user("wang");
+    let li_job = assigned_job(s, li);
+    let moved = assigned_job(s, li);
+    let wangs = assigned_job(s, wang);
+    let mine = assigned_job(s, zhang);
+    let mut d = Device::enrol(seed, li);
+    let key = hex::encode(d.key.verifying_key().as_bytes());
+    seed.sign_in_shared(d.id, &key, li);
+    seed.sign_in_shared(d.id, &key, zhang);
+    s.assign_job(moved, wang, Utc::now())
+        .expect("moved to wang");
+    let accident = job(Some(li), Utc::now());
+    let close = EventBody::JobClosed {
+        resolution: heatcrew_protocol::Resolution::Resolved,
+        summary: String::new(),
+    };
+    let batch = [
+        d.step(li_job),
+        d.record(
+            accident.id,
+            &EventBody::JobCreated {
+                job: accident.clone(),
+            },
+        ),
+        d.step(accident.id),
+        d.step(moved),
+        d.record(moved, &close),
+        d.step(wangs),
+        d.step(mine),
+    ];
+    let r = d.push(s, zhang, &batch);
+    assert_eq!(
+        outcomes(&r),
+        vec![
+            Ok("accepted"),
+            Ok("accepted"),
+            Ok("accepted"),
+            Ok("accepted"),
+            Err(ErrorCode::JobNotYoursAnymore),
+            Err(ErrorCode::ForbiddenJob),
+            Ok("accepted"),
+        ],
+        "li's records count, wang never held this phone"
+    );
+    let whose: Vec<Uuid> = s
+        .device_events(d.id)
+        .expect("events")
+        .iter()
+        .map(|e| e.user_id)
+        .collect();
+    assert_eq!(
+        whose,
+        [li, li, li, li, li, zhang, zhang],
+        "each is its maker's record"
+    );
+    let opened = s
+        .job(accident.id)
+        .expect("job")
+        .expect("li's field job is open");
+    assert_eq!(opened.job.assignee, Some(li), "li's job, not zhang's");
+    assert!(
+        s.jobs_events(&[li_job])
+            .expect("events")
+            .get(&li_job)
+            .is_some_and(|es| es.iter().all(|e| e.accepted && e.user_id == li)),
+        "li's job holds li's record"
+    );
+    // A retry answers the same.
+    let again = d.push(s, zhang, &batch[..1]);
+    assert_eq!(outcomes(&again), vec![Ok("duplicate")]);
+}
+
 fn a_correction_of_an_event_in_the_same_batch_is_judged_as_across_batches(
     s: &impl Ledger,
     seed: &dyn Seed,

@@ -272,6 +272,18 @@ impl LedgerTx for Tx<'_, '_> {
         })
     }
 
+    fn other_users_of_device(&mut self, device_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Uuid>> {
+        self.tx
+            .query(
+                "SELECT user_id FROM sessions WHERE device_id = $1 AND user_id <> $2
+                 GROUP BY user_id ORDER BY MAX(created_at) DESC",
+                &[&device_id.to_string(), &user_id.to_string()],
+            )?
+            .iter()
+            .map(|r| parse_uuid(r.try_get::<_, &str>(0)?))
+            .collect()
+    }
+
     fn accepted_body(&mut self, job_id: Uuid, event_id: Uuid) -> StoreResult<Option<EventBody>> {
         self.flush_events()?;
         let row = self.tx.query_opt(

@@ -47,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_service_standard.sql"),
     include_str!("migrations/0003_byte_order.sql"),
     include_str!("migrations/0004_event_edits.sql"),
+    include_str!("migrations/0005_sessions_by_device.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -150,6 +150,19 @@ impl LedgerTx for Tx<'_> {
         })
     }
 
+    fn other_users_of_device(&mut self, device_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Uuid>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT user_id FROM sessions WHERE device_id = ?1 AND user_id <> ?2
+             GROUP BY user_id ORDER BY MAX(created_at) DESC",
+        )?;
+        let users = stmt
+            .query_map([device_id.to_string(), user_id.to_string()], |r| {
+                r.get::<_, String>(0)
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        users.iter().map(|u| parse_uuid(u)).collect()
+    }
+
     fn accepted_body(&mut self, job_id: Uuid, event_id: Uuid) -> StoreResult<Option<EventBody>> {
         let body: Option<String> = self
             .0
