@@ -2,13 +2,16 @@
 //! limits, turned upright, downscaled, stripped of metadata (capture time and GPS kept as evidence
 //! in the event), hashed, and written durably before any event may refer to them.
 
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::store::Store;
 use chrono::{Local, TimeZone, Utc};
 use heatcrew_media::{
     PhotoOptions, PreparedPhoto, SignatureOptions, prepare_photo, prepare_signature,
 };
 use heatcrew_protocol::{AttachmentRef, Digest, Position};
+use heatcrew_rules::RuleError;
+use rusqlite::OptionalExtension;
+use uuid::Uuid;
 
 impl Store {
     /// Run a camera photo through the pipeline and store it (and its thumbnail). Records nothing:
@@ -36,7 +39,22 @@ impl Store {
     }
 
     /// A small image for lists: the photo's thumbnail, or the file itself (signatures are small).
+    /// On a shared phone another user's photo or signature is refused (`NotYourJob`), as their job
+    /// is; a file no record names yet (a photo being taken) is the signed-in user's.
     pub fn thumbnail(&self, sha: &Digest) -> Result<Vec<u8>> {
+        let job: Option<String> = self
+            .connection()
+            .prepare_cached(
+                "SELECT e.job_id FROM attachments a JOIN events e ON e.seq = a.first_seq
+                 WHERE a.sha256 = ?1",
+            )?
+            .query_row([sha.to_hex()], |r| r.get(0))
+            .optional()?;
+        if let Some(job) = job.and_then(|j| Uuid::parse_str(&j).ok()) {
+            if let Err(e @ CoreError::Rule(RuleError::NotYourJob(_))) = self.check_theirs(job) {
+                return Err(e);
+            }
+        }
         match self.files().read_thumbnail(sha) {
             Ok(bytes) => Ok(bytes),
             Err(_) => Ok(self.files().read(sha)?),

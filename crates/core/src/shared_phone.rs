@@ -151,15 +151,24 @@ mod tests {
             sorted(vec![a_job.id, nobodys.id]),
             "A sees their job and the unassigned one, not B's"
         );
-        store
-            .record_or_hold(
-                a_job.id,
-                EventBody::StepCompleted {
-                    step: "appointment".into(),
-                    evidence: StepEvidence::default(),
+        let mut images = |label: &str, n: u32| demo::generated_png(&format!("a/{label}"), n);
+        demo::home_repair_visit(&mut store, &mut images, &a_job, demo::VisitScript::Signed)
+            .expect("A works their own job");
+        let a_records = store.outbox().expect("outbox").len();
+        let a_photo = store
+            .events()
+            .expect("events")
+            .iter()
+            .find_map(
+                |e| match EventBody::from_parts(&e.unsigned.kind, &e.unsigned.payload) {
+                    Ok(EventBody::PhotoAdded { photo, .. }) => Some(photo),
+                    _ => None,
                 },
             )
-            .expect("A works their own job");
+            .expect("the visit has a photo");
+        store
+            .thumbnail(&a_photo.sha256)
+            .expect("A sees their photo");
         let before = store.events().expect("events").len();
 
         // Every way of touching B's job is refused, and nothing is recorded or queued.
@@ -212,12 +221,33 @@ mod tests {
         sign_in(&mut store, &b);
         assert_eq!(ids(&store), sorted(vec![b_job.id, nobodys.id]));
         refused_as_not_theirs("A's job for B", views::job(&store, a_job.id));
+        refused_as_not_theirs("A's photo for B", store.thumbnail(&a_photo.sha256));
         views::job(&store, b_job.id).expect("B opens their job");
         assert_eq!(
             store.outbox().expect("outbox").len(),
-            1,
-            "A's queued record stays in the outbox"
+            a_records,
+            "A's queued records stay in the outbox"
         );
+        let shown = views::outbox(&store).expect("outbox view");
+        assert_eq!(shown.len(), a_records, "B sees that records wait");
+        assert!(
+            shown
+                .iter()
+                .all(|e| e.others && e.job_title.is_empty() && e.step.is_none()),
+            "but not A's job or step: {shown:?}"
+        );
+        sign_in(&mut store, &a);
+        store
+            .thumbnail(&a_photo.sha256)
+            .expect("A sees their photo again");
+        let shown = views::outbox(&store).expect("outbox view");
+        assert!(
+            shown
+                .iter()
+                .all(|e| !e.others && e.job_title == a_job.title),
+            "A sees their own records whole again: {shown:?}"
+        );
+        sign_in(&mut store, &b);
 
         // A job not on the device at all is still unknown, not forbidden.
         match views::job(&store, Uuid::now_v7()) {

@@ -361,6 +361,7 @@ fn enum_str<T: Serialize>(value: &T) -> String {
 /// The outbox, oldest first, with the job titles and photo upload progress.
 pub fn outbox(store: &Store) -> Result<Vec<OutboxEntryView>> {
     let jobs: HashMap<Uuid, StoredJob> = store.jobs()?.into_iter().map(|j| (j.job.id, j)).collect();
+    let user = store.device_user()?.map(|u| u.id);
     let uploads = attachment_progress(store)?;
     // One pass over the log: which step each record names (so the outbox can say it), and the
     // bodies of the records that carry photos or signatures (their bytes show upload progress).
@@ -391,7 +392,10 @@ pub fn outbox(store: &Store) -> Result<Vec<OutboxEntryView>> {
                 })
                 .unwrap_or((0, 0));
             let job = jobs.get(&e.job_id);
-            let step = steps.get(&e.seq).cloned();
+            // Another user's record says what it is and where it stands, not whose visit.
+            let others = job.is_some_and(|j| !crate::shared_phone::is_theirs(&j.job, user));
+            let job = job.filter(|_| !others);
+            let step = steps.get(&e.seq).cloned().filter(|_| !others);
             let step_title = step.as_ref().and_then(|id| {
                 let template = job?.template().ok()?;
                 Some(template.step(id)?.title.clone())
@@ -400,6 +404,7 @@ pub fn outbox(store: &Store) -> Result<Vec<OutboxEntryView>> {
                 event_id: e.event_id,
                 device_seq: e.seq,
                 job_title: job.map(|j| j.job.title.clone()).unwrap_or_default(),
+                others,
                 step,
                 step_title,
                 job_id: e.job_id,

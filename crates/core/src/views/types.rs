@@ -287,7 +287,12 @@ pub struct OutboxEntryView {
     #[ts(type = "number")]
     pub device_seq: u64,
     pub job_id: Uuid,
+    /// Empty for another user's record.
     pub job_title: String,
+    /// A record another user of this phone made (a crew's shared phone): still queued or kept
+    /// here, but its job's title and step are theirs to see, not the signed-in user's.
+    #[serde(default)]
+    pub others: bool,
     pub kind: String,
     /// The checklist step the record belongs to (its id and title), if it names one.
     #[serde(default)]

@@ -470,6 +470,7 @@ export class FakeBackend implements Backend {
       device_seq: ++this.seq,
       job_id: job.summary.id,
       job_title: job.summary.title,
+      others: false,
       kind, step: null, step_title: null,
       recorded_at: this.iso(),
       state: 'queued',
@@ -677,7 +678,7 @@ export class FakeBackend implements Backend {
 
     const demoEntry = (job: FakeJob, kind: string, state: OutboxEntry['state'], total: number, sent: number, reason: string | null, agoMin: number) => {
       this.entries.push({
-        event_id: newId('evt'), device_seq: ++this.seq, job_id: job.summary.id, job_title: job.summary.title, kind, step: null, step_title: null,
+        event_id: newId('evt'), device_seq: ++this.seq, job_id: job.summary.id, job_title: job.summary.title, others: false, kind, step: null, step_title: null,
         recorded_at: new Date(now - agoMin * MIN).toISOString(), state, reason, bytes_total: total, bytes_sent: sent,
       });
     };

@@ -657,7 +657,15 @@ export type OutboxEntry = {
   event_id: string,
   device_seq: number,
   job_id: string,
+  /**
+   * Empty for another user's record.
+   */
   job_title: string,
+  /**
+   * A record another user of this phone made (a crew's shared phone): still queued or kept
+   * here, but its job's title and step are theirs to see, not the signed-in user's.
+   */
+  others: boolean,
   kind: string,
   /**
    * The checklist step the record belongs to (its id and title), if it names one.

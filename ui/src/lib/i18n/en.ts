@@ -332,6 +332,8 @@ const en: Shape<Messages> = {
     progress: 'Upload progress',
     last_sync: 'Last sync: {time}',
     never: 'Not synced yet',
+    others: "Other users' records",
+    others_note: 'Left on this phone by whoever used it before you; they upload with your sync and count as their work.',
     offline_note: 'Offline: records are safe on this device and upload when the connection is back.',
     problem: {
       office_busy: 'The office server is busy; retrying by itself, nothing is lost.',

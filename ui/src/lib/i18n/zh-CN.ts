@@ -329,6 +329,8 @@ const zh = {
     progress: '上传进度',
     last_sync: '上次同步：{time}',
     never: '还没有同步过',
+    others: '其他用户的记录',
+    others_note: '本机上一位使用者留下的记录，会随你的同步上传，仍算作他们的工作。',
     offline_note: '当前无网络：记录已安全保存在本机，恢复网络后自动上传。',
     problem: {
       office_busy: '公司服务器暂时忙，稍后自动重试，记录不会丢失。',

@@ -4,7 +4,7 @@ import type { ErrorCode, OutboxEntry, SyncStatus } from '../backend/types';
 import { ERROR_MESSAGES } from '../backend/errorMessages';
 
 const entry = (seq: number, job: string, state: OutboxEntry['state'], over: Partial<OutboxEntry> = {}): OutboxEntry => ({
-  event_id: `e${seq}`, device_seq: seq, job_id: job, job_title: `job ${job}`, kind: 'step_completed', step: null, step_title: null, recorded_at: '2026-11-27T08:00:00Z',
+  event_id: `e${seq}`, device_seq: seq, job_id: job, job_title: `job ${job}`, others: false, kind: 'step_completed', step: null, step_title: null, recorded_at: '2026-11-27T08:00:00Z',
   state, reason: null, bytes_total: 0, bytes_sent: 0, ...over,
 });
 
@@ -22,6 +22,21 @@ describe('groupOutbox', () => {
   it('keeps device order inside a job and counts each state', () => {
     expect(groups[2].entries.map((e) => e.device_seq)).toEqual([1, 3]);
     expect(groups[1].counts).toEqual({ queued: 1, uploading: 1, acknowledged: 0, rejected: 0 });
+  });
+});
+
+describe('groupOutbox on a shared phone', () => {
+  it("puts other users' records in one group that names none of their jobs", () => {
+    const groups = groupOutbox([
+      entry(1, 'x', 'queued', { others: true, job_title: '' }),
+      entry(2, 'y', 'queued', { others: true, job_title: '' }),
+      entry(3, 'mine', 'queued'),
+    ]);
+    expect(groups.map((g) => [g.job_id, g.others, g.job_title])).toEqual([
+      ['others', true, ''],
+      ['mine', false, 'job mine'],
+    ]);
+    expect(groups[0].entries.map((e) => e.device_seq)).toEqual([1, 2]);
   });
 });
 

@@ -1,24 +1,33 @@
 // The outbox screen groups records by job so a technician sees at a glance which visit is still
-// waiting to reach the office; rejected records float up because they need a person to act.
+// waiting to reach the office; rejected records float up because they need a person to act. On a
+// shared phone, what other users left queued is one group that does not name their jobs.
 import type { Lang, OutboxEntry, OutboxState, SyncStatus } from '../backend/types';
 import { errorText } from '../backend/backend';
 
 export interface OutboxGroup {
+  /** The job's id, or `others` for the records other users of this phone left queued. */
   job_id: string;
   job_title: string;
+  /** Other users' records (a shared phone): one group, without their jobs' titles. */
+  others: boolean;
   entries: OutboxEntry[];
   counts: Record<OutboxState, number>;
 }
+
+/** The group key of other users' records. */
+export const OTHERS = 'others';
 
 const emptyCounts = (): Record<OutboxState, number> => ({ queued: 0, uploading: 0, acknowledged: 0, rejected: 0 });
 
 export function groupOutbox(entries: readonly OutboxEntry[]): OutboxGroup[] {
   const byJob = new Map<string, OutboxGroup>();
   for (const e of [...entries].sort((a, b) => a.device_seq - b.device_seq)) {
-    let g = byJob.get(e.job_id);
+    const others = e.others === true;
+    const key = others ? OTHERS : e.job_id;
+    let g = byJob.get(key);
     if (!g) {
-      g = { job_id: e.job_id, job_title: e.job_title, entries: [], counts: emptyCounts() };
-      byJob.set(e.job_id, g);
+      g = { job_id: key, job_title: others ? '' : e.job_title, others, entries: [], counts: emptyCounts() };
+      byJob.set(key, g);
     }
     g.entries.push(e);
     g.counts[e.state] += 1;
