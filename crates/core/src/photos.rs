@@ -50,10 +50,10 @@ impl Store {
             )?
             .query_row([sha.to_hex()], |r| r.get(0))
             .optional()?;
-        if let Some(job) = job.and_then(|j| Uuid::parse_str(&j).ok()) {
-            if let Err(e @ CoreError::Rule(RuleError::NotYourJob(_))) = self.check_theirs(job) {
-                return Err(e);
-            }
+        if let Some(job) = job.and_then(|j| Uuid::parse_str(&j).ok())
+            && let Err(e @ CoreError::Rule(RuleError::NotYourJob(_))) = self.check_theirs(job)
+        {
+            return Err(e);
         }
         match self.files().read_thumbnail(sha) {
             Ok(bytes) => Ok(bytes),

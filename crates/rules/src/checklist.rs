@@ -3,7 +3,7 @@
 
 use crate::error::RuleError;
 use crate::lang::Localized;
-use crate::progress::JobProgress;
+use crate::progress::{JobProgress, StepRecord};
 use crate::template::{Evidence, Incident, StepTemplate, Template};
 use chrono::NaiveDate;
 use heatcrew_protocol::{
@@ -96,7 +96,7 @@ impl<'a> JobContext<'a> {
             }
             EventBody::StepSkipped { step, reason } => {
                 let s = self.check_current(step)?;
-                if !s.skippable {
+                if !s.skippable || !self.skip_allowed(s) {
                     return Err(RuleError::StepNotSkippable(step.clone()));
                 }
                 if reason.trim().chars().count() < 2 {
@@ -366,6 +366,21 @@ impl<'a> JobContext<'a> {
                 field: "checkpoint".into(),
                 value: id.to_owned(),
             })
+    }
+
+    /// Whether a skippable step's condition for skipping holds (`skip_only_if`: an earlier
+    /// step's choice).
+    pub fn skip_allowed(&self, s: &StepTemplate) -> bool {
+        let Some(c) = &s.skip_only_if else {
+            return true;
+        };
+        match self.progress.steps.get(&c.step) {
+            Some(StepRecord::Done { evidence, .. }) => evidence
+                .states
+                .get(&c.key)
+                .is_some_and(|v| c.any_of.contains(v)),
+            _ => false,
+        }
     }
 
     fn allows(&self, incident: Incident, name: &'static str) -> Result<(), RuleError> {

@@ -82,7 +82,19 @@ pub struct StepTemplate {
     pub skippable: bool,
     #[serde(default)]
     pub when: Option<Condition>,
+    /// A skippable step that may be skipped only when an earlier step's choice was one of these
+    /// values (an acceptance's written rectification opinion: only when the inspection passed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_only_if: Option<ChoiceIs>,
     pub evidence: Vec<Evidence>,
+}
+
+/// An earlier step's choice (`step`'s evidence `key`) was one of `any_of`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceIs {
+    pub step: String,
+    pub key: String,
+    pub any_of: Vec<String>,
 }
 
 /// Records a job allows besides its steps.
@@ -144,6 +156,7 @@ const SOURCES: &[&str] = &[
     include_str!("../templates/heat_theft_inspection.v1.json"),
     include_str!("../templates/patrol_round.v1.json"),
     include_str!("../templates/acceptance_inspection.v1.json"),
+    include_str!("../templates/acceptance_inspection.v2.json"),
     include_str!("../templates/emergency_repair.v1.json"),
 ];
 

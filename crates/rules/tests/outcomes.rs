@@ -412,6 +412,11 @@ fn the_acceptance_inspection_is_signed_by_the_contractor_not_the_customer() {
         evidence,
     })
     .expect("inspect");
+    v.record(EventBody::StepSkipped {
+        step: "rectification".into(),
+        reason: "验收合格，无需整改".into(),
+    })
+    .expect("nothing to rectify");
     let sign = |signer| EventBody::SignatureCaptured {
         step: "signature".into(),
         signer,
@@ -442,6 +447,90 @@ fn the_acceptance_inspection_is_signed_by_the_contractor_not_the_customer() {
             })
         ),
         "stored as the contractor's signature"
+    );
+}
+
+/// 供热工程验收中……留下书面整改意见 (现场服务 8): an acceptance that passes only after remedies, or
+/// fails, leaves a written rectification opinion (a notice with its deadline) before the
+/// contractor signs; only one that passed may skip it. Jobs made under version 1 read as before.
+#[test]
+fn an_acceptance_that_does_not_pass_leaves_a_written_rectification_opinion() {
+    let inspected = |result: &str| {
+        let mut v = Visit::new(JobKind::AcceptanceInspection);
+        assert_eq!(
+            v.job.template.version, 2,
+            "new jobs get the newest template"
+        );
+        v.record(done("arrive")).expect("arrive");
+        v.record(EventBody::PhotoAdded {
+            step: "inspect".into(),
+            photo: photo(7),
+            caption: String::new(),
+        })
+        .expect("a photo");
+        let mut evidence = StepEvidence::default();
+        evidence.states.insert("result".into(), result.into());
+        v.record(EventBody::StepCompleted {
+            step: "inspect".into(),
+            evidence,
+        })
+        .expect("inspect");
+        v
+    };
+    let skip = || EventBody::StepSkipped {
+        step: "rectification".into(),
+        reason: "无需整改".into(),
+    };
+    let notice = |deadline: NaiveDate| EventBody::NoticeIssued {
+        number: "YS-2026-001".into(),
+        deadline,
+        requirements: "二次网回水管保温层破损，按设计补做保温。".into(),
+        follow_up_on: None,
+    };
+    let contractor_signs = || EventBody::SignatureCaptured {
+        step: "signature".into(),
+        signer: Signer::Contractor,
+        signer_name: "赵工（施工方）".into(),
+        image: photo(8),
+    };
+    let in_a_week = NaiveDate::from_ymd_opt(2026, 12, 8).expect("date");
+    for result in ["passed_with_remarks", "failed"] {
+        let mut v = inspected(result);
+        assert_eq!(
+            v.code(skip()),
+            "step_not_skippable",
+            "{result}: no skipping"
+        );
+        assert_eq!(
+            v.code(contractor_signs()),
+            "step_out_of_order",
+            "{result}: no signature before the opinion"
+        );
+        assert_eq!(
+            v.code(done("rectification")),
+            "evidence_missing",
+            "{result}: the step needs the notice itself"
+        );
+        v.record(notice(in_a_week)).expect("the written opinion");
+        v.record(done("rectification")).expect("then the step");
+        v.record(contractor_signs())
+            .expect("then the contractor signs");
+        assert_eq!(v.progress.notices.len(), 1);
+    }
+    let mut passed = inspected("passed");
+    passed
+        .record(skip())
+        .expect("a passed acceptance may skip it, with a reason");
+    passed.record(contractor_signs()).expect("signed");
+
+    // A job created under version 1 keeps version 1's checklist: no rectification step.
+    let mut old = Visit::new(JobKind::AcceptanceInspection);
+    old.job.template.version = 1;
+    old.record(done("arrive")).expect("arrive");
+    assert_eq!(
+        old.code(notice(in_a_week)),
+        "record_not_allowed",
+        "version 1 had no notice"
     );
 }
 

@@ -183,7 +183,7 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
                 hint: s.hint.clone(),
                 evidence: s.evidence.clone(),
                 status,
-                skippable: s.skippable,
+                skippable: s.skippable && ctx.skip_allowed(s),
                 skip_reason: match record {
                     Some(StepRecord::Skipped { reason, .. }) => Some(reason.clone()),
                     _ => None,

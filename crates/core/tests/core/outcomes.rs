@@ -162,3 +162,114 @@ fn outbox_entries_name_their_step() {
     );
     assert_eq!(arrive.job_id, job.id, "on its job");
 }
+
+/// An acceptance inspection on the device: the written rectification opinion (a notice) is offered
+/// as skippable only once the inspection passed, and when it did not pass the notice goes on record
+/// before the contractor signs.
+#[test]
+fn an_acceptance_that_fails_leaves_its_rectification_opinion_on_the_device() {
+    use heatcrew_protocol::{Job, JobKind, JobStatus, Signer};
+    for result in ["passed", "failed"] {
+        let mut d = device();
+        let job = Job {
+            id: Uuid::now_v7(),
+            kind: JobKind::AcceptanceInspection,
+            template: heatcrew_rules::template::latest_for(JobKind::AcceptanceInspection)
+                .reference(),
+            title: "和平路换热站改造验收".into(),
+            customer: None,
+            site: Some("和平路换热站".into()),
+            reported_at: Some(d.store.now()),
+            window: None,
+            assignee: None,
+            street_work: false,
+            checkpoints: vec![],
+            status: JobStatus::Open,
+            revision: 1,
+        };
+        d.store.add_office_job(&job).expect("job");
+        let step = |step: &str, states: &[(&str, &str)]| {
+            let mut evidence = StepEvidence::default();
+            for (k, v) in states {
+                evidence.states.insert((*k).into(), (*v).into());
+            }
+            EventBody::StepCompleted {
+                step: step.into(),
+                evidence,
+            }
+        };
+        d.store.record(job.id, step("arrive", &[])).expect("arrive");
+        let p = photo(&d.store);
+        d.store
+            .record(
+                job.id,
+                EventBody::PhotoAdded {
+                    step: "inspect".into(),
+                    photo: p,
+                    caption: String::new(),
+                },
+            )
+            .expect("photo");
+        d.store
+            .record(job.id, step("inspect", &[("result", result)]))
+            .expect("inspect");
+        let view = views::job(&d.store, job.id).expect("view");
+        let rectification = view
+            .steps
+            .iter()
+            .find(|s| s.id == "rectification")
+            .expect("the step");
+        assert_eq!(view.current_step.as_deref(), Some("rectification"));
+        assert_eq!(
+            rectification.skippable,
+            result == "passed",
+            "{result}: skippable only when the inspection passed"
+        );
+        if result == "failed" {
+            let refused = d.store.record(
+                job.id,
+                EventBody::StepSkipped {
+                    step: "rectification".into(),
+                    reason: "不需要".into(),
+                },
+            );
+            assert_eq!(
+                refused.expect_err("no skipping").code().as_str(),
+                "step_not_skippable"
+            );
+            d.store
+                .issue_notice(
+                    job.id,
+                    d.store.today() + chrono::Days::new(10),
+                    "按设计补做回水管保温".into(),
+                    None,
+                )
+                .expect("the written opinion");
+            d.store
+                .record(job.id, step("rectification", &[]))
+                .expect("the step with its notice");
+        } else {
+            d.store
+                .record(
+                    job.id,
+                    EventBody::StepSkipped {
+                        step: "rectification".into(),
+                        reason: "验收合格，无需整改".into(),
+                    },
+                )
+                .expect("a passed acceptance skips it");
+        }
+        let p = photo(&d.store);
+        d.store
+            .record(
+                job.id,
+                EventBody::SignatureCaptured {
+                    step: "signature".into(),
+                    signer: Signer::Contractor,
+                    signer_name: "赵工".into(),
+                    image: p,
+                },
+            )
+            .expect("the contractor signs");
+    }
+}

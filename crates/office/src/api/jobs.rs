@@ -30,12 +30,11 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
         .routes(routes!(cancel_job))
 }
 
-/// The checklist template each job kind follows (templates are versioned data in heatcrew-core).
+/// The checklist template a new job of `kind` follows: the newest this build bundles
+/// (`heatcrew_rules::template`, the same catalog the field app is built with). A job keeps the
+/// version it was created with.
 pub fn template_for(kind: JobKind) -> TemplateRef {
-    TemplateRef {
-        id: kind.as_str().to_owned(),
-        version: 1,
-    }
+    heatcrew_rules::template::latest_for(kind).reference()
 }
 
 /// A work order, typically from a phone report (客户电话报修: name, phone, address, fault, time).

@@ -143,20 +143,30 @@ pub fn derived_id(label: &str, parts: &[&str]) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-/// The re-inspection job of `notice` (a heat-theft inspection at the same customer), for
-/// `assignee`, on the board at the notice's due time.
+/// The re-inspection job of `notice` at the same customer or site, for `assignee`, on the board at
+/// the notice's due time: an acceptance inspection again (复验) for a notice left at an acceptance,
+/// a heat-theft inspection (复查) otherwise.
 pub fn reinspection_job(
     notice: &NoticeRecord,
     original: Option<&Job>,
     assignee: Uuid,
     due: DateTime<Utc>,
 ) -> Job {
-    let kind = JobKind::HeatTheftInspection;
+    let (kind, title) = match original.map(|j| j.kind) {
+        Some(JobKind::AcceptanceInspection) => (
+            JobKind::AcceptanceInspection,
+            format!("整改复验 {} / Re-inspection", notice.number),
+        ),
+        _ => (
+            JobKind::HeatTheftInspection,
+            format!("整改复查 {} / Re-inspection", notice.number),
+        ),
+    };
     Job {
         id: derived_id("heatcrew-reinspection", &[&notice.id.to_string()]),
         kind,
         template: crate::api::jobs::template_for(kind),
-        title: format!("整改复查 {} / Re-inspection", notice.number),
+        title,
         customer: original.and_then(|j| j.customer.clone()),
         site: original.and_then(|j| j.site.clone()),
         reported_at: Some(due),
@@ -221,7 +231,8 @@ pub fn run_due(
 }
 
 /// The outcome a closed re-inspection job shows, if it is closed and shows one: a notice issued on
-/// it → `new_notice`; a finding → `not_complied`; closed `resolved` with neither → `complied`.
+/// it → `new_notice`; a finding, or an acceptance inspected `failed` → `not_complied`; closed
+/// `resolved` with neither → `complied`.
 /// Closed otherwise (no entry, another visit needed) or still open: `None` (a dispatcher decides).
 pub fn outcome_from_job(
     store: &dyn OfficeStore,
@@ -233,6 +244,12 @@ pub fn outcome_from_job(
         match EventBody::from_parts(&u.kind, &u.payload) {
             Ok(EventBody::NoticeIssued { .. }) => new_notice = Some(u.id),
             Ok(EventBody::FindingRecorded { .. }) => finding = true,
+            Ok(EventBody::StepCompleted { step, evidence })
+                if step == "inspect"
+                    && evidence.states.get("result").map(String::as_str) == Some("failed") =>
+            {
+                finding = true;
+            }
             Ok(EventBody::JobClosed { resolution, .. }) => {
                 resolved = resolution == Resolution::Resolved;
             }

@@ -1,6 +1,8 @@
 //! The rectification notice (整改通知书) as handed to a customer: the company, the notice number,
 //! the customer and address, what the inspector found, the rectification required and its
-//! deadline, the inspector's name and badge, and lines for the customer's acknowledgement.
+//! deadline, the inspector's name and badge, and lines for the customer's acknowledgement. Left at
+//! an acceptance inspection (验收整改意见), it names the works and the site, the acceptance result,
+//! remarks and defects instead, and is acknowledged by the contractor.
 //!
 //! Made only from the stored `notice_issued` and `finding_recorded` records of the job, so the same
 //! records print the same bytes.
@@ -9,6 +11,7 @@ use super::service_record::company_lines;
 use super::{BODY, Layout, PdfFont, Tone};
 use crate::documents::cst;
 use crate::readback::{JobDetail, RecordView};
+use heatcrew_protocol::JobKind;
 use heatcrew_protocol::sync::CompanyProfile;
 use uuid::Uuid;
 
@@ -69,6 +72,70 @@ pub fn rectification_notice(font: PdfFont, src: &NoticeSource<'_>) -> Result<Vec
         Tone::Normal,
     );
 
+    let acceptance = j.kind == JobKind::AcceptanceInspection;
+    if acceptance {
+        works_and_result(&mut doc, d);
+    } else {
+        customer_and_findings(&mut doc, d);
+    }
+
+    doc.heading("整改要求 / Rectification required");
+    doc.text(
+        p["requirements"].as_str().unwrap_or_default(),
+        BODY,
+        Tone::Normal,
+    );
+    doc.space(4.0);
+    doc.field(
+        "整改期限 / Deadline",
+        p["deadline"].as_str().unwrap_or_default(),
+        Tone::Alarm,
+    );
+    if let Some(follow) = p["follow_up_on"].as_str() {
+        doc.field("复查日期 / Re-inspection", follow, Tone::Normal);
+    }
+    doc.text(
+        if acceptance {
+            "请施工方于整改期限前完成整改，整改完成后我方按期复验；逾期未整改的，工程不予验收。\
+             The contractor completes the rectification by the deadline and we inspect the works \
+             again; works not rectified by then are not accepted."
+        } else {
+            "请于整改期限前完成整改，逾期未整改的，将依据供用热合同及有关规定处理。\
+             Please complete the rectification by the deadline; otherwise the heat supply contract \
+             and the applicable regulations apply."
+        },
+        BODY,
+        Tone::Quiet,
+    );
+
+    doc.heading("签字 / Signatures");
+    doc.field(
+        if acceptance {
+            "验收人员 / Inspector"
+        } else {
+            "检查人员 / Inspector"
+        },
+        &(src.person)(src.notice.at.user_id),
+        Tone::Normal,
+    );
+    doc.space(10.0);
+    doc.field(
+        if acceptance {
+            "施工方签字 / Contractor"
+        } else {
+            "用户签字 / Customer"
+        },
+        "________________________",
+        Tone::Normal,
+    );
+    doc.space(6.0);
+    doc.field("日期 / Date", "________________________", Tone::Normal);
+    doc.finish()
+}
+
+/// A heat-theft notice: the customer at the address, and what the inspector found.
+fn customer_and_findings(doc: &mut Layout, d: &JobDetail) {
+    let j = &d.job;
     doc.heading("用户 / Customer");
     let c = j.customer.clone().unwrap_or_default();
     doc.field("姓名 / Name", &c.name, Tone::Normal);
@@ -103,43 +170,48 @@ pub fn rectification_notice(font: PdfFont, src: &NoticeSource<'_>) -> Result<Vec
             Tone::Normal,
         );
     }
+}
 
-    doc.heading("整改要求 / Rectification required");
-    doc.text(
-        p["requirements"].as_str().unwrap_or_default(),
-        BODY,
-        Tone::Normal,
-    );
-    doc.space(4.0);
-    doc.field(
-        "整改期限 / Deadline",
-        p["deadline"].as_str().unwrap_or_default(),
-        Tone::Alarm,
-    );
-    if let Some(follow) = p["follow_up_on"].as_str() {
-        doc.field("复查日期 / Re-inspection", follow, Tone::Normal);
+/// An acceptance's written rectification opinion (验收整改意见): the works and where they are, the
+/// acceptance result and remarks as the inspection step recorded them, and the defects recorded.
+fn works_and_result(doc: &mut Layout, d: &JobDetail) {
+    let j = &d.job;
+    doc.heading("工程 / Works");
+    doc.field("工程名称 / Works", &j.title, Tone::Normal);
+    let site = j
+        .site
+        .clone()
+        .or_else(|| j.customer.as_ref().map(|c| c.address.clone()))
+        .unwrap_or_default();
+    doc.field("地点 / Site", &site, Tone::Normal);
+    doc.heading("验收结论 / Acceptance result");
+    let inspect = d
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.step == "inspect" && s.status == "completed");
+    let result = inspect
+        .and_then(|s| s.evidence["states"]["result"].as_str())
+        .unwrap_or_default();
+    let result = match result {
+        "passed" => "合格 / Passed",
+        "passed_with_remarks" => "整改后合格 / Pass after remedies",
+        "failed" => "不合格 / Failed",
+        "" => "（未记录 / not recorded）",
+        other => other,
+    };
+    doc.field("结论 / Result", result, Tone::Normal);
+    if let Some(remarks) = inspect
+        .and_then(|s| s.evidence["text"]["remarks"].as_str())
+        .filter(|r| !r.trim().is_empty())
+    {
+        doc.field("验收意见 / Remarks", remarks, Tone::Normal);
     }
-    doc.text(
-        "请于整改期限前完成整改，逾期未整改的，将依据供用热合同及有关规定处理。\
-         Please complete the rectification by the deadline; otherwise the heat supply contract \
-         and the applicable regulations apply.",
-        BODY,
-        Tone::Quiet,
-    );
-
-    doc.heading("签字 / Signatures");
-    doc.field(
-        "检查人员 / Inspector",
-        &(src.person)(src.notice.at.user_id),
-        Tone::Normal,
-    );
-    doc.space(10.0);
-    doc.field(
-        "用户签字 / Customer",
-        "________________________",
-        Tone::Normal,
-    );
-    doc.space(6.0);
-    doc.field("日期 / Date", "________________________", Tone::Normal);
-    doc.finish()
+    for (i, defect) in d.defects.iter().enumerate() {
+        doc.field(
+            &format!("{}. 缺陷 / Defect", i + 1),
+            defect.payload["description"].as_str().unwrap_or_default(),
+            Tone::Normal,
+        );
+    }
 }

@@ -214,6 +214,99 @@ async fn a_reinspection_job_appears_at_the_deadline_once_and_its_outcome_settles
     );
 }
 
+/// 供热工程验收中……留下书面整改意见 (现场服务 8): a notice left at an acceptance inspection that did not
+/// pass is followed up by another acceptance inspection (复验) at the same site, on the newest
+/// checklist; a re-inspection that fails again settles the notice as not complied.
+#[tokio::test]
+async fn an_acceptance_notice_is_reinspected_as_an_acceptance_and_a_second_failure_escalates() {
+    use heatcrew_protocol::StepEvidence;
+    let office = TestOffice::start().await;
+    let staff = office.staff().await;
+    let tech_a = office.user_id("tech_a");
+    let job = office
+        .create_job(
+            &staff,
+            json!({"kind": "acceptance_inspection", "fault": "和平路换热站改造验收",
+                   "site": "和平路换热站", "assignee": tech_a}),
+        )
+        .await;
+    let created = office.store().job(job).expect("job").expect("stored").job;
+    assert_eq!(
+        created.template,
+        heatcrew_rules::template::latest_for(JobKind::AcceptanceInspection).reference(),
+        "new jobs follow the newest checklist"
+    );
+    assert_eq!(created.template.version, 2);
+    let inspected = |result: &str| {
+        let mut evidence = StepEvidence::default();
+        evidence.states.insert("result".into(), result.into());
+        EventBody::StepCompleted {
+            step: "inspect".into(),
+            evidence,
+        }
+    };
+    let mut dev = office.device("tech_a").await;
+    let today = office.now().with_timezone(&cst()).date_naive();
+    let deadline = today + Duration::days(2);
+    let at = Utc::now();
+    office
+        .push_at(
+            &mut dev,
+            job,
+            &[
+                (inspected("failed"), at),
+                (notice("YS-D0001-20261204-001", deadline), at),
+            ],
+        )
+        .await;
+    assert_eq!(notices(&office, &staff, "").await["total"], 1);
+
+    office.advance(due_at(deadline, cst()) - office.now() + Duration::minutes(1));
+    assert_eq!(office.run_schedule().notices.reinspections_opened, 1);
+    let re = office
+        .store()
+        .list_jobs()
+        .expect("jobs")
+        .into_iter()
+        .map(|r| r.job)
+        .find(|j| j.id != job)
+        .expect("the re-inspection job");
+    assert_eq!(
+        re.kind,
+        JobKind::AcceptanceInspection,
+        "复验: an acceptance again"
+    );
+    assert!(re.title.starts_with("整改复验"), "{}", re.title);
+    assert_eq!(re.site.as_deref(), Some("和平路换热站"), "at the same site");
+    assert_eq!(re.template.version, 2);
+    assert_eq!(re.assignee, Some(tech_a));
+
+    let mut dev = office.device("tech_a").await;
+    office
+        .push_at(
+            &mut dev,
+            re.id,
+            &[
+                (inspected("failed"), Utc::now()),
+                (
+                    EventBody::JobClosed {
+                        resolution: Resolution::Resolved,
+                        summary: "仍不合格".into(),
+                    },
+                    Utc::now(),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(office.run_schedule().notices.outcomes_read, 1);
+    let staff = office.staff().await;
+    let list = notices(&office, &staff, "").await;
+    assert_eq!(
+        list["notices"][0]["status"], "not_complied",
+        "failed again: escalated, not complied: {list}"
+    );
+}
+
 #[tokio::test]
 async fn dispatchers_choose_the_reinspector_and_record_outcomes_and_bad_input_is_refused() {
     let office = TestOffice::start().await;

@@ -9,6 +9,8 @@ interface StepTemplate {
   evidence: EvidenceSpec[];
   skippable: boolean;
   when?: 'street_work';
+  /** Skippable only once an earlier step's choice was one of `any_of` (as the core's rules). */
+  skip_only_if?: { step: string; key: string; any_of: string[] };
 }
 interface Template {
   id: string;
@@ -21,7 +23,7 @@ interface Template {
 
 // The checklists, copied from crates/rules/templates (the fake must walk the same steps as the core;
 // templates.test.ts fails when the copies drift from the core's structure).
-import acceptance from './fake-templates/acceptance_inspection.v1.json';
+import acceptance from './fake-templates/acceptance_inspection.v2.json';
 import emergency from './fake-templates/emergency_repair.v1.json';
 import heatTheft from './fake-templates/heat_theft_inspection.v1.json';
 import homeRepair from './fake-templates/home_repair.v1.json';

@@ -156,3 +156,32 @@ describe('FakeBackend, more screens', () => {
     await expect(b.login('https://o.cn', 'u', 'pw')).rejects.toMatchObject({ code: 'offline' });
   });
 });
+
+describe('FakeBackend acceptance inspection', () => {
+  // No acceptance job in a repair technician's demo day: made here through the fake's own builder.
+  async function acceptance(result: string) {
+    const b = new FakeBackend({ signedIn: true, demo: true, online: false });
+    const fake = b as unknown as { makeJob(kind: string, over: object): unknown; jobs: Map<string, unknown> };
+    fake.jobs.set('job-acc', fake.makeJob('acceptance_inspection', { id: 'job-acc', title: '换热站改造验收' }));
+    let job = await b.job('job-acc');
+    expect(job.steps.find((s) => s.id === 'rectification')?.skippable, 'not before the result').toBe(false);
+    job = await completeCurrent(b, job);
+    await b.addPhoto('job-acc', 'inspect', jpeg);
+    job = await completeCurrent(b, await b.job('job-acc'), { result });
+    return { b, job };
+  }
+  it('keeps the written rectification opinion when the inspection did not pass, as the core does', async () => {
+    for (const result of ['failed', 'passed_with_remarks']) {
+      const { b, job } = await acceptance(result);
+      expect(job.current_step).toBe('rectification');
+      expect(job.steps.find((s) => s.id === 'rectification')?.skippable, result).toBe(false);
+      await expect(b.skipStep('job-acc', 'rectification', '无需整改')).rejects.toMatchObject({ code: 'step_not_skippable' });
+    }
+  });
+  it('lets a passed inspection skip it with a reason', async () => {
+    const { b, job } = await acceptance('passed');
+    expect(job.steps.find((s) => s.id === 'rectification')?.skippable).toBe(true);
+    const after = await b.skipStep('job-acc', 'rectification', '验收合格，无需整改');
+    expect(after.current_step).toBe('signature');
+  });
+});

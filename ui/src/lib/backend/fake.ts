@@ -167,6 +167,11 @@ export class FakeBackend implements Backend {
     const missing = this.missingEvidence(job, s, evidence);
     if (missing) throw err('evidence_missing', `缺少证据：${missing.zh}`, `Evidence missing: ${missing.en}`, this.lang);
     s.status = 'done';
+    // A step skippable only on an earlier choice (an acceptance's rectification opinion).
+    for (const t of TEMPLATES[job.summary.kind].steps) {
+      const later = job.steps.find((x) => x.id === t.id);
+      if (t.skip_only_if?.step === step && later) later.skippable = t.skippable && t.skip_only_if.any_of.includes(evidence.states[t.skip_only_if.key] ?? '');
+    }
     this.advance(job);
     this.extra.stepDone(jobId, step, evidence, this.record(job, 'step_completed', 0), this.iso());
     return this.view(job);
@@ -578,7 +583,7 @@ export class FakeBackend implements Backend {
       hint: t.hint,
       evidence: fillEvidence(structuredClone(t.evidence)),
       status: i === 0 ? 'current' : 'pending',
-      skippable: t.skippable,
+      skippable: t.skippable && !t.skip_only_if,
       skip_reason: null,
       photos: [],
     }));

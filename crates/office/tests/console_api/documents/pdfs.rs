@@ -209,3 +209,91 @@ async fn the_pdfs_read_in_chinese_are_the_same_bytes_each_time_and_their_digest_
     );
     assert_eq!(entries.len(), 4, "{entries:?}");
 }
+
+/// 供热工程验收中……留下书面整改意见 (现场服务 8): the notice left at an acceptance inspection names the
+/// works, the site and the acceptance result with its remarks and defects, and is signed for by the
+/// contractor, not a customer.
+#[tokio::test]
+async fn an_acceptance_notice_prints_the_works_the_result_and_the_contractors_line() {
+    use heatcrew_protocol::{Position, Severity, StepEvidence};
+    let o = TestOffice::start().await;
+    let staff = o.staff_token("dispatch").await;
+    let job = job_id(
+        &o.create_job(
+            &staff,
+            json!({"kind": "acceptance_inspection", "fault": "和平路换热站改造工程",
+                   "site": "和平路换热站", "assignee": o.user_id("tech_b")}),
+        )
+        .await,
+    );
+    let mut evidence = StepEvidence::default();
+    evidence.states.insert("result".into(), "failed".into());
+    evidence
+        .text
+        .insert("remarks".into(), "二次网回水管保温未做".into());
+    let mut dev = o.device("tech_b").await;
+    let deadline = chrono::Utc::now().date_naive() + chrono::Days::new(10);
+    let events = vec![
+        dev.record(
+            job,
+            &EventBody::StepCompleted {
+                step: "inspect".into(),
+                evidence,
+            },
+        ),
+        dev.record(
+            job,
+            &EventBody::DefectReported {
+                defect_id: Uuid::now_v7(),
+                checkpoint: None,
+                category: "insulation".into(),
+                severity: Severity::Minor,
+                position: Position {
+                    description: "泵房东侧".into(),
+                    ..Position::default()
+                },
+                description: "回水管保温层缺失约6米".into(),
+                photos: vec![],
+            },
+        ),
+        dev.record(
+            job,
+            &EventBody::NoticeIssued {
+                number: "YS-D0002-0001".into(),
+                deadline,
+                requirements: "按设计补做回水管保温".into(),
+                follow_up_on: None,
+            },
+        ),
+    ];
+    o.push_accepted(&dev, &events).await;
+    let (bytes, _) = pdf(
+        &o,
+        &staff,
+        &format!("/api/v1/jobs/{job}/notices/YS-D0002-0001/pdf"),
+    )
+    .await;
+    draw_first_page(&bytes, "document-acceptance-notice");
+    let text = pdftotext(&bytes);
+    for want in [
+        "整改通知书",
+        "YS-D0002-0001",
+        "和平路换热站改造工程",
+        "和平路换热站",
+        "不合格",
+        "二次网回水管保温未做",
+        "回水管保温层缺失约6米",
+        "按设计补做回水管保温",
+        "验收人员",
+        "施工方签字",
+        "工程不予验收",
+    ] {
+        assert!(
+            text.contains(want),
+            "the acceptance notice shows {want}: {text}"
+        );
+    }
+    for not in ["用户签字", "检查发现"] {
+        assert!(!text.contains(not), "no customer's lines: {not}: {text}");
+    }
+}
