@@ -498,5 +498,78 @@ fn inspection_notice_reaches_the_office_with_its_number() {
     });
 }
 
+/// 供热工程验收中……留下书面整改意见 (现场服务 8): an acceptance inspection that fails cannot skip the
+/// written rectification opinion; the inspector leaves the notice, the contractor signs, and the
+/// office holds both.
+#[test]
+fn a_failed_acceptance_leaves_its_written_rectification_opinion() {
+    let Some(w) = World::new() else { return };
+    let photos = w.photos(1);
+    w.rt.block_on(async {
+        let (app, job_id) = w.open_first("liuyang", "acceptance_inspection").await;
+        loop {
+            match app.step().await.unwrap().as_str() {
+                "inspect" => {
+                    app.click_css(
+                        "[data-testid=\"evidence-result\"] label.option[data-value=\"failed\"]",
+                    )
+                    .await
+                    .unwrap();
+                    app.add_photo(&photos[0]).await.unwrap();
+                }
+                "rectification" => break,
+                _ => {}
+            }
+            app.confirm_step().await.unwrap();
+        }
+        assert!(
+            app.all("[data-testid=\"step-skip\"]")
+                .await
+                .unwrap()
+                .is_empty(),
+            "a failed acceptance's opinion cannot be skipped"
+        );
+        app.fill(
+            "notice-requirements",
+            "按设计补做二次网回水管保温，更换锈蚀阀门",
+        )
+        .await
+        .unwrap();
+        app.click("notice-submit").await.unwrap();
+        let number = app
+            .css("[data-testid=\"notice-issued\"] .number")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        app.shot("acceptance-rectification").await.unwrap();
+        app.confirm_step().await.unwrap();
+        assert_eq!(app.step().await.unwrap(), "signature");
+        app.fill("signer-name", "赵工（施工方）").await.unwrap();
+        app.draw_signature().await.unwrap();
+        app.click("signature-save").await.unwrap();
+        app.css("[data-signature=\"signed\"]").await.unwrap();
+        app.confirm_step().await.unwrap();
+        app.click_css("[data-testid=\"close-result\"][data-value=\"resolved\"]")
+            .await
+            .unwrap();
+        app.click("visit-complete").await.unwrap();
+        app.el("job-closed").await.unwrap();
+        app.sync_until_acknowledged(Duration::from_secs(120))
+            .await
+            .unwrap();
+
+        let job = w.office_job(&job_id).await;
+        assert_eq!(len(&job, "notices"), 1, "{job:#}");
+        assert_eq!(job["notices"][0]["payload"]["number"], number.as_str());
+        assert_eq!(
+            job["signatures"][0]["signer"], "contractor",
+            "signed by the contractor: {job:#}"
+        );
+        app.quit().await;
+    });
+}
+
 #[path = "e2e/hardware.rs"]
 mod hardware;

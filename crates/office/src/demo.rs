@@ -372,6 +372,29 @@ pub fn seed(store: &dyn OfficeStore, now: DateTime<Utc>) -> anyhow::Result<Vec<D
         },
         now,
     )?;
+    // An acceptance inspection of a contractor's work: it fails or passes only after remedies, and
+    // the inspector leaves the written rectification opinion (现场服务 8).
+    store.create_job(
+        Job {
+            id: Uuid::now_v7(),
+            kind: JobKind::AcceptanceInspection,
+            template: template_for(JobKind::AcceptanceInspection),
+            title: "和平路换热站二次网改造工程验收".into(),
+            customer: None,
+            site: Some("和平路换热站".into()),
+            reported_at: None,
+            window: Some(AppointmentWindow {
+                start: today_at(now, 14, 0),
+                end: today_at(now, 16, 0),
+            }),
+            assignee: Some(id("liuyang")),
+            street_work: false,
+            checkpoints: vec![],
+            status: JobStatus::Open,
+            revision: 1,
+        },
+        now,
+    )?;
     let route = store.create_route(
         Route {
             id: Uuid::now_v7(),

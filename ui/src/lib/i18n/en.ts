@@ -89,7 +89,7 @@ const en: Shape<Messages> = {
     readings: '{n} reading(s)',
     signature: 'Customer signature, or a refusal/absence record',
     rating: 'Customer satisfaction rating',
-    notice: 'Issue a written rectification notice (or skip with the reason)',
+    notice: 'Issue a written rectification notice',
     checkpoints: 'Readings at every checkpoint',
   },
   evidence: {

@@ -86,7 +86,7 @@ const zh = {
     readings: '{n} 项读数',
     signature: '客户签字，或拒签/不在场记录',
     rating: '客户满意度评价',
-    notice: '开具书面整改通知（或写明原因跳过）',
+    notice: '开具书面整改通知',
     checkpoints: '每个检查点录入读数',
   },
   evidence: {
