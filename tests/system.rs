@@ -390,21 +390,18 @@ async fn job_for(office: &TestOffice, assignee: &str, i: usize) -> uuid::Uuid {
     uuid::Uuid::parse_str(job["id"].as_str().expect("id")).expect("uuid")
 }
 
-/// Two technicians on one phone that an admin marked shared: the first one's records went up but
-/// the signal dropped before their photos, and the second signs in. The second one's sync uploads
-/// the first one's photos (no 403: the device pushed the records that reference them) and pulls
-/// the second one's jobs; everything arrives.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
-    use heatcrew_core::sync::{self, OfficeApi, Syncer};
-    use heatcrew_core::views::{self, AppError};
-    use std::sync::{Arc, Mutex};
-
-    let office = TestOffice::start().await;
-    let a_job = job_for(&office, "tech_a", 0).await;
-    let b_job = job_for(&office, "tech_b", 1).await;
+/// A new phone that tech_a signed in on and synced once, marked shared by an admin (a crew's
+/// phone): its store (in a temporary folder kept alive by the first value) and its device id.
+async fn shared_phone(
+    office: &TestOffice,
+) -> (
+    tempfile::TempDir,
+    std::sync::Arc<std::sync::Mutex<Store>>,
+    uuid::Uuid,
+) {
+    use heatcrew_core::sync::{self, Syncer};
     let dir = tempfile::tempdir().expect("dir");
-    let store = Arc::new(Mutex::new(
+    let store = std::sync::Arc::new(std::sync::Mutex::new(
         Store::open(dir.path().join("device.db")).expect("open the device store"),
     ));
     sync::login(&store, &office.url(), "tech_a", PASSWORD)
@@ -427,6 +424,23 @@ async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
         .sync_once()
         .await
         .expect("tech_a's first sync");
+    (dir, store, device_id)
+}
+
+/// Two technicians on one phone that an admin marked shared: the first one's records went up but
+/// the signal dropped before their photos, and the second signs in. The second one's sync uploads
+/// the first one's photos (no 403: the device pushed the records that reference them) and pulls
+/// the second one's jobs; everything arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
+    use heatcrew_core::sync::{self, OfficeApi, Syncer};
+    use heatcrew_core::views::{self, AppError};
+    use std::sync::Mutex;
+
+    let office = TestOffice::start().await;
+    let a_job = job_for(&office, "tech_a", 0).await;
+    let b_job = job_for(&office, "tech_b", 1).await;
+    let (_dir, store, _) = shared_phone(&office).await;
 
     // tech_a's visit with photos; the records reach the office, the photos do not yet (the push
     // is the sync client's own request, then the signal drops).
@@ -583,32 +597,11 @@ async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
 async fn records_queued_at_a_shared_phones_handover_count_as_their_makers() {
     use heatcrew_core::sync::{self, Syncer};
     use heatcrew_protocol::Position;
-    use std::sync::{Arc, Mutex};
 
     let office = TestOffice::start().await;
     let a_job = job_for(&office, "tech_a", 0).await;
     let b_job = job_for(&office, "tech_b", 1).await;
-    let dir = tempfile::tempdir().expect("dir");
-    let store = Arc::new(Mutex::new(
-        Store::open(dir.path().join("device.db")).expect("open the device store"),
-    ));
-    sync::login(&store, &office.url(), "tech_a", PASSWORD)
-        .await
-        .expect("tech_a signs in");
-    let device_id = store.lock().unwrap().device_id();
-    let admin = office.staff_token("admin", PASSWORD).await;
-    let (status, body) = office
-        .post_json(
-            &format!("/api/v1/devices/{device_id}/shared"),
-            Some(&admin),
-            &json!({"shared": true}),
-        )
-        .await;
-    assert!(status.is_success(), "marked shared: {status} {body}");
-    Syncer::new(store.clone())
-        .sync_once()
-        .await
-        .expect("tech_a's first sync");
+    let (_dir, store, device_id) = shared_phone(&office).await;
 
     // tech_a's whole visit and an accident report, all offline: nothing reaches the office.
     let accident = {

@@ -142,9 +142,13 @@ async fn serve_prints_its_address_and_the_demo_is_seeded_once() {
             .expect("json");
         let of_kind = |kind: &str| jobs.iter().filter(|j| j["kind"] == kind).count();
         assert_eq!(
-            (of_kind("home_repair"), of_kind("heat_theft_inspection")),
-            (6, 1),
-            "round {round}: six repairs and one inspection, never duplicated: {jobs:?}"
+            (
+                of_kind("home_repair"),
+                of_kind("heat_theft_inspection"),
+                of_kind("acceptance_inspection")
+            ),
+            (6, 1, 1),
+            "round {round}: six repairs, one inspection and one acceptance, never duplicated: {jobs:?}"
         );
         // The demo's patrol plan opens a round up to 12 h before its shift (patrols::LEAD): after
         // 20:00 China time tomorrow's 08:00 round is there too. Either way, no round twice.
@@ -159,7 +163,7 @@ async fn serve_prints_its_address_and_the_demo_is_seeded_once() {
         );
         assert_eq!(
             jobs.len(),
-            7 + rounds.len(),
+            8 + rounds.len(),
             "round {round}: nothing else: {jobs:?}"
         );
         let boss = http
