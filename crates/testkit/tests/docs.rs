@@ -47,9 +47,14 @@ fn tree(root: &Path) -> BTreeSet<String> {
                 .to_string_lossy()
                 .replace('\\', "/");
             let name = e.file_name().to_string_lossy().into_owned();
+            // Not the repository's own: git, dependencies, build output, and what `./dev run`
+            // and the schemathesis run leave in the checkout (both git-ignored).
             if name == ".git"
                 || name == "node_modules"
                 || rel == "ui/dist"
+                || rel == "console/dist"
+                || rel == ".heatcrew"
+                || rel == ".hypothesis"
                 || rel.starts_with("target")
             {
                 continue;

@@ -1,0 +1,323 @@
+//! One phone, several users (a crew's shared phone): what the first user left queued, photos or
+//! records, arrives and counts as theirs, and each user sees and works only their own jobs.
+
+use super::*;
+
+/// A new phone that tech_a signed in on and synced once, marked shared by an admin (a crew's
+/// phone): its store (in a temporary folder kept alive by the first value) and its device id.
+async fn shared_phone(
+    office: &TestOffice,
+) -> (
+    tempfile::TempDir,
+    std::sync::Arc<std::sync::Mutex<Store>>,
+    uuid::Uuid,
+) {
+    use heatcrew_core::sync::{self, Syncer};
+    let dir = tempfile::tempdir().expect("dir");
+    let store = std::sync::Arc::new(std::sync::Mutex::new(
+        Store::open(dir.path().join("device.db")).expect("open the device store"),
+    ));
+    sync::login(&store, &office.url(), "tech_a", PASSWORD)
+        .await
+        .expect("tech_a signs in");
+    let device_id = store.lock().unwrap().device_id();
+    let admin = office.staff_token("admin", PASSWORD).await;
+    let (status, body) = office
+        .post_json(
+            &format!("/api/v1/devices/{device_id}/shared"),
+            Some(&admin),
+            &json!({"shared": true}),
+        )
+        .await;
+    assert!(
+        status.is_success(),
+        "the admin marks the phone shared: {status} {body}"
+    );
+    Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_a's first sync");
+    (dir, store, device_id)
+}
+
+/// Two technicians on one phone that an admin marked shared: the first one's records went up but
+/// the signal dropped before their photos, and the second signs in. The second one's sync uploads
+/// the first one's photos (no 403: the device pushed the records that reference them) and pulls
+/// the second one's jobs; everything arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_users_on_a_shared_phone_photos_queued_at_the_switch_all_arrive() {
+    use heatcrew_core::sync::{self, OfficeApi, Syncer};
+    use heatcrew_core::views::{self, AppError};
+    use std::sync::Mutex;
+
+    let office = TestOffice::start().await;
+    let a_job = job_for(&office, "tech_a", 0).await;
+    let b_job = job_for(&office, "tech_b", 1).await;
+    let (_dir, store, _) = shared_phone(&office).await;
+
+    // tech_a's visit with photos; the records reach the office, the photos do not yet (the push
+    // is the sync client's own request, then the signal drops).
+    {
+        let mut s = store.lock().unwrap();
+        let job = s.job(a_job).unwrap().expect("pulled").job;
+        let mut images = |label: &str, n: u32| demo::generated_png(&format!("shared/{label}"), n);
+        demo::home_repair_visit(&mut s, &mut images, &job, demo::VisitScript::Signed)
+            .expect("tech_a's visit");
+    }
+    let session = store.lock().unwrap().session().unwrap().expect("session");
+    let api = OfficeApi::new(&office.url()).expect("client");
+    loop {
+        let batch = store.lock().unwrap().pending_push(1000, 3 << 20).unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        let resp = api
+            .push(&session.access_token, &PushRequest { events: batch })
+            .await
+            .expect("push");
+        store
+            .lock()
+            .unwrap()
+            .apply_push(&resp.body.results)
+            .unwrap();
+    }
+    let photos: Vec<_> = store.lock().unwrap().pending_attachments().unwrap();
+    assert!(
+        photos.len() >= 2,
+        "the visit's photos wait: {}",
+        photos.len()
+    );
+    let today = views::today(&store.lock().unwrap()).unwrap();
+    let card = today
+        .jobs
+        .iter()
+        .find(|j| j.id == a_job)
+        .expect("tech_a's job");
+    assert_eq!(card.pending_records, 0, "every record is at the office");
+    assert_eq!(
+        card.photos_pending as usize,
+        photos.len(),
+        "but the job says photos pending"
+    );
+    assert_eq!(
+        card.photo_bytes_pending,
+        photos.iter().map(|p| p.bytes).sum::<u64>(),
+        "with the bytes to go"
+    );
+    assert!(
+        matches!(
+            views::sign_out_refusal(&store.lock().unwrap(), false).unwrap(),
+            Some(AppError::UnsyncedPhotos { .. })
+        ),
+        "signing out waits for the photos too"
+    );
+
+    // The phone is handed over anyway (forced sign-out keeps everything), tech_b signs in.
+    store.lock().unwrap().sign_out().expect("sign out");
+    sync::login(&store, &office.url(), "tech_b", PASSWORD)
+        .await
+        .expect("tech_b signs in on the shared phone");
+    let report = Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_b's sync uploads the waiting photos without a 403 and pulls");
+    assert_eq!(
+        report.attachments as usize,
+        photos.len(),
+        "every photo went up: {report:?}"
+    );
+    assert!(
+        store
+            .lock()
+            .unwrap()
+            .pending_attachments()
+            .unwrap()
+            .is_empty(),
+        "nothing waits on the phone"
+    );
+    for p in &photos {
+        let row = office
+            .store()
+            .attachment(p.sha256)
+            .unwrap()
+            .expect("at the office");
+        assert!(row.complete, "photo {} is complete at the office", p.sha256);
+    }
+    assert!(
+        store.lock().unwrap().job(b_job).unwrap().is_some(),
+        "tech_b received their job"
+    );
+    // The phone is tech_b's now: tech_b's list has tech_b's job and not tech_a's, and tech_a's
+    // job cannot be opened or worked by tech_b (refused on the phone, nothing queued).
+    let listed = |store: &Mutex<Store>| -> Vec<uuid::Uuid> {
+        views::today(&store.lock().unwrap())
+            .unwrap()
+            .jobs
+            .iter()
+            .map(|j| j.id)
+            .collect()
+    };
+    assert_eq!(listed(&store), vec![b_job], "tech_b sees only their job");
+    {
+        let mut s = store.lock().unwrap();
+        let err = views::job(&s, a_job).expect_err("tech_a's job is not tech_b's");
+        assert_eq!(
+            err.code(),
+            heatcrew_protocol::ErrorCode::ForbiddenJob,
+            "{err}"
+        );
+        let before = s.events().unwrap().len();
+        let err = s
+            .record_or_hold(
+                a_job,
+                heatcrew_protocol::EventBody::RatingGiven {
+                    stars: 1,
+                    comment: "recorded by the wrong person".into(),
+                },
+            )
+            .expect_err("tech_b cannot add to tech_a's visit");
+        assert_eq!(
+            err.code(),
+            heatcrew_protocol::ErrorCode::ForbiddenJob,
+            "{err}"
+        );
+        assert_eq!(s.events().unwrap().len(), before, "nothing was recorded");
+        views::job(&s, b_job).expect("tech_b opens their own job");
+        s.sign_out().expect("tech_b signs out");
+    }
+
+    // tech_a takes the phone back: their job is listed again, tech_b's is not.
+    sync::login(&store, &office.url(), "tech_a", PASSWORD)
+        .await
+        .expect("tech_a signs in again");
+    Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_a's sync");
+    assert_eq!(listed(&store), vec![a_job], "tech_a sees only their job");
+    let today = views::today(&store.lock().unwrap()).unwrap();
+    assert_eq!(
+        today.jobs[0].photos_pending, 0,
+        "no photos pending any more"
+    );
+}
+
+/// A shared phone handed over with records still queued (the first user's session ran out in a
+/// cellar, or they were signed out by force): the second user's sync pushes them, and they count
+/// at the office as the first user's work: the visit closes their job, their accident report opens
+/// a job for them, and nothing lands refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_queued_at_a_shared_phones_handover_count_as_their_makers() {
+    use heatcrew_core::sync::{self, Syncer};
+    use heatcrew_protocol::Position;
+
+    let office = TestOffice::start().await;
+    let a_job = job_for(&office, "tech_a", 0).await;
+    let b_job = job_for(&office, "tech_b", 1).await;
+    let (_dir, store, device_id) = shared_phone(&office).await;
+
+    // tech_a's whole visit and an accident report, all offline: nothing reaches the office.
+    let accident = {
+        let mut s = store.lock().unwrap();
+        let job = s.job(a_job).unwrap().expect("pulled").job;
+        let mut images = |label: &str, n: u32| demo::generated_png(&format!("handover/{label}"), n);
+        demo::home_repair_visit(&mut s, &mut images, &job, demo::VisitScript::Signed)
+            .expect("tech_a's visit");
+        let (accident, _) = s
+            .report_accident(
+                "楼道暖气管爆裂".into(),
+                "已关闭单元阀门".into(),
+                Position {
+                    description: "幸福路12号2单元".into(),
+                    ..Position::default()
+                },
+                false,
+            )
+            .expect("tech_a reports an accident");
+        accident
+    };
+    let queued = store
+        .lock()
+        .unwrap()
+        .pending_push(10_000, 64 << 20)
+        .unwrap()
+        .len();
+    assert!(
+        queued >= 10,
+        "the visit waits on the phone: {queued} records"
+    );
+
+    store
+        .lock()
+        .unwrap()
+        .sign_out()
+        .expect("signed out by force");
+    sync::login(&store, &office.url(), "tech_b", PASSWORD)
+        .await
+        .expect("tech_b signs in on the shared phone");
+    Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_b's sync pushes what tech_a left");
+
+    let tech_a = office.user_id("tech_a");
+    let stored = office.store().device_events(device_id).expect("events");
+    let refused: Vec<_> = stored
+        .iter()
+        .filter(|e| !e.accepted)
+        .map(|e| (e.event.unsigned.kind.clone(), e.reject_code.clone()))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "nothing of tech_a's was refused: {refused:?}"
+    );
+    let of_a_jobs = stored
+        .iter()
+        .filter(|e| e.event.unsigned.job_id == a_job || e.event.unsigned.job_id == accident);
+    assert_eq!(
+        of_a_jobs.clone().count(),
+        queued,
+        "every queued record arrived"
+    );
+    assert!(
+        of_a_jobs.clone().all(|e| e.user_id == tech_a),
+        "each is tech_a's record, not tech_b's"
+    );
+    let dispatch = office.staff_token("dispatch", PASSWORD).await;
+    let (status, page) = office
+        .get_json(&format!("/api/v1/console/jobs/{a_job}"), &dispatch)
+        .await;
+    assert!(status.is_success(), "{status} {page}");
+    assert_eq!(
+        page["status"]["state"], "closed",
+        "tech_a's visit closed their job"
+    );
+    let timeline = page["timeline"].as_array().expect("timeline");
+    assert!(
+        !timeline.is_empty() && timeline.iter().all(|r| r["user_name"] == "张伟"),
+        "the office shows every record as tech_a's (张伟): {timeline:?}"
+    );
+    let opened = office
+        .store()
+        .job(accident)
+        .unwrap()
+        .expect("the accident's job is open");
+    assert_eq!(
+        opened.job.assignee,
+        Some(tech_a),
+        "for tech_a, who reported it"
+    );
+    assert!(
+        store.lock().unwrap().job(b_job).unwrap().is_some(),
+        "tech_b received their job"
+    );
+    assert!(
+        store
+            .lock()
+            .unwrap()
+            .pending_push(10, 1 << 20)
+            .unwrap()
+            .is_empty(),
+        "nothing waits on the phone"
+    );
+}
