@@ -399,10 +399,20 @@ pub enum EventBody {
     ShiftReadinessConfirmed { day: NaiveDate, checks: Vec<String> },
 }
 
-/// The event kinds that are urgent: the device pushes them before everything else queued, and the
-/// office raises an alert for each on every open console. A kind added here needs the office's
-/// `urgent_kinds` table to learn it too (a migration; its test compares the two).
+/// The event kinds that are always urgent: the device pushes them before everything else queued,
+/// and the office raises an alert for each on every open console. A kind added here needs the
+/// office's `urgent_kinds` table to learn it too (a migration; its test compares the two). A
+/// critical defect is urgent too ([`is_urgent_record`]).
 pub const URGENT_KINDS: &[&str] = &["accident_reported"];
+
+/// Whether a record is urgent, from its wire form: a kind in [`URGENT_KINDS`], or a defect of
+/// severity `critical` (a hazard: 发现安全隐患时应及时报告, 规章制度 2.3). The office's
+/// `alerts_raise` trigger says the same in SQL on both backends.
+pub fn is_urgent_record(kind: &str, payload: &Value) -> bool {
+    URGENT_KINDS.contains(&kind)
+        || (kind == "defect_reported"
+            && payload.get("severity").and_then(Value::as_str) == Some("critical"))
+}
 
 impl EventBody {
     /// The `kind` string this body is stored under.
@@ -469,16 +479,66 @@ impl EventBody {
         }
     }
 
-    /// Urgent records (accidents) are pushed ahead of everything else, and raise an alert at the
-    /// office: the kinds in [`URGENT_KINDS`].
+    /// Urgent records (accidents, critical defects) are pushed ahead of everything else, and raise
+    /// an alert at the office: the kinds in [`URGENT_KINDS`] and a defect of severity critical.
     pub fn is_urgent(&self) -> bool {
         URGENT_KINDS.contains(&self.kind())
+            || matches!(
+                self,
+                EventBody::DefectReported {
+                    severity: Severity::Critical,
+                    ..
+                }
+            )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_critical_defect_is_urgent_on_the_device_and_on_the_wire_alike() {
+        let defect = |severity| EventBody::DefectReported {
+            defect_id: Uuid::from_u128(1),
+            checkpoint: None,
+            category: "leak".into(),
+            severity,
+            position: Position::default(),
+            description: "主管道焊口漏水，蒸汽外冒".into(),
+            photos: vec![],
+        };
+        let cases = [
+            (defect(Severity::Critical), true),
+            (defect(Severity::Major), false),
+            (defect(Severity::Minor), false),
+            (
+                EventBody::AccidentReported {
+                    description: "井盖缺失".into(),
+                    measures_taken: "设置围挡".into(),
+                    position: Position::default(),
+                    injuries: false,
+                },
+                true,
+            ),
+            (
+                EventBody::StepSkipped {
+                    step: "arrive".into(),
+                    reason: "测试".into(),
+                },
+                false,
+            ),
+        ];
+        for (body, urgent) in cases {
+            let (kind, payload) = body.to_parts();
+            assert_eq!(body.is_urgent(), urgent, "{kind}: {payload}");
+            assert_eq!(
+                is_urgent_record(&kind, &payload),
+                urgent,
+                "{kind} on the wire"
+            );
+        }
+    }
 
     #[test]
     fn parts_round_trip_for_every_shape() {

@@ -215,6 +215,7 @@ const en: Record<MessageKey, string> = {
   'outages.empty': 'No active outage notices.',
   'outages.published': 'Published; devices receive it on their next sync.',
   'alerts.title': 'Urgent: accident / hazard reported',
+  'alerts.title_defect': 'Urgent: critical defect (a hazard)',
   'alerts.injuries': 'people injured',
   'alerts.place': 'Place: {place}',
   'alerts.reporter': 'Reported by {name} (badge {badge})',

@@ -213,6 +213,7 @@ const zh = {
   'outages.empty': '当前没有停热通知。',
   'outages.published': '已发布，设备下次同步时收到。',
   'alerts.title': '紧急警报：事故/隐患上报',
+  'alerts.title_defect': '紧急警报：严重缺陷（安全隐患）',
   'alerts.injuries': '有人员受伤',
   'alerts.place': '地点：{place}',
   'alerts.reporter': '上报人：{name}（工号 {badge}）',

@@ -237,3 +237,46 @@ fn attachments_written_by_an_older_build_keep_their_upload_progress_through_the_
         "one b-tree keyed by the file's hash (schema 13): no rowid"
     );
 }
+
+/// A critical defect is a hazard to report at once (发现安全隐患时应及时报告, 规章制度 2.3): the phone
+/// marks it urgent as it does an accident report, so the next push takes the chain up to it first;
+/// a major or minor defect waits its turn.
+#[test]
+fn a_critical_defect_is_pushed_first_a_lesser_one_waits_its_turn() {
+    use heatcrew_protocol::{Position, Severity};
+    let mut d = device();
+    let job = demo::patrol_job(None);
+    d.store.add_office_job(&job).expect("job");
+    let defect = |severity| EventBody::DefectReported {
+        defect_id: Uuid::now_v7(),
+        checkpoint: None,
+        category: "leak".into(),
+        severity,
+        position: Position {
+            description: "建设路DN300管段3号井".into(),
+            ..Position::default()
+        },
+        description: "主管道焊口漏水，热水外溢".into(),
+        photos: vec![],
+    };
+    d.store
+        .record(job.id, defect(Severity::Major))
+        .expect("a major defect");
+    assert_eq!(
+        d.store.last_urgent_pending().expect("urgent"),
+        None,
+        "a major defect is not urgent"
+    );
+    let critical = d
+        .store
+        .record(job.id, defect(Severity::Critical))
+        .expect("a critical defect");
+    d.store
+        .record(job.id, defect(Severity::Minor))
+        .expect("a minor one after it");
+    assert_eq!(
+        d.store.last_urgent_pending().expect("urgent"),
+        Some(critical.seq()),
+        "the critical defect is urgent: the chain up to it goes first"
+    );
+}

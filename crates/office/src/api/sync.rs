@@ -107,7 +107,7 @@ pub async fn push(
     let urgent: Vec<uuid::Uuid> = req
         .events
         .iter()
-        .filter(|e| heatcrew_protocol::URGENT_KINDS.contains(&e.unsigned.kind.as_str()))
+        .filter(|e| heatcrew_protocol::is_urgent_record(&e.unsigned.kind, &e.unsigned.payload))
         .map(|e| e.unsigned.id)
         .collect();
     let started = std::time::Instant::now();

@@ -237,3 +237,65 @@ async fn an_unknown_alert_is_404_and_a_replayed_push_raises_no_second_alert() {
         "one accident, one alert: {list}"
     );
 }
+
+/// 发现安全隐患时应及时报告 (规章制度 2.3): a patrol's critical defect raises an alert on every open
+/// console, on the live stream and in the list, saying what was found and where; a major defect in
+/// the same push raises none.
+#[tokio::test]
+async fn a_critical_defect_found_on_patrol_raises_an_alert_a_major_one_does_not() {
+    use heatcrew_protocol::Severity;
+    let o = TestOffice::start().await;
+    let dispatch = o.staff_token("dispatch").await;
+    let mut dev = o.device("tech_a").await;
+    let tech_id = o.user_id("tech_a");
+    let mut live = o.running().state.live.subscribe();
+    let (_, mut events) = accident(&mut dev, tech_id, "幸福路12号门前");
+    let job = events[0].unsigned.job_id;
+    events.truncate(1);
+    let defect = |dev: &mut Device, severity| {
+        dev.record_at(
+            job,
+            &EventBody::DefectReported {
+                defect_id: Uuid::now_v7(),
+                checkpoint: None,
+                category: "leak".into(),
+                severity,
+                position: Position {
+                    description: "建设路DN300管段3号井".into(),
+                    ..Default::default()
+                },
+                description: "主管道焊口漏水，热水外溢".into(),
+                photos: vec![],
+            },
+            Utc::now(),
+        )
+    };
+    let major = defect(&mut dev, Severity::Major);
+    let critical = defect(&mut dev, Severity::Critical);
+    let critical_id = critical.unsigned.id;
+    events.extend([major, critical]);
+    o.push_accepted(&dev, &events).await;
+
+    let raised = loop {
+        match live.try_recv().expect("the alert is on the live stream") {
+            heatcrew_office::api::live::LiveEvent::AlertRaised { alert } => break alert,
+            _ => continue,
+        }
+    };
+    assert_eq!(raised.id, critical_id, "the critical defect's");
+    assert_eq!(raised.kind, "defect_reported");
+    assert_eq!(raised.description, "主管道焊口漏水，热水外溢");
+    assert!(
+        raised.place.contains("建设路DN300管段3号井"),
+        "where: {}",
+        raised.place
+    );
+    let (status, list) = o.get_json("/api/v1/console/alerts", &dispatch).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "one alert, the major defect raises none: {list}"
+    );
+    assert_eq!(list[0]["id"], json!(critical_id));
+}

@@ -10,6 +10,7 @@ use uuid::Uuid;
 crate::both!(
     no_alert_is_raised_by_itself,
     an_accident_raises_an_alert_acknowledged_once,
+    a_critical_defect_raises_an_alert_a_lesser_one_does_not,
     open_alerts_come_first_then_the_newest_acknowledged,
     acknowledgements_at_once_have_one_winner,
 );
@@ -48,6 +49,45 @@ fn report(s: &impl LedgerStore, phone: &mut Phone, m: i64) -> Uuid {
     let id = reported.unsigned.id;
     phone.push_accepted(s, &[created, reported], at(m));
     id
+}
+
+/// 发现安全隐患时应及时报告 (规章制度 2.3): a critical defect raises an alert as an accident does, in
+/// the transaction that stores it; a major or minor one does not, nor a critical one refused.
+fn a_critical_defect_raises_an_alert_a_lesser_one_does_not<S>(s: &S)
+where
+    S: AlertStore + AccountStore + EnrolmentStore + LedgerStore,
+{
+    use heatcrew_protocol::Severity;
+    let tech = user(s, "patrol", Role::Patrol);
+    let mut phone = Phone::enrol(s, tech, 1);
+    let j = emergency(tech, at(1));
+    let created = phone.record(j.id, &EventBody::JobCreated { job: j.clone() }, at(1));
+    let defect = |severity| EventBody::DefectReported {
+        defect_id: Uuid::now_v7(),
+        checkpoint: None,
+        category: "leak".into(),
+        severity,
+        position: Position {
+            description: "建设路DN300管段3号井".into(),
+            ..Default::default()
+        },
+        description: "主管道焊口漏水，热水外溢".into(),
+        photos: vec![],
+    };
+    let minor = phone.record(j.id, &defect(Severity::Minor), at(2));
+    let major = phone.record(j.id, &defect(Severity::Major), at(3));
+    let critical = phone.record(j.id, &defect(Severity::Critical), at(4));
+    phone.push_accepted(s, &[created, minor, major, critical.clone()], at(4));
+    let alerts = s.alerts(10).expect("list");
+    assert_eq!(
+        alerts
+            .iter()
+            .map(|a| (a.event.unsigned.id, a.event.unsigned.kind.as_str()))
+            .collect::<Vec<_>>(),
+        [(critical.unsigned.id, "defect_reported")],
+        "only the critical defect"
+    );
+    assert_eq!(alerts[0].reported_by.id, tech);
 }
 
 fn an_accident_raises_an_alert_acknowledged_once<S>(s: &S)

@@ -315,7 +315,8 @@ export class FakeBackend implements Backend {
     const job = this.getJob(jobId);
     if (!defect.category) throw err('invalid_value', '请选择缺陷类别', 'Choose a category', this.lang);
     job.defects.push({ id: newId('def'), ...wire(defect) });
-    this.record(job, 'defect_reported', 0);
+    // As the core: a critical defect (a hazard) is urgent, pushed before everything queued.
+    this.record(job, 'defect_reported', 0, defect.severity === 'critical');
     return this.view(job);
   }
   async reportAccident(accident: AccidentInput) {

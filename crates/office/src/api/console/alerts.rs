@@ -50,7 +50,7 @@ pub struct AlertAck {
 pub struct ConsoleAlert {
     /// The urgent event's id.
     pub id: Uuid,
-    /// The event kind, e.g. `accident_reported`.
+    /// The event kind: `accident_reported`, or `defect_reported` for a critical defect.
     pub kind: String,
     pub job_id: Uuid,
     pub job_title: String,
@@ -88,6 +88,12 @@ impl From<AlertRecord> for ConsoleAlert {
                 position,
                 injuries,
             }) => (description, measures_taken, injuries, Some(position)),
+            // A critical defect: what was found, and where on the network.
+            Some(EventBody::DefectReported {
+                description,
+                position,
+                ..
+            }) => (description, String::new(), false, Some(position)),
             _ => (String::new(), String::new(), false, None),
         };
         let job_place = a.job.as_ref().and_then(|j| {

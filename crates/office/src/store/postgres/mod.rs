@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_byte_order.sql"),
     include_str!("migrations/0004_event_edits.sql"),
     include_str!("migrations/0005_sessions_by_device.sql"),
+    include_str!("migrations/0006_critical_defect_alerts.sql"),
 ];
 
 /// The schema version this binary writes.

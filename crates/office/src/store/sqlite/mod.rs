@@ -64,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_feedback_documents.sql"),
     include_str!("migrations/0019_job_facts_by_anchor.sql"),
     include_str!("migrations/0020_sessions_by_device.sql"),
+    include_str!("migrations/0021_critical_defect_alerts.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -408,7 +409,8 @@ mod tests {
                 "fce464bba7a74ee45493f3e09a290a4f7450046499bd9747d4fa4a255e53e55d",
                 "c41d454a9cdd8b2c453d0ab344c8165426782deef1029753e691f808cd921b2c",
                 "6b0768d0f600766c8d34fae2a032ce40ce98db6d8a3896c0eeb3f35f60f8d3ce",
-                "f3556a2a9dbbcfb93939268f38c26ea82d2d483b6e640c78949ec8bbfaddc34d"
+                "f3556a2a9dbbcfb93939268f38c26ea82d2d483b6e640c78949ec8bbfaddc34d",
+                "13e085b06b3ad4bf37cdde32253d252cc62956f970a02bb5c2290ff90cbe6f51"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
