@@ -284,7 +284,7 @@ const en: Shape<Messages> = {
     category: 'Category',
     severity_label: 'Severity',
     severity: { minor: 'Minor', major: 'Major', critical: 'Critical' },
-    critical_note: 'Critical: make the site safe first and phone the person in charge now.',
+    critical_note: 'Critical: make the site safe first and phone the person in charge now. This record goes up first and alerts the dispatch console.',
     position: 'Position',
     position_hint: 'e.g. chamber 3, north of the substation',
     locate: 'Get location',

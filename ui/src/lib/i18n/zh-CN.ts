@@ -281,7 +281,7 @@ const zh = {
     category: '缺陷类别',
     severity_label: '严重程度',
     severity: { minor: '一般', major: '严重', critical: '危急' },
-    critical_note: '危急缺陷：请先采取安全措施，并立即电话报告负责人。',
+    critical_note: '危急缺陷：请先采取安全措施，并立即电话报告负责人。本记录优先上传，调度台会收到警报。',
     position: '位置',
     position_hint: '如：和平路换热站北侧 3 号井室',
     locate: '获取定位',
