@@ -422,7 +422,7 @@ export type ConsoleAlert = {
    */
   id: string,
   /**
-   * The event kind, e.g. `accident_reported`.
+   * The event kind: `accident_reported`, or `defect_reported` for a critical defect.
    */
   kind: string,
   job_id: string,
