@@ -93,6 +93,23 @@ pub fn step(name: &str) -> EventBody {
     }
 }
 
+/// A defect found on the network (a leaking weld at a manhole), of `severity`: a critical one is
+/// urgent (pushed first, an alert at the office).
+pub fn defect(severity: heatcrew_protocol::Severity) -> EventBody {
+    EventBody::DefectReported {
+        defect_id: Uuid::now_v7(),
+        checkpoint: None,
+        category: "leak".into(),
+        severity,
+        position: heatcrew_protocol::Position {
+            description: "建设路DN300管段3号井".into(),
+            ..Default::default()
+        },
+        description: "主管道焊口漏水，热水外溢".into(),
+        photos: vec![],
+    }
+}
+
 /// The proof a device gives at login that it holds the private key of `public`: `signer`'s
 /// signature (hex) over the enrolment message for `challenge` (hex), as `Store::prove_enrolment`
 /// makes it. `signer` may be another key than `public`'s, to try a thief's login.

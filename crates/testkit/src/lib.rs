@@ -24,7 +24,7 @@ pub mod s3_server;
 pub mod ts;
 
 pub use device::TestDevice;
-pub use key_device::{KeyDevice, step};
+pub use key_device::{KeyDevice, defect, step};
 pub use office::{DEMO_PASSWORD, PASSWORD, Seed, TEST_ACCOUNTS, TestOffice, staff_token_at};
 
 /// A loopback port that was free a moment ago (the OS picks it; another process may still take it

@@ -243,22 +243,11 @@ fn attachments_written_by_an_older_build_keep_their_upload_progress_through_the_
 /// a major or minor defect waits its turn.
 #[test]
 fn a_critical_defect_is_pushed_first_a_lesser_one_waits_its_turn() {
-    use heatcrew_protocol::{Position, Severity};
+    use heatcrew_protocol::Severity;
     let mut d = device();
     let job = demo::patrol_job(None);
     d.store.add_office_job(&job).expect("job");
-    let defect = |severity| EventBody::DefectReported {
-        defect_id: Uuid::now_v7(),
-        checkpoint: None,
-        category: "leak".into(),
-        severity,
-        position: Position {
-            description: "建设路DN300管段3号井".into(),
-            ..Position::default()
-        },
-        description: "主管道焊口漏水，热水外溢".into(),
-        photos: vec![],
-    };
+    let defect = heatcrew_testkit::defect;
     d.store
         .record(job.id, defect(Severity::Major))
         .expect("a major defect");

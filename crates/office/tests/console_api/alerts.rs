@@ -253,22 +253,7 @@ async fn a_critical_defect_found_on_patrol_raises_an_alert_a_major_one_does_not(
     let (accident_id, mut events) = accident(&mut dev, tech_id, "幸福路12号门前");
     let job = events[0].unsigned.job_id;
     let defect = |dev: &mut Device, severity| {
-        dev.record_at(
-            job,
-            &EventBody::DefectReported {
-                defect_id: Uuid::now_v7(),
-                checkpoint: None,
-                category: "leak".into(),
-                severity,
-                position: Position {
-                    description: "建设路DN300管段3号井".into(),
-                    ..Default::default()
-                },
-                description: "主管道焊口漏水，热水外溢".into(),
-                photos: vec![],
-            },
-            Utc::now(),
-        )
+        dev.record_at(job, &heatcrew_testkit::defect(severity), Utc::now())
     };
     let major = defect(&mut dev, Severity::Major);
     let critical = defect(&mut dev, Severity::Critical);

@@ -62,18 +62,7 @@ where
     let mut phone = Phone::enrol(s, tech, 1);
     let j = emergency(tech, at(1));
     let created = phone.record(j.id, &EventBody::JobCreated { job: j.clone() }, at(1));
-    let defect = |severity| EventBody::DefectReported {
-        defect_id: Uuid::now_v7(),
-        checkpoint: None,
-        category: "leak".into(),
-        severity,
-        position: Position {
-            description: "建设路DN300管段3号井".into(),
-            ..Default::default()
-        },
-        description: "主管道焊口漏水，热水外溢".into(),
-        photos: vec![],
-    };
+    let defect = heatcrew_testkit::defect;
     let minor = phone.record(j.id, &defect(Severity::Minor), at(2));
     let major = phone.record(j.id, &defect(Severity::Major), at(3));
     let critical = phone.record(j.id, &defect(Severity::Critical), at(4));
