@@ -2,6 +2,7 @@
 //   ?photos=1                       two stand-in photos on the half-done leak repair
 //   ?ff=<jobId>:<stepId>            fast-forward a job to a step (earlier steps marked done)
 //   ?rated=1                        with ff: the customer has already given a rating
+//   ?others=<jobId>                 that job's outbox records are another phone user's (a handover)
 import type { FakeBackend } from './lib/backend/fake';
 
 const picture = (bg: string, label: string) =>
@@ -16,6 +17,8 @@ export async function prepareDemo(backend: FakeBackend, q: URLSearchParams): Pro
     await backend.addPhoto('job-repair-2', 'diagnose_repair', picture('#8a5a2b', 'before'));
     await backend.addPhoto('job-repair-2', 'diagnose_repair', picture('#2b6a8a', 'after'));
   }
+  const others = q.get('others');
+  if (others) backend.handedOver(others);
   const ff = q.get('ff');
   if (ff) {
     const [jobId, stepId] = ff.split(':');

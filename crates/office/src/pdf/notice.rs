@@ -13,6 +13,7 @@ use crate::documents::cst;
 use crate::readback::{JobDetail, RecordView};
 use heatcrew_protocol::JobKind;
 use heatcrew_protocol::sync::CompanyProfile;
+use heatcrew_rules::template::{self, Evidence};
 use uuid::Uuid;
 
 pub struct NoticeSource<'a> {
@@ -193,14 +194,25 @@ fn works_and_result(doc: &mut Layout, d: &JobDetail) {
     let result = inspect
         .and_then(|s| s.evidence["states"]["result"].as_str())
         .unwrap_or_default();
-    let result = match result {
-        "passed" => "合格 / Passed",
-        "passed_with_remarks" => "整改后合格 / Pass after remedies",
-        "failed" => "不合格 / Failed",
-        "" => "（未记录 / not recorded）",
-        other => other,
+    // In the words of the job's own checklist (the choice's label), as the inspector chose it.
+    let label = template::for_job(j)
+        .ok()
+        .and_then(|t| t.step("inspect"))
+        .and_then(|s| {
+            s.evidence.iter().find_map(|e| match e {
+                Evidence::Choice { key, options, .. } if key == "result" => {
+                    options.iter().find(|o| o.value == result)
+                }
+                _ => None,
+            })
+        })
+        .map(|o| format!("{} / {}", o.label.zh, o.label.en));
+    let result = match (result, label) {
+        ("", _) => "（未记录 / not recorded）".to_owned(),
+        (_, Some(label)) => label,
+        (other, None) => other.to_owned(),
     };
-    doc.field("结论 / Result", result, Tone::Normal);
+    doc.field("结论 / Result", &result, Tone::Normal);
     if let Some(remarks) = inspect
         .and_then(|s| s.evidence["text"]["remarks"].as_str())
         .filter(|r| !r.trim().is_empty())

@@ -125,6 +125,10 @@ export class FakeBackend implements Backend {
   jobIds(): string[] {
     return [...this.jobs.keys()];
   }
+  /** Preview only: `jobId`'s outbox records become another phone user's, as the core shows them. */
+  handedOver(jobId: string): void {
+    for (const e of this.entries) if (e.job_id === jobId) Object.assign(e, { others: true, job_title: '', step: null, step_title: null });
+  }
 
   // ── contract ───────────────────────────────────────────────────────────────────────────────────
   async session() {

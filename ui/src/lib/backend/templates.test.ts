@@ -1,17 +1,17 @@
 // The fake walks copies of the core's checklists (fake-templates/). When the core's templates change
-// shape — steps, order, evidence kinds and keys, skippable, conditions — this fails so the copies
-// (and the screens' assumptions) are brought along. Phrases and labels may change freely.
+// shape — steps, order, evidence kinds and keys, skippable and when, conditions — this fails so
+// the copies (and the screens' assumptions) are brought along. Phrases and labels may change freely.
 import { describe, expect, it } from 'vitest';
 import { TEMPLATES } from './fake';
 
 const core = import.meta.glob('../../../../crates/rules/templates/*.json', { eager: true, import: 'default' }) as Record<string, unknown>;
 
-type T = { id: string; version: number; incidents: string[]; steps: { id: string; skippable: boolean; when?: string; evidence: { type: string; key?: string; min?: number }[] }[] };
+type T = { id: string; version: number; incidents: string[]; steps: { id: string; skippable: boolean; when?: string; skip_only_if?: unknown; evidence: { type: string; key?: string; min?: number }[] }[] };
 const shape = (t: T) => ({
   id: t.id,
   version: t.version,
   incidents: t.incidents,
-  steps: t.steps.map((s) => ({ id: s.id, skippable: s.skippable, when: s.when ?? null, evidence: s.evidence.map((e) => [e.type, e.key ?? null, e.min ?? null]) })),
+  steps: t.steps.map((s) => ({ id: s.id, skippable: s.skippable, when: s.when ?? null, skip_only_if: s.skip_only_if ?? null, evidence: s.evidence.map((e) => [e.type, e.key ?? null, e.min ?? null]) })),
 });
 
 describe('fake templates', () => {

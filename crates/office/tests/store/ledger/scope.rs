@@ -51,6 +51,10 @@ fn records_left_by_another_user_of_the_phone_count_as_theirs(s: &impl Ledger, se
     let key = hex::encode(d.key.verifying_key().as_bytes());
     seed.sign_in_shared(d.id, &key, li);
     seed.sign_in_shared(d.id, &key, zhang);
+    // wang signs in on a phone of his own, not this one: that gives this phone nothing of his.
+    let wangs_phone = Device::enrol(seed, wang);
+    let wangs_key = hex::encode(wangs_phone.key.verifying_key().as_bytes());
+    seed.sign_in_shared(wangs_phone.id, &wangs_key, wang);
     s.assign_job(moved, wang, Utc::now())
         .expect("moved to wang");
     let accident = job(Some(li), Utc::now());
@@ -84,7 +88,7 @@ fn records_left_by_another_user_of_the_phone_count_as_theirs(s: &impl Ledger, se
             Err(ErrorCode::ForbiddenJob),
             Ok("accepted"),
         ],
-        "li's records count, wang never held this phone"
+        "li's records count; wang signed in only on his own phone, never this one"
     );
     let whose: Vec<Uuid> = s
         .device_events(d.id)
