@@ -126,9 +126,7 @@ export class FakeBackend implements Backend {
     return [...this.jobs.keys()];
   }
   /** Preview only: `jobId`'s outbox records become another phone user's, as the core shows them. */
-  handedOver(jobId: string): void {
-    for (const e of this.entries) if (e.job_id === jobId) Object.assign(e, { others: true, job_title: '', step: null, step_title: null });
-  }
+  handedOver = (jobId: string) => this.entries.filter((e) => e.job_id === jobId).forEach((e) => Object.assign(e, { others: true, job_title: '', step: null, step_title: null }));
 
   // ── contract ───────────────────────────────────────────────────────────────────────────────────
   async session() {
