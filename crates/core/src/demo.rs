@@ -61,6 +61,7 @@ pub fn home_repair_job(i: usize, assignee: Option<Uuid>) -> Job {
         street_work: i % 5 == 4,
         checkpoints: Vec::new(),
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 1,
     }
 }
@@ -84,6 +85,7 @@ pub fn inspection_job(assignee: Option<Uuid>) -> Job {
         street_work: false,
         checkpoints: Vec::new(),
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 1,
     }
 }
@@ -159,6 +161,7 @@ pub fn patrol_job(assignee: Option<Uuid>) -> Job {
             cp("ss-huayuan", "华苑换热站", CheckpointKind::Substation),
         ],
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 1,
     }
 }

@@ -82,6 +82,7 @@ impl Store {
             street_work: false,
             checkpoints: Vec::new(),
             status: JobStatus::Open,
+            utc_offset_minutes: None,
             revision: 0,
         };
         let id = job.id;

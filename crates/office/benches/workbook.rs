@@ -84,6 +84,7 @@ fn seed(store: &SqliteStore, jobs: u32, month_start: DateTime<Utc>) -> Uuid {
                 street_work: false,
                 checkpoints: vec![],
                 status: JobStatus::Open,
+                utc_offset_minutes: None,
                 revision: 1,
             };
             st.execute(rusqlite::params![

@@ -275,6 +275,7 @@ mod tests {
             street_work: false,
             checkpoints: vec![],
             status: JobStatus::Open,
+            utc_offset_minutes: None,
             revision: 0,
         }
     }

@@ -5,9 +5,10 @@
 //! absurd time and never fails the read.
 
 use crate::store::{JobRecord, OfficeStore, StoreResult, StoredEvent};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use heatcrew_protocol::bounds::{add_millis_saturating, add_saturating};
 use heatcrew_protocol::{AttachmentRef, Digest, EventBody, JobKind, JobStatus};
+use heatcrew_rules::rounds::{self, RoundState, Rounds};
 use heatcrew_rules::sla::{self, Sla};
 use serde::Serialize;
 use serde_json::Value;
@@ -167,10 +168,10 @@ pub struct CheckpointStatus {
     pub interval_minutes: u32,
     #[ts(type = "number")]
     pub visits: u64,
-    /// Visits that came after the interval had run out.
+    /// Rounds visited only in the grace after their end (a quarter interval).
     #[ts(type = "number")]
     pub late: u64,
-    /// Intervals that ran out with no visit at all, up to now (or the end of the window).
+    /// Rounds that ended, grace and all, with no visit.
     #[ts(type = "number")]
     pub missed: u64,
     pub last_visit: Option<DateTime<Utc>>,
@@ -403,11 +404,14 @@ pub fn job_detail(
     Ok(d)
 }
 
-/// Check each checkpoint's visits against its interval (head station hourly, substations twice a
-/// day), from the start of the round's window (or its creation) to now or the window's end.
+/// Judge each checkpoint's rounds as the phone does ([`rounds`]): the rounds starting in the
+/// job's window (without one: from its report, or its dispatch, up to now), on time, late or
+/// missed; rounds still in their grace are not counted yet, nor any of a cancelled job's.
 pub fn patrol_status(rec: &JobRecord, events: &[StoredEvent], now: DateTime<Utc>) -> PatrolView {
-    let start = rec.job.window.map_or(rec.created_at, |w| w.start);
-    let end = rec.job.window.map_or(now, |w| w.end.min(now));
+    // The phone does not know when a windowless round was dispatched and shows its running round;
+    // the office counts from the dispatch.
+    let mut job = rec.job.clone();
+    job.reported_at = job.reported_at.or(Some(rec.created_at));
     let mut visits: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
     // Per checkpoint: (confirmed by the right code, wrong codes, last confirmed).
     let mut confirmations: BTreeMap<&str, (u64, u64, Option<DateTime<Utc>>)> = BTreeMap::new();
@@ -441,21 +445,17 @@ pub fn patrol_status(rec: &JobRecord, events: &[StoredEvent], now: DateTime<Utc>
     }
     let mut view = PatrolView::default();
     for cp in &rec.job.checkpoints {
-        let interval = Duration::minutes(i64::from(cp.interval_minutes().max(1)));
         let mut times = visits.remove(cp.id.as_str()).unwrap_or_default();
         times.sort();
         let (mut late, mut missed) = (0u64, 0u64);
-        let mut due = add_saturating(start, interval);
-        for t in &times {
-            if *t > due {
-                late += 1;
-                // Whole intervals that passed with no visit before this late one.
-                missed = missed.saturating_add(whole_intervals(*t - due, interval));
+        if rec.job.status != JobStatus::Cancelled {
+            for r in rounds::grade(&Rounds::of(cp, &job).owed(&job, now), &times, now) {
+                match r.state {
+                    RoundState::Late => late += 1,
+                    RoundState::Missed => missed += 1,
+                    RoundState::OnTime | RoundState::Pending => {}
+                }
             }
-            due = add_saturating(*t, interval);
-        }
-        if end > due && rec.job.status != JobStatus::Cancelled {
-            missed = missed.saturating_add(1 + whole_intervals(end - due, interval));
         }
         view.late = view.late.saturating_add(late);
         view.missed = view.missed.saturating_add(missed);
@@ -475,14 +475,10 @@ pub fn patrol_status(rec: &JobRecord, events: &[StoredEvent], now: DateTime<Utc>
     view
 }
 
-/// How many whole `interval`s fit in `span` (0 for a negative span).
-fn whole_intervals(span: Duration, interval: Duration) -> u64 {
-    u64::try_from(span.num_minutes() / interval.num_minutes().max(1)).unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
     use ed25519_dalek::SigningKey;
     use heatcrew_protocol::{
         AppointmentWindow, Checkpoint, CheckpointKind, Job, JobKind, TemplateRef, UnsignedEvent,
@@ -550,6 +546,7 @@ mod tests {
                     code_sha256: None,
                 }],
                 status: JobStatus::Open,
+                utc_offset_minutes: None,
                 revision: 1,
             },
             created_at: t0,

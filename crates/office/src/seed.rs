@@ -375,6 +375,7 @@ fn seed_inner(
                 street_work: kind == JobKind::EmergencyRepair && rng.gen_ratio(1, 3),
                 checkpoints: vec![],
                 status: JobStatus::Open,
+                utc_offset_minutes: None,
                 revision: 1,
             };
             store.create_job(job.clone(), created)?;

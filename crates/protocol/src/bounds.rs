@@ -348,6 +348,17 @@ pub fn check_job(job: &Job) -> Check {
             return Err(out("job.window", "ends before it starts"));
         }
     }
+    if let Some(m) = job.utc_offset_minutes
+        && m.abs() > crate::job::MAX_UTC_OFFSET_MINUTES
+    {
+        return Err(out(
+            "job.utc_offset_minutes",
+            format!(
+                "{m} is not within -{0} ..= {0}",
+                crate::job::MAX_UTC_OFFSET_MINUTES
+            ),
+        ));
+    }
     if job.checkpoints.len() > MAX_ITEMS {
         return Err(out(
             "job.checkpoints",

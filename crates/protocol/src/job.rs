@@ -172,6 +172,11 @@ pub enum JobStatus {
     Cancelled,
 }
 
+/// The company's local time zone unless a job says otherwise: China, UTC+8, no daylight saving.
+pub const DEFAULT_UTC_OFFSET_MINUTES: i32 = 8 * 60;
+/// The widest offset a time zone has (UTC-14 … UTC+14).
+pub const MAX_UTC_OFFSET_MINUTES: i32 = 14 * 60;
+
 /// A job as dispatched to a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -202,6 +207,10 @@ pub struct Job {
     pub checkpoints: Vec<Checkpoint>,
     #[serde(default)]
     pub status: JobStatus,
+    /// The local time zone of a patrol round job, minutes east of UTC: where its days start and its
+    /// rounds are cut (`None`: [`DEFAULT_UTC_OFFSET_MINUTES`], China).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc_offset_minutes: Option<i32>,
     /// Bumped by the office on each change, so a device can tell newer from older.
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(type = "number"))]

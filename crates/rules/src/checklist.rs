@@ -630,6 +630,7 @@ mod tests {
             street_work: false,
             checkpoints: vec![cp],
             status: JobStatus::Open,
+            utc_offset_minutes: None,
             revision: 1,
         }
     }

@@ -6,7 +6,8 @@
 //! - [`template`]: checklist templates (versioned data in `templates/`), zh-CN and English texts.
 //! - [`checklist`]: the rules: step order, evidence, signatures or refusals, locked ratings.
 //! - [`progress`]: a job's records folded from its events (the projection).
-//! - [`sla`]: the 4-hour resolution clock, arrival against the window, patrol checkpoint clocks.
+//! - [`sla`]: the 4-hour resolution clock, arrival against the window.
+//! - [`rounds`]: patrol rounds, judged by one rule on the phone and in the office's figures.
 //! - [`outage`]: which outage notices cover a customer's address now.
 //! - [`readiness`]: the day's shift readiness (uniform, badge, tools, protective equipment).
 //! - [`field_jobs`]: which jobs a device may open itself (emergencies reported at the time).
@@ -28,6 +29,7 @@ pub mod outage;
 pub mod phrases;
 pub mod progress;
 pub mod readiness;
+pub mod rounds;
 pub mod sla;
 pub mod template;
 

@@ -1,5 +1,6 @@
 //! Service-level clocks: the 4-hour resolution target (一般故障4小时内解决), arrival against the
-//! appointment window, and patrol checkpoints (head station hourly, substations twice per 24 h).
+//! appointment window, and the shape of a patrol checkpoint's clock (the rounds themselves, head
+//! station hourly and substations twice per 24 h, are in [`crate::rounds`]).
 //! Pure functions of the job, what was recorded, and "now"; the office calls them with its
 //! corrected clock, the device with its own. Every sum over stored times saturates
 //! ([`add_saturating`]): a job with an absurd time shows absurd clocks, never a failed read.
@@ -7,7 +8,7 @@
 use crate::progress::JobProgress;
 use chrono::{DateTime, Duration, Utc};
 use heatcrew_protocol::bounds::add_saturating;
-use heatcrew_protocol::{Checkpoint, Job, Resolution};
+use heatcrew_protocol::{Job, Resolution};
 use serde::{Deserialize, Serialize};
 
 /// Ordinary faults are resolved within this time from the report.
@@ -92,71 +93,33 @@ pub fn arrival(job: &Job, progress: &JobProgress) -> Arrival {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckpointState {
-    /// Visited, next visit not yet due.
+    /// The running round is visited (or every round owed is over, none missed).
     Done,
-    /// Due now, within the grace period.
+    /// The running round — or the first, before the shift starts — waits for a visit.
     Due,
-    /// Past the grace period, within one interval.
+    /// A round ended unvisited and its grace is running: a visit now counts late.
     Late,
-    /// A whole interval or more overdue: at least one round was missed.
+    /// The last judged round was missed and the running one is not visited yet.
     Missed,
 }
 
+/// Where one checkpoint stands ([`crate::rounds::checkpoint`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointClock {
     pub state: CheckpointState,
+    /// When the round to visit next starts.
+    pub opens_at: DateTime<Utc>,
+    /// When it ends: the deadline to be on time.
     pub next_due_at: DateTime<Utc>,
     pub last_visit_at: Option<DateTime<Utc>>,
+    /// Owed rounds judged missed so far.
     pub missed_rounds: u32,
-}
-
-/// Where a checkpoint stands: due every `interval` after the last visit (or from the round's start
-/// if never visited); a quarter interval of grace before it counts as late.
-pub fn checkpoint(
-    cp: &Checkpoint,
-    last_visit_at: Option<DateTime<Utc>>,
-    round_start: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> CheckpointClock {
-    let interval = Duration::minutes(i64::from(cp.interval_minutes().max(1)));
-    let next_due_at = last_visit_at.map_or(round_start, |v| add_saturating(v, interval));
-    let over = now - next_due_at;
-    let (state, missed_rounds) = if over < Duration::zero() {
-        // Visited and not yet due again; a checkpoint never visited is due as the round starts.
-        let state = if last_visit_at.is_some() {
-            CheckpointState::Done
-        } else {
-            CheckpointState::Due
-        };
-        (state, 0)
-    } else if over < interval / 4 {
-        (CheckpointState::Due, 0)
-    } else if over < interval {
-        (CheckpointState::Late, 0)
-    } else {
-        let missed = over.num_minutes() / interval.num_minutes();
-        (
-            CheckpointState::Missed,
-            u32::try_from(missed).unwrap_or(u32::MAX),
-        )
-    };
-    CheckpointClock {
-        state,
-        next_due_at,
-        last_visit_at,
-        missed_rounds,
-    }
-}
-
-/// When a patrol round starts counting: the shift window's start, else the reported time.
-pub fn round_start(job: &Job) -> Option<DateTime<Utc>> {
-    job.window.map(|w| w.start).or(job.reported_at)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use heatcrew_protocol::{AppointmentWindow, CheckpointKind, JobKind, JobStatus, TemplateRef};
+    use heatcrew_protocol::{AppointmentWindow, JobKind, JobStatus, TemplateRef};
     use uuid::Uuid;
 
     fn job(reported_at: Option<DateTime<Utc>>) -> Job {
@@ -176,6 +139,7 @@ mod tests {
             street_work: false,
             checkpoints: vec![],
             status: JobStatus::Open,
+            utc_offset_minutes: None,
             revision: 1,
         }
     }
@@ -208,27 +172,5 @@ mod tests {
             Arrival::NotArrived,
             "no arrival"
         );
-        for interval in [Some(0), Some(1), Some(u32::MAX), None] {
-            let cp = Checkpoint {
-                id: "hs".into(),
-                name: "首站".into(),
-                kind: CheckpointKind::HeadStation,
-                readings: vec![],
-                interval_minutes: interval,
-                code_sha256: None,
-            };
-            for (last, start, at) in [
-                (Some(max), min, now),
-                (None, min, max),
-                (Some(min), max, min),
-                (None, max, min),
-            ] {
-                let clock = checkpoint(&cp, last, start, at);
-                assert!(
-                    clock.next_due_at >= min && clock.next_due_at <= max,
-                    "every {interval:?} min, last {last:?}, start {start}, now {at}: {clock:?}"
-                );
-            }
-        }
     }
 }

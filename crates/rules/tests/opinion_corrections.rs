@@ -46,6 +46,7 @@ fn job(kind: JobKind) -> Job {
             code_sha256: None,
         }],
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 1,
     }
 }

@@ -37,6 +37,7 @@ fn job(kind: JobKind) -> Job {
         street_work: false,
         checkpoints: Vec::new(),
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 1,
     }
 }

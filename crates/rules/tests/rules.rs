@@ -42,6 +42,7 @@ fn home_repair_job() -> Job {
         street_work: false,
         checkpoints: Vec::new(),
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 1,
     }
 }
@@ -596,64 +597,5 @@ fn arrival_is_judged_against_the_window() {
         sla::arrival(&job, &JobProgress::default()),
         Arrival::NotArrived,
         "no arrival recorded yet"
-    );
-}
-
-#[test]
-fn head_station_hourly_substations_twice_a_day() {
-    let start = at(8, 0);
-    let head = Checkpoint {
-        id: "h".into(),
-        name: "首站".into(),
-        kind: CheckpointKind::HeadStation,
-        readings: vec![],
-        interval_minutes: None,
-        code_sha256: None,
-    };
-    let sub = Checkpoint {
-        id: "s".into(),
-        name: "换热站".into(),
-        kind: CheckpointKind::Substation,
-        readings: vec![],
-        interval_minutes: None,
-        code_sha256: None,
-    };
-    let m = |mins: i64| start + Duration::minutes(mins);
-    let visited = Some(m(0));
-    assert_eq!(
-        sla::checkpoint(&head, visited, start, m(30)).state,
-        CheckpointState::Done,
-        "visited half an hour ago: done"
-    );
-    assert_eq!(
-        sla::checkpoint(&head, visited, start, m(65)).state,
-        CheckpointState::Due,
-        "an hour later the head station is due"
-    );
-    assert_eq!(
-        sla::checkpoint(&head, visited, start, m(90)).state,
-        CheckpointState::Late,
-        "half an hour past due is late"
-    );
-    let missed = sla::checkpoint(&head, visited, start, m(185));
-    assert_eq!(
-        (missed.state, missed.missed_rounds),
-        (CheckpointState::Missed, 2),
-        "three hours without a visit: rounds were missed"
-    );
-    assert_eq!(
-        sla::checkpoint(&sub, visited, start, m(11 * 60)).state,
-        CheckpointState::Done,
-        "a substation is good for 12 hours"
-    );
-    assert_eq!(
-        sla::checkpoint(&sub, visited, start, m(12 * 60 + 30)).state,
-        CheckpointState::Due,
-        "and due after 12 hours"
-    );
-    assert_eq!(
-        sla::checkpoint(&sub, None, start, m(0)).state,
-        CheckpointState::Due,
-        "an unvisited checkpoint is due at the start"
     );
 }

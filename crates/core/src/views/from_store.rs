@@ -9,12 +9,13 @@ use super::types::{
 use crate::error::Result;
 use crate::store::{OutboxState, Store, StoredJob};
 use crate::sync::SyncStatus;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use heatcrew_protocol::bounds::add_saturating;
 use heatcrew_protocol::{EventBody, JobKind, JobStatus};
 use heatcrew_rules::RuleError;
 use heatcrew_rules::checklist::JobContext;
 use heatcrew_rules::progress::{JobProgress, SignatureRecord, StepRecord};
-use heatcrew_rules::sla;
+use heatcrew_rules::{rounds, sla};
 use serde::Serialize;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -146,7 +147,10 @@ pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
         .job_as_queued(job_id)?
         .ok_or(RuleError::UnknownJob(job_id))?;
     let pending = pending_by_job(store)?.get(&job_id).copied().unwrap_or(0);
-    let mut view = job_view(&job, store.office_now(), pending)?;
+    // Office clock minus device clock: visits are recorded on the device clock, rounds are cut
+    // on the office's (as the office will judge them).
+    let offset = Duration::milliseconds(store.office_offset_ms().unwrap_or(0));
+    let mut view = job_view(&job, store.now() + offset, offset, pending)?;
     super::queued::show(&mut view, &held);
     let photos = photos_pending_by_job(store)?
         .get(&job_id)
@@ -160,8 +164,14 @@ pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
     Ok(view)
 }
 
-/// The view of a stored job at `now` (pure: what [`job`] returns, without the store).
-pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Result<JobView> {
+/// The view of a stored job at `now` (office time; pure: what [`job`] returns, without the store).
+/// `offset` turns the device times of records into office time.
+pub fn job_view(
+    job: &StoredJob,
+    now: DateTime<Utc>,
+    offset: Duration,
+    pending_records: u32,
+) -> Result<JobView> {
     let ctx = context(job)?;
     let p = &job.progress;
     let current = ctx.current_step().map(|s| s.id.clone());
@@ -240,7 +250,7 @@ pub fn job_view(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Re
                 requirements: n.requirements.clone(),
             })
             .collect(),
-        checkpoints: checkpoints(job, now),
+        checkpoints: checkpoints(job, now, offset),
         defects: p
             .defects
             .iter()
@@ -315,19 +325,20 @@ fn signature(p: &JobProgress) -> Option<SignatureView> {
     })
 }
 
-fn checkpoints(job: &StoredJob, now: DateTime<Utc>) -> Vec<CheckpointView> {
-    let start = sla::round_start(&job.job).unwrap_or(now);
+/// Each checkpoint's clock: the rounds the office will judge ([`rounds::checkpoint`]), with the
+/// visits moved to office time.
+fn checkpoints(job: &StoredJob, now: DateTime<Utc>, offset: Duration) -> Vec<CheckpointView> {
     job.job
         .checkpoints
         .iter()
         .map(|cp| {
-            let last = job
+            let visits: Vec<_> = job
                 .progress
                 .visits
                 .get(&cp.id)
-                .and_then(|v| v.last())
-                .map(|v| v.at);
-            let clock = sla::checkpoint(cp, last, start, now);
+                .map(|v| v.iter().map(|v| add_saturating(v.at, offset)).collect())
+                .unwrap_or_default();
+            let clock = rounds::checkpoint(cp, &job.job, &visits, now);
             let confirmed = job
                 .progress
                 .confirmations
@@ -338,6 +349,7 @@ fn checkpoints(job: &StoredJob, now: DateTime<Utc>) -> Vec<CheckpointView> {
                 name: cp.name.clone(),
                 kind: cp.kind,
                 state: clock.state,
+                opens_at: clock.opens_at,
                 next_due_at: clock.next_due_at,
                 last_visit_at: clock.last_visit_at,
                 missed_rounds: clock.missed_rounds,

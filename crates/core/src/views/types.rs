@@ -124,8 +124,13 @@ pub struct CheckpointView {
     pub name: String,
     pub kind: CheckpointKind,
     pub state: CheckpointState,
+    /// The round to visit next (the running one, or the next once this one is visited): when it
+    /// opens and when it ends — the deadline to be on time. Rounds are cut as the office counts
+    /// them (`heatcrew_rules::rounds`).
+    pub opens_at: DateTime<Utc>,
     pub next_due_at: DateTime<Utc>,
     pub last_visit_at: Option<DateTime<Utc>>,
+    /// Rounds of this job judged missed so far.
     pub missed_rounds: u32,
     pub readings: Vec<ReadingSpec>,
     /// The office gave the station a code to confirm presence with.

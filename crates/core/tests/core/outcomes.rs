@@ -185,6 +185,7 @@ fn an_acceptance_that_fails_leaves_its_rectification_opinion_on_the_device() {
             street_work: false,
             checkpoints: vec![],
             status: JobStatus::Open,
+            utc_offset_minutes: None,
             revision: 1,
         };
         d.store.add_office_job(&job).expect("job");

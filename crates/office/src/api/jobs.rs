@@ -143,6 +143,7 @@ pub fn job_from_request(
         street_work: req.street_work,
         checkpoints,
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 1,
     };
     bounds::check_job(&job).map_err(out_of_range)?;

@@ -207,6 +207,7 @@ fn home_job() -> Job {
         street_work: false,
         checkpoints: vec![],
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 1,
     }
 }

@@ -175,6 +175,7 @@ pub fn reinspection_job(
         street_work: false,
         checkpoints: Vec::new(),
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 1,
     }
 }

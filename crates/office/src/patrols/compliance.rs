@@ -1,23 +1,20 @@
 //! Patrol compliance: each expected round of each checkpoint judged on time, late or missed, and
-//! readings outside their normal range flagged. Definitions (README, "Patrol compliance"):
+//! readings outside their normal range flagged. The rounds and their judgement are the phone's
+//! (`heatcrew_rules::rounds`, docs/domain.md "Late and missed rounds"); what is the office's own:
 //!
-//! - **Rounds.** Each local day is cut into slots of the checkpoint's interval from midnight
-//!   (`[00:00, 01:00)`, … for the head station; `[00:00, 12:00)`, `[12:00, 24:00)` for a
-//!   substation); the last slot of a day ends at midnight. A slot is an expected round when it
-//!   starts inside one of the plan's shifts that began on a day of its season, not before the
-//!   plan existed and not after an edit retired it (the shifts the plan opens rounds for).
+//! - **Expected.** A round is expected when it starts inside one of the plan's shifts that began on
+//!   a day of its season, not before the plan existed and not after an edit retired it (the shifts
+//!   the plan opens round jobs for).
 //! - **Visits** are accepted `reading_recorded` events at that checkpoint on the plan's round
 //!   jobs, at their corrected time (device time plus the device's clock offset).
-//! - **On time**: a visit inside the slot. **Late**: none inside, but one within a quarter interval
-//!   after the slot's end (the device's grace). **Missed**: neither. A visit serves one round
-//!   only: the visit that made a round late does not also make the next one on time.
-//! - **Pending**: the slot's end plus the grace is still ahead; not counted in any figure.
+//! - **Pending** rounds (their grace still ahead) are shown but counted in no figure.
 
 use super::{PatrolPlan, PlannedRound};
 use crate::readback::corrected;
 use crate::store::{OfficeStore, Route, StoreResult, StoredEvent};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use heatcrew_protocol::{Checkpoint, EventBody, bounds::add_saturating};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use heatcrew_protocol::{Checkpoint, EventBody};
+use heatcrew_rules::rounds::{self, Rounds};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -33,6 +30,17 @@ pub enum RoundState {
     Pending,
 }
 
+impl From<rounds::RoundState> for RoundState {
+    fn from(s: rounds::RoundState) -> Self {
+        match s {
+            rounds::RoundState::OnTime => Self::OnTime,
+            rounds::RoundState::Late => Self::Late,
+            rounds::RoundState::Missed => Self::Missed,
+            rounds::RoundState::Pending => Self::Pending,
+        }
+    }
+}
+
 /// One expected round of one checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, ts_rs::TS)]
 pub struct RoundResult {
@@ -43,7 +51,8 @@ pub struct RoundResult {
     pub visited_at: Option<DateTime<Utc>>,
 }
 
-/// The expected rounds of `cp` under `plan` on the local dates `first..=last`.
+/// The expected rounds of `cp` under `plan` on the local dates `first..=last`: the rounds of
+/// [`Rounds`] (the phone's clock) that start inside a shift the plan generates a round job for.
 pub fn expected_slots(
     plan: &PatrolPlan,
     cp: &Checkpoint,
@@ -51,7 +60,7 @@ pub fn expected_slots(
     last: NaiveDate,
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let tz = plan.tz();
-    let interval = Duration::minutes(i64::from(plan.interval(cp)));
+    let rounds = Rounds::new(plan.interval(cp), plan.utc_offset_minutes);
     let mut slots = Vec::new();
     for date in first.iter_days().take_while(|d| *d <= last) {
         let (Some(day), Some(next)) = (
@@ -65,62 +74,38 @@ pub fn expected_slots(
             continue;
         };
         let (day, next) = (day.with_timezone(&Utc), next.with_timezone(&Utc));
-        let mut start = day;
-        while start < next {
-            let end = add_saturating(start, interval).min(next);
-            // Expected when a shift the plan generates a round for covers the slot's start.
-            if plan.shift_at(start).is_some_and(|(s, ..)| {
-                plan.generates(s) && plan.operates_on(s.with_timezone(&tz).date_naive())
-            }) {
-                slots.push((start, end));
-            }
-            start = end;
-        }
+        slots.extend(
+            rounds
+                .starting_in(day, next)
+                .into_iter()
+                .filter(|(start, _)| {
+                    plan.shift_at(*start).is_some_and(|(s, ..)| {
+                        plan.generates(s) && plan.operates_on(s.with_timezone(&tz).date_naive())
+                    })
+                }),
+        );
     }
     slots
 }
 
-/// Judge `slots` (in order) against `visits` (any order) at `now`.
+/// Judge `slots` (in order) against `visits` (any order) at `now`: [`rounds::grade`], the rule
+/// the phone shows.
 pub fn grade(
     checkpoint: &str,
     slots: &[(DateTime<Utc>, DateTime<Utc>)],
     visits: &[DateTime<Utc>],
     now: DateTime<Utc>,
 ) -> Vec<RoundResult> {
-    let mut visits = visits.to_vec();
-    visits.sort();
-    // One cursor: slots come in order and a visit serves one round, so every visit before the
-    // cursor is used or lies before the current slot (an extra visit in an earlier one).
-    let mut next = 0;
-    let mut out = Vec::with_capacity(slots.len());
-    for &(start, end) in slots {
-        let grace = (end - start) / 4;
-        while next < visits.len() && visits[next] < start {
-            next += 1;
-        }
-        let mut take = |to: DateTime<Utc>| {
-            let t = *visits.get(next).filter(|t| **t < to)?;
-            next += 1;
-            Some(t)
-        };
-        let (state, visited_at) = if let Some(t) = take(end) {
-            (RoundState::OnTime, Some(t))
-        } else if let Some(t) = take(add_saturating(end, grace)) {
-            (RoundState::Late, Some(t))
-        } else if add_saturating(end, grace) > now {
-            (RoundState::Pending, None)
-        } else {
-            (RoundState::Missed, None)
-        };
-        out.push(RoundResult {
+    rounds::grade(slots, visits, now)
+        .into_iter()
+        .map(|r| RoundResult {
             checkpoint: checkpoint.to_owned(),
-            start,
-            end,
-            state,
-            visited_at,
-        });
-    }
-    out
+            start: r.start,
+            end: r.end,
+            state: r.state.into(),
+            visited_at: r.visited_at,
+        })
+        .collect()
 }
 
 /// Counts of judged rounds (pending ones are left out).
@@ -315,6 +300,7 @@ pub fn patrol_figures(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     fn t(h: i64, m: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 - 1_800_000_000 % 86_400, 0).expect("time")
@@ -324,23 +310,6 @@ mod tests {
 
     fn hourly(n: i64) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
         (0..n).map(|h| (t(h, 0), t(h + 1, 0))).collect()
-    }
-
-    #[test]
-    fn a_visit_in_its_hour_is_on_time_a_visit_in_the_grace_late_and_none_missed() {
-        let visits = [t(0, 30), t(2, 10), t(4, 50)];
-        let r = grade("hs", &hourly(5), &visits, t(10, 0));
-        let states: Vec<_> = r.iter().map(|r| r.state).collect();
-        assert_eq!(
-            states,
-            [
-                RoundState::OnTime, // 0:30 in 0–1
-                RoundState::Late,   // none in 1–2; 2:10 within 15 min after
-                RoundState::Missed, // 2:10 already served 1–2: a visit serves one round
-                RoundState::Missed, // none in 3–4 nor by 4:15
-                RoundState::OnTime, // 4:50
-            ],
-        );
     }
 
     #[test]

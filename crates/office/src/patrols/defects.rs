@@ -107,6 +107,7 @@ pub fn repair_job(
         street_work: false,
         checkpoints: Vec::new(),
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 1,
     }
 }

@@ -169,7 +169,9 @@ impl NewPlan {
         if self.shifts.is_empty() || self.shifts.len() > MAX_SHIFTS {
             return Err(invalid(format!("shifts: 1 to {MAX_SHIFTS}")));
         }
-        let offset = self.utc_offset_minutes.unwrap_or(8 * 60);
+        let offset = self
+            .utc_offset_minutes
+            .unwrap_or(heatcrew_protocol::DEFAULT_UTC_OFFSET_MINUTES);
         if !(-840..=840).contains(&offset) {
             return Err(invalid("utc_offset_minutes: -840 to 840"));
         }
@@ -309,6 +311,7 @@ pub fn round_job(
         street_work: false,
         checkpoints,
         status: JobStatus::Open,
+        utc_offset_minutes: Some(plan.utc_offset_minutes),
         revision: 1,
     }
 }

@@ -24,6 +24,7 @@ fn accident(dev: &mut Device, assignee: Uuid, place: &str) -> (Uuid, Vec<Event>)
         street_work: false,
         checkpoints: Vec::new(),
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 0,
     };
     let now = Utc::now();

@@ -201,6 +201,7 @@ async fn admin_creates_users_and_crews_and_a_device_may_open_an_emergency_job() 
         street_work: true,
         checkpoints: vec![],
         status: heatcrew_protocol::JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 0,
     };
     let created = dev.record(job.id, &EventBody::JobCreated { job: job.clone() });

@@ -26,6 +26,7 @@ fn emergency(reported_at: DateTime<Utc>) -> Job {
         street_work: false,
         checkpoints: vec![],
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 0,
     }
 }

@@ -63,6 +63,7 @@ pub fn job(kind: JobKind, assignee: Option<Uuid>, reported_at: Option<DateTime<U
         street_work: false,
         checkpoints: vec![],
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 0,
     }
 }

@@ -198,6 +198,7 @@ fn job(assignee: Option<Uuid>, reported_at: DateTime<Utc>) -> Job {
         street_work: false,
         checkpoints: vec![],
         status: JobStatus::Open,
+        utc_offset_minutes: None,
         revision: 0,
     }
 }

@@ -16,8 +16,9 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
     OpenApiRouter::default().routes(routes!(board_of_day))
 }
 
-/// China Standard Time, where the crews work: the day a date means unless the console says.
-pub const DEFAULT_UTC_OFFSET_MINUTES: i32 = 8 * 60;
+/// China Standard Time, where the crews work: the day a date means unless the console says (one
+/// constant with the phone's patrol rounds).
+pub use heatcrew_protocol::DEFAULT_UTC_OFFSET_MINUTES;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct BoardQuery {
