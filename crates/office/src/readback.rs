@@ -554,16 +554,16 @@ mod tests {
             field_created: false,
             accepted_at: None,
         };
-        // On time at 0:30; late at 2:00 (due 1:30); late at 4:30 (due 3:00, one whole hour
-        // with no visit in between). The device clock is 10 minutes slow: corrected by the offset.
+        // Hourly rounds 0–1 … 4–5. The device clock is 10 minutes slow: corrected by the offset,
+        // the visits are at 0:30 (on time), 2:00 (the 1–2 round's grace: late) and 4:30 (on time).
         let slow = Some(10 * 60 * 1000);
         let events = [h(20), h(110), h(260)].map(|t| reading_at(t, "hs", slow));
         let view = patrol_status(&rec, &events, h(360));
         assert_eq!(view.checkpoints[0].visits, 3, "every reading is a visit");
         assert_eq!(
             (view.late, view.missed),
-            (2, 1),
-            "two late visits, one hour missed entirely"
+            (1, 2),
+            "1–2 late; 2–3 and 3–4 missed: the 2:00 visit serves one round"
         );
         let none = patrol_status(&rec, &[], h(360));
         assert_eq!(

@@ -287,11 +287,11 @@ export type CheckpointStatus = {
   interval_minutes: number,
   visits: number,
   /**
-   * Visits that came after the interval had run out.
+   * Rounds visited only in the grace after their end (a quarter interval).
    */
   late: number,
   /**
-   * Intervals that ran out with no visit at all, up to now (or the end of the window).
+   * Rounds that ended, grace and all, with no visit.
    */
   missed: number,
   last_visit: string | null,
@@ -1171,6 +1171,11 @@ export type Job = {
    */
   checkpoints: Array<Checkpoint>,
   status: JobStatus,
+  /**
+   * The local time zone of a patrol round job, minutes east of UTC: where its days start and its
+   * rounds are cut (`None`: [`DEFAULT_UTC_OFFSET_MINUTES`], China).
+   */
+  utc_offset_minutes?: number | null,
   /**
    * Bumped by the office on each change, so a device can tell newer from older.
    */

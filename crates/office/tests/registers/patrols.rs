@@ -139,6 +139,11 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
         "the round's window is the shift"
     );
     assert_eq!(
+        daytime.utc_offset_minutes,
+        Some(480),
+        "the round carries the plan's time zone: the phone cuts its rounds where the grid does"
+    );
+    assert_eq!(
         daytime.checkpoints[0].interval_minutes,
         Some(60),
         "the head station hourly"
@@ -223,6 +228,43 @@ async fn a_day_of_rounds_is_generated_once_and_judged_on_time_late_and_missed() 
             json!("missed")
         ],
         "hour by hour"
+    );
+
+    // One clock: the day round's read-back, the grid's hours 08–20 and the phone's own rule
+    // (heatcrew_rules::rounds, on the job as dispatched) count the same rounds late and missed.
+    let (status, detail) = office
+        .get_json(&format!("/api/v1/jobs/{}", daytime.id), &staff)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    let day_hours: Vec<Value> = (8..20).map(cell).collect();
+    let count = |s: &str| day_hours.iter().filter(|c| **c == json!(s)).count() as u64;
+    assert_eq!((count("late"), count("missed")), (1, 1), "{day_hours:?}");
+    let back = &detail["patrol"]["checkpoints"][0];
+    assert_eq!(
+        (back["late"].as_u64(), back["missed"].as_u64()),
+        (Some(count("late")), Some(count("missed"))),
+        "the read-back of the day round agrees with the grid's hours 08–20: {back}"
+    );
+    let hs_visits: Vec<DateTime<Utc>> = day_visits
+        .iter()
+        .filter(|(b, _)| matches!(b, EventBody::ReadingRecorded { checkpoint, .. } if checkpoint == "hs"))
+        .map(|(_, t)| *t)
+        .collect();
+    let phone = heatcrew_rules::rounds::checkpoint(
+        &daytime.checkpoints[0],
+        &daytime,
+        &hs_visits,
+        office.now(),
+    );
+    assert_eq!(
+        u64::from(phone.missed_rounds),
+        count("missed"),
+        "and so does the phone: {phone:?}"
+    );
+    assert_eq!(
+        detail["patrol"]["checkpoints"][1]["missed"], 1,
+        "the substation's 12:00 round: the day shift's 10:00 visit was before it opened (the \
+         grid credits it to the night shift's 00:00 round), none after"
     );
 
     let f = patrol_figures(office.store(), t0, at(24, 0), office.now()).expect("figures");

@@ -307,8 +307,8 @@ export class FakeBackend implements Backend {
     job.readCheckpoints.add(cp.id);
     cp.state = 'done';
     cp.last_visit_at = this.iso();
-    const interval = cp.kind === 'head_station' ? HOUR : 12 * HOUR;
-    cp.next_due_at = new Date(this.clock() + interval).toISOString();
+    const round = cp.kind === 'head_station' ? HOUR : 12 * HOUR, opens = Math.ceil(this.clock() / round) * round; // the next round (UTC-cut here; the core cuts local days)
+    [cp.opens_at, cp.next_due_at] = [opens, opens + round].map((t) => new Date(t).toISOString());
     this.extra.read(jobId, checkpoint, wire(readings), this.record(job, 'reading_recorded', 0), this.iso());
     return this.view(job);
   }
@@ -667,10 +667,10 @@ export class FakeBackend implements Backend {
       site: '东区首站及换热站',
     });
     patrol.checkpoints = [
-      { id: 'cp-head', name: '东区首站', kind: 'head_station', state: 'late', next_due_at: new Date(now - 12 * MIN).toISOString(), last_visit_at: new Date(now - 72 * MIN).toISOString(), missed_rounds: 0, readings: READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
-      { id: 'cp-ss1', name: '和平路换热站', kind: 'substation', state: 'due', next_due_at: new Date(now + 40 * MIN).toISOString(), last_visit_at: new Date(now - 11 * HOUR).toISOString(), missed_rounds: 0, readings: READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
-      { id: 'cp-ss2', name: '文化东路换热站', kind: 'substation', state: 'missed', next_due_at: new Date(now + 2 * HOUR).toISOString(), last_visit_at: new Date(now - 26 * HOUR).toISOString(), missed_rounds: 1, readings: READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
-      { id: 'cp-pipe', name: '和平路 DN300 管段', kind: 'pipeline_segment', state: 'done', next_due_at: new Date(now + 6 * HOUR).toISOString(), last_visit_at: new Date(now - 2 * HOUR).toISOString(), missed_rounds: 0, readings: PIPE_READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
+      { id: 'cp-head', name: '东区首站', kind: 'head_station', state: 'late', opens_at: new Date(now - 72 * MIN).toISOString(), next_due_at: new Date(now - 12 * MIN).toISOString(), last_visit_at: new Date(now - 72 * MIN).toISOString(), missed_rounds: 0, readings: READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
+      { id: 'cp-ss1', name: '和平路换热站', kind: 'substation', state: 'due', opens_at: new Date(now - 680 * MIN).toISOString(), next_due_at: new Date(now + 40 * MIN).toISOString(), last_visit_at: new Date(now - 11 * HOUR).toISOString(), missed_rounds: 0, readings: READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
+      { id: 'cp-ss2', name: '文化东路换热站', kind: 'substation', state: 'missed', opens_at: new Date(now - 10 * HOUR).toISOString(), next_due_at: new Date(now + 2 * HOUR).toISOString(), last_visit_at: new Date(now - 26 * HOUR).toISOString(), missed_rounds: 1, readings: READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
+      { id: 'cp-pipe', name: '和平路 DN300 管段', kind: 'pipeline_segment', state: 'done', opens_at: new Date(now + 6 * HOUR).toISOString(), next_due_at: new Date(now + 30 * HOUR).toISOString(), last_visit_at: new Date(now - 2 * HOUR).toISOString(), missed_rounds: 0, readings: PIPE_READINGS, has_code: true, confirmed_at: null, confirmed_by: null },
     ];
     for (const j of [leak, repair, later, inspection, patrol]) this.jobs.set(j.summary.id, j);
 

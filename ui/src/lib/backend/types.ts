@@ -50,8 +50,17 @@ export type CheckpointView = {
   name: string,
   kind: CheckpointKind,
   state: CheckpointState,
+  /**
+   * The round to visit next (the running one, or the next once this one is visited): when it
+   * opens and when it ends — the deadline to be on time. Rounds are cut as the office counts
+   * them (`heatcrew_rules::rounds`).
+   */
+  opens_at: string,
   next_due_at: string,
   last_visit_at: string | null,
+  /**
+   * Rounds of this job judged missed so far.
+   */
   missed_rounds: number,
   readings: Array<ReadingSpec>,
   /**

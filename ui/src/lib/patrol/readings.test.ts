@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextDue, normalRange, parseReading, readingFlag, sortCheckpoints } from './readings';
+import { nextDue, normalRange, parseReading, readingFlag, roundLabel, sortCheckpoints } from './readings';
 import type { CheckpointView, ReadingSpec } from '../backend/types';
 
 const pressure: ReadingSpec = { key: 'supply_pressure', label_zh: '供水压力', label_en: 'Supply pressure', unit: 'MPa', normal_min: 0.4, normal_max: 0.6 };
@@ -34,7 +34,7 @@ describe('readingFlag', () => {
 
 describe('checkpoints', () => {
   const cp = (id: string, state: CheckpointView['state'], due: string): CheckpointView => ({
-    id, name: id, kind: 'substation', state, next_due_at: due, last_visit_at: null, missed_rounds: 0, readings: [], has_code: false, confirmed_at: null, confirmed_by: null,
+    id, name: id, kind: 'substation', state, opens_at: due, next_due_at: due, last_visit_at: null, missed_rounds: 0, readings: [], has_code: false, confirmed_at: null, confirmed_by: null,
   });
   const list = [
     cp('done', 'done', '2026-11-27T09:00:00Z'),
@@ -49,5 +49,21 @@ describe('checkpoints', () => {
   it('finds the next due checkpoint', () => {
     expect(nextDue(list)?.id).toBe('late');
     expect(nextDue([])).toBeNull();
+  });
+});
+
+describe('roundLabel', () => {
+  const now = Date.parse('2026-11-27T10:05:00Z');
+  const round = (state: CheckpointView['state'], opens: string, ends: string) => ({ state, opens_at: `2026-11-27T${opens}:00Z`, next_due_at: `2026-11-27T${ends}:00Z` });
+  it('names a round over but in its grace, so the patrol knows a visit now counts late', () => {
+    expect(roundLabel(round('late', '09:00', '10:00'), now)).toBe('round_grace');
+  });
+  it('tells a visited checkpoint, or a shift not started, which round comes next', () => {
+    expect(roundLabel(round('done', '11:00', '12:00'), now)).toBe('round_next');
+    expect(roundLabel(round('due', '12:00', '23:59'), now)).toBe('round_next');
+  });
+  it('otherwise the running round', () => {
+    expect(roundLabel(round('due', '10:00', '11:00'), now)).toBe('round_now');
+    expect(roundLabel(round('missed', '10:00', '11:00'), now)).toBe('round_now');
   });
 });

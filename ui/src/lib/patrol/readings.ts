@@ -42,3 +42,14 @@ export function nextDue(checkpoints: readonly CheckpointView[]): CheckpointView 
   for (const c of checkpoints) if (!best || Date.parse(c.next_due_at) < Date.parse(best.next_due_at)) best = c;
   return best;
 }
+
+export type RoundLabel = 'round_now' | 'round_next' | 'round_grace';
+
+/**
+ * How to name the round a checkpoint shows (its `opens_at`–`next_due_at`): a round over whose grace
+ * is running (a visit now counts late), one not open yet, or the one running now.
+ */
+export function roundLabel(cp: Pick<CheckpointView, 'state' | 'opens_at' | 'next_due_at'>, nowMs: number): RoundLabel {
+  if (cp.state === 'late' && Date.parse(cp.next_due_at) <= nowMs) return 'round_grace';
+  return Date.parse(cp.opens_at) > nowMs ? 'round_next' : 'round_now';
+}
