@@ -140,7 +140,12 @@ pub fn patrol_job(assignee: Option<Uuid>) -> Job {
         interval_minutes: None,
         code_sha256: None,
     };
-    let now = Utc::now();
+    // A 12-hour shift from the start of this hour (China time): the head station owes 12 rounds,
+    // each substation exactly one (its 00:00 or 12:00 round), as on a real shift.
+    let start =
+        heatcrew_rules::rounds::Rounds::new(60, heatcrew_protocol::DEFAULT_UTC_OFFSET_MINUTES)
+            .containing(Utc::now())
+            .0;
     Job {
         id: Uuid::now_v7(),
         kind: JobKind::PatrolRound,
@@ -150,8 +155,8 @@ pub fn patrol_job(assignee: Option<Uuid>) -> Job {
         site: Some("东区热源厂及所辖换热站".into()),
         reported_at: None,
         window: Some(AppointmentWindow {
-            start: now - Duration::minutes(10),
-            end: now + Duration::hours(8),
+            start,
+            end: start + Duration::hours(12),
         }),
         assignee,
         street_work: false,

@@ -188,7 +188,8 @@ pub fn grade(
 /// phone's view of the same rounds the office counts.
 ///
 /// - **Late**: a round has ended unvisited and its grace is running: visit now and it counts late.
-/// - **Done**: the running round is visited (or every owed round is over and none was missed).
+/// - **Done**: the running round is visited (or every owed round is over and none was missed, or
+///   none is owed: the next round to start is shown).
 /// - **Missed**: the last judged round was missed and the running one is not visited yet.
 /// - **Due**: the running round — or the first, if none has started — waits for a visit.
 ///
@@ -245,9 +246,9 @@ pub fn checkpoint(
                 },
                 last,
             ),
-            // Owes no round at all (a window shorter than the gap to the next round start).
+            // Owes no round at all (no round starts in the window): the next one to start.
             _ => {
-                let (opens_at, next_due_at) = clock.containing(now);
+                let (opens_at, next_due_at) = clock.containing(clock.containing(now).1);
                 CheckpointClock {
                     state: CheckpointState::Done,
                     opens_at,

@@ -241,9 +241,10 @@ fn a_substation_on_a_day_shift_is_judged_on_its_noon_round_only() {
     let short = round_job(Some((cn(8, 0), cn(11, 0))));
     let none = rounds::checkpoint(&sub, &short, &[], cn(10, 0));
     assert_eq!(
-        (none.state, none.missed_rounds),
-        (CheckpointState::Done, 0),
-        "a 08:00–11:00 shift owes the substation nothing: no round starts in it"
+        (none.state, none.missed_rounds, none.opens_at),
+        (CheckpointState::Done, 0, cn(12, 0)),
+        "a 08:00–11:00 shift owes the substation nothing (no round starts in it); the next round, \
+         12:00, is shown"
     );
 }
 

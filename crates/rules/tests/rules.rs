@@ -5,12 +5,12 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use heatcrew_protocol::{
-    AppointmentWindow, AttachmentRef, Checkpoint, CheckpointKind, DeclineKind, Digest, EventBody,
-    Job, JobKind, JobStatus, Resolution, Signer, StepEvidence,
+    AppointmentWindow, AttachmentRef, DeclineKind, Digest, EventBody, Job, JobKind, JobStatus,
+    Resolution, Signer, StepEvidence,
 };
 use heatcrew_rules::checklist::JobContext;
 use heatcrew_rules::progress::{EventMeta, JobProgress};
-use heatcrew_rules::sla::{self, Arrival, CheckpointState, Sla};
+use heatcrew_rules::sla::{self, Arrival, Sla};
 use heatcrew_rules::template::{self, Evidence};
 use heatcrew_rules::{Lang, RuleError};
 use uuid::Uuid;

@@ -577,7 +577,7 @@ mod tests {
         );
         let cp = &view["checkpoints"][0];
         assert!(
-            cp["state"].is_string() && cp["next_due_at"].is_string(),
+            cp["state"].is_string() && cp["opens_at"].is_string() && cp["next_due_at"].is_string(),
             "checkpoints carry their clock"
         );
         let today = serde_json::to_value(today(&store).expect("today")).unwrap();

@@ -264,3 +264,56 @@ fn an_outage_covering_the_address_is_on_the_visit() {
         "only the notice in force that covers this address: not another estate's, not a future one"
     );
 }
+
+#[test]
+fn the_phone_cuts_patrol_rounds_and_places_visits_on_the_office_clock() {
+    use chrono::{FixedOffset, TimeZone};
+    use heatcrew_protocol::AppointmentWindow;
+    use heatcrew_rules::sla::CheckpointState;
+    let cn = |h: u32, m: u32| {
+        FixedOffset::east_opt(8 * 3600)
+            .and_then(|z| z.with_ymd_and_hms(2026, 12, 1, h, m, 0).single())
+            .expect("time")
+            .with_timezone(&Utc)
+    };
+    // The phone's clock is 30 minutes slow: 08:50 on the phone is 09:20 at the office.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store =
+        Store::open_with_clock(dir.path().join("device.db"), fixed_clock(cn(8, 50))).expect("open");
+    store
+        .note_server_time(Some(cn(9, 20)))
+        .expect("the office's time from a sync");
+    let mut job = demo::patrol_job(None);
+    job.window = Some(AppointmentWindow {
+        start: cn(8, 0),
+        end: cn(12, 0),
+    });
+    store.add_office_job(&job).expect("dispatch");
+    store.record(job.id, done("shift_ready")).expect("ready");
+    store
+        .record(job.id, demo::normal_readings(&job.checkpoints[0], 0.0))
+        .expect("a reading at the head station");
+    let view = views::job(&store, job.id).expect("view");
+    let hs = &view.checkpoints[0];
+    assert_eq!(
+        (hs.state, hs.last_visit_at, hs.missed_rounds),
+        (CheckpointState::Done, Some(cn(9, 20)), 1),
+        "at office time the visit (09:20) serves the 09:00 round and the 08:00 round was missed — \
+         as the office will count it, not on time for 08:00 as the phone's own clock would say"
+    );
+    assert_eq!(
+        (hs.opens_at, hs.next_due_at),
+        (cn(10, 0), cn(11, 0)),
+        "the next round shown is 10:00–11:00"
+    );
+    assert_eq!(
+        (view.checkpoints[1].state, view.checkpoints[1].missed_rounds),
+        (CheckpointState::Done, 0),
+        "a substation owes this 08:00–12:00 shift nothing: no round of it starts inside"
+    );
+    assert_eq!(
+        view.checkpoints[1].opens_at,
+        cn(12, 0),
+        "its next round is shown: 12:00"
+    );
+}

@@ -207,6 +207,12 @@ async fn extreme_values_are_refused_per_event_and_the_chain_goes_on() {
         "a job with a window ending in year 262142",
         dev.record(far.id, &EventBody::JobCreated { job: far.clone() }),
     ));
+    far = emergency(Utc::now());
+    far.utc_offset_minutes = Some(i32::MIN);
+    bad.push((
+        "a job in a time zone 4 thousand years west of UTC",
+        dev.record(far.id, &EventBody::JobCreated { job: far.clone() }),
+    ));
     let good = dev.record(j, &arrive);
     let mut events: Vec<Event> = bad.iter().map(|(_, e)| e.clone()).collect();
     events.push(good);
