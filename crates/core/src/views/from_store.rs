@@ -74,14 +74,16 @@ fn fill_from_office(store: &Store, summary: &mut JobSummary, photos: (u32, u64))
 /// Today's jobs (open ones first, urgent ones at the very top) and outage notices. Countdowns
 /// run on the office-corrected now (`crate::clock`), which `Today::now` hands to the UI.
 pub fn today(store: &Store) -> Result<Today> {
-    let now = store.office_now();
+    let offset = office_offset(store);
+    let now = store.now() + offset;
     let pending = pending_by_job(store)?;
     let photos = photos_pending_by_job(store)?;
     let mut jobs = store
         .their_jobs()?
         .iter()
         .map(|j| {
-            let mut s = summary(j, now, pending.get(&j.job.id).copied().unwrap_or(0))?;
+            let pending = pending.get(&j.job.id).copied().unwrap_or(0);
+            let mut s = summary(j, now, offset, pending)?;
             fill_from_office(
                 store,
                 &mut s,
@@ -108,8 +110,14 @@ fn context(job: &StoredJob) -> Result<JobContext<'_>> {
     })
 }
 
-fn summary(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Result<JobSummary> {
+fn summary(
+    job: &StoredJob,
+    now: DateTime<Utc>,
+    offset: Duration,
+    pending_records: u32,
+) -> Result<JobSummary> {
     let ctx = context(job)?;
+    let (sla, arrival) = clocks(job, now, offset);
     let steps: Vec<_> = ctx.steps().collect();
     let done = steps
         .iter()
@@ -123,8 +131,8 @@ fn summary(job: &StoredJob, now: DateTime<Utc>, pending_records: u32) -> Result<
         site: job.job.site.clone(),
         window: job.job.window,
         reported_at: job.job.reported_at,
-        sla: sla::resolution(&job.job, &job.progress, now),
-        arrival: sla::arrival(&job.job, &job.progress),
+        sla,
+        arrival,
         steps_done: done as u32,
         steps_total: steps.len() as u32,
         closed: job.progress.closed.is_some(),
@@ -147,9 +155,7 @@ pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
         .job_as_queued(job_id)?
         .ok_or(RuleError::UnknownJob(job_id))?;
     let pending = pending_by_job(store)?.get(&job_id).copied().unwrap_or(0);
-    // Office clock minus device clock: visits are recorded on the device clock, rounds are cut
-    // on the office's (as the office will judge them).
-    let offset = Duration::milliseconds(store.office_offset_ms().unwrap_or(0));
+    let offset = office_offset(store);
     let mut view = job_view(&job, store.now() + offset, offset, pending)?;
     super::queued::show(&mut view, &held);
     let photos = photos_pending_by_job(store)?
@@ -204,7 +210,7 @@ pub fn job_view(
         .collect();
     let close_blockers = ctx.close_blockers();
     Ok(JobView {
-        summary: summary(job, now, pending_records)?,
+        summary: summary(job, now, offset, pending_records)?,
         steps,
         current_step: if closed { None } else { current },
         signature: signature(p),
@@ -323,6 +329,30 @@ fn signature(p: &JobProgress) -> Option<SignatureView> {
             witness: witness.clone(),
         },
     })
+}
+
+/// Office clock minus device clock ([`Store::office_offset_ms`]; none if it cannot be read):
+/// records carry the device's clock, the clocks judge them on the office's, as the office will.
+fn office_offset(store: &Store) -> Duration {
+    Duration::milliseconds(store.office_offset_ms().unwrap_or(0))
+}
+
+/// The 4-hour clock and the arrival at `now` (office time), with the close and the arrival moved
+/// from the device's clock to the office's: a slow phone does not make a late arrival look on time.
+fn clocks(job: &StoredJob, now: DateTime<Utc>, offset: Duration) -> (sla::Sla, sla::Arrival) {
+    let mut progress = job.progress.clone();
+    if let Some(c) = progress.closed.as_mut() {
+        c.at = add_saturating(c.at, offset);
+    }
+    if let Some(StepRecord::Done { at, .. } | StepRecord::Skipped { at, .. }) =
+        progress.steps.get_mut("arrive")
+    {
+        *at = add_saturating(*at, offset);
+    }
+    (
+        sla::resolution(&job.job, &progress, now),
+        sla::arrival(&job.job, &progress),
+    )
 }
 
 /// Each checkpoint's clock: the rounds the office will judge ([`rounds::checkpoint`]), with the

@@ -508,3 +508,75 @@ fn an_accident_report_opens_an_urgent_emergency_job() {
         "the report is urgent in the outbox"
     );
 }
+
+/// The arrival and the 4-hour clock on a phone whose clock is 20 minutes slow, after a sync told it
+/// the office's time: judged on the office's clock, as the office will judge them.
+#[test]
+fn a_slow_phone_judges_arrival_and_the_4_hour_clock_on_the_office_clock() {
+    use heatcrew_core::views;
+    use heatcrew_rules::sla::{Arrival, Sla};
+    use std::sync::Mutex;
+    // Whole seconds: the store keeps milliseconds.
+    let reported =
+        chrono::DateTime::from_timestamp(Utc::now().timestamp() - 86_400, 0).expect("time");
+    let device_now = Arc::new(Mutex::new(reported));
+    let clock: Clock = {
+        let t = device_now.clone();
+        Arc::new(move || *t.lock().expect("clock"))
+    };
+    let set = |t| *device_now.lock().expect("clock") = t;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::open_with_clock(dir.path().join("device.db"), clock).expect("open");
+    store
+        .note_server_time(Some(reported + Duration::minutes(20)))
+        .expect("the office's time from a sync");
+    let job = |n| {
+        let mut j = demo::home_repair_job(n, None);
+        j.reported_at = Some(reported);
+        j.window = Some(heatcrew_protocol::AppointmentWindow {
+            start: reported + Duration::hours(1),
+            end: reported + Duration::hours(3),
+        });
+        j
+    };
+    let mut images = demo::generated_png;
+    let (late, slow) = (job(0), job(1));
+    for j in [&late, &slow] {
+        store.add_office_job(j).expect("dispatch");
+    }
+    // 2:50 on the phone is 3:10 at the office: after the window.
+    set(reported + Duration::minutes(170));
+    demo::home_repair_visit(&mut store, &mut images, &late, VisitScript::Signed).expect("visit");
+    // 3:50 on the phone is 4:10 at the office: past the 4 hours.
+    set(reported + Duration::minutes(230));
+    demo::home_repair_visit(&mut store, &mut images, &slow, VisitScript::Signed).expect("visit");
+
+    let late_view = views::job(&store, late.id).expect("view").summary;
+    assert_eq!(
+        late_view.arrival,
+        Arrival::Late {
+            arrived_at: reported + Duration::minutes(190)
+        },
+        "arrived at 3:10 office time, after the 1:00–3:00 window (2:50 by the phone's own clock)"
+    );
+    let slow_view = views::job(&store, slow.id).expect("view").summary;
+    assert_eq!(
+        slow_view.sla,
+        Sla::MetLate {
+            due_at: reported + Duration::hours(4),
+            resolved_at: reported + Duration::minutes(250)
+        },
+        "resolved at 4:10 office time: late (3:50 by the phone's own clock)"
+    );
+    let today = views::today(&store).expect("today");
+    let listed = today
+        .jobs
+        .iter()
+        .find(|j| j.id == slow.id)
+        .expect("the job is listed");
+    assert_eq!(
+        (listed.sla, listed.arrival),
+        (slow_view.sla, slow_view.arrival),
+        "the day's list says the same as the job"
+    );
+}
