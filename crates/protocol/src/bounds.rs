@@ -349,7 +349,7 @@ pub fn check_job(job: &Job) -> Check {
         }
     }
     if let Some(m) = job.utc_offset_minutes
-        && m.abs() > crate::job::MAX_UTC_OFFSET_MINUTES
+        && !(-crate::job::MAX_UTC_OFFSET_MINUTES..=crate::job::MAX_UTC_OFFSET_MINUTES).contains(&m)
     {
         return Err(out(
             "job.utc_offset_minutes",

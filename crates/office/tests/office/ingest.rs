@@ -250,8 +250,8 @@ async fn extreme_values_are_refused_per_event_and_the_chain_goes_on() {
     let detail = o.job_detail(&staff, j).await;
     assert_eq!(
         detail["rejected"].as_array().map(Vec::len),
-        Some(bad.len() - 3),
-        "the refusals on this job are shown with their reasons (the 3 job_created are on their own ids)"
+        Some(bad.len() - 4),
+        "the refusals on this job are shown with their reasons (the 4 job_created are on their own ids)"
     );
     assert_eq!(
         detail["steps"].as_array().map(Vec::len),
