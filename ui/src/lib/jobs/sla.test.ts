@@ -53,6 +53,8 @@ describe('clock and windows', () => {
     expect(formatWindow({ start: local(27, 9), end: local(27, 11, 30) }, today, 'zh-CN')).toBe('09:00–11:30');
     expect(formatWindow({ start: local(28, 9), end: local(28, 11) }, today, 'zh-CN')).toBe('11月28日 09:00–11:00');
     expect(formatWindow({ start: local(28, 9), end: local(28, 11) }, today, 'en')).toBe('11/28 09:00–11:00');
+    expect(formatWindow({ start: local(27, 12), end: local(28, 0) }, today, 'zh-CN')).toBe('12:00–24:00');
+    expect(formatWindow({ start: local(27, 20), end: local(28, 8) }, today, 'zh-CN')).toBe('20:00–11月28日 08:00');
   });
 });
 

@@ -50,8 +50,10 @@ export function formatWhen(iso: string, nowMs: number, lang: Lang): string {
 export function formatWindow(w: Window, nowMs: number, lang: Lang): string {
   const start = new Date(w.start);
   const end = new Date(w.end);
-  const range = sameLocalDay(start, end)
-    ? `${formatClock(w.start)}–${formatClock(w.end)}`
+  // A window ending at the next midnight (a substation's 12:00 round) reads 12:00–24:00.
+  const endsAtMidnight = formatClock(w.end) === '00:00' && sameLocalDay(start, new Date(end.getTime() - 1));
+  const range = sameLocalDay(start, end) || endsAtMidnight
+    ? `${formatClock(w.start)}–${endsAtMidnight ? '24:00' : formatClock(w.end)}`
     : `${formatClock(w.start)}–${formatWhen(w.end, start.getTime(), lang)}`;
   if (sameLocalDay(start, new Date(nowMs))) return range;
   const date = lang === 'en' ? `${start.getMonth() + 1}/${start.getDate()}` : `${start.getMonth() + 1}月${start.getDate()}日`;
