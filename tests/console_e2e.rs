@@ -656,6 +656,43 @@ async fn alert_scenario(parts: ChromiumParts) -> anyhow::Result<()> {
         "acknowledged by the dispatcher who clicked: {alert}"
     );
 
+    // 发现安全隐患时应及时报告: a critical defect on the same job raises its own banner, titled
+    // as a hazard, not as an accident.
+    let defect = tokio::task::spawn_blocking({
+        let device_db = device_db.clone();
+        move || phone::report_critical_defect(&device_db, job)
+    })
+    .await??;
+    b.until(
+        "the critical defect's banner",
+        &format!(
+            "const a = document.querySelector('[data-testid=\"alert-banner\"][data-alert-id=\"{defect}\"]'); \
+             return !!a && a.querySelector('.what').dataset.kind === 'defect_reported';"
+        ),
+    )
+    .await?;
+    let hazard = b.el("alert-banner").await?.text().await?;
+    for expected in [
+        "紧急警报：严重缺陷（安全隐患）",
+        "主管道焊口漏水",
+        "建设路DN300管段3号井",
+    ] {
+        assert!(
+            hazard.contains(expected),
+            "the defect's banner shows {expected}: {hazard}"
+        );
+    }
+    assert!(
+        !hazard.contains("事故"),
+        "it is not called an accident: {hazard}"
+    );
+    b.click("alert-ack").await?;
+    b.until(
+        "the defect's banner goes once acknowledged",
+        "return !document.querySelector('[data-testid=\"alert-banner\"]');",
+    )
+    .await?;
+
     // The phone's next pull brings the acknowledgement to the accident's job.
     let ack =
         tokio::task::spawn_blocking(move || phone::pull_acknowledgement(&device_db, job, report))

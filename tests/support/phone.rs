@@ -53,6 +53,24 @@ pub fn report_accident(
     Ok((job, report))
 }
 
+/// The same phone (already signed in) reports a critical defect (a hazard) on `job` and syncs: the
+/// phone pushes it first, as an accident. Returns the defect event's id.
+pub fn report_critical_defect(db: &Path, job: Uuid) -> anyhow::Result<Uuid> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let store = Arc::new(Mutex::new(Store::open(db)?));
+    let event = store.lock().expect("store").record(
+        job,
+        heatcrew_testkit::defect(heatcrew_protocol::Severity::Critical),
+    )?;
+    let pushed = rt
+        .block_on(Syncer::new(store.clone()).sync_once())
+        .map_err(|e| anyhow::anyhow!("push: {e}"))?;
+    anyhow::ensure!(pushed.pushed > 0, "the defect was pushed: {pushed:?}");
+    Ok(event.unsigned.id)
+}
+
 /// The same phone pulls until the office's acknowledgement of `report` is on `job`, as the app's
 /// job screen reads it.
 pub fn pull_acknowledgement(db: &Path, job: Uuid, report: Uuid) -> anyhow::Result<OfficeAckView> {
