@@ -18,7 +18,6 @@ use heatcrew_protocol::{
     Checkpoint, DEFAULT_UTC_OFFSET_MINUTES, Job, MAX_UTC_OFFSET_MINUTES,
     bounds::MAX_INTERVAL_MINUTES,
 };
-use serde::{Deserialize, Serialize};
 
 /// Most rounds one question is answered with (the newest ones): a window of absurd length must
 /// not make a read walk millions of rounds.
@@ -26,9 +25,9 @@ pub const MAX_ROUNDS: usize = 100_000;
 
 const DAY_SECONDS: i64 = 86_400;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
+/// How a round was judged. The office's API names it with its own `RoundState`
+/// (`crates/office/src/patrols/compliance.rs`, an exhaustive `From`), for its OpenAPI schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoundState {
     OnTime,
     Late,
@@ -71,11 +70,6 @@ impl Rounds {
             cp.interval_minutes(),
             job.utc_offset_minutes.unwrap_or(DEFAULT_UTC_OFFSET_MINUTES),
         )
-    }
-
-    /// The grace after a whole round's end: a quarter interval.
-    pub fn grace(&self) -> Duration {
-        Duration::seconds(self.interval_seconds / 4)
     }
 
     /// The round `(start, end)` that instant `t` falls in.

@@ -82,8 +82,8 @@ pub fn today(store: &Store) -> Result<Today> {
         .their_jobs()?
         .iter()
         .map(|j| {
-            let pending = pending.get(&j.job.id).copied().unwrap_or(0);
-            let mut s = summary(j, now, offset, pending)?;
+            let queued = pending.get(&j.job.id).copied().unwrap_or(0);
+            let mut s = summary(j, now, offset, queued)?;
             fill_from_office(
                 store,
                 &mut s,
