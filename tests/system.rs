@@ -88,7 +88,8 @@ async fn replayed_and_reordered_pushes_leave_identical_office_state() {
             .post(office.endpoint("/api/v1/auth/login"))
             .json(
                 &json!({"username": "tech", "password": "tech-password", "device_id": dev_id,
-                          "device_public_key": key, "challenge": challenge, "proof": proof}),
+                          "device_public_key": key, "challenge": challenge, "proof": proof,
+                          "chain_head": store.tip()}),
             )
             .send()
             .await

@@ -491,9 +491,9 @@ def read_tree_head(t):
     return f, message, hexbytes(t.get("sig"), 64, "tree head sig")
 
 
-def enrolment_message(challenge, device_id, public_key, username):
-    return (b"heatcrew.enrol.v1\n" + challenge + device_id + public_key
-            + length_prefixed(username, "username"))
+def enrolment_message(challenge, device_id, public_key, username, head_seq, head_hash):
+    return (b"heatcrew.enrol.v2\n" + challenge + device_id + public_key
+            + length_prefixed(username, "username") + u64(head_seq) + head_hash)
 
 
 # ---------------------------------------------------------------- export files
@@ -877,7 +877,8 @@ def check_vectors(directory):
     device_pk = hexbytes(en["device_public_key"], 32, "device key")
     expect(device_pk == export_device_key, "enrolment device key is that of secret [11;32]")
     message = enrolment_message(hexbytes(en["challenge"], 32, "challenge"), uuid_bytes(en["device_id"], "device_id"),
-                                device_pk, en["username"])
+                                device_pk, en["username"], integer(en["chain_head"]["seq"], "chain head seq"),
+                                hexbytes(en["chain_head"]["hash"], 32, "chain head hash"))
     expect(message.hex() == en["message_hex"], "enrolment message")
     expect(ed25519_ok(device_pk, hexbytes(en["proof"], 64, "proof"), message), "enrolment signature")
 

@@ -21,13 +21,14 @@
 //!   (`job_exists`); an accepted one is opened by the office with status `open`, assigned to the
 //!   pusher, marked field-created and left out of the KPIs until a dispatcher accepts it;
 //! - an event for an unknown job (`unknown_job`) or one never assigned to the user (`forbidden_job`);
-//!   [`push`] then judges it again as each other user who ever signed in on the same device (a
-//!   crew's shared phone, a phone moved to someone else: records queued before the handover go up
-//!   with the next user's token), and the first whose job it is takes it as their record;
+//!   the user is the one who held the phone when the event was made, whoever pushes it: [`push`]
+//!   asks [`makers`] (a crew's shared phone, a phone moved to someone else: records queued before
+//!   the handover go up with the next user's token);
 //! - a `job_closed` on a cancelled job (`job_cancelled`) or from a user the job was reassigned away
 //!   from (`job_not_yours_anymore`): the job stays open. Other records of a former assignee are
 //!   still taken (work done before the revocation reached the device is evidence).
 
+pub mod makers;
 mod push;
 
 pub use push::{Checked, LedgerTx, NewEvent, Pushed, Settle, StoredVerdict, check, push};

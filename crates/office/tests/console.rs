@@ -116,15 +116,21 @@ async fn live_is_for_office_staff_and_tells_of_pushes_and_dispatch_changes() {
     let challenge = challenge["challenge"].as_str().expect("challenge");
     let mut bytes = [0u8; 32];
     hex::decode_to_slice(challenge, &mut bytes).expect("hex challenge");
-    let message =
-        heatcrew_protocol::log::enrolment_message(&bytes, device_id, &key.verifying_key(), "tech");
+    let head = heatcrew_protocol::ChainTip::START;
+    let message = heatcrew_protocol::log::enrolment_message(
+        &bytes,
+        device_id,
+        &key.verifying_key(),
+        "tech",
+        &head,
+    );
     let proof = hex::encode(ed25519_dalek::Signer::sign(&key, &message).to_bytes());
     let (status, login) = post(
         &format!("{base}/api/v1/auth/login"),
         None,
         json!({"username": "tech", "password": PASSWORD, "device_id": device_id,
                "device_public_key": hex::encode(key.verifying_key().as_bytes()),
-               "challenge": challenge, "proof": proof}),
+               "challenge": challenge, "proof": proof, "chain_head": head}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "device login: {login}");

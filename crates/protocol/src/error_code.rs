@@ -93,6 +93,8 @@ error_codes! {
     ChallengeUnknown = "challenge_unknown", "登录校验码无效或已用过,请重新获取。", "The sign-in challenge is unknown or already used; ask for a new one.";
     ChallengeWrongDevice = "challenge_wrong_device", "登录校验码是发给另一台设备的,请重新获取。", "The sign-in challenge was issued to another device; ask for a new one.";
     ChallengeExpired = "challenge_expired", "登录校验码已过期,请重新获取。", "The sign-in challenge expired; ask for a new one.";
+    ChainHeadRequired = "chain_head_required", "登录需要说明本机记录链的当前位置,请更新应用。", "Sign-in needs the position of this device's record chain; update the app.";
+    ChainHeadMismatch = "chain_head_mismatch", "本机的记录与单位已收到的不一致,请联系管理员。", "This device's records do not match what the office holds; ask an administrator.";
     DeviceOtherUser = "device_other_user", "这台设备属于另一位用户。请管理员把它设为班组共用,或转给你。", "This device belongs to another user; an administrator can mark it shared for a crew or move it to you.";
     TooManyAttempts = "too_many_attempts", "登录失败次数太多,请稍后再试。", "Too many failed sign-ins; wait a while and try again.";
     LoginBusy = "login_busy", "登录的人太多,请几秒后再试。", "Too many sign-ins at once; try again in a few seconds.";

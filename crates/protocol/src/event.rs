@@ -181,8 +181,11 @@ impl Event {
 
 /// Where a device's chain stands: the last verified sequence number and hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ChainTip {
     pub seq: u64,
+    /// The event's hash (SHA-256, 64 hex characters); all zeros before the first event.
+    #[cfg_attr(feature = "utoipa", schema(value_type = String, pattern = "^[0-9a-f]{64}$"))]
     pub hash: Digest,
 }
 

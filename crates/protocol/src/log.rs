@@ -189,17 +189,21 @@ impl ConsistencyProof {
     }
 }
 
-/// Tag of the message a device signs to prove it holds its key when it enrols.
-pub const ENROLMENT_TAG: &[u8] = b"heatcrew.enrol.v1\n";
+/// Tag of the message a device signs to prove it holds its key when it signs in. Version 2 adds
+/// where the device's chain stands (version 1 had no chain head; the office no longer takes it).
+pub const ENROLMENT_TAG: &[u8] = b"heatcrew.enrol.v2\n";
 
 /// `tag || challenge (32) || device_id (16) || device public key (32) || username length (u64 BE)
-/// || username (UTF-8)`: the device signs the office's one-time challenge bound to itself, its key
-/// and the account it signs in to, so a signed answer cannot be replayed for another.
+/// || username (UTF-8) || chain head seq (u64 BE) || chain head hash (32)`: the device signs the
+/// office's one-time challenge bound to itself, its key, the account it signs in to and the point
+/// of its chain where that user's records begin, so a signed answer cannot be replayed for
+/// another, and the handover is the device's signed word.
 pub fn enrolment_message(
     challenge: &[u8; 32],
     device_id: Uuid,
     device_key: &VerifyingKey,
     username: &str,
+    chain_head: &crate::ChainTip,
 ) -> Vec<u8> {
     let mut out = ENROLMENT_TAG.to_vec();
     out.extend_from_slice(challenge);
@@ -207,6 +211,8 @@ pub fn enrolment_message(
     out.extend_from_slice(device_key.as_bytes());
     out.extend_from_slice(&(username.len() as u64).to_be_bytes());
     out.extend_from_slice(username.as_bytes());
+    out.extend_from_slice(&chain_head.seq.to_be_bytes());
+    out.extend_from_slice(&chain_head.hash.0);
     out
 }
 

@@ -60,6 +60,12 @@ pub struct LoginRequest {
     /// proof that whoever enrols this device holds its private key.
     #[serde(default)]
     pub proof: Option<String>,
+    /// Where this device's own chain stands as this user signs in (its last event, recorded or
+    /// not yet pushed; [`crate::ChainTip::START`] before the first), signed with the proof. The
+    /// events after it are this user's records, those up to it are fixed: the office refuses an
+    /// event at this position with another hash (`chain_head_mismatch`). Required.
+    #[serde(default)]
+    pub chain_head: Option<crate::ChainTip>,
 }
 
 /// A one-time challenge for the next login of a device.

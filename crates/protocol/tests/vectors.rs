@@ -223,11 +223,16 @@ fn signed_messages() -> Value {
     let receipt = Receipt::sign(&office, &leaf, 1234, at);
     let head = TreeHead::sign(&office, 1235, Digest::of(b"root"), at);
     let challenge = [7u8; 32];
+    let chain_head = heatcrew_protocol::ChainTip {
+        seq: 41,
+        hash: Digest::of(b"event 41"),
+    };
     let enrol = enrolment_message(
         &challenge,
         Uuid::from_u128(DEVICE),
         &device.verifying_key(),
         "zhangwei",
+        &chain_head,
     );
     json!({
         "office_public_key": hx(office.verifying_key().as_bytes()),
@@ -239,6 +244,7 @@ fn signed_messages() -> Value {
             "device_id": Uuid::from_u128(DEVICE),
             "device_public_key": hx(device.verifying_key().as_bytes()),
             "username": "zhangwei",
+            "chain_head": chain_head,
             "message_hex": hx(&enrol),
             "proof": hx(&device.sign(&enrol).to_bytes()),
         },

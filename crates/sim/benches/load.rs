@@ -148,14 +148,17 @@ async fn sign_in(
         let mut bytes = [0u8; 32];
         hex::decode_to_slice(&challenge, &mut bytes).ok()?;
         let public = d.key.verifying_key();
-        let message = heatcrew_protocol::log::enrolment_message(&bytes, d.id, &public, &d.username);
+        // A new phone: nothing recorded before this sign-in.
+        let head = heatcrew_protocol::ChainTip::START;
+        let message =
+            heatcrew_protocol::log::enrolment_message(&bytes, d.id, &public, &d.username, &head);
         let proof = hex::encode(d.key.sign(&message).to_bytes());
         let r = http
             .post(format!("{url}/api/v1/auth/login"))
             .json(
                 &json!({"username": d.username, "password": PASSWORD, "device_id": d.id,
                 "device_public_key": hex::encode(public.as_bytes()), "device_name": "load phone",
-                "challenge": challenge, "proof": proof}),
+                "challenge": challenge, "proof": proof, "chain_head": head}),
             )
             .send()
             .await;

@@ -111,18 +111,20 @@ pub fn defect(severity: heatcrew_protocol::Severity) -> EventBody {
 }
 
 /// The proof a device gives at login that it holds the private key of `public`: `signer`'s
-/// signature (hex) over the enrolment message for `challenge` (hex), as `Store::prove_enrolment`
-/// makes it. `signer` may be another key than `public`'s, to try a thief's login.
+/// signature (hex) over the enrolment message for `challenge` (hex) and the device's chain `head`,
+/// as `Store::prove_enrolment` makes it. `signer` may be another key than `public`'s, to try a
+/// thief's login.
 pub fn enrolment_proof(
     challenge: &str,
     device_id: Uuid,
     public: &VerifyingKey,
     username: &str,
+    head: &ChainTip,
     signer: &SigningKey,
 ) -> String {
     let mut c = [0u8; 32];
     hex::decode_to_slice(challenge, &mut c).expect("a challenge is 64 hex characters");
-    let message = enrolment_message(&c, device_id, public, username);
+    let message = enrolment_message(&c, device_id, public, username, head);
     hex::encode(signer.sign(&message).to_bytes())
 }
 
@@ -143,8 +145,8 @@ impl TestOffice {
             .to_owned()
     }
 
-    /// `POST /auth/login` for device `id` presenting `public`, with `signer`'s proof over
-    /// `challenge`; the status and the answer. For tests of the login itself.
+    /// `POST /auth/login` for a new device `id` (nothing recorded yet) presenting `public`, with
+    /// `signer`'s proof over `challenge`; the status and the answer. For tests of the login itself.
     pub async fn login_signed(
         &self,
         username: &str,
@@ -154,15 +156,43 @@ impl TestOffice {
         signer: &SigningKey,
         challenge: &str,
     ) -> (StatusCode, Value) {
-        let proof = enrolment_proof(challenge, id, public, username, signer);
+        let proof = enrolment_proof(challenge, id, public, username, &ChainTip::START, signer);
         self.post_json(
             "/api/v1/auth/login",
             None,
             &json!({"username": username, "password": password, "device_id": id,
                     "device_public_key": hex::encode(public.as_bytes()), "device_name": DEVICE_NAME,
-                    "challenge": challenge, "proof": proof}),
+                    "challenge": challenge, "proof": proof, "chain_head": ChainTip::START}),
         )
         .await
+    }
+
+    /// Sign `username` in on `dev` (a crew's shared phone, say) as the field app does: its chain
+    /// head is where `dev` stands (`head`: to claim another); on success `dev` carries the new
+    /// session. The status and the answer.
+    pub async fn sign_in_on(
+        &self,
+        dev: &mut KeyDevice,
+        username: &str,
+        password: &str,
+        head: Option<ChainTip>,
+    ) -> (StatusCode, Value) {
+        let challenge = self.challenge(dev.id).await;
+        let (public, head) = (dev.key.verifying_key(), head.unwrap_or(dev.tip));
+        let proof = enrolment_proof(&challenge, dev.id, &public, username, &head, &dev.key);
+        let (status, body) = self
+            .post_json(
+                "/api/v1/auth/login",
+                None,
+                &json!({"username": username, "password": password, "device_id": dev.id,
+                        "device_public_key": hex::encode(public.as_bytes()), "device_name": DEVICE_NAME,
+                        "challenge": challenge, "proof": proof, "chain_head": head}),
+            )
+            .await;
+        if status == StatusCode::OK {
+            dev.login = serde_json::from_value(body.clone()).expect("a login response");
+        }
+        (status, body)
     }
 
     /// Log device `id` in as the field app does: ask for a challenge, sign it with `key` (proof
@@ -281,14 +311,21 @@ mod tests {
             "{body}"
         );
         let c = o.challenge(id).await;
-        let for_b = enrolment_proof(&c, id, &key.verifying_key(), "tech_b", &key);
+        let for_b = enrolment_proof(
+            &c,
+            id,
+            &key.verifying_key(),
+            "tech_b",
+            &ChainTip::START,
+            &key,
+        );
         let (status, body) = o
             .post_json(
                 "/api/v1/auth/login",
                 None,
                 &json!({"username": "tech_a", "password": PASSWORD, "device_id": id,
                         "device_public_key": hex::encode(key.verifying_key().as_bytes()),
-                        "challenge": c, "proof": for_b}),
+                        "challenge": c, "proof": for_b, "chain_head": ChainTip::START}),
             )
             .await;
         assert_eq!(

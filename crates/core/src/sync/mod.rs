@@ -113,7 +113,7 @@ pub async fn login(
     let resp = loop {
         attempts += 1;
         let challenge = api.challenge(device_id).await?.body.challenge;
-        let (key, proof) = {
+        let (key, proof, chain_head) = {
             let s = lock(store);
             let proof =
                 s.prove_enrolment(&challenge, username)
@@ -124,7 +124,7 @@ pub async fn login(
                             "the office sent a malformed login challenge {challenge:?}"
                         ),
                     })?;
-            (hex::encode(s.public_key().to_bytes()), proof)
+            (hex::encode(s.public_key().to_bytes()), proof, s.tip())
         };
         let answer = api
             .login(&LoginRequest {
@@ -135,6 +135,7 @@ pub async fn login(
                 device_name: std::env::var("HOSTNAME").unwrap_or_default(),
                 challenge: Some(challenge),
                 proof: Some(proof),
+                chain_head: Some(chain_head),
             })
             .await;
         match answer {

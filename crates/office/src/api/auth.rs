@@ -290,16 +290,17 @@ struct Tokens {
     refresh: String,
 }
 
+/// `device`: a device sign-in, with where the device's chain stands.
 async fn open_session(
     state: &OfficeState,
     user_id: Uuid,
-    device_id: Option<Uuid>,
+    device: Option<(Uuid, heatcrew_protocol::ChainTip)>,
     totp_setup_only: bool,
     now: DateTime<Utc>,
 ) -> ApiResult<Tokens> {
     let (access, access_hash) = new_token();
     let (refresh, refresh_hash) = new_token();
-    let max_age = if device_id.is_some() {
+    let max_age = if device.is_some() {
         state.config.session_max_age
     } else {
         state.config.staff_max_age
@@ -309,13 +310,14 @@ async fn open_session(
     let session = NewSession {
         id: Uuid::now_v7(),
         user_id,
-        device_id,
+        device_id: device.map(|(d, _)| d),
         access_hash,
         access_expires_at,
         refresh_hash,
         refresh_expires_at: now + state.config.refresh_ttl,
         absolute_expires_at,
         totp_setup_only,
+        chain_head: device.map(|(_, head)| head),
         now,
     };
     blocking(state, move |s| s.create_session(session)).await?;
@@ -391,6 +393,12 @@ async fn check_proof(
             "sign a challenge from POST /api/v1/auth/challenge with the device key and send it as challenge and proof",
         ));
     };
+    let Some(head) = &req.chain_head else {
+        return Err(ApiError::bad_request(
+            ErrorCode::ChainHeadRequired,
+            "send chain_head, where this device's chain stands (seq 0 and a zero hash before its first event), signed with the proof",
+        ));
+    };
     let mut c = [0u8; 32];
     let mut sig = [0u8; 64];
     if challenge.len() != 64
@@ -408,7 +416,7 @@ async fn check_proof(
     // Unknown, used, another device's or expired: 409, so a device asks for a fresh challenge
     // (a login repeated by the network finds its challenge used up).
     blocking(state, move |s| s.take_challenge(&challenge, device, now)).await?;
-    let message = enrolment_message(&c, req.device_id, key, &req.username);
+    let message = enrolment_message(&c, req.device_id, key, &req.username, head);
     key.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig))
         .map_err(|_| {
             ApiError::unauthorized(
@@ -423,10 +431,10 @@ async fn check_proof(
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body = heatcrew_protocol::sync::LoginRequest, security(()),
     responses((status = 200, body = Object, description = "LoginResponse"),
-        (status = 400, body = ErrorBodySchema, description = "bad_public_key, bad_proof (malformed), bad_device_time"),
+        (status = 400, body = ErrorBodySchema, description = "bad_public_key, bad_proof (malformed), bad_device_time, chain_head_required"),
         (status = 401, body = ErrorBodySchema, description = "bad_credentials, proof_required, bad_proof"),
         (status = 403, body = ErrorBodySchema, description = "device_other_user: the device is bound to another user (an admin can share or move it)"),
-        (status = 409, body = ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key; challenge_unknown, challenge_wrong_device, challenge_expired: ask for a new challenge"),
+        (status = 409, body = ErrorBodySchema, description = "device_key_mismatch: the device id is enrolled with another key; chain_head_mismatch: the chain head is behind or off what the office holds of the device; challenge_unknown, challenge_wrong_device, challenge_expired: ask for a new challenge"),
         (status = 429, body = ErrorBodySchema, description = "too_many_attempts, login_busy; see Retry-After")))]
 pub async fn login(
     State(state): State<OfficeState>,
@@ -478,12 +486,14 @@ pub async fn login(
         )
         .await?;
     }
-    let tokens = open_session(&state, user.info.id, Some(req.device_id), false, now).await?;
+    let at = req.chain_head.map(|head| (req.device_id, head));
+    let tokens = open_session(&state, user.info.id, at, false, now).await?;
     signed_in(
         &state,
         &user.info,
         address,
-        serde_json::json!({ "device": device_id, "device_code": device.code, "shared": device.shared }),
+        serde_json::json!({ "device": device_id, "device_code": device.code, "shared": device.shared,
+            "chain_head": req.chain_head.map(|h| h.seq) }),
     )
     .await?;
     if let Some(device_time) = device_time {

@@ -11,14 +11,18 @@
 //! - `device_seq` above tip + 1 is a gap: the whole batch is refused with
 //!   [`StoreError::SequenceGap`] and nothing is stored (the caller drops the transaction);
 //! - the event must name this device, carry a good signature and hash, and link to the tip
-//!   (`prev_hash`): otherwise it is refused, not stored, and blocks the rest of the batch;
-//! - then [`super::judge`] (and [`super::judge_correction`]) decide its content: stored `accepted`
-//!   with its effects (a field-created job, attachment references), or stored `rejected`; either
-//!   way it gets a leaf in the office log and advances the tip.
+//!   (`prev_hash`): otherwise it is refused, not stored, and blocks the rest of the batch; so must
+//!   an event at a position a sign-in named as the chain's head with another hash
+//!   (`chain_head_mismatch`, [`super::makers`]);
+//! - then [`super::judge`] (and [`super::judge_correction`]) decide its content, as the record of
+//!   the user who held the phone when it was made ([`super::makers`]): stored `accepted` with its
+//!   effects (a field-created job, attachment references), or stored `rejected`; either way it
+//!   gets a leaf in the office log and advances the tip.
 //!
 //! At the end the KPI facts of the pushed range are settled, the tip is written, and the log leaves
 //! of the batch are appended together, as the transaction's last write (see [`LedgerTx::append_leaves`]).
 
+use super::makers::{DeviceSignIn, Makers};
 use super::{Effect, JobFacts};
 use crate::store::{LogEntry, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -117,9 +121,8 @@ pub trait LedgerTx {
     fn log_entry_of(&mut self, device_id: Uuid, device_seq: u64) -> StoreResult<Option<LogEntry>>;
     /// What [`super::judge`] needs to know about `job_id` from `user_id`'s side.
     fn job_facts(&mut self, job_id: Uuid, user_id: Uuid) -> StoreResult<JobFacts>;
-    /// The users other than `user_id` who ever signed in on `device_id` (revoked and expired
-    /// sessions count), the most recent first.
-    fn other_users_of_device(&mut self, device_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Uuid>>;
+    /// Every sign-in on `device_id` (revoked and expired sessions count), the oldest first.
+    fn device_sign_ins(&mut self, device_id: Uuid) -> StoreResult<Vec<DeviceSignIn>>;
     /// An accepted event of `job_id` (the record a correction names), if the office holds one.
     fn accepted_body(&mut self, job_id: Uuid, event_id: Uuid) -> StoreResult<Option<EventBody>>;
     /// Store one event. An accepted urgent event raises its alert in the same transaction (the
@@ -211,8 +214,8 @@ pub fn push(
     let mut blocked_by: Option<u64> = None;
     // A batch usually touches one or two jobs: look each up once.
     let mut facts_cache: HashMap<(Uuid, Uuid), JobFacts> = HashMap::new();
-    // The other users who signed in on this device, looked up once, when first needed.
-    let mut others: Option<Vec<Uuid>> = None;
+    // Who held the phone when each event was made, looked up once, when first needed.
+    let mut makers: Option<Makers> = None;
     let mut results = Vec::with_capacity(batch.len());
     let mut receipts: Vec<(usize, LogEntry)> = Vec::with_capacity(batch.len());
     // New leaves, appended together at the end, and the results whose receipts they make:
@@ -299,6 +302,22 @@ pub fn push(
                 continue;
             }
         };
+        if makers.is_none() {
+            makers = Some(Makers::new(&tx.device_sign_ins(device_id)?));
+        }
+        let makers = makers.as_ref().expect("looked up above");
+        if makers.breaks_head(seq, &e.hash) {
+            // The device vouched for another event here when someone signed in: its history
+            // changed since, so nothing after it can link to what it vouched for.
+            blocked_by = Some(seq);
+            results.push(result(PushOutcome::Rejected {
+                code: ErrorCode::ChainHeadMismatch,
+                reason: format!(
+                    "event {seq} is not the one this device named as its last when a user signed in on it"
+                ),
+            }));
+            continue;
+        }
         let u = &e.unsigned;
         let mut facts = |tx: &mut dyn LedgerTx, user| -> StoreResult<JobFacts> {
             Ok(match facts_cache.get(&(u.job_id, user)) {
@@ -310,15 +329,15 @@ pub fn push(
                 }
             })
         };
-        let mut actor = user_id;
-        let mut verdict = super::judge(e, user_id, &facts(tx, user_id)?);
-        if matches!(&verdict, Err(r) if r.code == ErrorCode::ForbiddenJob) {
-            // Not the pusher's job: on a phone several users signed in on, it is the record of
-            // whoever of them the job is (or was) assigned to (module docs, "One device, several users").
-            if others.is_none() {
-                others = Some(tx.other_users_of_device(device_id, user_id)?);
-            }
-            for &other in others.as_deref().unwrap_or_default() {
+        // The record of whoever held the phone when it was made, whoever pushes it.
+        let mut actor = makers.maker(seq).unwrap_or(user_id);
+        let mut verdict = super::judge(e, actor, &facts(tx, actor)?);
+        if makers.maker(seq).is_none()
+            && matches!(&verdict, Err(r) if r.code == ErrorCode::ForbiddenJob)
+        {
+            // Made before any sign-in named the chain: the record of whichever user of the phone
+            // the job is (or was) assigned to (`super::makers`).
+            for other in makers.fallback(user_id) {
                 let theirs = super::judge(e, other, &facts(tx, other)?);
                 if !matches!(&theirs, Err(r) if r.code == ErrorCode::ForbiddenJob) {
                     (actor, verdict) = (other, theirs);

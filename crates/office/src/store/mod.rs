@@ -100,6 +100,9 @@ pub struct NewSession {
     pub absolute_expires_at: DateTime<Utc>,
     /// An admin who must still set up a second factor: this session may do only that.
     pub totp_setup_only: bool,
+    /// A device sign-in: where the device's chain stood (`crate::ledger::makers`). Checked
+    /// against the device's tip in the same transaction (`chain_head_mismatch`).
+    pub chain_head: Option<heatcrew_protocol::ChainTip>,
     pub now: DateTime<Utc>,
 }
 

@@ -155,13 +155,41 @@ async fn login_proves_the_device_holds_its_key() {
             "/api/v1/auth/login",
             None,
             &json!({"username": "tech_a", "password": PASSWORD, "device_id": id,
-                    "device_public_key": hex::encode(vk.as_bytes())}),
+                    "device_public_key": hex::encode(vk.as_bytes()), "chain_head": ChainTip::START}),
         )
         .await;
     assert_eq!(
         (status, code(&body)),
         (StatusCode::UNAUTHORIZED, "proof_required".into()),
         "a login without proof is refused"
+    );
+    let c = o.challenge(id).await;
+    let mut c_bytes = [0u8; 32];
+    hex::decode_to_slice(&c, &mut c_bytes).expect("hex");
+    let proof = key.sign(&enrolment_message(
+        &c_bytes,
+        id,
+        &vk,
+        "tech_a",
+        &ChainTip::START,
+    ));
+    let (status, body) = o
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "tech_a", "password": PASSWORD, "device_id": id,
+                    "device_public_key": hex::encode(vk.as_bytes()),
+                    "challenge": c, "proof": hex::encode(proof.to_bytes())}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "chain_head_required".into()),
+        "an app that does not say where its chain stands must be updated"
+    );
+    assert!(
+        o.store().device(id).expect("lookup").is_none(),
+        "nothing enrolled"
     );
 
     let thief = SigningKey::generate(&mut rand::rngs::OsRng);
@@ -210,14 +238,21 @@ async fn login_proves_the_device_holds_its_key() {
     let c = o.challenge(id).await;
     let mut c_bytes = [0u8; 32];
     hex::decode_to_slice(&c, &mut c_bytes).expect("hex");
-    let for_b = key.sign(&enrolment_message(&c_bytes, id, &vk, "tech_b"));
+    let for_b = key.sign(&enrolment_message(
+        &c_bytes,
+        id,
+        &vk,
+        "tech_b",
+        &ChainTip::START,
+    ));
     let (_, body) = o
         .post_json(
             "/api/v1/auth/login",
             None,
             &json!({"username": "tech_a", "password": PASSWORD, "device_id": id,
                     "device_public_key": hex::encode(vk.as_bytes()),
-                    "challenge": c, "proof": hex::encode(for_b.to_bytes())}),
+                    "challenge": c, "proof": hex::encode(for_b.to_bytes()),
+                    "chain_head": ChainTip::START}),
         )
         .await;
     assert_eq!(

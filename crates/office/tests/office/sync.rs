@@ -294,6 +294,7 @@ async fn a_device_clock_outside_the_protocols_bounds_is_refused_with_400_and_rec
         id,
         &key.verifying_key(),
         "tech_b",
+        &heatcrew_protocol::ChainTip::START,
         &key,
     );
     let resp = o
@@ -303,7 +304,8 @@ async fn a_device_clock_outside_the_protocols_bounds_is_refused_with_400_and_rec
         .json(
             &json!({"username": "tech_b", "password": PASSWORD, "device_id": id,
             "device_public_key": hex::encode(key.verifying_key().as_bytes()),
-            "device_name": "t", "challenge": challenge, "proof": proof}),
+            "device_name": "t", "challenge": challenge, "proof": proof,
+            "chain_head": heatcrew_protocol::ChainTip::START}),
         )
         .send()
         .await

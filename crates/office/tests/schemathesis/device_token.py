@@ -37,12 +37,15 @@ def main() -> None:
     challenge = post(base, "/api/v1/auth/challenge", {"device_id": str(device)})["challenge"]
     name = username.encode()
     message = (
-        b"heatcrew.enrol.v1\n"
+        b"heatcrew.enrol.v2\n"
         + bytes.fromhex(challenge)
         + device.bytes
         + public
         + struct.pack(">Q", len(name))
         + name
+        # A new device's chain head: no event yet.
+        + struct.pack(">Q", 0)
+        + bytes(32)
     )
     login = post(
         base,
@@ -55,6 +58,7 @@ def main() -> None:
             "device_name": "schemathesis",
             "challenge": challenge,
             "proof": key.sign(message).hex(),
+            "chain_head": {"seq": 0, "hash": "0" * 64},
         },
     )
     print(login["access_token"])

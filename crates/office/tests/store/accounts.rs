@@ -55,6 +55,7 @@ pub fn session(user: Uuid, device: Option<Uuid>, access: &str) -> NewSession {
         refresh_expires_at: t0() + Duration::days(30),
         absolute_expires_at: t0() + Duration::days(90),
         totp_setup_only: false,
+        chain_head: None,
         now: t0(),
     }
 }

@@ -56,8 +56,15 @@ impl<T: LedgerStore + JobStore + EvidenceLogStore + Sync> Ledger for T {}
 pub trait Seed: Sync {
     fn user(&self, name: &str) -> Uuid;
     fn enrol(&self, device_id: Uuid, public_key: &str, user_id: Uuid);
-    /// `user_id` signs in on the (enrolled) device, which an admin marked shared.
-    fn sign_in_shared(&self, device_id: Uuid, public_key: &str, user_id: Uuid);
+    /// `user_id` signs in on the (enrolled) device, which an admin marked shared, naming where its
+    /// chain stands (`None`: as apps did before sign-ins named it).
+    fn sign_in_shared(
+        &self,
+        device_id: Uuid,
+        public_key: &str,
+        user_id: Uuid,
+        head: Option<ChainTip>,
+    ) -> Result<(), StoreError>;
 }
 
 /// Through the store's own traits.
@@ -86,27 +93,32 @@ impl<S: AccountStore + EnrolmentStore + Sync> Seed for Traits<'_, S> {
             .expect("enrol");
     }
 
-    fn sign_in_shared(&self, device_id: Uuid, public_key: &str, user_id: Uuid) {
+    fn sign_in_shared(
+        &self,
+        device_id: Uuid,
+        public_key: &str,
+        user_id: Uuid,
+        head: Option<ChainTip>,
+    ) -> Result<(), StoreError> {
         self.0
             .set_device_shared(device_id, true)
             .expect("marked shared");
         self.enrol(device_id, public_key, user_id);
         let now = Utc::now();
-        let token = |n: u8| Digest::of(&[&[n][..], user_id.as_bytes()].concat());
-        self.0
-            .create_session(NewSession {
-                id: Uuid::now_v7(),
-                user_id,
-                device_id: Some(device_id),
-                access_hash: token(1),
-                access_expires_at: now,
-                refresh_hash: token(2),
-                refresh_expires_at: now,
-                absolute_expires_at: now,
-                totp_setup_only: false,
-                now,
-            })
-            .expect("session");
+        let token = |_: u8| Digest::of(Uuid::new_v4().as_bytes());
+        self.0.create_session(NewSession {
+            id: Uuid::now_v7(),
+            user_id,
+            device_id: Some(device_id),
+            access_hash: token(1),
+            access_expires_at: now,
+            refresh_hash: token(2),
+            refresh_expires_at: now,
+            absolute_expires_at: now,
+            totp_setup_only: false,
+            chain_head: head,
+            now,
+        })
     }
 }
 

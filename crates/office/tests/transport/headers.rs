@@ -174,8 +174,14 @@ async fn token_answers_are_never_stored() {
     no_store("challenge", &h);
     let mut challenge = [0u8; 32];
     hex::decode_to_slice(c["challenge"].as_str().expect("challenge"), &mut challenge).expect("hex");
-    let message =
-        heatcrew_protocol::log::enrolment_message(&challenge, id, &key.verifying_key(), "tech_a");
+    let head = heatcrew_protocol::ChainTip::START;
+    let message = heatcrew_protocol::log::enrolment_message(
+        &challenge,
+        id,
+        &key.verifying_key(),
+        "tech_a",
+        &head,
+    );
     let (status, h, device) = send(
         &o,
         Method::POST,
@@ -184,7 +190,8 @@ async fn token_answers_are_never_stored() {
         Some(
             json!({"username": "tech_a", "password": PASSWORD, "device_id": id,
             "device_public_key": hex::encode(key.verifying_key().as_bytes()),
-            "challenge": c["challenge"], "proof": hex::encode(key.sign(&message).to_bytes())}),
+            "challenge": c["challenge"], "proof": hex::encode(key.sign(&message).to_bytes()),
+            "chain_head": head}),
         ),
     )
     .await;

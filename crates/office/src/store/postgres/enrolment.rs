@@ -257,24 +257,33 @@ impl EnrolmentStore for PgStore {
     }
 
     fn create_session(&self, s: NewSession) -> StoreResult<()> {
-        self.conn()?.execute(
-            "INSERT INTO sessions (id, user_id, device_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at, created_at,
-                 absolute_expires_at, last_seen_at, totp_setup_only)
-             VALUES ($1, $2, $3, $4, $5, $6, LEAST($7::TEXT COLLATE \"C\", $9), $8, $9, $8, $10)",
-            &[
-                &s.id.to_string(),
-                &s.user_id.to_string(),
-                &s.device_id.map(|d| d.to_string()),
-                &s.access_hash.to_hex(),
-                &ts(s.access_expires_at),
-                &s.refresh_hash.to_hex(),
-                &ts(s.refresh_expires_at),
-                &ts(s.now),
-                &ts(s.absolute_expires_at),
-                &(s.totp_setup_only as i64),
-            ],
-        )?;
-        Ok(())
+        self.write(|tx| {
+            if let (Some(device), Some(head)) = (s.device_id, s.chain_head) {
+                let tip = super::ledger::locked_tip(tx, device)?
+                    .ok_or_else(|| StoreError::not_found(format!("device {device}")))?;
+                crate::ledger::makers::check_chain_head(tip, head)?;
+            }
+            tx.execute(
+                "INSERT INTO sessions (id, user_id, device_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at, created_at,
+                     absolute_expires_at, last_seen_at, totp_setup_only, chain_head_seq, chain_head_hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, LEAST($7::TEXT COLLATE \"C\", $9), $8, $9, $8, $10, $11, $12)",
+                &[
+                    &s.id.to_string(),
+                    &s.user_id.to_string(),
+                    &s.device_id.map(|d| d.to_string()),
+                    &s.access_hash.to_hex(),
+                    &ts(s.access_expires_at),
+                    &s.refresh_hash.to_hex(),
+                    &ts(s.refresh_expires_at),
+                    &ts(s.now),
+                    &ts(s.absolute_expires_at),
+                    &(s.totp_setup_only as i64),
+                    &s.chain_head.map(|h| h.seq as i64),
+                    &s.chain_head.map(|h| h.hash.to_hex()),
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     fn session_by_access(&self, access_hash: Digest) -> StoreResult<Option<SessionRecord>> {

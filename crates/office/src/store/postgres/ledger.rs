@@ -12,6 +12,7 @@
 
 use super::PgStore;
 use super::log_append::append_leaves;
+use crate::ledger::makers::DeviceSignIn;
 use crate::ledger::{JobFacts, LedgerTx, NewEvent, Settle, StoredVerdict};
 use crate::store::convert::{json, parse_digest, parse_ts, parse_uuid, to_json, ts};
 use crate::store::{LedgerStore, LogEntry, StoreError, StoreResult, StoredEvent};
@@ -109,6 +110,25 @@ fn enrolled_key(hex_key: &str) -> StoreResult<VerifyingKey> {
         .map_err(|_| StoreError::Corrupt("enrolled key is not an Ed25519 key".into()))
 }
 
+/// A device's ledger position, its row locked FOR UPDATE: another push of this device (or a
+/// sign-in checking its chain head) waits for this transaction to commit.
+pub(super) fn locked_tip(
+    tx: &mut Transaction<'_>,
+    device_id: Uuid,
+) -> StoreResult<Option<ChainTip>> {
+    tx.query_opt(
+        "SELECT last_seq, last_hash FROM devices WHERE id = $1 FOR UPDATE",
+        &[&device_id.to_string()],
+    )?
+    .map(|r| {
+        Ok(ChainTip {
+            seq: r.try_get::<_, i64>(0)? as u64,
+            hash: parse_digest(r.try_get(1)?)?,
+        })
+    })
+    .transpose()
+}
+
 /// An event row waiting in [`Tx::events`] for the batch's one multi-row insert.
 struct EventRow {
     device_seq: i64,
@@ -198,19 +218,7 @@ impl Tx<'_, '_> {
 
 impl LedgerTx for Tx<'_, '_> {
     fn tip(&mut self, device_id: Uuid) -> StoreResult<Option<ChainTip>> {
-        // FOR UPDATE: another push of this device waits for this one to commit.
-        self.tx
-            .query_opt(
-                "SELECT last_seq, last_hash FROM devices WHERE id = $1 FOR UPDATE",
-                &[&device_id.to_string()],
-            )?
-            .map(|r| {
-                Ok(ChainTip {
-                    seq: r.try_get::<_, i64>(0)? as u64,
-                    hash: parse_digest(r.try_get(1)?)?,
-                })
-            })
-            .transpose()
+        locked_tip(self.tx, device_id)
     }
 
     fn stored(&mut self, device_id: Uuid, device_seq: u64) -> StoreResult<Option<StoredVerdict>> {
@@ -272,15 +280,30 @@ impl LedgerTx for Tx<'_, '_> {
         })
     }
 
-    fn other_users_of_device(&mut self, device_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Uuid>> {
+    fn device_sign_ins(&mut self, device_id: Uuid) -> StoreResult<Vec<DeviceSignIn>> {
         self.tx
             .query(
-                "SELECT user_id FROM sessions WHERE device_id = $1 AND user_id <> $2
-                 GROUP BY user_id ORDER BY MAX(created_at) DESC",
-                &[&device_id.to_string(), &user_id.to_string()],
+                "SELECT user_id, chain_head_seq, chain_head_hash FROM sessions WHERE device_id = $1
+                 ORDER BY created_at, id",
+                &[&device_id.to_string()],
             )?
             .iter()
-            .map(|r| parse_uuid(r.try_get::<_, &str>(0)?))
+            .map(|r| {
+                let head = match (
+                    r.try_get::<_, Option<i64>>(1)?,
+                    r.try_get::<_, Option<&str>>(2)?,
+                ) {
+                    (Some(seq), Some(hash)) => Some(ChainTip {
+                        seq: seq as u64,
+                        hash: parse_digest(hash)?,
+                    }),
+                    _ => None,
+                };
+                Ok(DeviceSignIn {
+                    user_id: parse_uuid(r.try_get::<_, &str>(0)?)?,
+                    chain_head: head,
+                })
+            })
             .collect()
     }
 

@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_event_edits.sql"),
     include_str!("migrations/0005_sessions_by_device.sql"),
     include_str!("migrations/0006_critical_defect_alerts.sql"),
+    include_str!("migrations/0007_session_chain_heads.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -257,10 +257,19 @@ impl EnrolmentStore for SqliteStore {
     }
 
     fn create_session(&self, s: NewSession) -> StoreResult<()> {
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let (Some(device), Some(head)) = (s.device_id, s.chain_head) {
+            use crate::ledger::LedgerTx as _;
+            let tip = super::ledger::Tx(&tx)
+                .tip(device)?
+                .ok_or_else(|| StoreError::not_found(format!("device {device}")))?;
+            crate::ledger::makers::check_chain_head(tip, head)?;
+        }
+        tx.execute(
             "INSERT INTO sessions (id, user_id, device_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at, created_at,
-                 absolute_expires_at, last_seen_at, totp_setup_only)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, MIN(?7, ?9), ?8, ?9, ?8, ?10)",
+                 absolute_expires_at, last_seen_at, totp_setup_only, chain_head_seq, chain_head_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, MIN(?7, ?9), ?8, ?9, ?8, ?10, ?11, ?12)",
             params![
                 s.id.to_string(),
                 s.user_id.to_string(),
@@ -272,8 +281,11 @@ impl EnrolmentStore for SqliteStore {
                 ts(s.now),
                 ts(s.absolute_expires_at),
                 s.totp_setup_only,
+                s.chain_head.map(|h| h.seq as i64),
+                s.chain_head.map(|h| h.hash.to_hex()),
             ],
         )?;
+        tx.commit()?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 use super::evidence::{append_leaves, entry_of};
 use super::jobs::{add_assignment, save_job};
 use super::{SqliteStore, json, parse_digest, parse_ts, parse_uuid, select, to_json, ts};
+use crate::ledger::makers::DeviceSignIn;
 use crate::ledger::{JobFacts, LedgerTx, NewEvent, Settle, StoredVerdict};
 use crate::store::{LedgerStore, LogEntry, StoreError, StoreResult, StoredEvent};
 use chrono::{DateTime, Utc};
@@ -88,7 +89,7 @@ pub fn parse_public_key(hex_key: &str) -> Option<VerifyingKey> {
 }
 
 /// [`LedgerTx`] over the writer's open transaction.
-struct Tx<'a>(&'a Connection);
+pub(super) struct Tx<'a>(pub(super) &'a Connection);
 
 impl LedgerTx for Tx<'_> {
     fn tip(&mut self, device_id: Uuid) -> StoreResult<Option<ChainTip>> {
@@ -150,17 +151,34 @@ impl LedgerTx for Tx<'_> {
         })
     }
 
-    fn other_users_of_device(&mut self, device_id: Uuid, user_id: Uuid) -> StoreResult<Vec<Uuid>> {
+    fn device_sign_ins(&mut self, device_id: Uuid) -> StoreResult<Vec<DeviceSignIn>> {
         let mut stmt = self.0.prepare_cached(
-            "SELECT user_id FROM sessions WHERE device_id = ?1 AND user_id <> ?2
-             GROUP BY user_id ORDER BY MAX(created_at) DESC",
+            "SELECT user_id, chain_head_seq, chain_head_hash FROM sessions WHERE device_id = ?1
+             ORDER BY created_at, id",
         )?;
-        let users = stmt
-            .query_map([device_id.to_string(), user_id.to_string()], |r| {
-                r.get::<_, String>(0)
+        let rows = stmt
+            .query_map([device_id.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        users.iter().map(|u| parse_uuid(u)).collect()
+        rows.iter()
+            .map(|(user, seq, hash)| {
+                Ok(DeviceSignIn {
+                    user_id: parse_uuid(user)?,
+                    chain_head: match (seq, hash) {
+                        (Some(seq), Some(hash)) => Some(ChainTip {
+                            seq: *seq as u64,
+                            hash: parse_digest(hash)?,
+                        }),
+                        _ => None,
+                    },
+                })
+            })
+            .collect()
     }
 
     fn accepted_body(&mut self, job_id: Uuid, event_id: Uuid) -> StoreResult<Option<EventBody>> {

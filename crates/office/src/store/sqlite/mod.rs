@@ -65,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0019_job_facts_by_anchor.sql"),
     include_str!("migrations/0020_sessions_by_device.sql"),
     include_str!("migrations/0021_critical_defect_alerts.sql"),
+    include_str!("migrations/0022_session_chain_heads.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).

@@ -1,12 +1,15 @@
 //! Whose job an event may be recorded on: another user's job is stored refused (the chain goes
 //! on), except on a phone that job's user signed in on, where a record left queued at a handover
-//! is its maker's.
+//! is its maker's: the user signed in when it was made, by the chain heads sign-ins name
+//! (`ledger::makers`), or, before sign-ins named them, any user of the phone whose job it is.
 
 use super::*;
 
 ledger_cases!(
     another_users_job_is_stored_rejected,
     records_left_by_another_user_of_the_phone_count_as_theirs,
+    a_sign_in_fixes_whose_records_come_before_it,
+    a_history_changed_after_a_sign_in_vouched_for_it_is_refused,
 );
 
 fn another_users_job_is_stored_rejected(s: &impl Ledger, seed: &dyn Seed) {
@@ -49,12 +52,13 @@ fn records_left_by_another_user_of_the_phone_count_as_theirs(s: &impl Ledger, se
     let mine = assigned_job(s, zhang);
     let mut d = Device::enrol(seed, li);
     let key = hex::encode(d.key.verifying_key().as_bytes());
-    seed.sign_in_shared(d.id, &key, li);
-    seed.sign_in_shared(d.id, &key, zhang);
+    seed.sign_in_shared(d.id, &key, li, None).expect("li");
+    seed.sign_in_shared(d.id, &key, zhang, None).expect("zhang");
     // wang signs in on a phone of his own, not this one: that gives this phone nothing of his.
     let wangs_phone = Device::enrol(seed, wang);
     let wangs_key = hex::encode(wangs_phone.key.verifying_key().as_bytes());
-    seed.sign_in_shared(wangs_phone.id, &wangs_key, wang);
+    seed.sign_in_shared(wangs_phone.id, &wangs_key, wang, None)
+        .expect("wang");
     s.assign_job(moved, wang, Utc::now())
         .expect("moved to wang");
     let accident = job(Some(li), Utc::now());
@@ -116,4 +120,130 @@ fn records_left_by_another_user_of_the_phone_count_as_theirs(s: &impl Ledger, se
     // A retry answers the same.
     let again = d.push(s, zhang, &batch[..1]);
     assert_eq!(outcomes(&again), vec![Ok("duplicate")]);
+}
+
+/// li hands the crew's phone to zhang with two records still queued. zhang's sign-in names the
+/// chain's head (2), so li's two stay li's whoever pushes them, and nothing can be added to li's
+/// work afterwards: a tampered app that writes on li's job once zhang holds the phone gets
+/// `forbidden_job`, pushed with zhang's token or with li's old one. Before, any user who ever
+/// signed in on the phone could be made the author of a new record on their job.
+fn a_sign_in_fixes_whose_records_come_before_it(s: &impl Ledger, seed: &dyn Seed) {
+    let (li, zhang) = (seed.user("li"), seed.user("zhang"));
+    let (li_job, zhang_job) = (assigned_job(s, li), assigned_job(s, zhang));
+    let mut d = Device::enrol(seed, li);
+    let key = hex::encode(d.key.verifying_key().as_bytes());
+    seed.sign_in_shared(d.id, &key, li, Some(ChainTip::START))
+        .expect("li signs in on a new phone");
+    let queued = [d.step(li_job), d.step(li_job)];
+    seed.sign_in_shared(d.id, &key, zhang, Some(d.tip))
+        .expect("zhang takes the phone");
+    let forged = d.step(li_job);
+    let own = d.step(zhang_job);
+    let r = d.push(
+        s,
+        zhang,
+        &[queued[0].clone(), queued[1].clone(), forged, own],
+    );
+    assert_eq!(
+        outcomes(&r),
+        vec![
+            Ok("accepted"),
+            Ok("accepted"),
+            Err(ErrorCode::ForbiddenJob),
+            Ok("accepted"),
+        ],
+        "li's queued records count, a record on li's job made after the handover does not"
+    );
+    let later = d.step(li_job);
+    let r = d.push(s, li, &[later]);
+    assert_eq!(
+        outcomes(&r),
+        vec![Err(ErrorCode::ForbiddenJob)],
+        "li's own token does not make it li's: zhang held the phone"
+    );
+    let whose: Vec<Uuid> = s
+        .device_events(d.id)
+        .expect("events")
+        .iter()
+        .map(|e| e.user_id)
+        .collect();
+    assert_eq!(
+        whose,
+        [li, li, zhang, zhang, zhang],
+        "each the record of who held the phone"
+    );
+    // li takes the phone back: from then on, li's again.
+    seed.sign_in_shared(d.id, &key, li, Some(d.tip))
+        .expect("li again");
+    let back = d.step(li_job);
+    assert_eq!(outcomes(&d.push(s, zhang, &[back])), vec![Ok("accepted")]);
+}
+
+/// A sign-in is the device's word on its history up to that point. An event at the named position
+/// with another hash (the app rewrote a record after the handover to make it someone else's) is
+/// refused and not stored, and blocks the rest of the batch; the original still goes in. A sign-in
+/// behind what the office holds, or off its tip, is refused and opens no session.
+fn a_history_changed_after_a_sign_in_vouched_for_it_is_refused(s: &impl Ledger, seed: &dyn Seed) {
+    let (li, zhang) = (seed.user("li"), seed.user("zhang"));
+    let li_job = assigned_job(s, li);
+    let mut d = Device::enrol(seed, li);
+    let key = hex::encode(d.key.verifying_key().as_bytes());
+    seed.sign_in_shared(d.id, &key, li, Some(ChainTip::START))
+        .expect("li");
+    let first = d.step(li_job);
+    seed.sign_in_shared(d.id, &key, zhang, Some(d.tip))
+        .expect("zhang, after one record");
+    let mut fork = Device {
+        id: d.id,
+        key: d.key.clone(),
+        tip: ChainTip::START,
+    };
+    let rewritten = fork.record(
+        li_job,
+        &EventBody::StepSkipped {
+            step: "arrive".into(),
+            reason: "改写".into(),
+        },
+    );
+    let next = fork.step(li_job);
+    let r = d.push(s, zhang, &[rewritten, next]);
+    assert_eq!(
+        outcomes(&r),
+        vec![
+            Err(ErrorCode::ChainHeadMismatch),
+            Err(ErrorCode::ChainBlocked)
+        ],
+        "the device vouched for another event 1"
+    );
+    assert!(
+        s.device_events(d.id).expect("events").is_empty(),
+        "nothing stored"
+    );
+    let r = d.push(s, zhang, &[first]);
+    assert_eq!(
+        outcomes(&r),
+        vec![Ok("accepted")],
+        "the event it vouched for is li's"
+    );
+    assert_eq!(s.device_events(d.id).expect("events")[0].user_id, li);
+    let conflict = |head: ChainTip| match seed.sign_in_shared(d.id, &key, zhang, Some(head)) {
+        Err(StoreError::Conflict { code, .. }) => code,
+        other => panic!("a sign-in at {head:?} must be refused, got {other:?}"),
+    };
+    assert_eq!(
+        conflict(ChainTip::START),
+        ErrorCode::ChainHeadMismatch,
+        "behind the office"
+    );
+    let off = ChainTip {
+        seq: 1,
+        hash: Digest::of(b"another event 1"),
+    };
+    assert_eq!(conflict(off), ErrorCode::ChainHeadMismatch, "off its tip");
+    let ahead = ChainTip {
+        seq: 9,
+        hash: Digest::of(b"not pushed yet"),
+    };
+    seed.sign_in_shared(d.id, &key, zhang, Some(ahead))
+        .expect("records not pushed yet are the device's to vouch for");
 }
