@@ -4,6 +4,7 @@
 //!
 //! - `auth`: logins, tokens, revocation, accounts and crews.
 //! - `sessions`: devices bound to their user, refresh tokens to their device, session lifetimes.
+//! - `handover`: a shared phone handed over, attacked as a tampered app would (chain heads).
 //! - `throttle`: login throttling, the bounded hashing queue, TOTP for staff.
 //! - `audit`: the audit log, its reader and its append-only rule.
 //! - `sync`: push and pull, exactly once, tampering, clocks, backlogs, concurrency.
@@ -45,6 +46,7 @@ mod attachment_scope;
 mod attachments;
 mod audit;
 mod auth;
+mod handover;
 mod ingest;
 mod jobs;
 mod kpi;

@@ -128,6 +128,14 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "登录校验码已过期,请重新获取。",
     en: "The sign-in challenge expired; ask for a new one.",
   },
+  chain_head_required: {
+    'zh-CN': "登录需要说明本机记录链的当前位置,请更新应用。",
+    en: "Sign-in needs the position of this device's record chain; update the app.",
+  },
+  chain_head_mismatch: {
+    'zh-CN': "本机的记录与单位已收到的不一致,请联系管理员。",
+    en: "This device's records do not match what the office holds; ask an administrator.",
+  },
   device_other_user: {
     'zh-CN': "这台设备属于另一位用户。请管理员把它设为班组共用,或转给你。",
     en: "This device belongs to another user; an administrator can mark it shared for a crew or move it to you.",

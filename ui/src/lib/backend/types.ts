@@ -250,6 +250,8 @@ export type ErrorCode =
   | "challenge_unknown"
   | "challenge_wrong_device"
   | "challenge_expired"
+  | "chain_head_required"
+  | "chain_head_mismatch"
   | "device_other_user"
   | "too_many_attempts"
   | "login_busy"
