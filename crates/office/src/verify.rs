@@ -3,7 +3,8 @@
 //! against the ledger (one leaf per stored event, with its hash and verdict) and its stored subtrees
 //! against a recomputation; every tree head the office handed out (signed by the office key the
 //! database records, and still the root of the log at its size); every received attachment file
-//! (present, SHA-256 matches).
+//! (present, SHA-256 matches); whose record each event is, from the chain heads the device signed
+//! at each sign-in ([`crate::ledger::makers`]).
 //!
 //! Every problem found is a [`Fault`] with the codes of `docs/evidence.md` ("Checking the office's
 //! database"); checking goes on after a fault, so one run names everything wrong.
@@ -121,6 +122,7 @@ fn check_chains(store: &dyn OfficeStore, r: &mut VerifyReport) -> Result<Ledger,
                 (stored.event.hash, stored.accepted),
             );
         }
+        check_makers(store, &dev, &events, r)?;
         match device_chain(store, &dev, &events)? {
             ChainVerdict::Verified { .. } => {}
             ChainVerdict::BadKey => r.fault(
@@ -144,6 +146,59 @@ fn check_chains(store: &dyn OfficeStore, r: &mut VerifyReport) -> Result<Ledger,
         }
     }
     Ok(ledger)
+}
+
+/// Whose record each stored event of `dev` is, re-derived from what the device signed at each
+/// sign-in, not from the database's word: a sign-in whose signature no longer verifies (its chain
+/// head, user or proof altered) is `bad_sign_in`; an event at a signed head with another hash is
+/// `chain_head`; an event stored as another user's than the one who held the phone is `wrong_maker`.
+fn check_makers(
+    store: &dyn OfficeStore,
+    dev: &DeviceRecord,
+    events: &[StoredEvent],
+    r: &mut VerifyReport,
+) -> Result<(), StoreError> {
+    use crate::ledger::makers::{DeviceSignIn, Makers};
+    let Some(key) = parse_public_key(&dev.public_key) else {
+        return Ok(()); // `bad_key`, reported with the chain.
+    };
+    let name = format!("device {} ({})", dev.code, dev.id);
+    let mut sign_ins = Vec::new();
+    for s in store.sign_ins_of_device(dev.id)? {
+        let chain_head = match &s.signed {
+            Some(signed) if !signed.verifies(dev.id, &key, &s.username) => {
+                r.fault(
+                    "bad_sign_in",
+                    format!("{name}: the sign-in of {} at event {} is not what the device signed (its chain head, user or proof was altered)", s.username, signed.head.seq),
+                );
+                continue;
+            }
+            signed => signed.as_ref().map(|s| s.head),
+        };
+        sign_ins.push(DeviceSignIn {
+            user_id: s.user_id,
+            chain_head,
+        });
+    }
+    let makers = Makers::new(&sign_ins);
+    for stored in events {
+        let (seq, id) = (stored.event.seq(), stored.event.unsigned.id);
+        if makers.breaks_head(seq, &stored.event.hash) {
+            r.fault(
+                "chain_head",
+                format!("{name}: event {seq} ({id}) is not the event the device signed as its head when a user signed in"),
+            );
+        }
+        if let Some(maker) = makers.maker(seq)
+            && maker != stored.user_id
+        {
+            r.fault(
+                "wrong_maker",
+                format!("{name}: event {seq} ({id}) is stored as user {}'s record, but user {maker} held the phone when it was made", stored.user_id),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Where one device's stored chain stands.

@@ -18,6 +18,7 @@ use super::extract::{ApiJson, Auth, ClientAddr, STAFF, blocking, token_hash};
 use crate::OfficeState;
 use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
+use crate::ledger::makers::SignedHead;
 use crate::store::{NewSession, RefreshOutcome, Rotation, UserRecord};
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -294,7 +295,7 @@ struct Tokens {
 async fn open_session(
     state: &OfficeState,
     user_id: Uuid,
-    device: Option<(Uuid, heatcrew_protocol::ChainTip)>,
+    device: Option<(Uuid, SignedHead)>,
     totp_setup_only: bool,
     now: DateTime<Utc>,
 ) -> ApiResult<Tokens> {
@@ -310,14 +311,14 @@ async fn open_session(
     let session = NewSession {
         id: Uuid::now_v7(),
         user_id,
-        device_id: device.map(|(d, _)| d),
+        device_id: device.as_ref().map(|(d, _)| *d),
         access_hash,
         access_expires_at,
         refresh_hash,
         refresh_expires_at: now + state.config.refresh_ttl,
         absolute_expires_at,
         totp_setup_only,
-        chain_head: device.map(|(_, head)| head),
+        chain_head: device.map(|(_, signed)| signed),
         now,
     };
     blocking(state, move |s| s.create_session(session)).await?;
@@ -453,6 +454,7 @@ pub async fn login(
     let address = address.as_deref();
     let user = check_password(&state, req.username.clone(), req.password.clone(), address).await?;
     check_proof(&state, &req, &key).await?;
+    let at = SignedHead::of_login(&req).map(|signed| (req.device_id, signed));
     let now = state.now();
     let (device_id, public_key, name, user_id) = (
         req.device_id,
@@ -486,7 +488,6 @@ pub async fn login(
         )
         .await?;
     }
-    let at = req.chain_head.map(|head| (req.device_id, head));
     let tokens = open_session(&state, user.info.id, at, false, now).await?;
     signed_in(
         &state,

@@ -15,8 +15,83 @@
 //! in on the phone, the most recent first ([`Makers::fallback`]).
 
 use crate::store::{StoreError, StoreResult};
+use ed25519_dalek::{Signature, VerifyingKey};
+use heatcrew_protocol::log::enrolment_message;
 use heatcrew_protocol::{ChainTip, Digest, ErrorCode};
 use uuid::Uuid;
+
+/// What a device signed when a user signed in on it (`heatcrew.enrol.v2`, the login's proof), kept
+/// with the session so that `heatcrew-office verify` can re-check whose records its events are
+/// without trusting the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedHead {
+    pub head: ChainTip,
+    /// The office's one-time challenge (64 hex characters).
+    pub challenge: String,
+    /// The device key's signature (128 hex characters).
+    pub proof: String,
+}
+
+impl SignedHead {
+    /// What a device login carries of it (`None` without a chain head, challenge or proof).
+    pub fn of_login(login: &heatcrew_protocol::sync::LoginRequest) -> Option<SignedHead> {
+        Some(SignedHead {
+            head: login.chain_head?,
+            challenge: login.challenge.clone()?,
+            proof: login.proof.clone()?,
+        })
+    }
+
+    /// Whether `proof` is `key`'s signature over this sign-in of `username` on `device_id`.
+    pub fn verifies(&self, device_id: Uuid, key: &VerifyingKey, username: &str) -> bool {
+        let (mut challenge, mut sig) = ([0u8; 32], [0u8; 64]);
+        if hex::decode_to_slice(&self.challenge, &mut challenge).is_err()
+            || hex::decode_to_slice(&self.proof, &mut sig).is_err()
+        {
+            return false;
+        }
+        let message = enrolment_message(&challenge, device_id, key, username, &self.head);
+        key.verify_strict(&message, &Signature::from_bytes(&sig))
+            .is_ok()
+    }
+}
+
+/// A stored sign-in on a device, as `heatcrew-office verify` reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSignIn {
+    pub user_id: Uuid,
+    pub username: String,
+    /// `None`: a sign-in before sign-ins named the chain.
+    pub signed: Option<SignedHead>,
+}
+
+/// A [`StoredSignIn`] from a session row's columns (user id, username, chain head seq and hash,
+/// challenge, proof), as both backends store them.
+pub fn stored_sign_in(
+    user_id: &str,
+    username: String,
+    seq: Option<i64>,
+    hash: Option<&str>,
+    challenge: Option<String>,
+    proof: Option<String>,
+) -> StoreResult<StoredSignIn> {
+    let signed = match (seq, hash, challenge, proof) {
+        (Some(seq), Some(hash), Some(challenge), Some(proof)) => Some(SignedHead {
+            head: ChainTip {
+                seq: seq as u64,
+                hash: crate::store::convert::parse_digest(hash)?,
+            },
+            challenge,
+            proof,
+        }),
+        _ => None,
+    };
+    Ok(StoredSignIn {
+        user_id: crate::store::convert::parse_uuid(user_id)?,
+        username,
+        signed,
+    })
+}
 
 /// One sign-in on a device, as the ledger needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

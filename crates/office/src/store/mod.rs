@@ -100,9 +100,9 @@ pub struct NewSession {
     pub absolute_expires_at: DateTime<Utc>,
     /// An admin who must still set up a second factor: this session may do only that.
     pub totp_setup_only: bool,
-    /// A device sign-in: where the device's chain stood (`crate::ledger::makers`). Checked
-    /// against the device's tip in the same transaction (`chain_head_mismatch`).
-    pub chain_head: Option<heatcrew_protocol::ChainTip>,
+    /// A device sign-in: where the device's chain stood, as the device signed it
+    /// (`crate::ledger::makers`). Checked against its tip in the same transaction (`chain_head_mismatch`).
+    pub chain_head: Option<crate::ledger::makers::SignedHead>,
     pub now: DateTime<Utc>,
 }
 
@@ -379,6 +379,11 @@ pub trait EnrolmentStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     fn create_session(&self, session: NewSession) -> StoreResult<()>;
+    /// Every sign-in on `device_id`, the oldest first, with what the device signed (for `verify`).
+    fn sign_ins_of_device(
+        &self,
+        device_id: Uuid,
+    ) -> StoreResult<Vec<crate::ledger::makers::StoredSignIn>>;
     fn session_by_access(&self, access_hash: Digest) -> StoreResult<Option<SessionRecord>>;
     fn refresh_session(&self, rotation: Rotation) -> StoreResult<RefreshOutcome>;
     fn revoke_session(&self, session_id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;

@@ -114,6 +114,12 @@ async fn rekeying_a_device_and_resigning_its_chain_is_detected() {
         "the office log acknowledged other events",
     );
     rebuild_log(o.db(), false);
+    assert_verify_fails(
+        o.db(),
+        "bad_sign_in",
+        "the device signed its sign-ins with its real key",
+    );
+    resign_sign_ins(o.db(), dev.id, &forger);
     assert_verify_passes(o.db(), "a complete forgery passes the office's own check");
 
     let r = check(&[
@@ -341,4 +347,104 @@ async fn a_copied_office_database_without_its_key_file_cannot_sign() {
         parse_public_key(&hex::encode(o.office_key().as_bytes())).is_some(),
         "the office key is public knowledge"
     );
+}
+
+/// Whose record an event is rests on what the device signed at each sign-in, not on the database:
+/// a crew's phone handed from tech_a to tech_b, then someone with the file makes tech_b's record
+/// tech_a's (`wrong_maker`), or moves the handover point or its user (`bad_sign_in`).
+#[tokio::test]
+async fn changing_whose_record_an_event_is_is_detected() {
+    let Pushed {
+        o, staff, mut dev, ..
+    } = Pushed::visit(&["arrive", "show_id"]).await;
+    let admin = o.staff_token("admin", PASSWORD).await;
+    let (status, body) = o
+        .post_json(
+            &format!("/api/v1/devices/{}/shared", dev.id),
+            Some(&admin),
+            &json!({"shared": true}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let (status, body) = o.sign_in_on(&mut dev.chain, "tech_b", PASSWORD, None).await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::OK,
+        "tech_b takes the phone: {body}"
+    );
+    let job_b = o.job_for(&staff, "tech_b").await;
+    let e = dev.record(job_b, "arrive");
+    o.push(&mut dev, &[e]).await;
+    assert_verify_passes(o.db(), "an honest handover verifies");
+
+    let (a, b, d) = (o.user_id("tech_a"), o.user_id("tech_b"), dev.id);
+    tamper(
+        o.db(),
+        &format!("UPDATE events SET user_id = '{a}' WHERE device_id = '{d}' AND device_seq = 3"),
+    );
+    assert_verify_fails(o.db(), "wrong_maker", "tech_b held the phone at event 3");
+    tamper(
+        o.db(),
+        &format!("UPDATE events SET user_id = '{b}' WHERE device_id = '{d}' AND device_seq = 3"),
+    );
+    assert_verify_passes(o.db(), "put back");
+    for sql in [
+        format!(
+            "UPDATE sessions SET chain_head_seq = 1 WHERE device_id = '{d}' AND chain_head_seq = 2"
+        ),
+        format!("UPDATE sessions SET user_id = '{a}' WHERE device_id = '{d}' AND user_id = '{b}'"),
+    ] {
+        let db = tempfile::tempdir().expect("dir");
+        let copy = db.path().join("office.db");
+        let c = rusqlite::Connection::open(o.db()).expect("open");
+        c.execute("VACUUM INTO ?1", [copy.to_str().expect("utf-8")])
+            .expect("copy the database");
+        tamper(&copy, &sql);
+        assert_verify_fails(
+            &copy,
+            "bad_sign_in",
+            &format!("the device did not sign that: {sql}"),
+        );
+    }
+}
+
+/// What a forger who re-keyed device `id` does to its sign-ins too: sign each again with `forger`.
+fn resign_sign_ins(db: &std::path::Path, id: uuid::Uuid, forger: &SigningKey) {
+    use ed25519_dalek::Signer;
+    let c = rusqlite::Connection::open(db).expect("open db");
+    let rows: Vec<(String, String, i64, String, String)> = c
+        .prepare(
+            "SELECT s.id, u.username, s.chain_head_seq, s.chain_head_hash, s.chain_head_challenge
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.device_id = ?1 AND s.chain_head_proof IS NOT NULL",
+        )
+        .expect("select")
+        .query_map([id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("sign-ins");
+    assert!(!rows.is_empty(), "the device signed in");
+    for (session, username, seq, hash, challenge) in rows {
+        let mut ch = [0u8; 32];
+        hex::decode_to_slice(&challenge, &mut ch).expect("hex challenge");
+        let head = ChainTip {
+            seq: seq as u64,
+            hash: hash.parse().expect("digest"),
+        };
+        let message = heatcrew_protocol::log::enrolment_message(
+            &ch,
+            id,
+            &forger.verifying_key(),
+            &username,
+            &head,
+        );
+        let proof = hex::encode(forger.sign(&message).to_bytes());
+        c.execute(
+            "UPDATE sessions SET chain_head_proof = ?1 WHERE id = ?2",
+            [proof, session],
+        )
+        .expect("re-sign");
+    }
 }

@@ -3,11 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
-use heatcrew_office::store::{
-    AccountStore, EnrolmentStore, EvidenceLogStore, JobStore, LedgerStore, NewSession, NewUser,
-    StoreError,
-};
-use heatcrew_protocol::sync::{ChangeKind, PushOutcome, PushResponse, Role};
+use heatcrew_office::store::{EvidenceLogStore, JobStore, LedgerStore, StoreError};
+use heatcrew_protocol::sync::{ChangeKind, PushOutcome, PushResponse};
 use heatcrew_protocol::{
     ChainTip, Digest, ErrorCode, Event, EventBody, Job, JobKind, JobStatus, UnsignedEvent,
 };
@@ -51,76 +48,6 @@ ledger_cases!(
 /// What a ledger case needs of a store.
 pub trait Ledger: LedgerStore + JobStore + EvidenceLogStore + Sync {}
 impl<T: LedgerStore + JobStore + EvidenceLogStore + Sync> Ledger for T {}
-
-/// Users and enrolled devices for a case.
-pub trait Seed: Sync {
-    fn user(&self, name: &str) -> Uuid;
-    fn enrol(&self, device_id: Uuid, public_key: &str, user_id: Uuid);
-    /// `user_id` signs in on the (enrolled) device, which an admin marked shared, naming where its
-    /// chain stands (`None`: as apps did before sign-ins named it).
-    fn sign_in_shared(
-        &self,
-        device_id: Uuid,
-        public_key: &str,
-        user_id: Uuid,
-        head: Option<ChainTip>,
-    ) -> Result<(), StoreError>;
-}
-
-/// Through the store's own traits.
-pub struct Traits<'a, S>(pub &'a S);
-
-impl<S: AccountStore + EnrolmentStore + Sync> Seed for Traits<'_, S> {
-    fn user(&self, name: &str) -> Uuid {
-        self.0
-            .add_user(
-                NewUser {
-                    username: name.into(),
-                    password_hash: "not-a-hash".into(),
-                    display_name: name.into(),
-                    role: Role::RepairTechnician,
-                    badge_no: String::new(),
-                },
-                Utc::now(),
-            )
-            .expect("add user")
-            .id
-    }
-
-    fn enrol(&self, device_id: Uuid, public_key: &str, user_id: Uuid) {
-        self.0
-            .enrol_device(device_id, public_key, "test phone", user_id, Utc::now())
-            .expect("enrol");
-    }
-
-    fn sign_in_shared(
-        &self,
-        device_id: Uuid,
-        public_key: &str,
-        user_id: Uuid,
-        head: Option<ChainTip>,
-    ) -> Result<(), StoreError> {
-        self.0
-            .set_device_shared(device_id, true)
-            .expect("marked shared");
-        self.enrol(device_id, public_key, user_id);
-        let now = Utc::now();
-        let token = |_: u8| Digest::of(Uuid::new_v4().as_bytes());
-        self.0.create_session(NewSession {
-            id: Uuid::now_v7(),
-            user_id,
-            device_id: Some(device_id),
-            access_hash: token(1),
-            access_expires_at: now,
-            refresh_hash: token(2),
-            refresh_expires_at: now,
-            absolute_expires_at: now,
-            totp_setup_only: false,
-            chain_head: head,
-            now,
-        })
-    }
-}
 
 fn office_key() -> SigningKey {
     SigningKey::from_bytes(&[7; 32])
@@ -242,6 +169,9 @@ fn seqs(s: &impl Ledger, device: Uuid) -> Vec<u64> {
 }
 
 mod scope;
+mod seed;
+
+pub use seed::{Seed, Traits};
 
 fn events_follow_the_sequence(s: &impl Ledger, seed: &dyn Seed) {
     let me = seed.user("zhang");

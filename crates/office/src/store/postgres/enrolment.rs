@@ -7,6 +7,7 @@
 
 use super::PgStore;
 use super::accounts::{USER_COLS, require_user, user_at, user_info};
+use crate::ledger::makers::StoredSignIn;
 use crate::store::convert::{parse_ts, parse_uuid, ts};
 use crate::store::{
     DeviceRecord, EnrolmentStore, NewSession, RefreshOutcome, Rotation, SessionRecord, StoreError,
@@ -258,15 +259,16 @@ impl EnrolmentStore for PgStore {
 
     fn create_session(&self, s: NewSession) -> StoreResult<()> {
         self.write(|tx| {
-            if let (Some(device), Some(head)) = (s.device_id, s.chain_head) {
+            if let (Some(device), Some(signed)) = (s.device_id, &s.chain_head) {
                 let tip = super::ledger::locked_tip(tx, device)?
                     .ok_or_else(|| StoreError::not_found(format!("device {device}")))?;
-                crate::ledger::makers::check_chain_head(tip, head)?;
+                crate::ledger::makers::check_chain_head(tip, signed.head)?;
             }
             tx.execute(
                 "INSERT INTO sessions (id, user_id, device_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at, created_at,
-                     absolute_expires_at, last_seen_at, totp_setup_only, chain_head_seq, chain_head_hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, LEAST($7::TEXT COLLATE \"C\", $9), $8, $9, $8, $10, $11, $12)",
+                     absolute_expires_at, last_seen_at, totp_setup_only, chain_head_seq, chain_head_hash,
+                 chain_head_challenge, chain_head_proof)
+                 VALUES ($1, $2, $3, $4, $5, $6, LEAST($7::TEXT COLLATE \"C\", $9), $8, $9, $8, $10, $11, $12, $13, $14)",
                 &[
                     &s.id.to_string(),
                     &s.user_id.to_string(),
@@ -278,12 +280,37 @@ impl EnrolmentStore for PgStore {
                     &ts(s.now),
                     &ts(s.absolute_expires_at),
                     &(s.totp_setup_only as i64),
-                    &s.chain_head.map(|h| h.seq as i64),
-                    &s.chain_head.map(|h| h.hash.to_hex()),
+                    &s.chain_head.as_ref().map(|h| h.head.seq as i64),
+                    &s.chain_head.as_ref().map(|h| h.head.hash.to_hex()),
+                    &s.chain_head.as_ref().map(|h| h.challenge.as_str()),
+                    &s.chain_head.as_ref().map(|h| h.proof.as_str()),
                 ],
             )?;
             Ok(())
         })
+    }
+
+    fn sign_ins_of_device(&self, device_id: Uuid) -> StoreResult<Vec<StoredSignIn>> {
+        self.conn()?
+            .query(
+                "SELECT s.user_id, u.username, s.chain_head_seq, s.chain_head_hash,
+                        s.chain_head_challenge, s.chain_head_proof
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.device_id = $1
+                 ORDER BY s.created_at, s.id",
+                &[&device_id.to_string()],
+            )?
+            .iter()
+            .map(|r| {
+                crate::ledger::makers::stored_sign_in(
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                    r.try_get(5)?,
+                )
+            })
+            .collect()
     }
 
     fn session_by_access(&self, access_hash: Digest) -> StoreResult<Option<SessionRecord>> {

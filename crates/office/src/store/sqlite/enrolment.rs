@@ -3,6 +3,7 @@
 
 use super::accounts::{USER_COLS, user_at, user_info};
 use super::{SqliteStore, parse_ts, parse_uuid, select, ts};
+use crate::ledger::makers::StoredSignIn;
 use crate::store::{
     DeviceRecord, EnrolmentStore, NewSession, RefreshOutcome, Rotation, SessionRecord, StoreError,
     StoreResult,
@@ -259,17 +260,18 @@ impl EnrolmentStore for SqliteStore {
     fn create_session(&self, s: NewSession) -> StoreResult<()> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if let (Some(device), Some(head)) = (s.device_id, s.chain_head) {
+        if let (Some(device), Some(signed)) = (s.device_id, &s.chain_head) {
             use crate::ledger::LedgerTx as _;
             let tip = super::ledger::Tx(&tx)
                 .tip(device)?
                 .ok_or_else(|| StoreError::not_found(format!("device {device}")))?;
-            crate::ledger::makers::check_chain_head(tip, head)?;
+            crate::ledger::makers::check_chain_head(tip, signed.head)?;
         }
         tx.execute(
             "INSERT INTO sessions (id, user_id, device_id, access_hash, access_expires_at, refresh_hash, refresh_expires_at, created_at,
-                 absolute_expires_at, last_seen_at, totp_setup_only, chain_head_seq, chain_head_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, MIN(?7, ?9), ?8, ?9, ?8, ?10, ?11, ?12)",
+                 absolute_expires_at, last_seen_at, totp_setup_only, chain_head_seq, chain_head_hash,
+                 chain_head_challenge, chain_head_proof)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, MIN(?7, ?9), ?8, ?9, ?8, ?10, ?11, ?12, ?13, ?14)",
             params![
                 s.id.to_string(),
                 s.user_id.to_string(),
@@ -281,12 +283,48 @@ impl EnrolmentStore for SqliteStore {
                 ts(s.now),
                 ts(s.absolute_expires_at),
                 s.totp_setup_only,
-                s.chain_head.map(|h| h.seq as i64),
-                s.chain_head.map(|h| h.hash.to_hex()),
+                s.chain_head.as_ref().map(|h| h.head.seq as i64),
+                s.chain_head.as_ref().map(|h| h.head.hash.to_hex()),
+                s.chain_head.as_ref().map(|h| h.challenge.as_str()),
+                s.chain_head.as_ref().map(|h| h.proof.as_str()),
             ],
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn sign_ins_of_device(&self, device_id: Uuid) -> StoreResult<Vec<StoredSignIn>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare(
+            "SELECT s.user_id, u.username, s.chain_head_seq, s.chain_head_hash, s.chain_head_challenge,
+                    s.chain_head_proof
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.device_id = ?1
+             ORDER BY s.created_at, s.id",
+        )?;
+        let rows = stmt
+            .query_map([device_id.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(user, username, seq, hash, challenge, proof)| {
+                crate::ledger::makers::stored_sign_in(
+                    &user,
+                    username,
+                    seq,
+                    hash.as_deref(),
+                    challenge,
+                    proof,
+                )
+            })
+            .collect()
     }
 
     fn session_by_access(&self, access_hash: Digest) -> StoreResult<Option<SessionRecord>> {

@@ -411,7 +411,8 @@ mod tests {
                 "c41d454a9cdd8b2c453d0ab344c8165426782deef1029753e691f808cd921b2c",
                 "6b0768d0f600766c8d34fae2a032ce40ce98db6d8a3896c0eeb3f35f60f8d3ce",
                 "f3556a2a9dbbcfb93939268f38c26ea82d2d483b6e640c78949ec8bbfaddc34d",
-                "13e085b06b3ad4bf37cdde32253d252cc62956f970a02bb5c2290ff90cbe6f51"
+                "13e085b06b3ad4bf37cdde32253d252cc62956f970a02bb5c2290ff90cbe6f51",
+                "1243dad04d534a2463b3234aa88ab4f007de479316681cf153bb46abf27123f0"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
