@@ -56,10 +56,7 @@ async fn after_a_handover_nobody_adds_to_the_previous_users_work() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        body["results"][0]["outcome"]["code"], "forbidden_job",
-        "{body}"
-    );
+    assert_eq!(body["results"][0]["code"], "forbidden_job", "{body}");
     let later = phone.record(a_job, &step("shoe_covers"));
     let (status, body) = o
         .post_json(
@@ -70,7 +67,7 @@ async fn after_a_handover_nobody_adds_to_the_previous_users_work() {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
-        body["results"][0]["outcome"]["code"], "forbidden_job",
+        body["results"][0]["code"], "forbidden_job",
         "tech_a's own token does not make a record tech_a's once tech_b holds the phone: {body}"
     );
     let job = o.job_detail(&dispatch, a_job).await;

@@ -4,6 +4,6 @@
 -- another hash is refused (ledger::makers); `heatcrew-office verify` re-checks both from the
 -- signature. NULL for staff sessions and for device sign-ins before sign-ins named the chain.
 ALTER TABLE sessions ADD COLUMN chain_head_seq BIGINT;
-ALTER TABLE sessions ADD COLUMN chain_head_hash TEXT;
-ALTER TABLE sessions ADD COLUMN chain_head_challenge TEXT;
-ALTER TABLE sessions ADD COLUMN chain_head_proof TEXT;
+ALTER TABLE sessions ADD COLUMN chain_head_hash TEXT COLLATE "C";
+ALTER TABLE sessions ADD COLUMN chain_head_challenge TEXT COLLATE "C";
+ALTER TABLE sessions ADD COLUMN chain_head_proof TEXT COLLATE "C";
