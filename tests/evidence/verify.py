@@ -21,6 +21,7 @@ import json
 import os
 import re
 import sys
+import uuid
 
 try:
     from cryptography.exceptions import InvalidSignature
@@ -501,7 +502,7 @@ def enrolment_message(challenge, device_id, public_key, username, head_seq, head
 
 class Report:
     def __init__(self):
-        self.faults, self.unproven, self.codes = [], [], set()
+        self.faults, self.unproven, self.codes, self.makers = [], [], set(), []
 
     def fault(self, where, msg, code="malformed"):
         """A fault with its code from docs/evidence.md ("Fault codes")."""
@@ -521,7 +522,7 @@ def read_export(path, report):
         lines.pop()
     out = {"name": name, "dir": os.path.dirname(os.path.abspath(path)), "office_key": None,
            "sections": [], "receipts": [], "tree_heads": [], "inclusion": [], "consistency": [],
-           "files": []}
+           "files": [], "sign_ins": [], "v2": False}
     section = None
     for no, text in enumerate(lines, 1):
         where = f"{name}:{no}"
@@ -533,8 +534,9 @@ def read_export(path, report):
             if no == 1:
                 if kind != "header":
                     raise Malformed("the first line is not the header")
-                if obj.get("format") != "heatcrew.export.v1":
+                if obj.get("format") not in ("heatcrew.export.v1", "heatcrew.export.v2"):
                     raise Malformed(f"unknown export format {obj.get('format')!r}")
+                out["v2"] = obj["format"] == "heatcrew.export.v2"
                 if obj.get("office_public_key") is not None:
                     out["office_key"] = hexbytes(obj["office_public_key"], 32, "office_public_key")
             elif kind == "header":
@@ -560,6 +562,11 @@ def read_export(path, report):
                 out[kind].append((where, obj.get("proof")))
             elif kind == "file":
                 out["files"].append((where, obj))
+            elif kind == "sign_in":
+                if not out["v2"]:
+                    report.fault(where, "a sign_in line in a heatcrew.export.v1 file", code="bad_header")
+                    continue
+                out["sign_ins"].append((where, read_sign_in(obj)))
             else:  # ASSUMPTION: an unknown line type is a fault, not something to skip
                 raise Malformed(f"unknown line type {kind!r}")
         except Malformed as err:
@@ -570,6 +577,59 @@ def read_export(path, report):
         report.fault(name, "empty file (no header)")
         return None
     return out
+
+
+def read_sign_in(obj):
+    """A `sign_in` line (format 2): what the device signed when a user signed in ("Enrolment")."""
+    head = obj.get("chain_head")
+    if not isinstance(head, dict):
+        raise Malformed("sign_in line without a chain_head")
+    if not isinstance(obj.get("username"), str):
+        raise Malformed("sign_in line without a username")
+    return {"device_id": uuid_bytes(obj.get("device_id"), "device_id"), "username": obj["username"],
+            "seq": integer(head.get("seq"), "chain head seq"),
+            "hash": hexbytes(head.get("hash"), 32, "chain head hash"),
+            "challenge": hexbytes(obj.get("challenge"), 32, "challenge"),
+            "proof": hexbytes(obj.get("proof"), 64, "proof")}
+
+
+def check_sign_ins(exports, device_keys, chains, report):
+    """Format 2's sign-in lines: each is the device key's signature over the enrolment message,
+    and its chain head is the event the chains shown hold at that position. Returns whose records
+    the events shown are: [(device_id, username, first_seq, last_seq)], the events after a
+    sign-in's head up to the next sign-in's head (ASSUMPTION: sign-ins at the same head stay in
+    the order the files give them, the later one taking the events after it)."""
+    held = {}
+    for e in exports:
+        for where, s in e["sign_ins"]:
+            dev, seq = s["device_id"], s["seq"]
+            pk = device_keys.get(dev)
+            if pk is None:
+                report.unprove(where, "sign-in on a device whose key is not in these exports")
+                continue
+            message = enrolment_message(s["challenge"], dev, pk, s["username"], seq, s["hash"])
+            if not ed25519_ok(pk, s["proof"], message):
+                report.fault(where, f"sign-in of {s['username']!r}: not what the device signed", code="bad_sign_in")
+                continue
+            if seq == 0:
+                contradicts = s["hash"] != ZERO32
+            else:
+                contradicts = any(shown.get(seq, s["hash"]) != s["hash"] for shown in chains.get(dev, []))
+            if contradicts:
+                report.fault(where, f"sign-in of {s['username']!r} names another event {seq} than the chain shown", code="chain_head")
+                continue
+            kept = held.setdefault(dev, [])
+            if all(k["proof"] != s["proof"] for k in kept):
+                kept.append(s)
+    makers = []
+    for dev, kept in held.items():
+        kept.sort(key=lambda k: k["seq"])  # stable
+        end = max((max(shown, default=0) for shown in chains.get(dev, [])), default=0)
+        for i, s in enumerate(kept):
+            nxt = min(kept[i + 1]["seq"], end) if i + 1 < len(kept) else end
+            if s["seq"] < nxt:
+                makers.append((dev, s["username"], s["seq"] + 1, nxt))
+    return makers
 
 
 def check_section(sec, report):
@@ -671,6 +731,9 @@ def verify_exports(paths, office_key=None):
                     report.fault(sec["where"], f"two different versions of event {seq}: one side rewrote it", code="two_versions")
         for where, obj in e["files"]:
             check_file_line(e, where, obj, report)
+
+    # 2b. sign-ins (format 2): whose records the events are
+    report.makers = check_sign_ins(exports, device_keys, chains, report)
 
     # 3. receipts
     by_index, by_event, event_index, receipts = {}, {}, {}, []
@@ -891,6 +954,9 @@ def check_vectors(directory):
         detail = "".join(f"\n  fault: {x}" for x in report.faults) + "".join(f"\n  unproven: {x}" for x in report.unproven)
         # ok=false must come from a fault: unproven items alone would also give ok=false
         expect(ok == case["ok"] and (case["ok"] or report.faults), f"export {' + '.join(case['files'])}: ok={ok}, index says {case['ok']}{detail}")
+        if "makers" in case:
+            found = [[str(uuid.UUID(bytes=d)), u, a, b] for d, u, a, b in report.makers]
+            expect(found == case["makers"], f"export {' + '.join(case['files'])}: makers {found}, index says {case['makers']}")
         for code in case.get("faults", []):
             expect(code in report.codes, f"export {' + '.join(case['files'])}: expected a {code} fault{detail}")
         print(f"export {' + '.join(case['files'])}: ok={ok} ({len(report.faults)} faults, "
@@ -920,6 +986,8 @@ def main(argv=None):
 
     key = hexbytes(args.office_key, 32, "--office-key") if args.office_key else None
     report = verify_exports(args.files, key)
+    for dev, username, first, last in report.makers:
+        print(f"MAKER: device {uuid.UUID(bytes=dev)} events {first}..{last}: {username} (signed in on the device)")
     for f in report.faults:
         print("FAULT:", f)
     for u in report.unproven:

@@ -320,7 +320,8 @@ fn readme(
 本证据包包含该工单在外勤设备上记录的全部事件，无需 HeatCrew 软件即可核验：
 
   evidence.jsonl   每行一个 JSON 对象：设备公钥、事件（全文）、同一设备其他工单事件的链接
-                   （只含哈希和签名）、办公室回执、签名的树头和包含证明、文件清单。
+                   （只含哈希和签名）、办公室回执、签名的树头和包含证明、文件清单，
+                   以及设备签名的每次登录（谁在设备记录链的哪个位置开始使用该设备）。
                    格式见 docs/evidence.md（“Export files”）。这是证据本身。
 {summary_zh}  files/           照片和签字图片，文件名即其 SHA-256。共 {files} 个。
   keys/            各设备公钥及办公室公钥（十六进制 .pub.hex 与 PEM 格式 .pem）。
@@ -334,6 +335,7 @@ fn readme(
   2. 全部核验：   python3 verify.py export --strict evidence.jsonl
      检查每个事件的哈希、设备签名、哈希链、办公室回执与树头签名、包含证明、文件哈希。
      输出 “the evidence holds: no faults, nothing unproven” 表示证据成立。
+     “MAKER:” 行说明每段事件由谁记录（依据设备对登录的签名，而非办公室数据库）。
   3. 手工核验单个事件（OpenSSL）：按 docs/evidence.md “Canonical bytes” 生成
      canonical.bin，然后
        sha256sum canonical.bin          # 应等于事件的 hash
@@ -346,8 +348,9 @@ This bundle holds every record the field devices made on this job, checkable wit
 
   evidence.jsonl   JSON lines: each device's public key, the job's events whole, the device's
                    other events as links (hash and signature only), the office's receipts, a
-                   signed tree head with inclusion proofs, and the list of files. The format is
-                   docs/evidence.md, \"Export files\". This is the evidence.
+                   signed tree head with inclusion proofs, the list of files, and every
+                   sign-in as the device signed it (who took the device at which point of its
+                   chain). The format is docs/evidence.md, \"Export files\". This is the evidence.
 {summary_en}  files/           photos and signature images, named by their SHA-256. {files} in all.
   keys/            each device's public key and the office's (hex .pub.hex and PEM .pem).
   SHA256SUMS       the SHA-256 of every file in this bundle.
@@ -360,7 +363,8 @@ To check it:
   2. Everything:      python3 verify.py export --strict evidence.jsonl
      checks each event's hash, the device signatures, the hash chain, the office's receipt and
      tree head signatures, the inclusion proofs and the file hashes; it ends with \"the
-     evidence holds: no faults, nothing unproven\" when it does.
+     evidence holds: no faults, nothing unproven\" when it does. Its \"MAKER:\" lines say who
+     recorded which events, from the device's signed sign-ins, not the office's database.
   3. One event by hand (OpenSSL): build canonical.bin as docs/evidence.md, \"Canonical bytes\",
      says, then
        sha256sum canonical.bin          # must equal the event's hash

@@ -2,7 +2,8 @@
 //! in scope: its enrolled key and chain tip, its chain from event 1 to the tip (events in scope whole,
 //! the others as links), the office's receipt for each event in scope with an inclusion proof
 //! against the current signed tree head, and, when asked, consistency proofs from earlier tree heads
-//! (for example one a device holds) to the current one.
+//! (for example one a device holds) to the current one, and every sign-in on the device as the
+//! device signed it (whose records its events are; format 2).
 //!
 //! `heatcrew-office export` and `GET /api/v1/export` write it; `heatcrew-office verify-export`
 //! checks it (alone or with device exports) with [`heatcrew_protocol::export::verify_exports`].
@@ -12,7 +13,7 @@ use crate::store::{OfficeStore, StoreError, StoreResult, StoredEvent};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
 use heatcrew_protocol::ChainTip;
-use heatcrew_protocol::export::{EXPORT_FORMAT, ExportLine, ExportSource};
+use heatcrew_protocol::export::{EXPORT_FORMAT_V2, ExportLine, ExportSource};
 use heatcrew_protocol::log::{ConsistencyProof, InclusionProof, Receipt};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -79,7 +80,7 @@ pub fn export(
 ) -> StoreResult<Vec<ExportLine>> {
     let head = latest_tree_head(store, office, now)?;
     let mut lines = vec![ExportLine::Header {
-        format: EXPORT_FORMAT.into(),
+        format: EXPORT_FORMAT_V2.into(),
         source: ExportSource::Office,
         exported_at: now,
         scope: scope.describe(),
@@ -170,6 +171,34 @@ pub fn export(
             lines.push(ExportLine::Event { event: e });
         }
         lines.extend(evidence);
+        lines.extend(sign_in_lines(store, dev.id)?);
+    }
+    Ok(lines)
+}
+
+/// Every sign-in on the device that named its chain, in sign-in order, as the device signed it:
+/// whose records its events are (all of them, so that none of the events shown can be credited to
+/// an earlier user by leaving a later sign-in out). Sign-ins from before chain heads were signed
+/// carry no statement and are left out.
+fn sign_in_lines(store: &dyn OfficeStore, device_id: Uuid) -> StoreResult<Vec<ExportLine>> {
+    let mut lines = Vec::new();
+    for s in store.sign_ins_of_device(device_id)? {
+        let Some(signed) = s.signed else { continue };
+        let (mut challenge, mut proof) = ([0u8; 32], [0u8; 64]);
+        hex::decode_to_slice(&signed.challenge, &mut challenge)
+            .and_then(|()| hex::decode_to_slice(&signed.proof, &mut proof))
+            .map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "device {device_id}: a stored sign-in's challenge or proof is not hex"
+                ))
+            })?;
+        lines.push(ExportLine::SignIn {
+            device_id,
+            username: s.username,
+            chain_head: signed.head,
+            challenge,
+            proof,
+        });
     }
     Ok(lines)
 }

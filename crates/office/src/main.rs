@@ -503,7 +503,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::fs::read(base.join(p)).ok()
             });
             println!(
-                "{} devices, {} events, {} links, {} receipts, {} tree heads, {} inclusion and {} consistency proofs, {} files",
+                "{} devices, {} events, {} links, {} receipts, {} tree heads, {} inclusion and {} consistency proofs, {} files, {} sign-ins",
                 r.devices,
                 r.events,
                 r.links,
@@ -511,8 +511,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 r.tree_heads,
                 r.inclusion_proofs,
                 r.consistency_proofs,
-                r.files
+                r.files,
+                r.sign_ins
             );
+            for m in &r.makers {
+                println!(
+                    "device {} events {}..{}: {} (signed in on the device)",
+                    m.device_id, m.first_seq, m.last_seq, m.username
+                );
+            }
             for u in &r.unproven {
                 println!("unproven: {u}");
             }

@@ -11,8 +11,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
-/// The `format` of an export's header line.
+mod sign_ins;
+pub use sign_ins::Maker;
+
+/// The `format` of an export's header line: a device's export.
 pub const EXPORT_FORMAT: &str = "heatcrew.export.v1";
+/// Format 1 and `sign_in` lines (whose records the events are): the office's export.
+pub const EXPORT_FORMAT_V2: &str = "heatcrew.export.v2";
 
 /// Who wrote an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +82,19 @@ pub enum ExportLine {
         bytes: u64,
         path: String,
     },
+    /// A user's sign-in on a device as the device signed it (format 2 only): the events after
+    /// `chain_head`, up to the next sign-in's, are this user's records.
+    SignIn {
+        device_id: Uuid,
+        username: String,
+        chain_head: ChainTip,
+        /// The office's one-time challenge the device signed.
+        #[serde(with = "crate::log::hex32")]
+        challenge: [u8; 32],
+        /// The device key's signature over the enrolment message (`heatcrew.enrol.v2`).
+        #[serde(with = "crate::log::hex64")]
+        proof: [u8; 64],
+    },
 }
 
 /// What checking found: counts of what was verified, what could not be checked for lack of proof,
@@ -91,6 +109,11 @@ pub struct ExportReport {
     pub inclusion_proofs: u64,
     pub consistency_proofs: u64,
     pub files: u64,
+    /// Sign-ins that verify against their device's key and chain.
+    pub sign_ins: u64,
+    /// Whose records the events shown are, from those sign-ins (events before a device's first
+    /// sign-in in the exports have no maker here).
+    pub makers: Vec<Maker>,
     /// Things that could not be checked (e.g. two tree heads without a consistency proof).
     pub unproven: Vec<String>,
     pub faults: Vec<Fault>,
@@ -177,6 +200,7 @@ pub fn verify_exports(
     let mut heads: Vec<TreeHead> = Vec::new();
     let mut inclusions: Vec<(String, InclusionProof)> = Vec::new();
     let mut consistencies: Vec<(String, ConsistencyProof)> = Vec::new();
+    let mut sign_ins: Vec<sign_ins::SignInLine> = Vec::new();
 
     for export in exports {
         let name = export.name.as_str();
@@ -186,13 +210,13 @@ pub fn verify_exports(
                 message: format!("{name}: {msg}"),
             })
         };
-        match export.lines.first() {
+        let v2 = match export.lines.first() {
             Some(ExportLine::Header {
                 format,
                 office_public_key,
                 ..
             }) => {
-                if format != EXPORT_FORMAT {
+                if format != EXPORT_FORMAT && format != EXPORT_FORMAT_V2 {
                     fault("bad_header", format!("unknown export format {format:?}"));
                     continue;
                 }
@@ -205,12 +229,13 @@ pub fn verify_exports(
                         _ => office_key = Some(k.clone()),
                     }
                 }
+                format == EXPORT_FORMAT_V2
             }
             _ => {
                 fault("bad_header", "the first line is not a header".into());
                 continue;
             }
-        }
+        };
         let mut current: Option<(Uuid, ed25519_dalek::VerifyingKey, ChainTip, ChainTip)> = None;
         // A bundle (an export with files) must carry every file its events refer to.
         let mut listed: Vec<Digest> = Vec::new();
@@ -384,6 +409,26 @@ pub fn verify_exports(
                         Some(_) => r.files += 1,
                     }
                 }
+                ExportLine::SignIn { .. } if !v2 => fault(
+                    "bad_header",
+                    format!(
+                        "a sign-in line in a {EXPORT_FORMAT} export (sign-ins need {EXPORT_FORMAT_V2})"
+                    ),
+                ),
+                ExportLine::SignIn {
+                    device_id,
+                    username,
+                    chain_head,
+                    challenge,
+                    proof,
+                } => sign_ins.push(sign_ins::SignInLine {
+                    file: name.to_owned(),
+                    device_id: *device_id,
+                    username: username.clone(),
+                    chain_head: *chain_head,
+                    challenge: *challenge,
+                    proof: *proof,
+                }),
             }
         }
         finish(&current, &mut fault);
@@ -400,6 +445,8 @@ pub fn verify_exports(
             }
         }
     }
+
+    sign_ins::check(&sign_ins, &keys, &chains, &mut r);
 
     let office = office_key.as_deref().map(|k| (k, parse_public_key(k)));
     let office_vk = match office {

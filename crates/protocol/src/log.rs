@@ -231,6 +231,17 @@ pub fn parse_public_key(hex_key: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&bytes).ok()
 }
 
+/// `s` as `N` bytes: exactly `2 * N` lowercase hex characters (exports are strict).
+fn strict_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    if s.len() != 2 * N || s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    hex::decode_to_slice(s, &mut out).ok()?;
+    Some(out)
+}
+
+/// Serde for a 64-byte signature as 128 lowercase hex characters.
 pub(crate) mod hex64 {
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -240,10 +251,23 @@ pub(crate) mod hex64 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
         let s = String::deserialize(d)?;
-        let mut out = [0u8; 64];
-        hex::decode_to_slice(&s, &mut out)
-            .map_err(|_| serde::de::Error::custom("signature: want 128 hex characters"))?;
-        Ok(out)
+        super::strict_hex(&s)
+            .ok_or_else(|| serde::de::Error::custom("signature: want 128 lowercase hex characters"))
+    }
+}
+
+/// Serde for 32 bytes (a challenge) as 64 lowercase hex characters.
+pub(crate) mod hex32 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+        let s = String::deserialize(d)?;
+        super::strict_hex(&s)
+            .ok_or_else(|| serde::de::Error::custom("want 64 lowercase hex characters"))
     }
 }
 

@@ -11,7 +11,7 @@ use chrono::Duration;
 use common::*;
 use ed25519_dalek::{Signer, SigningKey};
 use heatcrew_protocol::canonical::{LegacyNumbers, payload_v1, payload_v2};
-use heatcrew_protocol::export::Export;
+use heatcrew_protocol::export::{Export, ExportLine};
 use heatcrew_protocol::log::{LogLeaf, Receipt, TreeHead, enrolment_message};
 use heatcrew_protocol::merkle::MemoryTree;
 use heatcrew_protocol::{Digest, Event, Format, UnsignedEvent};
@@ -296,6 +296,21 @@ fn exports() -> Vec<(String, String)> {
     );
     cases.push(json!({"files": ["honest-device.jsonl", "office-deleted-event-2.jsonl"], "ok": false, "faults": ["consistency_failed", "log_rewritten"],
         "why": "the office removed the device's event 2 from its log after handing out a tree head: the consistency proof fails"}));
+    // Format 2: a crew's shared phone, and an office that credits Bob's records to Alice.
+    let shared = with_sign_ins(&honest_office, handover(&w));
+    add("office-shared-phone", &shared);
+    let maker =
+        |user: &str, first: u64, last: u64| json!([Uuid::from_u128(DEVICE), user, first, last]);
+    cases.push(json!({"files": ["honest-device.jsonl", "office-shared-phone.jsonl"], "ok": true, "faults": [],
+        "makers": [maker("alice", 1, 3), maker("bob", 4, 6)],
+        "why": "format 2: Alice signed in on the new phone and recorded events 1..3, then Bob signed in with the chain at event 3 and recorded 4..6; each sign-in is the device's signature"}));
+    let mut renamed = shared.clone();
+    if let Some(ExportLine::SignIn { username, .. }) = renamed.lines.last_mut() {
+        *username = "alice".into();
+    }
+    add("office-renamed-sign-in", &renamed);
+    cases.push(json!({"files": ["office-renamed-sign-in.jsonl"], "ok": false, "faults": ["bad_sign_in"],
+        "why": "the office changed the user of Bob's sign-in to Alice, to credit events 4..6 to her: the device did not sign that"}));
     files.push((
         "index.json".to_owned(),
         serde_json::to_string_pretty(&cases).expect("json") + "\n",
@@ -359,6 +374,14 @@ fn the_export_cases_conclude_as_their_index_says() {
             })
             .collect();
         let report = heatcrew_protocol::export::verify_exports(&exports, |_| None);
+        if let Some(makers) = case.get("makers") {
+            let found: Vec<Value> = report
+                .makers
+                .iter()
+                .map(|m| json!([m.device_id, m.username, m.first_seq, m.last_seq]))
+                .collect();
+            assert_eq!(&Value::Array(found), makers, "{}", case["why"]);
+        }
         for code in case["faults"].as_array().expect("faults") {
             let code = code.as_str().expect("code");
             assert!(

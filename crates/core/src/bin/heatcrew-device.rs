@@ -246,7 +246,7 @@ fn verify_export(paths: &[PathBuf], strict: bool) -> anyhow::Result<ExitCode> {
     let ok = report.ok() && (!strict || report.unproven.is_empty());
     if ok {
         println!(
-            "ok: {} devices, {} events, {} links, {} receipts, {} tree heads, {} inclusion proofs, {} consistency proofs, {} files",
+            "ok: {} devices, {} events, {} links, {} receipts, {} tree heads, {} inclusion proofs, {} consistency proofs, {} files, {} sign-ins",
             report.devices,
             report.events,
             report.links,
@@ -254,7 +254,8 @@ fn verify_export(paths: &[PathBuf], strict: bool) -> anyhow::Result<ExitCode> {
             report.tree_heads,
             report.inclusion_proofs,
             report.consistency_proofs,
-            report.files
+            report.files,
+            report.sign_ins
         );
     } else {
         println!(
@@ -272,6 +273,12 @@ fn verify_export(paths: &[PathBuf], strict: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn print_findings(report: &ExportReport) {
+    for m in &report.makers {
+        println!(
+            "device {} events {}..{}: {} (signed in on the device)",
+            m.device_id, m.first_seq, m.last_seq, m.username
+        );
+    }
     for f in &report.faults {
         println!("fault {f}");
     }

@@ -376,6 +376,16 @@ async fn changing_whose_record_an_event_is_is_detected() {
     let e = dev.record(job_b, "arrive");
     o.push(&mut dev, &[e]).await;
     assert_verify_passes(o.db(), "an honest handover verifies");
+    // An outside expert reads the same from the export alone: the device's signed sign-ins.
+    let export = o.export(&staff, &format!("?device={}", dev.id)).await;
+    let r = check(std::slice::from_ref(&export));
+    assert!(r.ok() && r.unproven.is_empty(), "{r:?}");
+    let makers: Vec<(&str, u64, u64)> = r
+        .makers
+        .iter()
+        .map(|m| (m.username.as_str(), m.first_seq, m.last_seq))
+        .collect();
+    assert_eq!(makers, [("tech_a", 1, 2), ("tech_b", 3, 3)]);
 
     let (a, b, d) = (o.user_id("tech_a"), o.user_id("tech_b"), dev.id);
     tamper(
@@ -399,12 +409,30 @@ async fn changing_whose_record_an_event_is_is_detected() {
         let c = rusqlite::Connection::open(o.db()).expect("open");
         c.execute("VACUUM INTO ?1", [copy.to_str().expect("utf-8")])
             .expect("copy the database");
+        std::fs::copy(o.key_file(), db.path().join("office.db.office-key")).expect("key");
         tamper(&copy, &sql);
         assert_verify_fails(
             &copy,
             "bad_sign_in",
             &format!("the device did not sign that: {sql}"),
         );
+        // Nor does its export convince an outside expert.
+        let file = db.path().join("export.jsonl");
+        let (ok, out) = office_cli(&[
+            "export",
+            "--db",
+            copy.to_str().expect("utf-8"),
+            "--device",
+            &d.to_string(),
+            "--out",
+            file.to_str().expect("utf-8"),
+        ]);
+        assert!(ok, "{out}");
+        let (ok, out) = office_cli(&["verify-export", file.to_str().expect("utf-8")]);
+        assert!(!ok && out.contains("bad_sign_in"), "{sql}: {out}");
+        if let Some((ok, out)) = python_verify(&file) {
+            assert!(!ok && out.contains("bad_sign_in"), "{sql}: {out}");
+        }
     }
 }
 

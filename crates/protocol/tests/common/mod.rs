@@ -225,3 +225,50 @@ pub fn check(exports: &[Export]) -> ExportReport {
         .collect();
     verify_exports(&reparsed, |_| None)
 }
+
+/// What the device signs when `username` signs in on it with its chain at `head`, as an export's
+/// `sign_in` line (the office's challenge made of `challenge` repeated).
+pub fn sign_in(key: &SigningKey, username: &str, head: ChainTip, challenge: u8) -> ExportLine {
+    use ed25519_dalek::Signer;
+    let device_id = Uuid::from_u128(DEVICE);
+    let message = heatcrew_protocol::log::enrolment_message(
+        &[challenge; 32],
+        device_id,
+        &key.verifying_key(),
+        username,
+        &head,
+    );
+    ExportLine::SignIn {
+        device_id,
+        username: username.into(),
+        chain_head: head,
+        challenge: [challenge; 32],
+        proof: key.sign(&message).to_bytes(),
+    }
+}
+
+/// `export` in format 2 with `sign_ins` added: an office export that says whose records the
+/// events are.
+pub fn with_sign_ins(export: &Export, sign_ins: Vec<ExportLine>) -> Export {
+    let mut lines = export.lines.clone();
+    if let Some(ExportLine::Header { format, .. }) = lines.first_mut() {
+        *format = heatcrew_protocol::export::EXPORT_FORMAT_V2.into();
+    }
+    lines.extend(sign_ins);
+    Export {
+        name: export.name.clone(),
+        lines,
+    }
+}
+
+/// Alice signs in on the new phone, records events 1..3, hands it to Bob, who records 4..6.
+pub fn handover(w: &World) -> Vec<ExportLine> {
+    let at = |seq: usize| ChainTip {
+        seq: seq as u64,
+        hash: w.events[seq - 1].hash,
+    };
+    vec![
+        sign_in(&w.device_key, "alice", ChainTip::START, 0x51),
+        sign_in(&w.device_key, "bob", at(3), 0x52),
+    ]
+}

@@ -1,0 +1,108 @@
+//! Sign-in lines (export format v2): whose records a device's events are, as the device itself
+//! signed it. Events carry no author (the device key signs for whoever holds the phone); every
+//! sign-in names, in the device's signature, the user and where the device's chain stood
+//! (`heatcrew.enrol.v2`, `docs/evidence.md` "Enrolment"). The events after a sign-in's head, up
+//! to the next sign-in's head, are that user's records.
+
+use super::{Entry, ExportReport};
+use crate::ChainTip;
+use crate::log::{enrolment_message, parse_public_key};
+use ed25519_dalek::Signature;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+/// One `sign_in` line as read, with the file it came from.
+#[derive(Debug, Clone)]
+pub(super) struct SignInLine {
+    pub file: String,
+    pub device_id: Uuid,
+    pub username: String,
+    pub chain_head: ChainTip,
+    pub challenge: [u8; 32],
+    pub proof: [u8; 64],
+}
+
+/// Whose records a run of a device's events are: the user who signed in on the device at its
+/// chain's position `first_seq - 1`, up to the next sign-in, as far as the chain is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Maker {
+    pub device_id: Uuid,
+    pub username: String,
+    pub first_seq: u64,
+    pub last_seq: u64,
+}
+
+/// Check every sign-in against its device's key and chain, and derive the makers of the events
+/// shown. `keys`: each device's public key (hex) as the exports show it; `chains`: each device's
+/// chain entries as the exports show them, merged.
+pub(super) fn check(
+    lines: &[SignInLine],
+    keys: &HashMap<Uuid, String>,
+    chains: &HashMap<Uuid, BTreeMap<u64, Entry>>,
+    r: &mut ExportReport,
+) {
+    // Per device, the sign-ins that hold, in the order the exports give them (sign-in order).
+    let mut held: BTreeMap<Uuid, Vec<&SignInLine>> = BTreeMap::new();
+    for s in lines {
+        let (dev, seq) = (s.device_id, s.chain_head.seq);
+        let who = format!(
+            "{}: the sign-in of {:?} on device {dev} at event {seq}",
+            s.file, s.username
+        );
+        let Some(key) = keys.get(&dev).and_then(|k| parse_public_key(k)) else {
+            r.unproven
+                .push(format!("{who}: the device's key is not in these exports"));
+            continue;
+        };
+        let message = enrolment_message(&s.challenge, dev, &key, &s.username, &s.chain_head);
+        if key
+            .verify_strict(&message, &Signature::from_bytes(&s.proof))
+            .is_err()
+        {
+            r.fault(
+                "bad_sign_in",
+                format!("{who} is not what the device signed (its user, chain head, challenge or device was altered)"),
+            );
+            continue;
+        }
+        let shown = chains.get(&dev).and_then(|c| c.get(&seq)).map(|e| e.hash);
+        let contradicts = if seq == 0 {
+            s.chain_head != ChainTip::START
+        } else {
+            shown.is_some_and(|h| h != s.chain_head.hash)
+        };
+        if contradicts {
+            r.fault(
+                "chain_head",
+                format!("{who}: the device signed event {seq} as {} but the chain shown holds another event there: its history changed after it vouched for it", s.chain_head.hash),
+            );
+            continue;
+        }
+        let list = held.entry(dev).or_default();
+        if list.iter().any(|k| k.proof == s.proof) {
+            continue; // the same sign-in in two exports
+        }
+        r.sign_ins += 1;
+        list.push(s);
+    }
+    for (dev, mut list) in held {
+        // Stable: at the same head the later sign-in stays later (and takes the events after it).
+        list.sort_by_key(|s| s.chain_head.seq);
+        let end = chains
+            .get(&dev)
+            .and_then(|c| c.keys().next_back().copied())
+            .unwrap_or(0);
+        for (i, s) in list.iter().enumerate() {
+            let next = list.get(i + 1).map_or(end, |n| n.chain_head.seq.min(end));
+            if s.chain_head.seq < next {
+                r.makers.push(Maker {
+                    device_id: dev,
+                    username: s.username.clone(),
+                    first_seq: s.chain_head.seq + 1,
+                    last_seq: next,
+                });
+            }
+        }
+    }
+}
