@@ -537,6 +537,7 @@ def read_export(path, report):
                 if obj.get("format") not in ("heatcrew.export.v1", "heatcrew.export.v2"):
                     raise Malformed(f"unknown export format {obj.get('format')!r}")
                 out["v2"] = obj["format"] == "heatcrew.export.v2"
+                out["source"] = obj.get("source")
                 if obj.get("office_public_key") is not None:
                     out["office_key"] = hexbytes(obj["office_public_key"], 32, "office_public_key")
             elif kind == "header":
@@ -599,6 +600,17 @@ def check_sign_ins(exports, device_keys, chains, report):
     the events shown are: [(device_id, username, first_seq, last_seq)], the events after a
     sign-in's head up to the next sign-in's head (ASSUMPTION: sign-ins at the same head stay in
     the order the files give them, the later one taking the events after it)."""
+    # An office export (format 2) showing a device's chain past a sign-in's head must carry that
+    # sign-in: the office holds it before the device records anything after it.
+    views = []
+    for e in exports:
+        if e.get("source") == "office" and e["v2"]:
+            ends, proofs = {}, {}
+            for sec in e["sections"]:
+                ends[sec["device_id"]] = max(ends.get(sec["device_id"], 0), sec.get("end", 0))
+            for _, s in e["sign_ins"]:
+                proofs.setdefault(s["device_id"], set()).add(s["proof"])
+            views.append((e, ends, proofs))
     held = {}
     for e in exports:
         for where, s in e["sign_ins"]:
@@ -619,8 +631,12 @@ def check_sign_ins(exports, device_keys, chains, report):
                 report.fault(where, f"sign-in of {s['username']!r} names another event {seq} than the chain shown", code="chain_head")
                 continue
             kept = held.setdefault(dev, [])
-            if all(k["proof"] != s["proof"] for k in kept):
-                kept.append(s)
+            if any(k["proof"] == s["proof"] for k in kept):
+                continue
+            for other, ends, proofs in views:
+                if other is not e and ends.get(dev, 0) > seq and s["proof"] not in proofs.get(dev, set()):
+                    report.fault(where, f"sign-in of {s['username']!r}: {other['name']} shows the chain past event {seq} without it", code="sign_in_withheld")
+            kept.append(s)
     makers = []
     for dev, kept in held.items():
         kept.sort(key=lambda k: k["seq"])  # stable
@@ -725,6 +741,7 @@ def verify_exports(paths, office_key=None):
             if device_keys.setdefault(dev, sec["public_key"]) != sec["public_key"]:
                 report.fault(sec["where"], "another public key for this device than in another section", code="key_mismatch")
             shown = check_section(sec, report)
+            sec["end"] = max(shown, default=0)
             chains.setdefault(dev, []).append(shown)
             for seq, h in shown.items():
                 if versions.setdefault((dev, seq), h) != h:

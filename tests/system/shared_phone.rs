@@ -214,7 +214,7 @@ async fn records_queued_at_a_shared_phones_handover_count_as_their_makers() {
     let office = TestOffice::start().await;
     let a_job = job_for(&office, "tech_a", 0).await;
     let b_job = job_for(&office, "tech_b", 1).await;
-    let (_dir, store, device_id) = shared_phone(&office).await;
+    let (dir, store, device_id) = shared_phone(&office).await;
 
     // tech_a's whole visit and an accident report, all offline: nothing reaches the office.
     let accident = {
@@ -319,5 +319,57 @@ async fn records_queued_at_a_shared_phones_handover_count_as_their_makers() {
             .unwrap()
             .is_empty(),
         "nothing waits on the phone"
+    );
+
+    // An outside expert, given the phone's export and the office's, reads the same from the
+    // phone's signatures: every record so far is tech_a's, and tech_b's sign-in is in both.
+    let phone = heatcrew_core::evidence::DeviceDb::open_read_only(&dir.path().join("device.db"))
+        .expect("open the phone's database read-only")
+        .export(chrono::Utc::now(), None, false)
+        .expect("the phone's export");
+    let text = reqwest::Client::new()
+        .get(office.endpoint(&format!("/api/v1/export?device={device_id}")))
+        .bearer_auth(&dispatch)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("the office's export")
+        .text()
+        .await
+        .expect("text");
+    use heatcrew_protocol::export::{Export, verify_exports};
+    let exports = [
+        Export {
+            name: "phone".into(),
+            lines: phone,
+        },
+        Export::parse("office", &text).expect("the office's export parses"),
+    ];
+    let r = verify_exports(&exports, |_| None);
+    assert!(r.ok(), "{:?}", r.faults);
+    assert_eq!(r.sign_ins, 2, "tech_a's and tech_b's sign-ins, once each");
+    let makers: Vec<(&str, u64, u64)> = r
+        .makers
+        .iter()
+        .map(|m| (m.username.as_str(), m.first_seq, m.last_seq))
+        .collect();
+    let tip = store.lock().unwrap().tip().seq;
+    assert_eq!(
+        makers,
+        [("tech_a", 1, tip)],
+        "tech_b has recorded nothing yet"
+    );
+    let without_b = Export {
+        lines: exports[1]
+            .lines
+            .iter()
+            .filter(|l| !matches!(l, heatcrew_protocol::export::ExportLine::SignIn { username, .. } if username == "tech_b"))
+            .cloned()
+            .collect(),
+        ..exports[1].clone()
+    };
+    assert!(
+        verify_exports(&[exports[0].clone(), without_b], |_| None).ok(),
+        "leaving out a sign-in ahead of what the office shows is not withholding"
     );
 }

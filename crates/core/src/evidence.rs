@@ -18,7 +18,7 @@ use crate::store::{digest_from, parse_uuid, read_events};
 use crate::sync::evidence as kept;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use heatcrew_protocol::export::{EXPORT_FORMAT, Export, ExportLine, ExportReport, ExportSource};
+use heatcrew_protocol::export::{EXPORT_FORMAT_V2, Export, ExportLine, ExportReport, ExportSource};
 use heatcrew_protocol::log::{Receipt, TreeHead};
 use heatcrew_protocol::{ChainTip, Digest, Event};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -201,6 +201,14 @@ impl DeviceDb {
         read_events(&self.conn, self.device_id, 0, usize::MAX, self.schema >= 2)
     }
 
+    /// The sign-ins the device kept (none before schema 14).
+    pub fn sign_ins(&self) -> Result<Vec<ExportLine>> {
+        if self.schema < 14 {
+            return Ok(Vec::new());
+        }
+        kept::sign_ins(&self.conn)
+    }
+
     /// The office key, receipts and tree heads the device kept (none before schema 5).
     pub fn office_evidence(&self) -> Result<(Option<String>, Vec<Receipt>, Vec<TreeHead>)> {
         if self.schema < 5 {
@@ -227,7 +235,7 @@ impl DeviceDb {
         let key = public_key.unwrap_or(self.public_key);
         let mut lines = vec![
             ExportLine::Header {
-                format: EXPORT_FORMAT.into(),
+                format: EXPORT_FORMAT_V2.into(),
                 source: ExportSource::Device,
                 exported_at,
                 scope: format!("device {}", self.device_id),
@@ -256,6 +264,7 @@ impl DeviceDb {
                 .into_iter()
                 .map(|tree_head| ExportLine::TreeHead { tree_head }),
         );
+        lines.extend(self.sign_ins()?);
         if files {
             lines.extend(
                 attachments

@@ -283,6 +283,20 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE attachments;
     ALTER TABLE attachments_13 RENAME TO attachments;
     "#,
+    // 14: every sign-in the office accepted, as this device signed it (user, chain head,
+    // challenge, proof): whose records its events are, kept as evidence against an office export
+    // that leaves one out (docs/evidence.md, `sign_in_withheld`). Kept forever, like receipts.
+    r#"
+    CREATE TABLE sign_ins (
+        id          INTEGER PRIMARY KEY,
+        sign_in     TEXT NOT NULL UNIQUE,          -- heatcrew_protocol::export::ExportLine::SignIn as JSON
+        kept_at     TEXT NOT NULL
+    );
+    CREATE TRIGGER sign_ins_no_update BEFORE UPDATE ON sign_ins
+        BEGIN SELECT RAISE(ABORT, 'sign-ins are evidence: they are never changed'); END;
+    CREATE TRIGGER sign_ins_no_delete BEFORE DELETE ON sign_ins
+        BEGIN SELECT RAISE(ABORT, 'sign-ins are evidence: they are never deleted'); END;
+    "#,
 ];
 
 /// Migrations that rebuild a table other tables refer to: they run with foreign keys off (SQLite's

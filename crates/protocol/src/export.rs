@@ -201,6 +201,7 @@ pub fn verify_exports(
     let mut inclusions: Vec<(String, InclusionProof)> = Vec::new();
     let mut consistencies: Vec<(String, ConsistencyProof)> = Vec::new();
     let mut sign_ins: Vec<sign_ins::SignInLine> = Vec::new();
+    let mut office_views: Vec<sign_ins::OfficeView> = Vec::new();
 
     for export in exports {
         let name = export.name.as_str();
@@ -210,10 +211,11 @@ pub fn verify_exports(
                 message: format!("{name}: {msg}"),
             })
         };
-        let v2 = match export.lines.first() {
+        let (v2, from_office) = match export.lines.first() {
             Some(ExportLine::Header {
                 format,
                 office_public_key,
+                source,
                 ..
             }) => {
                 if format != EXPORT_FORMAT && format != EXPORT_FORMAT_V2 {
@@ -229,7 +231,7 @@ pub fn verify_exports(
                         _ => office_key = Some(k.clone()),
                     }
                 }
-                format == EXPORT_FORMAT_V2
+                (format == EXPORT_FORMAT_V2, *source == ExportSource::Office)
             }
             _ => {
                 fault("bad_header", "the first line is not a header".into());
@@ -237,6 +239,10 @@ pub fn verify_exports(
             }
         };
         let mut current: Option<(Uuid, ed25519_dalek::VerifyingKey, ChainTip, ChainTip)> = None;
+        let mut view = sign_ins::OfficeView {
+            file: name.to_owned(),
+            devices: HashMap::new(),
+        };
         // A bundle (an export with files) must carry every file its events refer to.
         let mut listed: Vec<Digest> = Vec::new();
         let mut referenced: Vec<(Digest, Uuid, u64)> = Vec::new();
@@ -309,6 +315,7 @@ pub fn verify_exports(
                     match checked {
                         Ok(next) => {
                             *at = next;
+                            view.devices.entry(*dev).or_default().0 = seq;
                             r.events += 1;
                             attachments(&event.unsigned.payload, &mut |sha| {
                                 referenced.push((sha, *dev, seq))
@@ -362,6 +369,7 @@ pub fn verify_exports(
                                 seq: *device_seq,
                                 hash: *hash,
                             };
+                            view.devices.entry(*dev).or_default().0 = *device_seq;
                             r.links += 1;
                             merge(
                                 &mut chains,
@@ -421,17 +429,23 @@ pub fn verify_exports(
                     chain_head,
                     challenge,
                     proof,
-                } => sign_ins.push(sign_ins::SignInLine {
-                    file: name.to_owned(),
-                    device_id: *device_id,
-                    username: username.clone(),
-                    chain_head: *chain_head,
-                    challenge: *challenge,
-                    proof: *proof,
-                }),
+                } => {
+                    view.devices.entry(*device_id).or_default().1.push(*proof);
+                    sign_ins.push(sign_ins::SignInLine {
+                        file: name.to_owned(),
+                        device_id: *device_id,
+                        username: username.clone(),
+                        chain_head: *chain_head,
+                        challenge: *challenge,
+                        proof: *proof,
+                    })
+                }
             }
         }
         finish(&current, &mut fault);
+        if from_office && v2 {
+            office_views.push(view);
+        }
         if !listed.is_empty() {
             for (sha, dev, seq) in referenced {
                 if !listed.contains(&sha) {
@@ -446,7 +460,7 @@ pub fn verify_exports(
         }
     }
 
-    sign_ins::check(&sign_ins, &keys, &chains, &mut r);
+    sign_ins::check(&sign_ins, &office_views, &keys, &chains, &mut r);
 
     let office = office_key.as_deref().map(|k| (k, parse_public_key(k)));
     let office_vk = match office {

@@ -223,3 +223,35 @@ fn malformed_sign_in_lines_are_refused() {
     }
     assert!(serde_json::from_str::<ExportLine>(&good).is_ok());
 }
+
+/// Sign-ins are not events of the chain, so an office export alone cannot show one is missing;
+/// the device keeps every sign-in the office accepted, and its export catches an office export
+/// that shows the chain past a sign-in's head without it.
+#[test]
+fn an_office_export_leaving_out_a_sign_in_the_device_kept_is_caught() {
+    let w = world();
+    let device = with_sign_ins(&device_export(&w, &w.events, &w.receipts), handover(&w));
+    let withheld = office_with(&w, handover(&w)[..1].to_vec());
+    let alone = check(std::slice::from_ref(&withheld));
+    assert!(alone.ok(), "{:?}", alone.faults);
+    assert_eq!(
+        makers(&alone),
+        [("alice".into(), 1, 6)],
+        "alone, Bob's records pass as Alice's"
+    );
+    let r = check(&[device.clone(), withheld]);
+    assert!(r.has("sign_in_withheld"), "{:?}", r.faults);
+
+    let r = check(&[device.clone(), office_with(&w, handover(&w))]);
+    assert!(r.ok(), "{:?}", r.faults);
+    assert_eq!(r.sign_ins, 2, "each sign-in counted once");
+    assert_eq!(makers(&r), [("alice".into(), 1, 3), ("bob".into(), 4, 6)]);
+
+    // An office export made before Bob signed in (its chain ends at his head) withheld nothing.
+    let early = with_sign_ins(
+        &office_export(&w, &w.events[..3], &w.leaves[..6], &w.office_key),
+        handover(&w)[..1].to_vec(),
+    );
+    let r = check(&[device, early]);
+    assert!(r.ok(), "{:?}", r.faults);
+}

@@ -311,6 +311,15 @@ fn exports() -> Vec<(String, String)> {
     add("office-renamed-sign-in", &renamed);
     cases.push(json!({"files": ["office-renamed-sign-in.jsonl"], "ok": false, "faults": ["bad_sign_in"],
         "why": "the office changed the user of Bob's sign-in to Alice, to credit events 4..6 to her: the device did not sign that"}));
+    let device_shared = with_sign_ins(&honest_device, handover(&w));
+    add("device-shared-phone", &device_shared);
+    let withheld = with_sign_ins(&honest_office, handover(&w)[..1].to_vec());
+    add("office-withheld-sign-in", &withheld);
+    cases.push(json!({"files": ["device-shared-phone.jsonl", "office-shared-phone.jsonl"], "ok": true, "faults": [],
+        "makers": [maker("alice", 1, 3), maker("bob", 4, 6)],
+        "why": "format 2 on both sides: the device kept both sign-ins the office accepted, and the office's export carries them"}));
+    cases.push(json!({"files": ["device-shared-phone.jsonl", "office-withheld-sign-in.jsonl"], "ok": false, "faults": ["sign_in_withheld"],
+        "why": "the office left Bob's sign-in out of its export, which shows the chain past it: alone, events 4..6 would pass as Alice's; the device's export carries the sign-in"}));
     files.push((
         "index.json".to_owned(),
         serde_json::to_string_pretty(&cases).expect("json") + "\n",

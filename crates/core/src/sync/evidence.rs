@@ -5,9 +5,10 @@
 
 use crate::error::{CoreError, Result};
 use crate::store::{Store, format_time};
+use heatcrew_protocol::export::ExportLine;
 use heatcrew_protocol::log::{Receipt, TreeHead, parse_public_key};
 use heatcrew_protocol::sync::PushResult;
-use heatcrew_protocol::{Digest, ErrorCode};
+use heatcrew_protocol::{ChainTip, Digest, ErrorCode};
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// An office answer whose signed part does not hold: what to report, with its code (`bad_receipt`,
@@ -29,6 +30,38 @@ impl Store {
     /// The office key received at the last sign-in (hex), which receipts and tree heads must carry.
     pub fn office_public_key(&self) -> Result<Option<String>> {
         office_public_key(self.connection())
+    }
+
+    /// Keep a sign-in the office accepted, as this device signed it: the user, where the chain
+    /// stood, the office's challenge and the proof.
+    pub fn keep_sign_in(
+        &mut self,
+        username: &str,
+        chain_head: ChainTip,
+        challenge: &str,
+        proof: &str,
+    ) -> Result<()> {
+        let bad = || {
+            CoreError::Corrupt(format!(
+                "a sign-in's challenge or proof is not hex: {challenge:?} {proof:?}"
+            ))
+        };
+        let (mut c, mut p) = ([0u8; 32], [0u8; 64]);
+        hex::decode_to_slice(challenge, &mut c).map_err(|_| bad())?;
+        hex::decode_to_slice(proof, &mut p).map_err(|_| bad())?;
+        let line = ExportLine::SignIn {
+            device_id: self.device_id(),
+            username: username.to_owned(),
+            chain_head,
+            challenge: c,
+            proof: p,
+        };
+        let now = format_time(self.now());
+        self.connection().execute(
+            "INSERT OR IGNORE INTO sign_ins (sign_in, kept_at) VALUES (?1, ?2)",
+            params![serde_json::to_string(&line)?, now],
+        )?;
+        Ok(())
     }
 
     /// Keep the office key from a sign-in answer. An answer without one leaves the known key.
@@ -198,6 +231,13 @@ pub(crate) fn receipts(conn: &Connection) -> Result<Vec<Receipt>> {
 
 pub(crate) fn tree_heads(conn: &Connection) -> Result<Vec<TreeHead>> {
     let mut stmt = conn.prepare("SELECT tree_head FROM tree_heads ORDER BY id")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
+}
+
+/// The sign-ins this device kept, as export lines, in the order they happened.
+pub(crate) fn sign_ins(conn: &Connection) -> Result<Vec<ExportLine>> {
+    let mut stmt = conn.prepare("SELECT sign_in FROM sign_ins ORDER BY id")?;
     let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
     rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
 }

@@ -133,8 +133,8 @@ pub async fn login(
                 device_id,
                 device_public_key: key,
                 device_name: std::env::var("HOSTNAME").unwrap_or_default(),
-                challenge: Some(challenge),
-                proof: Some(proof),
+                challenge: Some(challenge.clone()),
+                proof: Some(proof.clone()),
                 chain_head: Some(chain_head),
             })
             .await;
@@ -145,9 +145,10 @@ pub async fn login(
                         code,
                         ErrorCode::ChallengeUnknown | ErrorCode::ChallengeExpired
                     ) => {}
-            other => break other?,
+            other => break (other?, chain_head, challenge, proof),
         }
     };
+    let (resp, chain_head, challenge, proof) = resp;
     let body = resp.body;
     let session = Session {
         office_url: api.base().to_owned(),
@@ -159,6 +160,8 @@ pub async fn login(
     };
     let mut s = lock(store);
     s.save_session(&session).map_err(SyncError::local)?;
+    s.keep_sign_in(username, chain_head, &challenge, &proof)
+        .map_err(SyncError::local)?;
     s.save_office_public_key(body.office_public_key.as_deref())
         .map_err(SyncError::local)?;
     s.note_server_time(Some(body.server_time))

@@ -23,6 +23,14 @@ pub(super) struct SignInLine {
     pub proof: [u8; 64],
 }
 
+/// What one office export (format 2) shows of each device: where its chain shown ends, and the
+/// proofs of the sign-ins it carries.
+#[derive(Debug, Default)]
+pub(super) struct OfficeView {
+    pub file: String,
+    pub devices: HashMap<Uuid, (u64, Vec<[u8; 64]>)>,
+}
+
 /// Whose records a run of a device's events are: the user who signed in on the device at its
 /// chain's position `first_seq - 1`, up to the next sign-in, as far as the chain is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,9 +43,12 @@ pub struct Maker {
 
 /// Check every sign-in against its device's key and chain, and derive the makers of the events
 /// shown. `keys`: each device's public key (hex) as the exports show it; `chains`: each device's
-/// chain entries as the exports show them, merged.
+/// chain entries as the exports show them, merged. A sign-in that holds must be in every office
+/// export showing its device's chain past its head: the office holds a sign-in before the device
+/// records anything after it, so one left out was withheld (`sign_in_withheld`).
 pub(super) fn check(
     lines: &[SignInLine],
+    office_views: &[OfficeView],
     keys: &HashMap<Uuid, String>,
     chains: &HashMap<Uuid, BTreeMap<u64, Entry>>,
     r: &mut ExportReport,
@@ -82,6 +93,17 @@ pub(super) fn check(
         let list = held.entry(dev).or_default();
         if list.iter().any(|k| k.proof == s.proof) {
             continue; // the same sign-in in two exports
+        }
+        for view in office_views.iter().filter(|v| v.file != s.file) {
+            if let Some((end, proofs)) = view.devices.get(&dev)
+                && *end > seq
+                && !proofs.contains(&s.proof)
+            {
+                r.fault(
+                    "sign_in_withheld",
+                    format!("{who}: {} shows the device's chain up to event {end} but not this sign-in, so the events after it would be credited to the user before", view.file),
+                );
+            }
         }
         r.sign_ins += 1;
         list.push(s);

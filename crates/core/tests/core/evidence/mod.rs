@@ -416,3 +416,64 @@ fn receipts_and_tree_heads_are_checked_before_they_are_kept() {
         "the contradicting head is kept: it is the evidence"
     );
 }
+
+/// Every sign-in the office accepted is kept as the device signed it, never changed or deleted,
+/// and the device's export carries it: the device's evidence against an office export that
+/// leaves one out (`sign_in_withheld`).
+#[test]
+fn sign_ins_are_kept_as_signed_and_exported() {
+    let mut d = acknowledged_device();
+    let challenge = "ab".repeat(32);
+    let head = d.store.tip();
+    let proof = d
+        .store
+        .prove_enrolment(&challenge, "tech_a")
+        .expect("a proof");
+    d.store
+        .keep_sign_in("tech_a", head, &challenge, &proof)
+        .expect("kept");
+    d.store
+        .keep_sign_in("tech_a", head, &challenge, &proof)
+        .expect("the same sign-in again is kept once");
+    assert!(
+        d.store
+            .keep_sign_in("tech_a", head, "not hex", &proof)
+            .is_err(),
+        "a malformed challenge is refused, not kept"
+    );
+    let conn = raw(&d.db);
+    for sql in [
+        "UPDATE sign_ins SET sign_in = replace(sign_in, 'tech_a', 'tech_b')",
+        "DELETE FROM sign_ins",
+    ] {
+        let err = conn.execute(sql, []).expect_err("refused");
+        assert!(
+            err.to_string().contains("sign-ins are evidence"),
+            "{sql}: {err}"
+        );
+    }
+    drop(conn);
+
+    let db = heatcrew_core::evidence::DeviceDb::open_read_only(&d.db).expect("open read-only");
+    let lines = db.export(Utc::now(), None, false).expect("export");
+    let sign_ins: Vec<_> = lines
+        .iter()
+        .filter_map(|l| match l {
+            heatcrew_protocol::export::ExportLine::SignIn {
+                username,
+                chain_head,
+                ..
+            } => Some((username.as_str(), *chain_head)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sign_ins, [("tech_a", head)]);
+    let report = db.verify(None).expect("verify");
+    assert!(report.ok(), "{:?}", report.checks.faults);
+    assert_eq!(report.checks.sign_ins, 1);
+    assert_eq!(
+        report.checks.makers.len(),
+        0,
+        "signed in at the tip: nothing after it yet"
+    );
+}
