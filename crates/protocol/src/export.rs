@@ -61,7 +61,7 @@ pub enum ExportLine {
         device_seq: u64,
         prev_hash: Digest,
         hash: Digest,
-        #[serde(with = "crate::log::hex64")]
+        #[serde(with = "crate::log::hex_array")]
         sig: [u8; 64],
     },
     Receipt {
@@ -89,10 +89,10 @@ pub enum ExportLine {
         username: String,
         chain_head: ChainTip,
         /// The office's one-time challenge the device signed.
-        #[serde(with = "crate::log::hex32")]
+        #[serde(with = "crate::log::hex_array")]
         challenge: [u8; 32],
         /// The device key's signature over the enrolment message (`heatcrew.enrol.v2`).
-        #[serde(with = "crate::log::hex64")]
+        #[serde(with = "crate::log::hex_array")]
         proof: [u8; 64],
     },
 }

@@ -57,7 +57,7 @@ pub struct Receipt {
     /// The office's clock when it stored the event, millisecond precision.
     pub received_at: DateTime<Utc>,
     /// Ed25519 by the office key over [`Receipt::message`], hex.
-    #[serde(with = "hex64")]
+    #[serde(with = "hex_array")]
     pub sig: [u8; 64],
 }
 
@@ -118,7 +118,7 @@ pub struct TreeHead {
     pub root: Digest,
     pub timestamp: DateTime<Utc>,
     /// Ed25519 by the office key over [`TreeHead::message`], hex.
-    #[serde(with = "hex64")]
+    #[serde(with = "hex_array")]
     pub sig: [u8; 64],
 }
 
@@ -231,43 +231,33 @@ pub fn parse_public_key(hex_key: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&bytes).ok()
 }
 
-/// `s` as `N` bytes: exactly `2 * N` lowercase hex characters (exports are strict).
-fn strict_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if s.len() != 2 * N || s.bytes().any(|b| b.is_ascii_uppercase()) {
-        return None;
-    }
-    let mut out = [0u8; N];
-    hex::decode_to_slice(s, &mut out).ok()?;
-    Some(out)
-}
-
-/// Serde for a 64-byte signature as 128 lowercase hex characters.
-pub(crate) mod hex64 {
+/// Serde for a fixed number of bytes (a signature, a challenge) as exactly twice as many lowercase
+/// hex characters: exports are strict.
+pub(crate) mod hex_array {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(sig: &[u8; 64], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(sig))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
-        let s = String::deserialize(d)?;
-        super::strict_hex(&s)
-            .ok_or_else(|| serde::de::Error::custom("signature: want 128 lowercase hex characters"))
-    }
-}
-
-/// Serde for 32 bytes (a challenge) as 64 lowercase hex characters.
-pub(crate) mod hex32 {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<const N: usize, S: Serializer>(
+        bytes: &[u8; N],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(bytes))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+    pub fn deserialize<'de, const N: usize, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<[u8; N], D::Error> {
         let s = String::deserialize(d)?;
-        super::strict_hex(&s)
-            .ok_or_else(|| serde::de::Error::custom("want 64 lowercase hex characters"))
+        let mut out = [0u8; N];
+        if s.len() != 2 * N
+            || s.bytes().any(|b| b.is_ascii_uppercase())
+            || hex::decode_to_slice(&s, &mut out).is_err()
+        {
+            return Err(serde::de::Error::custom(format!(
+                "want {} lowercase hex characters",
+                2 * N
+            )));
+        }
+        Ok(out)
     }
 }
 
