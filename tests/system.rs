@@ -393,6 +393,8 @@ async fn job_for(office: &TestOffice, assignee: &str, i: usize) -> uuid::Uuid {
 
 #[path = "system/shared_phone.rs"]
 mod shared_phone;
+#[path = "system/sign_out.rs"]
+mod sign_out;
 
 /// A photo that cannot go up (its file is gone from the phone) never keeps new work from being
 /// pulled, and the sync pass still says what is wrong; a pull after an access token the office no

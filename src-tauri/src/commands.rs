@@ -95,16 +95,18 @@ pub async fn login<R: Runtime>(
 /// Refuses while records wait for the office, unless `force`; the records stay either way.
 #[tauri::command]
 pub async fn logout(state: State<'_, AppState>, force: Arg<Option<bool>>) -> Answer<()> {
-    let mut store = state.store();
-    if let Some(refusal) =
-        views::sign_out_refusal(&store, force.0.unwrap_or(false)).map_err(|e| state.fail(e))?
-    {
+    let refusal = views::sign_out_refusal(&state.store(), force.0.unwrap_or(false))
+        .map_err(|e| state.fail(e))?;
+    if let Some(refusal) = refusal {
         return Err(state.fail(refusal));
     }
-    store.sign_out().map_err(|e| state.fail(e))?;
-    drop(store);
     state.stop_sync();
-    Ok(())
+    // The office ends the session too when it can be reached (at most SIGN_OUT_WAIT); the tokens
+    // go from the phone either way, and offline the session ends at the office when it expires.
+    heatcrew_core::sync::sign_out(&state.store)
+        .await
+        .map(drop)
+        .map_err(|e| state.fail(e))
 }
 
 #[tauri::command]

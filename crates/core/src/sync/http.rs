@@ -163,6 +163,13 @@ impl OfficeApi {
         .await
     }
 
+    /// End the session the token belongs to (its refresh token too).
+    pub async fn revoke(&self, token: &str) -> Result<(), SyncError> {
+        send(self.request(Method::POST, "/auth/revoke", Some(token)))
+            .await
+            .map(|_| ())
+    }
+
     pub async fn push(
         &self,
         token: &str,

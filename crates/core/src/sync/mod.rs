@@ -9,6 +9,7 @@
 mod error;
 pub(crate) mod evidence;
 mod http;
+mod sign_out;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -17,6 +18,7 @@ pub(crate) mod tokens;
 pub use error::SyncError;
 pub use evidence::EvidenceProblem;
 pub use http::{OFFICE_CA_ENV, OfficeApi, Timed, trust_office_ca};
+pub use sign_out::{SIGN_OUT_WAIT, SignedOut, sign_out};
 pub use state::{Backlog, PendingAttachment, Session};
 
 use crate::clock::ClockWatch;
