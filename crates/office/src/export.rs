@@ -184,21 +184,20 @@ fn sign_in_lines(store: &dyn OfficeStore, device_id: Uuid) -> StoreResult<Vec<Ex
     let mut lines = Vec::new();
     for s in store.sign_ins_of_device(device_id)? {
         let Some(signed) = s.signed else { continue };
-        let (mut challenge, mut proof) = ([0u8; 32], [0u8; 64]);
-        hex::decode_to_slice(&signed.challenge, &mut challenge)
-            .and_then(|()| hex::decode_to_slice(&signed.proof, &mut proof))
-            .map_err(|_| {
-                StoreError::Corrupt(format!(
-                    "device {device_id}: a stored sign-in's challenge or proof is not hex"
-                ))
-            })?;
-        lines.push(ExportLine::SignIn {
+        // Lowercased: logins took an upper-case proof until 5 December 2026 (same bytes).
+        let line = ExportLine::sign_in(
             device_id,
-            username: s.username,
-            chain_head: signed.head,
-            challenge,
-            proof,
-        });
+            s.username,
+            signed.head,
+            &signed.challenge.to_ascii_lowercase(),
+            &signed.proof.to_ascii_lowercase(),
+        )
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "device {device_id}: a stored sign-in's challenge or proof is not hex"
+            ))
+        })?;
+        lines.push(line);
     }
     Ok(lines)
 }

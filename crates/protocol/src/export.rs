@@ -14,9 +14,11 @@ use uuid::Uuid;
 mod sign_ins;
 pub use sign_ins::Maker;
 
-/// The `format` of an export's header line: a device's export.
+/// The `format` of an export's header line, format 1: exports written before 5 December 2026
+/// (still read).
 pub const EXPORT_FORMAT: &str = "heatcrew.export.v1";
-/// Format 1 and `sign_in` lines (whose records the events are): the office's export.
+/// Format 1 and `sign_in` lines (whose records the events are): what the office and the
+/// devices write.
 pub const EXPORT_FORMAT_V2: &str = "heatcrew.export.v2";
 
 /// Who wrote an export.
@@ -95,6 +97,26 @@ pub enum ExportLine {
         #[serde(with = "crate::log::hex_array")]
         proof: [u8; 64],
     },
+}
+
+impl ExportLine {
+    /// A `sign_in` line from a sign-in as it is kept (challenge and proof in lowercase hex);
+    /// `None` if either is not.
+    pub fn sign_in(
+        device_id: Uuid,
+        username: String,
+        chain_head: ChainTip,
+        challenge: &str,
+        proof: &str,
+    ) -> Option<ExportLine> {
+        Some(ExportLine::SignIn {
+            device_id,
+            username,
+            chain_head,
+            challenge: crate::log::strict_hex(challenge)?,
+            proof: crate::log::strict_hex(proof)?,
+        })
+    }
 }
 
 /// What checking found: counts of what was verified, what could not be checked for lack of proof,

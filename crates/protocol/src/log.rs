@@ -231,8 +231,16 @@ pub fn parse_public_key(hex_key: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&bytes).ok()
 }
 
-/// Serde for a fixed number of bytes (a signature, a challenge) as exactly twice as many lowercase
-/// hex characters: exports are strict.
+/// `s` as `N` bytes: exactly `2 * N` lowercase hex characters (exports are strict).
+pub fn strict_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    (s.len() == 2 * N
+        && !s.bytes().any(|b| b.is_ascii_uppercase())
+        && hex::decode_to_slice(s, &mut out).is_ok())
+    .then_some(out)
+}
+
+/// Serde for a fixed number of bytes (a signature, a challenge) as [`strict_hex`].
 pub(crate) mod hex_array {
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -247,17 +255,9 @@ pub(crate) mod hex_array {
         d: D,
     ) -> Result<[u8; N], D::Error> {
         let s = String::deserialize(d)?;
-        let mut out = [0u8; N];
-        if s.len() != 2 * N
-            || s.bytes().any(|b| b.is_ascii_uppercase())
-            || hex::decode_to_slice(&s, &mut out).is_err()
-        {
-            return Err(serde::de::Error::custom(format!(
-                "want {} lowercase hex characters",
-                2 * N
-            )));
-        }
-        Ok(out)
+        super::strict_hex(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("want {} lowercase hex characters", 2 * N))
+        })
     }
 }
 

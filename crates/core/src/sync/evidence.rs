@@ -41,21 +41,18 @@ impl Store {
         challenge: &str,
         proof: &str,
     ) -> Result<()> {
-        let bad = || {
-            CoreError::Corrupt(format!(
-                "a sign-in's challenge or proof is not hex: {challenge:?} {proof:?}"
-            ))
-        };
-        let (mut c, mut p) = ([0u8; 32], [0u8; 64]);
-        hex::decode_to_slice(challenge, &mut c).map_err(|_| bad())?;
-        hex::decode_to_slice(proof, &mut p).map_err(|_| bad())?;
-        let line = ExportLine::SignIn {
-            device_id: self.device_id(),
-            username: username.to_owned(),
+        let line = ExportLine::sign_in(
+            self.device_id(),
+            username.to_owned(),
             chain_head,
-            challenge: c,
-            proof: p,
-        };
+            challenge,
+            proof,
+        )
+        .ok_or_else(|| {
+            CoreError::Corrupt(format!(
+                "a sign-in's challenge or proof is not lowercase hex: {challenge:?} {proof:?}"
+            ))
+        })?;
         let now = format_time(self.now());
         self.connection().execute(
             "INSERT OR IGNORE INTO sign_ins (sign_in, kept_at) VALUES (?1, ?2)",

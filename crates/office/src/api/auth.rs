@@ -400,19 +400,16 @@ async fn check_proof(
             "send chain_head, where this device's chain stands (seq 0 and a zero hash before its first event), signed with the proof",
         ));
     };
-    let mut c = [0u8; 32];
-    let mut sig = [0u8; 64];
-    if challenge.len() != 64
-        || challenge.bytes().any(|b| b.is_ascii_uppercase())
-        || hex::decode_to_slice(&challenge, &mut c).is_err()
-        || proof.len() != 128
-        || hex::decode_to_slice(proof, &mut sig).is_err()
-    {
+    // Lowercase only: the proof is kept and exported as sent (`docs/evidence.md`, strict hex).
+    let (Some(c), Some(sig)) = (
+        heatcrew_protocol::log::strict_hex::<32>(&challenge),
+        heatcrew_protocol::log::strict_hex::<64>(proof),
+    ) else {
         return Err(ApiError::bad_request(
             ErrorCode::BadProof,
             "challenge must be 64 and proof 128 lowercase hex characters",
         ));
-    }
+    };
     let (device, now) = (req.device_id, state.now());
     // Unknown, used, another device's or expired: 409, so a device asks for a fresh challenge
     // (a login repeated by the network finds its challenge used up).

@@ -261,6 +261,38 @@ async fn login_proves_the_device_holds_its_key() {
         "a proof made for another account does not open this one"
     );
 
+    // The real proof in upper-case hex: kept as sent it would make every export of the device
+    // unreadable (exports are lowercase only), so it is refused before anything is kept.
+    let c = o.challenge(id).await;
+    let mut c_bytes = [0u8; 32];
+    hex::decode_to_slice(&c, &mut c_bytes).expect("hex");
+    let proof = key.sign(&enrolment_message(
+        &c_bytes,
+        id,
+        &vk,
+        "tech_a",
+        &ChainTip::START,
+    ));
+    let (status, body) = o
+        .post_json(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "tech_a", "password": PASSWORD, "device_id": id,
+                    "device_public_key": hex::encode(vk.as_bytes()),
+                    "challenge": c, "proof": hex::encode_upper(proof.to_bytes()),
+                    "chain_head": ChainTip::START}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::BAD_REQUEST, "bad_proof".into()),
+        "upper-case hex is refused: {body}"
+    );
+    assert!(
+        o.store().device(id).expect("lookup").is_none(),
+        "nothing enrolled"
+    );
+
     let c = o.challenge(id).await;
     let (status, body) = o.login_signed("tech_a", PASSWORD, id, &vk, &key, &c).await;
     assert_eq!(status, StatusCode::OK, "the real device logs in: {body}");
