@@ -99,26 +99,6 @@ pub enum ExportLine {
     },
 }
 
-impl ExportLine {
-    /// A `sign_in` line from a sign-in as it is kept (challenge and proof in lowercase hex);
-    /// `None` if either is not.
-    pub fn sign_in(
-        device_id: Uuid,
-        username: String,
-        chain_head: ChainTip,
-        challenge: &str,
-        proof: &str,
-    ) -> Option<ExportLine> {
-        Some(ExportLine::SignIn {
-            device_id,
-            username,
-            chain_head,
-            challenge: crate::log::strict_hex(challenge)?,
-            proof: crate::log::strict_hex(proof)?,
-        })
-    }
-}
-
 /// What checking found: counts of what was verified, what could not be checked for lack of proof,
 /// and faults (any fault means the evidence does not hold).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -4,7 +4,7 @@
 //! (`heatcrew.enrol.v2`, `docs/evidence.md` "Enrolment"). The events after a sign-in's head, up
 //! to the next sign-in's head, are that user's records.
 
-use super::{Entry, ExportReport};
+use super::{Entry, ExportLine, ExportReport};
 use crate::ChainTip;
 use crate::log::{enrolment_message, parse_public_key};
 use ed25519_dalek::Signature;
@@ -21,6 +21,26 @@ pub(super) struct SignInLine {
     pub chain_head: ChainTip,
     pub challenge: [u8; 32],
     pub proof: [u8; 64],
+}
+
+impl ExportLine {
+    /// A `sign_in` line from a sign-in as it is kept (challenge and proof in lowercase hex);
+    /// `None` if either is not.
+    pub fn sign_in(
+        device_id: Uuid,
+        username: String,
+        chain_head: ChainTip,
+        challenge: &str,
+        proof: &str,
+    ) -> Option<ExportLine> {
+        Some(ExportLine::SignIn {
+            device_id,
+            username,
+            chain_head,
+            challenge: crate::log::strict_hex(challenge)?,
+            proof: crate::log::strict_hex(proof)?,
+        })
+    }
 }
 
 /// What one office export (format 2) shows of each device: where its chain shown ends, and the
