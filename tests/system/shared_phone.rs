@@ -373,3 +373,103 @@ async fn records_queued_at_a_shared_phones_handover_count_as_their_makers() {
         "leaving out a sign-in ahead of what the office shows is not withholding"
     );
 }
+
+/// Photos still being processed when the phone changes hands (tech_a took them and was signed out
+/// by force before the phone finished them): the photos and the step held behind them are
+/// tech_a's work. tech_b's sign-in finishes them before it names where the chain stands, so they count as
+/// tech_a's at the office and nothing is refused; before, the worker recorded them after tech_b's
+/// sign-in, where they were tech_b's records on tech_a's job and the office refused them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_still_processing_at_a_handover_counts_as_its_takers() {
+    use heatcrew_core::photo_worker;
+    use heatcrew_core::sync::{self, Syncer};
+    use heatcrew_protocol::{EventBody, StepEvidence};
+
+    let office = TestOffice::start().await;
+    let a_job = job_for(&office, "tech_a", 0).await;
+    let b_job = job_for(&office, "tech_b", 1).await;
+    let (_dir, store, device_id) = shared_phone(&office).await;
+    let done = |step: &str| EventBody::StepCompleted {
+        step: step.into(),
+        evidence: StepEvidence::default(),
+    };
+    {
+        let mut s = store.lock().unwrap();
+        for step in [
+            "appointment",
+            "arrive",
+            "identify",
+            "knock_consent",
+            "shoe_covers",
+        ] {
+            s.record(a_job, done(step)).expect(step);
+        }
+        for n in 1..=2 {
+            let (png, _) = demo::generated_png("handover/processing", n);
+            s.take_photo(a_job, "diagnose_repair", &png, None)
+                .expect("tech_a's photo is queued");
+        }
+        let mut ev = StepEvidence::default();
+        ev.text.insert("fault_found".into(), "阀门堵塞".into());
+        ev.text.insert("work_done".into(), "清洗阀芯".into());
+        let held = s
+            .record_or_hold(
+                a_job,
+                EventBody::StepCompleted {
+                    step: "diagnose_repair".into(),
+                    evidence: ev,
+                },
+            )
+            .expect("the step waits behind its photo");
+        assert!(held.is_none(), "held, not recorded yet");
+        assert_eq!(
+            heatcrew_core::views::sign_out_refusal(&s, false)
+                .unwrap()
+                .map(|e| e.code()),
+            Some(heatcrew_protocol::ErrorCode::UnsyncedRecords),
+            "signing out waits for them"
+        );
+        s.sign_out().expect("tech_a is signed out by force");
+    }
+    sync::login(&store, &office.url(), "tech_b", PASSWORD)
+        .await
+        .expect("tech_b signs in on the shared phone");
+    assert_eq!(
+        store.lock().unwrap().held_count().unwrap(),
+        0,
+        "the sign-in finished tech_a's photo and step first"
+    );
+    // The phone's worker finds nothing left to do.
+    assert_eq!(photo_worker::process_all(&store).expect("worker"), 0);
+    Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_b's sync pushes what tech_a left");
+
+    let tech_a = office.user_id("tech_a");
+    let stored = office.store().device_events(device_id).expect("events");
+    let refused: Vec<_> = stored
+        .iter()
+        .filter(|e| !e.accepted)
+        .map(|e| (e.event.unsigned.kind.clone(), e.reject_code.clone()))
+        .collect();
+    assert!(refused.is_empty(), "nothing was refused: {refused:?}");
+    let of_a_job: Vec<_> = stored
+        .iter()
+        .filter(|e| e.event.unsigned.job_id == a_job)
+        .map(|e| (e.event.unsigned.kind.as_str(), e.user_id == tech_a))
+        .collect();
+    assert_eq!(
+        of_a_job.iter().filter(|(k, _)| *k == "photo_added").count(),
+        2,
+        "the photos arrived: {of_a_job:?}"
+    );
+    assert!(
+        of_a_job.len() == 8 && of_a_job.iter().all(|(_, theirs)| *theirs),
+        "five steps, the two photos and the step behind it, all tech_a's: {of_a_job:?}"
+    );
+    assert!(
+        store.lock().unwrap().job(b_job).unwrap().is_some(),
+        "tech_b received their job"
+    );
+}

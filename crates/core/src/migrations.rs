@@ -297,6 +297,9 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER sign_ins_no_delete BEFORE DELETE ON sign_ins
         BEGIN SELECT RAISE(ABORT, 'sign-ins are evidence: they are never deleted'); END;
     "#,
+    // 15: who queued each photo and held action, so that one finished after the phone changed
+    // hands is recorded as its taker's (store/intake.rs).
+    crate::store::TAKEN_BY_MIGRATION,
 ];
 
 /// Migrations that rebuild a table other tables refer to: they run with foreign keys off (SQLite's

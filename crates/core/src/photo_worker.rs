@@ -57,7 +57,9 @@ impl PhotoWorker {
                     let Some(strong) = store.upgrade() else {
                         return; // the app closed its store
                     };
-                    if let Err(e) = process_all(&strong) {
+                    let done = process_all(&strong);
+                    // And what waited for a sign-in (`Store::record_held`).
+                    if let Err(e) = done.and_then(|_| lock(&strong).record_held()) {
                         eprintln!("photo worker: {e}");
                     }
                 }

@@ -255,4 +255,109 @@ mod tests {
             other => panic!("expected UnknownJob, got {other:?}"),
         }
     }
+
+    /// A photo the previous user took, finished only after the phone changed hands (the worker
+    /// was mid-photo while the sign-in was under way): it waits for its taker, on a job assigned
+    /// to nobody too. It is never recorded where the records are the new user's, it does not stop
+    /// the new user signing out, and once its taker signs in again it is recorded, in order.
+    #[test]
+    fn a_photo_finished_after_the_phone_changed_hands_waits_for_its_taker() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut store = Store::open(dir.path().join("device.db")).expect("open store");
+        let (a, b) = (user("a"), user("b"));
+        let job = demo::home_repair_job(0, None);
+        store.add_office_job(&job).expect("add job");
+        sign_in(&mut store, &a);
+        for step in [
+            "appointment",
+            "arrive",
+            "identify",
+            "knock_consent",
+            "shoe_covers",
+        ] {
+            let done = EventBody::StepCompleted {
+                step: step.into(),
+                evidence: StepEvidence::default(),
+            };
+            store.record(job.id, done).expect(step);
+        }
+        for n in 1..=2 {
+            let (png, _) = demo::generated_png("taker", n);
+            store
+                .take_photo(job.id, "diagnose_repair", &png, None)
+                .expect("photo queued");
+        }
+        let mut ev = StepEvidence::default();
+        ev.text.insert("fault_found".into(), "阀门堵塞".into());
+        ev.text.insert("work_done".into(), "清洗阀芯".into());
+        let diagnose = EventBody::StepCompleted {
+            step: "diagnose_repair".into(),
+            evidence: ev,
+        };
+        assert!(
+            store
+                .record_or_hold(job.id, diagnose)
+                .expect("held")
+                .is_none()
+        );
+        let recorded = store.events().expect("events").len();
+        assert_eq!(store.held_count().expect("held"), 3, "A's three wait");
+
+        // The worker takes the first photo; meanwhile B's sign-in names where the chain stands.
+        let work = store
+            .next_photo_to_process()
+            .expect("next")
+            .expect("a photo");
+        let processed = work.process();
+        store.pause_held(true);
+        let during = store.finish_photo(work.id, processed).expect("finished");
+        assert!(
+            during.is_empty(),
+            "nothing recorded while a sign-in is under way"
+        );
+        sign_in(&mut store, &b);
+        store.pause_held(false);
+        assert!(
+            store.record_held().expect("record held").is_empty(),
+            "A's, not B's"
+        );
+        // The second photo finishes while B holds the phone.
+        let shared = std::sync::Mutex::new(store);
+        assert_eq!(
+            crate::photo_worker::process_all(&shared).expect("worker"),
+            1
+        );
+        let mut store = shared.into_inner().expect("store");
+        assert!(store.record_held().expect("record held").is_empty());
+        assert_eq!(
+            store.events().expect("events").len(),
+            recorded,
+            "nothing is B's"
+        );
+        assert_eq!(
+            store.held_count().expect("held"),
+            0,
+            "B has nothing waiting"
+        );
+        assert!(
+            matches!(
+                views::sign_out_refusal(&store, false).expect("refusal"),
+                Some(views::AppError::UnsyncedRecords(5))
+            ),
+            "B's sign-out waits only for the five records in the outbox, not A's photos"
+        );
+
+        // A signs in again: the photos and the step are recorded as A's, in the order taken.
+        sign_in(&mut store, &a);
+        assert_eq!(store.held_count().expect("held"), 3);
+        let kinds: Vec<String> = store
+            .record_held()
+            .expect("A's held records")
+            .iter()
+            .map(|e| e.unsigned.kind.clone())
+            .collect();
+        assert_eq!(kinds, ["photo_added", "photo_added", "step_completed"]);
+        assert_eq!(store.held_count().expect("held"), 0);
+        assert_eq!(store.events().expect("events").len(), recorded + 3);
+    }
 }

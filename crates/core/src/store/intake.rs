@@ -41,6 +41,15 @@ pub(crate) const MIGRATION: &str = r#"
     CREATE INDEX held_actions_job ON held_actions(job_id, id);
 "#;
 
+/// Core migration 15: who queued each row (the id of the user signed in then; NULL for rows queued
+/// before). Events carry no author: whose records they are follows from where the chain stood at
+/// each sign-in. So a row is recorded only while its taker is the phone's user ([`drain`]), and a
+/// sign-in first finishes what the previous user left ([`crate::sync::login`]).
+pub(crate) const TAKEN_BY_MIGRATION: &str = "ALTER TABLE held_actions ADD COLUMN taken_by TEXT;";
+
+/// The phone's user, as the queue stores them (SQL).
+const DEVICE_USER: &str = "(SELECT json_extract(user, '$.id') FROM sync_state)";
+
 /// A queued photo or action as the screens show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeldRow {
@@ -129,8 +138,10 @@ impl Store {
         self.files
             .put_named(&capture_dir(&self.files), &name, bytes)?;
         let inserted = self.conn.execute(
-            "INSERT INTO held_actions (job_id, body, capture, state, held_at)
-             VALUES (?1, ?2, ?3, 'waiting', ?4)",
+            &format!(
+                "INSERT INTO held_actions (job_id, body, capture, state, held_at, taken_by)
+                 VALUES (?1, ?2, ?3, 'waiting', ?4, {DEVICE_USER})"
+            ),
             params![
                 job_id.to_string(),
                 serde_json::to_string(&body)?,
@@ -186,8 +197,10 @@ impl Store {
         }
         self.check_as_queued(job_id, &body)?;
         self.conn.execute(
-            "INSERT INTO held_actions (job_id, body, capture, state, held_at)
-             VALUES (?1, ?2, NULL, 'held', ?3)",
+            &format!(
+                "INSERT INTO held_actions (job_id, body, capture, state, held_at, taken_by)
+                 VALUES (?1, ?2, NULL, 'held', ?3, {DEVICE_USER})"
+            ),
             params![
                 job_id.to_string(),
                 serde_json::to_string(&body)?,
@@ -251,6 +264,7 @@ impl Store {
         };
         let job_id = row.job_id;
         let today = self.today();
+        let paused = self.held_paused;
         let mut batch = self.begin()?;
         // Its turn comes when every photo taken before it on the job is recorded: photos finish
         // in the order they were taken, but one before it may have failed and wait to be retaken.
@@ -258,7 +272,11 @@ impl Store {
             "UPDATE held_actions SET state = 'ready', body = ?2 WHERE id = ?1",
             params![id, serde_json::to_string(&body)?],
         )?;
-        let (events, captures) = drain(&mut batch, job_id, today)?;
+        let (events, captures) = if paused {
+            (Vec::new(), Vec::new()) // ready; recorded after the sign-in (`record_held`)
+        } else {
+            drain(&mut batch, job_id, today)?
+        };
         batch.commit()?;
         for name in captures {
             // The event names the processed file; the camera's original is no longer needed.
@@ -266,6 +284,56 @@ impl Store {
         }
         self.recorded(&events);
         Ok(events)
+    }
+
+    /// Record every job's processed photos and held actions that wait only for their turn: those
+    /// at the head of a queue that the phone's user took. After a sign-in (what the new user, or
+    /// the same one, left waiting) and after each pass of the photo worker.
+    pub fn record_held(&mut self) -> Result<Vec<Event>> {
+        if self.held_paused {
+            return Ok(Vec::new());
+        }
+        let jobs = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT job_id FROM held_actions WHERE state IN ('ready', 'held')",
+            )?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let today = self.today();
+        let mut batch = self.begin()?;
+        let (mut events, mut captures) = (Vec::new(), Vec::new());
+        for job in jobs {
+            let (e, c) = drain(&mut batch, super::parse_uuid(&job)?, today)?;
+            events.extend(e);
+            captures.extend(c);
+        }
+        batch.commit()?;
+        for name in captures {
+            let _ = std::fs::remove_file(capture_dir(&self.files).join(name));
+        }
+        self.recorded(&events);
+        Ok(events)
+    }
+
+    /// While a sign-in names where the chain stands and waits for the office, nothing held is
+    /// recorded: it would fall after that point, where the records are the new user's.
+    pub fn pause_held(&mut self, paused: bool) {
+        self.held_paused = paused;
+    }
+
+    /// Delete staged files that no event refers to and are older than `min_age`.
+    pub fn remove_orphan_files(&self, min_age: std::time::Duration) -> Result<usize> {
+        let referenced: std::collections::HashSet<Digest> = self
+            .conn
+            .prepare("SELECT sha256 FROM attachments")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .filter_map(|s| s.ok()?.parse().ok())
+            .collect();
+        Ok(self.files.remove_orphans(&referenced, min_age)?)
     }
 
     /// The job's queue, oldest first (empty when nothing waits).
@@ -280,13 +348,17 @@ impl Store {
         rows.into_iter().collect()
     }
 
-    /// How many photos and actions wait in every job's queue.
+    /// How many photos and actions the phone's user left waiting, in every job's queue (another
+    /// user's wait for them, and do not stop this one signing out).
     pub fn held_count(&self) -> Result<u64> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM held_actions", [], |r| {
-                r.get::<_, i64>(0)
-            })? as u64)
+        Ok(self.conn.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM held_actions
+                 WHERE taken_by IS NULL OR taken_by IS {DEVICE_USER}"
+            ),
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
     }
 
     /// The job as it will stand once its queue is recorded (the queue applied to a copy of its
@@ -336,7 +408,7 @@ impl Store {
 }
 
 /// Record the processed photos and held actions at the head of the job's queue, in order, up to
-/// the next photo not yet processed. Returns the events and the captures they free.
+/// the next photo not yet processed or the next row another user took. Returns the events and the captures they free.
 fn drain(
     batch: &mut Batch<'_>,
     job_id: Uuid,
@@ -344,19 +416,25 @@ fn drain(
 ) -> Result<(Vec<Event>, Vec<String>)> {
     let (mut events, mut captures) = (Vec::new(), Vec::new());
     loop {
-        let head: Option<(i64, String, Option<String>, String)> = batch
+        let head: Option<(i64, String, Option<String>, String, bool)> = batch
             .tx
-            .query_row(
-                "SELECT id, body, capture, state FROM held_actions WHERE job_id = ?1
-                 ORDER BY id LIMIT 1",
-                [job_id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
+            .prepare_cached(&format!(
+                "SELECT id, body, capture, state, taken_by IS NULL OR taken_by IS {DEVICE_USER}
+                 FROM held_actions WHERE job_id = ?1 ORDER BY id LIMIT 1"
+            ))?
+            .query_row([job_id.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .optional()?;
-        let Some((id, body, capture, state)) = head else {
+        let Some((id, body, capture, state, theirs)) = head else {
             break;
         };
         if state != HeldState::Held.as_str() && state != HeldState::Ready.as_str() {
+            break;
+        }
+        // Another user's (the phone changed hands before it was finished): it waits for them,
+        // and what was queued after it on the job waits behind it.
+        if !theirs {
             break;
         }
         let body: EventBody = serde_json::from_str(&body)?;

@@ -11,14 +11,13 @@ use crate::keys::{self, KeyError, KeyVault};
 use crate::migrations;
 use chrono::{DateTime, Local, NaiveDate, SubsecRound, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use heatcrew_protocol::{ChainTip, Digest, Event, EventBody, Format, Job, UnsignedEvent};
+use heatcrew_protocol::{ChainTip, Event, EventBody, Format, Job, UnsignedEvent};
 use heatcrew_rules::RuleError;
 use heatcrew_rules::checklist::JobContext;
 use heatcrew_rules::progress::JobProgress;
 use heatcrew_rules::template::{self, Template};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -40,6 +39,7 @@ pub(crate) use rows::{digest_from, format_time, parse_time, parse_uuid, read_eve
 pub use corrections::JobRecord;
 use device_key::{move_key_to_vault, wipe_free_space};
 pub(crate) use intake::MIGRATION as INTAKE_MIGRATION;
+pub(crate) use intake::TAKEN_BY_MIGRATION;
 pub use intake::{HeldRow, HeldState, PhotoWork};
 
 pub(crate) use outbox::requeue_unanswered_pushes;
@@ -99,6 +99,8 @@ pub struct Store {
     folds: Mutex<Folds>,
     /// Each job's row parsed, kept between actions (`job_rows`).
     job_rows: Mutex<JobRows>,
+    /// A sign-in is naming where the chain stands: nothing held is recorded meanwhile (`intake`).
+    held_paused: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -248,6 +250,7 @@ impl Store {
             elapsed_base,
             folds: Mutex::default(),
             job_rows: Mutex::default(),
+            held_paused: false,
         };
         store.remove_orphan_files(ORPHAN_MIN_AGE)?;
         Ok(store)
@@ -501,17 +504,6 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
-
-    /// Delete staged files that no event refers to and are older than `min_age`.
-    pub fn remove_orphan_files(&self, min_age: Duration) -> Result<usize> {
-        let referenced: HashSet<Digest> = self
-            .conn
-            .prepare("SELECT sha256 FROM attachments")?
-            .query_map([], |r| r.get::<_, String>(0))?
-            .filter_map(|s| s.ok()?.parse().ok())
-            .collect();
-        Ok(self.files.remove_orphans(&referenced, min_age)?)
-    }
 }
 
 /// One open transaction that appends events and keeps the chain tip.
@@ -546,7 +538,6 @@ impl Batch<'_> {
     }
 
     /// A job and everything recorded on it so far in this transaction.
-    #[allow(dead_code)] // kept for commands that need the whole job inside their transaction
     fn job(&mut self, job_id: Uuid) -> Result<Option<StoredJob>> {
         load_job(&self.tx, self.touched.folds, self.job_rows, job_id)
     }

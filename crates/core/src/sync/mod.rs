@@ -108,6 +108,12 @@ pub async fn login(
 ) -> Result<Session, SyncError> {
     let device_id = lock(store).device_id();
     let api = OfficeApi::new(office_url)?;
+    // The records after the point this sign-in names are the new user's. Photos the previous user
+    // left still being processed, and their actions held behind them, are theirs: finish them
+    // first, and record nothing held until the sign-in is settled.
+    crate::photo_worker::process_all(store).map_err(SyncError::local)?;
+    lock(store).record_held().map_err(SyncError::local)?;
+    let _paused = HeldPaused::start(store);
     // Prove that this device holds its key: sign the office's one-time challenge. A challenge is
     // good once: when a bad network replays or delays the login (the office used the challenge on a
     // copy whose answer was lost), ask for a fresh one instead of failing the sign-in.
@@ -168,7 +174,27 @@ pub async fn login(
         .map_err(SyncError::local)?;
     s.note_server_time(Some(body.server_time))
         .map_err(SyncError::local)?;
+    s.pause_held(false);
+    // What this user left waiting at an earlier sign-out (or in a session that ran out).
+    s.record_held().map_err(SyncError::local)?;
     Ok(session)
+}
+
+/// Held actions wait while a sign-in is under way; dropped, they no longer do (a failed sign-in
+/// included).
+struct HeldPaused<'a>(&'a Mutex<Store>);
+
+impl<'a> HeldPaused<'a> {
+    fn start(store: &'a Mutex<Store>) -> HeldPaused<'a> {
+        lock(store).pause_held(true);
+        HeldPaused(store)
+    }
+}
+
+impl Drop for HeldPaused<'_> {
+    fn drop(&mut self) {
+        lock(self.0).pause_held(false);
+    }
 }
 
 /// Runs sync passes for one device store.
