@@ -5,7 +5,8 @@
 //!   over them through a fault proxy each, one process SIGKILLed and restarted mid-run;
 //! - sessions: a token issued by one process works, refreshes and is revoked at the others;
 //! - the live feed: a console connected to one process sees a push made at another;
-//! - the periodic follow-up run by two processes at once opens each patrol round once.
+//! - the periodic follow-up run by two processes at once opens each patrol round once;
+//! - login throttling: a password guesser spread over three processes meets one count.
 //!
 //! Each test creates its own database on the throwaway cluster (`./dev pg`; skipped without it
 //! unless `HEATCREW_PG_REQUIRED=1`). Objects go to `s3s-fs` when installed, else a shared folder.
@@ -205,13 +206,25 @@ fn three_office_processes_on_one_postgres_lose_nothing_when_one_is_killed() {
     );
 }
 
-/// `n` offices in this process, each with its own store (its own pool), live hub and login
-/// throttle, as separate processes would have; one database, one key file, one folder.
+/// `n` offices in this process, each with its own store (its own pool), live hub and password
+/// hashing queue, as separate processes would have; one database, one key file, one folder.
 async fn offices_on(db: &TestDb, dir: &Path, n: usize) -> Vec<RunningOffice> {
+    offices_with(db, dir, n, |_| {}).await
+}
+
+/// [`offices_on`], each office's configuration changed by `tweak`.
+async fn offices_with(
+    db: &TestDb,
+    dir: &Path,
+    n: usize,
+    tweak: impl Fn(&mut heatcrew_office::Config),
+) -> Vec<RunningOffice> {
     let storage = Storage::Postgres(DatabaseUrl::parse(&db.url).expect("url"));
     let mut running = Vec::new();
     for i in 0..n {
-        let config = storage.config(dir.join("office-key"), Location::Folder(dir.join("files")));
+        let mut config =
+            storage.config(dir.join("office-key"), Location::Folder(dir.join("files")));
+        tweak(&mut config);
         // The PostgreSQL client is synchronous: it may block this worker, not run async.
         let office = tokio::task::block_in_place(|| {
             let office = Office::open_on(&storage, config).expect("an office on PostgreSQL");
@@ -327,6 +340,57 @@ async fn a_session_opened_at_one_process_refreshes_and_ends_at_the_others() {
             "a session signed out at C is over at {at}"
         );
     }
+}
+
+/// A password guesser spread over three office processes by a load balancer meets one count:
+/// the free failures once, not once per process (docs/storage.md, "Login throttling"), and a
+/// process started afterwards refuses the locked account too. Before the counts moved into the
+/// database each process counted alone, and 7 guesses over three processes locked nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guesser_spread_over_three_processes_meets_one_count() {
+    let Some(db) = tokio::task::block_in_place(TestDb::create) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    // A lock long enough that a slow machine cannot let it lapse between two requests.
+    let policy =
+        |c: &mut heatcrew_office::Config| c.throttle.first_lock = chrono::TimeDelta::minutes(5);
+    let o = offices_with(&db, dir.path(), 3, policy).await;
+    let guess = |at: String, password: String| async move {
+        post(
+            &format!("{at}/api/v1/auth/staff-login"),
+            None,
+            &json!({"username": "zhaomin", "password": password}),
+        )
+        .await
+    };
+    let free = heatcrew_office::throttle::Throttle::default().pair_free;
+    for i in 0..=free {
+        let at = o[i as usize % 3].url();
+        let (status, body) = guess(at.clone(), format!("guess-{i}")).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("bad_credentials")),
+            "guess {i} at {at} is checked: {body}"
+        );
+    }
+    for (i, office) in o.iter().enumerate() {
+        let (status, body) = guess(office.url(), DEMO_PASSWORD.into()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")),
+            "after {} failures spread over three processes, process {i} refuses before any \
+             password is checked: {body}",
+            free + 1
+        );
+    }
+    let late = offices_with(&db, dir.path(), 1, policy).await;
+    let (status, body) = guess(late[0].url(), DEMO_PASSWORD.into()).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a process started afterwards knows the count too: {body}"
+    );
 }
 
 /// Read server-sent events from `resp` until one's data contains `needle` (true) or `within`

@@ -10,15 +10,19 @@
 //! trying many accounts after [`Throttle::address_free`]; many addresses on one account (a
 //! distributed guess) after [`Throttle::account_free`].
 //!
+//! The counts live in the office's database ([`LoginThrottleStore`], table `login_failures`), so
+//! every office process on one database meets the same counts: a guesser spread over several
+//! processes by a load balancer gets the free failures once, not once per process, and a restart
+//! forgets nothing. Keys are stored hashed (a username field sometimes holds a mistyped password).
+//! Each failure is one short write transaction; the check before a password is one read.
+//!
 //! Also the bound on password hashing: at most [`Throttle::argon2_queue`] sign-ins wait for or run
 //! argon2 at once; beyond that a sign-in is answered 429 at once (`login_busy`) instead of
-//! queueing behind a flood. The table lives in memory: a restart forgets it, and several office
-//! processes on one database each keep their own, so behind N processes a guesser gets at most
-//! N × the free failures before delays start (docs/storage.md, "Login throttling is per process").
+//! queueing behind a flood. That queue bounds each process's CPU, so it stays per process.
 
+use crate::store::StoreResult;
 use chrono::{DateTime, TimeDelta, Utc};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use sha2::{Digest as _, Sha256};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The throttling policy (in [`crate::Config`]).
@@ -54,30 +58,52 @@ impl Default for Throttle {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Pair(String, String),
-    Address(String),
-    Account(String),
+/// Failed sign-ins as the office's database keeps them, shared by every process on it. Keys are
+/// opaque strings ([`keys`]); times are the office clock's.
+pub trait LoginThrottleStore {
+    /// Count one failed sign-in against each of `keys`, in one transaction. A key whose last
+    /// failure is before `forget_before` starts again at 1 (and loses its lock). `lock(i, n)`
+    /// says until when `keys[i]`, now at `n` failures, is locked, if at all; a lock is never
+    /// shortened (two processes counting at once keep the longer one).
+    fn count_login_failure(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+        lock: &dyn Fn(usize, u32) -> Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+
+    /// The latest lock of `keys` still in force at `now` (of keys not forgotten).
+    fn login_locked_until(
+        &self,
+        keys: &[String],
+        now: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
+
+    /// Forget `keys` (a successful sign-in).
+    fn clear_login_failures(&self, keys: &[String]) -> StoreResult<()>;
+
+    /// Forget keys whose last failure is before `forget_before`, up to `limit` of them (a flood of
+    /// made-up names does not grow the table past an hour's worth). Returns how many.
+    fn prune_login_failures(&self, forget_before: DateTime<Utc>, limit: u32) -> StoreResult<u64>;
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Count {
-    failures: u32,
-    locked_until: DateTime<Utc>,
-    last_failure: DateTime<Utc>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Pair,
+    Address,
+    Account,
 }
 
-/// The live table and the hashing queue of one office.
+/// The password hashing queue of one office process.
 #[derive(Debug, Default)]
 pub struct LoginGuard {
-    counts: Mutex<HashMap<Key, Count>>,
     hashing: AtomicUsize,
 }
 
-/// Entries kept at most; past that, forgotten ones are pruned (and, under a flood of made-up
-/// usernames, the oldest).
-const MAX_ENTRIES: usize = 100_000;
+/// Forgotten keys removed after each failure, at most.
+const PRUNE_BATCH: u32 = 1_000;
 
 /// A place in the hashing queue; leaves it when dropped.
 #[derive(Debug)]
@@ -89,106 +115,113 @@ impl Drop for HashingPermit<'_> {
     }
 }
 
-fn keys(username: &str, address: Option<&str>) -> Vec<Key> {
+/// A sign-in's keys as stored: `pair:`, `account:`, `address:` and the SHA-256 of what they
+/// name (account folded to lower case).
+fn keys(username: &str, address: Option<&str>) -> Vec<(Kind, String)> {
     let account = username.trim().to_lowercase();
+    let hashed = |kind: &str, parts: &[&str]| {
+        let mut h = Sha256::new();
+        for part in parts {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        format!("{kind}:{}", hex::encode(h.finalize()))
+    };
     let mut keys = vec![
-        Key::Pair(account.clone(), address.unwrap_or("").to_owned()),
-        Key::Account(account),
+        (
+            Kind::Pair,
+            hashed("pair", &[&account, address.unwrap_or("")]),
+        ),
+        (Kind::Account, hashed("account", &[&account])),
     ];
     if let Some(a) = address {
-        keys.push(Key::Address(a.to_owned()));
+        keys.push((Kind::Address, hashed("address", &[a])));
     }
     keys
 }
 
-impl LoginGuard {
-    fn free(policy: &Throttle, key: &Key) -> u32 {
-        match key {
-            Key::Pair(..) => policy.pair_free,
-            Key::Address(_) => policy.address_free,
-            Key::Account(_) => policy.account_free,
-        }
+fn free(policy: &Throttle, kind: Kind) -> u32 {
+    match kind {
+        Kind::Pair => policy.pair_free,
+        Kind::Address => policy.address_free,
+        Kind::Account => policy.account_free,
     }
+}
 
-    /// `Err(seconds)` while any of the sign-in's keys is locked.
-    pub fn check(
-        &self,
-        policy: &Throttle,
-        username: &str,
-        address: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(), u64> {
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let mut wait = TimeDelta::zero();
-        for key in keys(username, address) {
-            let Some(c) = counts.get(&key).copied() else {
-                continue;
-            };
-            if c.last_failure + policy.forget_after <= now {
-                counts.remove(&key);
-            } else if c.locked_until > now {
-                wait = wait.max(c.locked_until - now);
-            }
-        }
-        if wait > TimeDelta::zero() {
-            // Whole seconds, rounded up: a client that waits that long is let through.
-            let ms = wait.num_milliseconds();
+/// Until when a key at `failures` is locked: past its free failures, the first lock doubled for
+/// each further one, up to the longest.
+fn lock_after(
+    policy: &Throttle,
+    kind: Kind,
+    failures: u32,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let free = free(policy, kind);
+    (failures > free).then(|| {
+        let doublings = (failures - free - 1).min(30);
+        let lock = policy
+            .first_lock
+            .checked_mul(1 << doublings)
+            .unwrap_or(policy.max_lock)
+            .min(policy.max_lock);
+        now + lock
+    })
+}
+
+/// `Ok(Err(seconds))` while any of the sign-in's keys is locked.
+pub fn check(
+    policy: &Throttle,
+    store: &dyn LoginThrottleStore,
+    username: &str,
+    address: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<Result<(), u64>> {
+    let keys: Vec<String> = keys(username, address).into_iter().map(|k| k.1).collect();
+    let until = store.login_locked_until(&keys, now, now - policy.forget_after)?;
+    Ok(match until {
+        // Whole seconds, rounded up: a client that waits that long is let through.
+        Some(until) if until > now => {
+            let ms = (until - now).num_milliseconds();
             Err(((ms + 999) / 1000) as u64)
-        } else {
-            Ok(())
         }
-    }
+        _ => Ok(()),
+    })
+}
 
-    /// Count a failed sign-in against each of its keys.
-    pub fn fail(
-        &self,
-        policy: &Throttle,
-        username: &str,
-        address: Option<&str>,
-        now: DateTime<Utc>,
-    ) {
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        if counts.len() >= MAX_ENTRIES {
-            counts.retain(|_, c| c.last_failure + policy.forget_after > now);
-            if counts.len() >= MAX_ENTRIES {
-                // A flood of made-up names: keep the locked keys, drop the rest.
-                counts.retain(|_, c| c.locked_until > now);
-            }
-        }
-        for key in keys(username, address) {
-            let free = Self::free(policy, &key);
-            let c = counts.entry(key).or_insert(Count {
-                failures: 0,
-                locked_until: now,
-                last_failure: now,
-            });
-            if c.last_failure + policy.forget_after <= now {
-                c.failures = 0;
-            }
-            c.failures = c.failures.saturating_add(1);
-            c.last_failure = now;
-            if c.failures > free {
-                let doublings = (c.failures - free - 1).min(30);
-                let lock = policy
-                    .first_lock
-                    .checked_mul(1 << doublings)
-                    .unwrap_or(policy.max_lock)
-                    .min(policy.max_lock);
-                c.locked_until = now + lock;
-            }
-        }
-    }
+/// Count a failed sign-in against each of its keys.
+pub fn fail(
+    policy: &Throttle,
+    store: &dyn LoginThrottleStore,
+    username: &str,
+    address: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let keys = keys(username, address);
+    let names: Vec<String> = keys.iter().map(|k| k.1.clone()).collect();
+    let forget_before = now - policy.forget_after;
+    store.count_login_failure(&names, now, forget_before, &|i, failures| {
+        lock_after(policy, keys[i].0, failures, now)
+    })?;
+    store.prune_login_failures(forget_before, PRUNE_BATCH)?;
+    Ok(())
+}
 
-    /// A successful sign-in: its account's counts (alone and from this address) are cleared.
-    pub fn succeed(&self, username: &str, address: Option<&str>) {
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        for key in keys(username, address) {
-            if !matches!(key, Key::Address(_)) {
-                counts.remove(&key);
-            }
-        }
-    }
+/// A successful sign-in: its account's counts (alone and from this address) are cleared, not the
+/// address's, so one known password does not reset a guesser's address.
+pub fn succeed(
+    store: &dyn LoginThrottleStore,
+    username: &str,
+    address: Option<&str>,
+) -> StoreResult<()> {
+    let keys: Vec<String> = keys(username, address)
+        .into_iter()
+        .filter(|k| k.0 != Kind::Address)
+        .map(|k| k.1)
+        .collect();
+    store.clear_login_failures(&keys)
+}
 
+impl LoginGuard {
     /// A place in the password hashing queue, or `None` when it is full.
     pub fn enter_hashing(&self, policy: &Throttle) -> Option<HashingPermit<'_>> {
         let prev = self.hashing.fetch_add(1, Ordering::AcqRel);
@@ -200,47 +233,64 @@ impl LoginGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::SqliteStore;
 
     #[test]
     fn delays_grow_after_the_free_failures_and_end() {
-        let (g, p) = (LoginGuard::default(), Throttle::default());
+        let dir = tempfile::tempdir().expect("dir");
+        let s = SqliteStore::open(&dir.path().join("office.db")).expect("store");
+        let p = Throttle::default();
         let now = Utc::now();
+        let check = |name: &str, address: &str, at: DateTime<Utc>| {
+            check(&p, &s, name, Some(address), at).expect("check")
+        };
+        let fail =
+            |name: &str, address: &str| fail(&p, &s, name, Some(address), now).expect("fail");
         for _ in 0..p.pair_free {
-            assert!(g.check(&p, "tech1", Some("10.0.0.1"), now).is_ok());
-            g.fail(&p, "tech1", Some("10.0.0.1"), now);
+            assert!(check("tech1", "10.0.0.1", now).is_ok());
+            fail("tech1", "10.0.0.1");
         }
         assert!(
-            g.check(&p, "tech1", Some("10.0.0.1"), now).is_ok(),
+            check("tech1", "10.0.0.1", now).is_ok(),
             "the free failures lock nothing"
         );
-        g.fail(&p, "tech1", Some("10.0.0.1"), now);
-        assert_eq!(g.check(&p, "tech1", Some("10.0.0.1"), now), Err(1));
-        g.fail(&p, "tech1", Some("10.0.0.1"), now);
+        fail("tech1", "10.0.0.1");
+        assert_eq!(check("tech1", "10.0.0.1", now), Err(1));
+        fail("tech1", "10.0.0.1");
         assert_eq!(
-            g.check(&p, "TECH1", Some("10.0.0.1"), now),
+            check("TECH1", "10.0.0.1", now),
             Err(2),
             "doubles; names fold case"
         );
         assert!(
-            g.check(&p, "tech1", Some("10.0.0.2"), now).is_ok(),
+            check("tech1", "10.0.0.2", now).is_ok(),
             "another address is not locked"
         );
-        assert!(
-            g.check(&p, "tech1", Some("10.0.0.1"), now + TimeDelta::seconds(2))
-                .is_ok()
-        );
+        assert!(check("tech1", "10.0.0.1", now + TimeDelta::seconds(2)).is_ok());
         for _ in 0..40 {
-            g.fail(&p, "tech1", Some("10.0.0.1"), now);
+            fail("tech1", "10.0.0.1");
         }
-        assert_eq!(
-            g.check(&p, "tech1", Some("10.0.0.1"), now),
-            Err(15 * 60),
-            "capped"
-        );
+        assert_eq!(check("tech1", "10.0.0.1", now), Err(15 * 60), "capped");
         assert!(
-            g.check(&p, "tech1", Some("10.0.0.1"), now + p.forget_after)
-                .is_ok(),
+            check("tech1", "10.0.0.1", now + p.forget_after).is_ok(),
             "forgotten"
+        );
+        succeed(&s, "tech1", Some("10.0.0.1")).expect("succeed");
+        assert!(
+            check("tech1", "10.0.0.1", now).is_err(),
+            "a success clears the account, not the address's count"
+        );
+        let stored: Vec<String> = s.with_connection(|c| {
+            c.prepare("SELECT key FROM login_failures")
+                .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+                .expect("keys")
+        });
+        assert_eq!(stored.len(), 1, "the address's count stays: {stored:?}");
+        assert!(
+            stored
+                .iter()
+                .all(|k| !k.contains("tech1") && !k.contains("10.0.0.1")),
+            "names and addresses are stored hashed: {stored:?}"
         );
     }
 

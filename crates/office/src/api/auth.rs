@@ -20,6 +20,7 @@ use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::ledger::makers::SignedHead;
 use crate::store::{NewSession, RefreshOutcome, Rotation, UserRecord};
+use crate::throttle;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -196,10 +197,12 @@ pub(super) async fn failed(
     address: Option<&str>,
     reason: &str,
 ) -> ApiResult<()> {
-    let policy = &state.config.throttle;
-    state
-        .login_guard
-        .fail(policy, username, address, state.now());
+    let (policy, now) = (state.config.throttle.clone(), state.now());
+    let (name, from) = (username.to_owned(), address.map(str::to_owned));
+    blocking(state, move |s| {
+        throttle::fail(&policy, s, &name, from.as_deref(), now)
+    })
+    .await?;
     tracing::info!(username, address, reason, "sign-in refused");
     audit::record(
         state,
@@ -218,7 +221,8 @@ async fn signed_in(
     address: Option<&str>,
     detail: serde_json::Value,
 ) -> ApiResult<()> {
-    state.login_guard.succeed(&user.username, address);
+    let (name, from) = (user.username.clone(), address.map(str::to_owned));
+    blocking(state, move |s| throttle::succeed(s, &name, from.as_deref())).await?;
     audit::record(
         state,
         NewAudit::new(AuditKind::SignIn)
@@ -238,10 +242,13 @@ async fn check_password(
     address: Option<&str>,
 ) -> ApiResult<UserRecord> {
     let policy = &state.config.throttle;
-    if let Err(secs) = state
-        .login_guard
-        .check(policy, &username, address, state.now())
-    {
+    let (checked, now) = (policy.clone(), state.now());
+    let (name, from) = (username.clone(), address.map(str::to_owned));
+    let locked = blocking(state, move |s| {
+        throttle::check(&checked, s, &name, from.as_deref(), now)
+    })
+    .await?;
+    if let Err(secs) = locked {
         return Err(ApiError::too_many(
             ErrorCode::TooManyAttempts,
             format!("too many failed sign-ins for this account or address; try again in {secs} s"),

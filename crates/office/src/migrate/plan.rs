@@ -108,6 +108,10 @@ pub const NOT_COPIED: &[(&str, &str)] = &[
         "PostgreSQL's count of edited stored events for the chain cache: copying only inserts, so it stays 0",
     ),
     (
+        "login_failures",
+        "failed sign-in counts (throttle.rs): forgotten within an hour; the moved office starts without",
+    ),
+    (
         "sqlite_sequence",
         "SQLite's AUTOINCREMENT counters: carried into ledger_counter and the identity sequences",
     ),

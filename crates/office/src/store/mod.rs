@@ -281,6 +281,7 @@ pub trait OfficeStore:
     + ComplaintStore
     + crate::notices::NoticeStore
     + crate::patrols::PatrolStore
+    + crate::throttle::LoginThrottleStore
     + Send
     + Sync
     + 'static
@@ -305,6 +306,7 @@ impl<T> OfficeStore for T where
         + ComplaintStore
         + crate::notices::NoticeStore
         + crate::patrols::PatrolStore
+        + crate::throttle::LoginThrottleStore
         + Send
         + Sync
         + 'static

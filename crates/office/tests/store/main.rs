@@ -33,6 +33,7 @@ mod postgres_only;
 mod postgres_tls;
 mod raw;
 mod reports;
+mod throttle;
 
 /// A fresh SQLite store in a temp dir (kept alive by the returned dir).
 pub fn sqlite() -> (tempfile::TempDir, SqliteStore) {

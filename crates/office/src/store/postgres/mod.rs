@@ -30,6 +30,7 @@ mod network;
 mod notices;
 mod patrols;
 mod reports;
+mod throttle;
 
 use super::{MetaStore, StoreError, StoreResult};
 pub use connect::{PgTarget, SslMode};
@@ -50,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_sessions_by_device.sql"),
     include_str!("migrations/0006_critical_defect_alerts.sql"),
     include_str!("migrations/0007_session_chain_heads.sql"),
+    include_str!("migrations/0008_login_failures.sql"),
 ];
 
 /// The schema version this binary writes.

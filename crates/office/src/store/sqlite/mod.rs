@@ -30,6 +30,7 @@ mod network;
 mod notices;
 mod patrols;
 mod reports;
+mod throttle;
 
 pub use accounts::role_str;
 pub use jobs::phone_key;
@@ -66,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0020_sessions_by_device.sql"),
     include_str!("migrations/0021_critical_defect_alerts.sql"),
     include_str!("migrations/0022_session_chain_heads.sql"),
+    include_str!("migrations/0023_login_failures.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
