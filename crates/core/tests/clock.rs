@@ -154,6 +154,41 @@ async fn a_device_clock_72_hours_off_shows_the_offices_countdowns_and_reports_it
         );
     }
 
+    // The technician arrives, on the phone's wrong clock: the record carries the device's time,
+    // the screens show the office's.
+    let arrived = Utc::now();
+    {
+        let mut s = store.lock().unwrap();
+        for step in ["appointment", "arrive"] {
+            s.record(
+                job_id,
+                heatcrew_protocol::EventBody::StepCompleted {
+                    step: step.into(),
+                    evidence: Default::default(),
+                },
+            )
+            .expect(step);
+        }
+    }
+    let shown_arrival = |store: &Mutex<Store>| {
+        let s = store.lock().unwrap();
+        let arrival = match views::job(&s, job_id).unwrap().summary.arrival {
+            heatcrew_core::sla::Arrival::Early { arrived_at }
+            | heatcrew_core::sla::Arrival::OnTime { arrived_at }
+            | heatcrew_core::sla::Arrival::Late { arrived_at } => arrived_at,
+            other => panic!("arrived, not {other:?}"),
+        };
+        let outbox = views::outbox(&s).unwrap();
+        let listed = outbox
+            .last()
+            .expect("the arrival is in the outbox")
+            .recorded_at;
+        (arrival, listed)
+    };
+    let (arrival, listed) = shown_arrival(&store);
+    assert_near("the arrival in office time", arrival, arrived);
+    assert_near("the outbox lists it in office time", listed, arrived);
+
     // Someone sets the phone's clock right (−72 h): the monotonic clock sees the jump at once,
     // before any office answer.
     phone.set_clock_by(-H72);
@@ -179,6 +214,15 @@ async fn a_device_clock_72_hours_off_shows_the_offices_countdowns_and_reports_it
             "kept until reported"
         );
     }
+    // The arrival was recorded with the offset before the jump: it still reads at the true time,
+    // not 72 hours late as the offset now would make it.
+    let (arrival, listed) = shown_arrival(&store);
+    assert_near(
+        "the arrival after the clock was set right",
+        arrival,
+        arrived,
+    );
+    assert_near("the outbox after the clock was set right", listed, arrived);
     // And an hour forward: also a jump.
     phone.set_clock_by(3_600_000);
     let fwd = syncer
@@ -194,6 +238,8 @@ async fn a_device_clock_72_hours_off_shows_the_offices_countdowns_and_reports_it
         (207..=210).contains(&left),
         "still the office's countdown after the clock went forward: {left} min"
     );
+    let (arrival, _) = shown_arrival(&store);
+    assert_near("the arrival after both jumps", arrival, arrived);
 
     // The next sync pass reports both; the office keeps them on the device, once.
     syncer.sync_once().await.expect("sync");

@@ -16,6 +16,8 @@
 //! - [`opinion`]: the customer's opinion form (维修意见征询表): its questions and answers.
 //! - [`correction`]: what a correction of a text, reading or finding may carry.
 //! - [`phrases`]: the standard phrases filled with the company's and the technician's details.
+//! - [`time`]: the clock offset each record was made with, so that its time reads true after the
+//!   device's clock jumped (the office for every pushed event, the phone for what it shows).
 //!
 //! The field rules themselves are described in `docs/domain.md`.
 
@@ -32,6 +34,7 @@ pub mod readiness;
 pub mod rounds;
 pub mod sla;
 pub mod template;
+pub mod time;
 
 pub use error::RuleError;
 pub use lang::{Lang, Localized};

@@ -389,9 +389,14 @@ impl Store {
         Ok(events)
     }
 
+    /// The monotonic milliseconds a record made now carries (`UnsignedEvent::elapsed_ms`).
+    pub fn elapsed_ms(&self) -> u64 {
+        self.elapsed_base + self.started.elapsed().as_millis() as u64
+    }
+
     fn begin(&mut self) -> Result<Batch<'_>> {
         let now = self.now().trunc_subsecs(3);
-        let elapsed_ms = self.elapsed_base + self.started.elapsed().as_millis() as u64;
+        let elapsed_ms = self.elapsed_ms();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;

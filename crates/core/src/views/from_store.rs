@@ -1,6 +1,7 @@
 //! The views built from the store: pure reads over [`Store`], the templates, the projection and the
 //! SLA clocks.
 
+use super::offsets::{PhoneClock, RecordOffsets};
 use super::types::{
     CheckpointView, DamageView, DefectView, FindingView, JobSummary, JobView, NoEntryView,
     NoticeView, OutboxEntryView, RatingView, RescheduleView, SessionView, SignatureView,
@@ -10,7 +11,6 @@ use crate::error::Result;
 use crate::store::{OutboxState, Store, StoredJob};
 use crate::sync::SyncStatus;
 use chrono::{DateTime, Duration, Utc};
-use heatcrew_protocol::bounds::add_saturating;
 use heatcrew_protocol::{EventBody, JobKind, JobStatus};
 use heatcrew_rules::RuleError;
 use heatcrew_rules::checklist::JobContext;
@@ -74,8 +74,8 @@ fn fill_from_office(store: &Store, summary: &mut JobSummary, photos: (u32, u64))
 /// Today's jobs (open ones first, urgent ones at the very top) and outage notices. Countdowns
 /// run on the office-corrected now (`crate::clock`), which `Today::now` hands to the UI.
 pub fn today(store: &Store) -> Result<Today> {
-    let offset = office_offset(store);
-    let now = store.now() + offset;
+    let now = store.now() + office_offset(store);
+    let clock = PhoneClock::read(store)?;
     let pending = pending_by_job(store)?;
     let photos = photos_pending_by_job(store)?;
     let mut jobs = store
@@ -83,7 +83,7 @@ pub fn today(store: &Store) -> Result<Today> {
         .iter()
         .map(|j| {
             let queued = pending.get(&j.job.id).copied().unwrap_or(0);
-            let mut s = summary(j, now, offset, queued)?;
+            let mut s = summary(j, now, &clock.job(store, j.job.id)?, queued)?;
             fill_from_office(
                 store,
                 &mut s,
@@ -113,11 +113,11 @@ fn context(job: &StoredJob) -> Result<JobContext<'_>> {
 fn summary(
     job: &StoredJob,
     now: DateTime<Utc>,
-    offset: Duration,
+    offsets: &RecordOffsets,
     pending_records: u32,
 ) -> Result<JobSummary> {
     let ctx = context(job)?;
-    let (sla, arrival) = clocks(job, now, offset);
+    let (sla, arrival) = clocks(job, now, offsets);
     let steps: Vec<_> = ctx.steps().collect();
     let done = steps
         .iter()
@@ -155,8 +155,8 @@ pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
         .job_as_queued(job_id)?
         .ok_or(RuleError::UnknownJob(job_id))?;
     let pending = pending_by_job(store)?.get(&job_id).copied().unwrap_or(0);
-    let offset = office_offset(store);
-    let mut view = job_view(&job, store.now() + offset, offset, pending)?;
+    let offsets = PhoneClock::read(store)?.job(store, job_id)?;
+    let mut view = job_view(&job, store.now() + office_offset(store), &offsets, pending)?;
     super::queued::show(&mut view, &held);
     let photos = photos_pending_by_job(store)?
         .get(&job_id)
@@ -171,11 +171,11 @@ pub fn job(store: &Store, job_id: Uuid) -> Result<JobView> {
 }
 
 /// The view of a stored job at `now` (office time; pure: what [`job`] returns, without the store).
-/// `offset` turns the device times of records into office time.
+/// `offsets` turn the device times of records into office time, each record's its own.
 pub fn job_view(
     job: &StoredJob,
     now: DateTime<Utc>,
-    offset: Duration,
+    offsets: &RecordOffsets,
     pending_records: u32,
 ) -> Result<JobView> {
     let ctx = context(job)?;
@@ -210,7 +210,7 @@ pub fn job_view(
         .collect();
     let close_blockers = ctx.close_blockers();
     Ok(JobView {
-        summary: summary(job, now, offset, pending_records)?,
+        summary: summary(job, now, offsets, pending_records)?,
         steps,
         current_step: if closed { None } else { current },
         signature: signature(p),
@@ -256,7 +256,7 @@ pub fn job_view(
                 requirements: n.requirements.clone(),
             })
             .collect(),
-        checkpoints: checkpoints(job, now, offset),
+        checkpoints: checkpoints(job, now, offsets),
         defects: p
             .defects
             .iter()
@@ -338,16 +338,21 @@ fn office_offset(store: &Store) -> Duration {
 }
 
 /// The 4-hour clock and the arrival at `now` (office time), with the close and the arrival moved
-/// from the device's clock to the office's: a slow phone does not make a late arrival look on time.
-fn clocks(job: &StoredJob, now: DateTime<Utc>, offset: Duration) -> (sla::Sla, sla::Arrival) {
+/// from the device's clock to the office's, each by the offset it was recorded with: a slow phone
+/// does not make a late arrival look on time, nor a clock set right since make it look 72 h late.
+fn clocks(
+    job: &StoredJob,
+    now: DateTime<Utc>,
+    offsets: &RecordOffsets,
+) -> (sla::Sla, sla::Arrival) {
     let mut progress = job.progress.clone();
     if let Some(c) = progress.closed.as_mut() {
-        c.at = add_saturating(c.at, offset);
+        c.at = offsets.office_time(c.at);
     }
     if let Some(StepRecord::Done { at, .. } | StepRecord::Skipped { at, .. }) =
         progress.steps.get_mut("arrive")
     {
-        *at = add_saturating(*at, offset);
+        *at = offsets.office_time(*at);
     }
     (
         sla::resolution(&job.job, &progress, now),
@@ -357,7 +362,11 @@ fn clocks(job: &StoredJob, now: DateTime<Utc>, offset: Duration) -> (sla::Sla, s
 
 /// Each checkpoint's clock: the rounds the office will judge ([`rounds::checkpoint`]), with the
 /// visits moved to office time.
-fn checkpoints(job: &StoredJob, now: DateTime<Utc>, offset: Duration) -> Vec<CheckpointView> {
+fn checkpoints(
+    job: &StoredJob,
+    now: DateTime<Utc>,
+    offsets: &RecordOffsets,
+) -> Vec<CheckpointView> {
     job.job
         .checkpoints
         .iter()
@@ -366,7 +375,7 @@ fn checkpoints(job: &StoredJob, now: DateTime<Utc>, offset: Duration) -> Vec<Che
                 .progress
                 .visits
                 .get(&cp.id)
-                .map(|v| v.iter().map(|v| add_saturating(v.at, offset)).collect())
+                .map(|v| v.iter().map(|v| offsets.office_time(v.at)).collect())
                 .unwrap_or_default();
             let clock = rounds::checkpoint(cp, &job.job, &visits, now);
             let confirmed = job
@@ -409,8 +418,13 @@ pub fn outbox(store: &Store) -> Result<Vec<OutboxEntryView>> {
     // bodies of the records that carry photos or signatures (their bytes show upload progress).
     let mut steps: HashMap<u64, String> = HashMap::new();
     let mut events: HashMap<u64, EventBody> = HashMap::new();
+    let mut stamps = Vec::new();
     for e in store.events()? {
         let seq = e.unsigned.device_seq;
+        stamps.push(heatcrew_rules::time::Stamp {
+            wall: e.unsigned.recorded_at,
+            elapsed_ms: e.unsigned.elapsed_ms,
+        });
         if let Some(step) = e.unsigned.payload.get("step").and_then(|s| s.as_str()) {
             steps.insert(seq, step.to_owned());
         }
@@ -420,6 +434,8 @@ pub fn outbox(store: &Store) -> Result<Vec<OutboxEntryView>> {
             events.insert(seq, body);
         }
     }
+    // Shown in office time, each record moved by the offset it was made with.
+    let offsets = PhoneClock::read(store)?.walk(stamps);
     store
         .outbox()?
         .into_iter()
@@ -451,7 +467,7 @@ pub fn outbox(store: &Store) -> Result<Vec<OutboxEntryView>> {
                 step_title,
                 job_id: e.job_id,
                 kind: e.kind,
-                recorded_at: e.recorded_at,
+                recorded_at: offsets.office_time(e.recorded_at),
                 state: e.state,
                 reason: e.reason,
                 bytes_total,

@@ -7,6 +7,7 @@
 //! - [`queued`]: photos being processed and the actions held behind them.
 //! - [`records`]: corrections of a job's records, and the standard phrases filled with the
 //!   technician's and the company's details.
+//! - [`offsets`]: the clock offset each record was made with, for showing it in office time.
 //! - [`from_store`]: pure reads over [`Store`](crate::Store), the templates, the
 //!   projection and the SLA clocks that build the views.
 //!
@@ -16,6 +17,7 @@
 
 pub mod from_store;
 pub mod inputs;
+pub mod offsets;
 pub mod queued;
 pub mod records;
 pub mod types;

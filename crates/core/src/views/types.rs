@@ -304,6 +304,8 @@ pub struct OutboxEntryView {
     pub step: Option<String>,
     #[serde(default)]
     pub step_title: Option<Localized>,
+    /// When it was recorded, in office time: the device's time moved by the clock offset the
+    /// record was made with (`views::offsets`).
     pub recorded_at: DateTime<Utc>,
     pub state: OutboxState,
     pub reason: Option<String>,

@@ -9,7 +9,7 @@ pub mod facts;
 pub mod figures;
 pub mod fold;
 pub mod standard;
-pub mod time;
+pub use heatcrew_rules::time;
 
 use crate::store::{OfficeStore, StoreResult};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};

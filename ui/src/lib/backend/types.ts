@@ -683,6 +683,10 @@ export type OutboxEntry = {
    */
   step: string | null,
   step_title: Localized | null,
+  /**
+   * When it was recorded, in office time: the device's time moved by the clock offset the
+   * record was made with (`views::offsets`).
+   */
   recorded_at: string,
   state: OutboxState,
   reason: string | null,

@@ -1,5 +1,8 @@
 //! Honest time (issue 13 point 2): the clock offset each pushed event's corrected time uses is the
-//! device's offset **when the event was recorded**, not the device's offset now.
+//! device's offset **when the event was recorded**, not the device's offset now. The office runs
+//! it on every push; the phone runs it on a job's records, anchored at its own "now" with the
+//! offset it keeps and the jumps it measured, so the times it shows read as the office's
+//! (`heatcrew_core::views`).
 //!
 //! What the office knows about a push of events `e1 … en` (device order):
 //! - the device's offset at the push (`server now − X-Device-Time`, kept in `devices.clock_offset_ms`
@@ -55,16 +58,24 @@ fn ms(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
 /// `stamps[i+1]`; `None` when it is not inside this push. The device checks its clock after every
 /// record (each record wakes a sync pass), so the reading before the jump is not before the earlier
 /// event and the reading after it not much after the later one; and the pair's drift must be the
-/// jump, give or take time asleep (closer to the jump than to no jump at all).
-fn place(stamps: &[Stamp], drifts: &[i64], j: &Jump) -> Option<usize> {
+/// jump, give or take time asleep (closer to the jump than to no jump at all). `placed[i]` is the
+/// sum of the jumps already placed between the pair: the wall clock had moved by them before this
+/// one (a clock set back, then set forward again before the next record), and the drift left to
+/// explain is the pair's drift without them.
+fn place(stamps: &[Stamp], drifts: &[i64], placed: &[i64], j: &Jump) -> Option<usize> {
+    let left = |i: usize| {
+        drifts[i]
+            .saturating_sub(placed[i])
+            .saturating_sub(j.jump_ms)
+    };
     (0..stamps.len().saturating_sub(1))
         .filter(|&i| {
-            ms(j.wall_before, stamps[i].wall) >= -TOLERANCE_MS
+            let earlier = stamps[i].wall + chrono::Duration::milliseconds(placed[i]);
+            ms(j.wall_before, earlier) >= -TOLERANCE_MS
                 && ms(stamps[i + 1].wall, j.wall_after) >= -TOLERANCE_MS
-                && drifts[i].saturating_sub(j.jump_ms).abs()
-                    < (j.jump_ms.abs() / 2).max(TOLERANCE_MS)
+                && left(i).abs() < (j.jump_ms.abs() / 2).max(TOLERANCE_MS)
         })
-        .min_by_key(|&i| drifts[i].saturating_sub(j.jump_ms).unsigned_abs())
+        .min_by_key(|&i| left(i).unsigned_abs())
 }
 
 /// The offset (server minus device, ms) each of `stamps` (one push, device order) was recorded
@@ -82,12 +93,27 @@ pub fn offsets(stamps: &[Stamp], push_offset_ms: i64, jumps: &[Jump]) -> Vec<i64
             wall.saturating_sub(i64::try_from(mono).unwrap_or(i64::MAX))
         })
         .collect();
-    // Reported jumps per gap: gap i is between stamps[i] and stamps[i+1].
+    // Reported jumps per gap: gap i is between stamps[i] and stamps[i+1]. Placed in rounds, each
+    // round against the jumps placed before it, so that the result does not depend on the order
+    // the jumps are listed in: a jump that only fits once another is placed in its gap (a clock
+    // set back and then forward again between two records) is placed in a later round.
     let mut reported: Vec<Option<i64>> = vec![None; n];
-    for j in jumps {
-        if let Some(i) = place(stamps, &drifts, j) {
+    let mut placed = vec![false; jumps.len()];
+    loop {
+        let sums: Vec<i64> = reported.iter().map(|r| r.unwrap_or(0)).collect();
+        let round: Vec<(usize, usize)> = jumps
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| !placed[*k])
+            .filter_map(|(k, j)| place(stamps, &drifts, &sums, j).map(|i| (k, i)))
+            .collect();
+        if round.is_empty() {
+            break;
+        }
+        for (k, i) in round {
+            placed[k] = true;
             let r = reported[i].get_or_insert(0);
-            *r = r.saturating_add(j.jump_ms);
+            *r = r.saturating_add(jumps[k].jump_ms);
         }
     }
     let mut out = vec![0i64; n];
@@ -212,5 +238,30 @@ mod tests {
         let s = [stamp(11.0, 72.0)];
         assert_eq!(corrected(&s, &offsets(&s, -72 * H, &[])), vec![t(11.0)]);
         assert!(offsets(&[], 5, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_clock_set_back_and_forward_again_between_two_records_takes_both_jumps() {
+        // 08:00 recorded 72 h ahead; at 08:30 the clock is set back 72 h, at 08:45 an hour
+        // forward (a second wrong setting); 09:00 recorded an hour ahead, and pushed so.
+        let s = [stamp(8.0, 72.0), stamp(9.0, 1.0)];
+        let back = Jump {
+            wall_before: t(8.5 + 72.0),
+            wall_after: t(8.5),
+            jump_ms: -72 * H,
+        };
+        let forward = Jump {
+            wall_before: t(8.75),
+            wall_after: t(9.75),
+            jump_ms: H,
+        };
+        for jumps in [[back, forward], [forward, back]] {
+            let offs = offsets(&s, -H, &jumps);
+            assert_eq!(
+                corrected(&s, &offs),
+                vec![t(8.0), t(9.0)],
+                "both jumps, whatever order they are listed in: {jumps:?}"
+            );
+        }
     }
 }
