@@ -300,6 +300,22 @@ const MIGRATIONS: &[&str] = &[
     // 15: who queued each photo and held action, so that one finished after the phone changed
     // hands is recorded as its taker's (store/intake.rs).
     crate::store::TAKEN_BY_MIGRATION,
+    // 16: every sign-out this device signed (where its chain stood as its user signed out), kept
+    // like the sign-ins and sent until the office has it (sync/sign_out.rs). Never deleted.
+    r#"
+    CREATE TABLE sign_outs (
+        id          INTEGER PRIMARY KEY,
+        statement   TEXT NOT NULL UNIQUE,          -- heatcrew_protocol::sync::SignOutStatement as JSON
+        challenge   TEXT NOT NULL UNIQUE,          -- of the sign-in it ends
+        sent        INTEGER NOT NULL DEFAULT 0,    -- the office answered (kept, or refused for good)
+        kept_at     TEXT NOT NULL
+    );
+    CREATE TRIGGER sign_outs_no_delete BEFORE DELETE ON sign_outs
+        BEGIN SELECT RAISE(ABORT, 'sign-outs are evidence: they are never deleted'); END;
+    CREATE TRIGGER sign_outs_only_sent BEFORE UPDATE ON sign_outs
+        WHEN NEW.statement IS NOT OLD.statement OR NEW.challenge IS NOT OLD.challenge
+        BEGIN SELECT RAISE(ABORT, 'sign-outs are evidence: only whether it was sent changes'); END;
+    "#,
 ];
 
 /// Migrations that rebuild a table other tables refer to: they run with foreign keys off (SQLite's

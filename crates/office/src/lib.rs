@@ -65,6 +65,7 @@ pub mod readback;
 pub mod reports;
 pub mod schedule;
 pub mod seed;
+pub mod sign_out;
 pub mod storage;
 pub mod store;
 pub mod throttle;

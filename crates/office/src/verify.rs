@@ -178,6 +178,7 @@ fn check_makers(
         sign_ins.push(DeviceSignIn {
             user_id: s.user_id,
             chain_head,
+            signed_out: None,
         });
     }
     let makers = Makers::new(&sign_ins);

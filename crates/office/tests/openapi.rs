@@ -16,6 +16,7 @@ const OPERATIONS: &[&str] = &[
     "POST /api/v1/auth/staff-login",
     "POST /api/v1/auth/refresh",
     "POST /api/v1/auth/revoke",
+    "POST /api/v1/auth/sign-out",
     "POST /api/v1/sync/push",
     "GET /api/v1/sync/pull",
     "POST /api/v1/attachments",

@@ -95,6 +95,9 @@ error_codes! {
     ChallengeExpired = "challenge_expired", "登录校验码已过期,请重新获取。", "The sign-in challenge expired; ask for a new one.";
     ChainHeadRequired = "chain_head_required", "登录需要说明本机记录链的当前位置,请更新应用。", "Sign-in needs the position of this device's record chain; update the app.";
     ChainHeadMismatch = "chain_head_mismatch", "本机的记录与单位已收到的不一致,请联系管理员。", "This device's records do not match what the office holds; ask an administrator.";
+    UnknownSignIn = "unknown_sign_in", "单位没有这次登录的记录。", "The office has no such sign-in of this device.";
+    SignOutConflict = "sign_out_conflict", "这次登录已有另一份退出记录。", "This sign-in already has another sign-out statement.";
+    SignedOut = "signed_out", "这条记录是在用户退出登录之后、下一位用户登录之前记下的,不予接收。", "This record was made after its user signed out and before anyone signed in again; it is refused.";
     DeviceOtherUser = "device_other_user", "这台设备属于另一位用户。请管理员把它设为班组共用,或转给你。", "This device belongs to another user; an administrator can mark it shared for a crew or move it to you.";
     TooManyAttempts = "too_many_attempts", "登录失败次数太多,请稍后再试。", "Too many failed sign-ins; wait a while and try again.";
     LoginBusy = "login_busy", "登录的人太多,请几秒后再试。", "Too many sign-ins at once; try again in a few seconds.";

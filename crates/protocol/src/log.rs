@@ -216,6 +216,24 @@ pub fn enrolment_message(
     out
 }
 
+/// Tag of the message a device signs when its user signs out: where its chain stood then.
+pub const SIGN_OUT_TAG: &[u8] = b"heatcrew.sign-out.v1\n";
+
+/// [`enrolment_message`] with the [`SIGN_OUT_TAG`]: `challenge` is the one of the sign-in this
+/// ends, `chain_head` where the device's chain stood as its user signed out. The events after it
+/// and up to the next sign-in's head were made while nobody was signed in: no user's records.
+pub fn sign_out_message(
+    challenge: &[u8; 32],
+    device_id: Uuid,
+    device_key: &VerifyingKey,
+    username: &str,
+    chain_head: &crate::ChainTip,
+) -> Vec<u8> {
+    let mut out = enrolment_message(challenge, device_id, device_key, username, chain_head);
+    out.splice(..ENROLMENT_TAG.len(), SIGN_OUT_TAG.iter().copied());
+    out
+}
+
 /// `t` without its sub-millisecond part: what a signed message carries of it.
 fn whole_millis(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)

@@ -68,6 +68,22 @@ pub struct LoginRequest {
     pub chain_head: Option<crate::ChainTip>,
 }
 
+/// A device's signed word that its user signed out (`POST /auth/sign-out`, no token: the
+/// signature is the proof): where its chain stood then. The events after that point and up to the
+/// next sign-in's point were made while nobody was signed in on it, and the office refuses them
+/// (`signed_out`), so a tampered app cannot record as the user who signed out. Sent at sign-out,
+/// or, offline, as soon as the office is reached again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct SignOutStatement {
+    pub device_id: Uuid,
+    /// The challenge of the sign-in this ends (64 hex characters).
+    pub challenge: String,
+    pub chain_head: crate::ChainTip,
+    /// The device key's signature over [`crate::log::sign_out_message`] (128 hex characters).
+    pub proof: String,
+}
+
 /// A one-time challenge for the next login of a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]

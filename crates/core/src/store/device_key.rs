@@ -1,5 +1,6 @@
 //! The device key leaves the database (schema 4): moved to the key vault inside the migration's
-//! transaction, and the bytes it occupied overwritten afterwards.
+//! transaction, and the bytes it occupied overwritten afterwards. And what the key signs besides
+//! the events: a sign-in's and a sign-out's word on where the chain stands.
 
 use super::parse_uuid;
 use crate::error::{CoreError, Result};
@@ -47,3 +48,51 @@ pub(super) fn wipe_free_space(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "secure_delete", "OFF")?;
     Ok(())
 }
+
+impl super::Store {
+    /// The device key's signature (hex) over the office's login challenge (64 hex characters)
+    /// bound to this device, its key, `username` and where its chain stands, [`Store::tip`]
+    /// (`heatcrew_protocol::log::enrolment_message`): proof that this device holds its key, and its
+    /// word that the records up to the tip were made before `username` signed in. `None` if the
+    /// challenge is malformed.
+    pub fn prove_enrolment(&self, challenge: &str, username: &str) -> Option<String> {
+        self.prove(
+            heatcrew_protocol::log::enrolment_message,
+            challenge,
+            username,
+        )
+    }
+
+    /// [`Self::prove_enrolment`] as `username` signs out (`heatcrew_protocol::log::sign_out_message`,
+    /// `challenge` the one of the sign-in it ends): the device's word that its user's records end
+    /// at the tip.
+    pub fn prove_sign_out(&self, challenge: &str, username: &str) -> Option<String> {
+        self.prove(
+            heatcrew_protocol::log::sign_out_message,
+            challenge,
+            username,
+        )
+    }
+
+    fn prove(&self, message: Message, challenge: &str, username: &str) -> Option<String> {
+        use ed25519_dalek::Signer;
+        let c = heatcrew_protocol::log::strict_hex::<32>(challenge)?;
+        let message = message(
+            &c,
+            self.device_id,
+            &self.key.verifying_key(),
+            username,
+            &self.tip,
+        );
+        Some(hex::encode(self.key.sign(&message).to_bytes()))
+    }
+}
+
+/// A message the device key signs for a sign-in or a sign-out.
+type Message = fn(
+    &[u8; 32],
+    uuid::Uuid,
+    &ed25519_dalek::VerifyingKey,
+    &str,
+    &heatcrew_protocol::ChainTip,
+) -> Vec<u8>;

@@ -264,7 +264,7 @@ impl Store {
         };
         let job_id = row.job_id;
         let today = self.today();
-        let paused = self.held_paused;
+        let paused = self.held_paused || self.stands_signed_out()?;
         let mut batch = self.begin()?;
         // Its turn comes when every photo taken before it on the job is recorded: photos finish
         // in the order they were taken, but one before it may have failed and wait to be retaken.
@@ -290,7 +290,7 @@ impl Store {
     /// at the head of a queue that the phone's user took. After a sign-in (what the new user, or
     /// the same one, left waiting) and after each pass of the photo worker.
     pub fn record_held(&mut self) -> Result<Vec<Event>> {
-        if self.held_paused {
+        if self.held_paused || self.stands_signed_out()? {
             return Ok(Vec::new());
         }
         let jobs = self

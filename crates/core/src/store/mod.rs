@@ -279,25 +279,6 @@ impl Store {
         self.key.verifying_key()
     }
 
-    /// The device key's signature (hex) over the office's login challenge (64 hex characters)
-    /// bound to this device, its key, `username` and where its chain stands, [`Store::tip`]
-    /// (`heatcrew_protocol::log::enrolment_message`): proof that this device holds its key, and its
-    /// word that the records up to the tip were made before `username` signed in. `None` if the
-    /// challenge is malformed.
-    pub fn prove_enrolment(&self, challenge: &str, username: &str) -> Option<String> {
-        use ed25519_dalek::Signer;
-        let mut c = [0u8; 32];
-        hex::decode_to_slice(challenge, &mut c).ok()?;
-        let message = heatcrew_protocol::log::enrolment_message(
-            &c,
-            self.device_id,
-            &self.key.verifying_key(),
-            username,
-            &self.tip,
-        );
-        Some(hex::encode(self.key.sign(&message).to_bytes()))
-    }
-
     pub fn files(&self) -> &FileStore {
         &self.files
     }

@@ -113,6 +113,9 @@ pub async fn login(
     // first, and record nothing held until the sign-in is settled.
     crate::photo_worker::process_all(store).map_err(SyncError::local)?;
     lock(store).record_held().map_err(SyncError::local)?;
+    // A sign-out not yet told (made offline) goes first: the office then knows where the
+    // previous user's records end. Offline still, the sign-in fails below anyway.
+    let _ = sign_out::send_sign_outs(store, api.base()).await;
     let _paused = HeldPaused::start(store);
     // Prove that this device holds its key: sign the office's one-time challenge. A challenge is
     // good once: when a bad network replays or delays the login (the office used the challenge on a
@@ -316,6 +319,8 @@ impl Syncer {
             session = self.refresh(&api, &session).await?;
         }
         let mut report = SyncReport::default();
+        // A sign-out made offline: the office learns where that user's records ended.
+        sign_out::send_sign_outs(&self.store, &session.office_url).await?;
         // An access token that expired early (or was revoked and renewed) answers 401 at
         // whichever step first talks to the office, the pull too when nothing waits to go up:
         // refresh once and run the pass again (what went up stays up).

@@ -52,6 +52,7 @@ pub mod live;
 pub mod network;
 pub mod openapi;
 pub mod reports;
+pub mod sign_out;
 pub mod sync;
 pub mod totp;
 
@@ -78,6 +79,7 @@ use utoipa_axum::router::OpenApiRouter;
 fn endpoints() -> OpenApiRouter<OfficeState> {
     OpenApiRouter::default()
         .merge(auth::routes())
+        .merge(sign_out::routes())
         .merge(sync::routes())
         .merge(attachments::routes())
         .merge(jobs::routes())

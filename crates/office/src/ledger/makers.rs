@@ -99,13 +99,16 @@ pub struct DeviceSignIn {
     pub user_id: Uuid,
     /// Where the device's chain stood (`None`: a sign-in before sign-ins named it).
     pub chain_head: Option<ChainTip>,
+    /// Where it stood when this user signed out, if the device said so (`crate::sign_out`).
+    pub signed_out: Option<ChainTip>,
 }
 
 /// Who made which events of one device, from its sign-ins.
 #[derive(Debug, Clone, Default)]
 pub struct Makers {
-    /// (chain head seq, its hash, who signed in), by seq; sign-ins at the same seq in sign-in order.
-    heads: Vec<(u64, Digest, Uuid)>,
+    /// (chain head seq, its hash, who signed in, where they signed out), by seq; sign-ins at the
+    /// same seq in sign-in order.
+    heads: Vec<(u64, Digest, Uuid, Option<ChainTip>)>,
     /// Every user who signed in on the device, the most recent sign-in first.
     users: Vec<Uuid>,
 }
@@ -113,12 +116,15 @@ pub struct Makers {
 impl Makers {
     /// From a device's sign-ins, oldest first.
     pub fn new(sign_ins: &[DeviceSignIn]) -> Makers {
-        let mut heads: Vec<(u64, Digest, Uuid)> = sign_ins
+        let mut heads: Vec<(u64, Digest, Uuid, Option<ChainTip>)> = sign_ins
             .iter()
-            .filter_map(|s| s.chain_head.map(|h| (h.seq, h.hash, s.user_id)))
+            .filter_map(|s| {
+                s.chain_head
+                    .map(|h| (h.seq, h.hash, s.user_id, s.signed_out))
+            })
             .collect();
         // Stable: at the same seq the later sign-in stays later.
-        heads.sort_by_key(|(seq, _, _)| *seq);
+        heads.sort_by_key(|(seq, _, _, _)| *seq);
         let mut users = Vec::new();
         for s in sign_ins.iter().rev() {
             if !users.contains(&s.user_id) {
@@ -131,14 +137,26 @@ impl Makers {
     /// Whose record the event at `seq` is: the user of the last sign-in whose chain head lies
     /// before it. `None`: the event was recorded before any sign-in named the chain.
     pub fn maker(&self, seq: u64) -> Option<Uuid> {
-        let after = self.heads.partition_point(|(s, _, _)| *s < seq);
+        let after = self.heads.partition_point(|(s, _, _, _)| *s < seq);
         after.checked_sub(1).map(|i| self.heads[i].2)
+    }
+
+    /// Whether the event at `seq` was made after the user of the sign-in before it signed out (and
+    /// before anyone signed in again): nobody's record.
+    pub fn signed_out(&self, seq: u64) -> bool {
+        let after = self.heads.partition_point(|(s, _, _, _)| *s < seq);
+        after
+            .checked_sub(1)
+            .and_then(|i| self.heads[i].3)
+            .is_some_and(|out| seq > out.seq)
     }
 
     /// Whether an event at `seq` with `hash` differs from what a sign-in named as the chain's
     /// head at `seq`: the device's history changed after it vouched for it.
     pub fn breaks_head(&self, seq: u64, hash: &Digest) -> bool {
-        self.heads.iter().any(|(s, h, _)| *s == seq && h != hash)
+        self.heads.iter().any(|(s, h, _, out)| {
+            (*s == seq && h != hash) || out.is_some_and(|o| o.seq == seq && o.hash != *hash)
+        })
     }
 
     /// For an event no sign-in's head places (and that the pusher may not record): the other
@@ -189,19 +207,23 @@ mod tests {
             DeviceSignIn {
                 user_id: wang,
                 chain_head: None,
+                signed_out: None,
             },
             DeviceSignIn {
                 user_id: li,
                 chain_head: head(3),
+                signed_out: None,
             },
             DeviceSignIn {
                 user_id: zhang,
                 chain_head: head(7),
+                signed_out: None,
             },
             // li again, with nothing recorded in between: li's from 8 on.
             DeviceSignIn {
                 user_id: li,
                 chain_head: head(7),
+                signed_out: None,
             },
         ];
         let m = Makers::new(&sign_ins);
@@ -247,5 +269,35 @@ mod tests {
             ));
         }
         assert!(check_chain_head(ChainTip::START, ChainTip::START).is_ok());
+    }
+
+    #[test]
+    fn a_sign_out_ends_its_users_records_and_fixes_its_position() {
+        let (li, zhang) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let makers = Makers::new(&[
+            DeviceSignIn {
+                user_id: li,
+                chain_head: head(3),
+                signed_out: head(5),
+            },
+            DeviceSignIn {
+                user_id: zhang,
+                chain_head: head(8),
+                signed_out: None,
+            },
+        ]);
+        let nobody: Vec<u64> = (1..=10).filter(|s| makers.signed_out(*s)).collect();
+        assert_eq!(
+            nobody,
+            [6, 7, 8],
+            "after li signed out at 5, up to zhang's head at 8"
+        );
+        assert_eq!(makers.maker(5), Some(li));
+        assert_eq!(makers.maker(9), Some(zhang));
+        assert!(
+            makers.breaks_head(5, &Digest::of(b"another")),
+            "the sign-out's position is fixed"
+        );
+        assert!(!makers.breaks_head(5, &head(5).unwrap().hash));
     }
 }

@@ -345,6 +345,15 @@ pub fn push(
                 }
             }
         }
+        if makers.signed_out(seq) {
+            // Kept as evidence of what the phone did, counted as nobody's work.
+            verdict = Err(super::Refusal {
+                code: ErrorCode::SignedOut,
+                reason: format!(
+                    "event {seq} was made after its user signed out on this device and before anyone signed in again"
+                ),
+            });
+        }
         if let Ok(Effect::Record(Some(body))) = &verdict
             && let EventBody::Correction { corrects, .. } = body.as_ref()
         {

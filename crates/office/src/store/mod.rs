@@ -282,6 +282,7 @@ pub trait OfficeStore:
     + crate::notices::NoticeStore
     + crate::patrols::PatrolStore
     + crate::throttle::LoginThrottleStore
+    + crate::sign_out::SignOutStore
     + Send
     + Sync
     + 'static
@@ -307,6 +308,7 @@ impl<T> OfficeStore for T where
         + crate::notices::NoticeStore
         + crate::patrols::PatrolStore
         + crate::throttle::LoginThrottleStore
+        + crate::sign_out::SignOutStore
         + Send
         + Sync
         + 'static

@@ -46,8 +46,14 @@ ledger_cases!(
 );
 
 /// What a ledger case needs of a store.
-pub trait Ledger: LedgerStore + JobStore + EvidenceLogStore + Sync {}
-impl<T: LedgerStore + JobStore + EvidenceLogStore + Sync> Ledger for T {}
+pub trait Ledger:
+    LedgerStore + JobStore + EvidenceLogStore + heatcrew_office::sign_out::SignOutStore + Sync
+{
+}
+impl<T> Ledger for T where
+    T: LedgerStore + JobStore + EvidenceLogStore + heatcrew_office::sign_out::SignOutStore + Sync
+{
+}
 
 fn office_key() -> SigningKey {
     SigningKey::from_bytes(&[7; 32])

@@ -136,6 +136,18 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "本机的记录与单位已收到的不一致,请联系管理员。",
     en: "This device's records do not match what the office holds; ask an administrator.",
   },
+  unknown_sign_in: {
+    'zh-CN': "单位没有这次登录的记录。",
+    en: "The office has no such sign-in of this device.",
+  },
+  sign_out_conflict: {
+    'zh-CN': "这次登录已有另一份退出记录。",
+    en: "This sign-in already has another sign-out statement.",
+  },
+  signed_out: {
+    'zh-CN': "这条记录是在用户退出登录之后、下一位用户登录之前记下的,不予接收。",
+    en: "This record was made after its user signed out and before anyone signed in again; it is refused.",
+  },
   device_other_user: {
     'zh-CN': "这台设备属于另一位用户。请管理员把它设为班组共用,或转给你。",
     en: "This device belongs to another user; an administrator can mark it shared for a crew or move it to you.",

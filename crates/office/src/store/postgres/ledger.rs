@@ -283,25 +283,30 @@ impl LedgerTx for Tx<'_, '_> {
     fn device_sign_ins(&mut self, device_id: Uuid) -> StoreResult<Vec<DeviceSignIn>> {
         self.tx
             .query(
-                "SELECT user_id, chain_head_seq, chain_head_hash FROM sessions WHERE device_id = $1
-                 ORDER BY created_at, id",
+                "SELECT user_id, chain_head_seq, chain_head_hash, sign_out_seq, sign_out_hash
+                 FROM sessions WHERE device_id = $1 ORDER BY created_at, id",
                 &[&device_id.to_string()],
             )?
             .iter()
             .map(|r| {
-                let head = match (
-                    r.try_get::<_, Option<i64>>(1)?,
-                    r.try_get::<_, Option<&str>>(2)?,
-                ) {
-                    (Some(seq), Some(hash)) => Some(ChainTip {
-                        seq: seq as u64,
-                        hash: parse_digest(hash)?,
-                    }),
-                    _ => None,
+                let tip = |seq: usize| -> StoreResult<Option<ChainTip>> {
+                    Ok(
+                        match (
+                            r.try_get::<_, Option<i64>>(seq)?,
+                            r.try_get::<_, Option<&str>>(seq + 1)?,
+                        ) {
+                            (Some(seq), Some(hash)) => Some(ChainTip {
+                                seq: seq as u64,
+                                hash: parse_digest(hash)?,
+                            }),
+                            _ => None,
+                        },
+                    )
                 };
                 Ok(DeviceSignIn {
                     user_id: parse_uuid(r.try_get::<_, &str>(0)?)?,
-                    chain_head: head,
+                    chain_head: tip(1)?,
+                    signed_out: tip(3)?,
                 })
             })
             .collect()

@@ -30,6 +30,7 @@ mod network;
 mod notices;
 mod patrols;
 mod reports;
+mod sign_out;
 mod throttle;
 
 use super::{MetaStore, StoreError, StoreResult};
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_critical_defect_alerts.sql"),
     include_str!("migrations/0007_session_chain_heads.sql"),
     include_str!("migrations/0008_login_failures.sql"),
+    include_str!("migrations/0009_sign_outs.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -153,29 +153,36 @@ impl LedgerTx for Tx<'_> {
 
     fn device_sign_ins(&mut self, device_id: Uuid) -> StoreResult<Vec<DeviceSignIn>> {
         let mut stmt = self.0.prepare_cached(
-            "SELECT user_id, chain_head_seq, chain_head_hash FROM sessions WHERE device_id = ?1
-             ORDER BY created_at, id",
+            "SELECT user_id, chain_head_seq, chain_head_hash, sign_out_seq, sign_out_hash
+             FROM sessions WHERE device_id = ?1 ORDER BY created_at, id",
         )?;
+        type Row = (
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
         let rows = stmt
             .query_map([device_id.to_string()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                ))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<Row>, _>>()?;
+        let tip = |seq: Option<i64>, hash: &Option<String>| -> StoreResult<Option<ChainTip>> {
+            Ok(match (seq, hash) {
+                (Some(seq), Some(hash)) => Some(ChainTip {
+                    seq: seq as u64,
+                    hash: parse_digest(hash)?,
+                }),
+                _ => None,
+            })
+        };
         rows.iter()
-            .map(|(user, seq, hash)| {
+            .map(|(user, seq, hash, out_seq, out_hash)| {
                 Ok(DeviceSignIn {
                     user_id: parse_uuid(user)?,
-                    chain_head: match (seq, hash) {
-                        (Some(seq), Some(hash)) => Some(ChainTip {
-                            seq: *seq as u64,
-                            hash: parse_digest(hash)?,
-                        }),
-                        _ => None,
-                    },
+                    chain_head: tip(*seq, hash)?,
+                    signed_out: tip(*out_seq, out_hash)?,
                 })
             })
             .collect()

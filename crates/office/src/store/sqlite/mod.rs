@@ -30,6 +30,7 @@ mod network;
 mod notices;
 mod patrols;
 mod reports;
+mod sign_out;
 mod throttle;
 
 pub use accounts::role_str;
@@ -68,6 +69,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0021_critical_defect_alerts.sql"),
     include_str!("migrations/0022_session_chain_heads.sql"),
     include_str!("migrations/0023_login_failures.sql"),
+    include_str!("migrations/0024_sign_outs.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).

@@ -10,7 +10,100 @@ ledger_cases!(
     records_left_by_another_user_of_the_phone_count_as_theirs,
     a_sign_in_fixes_whose_records_come_before_it,
     a_history_changed_after_a_sign_in_vouched_for_it_is_refused,
+    records_after_a_kept_sign_out_are_nobodys,
 );
+
+/// li signs out (the store keeps where li's chain stood, as the office does once the device's
+/// signature checked out) and a tampered app goes on writing as li; zhang signs in past it. Those
+/// records are refused `signed_out`, li's before it stay li's, a record at the sign-out's position
+/// with another hash is refused as a changed history, and what the store refuses to keep: a second
+/// statement, one behind its sign-in, one that would disown records already held.
+fn records_after_a_kept_sign_out_are_nobodys(s: &impl Ledger, seed: &dyn Seed) {
+    use heatcrew_office::ledger::makers::SignedHead;
+    let (li, zhang) = (seed.user("li"), seed.user("zhang"));
+    let li_job = assigned_job(s, li);
+    let mut d = Device::enrol(seed, li);
+    let key = hex::encode(d.key.verifying_key().as_bytes());
+    let challenge = "c1".repeat(32);
+    let made = d.step(li_job);
+    seed.sign_in_answering(d.id, &key, li, Some(d.tip), &challenge)
+        .expect("li signs in after one record");
+    let li_own = d.step(li_job);
+    let out = SignedHead {
+        head: d.tip,
+        challenge: challenge.clone(),
+        proof: "ab".repeat(64),
+    };
+    let code = |r: Result<(), StoreError>| match r {
+        Err(StoreError::Conflict { code, .. }) => Some(code),
+        Err(other) => panic!("a conflict, not {other:?}"),
+        Ok(()) => None,
+    };
+    let behind = SignedHead {
+        head: ChainTip::START,
+        ..out.clone()
+    };
+    assert_eq!(
+        code(s.keep_sign_out(d.id, &behind)),
+        Some(ErrorCode::ChainHeadMismatch),
+        "before its own sign-in"
+    );
+    assert!(matches!(
+        s.keep_sign_out(
+            d.id,
+            &SignedHead {
+                challenge: "00".repeat(32),
+                ..out.clone()
+            }
+        ),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(code(s.keep_sign_out(d.id, &out)), None, "kept");
+    assert_eq!(code(s.keep_sign_out(d.id, &out)), None, "the same again");
+    let further = SignedHead {
+        head: ChainTip {
+            seq: d.tip.seq + 1,
+            hash: Digest::of(b"x"),
+        },
+        ..out.clone()
+    };
+    assert_eq!(
+        code(s.keep_sign_out(d.id, &further)),
+        Some(ErrorCode::SignOutConflict),
+        "another statement for the same sign-in"
+    );
+    let forged = d.step(li_job);
+    seed.sign_in_shared(d.id, &key, zhang, Some(d.tip))
+        .expect("zhang takes the phone");
+    let r = d.push(s, zhang, &[made, li_own, forged]);
+    assert_eq!(
+        outcomes(&r),
+        vec![Ok("accepted"), Ok("accepted"), Err(ErrorCode::SignedOut)],
+        "li's records before the sign-out count, the one after it is nobody's"
+    );
+
+    // Another phone: its records already held after the head cannot be disowned.
+    let mut e = Device::enrol(seed, li);
+    let key = hex::encode(e.key.verifying_key().as_bytes());
+    let ch = "c2".repeat(32);
+    seed.sign_in_answering(e.id, &key, li, Some(e.tip), &ch)
+        .expect("li on another phone");
+    let head = e.tip;
+    let held = e.step(li_job);
+    assert_eq!(outcomes(&e.push(s, li, &[held])), vec![Ok("accepted")]);
+    assert_eq!(
+        code(s.keep_sign_out(
+            e.id,
+            &SignedHead {
+                head,
+                challenge: ch,
+                proof: "ab".repeat(64)
+            }
+        )),
+        Some(ErrorCode::ChainHeadMismatch),
+        "the office already holds a record of li's after it"
+    );
+}
 
 fn another_users_job_is_stored_rejected(s: &impl Ledger, seed: &dyn Seed) {
     let me = seed.user("zhang");

@@ -19,6 +19,24 @@ pub trait Seed: Sync {
         public_key: &str,
         user_id: Uuid,
         head: Option<ChainTip>,
+    ) -> Result<(), StoreError> {
+        self.sign_in_answering(
+            device_id,
+            public_key,
+            user_id,
+            head,
+            &hex::encode(Uuid::new_v4().as_bytes()).repeat(2),
+        )
+    }
+
+    /// [`Seed::sign_in_shared`], the login having answered `challenge`.
+    fn sign_in_answering(
+        &self,
+        device_id: Uuid,
+        public_key: &str,
+        user_id: Uuid,
+        head: Option<ChainTip>,
+        challenge: &str,
     ) -> Result<(), StoreError>;
 }
 
@@ -48,12 +66,13 @@ impl<S: AccountStore + EnrolmentStore + Sync> Seed for Traits<'_, S> {
             .expect("enrol");
     }
 
-    fn sign_in_shared(
+    fn sign_in_answering(
         &self,
         device_id: Uuid,
         public_key: &str,
         user_id: Uuid,
         head: Option<ChainTip>,
+        challenge: &str,
     ) -> Result<(), StoreError> {
         self.0
             .set_device_shared(device_id, true)
@@ -74,7 +93,7 @@ impl<S: AccountStore + EnrolmentStore + Sync> Seed for Traits<'_, S> {
             // The store keeps what the office checked at login: no signature here.
             chain_head: head.map(|head| SignedHead {
                 head,
-                challenge: String::new(),
+                challenge: challenge.to_owned(),
                 proof: String::new(),
             }),
             now,
