@@ -416,7 +416,9 @@ mod tests {
                 "6b0768d0f600766c8d34fae2a032ce40ce98db6d8a3896c0eeb3f35f60f8d3ce",
                 "f3556a2a9dbbcfb93939268f38c26ea82d2d483b6e640c78949ec8bbfaddc34d",
                 "13e085b06b3ad4bf37cdde32253d252cc62956f970a02bb5c2290ff90cbe6f51",
-                "1243dad04d534a2463b3234aa88ab4f007de479316681cf153bb46abf27123f0"
+                "1243dad04d534a2463b3234aa88ab4f007de479316681cf153bb46abf27123f0",
+                "83610e4bb8f8ebc77a728ffc3ae08e99136200ba958bdcdc76076568c684ba6f",
+                "f3e24209ad69d2e7ea9e46149cc996d8265421a22d2cc94f02368f924d3560c0"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"
