@@ -195,6 +195,8 @@ const PUBLIC: &[&str] = &[
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/staff-login",
     "POST /api/v1/auth/refresh",
+    // The device key's signature is the proof: a phone signed out offline has no token left.
+    "POST /api/v1/auth/sign-out",
 ];
 
 /// `schema` with its `$ref` followed (components only).
