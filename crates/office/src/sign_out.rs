@@ -21,8 +21,6 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignInToEnd {
     pub username: String,
-    /// Where the chain stood at the sign-in.
-    pub head: ChainTip,
     /// The device's public key (hex).
     pub device_key: String,
 }
@@ -37,6 +35,35 @@ pub struct ChainAround {
     pub after_head: u64,
     /// A sign-out already kept on this sign-in.
     pub kept: Option<SignedHead>,
+}
+
+impl ChainAround {
+    /// From what a backend read: the hash at the head's position, the count after it, and a
+    /// sign-out already kept on the sign-in (its seq, hash and proof columns).
+    pub fn from_columns(
+        hash_at_head: Option<&str>,
+        after_head: i64,
+        kept: (Option<i64>, Option<&str>, Option<String>),
+        challenge: &str,
+    ) -> StoreResult<ChainAround> {
+        use crate::store::convert::parse_digest;
+        let kept = match kept {
+            (Some(seq), Some(hash), Some(proof)) => Some(SignedHead {
+                head: ChainTip {
+                    seq: seq as u64,
+                    hash: parse_digest(hash)?,
+                },
+                challenge: challenge.to_owned(),
+                proof,
+            }),
+            _ => None,
+        };
+        Ok(ChainAround {
+            hash_at_head: hash_at_head.map(parse_digest).transpose()?,
+            after_head: after_head.max(0) as u64,
+            kept,
+        })
+    }
 }
 
 /// A device's sign-outs, each kept on the sign-in (session row) it ends.

@@ -319,8 +319,9 @@ impl Syncer {
             session = self.refresh(&api, &session).await?;
         }
         let mut report = SyncReport::default();
-        // A sign-out made offline: the office learns where that user's records ended.
-        sign_out::send_sign_outs(&self.store, &session.office_url).await?;
+        // A sign-out made offline: the office learns where that user's records ended. Best
+        // effort: a statement the office cannot take now never keeps records from going up.
+        let _ = sign_out::send_sign_outs(&self.store, &session.office_url).await;
         // An access token that expired early (or was revoked and renewed) answers 401 at
         // whichever step first talks to the office, the pull too when nothing waits to go up:
         // refresh once and run the pass again (what went up stays up).

@@ -38,10 +38,6 @@ impl SignOutStore for PgStore {
             .map(|r| {
                 Ok(SignInToEnd {
                     username: r.try_get(1)?,
-                    head: ChainTip {
-                        seq: r.try_get::<_, i64>(2)? as u64,
-                        hash: parse_digest(r.try_get(3)?)?,
-                    },
                     device_key: r.try_get(4)?,
                 })
             })
@@ -78,26 +74,12 @@ impl SignOutStore for PgStore {
                     &[&dev, &head, &created_at, &id],
                 )?
                 .try_get(0)?;
-            let kept = match (
-                r.try_get::<_, Option<i64>>(6)?,
-                r.try_get::<_, Option<String>>(7)?,
-                r.try_get::<_, Option<String>>(8)?,
-            ) {
-                (Some(s), Some(h), Some(p)) => Some(SignedHead {
-                    head: ChainTip {
-                        seq: s as u64,
-                        hash: parse_digest(&h)?,
-                    },
-                    challenge: signed.challenge.clone(),
-                    proof: p,
-                }),
-                _ => None,
-            };
-            let chain = ChainAround {
-                hash_at_head: hash_at_head.as_deref().map(parse_digest).transpose()?,
-                after_head: after_head.max(0) as u64,
-                kept,
-            };
+            let chain = ChainAround::from_columns(
+                hash_at_head.as_deref(),
+                after_head,
+                (r.try_get(6)?, r.try_get(7)?, r.try_get(8)?),
+                &signed.challenge,
+            )?;
             let sign_in = ChainTip {
                 seq: r.try_get::<_, i64>(2)? as u64,
                 hash: parse_digest(r.try_get(3)?)?,

@@ -55,10 +55,6 @@ impl SignOutStore for SqliteStore {
             .map(|r| {
                 Ok(SignInToEnd {
                     username: r.1,
-                    head: ChainTip {
-                        seq: r.2 as u64,
-                        hash: parse_digest(&r.3)?,
-                    },
                     device_key: r.4,
                 })
             })
@@ -91,22 +87,12 @@ impl SignOutStore for SqliteStore {
             params![dev, head, created_at, id],
             |r| r.get(0),
         )?;
-        let kept = match (out_seq, out_hash, out_proof) {
-            (Some(s), Some(h), Some(p)) => Some(SignedHead {
-                head: ChainTip {
-                    seq: s as u64,
-                    hash: parse_digest(&h)?,
-                },
-                challenge: signed.challenge.clone(),
-                proof: p,
-            }),
-            _ => None,
-        };
-        let chain = ChainAround {
-            hash_at_head: hash_at_head.as_deref().map(parse_digest).transpose()?,
-            after_head: after_head.max(0) as u64,
-            kept,
-        };
+        let chain = ChainAround::from_columns(
+            hash_at_head.as_deref(),
+            after_head,
+            (out_seq, out_hash.as_deref(), out_proof),
+            &signed.challenge,
+        )?;
         let sign_in = ChainTip {
             seq: seq as u64,
             hash: parse_digest(&hash)?,
