@@ -11,7 +11,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
+mod chain;
+mod report;
 mod sign_ins;
+mod sign_outs;
+use chain::{Entry, attachments, merge};
+pub use report::{ExportReport, Fault};
 pub use sign_ins::Maker;
 
 /// The `format` of an export's header line, format 1: exports written before 5 December 2026
@@ -20,6 +25,9 @@ pub const EXPORT_FORMAT: &str = "heatcrew.export.v1";
 /// Format 1 and `sign_in` lines (whose records the events are): what the office and the
 /// devices write.
 pub const EXPORT_FORMAT_V2: &str = "heatcrew.export.v2";
+/// Format 2 and `sign_out` lines (where a user's records end): what the office and the devices
+/// write since 6 December 2026.
+pub const EXPORT_FORMAT_V3: &str = "heatcrew.export.v3";
 
 /// Who wrote an export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,58 +105,27 @@ pub enum ExportLine {
         #[serde(with = "crate::log::hex_array")]
         proof: [u8; 64],
     },
-}
-
-/// What checking found: counts of what was verified, what could not be checked for lack of proof,
-/// and faults (any fault means the evidence does not hold).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ExportReport {
-    pub devices: u64,
-    pub events: u64,
-    pub links: u64,
-    pub receipts: u64,
-    pub tree_heads: u64,
-    pub inclusion_proofs: u64,
-    pub consistency_proofs: u64,
-    pub files: u64,
-    /// Sign-ins that verify against their device's key and chain.
-    pub sign_ins: u64,
-    /// Whose records the events shown are, from those sign-ins (events before a device's first
-    /// sign-in in the exports have no maker here).
-    pub makers: Vec<Maker>,
-    /// Things that could not be checked (e.g. two tree heads without a consistency proof).
-    pub unproven: Vec<String>,
-    pub faults: Vec<Fault>,
-}
-
-/// Why evidence does not hold: a stable code (listed in `docs/evidence.md`) and the details.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Fault {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl std::fmt::Display for Fault {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
-    }
-}
-
-impl ExportReport {
-    fn fault(&mut self, code: &'static str, message: String) {
-        self.faults.push(Fault { code, message });
-    }
-
-    /// Whether any fault has this code.
-    pub fn has(&self, code: &str) -> bool {
-        self.faults.iter().any(|f| f.code == code)
-    }
-}
-
-impl ExportReport {
-    pub fn ok(&self) -> bool {
-        self.faults.is_empty()
-    }
+    /// A user's sign-out as the device signed it (format 3 only): the events after `chain_head`
+    /// are not this sign-in's user's records.
+    SignOut {
+        device_id: Uuid,
+        username: String,
+        chain_head: ChainTip,
+        /// The challenge of the sign-in this ends.
+        #[serde(with = "crate::log::hex_array")]
+        challenge: [u8; 32],
+        /// The device key's signature over the sign-out message (`heatcrew.sign-out.v1`).
+        #[serde(with = "crate::log::hex_array")]
+        proof: [u8; 64],
+        /// The office key's signature over [`crate::log::sign_out_kept_message`]: the office's
+        /// word that it kept this sign-out (absent while the office has not answered).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::log::hex_array_opt"
+        )]
+        office_sig: Option<[u8; 64]>,
+    },
 }
 
 /// One export file, parsed.
@@ -180,13 +157,6 @@ impl Export {
 /// What a receipt says was stored at a log index.
 type LogLeafKey = (Uuid, u64, Digest, bool);
 
-/// A chain entry as far as the chain check needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    prev_hash: Digest,
-    hash: Digest,
-}
-
 /// Check exports alone and against each other. `file` returns a file's bytes for a
 /// [`ExportLine::File`] path (None: the file is missing).
 pub fn verify_exports(
@@ -203,6 +173,7 @@ pub fn verify_exports(
     let mut inclusions: Vec<(String, InclusionProof)> = Vec::new();
     let mut consistencies: Vec<(String, ConsistencyProof)> = Vec::new();
     let mut sign_ins: Vec<sign_ins::SignInLine> = Vec::new();
+    let mut sign_outs: Vec<sign_outs::SignOutLine> = Vec::new();
     let mut office_views: Vec<sign_ins::OfficeView> = Vec::new();
 
     for export in exports {
@@ -213,14 +184,14 @@ pub fn verify_exports(
                 message: format!("{name}: {msg}"),
             })
         };
-        let (v2, from_office) = match export.lines.first() {
+        let (v2, v3, from_office) = match export.lines.first() {
             Some(ExportLine::Header {
                 format,
                 office_public_key,
                 source,
                 ..
             }) => {
-                if format != EXPORT_FORMAT && format != EXPORT_FORMAT_V2 {
+                if ![EXPORT_FORMAT, EXPORT_FORMAT_V2, EXPORT_FORMAT_V3].contains(&format.as_str()) {
                     fault("bad_header", format!("unknown export format {format:?}"));
                     continue;
                 }
@@ -233,7 +204,11 @@ pub fn verify_exports(
                         _ => office_key = Some(k.clone()),
                     }
                 }
-                (format == EXPORT_FORMAT_V2, *source == ExportSource::Office)
+                (
+                    format != EXPORT_FORMAT,
+                    format == EXPORT_FORMAT_V3,
+                    *source == ExportSource::Office,
+                )
             }
             _ => {
                 fault("bad_header", "the first line is not a header".into());
@@ -317,7 +292,7 @@ pub fn verify_exports(
                     match checked {
                         Ok(next) => {
                             *at = next;
-                            view.devices.entry(*dev).or_default().0 = seq;
+                            view.devices.entry(*dev).or_default().end = seq;
                             r.events += 1;
                             attachments(&event.unsigned.payload, &mut |sha| {
                                 referenced.push((sha, *dev, seq))
@@ -371,7 +346,7 @@ pub fn verify_exports(
                                 seq: *device_seq,
                                 hash: *hash,
                             };
-                            view.devices.entry(*dev).or_default().0 = *device_seq;
+                            view.devices.entry(*dev).or_default().end = *device_seq;
                             r.links += 1;
                             merge(
                                 &mut chains,
@@ -432,7 +407,8 @@ pub fn verify_exports(
                     challenge,
                     proof,
                 } => {
-                    view.devices.entry(*device_id).or_default().1.push(*proof);
+                    let shown = view.devices.entry(*device_id).or_default();
+                    shown.sign_ins.push((*proof, *challenge));
                     sign_ins.push(sign_ins::SignInLine {
                         file: name.to_owned(),
                         device_id: *device_id,
@@ -440,6 +416,30 @@ pub fn verify_exports(
                         chain_head: *chain_head,
                         challenge: *challenge,
                         proof: *proof,
+                    })
+                }
+                ExportLine::SignOut { .. } if !v3 => fault(
+                    "bad_header",
+                    format!("a sign-out line needs {EXPORT_FORMAT_V3}"),
+                ),
+                ExportLine::SignOut {
+                    device_id,
+                    username,
+                    chain_head,
+                    challenge,
+                    proof,
+                    office_sig,
+                } => {
+                    let shown = view.devices.entry(*device_id).or_default();
+                    shown.sign_outs.push(*challenge);
+                    sign_outs.push(sign_outs::SignOutLine {
+                        file: name.to_owned(),
+                        device_id: *device_id,
+                        username: username.clone(),
+                        chain_head: *chain_head,
+                        challenge: *challenge,
+                        proof: *proof,
+                        office_sig: *office_sig,
                     })
                 }
             }
@@ -462,8 +462,6 @@ pub fn verify_exports(
         }
     }
 
-    sign_ins::check(&sign_ins, &office_views, &keys, &chains, &mut r);
-
     let office = office_key.as_deref().map(|k| (k, parse_public_key(k)));
     let office_vk = match office {
         Some((k, None)) => {
@@ -473,6 +471,16 @@ pub fn verify_exports(
         Some((_, vk)) => vk,
         None => None,
     };
+    let held = sign_ins::check(&sign_ins, &office_views, &keys, &chains, &mut r);
+    let ends = sign_outs::check(
+        &sign_outs,
+        &held,
+        &office_views,
+        (&keys, office_vk.as_ref()),
+        &chains,
+        &mut r,
+    );
+    sign_ins::makers(&held, &ends, &chains, &mut r);
     let needs_office = !receipts.is_empty() || !heads.is_empty();
     if needs_office && office_vk.is_none() {
         r.fault(
@@ -653,47 +661,4 @@ pub fn verify_exports(
         }
     }
     r
-}
-
-fn merge(
-    chains: &mut HashMap<Uuid, BTreeMap<u64, Entry>>,
-    dev: Uuid,
-    seq: u64,
-    entry: Entry,
-    fault: &mut dyn FnMut(&'static str, String),
-) {
-    let chain = chains.entry(dev).or_default();
-    match chain.get(&seq) {
-        Some(known) if *known != entry => fault(
-            "two_versions",
-            format!(
-                "device {dev} event {seq}: two different versions in the exports (hash {} and {}): one side rewrote it",
-                known.hash, entry.hash
-            ),
-        ),
-        Some(_) => {}
-        None => {
-            chain.insert(seq, entry);
-        }
-    }
-}
-
-/// Every attachment a payload refers to: each object with a `sha256` digest and a `mime` string
-/// (a photo, a signature image).
-fn attachments(value: &serde_json::Value, found: &mut dyn FnMut(Digest)) {
-    match value {
-        serde_json::Value::Object(map) => {
-            if let (Some(sha), Some(serde_json::Value::String(_))) = (
-                map.get("sha256")
-                    .and_then(|v| v.as_str())
-                    .and_then(|s| s.parse().ok()),
-                map.get("mime"),
-            ) {
-                found(sha);
-            }
-            map.values().for_each(|v| attachments(v, found));
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| attachments(v, found)),
-        _ => {}
-    }
 }

@@ -234,6 +234,29 @@ pub fn sign_out_message(
     out
 }
 
+/// Tag of the office's acknowledgement that it kept a device's sign-out statement.
+pub const SIGN_OUT_KEPT_TAG: &[u8] = b"heatcrew.sign-out-kept.v1\n";
+
+/// What the office signs when it keeps a sign-out: `tag || challenge (32) || device id (16) ||
+/// chain head seq (u64 BE) || chain head hash (32) || the device's proof (64)`. The device's proof
+/// covers the user's name and the device key, so this binds them too. With it the phone holds the
+/// office's word that the sign-out was kept: an office export without it, showing events after it,
+/// withheld it (`sign_out_withheld`).
+pub fn sign_out_kept_message(
+    challenge: &[u8; 32],
+    device_id: Uuid,
+    chain_head: &crate::ChainTip,
+    proof: &[u8; 64],
+) -> Vec<u8> {
+    let mut out = SIGN_OUT_KEPT_TAG.to_vec();
+    out.extend_from_slice(challenge);
+    out.extend_from_slice(device_id.as_bytes());
+    out.extend_from_slice(&chain_head.seq.to_be_bytes());
+    out.extend_from_slice(&chain_head.hash.0);
+    out.extend_from_slice(proof);
+    out
+}
+
 /// `t` without its sub-millisecond part: what a signed message carries of it.
 fn whole_millis(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
@@ -276,6 +299,33 @@ pub(crate) mod hex_array {
         super::strict_hex(&s).ok_or_else(|| {
             serde::de::Error::custom(format!("want {} lowercase hex characters", 2 * N))
         })
+    }
+}
+
+/// [`hex_array`] for an optional value (absent when `None`).
+pub(crate) mod hex_array_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<const N: usize, S: Serializer>(
+        bytes: &Option<[u8; N]>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => s.serialize_str(&hex::encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, const N: usize, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<[u8; N]>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| {
+                super::strict_hex(&s).ok_or_else(|| {
+                    serde::de::Error::custom(format!("want {} lowercase hex characters", 2 * N))
+                })
+            })
+            .transpose()
     }
 }
 

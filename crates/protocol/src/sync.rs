@@ -84,6 +84,15 @@ pub struct SignOutStatement {
     pub proof: String,
 }
 
+/// The office's answer to a sign-out statement it kept (or had kept already).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct SignOutKept {
+    /// The office key's signature over [`crate::log::sign_out_kept_message`] (128 hex
+    /// characters): the phone keeps it, and its exports carry it.
+    pub office_sig: String,
+}
+
 /// A one-time challenge for the next login of a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]

@@ -43,13 +43,28 @@ impl ExportLine {
     }
 }
 
-/// What one office export (format 2) shows of each device: where its chain shown ends, and the
-/// proofs of the sign-ins it carries.
+/// What one office export (format 2 or 3) shows of each device.
 #[derive(Debug, Default)]
 pub(super) struct OfficeView {
     pub file: String,
-    pub devices: HashMap<Uuid, (u64, Vec<[u8; 64]>)>,
+    pub devices: HashMap<Uuid, Shown>,
 }
+
+/// What an export shows of one device: where its chain shown ends, the sign-ins it carries
+/// (proof, challenge) and the challenges of the sign-ins whose sign-outs it carries.
+#[derive(Debug, Default)]
+pub(super) struct Shown {
+    pub end: u64,
+    pub sign_ins: Vec<([u8; 64], [u8; 32])>,
+    pub sign_outs: Vec<[u8; 32]>,
+}
+
+/// Per device, the sign-ins that hold, by chain head (at the same head in sign-in order).
+pub(super) type Held = BTreeMap<Uuid, Vec<SignInLine>>;
+
+/// Where each sign-in that was ended by a sign-out that counts ended: (device, challenge, user)
+/// to the sign-out's chain head seq.
+pub(super) type Ends = HashMap<(Uuid, [u8; 32], String), u64>;
 
 /// Whose records a run of a device's events are: the user who signed in on the device at its
 /// chain's position `first_seq - 1`, up to the next sign-in, as far as the chain is shown.
@@ -61,8 +76,7 @@ pub struct Maker {
     pub last_seq: u64,
 }
 
-/// Check every sign-in against its device's key and chain, and derive the makers of the events
-/// shown. `keys`: each device's public key (hex) as the exports show it; `chains`: each device's
+/// Check every sign-in against its device's key and chain; the ones that hold. `keys`: each device's public key (hex) as the exports show it; `chains`: each device's
 /// chain entries as the exports show them, merged. A sign-in that holds must be in every office
 /// export showing its device's chain past its head: the office holds a sign-in before the device
 /// records anything after it, so one left out was withheld (`sign_in_withheld`).
@@ -72,9 +86,9 @@ pub(super) fn check(
     keys: &HashMap<Uuid, String>,
     chains: &HashMap<Uuid, BTreeMap<u64, Entry>>,
     r: &mut ExportReport,
-) {
+) -> Held {
     // Per device, the sign-ins that hold, in the order the exports give them (sign-in order).
-    let mut held: BTreeMap<Uuid, Vec<&SignInLine>> = BTreeMap::new();
+    let mut held = Held::new();
     for s in lines {
         let (dev, seq) = (s.device_id, s.chain_head.seq);
         let who = format!(
@@ -115,9 +129,9 @@ pub(super) fn check(
             continue; // the same sign-in in two exports
         }
         for view in office_views.iter().filter(|v| v.file != s.file) {
-            if let Some((end, proofs)) = view.devices.get(&dev)
+            if let Some(Shown { end, sign_ins, .. }) = view.devices.get(&dev)
                 && *end > seq
-                && !proofs.contains(&s.proof)
+                && !sign_ins.iter().any(|(p, _)| *p == s.proof)
             {
                 r.fault(
                     "sign_in_withheld",
@@ -126,20 +140,36 @@ pub(super) fn check(
             }
         }
         r.sign_ins += 1;
-        list.push(s);
+        list.push(s.clone());
     }
-    for (dev, mut list) in held {
+    for list in held.values_mut() {
         // Stable: at the same head the later sign-in stays later (and takes the events after it).
         list.sort_by_key(|s| s.chain_head.seq);
+    }
+    held
+}
+
+/// Derive the makers of the events shown: each sign-in's user made the events after its head, up
+/// to the next sign-in's head or its own sign-out's, whichever comes first.
+pub(super) fn makers(
+    held: &Held,
+    ends: &Ends,
+    chains: &HashMap<Uuid, BTreeMap<u64, Entry>>,
+    r: &mut ExportReport,
+) {
+    for (dev, list) in held {
         let end = chains
-            .get(&dev)
+            .get(dev)
             .and_then(|c| c.keys().next_back().copied())
             .unwrap_or(0);
         for (i, s) in list.iter().enumerate() {
-            let next = list.get(i + 1).map_or(end, |n| n.chain_head.seq.min(end));
+            let mut next = list.get(i + 1).map_or(end, |n| n.chain_head.seq.min(end));
+            if let Some(out) = ends.get(&(*dev, s.challenge, s.username.clone())) {
+                next = next.min(*out);
+            }
             if s.chain_head.seq < next {
                 r.makers.push(Maker {
-                    device_id: dev,
+                    device_id: *dev,
                     username: s.username.clone(),
                     first_seq: s.chain_head.seq + 1,
                     last_seq: next,

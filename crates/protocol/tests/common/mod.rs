@@ -272,3 +272,50 @@ pub fn handover(w: &World) -> Vec<ExportLine> {
         sign_in(&w.device_key, "bob", at(3), 0x52),
     ]
 }
+
+/// What the device signs when the user of the sign-in with `challenge` signs out with its chain at
+/// `head`, as an export's `sign_out` line; with the office's acknowledgement signed by `office`.
+pub fn sign_out(
+    key: &SigningKey,
+    username: &str,
+    head: ChainTip,
+    challenge: u8,
+    office: Option<&SigningKey>,
+) -> ExportLine {
+    use ed25519_dalek::Signer;
+    let device_id = Uuid::from_u128(DEVICE);
+    let message = heatcrew_protocol::log::sign_out_message(
+        &[challenge; 32],
+        device_id,
+        &key.verifying_key(),
+        username,
+        &head,
+    );
+    let proof = key.sign(&message).to_bytes();
+    let office_sig = office.map(|o| {
+        let kept = heatcrew_protocol::log::sign_out_kept_message(
+            &[challenge; 32],
+            device_id,
+            &head,
+            &proof,
+        );
+        o.sign(&kept).to_bytes()
+    });
+    ExportLine::SignOut {
+        device_id,
+        username: username.into(),
+        chain_head: head,
+        challenge: [challenge; 32],
+        proof,
+        office_sig,
+    }
+}
+
+/// `export` in format 3 with `lines` added (sign-ins and sign-outs).
+pub fn with_v3(export: &Export, lines: Vec<ExportLine>) -> Export {
+    let mut out = with_sign_ins(export, lines);
+    if let Some(ExportLine::Header { format, .. }) = out.lines.first_mut() {
+        *format = heatcrew_protocol::export::EXPORT_FORMAT_V3.into();
+    }
+    out
+}
