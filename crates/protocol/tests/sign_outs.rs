@@ -137,19 +137,16 @@ fn an_office_that_leaves_out_a_sign_out_it_kept_is_caught() {
     assert_eq!(makers(&r), expect(&[("alice", 1, 3), ("bob", 4, 6)]));
 }
 
+/// An edit of a sign-out line's fields: chain head, user, challenge, proof, office signature.
+type FieldEdit =
+    fn(&mut ChainTip, &mut String, &mut [u8; 32], &mut [u8; 64], &mut Option<[u8; 64]>);
+
 #[test]
 fn nobody_can_alter_or_make_up_a_sign_out() {
     let w = world();
     let forger = SigningKey::from_bytes(&[33; 32]);
     type Edit = Box<dyn Fn(&mut ExportLine)>;
-    let field = |f: fn(
-        &mut ChainTip,
-        &mut String,
-        &mut [u8; 32],
-        &mut [u8; 64],
-        &mut Option<[u8; 64]>,
-    )|
-     -> Edit {
+    let field = |f: FieldEdit| -> Edit {
         Box::new(move |l| {
             if let ExportLine::SignOut {
                 chain_head,
