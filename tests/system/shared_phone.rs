@@ -587,6 +587,72 @@ async fn a_record_made_after_a_sign_out_is_nobodys() {
         [None, Some("signed_out".to_owned())],
         "tech_b's record counts, the one after tech_b signed out offline does not"
     );
+
+    // An outside expert, given the phone's export and the office's, reads the same: the phone
+    // kept both sign-outs with the office's signed word that it keeps them (the offline one got it
+    // at tech_a's sign-in), and the two records made while nobody was signed in have no maker.
+    use heatcrew_protocol::export::{Export, ExportLine, verify_exports};
+    let phone = heatcrew_core::evidence::DeviceDb::open_read_only(&_dir.path().join("device.db"))
+        .expect("open the phone's database read-only")
+        .export(chrono::Utc::now(), None, false)
+        .expect("the phone's export");
+    let acknowledged = phone
+        .iter()
+        .filter(|l| {
+            matches!(
+                l,
+                ExportLine::SignOut {
+                    office_sig: Some(_),
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(
+        acknowledged, 2,
+        "both sign-outs, each with the office's signature"
+    );
+    let dispatch = office.staff_token("dispatch", PASSWORD).await;
+    let text = reqwest::Client::new()
+        .get(office.endpoint(&format!("/api/v1/export?device={device_id}")))
+        .bearer_auth(&dispatch)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("the office's export")
+        .text()
+        .await
+        .expect("text");
+    let office_export = Export::parse("office", &text).expect("the office's export parses");
+    let phone = Export {
+        name: "phone".into(),
+        lines: phone,
+    };
+    let r = verify_exports(&[phone.clone(), office_export.clone()], |_| None);
+    assert!(r.ok(), "{:?}", r.faults);
+    assert_eq!((r.sign_ins, r.sign_outs), (3, 2));
+    let makers: Vec<(&str, u64, u64)> = r
+        .makers
+        .iter()
+        .map(|m| (m.username.as_str(), m.first_seq, m.last_seq))
+        .collect();
+    assert_eq!(
+        makers,
+        [("tech_a", 1, 2), ("tech_b", 4, 4)],
+        "records 3 and 5 were made while nobody was signed in"
+    );
+    // An office export that leaves out a sign-out it kept is caught with the phone's copy.
+    let without = Export {
+        lines: office_export
+            .lines
+            .iter()
+            .filter(|l| !matches!(l, ExportLine::SignOut { username, .. } if username == "tech_a"))
+            .cloned()
+            .collect(),
+        ..office_export
+    };
+    let r = verify_exports(&[phone, without], |_| None);
+    assert!(r.has("sign_out_withheld"), "{:?}", r.faults);
 }
 
 /// Signing out finishes the photos still being processed and the step held behind them first:

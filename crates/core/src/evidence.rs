@@ -18,7 +18,7 @@ use crate::store::{digest_from, parse_uuid, read_events};
 use crate::sync::evidence as kept;
 use chrono::{DateTime, Utc};
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use heatcrew_protocol::export::{EXPORT_FORMAT_V2, Export, ExportLine, ExportReport, ExportSource};
+use heatcrew_protocol::export::{EXPORT_FORMAT_V3, Export, ExportLine, ExportReport, ExportSource};
 use heatcrew_protocol::log::{Receipt, TreeHead};
 use heatcrew_protocol::{ChainTip, Digest, Event};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -209,6 +209,15 @@ impl DeviceDb {
         kept::sign_ins(&self.conn)
     }
 
+    /// The sign-outs the device signed, with the office's signature where it answered (none
+    /// before schema 16; without the office's before 17).
+    pub fn sign_outs(&self) -> Result<Vec<ExportLine>> {
+        if self.schema < 16 {
+            return Ok(Vec::new());
+        }
+        crate::store::Store::sign_out_lines(&self.conn, self.schema >= 17)
+    }
+
     /// The office key, receipts and tree heads the device kept (none before schema 5).
     pub fn office_evidence(&self) -> Result<(Option<String>, Vec<Receipt>, Vec<TreeHead>)> {
         if self.schema < 5 {
@@ -235,7 +244,7 @@ impl DeviceDb {
         let key = public_key.unwrap_or(self.public_key);
         let mut lines = vec![
             ExportLine::Header {
-                format: EXPORT_FORMAT_V2.into(),
+                format: EXPORT_FORMAT_V3.into(),
                 source: ExportSource::Device,
                 exported_at,
                 scope: format!("device {}", self.device_id),
@@ -265,6 +274,7 @@ impl DeviceDb {
                 .map(|tree_head| ExportLine::TreeHead { tree_head }),
         );
         lines.extend(self.sign_ins()?);
+        lines.extend(self.sign_outs()?);
         if files {
             lines.extend(
                 attachments

@@ -316,6 +316,17 @@ const MIGRATIONS: &[&str] = &[
         WHEN NEW.statement IS NOT OLD.statement OR NEW.challenge IS NOT OLD.challenge
         BEGIN SELECT RAISE(ABORT, 'sign-outs are evidence: only whether it was sent changes'); END;
     "#,
+    // 17: the office's signature that it kept each sign-out (`heatcrew.sign-out-kept.v1`), kept
+    // as evidence against an office export that leaves it out (docs/evidence.md,
+    // `sign_out_withheld`). Set once.
+    r#"
+    ALTER TABLE sign_outs ADD COLUMN office_sig TEXT;
+    DROP TRIGGER sign_outs_only_sent;
+    CREATE TRIGGER sign_outs_only_sent BEFORE UPDATE ON sign_outs
+        WHEN NEW.statement IS NOT OLD.statement OR NEW.challenge IS NOT OLD.challenge
+            OR (OLD.office_sig IS NOT NULL AND NEW.office_sig IS NOT OLD.office_sig)
+        BEGIN SELECT RAISE(ABORT, 'sign-outs are evidence: only whether it was sent, and once the office''s signature, change'); END;
+    "#,
 ];
 
 /// Migrations that rebuild a table other tables refer to: they run with foreign keys off (SQLite's

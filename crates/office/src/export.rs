@@ -13,7 +13,7 @@ use crate::store::{OfficeStore, StoreError, StoreResult, StoredEvent};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
 use heatcrew_protocol::ChainTip;
-use heatcrew_protocol::export::{EXPORT_FORMAT_V2, ExportLine, ExportSource};
+use heatcrew_protocol::export::{EXPORT_FORMAT_V3, ExportLine, ExportSource};
 use heatcrew_protocol::log::{ConsistencyProof, InclusionProof, Receipt};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -80,7 +80,7 @@ pub fn export(
 ) -> StoreResult<Vec<ExportLine>> {
     let head = latest_tree_head(store, office, now)?;
     let mut lines = vec![ExportLine::Header {
-        format: EXPORT_FORMAT_V2.into(),
+        format: EXPORT_FORMAT_V3.into(),
         source: ExportSource::Office,
         exported_at: now,
         scope: scope.describe(),
@@ -171,19 +171,42 @@ pub fn export(
             lines.push(ExportLine::Event { event: e });
         }
         lines.extend(evidence);
-        lines.extend(sign_in_lines(store, dev.id)?);
+        lines.extend(sign_in_lines(store, office, dev.id)?);
     }
     Ok(lines)
 }
 
 /// Every sign-in on the device that named its chain, in sign-in order, as the device signed it:
 /// whose records its events are (all of them, so that none of the events shown can be credited to
-/// an earlier user by leaving a later sign-in out). Sign-ins from before chain heads were signed
-/// carry no statement and are left out.
-fn sign_in_lines(store: &dyn OfficeStore, device_id: Uuid) -> StoreResult<Vec<ExportLine>> {
+/// an earlier user by leaving a later sign-in out); then every sign-out kept, with the office's
+/// signature that it keeps it (where those records end). Sign-ins from before chain heads were
+/// signed carry no statement and are left out.
+fn sign_in_lines(
+    store: &dyn OfficeStore,
+    office: &SigningKey,
+    device_id: Uuid,
+) -> StoreResult<Vec<ExportLine>> {
     let mut lines = Vec::new();
+    let mut sign_outs = Vec::new();
+    let not_hex = || {
+        StoreError::Corrupt(format!(
+            "device {device_id}: a stored sign-in's or sign-out's challenge or proof is not hex"
+        ))
+    };
     for s in store.sign_ins_of_device(device_id)? {
         let Some(signed) = s.signed else { continue };
+        if let Some(out) = s.signed_out {
+            let office_sig = crate::sign_out::acknowledge(office, device_id, &out);
+            let line = ExportLine::sign_out(
+                device_id,
+                s.username.clone(),
+                out.head,
+                (&out.challenge, &out.proof),
+                Some(office_sig.as_deref().ok_or_else(not_hex)?),
+            )
+            .ok_or_else(not_hex)?;
+            sign_outs.push(line);
+        }
         // Lowercased: logins took an upper-case proof until 5 December 2026 (same bytes).
         let line = ExportLine::sign_in(
             device_id,
@@ -192,13 +215,10 @@ fn sign_in_lines(store: &dyn OfficeStore, device_id: Uuid) -> StoreResult<Vec<Ex
             &signed.challenge.to_ascii_lowercase(),
             &signed.proof.to_ascii_lowercase(),
         )
-        .ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "device {device_id}: a stored sign-in's challenge or proof is not hex"
-            ))
-        })?;
+        .ok_or_else(not_hex)?;
         lines.push(line);
     }
+    lines.extend(sign_outs);
     Ok(lines)
 }
 

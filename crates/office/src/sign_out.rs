@@ -90,6 +90,21 @@ pub fn verifies(device_id: Uuid, key: &VerifyingKey, username: &str, signed: &Si
         .is_ok()
 }
 
+/// The office's signature (hex) that it keeps `signed` ([`heatcrew_protocol::log::sign_out_kept_message`]);
+/// `None` if its challenge or proof is not lowercase hex.
+pub fn acknowledge(
+    office: &ed25519_dalek::SigningKey,
+    device_id: Uuid,
+    signed: &SignedHead,
+) -> Option<String> {
+    use ed25519_dalek::Signer;
+    use heatcrew_protocol::log::{sign_out_kept_message, strict_hex};
+    let challenge = strict_hex::<32>(&signed.challenge)?;
+    let proof = strict_hex::<64>(&signed.proof)?;
+    let message = sign_out_kept_message(&challenge, device_id, &signed.head, &proof);
+    Some(hex::encode(office.sign(&message).to_bytes()))
+}
+
 /// Whether a sign-out may be kept: `Ok(true)` to keep it, `Ok(false)` when the same one is kept
 /// already (sent again: nothing to do). Its head must not stand before its sign-in's, must be the
 /// event the office holds there, and no event the office holds may fall after it and before the

@@ -152,6 +152,8 @@ fn check_chains(store: &dyn OfficeStore, r: &mut VerifyReport) -> Result<Ledger,
 /// sign-in, not from the database's word: a sign-in whose signature no longer verifies (its chain
 /// head, user or proof altered) is `bad_sign_in`; an event at a signed head with another hash is
 /// `chain_head`; an event stored as another user's than the one who held the phone is `wrong_maker`.
+/// A kept sign-out whose signature no longer verifies is `bad_sign_out`; an event refused as made
+/// after a sign-out that no kept sign-out covers is `sign_out_missing` (the sign-out was removed).
 fn check_makers(
     store: &dyn OfficeStore,
     dev: &DeviceRecord,
@@ -175,10 +177,20 @@ fn check_makers(
             }
             signed => signed.as_ref().map(|s| s.head),
         };
+        let signed_out = match &s.signed_out {
+            Some(out) if !crate::sign_out::verifies(dev.id, &key, &s.username, out) => {
+                r.fault(
+                    "bad_sign_out",
+                    format!("{name}: the sign-out of {} at event {} is not what the device signed (its chain head or proof was altered)", s.username, out.head.seq),
+                );
+                None
+            }
+            out => out.as_ref().map(|o| o.head),
+        };
         sign_ins.push(DeviceSignIn {
             user_id: s.user_id,
             chain_head,
-            signed_out: None,
+            signed_out,
         });
     }
     let makers = Makers::new(&sign_ins);
@@ -188,6 +200,13 @@ fn check_makers(
             r.fault(
                 "chain_head",
                 format!("{name}: event {seq} ({id}) is not the event the device signed as its head when a user signed in"),
+            );
+        }
+        let refused_signed_out = stored.reject_code.as_deref() == Some("signed_out");
+        if refused_signed_out && !makers.signed_out(seq) {
+            r.fault(
+                "sign_out_missing",
+                format!("{name}: event {seq} ({id}) was refused as made after its user signed out, but no sign-out kept covers it: the sign-out was removed"),
             );
         }
         if let Some(maker) = makers.maker(seq)

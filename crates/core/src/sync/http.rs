@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use heatcrew_protocol::sync::{
     AttachmentCreate, AttachmentStatus, ChallengeRequest, ChallengeResponse, ClockJumpAck,
     ClockJumpReport, ErrorBody, LoginRequest, LoginResponse, PullResponse, PushRequest,
-    PushResponse, RefreshRequest, SignOutStatement, UPLOAD_OFFSET_HEADER,
+    PushResponse, RefreshRequest, SignOutKept, SignOutStatement, UPLOAD_OFFSET_HEADER,
 };
 use heatcrew_protocol::{
     DEVICE_TIME_HEADER, Digest, ErrorCode, PROTOCOL_HEADER, PROTOCOL_VERSION, SERVER_TIME_HEADER,
@@ -165,13 +165,15 @@ impl OfficeApi {
 
     /// Tell the office a user signed out here, and where the chain stood (no token: the device
     /// key's signature is the proof).
-    pub async fn sign_out(&self, statement: &SignOutStatement) -> Result<(), SyncError> {
-        send(
+    pub async fn sign_out(
+        &self,
+        statement: &SignOutStatement,
+    ) -> Result<Timed<SignOutKept>, SyncError> {
+        json(
             self.request(Method::POST, "/auth/sign-out", None)
                 .json(statement),
         )
         .await
-        .map(|_| ())
     }
 
     /// End the session the token belongs to (its refresh token too).

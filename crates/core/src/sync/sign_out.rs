@@ -14,6 +14,7 @@
 use super::{OfficeApi, Session, SyncError, lock};
 use crate::error::{CoreError, Result};
 use crate::store::{Store, format_time};
+use heatcrew_protocol::export::ExportLine;
 use heatcrew_protocol::sync::SignOutStatement;
 use rusqlite::{OptionalExtension, params};
 use std::sync::Mutex;
@@ -73,18 +74,44 @@ pub async fn send_sign_outs(store: &Mutex<Store>, office_url: &str) -> Result<()
     }
     let api = OfficeApi::new(office_url)?;
     for statement in unsent {
-        match api.sign_out(&statement).await {
-            Ok(()) => {}
+        let office_sig = match api.sign_out(&statement).await {
+            Ok(kept) => Some(kept.body.office_sig),
             Err(SyncError::Refused { status, .. }) if (400..500).contains(&status) => {
                 eprintln!("the office refused a sign-out statement ({status}); kept here");
+                None
             }
             Err(e) => return Err(e),
-        }
+        };
         lock(store)
-            .mark_sign_out_sent(&statement.challenge)
+            .mark_sign_out_sent(&statement, office_sig.as_deref())
             .map_err(SyncError::local)?;
     }
     Ok(())
+}
+
+/// Whether `sig` (hex) is the office key's signature that it keeps `statement`.
+fn acknowledges(
+    office: &ed25519_dalek::VerifyingKey,
+    statement: &SignOutStatement,
+    sig: &str,
+) -> bool {
+    use heatcrew_protocol::log::{sign_out_kept_message, strict_hex};
+    let (Some(challenge), Some(proof), Some(sig)) = (
+        strict_hex::<32>(&statement.challenge),
+        strict_hex::<64>(&statement.proof),
+        strict_hex::<64>(sig),
+    ) else {
+        return false;
+    };
+    let message = sign_out_kept_message(
+        &challenge,
+        statement.device_id,
+        &statement.chain_head,
+        &proof,
+    );
+    office
+        .verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig))
+        .is_ok()
 }
 
 /// Revoke the session with its access token; one that expired is renewed once with the refresh
@@ -169,11 +196,141 @@ impl Store {
         rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
     }
 
-    pub fn mark_sign_out_sent(&mut self, challenge: &str) -> Result<()> {
+    /// The office answered `statement`: with its signature that it keeps it (kept as evidence
+    /// if it is the office key's signature over it), or with a refusal for good (`None`).
+    pub fn mark_sign_out_sent(
+        &mut self,
+        statement: &SignOutStatement,
+        office_sig: Option<&str>,
+    ) -> Result<()> {
+        let office = crate::sync::evidence::office_public_key(self.connection())?;
+        let sig = office_sig.filter(|sig| {
+            let holds = office
+                .as_deref()
+                .and_then(heatcrew_protocol::log::parse_public_key)
+                .is_some_and(|key| acknowledges(&key, statement, sig));
+            if !holds {
+                eprintln!(
+                    "the office's answer to a sign-out is not its signature over it; not kept"
+                );
+            }
+            holds
+        });
         self.connection().execute(
-            "UPDATE sign_outs SET sent = 1 WHERE challenge = ?1",
-            [challenge],
+            "UPDATE sign_outs SET sent = 1, office_sig = COALESCE(office_sig, ?2) WHERE challenge = ?1",
+            params![statement.challenge, sig],
         )?;
         Ok(())
+    }
+
+    /// Every sign-out this device signed whose sign-in it kept, as export lines (with the office's
+    /// signature where it answered and `with_office_sig`: schema 17 on), in the order they were
+    /// signed.
+    pub(crate) fn sign_out_lines(
+        conn: &rusqlite::Connection,
+        with_office_sig: bool,
+    ) -> Result<Vec<ExportLine>> {
+        let sig = if with_office_sig {
+            "o.office_sig"
+        } else {
+            "NULL"
+        };
+        let mut stmt = conn.prepare(&format!(
+            "SELECT o.statement, {sig}, json_extract(i.sign_in, '$.username')
+             FROM sign_outs o JOIN sign_ins i ON json_extract(i.sign_in, '$.challenge') = o.challenge
+             ORDER BY o.id"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        rows.map(|r| {
+            let (statement, sig, username) = r?;
+            let s: SignOutStatement = serde_json::from_str(&statement)?;
+            ExportLine::sign_out(
+                s.device_id,
+                username,
+                s.chain_head,
+                (&s.challenge, &s.proof),
+                sig.as_deref(),
+            )
+            .ok_or_else(|| CoreError::Corrupt(format!("a kept sign-out is not hex: {statement}")))
+        })
+        .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::{Signer, SigningKey};
+    use heatcrew_protocol::ChainTip;
+    use heatcrew_protocol::log::{sign_out_kept_message, strict_hex};
+
+    /// The phone keeps the office's answer to a sign-out only if it is the office key's signature
+    /// over it (a wrong answer, or one from another key, is not evidence), and once kept it cannot
+    /// be replaced.
+    #[test]
+    fn only_the_offices_signature_over_the_sign_out_is_kept_and_only_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut store = Store::open(dir.path().join("device.db")).expect("open");
+        let office = SigningKey::from_bytes(&[7; 32]);
+        store
+            .save_office_public_key(Some(&hex::encode(office.verifying_key().as_bytes())))
+            .expect("office key");
+        store
+            .keep_sign_in(
+                "tech_a",
+                ChainTip::START,
+                &"ab".repeat(32),
+                &"cd".repeat(64),
+            )
+            .expect("sign-in");
+        let statement = store.sign_out_statement().expect("sign").expect("signed");
+        let sign = |key: &SigningKey| {
+            let message = sign_out_kept_message(
+                &strict_hex(&statement.challenge).expect("hex"),
+                statement.device_id,
+                &statement.chain_head,
+                &strict_hex(&statement.proof).expect("hex"),
+            );
+            hex::encode(key.sign(&message).to_bytes())
+        };
+        let kept = |store: &Store| -> Option<[u8; 64]> {
+            match &Store::sign_out_lines(store.connection(), true).expect("lines")[..] {
+                [
+                    ExportLine::SignOut {
+                        office_sig,
+                        username,
+                        ..
+                    },
+                ] => {
+                    assert_eq!(username, "tech_a");
+                    *office_sig
+                }
+                other => panic!("one sign-out line: {other:?}"),
+            }
+        };
+        let stranger = SigningKey::from_bytes(&[8; 32]);
+        for wrong in [sign(&stranger), "00".repeat(64), "not hex".into()] {
+            store
+                .mark_sign_out_sent(&statement, Some(&wrong))
+                .expect("answered");
+            assert_eq!(kept(&store), None, "{wrong} is not the office's word");
+        }
+        assert!(store.unsent_sign_outs().expect("unsent").is_empty());
+        let good = sign(&office);
+        store
+            .mark_sign_out_sent(&statement, Some(&good))
+            .expect("answered");
+        assert_eq!(kept(&store).map(hex::encode), Some(good.clone()));
+        let replaced = store
+            .connection()
+            .execute("UPDATE sign_outs SET office_sig = ?1", [sign(&stranger)]);
+        assert!(replaced.is_err(), "the kept signature is never replaced");
+        assert_eq!(kept(&store).map(hex::encode), Some(good));
     }
 }

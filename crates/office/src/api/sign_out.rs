@@ -1,17 +1,19 @@
 //! `POST /auth/sign-out`: a device's signed word that its user signed out, and where its chain
 //! stood then ([`crate::sign_out`]). No token: the phone may have none left (it signs out offline,
 //! or its session ran out), and the device key's signature over the sign-in's one-time challenge
-//! is the proof. Kept once; the same statement again is answered the same.
+//! is the proof. Kept once; the same statement again is answered the same: the office's signature
+//! that it keeps it (`heatcrew.sign-out-kept.v1`), which the phone keeps as evidence.
 
 use super::extract::{ApiJson, blocking};
 use crate::OfficeState;
 use crate::audit::{self, AuditKind, NewAudit};
 use crate::error::{ApiError, ApiResult, ErrorBodySchema};
 use crate::ledger::makers::SignedHead;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use heatcrew_protocol::ErrorCode;
-use heatcrew_protocol::sync::SignOutStatement;
+use heatcrew_protocol::sync::{SignOutKept, SignOutStatement};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,14 +22,14 @@ pub fn routes() -> OpenApiRouter<OfficeState> {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", request_body = SignOutStatement, security(()),
-    responses((status = 204, description = "kept (or kept already)"),
+    responses((status = 200, body = SignOutKept, description = "kept (or kept already): the office's signature that it keeps it"),
         (status = 400, body = ErrorBodySchema, description = "bad_proof: not the device key's signature over this sign-out"),
         (status = 404, body = ErrorBodySchema, description = "unknown_sign_in"),
         (status = 409, body = ErrorBodySchema, description = "chain_head_mismatch or sign_out_conflict")))]
 pub async fn sign_out(
     State(state): State<OfficeState>,
     ApiJson(statement): ApiJson<SignOutStatement>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<SignOutKept>> {
     let device_id = statement.device_id;
     let signed = SignedHead {
         head: statement.chain_head,
@@ -53,6 +55,8 @@ pub async fn sign_out(
         ));
     }
     let head = signed.head;
+    let office_sig = crate::sign_out::acknowledge(&state.office_key, device_id, &signed)
+        .ok_or_else(|| ApiError::internal("a verified sign-out is not hex"))?;
     blocking(&state, move |s| s.keep_sign_out(device_id, &signed)).await?;
     audit::record(
         &state,
@@ -64,5 +68,5 @@ pub async fn sign_out(
             })),
     )
     .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(SignOutKept { office_sig }))
 }

@@ -56,32 +56,44 @@ impl SignedHead {
     }
 }
 
-/// A stored sign-in on a device, as `heatcrew-office verify` reads it.
+/// A stored sign-in on a device, as `heatcrew-office verify` and exports read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSignIn {
     pub user_id: Uuid,
     pub username: String,
     /// `None`: a sign-in before sign-ins named the chain.
     pub signed: Option<SignedHead>,
+    /// The sign-out statement kept on it (its challenge is the sign-in's), if any.
+    pub signed_out: Option<SignedHead>,
 }
 
-/// A [`StoredSignIn`] from a session row's columns (user id, username, chain head seq and hash,
-/// challenge, proof), as both backends store them.
+/// A [`StoredSignIn`] from a session row's columns, as both backends store them: user id,
+/// username, (chain head seq, hash, challenge, proof), (sign-out seq, hash, proof).
 pub fn stored_sign_in(
     user_id: &str,
     username: String,
-    seq: Option<i64>,
-    hash: Option<&str>,
-    challenge: Option<String>,
-    proof: Option<String>,
+    (seq, hash, challenge, proof): (Option<i64>, Option<&str>, Option<String>, Option<String>),
+    (out_seq, out_hash, out_proof): (Option<i64>, Option<&str>, Option<String>),
 ) -> StoreResult<StoredSignIn> {
+    use crate::store::convert::parse_digest;
     let signed = match (seq, hash, challenge, proof) {
         (Some(seq), Some(hash), Some(challenge), Some(proof)) => Some(SignedHead {
             head: ChainTip {
                 seq: seq as u64,
-                hash: crate::store::convert::parse_digest(hash)?,
+                hash: parse_digest(hash)?,
             },
             challenge,
+            proof,
+        }),
+        _ => None,
+    };
+    let signed_out = match (&signed, out_seq, out_hash, out_proof) {
+        (Some(s), Some(seq), Some(hash), Some(proof)) => Some(SignedHead {
+            head: ChainTip {
+                seq: seq as u64,
+                hash: parse_digest(hash)?,
+            },
+            challenge: s.challenge.clone(),
             proof,
         }),
         _ => None,
@@ -90,6 +102,7 @@ pub fn stored_sign_in(
         user_id: crate::store::convert::parse_uuid(user_id)?,
         username,
         signed,
+        signed_out,
     })
 }
 

@@ -6,6 +6,7 @@
 //! head), as the device side keeps them; its export is built from exactly that.
 
 mod harness;
+mod sign_outs;
 mod tamper;
 
 use chrono::Utc;

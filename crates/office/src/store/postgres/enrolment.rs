@@ -294,7 +294,8 @@ impl EnrolmentStore for PgStore {
         self.conn()?
             .query(
                 "SELECT s.user_id, u.username, s.chain_head_seq, s.chain_head_hash,
-                        s.chain_head_challenge, s.chain_head_proof
+                        s.chain_head_challenge, s.chain_head_proof, s.sign_out_seq,
+                        s.sign_out_hash, s.sign_out_proof
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.device_id = $1
                  ORDER BY s.created_at, s.id",
                 &[&device_id.to_string()],
@@ -304,10 +305,8 @@ impl EnrolmentStore for PgStore {
                 crate::ledger::makers::stored_sign_in(
                     r.try_get(0)?,
                     r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
+                    (r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?),
+                    (r.try_get(6)?, r.try_get(7)?, r.try_get(8)?),
                 )
             })
             .collect()

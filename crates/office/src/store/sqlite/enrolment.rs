@@ -297,33 +297,37 @@ impl EnrolmentStore for SqliteStore {
         let conn = self.reader();
         let mut stmt = conn.prepare(
             "SELECT s.user_id, u.username, s.chain_head_seq, s.chain_head_hash, s.chain_head_challenge,
-                    s.chain_head_proof
+                    s.chain_head_proof, s.sign_out_seq, s.sign_out_hash, s.sign_out_proof
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.device_id = ?1
              ORDER BY s.created_at, s.id",
         )?;
+        type Row = (
+            String,
+            String,
+            (Option<i64>, Option<String>, Option<String>, Option<String>),
+            (Option<i64>, Option<String>, Option<String>),
+        );
         let rows = stmt
             .query_map([device_id.to_string()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
+                Ok::<Row, _>((
+                    r.get(0)?,
+                    r.get(1)?,
+                    (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?),
+                    (r.get(6)?, r.get(7)?, r.get(8)?),
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
-            .map(|(user, username, seq, hash, challenge, proof)| {
-                crate::ledger::makers::stored_sign_in(
-                    &user,
-                    username,
-                    seq,
-                    hash.as_deref(),
-                    challenge,
-                    proof,
-                )
-            })
+            .map(
+                |(user, username, (seq, hash, challenge, proof), (os, oh, op))| {
+                    crate::ledger::makers::stored_sign_in(
+                        &user,
+                        username,
+                        (seq, hash.as_deref(), challenge, proof),
+                        (os, oh.as_deref(), op),
+                    )
+                },
+            )
             .collect()
     }
 
