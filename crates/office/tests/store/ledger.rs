@@ -47,11 +47,21 @@ ledger_cases!(
 
 /// What a ledger case needs of a store.
 pub trait Ledger:
-    LedgerStore + JobStore + EvidenceLogStore + heatcrew_office::sign_out::SignOutStore + Sync
+    LedgerStore
+    + JobStore
+    + EvidenceLogStore
+    + heatcrew_office::store::EnrolmentStore
+    + heatcrew_office::sign_out::SignOutStore
+    + Sync
 {
 }
 impl<T> Ledger for T where
-    T: LedgerStore + JobStore + EvidenceLogStore + heatcrew_office::sign_out::SignOutStore + Sync
+    T: LedgerStore
+        + JobStore
+        + EvidenceLogStore
+        + heatcrew_office::store::EnrolmentStore
+        + heatcrew_office::sign_out::SignOutStore
+        + Sync
 {
 }
 

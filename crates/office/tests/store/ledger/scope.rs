@@ -60,6 +60,17 @@ fn records_after_a_kept_sign_out_are_nobodys(s: &impl Ledger, seed: &dyn Seed) {
     ));
     assert_eq!(code(s.keep_sign_out(d.id, &out)), None, "kept");
     assert_eq!(code(s.keep_sign_out(d.id, &out)), None, "the same again");
+    let kept: Vec<_> = s
+        .sign_ins_of_device(d.id)
+        .expect("sign-ins")
+        .into_iter()
+        .filter_map(|i| i.signed_out)
+        .collect();
+    assert_eq!(
+        kept,
+        [out.clone()],
+        "read back as kept, for verify and exports"
+    );
     let further = SignedHead {
         head: ChainTip {
             seq: d.tip.seq + 1,
