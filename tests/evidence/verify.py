@@ -492,9 +492,21 @@ def read_tree_head(t):
     return f, message, hexbytes(t.get("sig"), 64, "tree head sig")
 
 
-def enrolment_message(challenge, device_id, public_key, username, head_seq, head_hash):
-    return (b"heatcrew.enrol.v2\n" + challenge + device_id + public_key
+def enrolment_message(challenge, device_id, public_key, username, head_seq, head_hash,
+                      tag=b"heatcrew.enrol.v2\n"):
+    return (tag + challenge + device_id + public_key
             + length_prefixed(username, "username") + u64(head_seq) + head_hash)
+
+
+def sign_out_message(challenge, device_id, public_key, username, head_seq, head_hash):
+    """"Signing out": the enrolment message's layout under its own tag."""
+    return enrolment_message(challenge, device_id, public_key, username, head_seq, head_hash,
+                             tag=b"heatcrew.sign-out.v1\n")
+
+
+def sign_out_kept_message(challenge, device_id, head_seq, head_hash, proof):
+    """"Signing out": what the office signs when it keeps a sign-out."""
+    return b"heatcrew.sign-out-kept.v1\n" + challenge + device_id + u64(head_seq) + head_hash + proof
 
 
 # ---------------------------------------------------------------- export files
@@ -503,6 +515,7 @@ def enrolment_message(challenge, device_id, public_key, username, head_seq, head
 class Report:
     def __init__(self):
         self.faults, self.unproven, self.codes, self.makers = [], [], set(), []
+        self.sign_ins = self.sign_outs = 0  # the ones that hold ("What a verifier checks", 8, 9)
 
     def fault(self, where, msg, code="malformed"):
         """A fault with its code from docs/evidence.md ("Fault codes")."""
@@ -522,7 +535,7 @@ def read_export(path, report):
         lines.pop()
     out = {"name": name, "dir": os.path.dirname(os.path.abspath(path)), "office_key": None,
            "sections": [], "receipts": [], "tree_heads": [], "inclusion": [], "consistency": [],
-           "files": [], "sign_ins": [], "v2": False}
+           "files": [], "sign_ins": [], "sign_outs": [], "v2": False, "v3": False}
     section = None
     for no, text in enumerate(lines, 1):
         where = f"{name}:{no}"
@@ -534,9 +547,11 @@ def read_export(path, report):
             if no == 1:
                 if kind != "header":
                     raise Malformed("the first line is not the header")
-                if obj.get("format") not in ("heatcrew.export.v1", "heatcrew.export.v2"):
+                if obj.get("format") not in ("heatcrew.export.v1", "heatcrew.export.v2", "heatcrew.export.v3"):
                     raise Malformed(f"unknown export format {obj.get('format')!r}")
-                out["v2"] = obj["format"] == "heatcrew.export.v2"
+                out["format"] = obj["format"]
+                out["v2"] = obj["format"] != "heatcrew.export.v1"  # format 2 or 3: sign-ins
+                out["v3"] = obj["format"] == "heatcrew.export.v3"  # format 3: sign-outs
                 out["source"] = obj.get("source")
                 if obj.get("office_public_key") is not None:
                     out["office_key"] = hexbytes(obj["office_public_key"], 32, "office_public_key")
@@ -568,6 +583,11 @@ def read_export(path, report):
                     report.fault(where, "a sign_in line in a heatcrew.export.v1 file", code="bad_header")
                     continue
                 out["sign_ins"].append((where, read_sign_in(obj)))
+            elif kind == "sign_out":
+                if not out["v3"]:
+                    report.fault(where, f"a sign_out line in a {out['format']} file (sign-outs need heatcrew.export.v3)", code="bad_header")
+                    continue
+                out["sign_outs"].append((where, read_sign_out(obj)))
             else:  # ASSUMPTION: an unknown line type is a fault, not something to skip
                 raise Malformed(f"unknown line type {kind!r}")
         except Malformed as err:
@@ -580,13 +600,13 @@ def read_export(path, report):
     return out
 
 
-def read_sign_in(obj):
+def read_sign_in(obj, line="sign_in"):
     """A `sign_in` line (format 2): what the device signed when a user signed in ("Enrolment")."""
     head = obj.get("chain_head")
     if not isinstance(head, dict):
-        raise Malformed("sign_in line without a chain_head")
+        raise Malformed(f"{line} line without a chain_head")
     if not isinstance(obj.get("username"), str):
-        raise Malformed("sign_in line without a username")
+        raise Malformed(f"{line} line without a username")
     return {"device_id": uuid_bytes(obj.get("device_id"), "device_id"), "username": obj["username"],
             "seq": integer(head.get("seq"), "chain head seq"),
             "hash": hexbytes(head.get("hash"), 32, "chain head hash"),
@@ -594,23 +614,40 @@ def read_sign_in(obj):
             "proof": hexbytes(obj.get("proof"), 64, "proof")}
 
 
-def check_sign_ins(exports, device_keys, chains, report):
-    """Format 2's sign-in lines: each is the device key's signature over the enrolment message,
-    and its chain head is the event the chains shown hold at that position. Returns whose records
-    the events shown are: [(device_id, username, first_seq, last_seq)], the events after a
-    sign-in's head up to the next sign-in's head (ASSUMPTION: sign-ins at the same head stay in
-    the order the files give them, the later one taking the events after it)."""
-    # An office export (format 2) showing a device's chain past a sign-in's head must carry that
-    # sign-in: the office holds it before the device records anything after it.
+def read_sign_out(obj):
+    """A `sign_out` line (format 3): what the device signed when its user signed out, and the
+    office's signature that it kept it, if any ("Signing out"). ASSUMPTION: `office_sig` absent
+    and `office_sig: null` both mean "not acknowledged"."""
+    s = read_sign_in(obj, "sign_out")
+    sig = obj.get("office_sig")
+    s["office_sig"] = None if sig is None else hexbytes(sig, 64, "office_sig")
+    return s
+
+
+def office_views(exports):
+    """What each office export of format 2 or 3 shows of each device: where its chain shown
+    ends, the sign-ins it carries (proofs, challenges) and the challenges of its sign-outs."""
     views = []
     for e in exports:
         if e.get("source") == "office" and e["v2"]:
-            ends, proofs = {}, {}
+            v = {"export": e, "ends": {}, "proofs": {}, "challenges": {}, "sign_outs": {}}
             for sec in e["sections"]:
-                ends[sec["device_id"]] = max(ends.get(sec["device_id"], 0), sec.get("end", 0))
+                v["ends"][sec["device_id"]] = max(v["ends"].get(sec["device_id"], 0), sec.get("end", 0))
             for _, s in e["sign_ins"]:
-                proofs.setdefault(s["device_id"], set()).add(s["proof"])
-            views.append((e, ends, proofs))
+                v["proofs"].setdefault(s["device_id"], set()).add(s["proof"])
+                v["challenges"].setdefault(s["device_id"], set()).add(s["challenge"])
+            for _, s in e["sign_outs"]:
+                v["sign_outs"].setdefault(s["device_id"], set()).add(s["challenge"])
+            views.append(v)
+    return views
+
+
+def check_sign_ins(exports, views, device_keys, chains, report):
+    """Format 2's sign-in lines ("What a verifier checks", 8): each is the device key's signature
+    over the enrolment message, and its chain head is the event the chains shown hold at that
+    position. Returns the sign-ins that hold, per device, sorted by chain head (ASSUMPTION:
+    sign-ins at the same head stay in the order the files give them, the later one taking the
+    events after it)."""
     held = {}
     for e in exports:
         for where, s in e["sign_ins"]:
@@ -633,16 +670,103 @@ def check_sign_ins(exports, device_keys, chains, report):
             kept = held.setdefault(dev, [])
             if any(k["proof"] == s["proof"] for k in kept):
                 continue
-            for other, ends, proofs in views:
-                if other is not e and ends.get(dev, 0) > seq and s["proof"] not in proofs.get(dev, set()):
-                    report.fault(where, f"sign-in of {s['username']!r}: {other['name']} shows the chain past event {seq} without it", code="sign_in_withheld")
+            # An office export (format 2 or 3) showing a device's chain past a sign-in's head must
+            # carry that sign-in: the office holds it before the device records anything after it.
+            for v in views:
+                if (v["export"] is not e and v["ends"].get(dev, 0) > seq
+                        and s["proof"] not in v["proofs"].get(dev, set())):
+                    report.fault(where, f"sign-in of {s['username']!r}: {v['export']['name']} shows the chain past event {seq} without it", code="sign_in_withheld")
+            report.sign_ins += 1
             kept.append(s)
-    makers = []
-    for dev, kept in held.items():
+    for kept in held.values():
         kept.sort(key=lambda k: k["seq"])  # stable
+    return held
+
+
+def check_sign_outs(exports, views, held, device_keys, office, chains, report):
+    """Format 3's sign-out lines ("What a verifier checks", 9; "Signing out"). Returns where each
+    sign-in ended whose sign-out counts: {(device_id, challenge, username): head seq}."""
+    holding = {}  # (device_id, challenge, username) -> the first sign-out of that sign-in that holds
+    for e in exports:
+        for where, s in e["sign_outs"]:
+            dev, seq = s["device_id"], s["seq"]
+            who = f"sign-out of {s['username']!r} at event {seq}"
+            pk = device_keys.get(dev)
+            if pk is None:
+                report.unprove(where, f"{who}: the device's key is not in these exports")
+                continue
+            message = sign_out_message(s["challenge"], dev, pk, s["username"], seq, s["hash"])
+            if not ed25519_ok(pk, s["proof"], message):
+                report.fault(where, f"{who}: not what the device signed", code="bad_sign_out")
+                continue
+            acknowledged = False
+            if s["office_sig"] is not None:
+                if office is None:
+                    report.unprove(where, f"{who}: the office's acknowledgement cannot be checked without the office key")
+                elif not ed25519_ok(office, s["office_sig"],
+                                    sign_out_kept_message(s["challenge"], dev, seq, s["hash"], s["proof"])):
+                    report.fault(where, f"{who}: the office's acknowledgement is not the office key's signature over it", code="bad_sign_out")
+                    continue
+                else:
+                    acknowledged = True
+            sign_ins = held.get(dev, [])
+            i = next((i for i, k in enumerate(sign_ins)
+                      if k["challenge"] == s["challenge"] and k["username"] == s["username"]), None)
+            if i is None:
+                report.unprove(where, f"{who}: the sign-in it ends is not in these exports (or does not hold)")
+                continue
+            start = sign_ins[i]
+            if seq < start["seq"] or (seq == start["seq"] and s["hash"] != start["hash"]):
+                report.fault(where, f"{who} stands before its own sign-in at event {start['seq']}", code="bad_sign_out")
+                continue
+            if seq > 0 and any(shown.get(seq, s["hash"]) != s["hash"] for shown in chains.get(dev, [])):
+                report.fault(where, f"{who} names another event {seq} than the chain shown", code="chain_head")
+                continue
+            # Kept: the office signed that it kept it, or an office export carries it.
+            kept = acknowledged or any(v["export"] is e for v in views)
+            key = (dev, s["challenge"], s["username"])
+            h = holding.get(key)
+            if h is None:
+                # The next sign-in at or after its head: it disowns the events up to that one's head.
+                nxt = next((n["seq"] for n in sign_ins[i + 1:] if n["seq"] >= seq), None)
+                holding[key] = {"where": where, "s": s, "next": nxt, "kept": kept}
+            elif (h["s"]["seq"], h["s"]["hash"]) != (seq, s["hash"]):
+                report.fault(where, f"{who}: the device also signed this sign-in's sign-out at event {h['s']['seq']} ({h['where']}): two different sign-outs", code="bad_sign_out")
+            else:
+                h["kept"] = h["kept"] or kept
+    ends = {}
+    for key in sorted(holding):
+        h = holding[key]
+        dev, s = key[0], h["s"]
+        seq, who = s["seq"], f"sign-out of {s['username']!r} at event {seq}"
+        # An office export that carries the sign-in and shows events the sign-out disowns,
+        # without carrying the sign-out.
+        leaves_out = next((v for v in views
+                           if v["ends"].get(dev, 0) > seq and (h["next"] is None or h["next"] > seq)
+                           and s["challenge"] in v["challenges"].get(dev, set())
+                           and s["challenge"] not in v["sign_outs"].get(dev, set())), None)
+        if leaves_out is not None and h["kept"]:
+            report.fault(h["where"], f"{who}: the office kept it, but {leaves_out['export']['name']} shows the chain past it without it, crediting the events after it to {s['username']!r}", code="sign_out_withheld")
+        elif leaves_out is not None:
+            report.unprove(h["where"], f"{who}: the office never acknowledged it, and {leaves_out['export']['name']} holds events after it: they stay the records of {s['username']!r}")
+            continue
+        report.sign_outs += 1
+        ends[key] = seq
+    return ends
+
+
+def makers_of(held, ends, chains):
+    """Whose records the events shown are: [(device_id, username, first_seq, last_seq)], each
+    sign-in's user for the events after its head, up to the next sign-in's head or its own
+    counted sign-out's, whichever comes first."""
+    makers = []
+    for dev, kept in sorted(held.items()):
         end = max((max(shown, default=0) for shown in chains.get(dev, [])), default=0)
         for i, s in enumerate(kept):
             nxt = min(kept[i + 1]["seq"], end) if i + 1 < len(kept) else end
+            out = ends.get((dev, s["challenge"], s["username"]))
+            if out is not None:
+                nxt = min(nxt, out)
             if s["seq"] < nxt:
                 makers.append((dev, s["username"], s["seq"] + 1, nxt))
     return makers
@@ -749,8 +873,11 @@ def verify_exports(paths, office_key=None):
         for where, obj in e["files"]:
             check_file_line(e, where, obj, report)
 
-    # 2b. sign-ins (format 2): whose records the events are
-    report.makers = check_sign_ins(exports, device_keys, chains, report)
+    # 2b. sign-ins (format 2) and sign-outs (format 3): whose records the events are
+    views = office_views(exports)
+    held = check_sign_ins(exports, views, device_keys, chains, report)
+    ends = check_sign_outs(exports, views, held, device_keys, office, chains, report)
+    report.makers = makers_of(held, ends, chains)
 
     # 3. receipts
     by_index, by_event, event_index, receipts = {}, {}, {}, []
@@ -961,6 +1088,25 @@ def check_vectors(directory):
                                 hexbytes(en["chain_head"]["hash"], 32, "chain head hash"))
     expect(message.hex() == en["message_hex"], "enrolment message")
     expect(ed25519_ok(device_pk, hexbytes(en["proof"], 64, "proof"), message), "enrolment signature")
+    so = s["sign_out"]
+    device_pk = hexbytes(so["device_public_key"], 32, "device key")
+    expect(device_pk == export_device_key, "sign-out device key is that of secret [11;32]")
+    challenge, device_id = hexbytes(so["challenge"], 32, "challenge"), uuid_bytes(so["device_id"], "device_id")
+    head_seq, head_hash = integer(so["chain_head"]["seq"], "chain head seq"), hexbytes(so["chain_head"]["hash"], 32, "chain head hash")
+    proof = hexbytes(so["proof"], 64, "proof")
+    message = sign_out_message(challenge, device_id, device_pk, so["username"], head_seq, head_hash)
+    expect(message.hex() == so["message_hex"], "sign-out message")
+    expect(ed25519_ok(device_pk, proof, message), "sign-out signature")
+    expect(not ed25519_ok(device_pk, proof, enrolment_message(challenge, device_id, device_pk, so["username"], head_seq, head_hash)),
+           "a sign-out's proof is no enrolment proof")
+    kept = s["sign_out_kept"]
+    expect((hexbytes(kept["challenge"], 32, "challenge"), uuid_bytes(kept["device_id"], "device_id"),
+            integer(kept["chain_head"]["seq"], "chain head seq"), hexbytes(kept["chain_head"]["hash"], 32, "chain head hash"),
+            hexbytes(kept["proof"], 64, "proof")) == (challenge, device_id, head_seq, head_hash, proof),
+           "the kept sign-out is the sign-out vector")
+    message = sign_out_kept_message(challenge, device_id, head_seq, head_hash, proof)
+    expect(message.hex() == kept["message_hex"], "sign-out-kept message")
+    expect(ed25519_ok(office_key, hexbytes(kept["office_sig"], 64, "office_sig"), message), "sign-out-kept signature")
 
     exports = os.path.join(directory, "exports")
     with open(os.path.join(exports, "index.json"), encoding="utf-8") as fh:
@@ -969,8 +1115,17 @@ def check_vectors(directory):
         report = verify_exports([os.path.join(exports, f) for f in case["files"]])
         ok = not report.faults and not report.unproven
         detail = "".join(f"\n  fault: {x}" for x in report.faults) + "".join(f"\n  unproven: {x}" for x in report.unproven)
-        # ok=false must come from a fault: unproven items alone would also give ok=false
-        expect(ok == case["ok"] and (case["ok"] or report.faults), f"export {' + '.join(case['files'])}: ok={ok}, index says {case['ok']}{detail}")
+        # ok=false must come from a fault, unless the index expects unproven items
+        expect(ok == case["ok"] and (case["ok"] or report.faults or case.get("unproven")),
+               f"export {' + '.join(case['files'])}: ok={ok}, index says {case['ok']}{detail}")
+        if not case.get("faults"):
+            expect(not report.faults, f"export {' + '.join(case['files'])}: no fault expected{detail}")
+        if "unproven" in case:
+            expect(len(report.unproven) == case["unproven"],
+                   f"export {' + '.join(case['files'])}: {len(report.unproven)} unproven, index says {case['unproven']}{detail}")
+        if "sign_outs" in case:
+            expect(report.sign_outs == case["sign_outs"],
+                   f"export {' + '.join(case['files'])}: {report.sign_outs} sign-outs count, index says {case['sign_outs']}")
         if "makers" in case:
             found = [[str(uuid.UUID(bytes=d)), u, a, b] for d, u, a, b in report.makers]
             expect(found == case["makers"], f"export {' + '.join(case['files'])}: makers {found}, index says {case['makers']}")
@@ -1005,6 +1160,8 @@ def main(argv=None):
     report = verify_exports(args.files, key)
     for dev, username, first, last in report.makers:
         print(f"MAKER: device {uuid.UUID(bytes=dev)} events {first}..{last}: {username} (signed in on the device)")
+    if report.sign_ins or report.sign_outs:
+        print(f"SIGNED: {report.sign_ins} sign-in(s) and {report.sign_outs} sign-out(s) hold and count")
     for f in report.faults:
         print("FAULT:", f)
     for u in report.unproven:

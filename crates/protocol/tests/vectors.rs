@@ -12,9 +12,11 @@ use common::*;
 use ed25519_dalek::{Signer, SigningKey};
 use heatcrew_protocol::canonical::{LegacyNumbers, payload_v1, payload_v2};
 use heatcrew_protocol::export::{Export, ExportLine};
-use heatcrew_protocol::log::{LogLeaf, Receipt, TreeHead, enrolment_message};
+use heatcrew_protocol::log::{
+    LogLeaf, Receipt, TreeHead, enrolment_message, sign_out_kept_message, sign_out_message,
+};
 use heatcrew_protocol::merkle::MemoryTree;
-use heatcrew_protocol::{Digest, Event, Format, UnsignedEvent};
+use heatcrew_protocol::{ChainTip, Digest, Event, Format, UnsignedEvent};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use uuid::Uuid;
@@ -234,6 +236,20 @@ fn signed_messages() -> Value {
         "zhangwei",
         &chain_head,
     );
+    // Zhangwei signs out of that sign-in with the chain at event 45; the office keeps it.
+    let out_head = heatcrew_protocol::ChainTip {
+        seq: 45,
+        hash: Digest::of(b"event 45"),
+    };
+    let out = sign_out_message(
+        &challenge,
+        Uuid::from_u128(DEVICE),
+        &device.verifying_key(),
+        "zhangwei",
+        &out_head,
+    );
+    let out_proof = device.sign(&out).to_bytes();
+    let kept = sign_out_kept_message(&challenge, Uuid::from_u128(DEVICE), &out_head, &out_proof);
     json!({
         "office_public_key": hx(office.verifying_key().as_bytes()),
         "leaf": {"leaf": leaf, "bytes_hex": hx(&leaf.bytes()), "leaf_hash": leaf.hash()},
@@ -248,6 +264,23 @@ fn signed_messages() -> Value {
             "message_hex": hx(&enrol),
             "proof": hx(&device.sign(&enrol).to_bytes()),
         },
+        "sign_out": {
+            "challenge": hx(&challenge),
+            "device_id": Uuid::from_u128(DEVICE),
+            "device_public_key": hx(device.verifying_key().as_bytes()),
+            "username": "zhangwei",
+            "chain_head": out_head,
+            "message_hex": hx(&out),
+            "proof": hx(&out_proof),
+        },
+        "sign_out_kept": {
+            "challenge": hx(&challenge),
+            "device_id": Uuid::from_u128(DEVICE),
+            "chain_head": out_head,
+            "proof": hx(&out_proof),
+            "message_hex": hx(&kept),
+            "office_sig": hx(&office.sign(&kept).to_bytes()),
+        },
     })
 }
 
@@ -256,6 +289,31 @@ fn jsonl(e: &Export) -> String {
         .iter()
         .map(|l| serde_json::to_string(l).expect("json") + "\n")
         .collect()
+}
+
+/// The chain at event `seq` of `w`'s device.
+fn tip(w: &World, seq: u64) -> ChainTip {
+    ChainTip {
+        seq,
+        hash: w.events[seq as usize - 1].hash,
+    }
+}
+
+/// [`world`] where the office kept Alice's sign-out at event 3 before event 4 came, so it refused
+/// event 4 (made while nobody was signed in) and keeps it as a link of the chain: its leaf and its
+/// receipt say `accepted` false.
+fn signed_out_world() -> World {
+    let mut w = world();
+    let device = Uuid::from_u128(DEVICE);
+    let at = w
+        .leaves
+        .iter()
+        .position(|l| l.device_id == device && l.device_seq == 4)
+        .expect("leaf of event 4");
+    w.leaves[at].accepted = false;
+    let old = w.receipts[3];
+    w.receipts[3] = Receipt::sign(&w.office_key, &w.leaves[at], old.log_index, old.received_at);
+    w
 }
 
 /// Export cases: sets of files and what a verifier must conclude.
@@ -320,6 +378,47 @@ fn exports() -> Vec<(String, String)> {
         "why": "format 2 on both sides: the device kept both sign-ins the office accepted, and the office's export carries them"}));
     cases.push(json!({"files": ["device-shared-phone.jsonl", "office-withheld-sign-in.jsonl"], "ok": false, "faults": ["sign_in_withheld"],
         "why": "the office left Bob's sign-in out of its export, which shows the chain past it: alone, events 4..6 would pass as Alice's; the device's export carries the sign-in"}));
+    // Format 3: Alice signs out at event 3; a tampered app records event 4 while nobody is signed
+    // in; Bob signs in at event 4 and records 5..6.
+    let out = signed_out_world();
+    let sign_ins = || {
+        vec![
+            sign_in(&out.device_key, "alice", ChainTip::START, 0x51),
+            sign_in(&out.device_key, "bob", tip(&out, 4), 0x52),
+        ]
+    };
+    let alice_out = |office: Option<&SigningKey>| {
+        sign_out(&out.device_key, "alice", tip(&out, 3), 0x51, office)
+    };
+    let v3 = |e: &Export, extra: Vec<ExportLine>| {
+        let mut lines = sign_ins();
+        lines.extend(extra);
+        with_v3(e, lines)
+    };
+    let out_device = device_export(&out, &out.events, &out.receipts);
+    let out_office = office_export(&out, &out.events, &out.leaves, &out.office_key);
+    let kept = alice_out(Some(&out.office_key));
+    add("device-signed-out", &v3(&out_device, vec![kept.clone()]));
+    add("office-signed-out", &v3(&out_office, vec![kept]));
+    add("office-withheld-sign-out", &v3(&out_office, vec![]));
+    let handed = [maker("alice", 1, 3), maker("bob", 5, 6)];
+    cases.push(json!({"files": ["device-signed-out.jsonl", "office-signed-out.jsonl"], "ok": true, "faults": [],
+        "sign_outs": 1, "unproven": 0, "makers": handed,
+        "why": "format 3: Alice signed out with the chain at event 3 and the office kept her sign-out (its signature over it is in both exports); event 4 came while nobody was signed in (the office refused it, `accepted` false in its receipt, but holds it as a link of the chain) and is nobody's; Bob signed in at event 4 and recorded 5..6"}));
+    cases.push(json!({"files": ["device-signed-out.jsonl", "office-withheld-sign-out.jsonl"], "ok": false, "faults": ["sign_out_withheld"],
+        "sign_outs": 1, "makers": handed,
+        "why": "the office left Alice's sign-out out of its export, which shows event 4, so that event 4 would pass as hers; the phone kept the office's signature that it kept the sign-out"}));
+    add(
+        "device-unacknowledged-sign-out",
+        &v3(
+            &honest_device,
+            vec![sign_out(&w.device_key, "alice", tip(&w, 3), 0x51, None)],
+        ),
+    );
+    add("office-holds-event-4", &v3(&honest_office, vec![]));
+    cases.push(json!({"files": ["device-unacknowledged-sign-out.jsonl", "office-holds-event-4.jsonl"], "ok": false, "faults": [],
+        "sign_outs": 0, "unproven": 1, "makers": [maker("alice", 1, 4), maker("bob", 5, 6)],
+        "why": "the device signed Alice's sign-out at event 3, but the office never acknowledged it and accepted event 4 from the phone as Alice's: the device's word alone cannot take event 4 from her (unproven, no fault); without an office export it would count"}));
     files.push((
         "index.json".to_owned(),
         serde_json::to_string_pretty(&cases).expect("json") + "\n",
@@ -391,7 +490,26 @@ fn the_export_cases_conclude_as_their_index_says() {
                 .collect();
             assert_eq!(&Value::Array(found), makers, "{}", case["why"]);
         }
-        for code in case["faults"].as_array().expect("faults") {
+        if let Some(n) = case.get("sign_outs") {
+            assert_eq!(Some(report.sign_outs), n.as_u64(), "{}", case["why"]);
+        }
+        if let Some(n) = case.get("unproven") {
+            assert_eq!(
+                Some(report.unproven.len() as u64),
+                n.as_u64(),
+                "{}: {:?}",
+                case["why"],
+                report.unproven
+            );
+        }
+        let codes = case["faults"].as_array().expect("faults");
+        assert!(
+            !codes.is_empty() || report.ok(),
+            "{}: no fault expected, got {:?}",
+            case["why"],
+            report.faults
+        );
+        for code in codes {
             let code = code.as_str().expect("code");
             assert!(
                 report.has(code),
