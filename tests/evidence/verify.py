@@ -727,8 +727,9 @@ def check_sign_outs(exports, views, held, device_keys, office, chains, report):
             key = (dev, s["challenge"], s["username"])
             h = holding.get(key)
             if h is None:
-                # The next sign-in at or after its head: it disowns the events up to that one's head.
-                nxt = next((n["seq"] for n in sign_ins[i + 1:] if n["seq"] >= seq), None)
+                # The next sign-in: the sign-out disowns the events up to its head (none if that
+                # stands before the sign-out).
+                nxt = sign_ins[i + 1]["seq"] if i + 1 < len(sign_ins) else None
                 holding[key] = {"where": where, "s": s, "next": nxt, "kept": kept}
             elif (h["s"]["seq"], h["s"]["hash"]) != (seq, s["hash"]):
                 report.fault(where, f"{who}: the device also signed this sign-in's sign-out at event {h['s']['seq']} ({h['where']}): two different sign-outs", code="bad_sign_out")

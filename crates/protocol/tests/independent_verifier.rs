@@ -277,6 +277,10 @@ fn python_verifier_concludes_as_rust_on_sign_outs() {
         ),
         ("kept, disowning nothing", bob_at_3),
         (
+            "signed past the next sign-in, never acknowledged",
+            vec![device(vec![out(at(&w, 5), None)]), office(vec![])],
+        ),
+        (
             "carried by one office export, left out of a later one",
             vec![office(vec![unacknowledged.clone()]), {
                 let mut later = office(vec![]);

@@ -231,6 +231,18 @@ fn a_sign_out_that_contradicts_its_sign_in_or_the_chain_is_caught() {
 }
 
 #[test]
+fn a_sign_out_past_the_next_sign_in_disowns_nothing() {
+    // The device signs Alice out at event 5, after Bob signed in at event 4: nothing is disowned
+    // (event 5 is Bob's), so the office holding event 5 disputes nothing.
+    let w = world();
+    let late = sign_out(&w.device_key, "alice", tip(&w, 5), 0x51, None);
+    let r = check(&[device_with(&w, vec![late]), office_with(&w, vec![])]);
+    assert!(r.ok(), "{:?}", r.faults);
+    assert!(r.unproven.is_empty(), "{:?}", r.unproven);
+    assert_eq!(makers(&r), expect(&[("alice", 1, 4), ("bob", 5, 6)]));
+}
+
+#[test]
 fn a_sign_out_line_needs_format_3() {
     let w = world();
     let mut e = office_with(&w, vec![alices_sign_out(&w, Some(&w.office_key))]);

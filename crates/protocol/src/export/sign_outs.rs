@@ -34,7 +34,8 @@ pub(super) struct SignOutLine {
 struct Holding<'a> {
     line: &'a SignOutLine,
     sign_in: &'a SignInLine,
-    /// The sign-in after it on the device, if any: the sign-out disowns the events up to its head.
+    /// The head of the sign-in after its own on the device, if any: the sign-out disowns the
+    /// events up to it (none if it stands before the sign-out).
     next_head: Option<u64>,
     /// The office's word that it kept it: its signature, or the sign-out in an office export.
     kept: bool,
@@ -133,10 +134,7 @@ pub(super) fn check(
             ),
             Some(h) => h.kept |= kept,
             None => {
-                let next_head = list[i + 1..]
-                    .iter()
-                    .map(|n| n.chain_head.seq)
-                    .find(|&n| n >= seq);
+                let next_head = list.get(i + 1).map(|n| n.chain_head.seq);
                 holding.insert(
                     k,
                     Holding {
