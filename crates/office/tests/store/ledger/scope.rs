@@ -68,7 +68,7 @@ fn records_after_a_kept_sign_out_are_nobodys(s: &impl Ledger, seed: &dyn Seed) {
         .collect();
     assert_eq!(
         kept,
-        [out.clone()],
+        std::slice::from_ref(&out),
         "read back as kept, for verify and exports"
     );
     let further = SignedHead {
