@@ -124,6 +124,7 @@ fn three_office_processes_on_one_postgres_lose_nothing_when_one_is_killed() {
         delay: 0.1,
         max_delay: Duration::from_millis(300),
         duplicate: 0.05,
+        unavailable: None,
     };
     let proxies: Vec<FaultProxy> = offices
         .iter()

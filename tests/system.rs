@@ -214,6 +214,7 @@ async fn a_faulty_network_loses_and_duplicates_nothing() {
             delay: 0.1,
             max_delay: Duration::from_millis(400),
             duplicate: 0.08,
+            unavailable: None,
         },
     )
     .await

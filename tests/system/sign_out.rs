@@ -340,3 +340,133 @@ async fn signing_out_records_the_photos_still_processing_first() {
         "five steps, two photos and the step behind them"
     );
 }
+
+/// An office that cannot take a sign-out statement now (503 from a restarting office behind a load
+/// balancer) never costs the phone anything: signing out still forgets the tokens, the statement
+/// waits on the phone, the next sign-in and every sync pass go on without it, and it is kept, with
+/// the office's signed word, once the office takes it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_out_the_office_cannot_take_now_waits_and_never_stops_a_sync() {
+    use heatcrew_core::sync::Syncer;
+    use heatcrew_protocol::export::ExportLine;
+    use heatcrew_testkit::fault_proxy::{FaultProxy, Faults};
+
+    let office = TestOffice::start().await;
+    let proxy = FaultProxy::start(
+        office.addr(),
+        Faults {
+            unavailable: Some("/api/v1/auth/sign-out"),
+            ..Faults::NONE
+        },
+    )
+    .await
+    .expect("proxy");
+    let job = job_for(&office, "tech_a", 0).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Arc::new(Mutex::new(
+        Store::open(dir.path().join("device.db")).expect("open the device store"),
+    ));
+    sync::login(&store, &proxy.url(), "tech_a", PASSWORD)
+        .await
+        .expect("tech_a signs in");
+    let device_id = store.lock().unwrap().device_id();
+    let step = |s: &Arc<Mutex<Store>>, name: &str| {
+        s.lock()
+            .unwrap()
+            .record(
+                job,
+                heatcrew_protocol::EventBody::StepCompleted {
+                    step: name.into(),
+                    evidence: Default::default(),
+                },
+            )
+            .expect(name);
+    };
+    Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_a's sync");
+    step(&store, "appointment");
+    Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("tech_a's sync");
+    assert!(
+        matches!(
+            sync::sign_out(&store).await.expect("sign out"),
+            SignedOut::NotTold(_)
+        ),
+        "the office answered 503"
+    );
+    assert_eq!(
+        store.lock().unwrap().unsent_sign_outs().unwrap().len(),
+        1,
+        "kept until told"
+    );
+    assert!(
+        store.lock().unwrap().session().unwrap().is_none(),
+        "the tokens are gone all the same"
+    );
+
+    // The next sign-in and its syncs go on while the office still cannot take the statement.
+    sync::login(&store, &proxy.url(), "tech_a", PASSWORD)
+        .await
+        .expect("tech_a signs in again: the statement does not stop the sign-in");
+    step(&store, "arrive");
+    let report = Syncer::new(store.clone())
+        .sync_once()
+        .await
+        .expect("a sync pass goes on");
+    assert_eq!(store.lock().unwrap().unsent_sign_outs().unwrap().len(), 1);
+    assert!(
+        store
+            .lock()
+            .unwrap()
+            .pending_push(10, 1 << 20)
+            .unwrap()
+            .is_empty(),
+        "{report:?}"
+    );
+    let refused = proxy
+        .counts
+        .unavailable
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        refused >= 3,
+        "sign-out, sign-in and sync each tried it: {refused}"
+    );
+
+    // The office takes it again: the next pass sends it, and both sides keep it.
+    {
+        let mut s = store.lock().unwrap();
+        let mut session = s.session().unwrap().expect("signed in");
+        session.office_url = office.url();
+        s.save_session(&session).expect("straight to the office");
+    }
+    Syncer::new(store.clone()).sync_once().await.expect("sync");
+    assert!(store.lock().unwrap().unsent_sign_outs().unwrap().is_empty());
+    let kept = office
+        .store()
+        .sign_ins_of_device(device_id)
+        .expect("sign-ins")
+        .into_iter()
+        .filter(|s| s.signed_out.is_some())
+        .count();
+    assert_eq!(kept, 1, "the office keeps the sign-out");
+    let phone = heatcrew_core::evidence::DeviceDb::open_read_only(&dir.path().join("device.db"))
+        .expect("open read-only")
+        .export(chrono::Utc::now(), None, false)
+        .expect("export");
+    assert!(
+        phone.iter().any(|l| matches!(
+            l,
+            ExportLine::SignOut {
+                office_sig: Some(_),
+                ..
+            }
+        )),
+        "the phone keeps the office's signed word"
+    );
+    let stored = office.store().device_events(device_id).expect("events");
+    assert!(stored.iter().all(|e| e.accepted), "no record was refused");
+}

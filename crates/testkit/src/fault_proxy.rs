@@ -1,5 +1,6 @@
 //! A TCP proxy between devices and the office that, per connection, passes traffic, delays it,
-//! cuts it before or after the office answered, or sends the request twice.
+//! cuts it before or after the office answered, or sends the request twice; and answers 503 for
+//! one path without passing it on (an office restarting behind a load balancer).
 //!
 //! Each client connection carries one HTTP request: the proxy reads it whole (headers and
 //! `Content-Length` body), sends it upstream with `Connection: close`, and relays the answer.
@@ -24,6 +25,21 @@ pub struct Faults {
     pub max_delay: Duration,
     /// The request reaches the office twice.
     pub duplicate: f64,
+    /// Requests whose path starts with this are answered `503 Service Unavailable` and never
+    /// reach the office.
+    pub unavailable: Option<&'static str>,
+}
+
+impl Faults {
+    /// Every request passes untouched.
+    pub const NONE: Faults = Faults {
+        cut_before_response: 0.0,
+        cut_mid_response: 0.0,
+        delay: 0.0,
+        max_delay: Duration::ZERO,
+        duplicate: 0.0,
+        unavailable: None,
+    };
 }
 
 /// Counts of what the proxy did, to show that faults really happened.
@@ -34,6 +50,7 @@ pub struct FaultCounts {
     pub cut_mid: AtomicU64,
     pub delayed: AtomicU64,
     pub duplicated: AtomicU64,
+    pub unavailable: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -95,6 +112,12 @@ async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>
     }
 }
 
+/// The path of a request (`POST /api/v1/... HTTP/1.1` → `/api/v1/...`).
+fn request_path(req: &[u8]) -> Option<&str> {
+    let line = req.split(|&b| b == b'\r').next()?;
+    std::str::from_utf8(line).ok()?.split(' ').nth(1)
+}
+
 /// Rewrite the request so the office closes the connection after answering.
 fn with_connection_close(req: &[u8], head_end: usize) -> Vec<u8> {
     let head = String::from_utf8_lossy(&req[..head_end]);
@@ -128,6 +151,18 @@ async fn handle(
     let Some(req) = read_request(&mut client).await? else {
         return Ok(());
     };
+    if let Some(path) = f.unavailable
+        && request_path(&req).is_some_and(|p| p.starts_with(path))
+    {
+        counts.unavailable.fetch_add(1, Ordering::Relaxed);
+        let body = r#"{"code":"unavailable","message":"the office is restarting"}"#;
+        let resp = format!(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        client.write_all(resp.as_bytes()).await?;
+        return client.shutdown().await;
+    }
     let roll: f64 = rand::thread_rng().r#gen();
     let mut edge = 0.0;
     let mut pick = |p: f64| {
