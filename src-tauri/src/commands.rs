@@ -371,10 +371,11 @@ pub async fn issue_notice(
     job_id: Arg<Uuid>,
     deadline: Arg<NaiveDate>,
     requirements: Arg<String>,
+    follow_up_on: Arg<Option<NaiveDate>>,
 ) -> Answer<JobView> {
     let mut store = signed_in(&state)?;
     store
-        .issue_notice(job_id.0, deadline.0, requirements.0, None)
+        .issue_notice(job_id.0, deadline.0, requirements.0, follow_up_on.0)
         .map_err(|e| state.fail(e))?;
     views::job(&store, job_id.0).map_err(|e| state.fail(e))
 }

@@ -181,6 +181,18 @@ pub fn judge(event: &Event, user_id: Uuid, facts: &JobFacts) -> Result<Effect, R
             reason: format!("job {} is not assigned to you", e.job_id),
         });
     }
+    if let Some(EventBody::NoticeIssued {
+        deadline,
+        follow_up_on,
+        ..
+    }) = &body
+        && let Err(e) = heatcrew_rules::checklist::follow_up(*deadline, *follow_up_on)
+    {
+        return Err(Refusal {
+            code: e.code(),
+            reason: e.to_string(),
+        });
+    }
     if let Some(EventBody::JobClosed { .. }) = &body {
         if facts.cancelled {
             return Err(Refusal {

@@ -215,6 +215,7 @@ error_codes! {
     CannotClose = "cannot_close", "还不能完成工单。", "The job cannot be closed yet.";
     BadCorrection = "bad_correction", "更正记录必须指明本工单的原记录并填写原因。", "A correction must name an earlier event of this job and a reason.";
     DeadlineInPast = "deadline_in_past", "整改期限不能早于今天。", "The rectification deadline is in the past.";
+    FollowUpBeforeDeadline = "follow_up_before_deadline", "复查日期不能早于整改期限。", "The follow-up inspection cannot be before the rectification deadline.";
     WrongCheckpointCode = "wrong_checkpoint_code", "站点码不对,未记录到站。请扫描或输入贴在本站的站点码。", "That is not this station's code; nothing was recorded. Scan or type the code posted at the station.";
     CheckpointHasNoCode = "checkpoint_has_no_code", "该站点还没有站点码,请联系调度。", "This station has no code yet; ask dispatch.";
     ReadinessIncomplete = "readiness_incomplete", "上岗前请确认工装、证件、工具和防护用具全部齐全。", "Before the first job, check uniform, badge, tools and protective equipment.";

@@ -192,7 +192,7 @@ impl<'a> JobContext<'a> {
                 number,
                 deadline,
                 requirements,
-                ..
+                follow_up_on,
             } => {
                 self.allows(Incident::Notice, "notice")?;
                 non_empty("number", number)?;
@@ -200,7 +200,7 @@ impl<'a> JobContext<'a> {
                 if *deadline < today {
                     return Err(RuleError::DeadlineInPast);
                 }
-                Ok(())
+                follow_up(*deadline, *follow_up_on)
             }
             EventBody::ReadingRecorded {
                 checkpoint,
@@ -595,6 +595,15 @@ fn non_empty(field: &str, value: &str) -> Result<(), RuleError> {
     } else {
         Ok(())
     }
+}
+
+/// A notice's follow-up inspection (复查日期), if set, is on or after its deadline: the customer
+/// has until the deadline to comply. The office checks the same on every pushed notice.
+pub fn follow_up(deadline: NaiveDate, follow_up_on: Option<NaiveDate>) -> Result<(), RuleError> {
+    if follow_up_on.is_some_and(|f| f < deadline) {
+        return Err(RuleError::FollowUpBeforeDeadline);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ pub enum RuleError {
     BadCorrection,
     #[error("the rectification deadline is in the past")]
     DeadlineInPast,
+    #[error("the follow-up inspection is before the rectification deadline")]
+    FollowUpBeforeDeadline,
     /// The code scanned or typed at a checkpoint is not the one posted there.
     #[error("that is not the code posted at checkpoint {0}")]
     WrongCheckpointCode(String),
@@ -100,6 +102,7 @@ impl RuleError {
             RuleError::CannotClose(_) => ErrorCode::CannotClose,
             RuleError::BadCorrection => ErrorCode::BadCorrection,
             RuleError::DeadlineInPast => ErrorCode::DeadlineInPast,
+            RuleError::FollowUpBeforeDeadline => ErrorCode::FollowUpBeforeDeadline,
             RuleError::FieldJobNotAllowed(_) => ErrorCode::FieldJobNotAllowed,
             RuleError::OutOfRange(_) => ErrorCode::OutOfRange,
             RuleError::AlreadyEntered => ErrorCode::RecordNotAllowed,
@@ -132,6 +135,7 @@ impl RuleError {
                 | RuleError::RatingOutOfRange
                 | RuleError::BadCorrection
                 | RuleError::DeadlineInPast
+                | RuleError::FollowUpBeforeDeadline
                 | RuleError::WrongCheckpointCode(_)
                 | RuleError::CheckpointHasNoCode(_)
                 | RuleError::ReadinessIncomplete => self.code().message(lang).into(),

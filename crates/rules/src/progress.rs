@@ -101,6 +101,9 @@ pub struct NoticeRecord {
     pub number: String,
     pub deadline: NaiveDate,
     pub requirements: String,
+    /// The follow-up inspection the inspector set (复查日期); `None`: the day after the deadline.
+    #[serde(default)]
+    pub follow_up_on: Option<NaiveDate>,
     pub at: DateTime<Utc>,
 }
 
@@ -355,11 +358,12 @@ impl JobProgress {
                 number,
                 deadline,
                 requirements,
-                ..
+                follow_up_on,
             } => self.notices.push(NoticeRecord {
                 number: number.clone(),
                 deadline: *deadline,
                 requirements: requirements.clone(),
+                follow_up_on: *follow_up_on,
                 at,
             }),
             EventBody::ReadingRecorded {

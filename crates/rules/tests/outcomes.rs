@@ -482,12 +482,14 @@ fn an_acceptance_that_does_not_pass_leaves_a_written_rectification_opinion() {
         step: "rectification".into(),
         reason: "无需整改".into(),
     };
-    let notice = |deadline: NaiveDate| EventBody::NoticeIssued {
-        number: "YS-2026-001".into(),
-        deadline,
-        requirements: "二次网回水管保温层破损，按设计补做保温。".into(),
-        follow_up_on: None,
-    };
+    let followed_up =
+        |deadline: NaiveDate, follow_up_on: Option<NaiveDate>| EventBody::NoticeIssued {
+            number: "YS-2026-001".into(),
+            deadline,
+            requirements: "二次网回水管保温层破损，按设计补做保温。".into(),
+            follow_up_on,
+        };
+    let notice = |deadline: NaiveDate| followed_up(deadline, None);
     let contractor_signs = || EventBody::SignatureCaptured {
         step: "signature".into(),
         signer: Signer::Contractor,
@@ -512,7 +514,15 @@ fn an_acceptance_that_does_not_pass_leaves_a_written_rectification_opinion() {
             "evidence_missing",
             "{result}: the step needs the notice itself"
         );
-        v.record(notice(in_a_week)).expect("the written opinion");
+        let early = followed_up(in_a_week, in_a_week.pred_opt());
+        assert_eq!(
+            v.code(early),
+            "follow_up_before_deadline",
+            "{result}: the follow-up inspection is not before the deadline"
+        );
+        v.record(followed_up(in_a_week, Some(in_a_week)))
+            .expect("the written opinion, followed up on the deadline day");
+        assert_eq!(v.progress.notices[0].follow_up_on, Some(in_a_week));
         v.record(done("rectification")).expect("then the step");
         v.record(contractor_signs())
             .expect("then the contractor signs");

@@ -940,6 +940,7 @@ export type ErrorCode =
   | "cannot_close"
   | "bad_correction"
   | "deadline_in_past"
+  | "follow_up_before_deadline"
   | "wrong_checkpoint_code"
   | "checkpoint_has_no_code"
   | "readiness_incomplete"
@@ -1423,9 +1424,14 @@ export type NoticeStatus =
 export type NoticeView = {
   status: NoticeStatus,
   /**
-   * The start of the day after the deadline, office time: the re-inspection is opened then.
+   * The start of the day after the deadline, office time: overdue from then on.
    */
   due_at: string,
+  /**
+   * When the re-inspection is opened: `due_at`, or the start of the follow-up day the inspector
+   * set if later.
+   */
+  reinspection_at: string,
   overdue: boolean,
   days_overdue: number,
   customer: Customer | null,
@@ -1472,6 +1478,11 @@ export type NoticeView = {
    * The notice issued at the re-inspection (outcome `new_notice`).
    */
   next_notice: string | null,
+  /**
+   * The follow-up inspection the inspector set (复查日期, on or after the deadline): the
+   * re-inspection opens that day. `None`: the day after the deadline ([`reinspection_at`]).
+   */
+  follow_up_on: string | null,
 };
 
 /**

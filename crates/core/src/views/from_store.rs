@@ -254,6 +254,7 @@ pub fn job_view(
                 number: n.number.clone(),
                 deadline: n.deadline,
                 requirements: n.requirements.clone(),
+                follow_up_on: n.follow_up_on,
             })
             .collect(),
         checkpoints: checkpoints(job, now, offsets),

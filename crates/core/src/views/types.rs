@@ -168,6 +168,9 @@ pub struct NoticeView {
     pub number: String,
     pub deadline: NaiveDate,
     pub requirements: String,
+    /// The follow-up inspection the inspector set (复查日期); `null`: the day after the deadline,
+    /// when the office opens the re-inspection.
+    pub follow_up_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -85,6 +85,19 @@ pub struct NoticeRecord {
     pub outcome_at: Option<DateTime<Utc>>,
     /// The notice issued at the re-inspection (outcome `new_notice`).
     pub next_notice: Option<Uuid>,
+    /// The follow-up inspection the inspector set (复查日期, on or after the deadline): the
+    /// re-inspection opens that day. `None`: the day after the deadline ([`reinspection_at`]).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub follow_up_on: Option<NaiveDate>,
+}
+
+/// A stored follow-up date (`YYYY-MM-DD`, or none).
+pub fn parse_follow_up(s: Option<&str>) -> StoreResult<Option<NaiveDate>> {
+    s.map(|d| {
+        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|e| StoreError::Corrupt(format!("notice follow-up {d:?}: {e}")))
+    })
+    .transpose()
 }
 
 /// An outcome to record on a notice.
@@ -126,6 +139,17 @@ pub fn due_at(deadline: NaiveDate, tz: FixedOffset) -> DateTime<Utc> {
     tz.from_local_datetime(&next.and_time(chrono::NaiveTime::MIN))
         .single()
         .map_or(DateTime::<Utc>::MAX_UTC, |t| t.with_timezone(&Utc))
+}
+
+/// When the re-inspection of `notice` opens: when it falls due ([`due_at`]), or the start of the
+/// follow-up day the inspector set if that is later (the customer keeps the whole deadline either
+/// way; an overdue notice is overdue from [`due_at`]).
+pub fn reinspection_at(notice: &NoticeRecord, tz: FixedOffset) -> DateTime<Utc> {
+    let due = due_at(notice.deadline, tz);
+    notice
+        .follow_up_on
+        .and_then(|day| day.pred_opt())
+        .map_or(due, |before| due.max(due_at(before, tz)))
 }
 
 /// A stable id derived from `label` and `parts`: the same inputs give the same id in every process.
@@ -205,7 +229,7 @@ pub fn run_due(
         }
         match n.reinspection_job_id {
             None => {
-                let due = due_at(n.deadline, tz);
+                let due = reinspection_at(&n, tz);
                 if due > now {
                     continue;
                 }
@@ -351,7 +375,43 @@ mod tests {
             outcome_by: None,
             outcome_at: None,
             next_notice: None,
+            follow_up_on: None,
         }
+    }
+
+    #[test]
+    fn the_reinspection_opens_on_the_follow_up_day_the_inspector_set_never_before_the_deadline_ends()
+     {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 12, day).expect("date");
+        let mut n = notice(d(10), None);
+        assert_eq!(
+            reinspection_at(&n, cst()),
+            due_at(d(10), cst()),
+            "none set: when due"
+        );
+        n.follow_up_on = Some(d(11));
+        assert_eq!(
+            reinspection_at(&n, cst()),
+            due_at(d(10), cst()),
+            "the day after the deadline is when it falls due anyway"
+        );
+        n.follow_up_on = Some(d(14));
+        assert_eq!(
+            reinspection_at(&n, cst()).to_rfc3339(),
+            "2026-12-13T16:00:00+00:00",
+            "the start of 14 December in Beijing"
+        );
+        assert!(
+            !is_overdue(&n, due_at(d(10), cst()) - Duration::seconds(1), cst())
+                && is_overdue(&n, due_at(d(10), cst()), cst()),
+            "overdue from the deadline, whatever the follow-up day"
+        );
+        n.follow_up_on = Some(d(10));
+        assert_eq!(
+            reinspection_at(&n, cst()),
+            due_at(d(10), cst()),
+            "on the deadline day itself: the customer keeps that day"
+        );
     }
 
     #[test]

@@ -63,8 +63,11 @@ pub struct NoticeView {
     #[serde(flatten)]
     pub notice: NoticeRecord,
     pub status: NoticeStatus,
-    /// The start of the day after the deadline, office time: the re-inspection is opened then.
+    /// The start of the day after the deadline, office time: overdue from then on.
     pub due_at: DateTime<Utc>,
+    /// When the re-inspection is opened: `due_at`, or the start of the follow-up day the inspector
+    /// set if later.
+    pub reinspection_at: DateTime<Utc>,
     pub overdue: bool,
     #[ts(type = "number")]
     pub days_overdue: i64,
@@ -157,6 +160,7 @@ pub fn notice_views(
         views.push(NoticeView {
             status: NoticeStatus::of(&n, now, tz),
             due_at: due_at(n.deadline, tz),
+            reinspection_at: super::reinspection_at(&n, tz),
             overdue: is_overdue(&n, now, tz),
             days_overdue: days_overdue(&n, now, tz),
             customer: job.as_ref().and_then(|j| j.customer.clone()),

@@ -214,6 +214,86 @@ async fn a_reinspection_job_appears_at_the_deadline_once_and_its_outcome_settles
     );
 }
 
+/// The inspector set the follow-up inspection (复查日期) five days after the deadline: the notice is
+/// overdue from the deadline as every notice, and its re-inspection opens on the follow-up day, not
+/// before. A follow-up day before the deadline is refused at the office too.
+#[tokio::test]
+async fn the_reinspection_waits_for_the_follow_up_day_the_inspector_set() {
+    use heatcrew_protocol::sync::PushOutcome;
+    let office = TestOffice::start().await;
+    let staff = office.staff().await;
+    let tech_a = office.user_id("tech_a");
+    let job = inspection(&office, &staff, tech_a).await;
+    let mut dev = office.device("tech_a").await;
+    let today = office.now().with_timezone(&cst()).date_naive();
+    let deadline = today + Duration::days(3);
+    let follow_up = deadline + Duration::days(5);
+    let with = |number: &str, day: NaiveDate| {
+        let mut n = notice(number, deadline);
+        if let EventBody::NoticeIssued { follow_up_on, .. } = &mut n {
+            *follow_up_on = Some(day);
+        }
+        n
+    };
+    let early = dev.record_at(
+        job,
+        &with("ZG-D0001-20261202-009", deadline - Duration::days(1)),
+        Utc::now(),
+    );
+    let resp = office.push_events(&mut dev, &[early]).await;
+    assert!(
+        matches!(&resp.results[0].outcome, PushOutcome::Rejected { code, .. } if code.as_str() == "follow_up_before_deadline"),
+        "{:?}",
+        resp.results[0].outcome
+    );
+    office
+        .push_at(
+            &mut dev,
+            job,
+            &[(with("ZG-D0001-20261202-001", follow_up), Utc::now())],
+        )
+        .await;
+    let list = notices(&office, &staff, "").await;
+    assert_eq!(list["total"], 1, "only the accepted notice: {list}");
+    let n = &list["notices"][0];
+    assert_eq!(n["follow_up_on"], json!(follow_up));
+    let opens = due_at(follow_up - Duration::days(1), cst());
+    assert_eq!(
+        n["reinspection_at"]
+            .as_str()
+            .map(|t| t.parse::<chrono::DateTime<Utc>>()),
+        Some(Ok(opens)),
+        "the start of the follow-up day in Beijing"
+    );
+
+    // Past the deadline: overdue, but no re-inspection before the follow-up day.
+    office.advance(due_at(deadline, cst()) - office.now() + Duration::minutes(1));
+    assert_eq!(office.run_schedule().notices.reinspections_opened, 0);
+    let staff = office.staff().await; // the earlier sign-in idled out
+    let list = notices(&office, &staff, "?filter=overdue").await;
+    assert_eq!(list["notices"][0]["status"], "awaiting_reinspection");
+    office.advance(opens - office.now() - Duration::minutes(1));
+    assert_eq!(
+        office.run_schedule().notices.reinspections_opened,
+        0,
+        "a minute before the follow-up day"
+    );
+    office.advance(Duration::minutes(2));
+    assert_eq!(office.run_schedule().notices.reinspections_opened, 1);
+    let re = office
+        .store()
+        .list_jobs()
+        .expect("jobs")
+        .into_iter()
+        .find(|j| j.job.kind == JobKind::HeatTheftInspection && j.job.id != job)
+        .expect("the re-inspection");
+    assert_eq!(
+        re.job.reported_at,
+        Some(opens),
+        "on the board from the follow-up day"
+    );
+}
+
 /// 供热工程验收中……留下书面整改意见 (现场服务 8): a notice left at an acceptance inspection that did not
 /// pass is followed up by another acceptance inspection (复验) at the same site, on the newest
 /// checklist; a re-inspection that fails again settles the notice as not complied.

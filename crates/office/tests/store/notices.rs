@@ -43,9 +43,13 @@ fn issued<S: AccountStore + EnrolmentStore + JobStore + LedgerStore + NoticeStor
         .expect("job");
     let mut phone = Device::enrol(s, inspector, 9);
     let at = t0() + Duration::hours(1);
+    let mut followed_up = notice("ZG-D0001-20260302-001", 3);
+    if let EventBody::NoticeIssued { follow_up_on, .. } = &mut followed_up {
+        *follow_up_on = Some(deadline(5));
+    }
     let events = [
         phone.record(j.id, &notice("ZG-D0001-20260302-002", 7), at),
-        phone.record(j.id, &notice("ZG-D0001-20260302-001", 3), at),
+        phone.record(j.id, &followed_up, at),
     ];
     push(s, &phone, inspector, &events, at);
     assert_eq!(s.import_notices(at).expect("import"), 2);
@@ -73,6 +77,13 @@ fn notices_are_imported_once_deadline_first<
     );
     assert_eq!(n.issued_at, t0() + Duration::hours(1), "the corrected time");
     assert_eq!(n.requirements, "拆除私接旁通管,恢复铅封");
+    assert_eq!(
+        n.follow_up_on,
+        Some(deadline(5)),
+        "the follow-up day the inspector set"
+    );
+    let other = s.notice(later).expect("read").expect("stored");
+    assert_eq!(other.follow_up_on, None);
     assert!(n.reinspector.is_none() && n.reinspection_job_id.is_none() && n.outcome.is_none());
     assert_eq!(s.notice(Uuid::now_v7()).expect("read"), None);
 }

@@ -532,6 +532,10 @@ export const ERROR_MESSAGES: Record<ErrorCode, Record<Lang, string>> = {
     'zh-CN': "整改期限不能早于今天。",
     en: "The rectification deadline is in the past.",
   },
+  follow_up_before_deadline: {
+    'zh-CN': "复查日期不能早于整改期限。",
+    en: "The follow-up inspection cannot be before the rectification deadline.",
+  },
   wrong_checkpoint_code: {
     'zh-CN': "站点码不对,未记录到站。请扫描或输入贴在本站的站点码。",
     en: "That is not this station's code; nothing was recorded. Scan or type the code posted at the station.",

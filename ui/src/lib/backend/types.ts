@@ -351,6 +351,7 @@ export type ErrorCode =
   | "cannot_close"
   | "bad_correction"
   | "deadline_in_past"
+  | "follow_up_before_deadline"
   | "wrong_checkpoint_code"
   | "checkpoint_has_no_code"
   | "readiness_incomplete"
@@ -597,6 +598,11 @@ export type NoticeView = {
   number: string,
   deadline: string,
   requirements: string,
+  /**
+   * The follow-up inspection the inspector set (复查日期); `null`: the day after the deadline,
+   * when the office opens the re-inspection.
+   */
+  follow_up_on: string | null,
 };
 
 /**

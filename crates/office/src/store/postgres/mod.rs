@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_session_chain_heads.sql"),
     include_str!("migrations/0008_login_failures.sql"),
     include_str!("migrations/0009_sign_outs.sql"),
+    include_str!("migrations/0010_notice_follow_up.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 const COLS: &str = "event_id, number, job_id, issued_by, issued_at, deadline, requirements, \
     reinspector, reinspection_job_id, reinspection_created_at, outcome, outcome_note, outcome_by, \
-    outcome_at, next_notice";
+    outcome_at, next_notice, follow_up_on";
 
 fn parse(r: &postgres::Row) -> StoreResult<NoticeRecord> {
     let s = |i: usize| r.try_get::<_, String>(i);
@@ -52,6 +52,7 @@ fn parse(r: &postgres::Row) -> StoreResult<NoticeRecord> {
         outcome_by: opt_uuid(12)?,
         outcome_at: opt_ts(13)?,
         next_notice: opt_uuid(14)?,
+        follow_up_on: crate::notices::parse_follow_up(o(15)?.as_deref())?,
     })
 }
 
@@ -90,7 +91,7 @@ impl NoticeStore for PgStore {
                     number,
                     deadline,
                     requirements,
-                    ..
+                    follow_up_on,
                 }) = EventBody::from_parts(&u.kind, &u.payload)
                 else {
                     continue;
@@ -98,8 +99,8 @@ impl NoticeStore for PgStore {
                 // Another office importing at once: its row wins, this one counts nothing.
                 added += tx.execute(
                     "INSERT INTO notices (event_id, number, job_id, issued_by, issued_at,
-                         deadline, requirements, imported_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                         deadline, requirements, imported_at, follow_up_on)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
                     &[
                         &u.id.to_string(),
                         &number,
@@ -109,6 +110,7 @@ impl NoticeStore for PgStore {
                         &deadline.format("%Y-%m-%d").to_string(),
                         &requirements,
                         &ts(now),
+                        &follow_up_on.map(|d| d.format("%Y-%m-%d").to_string()),
                     ],
                 )?;
             }

@@ -70,6 +70,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0022_session_chain_heads.sql"),
     include_str!("migrations/0023_login_failures.sql"),
     include_str!("migrations/0024_sign_outs.sql"),
+    include_str!("migrations/0025_notice_follow_up.sql"),
 ];
 
 /// The schema version this binary writes (`PRAGMA user_version`).
@@ -418,7 +419,8 @@ mod tests {
                 "13e085b06b3ad4bf37cdde32253d252cc62956f970a02bb5c2290ff90cbe6f51",
                 "1243dad04d534a2463b3234aa88ab4f007de479316681cf153bb46abf27123f0",
                 "83610e4bb8f8ebc77a728ffc3ae08e99136200ba958bdcdc76076568c684ba6f",
-                "f3e24209ad69d2e7ea9e46149cc996d8265421a22d2cc94f02368f924d3560c0"
+                "f3e24209ad69d2e7ea9e46149cc996d8265421a22d2cc94f02368f924d3560c0",
+                "12561f278990728f57dc85860d56d55c3ff92d592d9f878925fbf38744a11575"
             ],
             "a database that ran a migration never runs it again, so an edit would reach new \
              databases only: add a new migration file instead"

@@ -16,16 +16,16 @@ use uuid::Uuid;
 
 const COLS: &str = "event_id, number, job_id, issued_by, issued_at, deadline, requirements, \
     reinspector, reinspection_job_id, reinspection_created_at, outcome, outcome_note, outcome_by, \
-    outcome_at, next_notice";
+    outcome_at, next_notice, follow_up_on";
 
-type Row = ([String; 7], [Option<String>; 8]);
+type Row = ([String; 7], [Option<String>; 9]);
 
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let mut a: [String; 7] = Default::default();
     for (i, slot) in a.iter_mut().enumerate() {
         *slot = r.get(i)?;
     }
-    let mut b: [Option<String>; 8] = Default::default();
+    let mut b: [Option<String>; 9] = Default::default();
     for (i, slot) in b.iter_mut().enumerate() {
         *slot = r.get(7 + i)?;
     }
@@ -58,6 +58,7 @@ fn parse((a, b): Row) -> StoreResult<NoticeRecord> {
         outcome_by: opt_uuid(&b[5])?,
         outcome_at: opt_ts(&b[6])?,
         next_notice: opt_uuid(&b[7])?,
+        follow_up_on: crate::notices::parse_follow_up(b[8].as_deref())?,
     })
 }
 
@@ -96,15 +97,15 @@ impl NoticeStore for SqliteStore {
                 number,
                 deadline,
                 requirements,
-                ..
+                follow_up_on,
             }) = EventBody::from_parts(&u.kind, &u.payload)
             else {
                 continue;
             };
             added += tx.execute(
                 "INSERT OR IGNORE INTO notices (event_id, number, job_id, issued_by, issued_at,
-                     deadline, requirements, imported_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     deadline, requirements, imported_at, follow_up_on)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     u.id.to_string(),
                     number,
@@ -114,6 +115,7 @@ impl NoticeStore for SqliteStore {
                     deadline.format("%Y-%m-%d").to_string(),
                     requirements,
                     ts(now),
+                    follow_up_on.map(|d| d.format("%Y-%m-%d").to_string()),
                 ],
             )? as u64;
         }
