@@ -663,6 +663,8 @@ fn an_office_acknowledgement_shows_on_the_today_card_and_the_job_page() {
 
 #[path = "ipc/hardware.rs"]
 mod hardware;
+#[path = "ipc/notices.rs"]
+mod notices;
 #[path = "ipc/outcomes.rs"]
 mod outcomes;
 #[path = "ipc/photos.rs"]

@@ -301,8 +301,15 @@ describe('screens', () => {
     await app.click(app.byTestId('step-confirm')[0]);
     expect(app.byTestId('step-problems')[0].textContent).toContain('整改通知');
     await app.type(app.byTestId('notice-requirements')[0], '拆除旁通管，恢复铅封');
+    const deadline = (app.byTestId('notice-deadline')[0] as HTMLInputElement).value;
+    await app.type(app.byTestId('notice-follow-up')[0], '2000-01-01');
+    await app.click(app.byTestId('notice-submit')[0]);
+    expect(app.byTestId('notice-issued'), 'a follow-up before the deadline: nothing issued').toHaveLength(0);
+    expect(document.body.textContent).toContain('复查日期不能早于整改期限');
+    await app.type(app.byTestId('notice-follow-up')[0], deadline);
     await app.click(app.byTestId('notice-submit')[0]);
     expect(app.byTestId('notice-issued')[0].textContent).toMatch(/ZG-\w+-0001/);
+    expect(app.byTestId('notice-follow-up-date')[0].dataset.value).toBe(deadline);
     await app.click(app.byTestId('step-confirm')[0]);
     expect(location.hash).toBe('#/job/job-inspect-1/close');
     await app.click(app.byTestId('visit-complete')[0]);

@@ -472,6 +472,7 @@ const en: Record<MessageKey, string> = {
   'notices.findings': 'Findings',
   'notices.requirements': 'Requirements',
   'notices.deadline': 'Deadline',
+  'notices.follow_up': 'Follow-up inspection',
   'notices.status': 'Status',
   'notices.jobs': 'Jobs',
   'notices.issued_by': 'Issued by',

@@ -470,6 +470,7 @@ const zh = {
   'notices.findings': '违约情况',
   'notices.requirements': '整改要求',
   'notices.deadline': '整改期限',
+  'notices.follow_up': '复查',
   'notices.status': '状态',
   'notices.jobs': '工单',
   'notices.issued_by': '下达人',

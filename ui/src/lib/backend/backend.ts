@@ -41,7 +41,8 @@ export interface Backend {
   recordDamage(jobId: string, damage: DamageInput): Promise<JobView>;
   recordNetworkDamage(jobId: string, damage: NetworkDamageInput): Promise<JobView>;
   recordFinding(jobId: string, finding: FindingInput): Promise<JobView>;
-  issueNotice(jobId: string, deadline: string, requirements: string): Promise<JobView>;
+  /** `followUpOn` (复查日期, YYYY-MM-DD, on or after the deadline; null: the day after it). */
+  issueNotice(jobId: string, deadline: string, requirements: string, followUpOn: string | null): Promise<JobView>;
   recordReading(jobId: string, checkpoint: string, readings: Reading[], note: string): Promise<JobView>;
   reportDefect(jobId: string, defect: DefectInput): Promise<JobView>;
   reportAccident(accident: AccidentInput): Promise<JobView>;

@@ -143,9 +143,13 @@ describe('FakeBackend, more screens', () => {
 
   it('issues rectification notices with distinct numbers', async () => {
     const b = new FakeBackend({ signedIn: true, demo: true });
-    await b.issueNotice('job-inspect-1', '2026-12-04', '拆除私接管道');
-    const job = await b.issueNotice('job-inspect-1', '2026-12-04', '恢复铅封');
+    await b.issueNotice('job-inspect-1', '2026-12-04', '拆除私接管道', null);
+    const job = await b.issueNotice('job-inspect-1', '2026-12-04', '恢复铅封', '2026-12-10');
     expect(new Set(job.notices.map((n) => n.number)).size).toBe(2);
+    expect(job.notices.map((n) => n.follow_up_on)).toEqual([null, '2026-12-10']);
+    await expect(b.issueNotice('job-inspect-1', '2026-12-04', '恢复铅封', '2026-12-03')).rejects.toMatchObject({
+      code: 'follow_up_before_deadline',
+    });
   });
 
   it('answers errors by code: bad credentials, offline sign-in, no session', async () => {

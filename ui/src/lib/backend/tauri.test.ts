@@ -53,7 +53,7 @@ describe('TauriBackend', () => {
     await b.skipStep('j', 'shoe_covers', '客户家无需');
     await b.declineSignature('j', 'signature', 'absent', '无人在家', null);
     await b.giveRating('j', 5, '好');
-    await b.issueNotice('j', '2026-12-04', '拆除私接管道');
+    await b.issueNotice('j', '2026-12-04', '拆除私接管道', '2026-12-06');
     await b.recordReading('j', 'cp', [{ key: 'supply_temp', value: 70, unit: '℃' }], '');
     await b.closeJob('j', 'resolved', '');
     await b.thumbnail('abc');
@@ -66,7 +66,7 @@ describe('TauriBackend', () => {
       ['skip_step', { jobId: 'j', step: 'shoe_covers', reason: '客户家无需' }],
       ['decline_signature', { jobId: 'j', step: 'signature', outcome: 'absent', reason: '无人在家', witness: null }],
       ['give_rating', { jobId: 'j', stars: 5, comment: '好' }],
-      ['issue_notice', { jobId: 'j', deadline: '2026-12-04', requirements: '拆除私接管道' }],
+      ['issue_notice', { jobId: 'j', deadline: '2026-12-04', requirements: '拆除私接管道', followUpOn: '2026-12-06' }],
       ['record_reading', { jobId: 'j', checkpoint: 'cp', readings: [{ key: 'supply_temp', value: 70, unit: '℃' }], note: '' }],
       ['close_job', { jobId: 'j', resolution: 'resolved', summary: '' }],
       ['thumbnail', { sha256: 'abc' }],

@@ -87,8 +87,8 @@ export class TauriBackend implements Backend {
   recordFinding(jobId: string, finding: FindingInput) {
     return call<JobView>('record_finding', { jobId, finding });
   }
-  issueNotice(jobId: string, deadline: string, requirements: string) {
-    return call<JobView>('issue_notice', { jobId, deadline, requirements });
+  issueNotice(jobId: string, deadline: string, requirements: string, followUpOn: string | null) {
+    return call<JobView>('issue_notice', { jobId, deadline, requirements, followUpOn });
   }
   recordReading(jobId: string, checkpoint: string, readings: Reading[], note: string) {
     return call<JobView>('record_reading', { jobId, checkpoint, readings, note });

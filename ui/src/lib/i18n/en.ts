@@ -247,6 +247,10 @@ const en: Shape<Messages> = {
     number: 'Notice number',
     deadline: 'Deadline',
     requirements: 'Requirements',
+    follow_up: 'Follow-up inspection',
+    follow_up_default: 'the day after the deadline',
+    follow_up_hint: 'Optional: empty means the day after the deadline',
+    follow_up_too_early: 'The follow-up inspection cannot be before the deadline',
     submit: 'Issue notice',
   },
   patrol: {

@@ -244,6 +244,10 @@ const zh = {
     number: '通知编号',
     deadline: '整改期限',
     requirements: '整改要求',
+    follow_up: '复查日期',
+    follow_up_default: '整改期限次日',
+    follow_up_hint: '可不填：不填则在整改期限次日复查',
+    follow_up_too_early: '复查日期不能早于整改期限',
     submit: '生成整改通知',
   },
   patrol: {

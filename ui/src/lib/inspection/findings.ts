@@ -22,6 +22,11 @@ export function defaultDeadline(nowMs: number, days = 7): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
+/** A follow-up inspection day (YYYY-MM-DD) is optional; when given, it is on or after the deadline. */
+export function followUpOnOrAfter(followUp: string, deadline: string): boolean {
+  return followUp === '' || (/^\d{4}-\d{2}-\d{2}$/.test(followUp) && followUp >= deadline);
+}
+
 /** A deadline must be a real date, today or later. */
 export function deadlineValid(deadline: string, nowMs: number): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(deadline)) return false;

@@ -84,7 +84,7 @@ describe('step evidence validation', () => {
   it('needs a rectification notice on a notice step (skipping needs a reason instead)', () => {
     const notice = step('notice', 'current', { evidence: [{ type: 'notice' }] });
     expect(validateStep(notice, emptyDraft(notice), { signature: null, rating: null, notices: [] })).toEqual([{ key: 'evidence.need_notice' }]);
-    const issued = [{ number: 'ZG-1', deadline: '2026-12-04', requirements: '拆除' }];
+    const issued = [{ number: 'ZG-1', deadline: '2026-12-04', requirements: '拆除', follow_up_on: null }];
     expect(validateStep(notice, emptyDraft(notice), { signature: null, rating: null, notices: issued })).toEqual([]);
   });
 });
