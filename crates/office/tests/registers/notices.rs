@@ -240,7 +240,7 @@ async fn the_reinspection_waits_for_the_follow_up_day_the_inspector_set() {
         &with("ZG-D0001-20261202-009", deadline - Duration::days(1)),
         Utc::now(),
     );
-    let resp = office.push_events(&mut dev, &[early]).await;
+    let resp = office.push_events(&dev, &[early]).await;
     assert!(
         matches!(&resp.results[0].outcome, PushOutcome::Rejected { code, .. } if code.as_str() == "follow_up_before_deadline"),
         "{:?}",

@@ -288,9 +288,7 @@ export class FakeBackend implements Backend {
     this.log('issue_notice', { jobId, deadline, requirements, followUpOn });
     const job = this.getJob(jobId);
     if (!/^\d{4}-\d{2}-\d{2}$/.test(deadline)) throw err('invalid_value', '请选择整改期限', 'Choose a deadline', this.lang);
-    if (followUpOn !== null && followUpOn < deadline) {
-      throw err('follow_up_before_deadline', '复查日期不能早于整改期限。', 'The follow-up inspection cannot be before the rectification deadline.', this.lang);
-    }
+    if (followUpOn !== null && followUpOn < deadline) throw err('follow_up_before_deadline', '复查日期不能早于整改期限。', 'The follow-up cannot be before the deadline.', this.lang);
     const device = this.currentSession?.device_code ?? 'D000';
     job.notices.push({ number: `ZG-${device}-${String(++this.noticeSeq).padStart(4, '0')}`, deadline, requirements, follow_up_on: followUpOn });
     this.record(job, 'notice_issued', 0);
