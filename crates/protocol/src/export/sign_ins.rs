@@ -7,7 +7,7 @@
 use super::{Entry, ExportLine, ExportReport};
 use crate::ChainTip;
 use crate::log::{enrolment_message, parse_public_key};
-use ed25519_dalek::Signature;
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
@@ -76,6 +76,35 @@ pub struct Maker {
     pub last_seq: u64,
 }
 
+/// The key of device `dev` if the exports show it and `proof` is its signature over
+/// `message(key)`. Otherwise `None`, with the reason: unproven without the key, else the fault
+/// `code` for `who` (a sign-in or sign-out line).
+pub(super) fn device_signed(
+    keys: &HashMap<Uuid, String>,
+    dev: Uuid,
+    message: impl FnOnce(&VerifyingKey) -> Vec<u8>,
+    proof: &[u8; 64],
+    (code, who): (&'static str, &str),
+    r: &mut ExportReport,
+) -> Option<VerifyingKey> {
+    let Some(key) = keys.get(&dev).and_then(|k| parse_public_key(k)) else {
+        r.unproven
+            .push(format!("{who}: the device's key is not in these exports"));
+        return None;
+    };
+    if key
+        .verify_strict(&message(&key), &Signature::from_bytes(proof))
+        .is_err()
+    {
+        r.fault(
+            code,
+            format!("{who} is not what the device signed (its user, chain head, challenge or device was altered)"),
+        );
+        return None;
+    }
+    Some(key)
+}
+
 /// Check every sign-in against its device's key and chain; the ones that hold. `keys`: each device's public key (hex) as the exports show it; `chains`: each device's
 /// chain entries as the exports show them, merged. A sign-in that holds must be in every office
 /// export showing its device's chain past its head: the office holds a sign-in before the device
@@ -95,20 +124,10 @@ pub(super) fn check(
             "{}: the sign-in of {:?} on device {dev} at event {seq}",
             s.file, s.username
         );
-        let Some(key) = keys.get(&dev).and_then(|k| parse_public_key(k)) else {
-            r.unproven
-                .push(format!("{who}: the device's key is not in these exports"));
-            continue;
+        let message = |key: &VerifyingKey| {
+            enrolment_message(&s.challenge, dev, key, &s.username, &s.chain_head)
         };
-        let message = enrolment_message(&s.challenge, dev, &key, &s.username, &s.chain_head);
-        if key
-            .verify_strict(&message, &Signature::from_bytes(&s.proof))
-            .is_err()
-        {
-            r.fault(
-                "bad_sign_in",
-                format!("{who} is not what the device signed (its user, chain head, challenge or device was altered)"),
-            );
+        if device_signed(keys, dev, message, &s.proof, ("bad_sign_in", &who), r).is_none() {
             continue;
         }
         let shown = chains.get(&dev).and_then(|c| c.get(&seq)).map(|e| e.hash);

@@ -10,10 +10,10 @@
 //! (`sign_out_withheld`): the office refused those events as nobody's, and the export would credit
 //! them to the user who had signed out.
 
-use super::sign_ins::{Ends, Held, OfficeView, SignInLine};
+use super::sign_ins::{Ends, Held, OfficeView, SignInLine, device_signed};
 use super::{Entry, ExportReport};
 use crate::ChainTip;
-use crate::log::{parse_public_key, sign_out_kept_message, sign_out_message};
+use crate::log::{sign_out_kept_message, sign_out_message};
 use ed25519_dalek::{Signature, VerifyingKey};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
@@ -59,20 +59,10 @@ pub(super) fn check(
             "{}: the sign-out of {:?} on device {dev} at event {seq}",
             s.file, s.username
         );
-        let Some(key) = keys.get(&dev).and_then(|k| parse_public_key(k)) else {
-            r.unproven
-                .push(format!("{who}: the device's key is not in these exports"));
-            continue;
+        let message = |key: &VerifyingKey| {
+            sign_out_message(&s.challenge, dev, key, &s.username, &s.chain_head)
         };
-        let message = sign_out_message(&s.challenge, dev, &key, &s.username, &s.chain_head);
-        if key
-            .verify_strict(&message, &Signature::from_bytes(&s.proof))
-            .is_err()
-        {
-            r.fault(
-                "bad_sign_out",
-                format!("{who} is not what the device signed (its user, chain head, challenge or device was altered)"),
-            );
+        if device_signed(keys, dev, message, &s.proof, ("bad_sign_out", &who), r).is_none() {
             continue;
         }
         let acknowledged = match (s.office_sig, office) {
