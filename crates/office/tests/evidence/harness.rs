@@ -318,6 +318,33 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Digest)> {
     out
 }
 
+/// A copy of the office's database with its key file beside it, as someone holding the files makes
+/// one (in a temporary folder kept alive by the first value).
+pub fn copy_of(o: &TestOffice) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("dir");
+    let copy = dir.path().join("office.db");
+    rusqlite::Connection::open(o.db())
+        .expect("open")
+        .execute("VACUUM INTO ?1", [copy.to_str().expect("utf-8")])
+        .expect("copy the database");
+    std::fs::copy(o.key_file(), dir.path().join("office.db.office-key")).expect("key");
+    (dir, copy)
+}
+
+/// `heatcrew-office export --db DB --device D --out FILE`, which must succeed.
+pub fn cli_export(db: &Path, device: Uuid, file: &Path) {
+    let (ok, out) = office_cli(&[
+        "export",
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--device",
+        &device.to_string(),
+        "--out",
+        file.to_str().expect("utf-8"),
+    ]);
+    assert!(ok, "{out}");
+}
+
 /// Open the office database behind the office's back, as someone with the file would.
 pub fn tamper(db: &Path, sql: &str) {
     let c = rusqlite::Connection::open(db).expect("open db");

@@ -156,27 +156,12 @@ async fn removing_or_altering_a_kept_sign_out_is_detected() {
             "the sign-out moved past event 3",
         ),
     ] {
-        let dir = tempfile::tempdir().expect("dir");
-        let copy = dir.path().join("office.db");
-        rusqlite::Connection::open(o.db())
-            .expect("open")
-            .execute("VACUUM INTO ?1", [copy.to_str().expect("utf-8")])
-            .expect("copy the database");
-        std::fs::copy(o.key_file(), dir.path().join("office.db.office-key")).expect("key");
+        let (dir, copy) = copy_of(&o);
         tamper(&copy, &sql);
         assert_verify_fails(&copy, code, why);
         // Its export, checked with the phone's.
         let file = dir.path().join("office.jsonl");
-        let (ok, out) = office_cli(&[
-            "export",
-            "--db",
-            copy.to_str().expect("utf-8"),
-            "--device",
-            &d.to_string(),
-            "--out",
-            file.to_str().expect("utf-8"),
-        ]);
-        assert!(ok, "{out}");
+        cli_export(&copy, d, &file);
         let text = std::fs::read_to_string(&file).expect("read");
         let office = Export::parse("office", &text).expect("parses");
         let r = check(&[phone.clone(), office]);

@@ -404,12 +404,7 @@ async fn changing_whose_record_an_event_is_is_detected() {
         ),
         format!("UPDATE sessions SET user_id = '{a}' WHERE device_id = '{d}' AND user_id = '{b}'"),
     ] {
-        let db = tempfile::tempdir().expect("dir");
-        let copy = db.path().join("office.db");
-        let c = rusqlite::Connection::open(o.db()).expect("open");
-        c.execute("VACUUM INTO ?1", [copy.to_str().expect("utf-8")])
-            .expect("copy the database");
-        std::fs::copy(o.key_file(), db.path().join("office.db.office-key")).expect("key");
+        let (db, copy) = copy_of(&o);
         tamper(&copy, &sql);
         assert_verify_fails(
             &copy,
@@ -418,16 +413,7 @@ async fn changing_whose_record_an_event_is_is_detected() {
         );
         // Nor does its export convince an outside expert.
         let file = db.path().join("export.jsonl");
-        let (ok, out) = office_cli(&[
-            "export",
-            "--db",
-            copy.to_str().expect("utf-8"),
-            "--device",
-            &d.to_string(),
-            "--out",
-            file.to_str().expect("utf-8"),
-        ]);
-        assert!(ok, "{out}");
+        cli_export(&copy, d, &file);
         let (ok, out) = office_cli(&["verify-export", file.to_str().expect("utf-8")]);
         assert!(!ok && out.contains("bad_sign_in"), "{sql}: {out}");
         if let Some((ok, out)) = python_verify(&file) {
