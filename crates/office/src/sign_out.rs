@@ -46,24 +46,33 @@ impl ChainAround {
         kept: (Option<i64>, Option<&str>, Option<String>),
         challenge: &str,
     ) -> StoreResult<ChainAround> {
-        use crate::store::convert::parse_digest;
-        let kept = match kept {
-            (Some(seq), Some(hash), Some(proof)) => Some(SignedHead {
-                head: ChainTip {
-                    seq: seq as u64,
-                    hash: parse_digest(hash)?,
-                },
-                challenge: challenge.to_owned(),
-                proof,
-            }),
-            _ => None,
-        };
         Ok(ChainAround {
-            hash_at_head: hash_at_head.map(parse_digest).transpose()?,
+            hash_at_head: hash_at_head
+                .map(crate::store::convert::parse_digest)
+                .transpose()?,
             after_head: after_head.max(0) as u64,
-            kept,
+            kept: kept_sign_out(kept, challenge)?,
         })
     }
+}
+
+/// The sign-out kept on a sign-in, from its session row's columns (seq, hash, proof; all set or
+/// none) and the sign-in's challenge, as both backends store it.
+pub fn kept_sign_out(
+    (seq, hash, proof): (Option<i64>, Option<&str>, Option<String>),
+    challenge: &str,
+) -> StoreResult<Option<SignedHead>> {
+    Ok(match (seq, hash, proof) {
+        (Some(seq), Some(hash), Some(proof)) => Some(SignedHead {
+            head: ChainTip {
+                seq: seq as u64,
+                hash: crate::store::convert::parse_digest(hash)?,
+            },
+            challenge: challenge.to_owned(),
+            proof,
+        }),
+        _ => None,
+    })
 }
 
 /// A device's sign-outs, each kept on the sign-in (session row) it ends.

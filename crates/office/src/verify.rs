@@ -15,7 +15,7 @@ use crate::store::{DeviceRecord, OfficeStore, StoreError, StoredEvent};
 use heatcrew_protocol::export::Fault;
 use heatcrew_protocol::log::parse_public_key;
 use heatcrew_protocol::merkle::MemoryTree;
-use heatcrew_protocol::{ChainTip, Digest};
+use heatcrew_protocol::{ChainTip, Digest, ErrorCode};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -202,7 +202,8 @@ fn check_makers(
                 format!("{name}: event {seq} ({id}) is not the event the device signed as its head when a user signed in"),
             );
         }
-        let refused_signed_out = stored.reject_code.as_deref() == Some("signed_out");
+        let refused_signed_out =
+            stored.reject_code.as_deref() == Some(ErrorCode::SignedOut.as_str());
         if refused_signed_out && !makers.signed_out(seq) {
             r.fault(
                 "sign_out_missing",

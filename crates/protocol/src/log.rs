@@ -257,6 +257,20 @@ pub fn sign_out_kept_message(
     out
 }
 
+/// Whether `sig` is `office`'s signature that it kept the sign-out (`challenge`, `device_id`,
+/// `chain_head`, the device's `proof`): the one check the phone and both verifiers make.
+pub fn sign_out_kept_holds(
+    office: &VerifyingKey,
+    (challenge, device_id, chain_head): (&[u8; 32], Uuid, &crate::ChainTip),
+    proof: &[u8; 64],
+    sig: &[u8; 64],
+) -> bool {
+    let message = sign_out_kept_message(challenge, device_id, chain_head, proof);
+    office
+        .verify_strict(&message, &Signature::from_bytes(sig))
+        .is_ok()
+}
+
 /// `t` without its sub-millisecond part: what a signed message carries of it.
 fn whole_millis(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)

@@ -95,7 +95,7 @@ fn acknowledges(
     statement: &SignOutStatement,
     sig: &str,
 ) -> bool {
-    use heatcrew_protocol::log::{sign_out_kept_message, strict_hex};
+    use heatcrew_protocol::log::{sign_out_kept_holds, strict_hex};
     let (Some(challenge), Some(proof), Some(sig)) = (
         strict_hex::<32>(&statement.challenge),
         strict_hex::<64>(&statement.proof),
@@ -103,15 +103,8 @@ fn acknowledges(
     ) else {
         return false;
     };
-    let message = sign_out_kept_message(
-        &challenge,
-        statement.device_id,
-        &statement.chain_head,
-        &proof,
-    );
-    office
-        .verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig))
-        .is_ok()
+    let signed = (&challenge, statement.device_id, &statement.chain_head);
+    sign_out_kept_holds(office, signed, &proof, &sig)
 }
 
 /// Revoke the session with its access token; one that expired is renewed once with the refresh

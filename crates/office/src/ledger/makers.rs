@@ -87,16 +87,9 @@ pub fn stored_sign_in(
         }),
         _ => None,
     };
-    let signed_out = match (&signed, out_seq, out_hash, out_proof) {
-        (Some(s), Some(seq), Some(hash), Some(proof)) => Some(SignedHead {
-            head: ChainTip {
-                seq: seq as u64,
-                hash: parse_digest(hash)?,
-            },
-            challenge: s.challenge.clone(),
-            proof,
-        }),
-        _ => None,
+    let signed_out = match &signed {
+        Some(s) => crate::sign_out::kept_sign_out((out_seq, out_hash, out_proof), &s.challenge)?,
+        None => None,
     };
     Ok(StoredSignIn {
         user_id: crate::store::convert::parse_uuid(user_id)?,

@@ -13,8 +13,8 @@
 use super::sign_ins::{Ends, Held, OfficeView, SignInLine, device_signed};
 use super::{Entry, ExportReport};
 use crate::ChainTip;
-use crate::log::{sign_out_kept_message, sign_out_message};
-use ed25519_dalek::{Signature, VerifyingKey};
+use crate::log::{sign_out_kept_holds, sign_out_message};
+use ed25519_dalek::VerifyingKey;
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
@@ -74,11 +74,8 @@ pub(super) fn check(
                 false
             }
             (Some(sig), Some(vk)) => {
-                let kept = sign_out_kept_message(&s.challenge, dev, &s.chain_head, &s.proof);
-                if vk
-                    .verify_strict(&kept, &Signature::from_bytes(&sig))
-                    .is_err()
-                {
+                let signed = (&s.challenge, dev, &s.chain_head);
+                if !sign_out_kept_holds(vk, signed, &s.proof, &sig) {
                     r.fault(
                         "bad_sign_out",
                         format!("{who}: the office's acknowledgement is not the office key's signature over this sign-out"),
