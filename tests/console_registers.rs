@@ -124,7 +124,7 @@ async fn field_work(o: &TestOffice, staff: &str) -> anyhow::Result<Uuid> {
                     number: "ZG-D0001-20261127-002".into(),
                     deadline: today + Duration::days(2),
                     requirements: "五日内恢复原散热面积".into(),
-                    follow_up_on: None,
+                    follow_up_on: Some(today + Duration::days(4)),
                 },
                 five_days_ago,
             ),
@@ -323,6 +323,13 @@ async fn scenario(parts: ChromiumParts) -> anyhow::Result<()> {
     assert!(
         counts.contains("逾期 1") && counts.contains("本周到期 1"),
         "the counts: {counts}"
+    );
+    let follow_up = b.text("notice-follow-up").await?;
+    assert!(
+        follow_up.contains(
+            &(Utc::now().with_timezone(&cst()).date_naive() + Duration::days(4)).to_string()
+        ),
+        "the follow-up day the inspector set, under the deadline: {follow_up}"
     );
     b.shot("console-notices").await?;
     b.click("notice-filter-overdue").await?;
